@@ -1,0 +1,5 @@
+"""``python -m convsym``."""
+
+from convsym.cli import entry
+
+entry()

@@ -1,0 +1,88 @@
+"""The ``convsym`` command: argparse subcommands over the public API; the only place that prints.
+
+Exit status: 0 success (or "proved"), 1 refuted, 2 bad input (one clear line, no traceback),
+3 unknown.
+
+>>> main(["summary", "example:seed3"])  # doctest: +ELLIPSIS
+Model: "seed3" (keras)
+...
+Total params: 15,120
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from convsym.errors import ConvsymError
+
+SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
+               "examples"]
+"""Subcommand modules under :mod:`convsym.commands`, registered when present."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as exit status 2 with one line, no usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"convsym: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand."""
+    parser = _Parser(prog="convsym",
+                     description="Derive, explain and prove the shapes of convolutional "
+                                 "networks, in closed form.")
+    from convsym import __version__
+
+    parser.add_argument("--version", action="version", version=f"convsym {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"convsym.commands.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"convsym.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if isinstance(exit_.code, int) else 2
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args))
+    except ConvsymError as err:
+        print(f"convsym: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # the reader went away (``convsym summary ... | head``): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("convsym: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,1 @@
+"""CLI subcommands, one module each; :mod:`convsym.cli` registers them in order."""

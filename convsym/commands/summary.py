@@ -1,0 +1,45 @@
+"""``convsym summary SOURCE [--set NAME=VALUE]... [--json]``: shapes and parameter counts.
+
+>>> from convsym.cli import main
+>>> main(["summary", "example:seed1", "--json"])  # doctest: +ELLIPSIS
+{
+  "layers": [
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from convsym.sources import resolve
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """SOURCE, --set and --from, shared by every subcommand that reads a network."""
+    parser.add_argument("source", metavar="SOURCE",
+                        help="example:NAME, a spec file (.yaml/.json/.toml) or Keras JSON")
+    parser.add_argument("--set", dest="sets", action="append", default=[],
+                        metavar="NAME=VALUE", help="substitute a value for a symbol")
+    parser.add_argument("--from", dest="from_", choices=["spec", "keras"], default=None,
+                        help="how to read SOURCE (default: detect)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the subcommand."""
+    p = sub.add_parser("summary", help="per-layer output shapes and parameter counts")
+    add_source_arguments(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the summary."""
+    net = resolve(args.source, sets=args.sets, from_=args.from_)
+    summary = net.summary()
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print(summary)
+    return 0

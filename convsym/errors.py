@@ -1,0 +1,167 @@
+"""Errors raised by convsym: one root, each naming where, what, the value and the rule.
+
+Every error a user can trigger is a :class:`ConvsymError`.  Each subclass also inherits
+``ValueError`` or ``TypeError`` so that code written against the standard exceptions keeps
+working.  Each error has a stable ``code`` (a short slug) that tests and tools can match on.
+
+>>> err = LayerConfigError("Conv2D", "strides", 0, "must be an integer >= 1",
+...                        code="stride_not_positive")
+>>> print(err)
+Conv2D: strides = 0: must be an integer >= 1
+>>> err.locate("'conv2d' at layers[1]")
+>>> print(err)
+Conv2D 'conv2d' at layers[1]: strides = 0: must be an integer >= 1
+>>> isinstance(err, ValueError), err.code
+(True, 'stride_not_positive')
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ConvsymError(Exception):
+    """Root of every error convsym raises for bad input."""
+
+    code: str = "convsym_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ExpressionError(ConvsymError, ValueError):
+    """User text that is not an expression or relation our safe parser accepts."""
+
+    code = "bad_expression"
+
+
+class ConvsymTypeError(ConvsymError, TypeError):
+    """A value of the wrong type (a float or a bool where an integer belongs, ...)."""
+
+    code = "wrong_type"
+
+
+class LayerError(ConvsymError):
+    """An error attached to one layer; the network adds where the layer sits.
+
+    ``kind`` is the layer's type (``Conv2D``), ``field`` the argument or axis, ``value`` the
+    offending value and ``rule`` the rule it broke, written as a sentence fragment.
+    """
+
+    code = "layer_error"
+
+    def __init__(
+        self,
+        kind: str,
+        field: str,
+        value: object,
+        rule: str,
+        *,
+        code: str | None = None,
+        where: str = "",
+    ) -> None:
+        self.kind = kind
+        self.field = field
+        self.value = value
+        self.rule = rule
+        self.where = where
+        super().__init__(self._format(), code=code)
+
+    def _format(self) -> str:
+        head = self.kind + (f" {self.where}" if self.where else "")
+        if self.field and self.value is not None:
+            return f"{head}: {self.field} = {self.value}: {self.rule}"
+        if self.field:
+            return f"{head}, {self.field}: {self.rule}"
+        return f"{head}: {self.rule}"
+
+    def locate(self, where: str) -> None:
+        """Record where the layer sits (``'conv2d_1' at layers[3]``), once."""
+        if not self.where:
+            self.where = where
+            self.message = self._format()
+            self.args = (self.message,)
+
+
+class LayerConfigError(LayerError, ValueError):
+    """A hyperparameter that breaks its layer's rules (stride 0, groups not dividing, ...)."""
+
+    code = "bad_layer_config"
+
+
+class LayerTypeError(LayerError, TypeError):
+    """A hyperparameter of the wrong type (``kernel_size=3.0``, ``strides=True``)."""
+
+    code = "bad_layer_type"
+
+
+class ShapeError(LayerError, ValueError):
+    """An input shape the layer provably cannot take (kernel larger than padded input, ...)."""
+
+    code = "bad_shape"
+
+
+class SpecError(ConvsymError, ValueError):
+    """A spec document (YAML, JSON, TOML, Keras JSON) that cannot describe a network.
+
+    ``source`` names the file (or ``<dict>``), ``path`` the place inside it
+    (``layers[3].kernel_size``).
+    """
+
+    code = "bad_spec"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        path: str = "",
+        code: str | None = None,
+    ) -> None:
+        self.source = source
+        self.path = path
+        self.detail = message
+        where = ", ".join(part for part in (source, path) if part)
+        super().__init__(f"{where}: {message}" if where else message, code=code)
+
+
+class SpecTypeError(SpecError, TypeError):
+    """A spec value of the wrong type (a float where an integer belongs, ...)."""
+
+    code = "bad_spec_type"
+
+
+class BudgetExceeded(ConvsymError, ValueError):
+    """Input larger than the budgets we accept (text length, nesting, integer size, ...)."""
+
+    code = "budget_exceeded"
+
+
+class UsageError(ConvsymError, ValueError):
+    """A public function called with arguments it does not take."""
+
+    code = "bad_usage"
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str:
+    """A ``did you mean ...?`` suffix for an unknown name, or ``""``.
+
+    >>> did_you_mean("Conv2d", ["Conv2D", "Dense"])
+    " (did you mean 'Conv2D'?)"
+    >>> did_you_mean("zzz", ["Conv2D"])
+    ''
+    """
+    pool = list(options)
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    if not close:
+        lowered = {o.lower(): o for o in pool}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,176 @@
+"""Every closed form convsym uses, one function each, with its convention in the docstring.
+
+Arguments are canonical sizes (:class:`~convsym.intdiv.QPoly`, or ``QExpr`` for a size that
+may be a Min/Max); results are canonical too.  Notation for one spatial axis: ``n`` input
+size, ``k`` kernel, ``s`` stride, ``d`` dilation, ``k_e = d(k-1)+1``, ``P`` total padding.
+
+>>> from convsym.expr import symbol
+>>> from convsym.intdiv import QPoly, to_sympy
+>>> n = QPoly.sym(symbol("n"))
+>>> c = QPoly.const
+>>> to_sympy(conv_out(n, k=c(3), s=c(2), d=c(1), pad=c(2)))
+ceiling(n/2)
+>>> to_sympy(same_out(n, s=c(4)))
+ceiling(n/4)
+"""
+
+from __future__ import annotations
+
+from convsym.intdiv import (
+    QExpr,
+    QPoly,
+    add,
+    div_ceil,
+    div_floor,
+    ext,
+    scale,
+)
+
+ONE = QPoly.const(1)
+ZERO = QPoly.const(0)
+
+
+def effective_kernel(k: QPoly, d: QPoly) -> QPoly:
+    """``k_e = d(k - 1) + 1``: the span of a dilated kernel (all frameworks)."""
+    return d * (k - ONE) + ONE
+
+
+def conv_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, pad: QPoly) -> QExpr:
+    """Explicit padding (all frameworks): ``floor((n + P - k_e)/s) + 1``, if ``n + P >= k_e``.
+
+    This also covers 'valid' (``P = 0``), PyTorch pooling in floor mode and Keras 'causal'
+    (``P = k_e - 1``).
+    """
+    return add(div_floor(add(n, pad - effective_kernel(k, d)), s), ONE)
+
+
+def conv_room(n: QExpr, *, k: QPoly, d: QPoly, pad: QPoly) -> QExpr:
+    """``n + P - k_e``: must be ``>= 0`` for at least one window to fit."""
+    return add(n, pad - effective_kernel(k, d))
+
+
+def same_out(n: QExpr, *, s: QPoly) -> QExpr:
+    """TF / Keras / JAX / ONNX SAME (upper or lower): ``ceil(n/s)``, for any stride."""
+    return div_ceil(n, s)
+
+
+def same_pad_total(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly) -> QExpr:
+    """TF SAME total padding ``P = max((ceil(n/s) - 1) s + k_e - n, 0)``."""
+    used = add(scale(add(same_out(n, s=s), -ONE), s), effective_kernel(k, d))
+    return ext("max", [_minus(used, n), ZERO])
+
+
+def _minus(a: QExpr, b: QExpr) -> QExpr:
+    if isinstance(b, QPoly):
+        return add(a, -b)
+    if isinstance(a, QPoly):
+        return add(scale(b, QPoly.const(-1)), a)
+    raise ValueError("difference of two Min/Max sizes")
+
+
+def split_pad(total: QExpr, *, odd_at_end: bool = True) -> tuple[QExpr, QExpr]:
+    """``(before, after)`` from a total: the odd pixel at the end (TF, PyTorch 'same') or start."""
+    half_down = div_floor(total, QPoly.const(2))
+    half_up = div_ceil(total, QPoly.const(2))
+    return (half_down, half_up) if odd_at_end else (half_up, half_down)
+
+
+def torch_same_pad_total(*, k: QPoly, d: QPoly) -> QPoly:
+    """PyTorch ``padding='same'`` (stride 1 only): ``P = d(k - 1)``; output size ``n``."""
+    return d * (k - ONE)
+
+
+def causal_pad(*, k: QPoly, d: QPoly) -> QPoly:
+    """Keras 'causal' (Conv1D): ``p_l = d(k - 1)``, ``p_r = 0``; output ``floor((n-1)/s) + 1``."""
+    return d * (k - ONE)
+
+
+def keras_pool_out(n: QExpr, *, k: QPoly, s: QPoly, same: bool) -> QExpr:
+    """Keras pooling: 'valid' ``floor((n - k)/s) + 1``; 'same' ``floor((n - 1)/s) + 1``."""
+    if same:
+        return add(div_floor(add(n, -ONE), s), ONE)
+    return add(div_floor(add(n, -k), s), ONE)
+
+
+def torch_pool_ceil_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, p: QPoly) -> QExpr:
+    """PyTorch/ONNX pooling with ``ceil_mode=True``.
+
+    ``o = ceil((n + 2p - k_e)/s) + 1``, then ``o -= 1`` when ``(o - 1) s >= n + p`` (the last
+    window may not start in the right padding; pytorch #57178).  Equivalently
+    ``min(ceil((n + 2p - k_e)/s), floor((n + p - 1)/s)) + 1``.
+    """
+    full = div_ceil(add(n, p * QPoly.const(2) - effective_kernel(k, d)), s)
+    start_limit = div_floor(add(n, p - ONE), s)
+    return add(ext("min", [full, start_limit]), ONE)
+
+
+def conv_transpose_out_torch(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, pad: QPoly,
+                             output_padding: QPoly) -> QExpr:
+    """PyTorch ConvTranspose: ``(n - 1)s - P + d(k - 1) + op + 1`` (``P = 2p``)."""
+    return add(scale(add(n, -ONE), s), d * (k - ONE) + output_padding + ONE - pad)
+
+
+def conv_transpose_out_keras(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, same: bool,
+                             output_padding: QPoly | None) -> QExpr:
+    """Keras Conv*DTranspose.
+
+    'valid': ``(n - 1)s + k_e + op`` with default ``op = max(k_e, s) - k_e``, i.e.
+    ``(n - 1)s + max(k_e, s)``; 'same': ``n s`` when op is None, else
+    ``(n - 1)s + (k_e mod 2) + op``.
+    """
+    ke = effective_kernel(k, d)
+    base = scale(add(n, -ONE), s)
+    if output_padding is None:
+        if same:
+            return scale(n, s)
+        return add(base, _max_poly(ke, s))
+    if same:
+        return add(base, (ke - QPoly.const(2) * _floordiv_poly(ke, 2)) + output_padding)
+    return add(base, ke + output_padding)
+
+
+def _max_poly(a: QPoly, b: QPoly) -> QPoly:
+    ai, bi = a.as_int(), b.as_int()
+    if ai is not None and bi is not None:
+        return QPoly.const(max(ai, bi))
+    result = ext("max", [a, b])
+    if isinstance(result, QPoly):
+        return result
+    raise ValueError("symbolic max(k_e, s) in a transposed convolution")
+
+
+def _floordiv_poly(a: QPoly, by: int) -> QPoly:
+    result = div_floor(a, QPoly.const(by))
+    assert isinstance(result, QPoly)
+    return result
+
+
+def conv_weight_count(kernel: list[QPoly], c_in: QPoly, c_out: QPoly, groups: QPoly) -> QPoly:
+    """Kernel weights ``prod(k) * C_in/g * C_out`` (Keras and PyTorch alike).
+
+    ``C_in/g`` must be exact; the caller checks that ``g`` divides ``C_in``.
+    """
+    total = ONE
+    for k in kernel:
+        total = total * k
+    per_group = _exact_div(c_in, groups)
+    return total * per_group * c_out
+
+
+def _exact_div(a: QPoly, b: QPoly) -> QPoly:
+    bi = b.as_int()
+    if bi == 1:
+        return a
+    ai = a.as_int()
+    if ai is not None and bi is not None:
+        return QPoly.const(ai // bi)
+    if b.terms and len(b.terms) == 1:
+        result = div_floor(a, b)
+        if isinstance(result, QPoly):
+            return result
+    raise ValueError("inexact channel division")
+
+
+def dense_params(n_in: QPoly, n_out: QPoly, bias: bool) -> QPoly:
+    """Dense / Linear: ``in * out + out`` (bias) or ``in * out``."""
+    return n_in * n_out + (n_out if bias else ZERO)

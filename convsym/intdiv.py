@@ -1,0 +1,709 @@
+"""Canonical integer-division algebra: sizes as ``floor(X/D) + c``, composed by proven lemmas.
+
+A size is a :class:`QPoly`, an integer polynomial whose atoms are positive-integer symbols and
+:class:`Floor` atoms ``floor(X/D)`` (``X`` a QPoly, ``D`` a positive integer times a product of
+positive symbols), or a :class:`Ext` (``Min``/``Max`` of sizes).  Every operation keeps the
+canonical form, using only these lemmas (all proved in ``tests/proofs``):
+
+* integer-term extraction: ``floor((D*Q + R)/D) = Q + floor(R/D)`` for integer-valued ``Q``;
+* nested collapse: ``floor((floor(X/A) + m)/B) = floor((X + A*m)/(A*B))`` for integer ``m``;
+* gcd cancellation: ``floor(g*R/(g*D)) = floor(R/D)`` for ``g >= 1``;
+* ceiling as floor: ``ceiling(X/D) = floor((X + D - 1)/D)``;
+* monotonicity: ``floor(min(a, b)/D) = min(floor(a/D), floor(b/D))``.
+
+No SymPy ``floor`` is built until :func:`to_sympy`, which chooses the simplest display
+(``ceiling(n/32)`` rather than ``floor((n + 31)/32)``).
+
+>>> from convsym.expr import symbol
+>>> n = QPoly.sym(symbol("n"))
+>>> x = n
+>>> for _ in range(5):          # five stride-2 'same' layers: ceil(x/2) each
+...     x = ceildiv(x, QPoly.const(2))
+>>> to_sympy(x)
+ceiling(n/32)
+>>> to_sympy(floordiv(n + QPoly.const(2 - 3), QPoly.const(2)) + QPoly.const(1))
+ceiling(n/2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from functools import reduce
+from math import gcd
+from typing import Union
+
+import sympy
+
+Atom = Union[sympy.Symbol, "Floor"]
+Monomial = tuple[tuple[Atom, int], ...]
+QExpr = Union["QPoly", "Ext"]
+
+_SYM_KEYS: dict[sympy.Symbol, tuple[object, ...]] = {}
+
+
+class NotQuasiPolynomial(ValueError):
+    """An expression outside the integer quasi-polynomial fragment (internal signal).
+
+    Callers turn it into a user-facing convsym error with context, or fall back.
+    """
+
+
+def _akey(atom: Atom) -> tuple[object, ...]:
+    if isinstance(atom, Floor):
+        return atom.key
+    key = _SYM_KEYS.get(atom)
+    if key is None:
+        key = (0, atom.name, tuple(sorted(atom.assumptions0.items())))
+        _SYM_KEYS[atom] = key
+    return key
+
+
+def _mkey(mono: Monomial) -> tuple[object, ...]:
+    return tuple((_akey(a), e) for a, e in mono)
+
+
+def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
+    if not a:
+        return b
+    if not b:
+        return a
+    powers: dict[Atom, int] = dict(a)
+    for atom, e in b:
+        powers[atom] = powers.get(atom, 0) + e
+    return tuple(sorted(powers.items(), key=lambda item: _akey(item[0])))
+
+
+def _mono_div(mono: Monomial, by: Monomial) -> Monomial | None:
+    """``mono / by`` when ``by`` divides ``mono``, else None."""
+    if not by:
+        return mono
+    powers: dict[Atom, int] = dict(mono)
+    for atom, e in by:
+        have = powers.get(atom, 0)
+        if have < e:
+            return None
+        if have == e:
+            del powers[atom]
+        else:
+            powers[atom] = have - e
+    return tuple(sorted(powers.items(), key=lambda item: _akey(item[0])))
+
+
+class QPoly:
+    """An integer polynomial in positive-integer symbols and :class:`Floor` atoms.
+
+    Immutable; hashable; equality is structural on the canonical form.
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> p = n * n + QPoly.const(3) * n - QPoly.const(1)
+    >>> p.evaluate({symbol("n"): 2})
+    9
+    >>> to_sympy(p)
+    n**2 + 3*n - 1
+    """
+
+    __slots__ = ("terms", "_hash", "_key")
+
+    terms: dict[Monomial, int]
+
+    def __init__(self, terms: Mapping[Monomial, int] | None = None) -> None:
+        self.terms = {m: c for m, c in (terms or {}).items() if c}
+        self._hash: int | None = None
+        self._key: tuple[object, ...] | None = None
+
+    # --- construction -------------------------------------------------------------------
+    @staticmethod
+    def const(value: int) -> QPoly:
+        """The constant polynomial ``value``."""
+        return QPoly({(): int(value)})
+
+    @staticmethod
+    def sym(symbol: sympy.Symbol) -> QPoly:
+        """The polynomial consisting of one symbol."""
+        return QPoly({((symbol, 1),): 1})
+
+    @staticmethod
+    def atom(atom: Atom) -> QPoly:
+        """The polynomial consisting of one atom (symbol or Floor)."""
+        return QPoly({((atom, 1),): 1})
+
+    # --- inspection ---------------------------------------------------------------------
+    @property
+    def key(self) -> tuple[object, ...]:
+        """A total, deterministic sort key for this polynomial."""
+        if self._key is None:
+            self._key = tuple(sorted((_mkey(m), c) for m, c in self.terms.items()))
+        return self._key
+
+    def is_const(self) -> bool:
+        """True when the polynomial has no atoms."""
+        return all(not m for m in self.terms)
+
+    def const_value(self) -> int:
+        """The constant term."""
+        return self.terms.get((), 0)
+
+    def as_int(self) -> int | None:
+        """The integer value when constant, else None."""
+        return self.terms.get((), 0) if self.is_const() else None
+
+    def atoms(self) -> set[Atom]:
+        """Every atom appearing at top level (symbols and Floor atoms, not inside Floors)."""
+        return {a for m in self.terms for a, _ in m}
+
+    def floors(self) -> list[Floor]:
+        """Every Floor atom at top level."""
+        return [a for a in self.atoms() if isinstance(a, Floor)]
+
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """Every symbol, including those inside Floor atoms."""
+        out: set[sympy.Symbol] = set()
+        for a in self.atoms():
+            if isinstance(a, Floor):
+                out |= a.num.free_symbols() | a.den.free_symbols()
+            else:
+                out.add(a)
+        return out
+
+    def depth(self) -> int:
+        """Nesting depth of Floor atoms (0 for a plain polynomial)."""
+        return max((a.depth for a in self.atoms() if isinstance(a, Floor)), default=0)
+
+    # --- arithmetic ---------------------------------------------------------------------
+    def __add__(self, other: QPoly | int) -> QPoly:
+        if isinstance(other, int):
+            other = QPoly.const(other)
+        terms = dict(self.terms)
+        for m, c in other.terms.items():
+            terms[m] = terms.get(m, 0) + c
+        return QPoly(terms)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> QPoly:
+        return QPoly({m: -c for m, c in self.terms.items()})
+
+    def __sub__(self, other: QPoly | int) -> QPoly:
+        if isinstance(other, int):
+            other = QPoly.const(other)
+        return self + (-other)
+
+    def __rsub__(self, other: int) -> QPoly:
+        return QPoly.const(other) - self
+
+    def __mul__(self, other: QPoly | int) -> QPoly:
+        if isinstance(other, int):
+            return QPoly({m: c * other for m, c in self.terms.items()})
+        terms: dict[Monomial, int] = {}
+        for m1, c1 in self.terms.items():
+            for m2, c2 in other.terms.items():
+                m = _mono_mul(m1, m2)
+                terms[m] = terms.get(m, 0) + c1 * c2
+        return QPoly(terms)
+
+    __rmul__ = __mul__
+
+    def __pow__(self, exponent: int) -> QPoly:
+        result = QPoly.const(1)
+        for _ in range(exponent):
+            result = result * self
+        return result
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, int):
+            return self.as_int() == other
+        return isinstance(other, QPoly) and self.terms == other.terms
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self.terms.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"QPoly({to_sympy(self)})"
+
+    # --- evaluation ---------------------------------------------------------------------
+    def evaluate(self, env: Mapping[sympy.Symbol, int]) -> int:
+        """The integer value for integer symbol values (KeyError if one is missing)."""
+        total = 0
+        for mono, c in self.terms.items():
+            v = c
+            for atom, e in mono:
+                base = atom.evaluate(env) if isinstance(atom, Floor) else env[atom]
+                v *= base**e
+            total += v
+        return total
+
+    def subs(self, env: Mapping[sympy.Symbol, QPoly]) -> QPoly:
+        """Substitute polynomials for symbols, re-canonicalising every Floor atom."""
+        result = QPoly()
+        for mono, c in self.terms.items():
+            v = QPoly.const(c)
+            for atom, e in mono:
+                if isinstance(atom, Floor):
+                    base = floordiv(atom.num.subs(env), atom.den.subs(env))
+                else:
+                    base = env.get(atom) or QPoly.atom(atom)
+                v = v * base**e
+            result = result + v
+        return result
+
+
+class Floor:
+    """The atom ``floor(num/den)``; ``den`` is a positive constant times positive symbols.
+
+    Built only by :func:`floordiv`, which keeps ``num`` reduced: every coefficient of
+    ``num`` lies in ``[0, den)`` when ``den`` is a constant, and no term is a multiple of
+    ``den`` otherwise.
+    """
+
+    __slots__ = ("num", "den", "key", "depth", "_hash")
+
+    def __init__(self, num: QPoly, den: QPoly) -> None:
+        self.num = num
+        self.den = den
+        self.key: tuple[object, ...] = (1, num.key, den.key)
+        self.depth: int = 1 + max(num.depth(), den.depth())
+        self._hash = hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Floor) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"Floor({to_sympy(self.num)}, {to_sympy(self.den)})"
+
+    def evaluate(self, env: Mapping[sympy.Symbol, int]) -> int:
+        """``num // den`` for integer symbol values."""
+        den = self.den.evaluate(env)
+        if den <= 0:
+            raise ZeroDivisionError(f"divisor {to_sympy(self.den)} = {den} is not positive")
+        return self.num.evaluate(env) // den
+
+
+def _split_den(den: QPoly) -> tuple[int, Monomial]:
+    """``den`` as (positive integer, monomial of positive symbols)."""
+    if len(den.terms) != 1:
+        raise NotQuasiPolynomial(f"divisor {to_sympy(den)} is not a monomial")
+    ((mono, coeff),) = den.terms.items()
+    if coeff <= 0:
+        raise NotQuasiPolynomial(f"divisor {to_sympy(den)} is not positive")
+    for atom, _ in mono:
+        if isinstance(atom, Floor) or not atom.is_positive:
+            raise NotQuasiPolynomial(
+                f"divisor {to_sympy(den)} is not a product of positive symbols")
+    return coeff, mono
+
+
+def _content(p: QPoly) -> tuple[int, Monomial]:
+    """The gcd of the coefficients and the common symbol factor of all monomials."""
+    g = reduce(gcd, (abs(c) for c in p.terms.values()), 0)
+    common: dict[Atom, int] | None = None
+    for mono in p.terms:
+        here = {a: e for a, e in mono if not isinstance(a, Floor)}
+        if common is None:
+            common = here
+        else:
+            common = {a: min(e, here[a]) for a, e in common.items() if a in here}
+    mono_common = tuple(sorted((common or {}).items(), key=lambda item: _akey(item[0])))
+    return g, mono_common
+
+
+def floordiv(num: QPoly, den: QPoly) -> QPoly:
+    """``floor(num/den)`` in canonical form; ``den`` a positive monomial.
+
+    >>> from convsym.expr import symbol
+    >>> n, s = QPoly.sym(symbol("n")), QPoly.sym(symbol("s"))
+    >>> to_sympy(floordiv(QPoly.const(2) * n + QPoly.const(4), QPoly.const(2)))
+    n + 2
+    >>> to_sympy(floordiv(floordiv(n, s) + QPoly.const(3), s))
+    floor((n + 3*s)/s**2)
+    """
+    dc, dmono = _split_den(den)
+    if dc == 1 and not dmono:
+        return num
+    quotient: dict[Monomial, int] = {}
+    rest: dict[Monomial, int] = {}
+    for mono, c in num.terms.items():
+        reduced = _mono_div(mono, dmono)
+        if reduced is None:
+            rest[mono] = c
+            continue
+        q, r = divmod(c, dc)
+        if q:
+            quotient[reduced] = quotient.get(reduced, 0) + q
+        if r:
+            rest[mono] = r
+    q_poly = QPoly(quotient)
+    r_poly = QPoly(rest)
+    if not r_poly.terms:
+        return q_poly
+    if r_poly.is_const() and not dmono:
+        return q_poly + QPoly.const(r_poly.const_value() // dc)
+    # gcd cancellation: floor(g*R/(g*D)) = floor(R/D)
+    g, common = _content(r_poly)
+    g = gcd(g, dc)
+    shared = tuple((a, min(e, dict(common).get(a, 0))) for a, e in dmono if a in dict(common))
+    shared = tuple((a, e) for a, e in shared if e > 0)
+    if g > 1 or shared:
+        r_poly = QPoly({_mono_div(m, shared) or (): c // g for m, c in r_poly.terms.items()})
+        dc //= g
+        dmono = _mono_div(dmono, shared) or ()
+        den = QPoly({dmono: dc})
+        if dc == 1 and not dmono:
+            return q_poly + r_poly
+    else:
+        den = QPoly({dmono: dc})
+    # nested collapse: floor((floor(X/A) + m)/B) = floor((X + A*m)/(A*B))
+    inner = _single_linear_floor(r_poly)
+    if inner is not None:
+        m = r_poly - QPoly.atom(inner)
+        return q_poly + floordiv(inner.num + inner.den * m, inner.den * den)
+    return q_poly + QPoly.atom(Floor(r_poly, den))
+
+
+def _single_linear_floor(p: QPoly) -> Floor | None:
+    """The Floor atom F when ``p = F + m`` with F absent from ``m``, else None."""
+    found: Floor | None = None
+    for mono in p.terms:
+        for atom, _ in mono:
+            if isinstance(atom, Floor):
+                if found is not None and atom != found:
+                    return None
+                found = atom
+    if found is None or p.terms.get(((found, 1),)) != 1:
+        return None
+    occurrences = sum(1 for mono in p.terms for a, _ in mono if a == found)
+    return found if occurrences == 1 else None
+
+
+def ceildiv(num: QPoly, den: QPoly) -> QPoly:
+    """``ceiling(num/den) = floor((num + den - 1)/den)``.
+
+    >>> from convsym.expr import symbol
+    >>> to_sympy(ceildiv(QPoly.sym(symbol("n")), QPoly.sym(symbol("s"))))
+    ceiling(n/s)
+    """
+    return floordiv(num + den - QPoly.const(1), den)
+
+
+class Ext:
+    """``Min`` or ``Max`` of sizes, for rules such as PyTorch's ceil_mode correction.
+
+    Built by :func:`ext`, which flattens, removes duplicates and drops an argument that
+    differs from another by a constant in the dominated direction.
+    """
+
+    __slots__ = ("kind", "args", "_hash")
+
+    def __init__(self, kind: str, args: tuple[QExpr, ...]) -> None:
+        self.kind = kind
+        self.args = args
+        self._hash = hash((kind, args))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ext) and (self.kind, self.args) == (other.kind, other.args)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"Ext({self.kind}, {self.args})"
+
+    def evaluate(self, env: Mapping[sympy.Symbol, int]) -> int:
+        """The integer value for integer symbol values."""
+        values = [evaluate(a, env) for a in self.args]
+        return min(values) if self.kind == "min" else max(values)
+
+
+def ext(kind: str, args: Iterable[QExpr]) -> QExpr:
+    """``Min``/``Max`` of ``args`` (kind ``"min"`` or ``"max"``), simplified.
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> to_sympy(ext("min", [n + QPoly.const(1), n, floordiv(n, QPoly.const(2))]))
+    Min(n, floor(n/2))
+    """
+    flat: list[QExpr] = []
+    for a in args:
+        if isinstance(a, Ext) and a.kind == kind:
+            flat.extend(a.args)
+        elif a not in flat:
+            flat.append(a)
+    kept: list[QExpr] = []
+    for a in flat:
+        dominated = False
+        for b in flat:
+            if a is b or not (isinstance(a, QPoly) and isinstance(b, QPoly)):
+                continue
+            diff = (a - b).as_int()
+            if diff is not None and ((diff > 0) if kind == "min" else (diff < 0)):
+                dominated = True
+                break
+        if not dominated:
+            kept.append(a)
+    if len(kept) == 1:
+        return kept[0]
+    kept.sort(key=_qkey)
+    return Ext(kind, tuple(kept))
+
+
+def _qkey(e: QExpr) -> tuple[object, ...]:
+    """A deterministic sort key for sizes (structural; never prints)."""
+    if isinstance(e, Ext):
+        return (1, e.kind, tuple(_qkey(a) for a in e.args))
+    return (0, e.key)
+
+
+# --- operations on QExpr (QPoly or Ext) ------------------------------------------------------
+
+
+def add(e: QExpr, p: QPoly) -> QExpr:
+    """``e + p``."""
+    if isinstance(e, Ext):
+        return ext(e.kind, (add(a, p) for a in e.args))
+    return e + p
+
+
+def scale(e: QExpr, factor: QPoly) -> QExpr:
+    """``factor * e`` for a factor that is a non-negative constant or positive symbols."""
+    if isinstance(e, Ext):
+        value = factor.as_int()
+        kind = e.kind if value is None or value >= 0 else ("max" if e.kind == "min" else "min")
+        return ext(kind, (scale(a, factor) for a in e.args))
+    return e * factor
+
+
+def div_floor(e: QExpr, den: QPoly) -> QExpr:
+    """``floor(e/den)``, distributing over Min/Max (floor is monotone)."""
+    if isinstance(e, Ext):
+        return ext(e.kind, (div_floor(a, den) for a in e.args))
+    return floordiv(e, den)
+
+
+def div_ceil(e: QExpr, den: QPoly) -> QExpr:
+    """``ceiling(e/den)``, distributing over Min/Max."""
+    if isinstance(e, Ext):
+        return ext(e.kind, (div_ceil(a, den) for a in e.args))
+    return ceildiv(e, den)
+
+
+def evaluate(e: QExpr, env: Mapping[sympy.Symbol, int]) -> int:
+    """The integer value of ``e`` for integer symbol values."""
+    return e.evaluate(env)
+
+
+def subs(e: QExpr, env: Mapping[sympy.Symbol, QPoly]) -> QExpr:
+    """Substitute and re-canonicalise."""
+    if isinstance(e, Ext):
+        return ext(e.kind, (subs(a, env) for a in e.args))
+    return e.subs(env)
+
+
+def free_symbols(e: QExpr) -> set[sympy.Symbol]:
+    """Every symbol in ``e``."""
+    if isinstance(e, Ext):
+        return set().union(*(free_symbols(a) for a in e.args))
+    return e.free_symbols()
+
+
+def as_int(e: QExpr) -> int | None:
+    """The integer value when ``e`` has no symbols."""
+    if isinstance(e, Ext):
+        return None
+    return e.as_int()
+
+
+def iter_floors(e: QExpr) -> Iterator[Floor]:
+    """Every Floor atom in ``e``, outermost first, recursively."""
+    stack: list[QExpr] = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Ext):
+            stack.extend(x.args)
+            continue
+        for f in x.floors():
+            yield f
+            stack.append(f.num)
+
+
+# --- conversion -----------------------------------------------------------------------------
+
+
+def from_sympy(expr: sympy.Basic) -> QExpr:
+    """Convert an integer-valued SymPy expression to canonical form.
+
+    Accepts integers, integer symbols, ``+``, ``*``, non-negative integer powers, ``floor``
+    and ``ceiling`` of a quotient by a positive monomial, ``Mod`` by one, ``Min`` and ``Max``.
+    Raises :class:`NotQuasiPolynomial` otherwise (for example ``n/2`` on its own).
+
+    >>> from convsym.expr import parse_expr
+    >>> to_sympy(from_sympy(parse_expr("floor((floor((n-1)/2)+1 + 2 - 3)/2) + 1")))
+    ceiling(n/4)
+    """
+    if isinstance(expr, sympy.Integer):
+        return QPoly.const(int(expr))
+    if isinstance(expr, sympy.Symbol):
+        if not expr.is_integer:
+            raise NotQuasiPolynomial(f"symbol {expr} is not declared integer")
+        return QPoly.sym(expr)
+    if isinstance(expr, sympy.Add):
+        parts = [from_sympy(a) for a in expr.args]
+        polys = [p for p in parts if isinstance(p, QPoly)]
+        exts = [p for p in parts if isinstance(p, Ext)]
+        total = reduce(lambda a, b: a + b, polys, QPoly())
+        if not exts:
+            return total
+        if len(exts) > 1:
+            raise NotQuasiPolynomial(f"sum of several Min/Max in {expr}")
+        return add(exts[0], total)
+    if isinstance(expr, sympy.Mul):
+        parts = [from_sympy(a) for a in expr.args]
+        result: QExpr = QPoly.const(1)
+        for p in parts:
+            if isinstance(p, Ext):
+                if not isinstance(result, QPoly):
+                    raise NotQuasiPolynomial(f"product of several Min/Max in {expr}")
+                result = scale(p, result)
+            elif isinstance(result, Ext):
+                result = scale(result, p)
+            else:
+                result = result * p
+        return result
+    if isinstance(expr, sympy.Pow):
+        base, exponent = expr.args
+        if isinstance(exponent, sympy.Integer) and 0 <= int(exponent) <= 64:
+            b = from_sympy(base)
+            if isinstance(b, QPoly):
+                return b ** int(exponent)
+        raise NotQuasiPolynomial(f"power {expr} is not a polynomial power")
+    if isinstance(expr, (sympy.floor, sympy.ceiling)):
+        num, den = _quotient(expr.args[0])
+        if isinstance(num, Ext):
+            return (div_floor if isinstance(expr, sympy.floor) else div_ceil)(num, den)
+        return (floordiv if isinstance(expr, sympy.floor) else ceildiv)(num, den)
+    if isinstance(expr, sympy.Mod):
+        a, b = (from_sympy(x) for x in expr.args)
+        if isinstance(a, QPoly) and isinstance(b, QPoly):
+            return a - b * floordiv(a, b)
+        raise NotQuasiPolynomial(f"Mod of Min/Max in {expr}")
+    if isinstance(expr, (sympy.Min, sympy.Max)):
+        return ext("min" if isinstance(expr, sympy.Min) else "max",
+                   (from_sympy(a) for a in expr.args))
+    raise NotQuasiPolynomial(f"{expr} is not an integer quasi-polynomial")
+
+
+def _quotient(arg: sympy.Basic) -> tuple[QExpr, QPoly]:
+    """Split the argument of floor/ceiling into (integer numerator, positive monomial)."""
+    num, den = sympy.fraction(sympy.together(arg))
+    d = from_sympy(den)
+    if not isinstance(d, QPoly):
+        raise NotQuasiPolynomial(f"divisor {den} is a Min/Max")
+    _split_den(d)
+    return from_sympy(sympy.expand(num) if not num.has(sympy.floor, sympy.ceiling) else num), d
+
+
+def to_sympy(e: QExpr) -> sympy.Expr:
+    """The SymPy expression for display, choosing the simplest floor/ceiling form.
+
+    Products of floors are shown factored: ``4*floor((H - 1)/2)*floor((W - 1)/2)``.
+    """
+    if isinstance(e, Ext):
+        cls = sympy.Min if e.kind == "min" else sympy.Max
+        return cls(*(to_sympy(a) for a in e.args), evaluate=False)
+    if len(e.terms) > 2 and any(len(m) > 1 or (m and m[0][1] > 1) for m in e.terms) and \
+            any(isinstance(a, Floor) for a in e.atoms()):
+        factored = _factored(e)
+        if factored is not None:
+            return factored
+    return _to_sympy_flat(e)
+
+
+def _factored(e: QPoly) -> sympy.Expr | None:
+    """``e`` as a product of simpler factors, each displayed on its own, or None."""
+    atoms = sorted(e.atoms(), key=_akey)
+    dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
+    back = dict(zip(dummies, atoms))
+    flat = sympy.Add(*(c * sympy.Mul(*(dummies[atoms.index(a)] ** p for a, p in m))
+                       for m, c in e.terms.items()))
+    coeff, factors = sympy.factor_list(flat)
+    if len(factors) < 2 and not (factors and factors[0][1] > 1):
+        return None
+    result: sympy.Expr = sympy.Integer(coeff)
+    for factor, power in factors:
+        poly = sympy.Poly(factor, *dummies)
+        q = QPoly()
+        for monom, c in poly.terms():
+            term = QPoly.const(int(c))
+            for d, p in zip(dummies, monom):
+                if p:
+                    term = term * QPoly.atom(back[d]) ** p
+            q = q + term
+        result = result * _to_sympy_flat(q) ** power
+    return result
+
+
+def _to_sympy_flat(e: QPoly) -> sympy.Expr:
+    terms = dict(e.terms)
+    const = terms.pop((), 0)
+    absorbed = None
+    # fold the constant into a lone unit-coefficient floor: floor(X/D) + c = floor((X+cD)/D)
+    unit_floors = [m for m, c in terms.items() if c == 1 and len(m) == 1 and m[0][1] == 1
+                   and isinstance(m[0][0], Floor)]
+    if len(unit_floors) == 1:
+        absorbed = unit_floors[0]
+        del terms[absorbed]
+    parts: list[sympy.Expr] = []
+    for mono, c in sorted(terms.items(), key=lambda item: _mkey(item[0])):
+        factor: sympy.Expr = sympy.Integer(c)
+        for atom, p in mono:
+            factor = factor * _atom_sympy(atom) ** p
+        parts.append(factor)
+    if absorbed is not None:
+        floor_atom = absorbed[0][0]
+        assert isinstance(floor_atom, Floor)
+        shown, rest = _floor_display(floor_atom, const)
+        parts.append(shown)
+        parts.append(sympy.Integer(rest))
+    else:
+        parts.append(sympy.Integer(const))
+    return sympy.Add(*parts)
+
+
+def _atom_sympy(atom: Atom) -> sympy.Expr:
+    if isinstance(atom, Floor):
+        shown, rest = _floor_display(atom, 0)
+        return shown + rest
+    return atom
+
+
+def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
+    """The simplest ``floor(Y/D)`` or ``ceiling(Y/D)`` plus constant equal to F + outer."""
+    den = to_sympy(f.den)
+    x = f.num
+    candidates: list[tuple[tuple[int, int, int], sympy.Expr, int]] = []
+    dc, dmono = _split_den(f.den)
+    shifts: list[QPoly] = [QPoly.const(0), QPoly.const(outer)]
+    if not dmono:
+        c0 = x.const_value()
+        shifts += [QPoly.const(-(c0 // dc)), QPoly.const(-(c0 // dc) + 1)]
+    for t in shifts:
+        t_int = t.as_int() or 0
+        # floor(X/D) + outer = floor((X + tD)/D) + (outer - t)
+        y = x + f.den * t
+        candidates.append((_score(y, outer - t_int, 0), sympy.floor(to_sympy(y) / den),
+                           outer - t_int))
+        # ... = ceiling((X + tD - D + 1)/D) + (outer - t)
+        yc = y - f.den + QPoly.const(1)
+        candidates.append((_score(yc, outer - t_int, 1), sympy.ceiling(to_sympy(yc) / den),
+                           outer - t_int))
+    candidates.sort(key=lambda c: c[0])
+    _, shown, rest = candidates[0]
+    return shown, rest
+
+
+def _score(y: QPoly, rest: int, is_ceiling: int) -> tuple[int, int, int]:
+    return (len(y.terms) + (1 if rest else 0), abs(y.const_value()) + abs(rest), is_ceiling)

@@ -1,0 +1,322 @@
+"""Layer value objects, hyperparameter coercion and the records a layer's inference returns.
+
+A layer is a frozen dataclass whose repr round-trips and omits defaults.  ``infer`` takes the
+input shapes (tuples of canonical sizes, no batch axis) and returns an :class:`Inference`:
+the output shape, parameter counts, side conditions and :class:`AxisStep` records that the
+derivation printers turn into prose.  Layers never print and never compute prose.
+
+>>> from convsym.layers.keras import Conv2D
+>>> Conv2D(32, 3)
+Conv2D(filters=32, kernel_size=3)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sympy
+
+from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
+from convsym.expr import as_expr
+from convsym.intdiv import NotQuasiPolynomial, QExpr, QPoly, as_int, from_sympy, to_sympy
+from convsym.period import decide_nonneg
+
+Shape = tuple[QExpr, ...]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A side condition ``expr >= 0`` (kind ``"ge"``) or ``expr == 0`` (kind ``"eq"``).
+
+    ``layer`` and ``axis`` say where it comes from, ``rule`` why (one sentence).
+    """
+
+    expr: QExpr
+    kind: str
+    layer: str
+    axis: str
+    rule: str
+    sides: tuple[QExpr, QExpr] | None = None
+
+    @staticmethod
+    def equal(lhs: QExpr, rhs: QPoly, axis: str, rule: str) -> Condition:
+        """The condition ``lhs == rhs``, shown with its two sides."""
+        from convsym.intdiv import add
+
+        return Condition(add(lhs, -rhs), "eq", "", axis, rule, (lhs, rhs))
+
+    def relation(self) -> sympy.Basic:
+        """The condition as a SymPy relation, the constant moved to the right."""
+        if self.sides is not None:
+            lhs, rhs = (to_sympy(s) for s in self.sides)
+            return sympy.Eq(lhs, rhs, evaluate=False) if self.kind == "eq" else \
+                sympy.Ge(lhs, rhs, evaluate=False)
+        return relation_of(self.expr, self.kind)
+
+
+@dataclass(frozen=True)
+class AxisStep:
+    """One application of a closed form on one axis, as data for the derivation.
+
+    ``rule`` names the formula (``conv_explicit``, ``same_tf``, ``pool_ceil_torch``, ...),
+    ``values`` maps the formula's letters to this layer's values, ``result`` is the size.
+    """
+
+    axis: str
+    rule: str
+    values: dict[str, QExpr]
+    result: QExpr
+
+
+@dataclass(frozen=True)
+class Weight:
+    """One weight tensor: its name, its shape in the dialect's layout, and whether trainable."""
+
+    name: str
+    shape: tuple[QPoly, ...]
+    trainable: bool = True
+
+    @property
+    def count(self) -> QPoly:
+        """The number of entries: the product of the shape."""
+        total = QPoly.const(1)
+        for s in self.shape:
+            total = total * s
+        return total
+
+
+@dataclass
+class Inference:
+    """What a layer derives from its input shapes."""
+
+    shape: Shape
+    weights: list[Weight] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    steps: list[AxisStep] = field(default_factory=list)
+    macs: QPoly = field(default_factory=lambda: QPoly.const(0))
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def trainable(self) -> QPoly:
+        """Trainable parameters."""
+        return _sum(w.count for w in self.weights if w.trainable)
+
+    @property
+    def non_trainable(self) -> QPoly:
+        """Non-trainable parameters (Keras BatchNorm moving statistics)."""
+        return _sum(w.count for w in self.weights if not w.trainable)
+
+
+def _sum(items: Any) -> QPoly:
+    total = QPoly.const(0)
+    for x in items:
+        total = total + x
+    return total
+
+
+@dataclass(frozen=True, repr=False)
+class Layer:
+    """Base of every layer; subclasses set ``kind`` names and implement :meth:`infer`."""
+
+    dialect: ClassVar[str] = ""
+    n_inputs: ClassVar[int] = 1
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            if not f.repr:
+                continue
+            value = getattr(self, f.name)
+            default = f.default if f.default is not dataclasses.MISSING else (
+                f.default_factory() if f.default_factory is not dataclasses.MISSING  # type: ignore[misc]
+                else dataclasses.MISSING)
+            if value == default and default is not dataclasses.MISSING:
+                continue
+            parts.append(f"{f.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    @property
+    def type_name(self) -> str:
+        """The framework's class name (``Conv2D``, ``Conv2d``)."""
+        return type(self).__name__
+
+    @property
+    def base_name(self) -> str:
+        """Keras's automatic name stem (``conv2d``)."""
+        return _snake(type(self).__name__)
+
+    def infer(self, inputs: Sequence[Shape]) -> Inference:
+        """Derive the output from the input shapes."""
+        if len(inputs) != 1:
+            raise self.config_error("inputs", len(inputs), "takes exactly one input",
+                                    code="wrong_input_count")
+        return self.infer_one(inputs[0])
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Derive the output from one input shape."""
+        raise NotImplementedError(type(self).__name__)
+
+    # --- errors ---------------------------------------------------------------------------
+    def config_error(self, fld: str, value: object, rule: str, *, code: str) -> LayerConfigError:
+        """A configuration error naming this layer."""
+        return LayerConfigError(self.type_name, fld, _show(value), rule, code=code)
+
+    def shape_error(self, fld: str, value: object, rule: str, *, code: str) -> ShapeError:
+        """A shape error naming this layer."""
+        return ShapeError(self.type_name, fld, None if value is None else _show(value), rule,
+                          code=code)
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper() or
+                                   (i + 1 < len(name) and name[i + 1].islower())):
+            if not name[i - 1].isdigit():
+                out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, QPoly):
+        return str(to_sympy(value))
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+# --- hyperparameter coercion ---------------------------------------------------------------
+
+
+def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly:
+    """Coerce one integer hyperparameter (int, SymPy expression or text) to canonical form.
+
+    Concrete values below ``minimum`` raise; symbolic ones must be provably ``>= minimum``
+    (symbols are positive integers unless declared nonnegative).
+    """
+    if isinstance(value, bool) or (isinstance(value, numbers.Real)
+                                   and not isinstance(value, numbers.Integral)):
+        kind = "bool" if isinstance(value, bool) else "float"
+        raise LayerTypeError(layer.type_name, fld, repr(value),
+                             f"a {kind} is not an integer" +
+                             (f": write {int(value)}, not {value!r}" if kind == "float"
+                              and float(value).is_integer() else ""),
+                             code="not_an_integer")
+    try:
+        expr = as_expr(value, field=fld, kind=layer.type_name)
+    except ConvsymError as err:
+        raise LayerTypeError(layer.type_name, fld, _show(value), str(err),
+                             code=getattr(err, "code", "bad_value")) from None
+    try:
+        q = from_sympy(expr)
+    except NotQuasiPolynomial as err:
+        raise LayerConfigError(layer.type_name, fld, str(expr),
+                               f"must be an integer expression ({err})",
+                               code="not_integer_valued") from None
+    if not isinstance(q, QPoly):
+        raise LayerConfigError(layer.type_name, fld, str(expr), "must not be a Min/Max",
+                               code="not_integer_valued")
+    concrete = q.as_int()
+    if concrete is not None:
+        if concrete < minimum:
+            raise layer.config_error(fld, concrete, f"must be an integer >= {minimum}",
+                                     code="below_minimum")
+        return q
+    below = decide_nonneg(q - QPoly.const(minimum))
+    if below.holds is False:
+        example = ", ".join(f"{k} = {v}" for k, v in below.counterexample.items())
+        raise layer.config_error(fld, str(expr),
+                                 f"must be an integer >= {minimum}, but is "
+                                 f"{q.evaluate(below.counterexample)} when {example}",
+                                 code="below_minimum")
+    return q
+
+
+def to_tuple(layer: Layer, fld: str, value: object, rank: int, *, minimum: int = 1
+             ) -> tuple[QPoly, ...]:
+    """Coerce an int-or-tuple hyperparameter to ``rank`` canonical sizes."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != rank:
+            raise layer.config_error(fld, tuple(value),
+                                     f"needs {rank} value{'s' if rank > 1 else ''}, one per "
+                                     f"spatial axis, or a single integer",
+                                     code="wrong_tuple_length")
+        return tuple(to_size(layer, f"{fld}[{i}]", v, minimum=minimum)
+                     for i, v in enumerate(value))
+    one = to_size(layer, fld, value, minimum=minimum)
+    return (one,) * rank
+
+
+def to_flag(layer: Layer, fld: str, value: object) -> bool:
+    """A boolean hyperparameter (``use_bias``, ``ceil_mode``); only ``True``/``False``."""
+    if not isinstance(value, bool):
+        raise LayerTypeError(layer.type_name, fld, _show(value), "must be True or False",
+                             code="not_a_bool")
+    return value
+
+
+def to_choice(layer: Layer, fld: str, value: object, options: Sequence[str]) -> str:
+    """A string hyperparameter from a fixed list, with a did-you-mean."""
+    from convsym.errors import did_you_mean
+
+    if not isinstance(value, str) or value not in options:
+        hint = did_you_mean(value, options) if isinstance(value, str) else ""
+        raise layer.config_error(fld, value,
+                                 "must be one of " + ", ".join(repr(o) for o in options) + hint,
+                                 code="bad_choice")
+    return value
+
+
+def is_concrete(e: QExpr) -> bool:
+    """True when ``e`` has no symbols."""
+    return as_int(e) is not None
+
+
+def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str, what: str) -> list[Condition]:
+    """Three-valued check of ``room >= 0``: raise if provably never, condition if undecided.
+
+    ``what`` is a sentence describing the concrete failure; ``rule`` the general rule.
+    """
+    value = as_int(room)
+    if value is not None:
+        if value < 0:
+            raise layer.shape_error(f"axis {axis}", None, what, code="input_too_small")
+        return []
+    always = decide_nonneg(room)
+    if always.holds:
+        return []
+    from convsym.intdiv import add as q_add
+    from convsym.intdiv import scale as q_scale
+
+    never = decide_nonneg(q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1)))
+    if never.holds:
+        raise layer.shape_error(f"axis {axis}", None,
+                                f"{what}, for every value of its symbols ({rule})",
+                                code="input_too_small")
+    return [Condition(room, "ge", "", axis, rule)]
+
+
+def relation_of(e: QExpr, kind: str) -> sympy.Basic:
+    """``e >= 0`` (kind ``"ge"``) or ``e == 0`` as a readable SymPy relation.
+
+    >>> from convsym.expr import symbol
+    >>> relation_of(QPoly.sym(symbol("n")) - QPoly.const(5), "ge")
+    n >= 5
+    """
+    expr = to_sympy(e)
+    const, rest = expr.as_coeff_Add()
+    lhs, rhs = rest, -const
+    if lhs.could_extract_minus_sign():
+        lhs, rhs = -lhs, -rhs
+        return sympy.Le(lhs, rhs, evaluate=False) if kind == "ge" else \
+            sympy.Eq(lhs, rhs, evaluate=False)
+    if kind == "ge":
+        return sympy.Ge(lhs, rhs, evaluate=False)
+    return sympy.Eq(lhs, rhs, evaluate=False)

@@ -1,0 +1,205 @@
+"""The one convolution core behind Keras ``Conv*D`` and PyTorch ``Conv*d``.
+
+Front ends normalise their arguments into a :class:`ConvConfig`; :func:`infer_conv` applies
+the closed forms of :mod:`convsym.formulas` axis by axis, checks validity three-valued, and
+records the weight tensors in the dialect's layout.
+
+>>> from convsym.layers.keras import Conv2D
+>>> from convsym.intdiv import QPoly, to_sympy
+>>> out = Conv2D(64, 3).infer([(QPoly.const(26), QPoly.const(26), QPoly.const(32))])
+>>> [to_sympy(s) for s in out.shape], to_sympy(out.trainable)
+([24, 24, 64], 18496)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convsym import formulas as F
+from convsym.intdiv import QExpr, QPoly, add, as_int, floordiv, to_sympy
+from convsym.layers.base import (
+    AxisStep,
+    Condition,
+    Inference,
+    Layer,
+    Shape,
+    Weight,
+    check_room,
+)
+
+AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+@dataclass(frozen=True)
+class ConvConfig:
+    """A convolution's hyperparameters, normalised (per-axis tuples of canonical sizes).
+
+    ``padding`` is ``"valid"``, ``"same_tf"`` (Keras/TF: ``ceil(n/s)``), ``"same_torch"``
+    (stride 1 only, ``P = d(k-1)``), ``"causal"`` (Keras Conv1D) or ``"explicit"`` with
+    ``pads`` giving ``(before, after)`` per axis.
+    """
+
+    rank: int
+    filters: QPoly
+    kernel: tuple[QPoly, ...]
+    strides: tuple[QPoly, ...]
+    dilation: tuple[QPoly, ...]
+    groups: QPoly
+    bias: bool
+    padding: str
+    pads: tuple[tuple[QPoly, QPoly], ...] | None
+    channels_first: bool
+    dialect: str
+    in_channels: QPoly | None = None
+    padding_mode: str = "zeros"
+
+
+def split_channels(layer: Layer, shape: Shape, rank: int, channels_first: bool
+                   ) -> tuple[QExpr, list[QExpr]]:
+    """``(channels, spatial sizes)`` of an input, checking its rank."""
+    if len(shape) != rank + 1:
+        shown = "(" + ", ".join(str(to_sympy(s)) for s in shape) + ")"
+        raise layer.shape_error("input shape", shown,
+                                f"expects {rank + 1} axes without the batch "
+                                f"({rank} spatial + channels), got {len(shape)}",
+                                code="wrong_rank")
+    if channels_first:
+        return shape[0], list(shape[1:])
+    return shape[-1], list(shape[:-1])
+
+
+def join_channels(channels: QExpr, spatial: list[QExpr], channels_first: bool) -> Shape:
+    """The shape tuple with channels first or last."""
+    return (channels, *spatial) if channels_first else (*spatial, channels)
+
+
+def check_groups(layer: Layer, c_in: QExpr, cfg_groups: QPoly, c_out: QPoly,
+                 fld: str = "groups") -> list[Condition]:
+    """Groups must divide both the input and the output channels."""
+    conditions: list[Condition] = []
+    g = as_int(cfg_groups)
+    for what, channels in (("input channels", c_in), ("filters", c_out)):
+        value = as_int(channels)
+        if g is not None and value is not None:
+            if value % g:
+                raise layer.config_error(fld, g, f"must divide the {what} ({value}); "
+                                         f"{value} / {g} is not an integer",
+                                         code="groups_not_dividing")
+        elif g != 1 and isinstance(channels, QPoly):
+            remainder = channels - cfg_groups * floordiv(channels, cfg_groups)
+            conditions.append(Condition(remainder, "eq", "", "channels",
+                                        f"{fld} must divide the {what}"))
+    return conditions
+
+
+def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
+    """Output shape, weights, conditions and derivation steps of a convolution."""
+    c_in, spatial = split_channels(layer, shape, cfg.rank, cfg.channels_first)
+    if not isinstance(c_in, QPoly):
+        raise layer.shape_error("channels", str(to_sympy(c_in)), "must not be a Min/Max",
+                                code="bad_channels")
+    conditions = check_groups(layer, c_in, cfg.groups, cfg.filters)
+    if cfg.in_channels is not None:
+        conditions += _check_in_channels(layer, c_in, cfg.in_channels)
+    names = AXIS_NAMES[cfg.rank]
+    out: list[QExpr] = []
+    steps: list[AxisStep] = []
+    for i, n in enumerate(spatial):
+        axis = names[i]
+        k, s, d = cfg.kernel[i], cfg.strides[i], cfg.dilation[i]
+        size, step, conds = _axis(layer, cfg, axis, n, k, s, d, i)
+        out.append(size)
+        steps.append(step)
+        conditions += conds
+    kernel_prod = QPoly.const(1)
+    for k in cfg.kernel:
+        kernel_prod = kernel_prod * k
+    per_group = c_in if as_int(cfg.groups) == 1 else floordiv(c_in, cfg.groups)
+    if cfg.dialect == "keras":
+        kshape = (*cfg.kernel, per_group, cfg.filters)
+        weights = [Weight("kernel", kshape)]
+    else:
+        kshape = (cfg.filters, per_group, *cfg.kernel)
+        weights = [Weight("weight", kshape)]
+    if cfg.bias:
+        weights.append(Weight("bias", (cfg.filters,)))
+    macs = kernel_prod * per_group * cfg.filters
+    for size in out:
+        macs = macs * size if isinstance(size, QPoly) else macs
+    return Inference(join_channels(cfg.filters, out, cfg.channels_first), weights,
+                     conditions, steps, macs if all(isinstance(o, QPoly) for o in out)
+                     else QPoly.const(0))
+
+
+def _check_in_channels(layer: Layer, c_in: QPoly, declared: QPoly) -> list[Condition]:
+    a, b = as_int(c_in), as_int(declared)
+    if a is not None and b is not None:
+        if a != b:
+            raise layer.shape_error("in_channels", b,
+                                    f"does not match the input, which has {a} channels",
+                                    code="channel_mismatch")
+        return []
+    if c_in == declared:
+        return []
+    return [Condition.equal(c_in, declared, "channels",
+                            "in_channels must equal the input's channels")]
+
+
+def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly, d: QPoly,
+          i: int) -> tuple[QExpr, AxisStep, list[Condition]]:
+    values: dict[str, QExpr] = {"n": n, "k": k, "s": s, "d": d}
+    conditions: list[Condition] = []
+    if cfg.padding == "same_tf":
+        size = F.same_out(n, s=s)
+        total = F.same_pad_total(n, k=k, s=s, d=d)
+        before, after = F.split_pad(total)
+        values.update({"P": total, "p_l": before, "p_r": after})
+        return size, AxisStep(axis, "same_tf", values, size), conditions
+    if cfg.padding == "same_torch":
+        total = F.torch_same_pad_total(k=k, d=d)
+        before, after = F.split_pad(total)
+        values.update({"P": total, "p_l": before, "p_r": after})
+        # stride is 1 (checked by the front end), so the explicit formula gives n
+        size = F.conv_out(n, k=k, s=s, d=d, pad=total)
+        return size, AxisStep(axis, "same_torch", values, size), conditions
+    if cfg.padding == "causal":
+        pad = F.causal_pad(k=k, d=d)
+        values.update({"P": pad, "p_l": pad, "p_r": QPoly.const(0)})
+        size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
+        return size, AxisStep(axis, "causal", values, size), conditions
+    if cfg.padding == "valid":
+        before = after = QPoly.const(0)
+        rule = "valid"
+    else:
+        assert cfg.pads is not None
+        before, after = cfg.pads[i]
+        rule = "explicit"
+    pad = before + after
+    values.update({"P": pad, "p_l": before, "p_r": after})
+    room = F.conv_room(n, k=k, d=d, pad=pad)
+    ke = F.effective_kernel(k, d)
+    padded = add(n, pad)
+    conditions += check_room(
+        layer, axis, room,
+        rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
+        what=(f"padded input {_txt(n)} + {_txt(pad)} = {_txt(padded)} is smaller than "
+              f"the effective kernel {_txt(ke)}, so the output would be empty"),
+    )
+    if cfg.padding_mode in ("reflect", "circular"):
+        limit = 1 if cfg.padding_mode == "reflect" else 0
+        for side in {before, after}:
+            if as_int(side) == 0:
+                continue
+            conditions += check_room(
+                layer, axis, add(n, -(side + QPoly.const(limit))),
+                rule=f"padding_mode='{cfg.padding_mode}' needs padding "
+                     f"{'<' if limit else '<='} the input size",
+                what=f"padding {_txt(side)} is too large for an input of {_txt(n)} "
+                     f"with padding_mode='{cfg.padding_mode}'",
+            )
+    size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
+    return size, AxisStep(axis, rule, values, size), conditions
+
+
+def _txt(e: QExpr) -> str:
+    return str(to_sympy(e))

@@ -1,0 +1,118 @@
+"""The pooling core behind Keras ``MaxPooling*D``/``AveragePooling*D`` and PyTorch ``*Pool*d``.
+
+>>> from convsym.layers.torch import MaxPool1d
+>>> from convsym.intdiv import QPoly, to_sympy
+>>> out = MaxPool1d(2, stride=3, padding=1, ceil_mode=True).infer([(QPoly.const(1),
+...                                                                  QPoly.const(4))])
+>>> [to_sympy(s) for s in out.shape]
+[1, 2]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convsym import formulas as F
+from convsym.intdiv import QExpr, QPoly, add, as_int, div_floor, to_sympy
+from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, check_room
+from convsym.layers.conv import AXIS_NAMES, join_channels, split_channels
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """A pooling layer's hyperparameters, normalised.
+
+    ``mode`` is ``"keras_valid"``, ``"keras_same"`` or ``"torch"`` (explicit symmetric
+    ``padding`` with ``dilation`` and ``ceil_mode``).
+    """
+
+    rank: int
+    kernel: tuple[QPoly, ...]
+    strides: tuple[QPoly, ...]
+    mode: str
+    channels_first: bool
+    padding: tuple[QPoly, ...] = ()
+    dilation: tuple[QPoly, ...] = ()
+    ceil_mode: bool = False
+    kind: str = "max"
+
+
+def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
+    """Output shape, conditions and derivation steps of a pooling layer (no weights)."""
+    channels, spatial = split_channels(layer, shape, cfg.rank, cfg.channels_first)
+    names = AXIS_NAMES[cfg.rank]
+    out: list[QExpr] = []
+    steps: list[AxisStep] = []
+    conditions: list[Condition] = []
+    for i, n in enumerate(spatial):
+        axis, k, s = names[i], cfg.kernel[i], cfg.strides[i]
+        values: dict[str, QExpr] = {"n": n, "k": k, "s": s}
+        if cfg.mode == "keras_same":
+            size = F.keras_pool_out(n, k=k, s=s, same=True)
+            steps.append(AxisStep(axis, "pool_same_keras", values, size))
+            out.append(size)
+            continue
+        if cfg.mode == "keras_valid":
+            conditions += check_room(
+                layer, axis, add(n, -k),
+                rule="the input must be at least the pool size",
+                what=f"input {_t(n)} is smaller than the pool size {_t(k)}, so the output "
+                     "would be empty")
+            size = F.keras_pool_out(n, k=k, s=s, same=False)
+            steps.append(AxisStep(axis, "pool_valid_keras", values, size))
+            out.append(size)
+            continue
+        p, d = cfg.padding[i], cfg.dilation[i]
+        values.update({"p": p, "d": d, "P": p * QPoly.const(2)})
+        ke = F.effective_kernel(k, d)
+        conditions += _check_half_pad(layer, axis, p, ke, cfg.kind)
+        room = F.conv_room(n, k=k, d=d, pad=p * QPoly.const(2))
+        conditions += check_room(
+            layer, axis, room,
+            rule="the padded input n + 2p must be at least the effective kernel d(k-1)+1",
+            what=f"padded input {_t(n)} + 2*{_t(p)} is smaller than the effective kernel "
+                 f"{_t(ke)}, so the output would be empty")
+        if cfg.ceil_mode:
+            size = F.torch_pool_ceil_out(n, k=k, s=s, d=d, p=p)
+            size = _settle_min(size)
+            steps.append(AxisStep(axis, "pool_ceil_torch", values, size))
+        else:
+            size = F.conv_out(n, k=k, s=s, d=d, pad=p * QPoly.const(2))
+            steps.append(AxisStep(axis, "pool_floor_torch", values, size))
+        out.append(size)
+    return Inference(join_channels(channels, out, cfg.channels_first), [], conditions, steps)
+
+
+def _check_half_pad(layer: Layer, axis: str, p: QPoly, ke: QPoly, kind: str) -> list[Condition]:
+    """PyTorch: padding at most half the (effective) kernel: ``p <= floor(k_e/2)``."""
+    limit = div_floor(ke, QPoly.const(2))
+    room = add(limit, -p)
+    pi, li = as_int(p), as_int(limit)
+    if pi is not None and li is not None and pi > li:
+        raise layer.config_error(f"padding (axis {axis})", pi,
+                                 f"must be at most half the {'effective ' if kind == 'max' else ''}"
+                                 f"kernel, floor({_t(ke)}/2) = {li}",
+                                 code="pool_padding_too_large")
+    if pi is not None and li is not None:
+        return []
+    return [Condition(room, "ge", "", axis, "padding must be at most half the kernel")]
+
+
+def _settle_min(size: QExpr) -> QExpr:
+    """Drop the ceil_mode correction when the period check proves it never (or always) bites."""
+    from convsym.intdiv import Ext
+    from convsym.period import decide_nonneg
+
+    if not isinstance(size, Ext) or size.kind != "min" or len(size.args) != 2:
+        return size
+    a, b = size.args
+    if isinstance(a, QPoly) and isinstance(b, QPoly):
+        if decide_nonneg(b - a).holds:
+            return a
+        if decide_nonneg(a - b).holds:
+            return b
+    return size
+
+
+def _t(e: QExpr) -> str:
+    return str(to_sympy(e))

@@ -1,0 +1,420 @@
+"""Networks: propagate shapes through layers, collect per-layer rows, totals and conditions.
+
+A network is a small graph of nodes (``Sequential`` is a chain).  Propagation runs once, on
+construction; every size stays in canonical form, and every undecided validity condition is
+kept, pruned of those implied by another.
+
+>>> from convsym.layers.keras import Input, Conv2D
+>>> net = Sequential([Input(("n", "n", 1)), Conv2D(32, 3), Conv2D(64, 3)])
+>>> [row.output_shape for row in net.rows]
+[(n - 2, n - 2, 32), (n - 4, n - 4, 64)]
+>>> net.conditions
+[n >= 5]
+>>> net.subs(n=28).rows[-1].output_shape
+(24, 24, 64)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sympy
+
+from convsym.errors import ConvsymError, LayerError, UsageError, did_you_mean
+from convsym.expr import as_expr
+from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
+from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
+from convsym.period import decide_nonneg
+
+
+@dataclass
+class Node:
+    """One layer application: the layer, its row name and the indices of its parents."""
+
+    layer: Layer
+    name: str
+    parents: tuple[int, ...]
+
+
+@dataclass
+class Row:
+    """One row of a network's summary: a layer, its output shape and its counts."""
+
+    name: str
+    layer: Layer
+    shape: Shape
+    inference: Inference
+    parents: tuple[str, ...] = ()
+    conditions: list[Condition] = field(default_factory=list)
+
+    @property
+    def type(self) -> str:
+        """The layer's class name in its framework."""
+        return self.layer.type_name
+
+    @cached_property
+    def output_shape(self) -> tuple[sympy.Expr, ...]:
+        """The output shape without the batch axis, as SymPy expressions."""
+        return tuple(to_sympy(s) for s in self.shape)
+
+    @cached_property
+    def trainable(self) -> sympy.Expr:
+        """Trainable parameters."""
+        return to_sympy(self.inference.trainable)
+
+    @cached_property
+    def non_trainable(self) -> sympy.Expr:
+        """Non-trainable parameters (Keras BatchNorm's moving statistics)."""
+        return to_sympy(self.inference.non_trainable)
+
+    @property
+    def params(self) -> sympy.Expr:
+        """All parameters, trainable or not."""
+        return self.trainable + self.non_trainable
+
+    @cached_property
+    def macs(self) -> sympy.Expr:
+        """Multiply-accumulates of this layer (convolution and dense, without bias)."""
+        return to_sympy(self.inference.macs)
+
+
+class Network:
+    """A network of layers in one dialect, with every shape derived in closed form."""
+
+    def __init__(self, nodes: Sequence[Node], input_shapes: Mapping[int, Shape], *,
+                 dialect: str, name: str = "model", hidden: Sequence[int] = ()) -> None:
+        self.nodes = list(nodes)
+        self.input_shapes = dict(input_shapes)
+        self.dialect = dialect
+        self.name = name
+        self._hidden = set(hidden)
+        self.rows: list[Row] = []
+        self._conditions: list[Condition] = []
+        self._propagate()
+
+    # --- propagation ------------------------------------------------------------------------
+    def _propagate(self) -> None:
+        shapes: list[Shape] = []
+        for index, node in enumerate(self.nodes):
+            where = f"{node.name!r} at layers[{index}]"
+            try:
+                if index in self.input_shapes:
+                    inference = Inference(self.input_shapes[index])
+                else:
+                    inference = node.layer.infer([shapes[p] for p in node.parents])
+            except LayerError as err:
+                err.locate(where)
+                raise
+            shapes.append(inference.shape)
+            row_conditions = []
+            for cond in inference.conditions:
+                located = dataclasses.replace(cond, layer=node.name)
+                row_conditions.append(located)
+                self._add_condition(located, node, where)
+            if index not in self._hidden:
+                self.rows.append(Row(node.name, node.layer, inference.shape, inference,
+                                     tuple(self.nodes[p].name for p in node.parents),
+                                     row_conditions))
+
+    def _add_condition(self, cond: Condition, node: Node, where: str) -> None:
+        if cond.kind == "eq":
+            if isinstance(cond.expr, QPoly) and not cond.expr.terms:
+                return
+            never = _provably_nonzero(cond.expr)
+            if never is not None:
+                raise _located(node.layer.shape_error(
+                    cond.axis, None, f"{cond.rule}, but they never agree: {never}",
+                    code="never_equal"), where)
+            self._conditions.append(cond)
+            return
+        kept: list[Condition] = []
+        for old in self._conditions:
+            if old.kind == "ge" and _implies(old.expr, cond.expr):
+                return  # the new condition adds nothing
+            if not (old.kind == "ge" and _implies(cond.expr, old.expr)):
+                kept.append(old)
+        kept.append(cond)
+        self._conditions = kept
+
+    # --- results ----------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, in order."""
+        return [node.layer for node in self.nodes]
+
+    @property
+    def conditions(self) -> list[sympy.Basic]:
+        """Side conditions under which every layer is valid, as SymPy relations."""
+        return [c.relation() for c in self._conditions]
+
+    @property
+    def condition_records(self) -> list[Condition]:
+        """Side conditions with the layer, axis and rule each comes from."""
+        return list(self._conditions)
+
+    @property
+    def output_shape(self) -> tuple[sympy.Expr, ...]:
+        """The shape of the last row."""
+        return self.rows[-1].output_shape
+
+    @property
+    def total_params(self) -> sympy.Expr:
+        """All parameters."""
+        return sympy.Add(*(r.params for r in self.rows))
+
+    @property
+    def trainable_params(self) -> sympy.Expr:
+        """Trainable parameters."""
+        return sympy.Add(*(r.trainable for r in self.rows))
+
+    @property
+    def non_trainable_params(self) -> sympy.Expr:
+        """Non-trainable parameters."""
+        return sympy.Add(*(r.non_trainable for r in self.rows))
+
+    @property
+    def total_macs(self) -> sympy.Expr:
+        """Multiply-accumulates of convolution and dense layers, without bias."""
+        return sympy.Add(*(r.macs for r in self.rows))
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """Every symbol in the shapes, counts and conditions."""
+        out: set[sympy.Symbol] = set()
+        for row in self.rows:
+            for s in row.shape:
+                out |= free_symbols(s)
+            out |= row.inference.trainable.free_symbols()
+            out |= row.inference.non_trainable.free_symbols()
+        for c in self._conditions:
+            out |= free_symbols(c.expr)
+        return out
+
+    def summary(self) -> Any:
+        """A :class:`~convsym.summary.Summary`: ``str()`` is a table, ``to_dict()`` JSON."""
+        from convsym.summary import Summary
+
+        return Summary.of(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}: {len(self.rows)} layers, " \
+               f"output {self.output_shape}>"
+
+    # --- what-if ------------------------------------------------------------------------------
+    def subs(self, values: Mapping[str, object] | None = None, **kwargs: object) -> Network:
+        """The network with symbols replaced by values, keyed by symbol name.
+
+        Values may be integers, text for the safe parser, or SymPy expressions.
+        """
+        given = dict(values or {}, **kwargs)
+        known = {s.name: s for s in self.all_symbols()}
+        mapping: dict[sympy.Symbol, sympy.Expr] = {}
+        for key, value in given.items():
+            if key not in known:
+                raise UsageError(f"subs: {key} is not a symbol of this network"
+                                 f"{did_you_mean(key, known)}; its symbols are "
+                                 f"{', '.join(sorted(known)) or 'none'}",
+                                 code="unknown_symbol")
+            mapping[known[key]] = as_expr(value, field=key)
+        nodes = [Node(_subs_layer(n.layer, mapping), n.name, n.parents) for n in self.nodes]
+        qmap = {}
+        for sym, expr in mapping.items():
+            q = from_sympy(expr)
+            if not isinstance(q, QPoly):
+                raise UsageError(f"subs: {sym} = {expr} is not an integer expression",
+                                 code="bad_value")
+            qmap[sym] = q
+        shapes = {i: tuple(_subs_q(s, qmap) for s in shape)
+                  for i, shape in self.input_shapes.items()}
+        return type(self)._rebuild(self, nodes, shapes)
+
+    def _rebuild(self, nodes: list[Node], shapes: dict[int, Shape]) -> Network:
+        return Network(nodes, shapes, dialect=self.dialect, name=self.name,
+                       hidden=sorted(self._hidden))
+
+    def all_symbols(self) -> set[sympy.Symbol]:
+        """Symbols of the shapes and of the layers' hyperparameters."""
+        out = set(self.free_symbols)
+        for shape in self.input_shapes.values():
+            for s in shape:
+                out |= free_symbols(s)
+        for node in self.nodes:
+            for f in dataclasses.fields(node.layer):
+                out |= _value_symbols(getattr(node.layer, f.name))
+        return out
+
+
+def _located(err: LayerError, where: str) -> LayerError:
+    err.locate(where)
+    return err
+
+
+def _implies(strong: QExpr, weak: QExpr) -> bool:
+    """True when ``strong >= 0`` provably implies ``weak >= 0`` (``weak - strong >= 0``)."""
+    if isinstance(strong, QPoly) and isinstance(weak, QPoly):
+        diff = weak - strong
+        value = diff.as_int()
+        if value is not None:
+            return value >= 0
+        return decide_nonneg(diff, budget=2000).holds is True
+    return False
+
+
+def _provably_nonzero(e: QExpr) -> str | None:
+    value = as_int(e)
+    if value is not None:
+        return f"the difference is {value}" if value else None
+    positive = decide_nonneg(add(e, QPoly.const(-1)) if isinstance(e, QPoly) else e)
+    if positive.holds:
+        return "the first is always larger"
+    negative = decide_nonneg(add(scale(e, QPoly.const(-1)), QPoly.const(-1)))
+    if negative.holds:
+        return "the second is always larger"
+    return None
+
+
+def _value_symbols(value: object) -> set[sympy.Symbol]:
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_value_symbols(v) for v in value)) if value else set()
+    if isinstance(value, str):
+        try:
+            return set(as_expr(value).free_symbols)  # type: ignore[arg-type]
+        except ConvsymError:
+            return set()
+    if isinstance(value, sympy.Basic):
+        return set(value.free_symbols)  # type: ignore[arg-type]
+    return set()
+
+
+def _subs_value(value: object, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> object:
+    if isinstance(value, tuple):
+        return tuple(_subs_value(v, mapping) for v in value)
+    if isinstance(value, list):
+        return [_subs_value(v, mapping) for v in value]
+    if isinstance(value, (str, sympy.Basic)) and not isinstance(value, bool):
+        try:
+            expr = as_expr(value)
+        except ConvsymError:
+            return value
+        if not expr.free_symbols & set(mapping):
+            return value
+        new = expr.xreplace(mapping)
+        q = from_sympy(new)
+        concrete = as_int(q)
+        return concrete if concrete is not None else to_sympy(q)
+    return value
+
+
+def _subs_layer(layer: Layer, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> Layer:
+    changes = {}
+    for f in dataclasses.fields(layer):
+        if not f.init:
+            continue
+        old = getattr(layer, f.name)
+        new = _subs_value(old, mapping)
+        if new is not old:
+            changes[f.name] = new
+    return dataclasses.replace(layer, **changes) if changes else layer
+
+
+def _subs_q(e: QExpr, mapping: Mapping[sympy.Symbol, QPoly]) -> QExpr:
+    from convsym.intdiv import subs
+
+    return subs(e, mapping)
+
+
+class Sequential(Network):
+    """A chain of layers, Keras- or PyTorch-style.
+
+    The input shape (without batch) comes from a leading Keras ``Input``, from the first
+    layer's ``input_shape`` (Keras 2 style), or from ``input_shape=``; symbols allowed.
+    """
+
+    def __init__(self, layers: Sequence[Layer], input_shape: Sequence[object] | None = None,
+                 *, name: str | None = None) -> None:
+        from convsym.layers.keras import Input
+
+        layers = list(layers)
+        if not layers:
+            raise UsageError("Sequential needs at least one layer", code="empty_network")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise UsageError(f"Sequential: layers[{i}] is {type(layer).__name__}, "
+                                 "not a convsym layer", code="not_a_layer")
+        dialects = {layer.dialect for layer in layers}
+        if len(dialects) > 1:
+            raise UsageError("Sequential: mixes Keras and PyTorch layers; use one dialect "
+                             "(their conventions differ)", code="mixed_dialects")
+        dialect = dialects.pop()
+        shape_layer: Layer = layers[0]
+        if isinstance(layers[0], Input):
+            shape = layers[0].sizes
+            if input_shape is not None:
+                raise UsageError("Sequential: give the input shape once, by Input or by "
+                                 "input_shape=", code="duplicate_input")
+        else:
+            given = input_shape if input_shape is not None else \
+                getattr(layers[0], "input_shape", None)
+            if given is None:
+                raise UsageError(
+                    "Sequential: the input shape is unknown; start with Input(shape) or pass "
+                    "input_shape=(...) without the batch axis, e.g. (28, 28, 1) or "
+                    "(3, 'H', 'W')", code="missing_input")
+            if not isinstance(given, (tuple, list)):
+                raise UsageError(f"Sequential: input_shape must be a tuple, got {given!r}",
+                                 code="bad_input_shape")
+            shape = tuple(to_size(shape_layer, f"input_shape[{i}]", v)
+                          for i, v in enumerate(given))
+            head: Layer = Input(tuple(given)) if dialect == "keras" else _TorchInput(tuple(given))
+            layers = [head, *layers]
+        nodes = _name_nodes(layers, dialect)
+        super().__init__(nodes, {0: shape}, dialect=dialect,
+                         name=name or ("sequential" if dialect == "keras" else "Sequential"),
+                         hidden=[0])
+
+    def _rebuild(self, nodes: list[Node], shapes: dict[int, Shape]) -> Network:
+        net = Network.__new__(Sequential)
+        Network.__init__(net, nodes, shapes, dialect=self.dialect, name=self.name, hidden=[0])
+        return net
+
+
+def _name_nodes(layers: list[Layer], dialect: str) -> list[Node]:
+    nodes: list[Node] = []
+    counts: dict[str, int] = {}
+    taken = {getattr(layer, "name", None) for layer in layers} - {None}
+    for i, layer in enumerate(layers):
+        explicit = getattr(layer, "name", None)
+        if explicit:
+            name = explicit
+        elif dialect == "torch":
+            name = "input" if i == 0 else str(i - 1)
+        else:
+            stem = layer.base_name
+            while True:
+                count = counts.get(stem, 0)
+                counts[stem] = count + 1
+                name = stem if count == 0 else f"{stem}_{count}"
+                if name not in taken:
+                    break
+        nodes.append(Node(layer, name, (i - 1,) if i else ()))
+    return nodes
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class _TorchInput(Layer):
+    """The input of a PyTorch network (not a module; never shown as a row)."""
+
+    shape: Any = ()
+    dialect = "torch"
+
+    @property
+    def type_name(self) -> str:
+        """Shown as ``Input``."""
+        return "Input"
+
+
+__all__ = ["Network", "Node", "Row", "Sequential"]

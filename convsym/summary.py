@@ -1,0 +1,131 @@
+"""Network summaries: a Keras-like table (``str``) and a JSON-ready dict (``to_dict``).
+
+>>> from convsym.layers.keras import Input, Conv2D
+>>> from convsym import Sequential
+>>> s = Sequential([Input((28, 28, 1)), Conv2D(32, 3), Conv2D(64, 3)]).summary()
+>>> s.to_dict()["total_params"]
+18816
+>>> print(s)  # doctest: +NORMALIZE_WHITESPACE
+Model: "sequential" (keras)
+Layer (type)        Output Shape   Param #
+==========================================
+conv2d (Conv2D)     (26, 26, 32)       320
+conv2d_1 (Conv2D)   (24, 24, 64)    18,496
+==========================================
+Total params: 18,816
+Trainable params: 18,816
+Non-trainable params: 0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sympy
+
+from convsym.printing.text import sstr
+
+if TYPE_CHECKING:
+    from convsym.network import Network
+
+
+def json_value(value: sympy.Basic | int) -> int | str:
+    """An integer when numeric, otherwise the expression's text form."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, sympy.Integer):
+        return int(value)
+    return sstr(value)
+
+
+def count_text(value: sympy.Basic) -> str:
+    """``18,496`` for numbers, the expression otherwise."""
+    if isinstance(value, sympy.Integer):
+        return f"{int(value):,}"
+    return sstr(value)
+
+
+def shape_text(shape: tuple[sympy.Expr, ...], batch: bool = True) -> str:
+    """``(None, 26, 26, 32)``-style text; ``batch=False`` drops the None."""
+    parts = (["None"] if batch else []) + [sstr(s) for s in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One row: name, type, output shape (no batch), parameter counts, MACs."""
+
+    name: str
+    type: str
+    output_shape: tuple[sympy.Expr, ...]
+    params: sympy.Expr
+    trainable: sympy.Expr
+    non_trainable: sympy.Expr
+    macs: sympy.Expr
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A network's per-layer rows, totals and side conditions."""
+
+    name: str
+    dialect: str
+    rows: tuple[SummaryRow, ...]
+    total_params: sympy.Expr
+    trainable_params: sympy.Expr
+    non_trainable_params: sympy.Expr
+    total_macs: sympy.Expr
+    conditions: tuple[sympy.Basic, ...]
+
+    @staticmethod
+    def of(net: Network) -> Summary:
+        """Summarise a network."""
+        rows = tuple(SummaryRow(r.name, r.type, r.output_shape, r.params, r.trainable,
+                                r.non_trainable, r.macs) for r in net.rows)
+        return Summary(net.name, net.dialect, rows, net.total_params, net.trainable_params,
+                       net.non_trainable_params, net.total_macs, tuple(net.conditions))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form; each value an integer when numeric, else the expression's text."""
+        return {
+            "layers": [
+                {
+                    "name": r.name,
+                    "type": r.type,
+                    "output_shape": [json_value(s) for s in r.output_shape],
+                    "params": json_value(r.params),
+                    "trainable": json_value(r.trainable),
+                    "non_trainable": json_value(r.non_trainable),
+                    "macs": json_value(r.macs),
+                }
+                for r in self.rows
+            ],
+            "total_params": json_value(self.total_params),
+            "trainable_params": json_value(self.trainable_params),
+            "non_trainable_params": json_value(self.non_trainable_params),
+            "total_macs": json_value(self.total_macs),
+            "conditions": [sstr(c) for c in self.conditions],
+        }
+
+    def __str__(self) -> str:
+        head = ("Layer (type)", "Output Shape", "Param #")
+        body = [(f"{r.name} ({r.type})", shape_text(r.output_shape, batch=False),
+                 count_text(r.params)) for r in self.rows]
+        widths = [max(len(row[i]) for row in [head, *body]) for i in range(3)]
+        gap = "   "
+
+        def line(cells: tuple[str, str, str]) -> str:
+            return (cells[0].ljust(widths[0]) + gap + cells[1].ljust(widths[1]) + gap +
+                    cells[2].rjust(widths[2])).rstrip()
+
+        rule = "=" * (sum(widths) + 2 * len(gap))
+        out = [f'Model: "{self.name}" ({self.dialect})', line(head), rule]
+        out += [line(row) for row in body]
+        out += [rule,
+                f"Total params: {count_text(self.total_params)}",
+                f"Trainable params: {count_text(self.trainable_params)}",
+                f"Non-trainable params: {count_text(self.non_trainable_params)}"]
+        if self.conditions:
+            out.append("Valid when: " + ", ".join(sstr(c) for c in self.conditions))
+        return "\n".join(out)
