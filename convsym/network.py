@@ -237,14 +237,15 @@ class Network:
                        hidden=sorted(self._hidden))
 
     def all_symbols(self) -> set[sympy.Symbol]:
-        """Symbols of the shapes and of the layers' hyperparameters."""
+        """Symbols of the input shapes and of every derived size, count and condition.
+
+        A hyperparameter symbol (``Conv2D(8, "k")``) shows up in the derived sizes or
+        counts, so it is found here too.
+        """
         out = set(self.free_symbols)
         for shape in self.input_shapes.values():
             for s in shape:
                 out |= free_symbols(s)
-        for node in self.nodes:
-            for f in dataclasses.fields(node.layer):
-                out |= _value_symbols(getattr(node.layer, f.name))
         return out
 
 
@@ -275,19 +276,6 @@ def _provably_nonzero(e: QExpr) -> str | None:
     if negative.holds:
         return "the second is always larger"
     return None
-
-
-def _value_symbols(value: object) -> set[sympy.Symbol]:
-    if isinstance(value, (list, tuple)):
-        return set().union(*(_value_symbols(v) for v in value)) if value else set()
-    if isinstance(value, str):
-        try:
-            return set(as_expr(value).free_symbols)  # type: ignore[arg-type]
-        except ConvsymError:
-            return set()
-    if isinstance(value, sympy.Basic):
-        return set(value.free_symbols)  # type: ignore[arg-type]
-    return set()
 
 
 def _subs_value(value: object, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> object:

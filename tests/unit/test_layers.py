@@ -1,0 +1,189 @@
+"""Core layers in both dialects against the measured test vectors of CONVENTIONS.md."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from convsym import Sequential
+from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
+from convsym.expr import symbol
+from convsym.layers import keras as K
+from convsym.layers import torch as T
+
+
+def shapes(net: Sequential) -> list[tuple[object, ...]]:
+    return [row.output_shape for row in net.rows]
+
+
+def params(net: Sequential) -> list[object]:
+    return [row.params for row in net.rows]
+
+
+def test_seed1_reproduces_keras() -> None:
+    net = Sequential([K.Input((28, 28, 1)), K.Conv2D(32, 3, activation="relu"), K.Conv2D(64, 3)])
+    assert shapes(net) == [(26, 26, 32), (24, 24, 64)]
+    assert params(net) == [320, 18496]
+    assert net.total_params == 18816
+
+
+def test_seed2_without_bias() -> None:
+    net = Sequential([K.Input((28, 28, 3)), K.Conv2D(32, 5, use_bias=False),
+                      K.Conv2D(64, 5, use_bias=False)])
+    assert shapes(net) == [(24, 24, 32), (20, 20, 64)]
+    assert params(net) == [2400, 51200]
+
+
+def test_seed3_same_stride_two() -> None:
+    net = Sequential([K.Input((32, 32, 3)), K.Conv2D(10, 4, strides=2, padding="same"),
+                      K.Conv2D(20, 3, strides=2, padding="same"), K.Flatten(), K.Dense(10)])
+    assert shapes(net) == [(16, 16, 10), (8, 8, 20), (1280,), (10,)]
+    assert params(net) == [490, 1820, 0, 12810]
+
+
+def test_seed_models_symbolic() -> None:
+    n, c = symbol("n"), symbol("c")
+    net = Sequential([K.Input(("n", "n", "c")), K.Conv2D(32, 3), K.Conv2D(64, 3)])
+    assert shapes(net) == [(n - 2, n - 2, 32), (n - 4, n - 4, 64)]
+    assert net.rows[0].params == 9 * 32 * c + 32
+    assert [str(c) for c in net.conditions] == ["n >= 5"]
+    net3 = Sequential([K.Input(("n", "n", 3)), K.Conv2D(10, 4, strides=2, padding="same"),
+                       K.Conv2D(20, 3, strides=2, padding="same")])
+    assert shapes(net3) == [(sympy.ceiling(n / 2),) * 2 + (10,),
+                            (sympy.ceiling(n / 4),) * 2 + (20,)]
+    assert net3.conditions == []
+
+
+def test_five_same_stride_two_convs_give_ceiling_n_over_32() -> None:
+    layers = [K.Input(("n", "n", 3))] + [K.Conv2D(8, 3, strides=2, padding="same")
+                                         for _ in range(5)]
+    n = symbol("n")
+    assert Sequential(layers).output_shape[:2] == (sympy.ceiling(n / 32),) * 2
+
+
+def test_stride_two_padding_one_gives_ceiling_n_over_2() -> None:
+    net = Sequential([T.Conv2d(3, 8, 3, stride=2, padding=1)], input_shape=(3, "n", "n"))
+    n = symbol("n")
+    assert net.output_shape == (8, sympy.ceiling(n / 2), sympy.ceiling(n / 2))
+
+
+@pytest.mark.parametrize(("n", "out", "pads"), [(6, 3, (1, 1)), (7, 4, (1, 2))])
+def test_keras_conv1d_same_even_kernel(n: int, out: int, pads: tuple[int, int]) -> None:
+    net = Sequential([K.Input((n, 2)), K.Conv1D(4, 4, strides=2, padding="same")])
+    assert net.output_shape == (out, 4)
+    step = net.rows[0].inference.steps[0]
+    from convsym.intdiv import as_int
+    assert (as_int(step.values["p_l"]), as_int(step.values["p_r"])) == pads
+
+
+def test_keras_causal_conv1d() -> None:
+    n = symbol("n")
+    net = Sequential([K.Input(("n", 1)), K.Conv1D(4, 3, padding="causal", dilation_rate=2)])
+    assert net.output_shape == (n, 4)
+    net2 = Sequential([K.Input(("n", 1)), K.Conv1D(4, 3, padding="causal", strides=2)])
+    assert net2.output_shape == (sympy.ceiling(n / 2), 4)
+
+
+@pytest.mark.parametrize(("layer", "n", "out"), [
+    (T.MaxPool1d(2, stride=3, padding=1, ceil_mode=True), 4, 2),
+    (T.MaxPool1d(1, stride=2, ceil_mode=True), 32, 16),
+    (T.MaxPool1d(3, stride=2, ceil_mode=True), 6, 3),
+    (T.AvgPool1d(3, stride=2, ceil_mode=True), 8, 4),
+])
+def test_torch_ceil_mode_last_window_rule(layer: T.TorchLayer, n: int, out: int) -> None:
+    net = Sequential([layer], input_shape=(1, n))
+    assert net.output_shape == (1, out)
+
+
+def test_torch_ceil_mode_symbolic_collapses() -> None:
+    n = symbol("n")
+    net = Sequential([T.MaxPool2d(2, stride=2, padding=1, ceil_mode=True)],
+                     input_shape=(3, "n", "n"))
+    assert net.output_shape == (3, sympy.floor(n / 2) + 1, sympy.floor(n / 2) + 1)
+    for value in range(1, 40):
+        assert net.subs(n=value).output_shape[1] == value // 2 + 1
+
+
+def test_keras_pooling_defaults_and_same() -> None:
+    n = symbol("n")
+    net = Sequential([K.Input(("n", "n", 4)), K.MaxPooling2D()])
+    assert net.output_shape == (sympy.floor(n / 2), sympy.floor(n / 2), 4)
+    net2 = Sequential([K.Input(("n", "n", 4)), K.AveragePooling2D(3, strides=2, padding="same")])
+    assert net2.output_shape == (sympy.ceiling(n / 2), sympy.ceiling(n / 2), 4)
+
+
+def test_batchnorm_counts_differ_by_dialect() -> None:
+    keras_bn = Sequential([K.Input((8, 8, 64)), K.BatchNormalization()]).rows[0]
+    assert (keras_bn.params, keras_bn.trainable, keras_bn.non_trainable) == (256, 128, 128)
+    torch_bn = Sequential([T.BatchNorm2d(64)], input_shape=(64, 8, 8)).rows[0]
+    assert (torch_bn.params, torch_bn.trainable, torch_bn.non_trainable) == (128, 128, 0)
+
+
+def test_torch_linear_mismatch_is_a_condition_for_symbols() -> None:
+    net = Sequential([T.Conv2d(3, 4, 3, stride=2), T.Flatten(), T.Linear(3844, 10)],
+                     input_shape=(3, "H", "W"))
+    text = [str(c) for c in net.conditions]
+    assert "H >= 3" in text and "W >= 3" in text
+    assert any("3844" in t for t in text)
+    assert net.subs(H=63, W=64).output_shape == (10,)
+    with pytest.raises(ShapeError, match="in_features"):
+        net.subs(H=65, W=65)
+
+
+def test_channels_first_keras() -> None:
+    net = Sequential([K.Input((1, 28, 28)), K.Conv2D(8, 3, data_format="channels_first")])
+    assert net.output_shape == (8, 26, 26)
+
+
+def test_groups_and_torch_weight_layout() -> None:
+    net = Sequential([T.Conv2d(4, 8, 3, groups=2, bias=False)], input_shape=(4, 5, 5))
+    weight = net.rows[0].inference.weights[0]
+    from convsym.intdiv import as_int
+    assert [as_int(s) for s in weight.shape] == [8, 2, 3, 3]
+    assert net.rows[0].params == 8 * 2 * 9
+
+
+def test_repr_round_trips_and_omits_defaults() -> None:
+    layer = K.Conv2D(32, 3, strides=2, padding="same")
+    assert repr(layer) == "Conv2D(filters=32, kernel_size=3, strides=2, padding='same')"
+    assert eval(repr(layer), vars(K)) == layer  # noqa: S307 - our own repr, not user text
+    t = T.MaxPool2d(2, ceil_mode=True)
+    assert eval(repr(t), vars(T)) == t  # noqa: S307
+
+
+BAD = [
+    (lambda: Sequential([K.Input((4, 4, 1)), K.Conv2D(3, 5)]), ShapeError,
+     "input_too_small", ["Conv2D", "conv2d", "layers[1]", "axis H", "4", "5"]),
+    (lambda: K.Conv2D(3, 0), LayerConfigError, "below_minimum", ["kernel_size", "0", ">= 1"]),
+    (lambda: K.Conv2D(3, 3, strides=0), LayerConfigError, "below_minimum", ["strides"]),
+    (lambda: T.Conv2d(3, 4, 3, dilation=0), LayerConfigError, "below_minimum", ["dilation"]),
+    (lambda: T.Conv2d(3, 4, 3, padding=-1), LayerConfigError, "below_minimum", ["padding"]),
+    (lambda: T.Conv2d(3, 4, 3, groups=2), LayerConfigError, "groups_not_dividing",
+     ["in_channels", "groups"]),
+    (lambda: Sequential([K.Input((8, 8, 3)), K.Conv2D(4, 3, groups=2)]), LayerConfigError,
+     "groups_not_dividing", ["groups", "input channels"]),
+    (lambda: T.Conv2d(3, 4, 3, stride=2, padding="same"), LayerConfigError, "same_with_stride",
+     ["padding", "same", "stride"]),
+    (lambda: K.Conv2D(3, 3, strides=2, dilation_rate=2), LayerConfigError,
+     "stride_and_dilation", ["strides", "dilation_rate"]),
+    (lambda: K.Conv2D(3, 3.0), LayerTypeError, "not_an_integer", ["kernel_size", "float"]),
+    (lambda: K.Conv2D(3, True), LayerTypeError, "not_an_integer", ["kernel_size", "bool"]),
+    (lambda: K.Conv2D(3, 3, padding="sme"), LayerConfigError, "bad_choice", ["'same'"]),
+    (lambda: K.Conv2D(3, 3, stride=2), LayerTypeError, "unknown_argument", ["strides"]),
+    (lambda: K.Conv2D(3, (3, 3, 3)), LayerConfigError, "wrong_tuple_length", ["kernel_size"]),
+    (lambda: Sequential([T.MaxPool2d(2, padding=2)], input_shape=(1, 8, 8)), LayerConfigError,
+     "pool_padding_too_large", ["padding", "half"]),
+    (lambda: Sequential([T.Conv2d(3, 4, 3)], input_shape=(1, 8, 8)), ShapeError,
+     "channel_mismatch", ["in_channels", "1 channels"]),
+    (lambda: Sequential([K.Input((8, 8)), K.Conv2D(4, 3)]), ShapeError, "wrong_rank", ["axes"]),
+]
+
+
+@pytest.mark.parametrize(("build", "error", "code", "fragments"), BAD)
+def test_bad_input_gets_a_clear_error(build: object, error: type[ConvsymError], code: str,
+                                      fragments: list[str]) -> None:
+    with pytest.raises(error) as info:
+        build()  # type: ignore[operator]
+    assert info.value.code == code
+    for fragment in fragments:
+        assert fragment in str(info.value)

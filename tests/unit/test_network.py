@@ -1,0 +1,69 @@
+"""Sequential propagation, names, conditions and subs."""
+
+from __future__ import annotations
+
+import pytest
+
+from convsym import Sequential
+from convsym.errors import UsageError
+from convsym.expr import symbol
+from convsym.layers import keras as K
+from convsym.layers import torch as T
+
+
+def test_keras_names_count_per_kind() -> None:
+    net = Sequential([K.Input((8, 8, 1)), K.Conv2D(2, 3), K.ReLU(), K.Conv2D(2, 3),
+                      K.Flatten(), K.Dense(3), K.Dense(2, name="head")])
+    assert [r.name for r in net.rows] == ["conv2d", "re_lu", "conv2d_1", "flatten", "dense",
+                                          "head"]
+
+
+def test_torch_names_are_indices() -> None:
+    net = Sequential([T.Conv2d(1, 2, 3), T.ReLU(), T.Flatten()], input_shape=(1, 5, 5))
+    assert [r.name for r in net.rows] == ["0", "1", "2"]
+
+
+def test_input_shape_on_first_layer_keras2_style() -> None:
+    net = Sequential([K.Conv2D(32, 3, input_shape=(28, 28, 1)), K.Conv2D(64, 3)])
+    assert net.output_shape == (24, 24, 64)
+
+
+def test_conditions_are_pruned_to_the_strongest() -> None:
+    net = Sequential([K.Input(("n", "n", 1)), K.Conv2D(2, 3), K.Conv2D(2, 3), K.Conv2D(2, 3)])
+    assert [str(c) for c in net.conditions] == ["n >= 7"]
+
+
+def test_subs_instantiates_hyperparameters_too() -> None:
+    net = Sequential([K.Input(("n", "n", 1)), K.Conv2D(8, "k")])
+    n, k = symbol("n"), symbol("k")
+    assert net.output_shape == (n - k + 1, n - k + 1, 8)
+    five = net.subs(k=5)
+    assert five.output_shape == (n - 4, n - 4, 8)
+    assert five.rows[0].params == 5 * 5 * 8 + 8
+    assert net.subs(n=28, k=5).output_shape == (24, 24, 8)
+
+
+def test_subs_unknown_symbol_suggests() -> None:
+    net = Sequential([K.Input(("H", "W", 1)), K.Conv2D(8, 3)])
+    with pytest.raises(UsageError, match="did you mean 'H'"):
+        net.subs(h=3)
+
+
+def test_missing_input_shape_is_explained() -> None:
+    with pytest.raises(UsageError, match="input shape is unknown"):
+        Sequential([T.Conv2d(1, 2, 3)])
+
+
+def test_mixed_dialects_refused() -> None:
+    with pytest.raises(UsageError, match="mixes"):
+        Sequential([K.Input((8, 8, 1)), T.ReLU()])
+
+
+def test_deep_chain_stays_canonical() -> None:
+    n = symbol("n")
+    layers = [K.Input(("n", 1))] + [K.Conv1D(1, 3, strides=2, padding="same")
+                                     for _ in range(300)]
+    out = Sequential(layers).output_shape[0]
+    assert str(out) == f"ceiling(n/{2**300})"
+    assert out.subs(n, 2**300 + 1) == 2
+    del n
