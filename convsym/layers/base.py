@@ -132,7 +132,7 @@ class Layer:
                 continue
             value = getattr(self, f.name)
             default = f.default if f.default is not dataclasses.MISSING else (
-                f.default_factory() if f.default_factory is not dataclasses.MISSING  # type: ignore[misc]
+                f.default_factory() if f.default_factory is not dataclasses.MISSING
                 else dataclasses.MISSING)
             if value == default and default is not dataclasses.MISSING:
                 continue
@@ -206,8 +206,8 @@ def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly
         kind = "bool" if isinstance(value, bool) else "float"
         raise LayerTypeError(layer.type_name, fld, repr(value),
                              f"a {kind} is not an integer" +
-                             (f": write {int(value)}, not {value!r}" if kind == "float"
-                              and float(value).is_integer() else ""),
+                             (f": write {int(float(value))}, not {value!r}"
+                              if kind == "float" and float(value).is_integer() else ""),
                              code="not_an_integer")
     try:
         expr = as_expr(value, field=fld, kind=layer.type_name)

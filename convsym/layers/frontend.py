@@ -19,17 +19,18 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 from convsym.errors import LayerTypeError, did_you_mean
 
 T = TypeVar("T")
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 def layer_class(cls: type[T]) -> type[T]:
     """Make ``cls`` a frozen dataclass with argument checking and eager validation."""
     dc = dataclasses.dataclass(frozen=True, repr=False)(cls)
-    original: Callable[..., None] = dc.__init__  # type: ignore[misc]
+    original: Callable[..., None] = dc.__init__
     signature = inspect.signature(original)
     names = [p for p in signature.parameters if p != "self"]
 
@@ -44,7 +45,7 @@ def layer_class(cls: type[T]) -> type[T]:
         if validate is not None:
             validate()
 
-    dc.__init__ = __init__  # type: ignore[misc]
+    setattr(dc, "__init__", __init__)  # noqa: B010 - wrap the generated __init__
     return dc
 
 
