@@ -1,0 +1,306 @@
+"""Time and memory budgets: a killable worker process, and a deadline for cooperative loops.
+
+:func:`run_bounded` runs one call in a worker process under a wall-clock limit and an
+address-space limit; when a solver or SymPy does not return in time the worker is killed and
+:class:`~convsym.errors.BudgetExceeded` is raised (``code`` ``"time_limit"``,
+``"memory_limit"`` or ``"worker_died"``), so the caller can answer "unknown" with the reason
+(``str(err)``).  :class:`Deadline` is the in-process counterpart for loops that can check the
+clock themselves.
+
+>>> run_bounded(pow, 2, 10, timeout=30)
+1024
+>>> d = Deadline(0.0, what="the period check")
+>>> d.expired()
+True
+>>> d.check()
+Traceback (most recent call last):
+convsym.errors.BudgetExceeded: the period check: out of time (the budget is 0 s)
+>>> Deadline(None).expired()
+False
+
+A worker is forked (``fork`` start method where the platform has it), so ``fn`` may be any
+callable, including a closure; the result (and any exception) must be picklable.  Errors
+raised by ``fn`` come back unchanged: convsym errors stay convsym errors, and a bug stays a
+bug (it is never turned into "unknown").
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import pickle
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from convsym.errors import BudgetExceeded, ConvsymError, UsageError
+
+__all__ = [
+    "DEFAULT_MEMORY_MB",
+    "DEFAULT_TIMEOUT",
+    "Deadline",
+    "WorkerCrashed",
+    "run_bounded",
+]
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds a bounded call may take unless the caller says otherwise."""
+
+DEFAULT_MEMORY_MB = 2048
+"""Extra address space (MiB) a worker may map beyond what it inherited."""
+
+_KILL_GRACE = 2.0
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker raised an exception that could not be sent back; carries its traceback text.
+
+    This is a bug (not bad input), so it is deliberately not a convsym error.
+    """
+
+
+@dataclass
+class Deadline:
+    """A point in time after which cooperative work stops; ``seconds=None`` never expires.
+
+    >>> d = Deadline(60, what="solve")
+    >>> d.expired(), 59 < d.remaining() <= 60
+    (False, True)
+    >>> d.within(5).remaining() <= 5
+    True
+    """
+
+    seconds: float | None
+    what: str = "the work"
+    start: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        if self.seconds is not None:
+            if isinstance(self.seconds, bool) or not isinstance(self.seconds, (int, float)) \
+                    or math.isnan(self.seconds) or self.seconds < 0:
+                raise UsageError(f"Deadline: seconds = {self.seconds!r}: must be a number "
+                                 ">= 0 or None", code="bad_budget")
+
+    def remaining(self) -> float:
+        """Seconds left (``math.inf`` without a limit, ``0.0`` once expired)."""
+        if self.seconds is None:
+            return math.inf
+        return max(0.0, self.start + self.seconds - time.monotonic())
+
+    def expired(self) -> bool:
+        """Whether the time is up."""
+        return self.seconds is not None and time.monotonic() >= self.start + self.seconds
+
+    def check(self, doing: str = "") -> None:
+        """Raise :class:`BudgetExceeded` (code ``time_limit``) once the time is up."""
+        if self.expired():
+            during = f" during {doing}" if doing else ""
+            raise BudgetExceeded(f"{self.what}: out of time{during} (the budget is "
+                                 f"{_seconds(self.seconds)} s)", code="time_limit")
+
+    def within(self, seconds: float | None, what: str | None = None) -> Deadline:
+        """A deadline that ends at ``seconds`` from now or at this one, whichever is first."""
+        limits = [x for x in (seconds, None if self.seconds is None else self.remaining())
+                  if x is not None]
+        return Deadline(min(limits) if limits else None, what or self.what)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "unlimited"
+    return f"{value:g}"
+
+
+def _check_limits(timeout: float | None, memory_mb: float | None) -> None:
+    for name, value in (("timeout", timeout), ("memory_mb", memory_mb)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value) or value <= 0:
+            raise UsageError(f"run_bounded: {name} = {value!r}: must be a positive number or "
+                             "None", code="bad_budget")
+
+
+def _mapped_bytes() -> int:
+    """The address space this process maps now (Linux ``/proc``; 0 when unknown)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _limit_memory(memory_mb: float | None) -> None:
+    """Cap the worker's address space at what it maps now plus ``memory_mb``."""
+    if memory_mb is None:
+        return
+    try:
+        import resource
+    except ImportError:  # not on POSIX: the time limit still holds
+        return
+    cap = _mapped_bytes() + int(memory_mb * 1024 * 1024)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _worker(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...],
+            kwargs: dict[str, Any], memory_mb: float | None) -> None:
+    """Body of the worker: run, then send one pickled ``(tag, ...)`` message through ``conn``."""
+    try:
+        _limit_memory(memory_mb)
+        try:
+            message: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
+        except MemoryError:
+            message = ("memory",)
+        except BaseException as err:  # noqa: BLE001 - every outcome goes back to the parent
+            message = ("raised", *_portable(err), traceback.format_exc())
+        try:
+            data = pickle.dumps(message)
+        except MemoryError:
+            data = pickle.dumps(("memory",))
+        except Exception as err:  # noqa: BLE001 - an unpicklable result or exception
+            text = message[-1] if message[0] == "raised" else ""
+            data = pickle.dumps(("unpicklable", f"{type(err).__name__}: {err}", text))
+        conn.send_bytes(data)
+    finally:
+        conn.close()
+
+
+def _portable(err: BaseException) -> tuple[type[BaseException], tuple[Any, ...], dict[str, Any]]:
+    """An exception as (class, args, attributes), each attribute picklable or its repr.
+
+    Exceptions with their own ``__init__`` (every :class:`LayerError`) do not survive
+    ``pickle`` as they are: unpickling calls ``cls(*args)``.  The parent rebuilds them
+    without calling ``__init__`` instead (:func:`_rebuild`).
+    """
+    state: dict[str, Any] = {}
+    for key, value in vars(err).items():
+        if key.startswith("__"):
+            continue
+        try:
+            pickle.dumps(value)
+        except Exception:  # noqa: BLE001 - keep what can travel
+            value = repr(value)
+        state[key] = value
+    args = tuple(a if _picklable(a) else repr(a) for a in err.args)
+    return type(err), args, state
+
+
+def _picklable(value: object) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]
+             ) -> BaseException:
+    err = cls.__new__(cls, *args)
+    err.args = args
+    for key, value in state.items():
+        try:
+            setattr(err, key, value)
+        except AttributeError:
+            pass
+    return err
+
+
+def run_bounded(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEOUT,
+                memory_mb: float | None = DEFAULT_MEMORY_MB, what: str = "",
+                **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` in a worker process, killed after ``timeout`` seconds.
+
+    ``memory_mb`` caps the extra address space of the worker (``RLIMIT_AS``).  Returns what
+    ``fn`` returns; raises what ``fn`` raises; raises :class:`BudgetExceeded` with code
+    ``time_limit`` (killed after the timeout), ``memory_limit`` (``MemoryError`` in the
+    worker) or ``worker_died`` (the worker ended without an answer, e.g. a crash in a
+    C extension).  ``what`` names the work in the message.
+
+    >>> run_bounded(sorted, [3, 1, 2], what="sorting")
+    [1, 2, 3]
+    >>> import time
+    >>> run_bounded(time.sleep, 30, timeout=0.2, what="a nap")
+    Traceback (most recent call last):
+    convsym.errors.BudgetExceeded: a nap: stopped after 0.2 s (the time budget)
+    """
+    _check_limits(timeout, memory_mb)
+    name = what or getattr(fn, "__name__", "the work")
+    methods = multiprocessing.get_all_start_methods()
+    ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_worker, args=(send, fn, args, kwargs, memory_mb),
+                          name=f"convsym-bounded:{name}"[:60])
+    process.start()
+    send.close()
+    try:
+        ready = receive.poll(timeout)
+        if not ready:
+            raise BudgetExceeded(f"{name}: stopped after {_seconds(timeout)} s (the time "
+                                 "budget)", code="time_limit")
+        try:
+            data = receive.recv_bytes()
+        except (EOFError, OSError):
+            process.join(_KILL_GRACE)
+            raise BudgetExceeded(f"{name}: the worker process ended without an answer "
+                                 f"({_exit_text(process.exitcode)})",
+                                 code="worker_died") from None
+    finally:
+        receive.close()
+        _stop(process)
+    try:
+        message = pickle.loads(data)  # noqa: S301 - bytes from our own worker
+    except Exception as err:  # noqa: BLE001 - a result that pickles but does not unpickle
+        raise WorkerCrashed(f"{name}: cannot read the worker's answer: "
+                            f"{type(err).__name__}: {err}") from None
+    tag = message[0]
+    if tag == "ok":
+        return message[1]  # type: ignore[no-any-return]
+    if tag == "memory":
+        raise BudgetExceeded(f"{name}: ran out of memory (the budget is "
+                             f"{_seconds(memory_mb)} MiB)", code="memory_limit")
+    if tag == "raised":
+        _, cls, err_args, state, text = message
+        failure = _rebuild(cls, err_args, state)
+        note = getattr(failure, "add_note", None)  # Python 3.11+
+        if not isinstance(failure, ConvsymError) and note is not None:  # a bug: keep its trace
+            note(f"raised in the worker process of run_bounded:\n{text}")
+        raise failure
+    raise WorkerCrashed(f"{name}: {message[1]}\n{message[2]}")
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        import signal
+
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def _stop(process: Any) -> None:
+    """Make sure the worker is gone: join briefly, then terminate, then kill."""
+    process.join(0.05 if process.is_alive() else None)
+    if process.is_alive():
+        process.terminate()
+        process.join(_KILL_GRACE)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    process.close()

@@ -1,0 +1,138 @@
+"""convsym.budget: the killable worker and the cooperative deadline."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from convsym.budget import Deadline, WorkerCrashed, run_bounded
+from convsym.errors import BudgetExceeded, ConvsymError, LayerConfigError, SpecError, UsageError
+
+
+def _hang() -> None:
+    while True:
+        pass
+
+
+def _sleep() -> None:
+    time.sleep(60)
+
+
+def _allocate() -> bytearray:
+    return bytearray(4 * 1024**3)
+
+
+def _exit() -> None:
+    os._exit(7)
+
+
+def _kill_self() -> None:
+    os.kill(os.getpid(), 9)
+
+
+def _bad_layer() -> None:
+    from convsym.layers.keras import Conv2D
+
+    Conv2D(0, 3)
+
+
+def _bug() -> None:
+    raise ZeroDivisionError("a bug")
+
+
+def test_returns_the_result() -> None:
+    assert run_bounded(divmod, 17, 5) == (3, 2)
+    assert run_bounded(sorted, [3, 1, 2], reverse=True) == [3, 2, 1]
+
+
+def test_a_closure_runs_in_the_worker() -> None:
+    base = 40
+    assert run_bounded(lambda: base + 2) == 42
+
+
+@pytest.mark.parametrize("fn", [_hang, _sleep])
+def test_work_past_its_time_is_killed(fn: object) -> None:
+    with pytest.raises(BudgetExceeded) as info:
+        run_bounded(fn, timeout=0.3, what="a loop")  # type: ignore[arg-type]
+    assert info.value.code == "time_limit"
+    assert "a loop" in str(info.value) and "0.3 s" in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_memory_beyond_the_budget_is_refused() -> None:
+    with pytest.raises(BudgetExceeded) as info:
+        run_bounded(_allocate, memory_mb=256, what="allocating")
+    assert info.value.code == "memory_limit"
+    assert "256 MiB" in str(info.value)
+
+
+@pytest.mark.parametrize(("fn", "fragment"), [(_exit, "exit status 7"),
+                                              (_kill_self, "SIGKILL")])
+def test_a_worker_that_dies_is_reported(fn: object, fragment: str) -> None:
+    with pytest.raises(BudgetExceeded) as info:
+        run_bounded(fn)  # type: ignore[arg-type]
+    assert info.value.code == "worker_died"
+    assert fragment in str(info.value)
+
+
+def test_convsym_errors_come_back_whole() -> None:
+    with pytest.raises(LayerConfigError) as info:
+        run_bounded(_bad_layer)
+    err = info.value
+    assert (err.code, err.kind, err.field, err.rule) == (
+        "below_minimum", "Conv2D", "filters", "must be an integer >= 1")
+    made = run_bounded(lambda: SpecError("x", source="f.yaml", path="layers[0]", code="zz"))
+    assert (made.source, made.path, made.code, str(made)) == ("f.yaml", "layers[0]", "zz",
+                                                              "f.yaml, layers[0]: x")
+
+
+def test_a_bug_stays_a_bug_with_the_worker_traceback() -> None:
+    with pytest.raises(ZeroDivisionError) as info:
+        run_bounded(_bug)
+    assert not isinstance(info.value, ConvsymError)
+    assert any("_bug" in note for note in getattr(info.value, "__notes__", []))
+
+
+def test_an_unpicklable_result_is_a_crash_not_a_budget() -> None:
+    with pytest.raises(WorkerCrashed, match="pickle"):
+        run_bounded(lambda: (lambda: 1))
+
+
+def test_nested_workers() -> None:
+    assert run_bounded(lambda: run_bounded(sum, [1, 2, 3], timeout=5), timeout=10) == 6
+
+
+@pytest.mark.parametrize("kw", [{"timeout": 0}, {"timeout": -1}, {"timeout": True},
+                                {"timeout": float("nan")}, {"memory_mb": "1"},
+                                {"memory_mb": float("inf")}])
+def test_bad_limits(kw: dict[str, object]) -> None:
+    with pytest.raises(UsageError) as info:
+        run_bounded(int, **kw)  # type: ignore[arg-type]
+    assert info.value.code == "bad_budget"
+
+
+def test_no_limits() -> None:
+    assert run_bounded(int, "5", timeout=None, memory_mb=None) == 5
+
+
+def test_deadline() -> None:
+    d = Deadline(3600, what="the check")
+    assert not d.expired() and 3599 < d.remaining() <= 3600
+    d.check()
+    assert d.within(0.0).expired() and d.within(None).remaining() <= 3600
+    forever = Deadline(None)
+    assert not forever.expired() and forever.remaining() == float("inf")
+    assert forever.within(None).seconds is None
+    done = Deadline(0, what="the period check")
+    with pytest.raises(BudgetExceeded) as info:
+        done.check("axis H")
+    assert info.value.code == "time_limit"
+    assert str(info.value) == "the period check: out of time during axis H (the budget is 0 s)"
+
+
+@pytest.mark.parametrize("seconds", [-1, True, "5", float("nan")])
+def test_bad_deadline(seconds: object) -> None:
+    with pytest.raises(UsageError):
+        Deadline(seconds)  # type: ignore[arg-type]
