@@ -1,0 +1,323 @@
+"""Read a Keras ``model.to_json()`` document (Keras 3 or tf.keras 2) as plain data.
+
+Keras is never imported and nothing is deserialised through it: the document is strict JSON
+(duplicate keys, NaN and Infinity rejected), each layer goes through the allowlist of
+:mod:`convsym.importers.keras_table`, and Lambda or custom layers are refused by name.
+Sequential and functional models are read, nested models are inlined (their layers become
+rows), a shared layer's later calls are rows named ``name[1]``, ``name[2]`` whose weights are
+counted once, and ``trainable: false`` makes a layer's weights non-trainable, as
+``model.summary()`` counts them.
+
+>>> doc = {"class_name": "Sequential", "config": {"name": "seed3", "layers": [
+...     {"class_name": "InputLayer", "config": {"batch_shape": [None, 32, 32, 3]}},
+...     {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": 10,
+...      "kernel_size": [4, 4], "strides": [2, 2], "padding": "same"}},
+...     {"class_name": "Flatten", "config": {"name": "flatten"}},
+...     {"class_name": "Dense", "config": {"name": "dense", "units": 10}}]}}
+>>> [(r.name, r.output_shape, r.params) for r in from_keras(doc).rows]
+[('conv2d', (16, 16, 10), 490), ('flatten', (2560,), 0), ('dense', (10,), 25610)]
+>>> from_keras(doc, input_shape=("n", "n", 3)).rows[0].output_shape
+(ceiling(n/2), ceiling(n/2), 10)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from convsym.errors import LayerError, SpecError, SpecTypeError
+from convsym.importers.common import applied, unknown_sizes
+from convsym.importers.keras_table import build_layer
+from convsym.layers.base import Layer, Shape
+from convsym.layers.keras import Input
+from convsym.network import Network, Node
+
+MAX_BYTES = 50_000_000
+"""Keras JSON of a large model (ResNet-152, EfficientNet) runs to megabytes."""
+
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+
+def from_keras(source: str | bytes | os.PathLike[str] | Mapping[str, Any],
+               input_shape: Sequence[object] | Sequence[Sequence[object]] |
+               Mapping[str, Sequence[object]] | None = None) -> Network:
+    """The network a Keras ``model.to_json()`` string, parsed dict or file path describes.
+
+    ``input_shape`` (without the batch axis, symbols allowed, e.g. ``("n", "n", 1)``)
+    replaces the recorded input size; for several inputs give a list of shapes or a dict by
+    input name.  Unknown recorded sizes (``None``) become symbols (``H``, ``W``, ...).
+    """
+    doc, origin = _read(source)
+    return _Importer(origin, input_shape).model(doc)
+
+
+def _read(source: object) -> tuple[Any, str]:
+    from convsym.spec import check_plain, parse_json
+
+    if isinstance(source, Mapping):
+        check_plain(source, "<dict>")
+        return source, "<dict>"
+    if isinstance(source, bytes):
+        source = _decode(source, "<bytes>")
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        _check_size(len(source), "<json>")
+        return parse_json(source, "<json>"), "<json>"
+    if not isinstance(source, (str, os.PathLike)):
+        raise SpecTypeError(f"from_keras takes a JSON string, a dict or a file path, not "
+                            f"{type(source).__name__}", code="bad_source")
+    path = os.fspath(source)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise SpecError(f"cannot read the file: {err.strerror}", source=path,
+                        code="unreadable") from None
+    _check_size(len(raw), path)
+    return parse_json(_decode(raw, path), path), path
+
+
+def _decode(raw: bytes, origin: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("the document is not UTF-8 text", source=origin,
+                        code="not_text") from None
+
+
+def _check_size(size: int, origin: str) -> None:
+    if size > MAX_BYTES:
+        raise SpecError(f"the document has more than {MAX_BYTES} bytes", source=origin,
+                        code="too_large")
+
+
+def _is_model(entry: Mapping[str, Any]) -> bool:
+    return entry.get("class_name") in MODEL_CLASSES
+
+
+class _Importer:
+    """Builds the node list of one document, inlining nested models."""
+
+    def __init__(self, origin: str, input_shape: object) -> None:
+        self.origin = origin
+        self.given = input_shape
+        self.nodes: list[Node] = []
+        self.inputs: dict[int, Shape] = {}
+        self.hidden: list[int] = []
+        self.names: set[str] = set()
+        self.input_count = 0
+
+    # --- errors and plain-data access -----------------------------------------------------
+    def fail(self, message: str, path: str, code: str) -> SpecError:
+        return SpecError(message, source=self.origin, path=path, code=code)
+
+    def mapping(self, value: Any, path: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(f"expected a mapping, got {type(value).__name__}", path,
+                            "bad_keras_json")
+        return value
+
+    def listing(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(f"expected a list, got {type(value).__name__}", path,
+                            "bad_keras_json")
+        return value
+
+    # --- the top level ----------------------------------------------------------------------
+    def model(self, doc: Any) -> Network:
+        doc = self.mapping(doc, "")
+        cls = doc.get("class_name")
+        if cls not in MODEL_CLASSES:
+            raise self.fail(f"class_name {cls!r} is not a Keras model (Sequential or "
+                            "Functional); a single layer's config is not a model document",
+                            "class_name", "not_a_model")
+        config = doc.get("config")
+        name = config.get("name") if isinstance(config, Mapping) else None
+        self.add_model(doc, "", None, frozen=False, call=0)
+        if not self.nodes or len(self.nodes) == len(self.hidden):
+            raise self.fail("the model has no layers", "config.layers", "empty_network")
+        return Network(self.nodes, self.inputs, dialect="keras",
+                       name=name if isinstance(name, str) else "model", hidden=self.hidden)
+
+    def add_model(self, doc: Mapping[str, Any], path: str, inputs: list[int] | None, *,
+                  frozen: bool, call: int) -> list[int]:
+        """Add a model's nodes; ``inputs`` are the nodes feeding a nested model."""
+        config = doc.get("config")
+        cfg_path = f"{path}config" if not path else f"{path}.config"
+        if isinstance(config, list):  # Keras <= 2.2: a Sequential's config is its layer list
+            config = {"layers": config}
+        config = self.mapping(config, cfg_path)
+        frozen = frozen or config.get("trainable") is False or doc.get("trainable") is False
+        if doc.get("class_name") == "Sequential":
+            return self.sequential(doc, config, cfg_path, inputs, frozen=frozen, call=call)
+        from convsym.importers.keras_graph import add_functional
+
+        return add_functional(self, config, cfg_path, inputs, frozen=frozen, call=call)
+
+    # --- nodes ------------------------------------------------------------------------------
+    def add_node(self, layer: Layer, name: str, parents: Sequence[int]) -> int:
+        unique = name
+        count = 1
+        while unique in self.names:
+            unique = f"{name}_{count}"
+            count += 1
+        self.names.add(unique)
+        self.nodes.append(Node(layer, unique, tuple(parents)))
+        return len(self.nodes) - 1
+
+    def add_input(self, recorded: Any, name: str, path: str, *, hidden: bool) -> int:
+        """An input node: the given shape for this input, else the recorded one."""
+        index = self.input_count
+        self.input_count += 1
+        given = self.given_shape(index, name)
+        if given is None:
+            given = self.recorded_shape(recorded, path)
+        elif isinstance(recorded, list) and len(recorded) - 1 != len(given):
+            raise self.fail(f"input_shape {tuple(given)} has {len(given)} axes, but the "
+                            f"model's input {name!r} has {len(recorded) - 1} (without the "
+                            "batch axis)", path, "bad_input_shape")
+        try:
+            layer = Input(tuple(given), name=name)
+        except LayerError as err:
+            raise self.fail(f"input {name!r}: {err.rule}", path, err.code) from None
+        node = self.add_node(layer, name, ())
+        self.inputs[node] = layer.sizes
+        if hidden:
+            self.hidden.append(node)
+        return node
+
+    def given_shape(self, index: int, name: str) -> Sequence[object] | None:
+        given = self.given
+        if given is None:
+            return None
+        if isinstance(given, Mapping):
+            value = given.get(name)
+            return None if value is None else self.sizes(value)
+        if isinstance(given, Sequence) and given and all(
+                isinstance(g, Sequence) and not isinstance(g, str) for g in given):
+            if index >= len(given):
+                raise self.fail(f"input_shape gives {len(given)} shapes, but the model has "
+                                "more inputs", "", "bad_input_shape")
+            return self.sizes(given[index])
+        if index > 0:
+            raise self.fail("the model has several inputs: give input_shape as a list of "
+                            "shapes or a dict by input name", "", "bad_input_shape")
+        return self.sizes(given)
+
+    def sizes(self, value: object) -> list[object]:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+            raise self.fail("input_shape must be a non-empty tuple of sizes without the batch "
+                            f"axis, e.g. (28, 28, 1) or ('n', 'n', 1); got {value!r}", "",
+                            "bad_input_shape")
+        return list(value)
+
+    def recorded_shape(self, recorded: Any, path: str) -> list[object]:
+        if not isinstance(recorded, list) or len(recorded) < 2:
+            raise self.fail("the model does not record its input shape; pass input_shape="
+                            "(...) without the batch axis, e.g. (28, 28, 1) or ('n', 'n', 1)",
+                            path, "missing_input")
+        sizes = recorded[1:]
+        names = unknown_sizes(len(sizes), channels_first=False,
+                              suffix="" if self.input_count == 1 else f"_{self.input_count}")
+        out: list[object] = []
+        for i, size in enumerate(sizes):
+            if size is None:
+                out.append(names[i])
+            elif isinstance(size, bool) or not isinstance(size, int):
+                raise SpecTypeError(f"input size {size!r} is not an integer", source=self.origin,
+                                    path=f"{path}[{i + 1}]", code="not_an_integer")
+            else:
+                out.append(size)
+        return out
+
+    def layer(self, entry: Mapping[str, Any], path: str, *, frozen: bool, call: int) -> Layer:
+        """The convsym layer of one layer entry (refusals name the layer and its class)."""
+        cls = entry.get("class_name")
+        if not isinstance(cls, str):
+            raise self.fail("a layer entry needs a class_name", path, "bad_keras_json")
+        module = entry.get("module")
+        registered = entry.get("registered_name")
+        config = self.mapping(entry.get("config", {}), f"{path}.config")
+        if (isinstance(module, str) and not module.startswith("keras")) or \
+                (registered is not None and registered != cls):
+            name = config.get("name", "?")
+            raise self.fail(f"layer {name!r} (class {cls}, registered as {registered!r}) is "
+                            "refused: it is a custom layer from module "
+                            f"{module!r}, and custom code can compute any shape", path,
+                            "custom_layer")
+        layer = build_layer(cls, config, origin=self.origin, path=path)
+        layer_frozen = frozen or config.get("trainable") is False
+        return applied(layer, frozen=layer_frozen, repeat=call > 0)
+
+    # --- Sequential -------------------------------------------------------------------------
+    def sequential(self, doc: Mapping[str, Any], config: Mapping[str, Any], path: str,
+                   inputs: list[int] | None, *, frozen: bool, call: int) -> list[int]:
+        entries = self.listing(config.get("layers"), f"{path}.layers")
+        current: int | None = inputs[0] if inputs else None
+        if inputs is not None and len(inputs) != 1:
+            raise self.fail("a nested Sequential model takes exactly one input", path,
+                            "bad_keras_json")
+        for i, raw in enumerate(entries):
+            where = f"{path}.layers[{i}]"
+            entry = self.mapping(raw, where)
+            cfg = entry.get("config")
+            if entry.get("class_name") == "InputLayer":
+                if current is None:
+                    cfg = self.mapping(cfg, f"{where}.config")
+                    current = self.add_input(_batch_shape(cfg), _name(cfg, "input_layer"),
+                                             f"{where}.config", hidden=True)
+                continue  # a nested model's own InputLayer is where it is connected
+            if current is None:
+                current = self.add_input(_sequential_input(doc, config, entry),
+                                         "input_layer", f"{where}.config", hidden=True)
+            if _is_model(entry):
+                (current,) = self.add_model(entry, where, [current], frozen=frozen, call=call)
+                continue
+            layer = self.layer(entry, where, frozen=frozen, call=call)
+            name = _name(cfg if isinstance(cfg, Mapping) else {}, layer.base_name)
+            current = self.add_node(layer, _call_name(name, call), [current])
+        if current is None:
+            raise self.fail("the model has no layers", f"{path}.layers", "empty_network")
+        return [current]
+
+
+def _name(config: Mapping[str, Any], default: str) -> str:
+    name = config.get("name")
+    return name if isinstance(name, str) and name else default
+
+
+def _call_name(name: str, call: int) -> str:
+    """Rows of a shared layer's later calls: ``name[1]`` as in Keras's "Connected to"."""
+    return name if call == 0 else f"{name}[{call}]"
+
+
+def _batch_shape(config: Mapping[str, Any]) -> Any:
+    """The recorded input shape with the batch axis: Keras 3 or tf.keras 2 spelling."""
+    for key in ("batch_shape", "batch_input_shape"):
+        if config.get(key) is not None:
+            return config[key]
+    shape = config.get("shape")
+    if isinstance(shape, list):
+        return [None, *shape]
+    return None
+
+
+def _sequential_input(doc: Mapping[str, Any], config: Mapping[str, Any],
+                      first: Mapping[str, Any]) -> Any:
+    """Where a Sequential without InputLayer recorded its input: the first layer (tf.keras 2),
+    the model's build shape (Keras 3), or nowhere."""
+    first_cfg = first.get("config")
+    if isinstance(first_cfg, Mapping) and _batch_shape(first_cfg) is not None:
+        return _batch_shape(first_cfg)
+    if config.get("build_input_shape") is not None:
+        return config["build_input_shape"]
+    build = doc.get("build_config")
+    if isinstance(build, Mapping) and build.get("input_shape") is not None:
+        return build["input_shape"]
+    build = first.get("build_config")
+    if isinstance(build, Mapping):
+        return build.get("input_shape")
+    return None
+
+
+__all__ = ["from_keras"]

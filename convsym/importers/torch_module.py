@@ -1,0 +1,191 @@
+"""Walk a live ``torch.nn.Module`` into a convsym network (torch is imported only when called).
+
+``nn.Sequential`` containers (nested, or subclasses that keep Sequential's ``forward``) are
+folded child by child; any other module is traced with ``torch.fx``, so forward code with skip
+connections (``x + f(x)``, ``torch.cat``) becomes a graph.  Known ``torch.nn`` modules map
+through :mod:`convsym.importers.torch_table`; rows are named by the module's qualified name
+from ``named_modules()`` (``features.0``, ``layer1.0.conv1``), tensor operations by their
+``torch.fx`` node name (``add``, ``cat_1``).  Shape-preserving functions (``F.relu``,
+``torch.sigmoid``, dropout) are followed without a row.  Everything else is refused with the
+module's name and class, or the operation, and why.
+
+>>> import torch.nn as nn  # doctest: +SKIP
+>>> net = from_torch(nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.Flatten()),
+...                  (3, "H", "W"))  # doctest: +SKIP
+>>> [row.name for row in net.rows], net.output_shape  # doctest: +SKIP
+(['0', '1'], (8*floor((H - 3)/2 + 1)*floor((W - 3)/2 + 1),))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from convsym.errors import LayerError, SpecError, UsageError
+from convsym.importers.common import applied
+from convsym.importers.torch_table import build_module_layer, known
+from convsym.layers.base import Layer, Shape, to_size
+from convsym.network import Network, Node
+
+
+def from_torch(module: Any, input_shape: Sequence[object] | Sequence[Sequence[object]]
+               ) -> Network:
+    """The convsym network of ``module`` for inputs of ``input_shape`` (without the batch).
+
+    Sizes may be symbols, e.g. ``(3, "H", "W")``; a module with several inputs takes a list
+    of shapes, one per argument of ``forward``.
+    """
+    import torch
+
+    if not isinstance(module, torch.nn.Module):
+        raise UsageError(f"from_torch takes a torch.nn.Module, not {type(module).__name__}",
+                         code="not_a_module")
+    builder = _Builder(module, _shapes(input_shape))
+    return builder.build()
+
+
+def _shapes(given: object) -> list[tuple[object, ...]]:
+    def bad() -> UsageError:
+        return UsageError("input_shape must be a tuple of sizes without the batch axis, e.g. "
+                          f"(3, 224, 224) or (3, 'H', 'W'), or a list of them; got {given!r}",
+                          code="bad_input_shape")
+
+    if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
+        raise bad()
+    if all(isinstance(g, Sequence) and not isinstance(g, (str, bytes)) for g in given):
+        if any(not g for g in given):
+            raise bad()
+        return [tuple(g) for g in given]
+    return [tuple(given)]
+
+
+class _Builder:
+    def __init__(self, root: Any, shapes: list[tuple[object, ...]]) -> None:
+        self.root = root
+        self.shapes = shapes
+        self.nodes: list[Node] = []
+        self.inputs: dict[int, Shape] = {}
+        self.names: set[str] = set()
+        self.calls: dict[int, int] = {}  # id(module) -> times called so far
+        self.first_rows: dict[str, Any] = {}  # row name -> module, for the parameter check
+        self.origin = f"<torch {type(root).__name__}>"
+
+    def fail(self, message: str, path: str, code: str) -> SpecError:
+        return SpecError(message, source=self.origin, path=path, code=code)
+
+    def build(self) -> Network:
+        from convsym.network import _TorchInput
+
+        parents = []
+        for i, given in enumerate(self.shapes):
+            name = "input" if len(self.shapes) == 1 else f"input_{i}"
+            head = _TorchInput(given)
+            try:
+                sizes = tuple(to_size(head, f"input_shape[{j}]", v) for j, v in
+                              enumerate(given))
+            except LayerError as err:
+                raise UsageError(f"input_shape: {err.field} = {err.value}: {err.rule}",
+                                 code=err.code) from None
+            parents.append(self.add_node(head, name, ()))
+            self.inputs[parents[-1]] = sizes
+        self.walk(self.root, "", parents)
+        if len(self.nodes) == len(self.inputs):
+            raise self.fail("the module has no layers", "", "empty_network")
+        net = Network(self.nodes, self.inputs, dialect="torch", name=type(self.root).__name__,
+                      hidden=sorted(self.inputs))
+        self.check_parameters(net)
+        return net
+
+    def add_node(self, layer: Layer, name: str, parents: Sequence[int]) -> int:
+        unique, count = name, 1
+        while unique in self.names:
+            unique, count = f"{name}_{count}", count + 1
+        self.names.add(unique)
+        self.nodes.append(Node(layer, unique, tuple(parents)))
+        return len(self.nodes) - 1
+
+    # --- modules ----------------------------------------------------------------------------
+    def walk(self, module: Any, qualname: str, parents: list[int]) -> int:
+        """Add ``module`` applied to ``parents``; returns the node of its output."""
+        import torch
+
+        kind = type(module)
+        if _is_torch_class(module) and known(kind.__name__):
+            return self.leaf(module, qualname, parents)
+        if isinstance(module, torch.nn.Sequential) and \
+                kind.forward is torch.nn.Sequential.forward:
+            if len(parents) != 1:
+                raise self.fail("an nn.Sequential takes exactly one input", qualname,
+                                "wrong_input_count")
+            current = parents[0]
+            for child_name, child in module.named_children():
+                current = self.walk(child, _join(qualname, child_name), [current])
+            return current
+        if kind.__module__.startswith("torch."):
+            raise self.fail(self.refusal(module, qualname), qualname, "unknown_module")
+        from convsym.importers.torch_fx import trace_into
+
+        return trace_into(self, module, qualname, parents)
+
+    def refusal(self, module: Any, qualname: str) -> str:
+        kind = type(module)
+        shown = f"module {qualname or '(root)'!r} ({kind.__module__}.{kind.__name__})"
+        if kind.__name__.startswith("Lazy"):
+            return (f"{shown} is refused: a lazy module has no sizes until it has run once; "
+                    "call the model on an example input first")
+        from convsym.errors import did_you_mean
+        from convsym.importers.torch_table import ELEMENTWISE
+        from convsym.layers.torch import LAYERS
+
+        hint = did_you_mean(kind.__name__, [*LAYERS, *ELEMENTWISE])
+        return f"{shown} is refused: it is not a torch.nn module convsym knows{hint}"
+
+    def leaf(self, module: Any, qualname: str, parents: Sequence[int], *,
+             name: str | None = None) -> int:
+        if len(parents) != 1:
+            raise self.fail(f"module {qualname!r} is called with {len(parents)} tensors; "
+                            "convsym's layers take one", qualname, "wrong_input_count")
+        try:
+            layer = build_module_layer(module)
+        except LayerError as err:
+            raise self.fail(f"module {qualname!r} ({type(module).__name__}): {err}", qualname,
+                            err.code) from None
+        count = self.calls.get(id(module), 0)
+        self.calls[id(module)] = count + 1
+        row = name or qualname or type(module).__name__
+        if count:
+            row = f"{row}[{count}]"
+        index = self.add_node(applied(layer, repeat=count > 0), row, parents)
+        if not count:
+            self.first_rows[self.nodes[index].name] = module
+        return index
+
+    def check_parameters(self, net: Network) -> None:
+        """A module's own parameter count must be what convsym counts (weight_norm, spectral
+        norm and other parametrizations add tensors convsym does not model)."""
+        import sympy
+
+        for row in net.rows:
+            module = self.first_rows.get(row.name)
+            if module is None or not isinstance(row.params, sympy.Integer):
+                continue
+            actual = sum(int(p.numel()) for p in module.parameters())
+            if actual != int(row.params):
+                raise self.fail(f"module {row.name!r} ({type(module).__name__}) has {actual} "
+                                f"parameters but convsym counts {row.params}; "
+                                "parametrizations such as weight_norm are not modelled",
+                                row.name, "parameter_mismatch")
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _is_torch_class(module: Any) -> bool:
+    """True when the module's class is ``torch.nn``'s own class of that name (not a user's)."""
+    import torch
+
+    return type(module) is getattr(torch.nn, type(module).__name__, None)
+
+
+__all__ = ["from_torch"]

@@ -1,0 +1,108 @@
+"""The allowlist that maps live ``torch.nn`` modules onto convsym's PyTorch layers.
+
+A module maps when its class *is* the ``torch.nn`` class of the same name and convsym
+implements it (:data:`convsym.layers.torch.LAYERS`): each argument of the convsym layer is
+read from the module attribute of the same name (``bias`` becomes ``bias is not None``).
+Shape-preserving element-wise modules (:data:`ELEMENTWISE`) become :class:`Elementwise`
+rows that keep their class name.  Anything else is refused by the caller, or traced through
+when it is a user's own module.
+
+This module never imports torch: it reads attributes of the objects it is given.
+
+>>> class Conv2d:  # stands in for torch.nn.Conv2d in this example
+...     in_channels, out_channels, kernel_size, stride = 3, 8, (3, 3), (1, 1)
+...     padding, dilation, groups, bias, padding_mode = (1, 1), (1, 1), 1, None, "zeros"
+>>> layer_from_attributes("Conv2d", Conv2d())
+Conv2d(in_channels=3, out_channels=8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), \
+dilation=(1, 1), bias=False)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+from convsym.layers.base import Inference, Layer, Shape
+from convsym.layers.core import infer_identity
+from convsym.layers.dialects import TorchLayer
+from convsym.layers.frontend import layer_class
+
+ELEMENTWISE = frozenset({
+    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+    "Sigmoid", "Tanh", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign",
+    "Tanhshrink", "Softshrink", "Hardshrink", "LogSigmoid", "Softmax", "LogSoftmax",
+    "Softmax2d", "Threshold", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+    "AlphaDropout", "FeatureAlphaDropout", "Identity",
+})
+"""``torch.nn`` modules that keep the shape (PReLU has ``num_parameters`` weights)."""
+
+_SKIP = frozenset({"input_shape"})
+
+
+@layer_class
+class Elementwise(TorchLayer):
+    """A shape-preserving ``torch.nn`` module (``Sigmoid``, ``GELU`` ...), named by its class.
+
+    ``weights`` counts its own parameters (PReLU's slopes); they do not depend on the shape.
+    """
+
+    kind: str
+    weights: int = 0
+
+    cost_kind: ClassVar[str] = "activation"
+
+    @property
+    def type_name(self) -> str:
+        """The torch class name."""
+        return self.kind
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Pass the shape through."""
+        out = infer_identity(shape)
+        if self.weights:
+            from convsym.intdiv import QPoly
+            from convsym.layers.base import Weight
+
+            out.weights = [Weight("weight", (QPoly.const(self.weights),))]
+        return out
+
+
+def _plain(value: Any) -> Any:
+    """torch.Size and lists to tuples; integral floats stay floats (the layer decides)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def layer_from_attributes(class_name: str, module: Any) -> Layer:
+    """The convsym layer for a module of a class convsym implements (attributes by name)."""
+    from convsym.layers.torch import LAYERS
+
+    cls = LAYERS[class_name]
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if not f.init or f.name in _SKIP or not hasattr(module, f.name):
+            continue
+        value = getattr(module, f.name)
+        if f.name == "bias" and not isinstance(value, bool):
+            value = value is not None  # a Parameter or None on Conv, Linear, LayerNorm
+        kwargs[f.name] = _plain(value)
+    return cls(**kwargs)
+
+
+def known(class_name: str) -> bool:
+    """Whether convsym maps ``torch.nn.<class_name>``."""
+    from convsym.layers.torch import LAYERS
+
+    return class_name in LAYERS or class_name in ELEMENTWISE
+
+
+def build_module_layer(module: Any) -> Layer:
+    """The convsym layer for a ``torch.nn`` module (the caller checks the class is torch's)."""
+    from convsym.layers.torch import LAYERS
+
+    name = type(module).__name__
+    if name in LAYERS:
+        return layer_from_attributes(name, module)
+    own = sum(int(p.numel()) for p in module.parameters())
+    return Elementwise(name, own)
