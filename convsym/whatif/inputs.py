@@ -1,0 +1,220 @@
+"""Admissible input sizes: the exact set a network accepts, per symbol and jointly.
+
+A network accepts an input when every layer is valid (windows fit), merge shapes agree and a
+Flatten -> Dense match holds.  :func:`admissible_inputs` solves the network's side conditions
+for its input symbols (:func:`~convsym.whatif.solve`): per symbol (the values it takes in
+some accepted input) and jointly (a union of products).  :func:`accepts` checks concrete
+sizes by building the network with them.
+
+>>> from convsym import Sequential
+>>> from convsym.layers.torch import Conv2d, Flatten, Linear
+>>> net = Sequential([Conv2d(3, 4, 3, stride=2), Flatten(), Linear(3844, 10)],
+...                  input_shape=(3, "H", "W"))
+>>> a = admissible_inputs(net)
+>>> a.values("H").describe("H")
+'H in {3, 4, 63, 64, 1923, 1924}'
+>>> accepts(net, H=63, W=64), accepts(net, H=63, W=1923), {"H": 64, "W": 64} in a
+(True, False, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sympy
+
+from convsym.budget import Deadline
+from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mean
+from convsym.intdiv import evaluate, free_symbols
+from convsym.whatif.intset import IntSet
+from convsym.whatif.solution import Solution
+from convsym.whatif.solve import DEFAULT_TIMEOUT, solve
+from convsym.whatif.univariate import Limits
+
+if TYPE_CHECKING:
+    from convsym.network import Network
+
+
+@dataclass(frozen=True)
+class Admissible:
+    """The input sizes a network accepts: per symbol, jointly, with the smallest ones."""
+
+    network: str
+    symbols: tuple[str, ...]
+    solution: Solution
+    input_shapes: tuple[tuple[str, tuple[sympy.Expr, ...]], ...]
+    output_shape: tuple[sympy.Expr, ...]
+
+    @property
+    def exact(self) -> bool:
+        """True when the set is proved exact (else see ``reason``)."""
+        return self.solution.exact
+
+    @property
+    def reason(self) -> str:
+        """Why the answer is unknown (empty when exact)."""
+        return self.solution.reason
+
+    def values(self, name: str) -> IntSet:
+        """The sizes symbol ``name`` takes in some accepted input."""
+        return self.solution.values_of(name)
+
+    @property
+    def per_symbol(self) -> dict[str, IntSet]:
+        """Every input symbol's admissible values."""
+        return {n: self.values(n) for n in self.symbols}
+
+    @property
+    def independent(self) -> bool:
+        """True when any combination of admissible per-symbol values is accepted."""
+        return len(self.solution.cells) <= 1
+
+    def __contains__(self, sizes: object) -> bool:
+        return sizes in self.solution
+
+    def smallest(self, name: str, count: int = 5) -> list[int]:
+        """The ``count`` smallest admissible values of ``name``."""
+        return self.values(name).smallest(count)
+
+    def example(self) -> dict[str, int] | None:
+        """The smallest accepted input of the first joint part, or None when none is."""
+        if not self.solution.exact or not self.solution.cells:
+            return None
+        best = min(self.solution.cells, key=lambda c: tuple(c[n].min() or 0
+                                                            for n in self.symbols))
+        return {n: best[n].min() or 0 for n in self.symbols}
+
+    def describe(self) -> str:
+        """Per symbol, then jointly, then the smallest example and its output shape."""
+        if not self.exact:
+            return f"unknown: {self.reason}"
+        if not self.symbols:
+            return "the input shape is concrete; the network is valid"
+        if not self.solution.cells:
+            return "no input size is accepted"
+        lines = [f"{n}: {self.values(n).describe(n)}" for n in self.symbols]
+        if len(self.symbols) > 1:
+            if self.independent:
+                lines.append("jointly: every combination of the above")
+            else:
+                lines.append("jointly: only these combinations:")
+                lines.extend("  " + line for line in self.solution.describe().splitlines())
+        example = self.example()
+        if example is not None:
+            out = self._output_at(example)
+            pairs = ", ".join(f"{k}={v}" for k, v in example.items())
+            lines.append(f"smallest: {pairs} -> output {out}")
+        return "\n".join(lines)
+
+    def _output_at(self, values: Mapping[str, int]) -> tuple[int, ...]:
+        out = []
+        for size in self.output_shape:
+            env = {s: values[s.name] for s in size.free_symbols if s.name in values}
+            out.append(int(size.xreplace(env)))
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        from convsym.printing.text import sstr
+
+        data: dict[str, Any] = {
+            "network": self.network,
+            "status": self.solution.status,
+            "symbols": list(self.symbols),
+            "inputs": {name: [sstr(s) for s in shape] for name, shape in self.input_shapes},
+            "output": [sstr(s) for s in self.output_shape],
+        }
+        if not self.exact:
+            data["reason"] = self.reason
+        else:
+            data["per_symbol"] = {n: {"description": self.values(n).describe(n),
+                                      **self.values(n).to_dict()} for n in self.symbols}
+            data["independent"] = self.independent
+            data["joint"] = self.solution.to_dict()["cells"]
+            example = self.example()
+            if example is not None:
+                data["smallest"] = {"input": example, "output": list(self._output_at(example))}
+        data["derivation"] = [s.to_dict() for s in self.solution.steps]
+        return data
+
+    def __str__(self) -> str:
+        head = f"Admissible inputs of {self.network!r} ({self.solution.status}):"
+        body = "\n".join("  " + line for line in self.describe().splitlines())
+        tail = "Derivation:\n" + self.solution.derivation("text") if self.solution.steps else ""
+        return "\n".join(x for x in (head, body, tail) if x)
+
+
+def input_symbols(net: Network) -> list[sympy.Symbol]:
+    """The symbols of the input shapes, in order of appearance."""
+    out: list[sympy.Symbol] = []
+    for _, shape in sorted(net.input_shapes.items()):
+        for size in shape:
+            for s in sorted(free_symbols(size), key=lambda s: s.name):
+                if s not in out:
+                    out.append(s)
+    return out
+
+
+def admissible_inputs(net: Network, *, timeout: float | None = DEFAULT_TIMEOUT,
+                      deadline: Deadline | None = None, limits: Limits | None = None
+                      ) -> Admissible:
+    """The exact set of input sizes ``net`` accepts (or "unknown" with the reason)."""
+    from convsym.whatif.solve import network_constraints
+
+    syms = input_symbols(net)
+    inputs = tuple((net.nodes[i].name, tuple(_show(s) for s in shape))
+                   for i, shape in sorted(net.input_shapes.items()))
+    others = sorted({s for c in network_constraints(net) for s in c.symbols} - set(syms),
+                    key=lambda s: s.name)
+    if others:
+        names = ", ".join(s.name for s in others)
+        raise UsageError(f"admissible_inputs: {net.name!r} has symbols {names} that are not "
+                         f"input sizes; give them values first (net.subs({others[0].name}=...)) "
+                         "or use solve() with them as unknowns", code="symbolic_hyperparameters")
+    if not syms:
+        solution = Solution((), "exact", ({},))
+    else:
+        solution = solve(net, [s.name for s in syms], timeout=timeout, deadline=deadline,
+                         limits=limits)
+    return Admissible(net.name, tuple(s.name for s in syms), solution, inputs,
+                      tuple(net.output_shape))
+
+
+def _show(size: object) -> sympy.Expr:
+    from convsym.intdiv import to_sympy
+
+    return to_sympy(size)  # type: ignore[arg-type]
+
+
+def accepts(net: Network, values: Mapping[str, int] | None = None, **sizes: int) -> bool:
+    """Whether ``net`` accepts concrete values for its symbols (keyed by name).
+
+    Every symbol of the network needs a value.  The network is rebuilt with them; any
+    layer that rejects its input makes the answer False.
+    """
+    given = dict(values or {}, **sizes)
+    known = {s.name for s in net.all_symbols()}
+    for name, value in given.items():
+        if name not in known:
+            raise UsageError(f"accepts: {name!r} is not a symbol of {net.name!r}"
+                             f"{did_you_mean(name, known)}; its symbols are "
+                             f"{', '.join(sorted(known)) or 'none'}", code="unknown_symbol")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConvsymTypeError(f"accepts: {name} = {value!r}: sizes must be integers")
+    missing = sorted(known - set(given))
+    if missing:
+        raise UsageError(f"accepts: give a value for every symbol; missing "
+                         f"{', '.join(missing)}", code="missing_value")
+    return _by_rebuild(net, given)
+
+
+def _by_rebuild(net: Network, given: Mapping[str, int]) -> bool:
+    try:
+        fixed = net.subs(dict(given))
+    except LayerError:
+        return False
+    # every symbol has a value, so no condition can be left undecided
+    return all(evaluate(c.expr, {}) >= 0 if c.kind == "ge" else evaluate(c.expr, {}) == 0
+               for c in fixed.condition_records)

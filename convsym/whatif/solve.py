@@ -1,0 +1,310 @@
+"""``solve``: every integer value of unknowns meeting a network's conditions and targets.
+
+The system is every layer's side condition plus the targets (``where``), written with the
+names of :mod:`convsym.whatif.quantities` (``out_H == 8``, ``params <= 100000``) or as plain
+expressions.  The answer is an exact :class:`~convsym.whatif.solution.Solution` (finite sets
+listed, infinite ones as residue classes with bounds) or "unknown" with the reason; it is
+never a guess.  Symbols that are neither unknowns nor fixed are *projected*: the answer is
+the set of unknowns for which some value of them works.
+
+>>> from convsym.layers.torch import Conv2d
+>>> from convsym import Sequential
+>>> net = Sequential([Conv2d(3, 8, 3, stride="s")], input_shape=(3, 32, 32))
+>>> print(solve(net, "s", where="out_H == 8").describe())
+s in {4}
+>>> print(solve("floor((n - 3)/2) + 1 == 8", "n").describe())
+n in {17, 18}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import sympy
+from sympy.core.relational import Relational
+
+from convsym.budget import Deadline
+from convsym.errors import BudgetExceeded, ExpressionError, LayerError, UsageError, did_you_mean
+from convsym.expr import as_relation, parse_relation
+from convsym.whatif.constraints import Constraint, from_relation
+from convsym.whatif.intset import IntSet
+from convsym.whatif.solution import Solution
+from convsym.whatif.steps import Step
+from convsym.whatif.system import Cell, solve_system
+from convsym.whatif.univariate import DEFAULT_LIMITS, Limits, Undecided
+
+if TYPE_CHECKING:
+    from convsym.network import Network
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds a solve may take before it answers "unknown"."""
+
+Bound = tuple[int | None, int | None]
+
+
+def solve(target: object, unknowns: str | sympy.Symbol | Iterable[str | sympy.Symbol],
+          where: object = (), bounds: object = None, *, timeout: float | None = DEFAULT_TIMEOUT,
+          deadline: Deadline | None = None, limits: Limits | None = None) -> Solution:
+    """Every integer value of ``unknowns`` meeting the conditions, exactly.
+
+    ``target`` is a :class:`~convsym.network.Network` (its side conditions join the system)
+    or one or more conditions (text or SymPy relations).  ``where`` adds conditions;
+    ``bounds`` limits unknowns: ``{"k": (1, 9)}`` or text such as ``"1 <= k <= 9"``.
+    Unknowns default to their symbol's domain (sizes >= 1; nonnegative symbols >= 0).
+    """
+    from convsym.network import Network
+
+    names = _names(unknowns)
+    limits = limits or DEFAULT_LIMITS
+    deadline = deadline or Deadline(timeout, what="solve")
+    given = parse_bounds(bounds)
+    relations = [as_relation(w, field=f"where[{i}]") for i, w in enumerate(_listed(where))]
+    if isinstance(target, Network):
+        return _solve_network(target, names, relations, given, deadline, limits)
+    conditions = [as_relation(t, field=f"condition[{i}]") for i, t in
+                  enumerate(_listed(target))]
+    cons = [from_relation(r, origin=f"condition {i + 1}") for i, r in
+            enumerate(conditions + relations)]
+    known = {s.name: s for c in cons for s in c.symbols}
+    syms = [_symbol_for(n, known) for n in names]
+    return _finish(cons, syms, given, deadline, limits, [], title="")
+
+
+def parse_bounds(bounds: object) -> dict[str, Bound]:
+    """Bounds as ``{name: (lo, hi)}`` from a mapping or text (``"1 <= k <= 9"``, ``"p >= 0"``).
+
+    >>> parse_bounds(["1 <= k <= 9", "p >= 0"])
+    {'k': (1, 9), 'p': (0, None)}
+    """
+    if bounds is None:
+        return {}
+    out: dict[str, list[int | None]] = {}
+    if isinstance(bounds, Mapping):
+        for name, value in bounds.items():
+            lo: int | None
+            hi: int | None
+            if isinstance(value, int) and not isinstance(value, bool):
+                lo, hi = value, value
+            elif isinstance(value, (tuple, list)) and len(value) == 2:
+                lo, hi = value
+            else:
+                raise UsageError(f"bounds[{name!r}] = {value!r}: give (lo, hi) with hi None "
+                                 "for no upper end, or one integer", code="bad_bounds")
+            if not isinstance(lo, int) or isinstance(lo, bool) or not (
+                    hi is None or (isinstance(hi, int) and not isinstance(hi, bool))):
+                raise UsageError(f"bounds[{name!r}] = {value!r}: the ends must be integers",
+                                 code="bad_bounds")
+            _tighten(out, str(name), lo, hi)
+        return {k: (v[0], v[1]) for k, v in out.items()}
+    for item in _listed(bounds):
+        for rel in _bound_relations(item):
+            name, lo, hi = _one_bound(rel)
+            _tighten(out, name, lo, hi)
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _tighten(out: dict[str, list[int | None]], name: str, lo: int | None, hi: int | None
+             ) -> None:
+    have = out.setdefault(name, [None, None])
+    if lo is not None:
+        have[0] = lo if have[0] is None else max(have[0], lo)
+    if hi is not None:
+        have[1] = hi if have[1] is None else min(have[1], hi)
+
+
+_COMPARE = re.compile(r"(<=|>=|==|<|>)")
+
+
+def _bound_relations(item: object) -> list[Relational]:
+    if not isinstance(item, str):
+        return [as_relation(item, field="bounds")]
+    try:
+        return [parse_relation(item, field="bounds")]
+    except ExpressionError as err:
+        if "chained comparison" not in str(err):
+            raise
+    parts = _COMPARE.split(item)
+    if len(parts) != 5:
+        raise ExpressionError(f"bounds: {item!r}: write LO <= NAME <= HI", code="bad_bounds")
+    a, op1, b, op2, c = parts
+    return [parse_relation(f"{a} {op1} {b}", field="bounds"),
+            parse_relation(f"{b} {op2} {c}", field="bounds")]
+
+
+def _one_bound(rel: Relational) -> tuple[str, int | None, int | None]:
+    lhs, rhs, op = rel.lhs, rel.rhs, rel.rel_op
+    if isinstance(lhs, sympy.Integer) and isinstance(rhs, sympy.Symbol):
+        lhs, rhs = rhs, lhs
+        op = {"<=": ">=", ">=": "<=", "<": ">", ">": "<"}.get(op, op)
+    if not (isinstance(lhs, sympy.Symbol) and isinstance(rhs, sympy.Integer)):
+        raise UsageError(f"bounds: {rel}: a bound compares one unknown with an integer, e.g. "
+                         "k <= 9 or 1 <= k <= 9", code="bad_bounds")
+    v = int(rhs)
+    table: dict[str, tuple[int | None, int | None]] = {
+        "<=": (None, v), "<": (None, v - 1), ">=": (v, None), ">": (v + 1, None),
+        "==": (v, v)}
+    if op not in table:
+        raise UsageError(f"bounds: {rel}: use <=, <, >=, > or ==", code="bad_bounds")
+    lo, hi = table[op]
+    return lhs.name, lo, hi
+
+
+def domain_lo(sym: sympy.Symbol) -> int:
+    """The smallest value of a symbol: 1 for positive ones, 0 for nonnegative ones."""
+    return 1 if sym.is_positive else 0
+
+
+# --- networks ------------------------------------------------------------------------------
+
+
+def network_constraints(net: Network) -> list[Constraint]:
+    """The side conditions of every layer, as constraints."""
+    return [Constraint(c.expr, c.kind, f"{c.layer} ({c.axis}): {c.rule}", c.relation())
+            for c in net.condition_records]
+
+
+def _solve_network(net: Network, names: list[str], relations: list[Relational],
+                   given: dict[str, Bound], deadline: Deadline, limits: Limits) -> Solution:
+    from convsym.whatif.quantities import resolve
+
+    targets = [resolve(net, r, field=f"where[{i}]", allowed=set(names))
+               for i, r in enumerate(relations)]
+    cons = network_constraints(net) + targets
+    known = {s.name: s for s in net.all_symbols()}
+    known.update({s.name: s for c in targets for s in c.symbols if s.name not in known})
+    syms = [_symbol_for(n, known) for n in names]
+    pieces: list[Cell] = []
+    steps: list[Step] = []
+    for sym in syms:
+        lo, hi = given.get(sym.name, (None, None))
+        bottom = domain_lo(sym)
+        if lo is None or lo >= bottom:
+            continue
+        rest = [n for n in names if n != sym.name]
+        for v in range(lo, bottom if hi is None else min(bottom, hi + 1)):
+            part = _at_value(net, sym, v, rest, relations, given, deadline, limits, steps)
+            if not part.exact:
+                return Solution(tuple(names), "unknown", reason=part.reason,
+                                steps=tuple(steps))
+            pieces.extend({**c, sym.name: IntSet.points([v])} for c in part.cells)
+        given = {**given, sym.name: (bottom, hi)}
+    answer = _finish(cons, syms, given, deadline, limits, steps, title=f"{net.name}")
+    if not answer.exact or not pieces:
+        return answer
+    return Solution(answer.unknowns, "exact", tuple(pieces) + answer.cells, "",
+                    answer.steps, answer.conditions, answer.bounds, answer.projected,
+                    answer.title)
+
+
+def _at_value(net: Network, sym: sympy.Symbol, v: int, rest: list[str],
+              relations: list[Relational], given: dict[str, Bound], deadline: Deadline,
+              limits: Limits, steps: list[Step]) -> Solution:
+    """The case ``sym = v`` below the symbol's domain: substitute and solve the rest."""
+    try:
+        fixed = net.subs({sym.name: v})
+    except LayerError as err:
+        steps.append(Step("case", "Case {0}: the network is invalid ({1}).",
+                          (sympy.Eq(sym, v, evaluate=False), str(err))))
+        return Solution(tuple(rest), "exact", ())
+    swapped = [sympy.Rel(r.lhs.xreplace({sym: v}), r.rhs.xreplace({sym: v}), r.rel_op,
+                         evaluate=False) for r in relations]
+    part = _solve_network(fixed, rest, swapped, {k: b for k, b in given.items()
+                                                 if k != sym.name}, deadline, limits)
+    found = part.describe() if part.exact else f"unknown ({part.reason})"
+    steps.append(Step("case", "Case {0} (below the symbol's domain, so the network is rebuilt "
+                      "with it): {1}.", (sympy.Eq(sym, v, evaluate=False), found if rest else
+                                         ("valid" if part.cells else "no solution"))))
+    return part
+
+
+# --- the common part -------------------------------------------------------------------------
+
+
+def _finish(cons: list[Constraint], syms: list[sympy.Symbol], given: dict[str, Bound],
+            deadline: Deadline, limits: Limits, steps: list[Step], *, title: str) -> Solution:
+    names = tuple(s.name for s in syms)
+    others = sorted({s for c in cons for s in c.symbols} - set(syms), key=lambda s: s.name)
+    variables = syms + others
+    bounds: dict[sympy.Symbol, tuple[int, int | None]] = {}
+    for s in variables:
+        lo, hi = given.get(s.name, (None, None))
+        bounds[s] = (domain_lo(s) if lo is None else lo, hi)
+    for key in given:
+        if key not in {s.name for s in variables}:
+            raise UsageError(f"bounds: {key!r} is not a symbol of the system"
+                             f"{did_you_mean(key, [s.name for s in variables])}",
+                             code="unknown_symbol")
+    conditions = tuple((c.shown, c.origin) for c in cons)
+    shown_bounds = {s.name: bounds[s] for s in syms}
+    steps = list(steps)
+    steps.append(Step("system", "The system: {0} condition(s) (every layer's side conditions "
+                      "and the targets), unknowns {1}{2}.",
+                      (len(cons), ", ".join(names) or "none",
+                       f"; {', '.join(s.name for s in others)} not fixed (projected)"
+                       if others else "")))
+    for s in syms:
+        lo, hi = bounds[s]
+        steps.append(Step("bounds", "Domain of {0}: {1}.",
+                          (s, f"{lo} <= {s.name}" + (f" <= {hi}" if hi is not None else ""))))
+    try:
+        answer = solve_system(cons, variables, bounds, deadline=deadline, limits=limits)
+    except Undecided as why:
+        steps.append(Step("result", "Unknown: {0}.", (why.reason,)))
+        return Solution(names, "unknown", (), why.reason, tuple(steps), conditions,
+                        shown_bounds, tuple(s.name for s in others), title)
+    except BudgetExceeded as err:
+        steps.append(Step("result", "Unknown: {0}.", (str(err),)))
+        return Solution(names, "unknown", (), str(err), tuple(steps), conditions,
+                        shown_bounds, tuple(s.name for s in others), title)
+    cells: list[dict[str, IntSet]] = []
+    seen: set[tuple[object, ...]] = set()
+    for cell in answer.cells:
+        projected = {s.name: cell[s] for s in syms}
+        parts = tuple(tuple(projected[n].parts) for n in names)
+        if parts not in seen:
+            seen.add(parts)
+            cells.append(projected)
+    steps.extend(answer.steps)
+    result = Solution(names, "exact", tuple(cells), "", (), conditions, shown_bounds,
+                      tuple(s.name for s in others), title)
+    steps.append(Step("result", "Answer: {0}.", (result.describe(),)))
+    return Solution(names, "exact", tuple(cells), "", tuple(steps), conditions, shown_bounds,
+                    tuple(s.name for s in others), title)
+
+
+def _symbol_for(name: str, known: Mapping[str, sympy.Symbol]) -> sympy.Symbol:
+    if name in known:
+        return known[name]
+    hint = did_you_mean(name, known)
+    raise UsageError(f"solve: {name!r} is not a symbol of the system{hint}; its symbols are "
+                     f"{', '.join(sorted(known)) or 'none'}", code="unknown_symbol")
+
+
+def _names(unknowns: object) -> list[str]:
+    items = [unknowns] if isinstance(unknowns, (str, sympy.Symbol)) else list(
+        unknowns)  # type: ignore[call-overload]
+    out = []
+    for u in items:
+        if isinstance(u, sympy.Symbol):
+            out.append(u.name)
+        elif isinstance(u, str) and u.isidentifier():
+            out.append(u)
+        else:
+            raise UsageError(f"solve: unknown {u!r} must be a symbol name", code="bad_unknown")
+    if not out:
+        raise UsageError("solve: give at least one unknown", code="bad_unknown")
+    if len(set(out)) != len(out):
+        raise UsageError("solve: an unknown is listed twice", code="bad_unknown")
+    return out
+
+
+def _listed(value: object) -> Sequence[object]:
+    if value is None:
+        return []
+    if isinstance(value, (str, sympy.Basic)):
+        return [value]
+    if isinstance(value, Iterable):
+        return list(value)
+    return [value]
