@@ -1,8 +1,11 @@
 """Spec files (YAML, JSON, TOML) and dicts to networks, in the dialect's own names.
 
-Loading is strict: safe YAML without aliases or tags, duplicate keys rejected, a bool or a
-float is not an integer, NaN and Infinity rejected, size and depth limited.  Every error
-names the file, the path inside it (``layers[3].kernel_size``) and the value.
+Loading is strict: the text readers of :mod:`convsym.readers` (safe YAML from the event
+stream without tags, anchors or aliases; duplicate keys, NaN and Infinity rejected; size and
+depth limited), then :func:`check_plain` (plain data only; in a spec no string longer than
+4096 characters or holding control characters, no integer beyond 2**62), then each layer
+built by its dialect's constructor.  Every error names the file, the path inside it
+(``layers[3].Conv2D.kernel_size``) and the value.
 
 >>> net = load({"dialect": "keras", "input": [28, 28, 1],
 ...             "layers": [{"Conv2D": {"filters": 32, "kernel_size": 3}}]})
@@ -12,181 +15,155 @@ names the file, the path inside it (``layers[3].kernel_size``) and the value.
 Traceback (most recent call last):
   ...
 convsym.errors.SpecError: <dict>, layers[0]: unknown keras layer 'Conv2d' (did you mean 'Conv2D'?)
+>>> load({"input": [28, 28, 1], "layers": [{"Conv2D": {"filters": 8, "kernel_size": 2.0}}]})
+... # doctest: +ELLIPSIS
+Traceback (most recent call last):
+  ...
+convsym.errors.SpecTypeError: <dict>, layers[0].Conv2D.kernel_size: ...: write 2, not 2.0
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from convsym.errors import ConvsymError, LayerError, SpecError, SpecTypeError, did_you_mean
+from convsym.errors import (
+    ConvsymError,
+    LayerError,
+    SpecError,
+    SpecTypeError,
+    did_you_mean,
+)
 from convsym.layers.base import Layer
+from convsym.readers import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    parse_json,
+    parse_toml,
+    parse_yaml,
+    read_document,
+)
 
-MAX_FILE_BYTES = 1_000_000
-MAX_DEPTH = 32
+__all__ = [
+    "FLOAT_ARGUMENTS",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_INT",
+    "MAX_LAYERS",
+    "MAX_RANK",
+    "MAX_TEXT",
+    "TOP_KEYS",
+    "build_layer",
+    "check_plain",
+    "from_mapping",
+    "layer_table",
+    "load",
+    "parse_json",
+    "parse_toml",
+    "parse_yaml",
+    "read_document",
+]
+
 MAX_LAYERS = 10_000
+MAX_RANK = 16
+MAX_TEXT = 4096
+MAX_INT = 2**62
 TOP_KEYS = ("dialect", "input", "layers", "name")
+GRAPH_KEYS = ("inputs", "outputs")
+
+_CODE_LAYERS = frozenset({"Lambda", "TFOpLambda", "SlicingOpLambda"})
 
 
 def load(source: str | os.PathLike[str] | Mapping[str, Any], *, name: str | None = None) -> Any:
     """Build a network from a spec file path or an equivalent mapping.
 
     ``layers`` is a list of one-key mappings ``{LayerName: {argument: value}}`` in the
-    dialect's names.  Graph specs (with ``inputs``/``outputs`` per layer) are handled by
-    :func:`convsym.graph.load_graph` when present.
+    dialect's names.  Graph specs (top-level ``inputs``/``outputs``) are handled by
+    :func:`convsym.graph.load_graph`.
     """
     if isinstance(source, Mapping):
         return from_mapping(source, origin=name or "<dict>")
+    if not isinstance(source, (str, os.PathLike)):
+        raise SpecTypeError(f"load takes a spec file path or a mapping, not "
+                            f"{type(source).__name__}", code="bad_source")
     path = os.fspath(source)
+    if not isinstance(path, str):
+        raise SpecTypeError("the path must be text", code="bad_source")
     return from_mapping(read_document(path), origin=path)
 
 
-def read_document(path: str) -> Any:
-    """Read a YAML, JSON or TOML file strictly into plain data."""
-    try:
-        size = os.path.getsize(path)
-    except OSError as err:
-        raise SpecError(f"cannot read the file: {err.strerror}", source=path,
-                        code="unreadable") from None
-    if size > MAX_FILE_BYTES:
-        raise SpecError(f"the file has {size} bytes; the limit is {MAX_FILE_BYTES}",
-                        source=path, code="too_large")
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as err:
-        raise SpecError(f"cannot read the file: {err.strerror}", source=path,
-                        code="unreadable") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecError("the file is not UTF-8 text", source=path, code="not_text") from None
-    lower = path.lower()
-    if lower.endswith(".json"):
-        return parse_json(text, path)
-    if lower.endswith(".toml"):
-        return parse_toml(text, path)
-    return parse_yaml(text, path)
+# --- plain data -----------------------------------------------------------------------------
 
 
-def parse_json(text: str, origin: str) -> Any:
-    """Strict JSON: duplicate keys, NaN and Infinity rejected."""
+def check_plain(value: Any, origin: str, path: str = "", depth: int = 0, *,
+                strict_text: bool = False) -> None:
+    """Reject anything but plain JSON-like data, non-finite floats and deep nesting.
 
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise SpecError(f"duplicate key {key!r}", source=origin, code="duplicate_key")
-            out[key] = value
-        return out
-
-    def constant(token: str) -> Any:
-        raise SpecError(f"{token} is not a number convsym accepts", source=origin,
-                        code="not_finite")
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}",
-                        source=origin, code="bad_json") from None
-    except RecursionError:
-        raise SpecError("the document is nested too deeply", source=origin,
-                        code="too_deep") from None
-
-
-def parse_toml(text: str, origin: str) -> Any:
-    """TOML via the standard library (``tomllib``)."""
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        raise SpecError("TOML needs Python 3.11 or later", source=origin,
-                        code="no_toml") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"invalid TOML: {err}", source=origin, code="bad_toml") from None
-    except RecursionError:
-        raise SpecError("the document is nested too deeply", source=origin,
-                        code="too_deep") from None
-
-
-def parse_yaml(text: str, origin: str) -> Any:
-    """Safe YAML: no aliases, no tags, no duplicate keys."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def mapping(loader: Any, node: Any) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                raise SpecError(f"mapping key {key!r} is not text", source=origin,
-                                code="bad_key")
-            if key in out:
-                raise SpecError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1})",
-                                source=origin, code="duplicate_key")
-            out[key] = loader.construct_object(value_node, deep=True)
-        return out
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    Loader.compose_node = _compose_without_alias(Loader.compose_node, origin)  # type: ignore
-    try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
-    except ConvsymError:
-        raise
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise SpecError(f"invalid YAML{where}: {problem}", source=origin,
-                        code="bad_yaml") from None
-    except RecursionError:
-        raise SpecError("the document is nested too deeply", source=origin,
-                        code="too_deep") from None
-
-
-def _compose_without_alias(compose: Any, origin: str) -> Any:
-    import yaml
-
-    def compose_node(self: Any, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise SpecError("YAML aliases and anchors are not accepted", source=origin,
-                            code="yaml_alias")
-        event = self.peek_event()
-        if getattr(event, "anchor", None):
-            raise SpecError("YAML aliases and anchors are not accepted", source=origin,
-                            code="yaml_alias")
-        return compose(self, parent, index)
-
-    return compose_node
-
-
-def check_plain(value: Any, origin: str, path: str = "", depth: int = 0) -> None:
-    """Reject anything but plain JSON-like data, non-finite floats and deep nesting."""
+    With ``strict_text`` (spec documents) also strings longer than :data:`MAX_TEXT` or with
+    control characters or lone surrogates, and integers beyond ``2**62``.
+    """
     if depth > MAX_DEPTH:
         raise SpecError(f"nested deeper than {MAX_DEPTH} levels", source=origin, path=path,
                         code="too_deep")
     if isinstance(value, Mapping):
-        for key, item in value.items():
+        for key in value:
             if not isinstance(key, str):
-                raise SpecError(f"key {key!r} is not text", source=origin, path=path,
+                raise SpecError(f"key {_short(key)} is not text", source=origin, path=path,
                                 code="bad_key")
-            check_plain(item, origin, f"{path}.{key}" if path else key, depth + 1)
-    elif isinstance(value, list):
+            here = _join(path, key)
+            if strict_text:
+                _check_text(key, origin, here)
+            check_plain(value[key], origin, here, depth + 1, strict_text=strict_text)
+    elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            check_plain(item, origin, f"{path}[{i}]", depth + 1)
+            check_plain(item, origin, f"{path}[{i}]", depth + 1, strict_text=strict_text)
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise SpecError(f"{value} is not a finite number", source=origin, path=path,
                             code="not_finite")
-    elif value is not None and not isinstance(value, (str, int, bool)):
-        raise SpecTypeError(f"{type(value).__name__} values are not accepted",
+    elif isinstance(value, str):
+        if strict_text:
+            _check_text(value, origin, path)
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        if strict_text and abs(value) > MAX_INT:
+            shown = str(value) if value.bit_length() <= 100 else \
+                f"a {value.bit_length()}-bit integer"
+            raise SpecError(f"{shown} exceeds the limit 2**62", source=origin, path=path,
+                            code="too_large")
+    else:
+        raise SpecTypeError(f"{type(value).__name__} values are not accepted (plain data "
+                            "only: mappings, lists, text, integers, numbers, booleans, null)",
                             source=origin, path=path, code="bad_value_type")
+
+
+def _join(path: str, key: str) -> str:
+    shown = key if key.isidentifier() else repr(key)
+    return f"{path}.{shown}" if path else shown
+
+
+def _check_text(text: str, origin: str, path: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise SpecError(f"text of {len(text):,} characters ({_short(text)}); the limit is "
+                        f"{MAX_TEXT}", source=origin, path=path, code="too_large")
+    for i, char in enumerate(text):
+        if unicodedata.category(char) in ("Cc", "Cs", "Cf"):
+            raise SpecError(f"{_short(text)} has the control character U+{ord(char):04X} "
+                            f"at position {i + 1}", source=origin, path=path,
+                            code="bad_text")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- documents to networks ------------------------------------------------------------------
 
 
 def layer_table(dialect: str) -> dict[str, type[Layer]]:
@@ -201,102 +178,181 @@ def from_mapping(doc: Any, *, origin: str) -> Any:
     from convsym.network import Sequential
 
     if not isinstance(doc, Mapping):
-        raise SpecError(f"the top level must be a mapping with keys {', '.join(TOP_KEYS)}",
-                        source=origin, code="bad_top_level")
-    check_plain(doc, origin)
+        raise SpecError(f"the top level must be a mapping with keys {', '.join(TOP_KEYS)}, "
+                        f"not {_kind(doc)}", source=origin, code="bad_top_level")
+    check_plain(doc, origin, strict_text=True)
     for key in doc:
-        if key not in TOP_KEYS and key not in ("inputs", "outputs"):
-            raise SpecError(f"unknown key {key!r}{did_you_mean(key, TOP_KEYS)}",
-                            source=origin, path=key, code="unknown_key")
+        if key not in TOP_KEYS and key not in GRAPH_KEYS:
+            raise SpecError(f"unknown key {key!r}{did_you_mean(key, TOP_KEYS)}; a spec has "
+                            f"{', '.join(TOP_KEYS)}", source=origin, path=key,
+                            code="unknown_key")
     dialect = doc.get("dialect", "keras")
-    if dialect not in ("keras", "torch", "pytorch"):
-        raise SpecError(f"dialect {dialect!r} must be 'keras' or 'torch'"
-                        f"{did_you_mean(str(dialect), ['keras', 'torch'])}", source=origin,
-                        path="dialect", code="bad_dialect")
+    if dialect not in ("keras", "torch", "pytorch") or not isinstance(dialect, str):
+        hint = did_you_mean(dialect, ["keras", "torch"]) if isinstance(dialect, str) else ""
+        raise SpecError(f"dialect {_short(dialect)} must be 'keras' or 'torch'{hint}",
+                        source=origin, path="dialect", code="bad_dialect")
     dialect = "torch" if dialect == "pytorch" else dialect
     if "inputs" in doc or "outputs" in doc:
         from convsym.graph import load_graph  # graph specs: Add, Concatenate, ...
 
         return load_graph(doc, origin=origin, dialect=dialect)
-    shape = doc.get("input")
-    if not isinstance(shape, list) or not shape:
-        raise SpecError("input must be a non-empty list of sizes without the batch axis, "
-                        "e.g. [28, 28, 1] or [3, H, W]", source=origin, path="input",
-                        code="bad_input")
-    for i, size in enumerate(shape):
-        _check_size(size, origin, f"input[{i}]")
-    raw_layers = doc.get("layers")
-    if not isinstance(raw_layers, list) or not raw_layers:
-        raise SpecError("layers must be a non-empty list", source=origin, path="layers",
-                        code="bad_layers")
-    if len(raw_layers) > MAX_LAYERS:
-        raise SpecError(f"{len(raw_layers)} layers; the limit is {MAX_LAYERS}",
-                        source=origin, path="layers", code="too_large")
-    layers = [build_layer(item, dialect, origin, f"layers[{i}]")
-              for i, item in enumerate(raw_layers)]
     name = doc.get("name")
     if name is not None and not isinstance(name, str):
-        raise SpecTypeError("name must be text", source=origin, path="name", code="bad_name")
+        raise SpecTypeError(f"name must be text, not {_short(name)}", source=origin,
+                            path="name", code="bad_name")
+    raw_layers = doc.get("layers")
+    if not isinstance(raw_layers, (list, tuple)) or not raw_layers:
+        raise SpecError(f"layers must be a non-empty list of {{LayerName: {{argument: "
+                        f"value}}}} entries, not {_kind(raw_layers)}", source=origin,
+                        path="layers", code="bad_layers")
+    if len(raw_layers) > MAX_LAYERS:
+        raise SpecError(f"{len(raw_layers):,} layers; the limit is {MAX_LAYERS:,}",
+                        source=origin, path="layers", code="too_large")
+    shape = _input_shape(doc, raw_layers, origin)
+    layers = [build_layer(item, dialect, origin, f"layers[{i}]")
+              for i, item in enumerate(raw_layers)]
     try:
-        return Sequential(layers, input_shape=tuple(shape), name=name)
+        return Sequential(layers, input_shape=shape, name=name)
     except LayerError as err:
+        raise _network_error(err, origin, shape is not None) from None
+    except ConvsymError as err:
         raise SpecError(str(err), source=origin, code=err.code) from None
 
 
+def _kind(value: object) -> str:
+    if value is None:
+        return "missing"
+    return f"{type(value).__name__} {_short(value)}"
+
+
+def _input_shape(doc: Mapping[str, Any], raw_layers: Any, origin: str) -> tuple[Any, ...] | None:
+    """The ``input`` sizes, checked; ``None`` when the first layer is a Keras ``Input``."""
+    shape = doc.get("input")
+    first = raw_layers[0]
+    starts_with_input = first == "Input" or (isinstance(first, Mapping) and len(first) == 1
+                                             and "Input" in first)
+    if shape is None and starts_with_input:
+        return None
+    if not isinstance(shape, (list, tuple)) or not shape:
+        raise SpecError(f"input must be a non-empty list of sizes without the batch axis, "
+                        f"e.g. [28, 28, 1] or [3, H, W], not {_kind(shape)}", source=origin,
+                        path="input", code="bad_input")
+    if len(shape) > MAX_RANK:
+        raise SpecError(f"input has {len(shape)} axes; the limit is {MAX_RANK}",
+                        source=origin, path="input", code="too_large")
+    for i, size in enumerate(shape):
+        _check_size(size, origin, f"input[{i}]")
+    return tuple(shape)
+
+
 def _check_size(value: Any, origin: str, path: str) -> None:
+    from convsym.expr import as_expr
+
     if isinstance(value, bool):
         raise SpecTypeError(f"{value} is a bool, not a size", source=origin, path=path,
                             code="not_an_integer")
     if isinstance(value, float):
-        raise SpecTypeError(f"{value} is a float, not an integer", source=origin, path=path,
-                            code="not_an_integer")
+        hint = f" (write {int(value)}, not {value})" if value.is_integer() else ""
+        raise SpecTypeError(f"{value} is a float, not an integer{hint}", source=origin,
+                            path=path, code="not_an_integer")
     if not isinstance(value, (int, str)):
-        raise SpecTypeError(f"{value!r} is not a size (an integer or a symbol)",
+        raise SpecTypeError(f"{_short(value)} is not a size (an integer or a symbol)",
                             source=origin, path=path, code="not_a_size")
+    try:
+        as_expr(value, field=path)
+    except ConvsymError as err:
+        raise SpecError(_strip_field(str(err), path), source=origin, path=path,
+                        code=err.code) from None
+    if isinstance(value, int) and value < 1:
+        raise SpecError(f"{value}: a size must be an integer >= 1", source=origin, path=path,
+                        code="below_minimum")
+
+
+def _strip_field(message: str, field: str) -> str:
+    """The parser's message without its leading ``field: `` (the path says where)."""
+    return message[len(field) + 2:] if message.startswith(field + ": ") else message
+
+
+_WHERE = re.compile(r" at layers\[(\d+)\]")
+
+
+def _network_error(err: LayerError, origin: str, prepended: bool) -> SpecError:
+    """A layer error found while propagating shapes, placed at its spec path."""
+    text = str(err)
+    field = err.field or ""
+    if not err.where and field.startswith(("shape[", "input_shape[")):  # the input sizes
+        axis = field[field.index("["):]
+        return SpecError(f"{err.value}: {err.rule}" if err.value is not None else err.rule,
+                         source=origin, path=f"input{axis}", code=err.code)
+    match = _WHERE.search(text)
+    path = ""
+    if match:
+        index = int(match.group(1)) - (1 if prepended else 0)
+        if index >= 0:
+            path = f"layers[{index}]"
+        text = text[:match.start()] + text[match.end():]
+    cls = SpecTypeError if isinstance(err, TypeError) else SpecError
+    return cls(text, source=origin, path=path, code=err.code)
 
 
 def build_layer(item: Any, dialect: str, origin: str, path: str) -> Layer:
-    """One ``{LayerName: {argument: value}}`` entry to a layer."""
+    """One ``{LayerName: {argument: value}}`` entry (or a bare ``LayerName``) to a layer."""
     table = layer_table(dialect)
     if isinstance(item, str):
         item = {item: {}}
     if not isinstance(item, Mapping) or len(item) != 1:
-        raise SpecError("each layer must be a mapping with one key, the layer name, e.g. "
-                        "{Conv2D: {filters: 32, kernel_size: 3}}", source=origin, path=path,
-                        code="bad_layer_entry")
+        raise SpecError(f"each layer must be a mapping with one key, the layer name, e.g. "
+                        f"{{Conv2D: {{filters: 32, kernel_size: 3}}}}, not {_short(item)}",
+                        source=origin, path=path, code="bad_layer_entry")
     ((kind, args),) = item.items()
     if kind not in table:
+        if kind in _CODE_LAYERS:
+            raise SpecError(f"{kind} layers carry code, which convsym never runs; write the "
+                            "layers it computes instead", source=origin, path=path,
+                            code="code_layer")
         raise SpecError(f"unknown {dialect} layer {kind!r}{did_you_mean(kind, table)}",
                         source=origin, path=path, code="unknown_layer")
     if args is None:
         args = {}
-    if isinstance(args, list):
+    if isinstance(args, (list, tuple)):
         positional, keywords = list(args), {}
     elif isinstance(args, Mapping):
         positional, keywords = [], dict(args)
     else:
         positional, keywords = [args], {}
-    cls = table[kind]
+    here = f"{path}.{kind}"
     for key, value in keywords.items():
-        _check_argument(value, origin, f"{path}.{kind}.{key}")
+        _check_argument(key, value, origin, f"{here}.{key}")
     try:
-        return cls(*positional, **keywords)
+        return table[kind](*positional, **keywords)
     except LayerError as err:
-        field = err.field.split("[")[0] if err.field else ""
-        where = f"{path}.{kind}.{field}" if field and field in keywords else f"{path}.{kind}"
-        cls_err = SpecTypeError if isinstance(err, TypeError) else SpecError
-        raise cls_err(f"{err.field} = {err.value}: {err.rule}" if err.field and
-                      err.value is not None else err.rule, source=origin, path=where,
-                      code=err.code) from None
+        field = err.field.split("[")[0].split(" ")[0] if err.field else ""
+        where = f"{here}.{field}" if field and field in keywords else here
+        cls = SpecTypeError if isinstance(err, TypeError) else SpecError
+        if err.field and err.value is not None:
+            text = f"{err.field} = {err.value}: {err.rule}"
+        elif err.field:
+            text = f"{err.field} {err.rule}" if err.rule.startswith("is ") else \
+                f"{err.field}: {err.rule}"
+        else:
+            text = err.rule
+        raise cls(text, source=origin, path=where, code=err.code) from None
+    except ConvsymError as err:
+        cls = SpecTypeError if isinstance(err, TypeError) else SpecError
+        raise cls(str(err), source=origin, path=here, code=err.code) from None
 
 
 FLOAT_ARGUMENTS = frozenset({"rate", "p", "eps", "epsilon", "momentum", "negative_slope",
-                             "alpha"})
-"""Arguments that really are floats (dropout rates, BatchNorm constants); shapes ignore them."""
+                             "alpha", "max_value", "threshold", "beta", "lambd", "value",
+                             "min_val", "max_val", "scale", "offset", "stddev", "factor",
+                             "mean", "variance", "l1", "l2", "theta", "delta"})
+"""Arguments that really are floats (dropout rates, BatchNorm constants); shapes ignore them.
+
+Kept for reference: the layers themselves reject a float where an integer belongs."""
 
 
-def _check_argument(value: Any, origin: str, path: str) -> None:
-    if isinstance(value, float) and path.rsplit(".", 1)[-1] not in FLOAT_ARGUMENTS:
-        hint = f" (write {int(value)}, not {value})" if value.is_integer() else ""
-        raise SpecTypeError(f"{value} is a float, not an integer{hint}", source=origin,
-                            path=path, code="not_an_integer")
+def _check_argument(key: str, value: Any, origin: str, path: str) -> None:
+    """Checks the layer constructors do not make (each layer rejects its own bad values)."""
+    if key == "name" and value is not None and not isinstance(value, str):
+        raise SpecTypeError(f"a layer name must be text, not {_short(value)}",
+                            source=origin, path=path, code="bad_name")

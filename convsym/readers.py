@@ -1,0 +1,321 @@
+"""Strict readers: YAML, JSON and TOML text to plain data (dict, list, str, int, float, bool).
+
+Nothing in a document is ever constructed as an object or evaluated.  YAML is read from the
+parser's event stream by a small builder of our own (no PyYAML constructor runs): explicit
+tags (``!!python/object/apply:os.system``), anchors and aliases are rejected, and plain
+scalars follow YAML 1.2's core schema, so ``yes``, ``on``, ``1:20``, ``010`` and
+``2001-01-01`` stay text instead of becoming booleans, sexagesimal or octal numbers and
+dates.  In every format duplicate keys are rejected, NaN and Infinity too, integer
+literals are at most 30 digits long, nesting is at most 32 levels deep, and a file is at
+most 1 MB (a YAML document at most 200,000 nodes).  Errors name the file and, where the
+parser knows it, the line.
+
+>>> parse_yaml("layers: [{Conv2D: {filters: 32, use_bias: yes}}]", "spec.yaml")
+{'layers': [{'Conv2D': {'filters': 32, 'use_bias': 'yes'}}]}
+>>> try:
+...     parse_yaml("a: !!python/object/apply:os.system [ls]", "spec.yaml")
+... except SpecError as err:
+...     print(err.code, "|", err)  # doctest: +ELLIPSIS
+yaml_tag | spec.yaml: line 1: the YAML tag '!!python/object/apply:os.system' is not accepted; ...
+>>> parse_json('{"a": 1, "a": 2}', "model.json")
+Traceback (most recent call last):
+convsym.errors.SpecError: model.json: duplicate key 'a'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, NoReturn
+
+from convsym.errors import SpecError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_INT_DIGITS",
+    "MAX_YAML_NODES",
+    "parse_json",
+    "parse_toml",
+    "parse_yaml",
+    "read_document",
+    "read_text",
+]
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 30
+MAX_YAML_NODES = 200_000
+
+_YAML_INT = re.compile(r"[-+]?[0-9]+")
+_YAML_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+                         r"|[-+]?[0-9]+[eE][-+]?[0-9]+")
+_YAML_NOT_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_YAML_TRUE = frozenset({"true", "True", "TRUE"})
+_YAML_FALSE = frozenset({"false", "False", "FALSE"})
+_YAML_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def read_text(path: str) -> str:
+    """The UTF-8 text of a file, at most :data:`MAX_FILE_BYTES` bytes (read no further)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise SpecError(f"cannot read the file: {err.strerror or err}", source=path,
+                        code="unreadable") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SpecError(f"the file is larger than the limit of {MAX_FILE_BYTES:,} bytes",
+                        source=path, code="too_large")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SpecError(f"the file is not UTF-8 text (byte {err.start})", source=path,
+                        code="not_text") from None
+
+
+def read_document(path: str | os.PathLike[str]) -> Any:
+    """Read a YAML, JSON or TOML file (by its extension; YAML otherwise) into plain data."""
+    name = os.fspath(path)
+    if not isinstance(name, str):
+        raise SpecError(f"the path {name!r} is not text", code="unreadable")
+    text = read_text(name)
+    lower = name.lower()
+    if lower.endswith(".json"):
+        return parse_json(text, name)
+    if lower.endswith(".toml"):
+        return parse_toml(text, name)
+    return parse_yaml(text, name)
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def parse_json(text: str, origin: str) -> Any:
+    """Strict JSON: duplicate keys, NaN and Infinity, and over-long integers rejected."""
+    _check_length(text, origin)
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise SpecError(f"duplicate key {_short(key)}", source=origin,
+                                code="duplicate_key")
+            out[key] = value
+        return out
+
+    def constant(token: str) -> Any:
+        raise SpecError(f"{token} is not a number convsym accepts (NaN and Infinity are "
+                        "rejected)", source=origin, code="not_finite")
+
+    def integer(token: str) -> int:
+        return _integer(token, origin, "")
+
+    try:
+        return _check_depth(json.loads(text, object_pairs_hook=pairs,
+                                       parse_constant=constant, parse_int=integer), origin)
+    except json.JSONDecodeError as err:
+        raise SpecError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}",
+                        source=origin, code="bad_json") from None
+    except RecursionError:
+        _too_deep(origin, "")
+
+
+# --- TOML -----------------------------------------------------------------------------------
+
+
+def parse_toml(text: str, origin: str) -> Any:
+    """TOML via the standard library (``tomllib``), which rejects duplicate keys itself."""
+    import tomllib
+
+    _check_length(text, origin)
+
+    def number(token: str) -> float:
+        value = float(token)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SpecError(f"{token} is not a number convsym accepts (NaN and Infinity are "
+                            "rejected)", source=origin, code="not_finite")
+        return value
+
+    try:
+        return _check_depth(tomllib.loads(text, parse_float=number), origin)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"invalid TOML: {err}", source=origin, code="bad_toml") from None
+    except RecursionError:
+        _too_deep(origin, "")
+    except ValueError as err:  # int() of a literal beyond Python's 4300-digit limit
+        if "digits" not in str(err):
+            raise
+        raise SpecError(f"an integer literal longer than {MAX_INT_DIGITS} digits (sizes are "
+                        "at most 2**62)", source=origin, code="too_large") from None
+
+
+# --- YAML -----------------------------------------------------------------------------------
+
+
+def parse_yaml(text: str, origin: str) -> Any:
+    """Safe YAML from the event stream: no tags, anchors, aliases or duplicate keys."""
+    import yaml
+
+    _check_length(text, origin)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is 20x faster
+    try:
+        return _Builder(origin).build(yaml.parse(text, Loader=loader))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SpecError(f"invalid YAML{where}: {problem}", source=origin,
+                        code="bad_yaml") from None
+
+
+class _Builder:
+    """Plain data from YAML events, with a stack instead of recursion."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.nodes = 0
+
+    def fail(self, event: Any, message: str, code: str) -> NoReturn:
+        mark = getattr(event, "start_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        raise SpecError(f"{line}{message}", source=self.origin, code=code)
+
+    def check(self, event: Any) -> None:
+        import yaml
+
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            self.fail(event, "YAML anchors and aliases (&name, *name) are not accepted; "
+                      "write each value out", "yaml_alias")
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            shown = "!!" + tag[len(_TAG_PREFIX):] if tag.startswith(_TAG_PREFIX) else tag
+            self.fail(event, f"the YAML tag {_short(shown)} is not accepted; a "
+                      "spec is plain data (tags could construct objects)", "yaml_tag")
+        self.nodes += 1
+        if self.nodes > MAX_YAML_NODES:
+            self.fail(event, f"the document has more than {MAX_YAML_NODES:,} values",
+                      "too_large")
+
+    def build(self, events: Any) -> Any:
+        import yaml
+
+        # stack entries: [container, pending key (mappings), key event]
+        stack: list[list[Any]] = []
+        documents = 0
+        result: Any = None
+        for event in events:
+            if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent,
+                                  yaml.DocumentEndEvent)):
+                continue
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    self.fail(event, "more than one YAML document ('---'); a spec is one "
+                              "document", "bad_yaml")
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                value = stack.pop()[0]
+                if not stack:
+                    result = value
+                else:
+                    self.attach(stack, value, event)
+                continue
+            self.check(event)
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    _too_deep(self.origin, self._line(event))
+                container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+                stack.append([container, None, None])
+                continue
+            value = self.scalar(event)
+            if not stack:
+                result = value
+            else:
+                self.attach(stack, value, event)
+        return result
+
+    def attach(self, stack: list[list[Any]], value: Any, event: Any) -> None:
+        top = stack[-1]
+        container = top[0]
+        if isinstance(container, list):
+            container.append(value)
+            return
+        if top[2] is None:  # this value is a key
+            if not isinstance(value, str):
+                self.fail(event, f"a mapping key must be text, not {_short(value)}",
+                          "bad_key")
+            if value in container:
+                self.fail(event, f"duplicate key {_short(value)}", "duplicate_key")
+            top[1], top[2] = value, event
+            return
+        container[top[1]] = value
+        top[1] = top[2] = None
+
+    def scalar(self, event: Any) -> Any:
+        value: str = event.value
+        if not event.implicit[0]:  # quoted or block scalars are text
+            return value
+        if _YAML_INT.fullmatch(value):
+            return _integer(value, self.origin, self._line(event))
+        if _YAML_FLOAT.fullmatch(value):
+            return float(value)
+        if _YAML_NOT_FINITE.fullmatch(value):
+            self.fail(event, f"{value} is not a number convsym accepts (NaN and Infinity "
+                      "are rejected)", "not_finite")
+        if value in _YAML_TRUE:
+            return True
+        if value in _YAML_FALSE:
+            return False
+        if value in _YAML_NULL:
+            return None
+        return value
+
+    @staticmethod
+    def _line(event: Any) -> str:
+        mark = getattr(event, "start_mark", None)
+        return f"line {mark.line + 1}: " if mark is not None else ""
+
+
+# --- shared ---------------------------------------------------------------------------------
+
+
+def _integer(token: str, origin: str, where: str) -> int:
+    digits = token.lstrip("+-")
+    if len(digits) > MAX_INT_DIGITS:
+        raise SpecError(f"{where}an integer literal with {len(digits)} digits; the limit is "
+                        f"{MAX_INT_DIGITS} digits (sizes are at most 2**62)",
+                        source=origin, code="too_large")
+    return int(token)
+
+
+def _check_length(text: str, origin: str) -> None:
+    if not isinstance(text, str):
+        raise SpecError(f"expected text, not {type(text).__name__}", source=origin,
+                        code="not_text")
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(f"the text is longer than the limit of {MAX_FILE_BYTES:,} characters",
+                        source=origin, code="too_large")
+
+
+def _check_depth(value: Any, origin: str) -> Any:
+    """``value`` itself, once no list or dict in it is nested deeper than :data:`MAX_DEPTH`."""
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH + 1):
+        level = [item for box in level if isinstance(box, (dict, list))
+                 for item in (box.values() if isinstance(box, dict) else box)]
+        if not level:
+            return value
+    _too_deep(origin, "")
+
+
+def _too_deep(origin: str, where: str) -> NoReturn:
+    raise SpecError(f"{where}nested deeper than {MAX_DEPTH} levels", source=origin,
+                    code="too_deep")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
