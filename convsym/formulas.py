@@ -123,26 +123,91 @@ def conv_transpose_out_keras(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, same: bo
     if output_padding is None:
         if same:
             return scale(n, s)
-        return add(base, _max_poly(ke, s))
+        widest = ext("max", [ke, s])
+        return _plus(base, widest)
     if same:
-        return add(base, (ke - QPoly.const(2) * _floordiv_poly(ke, 2)) + output_padding)
+        return add(base, ke - QPoly.const(2) * _floordiv_poly(ke, 2) + output_padding)
     return add(base, ke + output_padding)
 
 
-def _max_poly(a: QPoly, b: QPoly) -> QPoly:
-    ai, bi = a.as_int(), b.as_int()
-    if ai is not None and bi is not None:
-        return QPoly.const(max(ai, bi))
-    result = ext("max", [a, b])
-    if isinstance(result, QPoly):
-        return result
-    raise ValueError("symbolic max(k_e, s) in a transposed convolution")
+def keras_transpose_default_op(*, k: QPoly, s: QPoly, d: QPoly) -> QExpr:
+    """Keras 'valid' transposed convolution's default ``op = max(k_e, s) - k_e``."""
+    ke = effective_kernel(k, d)
+    return add(ext("max", [ke, s]), -ke)
+
+
+def _plus(a: QExpr, b: QExpr) -> QExpr:
+    """``a + b`` for sizes, Min/Max allowed."""
+    from convsym.layers.base import add_sizes
+
+    return add_sizes(a, b)
 
 
 def _floordiv_poly(a: QPoly, by: int) -> QPoly:
     result = div_floor(a, QPoly.const(by))
     assert isinstance(result, QPoly)
     return result
+
+
+def pad_out(n: QExpr, *, before: QPoly, after: QPoly) -> QExpr:
+    """Zero (or constant, reflect, replicate) padding: ``n + p_l + p_r``."""
+    return add(n, before + after)
+
+
+def crop_out(n: QExpr, *, before: QPoly, after: QPoly) -> QExpr:
+    """Cropping: ``n - c_l - c_r``, valid when it is at least 1."""
+    return add(n, -(before + after))
+
+
+def upsample_out(n: QExpr, *, factor: QPoly) -> QExpr:
+    """Upsampling by an integer factor (Keras UpSampling, ``nn.Upsample(scale_factor=s)``):
+    ``n s``."""
+    return scale(n, factor)
+
+
+def adaptive_bin_start(i: QPoly, *, n: QPoly, o: QPoly) -> QExpr:
+    """Adaptive pooling (PyTorch, Keras 3): output ``o`` for any ``n >= 1``; bin ``i``
+    spans ``[floor(i n / o), ceil((i + 1) n / o))``.  This returns the start."""
+    return div_floor(i * n, o)
+
+
+def conv_macs(out_sizes: list[QExpr], *, kernel: list[QPoly], c_in_per_group: QExpr,
+              c_out: QExpr) -> QExpr:
+    """Convolution MACs without bias: ``prod(out) * C_out * prod(k) * C_in/g``."""
+    from convsym.layers.base import mul_sizes
+
+    return mul_sizes(*out_sizes, c_out, *kernel, c_in_per_group)
+
+
+def conv_transpose_macs(in_sizes: list[QExpr], *, kernel: list[QPoly], c_in: QExpr,
+                        c_out_per_group: QExpr) -> QExpr:
+    """Transposed convolution MACs, costed on the INPUT size (each input pixel scatters one
+    kernel): ``prod(in) * C_in * prod(k) * C_out/g``."""
+    from convsym.layers.base import mul_sizes
+
+    return mul_sizes(*in_sizes, c_in, *kernel, c_out_per_group)
+
+
+def rf_size(r: QExpr, *, k: QPoly, d: QPoly, jump: QExpr) -> QExpr:
+    """Receptive field after a layer (Araujo et al. 2019): ``r + (k_e - 1) j``."""
+    from convsym.layers.base import mul_sizes
+
+    return _plus(r, mul_sizes(effective_kernel(k, d) - ONE, jump))
+
+
+def rf_jump(jump: QExpr, *, s: QPoly) -> QExpr:
+    """Effective stride (jump) after a layer: ``j s``."""
+    return scale(jump, s)
+
+
+def rf_padding(pad: QExpr, *, p_l: QExpr, jump: QExpr) -> QExpr:
+    """Effective left padding after a layer: ``P + p_l j`` (the first output's receptive
+    field starts at input position ``-P``)."""
+    from convsym.layers.base import mul_sizes
+
+    if isinstance(p_l, QPoly) and p_l.is_const():
+        return _plus(pad, scale(jump, p_l))  # a constant, possibly negative (a crop)
+    return _plus(pad, mul_sizes(p_l, jump))
 
 
 def conv_weight_count(kernel: list[QPoly], c_in: QPoly, c_out: QPoly, groups: QPoly) -> QPoly:

@@ -33,11 +33,16 @@ from convsym.period import decide_nonneg
 
 @dataclass
 class Node:
-    """One layer application: the layer, its row name and the indices of its parents."""
+    """One layer application: the layer, its row name and the indices of its parents.
+
+    ``shares`` is the index of an earlier node applying the same layer object (Keras weight
+    sharing): its weights are counted there, once.
+    """
 
     layer: Layer
     name: str
     parents: tuple[int, ...]
+    shares: int | None = None
 
 
 @dataclass
@@ -86,29 +91,37 @@ class Network:
     """A network of layers in one dialect, with every shape derived in closed form."""
 
     def __init__(self, nodes: Sequence[Node], input_shapes: Mapping[int, Shape], *,
-                 dialect: str, name: str = "model", hidden: Sequence[int] = ()) -> None:
+                 dialect: str, name: str = "model", hidden: Sequence[int] = (),
+                 outputs: Sequence[int] | None = None) -> None:
         self.nodes = list(nodes)
         self.input_shapes = dict(input_shapes)
         self.dialect = dialect
         self.name = name
         self._hidden = set(hidden)
+        self.outputs: list[int] = list(outputs) if outputs is not None else \
+            [len(self.nodes) - 1]
         self.rows: list[Row] = []
+        self.shapes: list[Shape] = []
         self._conditions: list[Condition] = []
         self._propagate()
 
     # --- propagation ------------------------------------------------------------------------
     def _propagate(self) -> None:
-        shapes: list[Shape] = []
+        shapes = self.shapes
         for index, node in enumerate(self.nodes):
             where = f"{node.name!r} at layers[{index}]"
             try:
                 if index in self.input_shapes:
                     inference = Inference(self.input_shapes[index])
                 else:
-                    inference = node.layer.infer([shapes[p] for p in node.parents])
+                    inference = node.layer.infer_named(
+                        [shapes[p] for p in node.parents],
+                        [self.nodes[p].name for p in node.parents])
             except LayerError as err:
                 err.locate(where)
                 raise
+            if node.shares is not None:
+                inference.weights = []  # counted at the first application of the layer
             shapes.append(inference.shape)
             row_conditions = []
             for cond in inference.conditions:
@@ -123,6 +136,8 @@ class Network:
     def _add_condition(self, cond: Condition, node: Node, where: str) -> None:
         if cond.kind == "eq":
             if isinstance(cond.expr, QPoly) and not cond.expr.terms:
+                return
+            if any(old.kind == "eq" and old.expr == cond.expr for old in self._conditions):
                 return
             never = _provably_nonzero(cond.expr)
             if never is not None:
@@ -158,8 +173,13 @@ class Network:
 
     @property
     def output_shape(self) -> tuple[sympy.Expr, ...]:
-        """The shape of the last row."""
-        return self.rows[-1].output_shape
+        """The shape of the (first) output."""
+        return self.output_shapes[0]
+
+    @property
+    def output_shapes(self) -> list[tuple[sympy.Expr, ...]]:
+        """The shapes of every output, in order."""
+        return [tuple(to_sympy(s) for s in self.shapes[i]) for i in self.outputs]
 
     @property
     def total_params(self) -> sympy.Expr:
@@ -220,7 +240,7 @@ class Network:
                                  f"{', '.join(sorted(known)) or 'none'}",
                                  code="unknown_symbol")
             mapping[known[key]] = as_expr(value, field=key)
-        nodes = [Node(_subs_layer(n.layer, mapping), n.name, n.parents) for n in self.nodes]
+        nodes = [dataclasses.replace(n, layer=_subs_layer(n.layer, mapping)) for n in self.nodes]
         qmap = {}
         for sym, expr in mapping.items():
             q = from_sympy(expr)
@@ -234,7 +254,7 @@ class Network:
 
     def _rebuild(self, nodes: list[Node], shapes: dict[int, Shape]) -> Network:
         return Network(nodes, shapes, dialect=self.dialect, name=self.name,
-                       hidden=sorted(self._hidden))
+                       hidden=sorted(self._hidden), outputs=self.outputs)
 
     def all_symbols(self) -> set[sympy.Symbol]:
         """Symbols of the input shapes and of every derived size, count and condition.
@@ -269,7 +289,7 @@ def _provably_nonzero(e: QExpr) -> str | None:
     value = as_int(e)
     if value is not None:
         return f"the difference is {value}" if value else None
-    positive = decide_nonneg(add(e, QPoly.const(-1)) if isinstance(e, QPoly) else e)
+    positive = decide_nonneg(add(e, QPoly.const(-1)))
     if positive.holds:
         return "the first is always larger"
     negative = decide_nonneg(add(scale(e, QPoly.const(-1)), QPoly.const(-1)))

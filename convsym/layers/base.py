@@ -16,14 +16,26 @@ import dataclasses
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy
 
 from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
 from convsym.expr import as_expr
-from convsym.intdiv import NotQuasiPolynomial, QExpr, QPoly, as_int, from_sympy, to_sympy
+from convsym.intdiv import (
+    Ext,
+    NotQuasiPolynomial,
+    QExpr,
+    QPoly,
+    as_int,
+    ext,
+    from_sympy,
+    to_sympy,
+)
 from convsym.period import decide_nonneg
+
+if TYPE_CHECKING:
+    from convsym.graph import Tensor
 
 Shape = tuple[QExpr, ...]
 
@@ -97,8 +109,14 @@ class Inference:
     weights: list[Weight] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
     steps: list[AxisStep] = field(default_factory=list)
-    macs: QPoly = field(default_factory=lambda: QPoly.const(0))
+    macs: QExpr = field(default_factory=lambda: QPoly.const(0))
     notes: list[str] = field(default_factory=list)
+    bias_macs: QExpr = field(default_factory=lambda: QPoly.const(0))
+    ops: QExpr = field(default_factory=lambda: QPoly.const(0))
+    """``macs``: multiply-accumulates of convolution and dense layers without bias (see
+    :mod:`convsym.costs` for the convention); ``bias_macs``: one per output element of a
+    layer with a bias; ``ops``: the operations of other layers (pooling window reads,
+    normalisation, element-wise merges, activations), counted as one each."""
 
     @property
     def trainable(self) -> QPoly:
@@ -109,6 +127,52 @@ class Inference:
     def non_trainable(self) -> QPoly:
         """Non-trainable parameters (Keras BatchNorm moving statistics)."""
         return _sum(w.count for w in self.weights if not w.trainable)
+
+
+def mul_sizes(*factors: QExpr) -> QExpr:
+    """The product of non-negative sizes, Min/Max allowed (``min(a, b) c = min(ac, bc)``).
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> to_sympy(mul_sizes(n, QPoly.const(3), n))
+    3*n**2
+    """
+    total: QExpr = QPoly.const(1)
+    for f in factors:
+        total = _mul2(total, f)
+    return total
+
+
+def add_sizes(*terms: QExpr) -> QExpr:
+    """The sum of sizes, Min/Max allowed (``min(a, b) + c = min(a + c, b + c)``).
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> to_sympy(add_sizes(ext("min", [n, QPoly.const(4)]), ext("max", [n, QPoly.const(2)])))
+    Min(Max(6, n + 4), Max(2*n, n + 2))
+    """
+    total: QExpr = QPoly.const(0)
+    for t in terms:
+        total = _add2(total, t)
+    return total
+
+
+def _add2(a: QExpr, b: QExpr) -> QExpr:
+    if isinstance(a, QPoly) and isinstance(b, QPoly):
+        return a + b
+    if isinstance(a, Ext):
+        return ext(a.kind, (_add2(x, b) for x in a.args))
+    assert isinstance(b, Ext)
+    return ext(b.kind, (_add2(a, x) for x in b.args))
+
+
+def _mul2(a: QExpr, b: QExpr) -> QExpr:
+    if isinstance(a, QPoly) and isinstance(b, QPoly):
+        return a * b
+    if isinstance(a, Ext):
+        return ext(a.kind, (_mul2(x, b) for x in a.args))
+    assert isinstance(b, Ext)
+    return ext(b.kind, (_mul2(a, x) for x in b.args))
 
 
 def _sum(items: Any) -> QPoly:
@@ -124,6 +188,21 @@ class Layer:
 
     dialect: ClassVar[str] = ""
     n_inputs: ClassVar[int] = 1
+    cost_kind: ClassVar[str] = "none"
+    """What :func:`convsym.costs.costs` counts this layer as: ``conv``, ``dense``, ``pool``,
+    ``norm``, ``merge``, ``activation`` or ``none`` (shape-only layers)."""
+
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Tensor:
+        """Apply the layer to symbolic tensors (the Keras functional style).
+
+        >>> from convsym.layers.keras import Input, Conv2D
+        >>> x = Input((28, 28, 1))
+        >>> Conv2D(32, 3)(x).shape
+        (26, 26, 32)
+        """
+        from convsym.graph import call_layer
+
+        return call_layer(self, inputs, kwargs)
 
     def __repr__(self) -> str:
         parts = []
@@ -159,6 +238,13 @@ class Layer:
     def infer_one(self, shape: Shape) -> Inference:
         """Derive the output from one input shape."""
         raise NotImplementedError(type(self).__name__)
+
+    def infer_named(self, inputs: Sequence[Shape], names: Sequence[str]) -> Inference:
+        """Like :meth:`infer`, given the names of the branches that feed each input.
+
+        Merge layers use the names in their messages; other layers ignore them.
+        """
+        return self.infer(inputs)
 
     # --- errors ---------------------------------------------------------------------------
     def config_error(self, fld: str, value: object, rule: str, *, code: str) -> LayerConfigError:

@@ -25,6 +25,7 @@ from convsym.layers.base import (
     Shape,
     Weight,
     check_room,
+    mul_sizes,
 )
 
 AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -111,9 +112,6 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
         out.append(size)
         steps.append(step)
         conditions += conds
-    kernel_prod = QPoly.const(1)
-    for k in cfg.kernel:
-        kernel_prod = kernel_prod * k
     per_group = c_in if as_int(cfg.groups) == 1 else floordiv(c_in, cfg.groups)
     if cfg.dialect == "keras":
         kshape = (*cfg.kernel, per_group, cfg.filters)
@@ -123,12 +121,11 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
         weights = [Weight("weight", kshape)]
     if cfg.bias:
         weights.append(Weight("bias", (cfg.filters,)))
-    macs = kernel_prod * per_group * cfg.filters
-    for size in out:
-        macs = macs * size if isinstance(size, QPoly) else macs
+    macs = F.conv_macs(out, kernel=list(cfg.kernel), c_in_per_group=per_group,
+                       c_out=cfg.filters)
+    bias_macs = mul_sizes(*out, cfg.filters) if cfg.bias else QPoly.const(0)
     return Inference(join_channels(cfg.filters, out, cfg.channels_first), weights,
-                     conditions, steps, macs if all(isinstance(o, QPoly) for o in out)
-                     else QPoly.const(0))
+                     conditions, steps, macs, bias_macs=bias_macs)
 
 
 def _check_in_channels(layer: Layer, c_in: QPoly, declared: QPoly) -> list[Condition]:

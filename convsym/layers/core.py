@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from convsym.intdiv import QExpr, QPoly, as_int, to_sympy
-from convsym.layers.base import Condition, Inference, Layer, Shape, Weight
+from convsym.layers.base import Condition, Inference, Layer, Shape, Weight, mul_sizes
 
 
 def product(shape: Shape, layer: Layer) -> QPoly:
@@ -60,11 +60,10 @@ def infer_dense(layer: Layer, shape: Shape, units: QPoly, bias: bool, dialect: s
         weights = [Weight("weight", (units, n_in))]
     if bias:
         weights.append(Weight("bias", (units,)))
-    rows = QPoly.const(1)
-    for s in shape[:-1]:
-        if isinstance(s, QPoly):
-            rows = rows * s
-    return Inference((*shape[:-1], units), weights, conditions, [], rows * n_in * units)
+    rows = mul_sizes(*shape[:-1])
+    bias_macs = mul_sizes(rows, units) if bias else QPoly.const(0)
+    return Inference((*shape[:-1], units), weights, conditions, [],
+                     mul_sizes(rows, n_in, units), bias_macs=bias_macs)
 
 
 def infer_batchnorm(layer: Layer, shape: Shape, axis: int, dialect: str, *, affine: bool = True,
@@ -101,7 +100,7 @@ def infer_batchnorm(layer: Layer, shape: Shape, axis: int, dialect: str, *, affi
                    Weight("moving_variance", (channels,), trainable=False)]
     elif affine:
         weights = [Weight("weight", (channels,)), Weight("bias", (channels,))]
-    return Inference(tuple(shape), weights, conditions)
+    return Inference(tuple(shape), weights, conditions, ops=mul_sizes(*shape))
 
 
 def infer_identity(shape: Shape) -> Inference:

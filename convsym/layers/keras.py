@@ -18,6 +18,7 @@ from convsym.layers.base import (
     Inference,
     Layer,
     Shape,
+    mul_sizes,
     to_choice,
     to_flag,
     to_size,
@@ -25,30 +26,28 @@ from convsym.layers.base import (
 )
 from convsym.layers.conv import ConvConfig, infer_conv
 from convsym.layers.core import infer_batchnorm, infer_dense, infer_flatten, infer_identity
+from convsym.layers.dialects import KerasLayer
 from convsym.layers.frontend import layer_class
 from convsym.layers.pool import PoolConfig, infer_pool
 
 
-class KerasLayer(Layer):
-    """Base of the Keras front ends."""
-
-    dialect: ClassVar[str] = "keras"
-
-    def channels_first(self) -> bool:
-        """Whether this layer reads channels first (``data_format='channels_first'``)."""
-        fmt = getattr(self, "data_format", None)
-        if fmt is None:
-            return False
-        return to_choice(self, "data_format", fmt, ["channels_last", "channels_first"]) == \
-            "channels_first"
-
-
 @layer_class
 class Input(KerasLayer):
-    """``keras.Input(shape)``: the input, without the batch axis; symbols allowed."""
+    """``keras.Input(shape)``: the input, without the batch axis; symbols allowed.
 
-    shape: Any
+    In the functional style an ``Input`` is also the tensor that feeds the first layer:
+    ``y = Conv2D(8, 3)(Input((28, 28, 1)))``.
+    """
+
+    shape: Any = None
+    batch_size: Any = None
+    dtype: Any = None
+    sparse: Any = None
+    ragged: Any = None
+    batch_shape: Any = None
     name: str | None = None
+    tensor: Any = None
+    optional: bool = False
 
     def validate(self) -> None:
         """Check the shape eagerly."""
@@ -56,11 +55,18 @@ class Input(KerasLayer):
 
     @cached_property
     def sizes(self) -> tuple[QPoly, ...]:
-        """The shape as canonical sizes."""
-        if not isinstance(self.shape, (tuple, list)):
-            raise self.config_error("shape", self.shape, "must be a tuple of sizes",
+        """The shape as canonical sizes (``batch_shape`` without its batch entry)."""
+        shape = self.shape
+        fld = "shape"
+        if shape is None and isinstance(self.batch_shape, (tuple, list)) and self.batch_shape:
+            shape, fld = tuple(self.batch_shape)[1:], "batch_shape"
+        if shape is None:
+            raise self.config_error("shape", None, "is required (the input shape without the "
+                                    "batch axis)", code="bad_input_shape")
+        if not isinstance(shape, (tuple, list)):
+            raise self.config_error(fld, shape, "must be a tuple of sizes",
                                     code="bad_input_shape")
-        return tuple(to_size(self, f"shape[{i}]", v) for i, v in enumerate(self.shape))
+        return tuple(to_size(self, f"{fld}[{i}]", v) for i, v in enumerate(shape))
 
     @property
     def base_name(self) -> str:
@@ -72,9 +78,17 @@ class Input(KerasLayer):
         return Inference(self.sizes)
 
 
+@layer_class
+class InputLayer(Input):
+    """``keras.layers.InputLayer``: the row a functional model shows for each input."""
+
+    input_tensor: Any = None
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class _ConvN(KerasLayer):
     rank: ClassVar[int] = 2
+    cost_kind: ClassVar[str] = "conv"
 
     filters: Any
     kernel_size: Any
@@ -150,6 +164,7 @@ class Conv3D(_ConvN):
 class _PoolN(KerasLayer):
     rank: ClassVar[int] = 2
     kind: ClassVar[str] = "max"
+    cost_kind: ClassVar[str] = "pool"
 
     pool_size: Any = 2
     strides: Any = None
@@ -226,6 +241,8 @@ class AveragePooling3D(_PoolN):
 class Dense(KerasLayer):
     """``keras.layers.Dense``: acts on the last axis; ``in * units + units`` parameters."""
 
+    cost_kind: ClassVar[str] = "dense"
+
     units: Any
     activation: str | None = None
     use_bias: bool = True
@@ -260,6 +277,8 @@ class Flatten(KerasLayer):
 class BatchNormalization(KerasLayer):
     """``keras.layers.BatchNormalization``: 4C parameters, 2C of them non-trainable."""
 
+    cost_kind: ClassVar[str] = "norm"
+
     axis: int = -1
     center: bool = True
     scale: bool = True
@@ -288,25 +307,32 @@ class BatchNormalization(KerasLayer):
 class Activation(KerasLayer):
     """``keras.layers.Activation``: the shape passes through."""
 
+    cost_kind: ClassVar[str] = "activation"
+
     activation: Any = None
     name: str | None = None
     input_shape: Any = field(default=None, compare=False)
 
     def infer_one(self, shape: Shape) -> Inference:
-        """Pass through."""
-        return infer_identity(shape)
+        """Pass through; one operation per element."""
+        return _activation(shape)
 
 
 @layer_class
 class ReLU(KerasLayer):
-    """``keras.layers.ReLU``: the shape passes through."""
+    """``keras.layers.ReLU(max_value=None, negative_slope=0.0, threshold=0.0)``."""
 
+    cost_kind: ClassVar[str] = "activation"
+
+    max_value: Any = None
+    negative_slope: Any = 0.0
+    threshold: Any = 0.0
     name: str | None = None
     input_shape: Any = field(default=None, compare=False)
 
     def infer_one(self, shape: Shape) -> Inference:
-        """Pass through."""
-        return infer_identity(shape)
+        """Pass through; one operation per element."""
+        return _activation(shape)
 
     @property
     def base_name(self) -> str:
@@ -316,9 +342,11 @@ class ReLU(KerasLayer):
 
 @layer_class
 class Dropout(KerasLayer):
-    """``keras.layers.Dropout``: the shape passes through."""
+    """``keras.layers.Dropout(rate)``: the shape passes through."""
 
     rate: Any = 0.5
+    noise_shape: Any = None
+    seed: Any = None
     name: str | None = None
     input_shape: Any = field(default=None, compare=False)
 
@@ -327,10 +355,147 @@ class Dropout(KerasLayer):
         return infer_identity(shape)
 
 
+def _activation(shape: Shape) -> Inference:
+    out = infer_identity(shape)
+    out.ops = mul_sizes(*shape)
+    return out
+
+
+from convsym.layers.keras_conv import LAYERS as _CONV  # noqa: E402
+from convsym.layers.keras_conv import (  # noqa: E402
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
+from convsym.layers.keras_misc import (  # noqa: E402
+    ELU,
+    Add,
+    Average,
+    Concatenate,
+    GaussianDropout,
+    GaussianNoise,
+    GroupNormalization,
+    Identity,
+    LayerNormalization,
+    LeakyReLU,
+    Maximum,
+    Minimum,
+    Multiply,
+    PReLU,
+    Softmax,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+    Subtract,
+)
+from convsym.layers.keras_misc import LAYERS as _MISC  # noqa: E402
+from convsym.layers.keras_shape import LAYERS as _SHAPE  # noqa: E402
+from convsym.layers.keras_shape import (  # noqa: E402
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    Permute,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
+
 LAYERS: dict[str, type[Layer]] = {
-    cls.__name__: cls
-    for cls in (Input, Conv1D, Conv2D, Conv3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
-                AveragePooling1D, AveragePooling2D, AveragePooling3D, Dense, Flatten,
-                BatchNormalization, Activation, ReLU, Dropout)
+    **{cls.__name__: cls
+       for cls in (Input, InputLayer, Conv1D, Conv2D, Conv3D, MaxPooling1D, MaxPooling2D,
+                   MaxPooling3D, AveragePooling1D, AveragePooling2D, AveragePooling3D, Dense,
+                   Flatten, BatchNormalization, Activation, ReLU, Dropout)},
+    **_CONV, **_SHAPE, **_MISC,
 }
 """Every Keras layer convsym knows, by Keras class name."""
+
+__all__ = [
+    "Activation",
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
+    "Add",
+    "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "BatchNormalization",
+    "Concatenate",
+    "Conv1D",
+    "Conv1DTranspose",
+    "Conv2D",
+    "Conv2DTranspose",
+    "Conv3D",
+    "Conv3DTranspose",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
+    "Dense",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "Dropout",
+    "ELU",
+    "Flatten",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+    "GroupNormalization",
+    "Identity",
+    "Input",
+    "InputLayer",
+    "KerasLayer",
+    "LAYERS",
+    "LayerNormalization",
+    "LeakyReLU",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "PReLU",
+    "Permute",
+    "ReLU",
+    "Reshape",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "Subtract",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+]

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, as_int, div_floor, to_sympy
-from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, check_room
+from convsym.layers.base import (
+    AxisStep,
+    Condition,
+    Inference,
+    Layer,
+    Shape,
+    check_room,
+    mul_sizes,
+)
 from convsym.layers.conv import AXIS_NAMES, join_channels, split_channels
 
 
@@ -80,7 +88,10 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
             size = F.conv_out(n, k=k, s=s, d=d, pad=p * QPoly.const(2))
             steps.append(AxisStep(axis, "pool_floor_torch", values, size))
         out.append(size)
-    return Inference(join_channels(channels, out, cfg.channels_first), [], conditions, steps)
+    window = mul_sizes(*cfg.kernel)
+    ops = mul_sizes(window, channels, *out)
+    return Inference(join_channels(channels, out, cfg.channels_first), [], conditions, steps,
+                     ops=ops)
 
 
 def _check_half_pad(layer: Layer, axis: str, p: QPoly, ke: QPoly, kind: str) -> list[Condition]:

@@ -20,6 +20,7 @@ from convsym.layers.base import (
     Inference,
     Layer,
     Shape,
+    mul_sizes,
     to_choice,
     to_flag,
     to_size,
@@ -27,24 +28,15 @@ from convsym.layers.base import (
 )
 from convsym.layers.conv import ConvConfig, infer_conv
 from convsym.layers.core import infer_batchnorm, infer_dense, infer_flatten, infer_identity
+from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
 from convsym.layers.pool import PoolConfig, infer_pool
-
-
-class TorchLayer(Layer):
-    """Base of the PyTorch front ends."""
-
-    dialect: ClassVar[str] = "torch"
-
-    @property
-    def base_name(self) -> str:
-        """PyTorch names modules by their position; the network supplies it."""
-        return ""
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class _ConvN(TorchLayer):
     rank: ClassVar[int] = 2
+    cost_kind: ClassVar[str] = "conv"
 
     in_channels: Any
     out_channels: Any
@@ -138,6 +130,7 @@ class Conv3d(_ConvN):
 class _PoolN(TorchLayer):
     rank: ClassVar[int] = 2
     kind: ClassVar[str] = "max"
+    cost_kind: ClassVar[str] = "pool"
 
     kernel_size: Any
     stride: Any = None
@@ -228,6 +221,8 @@ class AvgPool3d(_AvgPoolN):
 class Linear(TorchLayer):
     """``torch.nn.Linear``: ``in_features`` must match the input's last axis."""
 
+    cost_kind: ClassVar[str] = "dense"
+
     in_features: Any
     out_features: Any
     bias: bool = True
@@ -280,6 +275,7 @@ class Flatten(TorchLayer):
 
 class _BatchNormN(TorchLayer):
     rank: ClassVar[int] = 2
+    cost_kind: ClassVar[str] = "norm"
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -333,11 +329,15 @@ class BatchNorm3d(_BN):
 class ReLU(TorchLayer):
     """``torch.nn.ReLU``: the shape passes through."""
 
+    cost_kind: ClassVar[str] = "activation"
+
     inplace: bool = False
 
     def infer_one(self, shape: Shape) -> Inference:
-        """Pass through."""
-        return infer_identity(shape)
+        """Pass through; one operation per element."""
+        out = infer_identity(shape)
+        out.ops = mul_sizes(*shape)
+        return out
 
 
 @layer_class
@@ -361,10 +361,158 @@ class Identity(TorchLayer):
         return infer_identity(shape)
 
 
+from convsym.layers.torch_act import (  # noqa: E402
+    ELU,
+    GELU,
+    AlphaDropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    Hardsigmoid,
+    Hardswish,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from convsym.layers.torch_act import LAYERS as _ACT  # noqa: E402
+from convsym.layers.torch_conv import LAYERS as _CONV  # noqa: E402
+from convsym.layers.torch_conv import (  # noqa: E402
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
+from convsym.layers.torch_misc import LAYERS as _MISC  # noqa: E402
+from convsym.layers.torch_misc import (  # noqa: E402
+    Add,
+    Concat,
+    Divide,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    Multiply,
+    Subtract,
+)
+from convsym.layers.torch_shape import LAYERS as _SHAPE  # noqa: E402
+from convsym.layers.torch_shape import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    Unflatten,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+
 LAYERS: dict[str, type[Layer]] = {
-    cls.__name__: cls
-    for cls in (Conv1d, Conv2d, Conv3d, MaxPool1d, MaxPool2d, MaxPool3d, AvgPool1d, AvgPool2d,
-                AvgPool3d, Linear, Flatten, BatchNorm1d, BatchNorm2d, BatchNorm3d, ReLU,
-                Dropout, Identity)
+    **{cls.__name__: cls
+       for cls in (Conv1d, Conv2d, Conv3d, MaxPool1d, MaxPool2d, MaxPool3d, AvgPool1d,
+                   AvgPool2d, AvgPool3d, Linear, Flatten, BatchNorm1d, BatchNorm2d,
+                   BatchNorm3d, ReLU, Dropout, Identity)},
+    **_CONV, **_SHAPE, **_MISC, **_ACT,
 }
 """Every PyTorch layer convsym knows, by torch.nn class name."""
+
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "Add",
+    "AlphaDropout",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "Concat",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "Divide",
+    "ELU",
+    "Flatten",
+    "GELU",
+    "GroupNorm",
+    "Hardsigmoid",
+    "Hardswish",
+    "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LAYERS",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "Mish",
+    "Multiply",
+    "PReLU",
+    "ReLU",
+    "ReLU6",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "SiLU",
+    "Subtract",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "TorchLayer",
+    "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+]

@@ -1,0 +1,122 @@
+"""Three-valued equality of two sizes: proved, refuted everywhere, or a side condition.
+
+:func:`agreement` decides ``a == b`` for every value of the symbols (positive integers):
+``"always"`` (identical canonical forms, or the quasi-affine period check proves it),
+``"never"`` (one side is provably larger, or both are concrete and differ), ``"sometimes"``
+(a counterexample exists but so may solutions) or ``"unknown"`` (symbolic divisors or a
+non-affine expression: the period check does not apply).  A ``"never"`` or ``"sometimes"``
+verdict carries a counterexample, re-checked in plain integers.
+
+>>> from convsym.expr import symbol
+>>> from convsym.intdiv import QPoly, floordiv
+>>> n = QPoly.sym(symbol("n"))
+>>> two = QPoly.const(2)
+>>> agreement(two * floordiv(n, two), n).verdict
+'sometimes'
+>>> agreement(n + QPoly.const(1), n).verdict
+'never'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from convsym.intdiv import Ext, QExpr, QPoly, add, as_int, evaluate, ext, free_symbols, scale
+from convsym.layers.base import Condition, Layer, add_sizes
+from convsym.period import decide_eq, decide_nonneg
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The verdict on ``a == b`` and, unless always, a point where they differ."""
+
+    verdict: str
+    counterexample: dict[sympy.Symbol, int] = field(default_factory=dict)
+    values: tuple[int, int] | None = None
+    reason: str = ""
+
+
+def difference(a: QExpr, b: QExpr) -> QExpr:
+    """``a - b`` for sizes, Min/Max allowed on both sides (addition distributes over them)."""
+    return add_sizes(a, negate(b))
+
+
+def negate(e: QExpr) -> QExpr:
+    """``-e``; Min becomes Max."""
+    if isinstance(e, Ext):
+        return ext("max" if e.kind == "min" else "min", (negate(x) for x in e.args))
+    return scale(e, QPoly.const(-1))
+
+
+def agreement(a: QExpr, b: QExpr) -> Agreement:
+    """Decide ``a == b`` over all positive integer values of the symbols."""
+    if a == b:
+        return Agreement("always", reason="identical canonical forms")
+    ai, bi = as_int(a), as_int(b)
+    if ai is not None and bi is not None:
+        return Agreement("always" if ai == bi else "never", {}, (ai, bi), "constants")
+    diff = difference(a, b)
+    if isinstance(diff, QPoly) and not diff.terms:
+        return Agreement("always", reason="the difference simplifies to 0")
+    for bigger in (diff, negate(diff)):
+        if decide_nonneg(add_one(bigger, -1)).holds:
+            point = _lowest_point(a, b)
+            return Agreement("never", point, _values(a, b, point),
+                             "one side is always larger")
+    decision = decide_eq(a, b)
+    if decision.holds is True:
+        return Agreement("always", reason=decision.reason)
+    if decision.holds is False:
+        point = dict(decision.counterexample)
+        return Agreement("sometimes", point, _values(a, b, point), decision.reason)
+    return Agreement("unknown", reason=decision.reason)
+
+
+def add_one(e: QExpr, c: int) -> QExpr:
+    """``e + c``."""
+    return add(e, QPoly.const(c))
+
+
+def _lowest_point(a: QExpr, b: QExpr) -> dict[sympy.Symbol, int]:
+    """The smallest ``t`` (all symbols = t) at which both sizes are positive, to show."""
+    syms = sorted(free_symbols(a) | free_symbols(b), key=lambda s: s.name)
+    for t in range(1, 1025):
+        point = {s: t for s in syms}
+        values = _values(a, b, point)
+        if values is not None and min(values) >= 1:
+            return point
+    return {s: 1 if s.is_positive else 0 for s in syms}
+
+
+def _values(a: QExpr, b: QExpr, point: dict[sympy.Symbol, int]) -> tuple[int, int] | None:
+    try:
+        return evaluate(a, point), evaluate(b, point)
+    except (KeyError, ZeroDivisionError):
+        return None
+
+
+def show_point(point: dict[sympy.Symbol, int]) -> str:
+    """``H = 10, W = 3``."""
+    return ", ".join(f"{k} = {v}" for k, v in sorted(point.items(), key=lambda kv: kv[0].name))
+
+
+def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str, what: str
+                  ) -> list[Condition]:
+    """Three-valued ``a == b`` for a layer: nothing if proved, raise if never, else a condition.
+
+    ``what`` describes the two sides in words (``"'conv2d' gives n - 2 and 'crop' gives
+    n - 4"``); ``rule`` is the general rule, kept with the side condition.
+    """
+    verdict = agreement(a, b)
+    if verdict.verdict == "always":
+        return []
+    if verdict.verdict == "never":
+        example = ""
+        if verdict.values is not None and verdict.counterexample:
+            x, y = verdict.values
+            example = f" (for {show_point(verdict.counterexample)}: {x} vs {y})"
+        raise layer.shape_error(where, None, f"{what}, which never agree{example}",
+                                code="never_equal")
+    return [Condition(difference(a, b), "eq", "", where, rule, (a, b))]
