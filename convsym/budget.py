@@ -56,6 +56,7 @@ DEFAULT_MEMORY_MB = 2048
 """Extra address space (MiB) a worker may map beyond what it inherited."""
 
 _KILL_GRACE = 2.0
+_SLICE = 3600.0
 
 
 class WorkerCrashed(RuntimeError):
@@ -246,7 +247,7 @@ def run_bounded(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
     process.start()
     send.close()
     try:
-        ready = receive.poll(timeout)
+        ready = _wait(receive, timeout)
         if not ready:
             raise BudgetExceeded(f"{name}: stopped after {_seconds(timeout)} s (the time "
                                  "budget)", code="time_limit")
@@ -279,6 +280,17 @@ def run_bounded(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
             note(f"raised in the worker process of run_bounded:\n{text}")
         raise failure
     raise WorkerCrashed(f"{name}: {message[1]}\n{message[2]}")
+
+
+def _wait(conn: Connection, timeout: float | None) -> bool:
+    """Wait for the worker's answer, in slices (``poll`` overflows on huge timeouts)."""
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = _SLICE if end is None else min(_SLICE, end - time.monotonic())
+        if conn.poll(max(left, 0.0)):
+            return True
+        if end is not None and time.monotonic() >= end:
+            return False
 
 
 def _exit_text(code: int | None) -> str:

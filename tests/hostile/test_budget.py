@@ -136,3 +136,7 @@ def test_deadline() -> None:
 def test_bad_deadline(seconds: object) -> None:
     with pytest.raises(UsageError):
         Deadline(seconds)  # type: ignore[arg-type]
+
+
+def test_a_huge_timeout_is_only_a_long_wait() -> None:
+    assert run_bounded(int, "7", timeout=1e308) == 7
