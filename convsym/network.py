@@ -230,24 +230,32 @@ class Network:
 
         Values may be integers, text for the safe parser, or SymPy expressions.
         """
+        from convsym.intdiv import NotQuasiPolynomial
+
+        if values is not None and not isinstance(values, Mapping):
+            raise UsageError(f"subs: values must map symbol names to values, not "
+                             f"{type(values).__name__}", code="bad_usage")
         given = dict(values or {}, **kwargs)
         known = {s.name: s for s in self.all_symbols()}
         mapping: dict[sympy.Symbol, sympy.Expr] = {}
         for key, value in given.items():
-            if key not in known:
+            if not isinstance(key, str) or key not in known:
                 raise UsageError(f"subs: {key} is not a symbol of this network"
-                                 f"{did_you_mean(key, known)}; its symbols are "
+                                 f"{did_you_mean(str(key), known)}; its symbols are "
                                  f"{', '.join(sorted(known)) or 'none'}",
                                  code="unknown_symbol")
             mapping[known[key]] = as_expr(value, field=key)
-        nodes = [dataclasses.replace(n, layer=_subs_layer(n.layer, mapping)) for n in self.nodes]
         qmap = {}
         for sym, expr in mapping.items():
-            q = from_sympy(expr)
+            try:
+                q = from_sympy(expr)
+            except NotQuasiPolynomial:  # n/2, abs(n - 3): not an integer expression
+                q = None
             if not isinstance(q, QPoly):
                 raise UsageError(f"subs: {sym} = {expr} is not an integer expression",
                                  code="bad_value")
             qmap[sym] = q
+        nodes = [dataclasses.replace(n, layer=_subs_layer(n.layer, mapping)) for n in self.nodes]
         shapes = {i: tuple(_subs_q(s, qmap) for s in shape)
                   for i, shape in self.input_shapes.items()}
         return type(self)._rebuild(self, nodes, shapes)
