@@ -1,4 +1,4 @@
-"""Plain-text printing of sizes: ``floor((n - 3)/2)``, never SymPy's ``floor(n/2 - 3/2)``.
+"""Plain text: sizes as ``floor((n - 3)/2)`` (never ``floor(n/2 - 3/2)``), and derivations.
 
 >>> from convsym.expr import parse_expr
 >>> sstr(parse_expr("ceiling(n/32)"))
@@ -9,9 +9,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sympy
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
+
+from convsym.printing import doc as D
+
+if TYPE_CHECKING:
+    from convsym.derivation import Derivation
 
 
 class TextPrinter(StrPrinter):
@@ -47,3 +54,107 @@ def sstr(expr: object) -> str:
     if isinstance(expr, int):
         return str(expr)
     return str(_PRINTER.doprint(expr))
+
+
+# --- derivations as plain text ---------------------------------------------------------------
+
+WIDTH = 88
+"""Paragraphs are wrapped to this many columns; formulas are never split."""
+
+def value_text(expr: object, *, group: bool = True) -> str:
+    """``18,496`` for a grouped integer, else :func:`sstr`."""
+    if group and isinstance(expr, (int, sympy.Integer)):
+        return f"{int(expr):,}"
+    return sstr(expr)
+
+
+def term_text(t: D.Term) -> str:
+    """The text of one math term."""
+    if isinstance(t, D.Value):
+        return value_text(t.expr, group=t.group)
+    if isinstance(t, D.Letter):
+        return t.text
+    if isinstance(t, D.Product):
+        return " * ".join(f"({sstr(f)})" if isinstance(f, sympy.Add) else sstr(f)
+                          for f in t.factors)
+    if isinstance(t, D.Sum):
+        return " + ".join(value_text(x) for x in t.terms)
+    if isinstance(t, D.Tup):
+        items = [term_text(i) for i in t.items]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    from convsym.printing.latex import _compound, fill
+
+    return fill(t.formula.text, {k: (term_text(v), _compound(v)) for k, v in t.values.items()},
+                "(", ")", ("(", ")"))
+
+
+def math_text(m: D.Math) -> str:
+    """A formula as text: terms joined by their relations."""
+    terms = [term_text(t) for t in m.terms]
+    out = terms[0]
+    for op, t in zip(m.rels, terms[1:]):
+        out += f" {D.RELATIONS[op][1]} {t}"
+    return out
+
+
+_NBSP = "\u00a0"
+
+
+def _line(items: D.Line) -> str:
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, D.Math):
+            out.append(math_text(item).replace(" ", _NBSP))
+        elif isinstance(item, D.Code):
+            out.append(item.text.replace(" ", _NBSP))
+        else:
+            out.append(item.text)
+    return "".join(out)
+
+
+def _wrap(text: str, indent: str = "", first: str = "") -> str:
+    import textwrap
+
+    lines = textwrap.wrap(text, WIDTH, initial_indent=first or indent,
+                          subsequent_indent=indent, break_on_hyphens=False,
+                          break_long_words=False)
+    return "\n".join(lines).replace(_NBSP, " ")
+
+
+def _block(b: D.Block) -> str:
+    if isinstance(b, D.Heading):
+        text = _line(b.line).replace(_NBSP, " ")
+        return f"{text}\n{('-' if b.level == 1 else '~') * len(text)}"
+    if isinstance(b, D.Para):
+        return _wrap(_line(b.line))
+    if isinstance(b, D.Display):
+        return "    " + math_text(b.math)
+    if isinstance(b, D.Items):
+        return "\n".join(_wrap(_line(i), "    ", "  - ") for i in b.items)
+    cells = [[_line(c).replace(_NBSP, " ") for c in b.header]] + \
+        [[_line(c).replace(_NBSP, " ") for c in row] for row in b.rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(b.header))]
+
+    def row(r: list[str]) -> str:
+        return "  ".join(c.rjust(w) if a == "r" else c.ljust(w)
+                         for c, w, a in zip(r, widths, b.align)).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([row(cells[0]), rule, *(row(r) for r in cells[1:])])
+
+
+def render_document(document: D.Document) -> str:
+    """A document model as plain text."""
+    head = [document.title, "=" * len(document.title)]
+    if document.subtitle:
+        head.append(f"({document.subtitle})")
+    return "\n".join(head) + "\n\n" + "\n\n".join(_block(b) for b in document.blocks) + "\n"
+
+
+def render(derivation: Derivation) -> str:
+    """A derivation as plain text."""
+    from convsym.printing.compose import compose
+
+    return render_document(compose(derivation))

@@ -1,0 +1,465 @@
+"""Lay a :class:`~convsym.derivation.Derivation` out as a document, using the templates.
+
+This is where the prose is chosen: relationships numbered in order of first use, the
+substitution of each layer's values, one line of why, the channel sum of a convolution, the
+parameter counts and the totals.  Every formula is a tracked :class:`~convsym.printing.doc.Math`
+so the printers stay dumb and the tests can parse each formula back.
+
+>>> from convsym.derivation import derive
+>>> from convsym.examples import example
+>>> doc = compose(derive(example("seed1")))
+>>> doc.title
+'seed1: output sizes and parameters, step by step'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy
+
+from convsym.derivation import ChannelMix, Derivation, SizeStep, Step, WeightCount
+from convsym.printing import templates as T
+from convsym.printing.doc import (
+    Block,
+    Code,
+    Display,
+    Document,
+    Fill,
+    Formula,
+    Heading,
+    Inline,
+    Items,
+    Letter,
+    Line,
+    Math,
+    Para,
+    Product,
+    Strong,
+    Sum,
+    Table,
+    Term,
+    Tup,
+    Value,
+    eq,
+    rel,
+)
+from convsym.printing.prose import prose, relation
+from convsym.printing.text import sstr
+
+MAX_SUM_TERMS = 8
+"""Totals with more parts than this show the result only (the table lists the parts)."""
+
+
+def compose(derivation: Derivation) -> Document:
+    """The document for a derivation."""
+    if derivation.kind == "proof":
+        from convsym.printing.proofdoc import compose_proof
+
+        return compose_proof(derivation)
+    return Document(f"{derivation.title}: output sizes and parameters, step by step",
+                    tuple(network_blocks(derivation)), "derived by convsym")
+
+
+def network_blocks(d: Derivation) -> list[Block]:
+    """Introduction, one section per layer, summary and side conditions."""
+    numbers: dict[tuple[str, str], int] = {}
+    blocks: list[Block] = [Para(_intro(d))]
+    for step in d.steps:
+        blocks += _layer(step, numbers)
+    blocks += summary_blocks(d)
+    blocks += _conditions(d)
+    return blocks
+
+
+def _intro(d: Derivation) -> Line:
+    dialect = T.DIALECT.get(d.dialect, d.dialect)
+    line: list[Inline] = []
+    for i, (_name, shape) in enumerate(d.inputs):
+        line += ["Input " if i == 0 else ", input ", _shape(shape)]
+    line += [f" (without the batch axis), with {dialect} conventions. "]
+    line += prose("Notation for one spatial axis, as in Dumoulin and Visin's guide to "
+                  "convolution arithmetic: $n$ is the input size, $k$ the kernel or window "
+                  "size, $s$ the stride, $P$ the total zero padding and $o$ the output size.")
+    if d.symbols:
+        names = [Math((Letter(_letter_tex(s), s, s),)) for s in d.symbols]
+        line += [" The sizes are symbolic: "]
+        for i, m in enumerate(names):
+            line += [", " if 0 < i < len(names) - 1 else (" and " if i else ""), m]
+        line += [" stands for any positive integer." if len(names) == 1 else
+                 " stand for any positive integers."]
+    return tuple(line)
+
+
+def _letter_tex(name: str) -> str:
+    from convsym.printing.latex import symbol_latex
+
+    return symbol_latex(name)
+
+
+# --- one layer -------------------------------------------------------------------------------
+
+
+def _layer(step: Step, numbers: dict[tuple[str, str], int]) -> list[Block]:
+    blocks: list[Block] = [Heading(2, (f"Layer {step.index}: ", Code(step.name),
+                                       f" ({step.type})"))]
+    line: list[Inline] = [Code(step.layer), " maps "]
+    for i, shape in enumerate(step.inputs):
+        line += [" and " if i else "", _shape(shape)]
+    line += [" to ", _shape(step.output), "."]
+    blocks.append(Para(tuple(line)))
+    for size in step.sizes:
+        blocks += _size(size, numbers)
+    blocks += _kind_blocks(step)
+    if step.channels is not None:
+        blocks += _channels(step.channels)
+    blocks += _weights(step)
+    for note in step.notes:
+        blocks.append(Para((note,)))
+    if step.conditions:
+        blocks.append(Para(("This layer also needs ", *_join([relation(c) for c in
+                                                                step.conditions]), ".")))
+    return blocks
+
+
+def _kind_blocks(step: Step) -> list[Block]:
+    if step.kind == "flatten" and step.inputs and len(step.output) == 1:
+        return [Para((*prose(T.WHY["flatten"]), " ",
+                      _chain(Product(step.inputs[0]), Value(step.output[0])), "."))]
+    if step.kind == "dense" and step.inputs:
+        n_in = step.inputs[0][-1]
+        return [Para(("Each of the ", _num(step.output[-1]), " outputs is a weighted sum of "
+                      "all ", _num(n_in), " inputs, plus its own bias when the layer has "
+                      "one."))]
+    if step.kind == "identity":
+        return [Para(prose(T.WHY["identity"]))]
+    if step.kind == "batchnorm":
+        return [Para(prose(T.WHY["batchnorm_" + step.dialect]))] \
+            if "batchnorm_" + step.dialect in T.WHY else []
+    if step.kind == "pool":
+        return [Para(prose(T.WHY["pool"]))]
+    return []
+
+
+def _size(size: SizeStep, numbers: dict[tuple[str, str], int]) -> list[Block]:
+    tpl = T.template(size.rule)
+    if tpl is None or not tpl.forms:
+        return _fallback(size)
+    dilated = size.values.get("d", 1) != 1
+    kernel = "k_e" if dilated else "k"
+    key = (size.rule, kernel)
+    blocks: list[Block] = []
+    letters = _letters(kernel)
+    if key not in numbers:
+        numbers[key] = len(numbers) + 1
+        blocks.append(Para((Strong(f"Relationship {numbers[key]}"), " (", *prose(tpl.name),
+                            "; ", *prose(tpl.convention), ")."), ))
+        blocks.append(Display(eq(T.LETTERS["o"], Fill(tpl.general, letters))))
+        blocks += _general_notes(tpl, letters, dilated)
+    else:
+        blocks.append(Para((f"By Relationship {numbers[key]} (", *prose(tpl.name), "):")))
+    values = _values(tpl, size, kernel)
+    axes = _axes(size.axes)
+    form = Fill(tpl.form(size.values), values)
+    chain: list[Term] = [*_outputs(size.axes), form]
+    if _text(form) != sstr(size.result):
+        chain.append(Value(size.result, group=False))
+    blocks.append(Para((f"{axes}:",)))
+    blocks.append(Display(eq(*chain)))
+    if tpl.extras:
+        blocks.append(Para(("Padding:",)))
+        blocks.append(Items(tuple(_extra_lines(tpl, values, size))))
+    checks = _checks(tpl, values, size)
+    if checks:
+        blocks.append(Para(tuple(checks)))
+    return blocks
+
+
+def _general_notes(tpl: T.RuleTemplate, letters: Mapping[str, Term], dilated: bool
+                   ) -> list[Block]:
+    line: list[Inline] = []
+    if tpl.extras:
+        for i, extra in enumerate(_extra_lines(tpl, letters, None)):
+            line += [", " if i else "Padding: ", *extra[:-1]]
+        line.append(". ")
+    if tpl.checks:
+        line += ["Valid when ", *_join([rel(Fill(c.lhs, letters), ">=", Fill(c.rhs, letters))
+                                        for c in tpl.checks]), ". "]
+    if dilated:
+        line += prose("With dilation $d$, the window spans $k_e = d*(k - 1) + 1$ inputs. ")
+    elif tpl.kernel_slot:
+        line += prose("With a dilation $d$ other than 1, $k$ becomes $k_e = d*(k - 1) + 1$. ")
+    line += ["Why: ", *prose(tpl.why), "."]
+    return [Para(tuple(line))]
+
+
+def _letters(kernel: str) -> dict[str, Term]:
+    out: dict[str, Term] = dict(T.LETTERS)
+    out["K"] = T.LETTERS[kernel]
+    return out
+
+
+def _values(tpl: T.RuleTemplate, size: SizeStep, kernel: str) -> dict[str, Term]:
+    out: dict[str, Term] = {k: Value(v, group=False) for k, v in size.values.items()}
+    if kernel in size.values or "k" in size.values:
+        out["K"] = out.get("k_e", out.get("k", Value(sympy.Integer(0))))
+    out["o"] = Value(size.result, group=False)
+    for slot, key in tpl.aliases:
+        if key in size.values:
+            out[slot] = Value(size.values[key], group=False)
+    return out
+
+
+def _extra_lines(tpl: T.RuleTemplate, slots: Mapping[str, Term], size: SizeStep | None
+                 ) -> list[Line]:
+    """One line per padding quantity; later ones refer to the earlier by letter."""
+    lines: list[Line] = []
+    done: dict[str, Term] = {}
+    for extra in tpl.extras:
+        letter = T.LETTERS[extra.letter]
+        form = Fill(next(f.formula for f in extra.forms
+                         if size is None or f.applies(size.values)), {**slots, **done})
+        terms: list[Term] = [letter, form]
+        if size is not None:
+            value = size.values.get(extra.letter)
+            if value is not None and _text(form) != sstr(value):
+                terms.append(Value(value, group=False))
+            done[extra.letter] = letter
+        lines.append((eq(*terms), f" {extra.label}", ";"))
+    if lines:
+        lines[-1] = (*lines[-1][:-1], ".")
+    return lines
+
+
+def _checks(tpl: T.RuleTemplate, values: Mapping[str, Term], size: SizeStep) -> list[Inline]:
+    if not tpl.checks:
+        return []
+    shown = [rel(Fill(c.lhs, values), ">=", Fill(c.rhs, values)) for c in tpl.checks]
+    if not size.symbolic:
+        return ["Valid: ", *_join(shown), "."]
+    if size.conditions:
+        return ["Valid when ", *_join(shown), ", that is when ",
+                *_join([relation(c) for c in size.conditions]),
+                " (kept as a side condition)."]
+    return ["Valid: ", *_join(shown), " holds for all positive values of the symbols."]
+
+
+def _fallback(size: SizeStep) -> list[Block]:
+    pairs = [eq(Letter(_letter_tex(k), k, k), Value(v, group=False))
+             for k, v in size.values.items()]
+    return [Para((f"{_axes(size.axes)}: rule ", Code(size.rule), " (no textbook template "
+                  "yet) with ", *_join(pairs), " gives")),
+            Display(eq(*_outputs(size.axes), Value(size.result, group=False)))]
+
+
+def _outputs(axes: tuple[str, ...]) -> list[Term]:
+    """``o_H``, ``o_W``: the output size on each axis."""
+    return [Letter(f"o_{{{a}}}", f"o_{a}", f"o_{a}") for a in axes]
+
+
+def _axes(axes: tuple[str, ...]) -> str:
+    if len(axes) == 1:
+        return f"Axis {axes[0]}"
+    return "Axes " + ", ".join(axes[:-1]) + " and " + axes[-1]
+
+
+# --- channels and parameters -----------------------------------------------------------------
+
+_SUM = Formula(r"b_{j} + \sum_{i=0}^{<last>} x_{i} * w_{ij}",
+               "b_j + sum(x_i * w_ij for i = 0, ..., <last>)",
+               lambda v: sympy.Symbol("b_j") + sympy.Sum(
+                   sympy.Symbol("x_i") * sympy.Symbol("w_ij"), (sympy.Symbol("i"), 0, v["last"])))
+_SUM_NO_BIAS = Formula(r"\sum_{i=0}^{<last>} x_{i} * w_{ij}",
+                       "sum(x_i * w_ij for i = 0, ..., <last>)",
+                       lambda v: sympy.Sum(sympy.Symbol("x_i") * sympy.Symbol("w_ij"),
+                                           (sympy.Symbol("i"), 0, v["last"])))
+
+
+_CONVOLVED = Formula(r"x_{i} * w_{ij}", "x_i * w_ij",
+                     lambda v: sympy.Symbol("x_i") * sympy.Symbol("w_ij"))
+
+
+def _channels(mix: ChannelMix) -> list[Block]:
+    where = T.DIALECT.get(mix.dialect, mix.dialect)
+    index = Code(f"{mix.weight}{mix.index}")
+    filt = _shape(mix.filter_shape)
+    if mix.groups != 1:
+        return [Para(("With ", Code(f"groups={sstr(mix.groups)}"), ", the ", _num(mix.c_in),
+                      " input maps are split into ", _num(mix.groups), " groups; each of the ",
+                      _num(mix.c_out), " filters has shape ", filt, " and sums over the maps "
+                      "of its own group only. The filters of output map ", _j(), " are ",
+                      index, f" (the {where} layout)."))]
+    if not mix.full:
+        spans: list[Inline] = [" and gives one output map"] if mix.c_in == 1 else \
+            [", spans all ", _num(mix.c_in), " input maps and gives one output map"]
+        return [Para(("Each of the ", _num(mix.c_out), " filters has shape ", filt, *spans,
+                      "; the filters of output map ", _j(), " are ", index, "."))]
+    last = Value(mix.c_in - 1, group=False)
+    product = mix.c_in * mix.c_out
+    line: list[Inline] = [
+        Strong(f"Why {sstr(mix.c_out)} output maps."), " Each of the ", _num(mix.c_out),
+        " filters has shape ", filt, ": it spans all ", _num(mix.c_in), " input maps at once. "
+        "Output map ", _j(), " is one sum over every input map ", _i(), ":"]
+    sum_formula = _SUM if mix.bias else _SUM_NO_BIAS
+    y = Letter("y_{j}", "y_j", "y_j")
+    second: list[Inline] = [
+        "where ", Math((Fill(_CONVOLVED),)),
+        " is input map ", _i(), " convolved with the slice ", _w(), " of filter ", _j(),
+        *((", and ", Math((Letter("b_{j}", "b_j", "b_j"),)), " is its bias") if mix.bias
+          else ()),
+        ". The ", _num(mix.c_in), " convolutions are added into one map, not kept apart, so ",
+        _num(mix.c_out), " filters give ", _num(mix.c_out), " maps, not ",
+        eq(Product((mix.c_in, mix.c_out)), Value(product)) if product.is_Integer
+        else Math((Product((mix.c_in, mix.c_out)),)),
+        f". In the {where} layout the filters of output map ", _j(), " are ", index,
+        ", of shape ", filt, "."]
+    return [Para(tuple(line)),
+            Display(eq(y, Fill(sum_formula, {"last": last}))),
+            Para(tuple(second))]
+
+
+def _weights(step: Step) -> list[Block]:
+    if not step.weights:
+        if step.kind not in ("identity", "flatten", "pool"):
+            return [Para(("No parameters.",))]
+        return []
+    where = T.DIALECT.get(step.dialect, step.dialect)
+    items = [_weight(w) for w in step.weights]
+    blocks: list[Block] = [Para((f"Parameters, with shapes in the {where} layout:",)),
+                           Items(tuple(items))]
+    counts = [w.count for w in step.weights]
+    line: list[Inline] = ["Layer total: "]
+    if len(counts) > 1:
+        line.append(_chain(Sum(tuple(counts)), Value(step.params)))
+    else:
+        line.append(Math((Value(step.params),)))
+    line.append(" parameters")
+    if step.non_trainable != 0:
+        line += [", of which ", Math((Value(step.non_trainable),)), " non-trainable"]
+    line.append(".")
+    blocks.append(Para(tuple(line)))
+    return blocks
+
+
+def _weight(w: WeightCount) -> Line:
+    shape: Term = Tup(tuple(Value(s, group=False) for s in w.shape))
+    line: list[Inline] = [Code(w.name), " of shape "]
+    if w.layout and len(w.layout) == len(w.shape):
+        line.append(eq(Tup(tuple(_layout_letter(x) for x in w.layout)), shape))
+    else:
+        line.append(Math((shape,)))
+    line.append(": ")
+    if len(w.shape) > 1:
+        line.append(_chain(Product(w.shape), Value(w.count)))
+    else:
+        line.append(Math((Value(w.count),)))
+    line.append(" weights" if len(w.shape) > 1 else " values")
+    if not w.trainable:
+        line.append(" (non-trainable)")
+    return tuple(line)
+
+
+_LAYOUT = {"C_in": r"C_{\mathrm{in}}", "C_out": r"C_{\mathrm{out}}",
+           "n_in": r"n_{\mathrm{in}}", "n_out": r"n_{\mathrm{out}}"}
+
+
+def _layout_letter(name: str) -> Term:
+    if "/" in name:
+        a, b = name.split("/")
+        return Fill(Formula(f"{_LAYOUT.get(a, a)}/{b}", f"{a}/{b}",
+                            lambda v: sympy.Symbol(a) / sympy.Symbol(b)))
+    return Letter(_LAYOUT.get(name, _letter_tex(name)), name, name)
+
+
+# --- summary and conditions ------------------------------------------------------------------
+
+
+def summary_blocks(d: Derivation) -> list[Block]:
+    """A table of the layers and the parameter totals."""
+    rows = tuple((( Code(s.name),), (s.type,), (_shape(s.output),), (Math((Value(s.params),)),))
+                 for s in d.steps)
+    blocks: list[Block] = [Heading(1, ("Summary",)),
+                           Table((("Layer",), ("Type",), ("Output shape",), ("Parameters",)),
+                                 rows, "lllr")]
+    if d.totals is None:
+        return blocks
+    t = d.totals
+    parts = [p for _, p in t.parts]
+    line: list[Inline] = ["Total parameters: "]
+    if 1 < len(parts) <= MAX_SUM_TERMS:
+        line.append(_chain(Sum(tuple(parts)), Value(t.total)))
+    else:
+        line.append(Math((Value(t.total),)))
+    if t.non_trainable == 0:
+        line.append(", all trainable.")
+    else:
+        line += [", of which ", Math((Value(t.trainable),)), " trainable and ",
+                 Math((Value(t.non_trainable),)), " non-trainable."]
+    blocks.append(Para(tuple(line)))
+    return blocks
+
+
+def _conditions(d: Derivation) -> list[Block]:
+    blocks: list[Block] = [Heading(1, ("Side conditions",))]
+    if d.conditions:
+        blocks.append(Para(("The derivation holds when:",)))
+        blocks.append(Items(tuple(
+            (relation(c.relation), " (", Code(c.layer), f", axis {c.axis}: {c.rule})")
+            for c in d.conditions)))
+    elif d.symbols:
+        blocks.append(Para(("Every layer is valid for all positive values of the symbols; "
+                            "there are no side conditions.",)))
+    else:
+        blocks.append(Para(("Every size is a number, and each layer was checked: every input "
+                            "holds at least one window. There are no side conditions.",)))
+    return blocks
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _shape(shape: tuple[sympy.Expr, ...]) -> Math:
+    return Math((Tup(tuple(Value(s, group=False) for s in shape)),))
+
+
+def _num(value: sympy.Basic) -> Math:
+    return Math((Value(value),))
+
+
+def _j() -> Math:
+    return Math((Letter("j", "j", "j"),))
+
+
+def _i() -> Math:
+    return Math((Letter("i", "i", "i"),))
+
+
+def _w() -> Math:
+    return Math((Letter("w_{ij}", "w_ij", "w_ij"),))
+
+
+def _chain(*terms: Term) -> Math:
+    """``a = b = ...``, dropping a term that reads exactly like the one before it."""
+    kept: list[Term] = []
+    for t in terms:
+        if not kept or _text(t) != _text(kept[-1]):
+            kept.append(t)
+    return eq(*kept)
+
+
+def _join(maths: list[Math]) -> list[Inline]:
+    out: list[Inline] = []
+    for i, m in enumerate(maths):
+        if i:
+            out.append(" and " if i == len(maths) - 1 else ", ")
+        out.append(m)
+    return out
+
+
+def _text(term: Term) -> str:
+    from convsym.printing.text import term_text
+
+    return term_text(term)
+
+
+

@@ -1,0 +1,299 @@
+r"""LaTeX: a SymPy printer for the pieces and a renderer for whole derivations.
+
+:class:`LatexPrinter` prints floor and ceiling as textbook quotients
+(``\left\lfloor \frac{n - 3}{2} \right\rfloor``, never ``\frac{n}{2} - \frac{3}{2}``),
+groups the digits of big integers (``18{,}496``) and writes every symbol so that SymPy's
+``parse_latex`` reads it back.  :func:`render` lays a derivation out as a fragment for
+``\input`` or as a standalone article.
+
+>>> from convsym.expr import parse_expr
+>>> latex(parse_expr("floor((n - 3)/2) + 1"))
+'\\left\\lfloor \\frac{n - 3}{2} \\right\\rfloor + 1'
+>>> latex(parse_expr("ceiling(n/32)"))
+'\\left\\lceil \\frac{n}{32} \\right\\rceil'
+>>> latex(sympy.Integer(18496))
+'18{,}496'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import sympy
+from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
+
+from convsym.printing import doc as D
+
+if TYPE_CHECKING:
+    from convsym.derivation import Derivation
+
+MathLog = Callable[[str, D.Math, list[str]], None]
+"""Called with each formula's LaTeX, its data and the LaTeX of each term (for the tests)."""
+
+
+def symbol_latex(name: str) -> str:
+    r"""A symbol name as LaTeX that ``parse_latex`` reads back to the same name.
+
+    ``d`` is braced (the parser reads ``d`` before a word as a differential), a multi-letter
+    name is ``\mathit``, a subscript after ``_`` is braced, upright when it is a word.
+
+    >>> print(*[symbol_latex(x) for x in ("n", "d", "k_e", "C_in", "width", "n_0")])
+    n {d} k_{e} C_{\mathrm{in}} \mathit{width} n_{0}
+    """
+    base, sep, sub = name.partition("_")
+    if len(base) == 1:
+        head = "{d}" if base == "d" and not sep else base
+    else:
+        head = rf"\mathit{{{base}}}"
+    if not sep:
+        return head
+    if len(sub) > 1 and sub.isalpha():
+        return rf"{head}_{{\mathrm{{{sub}}}}}"
+    return f"{head}_{{{sub}}}"
+
+
+class LatexPrinter(_SympyLatexPrinter):
+    """SymPy's LaTeX printer with textbook floor/ceiling and parse-safe symbols."""
+
+    printmethod = "_convsym_latex"
+
+    def __init__(self, *, group: bool = True) -> None:
+        super().__init__({"mul_symbol": None})
+        self._group = group
+
+    def _print_Integer(self, expr: sympy.Integer) -> str:
+        value = int(expr)
+        if self._group and abs(value) >= 1000:
+            return f"{value:,}".replace(",", "{,}")
+        return str(value)
+
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
+        return symbol_latex(expr.name)
+
+    def _quotient(self, arg: sympy.Expr) -> str:
+        num, den = sympy.fraction(sympy.together(arg))
+        if den == 1:
+            return str(self._print(num))
+        return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+
+    def _print_floor(self, expr: sympy.floor, exp: Any = None) -> str:
+        tex = rf"\left\lfloor {self._quotient(expr.args[0])} \right\rfloor"
+        return f"{tex}^{{{exp}}}" if exp is not None else tex
+
+    def _print_ceiling(self, expr: sympy.ceiling, exp: Any = None) -> str:
+        tex = rf"\left\lceil {self._quotient(expr.args[0])} \right\rceil"
+        return f"{tex}^{{{exp}}}" if exp is not None else tex
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        tex = str(super()._print_Mul(expr))
+        # a letter right before a parenthesis reads back as a function call: brace it
+        return re.sub(r"(?<![\\A-Za-z{])([A-Za-z])(\s*\\left\()", r"{\1}\2", tex)
+
+    def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
+        """Textbook order: positive terms, then negative ones, the constant last."""
+        const, rest = expr.as_coeff_Add()
+        terms = list(sympy.Add.make_args(rest)) if rest != 0 else []
+        terms = list(self._as_ordered_terms(sympy.Add(*terms), order=order)) if terms else []
+        terms.sort(key=lambda t: t.could_extract_minus_sign())
+        if const != 0:
+            terms.append(const)
+        tex = ""
+        for i, t in enumerate(terms):
+            if i == 0:
+                tex = self._print(t)
+            elif t.could_extract_minus_sign():
+                tex += " - " + self._print(-t)
+            else:
+                tex += " + " + self._print(t)
+        return tex
+
+    def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
+        ops = {"==": "=", ">=": r"\geq", "<=": r"\leq", "!=": r"\neq", ">": ">", "<": "<"}
+        return f"{self._print(expr.lhs)} {ops[expr.rel_op]} {self._print(expr.rhs)}"
+
+
+_GROUPED = LatexPrinter(group=True)
+_PLAIN = LatexPrinter(group=False)
+
+
+def latex(expr: object, *, group: bool = True) -> str:
+    """The LaTeX of a SymPy expression (or int), digits grouped unless ``group=False``."""
+    printer = _GROUPED if group else _PLAIN
+    return str(printer.doprint(sympy.sympify(expr)))
+
+
+# --- terms and math ---------------------------------------------------------------------------
+
+_SLOT = re.compile(r"<([A-Za-z_]+)>")
+
+
+def term(t: D.Term) -> str:
+    """The LaTeX of one math term."""
+    if isinstance(t, D.Value):
+        return latex(t.expr, group=t.group)
+    if isinstance(t, D.Letter):
+        return t.latex
+    if isinstance(t, D.Product):
+        return r" \cdot ".join(_factor(f) for f in t.factors)
+    if isinstance(t, D.Sum):
+        return " + ".join(latex(x) for x in t.terms)
+    if isinstance(t, D.Tup):
+        return r"\left(" + ", ".join(term(i) for i in t.items) + r"\right)"
+    return fill(t.formula.latex, {k: (term(v), _compound(v)) for k, v in t.values.items()},
+                r"\left(", r"\right)")
+
+
+def fill(pattern: str, slots: dict[str, tuple[str, bool]], left: str, right: str,
+         group: tuple[str, str] = ("{", "}")) -> str:
+    """Fill ``<name>`` slots; a compound value gets parentheses unless the slot is bare.
+
+    A slot is bare when it fills a whole group (``\\frac{<n>}{<s>}``) or the whole pattern.
+
+    >>> fill(r"\\frac{<a>}{2} - <a>", {"a": ("n - 1", True)}, "(", ")")
+    '\\\\frac{n - 1}{2} - (n - 1)'
+    """
+    def one(m: re.Match[str]) -> str:
+        text, compound = slots[m.group(1)]
+        before = pattern[:m.start()].rstrip()
+        after = pattern[m.end():].lstrip()
+        bare = (before.endswith(group[0]) and after.startswith(group[1])) or \
+            (not before and not after)
+        return f"{left}{text}{right}" if compound and not bare else text
+
+    return _SLOT.sub(one, pattern)
+
+
+def _compound(t: D.Term) -> bool:
+    """True for a value that needs parentheses inside a larger formula."""
+    return isinstance(t, D.Value) and (isinstance(t.expr, sympy.Add) or
+                                       bool(t.expr.is_number and t.expr.is_negative))
+
+
+def _factor(f: object) -> str:
+    tex = latex(f, group=False)
+    return rf"\left({tex}\right)" if isinstance(f, sympy.Add) else tex
+
+
+def math_latex(m: D.Math) -> tuple[str, list[str]]:
+    """The LaTeX of a formula and of each of its terms."""
+    terms = [term(t) for t in m.terms]
+    out = terms[0]
+    for op, t in zip(m.rels, terms[1:]):
+        out += f" {D.RELATIONS[op][0]} {t}"
+    return out, terms
+
+
+# --- documents -------------------------------------------------------------------------------
+
+_ESCAPE = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+           "#": r"\#", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+           "^": r"\textasciicircum{}", "<": r"$<$", ">": r"$>$", "|": r"$|$", '"': "''"}
+_CODE = {**_ESCAPE, "'": r"{\char13}", "<": "<", ">": ">", "|": "|", '"': '"', "-": "-{}"}
+
+
+def escape(text: str, table: dict[str, str] = _ESCAPE) -> str:
+    """Text safe for LaTeX's roman font (OT1 encoding, no extra packages)."""
+    return "".join(table.get(ch, ch) for ch in text)
+
+
+class Renderer:
+    """Renders a document model; ``log`` receives every formula (used by the tests)."""
+
+    def __init__(self, log: MathLog | None = None) -> None:
+        self.log = log
+
+    def math(self, m: D.Math) -> str:
+        """A formula, inline or displayed."""
+        tex, terms = math_latex(m)
+        if self.log is not None:
+            self.log(tex, m, terms)
+        return rf"\[ {tex} \]" if m.display else f"${tex}$"
+
+    def line(self, items: D.Line) -> str:
+        """A line of prose, code and formulas."""
+        out = []
+        for item in items:
+            if isinstance(item, str):
+                out.append(escape(item))
+            elif isinstance(item, D.Math):
+                out.append(self.math(item))
+            elif isinstance(item, D.Code):
+                out.append(r"\texttt{" + escape(item.text, _CODE) + "}")
+            elif isinstance(item, D.Em):
+                out.append(r"\emph{" + escape(item.text) + "}")
+            else:
+                out.append(r"\textbf{" + escape(item.text) + "}")
+        return "".join(out)
+
+    def block(self, b: D.Block) -> str:
+        """One block."""
+        if isinstance(b, D.Heading):
+            cmd = {1: "subsection", 2: "subsubsection"}.get(b.level, "paragraph")
+            return f"\\{cmd}*{{{self.line(b.line)}}}\n"
+        if isinstance(b, D.Para):
+            return self.line(b.line) + "\n"
+        if isinstance(b, D.Display):
+            return self.math(dataclasses.replace(b.math, display=True)) + "\n"
+        if isinstance(b, D.Items):
+            body = "".join(f"  \\item {self.line(i)}\n" for i in b.items)
+            return f"\\begin{{itemize}}\n{body}\\end{{itemize}}\n"
+        return self.table(b)
+
+    def table(self, t: D.Table) -> str:
+        """A table that may break across pages."""
+        head = " & ".join(self.line(c) for c in t.header) + r" \\"
+        rows = "".join("  " + " & ".join(self.line(c) for c in row) + " \\\\\n"
+                       for row in t.rows)
+        return (f"\\begin{{longtable}}{{@{{}}{t.align}@{{}}}}\n\\toprule\n{head}\n\\midrule\n"
+                f"\\endhead\n{rows}\\bottomrule\n\\end{{longtable}}\n")
+
+    def body(self, document: D.Document) -> str:
+        """Every block; a displayed formula stays in the paragraph around it."""
+        out = ""
+        previous: D.Block | None = None
+        for b in document.blocks:
+            if previous is not None:
+                joined = isinstance(b, D.Display) or isinstance(previous, D.Display)
+                out += "" if joined else "\n"
+            out += self.block(b)
+            previous = b
+        return out
+
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage{amsmath}
+\usepackage{amssymb}
+\usepackage[margin=2.5cm]{geometry}
+\usepackage{booktabs}
+\usepackage{longtable}
+\usepackage{microtype}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6em}
+\allowdisplaybreaks
+\emergencystretch=2em
+"""
+"""The standalone document's preamble (packages from texlive-latex-base and -recommended)."""
+
+
+def render(derivation: Derivation, *, standalone: bool = False, log: MathLog | None = None
+           ) -> str:
+    """The derivation as LaTeX: a fragment for ``\\input``, or a standalone article."""
+    from convsym.printing.compose import compose
+
+    return render_document(compose(derivation), standalone=standalone, log=log)
+
+
+def render_document(document: D.Document, *, standalone: bool = False,
+                    log: MathLog | None = None) -> str:
+    """A document model as LaTeX."""
+    r = Renderer(log)
+    title = escape(document.title)
+    body = r.body(document)
+    if not standalone:
+        return f"\\section*{{{title}}}\n\n{body}"
+    sub = f"\n{{\\small {escape(document.subtitle)}}}" if document.subtitle else ""
+    return (f"{PREAMBLE}\n\\begin{{document}}\n\n\\begin{{center}}\n{{\\Large\\bfseries "
+            f"{title}\\par}}{sub}\n\\end{{center}}\n\n{body}\n\\end{{document}}\n")

@@ -1,0 +1,79 @@
+"""Markdown with ``$...$`` math (GitHub, Jupyter, MkDocs with MathJax or KaTeX).
+
+Formulas are the LaTeX printer's; headings, lists and tables are Markdown's.
+
+>>> from convsym.derivation import derive
+>>> from convsym.examples import example
+>>> print(render(derive(example("seed1"))).splitlines()[0])
+# seed1: output sizes and parameters, step by step
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from convsym.printing import doc as D
+from convsym.printing.latex import math_latex
+
+if TYPE_CHECKING:
+    from convsym.derivation import Derivation
+
+_ESCAPE = set("\\`*_[]<>|$#")
+
+
+def escape(text: str) -> str:
+    """Prose safe from Markdown's emphasis, links, HTML, tables and math."""
+    return "".join("\\" + ch if ch in _ESCAPE else ch for ch in text)
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _line(items: D.Line) -> str:
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(escape(item))
+        elif isinstance(item, D.Math):
+            out.append(f"${math_latex(item)[0]}$")
+        elif isinstance(item, D.Code):
+            out.append(_code(item.text))
+        elif isinstance(item, D.Em):
+            out.append(f"*{escape(item.text)}*")
+        else:
+            out.append(f"**{escape(item.text)}**")
+    return "".join(out)
+
+
+def _block(b: D.Block) -> str:
+    if isinstance(b, D.Heading):
+        return "#" * (b.level + 1) + " " + _line(b.line)
+    if isinstance(b, D.Para):
+        return _line(b.line)
+    if isinstance(b, D.Display):
+        return f"$$\n{math_latex(b.math)[0]}\n$$"
+    if isinstance(b, D.Items):
+        return "\n".join(f"- {_line(i)}" for i in b.items)
+    head = "| " + " | ".join(_line(c) for c in b.header) + " |"
+    rule = "|" + "|".join("---:" if a == "r" else "---" for a in b.align) + "|"
+    rows = ["| " + " | ".join(_line(c).replace("|", "\\|") for c in row) + " |"
+            for row in b.rows]
+    return "\n".join([head, rule, *rows])
+
+
+def render_document(document: D.Document) -> str:
+    """A document model as Markdown."""
+    head = f"# {escape(document.title)}\n\n"
+    if document.subtitle:
+        head += f"*{escape(document.subtitle)}*\n\n"
+    return head + "\n\n".join(_block(b) for b in document.blocks) + "\n"
+
+
+def render(derivation: Derivation) -> str:
+    """A derivation as Markdown."""
+    from convsym.printing.compose import compose
+
+    return render_document(compose(derivation))

@@ -1,0 +1,131 @@
+"""Template prose with a little markup: ``$math$`` in text notation and ```code```.
+
+Templates write formulas in prose the way the text output shows them (``$n - k + 1$``,
+``$k_e = d*(k - 1) + 1$``); :func:`prose` turns them into tracked math whose LaTeX is
+converted token by token (keeping the written order, unlike SymPy's printer) and whose
+meaning comes from convsym's own safe parser.
+
+>>> line = prose("a window fits at $n - k + 1$ positions, `padding='valid'`")
+>>> [type(x).__name__ for x in line]
+['str', 'Math', 'str', 'Code']
+>>> to_latex("ceiling(n/s) + d*(k - 1)")
+'\\\\left\\\\lceil n / s \\\\right\\\\rceil + {d} \\\\cdot \\\\left( k - 1 \\\\right)'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import sympy
+
+from convsym.printing.doc import Code, Fill, Formula, Inline, Line, Math, Term, Value
+
+_PIECE = re.compile(r"(\$[^$]+\$|`[^`]+`)")
+_TOKEN = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*|>=|<=|!=|[-+*/(),=<>])")
+_OPEN = {"ceiling": (r"\left\lceil", r"\right\rceil"), "floor": (r"\left\lfloor", r"\right\rfloor"),
+         "max": (r"\max\left(", r"\right)"), "min": (r"\min\left(", r"\right)")}
+_RELS = {">=": ">=", "<=": "<=", "!=": "!=", "=": "=", ">": ">", "<": "<"}
+
+
+def prose(text: str) -> Line:
+    """Split template prose into strings, :class:`Math` and :class:`Code` pieces."""
+    out: list[Inline] = []
+    for piece in _PIECE.split(text):
+        if not piece:
+            continue
+        if piece.startswith("$") and piece.endswith("$") and len(piece) > 1:
+            out.append(math(piece[1:-1]))
+        elif piece.startswith("`") and piece.endswith("`") and len(piece) > 1:
+            out.append(Code(piece[1:-1]))
+        else:
+            out.append(piece)
+    return tuple(out)
+
+
+def math(text: str) -> Math:
+    """Text-notation math (``P = d*(k - 1)``) as tracked math, split at relations."""
+    sides: list[str] = []
+    rels: list[str] = []
+    depth, start = 0, 0
+    tokens = list(_tokens(text))
+    for pos, tok in tokens:
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        elif tok in _RELS and depth == 0:
+            sides.append(text[start:pos])
+            rels.append(_RELS[tok])
+            start = pos + len(tok)
+    sides.append(text[start:])
+    return Math(tuple(_term(s.strip()) for s in sides), tuple(rels))
+
+
+def _term(text: str) -> Term:
+    from convsym.expr import parse_expr
+
+    meaning: sympy.Basic = parse_expr(text, field="template")
+
+    def constant(_values: Mapping[str, sympy.Basic]) -> sympy.Basic:
+        return meaning
+
+    return Fill(Formula(to_latex(text), text, constant))
+
+
+def _tokens(text: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            if text[pos:].strip():
+                raise ValueError(f"template math {text!r}: cannot read {text[pos:]!r}")
+            break
+        out.append((m.start(1), m.group(1)))
+        pos = m.end()
+    return out
+
+
+def to_latex(text: str) -> str:
+    """Text-notation math to LaTeX, token by token, in the written order."""
+    from convsym.printing.latex import symbol_latex
+
+    tokens = [t for _, t in _tokens(text)]
+    out: list[str] = []
+    closing: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in _OPEN and i + 1 < len(tokens) and tokens[i + 1] == "(":
+            opening, close = _OPEN[tok]
+            out.append(opening)
+            closing.append(close)
+            i += 2
+            continue
+        if tok == "(":
+            out.append(r"\left(")
+            closing.append(r"\right)")
+        elif tok == ")":
+            out.append(closing.pop())
+        elif tok == "*":
+            out.append(r"\cdot")
+        elif tok in (">=", "<=", "!="):
+            out.append({">=": r"\geq", "<=": r"\leq", "!=": r"\neq"}[tok])
+        elif tok in ("<", ">"):
+            out.append(tok)
+        elif tok[0].isalpha() or tok[0] == "_":
+            out.append(symbol_latex(tok))
+        else:
+            out.append(tok)
+        i += 1
+    return " ".join(out)
+
+
+def relation(r: sympy.Basic) -> Math:
+    """An engine relation (``n >= 5``) as tracked math with both sides as values."""
+    op = {"GreaterThan": ">=", "LessThan": "<=", "Equality": "=", "Unequality": "!=",
+          "StrictGreaterThan": ">", "StrictLessThan": "<"}.get(type(r).__name__)
+    if op is None:
+        return Math((Value(r),))
+    return Math((Value(r.lhs, group=False), Value(r.rhs, group=False)), (op,))
