@@ -1,9 +1,9 @@
 """Pieces both importers share: frozen and shared layer applications, input shapes, names.
 
 A layer applied in an imported model may be frozen (Keras ``trainable: false``; all of its
-weights count as non-trainable, as ``model.summary()`` counts them) or a repeated call of a
-shared layer (its weights are counted once, at the first call).  :class:`Applied` wraps the
-convsym layer for those cases and otherwise behaves like it.
+weights count as non-trainable, as ``model.summary()`` counts them).  :class:`Applied` wraps
+the convsym layer for that case and otherwise behaves like it.  (A shared layer's later calls
+are nodes with ``shares`` set, so the network counts its weights once.)
 
 >>> from convsym.layers.keras import Conv2D
 >>> from convsym.intdiv import QPoly, to_sympy
@@ -29,11 +29,10 @@ AXIS_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Applied(Layer):
-    """``layer`` as applied in a model: ``frozen`` (no trainable weights) or a ``repeat`` call."""
+    """``layer`` as applied in a model, ``frozen``: none of its weights are trainable."""
 
     layer: Layer
-    frozen: bool = False
-    repeat: bool = False
+    frozen: bool = True
 
     @property
     def type_name(self) -> str:
@@ -54,10 +53,7 @@ class Applied(Layer):
     def infer(self, inputs: Sequence[Shape]) -> Inference:
         """The wrapped layer's inference with its weights re-marked."""
         out = self.layer.infer(inputs)
-        if self.repeat:
-            out.weights = []
-            out.notes = [*out.notes, "weights shared with the layer's first call"]
-        elif self.frozen:
+        if self.frozen:
             out.weights = [dataclasses.replace(w, trainable=False) for w in out.weights]
         return out
 
@@ -72,14 +68,14 @@ class _TorchApplied(Applied):
     dialect: ClassVar[str] = "torch"
 
 
-def applied(layer: Layer, *, frozen: bool = False, repeat: bool = False) -> Layer:
-    """``layer`` itself, or wrapped when frozen or a repeated call (in its own dialect)."""
-    if not frozen and not repeat:
+def applied(layer: Layer, *, frozen: bool = False) -> Layer:
+    """``layer`` itself, or wrapped when frozen (in its own dialect)."""
+    if not frozen:
         return layer
     if isinstance(layer, Applied):
         layer = layer.layer
     cls = _TorchApplied if layer.dialect == "torch" else _KerasApplied
-    return cls(layer, frozen=frozen, repeat=repeat)
+    return cls(layer, frozen=True)
 
 
 def unwrap(layer: Layer) -> Layer:

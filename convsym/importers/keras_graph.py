@@ -221,4 +221,5 @@ def _add_call(imp: _Importer, entry: _Entry, index: int, parents: list[int], pat
         raise imp.fail(f"layer {entry.name!r} is called without inputs", where,
                        "bad_keras_json")
     layer = imp.layer(entry.raw, where, frozen=frozen, call=repeat)
-    return [imp.add_node(layer, f"{entry.name}[{repeat}]" if repeat else entry.name, parents)]
+    name = f"{entry.name}[{repeat}]" if repeat else entry.name
+    return [imp.add_node(layer, name, parents, key=where)]

@@ -106,6 +106,7 @@ class _Importer:
         self.hidden: list[int] = []
         self.names: set[str] = set()
         self.input_count = 0
+        self.first: dict[str, int] = {}  # layer entry path -> node of its first call
 
     # --- errors and plain-data access -----------------------------------------------------
     def fail(self, message: str, path: str, code: str) -> SpecError:
@@ -155,14 +156,19 @@ class _Importer:
         return add_functional(self, config, cfg_path, inputs, frozen=frozen, call=call)
 
     # --- nodes ------------------------------------------------------------------------------
-    def add_node(self, layer: Layer, name: str, parents: Sequence[int]) -> int:
+    def add_node(self, layer: Layer, name: str, parents: Sequence[int], *,
+                 key: str | None = None) -> int:
+        """Add a node; a later call of the layer at ``key`` shares the first call's weights."""
+        shares = self.first.get(key) if key is not None else None
         unique = name
         count = 1
         while unique in self.names:
             unique = f"{name}_{count}"
             count += 1
         self.names.add(unique)
-        self.nodes.append(Node(layer, unique, tuple(parents)))
+        self.nodes.append(Node(layer, unique, tuple(parents), shares=shares))
+        if key is not None and shares is None:
+            self.first[key] = len(self.nodes) - 1
         return len(self.nodes) - 1
 
     def add_input(self, recorded: Any, name: str, path: str, *, hidden: bool) -> int:
@@ -176,8 +182,11 @@ class _Importer:
             raise self.fail(f"input_shape {tuple(given)} has {len(given)} axes, but the "
                             f"model's input {name!r} has {len(recorded) - 1} (without the "
                             "batch axis)", path, "bad_input_shape")
+        from convsym.layers.keras import LAYERS
+
+        cls: type[Input] = Input if hidden else LAYERS.get("InputLayer", Input)  # type: ignore[assignment]
         try:
-            layer = Input(tuple(given), name=name)
+            layer = cls(tuple(given), name=name)
         except LayerError as err:
             raise self.fail(f"input {name!r}: {err.rule}", path, err.code) from None
         node = self.add_node(layer, name, ())
@@ -247,7 +256,7 @@ class _Importer:
                             "custom_layer")
         layer = build_layer(cls, config, origin=self.origin, path=path)
         layer_frozen = frozen or config.get("trainable") is False
-        return applied(layer, frozen=layer_frozen, repeat=call > 0)
+        return applied(layer, frozen=layer_frozen)
 
     # --- Sequential -------------------------------------------------------------------------
     def sequential(self, doc: Mapping[str, Any], config: Mapping[str, Any], path: str,
@@ -275,7 +284,7 @@ class _Importer:
                 continue
             layer = self.layer(entry, where, frozen=frozen, call=call)
             name = _name(cfg if isinstance(cfg, Mapping) else {}, layer.base_name)
-            current = self.add_node(layer, _call_name(name, call), [current])
+            current = self.add_node(layer, _call_name(name, call), [current], key=where)
         if current is None:
             raise self.fail("the model has no layers", f"{path}.layers", "empty_network")
         return [current]

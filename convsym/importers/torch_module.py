@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from convsym.errors import LayerError, SpecError, UsageError
-from convsym.importers.common import applied
 from convsym.importers.torch_table import build_module_layer, known
 from convsym.layers.base import Layer, Shape, to_size
 from convsym.network import Network, Node
@@ -66,7 +65,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.inputs: dict[int, Shape] = {}
         self.names: set[str] = set()
-        self.calls: dict[int, int] = {}  # id(module) -> times called so far
+        self.calls: dict[int, tuple[int, int]] = {}  # id(module) -> (first node, calls)
         self.first_rows: dict[str, Any] = {}  # row name -> module, for the parameter check
         self.origin = f"<torch {type(root).__name__}>"
 
@@ -96,12 +95,13 @@ class _Builder:
         self.check_parameters(net)
         return net
 
-    def add_node(self, layer: Layer, name: str, parents: Sequence[int]) -> int:
+    def add_node(self, layer: Layer, name: str, parents: Sequence[int], *,
+                 shares: int | None = None) -> int:
         unique, count = name, 1
         while unique in self.names:
             unique, count = f"{name}_{count}", count + 1
         self.names.add(unique)
-        self.nodes.append(Node(layer, unique, tuple(parents)))
+        self.nodes.append(Node(layer, unique, tuple(parents), shares=shares))
         return len(self.nodes) - 1
 
     # --- modules ----------------------------------------------------------------------------
@@ -150,12 +150,12 @@ class _Builder:
         except LayerError as err:
             raise self.fail(f"module {qualname!r} ({type(module).__name__}): {err}", qualname,
                             err.code) from None
-        count = self.calls.get(id(module), 0)
-        self.calls[id(module)] = count + 1
+        first, count = self.calls.get(id(module), (-1, 0))
         row = name or qualname or type(module).__name__
         if count:
             row = f"{row}[{count}]"
-        index = self.add_node(applied(layer, repeat=count > 0), row, parents)
+        index = self.add_node(layer, row, parents, shares=first if count else None)
+        self.calls[id(module)] = (first if count else index, count + 1)
         if not count:
             self.first_rows[self.nodes[index].name] = module
         return index

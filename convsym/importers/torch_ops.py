@@ -51,7 +51,7 @@ def _t(e: Any) -> str:
 
 
 MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "divide": "Divide",
-          "concatenate": "Concatenate"}
+          "concatenate": "Concat"}
 """Tensor arithmetic and ``torch.cat`` to the convsym merge layer of that name."""
 
 

@@ -1,0 +1,99 @@
+"""Run a concrete PyTorch-dialect network through real PyTorch, module by module.
+
+Each convsym layer becomes the ``torch.nn`` module of the same name built from the layer's
+own arguments (convsym's PyTorch layers carry torch's argument names), merges become
+``a + b``, ``a * b`` and ``torch.cat``, and the importer's ``View`` is ``x.view(-1, N)``.
+Inputs carry a batch of one; a module that changes the batch size is reported as a refusal.
+
+>>> import torch  # doctest: +SKIP
+>>> from convsym import Sequential  # doctest: +SKIP
+>>> from convsym.layers.torch import Conv2d  # doctest: +SKIP
+>>> TorchRunner().run(Sequential([Conv2d(3, 4, 3)], input_shape=(3, 8, 8)))[1]  # doctest: +SKIP
+(4, 6, 6)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from convsym.layers.base import Layer
+from convsym.runners import Runner, Unsupported, field_values
+
+_SKIP_FIELDS = ("name",)
+
+
+class TorchRunner(Runner):
+    """Apply each layer with real ``torch.nn`` modules (float32, batch of one, eval mode)."""
+
+    name = "torch"
+    errors = (RuntimeError, ValueError, IndexError)
+
+    def __init__(self, seed: int = 0) -> None:
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def run(self, net: Any) -> Any:
+        """Run without autograd on one thread (tiny tensors)."""
+        with torch.no_grad():
+            return super().run(net)
+
+    def make_input(self, shape: tuple[int, ...], layer: Layer) -> Any:
+        """Uniform random data with a batch of one."""
+        return torch.rand((1, *shape), generator=self.generator)
+
+    def shape_of(self, value: Any) -> tuple[int, ...]:
+        """The shape without the batch axis (which must still be 1)."""
+        if value.shape[0] != 1:
+            raise ValueError(f"the batch axis became {value.shape[0]}")
+        return tuple(int(s) for s in value.shape[1:])
+
+    def apply(self, layer: Layer, args: Sequence[Any], dialect: str) -> Any:
+        """Build the module and call it."""
+        name = layer.type_name
+        lay: Any = layer
+        if name == "Add":
+            return _fold(args, torch.add)
+        if name == "Multiply":
+            return _fold(args, torch.mul)
+        if name == "Concat":
+            return torch.cat(list(args), dim=lay.dim)
+        (x,) = args
+        if name == "View":
+            return x.view(-1, int(lay.features))
+        module = self.module(layer)
+        return module(x)
+
+    def module(self, layer: Layer) -> Any:
+        """The ``torch.nn`` module for a convsym PyTorch layer."""
+        name = layer.type_name
+        cls = getattr(torch.nn, name, None)
+        if not isinstance(cls, type) or not issubclass(cls, torch.nn.Module):
+            raise Unsupported(f"torch.nn has no module {name}")
+        kwargs = {} if type(layer).__name__ == "Elementwise" else \
+            field_values(layer, skip=_SKIP_FIELDS)
+        try:
+            module = cls(**{k: _plain(v) for k, v in kwargs.items()})
+        except TypeError as err:
+            raise Unsupported(f"cannot build torch.nn.{name}: {err}") from None
+        return module.eval()
+
+
+def _fold(args: Sequence[Any], op: Any) -> Any:
+    out = args[0]
+    for a in args[1:]:
+        out = op(out, a)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """SymPy integers (from a substituted network) to ints; tuples stay tuples."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if hasattr(value, "is_Integer") and value.is_Integer:
+        return int(value)
+    return value
+
+
+__all__ = ["TorchRunner"]
