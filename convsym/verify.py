@@ -318,14 +318,15 @@ class _Sampler:
         repairs = 5  # a repair scans ranges; give up when the wanted side seems empty
         for _ in range(attempts):
             drawn = {n: self.one() for n in names}
-            values: dict[str, int] | None = drawn
+            values = drawn
             if self.checker.admissible(drawn) != admissible:
                 if not repairs:
                     continue
                 repairs -= 1
-                values = self.repair(drawn, admissible)
-                if values is None:
+                repaired = self.repair(drawn, admissible)
+                if repaired is None:
                     continue
+                values = repaired
             key = tuple(sorted(values.items()))
             if key in self.seen:
                 continue

@@ -1,0 +1,140 @@
+"""``convsym verify SOURCE [--samples N] [--seed S]``: check shapes against real computations.
+
+Exit status 0 when every layer agrees, 1 on a disagreement (shrunk to the smallest sizes),
+2 on bad input, 3 when no admissible sizes were found (nothing checked).  A progress bar goes to stderr on long runs.
+
+>>> from convsym.cli import main
+>>> main(["verify", "example:seed3_symbolic", "--samples", "2", "--backend", "reference"])
+verify 'seed3_symbolic' (keras), symbols: n
+checked 2 admissible sizes
+  closed form  10 layer shapes agree
+  reference    10 layer shapes agree
+OK: every layer agrees
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from convsym.commands.summary import add_source_arguments
+from convsym.sources import resolve
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the subcommand."""
+    p = sub.add_parser("verify", help="check every layer's shape against the NumPy reference "
+                                      "and real PyTorch / Keras at random admissible sizes")
+    add_source_arguments(p)
+    p.add_argument("--samples", type=_positive, default=20, metavar="N",
+                   help="random admissible sizes to check (default 20)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--max-size", type=_positive, default=64, metavar="M",
+                   help="draw symbol values from 1..M first (default 64)")
+    p.add_argument("--backend", dest="backends", action="append", metavar="NAME",
+                   choices=["reference", "torch", "keras"],
+                   help="reference, torch or keras (repeatable; default: all that apply)")
+    p.add_argument("--no-refusals", dest="refusals", action="store_false",
+                   help="do not check that sizes breaking a side condition are refused")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
+    return value
+
+
+class _Bar:
+    """A text progress bar on stderr, drawn only once a run has taken half a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.start < 0.5:
+            return
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\rverify [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Verify and print the result."""
+    from convsym.verify import verify
+
+    net = resolve(args.source, sets=args.sets, from_=args.from_)
+    bar = _Bar(not args.quiet and not args.json and sys.stderr.isatty())
+    try:
+        result = verify(net, samples=args.samples, seed=args.seed, backends=args.backends,
+                        max_size=args.max_size, refusals=args.refusals, progress=bar)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(_as_dict(result, net), indent=2))
+    else:
+        print(_text(result, net))
+    if not result.ok:
+        return 1
+    return 0 if result.instances else 3  # nothing could be checked: unknown
+
+
+def _text(result: Any, net: Any) -> str:
+    symbols = ", ".join(result.symbols) or "none (concrete sizes)"
+    lines = [f"verify {result.network!r} ({net.dialect}), symbols: {symbols}"]
+    checked = f"checked {result.instances} admissible size{'s' if result.instances != 1 else ''}"
+    if result.refusals:
+        checked += f" and {result.refusals} that break a side condition"
+    lines.append(checked)
+    for backend, count in result.compared.items():
+        lines.append(f"  {backend:<12} {count} layer shapes agree")
+    for backend, why in result.unavailable.items():
+        lines.append(f"  {backend:<12} not checked: {why}")
+    if result.mismatch is not None:
+        found = ", ".join(f"{k} = {v}" for k, v in sorted((result.found_at or {}).items()))
+        lines.append("MISMATCH" + (f" (first found at {found}, shrunk)" if found else "") + ":")
+        lines.append(f"  {result.mismatch}")
+    elif not result.instances:
+        lines.append("no admissible sizes found in range: nothing was checked "
+                     "(try --max-size)")
+    else:
+        lines.append("OK: every layer agrees")
+    return "\n".join(lines)
+
+
+def _as_dict(result: Any, net: Any) -> dict[str, Any]:
+    mismatch = result.mismatch
+    return {
+        "network": result.network,
+        "dialect": net.dialect,
+        "symbols": result.symbols,
+        "instances": result.instances,
+        "refusals": result.refusals,
+        "compared": result.compared,
+        "unavailable": result.unavailable,
+        "ok": result.ok,
+        "mismatch": None if mismatch is None else {
+            "backend": mismatch.backend, "layer": mismatch.layer, "values": mismatch.values,
+            "convsym": mismatch.convsym, "backend_says": mismatch.backend_says,
+            "first_found_at": result.found_at,
+        },
+    }
