@@ -1,7 +1,8 @@
 """``convsym verify SOURCE [--samples N] [--seed S]``: check shapes against real computations.
 
 Exit status 0 when every layer agrees, 1 on a disagreement (shrunk to the smallest sizes),
-2 on bad input, 3 when no admissible sizes were found (nothing checked).  A progress bar goes to stderr on long runs.
+2 on bad input, 3 when no admissible sizes were found (nothing checked).  A progress bar
+goes to stderr on long runs at a terminal.
 
 >>> from convsym.cli import main
 >>> main(["verify", "example:seed3_symbolic", "--samples", "2", "--backend", "reference"])
