@@ -57,7 +57,15 @@ def same_out(n: QExpr, *, s: QPoly) -> QExpr:
 def same_pad_total(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly) -> QExpr:
     """TF SAME total padding ``P = max((ceil(n/s) - 1) s + k_e - n, 0)``."""
     used = add(scale(add(same_out(n, s=s), -ONE), s), effective_kernel(k, d))
-    return ext("max", [_minus(used, n), ZERO])
+    return _settle(ext("max", [_minus(used, n), ZERO]))
+
+
+def _settle(e: QExpr) -> QExpr:
+    """Drop what the period check proves idle (a Max argument that never wins, a constant
+    in disguise); the value is unchanged."""
+    from convsym.layers.agree import settle
+
+    return settle(e)
 
 
 def _minus(a: QExpr, b: QExpr) -> QExpr:
@@ -70,8 +78,8 @@ def _minus(a: QExpr, b: QExpr) -> QExpr:
 
 def split_pad(total: QExpr, *, odd_at_end: bool = True) -> tuple[QExpr, QExpr]:
     """``(before, after)`` from a total: the odd pixel at the end (TF, PyTorch 'same') or start."""
-    half_down = div_floor(total, QPoly.const(2))
-    half_up = div_ceil(total, QPoly.const(2))
+    half_down = _settle(div_floor(total, QPoly.const(2)))
+    half_up = _settle(div_ceil(total, QPoly.const(2)))
     return (half_down, half_up) if odd_at_end else (half_up, half_down)
 
 

@@ -120,3 +120,42 @@ def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str, wh
         raise layer.shape_error(where, None, f"{what}, which never agree{example}",
                                 code="never_equal")
     return [Condition(difference(a, b), "eq", "", where, rule, (a, b))]
+
+
+def settle(e: QExpr) -> QExpr:
+    """``e`` simplified where the period check proves it: a constant, or a Min/Max without
+    the arguments that never win.  Display only; the value is unchanged.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import ceildiv, floordiv, to_sympy
+    >>> n = QPoly.sym(symbol("n"))
+    >>> two = QPoly.const(2)
+    >>> to_sympy(settle(ceildiv(n, two) + floordiv(n, two) - n + QPoly.const(1)))
+    1
+    >>> to_sympy(settle(ext("max", [QPoly.const(0), two * ceildiv(n, two) - n])))
+    -n + 2*ceiling(n/2)
+    """
+    if isinstance(e, Ext):
+        args = [settle(a) for a in e.args]
+        kept = []
+        for i, a in enumerate(args):
+            beaten = False
+            for j, b in enumerate(args):
+                if i == j or (j < i and a == b):
+                    continue
+                loser = difference(b, a) if e.kind == "max" else difference(a, b)
+                if decide_nonneg(loser).holds and (j < i or decide_nonneg(negate(loser))
+                                                   .holds is not True):
+                    beaten = True
+                    break
+            if not beaten:
+                kept.append(a)
+        return ext(e.kind, kept or args[:1])
+    if not free_symbols(e) or not e.floors():
+        return e
+    point = {s: 1 if s.is_positive else 0 for s in free_symbols(e)}
+    try:
+        value = QPoly.const(evaluate(e, point))
+    except (KeyError, ZeroDivisionError):
+        return e
+    return value if decide_eq(e, value).holds else e

@@ -75,11 +75,22 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
         ke = F.effective_kernel(k, d)
         conditions += _check_half_pad(layer, axis, p, ke, cfg.kind)
         room = F.conv_room(n, k=k, d=d, pad=p * QPoly.const(2))
-        conditions += check_room(
-            layer, axis, room,
-            rule="the padded input n + 2p must be at least the effective kernel d(k-1)+1",
-            what=f"padded input {_t(n)} + 2*{_t(p)} is smaller than the effective kernel "
-                 f"{_t(ke)}, so the output would be empty")
+        if cfg.ceil_mode:
+            # ceil mode keeps a last window that overhangs the padded input, so one output
+            # exists as soon as ceil((n + 2p - k_e)/s) >= 0, i.e. n + 2p + s - 1 >= k_e
+            conditions += check_room(
+                layer, axis, add(room, s - QPoly.const(1)),
+                rule="with ceil_mode, n + 2p + s - 1 must be at least the effective kernel "
+                     "d(k-1)+1",
+                what=f"padded input {_t(n)} + 2*{_t(p)} plus stride - 1 = {_t(s - 1)} is "
+                     f"smaller than the effective kernel {_t(ke)}, so the output would be "
+                     "empty")
+        else:
+            conditions += check_room(
+                layer, axis, room,
+                rule="the padded input n + 2p must be at least the effective kernel d(k-1)+1",
+                what=f"padded input {_t(n)} + 2*{_t(p)} is smaller than the effective kernel "
+                     f"{_t(ke)}, so the output would be empty")
         if cfg.ceil_mode:
             size = F.torch_pool_ceil_out(n, k=k, s=s, d=d, p=p)
             size = _settle_min(size)

@@ -51,7 +51,14 @@ def infer_pad(layer: Layer, shape: Shape, pads: Pairs, channels_first: bool, *,
                          "the input size",
                     what=f"padding {_t(side)} is too large for an input of {_t(n)} "
                          f"({mode} padding)")
-        if any(p.as_int() is not None and p.as_int() < 0 for p in (before, after)):  # type: ignore[operator]
+        negative = [p for p in (before, after) if (p.as_int() or 0) < 0]
+        if negative:
+            # PyTorch first narrows the input by the negative pads, then pads
+            conditions += check_room(
+                layer, axis, add(n, sum(negative, QPoly.const(0))),
+                rule="negative padding may remove at most the whole input",
+                what=f"negative padding ({_t(before)}, {_t(after)}) removes more than the "
+                     f"input's {_t(n)} cells")
             conditions += _keep_one(layer, axis, size, f"padding ({_t(before)}, {_t(after)})")
         out.append(size)
     return Inference(join_channels(channels, out, channels_first), [], conditions, steps)

@@ -303,6 +303,10 @@ class _AdaptiveN(TorchLayer):
             raise self.config_error("output_size", tuple(items),
                                     f"needs {self.rank} values, one per spatial axis",
                                     code="wrong_tuple_length")
+        if self.rank == 1 and None in items:
+            raise self.config_error("output_size", value, "must be an integer for 1-D "
+                                    "adaptive pooling (None keeps a size only in 2-D and 3-D)",
+                                    code="bad_output_size")
         return [None if v is None else
                 to_size(self, f"output_size[{i}]" if self.rank > 1 else "output_size", v)
                 for i, v in enumerate(items)]
