@@ -192,7 +192,9 @@ def from_mapping(doc: Any, *, origin: str) -> Any:
         raise SpecError(f"dialect {_short(dialect)} must be 'keras' or 'torch'{hint}",
                         source=origin, path="dialect", code="bad_dialect")
     dialect = "torch" if dialect == "pytorch" else dialect
-    if "inputs" in doc or "outputs" in doc:
+    layers = doc.get("layers")
+    if "inputs" in doc or "outputs" in doc or (isinstance(layers, list) and any(
+            isinstance(e, Mapping) and ("inputs" in e or "name" in e) for e in layers)):
         from convsym.graph import load_graph  # graph specs: Add, Concatenate, ...
 
         return load_graph(doc, origin=origin, dialect=dialect)
