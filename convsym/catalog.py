@@ -88,79 +88,51 @@ def _spec(doc: dict[str, Any], shared: str | None = None) -> Callable[[], Deriva
     return build
 
 
-def resnet50_main_path() -> Any:
-    """The ResNet-50 stem and the main path of its 16 bottlenecks (torchvision, v1.5), on n x n.
+def resnet50_statement(net: Any) -> Any:
+    """``o_H = ceiling(H/32)`` with ``o_H`` written out as the composition of the size rules.
 
-    The shortcuts do not change the spatial size (their 1x1 convolution has the same stride
-    as the block's 3x3), so the main path carries the size the proof is about.
+    Follows the height through every layer that changes it, from the input to the last stage
+    (before the global pooling), composing each layer's textbook relationship.
     """
-    from convsym.layers import torch as T
-    from convsym.network import Sequential
+    import sympy
 
-    layers: list[Any] = [T.Conv2d(3, 64, 7, stride=2, padding=3, bias=False), T.BatchNorm2d(64),
-                         T.ReLU(), T.MaxPool2d(3, stride=2, padding=1)]
-    channels = 64
-    for stage, (blocks, width) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
-        for block in range(blocks):
-            stride = 2 if stage > 0 and block == 0 else 1
-            layers += [T.Conv2d(channels, width, 1, bias=False), T.BatchNorm2d(width), T.ReLU(),
-                       T.Conv2d(width, width, 3, stride=stride, padding=1, bias=False),
-                       T.BatchNorm2d(width), T.ReLU(),
-                       T.Conv2d(width, 4 * width, 1, bias=False), T.BatchNorm2d(4 * width),
-                       T.ReLU()]
-            channels = 4 * width
-    return Sequential(layers, input_shape=(3, "n", "n"), name="resnet50_main_path")
+    from convsym.printing import templates as T
 
-
-@dataclass(frozen=True)
-class _Step:
-    lemma: str
-    sentence: str
-    before: Any
-    after: Any
-
-
-@dataclass(frozen=True)
-class _Proof:
-    statement: Any
-    assumptions: tuple[Any, ...]
-    status: str
-    method: str
-    steps: tuple[_Step, ...]
-    counterexample: dict[Any, int] | None
-    reason: str
+    d = derive(net)
+    height = next(s for s in net.all_symbols() if s.name == "H")
+    current: Any = height
+    nested: Any = height
+    for step in d.steps:
+        for size in step.sizes:
+            if "H" not in size.axes or size.values.get("n") != current or \
+                    size.result == current:
+                continue
+            if size.rule in ("adaptive_pool", "global_pool"):
+                return sympy.Eq(nested, sympy.ceiling(height / 32), evaluate=False)
+            tpl = T.TEMPLATES[size.rule]
+            slots = dict(size.values)
+            slots["K"] = size.values.get("k_e", size.values.get("k"))
+            slots["o"] = size.result
+            slots["n"] = nested
+            nested = tpl.general.meaning(slots)
+            current = size.result
+    return sympy.Eq(nested, sympy.ceiling(height / 32), evaluate=False)
 
 
 def _resnet_proof() -> Derivation:
-    """Until ``convsym.prove`` lands: the engine's canonical sizes, decided by the period check."""
-    import sympy
+    from convsym.examples import example
+    from convsym.proof import prove
 
-    from convsym.expr import symbol
-    from convsym.intdiv import QPoly, ceildiv, from_sympy
-    from convsym.period import decide_eq
-
-    net = resnet50_main_path()
-    n = symbol("n")
-    d = derive(net)
-    steps = []
-    for step in d.steps:
-        for size in step.sizes:
-            if size.axes[0] != "H" or size.result == size.values.get("n"):
-                continue
-            v = size.values
-            before = sympy.floor((v["n"] + v.get("P", 2 * v.get("p", 0)) - v["k_e"]) / v["s"]) + 1
-            steps.append(_Step(f"layer {step.name} ({step.type})",
-                               "one more halving; the nested floor collapses "
-                               "into a single ceiling", before, size.result))
-    final = d.steps[-1].output[1]
-    target = sympy.ceiling(n / 32)
-    decision = decide_eq(from_sympy(final), ceildiv(QPoly.sym(n), QPoly.const(32)))
-    status = {True: "proved", False: "refuted", None: "unknown"}[decision.holds]
-    proof = _Proof(sympy.Eq(symbol("o_H"), target, evaluate=False), (), status,
-                   "the canonical form and the quasi-affine period check", tuple(steps),
-                   dict(decision.counterexample) or None, decision.reason)
-    return derive(proof, network=net,
-                  title="The ResNet-50 stem and stages give ceiling(n/32)")
+    net = example("resnet50")
+    proof = prove(resnet50_statement(net))
+    return derive(proof, network=net, title="The ResNet-50 stem and stages give ceiling(H/32)",
+                  intro="The height of an $H$ by $W$ image after the stem and the four "
+                        "stages of torchvision's ResNet-50 is the composition of five "
+                        "halvings: the 7 by 7 convolution with stride 2, the 3 by 3 max "
+                        "pooling with stride 2, and the stride-2 3 by 3 convolution that "
+                        "opens stages 2, 3 and 4 (the other layers keep the size, and each "
+                        "shortcut halves exactly like its block). Written out with each "
+                        "layer's relationship, the statement is:")
 
 
 ENTRIES: list[Entry] = [

@@ -19,6 +19,7 @@ writes prose; :mod:`convsym.printing` lays a derivation out as LaTeX, Markdown o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -142,12 +143,17 @@ class Totals:
 
 @dataclass(frozen=True)
 class ProofStep:
-    """One rewriting step of a proof: the lemma, one sentence, and the two sides."""
+    """One step of a proof: the lemma, one sentence, and the two sides.
+
+    When ``after`` is ``true`` or ``false``, ``before`` is a relation the step decided;
+    ``cases`` are the cases a split checked.
+    """
 
     lemma: str
     sentence: str
     before: sympy.Basic
     after: sympy.Basic
+    cases: tuple[sympy.Basic, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,8 @@ class Derivation:
     symbols: tuple[str, ...] = ()
     proof: ProofRecord | None = None
     context: Derivation | None = field(default=None, repr=False)
+    intro: str = ""
+    """A paragraph shown first (template prose: ``$math$`` and ```code``` allowed)."""
 
     @property
     def output(self) -> SympyShape:
@@ -227,11 +235,19 @@ EXPLAIN = ("first", "all", "none")
 
 
 def derive(obj: Any, *, input_shape: Sequence[object] | None = None, explain: str = "first",
-           title: str | None = None, network: Network | None = None) -> Derivation:
+           title: str | None = None, network: Network | None = None, intro: str = ""
+           ) -> Derivation:
     """The derivation of a network, of one layer applied to ``input_shape``, or of a proof.
 
-    ``network`` gives a proof its context: the network whose shapes it is about.
+    ``explain`` says where a convolution's channel sum is explained in full (``"first"``
+    multi-channel convolution, ``"all"``, ``"none"``); ``network`` gives a proof its context,
+    the network whose shapes it is about; ``intro`` is a first paragraph.
     """
+    return dataclasses.replace(_derive(obj, input_shape, explain, title, network), intro=intro)
+
+
+def _derive(obj: Any, input_shape: Sequence[object] | None, explain: str, title: str | None,
+            network: Network | None) -> Derivation:
     from convsym.layers.base import Layer
     from convsym.network import Network, Sequential
 
@@ -315,7 +331,10 @@ def _step(index: int, row: Row, parents: list[Shape], dialect: str, explain: str
 
 
 def layer_kind(layer: Layer, inference: Inference, parents: Sequence[Shape]) -> str:
-    """Which explanation a layer gets: conv, pool, dense, flatten, batchnorm, identity, other."""
+    """Which explanation a layer gets.
+
+    One of conv, pool, dense, flatten, batchnorm, merge, identity, other.
+    """
     from convsym.layers.conv import ConvConfig
     from convsym.layers.pool import PoolConfig
 
@@ -325,6 +344,8 @@ def layer_kind(layer: Layer, inference: Inference, parents: Sequence[Shape]) -> 
     if isinstance(config, PoolConfig):
         return "pool"
     name = layer.type_name
+    if len(parents) > 1:
+        return "merge"
     if name == "Flatten":
         return "flatten"
     if name in ("Dense", "Linear"):
@@ -462,8 +483,8 @@ def _derive_proof(proof: Any, title: str | None, context: Derivation | None) -> 
     for s in getattr(proof, "steps", ()) or ():
         lemma = getattr(s, "lemma", None) or getattr(s, "name", "") or ""
         steps.append(ProofStep(str(lemma), str(getattr(s, "sentence", "") or ""),
-                               sympy.sympify(s.before),
-                               sympy.sympify(s.after)))
+                               sympy.sympify(s.before), sympy.sympify(s.after),
+                               tuple(getattr(s, "cases", ()) or ())))
     example = getattr(proof, "counterexample", None) or {}
     counter = tuple(sorted((str(k), int(v)) for k, v in dict(example).items()))
     statement = getattr(proof, "statement", "")

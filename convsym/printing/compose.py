@@ -64,7 +64,8 @@ def compose(derivation: Derivation) -> Document:
 def network_blocks(d: Derivation) -> list[Block]:
     """Introduction, one section per layer, summary and side conditions."""
     numbers: dict[tuple[str, str], int] = {}
-    blocks: list[Block] = [Para(_intro(d))]
+    blocks: list[Block] = [Para(prose(d.intro))] if d.intro else []
+    blocks.append(Para(_intro(d)))
     for step in d.steps:
         blocks += _layer(step, numbers)
     blocks += summary_blocks(d)
@@ -108,8 +109,10 @@ def _layer(step: Step, numbers: dict[tuple[str, str], int]) -> list[Block]:
         line += [" and " if i else "", _shape(shape)]
     line += [" to ", _shape(step.output), "."]
     blocks.append(Para(tuple(line)))
+    previous: tuple[str, str] | None = None
     for size in step.sizes:
-        blocks += _size(size, numbers)
+        blocks += _size(size, numbers, repeat=_key(size) == previous)
+        previous = _key(size)
     blocks += _kind_blocks(step)
     if step.channels is not None:
         blocks += _channels(step.channels)
@@ -128,9 +131,10 @@ def _kind_blocks(step: Step) -> list[Block]:
                       _chain(Product(step.inputs[0]), Value(step.output[0])), "."))]
     if step.kind == "dense" and step.inputs:
         n_in = step.inputs[0][-1]
+        bias = any(w.name == "bias" for w in step.weights)
         return [Para(("Each of the ", _num(step.output[-1]), " outputs is a weighted sum of "
-                      "all ", _num(n_in), " inputs, plus its own bias when the layer has "
-                      "one."))]
+                      "all ", _num(n_in), " inputs" + (" plus its own bias." if bias else "."),
+                      ))]
     if step.kind == "identity":
         return [Para(prose(T.WHY["identity"]))]
     if step.kind == "batchnorm":
@@ -138,16 +142,28 @@ def _kind_blocks(step: Step) -> list[Block]:
             if "batchnorm_" + step.dialect in T.WHY else []
     if step.kind == "pool":
         return [Para(prose(T.WHY["pool"]))]
+    if step.kind == "merge":
+        return [Para(prose(T.WHY.get("merge_" + step.type, T.WHY["merge"])))]
     return []
 
 
-def _size(size: SizeStep, numbers: dict[tuple[str, str], int]) -> list[Block]:
+def _key(size: SizeStep) -> tuple[str, str]:
+    """Which relationship a size uses: the rule, and whether the kernel is dilated."""
+    return size.rule, "k_e" if size.values.get("d", 1) != 1 else "k"
+
+
+def _size(size: SizeStep, numbers: dict[tuple[str, str], int], *, repeat: bool = False
+          ) -> list[Block]:
+    """The relationship (stated the first time, cited after) and its substitution.
+
+    ``repeat`` is true for the second axis of a layer under the same relationship.
+    """
     tpl = T.template(size.rule)
     if tpl is None or not tpl.forms:
         return _fallback(size)
-    dilated = size.values.get("d", 1) != 1
-    kernel = "k_e" if dilated else "k"
-    key = (size.rule, kernel)
+    key = _key(size)
+    kernel = key[1]
+    dilated = kernel == "k_e"
     blocks: list[Block] = []
     letters = _letters(kernel)
     if key not in numbers:
@@ -156,7 +172,7 @@ def _size(size: SizeStep, numbers: dict[tuple[str, str], int]) -> list[Block]:
                             "; ", *prose(tpl.convention), ")."), ))
         blocks.append(Display(eq(T.LETTERS["o"], Fill(tpl.general, letters))))
         blocks += _general_notes(tpl, letters, dilated)
-    else:
+    elif not repeat:
         blocks.append(Para((f"By Relationship {numbers[key]} (", *prose(tpl.name), "):")))
     values = _values(tpl, size, kernel)
     axes = _axes(size.axes)
@@ -166,9 +182,12 @@ def _size(size: SizeStep, numbers: dict[tuple[str, str], int]) -> list[Block]:
         chain.append(Value(size.result, group=False))
     blocks.append(Para((f"{axes}:",)))
     blocks.append(Display(eq(*chain)))
-    if tpl.extras:
+    extras = _extra_lines(tpl, values, size)
+    if len(extras) == 1:
+        blocks.append(Para(("Padding: ", *extras[0])))
+    elif extras:
         blocks.append(Para(("Padding:",)))
-        blocks.append(Items(tuple(_extra_lines(tpl, values, size))))
+        blocks.append(Items(tuple(extras)))
     checks = _checks(tpl, values, size)
     if checks:
         blocks.append(Para(tuple(checks)))
@@ -178,7 +197,7 @@ def _size(size: SizeStep, numbers: dict[tuple[str, str], int]) -> list[Block]:
 def _general_notes(tpl: T.RuleTemplate, letters: Mapping[str, Term], dilated: bool
                    ) -> list[Block]:
     line: list[Inline] = []
-    if tpl.extras:
+    if len(tpl.extras) > 1:
         for i, extra in enumerate(_extra_lines(tpl, letters, None)):
             line += [", " if i else "Padding: ", *extra[:-1]]
         line.append(". ")
@@ -234,7 +253,8 @@ def _extra_lines(tpl: T.RuleTemplate, slots: Mapping[str, Term], size: SizeStep 
 def _checks(tpl: T.RuleTemplate, values: Mapping[str, Term], size: SizeStep) -> list[Inline]:
     if not tpl.checks:
         return []
-    shown = [rel(Fill(c.lhs, values), ">=", Fill(c.rhs, values)) for c in tpl.checks]
+    shown = [rel(Fill(c.form(size.values), values), ">=", Fill(c.rhs, values))
+             for c in tpl.checks]
     if not size.symbolic:
         return ["Valid: ", *_join(shown), "."]
     if size.conditions:
@@ -320,7 +340,7 @@ def _channels(mix: ChannelMix) -> list[Block]:
 
 def _weights(step: Step) -> list[Block]:
     if not step.weights:
-        if step.kind not in ("identity", "flatten", "pool"):
+        if step.kind not in ("identity", "flatten", "pool", "merge"):
             return [Para(("No parameters.",))]
         return []
     where = T.DIALECT.get(step.dialect, step.dialect)
@@ -374,10 +394,14 @@ def _layout_letter(name: str) -> Term:
 # --- summary and conditions ------------------------------------------------------------------
 
 
-def summary_blocks(d: Derivation) -> list[Block]:
-    """A table of the layers and the parameter totals."""
-    rows = tuple((( Code(s.name),), (s.type,), (_shape(s.output),), (Math((Value(s.params),)),))
-                 for s in d.steps)
+def summary_blocks(d: Derivation, *, changed_only: bool = False) -> list[Block]:
+    """A table of the layers and the parameter totals.
+
+    ``changed_only`` keeps the layers whose output's spatial size differs from their input's.
+    """
+    steps = [s for s in d.steps if not changed_only or _resizes(s)]
+    rows = tuple(((Code(s.name),), (s.type,), (_shape(s.output),), (Math((Value(s.params),)),))
+                 for s in steps)
     blocks: list[Block] = [Heading(1, ("Summary",)),
                            Table((("Layer",), ("Type",), ("Output shape",), ("Parameters",)),
                                  rows, "lllr")]
@@ -399,12 +423,19 @@ def summary_blocks(d: Derivation) -> list[Block]:
     return blocks
 
 
+def _resizes(step: Step) -> bool:
+    """True when a layer changes the size of some spatial axis."""
+    return any(size.result != size.values.get("n") for size in step.sizes)
+
+
 def _conditions(d: Derivation) -> list[Block]:
     blocks: list[Block] = [Heading(1, ("Side conditions",))]
     if d.conditions:
         blocks.append(Para(("The derivation holds when:",)))
+        types = {s.name: s.type for s in d.steps}
         blocks.append(Items(tuple(
-            (relation(c.relation), " (", Code(c.layer), f", axis {c.axis}: {c.rule})")
+            (relation(c.relation), " (layer ", Code(c.layer),
+             f" ({types[c.layer]})" if c.layer in types else "", f", axis {c.axis}: {c.rule})")
             for c in d.conditions)))
     elif d.symbols:
         blocks.append(Para(("Every layer is valid for all positive values of the symbols; "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sympy
@@ -63,6 +63,7 @@ class LatexPrinter(_SympyLatexPrinter):
     def __init__(self, *, group: bool = True) -> None:
         super().__init__({"mul_symbol": None})
         self._group = group
+        self._inside = 0  # inside a displayed fraction: nested quotients use a slash
 
     def _print_Integer(self, expr: sympy.Integer) -> str:
         value = int(expr)
@@ -77,15 +78,27 @@ class LatexPrinter(_SympyLatexPrinter):
         num, den = sympy.fraction(sympy.together(arg))
         if den == 1:
             return str(self._print(num))
-        return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+        if self._inside:
+            top, bottom = str(self._print(num)), str(self._print(den))
+            return f"{_wrap(top, sums_only=True)}/{_wrap(bottom, sums_only=False)}"
+        self._inside += 1
+        try:
+            return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+        finally:
+            self._inside -= 1
+
+    def _brackets(self, arg: sympy.Expr, left: str, right: str, exp: Any) -> str:
+        if self._inside:
+            tex = rf"\l{left} {self._quotient(arg)} \r{right}"
+        else:
+            tex = rf"\left\l{left} {self._quotient(arg)} \right\r{right}"
+        return f"{tex}^{{{exp}}}" if exp is not None else tex
 
     def _print_floor(self, expr: sympy.floor, exp: Any = None) -> str:
-        tex = rf"\left\lfloor {self._quotient(expr.args[0])} \right\rfloor"
-        return f"{tex}^{{{exp}}}" if exp is not None else tex
+        return self._brackets(expr.args[0], "floor", "floor", exp)
 
     def _print_ceiling(self, expr: sympy.ceiling, exp: Any = None) -> str:
-        tex = rf"\left\lceil {self._quotient(expr.args[0])} \right\rceil"
-        return f"{tex}^{{{exp}}}" if exp is not None else tex
+        return self._brackets(expr.args[0], "ceil", "ceil", exp)
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
         tex = str(super()._print_Mul(expr))
@@ -142,21 +155,58 @@ def term(t: D.Term) -> str:
         return " + ".join(latex(x) for x in t.terms)
     if isinstance(t, D.Tup):
         return r"\left(" + ", ".join(term(i) for i in t.items) + r"\right)"
-    return fill(t.formula.latex, {k: (term(v), _compound(v)) for k, v in t.values.items()},
-                r"\left(", r"\right)")
+    pattern = t.formula.latex
+    inside = _inside_fractions(pattern)
+    values = t.values
+
+    def slot(name: str, position: int) -> tuple[str, bool]:
+        text = term(values[name])
+        if position in inside:  # a fraction inside a fraction reads better with a slash
+            text = inline(text)
+        return text, _compound(values[name])
+
+    return fill(pattern, slot, r"\left(", r"\right)")
 
 
-def fill(pattern: str, slots: dict[str, tuple[str, bool]], left: str, right: str,
-         group: tuple[str, str] = ("{", "}")) -> str:
+def _inside_fractions(pattern: str) -> set[int]:
+    """Positions of ``pattern`` inside the arguments of a ``\\frac``."""
+    inside: set[int] = set()
+    stack: list[bool] = []
+    pending = 0
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith(r"\frac", i):
+            pending += 2
+            i += len(r"\frac")
+            continue
+        ch = pattern[i]
+        if ch == "{":
+            stack.append(pending > 0)
+            pending = max(pending - 1, 0)
+        elif ch == "}" and stack:
+            stack.pop()
+        if any(stack):
+            inside.add(i)
+        i += 1
+    return inside
+
+
+def fill(pattern: str,
+         slots: Mapping[str, tuple[str, bool]] | Callable[[str, int], tuple[str, bool]],
+         left: str, right: str, group: tuple[str, str] = ("{", "}")) -> str:
     """Fill ``<name>`` slots; a compound value gets parentheses unless the slot is bare.
 
     A slot is bare when it fills a whole group (``\\frac{<n>}{<s>}``) or the whole pattern.
+    ``slots`` maps a name to (text, compound), or is called with the name and position.
 
     >>> fill(r"\\frac{<a>}{2} - <a>", {"a": ("n - 1", True)}, "(", ")")
     '\\\\frac{n - 1}{2} - (n - 1)'
     """
     def one(m: re.Match[str]) -> str:
-        text, compound = slots[m.group(1)]
+        if callable(slots):
+            text, compound = slots(m.group(1), m.start())
+        else:
+            text, compound = slots[m.group(1)]
         before = pattern[:m.start()].rstrip()
         after = pattern[m.end():].lstrip()
         bare = (before.endswith(group[0]) and after.startswith(group[1])) or \
@@ -177,9 +227,87 @@ def _factor(f: object) -> str:
     return rf"\left({tex}\right)" if isinstance(f, sympy.Add) else tex
 
 
-def math_latex(m: D.Math) -> tuple[str, list[str]]:
-    """The LaTeX of a formula and of each of its terms."""
-    terms = [term(t) for t in m.terms]
+def inline(tex: str) -> str:
+    r"""Text-style math for running text: ``\frac{a}{b}`` as ``a/b``, plain floor brackets.
+
+    Displayed formulas keep their fractions; in a line of prose (and in tables) they would
+    force the lines apart.
+
+    >>> print(inline(r"\left\lceil \frac{n + 1}{2 s} \right\rceil - \frac{P}{2}"))
+    \lceil (n + 1)/(2 s) \rceil - P/2
+    """
+    out = []
+    i = 0
+    while i < len(tex):
+        if tex.startswith(r"\frac{", i):
+            num, j = _group(tex, i + len(r"\frac"))
+            den, k = _group(tex, j)
+            num, den = inline(num), inline(den)
+            out.append(f"{_wrap(num, sums_only=True)}/{_wrap(den, sums_only=False)}")
+            i = k
+            continue
+        for big, small in _BRACKETS:
+            if tex.startswith(big, i):
+                out.append(small)
+                i += len(big)
+                break
+        else:
+            out.append(tex[i])
+            i += 1
+    return "".join(out)
+
+
+_BRACKETS = ((r"\left\lfloor", r"\lfloor"), (r"\right\rfloor", r"\rfloor"),
+             (r"\left\lceil", r"\lceil"), (r"\right\rceil", r"\rceil"))
+
+
+def _group(tex: str, start: int) -> tuple[str, int]:
+    """The contents of the brace group at ``start`` and the index after it."""
+    assert tex[start] == "{", tex
+    depth = 0
+    for j in range(start, len(tex)):
+        if tex[j] == "{" and tex[j - 1] != "\\":
+            depth += 1
+        elif tex[j] == "}" and tex[j - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return tex[start + 1:j], j + 1
+    raise ValueError(f"unbalanced braces in {tex!r}")
+
+
+_OPENERS = (r"\left", r"\lfloor", r"\lceil", "{", "(")
+_CLOSERS = (r"\right", r"\rfloor", r"\rceil", "}", ")")
+
+
+def _wrap(tex: str, *, sums_only: bool) -> str:
+    """Parenthesise a numerator with a top-level sum, a denominator unless it is one token."""
+    depth = 0
+    top = []
+    i = 0
+    while i < len(tex):
+        opener = next((o for o in _OPENERS if tex.startswith(o, i)), None)
+        closer = next((c for c in _CLOSERS if tex.startswith(c, i)), None)
+        if opener is not None:
+            depth += 1
+            i += len(opener)
+            continue
+        if closer is not None:
+            depth -= 1
+            i += len(closer)
+            continue
+        if depth == 0:
+            top.append(tex[i])
+        i += 1
+    flat = "".join(top)
+    compound = " + " in flat or " - " in flat or flat.lstrip().startswith("-")
+    if not sums_only:
+        compound = compound or " " in flat.strip()
+    return f"({tex})" if compound else tex
+
+
+def math_latex(m: D.Math, *, display: bool = True) -> tuple[str, list[str]]:
+    """The LaTeX of a formula and of each of its terms (text style unless ``display``)."""
+    terms = [term(t) if display else inline(term(t)) for t in m.terms]
     out = terms[0]
     for op, t in zip(m.rels, terms[1:]):
         out += f" {D.RELATIONS[op][0]} {t}"
@@ -199,6 +327,20 @@ def escape(text: str, table: dict[str, str] = _ESCAPE) -> str:
     return "".join(table.get(ch, ch) for ch in text)
 
 
+def code(text: str) -> str:
+    r"""Typewriter text whose spaces may stretch, so a long line of code can break cleanly.
+
+    >>> print(code("f(a, b)"))
+    {\ttfamily\spaceskip=0.5em plus 1em minus 0.1em\relax f(a, b)}
+    >>> print(code("x_1"))
+    \texttt{x\_1}
+    """
+    body = escape(text, _CODE)
+    if " " not in body:
+        return rf"\texttt{{{body}}}"
+    return r"{\ttfamily\spaceskip=0.5em plus 1em minus 0.1em\relax " + body + "}"
+
+
 class Renderer:
     """Renders a document model; ``log`` receives every formula (used by the tests)."""
 
@@ -207,7 +349,7 @@ class Renderer:
 
     def math(self, m: D.Math) -> str:
         """A formula, inline or displayed."""
-        tex, terms = math_latex(m)
+        tex, terms = math_latex(m, display=m.display)
         if self.log is not None:
             self.log(tex, m, terms)
         return rf"\[ {tex} \]" if m.display else f"${tex}$"
@@ -221,7 +363,7 @@ class Renderer:
             elif isinstance(item, D.Math):
                 out.append(self.math(item))
             elif isinstance(item, D.Code):
-                out.append(r"\texttt{" + escape(item.text, _CODE) + "}")
+                out.append(code(item.text))
             elif isinstance(item, D.Em):
                 out.append(r"\emph{" + escape(item.text) + "}")
             else:
@@ -243,11 +385,14 @@ class Renderer:
         return self.table(b)
 
     def table(self, t: D.Table) -> str:
-        """A table that may break across pages."""
+        """A table; a long one may break across pages (``longtable``, aligned on a rerun)."""
         head = " & ".join(self.line(c) for c in t.header) + r" \\"
         rows = "".join("  " + " & ".join(self.line(c) for c in row) + " \\\\\n"
                        for row in t.rows)
-        return (f"\\begin{{longtable}}{{@{{}}{t.align}@{{}}}}\n\\toprule\n{head}\n\\midrule\n"
+        if len(t.rows) <= LONG_TABLE:
+            return (f"\\begin{{center}}\n\\begin{{tabular}}{{{t.align}}}\n\\toprule\n{head}\n"
+                    f"\\midrule\n{rows}\\bottomrule\n\\end{{tabular}}\n\\end{{center}}\n")
+        return (f"\\begin{{longtable}}{{{t.align}}}\n\\toprule\n{head}\n\\midrule\n"
                 f"\\endhead\n{rows}\\bottomrule\n\\end{{longtable}}\n")
 
     def body(self, document: D.Document) -> str:
@@ -263,6 +408,9 @@ class Renderer:
         return out
 
 
+LONG_TABLE = 35
+"""Tables with more rows than this use ``longtable`` (which aligns columns on a second run)."""
+
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
@@ -273,7 +421,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
 \allowdisplaybreaks
-\emergencystretch=2em
+\tolerance=800
+\emergencystretch=3em
 """
 """The standalone document's preamble (packages from texlive-latex-base and -recommended)."""
 

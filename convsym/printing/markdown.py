@@ -1,4 +1,4 @@
-"""Markdown with ``$...$`` math (GitHub, Jupyter, MkDocs with MathJax or KaTeX).
+r"""Markdown with ``$...$`` math (GitHub, Jupyter, MkDocs with MathJax or KaTeX).
 
 Formulas are the LaTeX printer's; headings, lists and tables are Markdown's.
 
@@ -22,8 +22,19 @@ _ESCAPE = set("\\`*_[]<>|$#")
 
 
 def escape(text: str) -> str:
-    """Prose safe from Markdown's emphasis, links, HTML, tables and math."""
-    return "".join("\\" + ch if ch in _ESCAPE else ch for ch in text)
+    """Prose safe from Markdown's emphasis, links, HTML, tables and math.
+
+    An underscore inside a word (``seed1_symbolic``) never starts emphasis, so it stays.
+
+    >>> print(escape("seed1_symbolic *is* _here_ | $5"))
+    seed1_symbolic \\*is\\* \\_here\\_ \\| \\$5
+    """
+    out = []
+    for i, ch in enumerate(text):
+        inside_word = ch == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and \
+            text[i + 1].isalnum()
+        out.append("\\" + ch if ch in _ESCAPE and not inside_word else ch)
+    return "".join(out)
 
 
 def _code(text: str) -> str:
@@ -38,7 +49,7 @@ def _line(items: D.Line) -> str:
         if isinstance(item, str):
             out.append(escape(item))
         elif isinstance(item, D.Math):
-            out.append(f"${math_latex(item)[0]}$")
+            out.append(f"${math_latex(item, display=False)[0]}$")
         elif isinstance(item, D.Code):
             out.append(_code(item.text))
         elif isinstance(item, D.Em):

@@ -42,7 +42,8 @@ from convsym.printing.doc import (
     Value,
     eq,
 )
-from convsym.printing.prose import relation
+from convsym.printing.prose import math, prose, relation
+from convsym.printing.text import sstr
 
 OUTCOME = {
     "proved": "Proved",
@@ -57,6 +58,8 @@ def compose_proof(d: Derivation) -> Document:
     assert d.proof is not None
     p = d.proof
     blocks: list[Block] = [Heading(1, ("Statement",))]
+    if d.intro:
+        blocks.append(Para(prose(d.intro)))
     if isinstance(p.statement, sympy.Basic):
         blocks.append(Display(dataclasses.replace(_formula(p.statement), claim=True)))
     else:
@@ -72,25 +75,68 @@ def compose_proof(d: Derivation) -> Document:
         from convsym.printing.compose import summary_blocks
 
         blocks.append(Heading(1, ("The network",)))
-        blocks.append(Para(("The statement is about the last output size of this network; "
-                            "the table lists every layer's output shape as convsym derives it.",
-                            )))
-        blocks += [b for b in summary_blocks(d.context) if not isinstance(b, Heading)]
+        blocks.append(Para((f"The layers of {d.context.title} that change the spatial size, "
+                            "with the output shapes convsym derives (every other layer keeps "
+                            "the size of its input):",)))
+        blocks += [b for b in summary_blocks(d.context, changed_only=True)
+                   if not isinstance(b, Heading)]
     if p.steps:
         blocks.append(Heading(1, ("Steps",)))
         for i, step in enumerate(p.steps, 1):
             head: list[Inline] = [Strong(f"Step {i}.")]
+            statements = _lemma_statements(step.lemma)
             if step.lemma:
-                head += [" ", Em(step.lemma), "."]
-            if step.sentence:
-                head += [" ", step.sentence.rstrip(".") + "."]
+                head += [" ", Em(step.lemma[:1].upper() + step.lemma[1:])]
+            if statements:
+                head.append(".")
+            elif step.sentence:
+                sentence = step.sentence.rstrip(".")
+                head += [". " if step.lemma else " ", sentence[:1].upper() + sentence[1:], "."]
+            else:
+                head.append(".")
+            if step.cases:
+                head += [" Cases checked: ", "; ".join(sstr(c) for c in step.cases), "."]
             blocks.append(Para(tuple(head)))
-            blocks.append(Display(eq(Value(step.before, group=False),
-                                     Value(step.after, group=False))))
+            if isinstance(step.after, sympy.logic.boolalg.BooleanAtom):
+                verdict = "holds" if step.after == sympy.true else "fails"
+                blocks.append(Display(dataclasses.replace(_formula(step.before), claim=True)))
+                blocks.append(Para((f"The relation {verdict}.",)))
+            else:
+                blocks.append(Display(eq(Value(step.before, group=False),
+                                         Value(step.after, group=False))))
+            if statements:
+                using: list[Inline] = ["using "]
+                for j, m in enumerate(statements):
+                    using += [" and " if j else "", m]
+                blocks.append(Para((*using, ".")))
     blocks.append(Heading(1, ("Outcome",)))
     blocks += _outcome(p.status, p.method, p.counterexample, p.reason)
     title = d.title
     return Document(title, tuple(blocks), "derived by convsym")
+
+
+def _lemma_statements(name: str) -> list[Math]:
+    """The statements of the named lemmas (``a and b`` names two), as tracked math.
+
+    A name the lemma library does not know, or a statement the template math cannot read,
+    gives no formula; the step's sentence is shown instead.
+    """
+    from convsym.errors import ConvsymError
+    from convsym.proof.library import LEMMAS
+
+    known = {lemma.name: lemma for lemma in LEMMAS}
+    parts = [known.get(part.strip()) for part in name.split(" and ")] if name else []
+    if not parts or any(p is None for p in parts):
+        return []
+    out = []
+    for lemma in parts:
+        assert lemma is not None
+        try:
+            out.append(dataclasses.replace(math(lemma.statement.replace("==", "=")),
+                                           claim=True))
+        except (ConvsymError, ValueError):
+            return []
+    return out
 
 
 def _formula(e: sympy.Basic) -> Math:

@@ -1,4 +1,4 @@
-"""Template prose with a little markup: ``$math$`` in text notation and ```code```.
+r"""Template prose with a little markup: ``$math$`` in text notation and ```code```.
 
 Templates write formulas in prose the way the text output shows them (``$n - k + 1$``,
 ``$k_e = d*(k - 1) + 1$``); :func:`prose` turns them into tracked math whose LaTeX is
@@ -8,8 +8,8 @@ meaning comes from convsym's own safe parser.
 >>> line = prose("a window fits at $n - k + 1$ positions, `padding='valid'`")
 >>> [type(x).__name__ for x in line]
 ['str', 'Math', 'str', 'Code']
->>> to_latex("ceiling(n/s) + d*(k - 1)")
-'\\\\left\\\\lceil n / s \\\\right\\\\rceil + {d} \\\\cdot \\\\left( k - 1 \\\\right)'
+>>> print(to_latex("ceiling(n/s) + d*(k - 1) + 2*3*s"))
+\left\lceil n / s \right\rceil + {d} ( k - 1 ) + 2 \cdot 3 s
 """
 
 from __future__ import annotations
@@ -104,18 +104,24 @@ def to_latex(text: str) -> str:
             i += 2
             continue
         if tok == "(":
-            out.append(r"\left(")
-            closing.append(r"\right)")
+            out.append("(")
+            closing.append(")")
         elif tok == ")":
             out.append(closing.pop())
         elif tok == "*":
-            out.append(r"\cdot")
+            numbers = i > 0 and tokens[i - 1].isdigit() and i + 1 < len(tokens) and \
+                tokens[i + 1].isdigit()
+            if numbers:
+                out.append(r"\cdot")
         elif tok in (">=", "<=", "!="):
             out.append({">=": r"\geq", "<=": r"\leq", "!=": r"\neq"}[tok])
         elif tok in ("<", ">"):
             out.append(tok)
         elif tok[0].isalpha() or tok[0] == "_":
-            out.append(symbol_latex(tok))
+            tex = symbol_latex(tok)
+            # a letter right before a parenthesis would read back as a function call
+            before_paren = tokens[i + 1:i + 3] == ["*", "("]
+            out.append("{" + tex + "}" if before_paren and not tex.startswith("{") else tex)
         else:
             out.append(tok)
         i += 1

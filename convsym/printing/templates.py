@@ -79,11 +79,19 @@ class Extra:
 
 @dataclass(frozen=True)
 class Check:
-    """A validity condition ``lhs >= rhs`` as two patterns, with a sentence."""
+    """A validity condition ``lhs >= rhs`` as two patterns, with a sentence.
+
+    ``forms`` are simpler left-hand sides for particular values (``p = 0``).
+    """
 
     lhs: Formula
     rhs: Formula
     sentence: str
+    forms: tuple[Form, ...] = ()
+
+    def form(self, values: Env) -> Formula:
+        """The left-hand side for these values."""
+        return next((f.formula for f in self.forms if f.applies(values)), self.lhs)
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,8 @@ _HALF_FLOOR = Form(_f(r"\left\lfloor \frac{<P>}{2} \right\rfloor", "floor(<P>/2)
                       lambda v: floor_(v["P"] / 2)))
 _REST = Form(_f(r"<P> - <p_l>", "<P> - <p_l>", lambda v: v["P"] - v["p_l"]))
 
-_PADDED = Check(_N_PLUS_P, _K, "the padded input must hold at least one window")
+_PADDED = Check(_N_PLUS_P, _K, "the padded input must hold at least one window",
+                (Form(_N, (("P", 0),)),))
 _FITS = Check(_N, _K, "the input must hold at least one window")
 
 
@@ -225,7 +234,8 @@ register(RuleTemplate(
     (Form(_UNIT_NK, (("s", 1), ("p", 0))), Form(_FLOOR_NK, (("p", 0),)), Form(_FLOOR_N2PK)),
     "the padded input is $n + 2*p$ long, and windows are counted as for a convolution",
     checks=(Check(_f(r"<n> + 2 \cdot <p>", "<n> + 2*<p>", lambda v: v["n"] + 2 * v["p"]), _K,
-                  "the padded input must hold at least one window"),)))
+                  "the padded input must hold at least one window",
+                  (Form(_N, (("p", 0),)),)),)))
 
 register(RuleTemplate(
     "pool_ceil_torch", "pooling with `ceil_mode=True`",
@@ -238,7 +248,8 @@ register(RuleTemplate(
     "ceil_mode keeps a last, partial window, but PyTorch drops it when it would start in the "
     "right padding; the documented formula alone overcounts (PyTorch issue 57178)",
     checks=(Check(_f(r"<n> + 2 \cdot <p>", "<n> + 2*<p>", lambda v: v["n"] + 2 * v["p"]), _K,
-                  "the padded input must hold at least one window"),)))
+                  "the padded input must hold at least one window",
+                  (Form(_N, (("p", 0),)),)),)))
 
 
 _TRANSPOSE_WHY = ("each of the $n$ input cells scatters a window of size $k$, the windows "
@@ -357,6 +368,13 @@ WHY = {
     "batchnorm_torch": "PyTorch's parameters are weight and bias (2C); the running mean and "
                        "variance are buffers, not parameters.",
     "pool": "Pooling has no parameters and keeps the number of channels.",
+    "merge": "The layer combines its inputs; it has no parameters.",
+    "merge_Add": "Add sums its inputs value by value, so they must have the same shape, "
+                 "which is the output's; it has no parameters.",
+    "merge_Concatenate": "Concatenate joins its inputs along one axis: that axis's sizes add "
+                         "up and every other size must agree; it has no parameters.",
+    "merge_Multiply": "Multiply takes the product of its inputs value by value, so they must "
+                      "have the same shape; it has no parameters.",
 }
 """One line of why for layers explained by kind rather than by a size rule."""
 

@@ -1,0 +1,170 @@
+"""The printers: SymPy pieces in LaTeX and text, template prose, escaping, layout."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from convsym.derivation import derive
+from convsym.examples import example
+from convsym.expr import parse_expr, symbol
+from convsym.printing import doc as D
+from convsym.printing import latex as L
+from convsym.printing import markdown as M
+from convsym.printing import text as X
+from convsym.printing.prose import math, prose, to_latex
+
+n, s, d, c = (symbol(x) for x in "nsdc")
+
+
+@pytest.mark.parametrize(("expr", "tex"), [
+    ("floor((n - 3)/2) + 1", r"\left\lfloor \frac{n - 3}{2} \right\rfloor + 1"),
+    ("ceiling(n/32)", r"\left\lceil \frac{n}{32} \right\rceil"),
+    ("floor(n/s)", r"\left\lfloor \frac{n}{s} \right\rfloor"),
+    ("2*ceiling(n/2) - n + 2", r"2 \left\lceil \frac{n}{2} \right\rceil - n + 2"),
+    ("288*c + 18528", r"288 c + 18{,}528"),
+    ("s*(n - 1)", r"{s} \left(n - 1\right)"),
+    ("d*(n - 1)", r"{d} \left(n - 1\right)"),
+    ("max(n - 3, 0)", r"\max\left(0, n - 3\right)"),
+    ("floor(floor((n - 1)/2)/2)",
+     r"\left\lfloor \frac{\lfloor (n - 1)/2 \rfloor}{2} \right\rfloor"),
+    ("20*ceiling(n/4)**2", r"20 \left\lceil \frac{n}{4} \right\rceil^{2}"),
+])
+def test_latex_pieces(expr: str, tex: str) -> None:
+    assert L.latex(parse_expr(expr)) == tex
+
+
+def test_latex_never_prints_sympy_style_quotients() -> None:
+    assert r"\frac{3}{2}" not in L.latex(parse_expr("floor((n - 3)/2)"))
+    assert L.latex(sympy.Integer(18496)) == "18{,}496"
+    assert L.latex(sympy.Integer(18496), group=False) == "18496"
+    assert L.latex(sympy.Integer(999)) == "999"
+    assert L.latex(sympy.Integer(-1234)) == "-1{,}234"
+
+
+@pytest.mark.parametrize(("name", "tex"), [
+    ("n", "n"), ("d", "{d}"), ("k_e", "k_{e}"), ("C_in", r"C_{\mathrm{in}}"),
+    ("width", r"\mathit{width}"), ("n_0", "n_{0}"), ("H", "H"),
+])
+def test_symbol_names(name: str, tex: str) -> None:
+    assert L.symbol_latex(name) == tex
+    assert L.latex(symbol(name)) == tex
+
+
+def test_relations() -> None:
+    assert L.latex(sympy.Ge(n, 5)) == r"n \geq 5"
+    assert X.sstr(sympy.Ge(n, 5)) == "n >= 5"
+
+
+def test_inline_style() -> None:
+    assert L.inline(r"\left\lfloor \frac{n - 3}{2} \right\rfloor") == r"\lfloor (n - 3)/2 \rfloor"
+    assert L.inline(r"\frac{n}{2 s}") == "n/(2 s)"
+    assert L.inline(r"\frac{\lfloor n/2 \rfloor}{2}") == r"\lfloor n/2 \rfloor/2"
+    with pytest.raises(ValueError):
+        L.inline(r"\frac{n")
+
+
+def test_escaping() -> None:
+    assert L.escape("50% of a_b & {c} #1 ~ ^ <x>") == \
+        r"50\% of a\_b \& \{c\} \#1 \textasciitilde{} \textasciicircum{} $<$x$>$"
+    assert L.code("padding='same'") == r"\texttt{padding={\char13}same{\char13}}"
+    assert "spaceskip" in L.code("Conv2D(1, 2)")
+    assert M.escape("a*b") == r"a\*b"
+    assert M._code("a`b") == "`` a`b ``"
+
+
+def test_fill_parenthesises_compound_values_unless_bare() -> None:
+    f = D.Formula(r"\frac{<n>}{2} + <n> - <s>", "<n>/2 + <n> - <s>",
+                  lambda v: v["n"] / 2 + v["n"] - v["s"])
+    t = D.Fill(f, {"n": D.Value(n - 2), "s": D.Value(sympy.Integer(3))})
+    assert L.term(t) == r"\frac{n - 2}{2} + \left(n - 2\right) - 3"
+    assert X.term_text(t) == "(n - 2)/2 + (n - 2) - 3"
+
+
+def test_fraction_inside_a_fraction_uses_a_slash() -> None:
+    f = D.Formula(r"\left\lceil \frac{<n>}{<s>} \right\rceil", "ceiling(<n>/<s>)",
+                  lambda v: sympy.ceiling(v["n"] / v["s"]))
+    t = D.Fill(f, {"n": D.Value(sympy.ceiling(n / 2)), "s": D.Value(sympy.Integer(2))})
+    assert L.term(t) == r"\left\lceil \frac{\lceil n/2 \rceil}{2} \right\rceil"
+
+
+def test_products_sums_and_tuples() -> None:
+    assert L.term(D.Product((3, 3, 32, 64))) == r"3 \cdot 3 \cdot 32 \cdot 64"
+    assert X.term_text(D.Product((3, n - 1))) == "3 * (n - 1)"
+    assert L.term(D.Sum((sympy.Integer(18432), sympy.Integer(64)))) == "18{,}432 + 64"
+    assert X.term_text(D.Tup((D.Value(sympy.Integer(64)),))) == "(64,)"
+    assert L.term(D.Tup((D.Value(sympy.Integer(64)),))) == r"\left(64\right)"
+
+
+# --- template prose ------------------------------------------------------------------------------
+
+
+def test_prose_markup() -> None:
+    line = prose("fits at $n - k + 1$ positions with `padding='valid'`.")
+    assert [type(x).__name__ for x in line] == ["str", "Math", "str", "Code", "str"]
+    m = line[1]
+    assert isinstance(m, D.Math) and L.math_latex(m)[0] == "n - k + 1"
+
+
+def test_prose_math_keeps_the_written_order_and_splits_relations() -> None:
+    m = math("k_e = d*(k - 1) + 1")
+    assert m.rels == ("=",)
+    assert L.math_latex(m)[0] == "k_{e} = {d} ( k - 1 ) + 1"
+    assert X.math_text(m) == "k_e = d*(k - 1) + 1"
+    assert to_latex("2*3*s") == r"2 \cdot 3 s"
+    assert to_latex("s*(n - 1)") == "{s} ( n - 1 )"
+    assert to_latex("n >= k") == r"n \geq k"
+
+
+def test_prose_math_rejects_what_it_cannot_read() -> None:
+    with pytest.raises(ValueError):
+        math("n ? k")
+
+
+# --- layout -------------------------------------------------------------------------------------
+
+
+def test_text_wrapping_never_splits_a_formula() -> None:
+    long = D.Para(("word " * 15, D.eq(D.Product((3, 3, 32, 64)),
+                                      D.Value(sympy.Integer(18432))), " end."))
+    text = X.render_document(D.Document("t", (long,)))
+    assert "3 * 3 * 32 * 64 = 18,432" in text
+    assert all(len(line) <= X.WIDTH for line in text.splitlines())
+
+
+def test_text_table_aligns_numbers_right() -> None:
+    table = D.Table((("a",), ("b",)), ((("x",), ("1",)), (("yy",), ("100",))), "lr")
+    assert X.render_document(D.Document("t", (table,))).splitlines()[-2:] == \
+        ["x     1", "yy  100"]
+
+
+def test_latex_fragment_and_standalone() -> None:
+    d = derive(example("seed1"))
+    fragment = d.to_latex()
+    assert fragment.startswith("\\section*{") and "\\documentclass" not in fragment
+    whole = d.to_latex(standalone=True)
+    assert whole.startswith("\\documentclass[11pt]{article}")
+    assert "\\usepackage{amsmath}" in whole and whole.rstrip().endswith("\\end{document}")
+
+
+def test_long_tables_break_across_pages() -> None:
+    rows = tuple(((str(i),),) for i in range(L.LONG_TABLE + 1))
+    tex = L.render_document(D.Document("t", (D.Table((("a",),), rows, "l"),)))
+    assert "longtable" in tex
+    short = L.render_document(D.Document("t", (D.Table((("a",),), rows[:3], "l"),)))
+    assert "tabular" in short and "longtable" not in short
+
+
+def test_markdown_layout() -> None:
+    md = derive(example("seed3")).to_markdown()
+    assert md.startswith("# seed3: ")
+    assert "\n$$\no_{H} = o_{W} = \\left\\lceil \\frac{32}{2} \\right\\rceil = 16\n$$\n" in md
+    assert "| Layer | Type | Output shape | Parameters |\n|---|---|---|---:|" in md
+    assert "$\\lceil" not in md.split("$$")[0]  # inline math uses text style only
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown", "text"])
+def test_every_format_of_every_seed_renders(fmt: str) -> None:
+    for name in ("seed1", "seed1_symbolic", "seed2", "seed3", "seed3_symbolic"):
+        out = derive(example(name)).render(fmt)
+        assert out and "None" not in out and "<" + "n>" not in out
