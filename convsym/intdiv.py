@@ -28,6 +28,8 @@ ceiling(n/2)
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import reduce
 from math import gcd
 from typing import Union
@@ -46,6 +48,56 @@ class NotQuasiPolynomial(ValueError):
 
     Callers turn it into a user-facing convsym error with context, or fall back.
     """
+
+
+LEMMA_EXTRACT = "integer-term extraction"
+LEMMA_NESTED = "nested floor collapse"
+LEMMA_GCD = "gcd cancellation"
+LEMMA_CEIL = "ceiling as floor"
+LEMMA_MONOTONE = "floor is monotone"
+LEMMA_MOD = "mod as floor"
+
+
+class Rewrite:
+    """One traced canonicalisation: ``kind(num/den) = result`` by ``lemmas`` (in order).
+
+    ``kind`` is ``"floor"``, ``"ceiling"`` or ``"mod"`` (``num mod den``).  Recorded only
+    inside :func:`tracing`; the prover turns these into human-readable proof steps.
+    """
+
+    __slots__ = ("lemmas", "kind", "num", "den", "result")
+
+    def __init__(self, lemmas: tuple[str, ...], kind: str, num: QExpr, den: QPoly,
+                 result: QExpr) -> None:
+        self.lemmas = lemmas
+        self.kind = kind
+        self.num = num
+        self.den = den
+        self.result = result
+
+    def __repr__(self) -> str:
+        return f"Rewrite({self.lemmas}, {self.kind}, {self.num!r}, {self.den!r}, {self.result!r})"
+
+
+_TRACE: ContextVar[list[Rewrite] | None] = ContextVar("convsym_intdiv_trace", default=None)
+
+
+@contextmanager
+def tracing() -> Iterator[list[Rewrite]]:
+    """Record every lemma application made inside the ``with`` block.
+
+    >>> from convsym.expr import symbol
+    >>> with tracing() as log:
+    ...     _ = ceildiv(ceildiv(QPoly.sym(symbol("n")), QPoly.const(2)), QPoly.const(3))
+    >>> [r.lemmas for r in log]
+    [('ceiling as floor',), ('ceiling as floor', 'nested floor collapse')]
+    """
+    log: list[Rewrite] = []
+    token = _TRACE.set(log)
+    try:
+        yield log
+    finally:
+        _TRACE.reset(token)
 
 
 def _akey(atom: Atom) -> tuple[object, ...]:
@@ -321,7 +373,24 @@ def floordiv(num: QPoly, den: QPoly) -> QPoly:
     n + 2
     >>> to_sympy(floordiv(floordiv(n, s) + QPoly.const(3), s))
     floor((n + 3*s)/s**2)
+    >>> to_sympy(floordiv(QPoly.const(2) * n + QPoly.const(1), QPoly.const(4)))
+    floor(n/2)
     """
+    trace = _TRACE.get()
+    if trace is None:
+        return _floordiv(num, den, None)
+    fired: list[str] = []
+    result = _floordiv(num, den, fired)
+    if fired:
+        trace.append(Rewrite(_dedupe(fired), "floor", num, den, result))
+    return result
+
+
+def _dedupe(names: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
     dc, dmono = _split_den(den)
     if dc == 1 and not dmono:
         return num
@@ -339,29 +408,32 @@ def floordiv(num: QPoly, den: QPoly) -> QPoly:
             rest[mono] = r
     q_poly = QPoly(quotient)
     r_poly = QPoly(rest)
+    if q_poly.terms and fired is not None:
+        fired.append(LEMMA_EXTRACT)
     if not r_poly.terms:
         return q_poly
     if r_poly.is_const() and not dmono:
         return q_poly + QPoly.const(r_poly.const_value() // dc)
-    # gcd cancellation: floor(g*R/(g*D)) = floor(R/D)
-    g, common = _content(r_poly)
-    g = gcd(g, dc)
-    shared = tuple((a, min(e, dict(common).get(a, 0))) for a, e in dmono if a in dict(common))
-    shared = tuple((a, e) for a, e in shared if e > 0)
+    # gcd cancellation: floor((g*Y + r)/(g*D)) = floor((Y + floor(r/g))/D) for g >= 1, and
+    # floor(t*R/(t*D)) = floor(R/D) for a common positive symbol factor t
+    rc = r_poly.const_value()
+    rv = r_poly - QPoly.const(rc)
+    g = gcd(reduce(gcd, (abs(c) for c in rv.terms.values()), 0), dc)
+    g, common = (g, ()) if rc else (g, _content(r_poly)[1])
+    shared = tuple((a, min(e, dict(common)[a])) for a, e in dmono if a in dict(common))
     if g > 1 or shared:
-        r_poly = QPoly({_mono_div(m, shared) or (): c // g for m, c in r_poly.terms.items()})
-        dc //= g
-        dmono = _mono_div(dmono, shared) or ()
-        den = QPoly({dmono: dc})
-        if dc == 1 and not dmono:
-            return q_poly + r_poly
-    else:
-        den = QPoly({dmono: dc})
+        if fired is not None:
+            fired.append(LEMMA_GCD)
+        cut = QPoly({_mono_div(m, shared) or (): c // g for m, c in rv.terms.items()})
+        new_den = QPoly({_mono_div(dmono, shared) or (): dc // g})
+        return q_poly + _floordiv(cut + QPoly.const(rc // g), new_den, fired)
     # nested collapse: floor((floor(X/A) + m)/B) = floor((X + A*m)/(A*B))
     inner = _single_linear_floor(r_poly)
     if inner is not None:
+        if fired is not None:
+            fired.append(LEMMA_NESTED)
         m = r_poly - QPoly.atom(inner)
-        return q_poly + floordiv(inner.num + inner.den * m, inner.den * den)
+        return q_poly + _floordiv(inner.num + inner.den * m, inner.den * den, fired)
     return q_poly + QPoly.atom(Floor(r_poly, den))
 
 
@@ -387,7 +459,13 @@ def ceildiv(num: QPoly, den: QPoly) -> QPoly:
     >>> to_sympy(ceildiv(QPoly.sym(symbol("n")), QPoly.sym(symbol("s"))))
     ceiling(n/s)
     """
-    return floordiv(num + den - QPoly.const(1), den)
+    trace = _TRACE.get()
+    if trace is None:
+        return _floordiv(num + den - QPoly.const(1), den, None)
+    fired = [LEMMA_CEIL]
+    result = _floordiv(num + den - QPoly.const(1), den, fired)
+    trace.append(Rewrite(_dedupe(fired), "ceiling", num, den, result))
+    return result
 
 
 class Ext:
@@ -471,23 +549,67 @@ def add(e: QExpr, p: QPoly) -> QExpr:
 def scale(e: QExpr, factor: QPoly) -> QExpr:
     """``factor * e`` for a factor that is a non-negative constant or positive symbols."""
     if isinstance(e, Ext):
-        value = factor.as_int()
-        kind = e.kind if value is None or value >= 0 else ("max" if e.kind == "min" else "min")
+        sign = _sign(factor)
+        if sign is None:
+            raise NotQuasiPolynomial(
+                f"the sign of {to_sympy(factor)} is unknown, so its product with a "
+                f"{e.kind.title()} cannot be simplified")
+        kind = e.kind if sign >= 0 else ("max" if e.kind == "min" else "min")
         return ext(kind, (scale(a, factor) for a in e.args))
     return e * factor
+
+
+def _sign(p: QPoly) -> int | None:
+    """+1 when ``p >= 0`` for every value of its symbols, -1 when ``p <= 0``, else None.
+
+    Decided from the signs alone: every atom non-negative (a non-negative symbol, or a
+    Floor of a non-negative numerator) and every coefficient of one sign.
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> _sign(QPoly.const(2) * n), _sign(-n), _sign(n - QPoly.const(3))
+    (1, -1, None)
+    """
+    coeffs = list(p.terms.values())
+    if not coeffs:
+        return 1
+    if all(c > 0 for c in coeffs):
+        sign = 1
+    elif all(c < 0 for c in coeffs):
+        sign = -1
+    else:
+        return None
+    for mono in p.terms:
+        for atom, _ in mono:
+            if isinstance(atom, Floor):
+                if _sign(atom.num) != 1:
+                    return None
+            elif not atom.is_nonnegative:
+                return None
+    return sign
 
 
 def div_floor(e: QExpr, den: QPoly) -> QExpr:
     """``floor(e/den)``, distributing over Min/Max (floor is monotone)."""
     if isinstance(e, Ext):
-        return ext(e.kind, (div_floor(a, den) for a in e.args))
+        result = ext(e.kind, (div_floor(a, den) for a in e.args))
+        _note_monotone(e, den, "floor", result)
+        return result
     return floordiv(e, den)
+
+
+def _note_monotone(e: Ext, den: QPoly, kind: str, result: QExpr) -> None:
+    trace = _TRACE.get()
+    if trace is not None:
+        trace.append(Rewrite((LEMMA_MONOTONE,), kind, e, den, result))
 
 
 def div_ceil(e: QExpr, den: QPoly) -> QExpr:
     """``ceiling(e/den)``, distributing over Min/Max."""
     if isinstance(e, Ext):
-        return ext(e.kind, (div_ceil(a, den) for a in e.args))
+        result = ext(e.kind, (div_ceil(a, den) for a in e.args))
+        _note_monotone(e, den, "ceiling", result)
+        return result
     return ceildiv(e, den)
 
 
@@ -588,7 +710,11 @@ def from_sympy(expr: sympy.Basic) -> QExpr:
     if isinstance(expr, sympy.Mod):
         a, b = (from_sympy(x) for x in expr.args)
         if isinstance(a, QPoly) and isinstance(b, QPoly):
-            return a - b * floordiv(a, b)
+            result = a - b * floordiv(a, b)
+            trace = _TRACE.get()
+            if trace is not None:
+                trace.append(Rewrite((LEMMA_MOD,), "mod", a, b, result))
+            return result
         raise NotQuasiPolynomial(f"Mod of Min/Max in {expr}")
     if isinstance(expr, (sympy.Min, sympy.Max)):
         return ext("min" if isinstance(expr, sympy.Min) else "max",

@@ -1,16 +1,20 @@
 """The quasi-affine period check: a complete decision of ``e >= 0`` for concrete divisors.
 
 If every Floor in ``e`` has a constant divisor and every numerator is affine in the symbols,
-then ``e`` is *quasi-affine*: with ``L_i`` the product of the divisors along symbol ``i``,
-``e(x + L_i * u_i) = e(x) + c_i * L_i`` for a constant slope ``c_i``.  So on the domain
-``x_i >= lo_i``:
+then ``e`` is *quasi-affine*: for each symbol ``x`` there is a period ``L`` (a multiple of
+the divisors ``x`` passes through) and a constant ``delta`` with
+``e(x + L) = e(x) + delta`` whatever the other symbols are.  On a box domain
+``lo_x <= x <= hi_x`` (either end may be open):
 
-* if some slope ``c_i < 0`` the statement ``e >= 0`` is false (walk far along axis ``i``);
-* otherwise the minimum of ``e`` is attained in the box ``lo_i <= x_i < lo_i + L_i``, and
-  evaluating ``e`` there decides it.
+* if ``delta < 0`` and ``x`` is unbounded above (or ``delta > 0`` and unbounded below),
+  ``e`` eventually goes negative: walk along ``x`` to a counterexample;
+* otherwise shifting ``x`` by ``L`` towards one end never increases ``e`` and stays in the
+  domain, so the minimum of ``e`` is attained in a box of one period per symbol at that end,
+  and evaluating ``e`` there decides ``e >= 0`` exactly.
 
-The result is exact, with a counterexample when false, or ``None`` when the check does not
-apply (a symbolic divisor, a non-affine numerator) or the box exceeds the budget.
+The answer is exact, with a counterexample when false, or ``None`` with the reason when the
+check does not apply (a symbolic divisor, a non-affine numerator, a Max whose pieces move in
+different directions) or the box exceeds the budget or the deadline.
 
 >>> from convsym.expr import symbol
 >>> from convsym.intdiv import QPoly, floordiv, ceildiv
@@ -21,20 +25,26 @@ True
 >>> r = decide_nonneg(floordiv(n, two) - ceildiv(n, two))
 >>> r.holds, r.counterexample
 (False, {n: 1})
+>>> decide_nonneg(QPoly.const(5) - n, upper={symbol("n"): 5}).holds
+True
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from math import lcm
+from math import gcd, lcm
 
 import sympy
 
-from convsym.intdiv import Ext, Floor, QExpr, QPoly, evaluate, iter_floors
+from convsym.intdiv import Ext, Floor, QExpr, QPoly, add, free_symbols, scale
 
 DEFAULT_BOX_BUDGET = 200_000
+_CHECK_EVERY = 2048
+
+Bound = Mapping[sympy.Symbol, "int | None"]
 
 
 @dataclass(frozen=True)
@@ -44,162 +54,376 @@ class Decision:
     holds: bool | None
     counterexample: dict[sympy.Symbol, int] = field(default_factory=dict)
     reason: str = ""
+    box: tuple[tuple[sympy.Symbol, int, int], ...] = ()
+    """The residue box that was checked (symbol, first, last) when the check applied."""
 
 
-def _affine_in_symbols(p: QPoly) -> bool:
-    for mono in p.terms:
-        degree = 0
-        for atom, e in mono:
-            if isinstance(atom, Floor):
-                degree += e
-                continue
-            degree += e
-        if degree > 1:
-            return False
-    return True
+# --- periods --------------------------------------------------------------------------------
 
 
-def periods(e: QExpr) -> dict[sympy.Symbol, int] | None:
-    """Per-symbol periods of a quasi-affine ``e`` with constant divisors, else None."""
-    symbols: set[sympy.Symbol] = set()
+def _affine(p: QPoly) -> bool:
+    """Every monomial has degree <= 1 counting symbols and Floor atoms alike."""
+    return all(sum(e for _, e in mono) <= 1 for mono in p.terms)
+
+
+def _pieces(e: QExpr) -> list[QPoly]:
+    out: list[QPoly] = []
     stack: list[QExpr] = [e]
     while stack:
         x = stack.pop()
         if isinstance(x, Ext):
             stack.extend(x.args)
-            continue
-        if not _affine_in_symbols(x):
-            return None
-        symbols |= {a for a in x.atoms() if not isinstance(a, Floor)}
-    dens: list[int] = []
-    for f in iter_floors(e):
-        d = f.den.as_int()
-        if d is None or not _affine_in_symbols(f.num):
-            return None
-        symbols |= {a for a in f.num.atoms() if not isinstance(a, Floor)}
-        dens.append(d)
-    # a conservative common period: the lcm of all (products of nested) divisors
-    total = 1
-    for f in iter_floors(e):
-        total = lcm(total, _nested_period(f))
-    return {s: total for s in symbols}
+        else:
+            out.append(x)
+    return out
 
 
-def _nested_period(f: Floor) -> int:
-    d = f.den.as_int()
-    assert d is not None
+def _floor_period(f: Floor, x: sympy.Symbol, memo: dict[tuple[int, sympy.Symbol], int]
+                  ) -> int | None:
+    """A shift of ``x`` that moves ``f`` by a constant; 0 if ``f`` does not involve ``x``."""
+    key = (id(f), x)
+    if key in memo:
+        return memo[key]
+    den = f.den.as_int()
+    if den is None or not _affine(f.num):
+        raise _NotQuasiAffine
+    direct = 0
     inner = 1
-    for g in f.num.floors():
-        inner = lcm(inner, _nested_period(g))
-    return d * inner
+    involved = False
+    for mono, c in f.num.terms.items():
+        for atom, _ in mono:
+            if isinstance(atom, Floor):
+                p = _floor_period(atom, x, memo)
+                if p:
+                    inner = lcm(inner, p)
+                    involved = True
+            elif atom == x:
+                direct = c
+                involved = True
+    if not involved:
+        memo[key] = 0
+        return 0
+    # shifting x by inner*t moves the numerator by inner*t*(direct + drift of inner floors);
+    # with t = den the move is a multiple of den.  Without inner floors den/gcd suffices.
+    period = den // gcd(den, direct) if inner == 1 else inner * den
+    memo[key] = period
+    return period
+
+
+class _NotQuasiAffine(Exception):
+    pass
+
+
+def periods(e: QExpr) -> dict[sympy.Symbol, int] | None:
+    """Per-symbol periods of a quasi-affine ``e`` with constant divisors, else None.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import QPoly, floordiv
+    >>> n, m = QPoly.sym(symbol("n")), QPoly.sym(symbol("m"))
+    >>> periods(floordiv(n, QPoly.const(4)) + floordiv(m + n, QPoly.const(6)))
+    {m: 6, n: 12}
+    """
+    memo: dict[tuple[int, sympy.Symbol], int] = {}
+    out: dict[sympy.Symbol, int] = {}
+    try:
+        for piece in _pieces(e):
+            if not _affine(piece):
+                return None
+            for x in sorted(piece.free_symbols(), key=lambda s: s.name):
+                period = out.get(x, 1)
+                for atom in piece.atoms():
+                    if isinstance(atom, Floor):
+                        p = _floor_period(atom, x, memo)
+                        if p:
+                            period = lcm(period, p)
+                out[x] = period
+    except _NotQuasiAffine:
+        return None
+    return dict(sorted(out.items(), key=lambda item: item[0].name))
+
+
+# --- fast evaluation ------------------------------------------------------------------------
+
+
+def compile_qexpr(e: QExpr, order: Sequence[sympy.Symbol]) -> Callable[[Sequence[int]], int]:
+    """``e`` as a function of a tuple of integers, one per symbol in ``order``.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import QPoly, floordiv
+    >>> n = symbol("n")
+    >>> f = compile_qexpr(floordiv(QPoly.sym(n) + QPoly.const(1), QPoly.const(2)), [n])
+    >>> f((4,)), f((5,))
+    (2, 3)
+    """
+    index = {s: i for i, s in enumerate(order)}
+    if isinstance(e, Ext):
+        parts = [compile_qexpr(a, order) for a in e.args]
+        pick = min if e.kind == "min" else max
+        return lambda x: pick(p(x) for p in parts)
+    return _compile_poly(e, index, {})
+
+
+def _compile_poly(p: QPoly, index: dict[sympy.Symbol, int],
+                  floors: dict[Floor, Callable[[Sequence[int]], int]]
+                  ) -> Callable[[Sequence[int]], int]:
+    terms: list[tuple[int, list[tuple[int, Callable[[Sequence[int]], int] | None, int]]]] = []
+    for mono, c in p.terms.items():
+        factors: list[tuple[int, Callable[[Sequence[int]], int] | None, int]] = []
+        for atom, power in mono:
+            if isinstance(atom, Floor):
+                fn = floors.get(atom)
+                if fn is None:
+                    fn = _compile_floor(atom, index, floors)
+                    floors[atom] = fn
+                factors.append((-1, fn, power))
+            else:
+                factors.append((index[atom], None, power))
+        terms.append((c, factors))
+
+    def run(x: Sequence[int]) -> int:
+        total = 0
+        for c, factors in terms:
+            v = c
+            for i, fn, power in factors:
+                base = x[i] if fn is None else fn(x)
+                v *= base if power == 1 else base**power
+            total += v
+        return total
+
+    return run
+
+
+def _compile_floor(f: Floor, index: dict[sympy.Symbol, int],
+                   floors: dict[Floor, Callable[[Sequence[int]], int]]
+                   ) -> Callable[[Sequence[int]], int]:
+    num = _compile_poly(f.num, index, floors)
+    den_const = f.den.as_int()
+    if den_const is not None:
+        return lambda x: num(x) // den_const
+    den = _compile_poly(f.den, index, floors)
+
+    def run(x: Sequence[int]) -> int:
+        d = den(x)
+        if d <= 0:
+            raise ZeroDivisionError(f"divisor {f.den!r} = {d} is not positive")
+        return num(x) // d
+
+    return run
+
+
+# --- the decision ---------------------------------------------------------------------------
+
+
+def _bounds(syms: Sequence[sympy.Symbol], lower: Bound | None, upper: Bound | None
+            ) -> tuple[dict[sympy.Symbol, int | None], dict[sympy.Symbol, int | None]]:
+    lo: dict[sympy.Symbol, int | None] = {}
+    hi: dict[sympy.Symbol, int | None] = {}
+    for s in syms:
+        default = 1 if s.is_positive else (0 if s.is_nonnegative else None)
+        lo[s] = (lower or {}).get(s, default)
+        hi[s] = (upper or {}).get(s)
+    return lo, hi
+
+
+def _empty(lo: Mapping[sympy.Symbol, int | None], hi: Mapping[sympy.Symbol, int | None]
+           ) -> bool:
+    return any(lo[s] is not None and hi[s] is not None and lo[s] > hi[s]  # type: ignore[operator]
+               for s in lo)
 
 
 def decide_nonneg(
     e: QExpr,
-    lower: Mapping[sympy.Symbol, int] | None = None,
+    lower: Bound | None = None,
     *,
+    upper: Bound | None = None,
     budget: int = DEFAULT_BOX_BUDGET,
+    deadline: float | None = None,
 ) -> Decision:
-    """Decide ``e >= 0`` for all integers ``x_i >= lower[x_i]`` (default 1).
+    """Decide ``e >= 0`` for all integers ``lower[x] <= x <= upper[x]``.
 
-    Complete for quasi-affine ``e`` with constant divisors (Min/Max allowed) within
-    ``budget`` evaluations; otherwise ``holds`` is None with the reason.
+    A missing lower bound is 1 for a positive symbol, 0 for a non-negative one and open
+    otherwise; a missing (or None) upper bound is open.  Complete for quasi-affine ``e`` with
+    constant divisors (Min/Max allowed when its pieces move the same way) within ``budget``
+    evaluations and before ``deadline`` (a :func:`time.monotonic` value); otherwise ``holds``
+    is None with the reason.
     """
     per = periods(e)
     if per is None:
         return Decision(None, reason="a divisor is symbolic or a numerator is not affine")
-    syms = sorted(per, key=lambda s: s.name)
-    lo = {s: (lower or {}).get(s, 1 if s.is_positive else 0) for s in syms}
-    if not syms:
-        value = evaluate(e, {})
-        return Decision(value >= 0, {}, "constant")
-    size = 1
-    for s in syms:
-        size *= per[s]
-        if size > budget:
-            return Decision(None, reason=f"the period box has more than {budget} points")
-    base = dict(lo)
-    # slopes: e(x + L u_i) - e(x) is constant for QPoly; for Min/Max check at the base too
-    for s in syms:
-        shifted = dict(base)
-        shifted[s] += per[s]
-        if isinstance(e, Ext):
-            continue
-        slope = evaluate(e, shifted) - evaluate(e, base)
-        if slope < 0:
-            return _walk_down(e, base, s, per[s], slope)
-    for point in itertools.product(*(range(lo[s], lo[s] + per[s]) for s in syms)):
-        env = dict(zip(syms, point))
-        if evaluate(e, env) < 0:
-            return Decision(False, env, "counterexample in the period box")
-    if isinstance(e, Ext):
-        # Min/Max of quasi-affine pieces: each piece's slopes must not go negative either
-        return _decide_ext_tail(e, syms, per, lo, budget)
-    return Decision(True, {}, f"checked one period box of {size} points; slopes >= 0")
-
-
-def _walk_down(
-    e: QExpr, base: dict[sympy.Symbol, int], s: sympy.Symbol, period: int, slope: int
-) -> Decision:
-    value = evaluate(e, base)
-    steps = value // (-slope) + 1
-    env = dict(base)
-    env[s] += steps * period
-    # step back to the smallest violating value along this axis within the last period
-    for back in range(period, 0, -1):
-        probe = dict(env)
-        probe[s] -= back
-        if probe[s] >= base[s] and evaluate(e, probe) < 0:
-            return Decision(False, probe, f"decreases along {s}")
-    return Decision(False, env, f"decreases along {s}")
-
-
-def _decide_ext_tail(
-    e: Ext,
-    syms: list[sympy.Symbol],
-    per: dict[sympy.Symbol, int],
-    lo: dict[sympy.Symbol, int],
-    budget: int,
-) -> Decision:
-    # For Min: e >= 0 iff every piece >= 0.  For Max we can only use the box argument when
-    # every piece has non-negative slopes, which makes the Max non-decreasing per period too.
-    if e.kind == "min":
+    syms = list(per)
+    lo, hi = _bounds(syms, lower, upper)
+    if _empty(lo, hi):
+        return Decision(True, {}, "the domain is empty")
+    run = compile_qexpr(e, syms)
+    base = tuple(_start(lo[s], hi[s]) for s in syms)
+    if isinstance(e, Ext) and e.kind == "min":
         for piece in e.args:
-            d = decide_nonneg(piece, lo, budget=budget)
+            d = decide_nonneg(piece, lo, upper=hi, budget=budget, deadline=deadline)
             if d.holds is not True:
                 return d
         return Decision(True, {}, "every piece of the Min is non-negative")
-    base = dict(lo)
+    pieces = _pieces(e) if isinstance(e, Ext) else [e]
+    if any(isinstance(a, Ext) for a in (e.args if isinstance(e, Ext) else ())):
+        return _max_fallback(e, syms, lo, hi, budget, deadline)
+    compiled = [compile_qexpr(p, syms) for p in pieces]
+    direction: dict[sympy.Symbol, int] = {}
+    for i, s in enumerate(syms):
+        moved = list(base)
+        moved[i] += per[s]
+        deltas = {fn(moved) - fn(base) for fn in compiled}
+        if len(pieces) == 1:
+            (delta,) = deltas
+            if delta < 0 and hi[s] is None:
+                return _walk(run, syms, base, i, per[s], +1, lo, hi)
+            if delta > 0 and lo[s] is None:
+                return _walk(run, syms, base, i, per[s], -1, lo, hi)
+            direction[s] = -1 if delta < 0 else (1 if delta > 0 else 0)
+            continue
+        if all(d >= 0 for d in deltas) and (lo[s] is not None or all(d == 0 for d in deltas)):
+            direction[s] = 1 if any(d > 0 for d in deltas) else 0
+        elif all(d <= 0 for d in deltas) and hi[s] is not None:
+            direction[s] = -1
+        else:
+            return _max_fallback(e, syms, lo, hi, budget, deadline)
+    box = [_axis_box(lo[s], hi[s], per[s], direction[s]) for s in syms]
+    return _check_box(run, syms, box, budget, deadline, "slopes point away from the box")
+
+
+def _start(lo: int | None, hi: int | None) -> int:
+    if lo is not None:
+        return lo
+    return hi if hi is not None and hi < 0 else 0
+
+
+def _axis_box(lo: int | None, hi: int | None, period: int, direction: int) -> tuple[int, int]:
+    """One period at the end of the axis the slope points away from."""
+    if direction >= 0 and lo is not None:
+        return lo, lo + period - 1 if hi is None else min(lo + period - 1, hi)
+    if hi is not None:
+        return hi - period + 1 if lo is None else max(hi - period + 1, lo), hi
+    return 0, period - 1
+
+
+def _check_box(run: Callable[[Sequence[int]], int], syms: Sequence[sympy.Symbol],
+               box: Sequence[tuple[int, int]], budget: int, deadline: float | None,
+               why: str) -> Decision:
+    size = 1
+    for first, last in box:
+        size *= last - first + 1
+    if size > budget:
+        return Decision(None, reason=f"the period box has {size} points, more than {budget}")
+    ranges = [range(first, last + 1) for first, last in box]
+    for count, point in enumerate(itertools.product(*ranges)):
+        if count % _CHECK_EVERY == 0 and deadline is not None and time.monotonic() > deadline:
+            return Decision(None, reason="the time limit ran out during the period check")
+        if run(point) < 0:
+            return Decision(False, dict(zip(syms, point)), "counterexample in the period box")
+    described = tuple((s, first, last) for s, (first, last) in zip(syms, box))
+    return Decision(True, {}, f"checked one period box of {size} points; {why}", described)
+
+
+def _walk(run: Callable[[Sequence[int]], int], syms: Sequence[sympy.Symbol],
+          base: tuple[int, ...], i: int, period: int, way: int,
+          lo: Mapping[sympy.Symbol, int | None], hi: Mapping[sympy.Symbol, int | None]
+          ) -> Decision:
+    """``e`` drifts down along axis ``i`` in direction ``way``: find a negative point."""
+    value = run(base)
+    moved = list(base)
+    moved[i] += way * period
+    drop = value - run(moved)
+    steps = max(value // drop + 1, 0)
+    point = list(base)
+    point[i] += way * steps * period
+    # the first violating value along this axis within the last period walked
+    for back in range(period, 0, -1):
+        probe = list(point)
+        probe[i] -= way * back
+        low, high = lo[syms[i]], hi[syms[i]]
+        inside = (low is None or probe[i] >= low) and (high is None or probe[i] <= high)
+        if inside and run(probe) < 0:
+            point = probe
+            break
+    assert run(point) < 0
+    where = "increases" if way > 0 else "decreases"
+    return Decision(False, dict(zip(syms, point)), f"goes negative as {syms[i]} {where}")
+
+
+def _max_fallback(e: QExpr, syms: Sequence[sympy.Symbol],
+                  lo: dict[sympy.Symbol, int | None], hi: dict[sympy.Symbol, int | None],
+                  budget: int, deadline: float | None) -> Decision:
+    """A Max whose pieces move different ways: one non-negative piece suffices."""
+    assert isinstance(e, Ext)
     for piece in e.args:
-        for s in syms:
-            shifted = dict(base)
-            shifted[s] += per[s]
-            if evaluate(piece, shifted) - evaluate(piece, base) < 0:
-                return Decision(None, reason="a piece of the Max decreases")
-    return Decision(True, {}, "pieces non-decreasing; checked one period box")
+        d = decide_nonneg(piece, lo, upper=hi, budget=budget, deadline=deadline)
+        if d.holds is True:
+            return Decision(True, {}, f"one piece of the Max is non-negative: {d.reason}")
+    return Decision(None, reason="the pieces of the Max move in different directions")
 
 
-def decide_eq(a: QExpr, b: QExpr, lower: Mapping[sympy.Symbol, int] | None = None) -> Decision:
-    """Decide ``a == b`` for all integer symbol values ``>= lower`` (default 1)."""
-    if isinstance(a, QPoly) and isinstance(b, QPoly):
-        diff = a - b
-        if not diff.terms:
-            return Decision(True, {}, "identical canonical forms")
-        one = decide_nonneg(diff, lower)
-        if one.holds is not True:
-            return one
-        return decide_nonneg(-diff, lower)
-    first = decide_nonneg(_sub(a, b), lower)
+def decide_eq(a: QExpr, b: QExpr, lower: Bound | None = None, *, upper: Bound | None = None,
+              budget: int = DEFAULT_BOX_BUDGET, deadline: float | None = None) -> Decision:
+    """Decide ``a == b`` for all integer symbol values in the box (see decide_nonneg).
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import QPoly, floordiv, ceildiv
+    >>> n = QPoly.sym(symbol("n"))
+    >>> decide_eq(floordiv(n, QPoly.const(2)) + ceildiv(n, QPoly.const(2)), n).holds
+    True
+    """
+    diff = _sub(a, b)
+    if diff is None:
+        return Decision(None, reason="the difference of two Min/Max expressions")
+    if isinstance(diff, QPoly) and not diff.terms:
+        return Decision(True, {}, "identical canonical forms")
+    first = decide_nonneg(diff, lower, upper=upper, budget=budget, deadline=deadline)
     if first.holds is not True:
         return first
-    return decide_nonneg(_sub(b, a), lower)
+    second = decide_nonneg(scale(diff, QPoly.const(-1)), lower, upper=upper, budget=budget,
+                           deadline=deadline)
+    if second.holds is True:
+        return Decision(True, {}, first.reason, first.box)
+    return second
 
 
-def _sub(a: QExpr, b: QExpr) -> QExpr:
-    from convsym.intdiv import add, scale
+def decide_nonzero(e: QExpr, lower: Bound | None = None, *, upper: Bound | None = None,
+                   budget: int = DEFAULT_BOX_BUDGET, deadline: float | None = None
+                   ) -> Decision:
+    """Decide ``e != 0`` for all integer symbol values in the box (see decide_nonneg).
 
+    True when ``e >= 1`` or ``e <= -1`` everywhere; False with a zero of ``e``; else None.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import QPoly, floordiv
+    >>> n = QPoly.sym(symbol("n"))
+    >>> decide_nonzero(QPoly.const(2) * floordiv(n, QPoly.const(2)) - n).counterexample
+    {n: 2}
+    """
+    for sign in (1, -1):
+        d = decide_nonneg(add(scale(e, QPoly.const(sign)), QPoly.const(-1)), lower,
+                          upper=upper, budget=budget, deadline=deadline)
+        if d.holds is True:
+            return Decision(True, {}, d.reason, d.box)
+    per = periods(e)
+    if per is None:
+        return Decision(None, reason="a divisor is symbolic or a numerator is not affine")
+    syms = list(per)
+    lo, hi = _bounds(syms, lower, upper)
+    run = compile_qexpr(e, syms)
+    box = [_axis_box(lo[s], hi[s], 4 * per[s], 0) for s in syms]
+    zero = _check_box(lambda x: abs(run(x)) - 1, syms, box, budget, deadline, "")
+    if zero.holds is False:
+        return Decision(False, zero.counterexample, "a zero near the start of the domain")
+    return Decision(None, reason="e takes both signs and has no zero near the start")
+
+
+def _sub(a: QExpr, b: QExpr) -> QExpr | None:
     if isinstance(b, QPoly):
         return add(a, -b)
     if isinstance(a, QPoly):
         return add(scale(b, QPoly.const(-1)), a)
-    raise ValueError("difference of two Min/Max expressions")
+    return None
+
+
+def symbols_of(e: QExpr) -> list[sympy.Symbol]:
+    """The symbols of ``e``, sorted by name."""
+    return sorted(free_symbols(e), key=lambda s: s.name)

@@ -1,0 +1,107 @@
+"""What :func:`convsym.proof.prove` returns: a :class:`Proof` made of :class:`ProofStep` data.
+
+Steps are data (a lemma name, one sentence, the expression before and after), never only
+prose, so printers can lay them out as LaTeX, Markdown or text.
+
+>>> import sympy
+>>> from convsym.expr import parse_relation, symbol
+>>> n = symbol("n")
+>>> step = ProofStep("ceiling as floor", "ceiling(X/D) = floor((X + D - 1)/D).",
+...                  sympy.ceiling(n / 2), sympy.floor((n + 1) / 2))
+>>> proof = Proof("proved", "rewriting", parse_relation("ceiling(n/2) == floor((n+1)/2)"),
+...               steps=(step,))
+>>> print(proof)
+proved by rewriting: ceiling(n/2) == floor((n + 1)/2)
+  1. ceiling as floor: ceiling(n/2) = floor((n + 1)/2)
+>>> proof.to_dict()["steps"]
+['ceiling as floor: ceiling(n/2) = floor((n + 1)/2)']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from convsym.printing.text import sstr
+
+STATUSES = ("proved", "refuted", "unknown")
+"""Every status a proof can have."""
+
+METHODS = ("rewriting", "period", "z3", "bounded")
+"""The rungs of the ladder, in the order they are tried."""
+
+
+@dataclass(frozen=True)
+class ProofStep:
+    """One step: ``lemma`` turned ``before`` into ``after``; ``sentence`` says why.
+
+    ``cases`` lists the cases of a split (for the period check, one ``Contains(x, Range)``
+    per symbol: the residues that were checked).  ``before`` and ``after`` are SymPy
+    objects; for a step that decides a relation, ``before`` is the relation and ``after``
+    is ``true`` or ``false``.
+    """
+
+    lemma: str
+    sentence: str
+    before: sympy.Basic
+    after: sympy.Basic
+    cases: tuple[sympy.Basic, ...] = ()
+
+    def __str__(self) -> str:
+        if isinstance(self.after, sympy.logic.boolalg.BooleanAtom):
+            shown = sstr(self.before)
+            verdict = "holds" if self.after == sympy.true else "fails"
+            return f"{self.lemma}: {shown} {verdict}; {self.sentence}".rstrip("; ")
+        return f"{self.lemma}: {sstr(self.before)} = {sstr(self.after)}"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """The outcome of :func:`~convsym.proof.prove`.
+
+    ``status`` is ``"proved"``, ``"refuted"`` or ``"unknown"``; ``method`` names the rung
+    that decided it (for ``"unknown"``, the last rung that ran); ``counterexample`` maps
+    symbol names to integers when refuted (re-checked in plain integer arithmetic), else
+    None; ``reason`` is one line of why; ``domain`` maps each symbol name to its
+    ``(lowest, highest)`` value (None: open); ``elapsed`` is the time taken in seconds.
+    """
+
+    status: str
+    method: str
+    statement: sympy.Basic
+    assumptions: tuple[sympy.Basic, ...] = ()
+    counterexample: dict[str, int] | None = None
+    steps: tuple[ProofStep, ...] = ()
+    reason: str = ""
+    domain: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    elapsed: float = field(default=0.0, compare=False)
+
+    @property
+    def proved(self) -> bool:
+        """True when the statement was proved."""
+        return self.status == "proved"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"status", "method", "counterexample", "steps"}`` with steps as text."""
+        return {
+            "status": self.status,
+            "method": self.method,
+            "counterexample": dict(self.counterexample) if self.counterexample else None,
+            "steps": [str(s) for s in self.steps],
+        }
+
+    def __str__(self) -> str:
+        head = f"{self.status} by {self.method}: {sstr(self.statement)}"
+        lines = [head]
+        if self.assumptions:
+            lines.append("  assuming " + ", ".join(sstr(a) for a in self.assumptions))
+        if self.counterexample:
+            shown = ", ".join(f"{k} = {v}" for k, v in self.counterexample.items())
+            lines.append(f"  counterexample: {shown}")
+        if self.status == "unknown" and self.reason:
+            lines.append(f"  reason: {self.reason}")
+        lines += [f"  {i}. {s}" for i, s in enumerate(self.steps, 1)]
+        return "\n".join(lines)
