@@ -41,6 +41,10 @@ def layer_class(cls: type[T]) -> type[T]:
         except TypeError as err:
             raise _argument_error(dc.__name__, names, args, kwargs, str(err)) from None
         original(self, *args, **kwargs)
+        name = getattr(self, "name", None) if "name" in names else None
+        if name is not None and not isinstance(name, str):  # names key rows and graph edges
+            raise LayerTypeError(dc.__name__, "name", repr(name)[:60], "must be text or None",
+                                 code="bad_name")
         validate = getattr(self, "validate", None)
         if validate is not None:
             validate()
