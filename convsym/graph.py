@@ -68,7 +68,7 @@ class Tensor:
             else:
                 shapes = [p.inference().shape for p in self.parents]
                 names = [p.label() for p in self.parents]
-                self._inference = self.layer.infer_named(shapes, names)
+                self._inference = self.layer.infer_checked(shapes, names)
         return self._inference
 
     @property

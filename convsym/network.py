@@ -114,7 +114,7 @@ class Network:
                 if index in self.input_shapes:
                     inference = Inference(self.input_shapes[index])
                 else:
-                    inference = node.layer.infer_named(
+                    inference = node.layer.infer_checked(
                         [shapes[p] for p in node.parents],
                         [self.nodes[p].name for p in node.parents])
             except LayerError as err:

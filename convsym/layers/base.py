@@ -246,6 +246,20 @@ class Layer:
         """
         return self.infer(inputs)
 
+    def infer_checked(self, inputs: Sequence[Shape], names: Sequence[str]) -> Inference:
+        """:meth:`infer_named`, reporting a size outside the canonical form as a config error.
+
+        A symbolic divisor must be a monomial: ``MaxPool1d("n + m")`` (stride = pool size)
+        has no closed form convsym keeps, and says so instead of failing inside the algebra.
+        """
+        try:
+            return self.infer_named(inputs, names)
+        except NotQuasiPolynomial as err:
+            raise self.config_error("", None, f"no closed form convsym can keep: {err} (a "
+                                    "stride or other divisor must be a number, a symbol or "
+                                    "a product of symbols)", code="not_quasi_polynomial"
+                                    ) from None
+
     # --- errors ---------------------------------------------------------------------------
     def config_error(self, fld: str, value: object, rule: str, *, code: str) -> LayerConfigError:
         """A configuration error naming this layer."""
