@@ -211,8 +211,19 @@ def accepts(net: Network, values: Mapping[str, int] | None = None, **sizes: int)
 
 
 def _by_rebuild(net: Network, given: Mapping[str, int]) -> bool:
+    from convsym.intdiv import QPoly, subs
+
+    inputs = set(input_symbols(net))
     try:
-        fixed = net.subs(dict(given))
+        if net.all_symbols() <= inputs:
+            # no layer mentions a symbol: propagate the concrete input shapes through the
+            # same layers (what subs() does, without re-creating every layer)
+            env = {s: QPoly.const(given[s.name]) for s in inputs}
+            shapes = {i: tuple(subs(size, env) for size in shape)
+                      for i, shape in net.input_shapes.items()}
+            fixed = net._rebuild(list(net.nodes), shapes)
+        else:
+            fixed = net.subs(dict(given))
     except LayerError:
         return False
     # every symbol has a value, so no condition can be left undecided

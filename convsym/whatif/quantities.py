@@ -93,6 +93,17 @@ def vocabulary(net: Network) -> dict[str, QExpr]:
     return names
 
 
+def as_condition(condition: object, *, field: str = "condition") -> Relational:
+    """A condition as a relation (the safe parser), with a hint for ``out.H``-style names."""
+    try:
+        return as_relation(condition, field=field)
+    except ExpressionError as err:
+        if "attribute access" in str(err) or "indexing" in str(err):
+            raise ExpressionError(f"{err}; name a quantity with an underscore instead, e.g. "
+                                  "out_H, out_0, conv2d_1_C or r2_W", code=err.code) from None
+        raise
+
+
 def _plus(a: QExpr, b: QExpr) -> QExpr | None:
     from convsym.intdiv import add
 
@@ -109,13 +120,7 @@ def resolve(net: Network, condition: object, *, field: str = "condition",
 
     ``allowed`` names extra symbols that may appear (unknowns the user introduced).
     """
-    try:
-        rel = as_relation(condition, field=field)
-    except ExpressionError as err:
-        if "attribute access" in str(err) or "indexing" in str(err):
-            raise ExpressionError(f"{err}; name a quantity with an underscore instead, e.g. "
-                                  "out_H, out_0, conv2d_1_C or r2_W", code=err.code) from None
-        raise
+    rel = as_condition(condition, field=field)
     symbols = {s.name: s for s in net.all_symbols()}
     words = vocabulary(net)
     replace: dict[sympy.Symbol, QExpr] = {}
@@ -126,7 +131,9 @@ def resolve(net: Network, condition: object, *, field: str = "condition",
         if name in words:
             replace[sym] = words[name]
             continue
-        hint = did_you_mean(name, list(words) + list(symbols))
+        pool = list(words) + list(symbols)
+        same_case = [w for w in pool if w.lower() == name.lower()]
+        hint = f" (did you mean {same_case[0]!r}?)" if same_case else did_you_mean(name, pool)
         raise ExpressionError(
             f"{field}: {_text(rel)}: {name!r} is neither a symbol of the network nor a "
             f"quantity{hint}; quantities are out_H, out_0, <row>_C, r<i>_H, <row>_params, "

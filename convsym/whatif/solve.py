@@ -60,7 +60,9 @@ def solve(target: object, unknowns: str | sympy.Symbol | Iterable[str | sympy.Sy
     limits = limits or DEFAULT_LIMITS
     deadline = deadline or Deadline(timeout, what="solve")
     given = parse_bounds(bounds)
-    relations = [as_relation(w, field=f"where[{i}]") for i, w in enumerate(_listed(where))]
+    from convsym.whatif.quantities import as_condition
+
+    relations = [as_condition(w, field=f"where[{i}]") for i, w in enumerate(_listed(where))]
     if isinstance(target, Network):
         return _solve_network(target, names, relations, given, deadline, limits)
     conditions = [as_relation(t, field=f"condition[{i}]") for i, t in
@@ -161,7 +163,8 @@ def domain_lo(sym: sympy.Symbol) -> int:
 
 def network_constraints(net: Network) -> list[Constraint]:
     """The side conditions of every layer, as constraints."""
-    return [Constraint(c.expr, c.kind, f"{c.layer} ({c.axis}): {c.rule}", c.relation())
+    return [Constraint(c.expr, c.kind, f"layer {c.layer!r}, axis {c.axis}: {c.rule}",
+                       c.relation())
             for c in net.condition_records]
 
 

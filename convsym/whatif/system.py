@@ -262,6 +262,13 @@ def _fix_and_solve(cons: list[Constraint], bounded: list[sympy.Symbol],
     return cells
 
 
+def _never_negative(factor: QPoly, x: sympy.Symbol, lo: int) -> bool:
+    """True when ``factor >= 0`` for every ``x >= lo`` is proved (quasi-affine only)."""
+    from convsym.period import decide_nonneg
+
+    return decide_nonneg(factor, {x: lo}, budget=4096).holds is True
+
+
 def _by_divisors(product: Constraint, factors: dict[sympy.Symbol, QPoly], target: int | None,
                  cons: list[Constraint], group: list[sympy.Symbol], bounds: Bounds,
                  ctx: _Context) -> list[Cell]:
@@ -279,10 +286,15 @@ def _by_divisors(product: Constraint, factors: dict[sympy.Symbol, QPoly], target
         ctx.note(Step("divisors", "{0} holds exactly when {1} = 0, so one factor is 0.",
                       (product.shown, product_text)))
     else:
-        tuples = list(signed_factorisations(target, len(names)))
+        nonneg = [v for v in names if _never_negative(factors[v], v, bounds[v][0])]
+        tuples = [t for t in signed_factorisations(target, len(names))
+                  if all(d >= 0 for v, d in zip(names, t) if v in nonneg)]
+        why = (f" ({', '.join(sstr(to_sympy(factors[v])) for v in nonneg)} >= 0 on the "
+               "domain, by the period check, so negative values are left out)") if nonneg else ""
         ctx.note(Step("divisors", "{0} holds exactly when {1} = {2}; each factor is an "
                       "integer, so the factors are a signed factorisation of {2}: {3} "
-                      "candidate tuples.", (product.shown, product_text, target, len(tuples))))
+                      "candidate tuples{4}.",
+                      (product.shown, product_text, target, len(tuples), why)))
     cells: list[Cell] = []
     ctx.depth += 1
     try:
