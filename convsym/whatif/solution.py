@@ -155,8 +155,13 @@ class Solution:
         return out
 
     def __str__(self) -> str:
-        head = self.title or f"Solve for {', '.join(self.unknowns)}"
+        head = f"Solve for {', '.join(self.unknowns)}" + (f" in {self.title!r}"
+                                                           if self.title else "")
         lines = [head, f"Answer ({self.status}): {self.describe()}"]
+        limited = [f"{lo} <= {n} <= {hi}" for n, (lo, hi) in self.bounds.items()
+                   if hi is not None]
+        if limited:
+            lines.append(f"(exact within the bounds {', '.join(limited)})")
         if self.projected:
             lines.append(f"({', '.join(self.projected)} not fixed: the answer holds for some "
                          "value of them)")

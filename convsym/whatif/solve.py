@@ -71,7 +71,22 @@ def solve(target: object, unknowns: str | sympy.Symbol | Iterable[str | sympy.Sy
             enumerate(conditions + relations)]
     known = {s.name: s for c in cons for s in c.symbols}
     syms = [_symbol_for(n, known) for n in names]
+    _check_divisors(conditions + relations, known, given)
     return _finish(cons, syms, given, deadline, limits, [], title="")
+
+
+def _check_divisors(relations: list[Relational], known: Mapping[str, sympy.Symbol],
+                    given: Mapping[str, Bound]) -> None:
+    """A symbol in a divisor may not go below its domain (the canonical form assumes it)."""
+    for name, (lo, _) in given.items():
+        sym = known.get(name)
+        if sym is None or lo is None or lo >= domain_lo(sym):
+            continue
+        for rel in relations:
+            for power in rel.atoms(sympy.Pow):
+                if power.exp.is_negative and sym in power.base.free_symbols:
+                    raise UsageError(f"bounds: {name} appears in a divisor ({rel}), so it must "
+                                     f"be >= {domain_lo(sym)}", code="divisor_below_one")
 
 
 def parse_bounds(bounds: object) -> dict[str, Bound]:
@@ -180,10 +195,11 @@ def _solve_network(net: Network, names: list[str], relations: list[Relational],
     syms = [_symbol_for(n, known) for n in names]
     pieces: list[Cell] = []
     steps: list[Step] = []
+    in_network = net.all_symbols()
     for sym in syms:
         lo, hi = given.get(sym.name, (None, None))
         bottom = domain_lo(sym)
-        if lo is None or lo >= bottom:
+        if lo is None or lo >= bottom or sym not in in_network:
             continue
         rest = [n for n in names if n != sym.name]
         for v in range(lo, bottom if hi is None else min(bottom, hi + 1)):
@@ -247,6 +263,8 @@ def _finish(cons: list[Constraint], syms: list[sympy.Symbol], given: dict[str, B
                       (len(cons), ", ".join(names) or "none",
                        f"; {', '.join(s.name for s in others)} not fixed (projected)"
                        if others else "")))
+    for rel, origin in conditions:
+        steps.append(Step("condition", "Condition {0}: from {1}.", (rel, origin)))
     for s in syms:
         lo, hi = bounds[s]
         steps.append(Step("bounds", "Domain of {0}: {1}.",

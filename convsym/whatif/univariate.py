@@ -119,13 +119,18 @@ def _by_period(cons: Sequence[Constraint], x: sympy.Symbol, lo: int, hi: int | N
     degree = max(_degree(c.expr, x) for c in cons)
     t = sympy.Symbol("t", integer=True, nonnegative=True)
     kind = "affine" if degree <= 1 else f"a polynomial of degree at most {degree}"
-    steps.append(Step(
-        "period",
-        "Every divisor is a constant, so with the period L = {0} (the product of nested "
-        "divisors), on each class {1} (r = 0, ..., {2}, t >= 0) every condition is " + kind +
-        " in t; each class is solved exactly" +
-        (" (real roots isolated for the polynomial ones)." if degree > 1 else "."),
-        (period, sympy.Eq(x, lo + sympy.Symbol("r") + period * t), period - 1)))
+    roots = " (real roots isolated)" if degree > 1 else ""
+    if period == 1:
+        steps.append(Step("period", "On {0} every condition is " + kind + " in {1} (no floor "
+                          "with a constant divisor is left), so it is solved exactly" + roots +
+                          ".", (sympy.Ge(x, lo), x)))
+    else:
+        steps.append(Step(
+            "period",
+            "Every divisor is a constant, so with the period L = {0} (the product of nested "
+            "divisors), on each class {1} (r = 0, ..., {2}, t >= 0) every condition is " + kind +
+            " in t; each class is solved exactly" + roots + ".",
+            (period, sympy.Eq(x, lo + sympy.Symbol("r") + period * t), period - 1)))
     parts: list[Progression] = []
     shown: list[tuple[int, Runs]] = []
     for r in range(period):
@@ -152,7 +157,8 @@ def _by_period(cons: Sequence[Constraint], x: sympy.Symbol, lo: int, hi: int | N
 def _describe_classes(shown: list[tuple[int, Runs]], x: sympy.Symbol, lo: int, period: int,
                       t: sympy.Symbol, steps: list[Step]) -> None:
     if not shown:
-        steps.append(Step("period", "No class has a solution.", ()))
+        steps.append(Step("period", "No class has a solution." if period > 1 else
+                          "No value there meets every condition.", ()))
         return
     for r, runs in shown[:8]:
         ranges = ", ".join(f"t >= {a}" if b is None else (f"t = {a}" if a == b else

@@ -147,3 +147,25 @@ def test_solution_json_and_text() -> None:
     assert any("target out_H == 8" in c["from"] for c in data["conditions"])
     assert "Answer (exact): s in {4}" in str(answer)
     assert "\\item" in answer.derivation("latex")
+
+
+def test_a_divisor_symbol_may_not_go_below_one() -> None:
+    with pytest.raises(UsageError) as info:
+        solve("floor(29/s) + 1 == 8", "s", bounds="0 <= s <= 9")
+    assert info.value.code == "divisor_below_one"
+    assert solve("floor((29 + 2*p)/2) + 1 == 16", "p", bounds="0 <= p <= 9").points() == [(1,)]
+
+
+def test_bounded_answers_say_so() -> None:
+    answer = solve("floor(n/2) >= 3", "n", bounds="n <= 10")
+    assert answer.points() == [(n,) for n in range(6, 11)]
+    assert "exact within the bounds 1 <= n <= 10" in str(answer)
+
+
+def test_dilation_and_keras_same_stride() -> None:
+    net = Sequential([Conv2d(3, 8, 3, dilation="d")], input_shape=(3, 32, 32))
+    assert solve(net, "d", where="out_H == 20").points() == [(6,)]
+    assert solve(net, "d", where="out_H >= 1").points() == [(d,) for d in range(1, 16)]
+    keras = Sequential([Input((32, 32, 3)), Conv2D(8, 3, strides="s", padding="same")])
+    assert solve(keras, "s", where="out_H == 8").points() == [(4,)]
+    assert solve(keras, "s", where="out_H == 1").describe() == "s >= 32"
