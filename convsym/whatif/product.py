@@ -154,17 +154,37 @@ def _rank_one(table: Table, *, allow_constant: bool
     return u, v, shift
 
 
-def signed_factorisations(target: int, parts: int) -> list[tuple[int, ...]]:
-    """Every ordered tuple of ``parts`` integers whose product is ``target`` (nonzero)."""
+def signed_factorisations(target: int, parts: int, *, limit: int = 200_000
+                          ) -> list[tuple[int, ...]]:
+    """Every ordered tuple of ``parts`` integers whose product is ``target`` (nonzero).
+
+    Raises :class:`OverflowError` when there would be more than ``limit`` tuples.
+    """
     if target == 0:
         raise ValueError("target must be nonzero")
+    count = 2 ** (parts - 1)
+    for _, e in sympy.factorint(abs(target)).items():
+        count *= _binomial(e + parts - 1, parts - 1)
+        if count > limit:
+            raise OverflowError(f"{target} has more than {limit} signed factorisations "
+                                f"into {parts} factors")
+    return _factorisations(target, parts)
+
+
+def _binomial(n: int, k: int) -> int:
+    from math import comb
+
+    return comb(n, k)
+
+
+def _factorisations(target: int, parts: int) -> list[tuple[int, ...]]:
     if parts == 1:
         return [(target,)]
     out: list[tuple[int, ...]] = []
     for d in sympy.divisors(abs(target)):
         for sign in (1, -1):
             first = sign * int(d)
-            for tail in signed_factorisations(target // first, parts - 1):
+            for tail in _factorisations(target // first, parts - 1):
                 out.append((first, *tail))
     out.sort(key=lambda t: (any(x < 0 for x in t), t))
     return out

@@ -178,7 +178,7 @@ def domain_lo(sym: sympy.Symbol) -> int:
 
 def network_constraints(net: Network) -> list[Constraint]:
     """The side conditions of every layer, as constraints."""
-    return [Constraint(c.expr, c.kind, f"layer {c.layer!r}, axis {c.axis}: {c.rule}",
+    return [Constraint(c.expr, c.kind, f"layer {c.layer!r} ({c.axis}): {c.rule}",
                        c.relation())
             for c in net.condition_records]
 

@@ -64,9 +64,14 @@ def _text(piece: Piece) -> str:
 
 
 def _latex(piece: sympy.Basic | int) -> str:
+    """The project's LaTeX printer (textbook floor quotients), SymPy's as a fallback."""
     if isinstance(piece, int):
         return str(piece)
-    return str(sympy.latex(piece))
+    try:
+        from convsym.printing.latex import latex
+    except ImportError:  # pragma: no cover - the printers are optional here
+        return str(sympy.latex(piece))
+    return str(latex(piece))
 
 
 def _latex_text(text: str) -> str:

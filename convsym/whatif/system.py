@@ -287,7 +287,11 @@ def _by_divisors(product: Constraint, factors: dict[sympy.Symbol, QPoly], target
                       (product.shown, product_text)))
     else:
         nonneg = [v for v in names if _never_negative(factors[v], v, bounds[v][0])]
-        tuples = [t for t in signed_factorisations(target, len(names))
+        try:
+            candidates = signed_factorisations(target, len(names))
+        except OverflowError as err:
+            raise Undecided(str(err)) from None
+        tuples = [t for t in candidates
                   if all(d >= 0 for v, d in zip(names, t) if v in nonneg)]
         why = (f" ({', '.join(sstr(to_sympy(factors[v])) for v in nonneg)} >= 0 on the "
                "domain, by the period check, so negative values are left out)") if nonneg else ""
