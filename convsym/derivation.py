@@ -20,6 +20,7 @@ writes prose; :mod:`convsym.printing` lays a derivation out as LaTeX, Markdown o
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from convsym.errors import ConvsymTypeError, UsageError
-from convsym.intdiv import Ext, QExpr, QPoly, as_int, evaluate, ext, free_symbols, to_sympy
+from convsym.intdiv import Ext, QExpr, QPoly, as_int, evaluate, ext, free_symbols
+from convsym.intdiv import to_sympy as _to_sympy
 
 if TYPE_CHECKING:
     from convsym.layers.base import Inference, Layer, Shape
@@ -276,6 +278,13 @@ def _derive(obj: Any, input_shape: Sequence[object] | None, explain: str, title:
 # --- networks --------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
+def to_sympy(e: QExpr) -> sympy.Expr:
+    """The engine's display form, computed once per size (shapes repeat layer after layer)."""
+    return _to_sympy(e)
+
+
+
 def _derive_network(net: Network, explain: str, title: str | None, *, kind: str = "network"
                     ) -> Derivation:
     shapes: dict[str, Shape] = {}
@@ -333,17 +342,26 @@ def _step(index: int, row: Row, parents: list[Shape], dialect: str, explain: str
 def layer_kind(layer: Layer, inference: Inference, parents: Sequence[Shape]) -> str:
     """Which explanation a layer gets.
 
-    One of conv, pool, dense, flatten, batchnorm, merge, identity, other.
+    One of conv, depthwise, separable, transpose, pool, dense, flatten, batchnorm, merge,
+    identity, other.
     """
     from convsym.layers.conv import ConvConfig
     from convsym.layers.pool import PoolConfig
+    from convsym.layers.transpose import TransposeConfig
 
     config = getattr(layer, "config", None)
-    if isinstance(config, ConvConfig):
+    name = layer.type_name
+    names = [w.name for w in inference.weights]
+    if "depthwise_kernel" in names or name.startswith("Separable"):
+        return "separable"
+    if name.startswith("Depthwise"):
+        return "depthwise"
+    if isinstance(config, ConvConfig) and names[:1] in (["kernel"], ["weight"]):
         return "conv"
+    if isinstance(config, TransposeConfig):
+        return "transpose"
     if isinstance(config, PoolConfig):
         return "pool"
-    name = layer.type_name
     if len(parents) > 1:
         return "merge"
     if name == "Flatten":
@@ -459,8 +477,18 @@ def _layout(kind: str, dialect: str, name: str, rank: int, grouped: bool = False
             return ()
         c_in = "C_in/g" if grouped else "C_in"
         return (*ks, c_in, "C_out") if dialect == "keras" else ("C_out", c_in, *ks)
-    if kind == "conv" and name == "bias":
+    if kind in ("conv", "transpose", "separable") and name == "bias":
         return ("C_out",)
+    ks = _KERNEL_LETTERS.get(rank - 2, ())
+    if kind in ("depthwise", "separable") and name in ("kernel", "depthwise_kernel") and ks:
+        return (*ks, "C_in", "m") if dialect == "keras" else ()
+    if kind == "depthwise" and name == "bias":
+        return ("C_in*m",)
+    if kind == "separable" and name == "pointwise_kernel" and ks:
+        return (*("1",) * len(ks), "C_in*m", "C_out") if dialect == "keras" else ()
+    if kind == "transpose" and name in ("kernel", "weight") and ks:
+        c_out = "C_out/g" if grouped else "C_out"
+        return (*ks, "C_out", "C_in") if dialect == "keras" else ("C_in", c_out, *ks)
     if kind == "dense" and name in ("kernel", "weight") and rank == 2:
         return ("n_in", "n_out") if dialect == "keras" else ("n_out", "n_in")
     if kind == "dense" and name == "bias":

@@ -144,6 +144,9 @@ def _kind_blocks(step: Step) -> list[Block]:
         return [Para(prose(T.WHY["pool"]))]
     if step.kind == "merge":
         return [Para(prose(T.WHY.get("merge_" + step.type, T.WHY["merge"])))]
+    if step.kind in ("depthwise", "separable", "transpose") and step.kind + "_" + \
+            step.dialect in T.WHY:
+        return [Para(prose(T.WHY[step.kind + "_" + step.dialect]))]
     return []
 
 
@@ -203,7 +206,8 @@ def _general_notes(tpl: T.RuleTemplate, letters: Mapping[str, Term], dilated: bo
         line.append(". ")
     if tpl.checks:
         line += ["Valid when ", *_join([rel(Fill(c.lhs, letters), ">=", Fill(c.rhs, letters))
-                                        for c in tpl.checks]), ". "]
+                                        for c in tpl.checks]),
+                 " (", *prose("; ".join(c.sentence for c in tpl.checks)), "). "]
     if dilated:
         line += prose("With dilation $d$, the window spans $k_e = d*(k - 1) + 1$ inputs. ")
     elif tpl.kernel_slot:
@@ -258,8 +262,10 @@ def _checks(tpl: T.RuleTemplate, values: Mapping[str, Term], size: SizeStep) -> 
     if not size.symbolic:
         return ["Valid: ", *_join(shown), "."]
     if size.conditions:
-        return ["Valid when ", *_join(shown), ", that is when ",
-                *_join([relation(c) for c in size.conditions]),
+        engine = [relation(c) for c in size.conditions]
+        same = [_math_text(m) for m in shown] == [_math_text(m) for m in engine]
+        return ["Valid when ", *_join(shown), *(() if same else (", that is when ",
+                                                               *_join(engine))),
                 " (kept as a side condition)."]
     return ["Valid: ", *_join(shown), " holds for all positive values of the symbols."]
 
@@ -384,6 +390,12 @@ _LAYOUT = {"C_in": r"C_{\mathrm{in}}", "C_out": r"C_{\mathrm{out}}",
 
 
 def _layout_letter(name: str) -> Term:
+    if name.isdigit():
+        return Value(sympy.Integer(int(name)), group=False)
+    if "*" in name:
+        a, b = name.split("*")
+        return Fill(Formula(f"{_LAYOUT.get(a, a)} {b}", f"{a}*{b}",
+                            lambda v: sympy.Symbol(a) * sympy.Symbol(b)))
     if "/" in name:
         a, b = name.split("/")
         return Fill(Formula(f"{_LAYOUT.get(a, a)}/{b}", f"{a}/{b}",
@@ -485,6 +497,12 @@ def _join(maths: list[Math]) -> list[Inline]:
             out.append(" and " if i == len(maths) - 1 else ", ")
         out.append(m)
     return out
+
+
+def _math_text(m: Math) -> str:
+    from convsym.printing.text import math_text
+
+    return math_text(m)
 
 
 def _text(term: Term) -> str:

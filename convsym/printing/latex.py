@@ -18,6 +18,7 @@ groups the digits of big integers (``18{,}496``) and writes every symbol so that
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -134,8 +135,14 @@ _PLAIN = LatexPrinter(group=False)
 
 def latex(expr: object, *, group: bool = True) -> str:
     """The LaTeX of a SymPy expression (or int), digits grouped unless ``group=False``."""
+    return _latex(sympy.sympify(expr), group)
+
+
+@functools.lru_cache(maxsize=8192)
+def _latex(expr: sympy.Basic, group: bool) -> str:
+    # a network prints each shape several times (output, next input, table): print once
     printer = _GROUPED if group else _PLAIN
-    return str(printer.doprint(sympy.sympify(expr)))
+    return str(printer.doprint(expr))
 
 
 # --- terms and math ---------------------------------------------------------------------------

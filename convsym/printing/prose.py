@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import sympy
 
-from convsym.printing.doc import Code, Fill, Formula, Inline, Line, Math, Term, Value
+from convsym.printing.doc import Code, Fill, Formula, Inline, Line, Math, Term, Tup, Value
 
 _PIECE = re.compile(r"(\$[^$]+\$|`[^`]+`)")
 _TOKEN = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*|>=|<=|!=|[-+*/(),=<>])")
@@ -63,6 +63,32 @@ def math(text: str) -> Math:
 
 
 def _term(text: str) -> Term:
+    parts = _tuple_parts(text)
+    if parts is not None:
+        return Tup(tuple(_term(p) for p in parts))
+    return _scalar(text)
+
+
+def _tuple_parts(text: str) -> list[str] | None:
+    """``(a, b, c)`` -> ``["a", "b", "c"]``; None when ``text`` is not one parenthesised tuple."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return None
+    depth, parts, start = 0, [], 1
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0 and i != len(text) - 1:
+                return None
+        elif ch == "," and depth == 1:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:-1].strip())
+    return parts if len(parts) > 1 else None
+
+
+def _scalar(text: str) -> Term:
     from convsym.expr import parse_expr
 
     meaning: sympy.Basic = parse_expr(text, field="template")
@@ -129,9 +155,12 @@ def to_latex(text: str) -> str:
 
 
 def relation(r: sympy.Basic) -> Math:
-    """An engine relation (``n >= 5``) as tracked math with both sides as values."""
+    """An engine relation (``n >= 5``) as tracked math with both sides as values.
+
+    It is a condition, not an identity (``claim``): its sides need not be equal.
+    """
     op = {"GreaterThan": ">=", "LessThan": "<=", "Equality": "=", "Unequality": "!=",
           "StrictGreaterThan": ">", "StrictLessThan": "<"}.get(type(r).__name__)
     if op is None:
         return Math((Value(r),))
-    return Math((Value(r.lhs, group=False), Value(r.rhs, group=False)), (op,))
+    return Math((Value(r.lhs, group=False), Value(r.rhs, group=False)), (op,), claim=True)

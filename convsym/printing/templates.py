@@ -247,9 +247,11 @@ register(RuleTemplate(
                                  floor_((v["n"] + v["p"] - 1) / v["s"])) + 1)),),
     "ceil_mode keeps a last, partial window, but PyTorch drops it when it would start in the "
     "right padding; the documented formula alone overcounts (PyTorch issue 57178)",
-    checks=(Check(_f(r"<n> + 2 \cdot <p>", "<n> + 2*<p>", lambda v: v["n"] + 2 * v["p"]), _K,
-                  "the padded input must hold at least one window",
-                  (Form(_N, (("p", 0),)),)),)))
+    checks=(Check(_f(r"<n> + 2 \cdot <p> + <s> - 1", "<n> + 2*<p> + <s> - 1",
+                     lambda v: v["n"] + 2 * v["p"] + v["s"] - 1), _K,
+                  "a last window may overhang the padded input by up to $s - 1$",
+                  (Form(_f(r"<n> + <s> - 1", "<n> + <s> - 1", lambda v: v["n"] + v["s"] - 1),
+                        (("p", 0),)),)),)))
 
 
 _TRANSPOSE_WHY = ("each of the $n$ input cells scatters a window of size $k$, the windows "
@@ -369,6 +371,22 @@ WHY = {
                        "variance are buffers, not parameters.",
     "pool": "Pooling has no parameters and keeps the number of channels.",
     "merge": "The layer combines its inputs; it has no parameters.",
+    "depthwise_keras": "A depthwise convolution does not sum over the input maps: each input "
+                       "map $i$ is convolved with its own $m$ filters (`depth_multiplier`), "
+                       "giving output maps $i*m$ to $i*m + m - 1$, so there are $C_in*m$ "
+                       "output maps. The filters of input map $i$ are `kernel[:, :, i, :]`.",
+    "separable_keras": "A separable convolution is a depthwise step (each input map convolved "
+                       "with its own $m$ filters, no sum over maps) followed by a pointwise "
+                       "1 by 1 convolution that sums over all $C_in*m$ maps like an ordinary "
+                       "convolution; Keras gives it a single bias.",
+    "transpose_keras": "Every input map feeds every output map: each input cell is scattered "
+                       "through the slice of the kernel for that pair of maps, and the "
+                       "results are added. Keras stores the kernel as "
+                       "$(k_h, k_w, C_out, C_in)$, output maps before input maps.",
+    "transpose_torch": "Every input map feeds every output map (of its group): each input cell "
+                       "is scattered through the slice of the weight for that pair of maps, "
+                       "and the results are added. PyTorch stores the weight as "
+                       "$(C_in, C_out/g, k_h, k_w)$, input maps first.",
     "merge_Add": "Add sums its inputs value by value, so they must have the same shape, "
                  "which is the output's; it has no parameters.",
     "merge_Concatenate": "Concatenate joins its inputs along one axis: that axis's sizes add "

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import sympy
@@ -53,6 +54,13 @@ def sstr(expr: object) -> str:
     """The text form of a SymPy expression, relation or integer."""
     if isinstance(expr, int):
         return str(expr)
+    if isinstance(expr, sympy.Basic):
+        return _sstr(expr)
+    return str(_PRINTER.doprint(expr))
+
+
+@functools.lru_cache(maxsize=8192)
+def _sstr(expr: sympy.Basic) -> str:
     return str(_PRINTER.doprint(expr))
 
 

@@ -221,6 +221,21 @@ def _layer_cases() -> list[tuple[str, object, tuple[object, ...]]]:
         ("torch pool ceil numeric", T.MaxPool2d(1, stride=2, ceil_mode=True), (3, 32, 32)),
         ("torch linear", T.Linear(100, 10), (100,)),
         ("torch batchnorm", T.BatchNorm2d(16), (16, 5, 5)),
+        ("keras depthwise", K.DepthwiseConv2D(3, depth_multiplier=2), (10, 10, 8)),
+        ("keras separable", K.SeparableConv2D(16, 3, padding="same"), ("n", "n", 128)),
+        ("keras transpose valid", K.Conv2DTranspose(4, 3, strides=2), (5, 5, 2)),
+        ("keras transpose same", K.Conv2DTranspose(4, 3, strides=2, padding="same"),
+         ("n", 5, 2)),
+        ("keras transpose op", K.Conv2DTranspose(4, 3, strides=2, padding="same",
+                                                 output_padding=1), ("n", 5, 2)),
+        ("torch transpose", T.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1,
+                                              groups=2), (4, "n", 5)),
+        ("keras zero padding", K.ZeroPadding2D(((1, 2), (3, 4))), ("n", 6, 2)),
+        ("keras cropping", K.Cropping2D(((1, 2), (0, 1))), ("n", 6, 2)),
+        ("keras upsampling", K.UpSampling2D(2), ("n", 6, 2)),
+        ("keras global pooling", K.GlobalAveragePooling2D(), ("n", 6, 2)),
+        ("torch adaptive pooling", T.AdaptiveAvgPool2d((7, 7)), (3, "H", "W")),
+        ("torch upsample to size", T.Upsample(size=(9, 11)), (3, "H", "W")),
     ]
 
 

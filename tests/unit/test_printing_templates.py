@@ -245,3 +245,52 @@ def test_general_forms_fill_with_letters() -> None:
 
 
 _ = (Q, n, k, s, d, p, op, t)
+
+
+def _layer_for(rule: str, v: dict[str, int]):  # type: ignore[no-untyped-def]
+    from convsym.layers import keras as K
+    from convsym.layers import torch as TL
+
+    if rule == "valid":
+        return K.Conv1D(1, v["k"], strides=v["s"], dilation_rate=1), (v["n"], 1)
+    if rule == "explicit":
+        return TL.Conv1d(1, 1, v["k"], stride=v["s"], padding=v["p"], dilation=v["d"]), \
+            (1, v["n"])
+    if rule == "pool_valid_keras":
+        return K.MaxPooling1D(v["k"], strides=v["s"]), (v["n"], 1)
+    if rule in ("pool_floor_torch", "pool_ceil_torch"):
+        return TL.MaxPool1d(v["k"], stride=v["s"], padding=v["p"], dilation=v["d"],
+                            ceil_mode=rule == "pool_ceil_torch"), (1, v["n"])
+    return None
+
+
+@pytest.mark.parametrize("rule", ["valid", "explicit", "pool_valid_keras", "pool_floor_torch",
+                                  "pool_ceil_torch"])
+def test_validity_check_agrees_with_the_layer(rule: str) -> None:
+    """The template's "valid when" holds exactly when the layer accepts the input."""
+    from convsym.derivation import derive
+    from convsym.errors import ShapeError
+
+    tpl = T.TEMPLATES[rule]
+    rng = random.Random(rule)
+    seen = set()
+    for _ in range(300):
+        k, s, d = rng.randint(1, 6), rng.randint(1, 4), rng.randint(1, 2)
+        v = {"n": rng.randint(1, 12), "k": k, "s": s, "d": d if "torch" in rule or
+             rule == "explicit" else 1, "p": rng.randint(0, (d * (k - 1) + 1) // 2)}
+        if rule != "explicit" and "torch" not in rule:
+            v["p"] = 0
+        v["P"] = 2 * v["p"]
+        layer, shape = _layer_for(rule, v)
+        try:
+            derive(layer, input_shape=shape)
+            accepted = True
+        except ShapeError:
+            accepted = False
+        slots = {key: sympy.Integer(val) for key, val in v.items()}
+        slots["K"] = sympy.Integer(v["d"] * (v["k"] - 1) + 1)
+        holds = all(bool(c.form(slots).meaning(slots) >= c.rhs.meaning(slots))
+                    for c in tpl.checks)
+        assert holds == accepted, (rule, v)
+        seen.add(accepted)
+    assert seen == {True, False}
