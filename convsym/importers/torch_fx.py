@@ -14,6 +14,7 @@ refused with the operation and the node's name.  Imported by
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -187,9 +188,14 @@ class _Graph:
         return _Tensor(self.b.walk(sub, name, [a.index for a in args]))
 
     def add_layer(self, node: torch.fx.Node, layer: Any, parents: list[int]) -> _Tensor:
+        """An operation's row: named by the module whose forward ran it (``layer1.0.add``)."""
         from convsym.importers.torch_module import _join
 
-        return _Tensor(self.b.add_node(layer, _join(self.qualname, node.name), parents))
+        stack = node.meta.get("nn_module_stack") or {}
+        owner = list(stack)[-1] if stack else ""
+        name = re.sub(r"_\d+$", "", node.name) if owner else node.name
+        return _Tensor(self.b.add_node(layer, _join(_join(self.qualname, str(owner)), name),
+                                       parents))
 
     def arithmetic(self, node: torch.fx.Node, kind: str, operands: list[Any]) -> Any:
         values = [self.value(a) for a in operands]

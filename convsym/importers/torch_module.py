@@ -133,6 +133,11 @@ class _Builder:
         if kind.__name__.startswith("Lazy"):
             return (f"{shown} is refused: a lazy module has no sizes until it has run once; "
                     "call the model on an example input first")
+        import torch.nn.utils.parametrize as parametrize
+
+        if parametrize.is_parametrized(module):
+            return (f"{shown} is refused: its weights are parametrized (weight_norm, "
+                    "spectral_norm, ...), which adds tensors convsym does not count")
         from convsym.errors import did_you_mean
         from convsym.importers.torch_table import ELEMENTWISE
         from convsym.layers.torch import LAYERS
