@@ -70,10 +70,11 @@ def load_graph(doc: Mapping[str, Any], *, origin: str, dialect: str) -> Network:
         if layer_name is not None and (not isinstance(layer_name, str) or not layer_name):
             raise SpecTypeError("name must be non-empty text", source=origin,
                                 path=f"{path}.name", code="bad_name")
-        if layer_name is not None and layer_name in seen:
-            raise SpecError(f"the name {layer_name!r} is used twice", source=origin,
-                            path=f"{path}.name", code="duplicate_name")
-        seen.add(layer_name)
+        if layer_name is not None:
+            if layer_name in seen:
+                raise SpecError(f"the name {layer_name!r} is used twice", source=origin,
+                                path=f"{path}.name", code="duplicate_name")
+            seen.add(layer_name)
         built.append((build_layer(entry, dialect, origin, path), layer_name, extra, path))
     # every layer's final name, explicit or automatic, so that any layer can be referred to
     try:

@@ -27,6 +27,7 @@ import sympy
 from convsym.errors import ConvsymError, LayerError, UsageError, did_you_mean
 from convsym.expr import as_expr
 from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
+from convsym.layers.agree import threshold
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
 from convsym.period import decide_nonneg
 
@@ -146,6 +147,9 @@ class Network:
                     code="never_equal"), where)
             self._conditions.append(cond)
             return
+        cut = threshold(cond.expr)
+        if cut is not None:  # e >= 0 is exactly x >= t: show it that way
+            cond = dataclasses.replace(cond, expr=QPoly.sym(cut[0]) - QPoly.const(cut[1]))
         kept: list[Condition] = []
         for old in self._conditions:
             if old.kind == "ge" and _implies(old.expr, cond.expr):

@@ -159,3 +159,37 @@ def settle(e: QExpr) -> QExpr:
     except (KeyError, ZeroDivisionError):
         return e
     return value if decide_eq(e, value).holds else e
+
+
+def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
+    """``(x, t)`` when ``e >= 0`` is exactly ``x >= t``: ``e`` has one symbol and provably
+    never decreases in it (quasi-affine, concrete divisors), else None.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> H = QPoly.sym(symbol("H"))
+    >>> threshold(floordiv(H - QPoly.const(140), QPoly.const(16)))
+    (H, 140)
+    """
+    syms = free_symbols(e)
+    if len(syms) != 1 or not isinstance(e, QPoly):
+        return None
+    (x,) = syms
+    step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
+    if decide_nonneg(step).holds is not True:
+        return None
+    lo = 1 if x.is_positive else 0
+    if evaluate(e, {x: lo}) >= 0:
+        return x, lo
+    hi = lo + 1
+    while evaluate(e, {x: hi}) < 0:
+        hi = lo + 2 * (hi - lo)
+        if hi > 2**64:
+            return None  # never reached: the caller keeps the condition as it is
+    while hi - lo > 1:  # e(lo) < 0 <= e(hi)
+        mid = (lo + hi) // 2
+        if evaluate(e, {x: mid}) >= 0:
+            hi = mid
+        else:
+            lo = mid
+    return x, hi

@@ -84,6 +84,33 @@ class AxisStep:
     result: QExpr
 
 
+RULES: dict[str, str] = {
+    "valid": "convolution without padding: floor((n - k_e)/s) + 1",
+    "explicit": "convolution with explicit padding: floor((n + P - k_e)/s) + 1",
+    "same_tf": "TF/Keras 'same': ceil(n/s), P = max((ceil(n/s) - 1)s + k_e - n, 0)",
+    "same_torch": "PyTorch padding='same' (stride 1): n, P = d(k - 1)",
+    "causal": "Keras 'causal': p_l = d(k - 1), p_r = 0",
+    "pool_valid_keras": "Keras pooling 'valid': floor((n - k)/s) + 1",
+    "pool_same_keras": "Keras pooling 'same': floor((n - 1)/s) + 1",
+    "pool_floor_torch": "PyTorch pooling: floor((n + 2p - k_e)/s) + 1",
+    "pool_ceil_torch": "PyTorch pooling, ceil_mode: min(ceil((n + 2p - k_e)/s), "
+                       "floor((n + p - 1)/s)) + 1",
+    "conv_transpose_torch": "PyTorch ConvTranspose: (n - 1)s - 2p + d(k - 1) + op + 1",
+    "conv_transpose_keras_valid": "Keras transposed 'valid': (n - 1)s + k_e + op",
+    "conv_transpose_keras_valid_default": "Keras transposed 'valid', op None: "
+                                          "(n - 1)s + max(k_e, s)",
+    "conv_transpose_keras_same": "Keras transposed 'same': (n - 1)s + (k_e mod 2) + op",
+    "conv_transpose_keras_same_default": "Keras transposed 'same', op None: n s",
+    "pad": "padding: n + p_l + p_r",
+    "crop": "cropping: n - c_l - c_r",
+    "upsample": "upsampling by an integer factor: n s",
+    "resize_to": "resize to a given size: o",
+    "global_pool": "global pooling: the axis is reduced (kept as 1 with keepdims)",
+    "adaptive_pool": "adaptive pooling: o for any n",
+}
+"""Every ``AxisStep.rule`` a layer records, with its closed form (for printers and tests)."""
+
+
 @dataclass(frozen=True)
 class Weight:
     """One weight tensor: its name, its shape in the dialect's layout, and whether trainable."""
