@@ -73,7 +73,17 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
         p, d = cfg.padding[i], cfg.dilation[i]
         values.update({"p": p, "d": d, "P": p * QPoly.const(2)})
         ke = F.effective_kernel(k, d)
-        conditions += _check_half_pad(layer, axis, p, ke, cfg.kind)
+        # PyTorch checks the padding against the kernel size itself, even when dilated:
+        # MaxPool1d(3, padding=2, dilation=2) raises although 2 <= floor(k_e/2) = 2
+        conditions += _check_half_pad(layer, axis, p, k)
+        if cfg.kind == "avg" and cfg.rank == 3:
+            # avg_pool3d (unlike 1-D/2-D) also needs the unpadded input to hold the kernel
+            conditions += check_room(
+                layer, axis, add(n, -k),
+                rule="PyTorch's avg_pool3d needs the input (without padding) to be at least "
+                     "the kernel",
+                what=f"input {_t(n)} is smaller than the kernel {_t(k)} (PyTorch's "
+                     "avg_pool3d checks the unpadded input)")
         room = F.conv_room(n, k=k, d=d, pad=p * QPoly.const(2))
         if cfg.ceil_mode:
             # ceil mode keeps a last window that overhangs the padded input, so one output
@@ -105,19 +115,19 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
                      ops=ops)
 
 
-def _check_half_pad(layer: Layer, axis: str, p: QPoly, ke: QPoly, kind: str) -> list[Condition]:
-    """PyTorch: padding at most half the (effective) kernel: ``p <= floor(k_e/2)``."""
-    limit = div_floor(ke, QPoly.const(2))
+def _check_half_pad(layer: Layer, axis: str, p: QPoly, k: QPoly) -> list[Condition]:
+    """PyTorch: padding at most half the kernel size ``p <= floor(k/2)`` (not the dilated
+    kernel: that is what ATen's pool shape checks test)."""
+    limit = div_floor(k, QPoly.const(2))
     room = add(limit, -p)
     pi, li = as_int(p), as_int(limit)
     if pi is not None and li is not None and pi > li:
         raise layer.config_error(f"padding (axis {axis})", pi,
-                                 f"must be at most half the {'effective ' if kind == 'max' else ''}"
-                                 f"kernel, floor({_t(ke)}/2) = {li}",
-                                 code="pool_padding_too_large")
+                                 f"must be at most half the kernel size, floor({_t(k)}/2) = "
+                                 f"{li}", code="pool_padding_too_large")
     if pi is not None and li is not None:
         return []
-    return [Condition(room, "ge", "", axis, "padding must be at most half the kernel")]
+    return [Condition(room, "ge", "", axis, "padding must be at most half the kernel size")]
 
 
 def _settle_min(size: QExpr) -> QExpr:

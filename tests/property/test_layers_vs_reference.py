@@ -157,8 +157,10 @@ def torch_pool(draw: Any) -> dict[str, Any]:
         d.append(draw(st.integers(1, 3)) if kind == "max" else 1)
         s.append(draw(st.integers(1, 4)))
         ke = d[-1] * (k[-1] - 1) + 1
-        p.append(draw(st.integers(0, ke // 2)))  # PyTorch: padding at most half the kernel
+        p.append(draw(st.integers(0, k[-1] // 2)))  # PyTorch: padding <= half the kernel size
         n.append(near(draw, ke - 2 * p[-1]))
+        if kind == "avg" and rank == 3:  # PyTorch's avg_pool3d needs the unpadded input to
+            n[-1] = max(n[-1], k[-1])    # hold the kernel (a rule the reference lacks)
     return {"rank": rank, "kind": kind, "k": k, "s": s, "d": d, "p": p, "n": n,
             "ceil": draw(st.booleans()), "default_stride": draw(st.booleans())}
 
