@@ -298,6 +298,11 @@ def _check_length(text: str, origin: str) -> None:
     if len(text) > MAX_FILE_BYTES:
         raise SpecError(f"the text is longer than the limit of {MAX_FILE_BYTES:,} characters",
                         source=origin, code="too_large")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:  # a lone surrogate: not text any file could hold
+        raise SpecError(f"the text is not valid Unicode (U+{ord(text[err.start]):04X} at "
+                        f"position {err.start + 1})", source=origin, code="not_text") from None
 
 
 def _check_depth(value: Any, origin: str) -> Any:
