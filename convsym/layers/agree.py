@@ -19,12 +19,13 @@ verdict carries a counterexample, re-checked in plain integers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sympy
 
 from convsym.intdiv import Ext, QExpr, QPoly, add, as_int, evaluate, ext, free_symbols, scale
-from convsym.layers.base import Condition, Layer, add_sizes
+from convsym.layers.base import Condition, Layer, add_sizes, sentence
 from convsym.period import decide_eq, decide_nonneg
 
 
@@ -102,8 +103,8 @@ def show_point(point: dict[sympy.Symbol, int]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in sorted(point.items(), key=lambda kv: kv[0].name))
 
 
-def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str, what: str
-                  ) -> list[Condition]:
+def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str,
+                  what: str | Callable[[], str]) -> list[Condition]:
     """Three-valued ``a == b`` for a layer: nothing if proved, raise if never, else a condition.
 
     ``what`` describes the two sides in words (``"'conv2d' gives n - 2 and 'crop' gives
@@ -117,7 +118,7 @@ def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str, wh
         if verdict.values is not None and verdict.counterexample:
             x, y = verdict.values
             example = f" (for {show_point(verdict.counterexample)}: {x} vs {y})"
-        raise layer.shape_error(where, None, f"{what}, which never agree{example}",
+        raise layer.shape_error(where, None, f"{sentence(what)}, which never agree{example}",
                                 code="never_equal")
     return [Condition(difference(a, b), "eq", "", where, rule, (a, b))]
 

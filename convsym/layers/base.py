@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -406,15 +406,18 @@ def is_concrete(e: QExpr) -> bool:
     return as_int(e) is not None
 
 
-def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str, what: str) -> list[Condition]:
+def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
+               what: str | Callable[[], str]) -> list[Condition]:
     """Three-valued check of ``room >= 0``: raise if provably never, condition if undecided.
 
-    ``what`` is a sentence describing the concrete failure; ``rule`` the general rule.
+    ``what`` is a sentence describing the concrete failure (or a function making it, called
+    only on failure: printing sizes is slow); ``rule`` the general rule.
     """
     value = as_int(room)
     if value is not None:
         if value < 0:
-            raise layer.shape_error(f"axis {axis}", None, what, code="input_too_small")
+            raise layer.shape_error(f"axis {axis}", None, sentence(what),
+                                    code="input_too_small")
         return []
     always = decide_nonneg(room)
     if always.holds:
@@ -425,9 +428,14 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str, what: str) ->
     never = decide_nonneg(q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1)))
     if never.holds:
         raise layer.shape_error(f"axis {axis}", None,
-                                f"{what}, for every value of its symbols ({rule})",
+                                f"{sentence(what)}, for every value of its symbols ({rule})",
                                 code="input_too_small")
     return [Condition(room, "ge", "", axis, rule)]
+
+
+def sentence(what: str | Callable[[], str]) -> str:
+    """A message given as text or as a function making it."""
+    return what if isinstance(what, str) else what()
 
 
 def relation_of(e: QExpr, kind: str) -> sympy.Basic:

@@ -11,6 +11,10 @@ records the weight tensors in the dialect's layout.
 ([24, 24, 64], 18496)
 """
 
+# Messages are built by lambdas that check_room/require_equal call before returning, inside
+# the loop iteration that made them, so late binding of loop variables cannot bite.
+# ruff: noqa: B023
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -179,7 +183,7 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
     conditions += check_room(
         layer, axis, room,
         rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
-        what=(f"padded input {_txt(n)} + {_txt(pad)} = {_txt(padded)} is smaller than "
+        what=lambda: (f"padded input {_txt(n)} + {_txt(pad)} = {_txt(padded)} is smaller than "
               f"the effective kernel {_txt(ke)}, so the output would be empty"),
     )
     if cfg.padding_mode in ("reflect", "circular"):
@@ -191,7 +195,7 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
                 layer, axis, add(n, -(side + QPoly.const(limit))),
                 rule=f"padding_mode='{cfg.padding_mode}' needs padding "
                      f"{'<' if limit else '<='} the input size",
-                what=f"padding {_txt(side)} is too large for an input of {_txt(n)} "
+                what=lambda: f"padding {_txt(side)} is too large for an input of {_txt(n)} "
                      f"with padding_mode='{cfg.padding_mode}'",
             )
     size = F.conv_out(n, k=k, s=s, d=d, pad=pad)

@@ -90,8 +90,10 @@ def _count(layer: Layer, shapes: Sequence[Shape], exactly: int | None) -> None:
 
 def _agree(layer: Layer, where: str, shapes: Sequence[Shape], names: Sequence[str],
            i: int, j: int, a: QExpr, b: QExpr) -> list[Condition]:
-    what = (f"{names[i]!r} gives {_shape(shapes[i])} and {names[j]!r} gives "
-            f"{_shape(shapes[j])}: {_t(a)} vs {_t(b)}")
+    def what() -> str:
+        return (f"{names[i]!r} gives {_shape(shapes[i])} and {names[j]!r} gives "
+                f"{_shape(shapes[j])}: {_t(a)} vs {_t(b)}")
+
     return require_equal(layer, where, a, b,
                          rule=f"{layer.type_name} needs {names[i]!r} and {names[j]!r} "
                               f"to agree on {where}",

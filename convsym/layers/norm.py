@@ -11,6 +11,10 @@ channel, ``2C``, and its groups must divide the channels.  The shape passes thro
 128
 """
 
+# Messages are built by lambdas that check_room/require_equal call before returning, inside
+# the loop iteration that made them, so late binding of loop variables cannot bite.
+# ruff: noqa: B023
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -55,7 +59,8 @@ def infer_layer_norm(layer: Layer, shape: Shape, axes: Sequence[int], dialect: s
             conditions += require_equal(
                 layer, f"normalized_shape[{pos}]", have, want,
                 rule="normalized_shape must equal the input's trailing sizes",
-                what=f"the input's size {_t(have)} differs from normalized_shape's {_t(want)}")
+                what=lambda: f"the input's size {_t(have)} differs from normalized_shape's "
+                             f"{_t(want)}")
         sizes = tuple(expected)
     else:
         sizes = tuple(_poly(layer, shape[a], "normalised axis") for a in axes)
@@ -81,7 +86,7 @@ def infer_group_norm(layer: Layer, shape: Shape, channel_axis: int, groups: QPol
         conditions += require_equal(
             layer, "num_channels", channels, expected,
             rule="num_channels must equal the input's channels",
-            what=f"the input has {_t(channels)} channels, the layer expects {_t(expected)}")
+            what=lambda: f"the input has {_t(channels)} channels, the layer expects {_t(expected)}")
     if groups is not None:
         g, c = as_int(groups), as_int(channels)
         if g is not None and c is not None:
@@ -92,7 +97,7 @@ def infer_group_norm(layer: Layer, shape: Shape, channel_axis: int, groups: QPol
             conditions += require_equal(
                 layer, fld, channels, groups * floordiv(channels, groups),
                 rule="the groups must divide the channels",
-                what=f"{_t(groups)} groups do not divide {_t(channels)} channels")
+                what=lambda: f"{_t(groups)} groups do not divide {_t(channels)} channels")
     names = ("gamma", "beta") if dialect == "keras" else ("weight", "bias")
     return Inference(tuple(shape), _affine(names, (channels,), scale, center), conditions,
                      ops=mul_sizes(*shape))

@@ -8,6 +8,10 @@
 [1, 2]
 """
 
+# Messages are built by lambdas that check_room/require_equal call before returning, inside
+# the loop iteration that made them, so late binding of loop variables cannot bite.
+# ruff: noqa: B023
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,7 +68,7 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
             conditions += check_room(
                 layer, axis, add(n, -k),
                 rule="the input must be at least the pool size",
-                what=f"input {_t(n)} is smaller than the pool size {_t(k)}, so the output "
+                what=lambda: f"input {_t(n)} is smaller than the pool size {_t(k)}, so the output "
                      "would be empty")
             size = F.keras_pool_out(n, k=k, s=s, same=False)
             steps.append(AxisStep(axis, "pool_valid_keras", values, size))
@@ -82,7 +86,7 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
                 layer, axis, add(n, -k),
                 rule="PyTorch's avg_pool3d needs the input (without padding) to be at least "
                      "the kernel",
-                what=f"input {_t(n)} is smaller than the kernel {_t(k)} (PyTorch's "
+                what=lambda: f"input {_t(n)} is smaller than the kernel {_t(k)} (PyTorch's "
                      "avg_pool3d checks the unpadded input)")
         room = F.conv_room(n, k=k, d=d, pad=p * QPoly.const(2))
         if cfg.ceil_mode:
@@ -92,14 +96,15 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
                 layer, axis, add(room, s - QPoly.const(1)),
                 rule="with ceil_mode, n + 2p + s - 1 must be at least the effective kernel "
                      "d(k-1)+1",
-                what=f"padded input {_t(n)} + 2*{_t(p)} plus stride - 1 = {_t(s - 1)} is "
+                what=lambda: f"padded input {_t(n)} + 2*{_t(p)} plus stride - 1 = {_t(s - 1)} is "
                      f"smaller than the effective kernel {_t(ke)}, so the output would be "
                      "empty")
         else:
             conditions += check_room(
                 layer, axis, room,
                 rule="the padded input n + 2p must be at least the effective kernel d(k-1)+1",
-                what=f"padded input {_t(n)} + 2*{_t(p)} is smaller than the effective kernel "
+                what=lambda: f"padded input {_t(n)} + 2*{_t(p)} is smaller than the effective "
+                             "kernel "
                      f"{_t(ke)}, so the output would be empty")
         if cfg.ceil_mode:
             size = F.torch_pool_ceil_out(n, k=k, s=s, d=d, p=p)

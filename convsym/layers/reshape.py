@@ -44,17 +44,17 @@ def infer_reshape(layer: Layer, shape: Shape, target: Sequence[QPoly | None],
         conditions += require_equal(
             layer, fld, total, known,
             rule="a reshape must keep the number of elements",
-            what=f"the input has {_t(total)} elements and the target {_t(known)}")
+            what=lambda: f"the input has {_t(total)} elements and the target {_t(known)}")
         return Inference(tuple(t for t in target if t is not None), [], conditions)
     missing = _divide(layer, fld, total, known)
     conditions += check_room(layer, fld, total - known,
                              rule="the known target sizes must not exceed the input",
-                             what=f"the input has {_t(total)} elements, fewer than the "
+                             what=lambda: f"the input has {_t(total)} elements, fewer than the "
                                   f"{_t(known)} of the known target sizes")
     conditions += require_equal(
         layer, fld, total, known * missing,
         rule="the input's elements must divide evenly by the known target sizes",
-        what=f"the input has {_t(total)} elements, not a multiple of {_t(known)}")
+        what=lambda: f"the input has {_t(total)} elements, not a multiple of {_t(known)}")
     return Inference(tuple(missing if t is None else t for t in target), [], conditions)
 
 

@@ -14,9 +14,13 @@ UpSampling*D, PyTorch Upsample with an integer ``scale_factor``); ``resize_to`` 
 ([n - 3, 3], ['n >= 4'])
 """
 
+# Messages are built by lambdas that check_room/require_equal call before returning, inside
+# the loop iteration that made them, so late binding of loop variables cannot bite.
+# ruff: noqa: B023
+
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, to_sympy
@@ -49,7 +53,7 @@ def infer_pad(layer: Layer, shape: Shape, pads: Pairs, channels_first: bool, *,
                     layer, axis, add(n, -(side + limit)),
                     rule=f"{mode} padding needs padding {'<' if mode == 'reflect' else '<='} "
                          "the input size",
-                    what=f"padding {_t(side)} is too large for an input of {_t(n)} "
+                    what=lambda: f"padding {_t(side)} is too large for an input of {_t(n)} "
                          f"({mode} padding)")
         negative = [p for p in (before, after) if (p.as_int() or 0) < 0]
         if negative:
@@ -57,9 +61,10 @@ def infer_pad(layer: Layer, shape: Shape, pads: Pairs, channels_first: bool, *,
             conditions += check_room(
                 layer, axis, add(n, sum(negative, QPoly.const(0))),
                 rule="negative padding may remove at most the whole input",
-                what=f"negative padding ({_t(before)}, {_t(after)}) removes more than the "
+                what=lambda: f"negative padding ({_t(before)}, {_t(after)}) removes more than the "
                      f"input's {_t(n)} cells")
-            conditions += _keep_one(layer, axis, size, f"padding ({_t(before)}, {_t(after)})")
+            conditions += _keep_one(layer, axis, size,
+                                    lambda: f"padding ({_t(before)}, {_t(after)})")
         out.append(size)
     return Inference(join_channels(channels, out, channels_first), [], conditions, steps)
 
@@ -75,7 +80,7 @@ def infer_crop(layer: Layer, shape: Shape, crops: Pairs, channels_first: bool) -
         size = F.crop_out(n, before=before, after=after)
         steps.append(AxisStep(axis, "crop", {"n": n, "c_l": before, "c_r": after}, size))
         conditions += _keep_one(layer, axis, size,
-                                f"cropping {_t(before)} + {_t(after)} from {_t(n)}")
+                                lambda: f"cropping {_t(before)} + {_t(after)} from {_t(n)}")
         out.append(size)
     return Inference(join_channels(channels, out, channels_first), [], conditions, steps)
 
@@ -104,10 +109,11 @@ def infer_resize_to(layer: Layer, shape: Shape, sizes: Sequence[QPoly],
     return Inference(join_channels(channels, list(sizes), channels_first), [], [], steps)
 
 
-def _keep_one(layer: Layer, axis: str, size: QExpr, what: str) -> list[Condition]:
+def _keep_one(layer: Layer, axis: str, size: QExpr, what: Callable[[], str]
+              ) -> list[Condition]:
     return check_room(layer, axis, add(size, QPoly.const(-1)),
                       rule="at least one cell must remain",
-                      what=f"{what} leaves {_t(size)} cells")
+                      what=lambda: f"{what()} leaves {_t(size)} cells")
 
 
 def _t(e: QExpr) -> str:

@@ -115,7 +115,7 @@ def _axis(layer: Layer, cfg: TransposeConfig, axis: str, n: QExpr, i: int
         conditions += check_room(
             layer, axis, add(ext("max", [s, d]), -(op + QPoly.const(1))),
             rule="output_padding must be smaller than max(stride, dilation)",
-            what=f"output_padding {_t(op)} is not smaller than max(stride, dilation) = "
+            what=lambda: f"output_padding {_t(op)} is not smaller than max(stride, dilation) = "
                  f"max({_t(s)}, {_t(d)})")
         size = F.conv_transpose_out_torch(n, k=k, s=s, d=d, pad=p * QPoly.const(2),
                                           output_padding=op)
@@ -126,7 +126,7 @@ def _axis(layer: Layer, cfg: TransposeConfig, axis: str, n: QExpr, i: int
             conditions += check_room(
                 layer, axis, s - op - QPoly.const(1),
                 rule="output_padding must be smaller than strides",
-                what=f"output_padding {_t(op)} is not smaller than strides {_t(s)}")
+                what=lambda: f"output_padding {_t(op)} is not smaller than strides {_t(s)}")
             values["op"] = op
         elif not same:
             values["op"] = F.keras_transpose_default_op(k=k, s=s, d=d)
@@ -136,7 +136,7 @@ def _axis(layer: Layer, cfg: TransposeConfig, axis: str, n: QExpr, i: int
     conditions += check_room(
         layer, axis, add(size, QPoly.const(-1)),
         rule="the transposed convolution's output must have at least one cell",
-        what=f"the output size {_t(size)} is not positive, so the output would be empty")
+        what=lambda: f"the output size {_t(size)} is not positive, so the output would be empty")
     return size, AxisStep(axis, rule, values, size), conditions
 
 
