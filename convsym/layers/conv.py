@@ -162,6 +162,8 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
         values.update({"P": total, "p_l": before, "p_r": after})
         # stride is 1 (checked by the front end), so the explicit formula gives n
         size = F.conv_out(n, k=k, s=s, d=d, pad=total)
+        assert isinstance(before, QPoly) and isinstance(after, QPoly)
+        conditions += _padding_mode_room(layer, cfg, axis, n, before, after)
         return size, AxisStep(axis, "same_torch", values, size), conditions
     if cfg.padding == "causal":
         pad = F.causal_pad(k=k, d=d)
@@ -186,6 +188,15 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
         what=lambda: (f"padded input {_txt(n)} + {_txt(pad)} = {_txt(padded)} is smaller than "
               f"the effective kernel {_txt(ke)}, so the output would be empty"),
     )
+    conditions += _padding_mode_room(layer, cfg, axis, n, before, after)
+    size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
+    return size, AxisStep(axis, rule, values, size), conditions
+
+
+def _padding_mode_room(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, before: QPoly,
+                       after: QPoly) -> list[Condition]:
+    """PyTorch's reflect padding needs each side < n, circular <= n (explicit or 'same')."""
+    conditions: list[Condition] = []
     if cfg.padding_mode in ("reflect", "circular"):
         limit = 1 if cfg.padding_mode == "reflect" else 0
         for side in {before, after}:
@@ -195,11 +206,10 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
                 layer, axis, add(n, -(side + QPoly.const(limit))),
                 rule=f"padding_mode='{cfg.padding_mode}' needs padding "
                      f"{'<' if limit else '<='} the input size",
-                what=lambda: f"padding {_txt(side)} is too large for an input of {_txt(n)} "
-                     f"with padding_mode='{cfg.padding_mode}'",
+                what=lambda side=side: f"padding {_txt(side)} is too large for an input of "  # type: ignore[misc]
+                     f"{_txt(n)} with padding_mode='{cfg.padding_mode}'",
             )
-    size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
-    return size, AxisStep(axis, rule, values, size), conditions
+    return conditions
 
 
 def _txt(e: QExpr) -> str:
