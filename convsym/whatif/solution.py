@@ -41,6 +41,14 @@ class Solution:
     projected: tuple[str, ...] = ()
     title: str = ""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # see Step.__reduce__: relations must not be re-evaluated when unpickled
+        from convsym.whatif.steps import freeze
+
+        frozen = tuple((freeze(rel), origin) for rel, origin in self.conditions)
+        return (_solution, (self.unknowns, self.status, self.cells, self.reason, self.steps,
+                            frozen, dict(self.bounds), self.projected, self.title))
+
     @property
     def exact(self) -> bool:
         """True when the set is proved exact."""
@@ -157,7 +165,8 @@ class Solution:
     def __str__(self) -> str:
         head = f"Solve for {', '.join(self.unknowns)}" + (f" in {self.title!r}"
                                                            if self.title else "")
-        lines = [head, f"Answer ({self.status}): {self.describe()}"]
+        answer = self.describe() if self.exact else self.reason
+        lines = [head, f"Answer ({self.status}): {answer}"]
         limited = [f"{lo} <= {n} <= {hi}" for n, (lo, hi) in self.bounds.items()
                    if hi is not None]
         if limited:
@@ -169,3 +178,14 @@ class Solution:
             lines.append("Derivation:")
             lines.append(self.derivation("text"))
         return "\n".join(lines)
+
+
+def _solution(unknowns: tuple[str, ...], status: str, cells: tuple[Mapping[str, IntSet], ...],
+              reason: str, steps: tuple[Step, ...], conditions: tuple[tuple[object, str], ...],
+              bounds: dict[str, tuple[int, int | None]], projected: tuple[str, ...],
+              title: str) -> Solution:
+    from convsym.whatif.steps import thaw
+
+    return Solution(unknowns, status, cells, reason, steps,
+                    tuple((thaw(rel), origin) for rel, origin in conditions), bounds,
+                    projected, title)

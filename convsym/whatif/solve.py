@@ -196,6 +196,8 @@ def _solve_network(net: Network, names: list[str], relations: list[Relational],
     pieces: list[Cell] = []
     steps: list[Step] = []
     in_network = net.all_symbols()
+    lowered: dict[str, int] = {}
+    original_given = dict(given)
     for sym in syms:
         lo, hi = given.get(sym.name, (None, None))
         bottom = domain_lo(sym)
@@ -208,13 +210,19 @@ def _solve_network(net: Network, names: list[str], relations: list[Relational],
                 return Solution(tuple(names), "unknown", reason=part.reason,
                                 steps=tuple(steps))
             pieces.extend({**c, sym.name: IntSet.points([v])} for c in part.cells)
+        lowered[sym.name] = bottom
         given = {**given, sym.name: (bottom, hi)}
+    original = original_given
     answer = _finish(cons, syms, given, deadline, limits, steps, title=f"{net.name}")
-    if not answer.exact or not pieces:
+    if not lowered:
         return answer
-    return Solution(answer.unknowns, "exact", tuple(pieces) + answer.cells, "",
-                    answer.steps, answer.conditions, answer.bounds, answer.projected,
-                    answer.title)
+    shown: dict[str, tuple[int, int | None]] = {}
+    for n, (lo, hi) in answer.bounds.items():
+        first = original[n][0] if n in lowered else None
+        shown[n] = (lo if first is None else first, hi)
+    cells = tuple(pieces) + answer.cells if answer.exact else ()
+    return Solution(answer.unknowns, answer.status, cells, answer.reason, answer.steps,
+                    answer.conditions, shown, answer.projected, answer.title)
 
 
 def _at_value(net: Network, sym: sympy.Symbol, v: int, rest: list[str],

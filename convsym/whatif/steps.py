@@ -52,6 +52,29 @@ class Step:
         """JSON-ready: kind and text."""
         return {"kind": self.kind, "text": self.text()}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # SymPy re-evaluates relations when unpickled (Eq(p, 0) becomes False for a positive
+        # p), and answers travel back from worker processes pickled: keep them unevaluated.
+        return (_step, (self.kind, self.template, tuple(freeze(p) for p in self.math)))
+
+
+def freeze(piece: object) -> object:
+    """A piece safe to pickle: relations as ``("rel", op, lhs, rhs)``."""
+    if isinstance(piece, sympy.core.relational.Relational):
+        return ("rel", piece.rel_op, piece.lhs, piece.rhs)
+    return piece
+
+
+def thaw(piece: Any) -> Any:
+    """The inverse of :func:`freeze`: the relation rebuilt unevaluated."""
+    if isinstance(piece, tuple) and len(piece) == 4 and piece[0] == "rel":
+        return sympy.Rel(piece[2], piece[3], piece[1], evaluate=False)
+    return piece
+
+
+def _step(kind: str, template: str, math: tuple[object, ...]) -> Step:
+    return Step(kind, template, tuple(thaw(p) for p in math))
+
 
 def _text(piece: Piece) -> str:
     from convsym.printing.text import sstr

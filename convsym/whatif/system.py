@@ -212,12 +212,12 @@ def _component(cons: list[Constraint], group: list[sympy.Symbol], bounds: Bounds
         split = split_product(c.expr, sorted(c.symbols, key=lambda s: s.name))
         if split is not None:
             return _by_divisors(c, split.factors, split.target, cons, group, bounds, ctx)
-    coupled = [c for c in cons if len(c.symbols) > 1]
-    shown = coupled[0].shown if coupled else None
+    coupled = [sstr(c.shown) for c in cons if len(c.symbols) > 1]
+    shown = "; ".join(coupled[:3]) + (" ..." if len(coupled) > 3 else "")
     names = ", ".join(v.name for v in free)
-    raise Undecided(f"the unknowns {names} have no upper bound and are coupled by {shown}, "
-                    "which is not a product of one-unknown factors; give bounds to get an "
-                    "exact answer within them")
+    raise Undecided(f"the unknowns {names} have no upper bound and are coupled by {shown} "
+                    "(not a product of one-unknown factors); give bounds to get an exact "
+                    "answer within them")
 
 
 def _enumerate_box(cons: list[Constraint], group: list[sympy.Symbol], bounds: Bounds,

@@ -169,3 +169,16 @@ def test_dilation_and_keras_same_stride() -> None:
     keras = Sequential([Input((32, 32, 3)), Conv2D(8, 3, strides="s", padding="same")])
     assert solve(keras, "s", where="out_H == 8").points() == [(4,)]
     assert solve(keras, "s", where="out_H == 1").describe() == "s >= 32"
+
+
+def test_answers_survive_pickling_unevaluated() -> None:
+    """Answers come back from worker processes pickled; Eq(p, 0) must not become False."""
+    import pickle
+
+    net = Sequential([Conv2d(3, 8, "k", stride=2, padding=("p", "p"))], input_shape=(3, 32, 32))
+    answer = solve(net, ["k", "p"], where="out_H == 16", bounds=["1 <= k <= 9", "0 <= p <= 4"])
+    again = pickle.loads(pickle.dumps(answer))
+    assert again.derivation() == answer.derivation()
+    assert "Case p = 0" in again.derivation() and "False" not in again.derivation()
+    assert again.points() == answer.points()
+    assert "exact within the bounds 1 <= k <= 9, 0 <= p <= 4" in str(again)
