@@ -218,6 +218,18 @@ class Network:
             out |= free_symbols(c.expr)
         return out
 
+    def costs(self, *, bias: bool = False, include: Any = ("conv", "dense")) -> Any:
+        """Per-layer MACs, FLOPs and activations: :func:`convsym.costs.costs`."""
+        from convsym.costs import costs
+
+        return costs(self, bias=bias, include=include)
+
+    def receptive_field(self) -> Any:
+        """Per-layer receptive fields: :func:`convsym.receptive.receptive_field`."""
+        from convsym.receptive import receptive_field
+
+        return receptive_field(self)
+
     def summary(self) -> Any:
         """A :class:`~convsym.summary.Summary`: ``str()`` is a table, ``to_dict()`` JSON."""
         from convsym.summary import Summary

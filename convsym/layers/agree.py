@@ -104,14 +104,18 @@ def show_point(point: dict[sympy.Symbol, int]) -> str:
 
 
 def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str,
-                  what: str | Callable[[], str]) -> list[Condition]:
+                  what: str | Callable[[], str], proved: list[str] | None = None
+                  ) -> list[Condition]:
     """Three-valued ``a == b`` for a layer: nothing if proved, raise if never, else a condition.
 
     ``what`` describes the two sides in words (``"'conv2d' gives n - 2 and 'crop' gives
-    n - 4"``); ``rule`` is the general rule, kept with the side condition.
+    n - 4"``); ``rule`` is the general rule, kept with the side condition.  When ``proved``
+    is a list, a proved equality adds a note saying how it was proved.
     """
     verdict = agreement(a, b)
     if verdict.verdict == "always":
+        if proved is not None:
+            proved.append(f"{where}: equal for every input ({verdict.reason})")
         return []
     if verdict.verdict == "never":
         example = ""

@@ -35,6 +35,7 @@ def infer_elementwise(layer: Layer, shapes: Sequence[Shape], names: Sequence[str
     rank = max(len(s) for s in shapes)
     out: list[QExpr] = []
     conditions: list[Condition] = []
+    notes: list[str] = []
     for pos in range(rank):
         back = rank - pos  # aligned on the right
         present = [(i, s[len(s) - back]) for i, s in enumerate(shapes) if len(s) >= back]
@@ -44,10 +45,11 @@ def infer_elementwise(layer: Layer, shapes: Sequence[Shape], names: Sequence[str
             continue
         first, size = stretching[0]
         for other, x in stretching[1:]:
-            conditions += _agree(layer, f"axis {pos}", shapes, names, first, other, size, x)
+            conditions += _agree(layer, f"axis {pos}", shapes, names, first, other, size, x,
+                                 notes)
         out.append(size)
     ops = mul_sizes(QPoly.const(len(shapes) - 1), *out)
-    return Inference(tuple(out), [], conditions, ops=ops)
+    return Inference(tuple(out), [], conditions, ops=ops, notes=notes)
 
 
 def infer_concat(layer: Layer, shapes: Sequence[Shape], names: Sequence[str], axis: int,
@@ -66,6 +68,7 @@ def infer_concat(layer: Layer, shapes: Sequence[Shape], names: Sequence[str], ax
                                  code="bad_axis")
     axis %= rank
     conditions: list[Condition] = []
+    notes: list[str] = []
     out: list[QExpr] = []
     for pos in range(rank):
         if pos == axis:
@@ -73,9 +76,9 @@ def infer_concat(layer: Layer, shapes: Sequence[Shape], names: Sequence[str], ax
             continue
         for other in range(1, len(shapes)):
             conditions += _agree(layer, f"axis {pos}", shapes, names, 0, other,
-                                 shapes[0][pos], shapes[other][pos])
+                                 shapes[0][pos], shapes[other][pos], notes)
         out.append(shapes[0][pos])
-    return Inference(tuple(out), [], conditions)
+    return Inference(tuple(out), [], conditions, notes=notes)
 
 
 def _count(layer: Layer, shapes: Sequence[Shape], exactly: int | None) -> None:
@@ -89,15 +92,18 @@ def _count(layer: Layer, shapes: Sequence[Shape], exactly: int | None) -> None:
 
 
 def _agree(layer: Layer, where: str, shapes: Sequence[Shape], names: Sequence[str],
-           i: int, j: int, a: QExpr, b: QExpr) -> list[Condition]:
+           i: int, j: int, a: QExpr, b: QExpr, notes: list[str]) -> list[Condition]:
     def what() -> str:
         return (f"{names[i]!r} gives {_shape(shapes[i])} and {names[j]!r} gives "
                 f"{_shape(shapes[j])}: {_t(a)} vs {_t(b)}")
 
-    return require_equal(layer, where, a, b,
-                         rule=f"{layer.type_name} needs {names[i]!r} and {names[j]!r} "
-                              f"to agree on {where}",
-                         what=what)
+    proved: list[str] = []
+    conditions = require_equal(layer, where, a, b,
+                               rule=f"{layer.type_name} needs {names[i]!r} and {names[j]!r} "
+                                    f"to agree on {where}",
+                               what=what, proved=proved)
+    notes += [f"{names[i]!r} and {names[j]!r}, {note}" for note in proved]
+    return conditions
 
 
 def default_names(count: int) -> list[str]:
