@@ -24,7 +24,6 @@ from sympy.core.relational import Relational
 
 from convsym.errors import ExpressionError
 from convsym.intdiv import (
-    Ext,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
@@ -85,11 +84,6 @@ def negate(e: QExpr) -> QExpr:
     return scale(e, QPoly.const(-1))
 
 
-def from_condition(expr: QExpr, kind: str, origin: str, shown: sympy.Basic) -> Constraint:
-    """A network side condition as a constraint."""
-    return Constraint(expr, kind, origin, shown)
-
-
 def from_relation(rel: Relational, *, origin: str, field: str = "condition") -> Constraint:
     """A SymPy relation over integers (from :func:`convsym.expr.parse_relation`)."""
     op = rel.rel_op
@@ -127,8 +121,3 @@ def to_integer_expr(diff: sympy.Expr, *, field: str, shown: object) -> QExpr:
     raise ExpressionError(
         f"{field}: {shown}: not an integer expression convsym can solve (use floor(a/b) "
         "or ceiling(a/b) for a division that may leave a remainder)", code="not_integer")
-
-
-def is_ext(e: QExpr) -> bool:
-    """True for a Min/Max."""
-    return isinstance(e, Ext)

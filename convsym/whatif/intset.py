@@ -20,7 +20,7 @@ import heapq
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from math import gcd, lcm
+from math import lcm
 from typing import Any
 
 EXPAND_LIMIT = 4096
@@ -334,11 +334,3 @@ def _same(a: IntSet, b: IntSet) -> bool:
         top = max(top, p.start if p.last is None else p.last)
     low = min(x for x in (a.min(), b.min()) if x is not None)
     return all((x in a) == (x in b) for x in range(low, top + modulus + 1))
-
-
-def gcd_all(values: Iterable[int]) -> int:
-    """The gcd of integers (0 for none)."""
-    g = 0
-    for v in values:
-        g = gcd(g, v)
-    return g
