@@ -67,6 +67,7 @@ _CACHE: dict[tuple[str, bool], sympy.Symbol] = {}
 _LONE_EQ = re.compile(r"(?<![=<>!:])=(?!=)")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _NOT_FINITE = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+_FLAT = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 _RELATIONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
@@ -212,8 +213,9 @@ class _Parser:
                 depth += 1
             for child in ast.iter_child_nodes(node):
                 # the left spine of a + b - c * d ... is one level: binop() builds it in a loop
-                spine = isinstance(node, ast.BinOp) and child is node.left
-                flat = spine and isinstance(child, ast.BinOp)
+                # and SymPy flattens it; // and % nest (floor(floor(n/n)/n)), so they count
+                flat = (isinstance(node, ast.BinOp) and child is node.left
+                        and isinstance(child, ast.BinOp) and isinstance(node.op, _FLAT))
                 stack.append((child, depth - 1 if flat else depth))
 
     def checked(self, value: sympy.Expr, node: ast.AST) -> sympy.Expr:
