@@ -241,6 +241,34 @@ class Network:
                f"output {self.output_shape}>"
 
     # --- what-if ------------------------------------------------------------------------------
+    def accepts(self, values: Mapping[str, int] | None = None, **sizes: int) -> bool:
+        """Whether the network accepts these concrete sizes, keyed by symbol name.
+
+        See :func:`convsym.whatif.accepts`; e.g. ``net.accepts(H=63, W=64)``.
+        """
+        from convsym.whatif import accepts
+
+        return accepts(self, values, **sizes)
+
+    def solve(self, unknowns: Any, where: Any = (), bounds: Any = None, *,
+              timeout: float | None = 10.0) -> Any:
+        """Every integer value of the unknowns meeting the targets: :func:`convsym.whatif.solve`."""
+        from convsym.whatif import solve
+
+        return solve(self, unknowns, where=where, bounds=bounds, timeout=timeout)
+
+    def admissible_inputs(self, *, timeout: float | None = 10.0) -> Any:
+        """The exact set of input sizes accepted: :func:`convsym.whatif.admissible_inputs`."""
+        from convsym.whatif import admissible_inputs
+
+        return admissible_inputs(self, timeout=timeout)
+
+    def compare(self, other: Network, *, at: Mapping[str, int] | None = None) -> Any:
+        """What changes between this network and ``other``: :func:`convsym.whatif.compare`."""
+        from convsym.whatif import compare
+
+        return compare(self, other, at=at)
+
     def subs(self, values: Mapping[str, object] | None = None, **kwargs: object) -> Network:
         """The network with symbols replaced by values, keyed by symbol name.
 
