@@ -36,6 +36,13 @@ from convsym.layers.frontend import layer_class
 from convsym.layers.pool import PoolConfig, infer_pool
 
 
+def _is_mode(text: str) -> bool:
+    """True for 'valid'/'same' or a near miss of them; other text is a size like ``"p"``."""
+    from convsym.errors import did_you_mean
+
+    return text in ("valid", "same") or bool(did_you_mean(text, ["valid", "same"]))
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class _ConvN(TorchLayer):
     rank: ClassVar[int] = 2
@@ -61,7 +68,7 @@ class _ConvN(TorchLayer):
         rank = self.rank
         strides = to_tuple(self, "stride", self.stride, rank)
         pads: tuple[tuple[QPoly, QPoly], ...] | None = None
-        if isinstance(self.padding, str):
+        if isinstance(self.padding, str) and _is_mode(self.padding):
             padding = to_choice(self, "padding", self.padding, ["valid", "same"])
             if padding == "same":
                 for s in strides:

@@ -187,3 +187,11 @@ def test_bad_input_gets_a_clear_error(build: object, error: type[ConvsymError], 
     assert info.value.code == code
     for fragment in fragments:
         assert fragment in str(info.value)
+
+
+def test_torch_symbolic_padding_as_text() -> None:
+    n, p = symbol("n"), symbol("p")
+    net = Sequential([T.Conv2d(3, 8, 3, padding="p")], input_shape=(3, "n", "n"))
+    assert net.output_shape == (8, n + 2 * p - 2, n + 2 * p - 2)
+    with pytest.raises(LayerConfigError, match="did you mean 'same'"):
+        T.Conv2d(3, 8, 3, padding="sme")
