@@ -1,28 +1,101 @@
 """convsym: derive, explain and prove the shapes of convolutional networks, in closed form.
 
 >>> import convsym
->>> from convsym.layers.keras import Input, Conv2D
+>>> from convsym.keras import Input, Conv2D
 >>> net = convsym.Sequential([Input(("n", "n", 1)), Conv2D(32, 3), Conv2D(64, 3)])
 >>> net.output_shape
 (n - 4, n - 4, 64)
+>>> convsym.prove("floor((n - 3)/2) + 1 == ceiling((n - 2)/2)").status
+'proved'
+
+``import convsym`` loads SymPy only; the larger parts (proofs, derivations, what-if,
+importers, verification) load on first use of their names.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from convsym import keras, torch
 from convsym.errors import ConvsymError
 from convsym.expr import parse_expr, parse_relation, symbol, symbols
-from convsym.layers import keras, torch
 from convsym.network import Network, Sequential
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "load": "convsym.spec",
+    "example": "convsym.examples",
+    "Graph": "convsym.graph",
+    "Model": "convsym.graph",
+    "Tensor": "convsym.graph",
+    "costs": "convsym.costs",
+    "receptive_field": "convsym.receptive",
+    "prove": "convsym.proof",
+    "Proof": "convsym.proof",
+    "derive": "convsym.derivation",
+    "Derivation": "convsym.derivation",
+    "solve": "convsym.whatif",
+    "admissible_inputs": "convsym.whatif",
+    "accepts": "convsym.whatif",
+    "compare": "convsym.whatif",
+    "depthwise_whatif": "convsym.whatif",
+    "Solution": "convsym.whatif",
+    "Admissible": "convsym.whatif",
+    "Comparison": "convsym.whatif",
+    "IntSet": "convsym.whatif",
+    "from_keras": "convsym.importers.keras_json",
+    "from_torch": "convsym.importers.torch_module",
+    "verify": "convsym.verify",
+}
+"""Public names loaded on first use (PEP 562), by the module that defines them."""
+
 __all__ = [
+    "Admissible",
+    "Comparison",
     "ConvsymError",
+    "Derivation",
+    "Graph",
+    "IntSet",
+    "Model",
     "Network",
+    "Proof",
     "Sequential",
+    "Solution",
+    "Tensor",
     "__version__",
+    "accepts",
+    "admissible_inputs",
+    "compare",
+    "costs",
+    "depthwise_whatif",
+    "derive",
+    "example",
+    "from_keras",
+    "from_torch",
     "keras",
+    "load",
     "parse_expr",
     "parse_relation",
+    "prove",
+    "receptive_field",
+    "solve",
     "symbol",
     "symbols",
     "torch",
+    "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'convsym' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
