@@ -29,8 +29,20 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as exit status 2 with one line, no usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"convsym: error: {message}", file=sys.stderr)
+        print(f"convsym: error: {one_line(message)}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def one_line(message: str) -> str:
+    r"""``message`` with control characters and line breaks escaped: one line, no terminal codes.
+
+    >>> one_line('bad "\x1b[2J" or\nthis')
+    'bad "\\x1b[2J" or\\nthis'
+    """
+    if message.isprintable():
+        return message
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except ConvsymError as err:
-        print(f"convsym: error: {err}", file=sys.stderr)
+        print(f"convsym: error: {one_line(str(err))}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # the reader went away (``convsym summary ... | head``): not an error
