@@ -104,6 +104,10 @@ class Network:
         self.rows: list[Row] = []
         self.shapes: list[Shape] = []
         self._conditions: list[Condition] = []
+        for label in [name, *(node.name for node in self.nodes)]:
+            if not isinstance(label, str) or not label.isprintable():  # printed in tables
+                raise UsageError(f"the name {label!r:.80} must be printable text (no control "
+                                 "characters or line breaks)", code="bad_name")
         self._propagate()
 
     # --- propagation ------------------------------------------------------------------------
