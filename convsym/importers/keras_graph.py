@@ -67,6 +67,8 @@ def refs_of_call(call: Any) -> list[Ref]:
                            "not supported")
         return refs
     if isinstance(call, list):  # tf.keras 2: [[name, node, tensor, kwargs], ...]
+        if call and isinstance(call[0], str):
+            call = [call]  # TFOpLambda-style: the call is one reference
         out = []
         for item in call:
             if isinstance(item, list) and len(item) == 4 and isinstance(item[3], Mapping) \
@@ -155,6 +157,7 @@ def _entries(imp: _Importer, config: Mapping[str, Any], path: str) -> dict[str, 
             raise imp.fail("a functional model's layer needs a name", where, "bad_keras_json")
         if name in entries:
             raise imp.fail(f"two layers are named {name!r}", where, "duplicate_layer_name")
+        imp.check_class(entry, where)  # refuse Lambda / custom layers before reading calls
         try:
             calls = [refs_of_call(c) for c in imp.listing(entry.get("inbound_nodes", []),
                                                            f"{where}.inbound_nodes")]

@@ -239,21 +239,35 @@ class _Importer:
                 out.append(size)
         return out
 
-    def layer(self, entry: Mapping[str, Any], path: str, *, frozen: bool, call: int) -> Layer:
-        """The convsym layer of one layer entry (refusals name the layer and its class)."""
+    def check_class(self, entry: Mapping[str, Any], path: str) -> str:
+        """The entry's class name, or a refusal naming the layer, its class and why."""
+        from convsym.importers.keras_table import refusal
+
         cls = entry.get("class_name")
         if not isinstance(cls, str):
             raise self.fail("a layer entry needs a class_name", path, "bad_keras_json")
         module = entry.get("module")
         registered = entry.get("registered_name")
-        config = self.mapping(entry.get("config", {}), f"{path}.config")
+        config = entry.get("config")
+        name = config.get("name", entry.get("name", "?")) if isinstance(config, Mapping) \
+            else entry.get("name", "?")
         if (isinstance(module, str) and not module.startswith("keras")) or \
                 (registered is not None and registered != cls):
-            name = config.get("name", "?")
             raise self.fail(f"layer {name!r} (class {cls}, registered as {registered!r}) is "
                             "refused: it is a custom layer from module "
                             f"{module!r}, and custom code can compute any shape", path,
                             "custom_layer")
+        if cls not in MODEL_CLASSES and cls != "InputLayer":
+            why = refusal(cls, str(name))
+            if why is not None:
+                raise self.fail(why, path, "lambda_layer" if cls == "Lambda" else
+                                "unknown_layer")
+        return cls
+
+    def layer(self, entry: Mapping[str, Any], path: str, *, frozen: bool, call: int) -> Layer:
+        """The convsym layer of one layer entry (refusals name the layer and its class)."""
+        cls = self.check_class(entry, path)
+        config = self.mapping(entry.get("config", {}), f"{path}.config")
         layer = build_layer(cls, config, origin=self.origin, path=path)
         layer_frozen = frozen or config.get("trainable") is False
         return applied(layer, frozen=layer_frozen)
