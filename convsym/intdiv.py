@@ -697,10 +697,14 @@ def from_sympy(expr: sympy.Basic) -> QExpr:
         return result
     if isinstance(expr, sympy.Pow):
         base, exponent = expr.args
-        if isinstance(exponent, sympy.Integer) and 0 <= int(exponent) <= 64:
+        if isinstance(exponent, sympy.Integer) and int(exponent) >= 0:
             b = from_sympy(base)
-            if isinstance(b, QPoly):
-                return b ** int(exponent)
+            k = int(exponent)
+            if isinstance(b, QPoly) and len(b.terms) == 1 and k <= 100_000:
+                ((mono, c),) = b.terms.items()  # a monomial: raise every exponent at once
+                return QPoly({tuple((a, e * k) for a, e in mono): c**k})
+            if isinstance(b, QPoly) and k <= 64:
+                return b**k
         raise NotQuasiPolynomial(f"power {expr} is not a polynomial power")
     if isinstance(expr, (sympy.floor, sympy.ceiling)):
         num, den = _quotient(expr.args[0])

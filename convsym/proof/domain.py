@@ -166,7 +166,10 @@ def read_relation(value: object, lows: Mapping[str, int], field: str) -> Relatio
             continue
         lo = lows.get(s.name, 0 if s.is_nonnegative and not s.is_positive else 1)
         narrower = (s.is_positive and lo < 1) or (s.is_nonnegative and lo < 0)
-        if (narrower and not plain(rel)) or s.is_integer is False or \
+        # a bound like Ge(p, 0) is how one widens a domain; anything else built with a
+        # narrower symbol may already have been simplified (Abs(p - 1) -> p - 1)
+        bound = field != "statement" and plain(rel) and lower_bound(rel) is not None
+        if (narrower and not bound) or s.is_integer is False or \
                 s.is_nonnegative is False:
             declared = "positive" if s.is_positive else ("non-negative" if s.is_nonnegative
                                                           else "not a non-negative integer")

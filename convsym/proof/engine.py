@@ -75,7 +75,8 @@ def prove(statement: object, assume: Sequence[object] | object = (), *,
         if run.decided(periodic, "period"):
             return run.final()
         run.note("period", periodic.reason)
-    quick, _ = search(problem, min(deadline, time.monotonic() + budget / 10), QUICK_POINTS)
+    quick, early = search(problem, min(deadline, time.monotonic() + budget / 10),
+                          QUICK_POINTS)
     if run.decided(quick, "bounded"):
         return run.final()
     reserve = min(budget / 4, 2.0)
@@ -86,6 +87,8 @@ def prove(statement: object, assume: Sequence[object] | object = (), *,
     found, coverage = search(problem, deadline, BOUNDED_POINTS)
     if run.decided(found, "bounded"):
         return run.final()
+    if early.complete or early.shells > coverage.shells:
+        coverage = early
     if coverage.complete:
         step = ProofStep("exhaustive check", coverage.reason, problem.statement, sympy.true)
         return run.done("proved", "bounded", coverage.reason, extra=[step])

@@ -28,7 +28,7 @@ Number = int | Fraction
 
 _OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
         "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
-MAX_EXPONENT = 64
+MAX_EXPONENT = 4096
 
 
 class Undefined(ArithmeticError):
@@ -97,7 +97,7 @@ class Program:
         if isinstance(node, sympy.Pow):
             exp = node.args[1]
             if not isinstance(exp, sympy.Integer) or abs(int(exp)) > MAX_EXPONENT:
-                raise _unsupported(node, "only integer powers up to 64 are supported")
+                raise _unsupported(node, f"only integer powers up to {MAX_EXPONENT} are supported")
             return ("pow", (args[0], int(exp)))
         for cls, name in ((sympy.floor, "floor"), (sympy.ceiling, "ceiling"),
                           (sympy.Abs, "abs"), (sympy.Mod, "mod"), (sympy.Min, "min"),

@@ -52,9 +52,7 @@ class ProofStep:
 
     def __str__(self) -> str:
         if isinstance(self.after, sympy.logic.boolalg.BooleanAtom):
-            shown = sstr(self.before)
-            verdict = "holds" if self.after == sympy.true else "fails"
-            return f"{self.lemma}: {shown} {verdict}; {self.sentence}".rstrip("; ")
+            return f"{self.lemma}: {sstr(self.before)}: {self.sentence}"
         return f"{self.lemma}: {sstr(self.before)} = {sstr(self.after)}"
 
 

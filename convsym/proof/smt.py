@@ -84,6 +84,9 @@ class _Encoder:
                 n, d, dp, k = _term(self, d), n, vp and dp, -k
                 if not dp:
                     self.defined.append(d != 0)
+            if k > 4:
+                rd = d**k if isinstance(d, int) else d ** self.int_(k)
+                return n ** self.int_(k), rd, dp or k % 2 == 0, vp
             rn, rd = self.int_(1), 1
             for _ in range(k):
                 rn, rd = rn * n, _mul(rd, d)

@@ -1,0 +1,174 @@
+"""The canonical integer-division algebra: canonical forms evaluate like naive floor arithmetic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convsym.expr import parse_expr, symbol
+from convsym.intdiv import (
+    Ext,
+    NotQuasiPolynomial,
+    QExpr,
+    QPoly,
+    ceildiv,
+    evaluate,
+    ext,
+    floordiv,
+    from_sympy,
+    scale,
+    to_sympy,
+    tracing,
+)
+from convsym.proof.evaluate import Program
+
+N, M, S, T = (symbol(x) for x in ("n", "m", "s", "t"))
+POSITIVE = (N, M, S, T)
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A random expression three ways: SymPy, the algebra, and plain Python integers."""
+
+    sym: sympy.Expr
+    q: QExpr
+    naive: Callable[[dict[str, int]], int]
+
+
+def _leaf(draw: st.DrawFn) -> Tree:
+    if draw(st.booleans()):
+        value = draw(st.integers(-6, 6))
+        return Tree(sympy.Integer(value), QPoly.const(value), lambda env: value)
+    x = draw(st.sampled_from(POSITIVE))
+    return Tree(x, QPoly.sym(x), lambda env: env[x.name])
+
+
+@st.composite
+def trees(draw: st.DrawFn, depth: int = 4) -> Tree:
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        return _leaf(draw)
+    kind = draw(st.sampled_from(["add", "sub", "mul", "floor", "ceil", "mod", "minmax",
+                                 "sdiv"]))
+    a = draw(trees(depth - 1))
+    if kind in ("add", "sub"):
+        b = draw(trees(depth - 1))
+        if isinstance(a.q, Ext) and isinstance(b.q, Ext):
+            return a
+        sign = 1 if kind == "add" else -1
+        try:
+            q = from_sympy(a.sym + sign * b.sym)
+        except NotQuasiPolynomial:  # a sum of two Min/Max
+            return a
+        return Tree(a.sym + sign * b.sym, q, lambda env: a.naive(env) + sign * b.naive(env))
+    if kind == "mul":
+        c = draw(st.integers(-3, 3))
+        return Tree(c * a.sym, scale(a.q, QPoly.const(c)), lambda env: c * a.naive(env))
+    if kind == "minmax":
+        b = draw(trees(depth - 1))
+        big = draw(st.booleans())
+        cls = sympy.Max if big else sympy.Min
+        pick = max if big else min
+        return Tree(cls(a.sym, b.sym), ext("max" if big else "min", [a.q, b.q]),
+                    lambda env: pick(a.naive(env), b.naive(env)))
+    if kind == "sdiv":
+        d = draw(st.sampled_from([S, T, 2 * S, S * T]))
+        q = from_sympy(sympy.floor(a.sym / d))
+        return Tree(sympy.floor(a.sym / d), q,
+                    lambda env: a.naive(env) // int(d.subs({S: env["s"], T: env["t"]})))
+    d_int = draw(st.integers(1, 7))
+    if kind == "floor":
+        return Tree(sympy.floor(a.sym / d_int), from_sympy(sympy.floor(a.sym / d_int)),
+                    lambda env: a.naive(env) // d_int)
+    if kind == "ceil":
+        return Tree(sympy.ceiling(a.sym / d_int), from_sympy(sympy.ceiling(a.sym / d_int)),
+                    lambda env: -((-a.naive(env)) // d_int))
+    if isinstance(a.q, Ext):
+        return a
+    return Tree(sympy.Mod(a.sym, d_int), from_sympy(sympy.Mod(a.sym, d_int)),
+                lambda env: a.naive(env) % d_int)
+
+
+ENVS = st.fixed_dictionaries({x.name: st.integers(1, 40) for x in POSITIVE})
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), ENVS)
+def test_canonical_form_evaluates_like_naive_floor_arithmetic(tree: Tree,
+                                                              env: dict[str, int]) -> None:
+    values = {x: env[x.name] for x in POSITIVE}
+    assert evaluate(tree.q, values) == tree.naive(env)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), ENVS)
+def test_the_display_form_has_the_same_value(tree: Tree, env: dict[str, int]) -> None:
+    shown = to_sympy(tree.q)
+    assert Program([shown]).run(env)[0] == tree.naive(env)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees(), ENVS)
+def test_the_canonical_form_is_stable(tree: Tree, env: dict[str, int]) -> None:
+    again = from_sympy(to_sympy(tree.q))
+    values = {x: env[x.name] for x in POSITIVE}
+    assert evaluate(again, values) == tree.naive(env)
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("ceiling(ceiling(ceiling(ceiling(ceiling(n/2)/2)/2)/2)/2)", "ceiling(n/32)"),
+    ("floor((n + 2 - 3)/2) + 1", "ceiling(n/2)"),
+    ("floor((n - 3)/1) + 1", "n - 2"),
+    ("floor((2*n + 1)/4)", "floor(n/2)"),
+    ("floor((2*n + 2)/(2*s))", "floor((n + 1)/s)"),
+    ("floor((floor(n/s) + 3)/s)", "floor((n + 3*s)/s**2)"),
+    ("ceiling(n/s)", "ceiling(n/s)"),
+    ("n % 4 + 4*floor(n/4)", "n"),
+    ("-n*max(a, b)", "Min(-a*n, -b*n)"),
+])
+def test_display(text: str, shown: str) -> None:
+    assert str(to_sympy(from_sympy(parse_expr(text)))) == shown
+
+
+def test_issue_3_scaling_a_max_by_a_factor_of_unknown_sign_is_refused() -> None:
+    # (n - 3)*max(a, b) is max(...) for n >= 3 but min(...) for n < 3
+    with pytest.raises(NotQuasiPolynomial, match="sign"):
+        from_sympy(parse_expr("(n - 3)*max(a, b)"))
+    a, b = QPoly.sym(symbol("a")), QPoly.sym(symbol("b"))
+    e = scale(ext("max", [a, b]), QPoly.const(-2))
+    assert isinstance(e, Ext) and e.kind == "min"
+
+
+def test_tracing_records_each_lemma_once_per_call() -> None:
+    n = QPoly.sym(N)
+    with tracing() as log:
+        floordiv(ceildiv(n, QPoly.const(2)) + QPoly.const(5), QPoly.const(3))
+    assert [r.kind for r in log] == ["ceiling", "floor"]
+    assert log[0].lemmas == ("ceiling as floor",)
+    assert "nested floor collapse" in log[1].lemmas
+    with tracing() as log:
+        pass
+    assert log == []
+    floordiv(n, QPoly.const(2))  # outside tracing: nothing recorded, nothing raised
+
+
+def test_gcd_cancellation_floors_the_constant() -> None:
+    n = QPoly.sym(N)
+    got = floordiv(QPoly.const(6) * n + QPoly.const(5), QPoly.const(4))
+    want = floordiv(QPoly.const(3) * n + QPoly.const(2), QPoly.const(2))
+    assert got == want
+    for v in range(1, 30):
+        assert evaluate(got, {N: v}) == (6 * v + 5) // 4
+
+
+def test_large_powers_of_a_monomial() -> None:
+    q = from_sympy(parse_expr("ceiling(n/s**2)") ** 1)
+    assert str(to_sympy(q)) == "ceiling(n/s**2)"
+    big = from_sympy(sympy.ceiling(N / S**200))
+    assert isinstance(big, QPoly)
+    with pytest.raises(NotQuasiPolynomial):
+        from_sympy((N + 1) ** 65)

@@ -1,0 +1,152 @@
+"""The period check agrees with brute force and never answers True wrongly."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convsym.expr import symbol
+from convsym.intdiv import QExpr, QPoly, ceildiv, evaluate, ext, floordiv
+from convsym.period import decide_eq, decide_nonneg, decide_nonzero, periods
+
+N, M = symbol("n"), symbol("m")
+WINDOW = 70  # values checked by brute force beyond each finite bound
+
+
+@st.composite
+def affine(draw: st.DrawFn, depth: int = 3) -> QPoly:
+    """A random quasi-affine expression in n and m with concrete divisors."""
+    e = QPoly.const(draw(st.integers(-6, 6)))
+    for s in (N, M):
+        e = e + QPoly.sym(s) * draw(st.integers(-3, 3))
+    if depth == 0:
+        return e
+    for _ in range(draw(st.integers(0, 2))):
+        inner = draw(affine(depth - 1))
+        d = QPoly.const(draw(st.integers(1, 6)))
+        part = floordiv(inner, d) if draw(st.booleans()) else ceildiv(inner, d)
+        e = e + part * draw(st.sampled_from([-2, -1, 1, 2]))
+    return e
+
+
+@dataclass(frozen=True)
+class Box:
+    lower: dict[sympy.Symbol, int | None]
+    upper: dict[sympy.Symbol, int | None]
+
+    def values(self, s: sympy.Symbol) -> range:
+        lo, hi = self.lower[s], self.upper[s]
+        first = lo if lo is not None else (hi if hi is not None else 0) - WINDOW
+        last = hi if hi is not None else (lo if lo is not None else 0) + WINDOW
+        return range(first, last + 1)
+
+    def points(self) -> list[dict[sympy.Symbol, int]]:
+        return [dict(zip((N, M), p)) for p in itertools.product(self.values(N),
+                                                                self.values(M))]
+
+
+@st.composite
+def boxes(draw: st.DrawFn) -> Box:
+    lower: dict[sympy.Symbol, int | None] = {}
+    upper: dict[sympy.Symbol, int | None] = {}
+    for s in (N, M):
+        lo = draw(st.sampled_from([1, 0, -4, None]))
+        hi = draw(st.sampled_from([None, None, 9, 30]))
+        lower[s], upper[s] = lo, hi
+    return Box(lower, upper)
+
+
+def _inside(box: Box, point: dict[sympy.Symbol, int]) -> bool:
+    for s, v in point.items():
+        lo, hi = box.lower[s], box.upper[s]
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            return False
+    return True
+
+
+def _full(box: Box, point: dict[sympy.Symbol, int]) -> dict[sympy.Symbol, int]:
+    out = dict(point)
+    for s in (N, M):
+        if s not in out:
+            out[s] = next(iter(box.values(s)))
+    return out
+
+
+@st.composite
+def expressions(draw: st.DrawFn) -> QExpr:
+    e = draw(affine())
+    if draw(st.integers(0, 4)) == 0:
+        return ext(draw(st.sampled_from(["min", "max"])), [e, draw(affine(1))])
+    return e
+
+
+@settings(max_examples=250, deadline=None)
+@given(expressions(), boxes())
+def test_decide_nonneg_agrees_with_brute_force(e: QExpr, box: Box) -> None:
+    d = decide_nonneg(e, box.lower, upper=box.upper, budget=5000)
+    violated = next((p for p in box.points() if evaluate(e, p) < 0), None)
+    if d.holds is True:
+        assert violated is None, (e, box, violated)
+    if d.holds is False:
+        point = _full(box, d.counterexample)
+        assert _inside(box, point)
+        assert evaluate(e, point) < 0
+    if violated is not None:
+        assert d.holds is not True
+
+
+@settings(max_examples=150, deadline=None)
+@given(affine(), boxes())
+def test_decide_nonzero_agrees_with_brute_force(e: QPoly, box: Box) -> None:
+    d = decide_nonzero(e, box.lower, upper=box.upper, budget=5000)
+    zero = next((p for p in box.points() if evaluate(e, p) == 0), None)
+    if d.holds is True:
+        assert zero is None, (e, box, zero)
+    if d.holds is False:
+        point = _full(box, d.counterexample)
+        assert _inside(box, point) and evaluate(e, point) == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(affine(), affine(), boxes())
+def test_decide_eq_agrees_with_brute_force(a: QPoly, b: QPoly, box: Box) -> None:
+    d = decide_eq(a, b, box.lower, upper=box.upper, budget=5000)
+    differ = next((p for p in box.points() if evaluate(a, p) != evaluate(b, p)), None)
+    if d.holds is True:
+        assert differ is None
+    if d.holds is False:
+        point = _full(box, d.counterexample)
+        assert _inside(box, point) and evaluate(a, point) != evaluate(b, point)
+
+
+def test_periods_follow_each_symbol() -> None:
+    n, m = QPoly.sym(N), QPoly.sym(M)
+    e = floordiv(n, QPoly.const(4)) + floordiv(m + n, QPoly.const(6))
+    assert periods(e) == {M: 6, N: 12}
+    assert periods(floordiv(n * m, QPoly.const(2))) is None
+    assert periods(floordiv(n, QPoly.sym(symbol("s")))) is None
+
+
+def test_a_slope_that_goes_negative_is_refuted_far_out() -> None:
+    n = QPoly.sym(N)
+    d = decide_nonneg(QPoly.const(100) - n + floordiv(n, QPoly.const(3)))
+    assert d.holds is False
+    assert 100 - d.counterexample[N] + d.counterexample[N] // 3 < 0
+    assert decide_nonneg(QPoly.const(100) - n, upper={N: 100}).holds is True
+
+
+def test_empty_domain_and_budget() -> None:
+    n = QPoly.sym(N)
+    assert decide_nonneg(-n, {N: 5}, upper={N: 3}).holds is True
+    d = decide_nonneg(floordiv(n, QPoly.const(1000)) - QPoly.const(1), budget=10)
+    assert d.holds is None and "more than 10" in d.reason
+
+
+def test_a_passed_deadline_gives_none() -> None:
+    n = QPoly.sym(N)
+    d = decide_nonneg(floordiv(n, QPoly.const(9973)), deadline=0.0)
+    assert d.holds is None and "time" in d.reason
