@@ -418,3 +418,23 @@ def test_lambda_and_custom_layers_are_refused_by_name() -> None:
         from_keras(model.to_json())
     assert info.value.code == "custom_layer"
     assert "'twice' (class Twice" in str(info.value)
+
+
+def test_every_subcommand_reads_keras_json(tmp_path: Any, capsys: Any) -> None:
+    from convsym.cli import main
+
+    model = keras.Sequential([keras.Input((None, None, 3)), L.Conv2D(8, 3, strides=2,
+                                                                     padding="same"),
+                              L.MaxPooling2D(2), L.Conv2D(4, 3)])
+    path = tmp_path / "fcn.json"
+    path.write_text(model.to_json())
+    assert main(["summary", "--from", "keras", str(path)]) == 0
+    assert "Valid when: H >= 11, W >= 11" in capsys.readouterr().out
+    assert main(["summary", str(path), "--set", "H=32", "--set", "W=20"]) == 0
+    assert "(6, 3, 4)" in capsys.readouterr().out
+    assert main(["inputs", str(path)]) == 0
+    assert "H >= 11" in capsys.readouterr().out
+    assert main(["derive", str(path), "--format", "text"]) == 0
+    assert "conv2d_1" in capsys.readouterr().out
+    assert main(["verify", str(path), "--samples", "2", "--quiet"]) == 0
+    assert "keras" in capsys.readouterr().out
