@@ -24,7 +24,18 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from convsym.intdiv import Ext, QExpr, QPoly, add, as_int, evaluate, ext, free_symbols, scale
+from convsym.intdiv import (
+    Ext,
+    NotQuasiPolynomial,
+    QExpr,
+    QPoly,
+    add,
+    as_int,
+    evaluate,
+    ext,
+    free_symbols,
+    scale,
+)
 from convsym.layers.base import Condition, Layer, add_sizes, sentence
 from convsym.period import decide_eq, decide_nonneg
 
@@ -180,7 +191,10 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     if len(syms) != 1 or not isinstance(e, QPoly):
         return None
     (x,) = syms
-    step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
+    try:
+        step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
+    except NotQuasiPolynomial:  # x in a divisor (a stride that is a symbol): no threshold
+        return None
     if decide_nonneg(step).holds is not True:
         return None
     lo = 1 if x.is_positive else 0
