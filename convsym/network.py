@@ -91,6 +91,8 @@ class Row:
 class Network:
     """A network of layers in one dialect, with every shape derived in closed form."""
 
+    _first = 0  # index of nodes[0] in the caller's list of layers (messages say layers[i])
+
     def __init__(self, nodes: Sequence[Node], input_shapes: Mapping[int, Shape], *,
                  dialect: str, name: str = "model", hidden: Sequence[int] = (),
                  outputs: Sequence[int] | None = None) -> None:
@@ -114,7 +116,7 @@ class Network:
     def _propagate(self) -> None:
         shapes = self.shapes
         for index, node in enumerate(self.nodes):
-            where = f"{node.name!r} at layers[{index}]"
+            where = f"{node.name!r} at layers[{index + self._first}]"
             try:
                 if index in self.input_shapes:
                     inference = Inference(self.input_shapes[index])
@@ -402,6 +404,9 @@ class Sequential(Network):
                  *, name: str | None = None) -> None:
         from convsym.layers.keras import Input
 
+        if not isinstance(layers, (list, tuple)):
+            raise UsageError(f"Sequential takes a list of layers, not {type(layers).__name__}",
+                             code="not_a_layer")
         layers = list(layers)
         if not layers:
             raise UsageError("Sequential needs at least one layer", code="empty_network")
@@ -435,6 +440,7 @@ class Sequential(Network):
                           for i, v in enumerate(given))
             head: Layer = Input(tuple(given)) if dialect == "keras" else _TorchInput(tuple(given))
             layers = [head, *layers]
+            self._first = -1  # messages count the caller's layers, not the added input
         nodes = _name_nodes(layers, dialect)
         super().__init__(nodes, {0: shape}, dialect=dialect,
                          name=name or ("sequential" if dialect == "keras" else "Sequential"),
@@ -442,6 +448,7 @@ class Sequential(Network):
 
     def _rebuild(self, nodes: list[Node], shapes: dict[int, Shape]) -> Network:
         net = Network.__new__(Sequential)
+        net._first = self._first
         Network.__init__(net, nodes, shapes, dialect=self.dialect, name=self.name, hidden=[0])
         return net
 
