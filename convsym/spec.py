@@ -216,7 +216,7 @@ def from_mapping(doc: Any, *, origin: str) -> Any:
     try:
         return Sequential(layers, input_shape=shape, name=name)
     except LayerError as err:
-        raise _network_error(err, origin, shape is not None) from None
+        raise _network_error(err, origin) from None
     except ConvsymError as err:
         raise SpecError(str(err), source=origin, code=err.code) from None
 
@@ -278,7 +278,7 @@ def _strip_field(message: str, field: str) -> str:
 _WHERE = re.compile(r" at layers\[(\d+)\]")
 
 
-def _network_error(err: LayerError, origin: str, prepended: bool) -> SpecError:
+def _network_error(err: LayerError, origin: str) -> SpecError:
     """A layer error found while propagating shapes, placed at its spec path."""
     text = str(err)
     field = err.field or ""
@@ -288,10 +288,8 @@ def _network_error(err: LayerError, origin: str, prepended: bool) -> SpecError:
                          source=origin, path=f"input{axis}", code=err.code)
     match = _WHERE.search(text)
     path = ""
-    if match:
-        index = int(match.group(1)) - (1 if prepended else 0)
-        if index >= 0:
-            path = f"layers[{index}]"
+    if match:  # the network counts the spec's layers (an added input layer is not counted)
+        path = f"layers[{match.group(1)}]"
         text = text[:match.start()] + text[match.end():]
     cls = SpecTypeError if isinstance(err, TypeError) else SpecError
     return cls(text, source=origin, path=path, code=err.code)
