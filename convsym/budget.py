@@ -26,6 +26,7 @@ bug (it is never turned into "unknown").
 
 from __future__ import annotations
 
+import io
 import math
 import multiprocessing
 import os
@@ -166,42 +167,52 @@ def _worker(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...],
         except MemoryError:
             message = ("memory",)
         except BaseException as err:  # noqa: BLE001 - every outcome goes back to the parent
-            message = ("raised", *_portable(err), traceback.format_exc())
+            message = ("raised", err, traceback.format_exc())
         try:
-            data = pickle.dumps(message)
+            data = _dumps(message)
         except MemoryError:
-            data = pickle.dumps(("memory",))
+            data = _dumps(("memory",))
         except Exception as err:  # noqa: BLE001 - an unpicklable result or exception
             text = message[-1] if message[0] == "raised" else ""
-            data = pickle.dumps(("unpicklable", f"{type(err).__name__}: {err}", text))
+            data = _dumps(("unpicklable", f"{type(err).__name__}: {err}", text))
         conn.send_bytes(data)
     finally:
         conn.close()
 
 
-def _portable(err: BaseException) -> tuple[type[BaseException], tuple[Any, ...], dict[str, Any]]:
-    """An exception as (class, args, attributes), each attribute picklable or its repr.
+class _Pickler(pickle.Pickler):
+    """Pickles exceptions by class, args and attributes, wherever they sit in a result.
 
-    Exceptions with their own ``__init__`` (every :class:`LayerError`) do not survive
-    ``pickle`` as they are: unpickling calls ``cls(*args)``.  The parent rebuilds them
-    without calling ``__init__`` instead (:func:`_rebuild`).
+    Exceptions with their own ``__init__`` (every :class:`LayerError`) do not survive plain
+    ``pickle``: unpickling calls ``cls(*args)``.  They are rebuilt without ``__init__``.
     """
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, BaseException):
+            return _rebuild, _portable(obj)
+        return NotImplemented
+
+
+def _dumps(message: tuple[Any, ...]) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(message)
+    return buffer.getvalue()
+
+
+def _portable(err: BaseException) -> tuple[type[BaseException], tuple[Any, ...], dict[str, Any]]:
+    """An exception as (class, args, attributes), each attribute picklable or its repr."""
     state: dict[str, Any] = {}
     for key, value in vars(err).items():
         if key.startswith("__"):
             continue
-        try:
-            pickle.dumps(value)
-        except Exception:  # noqa: BLE001 - keep what can travel
-            value = repr(value)
-        state[key] = value
+        state[key] = value if _picklable(value) else repr(value)
     args = tuple(a if _picklable(a) else repr(a) for a in err.args)
     return type(err), args, state
 
 
 def _picklable(value: object) -> bool:
     try:
-        pickle.dumps(value)
+        _Pickler(io.BytesIO()).dump(value)
     except Exception:  # noqa: BLE001
         return False
     return True
@@ -273,8 +284,7 @@ def run_bounded(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
         raise BudgetExceeded(f"{name}: ran out of memory (the budget is "
                              f"{_seconds(memory_mb)} MiB)", code="memory_limit")
     if tag == "raised":
-        _, cls, err_args, state, text = message
-        failure = _rebuild(cls, err_args, state)
+        _, failure, text = message
         note = getattr(failure, "add_note", None)  # Python 3.11+
         if not isinstance(failure, ConvsymError) and note is not None:  # a bug: keep its trace
             note(f"raised in the worker process of run_bounded:\n{text}")

@@ -88,6 +88,22 @@ def test_convsym_errors_come_back_whole() -> None:
                                                               "f.yaml, layers[0]: x")
 
 
+def test_errors_inside_results_come_back_whole() -> None:
+    from convsym.layers.keras import Conv2D
+
+    def collect() -> list[object]:
+        found: list[object] = []
+        try:
+            Conv2D(0, 3)
+        except ConvsymError as err:
+            found.append(err)
+        return [found, {"nested": (ValueError("plain"),)}]
+
+    (errors, extra) = run_bounded(collect)
+    assert isinstance(errors[0], LayerConfigError) and errors[0].field == "filters"
+    assert str(extra["nested"][0]) == "plain"
+
+
 def test_a_bug_stays_a_bug_with_the_worker_traceback() -> None:
     with pytest.raises(ZeroDivisionError) as info:
         run_bounded(_bug)
