@@ -101,10 +101,17 @@ RULES: dict[str, Rule] = {
 """Classes that need more than a name match (one line per class)."""
 
 
-def known_classes() -> dict[str, str]:
-    """Every Keras class name accepted, mapped to the convsym class name."""
+def _layers() -> dict[str, type[Layer]]:
+    """convsym's Keras layers, then the importer's extras (preprocessing layers)."""
+    from convsym.importers.keras_extra import LAYERS as EXTRA
     from convsym.layers.keras import LAYERS
 
+    return {**EXTRA, **LAYERS}
+
+
+def known_classes() -> dict[str, str]:
+    """Every Keras class name accepted, mapped to the convsym class name."""
+    LAYERS = _layers()
     out = {name: name for name in LAYERS if name not in ("Input", "InputLayer")}
     out.update({alias: target for alias, target in ALIASES.items() if target in LAYERS})
     out.update({name: rule.target for name, rule in RULES.items() if rule.target in LAYERS})
@@ -156,7 +163,7 @@ def check_activation(value: Any, *, origin: str, path: str, layer_name: str) -> 
 def build_layer(class_name: str, config: Mapping[str, Any], *, origin: str, path: str
                 ) -> Layer:
     """The convsym layer for one Keras layer config, or a SpecError naming what is wrong."""
-    from convsym.layers.keras import LAYERS
+    LAYERS = _layers()
 
     layer_name = config.get("name") if isinstance(config.get("name"), str) else "?"
     why = refusal(class_name, str(layer_name))

@@ -438,3 +438,12 @@ def test_every_subcommand_reads_keras_json(tmp_path: Any, capsys: Any) -> None:
     assert "conv2d_1" in capsys.readouterr().out
     assert main(["verify", str(path), "--samples", "2", "--quiet"]) == 0
     assert "keras" in capsys.readouterr().out
+
+
+def test_efficientnet_b0_with_preprocessing_layers() -> None:
+    """Rescaling and Normalization (adapted: mean, variance, count are non-trainable
+    weights), squeeze-and-excitation blocks with Multiply and Reshape."""
+    def build(size: tuple[int, ...]) -> Any:
+        return keras.applications.EfficientNetB0(weights=None, input_shape=size, classes=10)
+
+    check_model(build, [(32, 32, 3), (64, 96, 3)], ("H", "W", 3), ("H", "W", None))
