@@ -277,7 +277,9 @@ def test_validity_check_agrees_with_the_layer(rule: str) -> None:
     for _ in range(300):
         k, s, d = rng.randint(1, 6), rng.randint(1, 4), rng.randint(1, 2)
         v = {"n": rng.randint(1, 12), "k": k, "s": s, "d": d if "torch" in rule or
-             rule == "explicit" else 1, "p": rng.randint(0, (d * (k - 1) + 1) // 2)}
+             rule == "explicit" else 1,
+             # PyTorch pooling allows padding up to half the kernel size (not the dilated one)
+             "p": rng.randint(0, (d * (k - 1) + 1) // 2 if rule == "explicit" else k // 2)}
         if rule != "explicit" and "torch" not in rule:
             v["p"] = 0
         v["P"] = 2 * v["p"]
