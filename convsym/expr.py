@@ -68,6 +68,7 @@ _LONE_EQ = re.compile(r"(?<![=<>!:])=(?!=)")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _NOT_FINITE = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 _FLAT = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+_MAX_SYMPY_NODES = 10 * MAX_NODES  # a SymPy value passed in (not parsed): a looser cap
 _RELATIONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
@@ -479,21 +480,35 @@ def as_expr(value: object, *, field: str = "value", kind: str = "") -> sympy.Exp
     Traceback (most recent call last):
     convsym.errors.ConvsymTypeError: Conv2D: strides = 3.0: a float is ... write 3, not 3.0
     """
-    head = f"{kind + ': ' if kind else ''}{field} = {value!r:.60}: "
+    def head() -> str:  # built only for a message: repr of a huge value is slow or fails
+        try:
+            shown = f"{value!r:.60}"
+        except ValueError:  # an integer beyond Python's 4300-digit limit for str()
+            shown = f"a {type(value).__name__} too large to print"
+        return f"{kind + ': ' if kind else ''}{field} = {shown}: "
+
     if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # NumPy bools
-        raise ConvsymTypeError(head + "a bool is not an integer")
+        raise ConvsymTypeError(head() + "a bool is not an integer")
     if isinstance(value, sympy.Basic):
         if not isinstance(value, sympy.Expr):
-            raise ConvsymTypeError(head + f"expected a SymPy expression, not {type(value)}")
-        for sub in sympy.preorder_traversal(value):
+            raise ConvsymTypeError(head() + f"expected a SymPy expression, not {type(value)}")
+        for count, sub in enumerate(sympy.preorder_traversal(value)):
+            if count > _MAX_SYMPY_NODES:
+                raise BudgetExceeded(head() + f"more than {_MAX_SYMPY_NODES} nodes")
             if isinstance(sub, sympy.Float):
-                raise ConvsymTypeError(head + _FLOAT)
+                raise ConvsymTypeError(head() + _FLOAT)
             if any(sub is bad for bad in (*_NOT_FINITE, sympy.I)):
-                raise ExpressionError(head + f"{sub} makes it not a finite real number")
+                raise ExpressionError(head() + f"{sub} makes it not a finite real number")
+            if isinstance(sub, sympy.Rational) and max(abs(int(sub.p)), int(sub.q)) > MAX_INT:
+                big = max(abs(int(sub.p)), int(sub.q))
+                raise BudgetExceeded(head() + f"{_show_int(big)} exceeds the limit 2**62")
+            if isinstance(sub, sympy.Pow) and sub.exp.is_Integer and \
+                    abs(int(sub.exp)) > MAX_EXPONENT:
+                raise BudgetExceeded(head() + f"an exponent beyond the limit {MAX_EXPONENT}")
         return value
     if isinstance(value, numbers.Integral):
         if abs(int(value)) > MAX_INT:
-            raise BudgetExceeded(head + f"{_show_int(int(value))} exceeds the limit 2**62")
+            raise BudgetExceeded(head() + f"{_show_int(int(value))} exceeds the limit 2**62")
         return sympy.Integer(int(value))
     if isinstance(value, str):
         return parse_expr(value, field=f"{kind} {field}" if kind else field)
@@ -502,10 +517,10 @@ def as_expr(value: object, *, field: str = "value", kind: str = "") -> sympy.Exp
         whole = math.isfinite(number) and number.is_integer()
         rule = _FLOAT if "float" in name else f"a {name} is not an integer"
         raise ConvsymTypeError(
-            head + rule + (f": write {int(number)}, not {value}" if whole else "")
+            head() + rule + (f": write {int(number)}, not {value}" if whole else "")
         )
     rule = "a value is required" if value is None else "expected an int or text"
-    raise ConvsymTypeError(head + f"{rule}, not {type(value).__name__}")
+    raise ConvsymTypeError(head() + f"{rule}, not {type(value).__name__}")
 
 
 def as_relation(value: object, *, field: str = "condition") -> Relational:
