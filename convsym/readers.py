@@ -306,14 +306,17 @@ def _check_length(text: str, origin: str) -> None:
 
 
 def _check_depth(value: Any, origin: str) -> Any:
-    """``value`` itself, once no list or dict in it is nested deeper than :data:`MAX_DEPTH`."""
-    level: list[Any] = [value]
-    for _ in range(MAX_DEPTH + 1):
-        level = [item for box in level if isinstance(box, (dict, list))
-                 for item in (box.values() if isinstance(box, dict) else box)]
-        if not level:
-            return value
-    _too_deep(origin, "")
+    """``value`` itself, once no more than :data:`MAX_DEPTH` lists and dicts nest in it."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            _too_deep(origin, "")
+        level = [item for box in level
+                 for item in (box.values() if isinstance(box, dict) else box)
+                 if isinstance(item, (dict, list))]
+    return value
 
 
 def _too_deep(origin: str, where: str) -> NoReturn:

@@ -106,7 +106,7 @@ def check_plain(value: Any, origin: str, path: str = "", depth: int = 0, *,
     With ``strict_text`` (spec documents) also strings longer than :data:`MAX_TEXT` or with
     control characters or lone surrogates, and integers beyond ``2**62``.
     """
-    if depth > MAX_DEPTH:
+    if depth >= MAX_DEPTH and isinstance(value, (Mapping, list, tuple)):
         raise SpecError(f"nested deeper than {MAX_DEPTH} levels", source=origin, path=path,
                         code="too_deep")
     if isinstance(value, Mapping):
