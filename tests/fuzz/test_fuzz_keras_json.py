@@ -83,7 +83,7 @@ def mutated_documents(draw: st.DrawFn) -> Any:
         action = draw(st.sampled_from(["replace", "replace", "replace", "delete", "rename",
                                        "duplicate", "swap", "class"]))
         if action == "replace":
-            parent[key] = draw(REPLACEMENTS)
+            parent[key] = copy.deepcopy(draw(REPLACEMENTS))  # constants are shared objects
         elif action == "delete":
             del parent[key]
         elif action == "rename" and isinstance(parent, dict):

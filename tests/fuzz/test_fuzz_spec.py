@@ -14,6 +14,7 @@ within budget.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -167,10 +168,10 @@ def mutated(draw: st.DrawFn, docs: st.SearchStrategy[dict[str, Any]]) -> Any:
     if action == "none":
         return doc
     if not path:
-        return draw(REPLACEMENTS) if action == "replace" else doc
+        return copy.deepcopy(draw(REPLACEMENTS)) if action == "replace" else doc
     parent, key = _get(doc, path[:-1]), path[-1]
     if action == "replace":
-        parent[key] = draw(REPLACEMENTS)
+        parent[key] = copy.deepcopy(draw(REPLACEMENTS))
     elif action == "delete":
         del parent[key]
     elif action == "wrap":
@@ -180,9 +181,9 @@ def mutated(draw: st.DrawFn, docs: st.SearchStrategy[dict[str, Any]]) -> Any:
         if action == "rename":
             parent[new] = parent.pop(key)
         else:
-            parent[new] = draw(REPLACEMENTS)
+            parent[new] = copy.deepcopy(draw(REPLACEMENTS))
     else:
-        parent.insert(int(key), draw(REPLACEMENTS))
+        parent.insert(int(key), copy.deepcopy(draw(REPLACEMENTS)))
     return doc
 
 
