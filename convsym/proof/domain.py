@@ -191,9 +191,54 @@ def plain(rel: Relational) -> bool:
     return True
 
 
+_KEEP = (sympy.floor, sympy.ceiling, sympy.Mod, sympy.Min, sympy.Max, sympy.Abs)
+
+
+def substitute(expr: sympy.Expr, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> sympy.Expr:
+    """``expr`` with symbols replaced, rebuilding floor, ceiling, Mod, Min, Max and Abs
+    *unevaluated*.
+
+    ``xreplace`` re-evaluates every rebuilt node, and SymPy 1.14's ``Mod.eval`` is wrong on
+    ``Mod(2*Mod(n, 7), 3)``: it returns ``Mod(2*Mod(n, 7)**2, 3)``, a different function.
+    Sums, products and powers are still simplified (that is plain algebra).
+
+    >>> n, k = symbol("n"), symbol("k")
+    >>> substitute(sympy.Mod(2 * sympy.Mod(n, 7, evaluate=False), 3, evaluate=False),
+    ...            {n: k + 1})
+    Mod(2*(Mod(k + 1, 7)), 3)
+    """
+    if not mapping:
+        return expr
+    done: dict[sympy.Basic, sympy.Basic] = {}
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in done:
+            continue
+        if node in mapping:
+            done[node] = mapping[node]
+            continue
+        if node.is_Atom:
+            done[node] = node
+            continue
+        if not ready:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args)
+            continue
+        args = [done[a] for a in node.args]
+        if all(a is b for a, b in zip(args, node.args)):
+            done[node] = node
+        elif isinstance(node, _KEEP) and not all(a.is_Number for a in args):
+            done[node] = node.func(*args, evaluate=False)
+        else:
+            done[node] = node.func(*args)
+    result: sympy.Expr = done[expr]
+    return result
+
+
 def _rebuild(rel: Relational, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> Relational:
-    lhs = rel.lhs.xreplace(mapping)
-    rhs = rel.rhs.xreplace(mapping)
+    lhs = substitute(rel.lhs, mapping)
+    rhs = substitute(rel.rhs, mapping)
     out: Relational = sympy.Rel(lhs, rhs, rel.rel_op, evaluate=False)
     return out
 

@@ -59,6 +59,20 @@ def sides(p: Problem) -> tuple[QExpr, QExpr, sympy.Expr | None, str]:
     Raises :class:`~convsym.intdiv.NotQuasiPolynomial` when the statement is outside the
     fragment the canonical form covers.
     """
+    if p.canon is not None:
+        if isinstance(p.canon[0], NotQuasiPolynomial):
+            raise p.canon[0]
+        return p.canon  # type: ignore[return-value]
+    try:
+        found = _sides(p)
+    except NotQuasiPolynomial as err:
+        p.canon = (err,)
+        raise
+    p.canon = found
+    return found
+
+
+def _sides(p: Problem) -> tuple[QExpr, QExpr, sympy.Expr | None, str]:
     op = p.op
     try:
         return from_sympy(p.b_lhs), from_sympy(p.b_rhs), None, op

@@ -30,6 +30,7 @@ from convsym.proof.domain import (
     lower_bound,
     plain,
     read_relation,
+    substitute,
     typed_symbol,
 )
 from convsym.proof.evaluate import Program, Undefined, holds
@@ -60,6 +61,8 @@ class Problem:
     notes: list[tuple[Relational, Relational, str]] = field(default_factory=list)
     empty: str = ""
     program: Program | None = None
+    canon: tuple[object, ...] | None = None
+    """The canonical sides, once computed (see :func:`convsym.proof.goal.sides`)."""
 
     @property
     def names(self) -> list[str]:
@@ -203,7 +206,7 @@ def _view_b(p: Problem) -> None:
     blocked = _divisor_names([p.lhs, p.rhs, *(x for c in p.conds for x in c[1:])])
     for op, a0, b0 in p.conds:
         current = {p.symbols[k]: v for k, v in p.subst.items()}
-        a, b = a0.xreplace(current), b0.xreplace(current)
+        a, b = substitute(a0, current), substitute(b0, current)
         rule = _substitution(p, op, a, b, blocked, taken)
         if rule is None:
             p.b_general.append((op, a, b))
@@ -213,13 +216,13 @@ def _view_b(p: Problem) -> None:
         del p.b_lower[name], p.b_upper[name]
         if fresh:
             p.b_symbols[fresh] = typed_symbol(fresh, lo)
-            expr = expr.xreplace({sympy.Symbol(fresh): p.b_symbols[fresh]})
+            expr = substitute(expr, {sympy.Symbol(fresh): p.b_symbols[fresh]})
             p.b_lower[fresh], p.b_upper[fresh] = lo, hi
         before: Relational = sympy.Rel(p.b_lhs, p.b_rhs, p.op, evaluate=False)
-        p.b_lhs, p.b_rhs = p.b_lhs.xreplace({x: expr}), p.b_rhs.xreplace({x: expr})
-        p.subst = {k: v.xreplace({x: expr}) for k, v in p.subst.items()}
+        p.b_lhs, p.b_rhs = substitute(p.b_lhs, {x: expr}), substitute(p.b_rhs, {x: expr})
+        p.subst = {k: substitute(v, {x: expr}) for k, v in p.subst.items()}
         p.subst[name] = expr
-        p.b_general = [(o, u.xreplace({x: expr}), w.xreplace({x: expr}))
+        p.b_general = [(o, substitute(u, {x: expr}), substitute(w, {x: expr}))
                        for o, u, w in p.b_general]
         blocked.add(name)
         after: Relational = sympy.Rel(p.b_lhs, p.b_rhs, p.op, evaluate=False)

@@ -15,12 +15,16 @@ proved by rewriting: ceiling(n/2) == floor((n + 1)/2)
   1. ceiling as floor: ceiling(n/2) = floor((n + 1)/2)
 >>> proof.to_dict()["steps"]
 ['ceiling as floor: ceiling(n/2) = floor((n + 1)/2)']
+>>> import pickle
+>>> same = Proof("proved", "rewriting", parse_relation("n == n"))
+>>> pickle.loads(pickle.dumps(same)).statement  # not evaluated to True
+Eq(n, n)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sympy
@@ -32,6 +36,27 @@ STATUSES = ("proved", "refuted", "unknown")
 
 METHODS = ("rewriting", "period", "z3", "bounded")
 """The rungs of the ladder, in the order they are tried."""
+
+
+def _freeze(value: object) -> object:
+    """A relation as plain parts, so unpickling cannot evaluate ``Eq(n, n)`` to ``True``."""
+    if isinstance(value, sympy.core.relational.Relational):
+        return ("relation", value.lhs, value.rel_op, value.rhs)
+    if isinstance(value, tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: object) -> object:
+    if isinstance(value, tuple) and len(value) == 4 and value[0] == "relation":
+        return sympy.Rel(value[1], value[3], value[2], evaluate=False)
+    if isinstance(value, tuple):
+        return tuple(_thaw(v) for v in value)
+    return value
+
+
+def _rebuild(cls: type, values: tuple[object, ...]) -> object:
+    return cls(*(_thaw(v) for v in values))
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,10 @@ class ProofStep:
     before: sympy.Basic
     after: sympy.Basic
     cases: tuple[sympy.Basic, ...] = ()
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (ProofStep, tuple(_freeze(getattr(self, f.name))
+                                            for f in fields(self))))
 
     def __str__(self) -> str:
         if isinstance(self.after, sympy.logic.boolalg.BooleanAtom):
@@ -76,6 +105,9 @@ class Proof:
     reason: str = ""
     domain: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
     elapsed: float = field(default=0.0, compare=False)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (Proof, tuple(_freeze(getattr(self, f.name)) for f in fields(self))))
 
     @property
     def proved(self) -> bool:

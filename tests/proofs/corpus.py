@@ -227,9 +227,10 @@ def lower_bounds(case: Case) -> dict[str, int]:
     low = {n: 1 for n in names(case)}
     for text in case.assume:
         tree = _tree(text)
+        right = tree.comparators[0]
         if (isinstance(tree.left, ast.Name) and isinstance(tree.ops[0], ast.GtE)
-                and isinstance(tree.comparators[0], ast.Constant)):
-            low[tree.left.id] = int(tree.comparators[0].value)
+                and not any(isinstance(x, ast.Name) for x in ast.walk(right))):
+            low[tree.left.id] = int(_value(right, {}))
     return low
 
 
@@ -237,6 +238,8 @@ def violates(case: Case, env: dict[str, int]) -> bool:
     """True when ``env`` is in the domain, satisfies every assumption and breaks the
     statement (independently of convsym)."""
     low = lower_bounds(case)
+    # a name the parser cancelled (``0*n``) may be missing: any value of it will do
+    env = {**low, **env}
     if set(env) != set(low) or any(env[n] < low[n] for n in low):
         return False
     try:

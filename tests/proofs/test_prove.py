@@ -179,3 +179,12 @@ def test_quick_decide() -> None:
     assert quick_decide("floor(n/2) - ceiling(n/2)") is False
     assert quick_decide("floor(n/s)") is None
     assert quick_decide("abs(n - m)") is None
+
+
+def test_issue_3_sympy_mod_evaluation_is_never_triggered() -> None:
+    # SymPy 1.14 evaluates Mod(2*Mod(n, 7), 3) to Mod(2*Mod(n, 7)**2, 3); substituting
+    # n = k + t for the assumption used to rebuild the Mod that way and "prove" this
+    statement = "(2*(n % 7)) % 3 == (2*(n % 7)**2) % 3"
+    for assume in ([], ["n >= k"], ["n >= 0"], ["n % 2 == 0"]):
+        proof = prove(statement, assume)
+        assert proof.status == "refuted", (assume, str(proof))
