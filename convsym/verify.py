@@ -282,10 +282,12 @@ def _rows_by_node(net: Any) -> dict[int, Any]:
 
 
 def _where_index(err: LayerError, net: Any) -> int:
-    import re
-
-    match = re.search(r"at layers\[(\d+)\]", err.where)
-    return int(match.group(1)) if match else len(net.nodes) - 1
+    """The node an error names (``'conv2d' at layers[0]``: by name, which is unique)."""
+    name = _where_name(err)
+    for i, node in enumerate(net.nodes):
+        if node.name == name:
+            return i
+    return len(net.nodes) - 1
 
 
 def _where_name(err: LayerError) -> str:

@@ -73,6 +73,9 @@ def _read(source: object) -> tuple[Any, str]:
     except OSError as err:
         raise SpecError(f"cannot read the file: {err.strerror}", source=path,
                         code="unreadable") from None
+    except ValueError:  # a NUL character or a lone surrogate in the path
+        raise SpecError("cannot read the file: the path is not a valid file name",
+                        source=repr(path), code="unreadable") from None
     _check_size(len(raw), path)
     return parse_json(_decode(raw, path), path), path
 

@@ -5,28 +5,37 @@ row for two-tensor arithmetic (``a + b`` is an ``Add``, ``a * b`` a ``Multiply``
 ``torch.cat`` (a ``Concatenate``), a layer row for the functional forms of layers
 (``F.max_pool2d``, ``torch.flatten``, ``x.view(x.size(0), -1)``), or nothing for
 shape-preserving operations (``F.relu``, ``x * 0.5``, ``.contiguous()``).  Anything else is
-refused with the operation and the node's name.  Imported by
-:func:`convsym.importers.torch_module.from_torch` only; it imports torch.
+refused with the operation and the node's name.  torch is imported on first use.
 
->>> import convsym.importers.torch_fx  # doctest: +SKIP
+>>> import pytest
+>>> torch = pytest.importorskip("torch")
+>>> from convsym.importers.torch_module import from_torch
+>>> class Residual(torch.nn.Module):
+...     def __init__(self):
+...         super().__init__()
+...         self.conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+...     def forward(self, x):
+...         return torch.relu(self.conv(x)) + x
+>>> [(r.name, r.type) for r in from_torch(Residual(), (4, "H", "W")).rows]
+[('conv', 'Conv2d'), ('add', 'Add')]
 """
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
-
-import torch
-import torch.fx
-import torch.nn.functional as F
 
 from convsym.errors import LayerError
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
 
 if TYPE_CHECKING:
+    import torch
+    import torch.fx
+
     from convsym.importers.torch_module import _Builder
 
 
@@ -48,52 +57,65 @@ class _Batch:
 
 BATCH = _Batch()
 
-_PASS_FUNCTIONS: tuple[Callable[..., Any], ...] = (
-    F.relu, F.relu_, F.relu6, F.elu, F.selu, F.celu, F.gelu, F.silu, F.mish, F.leaky_relu,
-    F.hardswish, F.hardsigmoid, F.hardtanh, F.sigmoid, F.tanh, F.softplus, F.softsign,
-    F.softmax, F.log_softmax, F.dropout, F.dropout1d, F.dropout2d, F.dropout3d,
-    F.alpha_dropout, F.feature_alpha_dropout, F.normalize, F.prelu, torch.relu, torch.relu_,
-    torch.sigmoid, torch.tanh, torch.softmax, torch.log_softmax, torch.exp, torch.abs,
-    torch.neg, torch.clamp, torch.clip, operator.neg, operator.pos,
-)
 _PASS_METHODS = frozenset({
     "relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "exp", "abs", "neg", "clamp",
     "clamp_", "clip", "contiguous", "clone", "detach", "float", "double", "half", "softmax",
     "log_softmax",
 })
-_ARITHMETIC: dict[Any, str] = {
-    operator.add: "add", operator.iadd: "add", torch.add: "add",
-    operator.sub: "subtract", operator.isub: "subtract", torch.sub: "subtract",
-    operator.mul: "multiply", operator.imul: "multiply", torch.mul: "multiply",
-    operator.truediv: "divide", operator.itruediv: "divide", torch.div: "divide",
-}
 _ARITHMETIC_METHODS = {"add": "add", "add_": "add", "sub": "subtract", "sub_": "subtract",
                        "mul": "multiply", "mul_": "multiply", "div": "divide",
                        "div_": "divide"}
-_CAT = (torch.cat, torch.concat, torch.concatenate)
-
-_TRACE_ERRORS = (torch.fx.proxy.TraceError, TypeError, ValueError, RuntimeError,
-                 AttributeError, NotImplementedError, KeyError, IndexError, AssertionError)
 
 
-class _Tracer(torch.fx.Tracer):
-    """Known torch.nn modules are leaves; user modules and Sequentials are traced through."""
+@functools.lru_cache(maxsize=1)
+def tables() -> SimpleNamespace:
+    """The torch functions this module recognises (built on first use: imports torch)."""
+    import torch
+    import torch.fx
+    import torch.nn.functional as F
 
-    def is_leaf_module(self, m: torch.nn.Module, module_qualified_name: str) -> bool:
-        from convsym.importers.torch_module import _is_torch_class
-        from convsym.importers.torch_table import known
+    class Tracer(torch.fx.Tracer):
+        """Known torch.nn modules are leaves; user modules and Sequentials are traced."""
 
-        if _is_torch_class(m) and known(type(m).__name__):
-            return True
-        return bool(super().is_leaf_module(m, module_qualified_name))
+        def is_leaf_module(self, m: torch.nn.Module, module_qualified_name: str) -> bool:
+            from convsym.importers.torch_module import _is_torch_class
+            from convsym.importers.torch_table import known
+
+            if _is_torch_class(m) and known(type(m).__name__):
+                return True
+            return bool(super().is_leaf_module(m, module_qualified_name))
+
+    return SimpleNamespace(
+        Node=torch.fx.Node,
+        Tracer=Tracer,
+        passing=(
+            F.relu, F.relu_, F.relu6, F.elu, F.selu, F.celu, F.gelu, F.silu, F.mish,
+            F.leaky_relu, F.hardswish, F.hardsigmoid, F.hardtanh, F.sigmoid, F.tanh,
+            F.softplus, F.softsign, F.softmax, F.log_softmax, F.dropout, F.dropout1d,
+            F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout, F.normalize,
+            F.prelu, torch.relu, torch.relu_, torch.sigmoid, torch.tanh, torch.softmax,
+            torch.log_softmax, torch.exp, torch.abs, torch.neg, torch.clamp, torch.clip,
+            operator.neg, operator.pos),
+        arithmetic={
+            operator.add: "add", operator.iadd: "add", torch.add: "add",
+            operator.sub: "subtract", operator.isub: "subtract", torch.sub: "subtract",
+            operator.mul: "multiply", operator.imul: "multiply", torch.mul: "multiply",
+            operator.truediv: "divide", operator.itruediv: "divide", torch.div: "divide"},
+        cat=(torch.cat, torch.concat, torch.concatenate),
+        flatten=torch.flatten,
+        reshape=torch.reshape,
+        errors=(torch.fx.proxy.TraceError, TypeError, ValueError, RuntimeError,
+                AttributeError, NotImplementedError, KeyError, IndexError, AssertionError),
+    )
 
 
 def trace_into(b: _Builder, module: torch.nn.Module, qualname: str, parents: list[int]) -> int:
     """Add the operations of ``module.forward`` applied to ``parents``; returns the output."""
-    tracer = _Tracer()
+    t = tables()
+    tracer = t.Tracer()
     try:
         graph = tracer.trace(module)
-    except _TRACE_ERRORS as err:
+    except t.errors as err:
         kind = type(module).__name__
         first = str(err).splitlines()[0] if str(err) else ""
         raise b.fail(f"module {qualname or '(root)'!r} ({kind}) could not be followed with "
@@ -112,6 +134,7 @@ class _Graph:
         self.parents = list(parents)
         self.env: dict[torch.fx.Node, Any] = {}
         self.layers = FunctionalLayers()
+        self.t = tables()
 
     def fail(self, node: torch.fx.Node, message: str, code: str = "unsupported_operation"
              ) -> Exception:
@@ -142,7 +165,7 @@ class _Graph:
 
     # --- values -----------------------------------------------------------------------------
     def value(self, arg: Any) -> Any:
-        if isinstance(arg, torch.fx.Node):
+        if isinstance(arg, self.t.Node):
             return self.env[arg]
         if isinstance(arg, (list, tuple)):
             return type(arg)(self.value(a) for a in arg)
@@ -211,13 +234,13 @@ class _Graph:
 
     def call_function(self, node: torch.fx.Node) -> Any:
         fn = node.target
-        if fn in _PASS_FUNCTIONS:
+        if fn in self.t.passing:
             (first,) = self.tensors(node.args[0], node)
             return _Tensor(first)
-        if fn in _ARITHMETIC:
+        if fn in self.t.arithmetic:
             operands = list(node.args) + [v for k, v in node.kwargs.items() if k != "alpha"]
-            return self.arithmetic(node, _ARITHMETIC[fn], operands)
-        if fn in _CAT:
+            return self.arithmetic(node, self.t.arithmetic[fn], operands)
+        if fn in self.t.cat:
             dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
             return self.concat(node, node.args[0], dim)
         if fn is getattr and node.args[1] == "shape":
@@ -229,9 +252,9 @@ class _Graph:
             if isinstance(base, _Sizes) and key == 0:
                 return BATCH
             raise self.fail(node, "indexing and slicing are not supported (only x.shape[0])")
-        if fn is torch.flatten:
+        if fn is self.t.flatten:
             return self.flatten(node, node.args[1:], node.kwargs)
-        if fn in (torch.reshape,):
+        if fn is self.t.reshape:
             return self.view(node, node.args[0], list(node.args[1:]))
         made = self.layers.from_function(fn, node.args[1:], node.kwargs)
         if made is not None:

@@ -9,11 +9,11 @@ from ``named_modules()`` (``features.0``, ``layer1.0.conv1``), tensor operations
 ``torch.sigmoid``, dropout) are followed without a row.  Everything else is refused with the
 module's name and class, or the operation, and why.
 
->>> import torch.nn as nn  # doctest: +SKIP
->>> net = from_torch(nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.Flatten()),
-...                  (3, "H", "W"))  # doctest: +SKIP
->>> [row.name for row in net.rows], net.output_shape  # doctest: +SKIP
-(['0', '1'], (8*floor((H - 3)/2 + 1)*floor((W - 3)/2 + 1),))
+>>> import pytest
+>>> nn = pytest.importorskip("torch").nn
+>>> net = from_torch(nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.Flatten()), (3, "H", "W"))
+>>> [row.name for row in net.rows], net.subs(H=32, W=33).output_shape
+(['0', '1'], (1920,))
 """
 
 from __future__ import annotations

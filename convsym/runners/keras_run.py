@@ -5,8 +5,11 @@ layer's own arguments (convsym's Keras layers carry Keras's argument names and d
 is called on a batch of one.  The backend is whatever Keras is configured with; convsym's
 tests use ``KERAS_BACKEND=torch``.
 
->>> from convsym.examples import example  # doctest: +SKIP
->>> KerasRunner().run(example("seed1"))[2]  # doctest: +SKIP
+>>> import os, pytest
+>>> _ = os.environ.setdefault("KERAS_BACKEND", "torch")
+>>> _ = pytest.importorskip("keras")
+>>> from convsym.examples import example
+>>> KerasRunner().run(example("seed1"))[2]
 (24, 24, 64)
 """
 
@@ -21,10 +24,6 @@ import numpy as np
 from convsym.layers.base import Layer
 from convsym.runners import Runner, Unsupported, field_values
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
-
-import keras  # noqa: E402
-
 _SKIP_FIELDS = ("name",)
 
 
@@ -35,6 +34,10 @@ class KerasRunner(Runner):
     errors = (ValueError, RuntimeError, IndexError)
 
     def __init__(self, seed: int = 0) -> None:
+        os.environ.setdefault("KERAS_BACKEND", "torch")  # convsym's tested backend
+        import keras
+
+        self.keras = keras
         self.rng = np.random.default_rng(seed)
 
     def make_input(self, shape: tuple[int, ...], layer: Layer) -> Any:
@@ -57,7 +60,7 @@ class KerasRunner(Runner):
     def layer(self, layer: Layer) -> Any:
         """The ``keras.layers`` object for a convsym Keras layer."""
         name = layer.type_name
-        cls = getattr(keras.layers, name, None)
+        cls = getattr(self.keras.layers, name, None)
         if not isinstance(cls, type):
             raise Unsupported(f"keras.layers has no class {name}")
         kwargs = {k: _plain(v) for k, v in field_values(layer, skip=_SKIP_FIELDS).items()}

@@ -5,10 +5,11 @@ own arguments (convsym's PyTorch layers carry torch's argument names), merges be
 ``a + b``, ``a * b`` and ``torch.cat``, and the importer's ``View`` is ``x.view(-1, N)``.
 Inputs carry a batch of one; a module that changes the batch size is reported as a refusal.
 
->>> import torch  # doctest: +SKIP
->>> from convsym import Sequential  # doctest: +SKIP
->>> from convsym.layers.torch import Conv2d  # doctest: +SKIP
->>> TorchRunner().run(Sequential([Conv2d(3, 4, 3)], input_shape=(3, 8, 8)))[1]  # doctest: +SKIP
+>>> import pytest
+>>> _ = pytest.importorskip("torch")
+>>> from convsym import Sequential
+>>> from convsym.layers.torch import Conv2d
+>>> TorchRunner().run(Sequential([Conv2d(3, 4, 3)], input_shape=(3, 8, 8)))[1]
 (4, 6, 6)
 """
 
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-
-import torch
 
 from convsym.layers.base import Layer
 from convsym.runners import Runner, Unsupported, field_values
@@ -32,16 +31,19 @@ class TorchRunner(Runner):
     errors = (RuntimeError, ValueError, IndexError)
 
     def __init__(self, seed: int = 0) -> None:
+        import torch
+
+        self.torch = torch
         self.generator = torch.Generator().manual_seed(seed)
 
     def run(self, net: Any) -> Any:
-        """Run without autograd on one thread (tiny tensors)."""
-        with torch.no_grad():
+        """Run without autograd."""
+        with self.torch.no_grad():
             return super().run(net)
 
     def make_input(self, shape: tuple[int, ...], layer: Layer) -> Any:
         """Uniform random data with a batch of one."""
-        return torch.rand((1, *shape), generator=self.generator)
+        return self.torch.rand((1, *shape), generator=self.generator)
 
     def shape_of(self, value: Any) -> tuple[int, ...]:
         """The shape without the batch axis (which must still be 1)."""
@@ -53,6 +55,7 @@ class TorchRunner(Runner):
         """Build the module and call it."""
         name = layer.type_name
         lay: Any = layer
+        torch = self.torch
         if name == "Add":
             return _fold(args, torch.add)
         if name == "Multiply":
@@ -68,8 +71,9 @@ class TorchRunner(Runner):
     def module(self, layer: Layer) -> Any:
         """The ``torch.nn`` module for a convsym PyTorch layer."""
         name = layer.type_name
-        cls = getattr(torch.nn, name, None)
-        if not isinstance(cls, type) or not issubclass(cls, torch.nn.Module):
+        nn = self.torch.nn
+        cls = getattr(nn, name, None)
+        if not isinstance(cls, type) or not issubclass(cls, nn.Module):
             raise Unsupported(f"torch.nn has no module {name}")
         kwargs = {} if type(layer).__name__ == "Elementwise" else \
             field_values(layer, skip=_SKIP_FIELDS)
