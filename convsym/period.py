@@ -249,7 +249,7 @@ def decide_nonneg(
     """
     per = periods(e)
     if per is None:
-        return Decision(None, reason="a divisor is symbolic or a numerator is not affine")
+        return Decision(None, reason="not quasi-affine (a symbolic divisor, or a product of symbols or floors)")
     syms = list(per)
     lo, hi = _bounds(syms, lower, upper)
     if _empty(lo, hi):
@@ -405,7 +405,7 @@ def decide_nonzero(e: QExpr, lower: Bound | None = None, *, upper: Bound | None 
             return Decision(True, {}, d.reason, d.box)
     per = periods(e)
     if per is None:
-        return Decision(None, reason="a divisor is symbolic or a numerator is not affine")
+        return Decision(None, reason="not quasi-affine (a symbolic divisor, or a product of symbols or floors)")
     syms = list(per)
     lo, hi = _bounds(syms, lower, upper)
     run = compile_qexpr(e, syms)

@@ -15,8 +15,8 @@ again, so its symbols must already be declared no narrower than their domain.
 ('p', 0, None)
 >>> lower_bound(parse_relation("n <= 7"))
 ('n', None, 7)
->>> shift_text("abs(p - 1) + p_", {"p": 1})
-('abs((p__ - 1) - 1) + p_', {'p': 'p__'})
+>>> shift_text("abs(p - 1) + p_", {"p": (1, -1)})
+('abs((1*p__ + (-1)) - 1) + p_', {'p': 'p__'})
 """
 
 from __future__ import annotations
@@ -107,10 +107,13 @@ def lower_bound(rel: Relational) -> tuple[str, int | None, int | None] | None:
     return sym.name, lo, hi  # lo > hi when there is no integer solution
 
 
-def shift_text(text: str, shifts: Mapping[str, int]) -> tuple[str, dict[str, str]]:
-    """Rewrite each name ``x`` in ``shifts`` as ``(x_ - K)``; returns the text and fresh names.
+def shift_text(text: str, shifts: Mapping[str, tuple[int, int]]
+               ) -> tuple[str, dict[str, str]]:
+    """Rewrite each name ``x`` in ``shifts`` as ``(a*x_ + (b))`` for ``(a, b) = shifts[x]``;
+    returns the text and the fresh names.  Names followed by ``(`` (calls) are left alone.
 
-    Names followed by ``(`` (function calls) are left alone.
+    >>> shift_text("q + 1", {"q": (-1, -2)})[0]
+    '(-1*q_ + (-2)) + 1'
     """
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -137,25 +140,34 @@ def shift_text(text: str, shifts: Mapping[str, int]) -> tuple[str, dict[str, str
             continue
         begin = starts[t.start[0] - 1] + t.start[1]
         end = starts[t.end[0] - 1] + t.end[1]
-        edits.append((begin, end, f"({fresh[t.string]} - {shifts[t.string]})"))
+        a, b = shifts[t.string]
+        edits.append((begin, end, f"({a}*{fresh[t.string]} + ({b}))"))
     for begin, end, new_text in sorted(edits, reverse=True):
         text = text[:begin] + new_text + text[end:]
     return text, fresh
 
 
-def read_relation(value: object, lows: Mapping[str, int], field: str) -> Relational:
+def read_relation(value: object, lows: Mapping[str, int | None],
+                  highs: Mapping[str, int | None], field: str) -> Relational:
     """Parse one relation so that every symbol ``x`` has SymPy assumptions matching
-    ``x >= lows[x]`` (1 when absent); see the module docstring."""
+    ``x >= lows[x]`` (1 when absent; None: no lower bound, then ``x <= highs[x]``); see the
+    module docstring."""
     if isinstance(value, str):
         rel = parse_relation(value, field=field)
-        widened = {s.name: 1 - lows[s.name] for s in rel.free_symbols
-                   if lows.get(s.name, 1) < 1}
+        widened: dict[str, tuple[int, int]] = {}
+        back_to: dict[str, sympy.Expr] = {}
+        for s in rel.free_symbols:
+            lo = lows.get(s.name, 1)
+            x = typed_symbol(s.name, lo)
+            if lo is None:  # x = K - x_ with x_ >= 1 is exactly x <= K - 1
+                k = (highs.get(s.name) or 0) + 1
+                widened[s.name], back_to[s.name] = (-1, k), k - x
+            elif lo < 1:  # x = x_ + lo - 1 with x_ >= 1 is exactly x >= lo
+                widened[s.name], back_to[s.name] = (1, lo - 1), x + 1 - lo
         if widened:
             text, fresh = shift_text(value, widened)
             rel = parse_relation(text, field=field)
-            back = {symbol(fresh[name]): typed_symbol(name, lows[name]) + k
-                    for name, k in widened.items()}
-            return _rebuild(rel, back)
+            return _rebuild(rel, {symbol(fresh[n]): back_to[n] for n in widened})
         return rel
     from convsym.expr import as_relation
 
@@ -165,7 +177,8 @@ def read_relation(value: object, lows: Mapping[str, int], field: str) -> Relatio
         if not isinstance(s, sympy.Symbol):
             continue
         lo = lows.get(s.name, 0 if s.is_nonnegative and not s.is_positive else 1)
-        narrower = (s.is_positive and lo < 1) or (s.is_nonnegative and lo < 0)
+        narrower = (s.is_positive and (lo is None or lo < 1)) or \
+            (s.is_nonnegative and (lo is None or lo < 0))
         # a bound like Ge(p, 0) is how one widens a domain; anything else built with a
         # narrower symbol may already have been simplified (Abs(p - 1) -> p - 1)
         bound = field != "statement" and plain(rel) and lower_bound(rel) is not None

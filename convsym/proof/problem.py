@@ -154,10 +154,16 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
             known = upper.get(name)
             upper[name] = hi if known is None else min(hi, known)
     names = sorted({s.name for rel in first for s in rel.free_symbols})
+    lows_or_none: dict[str, int | None] = {}
     for name in names:
-        lows[name] = explicit_lo.get(name, lows.get(name, 1))
-    rels = [read_relation(v, lows, "statement" if i == 0 else f"assumption {i}")
-            for i, v in enumerate(values)]
+        low = explicit_lo.get(name, lows.get(name, 1))
+        hi = upper.get(name)
+        # an upper bound below the default lower bound and no lower bound: the symbol is
+        # simply not positive (q <= -1); that is not an empty domain
+        lows_or_none[name] = None if name not in explicit_lo and hi is not None and \
+            hi < low else low
+    rels = [read_relation(v, lows_or_none, upper, "statement" if i == 0 else
+                          f"assumption {i}") for i, v in enumerate(values)]
     stmt = rels[0]
     conds: list[Cond] = []
     for rel in rels[1:]:
@@ -165,9 +171,9 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
             conds.append((rel.rel_op, rel.lhs, rel.rhs))
     problem = Problem(
         statement=stmt, assumptions=tuple(rels[1:]), op=stmt.rel_op, lhs=stmt.lhs,
-        rhs=stmt.rhs, lower={n: lows[n] for n in names},
+        rhs=stmt.rhs, lower=lows_or_none,
         upper={n: upper.get(n) for n in names}, conds=conds,
-        symbols={n: typed_symbol(n, lows[n]) for n in names})
+        symbols={n: typed_symbol(n, lows_or_none[n]) for n in names})
     for name in names:
         lo, hi = problem.lower[name], problem.upper[name]
         if lo is not None and hi is not None and lo > hi:

@@ -223,15 +223,39 @@ def names(case: Case) -> frozenset[str]:
 
 @functools.cache
 def lower_bounds(case: Case) -> dict[str, int]:
-    """Each name's lowest value: 1, or the constant of an assumption ``name >= c``."""
+    """Each name's lowest value: 1, or the constant of an assumption ``name >= c``; for a
+    name with only an upper bound ``name <= c`` below 1, the lowest value checked (it has
+    no lower bound: see :func:`ranges`)."""
     low = {n: 1 for n in names(case)}
+    high: dict[str, int] = {}
+    explicit: set[str] = set()
     for text in case.assume:
         tree = _tree(text)
         right = tree.comparators[0]
-        if (isinstance(tree.left, ast.Name) and isinstance(tree.ops[0], ast.GtE)
+        if not (isinstance(tree.left, ast.Name)
                 and not any(isinstance(x, ast.Name) for x in ast.walk(right))):
+            continue
+        if isinstance(tree.ops[0], ast.GtE):
             low[tree.left.id] = int(_value(right, {}))
+            explicit.add(tree.left.id)
+        elif isinstance(tree.ops[0], ast.LtE):
+            high[tree.left.id] = int(_value(right, {}))
+    for name, hi in high.items():
+        if name not in explicit and hi < 1:
+            low[name] = UNBOUNDED
     return low
+
+
+UNBOUNDED = -(10**9)
+"""The lower bound of a symbol that has none (only an upper bound below 1)."""
+
+
+def ranges(case: Case, width: int) -> dict[str, range]:
+    """``width`` values of each name from its lowest (or, unbounded below, up to 0)."""
+    out = {}
+    for name, lo in lower_bounds(case).items():
+        out[name] = range(-width + 1, 1) if lo == UNBOUNDED else range(lo, lo + width)
+    return out
 
 
 def violates(case: Case, env: dict[str, int]) -> bool:
@@ -239,7 +263,7 @@ def violates(case: Case, env: dict[str, int]) -> bool:
     statement (independently of convsym)."""
     low = lower_bounds(case)
     # a name the parser cancelled (``0*n``) may be missing: any value of it will do
-    env = {**low, **env}
+    env = {**{n: (0 if v == UNBOUNDED else v) for n, v in low.items()}, **env}
     if set(env) != set(low) or any(env[n] < low[n] for n in low):
         return False
     try:

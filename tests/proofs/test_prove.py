@@ -188,3 +188,12 @@ def test_issue_3_sympy_mod_evaluation_is_never_triggered() -> None:
     for assume in ([], ["n >= k"], ["n >= 0"], ["n % 2 == 0"]):
         proof = prove(statement, assume)
         assert proof.status == "refuted", (assume, str(proof))
+
+
+def test_an_upper_bound_below_one_means_no_lower_bound() -> None:
+    # q <= -3 is not an empty domain (q >= 1 by default): q simply is not positive
+    proof = prove("abs(q) >= 3", ["q <= -3"])
+    assert proof.status == "proved" and proof.domain == {"q": (None, -3)}
+    proof = prove("abs(q) >= 4", ["q <= -3"])
+    assert proof.status == "refuted" and proof.counterexample == {"q": -3}
+    assert prove("floor(n/q) <= -1", ["q <= -1"]).status == "proved"

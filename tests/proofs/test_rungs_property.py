@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from corpus import Case, lower_bounds, violates
+from corpus import Case, lower_bounds, ranges, violates
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,7 @@ from convsym.proof.smt import by_z3
 NAMES = ("n", "k", "s", "p", "q")
 DIVISORS = ("1", "2", "3", "4", "6", "s", "2*s", "(s + 1)", "(k - 3)", "s*k")
 ASSUMPTIONS = ("n >= k", "p >= 0", "n % 2 == 1", "k <= 6", "n >= k + 2", "s >= 2", "q >= -3",
-               "n + 2*p >= k")
+               "n + 2*p >= k", "q <= -2", "p <= 0", "q % 3 == 2")
 OPS = ("==", "!=", "<=", "<", ">=", ">")
 
 
@@ -56,10 +56,10 @@ def cases(draw: st.DrawFn) -> Case:
 
 
 def _violation(case: Case) -> dict[str, int] | None:
-    low = lower_bounds(case)
-    names = sorted(low)
+    names = sorted(lower_bounds(case))
     width = {0: 1, 1: 40, 2: 14, 3: 8, 4: 6}.get(len(names), 4)
-    for values in itertools.product(*(range(low[n], low[n] + width) for n in names)):
+    spans = ranges(case, width)
+    for values in itertools.product(*(spans[n] for n in names)):
         env = dict(zip(names, values))
         if violates(case, env):
             return env
