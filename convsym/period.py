@@ -42,6 +42,7 @@ import sympy
 from convsym.intdiv import Ext, Floor, QExpr, QPoly, add, free_symbols, scale
 
 DEFAULT_BOX_BUDGET = 200_000
+NOT_QUASI_AFFINE = "not quasi-affine (a symbolic divisor, or a product of symbols or floors)"
 _CHECK_EVERY = 2048
 
 Bound = Mapping[sympy.Symbol, "int | None"]
@@ -249,7 +250,7 @@ def decide_nonneg(
     """
     per = periods(e)
     if per is None:
-        return Decision(None, reason="not quasi-affine (a symbolic divisor, or a product of symbols or floors)")
+        return Decision(None, reason=NOT_QUASI_AFFINE)
     syms = list(per)
     lo, hi = _bounds(syms, lower, upper)
     if _empty(lo, hi):
@@ -405,7 +406,7 @@ def decide_nonzero(e: QExpr, lower: Bound | None = None, *, upper: Bound | None 
             return Decision(True, {}, d.reason, d.box)
     per = periods(e)
     if per is None:
-        return Decision(None, reason="not quasi-affine (a symbolic divisor, or a product of symbols or floors)")
+        return Decision(None, reason=NOT_QUASI_AFFINE)
     syms = list(per)
     lo, hi = _bounds(syms, lower, upper)
     run = compile_qexpr(e, syms)

@@ -29,7 +29,8 @@ def by_period(p: Problem, deadline: float | None) -> Outcome:
     if goal is None:
         return Outcome(None, reason="the statement is outside the canonical fragment")
     if periods(goal.expr) is None:
-        return Outcome(None, reason="not quasi-affine (a symbolic divisor, or a product of symbols or floors)")
+        return Outcome(None, reason="not quasi-affine (a symbolic divisor, or a product of "
+                                    "symbols or floors)")
     lower = {p.b_symbols[n]: lo for n, lo in p.b_lower.items()}
     upper = {p.b_symbols[n]: hi for n, hi in p.b_upper.items()}
     e = goal.expr
