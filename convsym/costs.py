@@ -104,6 +104,9 @@ class Costs:
 
 
 def _kinds(include: str | Iterable[str]) -> tuple[str, ...]:
+    if not isinstance(include, (str, list, tuple, set, frozenset)):
+        raise UsageError(f"costs: include must be a layer kind or a list of kinds, not "
+                         f"{type(include).__name__}", code="bad_usage")
     items = [include] if isinstance(include, str) else list(include)
     if "all" in items:
         return KINDS
@@ -118,6 +121,9 @@ def _kinds(include: str | Iterable[str]) -> tuple[str, ...]:
 def costs(network: Network, *, bias: bool = False,
           include: str | Iterable[str] = DEFAULT_INCLUDE) -> Costs:
     """Per-layer MACs, FLOPs, activation elements and parameters under the convention above."""
+    from convsym.network import require_network
+
+    require_network(network, "costs")
     if not isinstance(bias, bool):
         raise UsageError(f"costs: bias must be True or False, got {bias!r}", code="bad_usage")
     kinds = _kinds(include)

@@ -24,7 +24,7 @@ from typing import Any
 
 import sympy
 
-from convsym.errors import ConvsymError, LayerError, UsageError, did_you_mean
+from convsym.errors import ConvsymError, ConvsymTypeError, LayerError, UsageError, did_you_mean
 from convsym.expr import as_expr
 from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
 from convsym.layers.agree import threshold
@@ -327,6 +327,25 @@ class Network:
         return out
 
 
+def require_network(value: object, who: str) -> Network:
+    """``value`` when it is a network, else a :class:`ConvsymTypeError` naming ``who``."""
+    if not isinstance(value, Network):
+        raise ConvsymTypeError(f"{who}: expected a convsym network (Sequential, Model, "
+                               f"convsym.load(...), convsym.example(...)), not "
+                               f"{type(value).__name__}", code="not_a_network")
+    return value
+
+
+def require_mapping(value: object, who: str) -> Mapping[Any, Any]:
+    """``value`` (or ``{}`` for None) when it is a mapping, else a UsageError naming ``who``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UsageError(f"{who}: expected a mapping of symbol names to values, not "
+                         f"{type(value).__name__}", code="bad_usage")
+    return value
+
+
 def _located(err: LayerError, where: str) -> LayerError:
     err.locate(where)
     return err
@@ -488,4 +507,4 @@ class _TorchInput(Layer):
         return "Input"
 
 
-__all__ = ["Network", "Node", "Row", "Sequential"]
+__all__ = ["Network", "Node", "Row", "Sequential", "require_mapping", "require_network"]

@@ -90,6 +90,9 @@ NOT_SPATIAL = "not defined: the layer leaves the spatial layout"
 
 def receptive_field(network: Network) -> list[FieldRow]:
     """Receptive field, jump and effective padding after each row of ``network``."""
+    from convsym.network import require_network
+
+    require_network(network, "receptive_field")
     states: list[_State] = []
     by_name: dict[str, _State] = {}
     for index, node in enumerate(network.nodes):
