@@ -161,9 +161,10 @@ def admissible_inputs(net: Network, *, timeout: float | None = DEFAULT_TIMEOUT,
                       deadline: Deadline | None = None, limits: Limits | None = None
                       ) -> Admissible:
     """The exact set of input sizes ``net`` accepts (or "unknown" with the reason)."""
+    from convsym.network import require_network
     from convsym.whatif.solve import network_constraints
 
-    syms = input_symbols(net)
+    syms = input_symbols(require_network(net, "admissible_inputs"))
     inputs = tuple((net.nodes[i].name, tuple(_show(s) for s in shape))
                    for i, shape in sorted(net.input_shapes.items()))
     others = sorted({s for c in network_constraints(net) for s in c.symbols} - set(syms),
@@ -194,8 +195,10 @@ def accepts(net: Network, values: Mapping[str, int] | None = None, **sizes: int)
     Every symbol of the network needs a value.  The network is rebuilt with them; any
     layer that rejects its input makes the answer False.
     """
-    given = dict(values or {}, **sizes)
-    known = {s.name for s in net.all_symbols()}
+    from convsym.network import require_mapping, require_network
+
+    given = dict(require_mapping(values, "accepts"), **sizes)
+    known = {s.name for s in require_network(net, "accepts").all_symbols()}
     for name, value in given.items():
         if name not in known:
             raise UsageError(f"accepts: {name!r} is not a symbol of {net.name!r}"

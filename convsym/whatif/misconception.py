@@ -112,8 +112,9 @@ class DepthwiseWhatIf:
 def depthwise_whatif(net: Network, row: str | int) -> DepthwiseWhatIf:
     """The seed misconception for one convolution row of ``net`` (by name or index)."""
     from convsym.layers.conv import ConvConfig, split_channels
+    from convsym.network import require_network
 
-    target, index = _find_row(net, row)
+    target, index = _find_row(require_network(net, "depthwise_whatif"), row)
     config = getattr(target.layer, "config", None)
     if not isinstance(config, ConvConfig) or target.layer.type_name.startswith(
             ("Depthwise", "Separable")):

@@ -312,8 +312,10 @@ def _symbol_for(name: str, known: Mapping[str, sympy.Symbol]) -> sympy.Symbol:
 
 
 def _names(unknowns: object) -> list[str]:
-    items = [unknowns] if isinstance(unknowns, (str, sympy.Symbol)) else list(
-        unknowns)  # type: ignore[call-overload]
+    if not isinstance(unknowns, (str, sympy.Symbol, list, tuple, set, frozenset)):
+        raise UsageError(f"solve: unknowns must be a name or a list of names, not "
+                         f"{type(unknowns).__name__}", code="bad_usage")
+    items = [unknowns] if isinstance(unknowns, (str, sympy.Symbol)) else list(unknowns)
     out = []
     for u in items:
         if isinstance(u, sympy.Symbol):
