@@ -158,7 +158,9 @@ def did_you_mean(name: str, options: Iterable[str]) -> str:
     >>> did_you_mean("zzz", ["Conv2D"])
     ''
     """
-    pool = list(options)
+    if not isinstance(name, str):
+        return ""
+    pool = [o for o in options if isinstance(o, str)]
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if not close:
         lowered = {o.lower(): o for o in pool}

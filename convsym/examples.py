@@ -86,7 +86,7 @@ def register(name: str, build: Callable[[], Any]) -> None:
 def example(name: str) -> Any:
     """The built-in example network called ``name``."""
     _load_more()
-    if name not in EXAMPLES:
+    if not isinstance(name, str) or name not in EXAMPLES:
         raise UsageError(f"unknown example {name!r}{did_you_mean(name, EXAMPLES)}; "
                          f"the examples are {', '.join(sorted(EXAMPLES))}",
                          code="unknown_example")
