@@ -100,11 +100,11 @@ def symbol(name: str, *, nonnegative: bool = False) -> sympy.Symbol:
     >>> symbol("p", nonnegative=True).is_nonnegative, symbol("p").is_positive
     (True, True)
     """
+    if not isinstance(name, str):  # before the cache: a dict name is not even hashable
+        raise ConvsymTypeError(f"symbol name = {name!r:.60}: a name must be a str")
     key = (name, bool(nonnegative))
     found = _CACHE.get(key)
     if found is None:
-        if not isinstance(name, str):
-            raise ConvsymTypeError(f"symbol name = {name!r:.60}: a name must be a str")
         problem = _name_problem(name)
         if problem:
             raise ExpressionError(f"symbol name {_show(name)}: {problem}", code="bad_name")
