@@ -66,6 +66,9 @@ def read_text(path: str) -> str:
     except OSError as err:
         raise SpecError(f"cannot read the file: {err.strerror or err}", source=path,
                         code="unreadable") from None
+    except ValueError:  # a NUL character in the path
+        raise SpecError("cannot read the file: the path has a NUL character",
+                        source=repr(path), code="unreadable") from None
     if len(raw) > MAX_FILE_BYTES:
         raise SpecError(f"the file is larger than the limit of {MAX_FILE_BYTES:,} bytes",
                         source=path, code="too_large")
