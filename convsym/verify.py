@@ -84,7 +84,9 @@ def verify(net: Any, *, samples: int = 20, seed: int = 0,
     if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
         raise UsageError(f"max_size must be a positive integer, got {max_size!r}",
                          code="bad_max_size")
-    checker = _Checker(net, seed, backends)
+    from convsym.network import require_network
+
+    checker = _Checker(require_network(net, "verify"), seed, backends)
     result = checker.result
     rng = random.Random(seed)
     sampler = _Sampler(checker, rng, max_size)
