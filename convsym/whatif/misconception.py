@@ -151,7 +151,7 @@ def _find_row(net: Network, row: str | int) -> tuple[Row, int]:
         chosen = rows[row]
     else:
         names = {r.name: r for r in rows}
-        if row not in names:
+        if not isinstance(row, str) or row not in names:
             raise UsageError(f"depthwise_whatif: no row named {row!r}"
                              f"{did_you_mean(str(row), names)}; the rows are "
                              f"{', '.join(names)}", code="bad_row")
