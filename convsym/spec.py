@@ -85,6 +85,9 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any], *, name: str | None
     dialect's names.  Graph specs (top-level ``inputs``/``outputs``) are handled by
     :func:`convsym.graph.load_graph`.
     """
+    if name is not None and not isinstance(name, str):
+        raise SpecTypeError(f"load: name must be text, not {type(name).__name__}",
+                            code="bad_name")
     if isinstance(source, Mapping):
         return from_mapping(source, origin=name or "<dict>")
     if not isinstance(source, (str, os.PathLike)):
