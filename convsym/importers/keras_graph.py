@@ -101,6 +101,42 @@ class _Entry:
     name: str
     raw: Mapping[str, Any]
     calls: list[list[Ref]]
+    args_offset: int = 0
+    io_offset: int = 0
+
+
+def _offsets(entry: Mapping[str, Any], calls: list[Any]) -> tuple[int, int]:
+    """How a nested model's node indices count (for references from calls, and from
+    input_layers/output_layers).
+
+    A functional model starts with a node of its own (Input to output), which the config
+    leaves out.  tf.keras 2 still counts it everywhere: references start at 1 (for a
+    Functional, and for a Sequential built with an InputLayer).  Keras 3 counts it only in
+    input_layers/output_layers of a Functional; references inside calls start at 0.
+    """
+    cls = entry.get("class_name")
+    if cls not in ("Sequential", "Functional", "Model"):
+        return 0, 0
+    keras3 = any(isinstance(c, Mapping) for c in calls)
+    if keras3:
+        return (0, 1) if cls in ("Functional", "Model") else (0, 0)
+    config = entry.get("config")
+    layers = config.get("layers") if isinstance(config, Mapping) else config
+    first = layers[0] if isinstance(layers, list) and layers else None
+    starts_with_input = isinstance(first, Mapping) and first.get("class_name") == "InputLayer"
+    skip = cls in ("Functional", "Model") or starts_with_input
+    return (1, 1) if skip else (0, 0)
+
+
+def _key(imp: _Importer, entries: dict[str, _Entry], name: str, node: int, path: str, *,
+         io: bool) -> tuple[str, int]:
+    """A reference's (layer, call index), undoing the node-index offset of nested models."""
+    entry = _lookup(imp, entries, name, path)
+    index = node - (entry.io_offset if io else entry.args_offset)
+    if index < 0:
+        raise imp.fail(f"layer {name!r} has no call for node index {node}",
+                       f"{path}.layers[{entry.index}]", "unknown_layer_reference")
+    return name, index
 
 
 def add_functional(imp: _Importer, config: Mapping[str, Any], path: str,
@@ -113,7 +149,7 @@ def add_functional(imp: _Importer, config: Mapping[str, Any], path: str,
         output_refs = _io_refs(config.get("output_layers"))
     except _BadCall as err:
         raise imp.fail(str(err), path, "bad_keras_json") from None
-    for i, (name, node, _) in enumerate(input_refs):
+    for i, (name, _node, _) in enumerate(input_refs):
         entry = _lookup(imp, entries, name, path)
         if entry.raw.get("class_name") != "InputLayer":
             raise imp.fail(f"input {name!r} is a {entry.raw.get('class_name')}, not an "
@@ -122,14 +158,14 @@ def add_functional(imp: _Importer, config: Mapping[str, Any], path: str,
             if len(inputs) != len(input_refs):
                 raise imp.fail(f"the nested model takes {len(input_refs)} inputs but is "
                                f"called with {len(inputs)}", path, "bad_keras_json")
-            resolved[(name, node)] = [inputs[i]]
+            resolved[(name, 0)] = [inputs[i]]
         else:
             where = f"{path}.layers[{entry.index}]"
             cfg = imp.mapping(entry.raw.get("config", {}), f"{where}.config")
             from convsym.importers.keras_json import _batch_shape
 
-            resolved[(name, node)] = [imp.add_input(_batch_shape(cfg), name, f"{where}.config",
-                                                    hidden=False)]
+            resolved[(name, 0)] = [imp.add_input(_batch_shape(cfg), name, f"{where}.config",
+                                                 hidden=False)]
     for entry in entries.values():
         if entry.raw.get("class_name") == "InputLayer" and (entry.name, 0) not in resolved:
             raise imp.fail(f"InputLayer {entry.name!r} is not among the model's input_layers",
@@ -138,8 +174,9 @@ def add_functional(imp: _Importer, config: Mapping[str, Any], path: str,
             _resolve(imp, entries, resolved, (entry.name, c), path, frozen, call)
     outputs = []
     for name, node, tensor in output_refs:
-        _resolve(imp, entries, resolved, (name, node), path, frozen, call)
-        outs = resolved[(name, node)]
+        key = _key(imp, entries, name, node, path, io=True)
+        _resolve(imp, entries, resolved, key, path, frozen, call)
+        outs = resolved[key]
         if tensor >= len(outs):
             raise imp.fail(f"output {name!r} has no tensor {tensor}", path, "bad_keras_json")
         outputs.append(outs[tensor])
@@ -164,7 +201,9 @@ def _entries(imp: _Importer, config: Mapping[str, Any], path: str) -> dict[str, 
         except _BadCall as err:
             raise imp.fail(f"layer {name!r}: {err}", f"{where}.inbound_nodes",
                            "bad_keras_json") from None
-        entries[name] = _Entry(i, name, entry, calls)
+        raw_calls = entry.get("inbound_nodes", [])
+        entries[name] = _Entry(i, name, entry, calls,
+                               *_offsets(entry, raw_calls if isinstance(raw_calls, list) else []))
     if not entries:
         raise imp.fail("the model has no layers", f"{path}.layers", "empty_network")
     return entries
@@ -194,7 +233,8 @@ def _resolve(imp: _Importer, entries: dict[str, _Entry], resolved: dict[tuple[st
             raise imp.fail(f"layer {top[0]!r} has no call {top[1]} (it is called "
                            f"{len(entry.calls)} times)", f"{path}.layers[{entry.index}]",
                            "unknown_layer_reference")
-        refs = entry.calls[top[1]]
+        refs = [(*_key(imp, entries, n, k, path, io=False), t) for n, k, t in
+                entry.calls[top[1]]]
         missing = [(n, k) for n, k, _ in refs if (n, k) not in resolved]
         if missing:
             if top in active:

@@ -375,6 +375,20 @@ def test_nested_models_are_inlined() -> None:
     assert net.trainable_params == _count(model.trainable_weights) == 18
 
 
+def test_nested_functional_called_twice() -> None:
+    """Keras 3 numbers a nested Functional's calls from 1 in output_layers only."""
+    i = keras.Input((8, 8, 3))
+    inner = keras.Model(i, L.Conv2D(3, 3, padding="same", name="ic")(i), name="innerf")
+    x = keras.Input((8, 8, 3))
+    y = inner(x)
+    z = inner(L.Conv2D(3, 1, name="between")(y))
+    model = keras.Model(x, [z, y])
+    net = from_keras(model.to_json())
+    assert [(r.name, r.parents) for r in net.rows][1:] == [
+        ("ic", (net.rows[0].name,)), ("between", ("ic",)), ("ic[1]", ("between",))]
+    assert net.total_params == model.count_params() == 96
+
+
 def test_sequential_without_input_layer_is_built_from_its_build_shape() -> None:
     model = keras.Sequential([L.Conv2D(4, 3), L.Flatten()])
     model.build((None, 10, 12, 2))

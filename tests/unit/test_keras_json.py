@@ -150,6 +150,28 @@ def test_keras_3_two_inputs_and_a_shared_layer() -> None:
     assert by_name.conditions  # the two branches must agree: U == 8
 
 
+def test_tf_keras_2_nested_functional_counts_its_own_first_node() -> None:
+    """tf.keras 2 numbers a nested functional model's calls from 1 (node 0 is its own
+    Input-to-output node, left out of the config), in calls and in output_layers alike."""
+    inner = {"class_name": "Functional", "name": "inner", "config": {
+        "name": "inner", "layers": [
+            {"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [],
+             "config": {"batch_input_shape": [None, 16, 16, 3], "name": "input_1"}},
+            {**conv("ic", 3, 3), "name": "ic", "inbound_nodes": [[["input_1", 0, 0, {}]]]}],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["ic", 0, 0]]},
+        "inbound_nodes": [[["input_2", 0, 0, {}]], [["ic_out", 0, 0, {}]]]}
+    doc = {"class_name": "Functional", "config": {"name": "outer", "layers": [
+        {"class_name": "InputLayer", "name": "input_2", "inbound_nodes": [],
+         "config": {"batch_input_shape": [None, 16, 16, 3], "name": "input_2"}},
+        inner,
+        {**conv("ic_out", 3, 1), "name": "ic_out", "inbound_nodes": [[["inner", 1, 0, {}]]]}],
+        "input_layers": [["input_2", 0, 0]], "output_layers": [["inner", 2, 0]]}}
+    net = from_keras(doc)
+    assert [(r.name, r.output_shape, r.params, r.parents) for r in net.rows] == [
+        ("input_2", (16, 16, 3), 0, ()), ("ic", (14, 14, 3), 84, ("input_2",)),
+        ("ic_out", (14, 14, 3), 12, ("ic",)), ("ic[1]", (12, 12, 3), 0, ("ic_out",))]
+
+
 def test_strings_bytes_and_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = json.dumps(TF2_SEQUENTIAL)
     assert from_keras(text).output_shape == (10,)
