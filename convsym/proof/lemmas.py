@@ -86,7 +86,7 @@ def _hermite_once(p: QPoly) -> tuple[QPoly, QPoly] | None:
     dens = {f.den for f, _ in floors}
     for big in sorted(dens, key=lambda d: d.key):
         bc, bmono = _split_den(big)
-        for m in range(2, bc + 1):
+        for m in range(2, min(bc, len(floors)) + 1):  # m floors are needed to combine
             if bc % m:
                 continue
             step = QPoly({bmono: bc // m})

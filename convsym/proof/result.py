@@ -119,7 +119,7 @@ class Proof:
         return {
             "status": self.status,
             "method": self.method,
-            "counterexample": dict(self.counterexample) if self.counterexample else None,
+            "counterexample": None if self.counterexample is None else dict(self.counterexample),
             "steps": [str(s) for s in self.steps],
         }
 
@@ -128,9 +128,9 @@ class Proof:
         lines = [head]
         if self.assumptions:
             lines.append("  assuming " + ", ".join(sstr(a) for a in self.assumptions))
-        if self.counterexample:
+        if self.counterexample is not None:
             shown = ", ".join(f"{k} = {v}" for k, v in self.counterexample.items())
-            lines.append(f"  counterexample: {shown}")
+            lines.append(f"  counterexample: {shown or 'the statement has no symbols'}")
         if self.status == "unknown" and self.reason:
             lines.append(f"  reason: {self.reason}")
         lines += [f"  {i}. {s}" for i, s in enumerate(self.steps, 1)]
