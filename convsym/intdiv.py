@@ -7,12 +7,15 @@ canonical form, using only these lemmas (all proved in ``tests/proofs``):
 
 * integer-term extraction: ``floor((D*Q + R)/D) = Q + floor(R/D)`` for integer-valued ``Q``;
 * nested collapse: ``floor((floor(X/A) + m)/B) = floor((X + A*m)/(A*B))`` for integer ``m``;
-* gcd cancellation: ``floor(g*R/(g*D)) = floor(R/D)`` for ``g >= 1``;
+* gcd cancellation: ``floor((g*Y + r)/(g*D)) = floor((Y + floor(r/g))/D)`` for ``g >= 1``
+  (a common factor of the divisor and the non-constant terms; the constant is floored);
 * ceiling as floor: ``ceiling(X/D) = floor((X + D - 1)/D)``;
 * monotonicity: ``floor(min(a, b)/D) = min(floor(a/D), floor(b/D))``.
 
 No SymPy ``floor`` is built until :func:`to_sympy`, which chooses the simplest display
-(``ceiling(n/32)`` rather than ``floor((n + 31)/32)``).
+(``ceiling(n/32)`` rather than ``floor((n + 31)/32)``).  Inside :func:`tracing` every
+application of these lemmas is recorded as a :class:`Rewrite`, which the prover turns into
+proof steps.
 
 >>> from convsym.expr import symbol
 >>> n = QPoly.sym(symbol("n"))

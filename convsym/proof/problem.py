@@ -17,7 +17,7 @@ proofs (a proof on the larger box still holds; a counterexample is re-checked in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sympy
@@ -135,7 +135,7 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
 
     if isinstance(assume, (str, sympy.Basic)):
         assume = [assume]
-    if not isinstance(assume, (list, tuple)):
+    if not isinstance(assume, Iterable) or isinstance(assume, (bytes, Mapping)):
         raise ConvsymTypeError(f"assume = {assume!r:.60}: expected a list of conditions")
     values = [statement, *assume]
     first = [as_relation(v, field="statement" if i == 0 else f"assumption {i}")
