@@ -35,7 +35,7 @@ def layer_class(cls: type[T]) -> type[T]:
     names = [p for p in signature.parameters if p != "self"]
 
     @functools.wraps(original)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:  # self=... is a kwarg
         try:
             signature.bind(self, *args, **kwargs)
         except TypeError as err:
