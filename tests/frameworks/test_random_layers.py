@@ -112,26 +112,26 @@ def agree(case: LayerCase) -> None:
     assert want == got, f"{case}: {case.dialect} gives {got}, convsym {want}"
 
 
-@_settings(1200)
+@_settings(3000)
 @given(layer_configs(dialect="torch", refusals=True))
 def test_torch_layers(case: LayerCase) -> None:
     agree(case)
 
 
-@_settings(300)
+@_settings(500)
 @given(pool_configs(dialect="torch", rank=1, refusals=True, max_size=8))
 def test_torch_pooling_edges(case: LayerCase) -> None:
     """Small inputs, where ceil_mode's last-window rule and padding limits bite."""
     agree(case)
 
 
-@_settings(700)
+@_settings(1600)
 @given(layer_configs(dialect="keras", refusals=True, max_size=10))
 def test_keras_layers(case: LayerCase) -> None:
     agree(case)
 
 
-@_settings(200)
+@_settings(400)
 @given(conv_configs(dialect="keras", rank=1, max_size=9))
 def test_keras_conv1d_causal_and_same(case: LayerCase) -> None:
     agree(case)
