@@ -65,6 +65,9 @@ MUST_BE: dict[str, tuple[Any, str]] = {
     "rms_scaling": (False, "RMS scaling drops the beta weights"),
     "adjustment": (None, "a batch-norm adjustment function is arbitrary Python code"),
     "sparse": (False, "sparse inputs are not modelled"),
+    # tf.keras 2 writes Conv2D's ``groups`` into DepthwiseConv2D, SeparableConv2D and
+    # Conv2DTranspose configs too, where only 1 makes sense
+    "groups": (1, "this layer has no groups"),
 }
 """Keys convsym accepts only at their default, with the reason."""
 

@@ -102,6 +102,26 @@ def test_tf_keras_2_functional_with_merges() -> None:
     assert str(symbolic.output_shape) == "(n, n, 16)"
 
 
+def test_tf_keras_2_depthwise_and_transposed_configs_carry_groups_1() -> None:
+    dw = conv("dw", 0, 3, padding="same", depth_multiplier=2,
+              depthwise_initializer={"class_name": "GlorotUniform", "config": {}})
+    del dw["config"]["filters"], dw["config"]["kernel_initializer"]
+    dw["class_name"] = "DepthwiseConv2D"
+    up = conv("up", 4, 3, strides=[2, 2], padding="same", output_padding=None)
+    up["class_name"] = "Conv2DTranspose"
+    norm = {"class_name": "LayerNormalization", "config": {
+        "name": "ln", "axis": [3], "epsilon": 0.001, "center": True, "scale": True}}
+    doc = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 9, 9, 3]}},
+        dw, norm, up]}}
+    assert [(r.output_shape, r.params) for r in from_keras(doc).rows] == [
+        ((9, 9, 6), 60), ((9, 9, 6), 12), ((18, 18, 4), 220)]
+    bad = copy.deepcopy(doc)
+    bad["config"]["layers"][1]["config"]["groups"] = 2
+    with pytest.raises(SpecError, match="groups = 2 is not supported"):
+        from_keras(bad)
+
+
 def test_keras_2_2_sequential_config_is_a_list() -> None:
     old = {"class_name": "Sequential", "config": [
         conv("conv2d_1", 4, 3, batch_input_shape=[None, 10, 10, 1])]}
