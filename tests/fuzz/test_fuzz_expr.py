@@ -51,7 +51,7 @@ def _small_numbers(expr: sympy.Basic) -> None:
     assert not expr.atoms(sympy.Float), expr
 
 
-@fuzz(600)
+@fuzz(900)
 @given(batch(expression_text(), 16))
 def test_parse_expr(texts: list[str]) -> None:
     for text in texts:
@@ -62,7 +62,7 @@ def test_parse_expr(texts: list[str]) -> None:
             _small_numbers(result)
 
 
-@fuzz(400)
+@fuzz(600)
 @given(batch(relation_text(), 16))
 def test_parse_relation(texts: list[str]) -> None:
     for text in texts:

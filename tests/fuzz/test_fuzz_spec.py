@@ -245,7 +245,7 @@ def decode_plain(data: bytes) -> Any:
     return {PLAIN_KEYS[take(6)]: value(1) for _ in range(take(6))}
 
 
-@fuzz(200)
+@fuzz(300)
 @given(batch(st.binary(max_size=60).map(decode_plain), 16))
 def test_random_plain_documents(docs: list[dict[str, Any]]) -> None:
     for doc in docs:
@@ -332,7 +332,7 @@ YAML_TOKENS = ["a", "b", "layers", "input", "Conv2D", "filters", "1", "-1", "3.5
                "#", "\x00", "\x85", "\ufeff", "\u2028", "\U0001F600"]
 
 
-@fuzz(300)
+@fuzz(400)
 @given(batch(st.lists(st.sampled_from(YAML_TOKENS), max_size=40).map("".join), 16))
 def test_yaml_token_soup(texts: list[str]) -> None:
     for text in texts:
@@ -344,7 +344,7 @@ JSON_TOKENS = ["{", "}", "[", "]", ":", ",", '"a"', '"layers"', '"input"', '"Con
                "null", '"\\ud800"', '"\\u0000"', " ", "\n", "9" * 40, '"a":1,"a":2', "/*", "'"]
 
 
-@fuzz(250)
+@fuzz(350)
 @given(batch(st.lists(st.sampled_from(JSON_TOKENS), max_size=40).map("".join), 16))
 def test_json_token_soup(texts: list[str]) -> None:
     for text in texts:
