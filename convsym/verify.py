@@ -126,6 +126,8 @@ class _Checker:
         self._reason = ""
 
     def _runners(self, seed: int, wanted: Sequence[str] | None) -> list[Any]:
+        if isinstance(wanted, str):
+            wanted = [wanted]  # backends="torch" means that one backend
         chosen = list(BACKENDS if wanted is None else wanted)
         for name in chosen:
             if name not in BACKENDS:
