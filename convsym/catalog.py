@@ -149,7 +149,8 @@ ENTRIES: list[Entry] = [
     Entry("lenet5", "LeNet-5 in Keras: 61,706 parameters", _spec(LENET5)),
     Entry("vgg_block", "The first VGG-16 block in PyTorch on an H x W image",
           _spec(VGG_BLOCK)),
-    Entry("resnet50_proof", "Proof that the ResNet-50 stem and stages give ceiling(H/32) for an H x W image",
+    Entry("resnet50_proof",
+          "Proof that the ResNet-50 stem and stages give ceiling(H/32) for an H x W image",
           _resnet_proof),
 ]
 """Everything in ``derivations/``, in index order."""
