@@ -107,6 +107,36 @@ def lower_bound(rel: Relational) -> tuple[str, int | None, int | None] | None:
     return sym.name, lo, hi  # lo > hi when there is no integer solution
 
 
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as err:
+        raise ExpressionError(f"cannot read {text!r}: {err}", code="syntax") from None
+
+
+def _variables(tokens: list[tokenize.TokenInfo]) -> list[int]:
+    """Indices of the NAME tokens that are variables (not followed by ``(``)."""
+    out = []
+    for i, t in enumerate(tokens):
+        if t.type != tokenize.NAME:
+            continue
+        following = next((u for u in tokens[i + 1:] if u.type not in
+                          (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)), None)
+        if following is None or following.string != "(":
+            out.append(i)
+    return out
+
+
+def text_names(text: str) -> set[str]:
+    """The variable names written in ``text`` (whatever SymPy later cancels).
+
+    >>> sorted(text_names("abs(p) - p + floor(n/2)"))
+    ['n', 'p']
+    """
+    tokens = _tokens(text)
+    return {tokens[i].string for i in _variables(tokens)}
+
+
 def shift_text(text: str, shifts: Mapping[str, tuple[int, int]]
                ) -> tuple[str, dict[str, str]]:
     """Rewrite each name ``x`` in ``shifts`` as ``(a*x_ + (b))`` for ``(a, b) = shifts[x]``;
@@ -115,10 +145,7 @@ def shift_text(text: str, shifts: Mapping[str, tuple[int, int]]
     >>> shift_text("q + 1", {"q": (-1, -2)})[0]
     '(-1*q_ + (-2)) + 1'
     """
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError) as err:
-        raise ExpressionError(f"cannot read {text!r}: {err}", code="syntax") from None
+    tokens = _tokens(text)
     names = {t.string for t in tokens if t.type == tokenize.NAME}
     fresh: dict[str, str] = {}
     for name in shifts:
@@ -131,12 +158,9 @@ def shift_text(text: str, shifts: Mapping[str, tuple[int, int]]
     for line in lines:
         starts.append(starts[-1] + len(line))
     edits: list[tuple[int, int, str]] = []
-    for i, t in enumerate(tokens):
-        if t.type != tokenize.NAME or t.string not in shifts:
-            continue
-        following = next((u for u in tokens[i + 1:] if u.type not in
-                          (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)), None)
-        if following is not None and following.string == "(":
+    for i in _variables(tokens):
+        t = tokens[i]
+        if t.string not in shifts:
             continue
         begin = starts[t.start[0] - 1] + t.start[1]
         end = starts[t.end[0] - 1] + t.end[1]
@@ -156,14 +180,16 @@ def read_relation(value: object, lows: Mapping[str, int | None],
         rel = parse_relation(value, field=field)
         widened: dict[str, tuple[int, int]] = {}
         back_to: dict[str, sympy.Expr] = {}
-        for s in rel.free_symbols:
-            lo = lows.get(s.name, 1)
-            x = typed_symbol(s.name, lo)
+        # names from the text, not from the parse: SymPy may have cancelled a name using
+        # its positivity (abs(p) - p is 0 for a positive p)
+        for name in text_names(value):
+            lo = lows.get(name, 1)
+            x = typed_symbol(name, lo)
             if lo is None:  # x = K - x_ with x_ >= 1 is exactly x <= K - 1
-                k = (highs.get(s.name) or 0) + 1
-                widened[s.name], back_to[s.name] = (-1, k), k - x
+                k = (highs.get(name) or 0) + 1
+                widened[name], back_to[name] = (-1, k), k - x
             elif lo < 1:  # x = x_ + lo - 1 with x_ >= 1 is exactly x >= lo
-                widened[s.name], back_to[s.name] = (1, lo - 1), x + 1 - lo
+                widened[name], back_to[name] = (1, lo - 1), x + 1 - lo
         if widened:
             text, fresh = shift_text(value, widened)
             rel = parse_relation(text, field=field)

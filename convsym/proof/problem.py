@@ -31,6 +31,7 @@ from convsym.proof.domain import (
     plain,
     read_relation,
     substitute,
+    text_names,
     typed_symbol,
 )
 from convsym.proof.evaluate import Program, Undefined, holds
@@ -153,7 +154,8 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
         if hi is not None:
             known = upper.get(name)
             upper[name] = hi if known is None else min(hi, known)
-    names = sorted({s.name for rel in first for s in rel.free_symbols})
+    names = sorted({s.name for rel in first for s in rel.free_symbols} | set(explicit_lo) |
+                   set(upper) | {n for v in values if isinstance(v, str) for n in text_names(v)})
     lows_or_none: dict[str, int | None] = {}
     for name in names:
         low = explicit_lo.get(name, lows.get(name, 1))
@@ -164,6 +166,9 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
             hi < low else low
     rels = [read_relation(v, lows_or_none, upper, "statement" if i == 0 else
                           f"assumption {i}") for i, v in enumerate(values)]
+    # a name may vanish in the correct reading too (0*n): keep only the names still there
+    present = {s.name for rel in rels for s in rel.free_symbols}
+    names = [n for n in names if n in present]
     stmt = rels[0]
     conds: list[Cond] = []
     for rel in rels[1:]:
@@ -171,7 +176,7 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
             conds.append((rel.rel_op, rel.lhs, rel.rhs))
     problem = Problem(
         statement=stmt, assumptions=tuple(rels[1:]), op=stmt.rel_op, lhs=stmt.lhs,
-        rhs=stmt.rhs, lower=lows_or_none,
+        rhs=stmt.rhs, lower={n: lows_or_none[n] for n in names},
         upper={n: upper.get(n) for n in names}, conds=conds,
         symbols={n: typed_symbol(n, lows_or_none[n]) for n in names})
     for name in names:
