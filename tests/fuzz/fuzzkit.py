@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from convsym.errors import ConvsymError
 
-EXAMPLE_BUDGET = 60.0
+EXAMPLE_BUDGET = float(os.environ.get("CONVSYM_FUZZ_BUDGET", "60"))
 """Seconds one generated input may take before the test fails as a hang."""
 
 SCALE = float(os.environ.get("CONVSYM_FUZZ_SCALE", "1"))
@@ -45,8 +45,8 @@ def fuzz(examples: int) -> settings:
 _CODE = re.compile(r"[a-z][a-z0-9_]*")
 
 
-class Overrun(BaseException):
-    """One generated input ran past its budget (a hang)."""
+class Overrun(AssertionError):
+    """One generated input ran past its budget (a hang); Hypothesis shrinks and reports it."""
 
 
 @contextlib.contextmanager
@@ -101,12 +101,17 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     Any other exception propagates and fails the test (Hypothesis then shrinks the input).
     """
     count()
-    with budget():
-        try:
-            return fn(*args, **kwargs)
-        except ConvsymError as err:
-            check_error(err)
-            return err
+    try:
+        with budget():
+            try:
+                return fn(*args, **kwargs)
+            except ConvsymError as err:
+                check_error(err)
+                return err
+    except Overrun as err:
+        shown = ", ".join([repr(a)[:2000] for a in args] +
+                          [f"{k}={v!r:.2000}" for k, v in kwargs.items()])
+        raise Overrun(f"{err}: {getattr(fn, '__name__', fn)}({shown})") from None
 
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:

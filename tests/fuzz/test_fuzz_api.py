@@ -10,9 +10,13 @@ draw stays cheap.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sympy
 from fuzzkit import batch, call, expression_text, fuzz, relation_text
 from hypothesis import given
@@ -20,6 +24,15 @@ from hypothesis import strategies as st
 
 import convsym
 from convsym.expr import symbol
+
+
+def _public(name: str) -> Callable[..., Any]:
+    """``convsym.<name>``, or the function of that name if a submodule import shadowed it.
+
+    (See ``test_public_functions_are_not_shadowed_by_their_modules``.)
+    """
+    value = getattr(convsym, name)
+    return getattr(value, name) if isinstance(value, types.ModuleType) else value
 
 
 def _net() -> Any:
@@ -49,7 +62,7 @@ CALLS: dict[str, Callable[[st.DrawFn], tuple[Callable[..., Any], tuple[Any, ...]
                                     {"timeout": d(st.sampled_from([0.5, 1, -1, "1", None]))}),
     "compare": lambda d: (convsym.compare, (d(_maybe(NET)), d(_maybe(CONCRETE))),
                           {"at": d(_maybe({"n": 28}))}),
-    "costs": lambda d: (convsym.costs, (d(_maybe(NET)),),
+    "costs": lambda d: (_public("costs"), (d(_maybe(NET)),),
                         {"bias": d(_maybe(True)), "include": d(_maybe("conv"))}),
     "depthwise_whatif": lambda d: (convsym.depthwise_whatif, (d(_maybe(NET)), d(_maybe(1))),
                                    {}),
@@ -69,7 +82,7 @@ CALLS: dict[str, Callable[[st.DrawFn], tuple[Callable[..., Any], tuple[Any, ...]
         ["n >= 5"])), d(_maybe(None))), {"timeout": d(st.sampled_from([1, -1, "1", None]))}),
     "symbol": lambda d: (convsym.symbol, (d(JUNK),), {"nonnegative": d(_maybe(False))}),
     "symbols": lambda d: (convsym.symbols, (d(JUNK),), {}),
-    "verify": lambda d: (convsym.verify, (d(_maybe(CONCRETE)),),
+    "verify": lambda d: (_public("verify"), (d(_maybe(CONCRETE)),),
                          {"samples": d(st.sampled_from([1, 2, 0, -1, 1.5, "2", True])),
                           "max_size": d(st.sampled_from([8, 0, -3, "8", None])),
                           "backends": d(st.sampled_from([["reference"], ["nope"], "reference",
@@ -114,3 +127,15 @@ def test_every_public_function_is_fuzzed() -> None:
             "Comparison", "Admissible", "Derivation", "__version__", "keras", "torch"}
     missing = [n for n in convsym.__all__ if n not in CALLS and n not in skip]
     assert not missing, missing
+
+
+@pytest.mark.xfail(strict=True, reason="convsym/__init__.py loads 'verify' and 'costs' lazily; "
+                   "once their submodules are imported (the verify command does), "
+                   "convsym.verify and convsym.costs are the modules (reported, issue 8)")
+def test_public_functions_are_not_shadowed_by_their_modules() -> None:
+    code = ("import convsym, convsym.verify, convsym.costs; "
+            "assert callable(convsym.verify), convsym.verify; "
+            "assert callable(convsym.costs), convsym.costs")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
