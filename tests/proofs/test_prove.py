@@ -197,3 +197,12 @@ def test_an_upper_bound_below_one_means_no_lower_bound() -> None:
     proof = prove("abs(q) >= 4", ["q <= -3"])
     assert proof.status == "refuted" and proof.counterexample == {"q": -3}
     assert prove("floor(n/q) <= -1", ["q <= -1"]).status == "proved"
+
+
+def test_issue_3_a_name_sympy_cancelled_is_still_widened() -> None:
+    # with a positive p, SymPy reads abs(p) - p as 0 and p disappears from the parse
+    proof = prove("n != (((n - p) + abs(p)) - n)", ["p <= 0"])
+    assert proof.status == "refuted" and proof.counterexample is not None
+    n, p = proof.counterexample["n"], proof.counterexample["p"]
+    assert p <= 0 and n == n - p + abs(p) - n
+    assert prove("abs(p) - p == 0", ["p >= -2"]).counterexample == {"p": -2}
