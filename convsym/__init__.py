@@ -30,7 +30,7 @@ _LAZY = {
     "Graph": "convsym.graph",
     "Model": "convsym.graph",
     "Tensor": "convsym.graph",
-    "costs": "convsym.costs",
+    "costs": "convsym.costing",
     "receptive_field": "convsym.receptive",
     "prove": "convsym.proof",
     "Proof": "convsym.proof",
@@ -47,7 +47,7 @@ _LAZY = {
     "IntSet": "convsym.whatif",
     "from_keras": "convsym.importers.keras_json",
     "from_torch": "convsym.importers.torch_module",
-    "verify": "convsym.verify",
+    "verify": "convsym.verification",
 }
 """Public names loaded on first use (PEP 562), by the module that defines them."""
 

@@ -225,8 +225,8 @@ class Network:
         return out
 
     def costs(self, *, bias: bool = False, include: Any = ("conv", "dense")) -> Any:
-        """Per-layer MACs, FLOPs and activations: :func:`convsym.costs.costs`."""
-        from convsym.costs import costs
+        """Per-layer MACs, FLOPs and activations: :func:`convsym.costing.costs`."""
+        from convsym.costing import costs
 
         return costs(self, bias=bias, include=include)
 

@@ -81,7 +81,7 @@ class _Bar:
 
 def run(args: argparse.Namespace) -> int:
     """Verify and print the result."""
-    from convsym.verify import verify
+    from convsym.verification import verify
 
     net = resolve(args.source, sets=args.sets, from_=args.from_)
     bar = _Bar(not args.quiet and not args.json and sys.stderr.isatty())

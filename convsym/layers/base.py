@@ -141,7 +141,7 @@ class Inference:
     bias_macs: QExpr = field(default_factory=lambda: QPoly.const(0))
     ops: QExpr = field(default_factory=lambda: QPoly.const(0))
     """``macs``: multiply-accumulates of convolution and dense layers without bias (see
-    :mod:`convsym.costs` for the convention); ``bias_macs``: one per output element of a
+    :mod:`convsym.costing` for the convention); ``bias_macs``: one per output element of a
     layer with a bias; ``ops``: the operations of other layers (pooling window reads,
     normalisation, element-wise merges, activations), counted as one each."""
 
@@ -216,7 +216,7 @@ class Layer:
     dialect: ClassVar[str] = ""
     n_inputs: ClassVar[int] = 1
     cost_kind: ClassVar[str] = "none"
-    """What :func:`convsym.costs.costs` counts this layer as: ``conv``, ``dense``, ``pool``,
+    """What :func:`convsym.costing.costs` counts this layer as: ``conv``, ``dense``, ``pool``,
     ``norm``, ``merge``, ``activation`` or ``none`` (shape-only layers)."""
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Tensor:

@@ -1,6 +1,6 @@
 """PyTorch activation and dropout modules: the shape passes through (PReLU has weights).
 
-Activations count one operation per element in :func:`convsym.costs.costs`; dropout none.
+Activations count one operation per element in :func:`convsym.costing.costs`; dropout none.
 
 >>> from convsym.intdiv import QPoly
 >>> PReLU(64).infer([(QPoly.const(64), QPoly.const(7))]).weights[0].shape

@@ -7,7 +7,7 @@ exception, or an empty output: some backends return a zero-size tensor instead o
 A layer the runner cannot build is :class:`Unsupported`: that backend cannot check this
 network, which is reported, never counted as agreement.
 
-Only :mod:`convsym.verify` and tests import this package; each runner imports its backend
+Only :mod:`convsym.verification` and tests import this package; each runner imports its backend
 lazily.
 
 >>> from convsym.examples import example

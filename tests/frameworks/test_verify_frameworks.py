@@ -21,7 +21,7 @@ from convsym.intdiv import QPoly, add  # noqa: E402
 from convsym.layers.base import Inference, Shape  # noqa: E402
 from convsym.layers.frontend import layer_class  # noqa: E402
 from convsym.layers.torch import Conv1d  # noqa: E402
-from convsym.verify import verify  # noqa: E402
+from convsym.verification import verify  # noqa: E402
 
 pytestmark = pytest.mark.frameworks
 

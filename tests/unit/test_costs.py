@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from convsym import Sequential
-from convsym.costs import KINDS, costs
+from convsym.costing import KINDS, costs
 from convsym.errors import UsageError
 from convsym.examples import example
 from convsym.expr import symbol

@@ -1,4 +1,4 @@
-"""convsym.verify with the NumPy reference: agreement, a planted bug found and shrunk, refusals."""
+"""convsym.verification with the NumPy reference: agreement, a planted bug found, refusals."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from convsym.intdiv import QPoly, add, as_int
 from convsym.layers.base import Inference, Shape
 from convsym.layers.frontend import layer_class
 from convsym.layers.keras import Conv2D, Input, MaxPooling2D
-from convsym.verify import verify
+from convsym.verification import verify
 
 pytest.importorskip("numpy")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from convsym.cli import main
-from convsym.costs import costs
+from convsym.costing import costs
 from convsym.errors import ShapeError
 from convsym.examples import example, names
 from convsym.expr import symbol
