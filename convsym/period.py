@@ -42,6 +42,7 @@ import sympy
 from convsym.intdiv import Ext, Floor, QExpr, QPoly, add, free_symbols, scale
 
 DEFAULT_BOX_BUDGET = 200_000
+_WALK_SCAN = 10_000  # points scanned back for the first counterexample (periods reach 2**62)
 NOT_QUASI_AFFINE = "not quasi-affine (a symbolic divisor, or a product of symbols or floors)"
 _CHECK_EVERY = 2048
 
@@ -335,8 +336,9 @@ def _walk(run: Callable[[Sequence[int]], int], syms: Sequence[sympy.Symbol],
     steps = max(value // drop + 1, 0)
     point = list(base)
     point[i] += way * steps * period
-    # the first violating value along this axis within the last period walked
-    for back in range(period, 0, -1):
+    # the first violating value along this axis within the last period walked (of a long
+    # period only the end is scanned: the point found is a counterexample either way)
+    for back in range(min(period, _WALK_SCAN), 0, -1):
         probe = list(point)
         probe[i] -= way * back
         low, high = lo[syms[i]], hi[syms[i]]
