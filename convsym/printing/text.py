@@ -43,6 +43,25 @@ class TextPrinter(StrPrinter):
     def _print_ceiling(self, expr: sympy.ceiling) -> str:
         return f"ceiling({self._quotient(expr.args[0])})"
 
+    def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
+        # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``
+        terms = list(self._as_ordered_terms(expr, order=order))
+        const = [t for t in terms if t.is_Number]
+        terms = [t for t in terms if not t.is_Number]
+        terms = [t for t in terms if not t.could_extract_minus_sign()] + \
+            [t for t in terms if t.could_extract_minus_sign()] + const
+        parts: list[str] = []
+        for term in terms:
+            text = self._print(term)
+            sign = "+"
+            if text.startswith("-") and not term.is_Add:
+                sign, text = "-", text[1:]
+            if precedence(term) < precedence(expr) or term.is_Add:
+                text = f"({text})"
+            parts += [sign, text]
+        first = parts.pop(0)
+        return ("-" if first == "-" else "") + " ".join(parts)
+
     def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
         return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
 
