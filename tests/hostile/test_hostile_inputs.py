@@ -422,3 +422,55 @@ def test_hostile_keras_json(case: str, tmp_path: Path, canary: Path) -> None:
     path.write_text(json.dumps(doc), encoding="utf-8")
     status, out = _cli(["summary", str(path)])
     assert status == 2 and out.count("\n") == 1, out
+
+
+# --- extreme but legal sizes: the algebra must finish within budget -------------------------
+
+EXTREME_SPECS: dict[str, dict[str, Any]] = {
+    "stride 10**12 then a pool": {"dialect": "torch", "input": [3, "n", "n"], "layers": [
+        {"Conv2d": {"in_channels": 3, "out_channels": 3, "kernel_size": 3,
+                    "stride": 10**12}}, {"MaxPool2d": {"kernel_size": 3}}]},
+    "stride 2**62 then a conv": {"dialect": "torch", "input": [3, "n", "n"], "layers": [
+        {"Conv2d": {"in_channels": 3, "out_channels": 3, "kernel_size": 3, "stride": 2**62}},
+        {"Conv2d": [3, 3, 5]}]},
+    "kernel 2**62": {"input": ["n", "n", 1], "layers": [{"Conv2D": {"filters": 2,
+                                                                   "kernel_size": 2**62}}]},
+    "same with stride 2**62": {"input": ["n", "m", 1], "layers": [
+        {"Conv2D": {"filters": 2, "kernel_size": 3, "strides": 2**62, "padding": "same"}},
+        {"Conv2D": {"filters": 2, "kernel_size": 2}}]},
+    "ceil_mode with coprime huge strides": {"dialect": "torch", "input": [3, "n", "n"],
+                                            "layers": [
+        {"MaxPool2d": {"kernel_size": 3, "stride": 2**61 - 1, "ceil_mode": True,
+                       "padding": 1}},
+        {"MaxPool2d": {"kernel_size": 2, "stride": 2**31 - 1, "ceil_mode": True}}]},
+    "dilation 2**40": {"dialect": "torch", "input": [3, "n", "n"], "layers": [
+        {"MaxPool2d": {"kernel_size": 2, "dilation": 2**40, "padding": 1}}]},
+    "30 stride-2 same convs": {"input": ["n", "n", 3], "layers": [
+        {"Conv2D": {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}}] * 30},
+    "huge flatten": {"input": [2**31, 2**31, 2**31], "layers": ["Flatten",
+                                                               {"Dense": {"units": 2**62}}]},
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXTREME_SPECS))
+def test_extreme_sizes_finish_within_budget(case: str, tmp_path: Path) -> None:
+    from convsym.spec import load
+
+    doc = EXTREME_SPECS[case]
+
+    def build() -> dict[str, Any] | str:
+        try:
+            return dict(load(doc).summary().to_dict())
+        except ConvsymError as err:
+            return err.code
+
+    outcome = run_bounded(build, timeout=TIME, memory_mb=MEMORY_MB, what=case)
+    assert isinstance(outcome, (dict, str)), outcome
+    if case == "30 stride-2 same convs":
+        return  # about 3 s a command (the period check's box budget); the API run suffices
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    for argv in (["summary", str(path)], ["inputs", str(path), "--timeout", "5"],
+                 ["derive", str(path)]):
+        status, err = _cli(argv)
+        assert status in (0, 2, 3), (argv, err)
