@@ -72,7 +72,8 @@ def test_parse_relation(texts: list[str]) -> None:
             _small_numbers(result)
 
 
-JUNK = st.one_of(st.integers(-2**70, 2**70), st.floats(allow_nan=True), st.booleans(),
+JUNK = st.one_of(st.integers(-2**70, 2**70), st.sampled_from([10**12, 2**62, 2**61 - 1]),
+                 st.floats(allow_nan=True), st.booleans(),
                  st.none(), st.binary(max_size=8), st.lists(st.integers(-3, 3), max_size=3),
                  st.sampled_from([object(), sympy.Float(2.0), sympy.oo, sympy.I, sympy.nan,
                                   sympy.zoo, sympy.Symbol("x"), sympy.Symbol("r", real=True) / 2,

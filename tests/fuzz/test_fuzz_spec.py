@@ -145,7 +145,8 @@ def _get(doc: Any, path: tuple[Any, ...]) -> Any:
 
 
 REPLACEMENTS = st.one_of(
-    st.sampled_from([0, -1, 1, 2**62, 2**62 + 1, 10**30, -(2**63), 3.0, 2.5, float("nan"),
+    st.sampled_from([0, -1, 1, 2**62, 2**62 + 1, 10**30, 10**12, 2**61 - 1, 2**31 - 1,
+                     -(2**63), 3.0, 2.5, float("nan"),
                      float("inf"), True, False, None, "", " ", [], {}, [1], [[1]], {"a": 1},
                      "same", "valid", "causal", "full", "reflect", "channels_first", "n/2",
                      "n - 100", "0*n", "__import__('os').system('touch CANARY')", "\x1b[2J",
