@@ -102,6 +102,9 @@ def symbol(name: str, *, nonnegative: bool = False) -> sympy.Symbol:
     """
     if not isinstance(name, str):  # before the cache: a dict name is not even hashable
         raise ConvsymTypeError(f"symbol name = {name!r:.60}: a name must be a str")
+    if not isinstance(nonnegative, bool):
+        raise ConvsymTypeError(f"symbol nonnegative = {nonnegative!r:.60}: must be True or "
+                               "False")
     key = (name, bool(nonnegative))
     found = _CACHE.get(key)
     if found is None:
