@@ -249,13 +249,39 @@ def decide_nonneg(
     evaluations and before ``deadline`` (a :func:`time.monotonic` value); otherwise ``holds``
     is None with the reason.
     """
+    # Two cheap exact shortcuts first: they settle what is true at once; when they find a
+    # counterexample, the period check below still runs (its counterexample is the first in
+    # its box, the one users see) and theirs is used only if it cannot decide.
+    fallback: Decision | None = None
+    reduced = _without_floor(e, lower)
+    if reduced is not None:
+        # floor(X/D) + P >= 0 iff X + P*D >= 0 (P integer-valued, D > 0): exact, and it
+        # removes the floor (a symbolic-stride chain's sizes are one such floor each)
+        d = decide_nonneg(reduced, lower, upper=upper, budget=budget, deadline=deadline)
+        if d.holds is True:
+            return Decision(True, {}, f"without its floor: {d.reason}", d.box)
+        if d.holds is False:
+            fallback = Decision(False, _complete(d.counterexample, e, lower, upper),
+                                f"without its floor: {d.reason}")
     per = periods(e)
-    if per is None:
-        return Decision(None, reason=NOT_QUASI_AFFINE)
-    syms = list(per)
+    syms = list(per) if per is not None else sorted(free_symbols(e), key=lambda s: s.name)
     lo, hi = _bounds(syms, lower, upper)
     if _empty(lo, hi):
         return Decision(True, {}, "the domain is empty")
+    monotone = _by_monotonicity(e, lo, hi)
+    if monotone is not None and monotone.holds:
+        return monotone
+    fallback = fallback or monotone
+    if per is None:
+        return fallback or Decision(None, reason=NOT_QUASI_AFFINE)
+    result = _decide_periodic(e, per, syms, lo, hi, budget, deadline)
+    return fallback if result.holds is None and fallback is not None else result
+
+
+def _decide_periodic(e: QExpr, per: Mapping[sympy.Symbol, int], syms: list[sympy.Symbol],
+                     lo: dict[sympy.Symbol, int | None], hi: dict[sympy.Symbol, int | None],
+                     budget: int, deadline: float | None) -> Decision:
+    """The period check proper (``e`` quasi-affine with per-symbol periods ``per``)."""
     run = compile_qexpr(e, syms)
     base = tuple(_start(lo[s], hi[s]) for s in syms)
     if isinstance(e, Ext) and e.kind == "min":
@@ -289,6 +315,117 @@ def decide_nonneg(
             return _max_fallback(e, syms, lo, hi, budget, deadline)
     box = [_axis_box(lo[s], hi[s], per[s], direction[s]) for s in syms]
     return _check_box(run, syms, box, budget, deadline, "slopes point away from the box")
+
+
+def _without_floor(e: QExpr, lower: Bound | None = None) -> QPoly | None:
+    """``X + P*D`` for ``e = floor(X/D) + P``, ``(P + 1)*D - X - 1`` for ``P - floor(X/D)``.
+
+    ``P`` is the rest of ``e`` and must have no Floor atom (so it is integer-valued); then
+    ``e >= 0`` holds exactly where the result is ``>= 0``, since ``floor(y) >= m`` iff
+    ``y >= m`` for an integer ``m``, and ``D > 0`` (its symbols' lower bounds, from ``lower``
+    or their declarations, must be at least 1).  None when ``e`` is not of that form.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import QPoly, ceildiv, to_sympy
+    >>> h, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("s"))
+    >>> to_sympy(_without_floor(ceildiv(h, s * s * s) - QPoly.const(1)))
+    H - 1
+    """
+    if not isinstance(e, QPoly):
+        return None
+    found: tuple[Floor, int] | None = None
+    for mono, c in e.terms.items():
+        if any(isinstance(a, Floor) for a, _ in mono):
+            if found is not None or len(mono) != 1 or mono[0][1] != 1 or c not in (1, -1):
+                return None
+            found = (mono[0][0], c)
+    if found is None:
+        return None
+    f, c = found
+    den_syms = list(f.den.free_symbols())
+    lo, _ = _bounds(den_syms, lower, None)
+    if any(lo[x] is None or lo[x] < 1 for x in den_syms):  # type: ignore[operator]
+        return None
+    rest = e - QPoly.atom(f) * c
+    if c == 1:
+        return f.num + rest * f.den
+    return (rest + QPoly.const(1)) * f.den - f.num - QPoly.const(1)
+
+
+def _complete(example: Mapping[sympy.Symbol, int], e: QExpr, lower: Bound | None,
+              upper: Bound | None) -> dict[sympy.Symbol, int]:
+    """A counterexample with a value for every symbol of ``e`` (absent ones: any in range)."""
+    out = dict(example)
+    syms = [s for s in free_symbols(e) if s not in out]
+    lo, hi = _bounds(syms, lower, upper)
+    for s in syms:
+        out[s] = _start(lo[s], hi[s])
+    return out
+
+
+def _by_monotonicity(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
+                     hi: Mapping[sympy.Symbol, int | None]) -> Decision | None:
+    """Decide ``e >= 0`` with one evaluation when ``e`` is monotone in every symbol."""
+    corner = _monotone_corner(e, lo, hi)
+    if corner is None:
+        return None
+    # the minimum is at one corner of the domain (a stride-2 chain's period box would have
+    # 2**depth points)
+    if e.evaluate(corner) >= 0:
+        return Decision(True, {}, "monotone in every symbol; non-negative at the corner where "
+                        "it is smallest")
+    return Decision(False, dict(corner), "monotone in every symbol; negative at the corner")
+
+
+def _monotone_corner(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
+                     hi: Mapping[sympy.Symbol, int | None]) -> dict[sympy.Symbol, int] | None:
+    """The corner of the domain where ``e`` is smallest, when ``e`` is monotone in each symbol.
+
+    ``e`` is non-decreasing in a symbol when every occurrence of it, through any nesting of
+    Floor atoms with constant divisors (floor is non-decreasing in its numerator) and
+    Min/Max, has a positive overall coefficient, and non-increasing when every one is
+    negative; a monomial with several factors (or a power) counts only when all its symbols
+    are non-negative on the domain.  The minimum is then at the lower end of each
+    non-decreasing symbol's range and the upper end of each non-increasing one.  None when a
+    direction is mixed, a divisor is symbolic or the needed end is open.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import QPoly, ceildiv
+    >>> n = symbol("n")
+    >>> _monotone_corner(ceildiv(QPoly.sym(n), QPoly.const(2**40)) - QPoly.const(1),
+    ...                  {n: 1}, {n: None})
+    {n: 1}
+    """
+    direction: dict[sympy.Symbol, int] = {}
+
+    def poly(p: QPoly, sign: int) -> bool:
+        for mono, c in p.terms.items():
+            here = sign if c > 0 else -sign
+            product = len(mono) > 1 or (bool(mono) and mono[0][1] > 1)
+            for atom, _ in mono:
+                if isinstance(atom, Floor):
+                    if product or atom.den.as_int() is None or not poly(atom.num, here):
+                        return False
+                elif product and (lo.get(atom) is None or lo[atom] < 0):  # type: ignore[operator]
+                    return False
+                elif direction.setdefault(atom, here) != here:
+                    return False
+        return True
+
+    def visit(x: QExpr) -> bool:
+        if isinstance(x, Ext):
+            return all(visit(a) for a in x.args)
+        return poly(x, 1)
+
+    if not visit(e):
+        return None
+    corner: dict[sympy.Symbol, int] = {}
+    for s, way in direction.items():
+        end = lo.get(s) if way > 0 else hi.get(s)
+        if end is None:
+            return None
+        corner[s] = end
+    return corner
 
 
 def _start(lo: int | None, hi: int | None) -> int:

@@ -177,7 +177,8 @@ def test_sympy_relations_and_text_mix() -> None:
 def test_quick_decide() -> None:
     assert quick_decide("ceiling(n/2) - floor(n/2)") is True
     assert quick_decide("floor(n/2) - ceiling(n/2)") is False
-    assert quick_decide("floor(n/s)") is None
+    assert quick_decide("floor(n/s)") is True  # n >= 0 once the floor is removed
+    assert quick_decide("floor(n/s) - floor(n/t)") is None
     assert quick_decide("abs(n - m)") is None
 
 

@@ -139,14 +139,38 @@ def test_a_slope_that_goes_negative_is_refuted_far_out() -> None:
     assert decide_nonneg(QPoly.const(100) - n, upper={N: 100}).holds is True
 
 
+def _wobble(n: QPoly, den: int) -> QPoly:
+    """``floor(n/den) - floor((n + 1)/den) + 1``: neither monotone nor a single floor."""
+    d = QPoly.const(den)
+    return floordiv(n, d) - floordiv(n + QPoly.const(1), d) + QPoly.const(1)
+
+
 def test_empty_domain_and_budget() -> None:
     n = QPoly.sym(N)
     assert decide_nonneg(-n, {N: 5}, upper={N: 3}).holds is True
-    d = decide_nonneg(floordiv(n, QPoly.const(1000)) - QPoly.const(1), budget=10)
+    d = decide_nonneg(_wobble(n, 1000), budget=10)
     assert d.holds is None and "more than 10" in d.reason
 
 
 def test_a_passed_deadline_gives_none() -> None:
     n = QPoly.sym(N)
-    d = decide_nonneg(floordiv(n, QPoly.const(9973)), deadline=0.0)
+    d = decide_nonneg(_wobble(n, 9973), deadline=0.0)
     assert d.holds is None and "time" in d.reason
+
+
+def test_monotone_and_single_floor_shortcuts() -> None:
+    # a 60-layer stride-2 chain's room: the period box would have 2**60 points
+    n, s = QPoly.sym(N), QPoly.sym(symbol("s"))
+    x = n
+    for _ in range(60):
+        x = ceildiv(x, QPoly.const(2))
+    assert decide_nonneg(x - QPoly.const(1)).holds is True
+    d = decide_nonneg(QPoly.const(1) - x)
+    assert d.holds is False and evaluate(QPoly.const(1) - x, d.counterexample) < 0
+    # symbolic stride: ceiling(n/s**3) - 1 >= 0 iff n - 1 >= 0
+    y = ceildiv(n, s * s * s)
+    assert decide_nonneg(y - QPoly.const(1)).holds is True
+    assert decide_nonneg(y - QPoly.const(2)).holds is None  # n - s**3 - 1: mixed directions
+    # a refutation still reports the first counterexample of the period box
+    assert decide_nonneg(QPoly.const(2) - floordiv(n, QPoly.const(3)),
+                         upper={N: 11}).counterexample == {N: 9}
