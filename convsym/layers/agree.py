@@ -138,6 +138,11 @@ def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str,
     return [Condition(difference(a, b), "eq", "", where, rule, (a, b))]
 
 
+SETTLE_BUDGET = 4096
+"""Period-box points :func:`settle` may spend per decision: it only tidies the display, so it
+gives up early on deep stacks (the value is the same either way)."""
+
+
 def settle(e: QExpr) -> QExpr:
     """``e`` simplified where the period check proves it: a constant, or a Min/Max without
     the arguments that never win.  Display only; the value is unchanged.
@@ -160,8 +165,9 @@ def settle(e: QExpr) -> QExpr:
                 if i == j or (j < i and a == b):
                     continue
                 loser = difference(b, a) if e.kind == "max" else difference(a, b)
-                if decide_nonneg(loser).holds and (j < i or decide_nonneg(negate(loser))
-                                                   .holds is not True):
+                if decide_nonneg(loser, budget=SETTLE_BUDGET).holds and (
+                        j < i or decide_nonneg(negate(loser), budget=SETTLE_BUDGET)
+                        .holds is not True):
                     beaten = True
                     break
             if not beaten:
@@ -174,7 +180,7 @@ def settle(e: QExpr) -> QExpr:
         value = QPoly.const(evaluate(e, point))
     except (KeyError, ZeroDivisionError):
         return e
-    return value if decide_eq(e, value).holds else e
+    return value if decide_eq(e, value, budget=SETTLE_BUDGET).holds else e
 
 
 def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
