@@ -31,10 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("verify", help="check every layer's shape against the NumPy reference "
                                       "and real PyTorch / Keras at random admissible sizes")
     add_source_arguments(p)
-    p.add_argument("--samples", type=_positive, default=20, metavar="N",
+    p.add_argument("--samples", type=_bounded(MAX_SAMPLES), default=20, metavar="N",
                    help="random admissible sizes to check (default 20)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    p.add_argument("--max-size", type=_positive, default=64, metavar="M",
+    p.add_argument("--max-size", type=_bounded(MAX_DRAW), default=64, metavar="M",
                    help="draw symbol values from 1..M first (default 64)")
     p.add_argument("--backend", dest="backends", action="append", metavar="NAME",
                    choices=["reference", "torch", "keras"],
@@ -46,14 +46,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(run=run)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
-    return value
+MAX_SAMPLES = 10_000
+"""More samples than this would run for hours on real tensors; split the run instead."""
+
+MAX_DRAW = 4096
+"""Symbol values are drawn from 1..M; larger M makes tensors too large to run."""
+
+
+def _bounded(limit: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"{value} is not an integer from 1 to {limit}")
+        return value
+
+    return parse
 
 
 class _Bar:

@@ -119,7 +119,7 @@ def test_cli_exit_codes_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is True and out["symbols"] == ["c", "n"] and out["instances"] == 2
     assert main(["verify", "example:seed1", "--samples", "0"]) == 2
-    assert "not a positive integer" in capsys.readouterr().err
+    assert "is not an integer from 1 to 10000" in capsys.readouterr().err
 
 
 def test_cli_reports_a_mismatch_with_exit_1(capsys: pytest.CaptureFixture[str],
@@ -136,3 +136,12 @@ def test_cli_reports_a_mismatch_with_exit_1(capsys: pytest.CaptureFixture[str],
 def test_verify_result_fields() -> None:
     result = verify(example("seed1"), backends=["reference"])
     assert {f.name for f in dataclasses.fields(result)} >= {"instances", "compared", "mismatch"}
+
+
+def test_cli_refuses_runs_too_large_to_finish(capsys: pytest.CaptureFixture[str]) -> None:
+    from convsym.cli import main
+
+    assert main(["verify", "example:seed1", "--samples", "1000000000"]) == 2
+    assert "from 1 to 10000" in capsys.readouterr().err
+    assert main(["verify", "example:seed1_symbolic", "--max-size", "100000"]) == 2
+    assert "from 1 to 4096" in capsys.readouterr().err
