@@ -1,0 +1,329 @@
+"""What each contender runs, as tasks for :func:`bench.timing.run_capped`.
+
+A task is prepared untimed (build the torch module, export the ONNX file), then its ``run``
+is timed, then ``finish`` reads the final size expression off the last result, measures its
+size and evaluates it at the checked input sizes, all in the child process.
+
+Every ``finish`` returns a dict: ``expr`` (text, shortened), ``size`` (``sympy.count_ops``),
+``values`` (the H size at each checked input, or None where it could not be evaluated) and
+``params`` where the contender counts parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from bench import exprs
+from bench.ir import Net
+
+Env = dict[str, int]
+Progress = Callable[[Any], None]
+
+
+# --- convsym ------------------------------------------------------------------------------------
+
+
+def chain_layers(depth: int, stride: int | str, channels: int = 4) -> list[Any]:
+    """``depth`` PyTorch ``Conv2d(c, c, 3, stride, padding=1)`` layers (stride may be a name)."""
+    from convsym.layers.torch import Conv2d
+
+    return [Conv2d(channels, channels, 3, stride=stride, padding=1) for _ in range(depth)]
+
+
+def build_chain(depth: int, stride: int | str, channels: int = 4) -> Any:
+    """The chain as a convsym network with input ``(channels, H, W)``."""
+    from convsym import Sequential
+
+    return Sequential(chain_layers(depth, stride, channels), input_shape=(channels, "H", "W"),
+                      name=f"chain{depth}_s{stride}")
+
+
+def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env]
+                 ) -> Callable[[Progress], tuple[Callable[[], Any], Callable[[Any], Any]]]:
+    """Build the network (every shape and count derived), then read the final size as SymPy
+    and the parameter total, as a user does."""
+
+    def task(progress: Progress) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+        from convsym.intdiv import to_sympy
+
+        def run() -> Any:
+            net = build()
+            shapes = net.output_shapes
+            final = to_sympy(net.shapes[probe][h_axis])
+            return net, final, net.total_params, shapes
+
+        def finish(result: Any) -> dict[str, Any]:
+            net, final, params, _ = result
+            return {"expr": exprs.short(str(final)), "size": exprs.size(final),
+                    "values": [exprs.sympy_value(final, env) for env in checks],
+                    "params": int(params) if params.is_Integer else str(params),
+                    "conditions": [str(c) for c in net.conditions][:6]}
+
+        return run, finish
+
+    return task
+
+
+# --- plain integers and naive SymPy ------------------------------------------------------------
+
+
+def ints_task(net: Net, env: Env, checks: list[Env]
+              ) -> Callable[[Progress], tuple[Callable[[], Any], Callable[[Any], Any]]]:
+    """Plain-integer propagation at one input size (``env``); values at every check."""
+    from bench.floor import Invalid, propagate_ints
+
+    def task(progress: Progress) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+        def run() -> Any:
+            return propagate_ints(net, env["H"], env["W"], env.get("s"))
+
+        def finish(result: Any) -> dict[str, Any]:
+            values: list[int | None] = []
+            for e in checks:
+                try:
+                    values.append(propagate_ints(net, e["H"], e["W"], e.get("s"))[0]
+                                  [net.probe][1])
+                except Invalid:
+                    values.append(None)
+            return {"expr": "(integers)", "values": values, "params": result[1]}
+
+        return run, finish
+
+    return task
+
+
+def sympy_task(net: Net, checks: list[Env]
+               ) -> Callable[[Progress], tuple[Callable[[], Any], Callable[[Any], Any]]]:
+    """Naive SymPy: nested ``sympy.floor`` per layer, symbols H and W."""
+    from bench.floor import propagate_sympy
+
+    def task(progress: Progress) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+        calls = {"n": 0}
+
+        def run() -> Any:
+            calls["n"] += 1
+            report = progress if calls["n"] == 1 else None
+            # SymPy recurses once per nesting level: give it the stack a deep chain needs
+            return exprs.big_stack(lambda: propagate_sympy(net, report))
+
+        def finish(result: Any) -> dict[str, Any]:
+            sizes, params = result
+            final = sizes[net.probe][0]
+            return exprs.big_stack(lambda: {
+                "expr": exprs.short(str(final)), "size": exprs.size(final),
+                "values": [exprs.sympy_value(final, env) for env in checks],
+                "params": params})
+
+        return run, finish
+
+    return task
+
+
+# --- torch.export ------------------------------------------------------------------------------
+
+
+def export_dims(spec: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """torch.export ``Dim`` objects for H and W, and the value map back to H and W names.
+
+    ``spec["kind"]`` is ``"free"`` (``Dim("H", min, max)``) or ``"derived"`` (``H = a*t + b``
+    with ``t`` a Dim), for networks that accept only an arithmetic progression of sizes.
+    """
+    from torch.export import Dim
+
+    if spec["kind"] == "free":
+        return (Dim("H", min=spec["hmin"], max=spec["max"]),
+                Dim("W", min=spec["wmin"], max=spec["max"]), {})
+    t = Dim("tH", min=spec["tmin"], max=spec["tmax"])
+    u = Dim("tW", min=spec["umin"], max=spec["umax"])
+    return spec["a"] * t + spec["b"], spec["c"] * u + spec["d"], {}
+
+
+def export_task(net: Net, spec: dict[str, Any], example: tuple[int, int], checks: list[Env]
+                ) -> Callable[[Progress], tuple[Callable[[], Any], Callable[[Any], Any]]]:
+    """torch.export.export with dynamic H and W; the probe's symbolic H from the graph.
+
+    First with strict ranges (``Dim("H", min, max)``, or a derived ``Dim`` for a network that
+    accepts an arithmetic progression); if torch.export rejects them (it guards sizes against
+    1, so a deep stride-2 chain cannot keep every size >= 2), then with ``Dim.AUTO``, which lets
+    it choose its own range; both the choice and torch's ranges are recorded.  When the strict
+    attempt fails it happens in the warm-up run, never in a timed one.
+    """
+
+    def task(progress: Progress) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+        import torch
+        from torch._dynamo.exc import UserError
+        from torch.export import Dim, export
+
+        from bench.torch_model import build_module, param_count
+
+        module = build_module(net)
+        dh, dw, _ = export_dims(spec)
+        state: dict[str, Any] = {"mode": "strict", "note": None,
+                                 "x": torch.zeros(1, net.channels, *example),
+                                 "dynamic": {"x": {2: dh, 3: dw}}}
+        if spec.get("auto_only"):
+            _auto(state, torch, Dim, net, spec, "strict ranges cannot hold (sizes reach 1)")
+
+        def run() -> Any:
+            try:
+                return export(module, (state["x"],), dynamic_shapes=state["dynamic"])
+            except UserError as err:
+                if state["mode"] != "strict":
+                    raise
+                _auto(state, torch, Dim, net, spec, str(err).splitlines()[0][:300])
+                return export(module, (state["x"],), dynamic_shapes=state["dynamic"])
+
+        def finish(ep: Any) -> dict[str, Any]:
+            placeholder = next(n for n in ep.graph.nodes if n.op == "placeholder"
+                               and n.name == "x")
+            in_shape = placeholder.meta["val"].shape
+            out_node = next(n for n in ep.graph.nodes if n.op == "output")
+            probe_h = out_node.args[0][0].meta["val"].shape[2]
+            expr = _sym_expr(probe_h)
+            h_in = _sym_expr(in_shape[2])
+            derived = spec["kind"] == "derived" and state["mode"] == "strict"
+            text = str(expr)
+            for old in {str(s) for s in getattr(h_in, "free_symbols", set())}:
+                text = _rename(text, old, "tH" if derived else "H")
+            tree = exprs.parse(text)
+            values = []
+            for env in checks:
+                if derived:
+                    scope = {"tH": Fraction(env["H"] - spec["b"], spec["a"])}
+                else:
+                    scope = {"H": env["H"]}
+                try:
+                    v = exprs.value(tree, scope)
+                    values.append(int(v) if v.denominator == 1 else None)
+                except KeyError:
+                    values.append(None)
+            h_name = next(iter(getattr(h_in, "free_symbols", {None})), None)
+            result = {"expr": exprs.short(text), "values": values,
+                      "params": param_count(module), "dims": state["mode"],
+                      "input_H": str(h_in),
+                      "range_H": str(ep.range_constraints.get(h_name, "static")),
+                      "example": list(state["x"].shape[2:])}
+            if derived:
+                result["substitution"] = f"H = {spec['a']}*tH + {spec['b']}"
+            if state["note"]:
+                result["strict_rejected"] = state["note"]
+            result.update(_size_of(tree))
+            return result
+
+        return run, finish
+
+    return task
+
+
+def _auto(state: dict[str, Any], torch: Any, Dim: Any, net: Net, spec: dict[str, Any],
+          why: str) -> None:
+    """Switch to ``Dim.AUTO`` with a large example (so that few sizes are 1)."""
+    big = spec.get("auto_example", (4097, 4099))
+    state.update(mode="auto", note=why, x=torch.zeros(1, net.channels, *big),
+                 dynamic={"x": {2: Dim.AUTO, 3: Dim.AUTO}})
+
+
+def _sym_expr(value: Any) -> Any:
+    """The SymPy expression behind a torch SymInt (or the int itself)."""
+    node = getattr(value, "node", None)
+    return node.expr if node is not None else value
+
+
+def _rename(text: str, old: str, new: str) -> str:
+    import re
+
+    return re.sub(rf"\b{re.escape(old)}\b", new, text)
+
+
+def _size_of(tree: Any, cap_nodes: int = 4000) -> dict[str, Any]:
+    """``count_ops`` of a peer's parsed expression (skipped, with a note, when enormous)."""
+    count = _tree_ops(tree)
+    if count > cap_nodes:
+        return {"size": None, "tree_ops": count,
+                "size_note": f"{count} operations in the printed tree; not rebuilt in SymPy"}
+    return {"size": exprs.size(exprs.to_sympy(tree)), "tree_ops": count}
+
+
+def _tree_ops(tree: Any) -> int:
+    total = 0
+    stack = [tree]
+    while stack:
+        t = stack.pop()
+        tag = t[0]
+        if tag in ("num", "name"):
+            continue
+        total += 1
+        if tag == "neg":
+            stack.append(t[1])
+        elif tag == "call":
+            stack.extend(t[2])
+        else:
+            stack.extend(t[1:])
+    return total
+
+
+# --- onnxruntime symbolic shape inference -----------------------------------------------------
+
+
+def onnx_model(net: Net, example: tuple[int, int]) -> bytes:
+    """The network exported to ONNX (TorchScript exporter) with dynamic axes H and W."""
+    import io
+    import warnings
+
+    import torch
+
+    from bench.torch_model import build_module
+
+    module = build_module(net)
+    x = torch.zeros(1, net.channels, *example)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (x,), buf, input_names=["x"], output_names=["probe", "out"],
+                          dynamic_axes={"x": {2: "H", 3: "W"}}, dynamo=False,
+                          do_constant_folding=False)
+    return buf.getvalue()
+
+
+def onnx_task(net: Net, example: tuple[int, int], checks: list[Env]
+              ) -> Callable[[Progress], tuple[Callable[[], Any], Callable[[Any], Any]]]:
+    """onnxruntime's SymbolicShapeInference.infer_shapes on the exported model (export untimed;
+    its time is reported separately)."""
+
+    def task(progress: Progress) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+        import time
+
+        import onnx
+        from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
+
+        start = time.perf_counter()
+        data = onnx_model(net, example)
+        export_s = time.perf_counter() - start
+        model = onnx.load_from_string(data)
+
+        def run() -> Any:
+            return SymbolicShapeInference.infer_shapes(model, auto_merge=True)
+
+        def finish(out: Any) -> dict[str, Any]:
+            if out is None:
+                raise RuntimeError("SymbolicShapeInference returned no model")
+            probe = next(o for o in out.graph.output if o.name == "probe")
+            dim = probe.type.tensor_type.shape.dim[2]
+            text = dim.dim_param if dim.HasField("dim_param") else str(dim.dim_value)
+            tree = exprs.parse(text)
+            values = []
+            for env in checks:
+                try:
+                    v = exprs.value(tree, {"H": env["H"], "W": env["W"]})
+                    values.append(int(v) if v.denominator == 1 else None)
+                except (KeyError, ValueError):
+                    values.append(None)
+            result = {"expr": exprs.short(text), "values": values, "export_s": export_s,
+                      "onnx_bytes": len(data)}
+            result.update(_size_of(tree))
+            return result
+
+        return run, finish
+
+    return task

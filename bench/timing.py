@@ -1,0 +1,172 @@
+"""Timing helpers: medians of repeated runs after a warm-up, each measurement in a killable child.
+
+Every measurement runs in a forked child process (``run_capped``) so that a peer which takes
+too long (naive SymPy at depth 1000, torch.export on a deep chain) is stopped at a time cap
+and reported honestly as "did not finish", instead of hanging the benchmark.  The child
+inherits the parent's warm state (imported modules, torch's one-time initialisation), then
+runs the task once as a warm-up and ``repeats`` more times, sending each result back.
+
+The repeat count adapts to the cost of one run (``adaptive_repeats``): cheap tasks are
+repeated many times, a 20-second torch.export once; the count actually used is recorded
+with every median.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import statistics
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Run = Callable[[], Any]
+Finish = Callable[[Any], Any]
+Task = Callable[[Callable[[Any], None]], tuple[Run, Finish]]
+
+
+@dataclass
+class Measurement:
+    """The outcome of timing one task: medians in seconds, or why there are none."""
+
+    label: str
+    times: list[float] = field(default_factory=list)
+    warmup: float | None = None
+    result: Any = None
+    error: str | None = None
+    timed_out: bool = False
+    cap: float | None = None
+    progress: Any = None
+    warmup_only: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one timed run finished."""
+        return bool(self.times) and self.error is None
+
+    @property
+    def median(self) -> float | None:
+        """Median of the timed runs (the warm-up excluded)."""
+        return statistics.median(self.times) if self.times else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the task's result is reported separately by the caller)."""
+        out: dict[str, Any] = {
+            "median_s": self.median,
+            "min_s": min(self.times) if self.times else None,
+            "max_s": max(self.times) if self.times else None,
+            "repeats": len(self.times),
+            "warmup_s": self.warmup,
+        }
+        if self.error:
+            out["error"] = self.error
+        if self.warmup_only:
+            out["note"] = "only the warm-up run finished within the cap; it is the measurement"
+        if self.timed_out:
+            out["timed_out_after_s"] = self.cap
+            if self.progress is not None:
+                out["progress_at_timeout"] = self.progress
+        return out
+
+
+def adaptive_repeats(first: float, *, budget: float, lo: int, hi: int) -> int:
+    """How many timed runs fit in ``budget`` seconds given one run took ``first`` seconds."""
+    if first <= 0:
+        return hi
+    return max(lo, min(hi, int(budget / first)))
+
+
+def _child(conn: Any, task: Task, budget: float, lo: int, hi: int) -> None:
+    try:
+        def progress(info: Any) -> None:
+            conn.send(("progress", info))
+
+        run, finish = task(progress)
+        start = time.perf_counter()
+        result = run()
+        first = time.perf_counter() - start
+        conn.send(("warmup", first))
+        conn.send(("result", finish(result)))
+        # Runs shorter than ~2 ms are timed in loops of ``number`` (as timeit does).
+        number = max(1, min(1000, int(0.002 / first))) if first > 0 else 1000
+        for _ in range(adaptive_repeats(first * number, budget=budget, lo=lo, hi=hi)):
+            start = time.perf_counter()
+            for _ in range(number):
+                run()
+            conn.send(("run", (time.perf_counter() - start) / number))
+        conn.send(("done",))
+    except BaseException as err:  # report every failure of a peer to the parent, then exit
+        conn.send(("error", f"{type(err).__name__}: {err}"[:2000],
+                   traceback.format_exc()[-4000:]))
+    finally:
+        conn.close()
+
+
+def run_capped(label: str, task: Task, *, cap: float, budget: float, lo: int = 1,
+               hi: int = 25) -> Measurement:
+    """Time ``task`` in a forked child: a warm-up run, then adaptive repeats, all within ``cap``.
+
+    ``task(progress)`` prepares (untimed) and returns ``(run, finish)``: ``run()`` is the
+    zero-argument function timed; ``finish(last_result)`` turns the last run's result into
+    something picklable (the expression, its size), untimed.  ``progress(info)`` may be called
+    while running to report how far it got, which is shown if the cap is hit.
+    """
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, task, budget, lo, hi), daemon=True)
+    proc.start()
+    child.close()
+    m = Measurement(label, cap=cap)
+    deadline = time.monotonic() + cap
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not parent.poll(left):
+                if time.monotonic() >= deadline:
+                    m.timed_out = True
+                    break
+                continue
+            try:
+                msg = parent.recv()
+            except EOFError:
+                if m.error is None and not m.times:
+                    m.error = f"child exited with code {proc.exitcode}"
+                break
+            kind = msg[0]
+            if kind == "progress":
+                m.progress = msg[1]
+            elif kind == "warmup":
+                m.warmup = msg[1]
+            elif kind == "run":
+                m.times.append(msg[1])
+            elif kind == "result":
+                m.result = msg[1]
+            elif kind == "error":
+                m.error = msg[1]
+                break
+            elif kind == "done":
+                break
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        parent.close()
+    if m.timed_out and m.warmup is not None and not m.times:
+        # The warm-up finished but no timed run did: use the warm-up as the one measurement
+        # rather than reporting nothing (flagged: it includes any first-run overhead).
+        m.times = [m.warmup]
+        m.error = None
+        m.warmup_only = True
+    return m
+
+
+def fmt_time(seconds: float | None) -> str:
+    """``1.23 s``, ``45.6 ms`` or ``789 µs``."""
+    if seconds is None:
+        return "n/a"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
