@@ -511,7 +511,8 @@ def _derive_proof(proof: Any, title: str | None, context: Derivation | None) -> 
     for s in getattr(proof, "steps", ()) or ():
         lemma = getattr(s, "lemma", None) or getattr(s, "name", "") or ""
         steps.append(ProofStep(str(lemma), str(getattr(s, "sentence", "") or ""),
-                               sympy.sympify(s.before), sympy.sympify(s.after),
+                               sympy.sympify(s.before, strict=True),
+                               sympy.sympify(s.after, strict=True),
                                tuple(getattr(s, "cases", ()) or ())))
     example = getattr(proof, "counterexample", None) or {}
     counter = tuple(sorted((str(k), int(v)) for k, v in dict(example).items()))

@@ -40,7 +40,7 @@ class Product:
 
     def meaning(self) -> sympy.Basic:
         """The product."""
-        return sympy.Mul(*(sympy.sympify(f) for f in self.factors))
+        return sympy.Mul(*(sympy.sympify(f, strict=True) for f in self.factors))
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Sum:
 
     def meaning(self) -> sympy.Basic:
         """The sum."""
-        return sympy.Add(*(sympy.sympify(t) for t in self.terms))
+        return sympy.Add(*(sympy.sympify(t, strict=True) for t in self.terms))
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ _PLAIN = LatexPrinter(group=False)
 
 def latex(expr: object, *, group: bool = True) -> str:
     """The LaTeX of a SymPy expression (or int), digits grouped unless ``group=False``."""
-    return _latex(sympy.sympify(expr), group)
+    return _latex(sympy.sympify(expr, strict=True), group)  # strict: never parses text
 
 
 @functools.lru_cache(maxsize=8192)
