@@ -167,11 +167,21 @@ class QPoly:
         self._hash: int | None = None
         self._key: tuple[object, ...] | None = None
 
+    @staticmethod
+    def _raw(terms: dict[Monomial, int]) -> QPoly:
+        """A polynomial from ``terms`` already free of zero coefficients (no copy, no check)."""
+        p = object.__new__(QPoly)
+        p.terms = terms
+        p._hash = None
+        p._key = None
+        return p
+
     # --- construction -------------------------------------------------------------------
     @staticmethod
     def const(value: int) -> QPoly:
         """The constant polynomial ``value``."""
-        return QPoly({(): int(value)})
+        value = int(value)
+        return QPoly._raw({(): value} if value else {})
 
     @staticmethod
     def sym(symbol: sympy.Symbol) -> QPoly:
@@ -229,20 +239,30 @@ class QPoly:
     def __add__(self, other: QPoly | int) -> QPoly:
         if isinstance(other, int):
             other = QPoly.const(other)
-        terms = dict(self.terms)
-        for m, c in other.terms.items():
-            terms[m] = terms.get(m, 0) + c
-        return QPoly(terms)
+        return self._combine(other, 1)
 
     __radd__ = __add__
 
+    def _combine(self, other: QPoly, sign: int) -> QPoly:
+        """``self + sign*other`` (sign 1 or -1), dropping the coefficients that cancel."""
+        if not other.terms:
+            return self
+        terms = dict(self.terms)
+        for m, c in other.terms.items():
+            total = terms.get(m, 0) + sign * c
+            if total:
+                terms[m] = total
+            else:
+                terms.pop(m, None)
+        return QPoly._raw(terms)
+
     def __neg__(self) -> QPoly:
-        return QPoly({m: -c for m, c in self.terms.items()})
+        return QPoly._raw({m: -c for m, c in self.terms.items()})
 
     def __sub__(self, other: QPoly | int) -> QPoly:
         if isinstance(other, int):
             other = QPoly.const(other)
-        return self + (-other)
+        return self._combine(other, -1)
 
     def __rsub__(self, other: int) -> QPoly:
         return QPoly.const(other) - self
@@ -250,6 +270,13 @@ class QPoly:
     def __mul__(self, other: QPoly | int) -> QPoly:
         if isinstance(other, int):
             return QPoly({m: c * other for m, c in self.terms.items()})
+        # a constant factor (most products in shape and parameter arithmetic) scales terms
+        if len(other.terms) <= 1 and () in other.terms or not other.terms:
+            k = other.terms.get((), 0)
+            return QPoly._raw({m: c * k for m, c in self.terms.items()} if k else {})
+        if len(self.terms) == 1 and () in self.terms:
+            k = self.terms[()]
+            return QPoly._raw({m: c * k for m, c in other.terms.items()})
         terms: dict[Monomial, int] = {}
         for m1, c1 in self.terms.items():
             for m2, c2 in other.terms.items():
@@ -747,6 +774,8 @@ def to_sympy(e: QExpr) -> sympy.Expr:
     if isinstance(e, Ext):
         cls = sympy.Min if e.kind == "min" else sympy.Max
         return cls(*(to_sympy(a) for a in e.args), evaluate=False)
+    if len(e.terms) <= 1 and (not e.terms or () in e.terms):
+        return sympy.Integer(e.terms.get((), 0))  # a constant (most parameter counts)
     if len(e.terms) > 2 and any(len(m) > 1 or (m and m[0][1] > 1) for m in e.terms) and \
             any(isinstance(a, Floor) for a in e.atoms()):
         factored = _factored(e)

@@ -263,8 +263,7 @@ def decide_nonneg(
         if d.holds is False:
             fallback = Decision(False, _complete(d.counterexample, e, lower, upper),
                                 f"without its floor: {d.reason}")
-    per = periods(e)
-    syms = list(per) if per is not None else sorted(free_symbols(e), key=lambda s: s.name)
+    syms = sorted(free_symbols(e), key=lambda s: s.name)
     lo, hi = _bounds(syms, lower, upper)
     if _empty(lo, hi):
         return Decision(True, {}, "the domain is empty")
@@ -272,8 +271,10 @@ def decide_nonneg(
     if monotone is not None and monotone.holds:
         return monotone
     fallback = fallback or monotone
+    per = periods(e)
     if per is None:
         return fallback or Decision(None, reason=NOT_QUASI_AFFINE)
+    syms = list(per)
     result = _decide_periodic(e, per, syms, lo, hi, budget, deadline)
     return fallback if result.holds is None and fallback is not None else result
 

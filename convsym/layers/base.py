@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sympy
 
 from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
-from convsym.expr import as_expr
+from convsym.expr import MAX_INT, as_expr
 from convsym.intdiv import (
     Ext,
     NotQuasiPolynomial,
@@ -164,8 +164,16 @@ def mul_sizes(*factors: QExpr) -> QExpr:
     >>> to_sympy(mul_sizes(n, QPoly.const(3), n))
     3*n**2
     """
-    total: QExpr = QPoly.const(1)
-    for f in factors:
+    const = 1
+    rest: list[QExpr] = []
+    for f in factors:  # multiply the constant factors as integers first (most of them)
+        value = f.as_int() if isinstance(f, QPoly) else None
+        if value is None:
+            rest.append(f)
+        else:
+            const *= value
+    total: QExpr = QPoly.const(const)
+    for f in rest:
         total = _mul2(total, f)
     return total
 
@@ -328,6 +336,11 @@ def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly
     Concrete values below ``minimum`` raise; symbolic ones must be provably ``>= minimum``
     (symbols are positive integers unless declared nonnegative).
     """
+    if type(value) is int and abs(value) <= MAX_INT:  # the common case, without SymPy
+        if value < minimum:
+            raise layer.config_error(fld, value, f"must be an integer >= {minimum}",
+                                     code="below_minimum")
+        return QPoly.const(value)
     if isinstance(value, bool) or (isinstance(value, numbers.Real)
                                    and not isinstance(value, numbers.Integral)):
         kind = "bool" if isinstance(value, bool) else "float"
