@@ -268,7 +268,7 @@ def decide_nonneg(
     if _empty(lo, hi):
         return Decision(True, {}, "the domain is empty")
     monotone = _by_monotonicity(e, lo, hi)
-    if monotone is not None and monotone.holds:
+    if monotone is not None and (monotone.holds or monotone.box):
         return monotone
     fallback = fallback or monotone
     per = periods(e)
@@ -366,20 +366,28 @@ def _complete(example: Mapping[sympy.Symbol, int], e: QExpr, lower: Bound | None
 
 def _by_monotonicity(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
                      hi: Mapping[sympy.Symbol, int | None]) -> Decision | None:
-    """Decide ``e >= 0`` with one evaluation when ``e`` is monotone in every symbol."""
-    corner = _monotone_corner(e, lo, hi)
-    if corner is None:
+    """Decide ``e >= 0`` with one evaluation when ``e`` is monotone in every symbol.
+
+    A refutation at the all-lower-bounds corner carries that corner as its ``box``: it is
+    then also the first point of the period check's box, the counterexample users see.
+    """
+    found = _monotone_corner(e, lo, hi)
+    if found is None:
         return None
+    corner, increasing = found
     # the minimum is at one corner of the domain (a stride-2 chain's period box would have
     # 2**depth points)
     if e.evaluate(corner) >= 0:
         return Decision(True, {}, "monotone in every symbol; non-negative at the corner where "
                         "it is smallest")
-    return Decision(False, dict(corner), "monotone in every symbol; negative at the corner")
+    box = tuple((x, v, v) for x, v in corner.items()) if increasing else ()
+    return Decision(False, dict(corner), "monotone in every symbol; negative at the corner",
+                    box)
 
 
 def _monotone_corner(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
-                     hi: Mapping[sympy.Symbol, int | None]) -> dict[sympy.Symbol, int] | None:
+                     hi: Mapping[sympy.Symbol, int | None]
+                     ) -> tuple[dict[sympy.Symbol, int], bool] | None:
     """The corner of the domain where ``e`` is smallest, when ``e`` is monotone in each symbol.
 
     ``e`` is non-decreasing in a symbol when every occurrence of it, through any nesting of
@@ -388,14 +396,15 @@ def _monotone_corner(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
     negative; a monomial with several factors (or a power) counts only when all its symbols
     are non-negative on the domain.  The minimum is then at the lower end of each
     non-decreasing symbol's range and the upper end of each non-increasing one.  None when a
-    direction is mixed, a divisor is symbolic or the needed end is open.
+    direction is mixed, a divisor is symbolic or the needed end is open.  Also says whether
+    ``e`` is non-decreasing in every symbol.
 
     >>> from convsym.expr import symbol
     >>> from convsym.intdiv import QPoly, ceildiv
     >>> n = symbol("n")
     >>> _monotone_corner(ceildiv(QPoly.sym(n), QPoly.const(2**40)) - QPoly.const(1),
     ...                  {n: 1}, {n: None})
-    {n: 1}
+    ({n: 1}, True)
     """
     direction: dict[sympy.Symbol, int] = {}
 
@@ -426,7 +435,7 @@ def _monotone_corner(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
         if end is None:
             return None
         corner[s] = end
-    return corner
+    return corner, all(way > 0 for way in direction.values())
 
 
 def _start(lo: int | None, hi: int | None) -> int:
