@@ -47,6 +47,7 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 30
 MAX_YAML_NODES = 200_000
+_SLOW_REPARSE_LIMIT = 2_000_000  # characters the pure-Python YAML parser re-reads after an error
 
 _YAML_INT = re.compile(r"[-+]?[0-9]+")
 _YAML_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
@@ -163,9 +164,21 @@ def parse_yaml(text: str, origin: str) -> Any:
     import yaml
 
     _check_length(text, origin)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is 20x faster
+    fast = getattr(yaml, "CSafeLoader", None)  # libyaml's parser is 20x faster
     try:
-        return _Builder(origin).build(yaml.parse(text, Loader=loader))
+        if fast is not None:
+            try:
+                return _Builder(origin).build(yaml.parse(text, Loader=fast))
+            except yaml.YAMLError as err:
+                # libyaml has limits of its own (PyYAML 6.0.4's stops at about 1,000 nested
+                # levels, before our depth check sees them). Errors are rare, so the document
+                # is read again with the pure-Python parser, which has none: the answer (and
+                # its code, e.g. too_deep) then does not depend on the libyaml release.
+                if len(text) > _SLOW_REPARSE_LIMIT:
+                    if "nesting" in str(getattr(err, "problem", "") or err):
+                        _too_deep(origin, "")
+                    raise
+        return _Builder(origin).build(yaml.parse(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -474,3 +474,24 @@ def test_extreme_sizes_finish_within_budget(case: str, tmp_path: Path) -> None:
                  ["derive", str(path)]):
         status, err = _cli(argv)
         assert status in (0, 2, 3), (argv, err)
+
+
+def test_yaml_depth_does_not_depend_on_libyaml_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A libyaml that stops at its own nesting limit (PyYAML 6.0.4 does, at about 1,000 levels,
+    before convsym's depth check sees the events) still gives ``too_deep``; a genuine syntax
+    error is still ``bad_yaml``."""
+    import yaml
+
+    from convsym.readers import parse_yaml
+
+    class LimitedLoader(yaml.SafeLoader):
+        def __init__(self, stream: Any) -> None:
+            raise yaml.scanner.ScannerError("while increasing flow level", None,
+                                            "exceeded maximum nesting depth", None)
+
+    monkeypatch.setattr(yaml, "CSafeLoader", LimitedLoader, raising=False)
+    err = _rejected(lambda: parse_yaml("a: " + "[" * 40 + "]" * 40, "spec.yaml"))
+    assert err.code == "too_deep", err
+    err = _rejected(lambda: parse_yaml("a: [1, 2", "spec.yaml"))
+    assert err.code == "bad_yaml" and "line 1" in str(err), err
+    assert parse_yaml("a: [[1]]", "spec.yaml") == {"a": [[1]]}
