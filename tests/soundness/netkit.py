@@ -241,24 +241,31 @@ def _keras_layer(K: Any, rank: int, op: dict[str, Any]) -> Any:
 
 
 def _torch_layer(T: Any, rank: int, op: dict[str, Any], cin: int) -> Any:
-    d = f"{rank}d"
     kind = op["op"]
     merges = {"add": "Add", "mul": "Multiply", "sub": "Subtract", "div": "Divide"}
     if kind in merges:
         return getattr(T, merges[kind])()
     if kind == "cat":
         return T.Concat(dim=1)
+    return torch_module(T, rank, op, cin)
+
+
+def torch_module(nn: Any, rank: int, op: dict[str, Any], cin: int) -> Any:
+    """The module of a pool/conv/up/pad operation from ``nn``: ``torch.nn`` or convsym's
+    torch layers (which have torch's names and arguments)."""
+    d = f"{rank}d"
+    kind = op["op"]
     if kind == "up":
-        return T.Upsample(scale_factor=_arg(op["f"]))
+        return nn.Upsample(scale_factor=_arg(op["f"]))  # torch's default mode is nearest
     if kind == "pad":
         p = op["p"]
-        return getattr(T, f"ZeroPad{d}")(p[0] if rank == 1 else (p[1], p[1], p[0], p[0]))
+        return getattr(nn, f"ZeroPad{d}")(p[0] if rank == 1 else (p[1], p[1], p[0], p[0]))
     if kind == "pool":
-        cls = getattr(T, f"{'Max' if op['kind'] == 'max' else 'Avg'}Pool{d}")
+        cls = getattr(nn, f"{'Max' if op['kind'] == 'max' else 'Avg'}Pool{d}")
         return cls(_arg(op["k"]), stride=_arg(op["s"]), padding=_arg(op["pad"]),
                    ceil_mode=op["ceil"])
-    return getattr(T, f"Conv{d}")(cin, op["filters"], _arg(op["k"]), stride=_arg(op["s"]),
-                                  padding=_arg(op["pad"]))
+    return getattr(nn, f"Conv{d}")(cin, op["filters"], _arg(op["k"]), stride=_arg(op["s"]),
+                                   padding=_arg(op["pad"]))
 
 
 def _arg(values: tuple[int, ...]) -> Any:
@@ -295,27 +302,10 @@ def run_torch(spec: Spec, sizes: Shape) -> Shape | None:
                 values.append(out)
                 continue
             x = values[op["src"]]
-            values.append(_torch_module(torch, rank, op, chans[op["src"]])(x))
+            values.append(torch_module(torch.nn, rank, op, chans[op["src"]])(x))
     except RuntimeError:
         return None
     return tuple(values[-1].shape[1:])
-
-
-def _torch_module(torch: Any, rank: int, op: dict[str, Any], cin: int) -> Any:
-    nn = torch.nn
-    d = f"{rank}d"
-    kind = op["op"]
-    if kind == "up":
-        return nn.Upsample(scale_factor=_arg(op["f"]), mode="nearest")
-    if kind == "pad":
-        p = op["p"]
-        return getattr(nn, f"ZeroPad{d}")(p[0] if rank == 1 else (p[1], p[1], p[0], p[0]))
-    if kind == "pool":
-        cls = getattr(nn, f"{'Max' if op['kind'] == 'max' else 'Avg'}Pool{d}")
-        return cls(_arg(op["k"]), stride=_arg(op["s"]), padding=_arg(op["pad"]),
-                   ceil_mode=op["ceil"])
-    return getattr(nn, f"Conv{d}")(cin, op["filters"], _arg(op["k"]), stride=_arg(op["s"]),
-                                   padding=_arg(op["pad"]))
 
 
 def run_keras(spec: Spec, sizes: Shape) -> Shape | None:
