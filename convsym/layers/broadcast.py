@@ -104,6 +104,8 @@ def merged_size(sizes: list[QExpr]) -> QExpr:
     """``max`` of the sizes (the broadcast result when the merge is valid), simplified."""
     if not sizes:
         return ONE
+    if len(sizes) == 1:  # nothing to compare (settle would try to prove it a constant)
+        return sizes[0]
     return settle(ext("max", sizes))
 
 

@@ -125,3 +125,53 @@ def test_keras_merge_of_different_ranks_aligns_on_the_right() -> None:
 
     x = K.Input(("n", 3))
     assert K.Add()([x, K.Input((1,))]).shape == K.Add()([x, K.Input((1, 1))]).shape
+
+
+@pytest.mark.frameworks
+def test_issue_13_through_the_pytorch_importer() -> None:
+    import torch
+
+    import convsym
+
+    class Pools(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = torch.nn.MaxPool1d(4), torch.nn.MaxPool1d(5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.a(x) + torch.mul(self.b(x), 2.0) * self.a(x)
+
+    net = convsym.from_torch(Pools(), (2, "n"))
+    runs = []
+    for n in range(1, 40):
+        try:
+            Pools()(torch.zeros(1, 2, n))
+        except RuntimeError:
+            continue
+        runs.append(n)
+    assert runs == [5, 6, 7, 8, 9, 10, 11, 15]
+    assert net.admissible_inputs().values("n").smallest(20) == runs
+    assert [n for n in range(1, 40) if net.accepts(n=n)] == runs
+
+
+@pytest.mark.frameworks
+def test_issue_13_through_the_keras_importer() -> None:
+    import keras
+
+    import convsym
+
+    x = keras.Input((None, 2))
+    model = keras.Model(x, keras.layers.Add()([x, keras.layers.MaxPooling1D(8)(x)]))
+    net = convsym.from_keras(model.to_json(), input_shape=("n", 2))
+    assert net.admissible_inputs().values("n").smallest(20) == list(range(8, 16))
+
+
+def test_issue_13_in_a_spec_file() -> None:
+    from convsym.graph_spec import load_graph
+
+    net = load_graph({"dialect": "torch", "inputs": {"x": [2, "n"]}, "layers": [
+        {"MaxPool1d": {"kernel_size": 4}, "name": "a", "inputs": ["x"]},
+        {"MaxPool1d": {"kernel_size": 5}, "name": "b", "inputs": ["x"]},
+        {"Multiply": {}, "inputs": ["a", "b"]}]}, origin="<dict>", dialect="torch")
+    assert net.admissible_inputs().values("n").smallest(20) == [5, 6, 7, 8, 9, 10, 11, 15]
+    assert "or one of them to be 1" in net.condition_records[-1].rule
