@@ -175,3 +175,33 @@ def test_issue_13_in_a_spec_file() -> None:
         {"Multiply": {}, "inputs": ["a", "b"]}]}, origin="<dict>", dialect="torch")
     assert net.admissible_inputs().values("n").smallest(20) == [5, 6, 7, 8, 9, 10, 11, 15]
     assert "or one of them to be 1" in net.condition_records[-1].rule
+
+
+@pytest.mark.frameworks
+def test_keras_rank_differences_match_real_keras() -> None:
+    import keras
+    import numpy as np
+
+    from convsym.errors import LayerError
+    from convsym.graph import Model
+    from convsym.layers import keras as K
+
+    def real(n: int) -> tuple[int, ...] | None:
+        try:
+            x, y = keras.Input((n, 3)), keras.Input((n,))
+            model = keras.Model([x, y], keras.layers.Add()([x, y]))
+            out = model([np.zeros((2, n, 3), "float32"), np.zeros((2, n), "float32")])
+        except ValueError:
+            return None
+        return tuple(int(v) for v in out.shape[1:])
+
+    x, y = K.Input(("n", 3)), K.Input(("n",))
+    net = Model(inputs=[x, y], outputs=K.Add()([x, y]))  # (n, 3) + (n,): n against 3
+    found = net.admissible_inputs().values("n")
+    for n in range(1, 8):
+        want = real(n)
+        assert net.accepts(n=n) == (want is not None) == (n in found), n
+        if want is not None:
+            assert net.subs(n=n).output_shape == want
+    with pytest.raises(LayerError):
+        net.subs(n=4)
