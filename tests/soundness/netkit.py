@@ -7,7 +7,9 @@ input; the last operation is the output):
 * ``pool``: max/avg pooling, kernel and stride per axis; Keras ``valid``/``same`` (stride
   None means the pool size), PyTorch explicit padding and ``ceil_mode``;
 * ``conv``: convolution with 1..3 filters, Keras ``valid``/``same``, PyTorch padding;
-* ``up`` (nearest upsampling by an integer factor) and ``pad`` (zero padding);
+* ``up`` (nearest upsampling by an integer factor), ``pad`` (zero padding) and ``global``
+  (global pooling keeping the axes as 1: Keras ``keepdims=True``, PyTorch adaptive pooling
+  to 1, as squeeze-and-excitation blocks do);
 * merges: ``add``, ``mul``, ``sub``, ``div`` (torch), ``max``/``min``/``avg`` (Keras) and
   ``cat`` (concatenate channels).
 
@@ -63,7 +65,9 @@ def random_spec(rng: random.Random, *, dialect: str | None = None, rank: int | N
 
 
 def _layer_op(rng: random.Random, dialect: str, rank: int, src: int) -> dict[str, Any]:
-    kind = rng.choices(["pool", "conv", "up", "pad"], [5, 3, 1, 1])[0]
+    kind = rng.choices(["pool", "conv", "up", "pad", "global"], [5, 3, 1, 1, 1])[0]
+    if kind == "global":
+        return {"op": "global", "src": src, "kind": rng.choice(["max", "avg"])}
     if kind == "up":
         return {"op": "up", "src": src, "f": tuple(rng.choice([2, 3]) for _ in range(rank))}
     if kind == "pad":
@@ -148,6 +152,8 @@ def _node(dialect: str, op: dict[str, Any], shapes: list[Shape]) -> Shape | None
 
 def _axis(dialect: str, op: dict[str, Any], axis: int, n: int) -> int | None:
     kind = op["op"]
+    if kind == "global":
+        return 1
     if kind == "up":
         return n * op["f"][axis]
     if kind == "pad":
@@ -229,6 +235,9 @@ def _keras_layer(K: Any, rank: int, op: dict[str, Any]) -> Any:
               "min": "Minimum", "avg": "Average", "cat": "Concatenate"}
     if kind in merges:
         return getattr(K, merges[kind])()
+    if kind == "global":
+        cls = getattr(K, f"Global{'Max' if op['kind'] == 'max' else 'Average'}Pooling{d}")
+        return cls(keepdims=True)
     if kind == "up":
         return getattr(K, f"UpSampling{d}")(_arg(op["f"]))
     if kind == "pad":
@@ -255,6 +264,8 @@ def torch_module(nn: Any, rank: int, op: dict[str, Any], cin: int) -> Any:
     torch layers (which have torch's names and arguments)."""
     d = f"{rank}d"
     kind = op["op"]
+    if kind == "global":
+        return getattr(nn, f"Adaptive{'Max' if op['kind'] == 'max' else 'Avg'}Pool{d}")(1)
     if kind == "up":
         return nn.Upsample(scale_factor=_arg(op["f"]))  # torch's default mode is nearest
     if kind == "pad":
