@@ -85,3 +85,17 @@ def test_a_disjunction_shows_as_or_of_equations() -> None:
     assert pair.kind == "any"
     assert [str(e) for e in pair.shown()] == [
         "Eq(floor(n/4), floor(n/5))", "Eq(floor(n/4), 1)", "Eq(floor(n/5), 1)"]
+
+
+def test_a_max_size_feeds_a_same_convolution() -> None:
+    from convsym.graph import Model
+    from convsym.layers import keras as K
+
+    x = K.Input(("n", 2))
+    a = K.MaxPooling1D(2, padding="same")(x)  # ceil(n/2)
+    b = K.Conv1D(2, 3)(x)  # n - 2: larger than ceil(n/2) from n = 6 on, smaller before
+    y = K.Conv1D(2, 3, strides=2, padding="same")(K.Add()([a, b]))
+    model = Model(inputs=x, outputs=y)
+    assert "Max" in str(model.rows[-2].output_shape[0])
+    assert model.admissible_inputs().values("n").smallest(10) == [3, 4, 5]
+    assert [model.subs(n=v).output_shape for v in (3, 4, 5)] == [(1, 2), (1, 2), (2, 2)]
