@@ -69,11 +69,13 @@ def _settle(e: QExpr) -> QExpr:
 
 
 def _minus(a: QExpr, b: QExpr) -> QExpr:
+    """``a - b``; with Min/Max on both sides (a broadcast merge's ``max`` before a 'same'
+    convolution) subtraction distributes: ``max(x, y) - b = max(x - b, y - b)``."""
     if isinstance(b, QPoly):
         return add(a, -b)
     if isinstance(a, QPoly):
         return add(scale(b, QPoly.const(-1)), a)
-    raise ValueError("difference of two Min/Max sizes")
+    return ext(a.kind, (_minus(x, b) for x in a.args))
 
 
 def split_pad(total: QExpr, *, odd_at_end: bool = True) -> tuple[QExpr, QExpr]:

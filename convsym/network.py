@@ -153,6 +153,8 @@ class Network:
                     code="never_equal"), where)
             self._conditions.append(cond)
             return
+        if any(old.kind == cond.kind and old.expr == cond.expr for old in self._conditions):
+            return  # the same condition from another axis or branch
         cut = threshold(cond.expr)
         if cut is not None:  # e >= 0 is exactly x >= t: show it that way
             cond = dataclasses.replace(cond, expr=QPoly.sym(cut[0]) - QPoly.const(cut[1]))

@@ -53,6 +53,8 @@ class Condition:
     axis: str
     rule: str
     sides: tuple[QExpr, QExpr] | None = None
+    shown: sympy.Basic | None = None
+    """How to show the condition when ``expr`` is an encoding (a broadcast's disjunction)."""
 
     @staticmethod
     def equal(lhs: QExpr, rhs: QPoly, axis: str, rule: str) -> Condition:
@@ -63,6 +65,8 @@ class Condition:
 
     def relation(self) -> sympy.Basic:
         """The condition as a SymPy relation, the constant moved to the right."""
+        if self.shown is not None:
+            return self.shown
         if self.sides is not None:
             lhs, rhs = (to_sympy(s) for s in self.sides)
             return sympy.Eq(lhs, rhs, evaluate=False) if self.kind == "eq" else \

@@ -1,55 +1,136 @@
 """Cores of the merge layers: element-wise (Add, Multiply, ...) and Concatenate.
 
-Branch shapes must agree.  Each pair of sizes is decided three-valued
+Branch shapes must agree.  Concatenate decides each pair of sizes three-valued
 (:func:`convsym.layers.agree.require_equal`): proved equal for every input (nothing kept),
 equal only for some inputs (an ``eq`` side condition joins the network's conditions), or
 never equal (an error naming both branches, with a size that shows it).  Element-wise merges
-broadcast like Keras and NumPy: shapes align on the right and a size that is the constant 1
-stretches; any other pair must agree.
+broadcast like PyTorch and Keras: shapes align on the right and a size that *is* 1 stretches,
+whatever expression gives it, so each pair is ``a == b or a == 1 or b == 1``, decided
+disjunct by disjunct (:mod:`convsym.layers.broadcast`).
 
 >>> from convsym.layers.keras import Add
->>> from convsym.intdiv import QPoly
+>>> from convsym.intdiv import QPoly, to_sympy
 >>> from convsym.expr import symbol
 >>> n = QPoly.sym(symbol("n"))
->>> Add().infer_named([(n, QPoly.const(8)), (n + QPoly.const(1), QPoly.const(8))],
-...                   ["conv2d", "conv2d_1"])
+>>> out = Add().infer_named([(n, QPoly.const(8)), (n + QPoly.const(1), QPoly.const(8))],
+...                         ["conv2d", "conv2d_1"])
+>>> [str(to_sympy(x)) for x in out.shape], [str(c.relation()) for c in out.conditions]
+(['n + 1', '8'], ['Eq(n, 1)'])
+>>> Add().infer_named([(n + QPoly.const(1),), (n + QPoly.const(2),)], ["a", "b"])
 Traceback (most recent call last):
   ...
-convsym.errors.ShapeError: Add, axis 0: 'conv2d' gives (n, 8) and 'conv2d_1' gives (n + 1, 8): \
-n vs n + 1, which never agree (for n = 1: 1 vs 2)
+convsym.errors.ShapeError: Add, axis 0: 'a' gives (n + 1,) and 'b' gives (n + 2,): \
+n + 1 vs n + 2, which never agree, and neither is ever 1 to broadcast (for n = 1: 2 vs 3)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sympy
+
 from convsym.intdiv import QExpr, QPoly, as_int, to_sympy
-from convsym.layers.agree import require_equal
+from convsym.layers.agree import require_equal, show_point
 from convsym.layers.base import Condition, Inference, Layer, Shape, add_sizes, mul_sizes
+from convsym.layers.broadcast import Pair, decide_pair, merged_size
 
 
 def infer_elementwise(layer: Layer, shapes: Sequence[Shape], names: Sequence[str], *,
                       exactly: int | None = None) -> Inference:
-    """Broadcast the inputs to one shape; ``(inputs - 1)`` operations per output element."""
+    """Broadcast the inputs to one shape; ``(inputs - 1)`` operations per output element.
+
+    Shapes align on the right (Keras expands a lower-rank input after its batch axis, which
+    is the same).  PyTorch aligns whole tensors, batch included, so inputs of different
+    ranks would broadcast a batch axis against a feature axis: refused, as convsym shapes
+    carry no batch size.
+    """
     _count(layer, shapes, exactly)
-    rank = max(len(s) for s in shapes)
+    ranks = {len(s) for s in shapes}
+    if len(ranks) > 1 and layer.dialect == "torch":
+        listing = ", ".join(f"{n!r} has rank {len(s)}" for n, s in zip(names, shapes))
+        raise layer.shape_error(
+            "inputs", None, f"inputs of different ranks ({listing}, without the batch axis) "
+            "would broadcast the batch axis of one against a feature axis of the other; "
+            "convsym shapes carry no batch size", code="rank_mismatch")
+    rank = max(ranks)
     out: list[QExpr] = []
     conditions: list[Condition] = []
     notes: list[str] = []
     for pos in range(rank):
         back = rank - pos  # aligned on the right
         present = [(i, s[len(s) - back]) for i, s in enumerate(shapes) if len(s) >= back]
-        stretching = [(i, x) for i, x in present if as_int(x) != 1]
-        if not stretching:
-            out.append(QPoly.const(1))
-            continue
-        first, size = stretching[0]
-        for other, x in stretching[1:]:
-            conditions += _agree(layer, f"axis {pos}", shapes, names, first, other, size, x,
-                                 notes)
-        out.append(size)
+        out.append(_broadcast_axis(layer, f"axis {pos}", shapes, names, present, conditions,
+                                   notes))
     ops = mul_sizes(QPoly.const(len(shapes) - 1), *out)
     return Inference(tuple(out), [], conditions, ops=ops, notes=notes)
+
+
+def _broadcast_axis(layer: Layer, where: str, shapes: Sequence[Shape], names: Sequence[str],
+                    present: list[tuple[int, QExpr]], conditions: list[Condition],
+                    notes: list[str]) -> QExpr:
+    """One axis: every pair of sizes decided (:mod:`convsym.layers.broadcast`), the size kept.
+
+    Inputs whose size is provably equal to an earlier one's join its class: a pair with any
+    member of a class is then decided once, with the class's first member.
+    """
+    stretching = [(i, x) for i, x in present if as_int(x) != 1]
+    reps: list[tuple[int, QExpr]] = []  # the first member of each class of equal sizes
+    kept: dict[int, QExpr] = {}  # sizes that may be the largest: the result is their max
+    for j, b in stretching:
+        kept[j] = b
+        if any(a == b for _, a in reps):  # identical canonical forms: nothing to decide
+            del kept[j]
+            continue
+        for i, a in reps:
+            pair = decide_pair(a, b)
+            if pair.kind == "never":
+                raise layer.shape_error(where, None, _never(shapes, names, i, j, pair),
+                                        code="never_equal")
+            conditions.extend(_conditions(layer, where, names[i], names[j], pair))
+            if pair.drop is not None:
+                loser, winner = (i, j) if pair.drop == 0 else (j, i)
+                if loser in kept and winner in kept:
+                    del kept[loser]
+            if pair.equal is not None and pair.equal.verdict == "always":
+                notes.append(f"{names[i]!r} and {names[j]!r}, {where}: equal for every input "
+                             f"({pair.equal.reason})")
+            if pair.kind == "equal" or (pair.equal is not None and
+                                        pair.equal.verdict == "always"):
+                break  # b is a's size wherever the merge is valid: its other pairs are a's
+        else:
+            reps.append((j, b))
+    return merged_size(list(kept.values()))
+
+
+def _conditions(layer: Layer, where: str, first: str, second: str, pair: Pair
+                ) -> list[Condition]:
+    if pair.kind == "always":
+        return []
+    if pair.kind == "any":
+        rule = (f"{layer.type_name} needs {first!r} and {second!r} to agree on {where}, or "
+                "one of them to be 1 (broadcasting)")
+        return [Condition(pair.condition_expr(), "ge", "", where, rule,
+                          shown=sympy.Or(*pair.shown(), evaluate=False))]
+    (lhs, rhs), = pair.disjuncts
+    if pair.kind == "equal":
+        rule = (f"{layer.type_name} needs {first!r} and {second!r} to agree on {where} "
+                "(neither is ever 1, so neither broadcasts)")
+    else:
+        one, other = (first, second) if pair.kind == "a_one" else (second, first)
+        rule = (f"{layer.type_name} can merge {first!r} and {second!r} on {where} only by "
+                f"broadcasting {one!r} of size 1 (they never agree and {other!r} is never 1)")
+    return [Condition(pair.condition_expr(), "eq", "", where, rule, (lhs, rhs))]
+
+
+def _never(shapes: Sequence[Shape], names: Sequence[str], i: int, j: int, pair: Pair) -> str:
+    example = ""
+    verdict = pair.equal
+    if verdict is not None and verdict.values is not None and verdict.counterexample:
+        x, y = verdict.values
+        example = f" (for {show_point(verdict.counterexample)}: {x} vs {y})"
+    return (f"{names[i]!r} gives {_shape(shapes[i])} and {names[j]!r} gives "
+            f"{_shape(shapes[j])}: {_t(pair.a)} vs {_t(pair.b)}, which never agree, and "
+            f"neither is ever 1 to broadcast{example}")
 
 
 def infer_concat(layer: Layer, shapes: Sequence[Shape], names: Sequence[str], axis: int,

@@ -3,8 +3,8 @@
 A network accepts an input when every layer is valid (windows fit), merge shapes agree and a
 Flatten -> Dense match holds.  :func:`admissible_inputs` solves the network's side conditions
 for its input symbols (:func:`~convsym.whatif.solve`): per symbol (the values it takes in
-some accepted input) and jointly (a union of products).  :func:`accepts` checks concrete
-sizes by building the network with them.
+some accepted input) and jointly (a union of products).  :func:`accepts` decides concrete
+sizes with the same conditions (:func:`admits`), so the two agree by construction.
 
 >>> from convsym import Sequential
 >>> from convsym.layers.torch import Conv2d, Flatten, Linear
@@ -27,10 +27,10 @@ import sympy
 
 from convsym.budget import Deadline
 from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mean
-from convsym.intdiv import evaluate, free_symbols
+from convsym.intdiv import free_symbols
 from convsym.whatif.intset import IntSet
 from convsym.whatif.solution import Solution
-from convsym.whatif.solve import DEFAULT_TIMEOUT, solve
+from convsym.whatif.solve import DEFAULT_TIMEOUT, domain_lo, network_constraints, solve
 from convsym.whatif.univariate import Limits
 
 if TYPE_CHECKING:
@@ -162,7 +162,6 @@ def admissible_inputs(net: Network, *, timeout: float | None = DEFAULT_TIMEOUT,
                       ) -> Admissible:
     """The exact set of input sizes ``net`` accepts (or "unknown" with the reason)."""
     from convsym.network import require_network
-    from convsym.whatif.solve import network_constraints
 
     syms = input_symbols(require_network(net, "admissible_inputs"))
     inputs = tuple((net.nodes[i].name, tuple(_show(s) for s in shape))
@@ -213,22 +212,36 @@ def accepts(net: Network, values: Mapping[str, int] | None = None, **sizes: int)
     return _by_rebuild(net, given)
 
 
-def _by_rebuild(net: Network, given: Mapping[str, int]) -> bool:
-    from convsym.intdiv import QPoly, subs
+def admits(net: Network, values: Mapping[sympy.Symbol, int]) -> bool:
+    """The one decision behind :func:`accepts` and :func:`admissible_inputs`.
 
-    inputs = set(input_symbols(net))
+    Every symbol within its domain (sizes >= 1, non-negative symbols >= 0) and every side
+    condition of ``net`` true at ``values`` (which give every symbol of the conditions a
+    value).  :func:`admissible_inputs` solves exactly this system (the same constraints,
+    :func:`~convsym.whatif.solve.network_constraints`, over the same domains), so a size is
+    accepted exactly when it is in the admissible set.
+    """
+    if any(v < domain_lo(s) for s, v in values.items()):
+        return False
+    return all(c.holds(values) for c in network_constraints(net))
+
+
+def _by_rebuild(net: Network, given: Mapping[str, int]) -> bool:
+    """:func:`admits` at ``given``; symbols that are not input sizes are substituted first.
+
+    A hyperparameter symbol (``Conv2D(8, 3, strides="s")``) changes what a layer's
+    configuration allows (Keras forbids strides > 1 with dilation > 1), which the layer
+    checks only once the value is known: the network is rebuilt with such values.
+    """
+    symbols = {s.name: s for s in net.all_symbols()}
+    if any(given[name] < domain_lo(sym) for name, sym in symbols.items()):
+        return False
+    inputs = {s.name for s in input_symbols(net)}
+    if set(symbols) <= inputs:
+        return admits(net, {symbols[name]: given[name] for name in symbols})
     try:
-        if net.all_symbols() <= inputs:
-            # no layer mentions a symbol: propagate the concrete input shapes through the
-            # same layers (what subs() does, without re-creating every layer)
-            env = {s: QPoly.const(given[s.name]) for s in inputs}
-            shapes = {i: tuple(subs(size, env) for size in shape)
-                      for i, shape in net.input_shapes.items()}
-            fixed = net._rebuild(list(net.nodes), shapes)
-        else:
-            fixed = net.subs(dict(given))
+        fixed = net.subs(dict(given))
     except LayerError:
         return False
-    # every symbol has a value, so no condition can be left undecided
-    return all(evaluate(c.expr, {}) >= 0 if c.kind == "ge" else evaluate(c.expr, {}) == 0
-               for c in fixed.condition_records)
+    return admits(fixed, {})
+

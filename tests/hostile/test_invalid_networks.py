@@ -150,8 +150,10 @@ CASES: dict[str, tuple[Callable[[], object], str, list[str]]] = {
     # merges
     "Add channel mismatch": (lambda: _merge(K.Add(), K.Conv2D(5, 1)), "never_equal",
                              ["Add", "(8, 8, 4)", "(8, 8, 5)", "4 vs 5"]),
-    "Add symbolic mismatch": (lambda: _merge(K.Add(), K.Conv2D(4, 3), shape=("n", "n", 4)),
-                              "never_equal", ["Add", "n vs n - 2", "never agree"]),
+    "Add symbolic mismatch": (lambda: _merge(K.Add(), K.ZeroPadding2D(1),
+                                             shape=("n + 1", "n + 1", 4)),
+                              "never_equal", ["Add", "n + 1 vs n + 3", "never agree",
+                                              "neither is ever 1"]),
     "Concatenate spatial mismatch": (lambda: _merge(K.Concatenate(), K.Conv2D(4, 3)),
                                      "never_equal", ["Concatenate", "8 vs 6"]),
     "Multiply mismatch": (lambda: _merge(K.Multiply(), K.MaxPooling2D(2)), "never_equal",

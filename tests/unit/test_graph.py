@@ -77,15 +77,18 @@ def test_graph_builder_torch_names_and_default_input() -> None:
     assert net.output_shape == (16, H, W)
 
 
-def test_merge_agreeing_only_for_some_sizes_keeps_an_eq_condition() -> None:
+def test_merge_agreeing_only_for_some_sizes_keeps_a_broadcast_condition() -> None:
     x = K.Input(("n", "n", 8))
     down = K.Conv2D(8, 3, strides=2, padding="same")(x)
     up = K.UpSampling2D(2, name="up")(down)
     model = Model(inputs=x, outputs=K.Add()([x, up]))
-    records = [c for c in model.condition_records if c.kind == "eq"]
-    assert len(records) == 1 and records[0].sides is not None  # H and W: one condition
-    assert sstr(model.conditions[0]) == "n == 2*ceiling(n/2)"
+    records = model.condition_records
+    assert len(records) == 1 and records[0].kind == "ge"  # H and W: one condition
+    # equal sizes, or the input's size is 1 and broadcasts (the upsampled one is never 1)
+    assert sstr(model.conditions[0]) in ("n == 2*ceiling(n/2) | n == 1",
+                                         "n == 1 | n == 2*ceiling(n/2)")
     assert model.subs(n=8).output_shape == (8, 8, 8)
+    assert model.subs(n=1).output_shape == (2, 2, 8)  # as Keras: (1, 1, 8) + (2, 2, 8)
     with pytest.raises(ShapeError) as err:
         model.subs(n=7)
     assert "'input_layer' gives (7, 7, 8) and 'up' gives (8, 8, 8)" in str(err.value)
@@ -94,22 +97,34 @@ def test_merge_agreeing_only_for_some_sizes_keeps_an_eq_condition() -> None:
 
 def test_merge_that_never_agrees_names_both_branches_and_a_size() -> None:
     x = K.Input(("n", "n", 4))
-    a = K.Conv2D(4, 3, name="a")(x)
-    b = K.Conv2D(4, 5, name="b")(x)
+    a = K.ZeroPadding2D(1, name="a")(x)
+    b = K.ZeroPadding2D(2, name="b")(x)
     with pytest.raises(ShapeError) as err:
         Model(inputs=x, outputs=K.Add()([a, b]))
     message = str(err.value)
-    assert "'a' gives (n - 2, n - 2, 4) and 'b' gives (n - 4, n - 4, 4)" in message
-    assert "never agree (for n = 5: 3 vs 1)" in message
+    assert "'a' gives (n + 2, n + 2, 4) and 'b' gives (n + 4, n + 4, 4)" in message
+    assert "never agree, and neither is ever 1 to broadcast (for n = 1: 3 vs 5)" in message
     assert "Add 'add'" in message and err.value.code == "never_equal"
+
+
+def test_merge_broadcasts_a_branch_whose_size_is_one() -> None:
+    x = K.Input(("n", "n", 4))
+    a = K.Conv2D(4, 3, name="a")(x)
+    b = K.Conv2D(4, 5, name="b")(x)
+    model = Model(inputs=x, outputs=K.Add()([a, b]))  # n - 4 == 1 at n = 5: (3, 3) + (1, 1)
+    assert model.accepts(n=5) and not model.accepts(n=6)
+    assert model.subs(n=5).output_shape == (3, 3, 4)
+    assert 5 in model.admissible_inputs().values("n")
 
 
 def test_merge_with_symbolic_divisors_is_a_condition() -> None:
     x = K.Input(("n", 4))
     y = K.UpSampling1D("s")(K.MaxPooling1D("s")(x))
     model = Model(inputs=x, outputs=K.Add()([x, y]))
-    assert any(c.kind == "eq" for c in model.condition_records)
+    # equal, or one of them is 1: one disjunctive condition beside n >= s
+    assert sum(c.shown is not None for c in model.condition_records) == 1
     assert model.subs(n=12, s=4).output_shape == (12, 4)
+    assert model.accepts(n=12, s=4) and not model.accepts(n=13, s=4)
 
 
 def test_merge_broadcasts_a_constant_one() -> None:
