@@ -31,7 +31,7 @@ PANEL_LIMIT = 16
 GAP = 1.2
 LEGEND = {"input": "input", "pad": "padding", "zero": "inserted zero",
           "cropped": "cropped", "overhang": "past the padding (ceil_mode)", "tap": "kernel",
-          "out": "output"}
+          "last": "last window", "start": "window start", "out": "output"}
 
 
 @dataclass
@@ -47,9 +47,9 @@ class ArithmeticFigure:
         rows, cols = _grid_axes(self.axes)
         body = _panels(rows, cols) if self.mode == "panels" else _overlay(rows, cols)
         x0, y0, x1, y1 = Scene(body).bounds()
-        legend = _legend(rows, cols, y1 + 1.0, x0)
+        legend = _legend(rows, cols, y1 + 1.0, x0, self.mode == "overlay")
         caption = Text(x0, y0 - 1.0, self.title, "normal", "start")
-        return Scene([caption, *body, *legend], title=self.title)
+        return Scene([caption, *body, Group(list(legend), role="legend")], title=self.title)
 
 
 def arithmetic_figure(layer: Layer, shape: Shape, *, mode: str = "auto", name: str = ""
@@ -193,13 +193,16 @@ def _overlay(rows: Axis | _Flat, cols: Axis) -> list[Item | Group]:
     ]
 
 
-def _legend(rows: Axis | _Flat, cols: Axis, y: float, x: float) -> list[Item]:
+def _legend(rows: Axis | _Flat, cols: Axis, y: float, x: float, overlay: bool
+            ) -> list[Item]:
     kinds = {_combine(rows.kind(a), cols.kind(b))
-             for a in rows.positions() for b in cols.positions()}
+             for a in rows.positions() for b in cols.positions()} | {"tap", "out"}
+    if overlay:
+        kinds |= {"last", "start"}
     items: list[Item] = []
     for key, label in LEGEND.items():
-        if key in kinds or key in ("tap", "out"):
+        if key in kinds:
             items.append(Rect(x, y - 0.35, 0.7, 0.7, key))
             items.append(Text(x + 0.9, y, label, "small", "start"))
-            x += 1.6 + 0.55 * 0.45 * len(label)
+            x += 1.8 + 0.75 * 0.45 * len(label)
     return items

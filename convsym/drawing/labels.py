@@ -21,10 +21,10 @@ class _Brackets(StrPrinter):
     """SymPy's str printer with ``⌈x⌉`` and ``⌊x⌋`` for ceiling and floor."""
 
     def _print_ceiling(self, expr: sympy.Expr) -> str:
-        return "⌈" + self._print(expr.args[0]) + "⌉"
+        return "⌈" + str(self._print(expr.args[0])) + "⌉"
 
     def _print_floor(self, expr: sympy.Expr) -> str:
-        return "⌊" + self._print(expr.args[0]) + "⌋"
+        return "⌊" + str(self._print(expr.args[0])) + "⌋"
 
 
 def text_label(expr: sympy.Expr) -> str:

@@ -37,47 +37,54 @@ def _dash(style: str) -> str:
     return {"dashed": "--", "dotted": ":"}.get(STYLES[style].dash, "-")
 
 
-def _draw(ax: Any, item: Item | Group, dx: float, dy: float, pt: float) -> None:
+def _draw(ax: Any, item: Item | Group, dx: float, dy: float, pt: float,
+          patches: dict[str, list[Any]]) -> None:
+    """Draw text and lines now; collect shapes by style (one collection each is fast)."""
     from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 
     if isinstance(item, Group):
         for child in item.items:
-            _draw(ax, child, dx + item.dx, dy + item.dy, pt)
+            _draw(ax, child, dx + item.dx, dy + item.dy, pt, patches)
         return
     if isinstance(item, Text):
         ha = {"start": "left", "end": "right"}.get(item.anchor, "center")
         ax.text(dx + item.x, dy + item.y, item.text, ha=ha, va="center",
-                fontsize=FONT[item.size] * pt, color="#222222")
+                fontsize=FONT[item.size] * pt, color="#222222", zorder=4)
         return
     if isinstance(item, Line):
         st = STYLES[item.style]
         xs = [dx + x for x, _ in item.points]
         ys = [dy + y for _, y in item.points]
+        ax.plot(xs, ys, color=st.stroke, lw=st.width, ls=_dash(item.style), zorder=1)
         if item.arrow and len(xs) >= 2:
-            ax.plot(xs[:-1] + [xs[-1]], ys, color=st.stroke, lw=st.width, ls=_dash(item.style))
-            ax.annotate("", xy=(xs[-1], ys[-1]), xytext=(xs[-2], ys[-2]),
-                        arrowprops={"arrowstyle": "-|>", "color": st.stroke, "lw": st.width})
-        else:
-            ax.plot(xs, ys, color=st.stroke, lw=st.width, ls=_dash(item.style))
+            ax.annotate("", xy=(xs[-1], ys[-1]), xytext=(xs[-2], ys[-2]), zorder=1,
+                        arrowprops={"arrowstyle": "-|>", "color": st.stroke, "lw": st.width,
+                                    "shrinkA": 0, "shrinkB": 0})
         return
-    st = STYLES[item.style]
-    kw = {"facecolor": "none" if st.fill == "none" else st.fill,
-          "edgecolor": "none" if st.stroke == "none" else st.stroke,
-          "linewidth": 0.8 * st.width, "linestyle": _dash(item.style)}
-    if st.opacity != 1 and st.fill != "none":
-        from matplotlib.colors import to_rgba
-
-        kw["facecolor"] = to_rgba(st.fill, st.opacity)
+    bucket = patches.setdefault(item.style, [])
     if isinstance(item, Dot):
-        ax.add_patch(Circle((dx + item.x, dy + item.y), item.r, **kw))
+        bucket.append(Circle((dx + item.x, dy + item.y), item.r))
         if item.label:
             ax.text(dx + item.x, dy + item.y, item.label, ha="center", va="center",
-                    fontsize=FONT["normal"] * pt)
+                    fontsize=FONT["normal"] * pt, zorder=4)
     elif item.rounded:
-        ax.add_patch(FancyBboxPatch((dx + item.x, dy + item.y), item.w, item.h,
-                                    boxstyle="round,pad=0,rounding_size=0.15", **kw))
+        bucket.append(FancyBboxPatch((dx + item.x, dy + item.y), item.w, item.h,
+                                     boxstyle="round,pad=0,rounding_size=0.15"))
     else:
-        ax.add_patch(Rectangle((dx + item.x, dy + item.y), item.w, item.h, **kw))
+        bucket.append(Rectangle((dx + item.x, dy + item.y), item.w, item.h))
+
+
+def _collections(ax: Any, patches: dict[str, list[Any]]) -> None:
+    from matplotlib.collections import PatchCollection
+    from matplotlib.colors import to_rgba
+
+    for z, (style, shapes) in enumerate(patches.items()):
+        st = STYLES[style]
+        face = "none" if st.fill == "none" else to_rgba(st.fill, st.opacity)
+        edge = "none" if st.stroke == "none" else st.stroke
+        ax.add_collection(PatchCollection(shapes, facecolors=face, edgecolors=edge,
+                                          linewidths=0.8 * st.width,
+                                          linestyles=_dash(style), zorder=2 + z / 100))
 
 
 def render(scene: Scene, fmt: str, *, dpi: int = 150) -> bytes:
@@ -95,8 +102,10 @@ def render(scene: Scene, fmt: str, *, dpi: int = 150) -> bytes:
     ax.set_aspect("equal")
     ax.axis("off")
     pt = INCH_PER_UNIT * 72  # points per unit
+    patches: dict[str, list[Any]] = {}
     for item in scene.items:
-        _draw(ax, item, 0.0, 0.0, pt)
+        _draw(ax, item, 0.0, 0.0, pt, patches)
+    _collections(ax, patches)
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format=fmt, dpi=dpi)

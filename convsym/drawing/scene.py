@@ -12,7 +12,7 @@ count the cells of each kind in either output.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 
@@ -110,7 +110,7 @@ class Group:
     """Items shifted by (dx, dy); ``role`` and ``key`` say what the group is (a panel for
     output cell ``key``, say) and travel into both outputs."""
 
-    items: list[Item | Group] = field(default_factory=list)
+    items: Sequence[Item | Group] = field(default_factory=list)
     dx: float = 0.0
     dy: float = 0.0
     role: str = ""

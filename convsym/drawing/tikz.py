@@ -18,6 +18,8 @@ pdflatex compiles (Debian's texlive-latex-base/recommended/extra have everything
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from convsym.drawing.scene import STYLES, Dot, Group, Item, Line, Rect, Scene, Style, Text
 
 UNIT_CM = 0.45
@@ -35,7 +37,9 @@ def escape(text: str) -> str:
     >>> escape("a_b {x} ~ \\")
     'a\\_b \\{x\\} \\~{} \\textbackslash{}'
     """
-    return "".join(_SPECIAL.get(ch, ch if 32 <= ord(ch) < 127 else "?") for ch in text)
+    body = "".join(_SPECIAL.get(ch, ch if 32 <= ord(ch) < 127 else "?") for ch in text)
+    return body.replace("->", r"$\rightarrow$").replace("<", r"\textless{}").replace(
+        ">", r"\textgreater{}").replace(r"$\rightarrow$", "$\\rightarrow$")
 
 
 def _color(value: str) -> str:
@@ -90,7 +94,7 @@ def _item(item: Item | Group, out: list[str], fonts: dict[str, str]) -> None:
                    f"({_n(item.x)},{_n(item.y)}) {{{body}}};")
 
 
-def _used(items: list[Item | Group], found: set[str]) -> set[str]:
+def _used(items: Sequence[Item | Group], found: set[str]) -> set[str]:
     for item in items:
         if isinstance(item, Group):
             _used(item.items, found)
