@@ -28,7 +28,7 @@ from convsym.drawing.scene import Dot, Group, Item, Line, Rect, Scene, Text, tex
 from convsym.drawing.tikz import escape
 from convsym.intdiv import as_int
 
-ROW_WIDTH = 64.0
+ROW_WIDTH = 40.0
 """Wrap rows at about this many cell units."""
 SHORT = {"BatchNorm": "BN", "BatchNormalization": "BN", "Dropout": "Drop",
          "Activation": "Act", "LayerNormalization": "LN", "LayerNorm": "LN"}
@@ -156,7 +156,9 @@ def _dimensions(blocks: list[Block]) -> None:
 
 def _slot(b: Block) -> float:
     """Horizontal room a block needs: itself or its labels, whichever is wider."""
-    return max(b.w, text_width(b.title, "small"), text_width(b.label, "small")) + 1.4
+    # LaTeX sets brackets and symbols wider than the estimate: leave a third more room
+    return max(b.w, 1.35 * text_width(b.title, "small"),
+               1.35 * text_width(b.label, "small")) + 1.2
 
 
 def _crossings(blocks: list[Block], cut: int) -> int:

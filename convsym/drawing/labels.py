@@ -1,12 +1,12 @@
-"""Shape labels for pictures: plain text with ceiling/floor brackets, and LaTeX.
+r"""Shape labels for pictures: plain text with ceiling/floor brackets, and LaTeX.
 
 >>> from convsym.expr import parse_expr
 >>> text_label(parse_expr("ceiling(H/32)"))
 '⌈H/32⌉'
 >>> shape_text([parse_expr("H - 4"), parse_expr("64")])
 '(H - 4)×64'
->>> tex_label(parse_expr("floor(W/2) - 1"))
-'\\\\left\\\\lfloor{\\\\frac{W}{2}}\\\\right\\\\rfloor - 1'
+>>> print(shape_tex([parse_expr("ceiling(H/4)"), parse_expr("2*n")]))
+$\lceil H/4\rceil {\times}2n$
 """
 
 from __future__ import annotations
@@ -32,21 +32,20 @@ def text_label(expr: sympy.Expr) -> str:
     return str(_Brackets().doprint(expr))
 
 
-def tex_label(expr: sympy.Expr) -> str:
-    """``expr`` as LaTeX math (without the dollars)."""
-    return str(sympy.latex(expr))
-
-
 def shape_text(shape: Sequence[sympy.Expr]) -> str:
     """``(64, ceiling(H/4), ceiling(W/4))`` as ``64×⌈H/4⌉×⌈W/4⌉``."""
     return "×".join(_wrap(text_label(s), s) for s in shape)
 
 
+_TEX = {"⌈": r"\lceil ", "⌉": r"\rceil ", "⌊": r"\lfloor ", "⌋": r"\rfloor ",
+        "×": r"{\times}", "*": "", "_": r"\_"}
+
+
 def shape_tex(shape: Sequence[sympy.Expr]) -> str:
-    """The LaTeX form of :func:`shape_text`, in ``$...$``."""
-    return "$" + r" \times ".join(
-        (r"\left(" + tex_label(s) + r"\right)") if s.is_Add else tex_label(s)
-        for s in shape) + "$"
+    r""":func:`shape_text` as inline LaTeX math (``$64\times\lceil H/4\rceil ...$``): slashes,
+    not stacked fractions, so labels stay one line high."""
+    text = shape_text(shape).replace("**", "^")
+    return "$" + "".join(_TEX.get(ch, ch) for ch in text).strip() + "$"
 
 
 def _wrap(text: str, expr: sympy.Expr) -> str:

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from convsym.drawing.scene import STYLES, Dot, Group, Item, Line, Rect, Scene, Style, Text
 
 UNIT_CM = 0.45
-MAX_WIDTH_CM = 17.0
+MAX_WIDTH_CM = 12.0
+"""Pictures fit the text width of LaTeX's default ``article`` (345 pt)."""
 FONTS = {"small": r"\scriptsize", "normal": r"\footnotesize", "large": r"\small"}
-SMALLER = {"small": r"\tiny", "normal": r"\scriptsize", "large": r"\footnotesize"}
 
 _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
             "%": r"\%", "#": r"\#", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
@@ -104,14 +104,16 @@ def _used(items: Sequence[Item | Group], found: set[str]) -> set[str]:
 
 
 def to_tikz(scene: Scene) -> str:
-    """The scene as one ``tikzpicture`` (a fragment for ``\\input``), at most 17 cm wide."""
+    """The scene as one ``tikzpicture`` (a fragment for ``\\input``), at most 12 cm wide."""
     x0, _, x1, _ = scene.bounds()
-    unit = min(UNIT_CM, MAX_WIDTH_CM / max(x1 - x0, 1e-9))
-    fonts = FONTS if unit >= 0.3 else SMALLER
+    # a wide picture shrinks as a whole, text included, so labels keep their places
+    scale = min(1.0, MAX_WIDTH_CM / max((x1 - x0 + 1) * UNIT_CM, 1e-9))
+    fonts = FONTS
     styles = [f" cs{name}/.style={{{_style(STYLES[name])}}}"
               for name in STYLES if name in _used(scene.items, set())]
+    shrink = f", scale={scale:.3f}, transform shape" if scale < 1 else ""
     out = ["% convsym picture; needs \\usepackage{tikz}",
-           f"\\begin{{tikzpicture}}[x={_n(unit)}cm, y=-{_n(unit)}cm" +
+           f"\\begin{{tikzpicture}}[x={_n(UNIT_CM)}cm, y=-{_n(UNIT_CM)}cm{shrink}" +
            ("," if styles else "]")]
     if styles:
         out.append(",\n".join(styles) + "]")
