@@ -59,3 +59,14 @@ def _first_transpose(source: str) -> str:
 
     net = resolve(source)
     return next(r.name for r in net.rows if "Transpose" in r.type)
+
+
+def test_derivation_with_figures(tmp_path: pathlib.Path) -> None:
+    from convsym.cli import main
+
+    tex = tmp_path / "derivation.tex"
+    assert main(["derive", "example:seed3", "--format", "latex", "--standalone", "--figures",
+                 "-o", str(tex)]) == 0
+    text = tex.read_text(encoding="utf-8")
+    assert text.count("\\begin{tikzpicture}") == 2 and "\\usepackage{tikz}" in text
+    _compile(tex)

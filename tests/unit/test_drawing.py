@@ -181,7 +181,12 @@ def test_issue_16_examples(tmp_path: object) -> None:
     root = ET.fromstring(svg)
     blocks = [g for g in root.iter(f"{SVG}g") if g.get("class") == "block"]
     assert len(blocks) == 32  # 20 convolutions, 8 adds, 2 pools, flatten, linear
-    assert "⌈H/32⌉" in svg and svg.count("skip") >= 8
+    assert "⌈H/32⌉" in svg
+    # 5 identity shortcuts, and 3 downsampling ones that each leave the chain twice (into the
+    # 1x1 convolution, and from the second 3x3 convolution to the add): 11 connections drawn
+    # as dashed arcs or, across rows, as "from"/"to" labels
+    arcs, labels = svg.count('class="skip"'), svg.count(">from ")
+    assert arcs + labels == 11 and svg.count(">to ") == labels
 
 
 def test_size_plot_is_the_closed_form() -> None:
@@ -197,6 +202,7 @@ def test_size_plot_is_the_closed_form() -> None:
     (["draw", "example:seed1", "--layer", "conv2d", "--input-size", "5x"], "positive integers"),
     (["draw", "example:seed1", "--format", "png"], "binary"),
     (["draw", "example:seed1", "--kind", "cost-plot", "-o", "x.png"], "--vary"),
+    (["derive", "example:seed1", "--figures"], "--figures is for --format latex"),
 ])
 def test_bad_input_is_one_line(argv: list[str], message: str,
                                capsys: pytest.CaptureFixture[str]) -> None:
