@@ -21,8 +21,8 @@ from convsym.commands.summary import add_source_arguments
 from convsym.errors import UsageError
 from convsym.sources import parse_sets, resolve
 
-FORMATS = ("tikz", "latex", "svg", "png", "pdf", "pgf")
-BINARY = ("png", "pdf")
+FORMATS = ("tikz", "latex", "svg", "png", "pdf", "pgf", "gif", "apng")
+BINARY = ("png", "pdf", "gif", "apng")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    default=None, help="what to draw (default: arithmetic with --layer, "
                                       "else architecture)")
     p.add_argument("--format", "-f", choices=FORMATS, default=None,
-                   help="tikz (a fragment), latex (a standalone document), svg, png, pdf or "
-                        "pgf (default: from -o's extension, else svg)")
+                   help="tikz (a fragment), latex (a standalone document), svg, png, pdf, "
+                        "pgf (plots), gif or apng (animated arithmetic; default: from -o's "
+                        "extension, else svg)")
     p.add_argument("--input-size", metavar="N[xM]", default=None,
                    help="arithmetic: draw the layer on this (small) input instead")
     p.add_argument("--mode", choices=["auto", "panels", "overlay"], default="auto",

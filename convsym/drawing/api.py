@@ -21,7 +21,6 @@ from convsym.drawing.scene import Scene
 from convsym.errors import UsageError
 
 KINDS = ("arithmetic", "architecture", "size-plot", "cost-plot")
-SCENE_FORMATS = ("tikz", "latex", "svg", "png", "pdf")
 MAX_AXIS = 40
 """An arithmetic figure draws at most this many cells per axis (else: ``input_size``)."""
 
@@ -49,13 +48,21 @@ class Figure:
         return tikz.standalone(self.scene) if standalone else tikz.to_tikz(self.scene)
 
     def render(self, fmt: str) -> bytes:
-        """The picture in ``fmt``: tikz, latex (standalone document), svg, png or pdf."""
+        """The picture in ``fmt``: tikz, latex (standalone document), svg, png, pdf, or for
+        arithmetic figures an animation (gif, apng: a frame per output cell)."""
         if fmt == "tikz":
             return self.to_tikz().encode()
         if fmt == "latex":
             return self.to_tikz(standalone=True).encode()
         if fmt == "svg":
             return self.to_svg().encode()
+        if fmt in ("gif", "apng"):
+            if self.kind != "arithmetic":
+                raise UsageError("only arithmetic figures animate (gif, apng)",
+                                 code="bad_format")
+            from convsym.drawing.animate import animate
+
+            return animate(self.model, fmt)
         from convsym.drawing.raster import render
 
         return render(self.scene, fmt)

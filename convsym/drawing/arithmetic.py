@@ -52,6 +52,19 @@ class ArithmeticFigure:
         return Scene([caption, *body, Group(list(legend), role="legend")], title=self.title)
 
 
+    def frames(self) -> list[Scene]:
+        """One scene per output cell, in order: the frames of an animation."""
+        rows, cols = _grid_axes(self.axes)
+        out = []
+        for i, j in product(range(rows.out), range(cols.out)):
+            body = _panel(rows, cols, i, j)
+            x0, y0, x1, y1 = Scene(body).bounds()
+            legend = _legend(rows, cols, y1 + 1.0, x0, False)
+            out.append(Scene([Text(x0, y0 - 1.0, self.title, "normal", "start"), *body,
+                              Group(list(legend), role="legend")], title=self.title))
+        return out
+
+
 def arithmetic_figure(layer: Layer, shape: Shape, *, mode: str = "auto", name: str = ""
                       ) -> ArithmeticFigure:
     """The arithmetic figure of ``layer`` applied to a concrete ``shape``."""
@@ -151,25 +164,28 @@ def _extent(rows: Axis | _Flat, cols: Axis) -> tuple[int, int]:
     return len(rows.positions()), len(cols.positions())
 
 
+def _panel(rows: Axis | _Flat, cols: Axis, i: int, j: int) -> list[Item | Group]:
+    """The input with the taps of window (i, j), and the output with cell (i, j) marked."""
+    height, width = _extent(rows, cols)
+    key = (j,) if isinstance(rows, _Flat) else (i, j)
+    return [
+        Group(_input_grid(rows, cols), role="input"),
+        Group(_taps(rows, cols, i, j, "tap"), role="window", key=key),
+        _output_grid(rows, cols, {(i, j): "outcur"}, width + 1.5, (height - rows.out) / 2),
+    ]
+
+
 def _panels(rows: Axis | _Flat, cols: Axis) -> list[Item | Group]:
     height, width = _extent(rows, cols)
-    out_dx = width + 1.5
-    out_dy = (height - rows.out) / 2
-    panel_w = out_dx + cols.out + GAP + 0.5
+    panel_w = width + 1.5 + cols.out + GAP + 0.5
     panel_h = max(height, rows.out) + GAP
     flat = isinstance(rows, _Flat)
     per_row = cols.out if not flat else 1
     panels: list[Item | Group] = []
     for n, (i, j) in enumerate(product(range(rows.out), range(cols.out))):
         pi, pj = (n // per_row, n % per_row)
-        items: list[Item | Group] = [
-            Group(_input_grid(rows, cols), role="input"),
-            Group(_taps(rows, cols, i, j, "tap"), role="window", key=(i, j) if not flat
-                  else (j,)),
-            _output_grid(rows, cols, {(i, j): "outcur"}, out_dx, out_dy),
-        ]
-        panels.append(Group(items, pj * panel_w, pi * panel_h, role="panel",
-                            key=(i, j) if not flat else (j,)))
+        panels.append(Group(_panel(rows, cols, i, j), pj * panel_w, pi * panel_h,
+                            role="panel", key=(i, j) if not flat else (j,)))
     return panels
 
 

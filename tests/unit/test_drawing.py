@@ -219,3 +219,15 @@ def test_svg_escapes_names() -> None:
                             name="<b>&x")
     assert "&lt;b&gt;&amp;x" in to_svg(fig.scene())
     assert r"\textless{}b\textgreater{}\&x" in to_tikz(fig.scene())
+
+
+def test_animation_has_a_frame_per_output_cell() -> None:
+    import io
+
+    from PIL import Image
+
+    fig = draw("example:resnet18", layer="maxpool", input_size=(4, 3))
+    data = fig.render("gif")  # type: ignore[union-attr]
+    frames = Image.open(io.BytesIO(data)).n_frames  # type: ignore[attr-defined]
+    assert frames == 2 * 2  # MaxPool2d(3, 2, padding 1): ceil(4/2) x ceil(3/2)
+    assert fig.render("apng")[:8] == b"\x89PNG\r\n\x1a\n"  # type: ignore[union-attr]
