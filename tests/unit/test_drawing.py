@@ -231,3 +231,70 @@ def test_animation_has_a_frame_per_output_cell() -> None:
     frames = Image.open(io.BytesIO(data)).n_frames  # type: ignore[attr-defined]
     assert frames == 2 * 2  # MaxPool2d(3, 2, padding 1): ceil(4/2) x ceil(3/2)
     assert fig.render("apng")[:8] == b"\x89PNG\r\n\x1a\n"  # type: ignore[union-attr]
+
+
+@st.composite
+def one_axis(draw_: st.DrawFn) -> tuple[int, int, int, int]:
+    """Kernel, stride, dilation and input size of a 1-D window."""
+    return (draw_(st.integers(1, 4)), draw_(st.integers(1, 3)), draw_(st.integers(1, 2)),
+            draw_(st.integers(1, 6)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(one_axis(), st.integers(0, 4), st.integers(0, 2), st.booleans())
+def test_transposed_figure_is_the_reference_computation(
+        axis: tuple[int, int, int, int], p: int, op: int, keras_same: bool) -> None:
+    """Sliding the flipped kernel over the drawn cells (input cells only; zeros and padding
+    add nothing) gives the NumPy reference transposed convolution, cell for cell."""
+    import numpy as np
+
+    from convsym import reference
+    from convsym.drawing.geometry import window_axes
+
+    k, s, d, n = axis
+    ke = d * (k - 1) + 1
+    c = QPoly.const
+    if keras_same:
+        layer: object = K.Conv1DTranspose(1, k, strides=s, padding="same")
+        shape = (c(n), c(1))
+        d, ke = 1, k  # Keras has no dilated strided transposed convolution here
+        half = ke // 2
+        pads, ops = ((half, half),), (n * s - ((n - 1) * s + ke - 2 * half),)
+    else:
+        p, op = min(p, (ke - 1) // 2), min(op, max(s, d) - 1)
+        layer = T.ConvTranspose1d(1, 1, k, stride=s, padding=p, output_padding=op, dilation=d)
+        shape = (c(1), c(n))
+        pads, ops = ((p, p),), (op,)
+    [ax] = window_axes(layer, shape)  # type: ignore[arg-type]
+    rng = np.random.default_rng(n * 100 + k * 10 + s)
+    x, w = rng.random((1, n)), rng.random((1, 1, k))
+    want = reference.conv_transpose(x, w, stride=(s,), padding=pads, output_padding=ops,
+                                    dilation=(d,))[0]
+    got = [sum(x[0, pos // ax.spacing] * w[0, 0, k - 1 - t]
+               for t, pos in enumerate(ax.taps(i)) if ax.kind(pos) == "input")
+           for i in range(ax.out)]
+    assert np.allclose(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(one_axis(), st.integers(0, 2), st.booleans())
+def test_pooling_figure_is_the_reference_computation(
+        axis: tuple[int, int, int, int], p: int, ceil_mode: bool) -> None:
+    """The max over each drawn window's input cells is the reference max pooling (ceil_mode's
+    overhanging cells and the padding contribute nothing)."""
+    import numpy as np
+
+    from convsym import reference
+    from convsym.drawing.geometry import window_axes
+
+    k, s, d, n = axis
+    p = min(p, k // 2)
+    n = max(n, d * (k - 1) + 1 - 2 * p)
+    [ax] = window_axes(T.MaxPool1d(k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode),
+                       (QPoly.const(1), QPoly.const(n)))
+    x = np.random.default_rng(n + 7 * k).random((1, n))
+    want = reference.pool(x, "max", kernel=(k,), stride=(s,), padding=((p, p),), dilation=(d,),
+                          ceil_mode=ceil_mode)[0]
+    got = [max(x[0, pos] for pos in ax.taps(i) if ax.kind(pos) == "input")
+           for i in range(ax.out)]
+    assert np.allclose(got, want)
