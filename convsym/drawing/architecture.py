@@ -28,7 +28,7 @@ from convsym.drawing.scene import Dot, Group, Item, Line, Rect, Scene, Text, tex
 from convsym.drawing.tikz import escape
 from convsym.intdiv import as_int
 
-ROW_WIDTH = 40.0
+ROW_WIDTH = 48.0
 """Wrap rows at about this many cell units."""
 SHORT = {"BatchNorm": "BN", "BatchNormalization": "BN", "Dropout": "Drop",
          "Activation": "Act", "LayerNormalization": "LN", "LayerNorm": "LN"}
@@ -177,9 +177,11 @@ def _place(blocks: list[Block]) -> None:
             width += _slot(blocks[end])
             end += 1
         if end < len(blocks):
-            # break where the fewest skip connections cross, in the row's second half
+            # break where the fewest skip connections cross, in the row's second half, best
+            # right after a merge (a residual block then stays on one row)
             lo = start + max(1, (end - start) // 2)
-            end = min(range(lo, end + 1), key=lambda c: (_crossings(blocks, c), -c))
+            end = min(range(lo, end + 1), key=lambda c: (
+                _crossings(blocks, c), blocks[c - 1].kind != "merge", -c))
         rows.append(list(range(start, end)))
         start = end
     y = 0.0
