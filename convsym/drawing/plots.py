@@ -157,12 +157,16 @@ def cost_plot(params: Series, macs: Series, fmt: str) -> bytes:
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    ax.plot(params.xs, params.values, "-o", ms=2.5, color="#b3671b", label="parameters")
+    ax.plot(params.xs, params.values, "-o", ms=3.5, lw=2.2, color="#b3671b",
+            label="parameters")
     ax.set_xlabel(f"{params.symbol}" + _fixed(params))
     ax.set_ylabel("parameters", color="#b3671b")
     twin = ax.twinx()
-    twin.plot(macs.xs, macs.values, "-s", ms=2.5, color="#54488a", label="MACs")
+    twin.plot(macs.xs, macs.values, "--s", ms=2.5, lw=1.2, color="#54488a", label="MACs")
     twin.set_ylabel("MACs", color="#54488a")
+    # both curves can coincide once scaled (both linear in a width): a legend tells them apart
+    lines = ax.get_lines() + twin.get_lines()
+    ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper left", fontsize=8)
     ax.grid(True, alpha=0.3)
     ax.set_title(f"parameters = {params.expr}", fontsize=8)
     return _save(plt, fig, fmt)

@@ -298,3 +298,15 @@ def test_pooling_figure_is_the_reference_computation(
     got = [max(x[0, pos] for pos in ax.taps(i) if ax.kind(pos) == "input")
            for i in range(ax.out)]
     assert np.allclose(got, want)
+
+
+def test_cost_plot_is_the_network_at_each_value() -> None:
+    from convsym.examples import example
+
+    net = example("seed1_symbolic")
+    plot = draw(net, kind="cost-plot", vary="c", xs=[1, 3, 8], values={"n": 28})
+    params, macs = plot.series  # type: ignore[union-attr]
+    for x, p, m in zip(params.xs, params.values, macs.values):
+        concrete = net.subs({"c": x, "n": 28})
+        assert (p, m) == (concrete.total_params, concrete.total_macs)
+    assert plot.render("svg").startswith(b"<?xml")  # type: ignore[union-attr]
