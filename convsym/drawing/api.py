@@ -111,7 +111,7 @@ def write(path: str, data: bytes) -> str:
     return path
 
 
-def _network(source: Any, values: dict[str, Any] | None) -> Any:
+def _network(source: Any) -> Any:
     if isinstance(source, str):
         from convsym.sources import resolve
 
@@ -134,7 +134,7 @@ def draw(source: Any, *, layer: str | None = None, kind: str | None = None,
     kind = kind or ("arithmetic" if layer else "architecture")
     if kind not in KINDS:
         raise UsageError(f"kind {kind!r}: use one of {', '.join(KINDS)}", code="bad_option")
-    net = _network(source, values)
+    net = _network(source)
     if kind == "architecture":
         from convsym.drawing.architecture import architecture_figure
 
@@ -159,7 +159,7 @@ def _arithmetic(net: Any, layer: str | None, values: dict[str, Any] | None,
                 input_size: Sequence[int] | None, mode: str) -> Figure:
     from convsym.drawing.arithmetic import arithmetic_figure
     from convsym.drawing.instantiate import instantiate
-    from convsym.drawing.plots import _named_row
+    from convsym.drawing.plots import named_row
     from convsym.intdiv import QPoly, as_int
 
     if layer is None:
@@ -168,7 +168,7 @@ def _arithmetic(net: Any, layer: str | None, values: dict[str, Any] | None,
         net, _ = instantiate(net, values)
     elif values:
         net = net.subs(values)
-    row = _named_row(net, layer)
+    row = named_row(net, layer)
     index = next(i for i, node in enumerate(net.nodes) if node.name == row.name)
     parents = net.nodes[index].parents
     if len(parents) != 1:

@@ -21,7 +21,8 @@ CHANNELS = (3, 1, 16, 64)
 """Sizes tried for any other symbol (channels, widths)."""
 
 
-def _spatial_names(net: Any) -> set[str]:
+def spatial_names(net: Any) -> set[str]:
+    """The symbols in the input shapes' spatial axes (not channels)."""
     names: set[str] = set()
     for shape in net.input_shapes.values():
         if len(shape) < 2:
@@ -38,7 +39,7 @@ def instantiate(net: Any, values: dict[str, Any] | None = None) -> tuple[Any, di
     free = sorted(str(s) for s in net.free_symbols if str(s) not in given)
     if not free:
         return (net.subs(given) if given else net), {}
-    spatial = _spatial_names(net)
+    spatial = spatial_names(net)
     chosen: dict[str, int] = {}
     for name in free:
         if name not in spatial:

@@ -20,7 +20,7 @@ from typing import Any
 
 import sympy
 
-from convsym.drawing.instantiate import _spatial_names, instantiate
+from convsym.drawing.instantiate import instantiate, spatial_names
 from convsym.errors import UsageError
 
 MAX_POINTS = 2000
@@ -45,7 +45,7 @@ def _pick_symbol(net: Any, vary: str | None, symbols: set[str]) -> str:
             raise UsageError(f"--vary {vary!r}: the network's symbols are "
                              f"{', '.join(sorted(symbols)) or 'none'}", code="unknown_symbol")
         return vary
-    spatial = sorted(_spatial_names(net) & symbols)
+    spatial = sorted(spatial_names(net) & symbols)
     if not spatial:
         raise UsageError(f"{net.name!r} has no symbolic input size to vary; write the input "
                          "sizes as symbols (e.g. H, W)", code="nothing_to_vary")
@@ -54,7 +54,7 @@ def _pick_symbol(net: Any, vary: str | None, symbols: set[str]) -> str:
 
 def _row(net: Any, layer: str | None, sym: sympy.Symbol) -> Any:
     if layer is not None:
-        return _named_row(net, layer)
+        return named_row(net, layer)
     rows = [r for r in net.rows if len(r.output_shape) >= 2
             and any(sym in s.free_symbols for s in r.output_shape)]
     if not rows:
@@ -62,7 +62,8 @@ def _row(net: Any, layer: str | None, sym: sympy.Symbol) -> Any:
     return rows[-1]
 
 
-def _named_row(net: Any, layer: str) -> Any:
+def named_row(net: Any, layer: str) -> Any:
+    """The row called ``layer``, or a clear error suggesting a close name."""
     import difflib
 
     for row in net.rows:
