@@ -214,6 +214,8 @@ def _block_items(b: Block, index: int) -> Group:
 def _edges(blocks: list[Block]) -> list[Item | Group]:
     items: list[Item | Group] = []
     lanes: dict[int, int] = {}
+    outgoing: dict[int, list[str]] = {}
+    incoming: dict[int, list[str]] = {}
     for child, b in enumerate(blocks):
         for p in b.parents:
             a = blocks[p]
@@ -233,6 +235,20 @@ def _edges(blocks: list[Block]) -> list[Item | Group]:
                                    (a.x + a.w + 0.6, low), (b.x - 0.6, low), (b.x - 0.6, by),
                                    (b.x, by)), "edge", arrow=True))
             else:
-                items.append(Text(a.x + a.w / 2, a.y + a.h + 1.2, f"to {b.name}", "small"))
-                items.append(Text(b.x + b.w / 2, b.y - 1.2, f"from {a.name}", "small"))
+                outgoing.setdefault(p, []).append(b.name)
+                incoming.setdefault(child, []).append(a.name)
+    # one label per block, however many rows its connections cross (WaveNet's last add
+    # gathers every skip output)
+    for p, names in outgoing.items():
+        a = blocks[p]
+        items.append(Text(a.x + a.w / 2, a.y + a.h + 1.2, "to " + _names(names), "small"))
+    for child, names in incoming.items():
+        b = blocks[child]
+        items.append(Text(b.x + b.w / 2, b.y - 1.2, "from " + _names(names), "small"))
     return items
+
+
+def _names(names: list[str], shown: int = 2) -> str:
+    """``a, b`` or ``a, b and 5 more``."""
+    head = ", ".join(names[:shown])
+    return head if len(names) <= shown else f"{head} and {len(names) - shown} more"
