@@ -48,6 +48,7 @@ _LAZY = {
     "from_keras": "convsym.importers.keras_json",
     "from_torch": "convsym.importers.torch_module",
     "verify": "convsym.verification",
+    "draw": "convsym.drawing",
 }
 """Public names loaded on first use (PEP 562), by the module that defines them."""
 
@@ -71,6 +72,7 @@ __all__ = [
     "costs",
     "depthwise_whatif",
     "derive",
+    "draw",
     "example",
     "from_keras",
     "from_torch",

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from convsym.errors import ConvsymError
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
-               "examples"]
+               "examples", "draw"]
 """Subcommand modules under :mod:`convsym.commands`, registered when present."""
 
 

@@ -146,6 +146,27 @@ def keras_transpose_default_op(*, k: QPoly, s: QPoly, d: QPoly) -> QExpr:
     return add(ext("max", [ke, s]), -ke)
 
 
+def keras_transpose_same_crop(*, k: QPoly, d: QPoly) -> QPoly:
+    """Keras transposed 'same': the full scatter ``(n - 1)s + k_e`` is cropped by
+    ``floor(k_e/2)`` at the start (and the output padding settles the end)."""
+    return _floordiv_poly(effective_kernel(k, d), 2)
+
+
+def transpose_as_conv_pads(n: QExpr, out: QExpr, *, k: QPoly, s: QPoly, d: QPoly,
+                           crop: QPoly) -> tuple[QExpr, QExpr]:
+    """A transposed convolution as a direct one (Dumoulin & Visin, relationship 14).
+
+    Insert ``s - 1`` zeros between input cells (``(n - 1)s + 1`` cells), pad
+    ``k_e - 1 - crop`` before and ``out - 1 + k_e - ((n - 1)s + 1) - before`` after, then
+    slide the kernel with stride 1 and dilation ``d``: that gives ``out`` cells.  A
+    negative padding crops the stretched input.
+    """
+    before = effective_kernel(k, d) - ONE - crop
+    stretched = add(scale(add(n, -ONE), s), ONE)
+    after = add(_minus(add(out, effective_kernel(k, d) - ONE), stretched), -before)
+    return before, after
+
+
 def _plus(a: QExpr, b: QExpr) -> QExpr:
     """``a + b`` for sizes, Min/Max allowed."""
     from convsym.layers.base import add_sizes

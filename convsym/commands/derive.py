@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--explain", choices=["first", "all", "none"], default="first",
                    help="explain the channel sum of a convolution in full at the first "
                         "multi-channel one (default), at every one, or never")
+    p.add_argument("--figures", action="store_true",
+                   help="LaTeX: add each sliding-window layer's arithmetic figure (TikZ)")
     p.add_argument("-o", "--output", metavar="FILE", default=None,
                    help="write to FILE instead of standard output")
     p.set_defaults(run=run)
@@ -49,6 +51,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--standalone is for --format latex", code="bad_option")
     net = resolve(args.source, sets=args.sets, from_=args.from_)
     text = derive(net, explain=args.explain).render(args.format, standalone=args.standalone)
+    if args.figures:
+        if args.format != "latex":
+            raise UsageError("--figures is for --format latex", code="bad_option")
+        from convsym.drawing.notes import with_figures
+
+        text = with_figures(text, net, standalone=args.standalone)
     if args.output is None:
         sys.stdout.write(text)
         return 0
