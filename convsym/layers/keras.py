@@ -31,6 +31,7 @@ from convsym.layers.conv import ConvConfig, infer_conv
 from convsym.layers.core import infer_batchnorm, infer_dense, infer_flatten, infer_identity
 from convsym.layers.dialects import KerasLayer
 from convsym.layers.frontend import layer_class
+from convsym.layers.keras_conv import stride_dilation_condition
 from convsym.layers.pool import PoolConfig, infer_pool
 
 
@@ -139,7 +140,10 @@ class _ConvN(KerasLayer):
 
     def infer_one(self, shape: Shape) -> Inference:
         """Apply the convolution core."""
-        return infer_conv(self, shape, self.config)
+        inference = infer_conv(self, shape, self.config)
+        inference.conditions.extend(stride_dilation_condition(self.config.strides,
+                                                              self.config.dilation))
+        return inference
 
 
 @layer_class

@@ -14,8 +14,19 @@ from dataclasses import field
 from functools import cached_property
 from typing import Any, ClassVar
 
-from convsym.intdiv import QPoly
-from convsym.layers.base import Inference, Layer, Shape, to_choice, to_flag, to_size, to_tuple
+import sympy
+
+from convsym.intdiv import QPoly, to_sympy
+from convsym.layers.base import (
+    Condition,
+    Inference,
+    Layer,
+    Shape,
+    to_choice,
+    to_flag,
+    to_size,
+    to_tuple,
+)
 from convsym.layers.conv import ConvConfig
 from convsym.layers.depthwise import infer_depthwise, infer_separable
 from convsym.layers.dialects import KerasLayer
@@ -32,6 +43,38 @@ def _no_stride_with_dilation(layer: Any, strides: tuple[QPoly, ...],
                                  f"dilation_rate > 1 (dilation_rate = "
                                  f"{layer.dilation_rate})",
                                  code="stride_and_dilation")
+
+
+def stride_dilation_condition(strides: tuple[QPoly, ...],
+                              dilation: tuple[QPoly, ...]) -> list[Condition]:
+    """Keras's rule "all strides 1 or all dilations 1" as side conditions, when symbolic.
+
+    Strides and dilations are at least 1, so ``sum(s - 1)`` is 0 exactly when every stride
+    is 1, and the product of the two sums is 0 exactly when one of them is.
+
+    >>> from convsym.expr import symbol
+    >>> s, d = QPoly.sym(symbol("s")), QPoly.sym(symbol("d"))
+    >>> [str(c.relation()) for c in stride_dilation_condition(
+    ...     (s, QPoly.const(1)), (QPoly.const(2), QPoly.const(2)))]
+    ['Eq(s, 1)']
+    >>> [str(c.relation()) for c in stride_dilation_condition((s, s), (d, d))]
+    ['Eq(d, 1) | Eq(s, 1)']
+    >>> stride_dilation_condition((s,), (QPoly.const(1),))
+    []
+    """
+    rule = "Keras does not allow strides > 1 together with dilation_rate > 1"
+    above = [[v for v in dict.fromkeys(values) if v.as_int() != 1]
+             for values in (strides, dilation)]
+    if not above[0] or not above[1]:
+        return []  # every stride or every dilation is 1
+    if all(v.as_int() is not None for v in above[1]):  # a concrete dilation > 1
+        return [Condition.equal(v, QPoly.const(1), "strides", rule) for v in above[0]]
+    if all(v.as_int() is not None for v in above[0]):  # a concrete stride > 1
+        return [Condition.equal(v, QPoly.const(1), "dilation_rate", rule) for v in above[1]]
+    excess = [sum((v - 1 for v in values), QPoly.const(0)) for values in above]
+    shown = sympy.Or(*(sympy.And(*(sympy.Eq(to_sympy(v), 1) for v in values))
+                       for values in above))
+    return [Condition(excess[0] * excess[1], "eq", "", "strides", rule, shown=shown)]
 
 
 class _TransposeMixin(KerasLayer):
@@ -70,7 +113,10 @@ class _TransposeMixin(KerasLayer):
 
     def infer_one(self, shape: Shape) -> Inference:
         """Apply the transposed-convolution core."""
-        return infer_conv_transpose(self, shape, self.config)
+        inference = infer_conv_transpose(self, shape, self.config)
+        inference.conditions.extend(stride_dilation_condition(self.config.strides,
+                                                              self.config.dilation))
+        return inference
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -195,3 +195,18 @@ def test_torch_symbolic_padding_as_text() -> None:
     assert net.output_shape == (8, n + 2 * p - 2, n + 2 * p - 2)
     with pytest.raises(LayerConfigError, match="did you mean 'same'"):
         T.Conv2d(3, 8, 3, padding="sme")
+
+
+def test_keras_symbolic_stride_with_dilation_is_a_condition() -> None:
+    """Keras refuses strides > 1 with dilation_rate > 1; with a symbolic stride or dilation
+    that rule is a side condition, so what-if answers respect it (was: s in {1..5})."""
+    from convsym.keras import Conv1D, Conv2D, Input
+    from convsym.network import Sequential
+    from convsym.whatif.solve import solve
+
+    net = Sequential([Input((20, 3)), Conv1D(4, 3, strides="s", dilation_rate=2)])
+    answer = solve(net, "s", ["out_C == 4"])
+    assert answer.exact and answer.points() == [(1,)], answer
+    both = Sequential([Input((20, 20, 3)), Conv2D(4, 3, strides="s", dilation_rate="d")])
+    assert both.accepts(s=2, d=1) and both.accepts(s=1, d=3)
+    assert not both.accepts(s=2, d=2)
