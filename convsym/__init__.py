@@ -47,6 +47,7 @@ _LAZY = {
     "IntSet": "convsym.whatif",
     "from_keras": "convsym.importers.keras_json",
     "from_torch": "convsym.importers.torch_module",
+    "from_onnx": "convsym.importers.onnx_model",
     "verify": "convsym.verification",
 }
 """Public names loaded on first use (PEP 562), by the module that defines them."""
@@ -73,6 +74,7 @@ __all__ = [
     "derive",
     "example",
     "from_keras",
+    "from_onnx",
     "from_torch",
     "keras",
     "load",
