@@ -295,19 +295,18 @@ class Walker:
         if op == "Gather":
             return V.gather(first, args[1], a.get("axis", 0))
         if op == "Concat":
-            return V.concat(args)
+            return V.concat(args, a.get("axis", 0))
         if op in ("Unsqueeze", "Squeeze", "Reshape", "Flatten"):
             return Const(self.folded_dims(node, first, ins), first.values,
                          frozenset().union(*(x.sources for x in args)))
         if op == "Transpose":
-            perm = a.get("perm", list(reversed(range(len(first.dims)))))
-            kept = first.values if len(first.dims) <= 1 else None
-            return Const(tuple(first.dims[p] for p in perm), kept, first.sources)
+            return V.transpose(first, a.get("perm", list(reversed(range(len(first.dims))))))
         if op == "Slice":
             starts, ends, axes, steps = self.slice_args(node, ins)
-            if axes not in (None, [0], [-1]):
-                raise ValueProblem("Slice of constants is followed along axis 0 only")
-            return V.slice_vector(first, starts, ends, steps or [1])
+            if any(not isinstance(v, int) for v in [*starts, *ends]):
+                raise ValueProblem("Slice bounds of constants must be numbers")
+            return V.slice_array(first, starts, ends, axes or list(range(len(starts))),
+                                 steps or [1] * len(starts))
         if op in ("Add", "Sub", "Mul", "Div", "Mod", "Max", "Min") and len(args) == 2:
             return V.arith(op, args[0], args[1])
         if op == "ConstantOfShape":

@@ -134,57 +134,96 @@ def const_of(dims: Sequence[int], flat: Sequence[Any] | None, sources: frozenset
     return Const(tuple(int(d) for d in dims), values, sources)
 
 
+def array(c: Const, what: str) -> Any:
+    """The values as a NumPy object array of ``c.dims`` (elements stay convsym sizes)."""
+    import numpy as np
+
+    values = c.known(what)
+    flat = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        flat[i] = v
+    return flat.reshape(c.dims)
+
+
+def from_array(arr: Any, sources: frozenset[str]) -> Const:
+    """A :class:`Const` from an object array (NumPy hands back a bare element for 0-d)."""
+    import numpy as np
+
+    if not isinstance(arr, np.ndarray):
+        element = arr
+        arr = np.empty((), dtype=object)
+        arr[()] = element
+    return Const(tuple(int(d) for d in arr.shape), tuple(arr.reshape(-1).tolist()), sources)
+
+
 def gather(data: Const, indices: Const, axis: int) -> Const:
-    """``Gather`` on a shape tensor (rank 1, axis 0): a scalar or vector of its elements."""
-    if len(data.dims) != 1 or axis not in (0, -1):
-        raise ValueProblem("Gather on constants is followed for vectors only")
-    vals = data.known("the gathered tensor")
+    """``Gather`` along ``axis`` (indices may be negative)."""
+    import numpy as np
+
+    arr = array(data, "the gathered tensor")
+    if not -arr.ndim <= axis < arr.ndim:
+        raise ValueProblem(f"Gather axis {axis} is out of range")
+    n = arr.shape[axis]
     picks = indices.ints("Gather's indices")
-    n = len(vals)
-    out = []
-    for i in picks:
-        if not -n <= i < n:
-            raise ValueProblem(f"Gather index {i} is out of range for {n} elements")
-        out.append(vals[i % n])
-    return Const(indices.dims, tuple(out), data.sources | indices.sources)
+    if any(not -n <= i < n for i in picks):
+        raise ValueProblem(f"a Gather index is out of range for {n} elements")
+    idx = np.array([i % n for i in picks], dtype=np.int64).reshape(indices.dims)
+    return from_array(np.take(arr, idx, axis=axis), data.sources | indices.sources)
 
 
-def concat(parts: Sequence[Const]) -> Const:
-    """``Concat`` of vectors (axis 0)."""
-    if any(len(p.dims) != 1 for p in parts):
-        raise ValueProblem("Concat on constants is followed for vectors only")
+def concat(parts: Sequence[Const], axis: int) -> Const:
+    """``Concat`` along ``axis``."""
+    import numpy as np
+
     sources = frozenset().union(*(p.sources for p in parts))
-    dims = (sum(p.dims[0] for p in parts),)
-    if any(p.values is None for p in parts):
-        return Const(dims, None, sources)
-    return Const(dims, tuple(v for p in parts for v in (p.values or ())), sources)
+    arrays = [array(p, "a concatenated tensor") for p in parts]
+    try:
+        return from_array(np.concatenate(arrays, axis=axis), sources)
+    except ValueError as err:
+        raise ValueProblem(f"Concat of constants: {err}") from None
 
 
-def slice_vector(data: Const, starts: list[int], ends: list[int], steps: list[int]) -> Const:
-    """``Slice`` of a vector (one axis)."""
-    if len(data.dims) != 1 or len(starts) != 1:
-        raise ValueProblem("Slice on constants is followed for vectors only")
-    vals = data.known("the sliced tensor")
-    picked = tuple(vals[slice(starts[0], ends[0], steps[0])])
-    return Const((len(picked),), picked, data.sources)
+def slice_array(data: Const, starts: list[int], ends: list[int], axes: list[int],
+                steps: list[int]) -> Const:
+    """``Slice`` with ONNX clamping (negative steps too)."""
+    arr = array(data, "the sliced tensor")
+    index: list[slice] = [slice(None)] * arr.ndim
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        if step == 0 or not -arr.ndim <= axis < arr.ndim:
+            raise ValueProblem("Slice with step 0 or a bad axis")
+        n = arr.shape[axis]
+        stop: int | None = end
+        if step < 0 and end < -n:
+            stop = None  # INT64_MIN-like ends mean "through the first element"
+        index[axis % arr.ndim] = slice(start, stop, step)
+    return from_array(arr[tuple(index)], data.sources)
 
 
-def _broadcast(a: Const, b: Const) -> tuple[tuple[int, ...], list[tuple[Elem, Elem]]]:
-    av, bv = a.known("an operand"), b.known("an operand")
-    if len(av) == len(bv):
-        dims = a.dims if len(a.dims) >= len(b.dims) else b.dims
-        return dims, list(zip(av, bv))
-    if len(av) == 1:
-        return b.dims, [(av[0], x) for x in bv]
-    if len(bv) == 1:
-        return a.dims, [(x, bv[0]) for x in av]
-    raise ValueProblem(f"operands of {len(av)} and {len(bv)} elements do not broadcast")
+def reshape(data: Const, dims: Sequence[int]) -> Const:
+    """The values in new dims (same order)."""
+    return Const(tuple(dims), data.values, data.sources)
+
+
+def transpose(data: Const, perm: Sequence[int]) -> Const:
+    """``Transpose``: values follow when known."""
+    dims = tuple(data.dims[p] for p in perm)
+    if data.values is None:
+        return Const(dims, None, data.sources)
+    return from_array(array(data, "the transposed tensor").transpose(perm), data.sources)
 
 
 def arith(op: str, a: Const, b: Const) -> Const:
-    """``Add``/``Sub``/``Mul``/``Div``/``Mod``/``Max``/``Min`` on size elements."""
-    dims, pairs = _broadcast(a, b)
-    return Const(dims, tuple(_binary(op, x, y) for x, y in pairs), a.sources | b.sources)
+    """``Add``/``Sub``/``Mul``/``Div``/``Mod``/``Max``/``Min`` on size elements, broadcast."""
+    import numpy as np
+
+    try:
+        x, y = np.broadcast_arrays(array(a, "an operand"), array(b, "an operand"))
+    except ValueError as err:
+        raise ValueProblem(f"operands do not broadcast ({err})") from None
+    out = np.empty(x.shape, dtype=object)
+    for i in np.ndindex(x.shape):
+        out[i] = _binary(op, x[i], y[i])
+    return from_array(out, a.sources | b.sources)
 
 
 def _binary(op: str, x: Elem, y: Elem) -> Elem:
@@ -270,5 +309,5 @@ def to_integer(v: Elem, mode: str) -> Elem:
     return v
 
 
-__all__ = ["BATCH", "Const", "Data", "Ratio", "ValueProblem", "arith", "concat", "gather",
-           "slice_vector", "to_integer"]
+__all__ = ["BATCH", "Const", "Data", "Ratio", "ValueProblem", "arith", "array", "concat",
+           "from_array", "gather", "reshape", "slice_array", "to_integer", "transpose"]
