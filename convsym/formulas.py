@@ -123,12 +123,16 @@ def pool_ceil_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, p_l: QPoly, p_r: QP
 
 
 def onnx_same_pool_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly) -> QExpr:
-    """ONNX Runtime pooling with ``auto_pad`` SAME_UPPER / SAME_LOWER.
+    """ONNX Runtime pooling with ``auto_pad`` SAME_UPPER / SAME_LOWER (measured, 1.32).
 
-    The padding is sized for the UNdilated kernel, ``P = (ceil(n/s) - 1)s + k - n``, and then
-    windows of the dilated one are counted: ``floor((n + P - k_e)/s) + 1``, which is
-    ``ceil(n/s) - ceil((d - 1)(k - 1)/s)`` (``ceil(n/s)`` without dilation).
+    Without dilation: ``ceil(n/s)``.  With dilation the padding is sized for the UNdilated
+    kernel, ``P = (ceil(n/s) - 1)s + k - n``, and windows of the dilated one are counted:
+    ``floor((n + P - k_e)/s) + 1 = ceil(n/s) - ceil((d - 1)(k - 1)/s)``, valid when that is
+    at least 1 (onnxruntime's C++ division truncates a quotient in ``(-1, 0)`` to 0 and so
+    gives 1 where no window fits; convsym refuses those inputs, docs/conventions-onnx.md).
     """
+    if d.as_int() == 1:
+        return div_ceil(n, s)
     lost = div_ceil((d - ONE) * (k - ONE), s)
     assert isinstance(lost, QPoly)  # a polynomial divided by a stride: a floor form
     return add(div_ceil(n, s), -lost)

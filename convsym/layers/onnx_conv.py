@@ -34,7 +34,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from convsym import formulas as F
-from convsym.intdiv import QExpr, QPoly, add, as_int, ext, floordiv, to_sympy
+from convsym.intdiv import QExpr, QPoly, add, as_int, floordiv, to_sympy
 from convsym.layers.base import (
     AxisStep,
     Condition,
@@ -206,11 +206,13 @@ class ConvTranspose(OnnxLayer):
         for i, n in enumerate(spatial):
             axis, k, s, d, op = AXIS_NAMES[rank][i], kernel[i], strides[i], dilation[i], ops[i]
             values: dict[str, QExpr] = {"n": n, "k": k, "s": s, "d": d, "op": op}
+            # the spec allows op < max(s, d), but onnxruntime also checks that a convolution
+            # of the output gives back n, which holds only for op < s
             conditions += check_room(
-                self, axis, add(ext("max", [s, d]), -(op + QPoly.const(1))),
-                rule="output_padding must be smaller than max(stride, dilation)",
-                what=lambda: f"output_padding {_t(op)} is not smaller than max(strides, "
-                     f"dilations) = max({_t(s)}, {_t(d)})")
+                self, axis, add(s, -(op + QPoly.const(1))),
+                rule="onnxruntime needs output_padding smaller than the stride",
+                what=lambda: f"output_padding {_t(op)} is not smaller than strides {_t(s)} "
+                     "('output_padding may be too large for stride')")
             full = F.conv_transpose_out_onnx(n, k=k, s=s, d=d, p_l=QPoly.const(0),
                                              p_r=QPoly.const(0), output_padding=op)
             if fixed is not None:
@@ -312,25 +314,42 @@ class _Pool(OnnxLayer):
             lower = self.auto_pad == "SAME_LOWER"
             p_l, p_r = F.split_pad(total, odd_at_end=not lower)
             values.update({"P": total, "p_l": p_l, "p_r": p_r})
-            conditions += check_room(
-                self, axis, total,
-                rule="onnxruntime's SAME pooling needs a padding (ceil(n/s) - 1)s + k - n >= 0",
-                what=lambda: f"the SAME padding (ceil(n/s) - 1)s + k - n = {_t(total)} is "
-                     "negative ('padding values must be non-negative')")
+            if as_int(d) == 1:  # onnxruntime checks the padding only without dilation
+                conditions += check_room(
+                    self, axis, total,
+                    rule="onnxruntime's SAME pooling needs a padding (ceil(n/s) - 1)s + k - n "
+                         ">= 0",
+                    what=lambda: f"the SAME padding (ceil(n/s) - 1)s + k - n = {_t(total)} is "
+                         "negative ('padding values must be non-negative')")
             size = F.onnx_same_pool_out(n, k=k, s=s, d=d)
             return size, AxisStep(axis, "pool_same_onnx", values, size), conditions
         p_l, p_r = pair if self.auto_pad == "NOTSET" else (QPoly.const(0),) * 2
         pad = p_l + p_r
         values.update({"P": pad, "p_l": p_l, "p_r": p_r})
+        for side in (p_l, p_r):
+            if as_int(side) != 0:
+                conditions += check_room(
+                    self, axis, add(k, -(side + QPoly.const(1))),
+                    rule="onnxruntime's pooling needs each pad smaller than the kernel",
+                    what=lambda: f"pad {_t(side)} is not smaller than the kernel {_t(k)} "
+                         "('Pad should be smaller than kernel')")
         room = F.conv_room(n, k=k, d=d, pad=pad)
+        if self.ceil_mode:
+            conditions += check_room(
+                self, axis, add(room, s - QPoly.const(1)),
+                rule="with ceil_mode, n + P + s - 1 must be at least the effective kernel "
+                     "d(k-1)+1",
+                what=lambda: f"padded input {_t(n)} + {_t(pad)} plus stride - 1 is smaller "
+                     f"than the effective kernel {_t(F.effective_kernel(k, d))}")
+            size = settle(F.pool_ceil_out(n, k=k, s=s, d=d, p_l=p_l, p_r=p_r))
+            return size, AxisStep(axis, "pool_ceil_onnx", values, size), conditions
+        # onnxruntime's C++ division would give one window for -s < n + P - k_e < 0, where
+        # none fits; convsym (like PyTorch) refuses those inputs (docs/conventions-onnx.md)
         conditions += check_room(
             self, axis, room,
             rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
             what=lambda: f"padded input {_t(n)} + {_t(pad)} is smaller than the effective "
                  f"kernel {_t(F.effective_kernel(k, d))}")
-        if self.ceil_mode:
-            size = settle(F.pool_ceil_out(n, k=k, s=s, d=d, p_l=p_l, p_r=p_r))
-            return size, AxisStep(axis, "pool_ceil_onnx", values, size), conditions
         size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
         return size, AxisStep(axis, "explicit", values, size), conditions
 
