@@ -99,6 +99,12 @@ class Walker:
         if given is not None and len(given) != len(inputs):
             raise self.fail(f"input_shape gives {len(given)} shapes for {len(inputs)} graph "
                             "inputs", code="wrong_input_count")
+        for info in inputs:  # every dim_param first, so made-up names avoid them
+            for d in info.type.tensor_type.shape.dim[1:]:
+                if d.dim_param and not d.HasField("dim_value") and d.dim_param not in \
+                        self.symbols:
+                    self.symbols[d.dim_param] = symbol_name(d.dim_param, self.symbols)
+        made: dict[str, str] = dict(self.symbols)
         for j, info in enumerate(inputs):
             ttype = info.type.tensor_type
             if not info.type.HasField("tensor_type") or not ttype.HasField("shape"):
@@ -124,11 +130,11 @@ class Walker:
                     if isinstance(d, int) and d > 0:
                         sizes.append(d)
                     elif isinstance(d, str):
-                        if d not in self.symbols:
-                            self.symbols[d] = symbol_name(d, self.symbols)
                         sizes.append(self.symbols[d])
                     else:
-                        sizes.append(fallback[i])
+                        name = symbol_name(fallback[i], made)
+                        made["\0" + name] = name
+                        sizes.append(name)
             if j == 0 and given is None and isinstance(dims[0], int) and dims[0] > 0:
                 self.batch = dims[0]
             tensor = self.builder.add_input(sizes, name=self.unique(info.name))

@@ -124,6 +124,9 @@ def make_layer(w: Walker, node: Any, ins: list[Any], data: list[Data]
         return _pad(w, node, a, ins, _data(x, op)), [x]
     if op in ("Resize", "Upsample"):
         return _resize(w, op, a, ins, _data(x, op)), [x]
+    if op in ("Gather", "GatherElements", "GatherND", "Split", "Expand", "Tile"):
+        raise ValueProblem(f"{op} on a data tensor is not followed (convsym follows it on "
+                           "constants and shape tensors)")
     if op in BROADCAST_OPS:
         return _broadcast(op, ins, data), data
     if op in UNARY_OPS:

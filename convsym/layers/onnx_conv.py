@@ -30,6 +30,7 @@ trainable), so totals equal the file's initializers.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -63,6 +64,18 @@ class OnnxLayer(Layer):
     def base_name(self) -> str:
         """ONNX nodes are named by the file; the importer supplies the name."""
         return ""
+
+    def infer_checked(self, inputs: Sequence[Shape], names: Sequence[str]) -> Inference:
+        """The inference, remembered for the last input shapes: the importer derives each node
+        once to follow shape computations, and the network derives it again."""
+        key = tuple(tuple(shape) for shape in inputs)
+        memo = self.__dict__.get("_memo")
+        if memo is not None and memo[0] == key:
+            cached: Inference = memo[1]
+            return cached
+        out = super().infer_checked(inputs, names)
+        object.__setattr__(self, "_memo", (key, out))  # frozen dataclass: not a field
+        return out
 
     def with_initializers(self, out: Inference) -> Inference:
         """``out`` with its weights replaced by the initializers this node reads."""

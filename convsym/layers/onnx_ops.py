@@ -243,8 +243,8 @@ class Reshape(OnnxLayer):
                     raise self.config_error("shape", tuple(self.shape), "has two -1 entries",
                                             code="bad_target_shape")
                 target.append(None)
-            else:
-                target.append(to_size(self, f"shape[{i}]", v))
+            else:  # computed sizes may be 0 for some inputs: the element count decides
+                target.append(to_size(self, f"shape[{i}]", v, minimum=0))
         return self.with_initializers(infer_reshape(self, shape, target, fld="shape"))
 
 
@@ -460,7 +460,8 @@ class Resize(_Named):
                 out.append(n)
                 continue
             if self.sizes is not None:
-                size: QExpr = to_size(self, f"sizes[{a}]", v)
+                # a size computed in the graph may be 0 for some inputs: a condition below
+                size: QExpr = to_size(self, f"sizes[{a}]", v, minimum=0)
                 steps.append(AxisStep(_AXES[a], "resize_to", {"n": n, "o": size}, size))
             else:
                 frac = Fraction(str(v)) if isinstance(v, str) else Fraction(v)

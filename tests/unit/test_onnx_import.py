@@ -245,3 +245,31 @@ def test_cli_reads_onnx_files(tmp_path: object, capsys: pytest.CaptureFixture[st
         handle.write(b"junk")
     assert main(["summary", bad]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_made_up_names_avoid_dim_params() -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, None, "H"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                                                [x], [y]))
+    assert str(from_onnx(model).output_shape) == "(3, H_1, H)"
+
+
+def test_shape_tensors_follow_the_size_algebra() -> None:
+    """``x.view(x.size(0), -1)``-style chains and integer arithmetic on sizes."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, "H", "W"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Constant", [], ["i"], value_ints=[2, 3]),
+             helper.make_node("Gather", ["s", "i"], ["hw"]),
+             helper.make_node("Constant", [], ["two"], value_ints=[2]),
+             helper.make_node("Div", ["hw", "two"], ["half"]),
+             helper.make_node("Slice", ["s", "zero", "two"], ["nc"]),
+             helper.make_node("Constant", [], ["zero"], value_ints=[0]),
+             helper.make_node("Concat", ["nc", "half"], ["size"], axis=0),
+             helper.make_node("Resize", ["x", "", "", "size"], ["y"], mode="nearest")]
+    nodes.insert(5, nodes.pop(6))  # the Constant before the Slice that reads it
+    got = import_onnx(helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
+                                        opset_imports=[helper.make_opsetid("", 17)]))
+    assert str(got.network.output_shape) == "(4, floor(H/2), floor(W/2))"
+    assert got.consts["nc"] == ("batch", 4)
