@@ -127,7 +127,10 @@ class Walker:
             else:
                 sizes = []
                 for i, d in enumerate(dims[1:]):
-                    if isinstance(d, int) and d > 0:
+                    if isinstance(d, int) and d <= 0:
+                        raise self.fail(f"input {info.name!r} has an axis of size {d}",
+                                        code="bad_input_shape")
+                    if isinstance(d, int):
                         sizes.append(d)
                     elif isinstance(d, str):
                         sizes.append(self.symbols[d])
@@ -156,7 +159,10 @@ class Walker:
 
         dims = tuple(int(d) for d in tensor.dims)
         count = math.prod(dims)
-        if count > V.MAX_VALUES or tensor.data_location == onnx.TensorProto.EXTERNAL:
+        # values matter for integer tensors (shapes, axes, pads) and small float ones
+        # (scales); weights are only ever counted
+        wanted = count <= V.MAX_VALUES if tensor.data_type not in FLOAT_TYPES else count <= 16
+        if not wanted or tensor.data_location == onnx.TensorProto.EXTERNAL:
             return Const(dims, None, sources)
         try:
             array = numpy_helper.to_array(tensor)
@@ -203,8 +209,7 @@ class Walker:
             try:
                 results = self.visit(node, ins)
             except ValueProblem as err:
-                raise self.fail(str(err), node=node, code="unsupported_shape_computation"
-                                ) from None
+                raise self.fail(str(err), node=node, code=err.code) from None
             for out_name, value in zip(node.output, results):
                 if out_name:
                     self.values[out_name] = value
@@ -248,8 +253,6 @@ class Walker:
 
     def add(self, node: Any, layer: Layer, parents: list[Data], ins: Sequence[Any]) -> Data:
         """Add a row for ``layer`` with the initializers it reads."""
-        import dataclasses
-
         weights = []
         for pos, value in enumerate(ins):
             if not isinstance(value, Const):
@@ -260,7 +263,8 @@ class Walker:
                     self.claimed.add(src)
                     weights.append((src, self.dims[src], trainable))
         if weights:
-            layer = dataclasses.replace(layer, initializers=tuple(weights))  # type: ignore[call-arg]
+            # set before anyone sees the layer, without validating it a second time
+            object.__setattr__(layer, "initializers", tuple(weights))
         row = self.unique(self.label(node))
         tensor = self.builder.add(layer, *[p.tensor for p in parents], name=row)
         try:

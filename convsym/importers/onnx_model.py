@@ -26,6 +26,7 @@ reads, so the total equals the file's.
 
 from __future__ import annotations
 
+import gc
 import keyword
 import os
 import re
@@ -80,9 +81,18 @@ def import_onnx(model: Any, *, input_shape: Sequence[object] | Sequence[Sequence
 
     proto, origin, folder = load(model)
     check_model(proto, origin, folder)
-    walker = Walker(proto, origin)
-    walker.add_inputs(_given_shapes(input_shape))
-    return walker.build(name)
+    # The walk allocates many small objects and frees few; the cyclic collector's passes over
+    # them took more than half the time on a 300-layer chain (1.7 s vs 0.7 s), so it pauses
+    # for the walk (the work is bounded by MAX_NODES) and is restored after.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        walker = Walker(proto, origin)
+        walker.add_inputs(_given_shapes(input_shape))
+        return walker.build(name)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load(model: Any) -> tuple[onnx.ModelProto, str, str | None]:

@@ -38,7 +38,7 @@ def batchless(axis: int, rank: int) -> int:
     a = axis % rank
     if a == 0:
         raise ValueProblem("the operator acts on axis 0, the batch axis (convsym shapes have "
-                           "no batch axis)")
+                           "no batch axis)", code="batch_axis")
     return a - 1
 
 
@@ -96,7 +96,8 @@ def make_layer(w: Walker, node: Any, ins: list[Any], data: list[Data]
     if op == "Flatten":
         d = _data(x, op)
         if a.get("axis", 1) % d.rank != 1:
-            raise ValueProblem("Flatten with axis other than 1 merges the batch axis")
+            raise ValueProblem("Flatten with axis other than 1 merges the batch axis",
+                               code="batch_axis")
         return O.Flatten(), [d]
     if op == "Reshape":
         return _reshape(w, a, _data(x, op), _const(ins[1], "Reshape's shape")), [x]
@@ -104,7 +105,7 @@ def make_layer(w: Walker, node: Any, ins: list[Any], data: list[Data]
         d = _data(x, op)
         perm = list(a.get("perm", reversed(range(d.rank))))
         if not perm or perm[0] != 0:
-            raise ValueProblem(f"perm {perm} moves the batch axis")
+            raise ValueProblem(f"perm {perm} moves the batch axis", code="batch_axis")
         return O.Transpose(tuple(p - 1 for p in perm[1:])), [d]
     if op in ("Squeeze", "Unsqueeze"):
         d = _data(x, op)
@@ -132,7 +133,8 @@ def make_layer(w: Walker, node: Any, ins: list[Any], data: list[Data]
     if op in UNARY_OPS:
         return O.Unary(op), [_data(x, op)]
     known = sorted({*UNARY_OPS, *BROADCAST_OPS, *_KNOWN})
-    raise ValueProblem(f"convsym does not know the ONNX operator {op}{did_you_mean(op, known)}")
+    raise ValueProblem(f"convsym does not know the ONNX operator {op}{did_you_mean(op, known)}",
+                       code="unsupported_operator")
 
 
 UNARY_OPS = frozenset({

@@ -58,7 +58,12 @@ float, or None (unknown)."""
 
 
 class ValueProblem(ValueError):
-    """A shape computation convsym cannot follow (the importer adds the node and file)."""
+    """A node convsym cannot follow (the importer adds the node and file); ``code`` is the
+    error code the user sees."""
+
+    def __init__(self, message: str, code: str = "unsupported_shape_computation") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)

@@ -360,6 +360,15 @@ class Slice(OnnxLayer):
             s = to_size(self, "step", step)
             lo = _bound(self, n, start, "start")
             hi = _bound(self, n, end, "end")
+            if not (isinstance(lo, QPoly) or isinstance(hi, QPoly)):
+                # two clamped bounds (x[..., 4:-4]): take them unclamped, where they lie in
+                # the axis (a condition when undecided), which is where no clamp applies
+                lo, hi = _raw(self, n, start, "start"), _raw(self, n, end, "end")
+                conditions += check_room(self, _AXES[a], lo, rule="the slice must start "
+                                         "inside the axis", what=lambda: f"start {_t(lo)}")
+                conditions += check_room(self, _AXES[a], _minus(self, n, hi),
+                                         rule="the slice must end inside the axis",
+                                         what=lambda: f"end {_t(hi)} is past {_t(n)}")
             size = settle(div_ceil(_minus(self, hi, lo), s))
             conditions += check_room(self, _AXES[a], add(size, QPoly.const(-1)),
                                      rule="a slice must keep at least one cell",
@@ -383,6 +392,15 @@ def _bound(layer: Layer, n: QExpr, value: object, fld: str) -> QExpr:
             return settle(ext("max", [add(n, QPoly.const(value)), QPoly.const(0)]))
         return settle(ext("min", [n, QPoly.const(value)]))
     return settle(ext("min", [n, to_size(layer, fld, value, minimum=0)]))
+
+
+def _raw(layer: Layer, n: QExpr, value: object, fld: str) -> QExpr:
+    """A slice bound without clamping: negatives count from the end."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value >= _HUGE:
+            return n
+        return add(n, QPoly.const(value)) if value < 0 else QPoly.const(value)
+    return to_size(layer, fld, value, minimum=0)
 
 
 def _minus(layer: Layer, a: QExpr, b: QExpr) -> QExpr:

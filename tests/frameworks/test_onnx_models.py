@@ -158,3 +158,23 @@ def test_every_node_matches_onnxruntime(name: str) -> None:
     assert not report.mismatches, report.mismatches[:5]
     assert report.compared >= 3 * 5
     assert from_onnx(model).total_params == onnxcheck.initializer_total(model)
+
+
+@pytest.mark.slow
+def test_dynamo_exporter_file_matches_onnxruntime(tmp_path: object) -> None:
+    """The dynamo exporter (torch.export, ~10 s here) writes other patterns: ReduceMean with
+    an axes input, Reshape to an initializer target with the batch as a number."""
+    from torch.export import Dim
+
+    from convsym.importers.onnx_model import from_onnx
+
+    path = os.path.join(str(tmp_path), "resnetish.onnx")
+    x = torch.randn(2, 3, 64, 64)
+    dims = ({2: Dim("H", min=16, max=1024), 3: Dim("W", min=16, max=1024)},)
+    torch.onnx.export(ResNetish().eval(), (x,), path, dynamo=True, input_names=["x"],
+                      dynamic_shapes=dims)
+    model = onnx.load(path)
+    report = onnxcheck.compare(model, SIZES)
+    assert not report.mismatches, report.mismatches[:5]
+    assert report.compared >= 3 * 20
+    assert from_onnx(model).total_params == onnxcheck.initializer_total(model)
