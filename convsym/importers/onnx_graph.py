@@ -30,7 +30,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from convsym.errors import LayerError, SpecError
+from convsym.errors import ConvsymError, LayerError, SpecError
 from convsym.importers import onnx_values as V
 from convsym.importers.onnx_values import BATCH, Const, Data, ValueProblem
 from convsym.intdiv import QPoly, as_int, to_sympy
@@ -210,6 +210,14 @@ class Walker:
                 results = self.visit(node, ins)
             except ValueProblem as err:
                 raise self.fail(str(err), node=node, code=err.code) from None
+            except ConvsymError:
+                raise
+            except KeyError as err:  # a required attribute is missing
+                raise self.fail(f"the attribute or input {err} is missing", node=node,
+                                code="bad_node") from None
+            except (IndexError, TypeError, ValueError) as err:  # inputs or attributes malformed
+                raise self.fail(f"malformed node ({type(err).__name__}: {str(err)[:100]})",
+                                node=node, code="bad_node") from None
             for out_name, value in zip(node.output, results):
                 if out_name:
                     self.values[out_name] = value

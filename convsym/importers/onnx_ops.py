@@ -164,6 +164,8 @@ def _data(value: Any, op: str) -> Data:
 
 
 def _conv(op: str, a: dict[str, Any], ins: list[Any]) -> Layer:
+    if len(ins) < 2 or ins[1] is None:
+        raise ValueProblem(f"{op} needs a weight input W", code="bad_node")
     weight = _const(ins[1], f"{op}'s weight W").dims
     rank = len(weight) - 2
     if rank < 1:

@@ -296,3 +296,22 @@ def test_slices_clamp_as_onnx_does() -> None:
 
     report = onnxcheck.compare(model, [{"H": 9, "W": 120}, {"H": 30, "W": 7}])
     assert report.compared == 4 and not report.mismatches, report.mismatches
+
+
+MALFORMED = [
+    _model([helper.make_node("MaxPool", ["x"], ["y"])]),  # no kernel_shape
+    _model([helper.make_node("Conv", ["x"], ["y"], kernel_shape=[3, 3])]),  # no weight
+    _model([helper.make_node("Concat", ["x", "x"], ["y"])]),  # no axis
+    _model([helper.make_node("Conv", ["x", "w"], ["y"], group="two")],
+           [helper.make_tensor("w", TensorProto.FLOAT, [2, 2, 1, 1], [0.0] * 4)]),
+    _model([helper.make_node("Relu", ["nowhere"], ["y"])]),
+    _model([helper.make_node("Reshape", ["x", "s"], ["y"])],
+           [helper.make_tensor("s", TensorProto.INT64, [2], [5, -1])]),
+]
+
+
+@pytest.mark.parametrize("model", MALFORMED, ids=[str(i) for i in range(len(MALFORMED))])
+def test_malformed_nodes_give_one_line(model: onnx.ModelProto) -> None:
+    with pytest.raises(ConvsymError) as info:
+        from_onnx(model)
+    assert "\n" not in str(info.value) and info.value.code
