@@ -104,8 +104,9 @@ def ssi_task(data: bytes, sizes: Sizes) -> Task:
 
         model = onnx.load_from_string(data)
 
-        def run() -> Any:
-            return SymbolicShapeInference.infer_shapes(model, auto_merge=True)
+        def run() -> Any:  # a large stack: it recurses once per layer on a deep chain
+            return exprs.big_stack(
+                lambda: SymbolicShapeInference.infer_shapes(model, auto_merge=True))
 
         def finish(out: Any) -> dict[str, Any]:
             return _dim_record(out, sizes)
