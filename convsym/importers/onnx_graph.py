@@ -26,23 +26,32 @@ whose first entry is not the batch) is refused by name.  ``import onnx`` happens
 
 from __future__ import annotations
 
+import keyword
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convsym.errors import ConvsymError, LayerError, SpecError
+from convsym.graph import Graph
 from convsym.importers import onnx_values as V
+from convsym.importers.common import unknown_sizes
+from convsym.importers.onnx_ops import make_layer
 from convsym.importers.onnx_values import BATCH, Const, Data, ValueProblem
 from convsym.intdiv import QPoly, as_int, to_sympy
 
 if TYPE_CHECKING:
     import onnx
 
-    from convsym.importers.onnx_model import OnnxImport
     from convsym.layers.base import Layer
+    from convsym.network import Network
 
 STATISTICS = {"BatchNormalization": (3, 4)}
 """Input positions holding non-trainable statistics (BatchNorm's mean and variance)."""
+
+MAX_NAME = 40
+"""Longest symbol made from a ``dim_param``."""
 
 FLOAT_TYPES = frozenset({1, 10, 11, 16})  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 
@@ -51,8 +60,6 @@ class Walker:
     """One pass over the nodes (ONNX lists them in topological order)."""
 
     def __init__(self, proto: onnx.ModelProto, origin: str) -> None:
-        from convsym.graph import Graph
-
         self.proto = proto
         self.graph = proto.graph
         self.origin = origin
@@ -89,9 +96,6 @@ class Walker:
 
     # --- inputs -----------------------------------------------------------------------------
     def add_inputs(self, given: list[tuple[object, ...]] | None) -> None:
-        from convsym.importers.common import unknown_sizes
-        from convsym.importers.onnx_model import symbol_name
-
         inputs = [i for i in self.graph.input if i.name not in self.values]
         if not inputs:
             raise self.fail("the graph has no input that is not an initializer",
@@ -193,8 +197,6 @@ class Walker:
 
     # --- walking ----------------------------------------------------------------------------
     def build(self, name: str | None) -> OnnxImport:
-        from convsym.importers.onnx_model import OnnxImport
-
         for node in self.graph.node:
             ins: list[Data | Const | None] = []
             for ref in node.input:
@@ -396,36 +398,13 @@ class Walker:
         axes, steps = vals(3, "axes"), vals(4, "steps")
         if starts is None or ends is None:
             raise ValueProblem("Slice needs starts and ends")
-        return ([_plain(v) for v in starts], [_plain(v) for v in ends],
-                None if axes is None else [_int(v) for v in axes],
-                None if steps is None else [_int(v) for v in steps])
+        return ([V.plain(v) for v in starts], [V.plain(v) for v in ends],
+                None if axes is None else [V.integer(v) for v in axes],
+                None if steps is None else [V.integer(v) for v in steps])
 
     # --- data nodes -------------------------------------------------------------------------
     def layer(self, node: Any, ins: list[Any], data: list[Data]) -> tuple[Layer, list[Data]]:
-        from convsym.importers.onnx_ops import make_layer
-
         return make_layer(self, node, ins, data)
-
-
-def _plain(v: Any) -> Any:
-    """A slice bound: a plain int, or a SymPy expression for a symbolic size."""
-    if v is BATCH:
-        raise ValueProblem("a slice bound equal to the batch size is not followed")
-    value = as_int(v) if isinstance(v, QPoly) else None
-    if value is not None:
-        return value
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if isinstance(v, QPoly):
-        return to_sympy(v)
-    raise ValueProblem(f"the slice bound {V.show(v)} is not followed")
-
-
-def _int(v: Any) -> int:
-    value = as_int(v) if isinstance(v, QPoly) else None
-    if value is None:
-        raise ValueProblem(f"{V.show(v)} must be a constant integer")
-    return value
 
 
 def _show_values(c: Const) -> tuple[Any, ...] | None:
@@ -443,4 +422,36 @@ def _show_values(c: Const) -> tuple[Any, ...] | None:
     return tuple(out)
 
 
-__all__ = ["Walker"]
+@dataclass
+class OnnxImport:
+    """A network and where each ONNX value ended up.
+
+    ``rows`` maps a data value's name to its row's name (``network.rows`` by name); ``consts``
+    maps a shape value's name to its elements (SymPy; ``"batch"`` for the batch size; None
+    where unknown).  ``symbols`` maps each ``dim_param`` to the symbol it became.
+    """
+
+    network: Network
+    rows: dict[str, str]
+    consts: dict[str, tuple[Any, ...] | None]
+    symbols: dict[str, str]
+
+
+def symbol_name(param: str, taken: Mapping[str, str]) -> str:
+    """A valid convsym symbol name for a ``dim_param``, distinct from those already made.
+
+    >>> symbol_name("height", {}), symbol_name("input.1_dim_2", {}), symbol_name("2x", {})
+    ('height', 'input_1_dim_2', 's_2x')
+    """
+    name = re.sub(r"[^0-9A-Za-z_]", "_", param)[:MAX_NAME] or "s"
+    if name[0].isdigit() or keyword.iskeyword(name) or name.startswith("__"):
+        name = "s_" + name.lstrip("_")
+    used = set(taken.values())
+    stem, i = name, 1
+    while name in used:
+        name = f"{stem}_{i}"
+        i += 1
+    return name
+
+
+__all__ = ["OnnxImport", "Walker", "symbol_name"]

@@ -27,14 +27,12 @@ reads, so the total equals the file's.
 from __future__ import annotations
 
 import gc
-import keyword
 import os
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from convsym.errors import SpecError, UsageError
+from convsym.importers.onnx_graph import OnnxImport, Walker, symbol_name
 
 if TYPE_CHECKING:
     import onnx
@@ -45,23 +43,6 @@ MAX_BYTES = 1 << 31
 """Largest ONNX file read (protobuf's own limit is 2 GiB)."""
 MAX_NODES = 200_000
 """Most nodes in a graph."""
-MAX_NAME = 40
-"""Longest symbol made from a ``dim_param``."""
-
-
-@dataclass
-class OnnxImport:
-    """A network and where each ONNX value ended up.
-
-    ``rows`` maps a data value's name to its row's name (``network.rows`` by name); ``consts``
-    maps a shape value's name to its elements (SymPy; ``"batch"`` for the batch size; None
-    where unknown).  ``symbols`` maps each ``dim_param`` to the symbol it became.
-    """
-
-    network: Network
-    rows: dict[str, str]
-    consts: dict[str, tuple[Any, ...] | None]
-    symbols: dict[str, str]
 
 
 def from_onnx(model: Any, *, input_shape: Sequence[object] | Sequence[Sequence[object]] | None
@@ -77,8 +58,6 @@ def from_onnx(model: Any, *, input_shape: Sequence[object] | Sequence[Sequence[o
 def import_onnx(model: Any, *, input_shape: Sequence[object] | Sequence[Sequence[object]] |
                 None = None, name: str | None = None) -> OnnxImport:
     """Like :func:`from_onnx`, also saying where each ONNX value went (for verification)."""
-    from convsym.importers.onnx_graph import Walker
-
     proto, origin, folder = load(model)
     check_model(proto, origin, folder)
     # The walk allocates many small objects and frees few; the cyclic collector's passes over
@@ -181,21 +160,5 @@ def _given_shapes(given: object) -> list[tuple[object, ...]] | None:
     return [tuple(given)]
 
 
-def symbol_name(param: str, taken: Mapping[str, str]) -> str:
-    """A valid convsym symbol name for a ``dim_param``, distinct from those already made.
-
-    >>> symbol_name("height", {}), symbol_name("input.1_dim_2", {}), symbol_name("2x", {})
-    ('height', 'input_1_dim_2', 's_2x')
-    """
-    name = re.sub(r"[^0-9A-Za-z_]", "_", param)[:MAX_NAME] or "s"
-    if name[0].isdigit() or keyword.iskeyword(name) or name.startswith("__"):
-        name = "s_" + name.lstrip("_")
-    used = set(taken.values())
-    stem, i = name, 1
-    while name in used:
-        name = f"{stem}_{i}"
-        i += 1
-    return name
-
-
-__all__ = ["MAX_BYTES", "MAX_NODES", "OnnxImport", "from_onnx", "import_onnx", "load"]
+__all__ = ["MAX_BYTES", "MAX_NODES", "OnnxImport", "from_onnx", "import_onnx", "load",
+           "symbol_name"]

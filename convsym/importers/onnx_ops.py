@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from convsym.errors import did_you_mean
-from convsym.importers.onnx_values import BATCH, Const, Data, ValueProblem
+from convsym.importers.onnx_values import BATCH, Const, Data, ValueProblem, plain, show
 from convsym.intdiv import QPoly, as_int, to_sympy
 from convsym.layers import onnx_conv as C
 from convsym.layers import onnx_ops as O
@@ -242,8 +242,6 @@ def _reshape(w: Walker, a: dict[str, Any], d: Data, target: Const) -> Layer:
 
 
 def V_show(v: Any) -> str:
-    from convsym.importers.onnx_values import show
-
     return "batch" if v is BATCH else show(v)
 
 
@@ -264,12 +262,10 @@ def _slice(w: Walker, node: Any, ins: list[Any], d: Data) -> Layer:
 
 
 def _pad(w: Walker, node: Any, a: dict[str, Any], ins: list[Any], d: Data) -> Layer:
-    from convsym.importers.onnx_graph import _plain
-
     if "pads" in a:
         pads: list[Any] = list(a["pads"])
     else:
-        pads = [_plain(v) for v in _const(ins[1], "Pad's pads").known("Pad's pads")]
+        pads = [plain(v) for v in _const(ins[1], "Pad's pads").known("Pad's pads")]
     if len(ins) > 2 and ins[2] is not None and isinstance(ins[2], Data):
         raise ValueProblem("Pad's constant_value must be a constant")
     axes = w.axes(node, ins, "axes", position=3) or list(range(d.rank))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from convsym.intdiv import QExpr, QPoly, as_int, div_ceil, div_floor
+from convsym.intdiv import QExpr, QPoly, as_int, div_ceil, div_floor, to_sympy
 
 if TYPE_CHECKING:
     from convsym.graph import Tensor
@@ -114,8 +114,6 @@ class Data:
 
 def show(v: Elem) -> str:
     """An element for messages."""
-    from convsym.intdiv import to_sympy
-
     if isinstance(v, (QPoly,)) or type(v).__name__ == "Ext":
         return str(to_sympy(v))
     if isinstance(v, Ratio):
@@ -314,5 +312,27 @@ def to_integer(v: Elem, mode: str) -> Elem:
     return v
 
 
+def plain(v: Any) -> Any:
+    """A slice bound: a plain int, or a SymPy expression for a symbolic size."""
+    if v is BATCH:
+        raise ValueProblem("a slice bound equal to the batch size is not followed")
+    value = as_int(v) if isinstance(v, QPoly) else None
+    if value is not None:
+        return value
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, QPoly):
+        return to_sympy(v)
+    raise ValueProblem(f"the slice bound {show(v)} is not followed")
+
+
+def integer(v: Any) -> int:
+    value = as_int(v) if isinstance(v, QPoly) else None
+    if value is None:
+        raise ValueProblem(f"{show(v)} must be a constant integer")
+    return value
+
+
 __all__ = ["BATCH", "Const", "Data", "Ratio", "ValueProblem", "arith", "array", "concat",
-           "from_array", "gather", "reshape", "slice_array", "to_integer", "transpose"]
+           "from_array", "gather", "integer", "plain", "reshape", "slice_array", "to_integer",
+           "transpose"]

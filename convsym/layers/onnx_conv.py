@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, as_int, floordiv, to_sympy
+from convsym.layers.agree import require_equal, settle
 from convsym.layers.base import (
     AxisStep,
     Condition,
@@ -261,8 +262,6 @@ class ConvTranspose(OnnxLayer):
 
 
 def _same_channels(layer: Layer, c_in: QExpr, declared: QPoly) -> list[Condition]:
-    from convsym.layers.agree import require_equal
-
     return require_equal(layer, "in_channels", c_in, declared,
                          rule="the input's channels must match the weight W",
                          what=lambda: f"the input has {_t(c_in)} channels but W expects "
@@ -318,8 +317,6 @@ class _Pool(OnnxLayer):
 
     def _axis(self, axis: str, n: QExpr, k: QPoly, s: QPoly, d: QPoly,
               pair: tuple[QPoly, QPoly]) -> tuple[QExpr, AxisStep, list[Condition]]:
-        from convsym.layers.agree import settle
-
         values: dict[str, QExpr] = {"n": n, "k": k, "s": s, "d": d}
         conditions: list[Condition] = []
         if self.auto_pad in ("SAME_UPPER", "SAME_LOWER"):
