@@ -315,3 +315,39 @@ def test_malformed_nodes_give_one_line(model: onnx.ModelProto) -> None:
     with pytest.raises(ConvsymError) as info:
         from_onnx(model)
     assert "\n" not in str(info.value) and info.value.code
+
+
+def _check(model: onnx.ModelProto, sizes: list[dict[str, int]]) -> None:
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "frameworks"))
+    import onnxcheck
+
+    report = onnxcheck.compare(model, sizes)
+    assert report.compared and not report.mismatches, report.mismatches
+
+
+def test_old_opsets_take_attributes_where_newer_ones_take_inputs() -> None:
+    """Opset 9: Upsample with a scales input, Slice and Pad with attributes."""
+    scales = helper.make_tensor("sc", TensorProto.FLOAT, [4], [1.0, 1.0, 2.0, 2.0])
+    nodes = [helper.make_node("Upsample", ["x", "sc"], ["u"], mode="nearest"),
+             helper.make_node("Slice", ["u"], ["s"], starts=[1], ends=[-1], axes=[2]),
+             helper.make_node("Pad", ["s"], ["y"], pads=[0, 0, 1, 0, 0, 0, 2, 3])]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, "H", "W"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], [scales]),
+                              opset_imports=[helper.make_opsetid("", 9)])
+    model.ir_version = 4
+    assert str(from_onnx(model).output_shape) == "(2, 2*H + 1, 2*W + 3)"
+    _check(model, [{"H": 3, "W": 5}, {"H": 8, "W": 1}])
+
+
+def test_two_inputs_meet_in_a_broadcasting_add() -> None:
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 4, "H", "W"])
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N", 4, "H2", 1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    model = helper.make_model(helper.make_graph([helper.make_node("Add", ["a", "b"], ["y"])],
+                                                "g", [a, b], [y]))
+    net = from_onnx(model)
+    assert str(net.output_shape) == "(4, H, W)"
+    assert [str(c) for c in net.conditions] == ["Eq(H, H2)"]
