@@ -170,7 +170,7 @@ class Walker:
             return Const(dims, None, sources)
         try:
             array = numpy_helper.to_array(tensor)
-        except (ValueError, TypeError, RuntimeError) as err:
+        except (ValueError, TypeError, RuntimeError, KeyError) as err:  # KeyError: data type
             raise self.fail(f"tensor {tensor.name!r} cannot be read ({err})",
                             code="bad_tensor") from None
         if array.size != count:
@@ -182,11 +182,12 @@ class Walker:
         return V.const_of(dims, flat, sources)
 
     def constant_node(self, node: Any) -> Const:
+        import onnx
         from onnx import helper
 
         for attr in node.attribute:
             value = helper.get_attribute_value(attr)
-            if attr.name == "value":
+            if attr.name == "value" and attr.type == onnx.AttributeProto.TENSOR:
                 return self.tensor_value(value, frozenset())
             if attr.name in ("value_int", "value_float"):
                 return V.const_of((), [value])

@@ -92,9 +92,9 @@ def load(model: Any) -> tuple[onnx.ModelProto, str, str | None]:
                                 f"{MAX_BYTES:,}", source=origin, code="file_too_large")
             with open(origin, "rb") as handle:
                 data = handle.read(MAX_BYTES + 1)
-        except OSError as err:
-            raise SpecError(f"cannot read the file ({err.strerror or err})", source=origin,
-                            code="no_file") from None
+        except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+            raise SpecError(f"cannot read the file ({getattr(err, 'strerror', None) or err})",
+                            source=origin[:200], code="no_file") from None
         folder = os.path.dirname(os.path.abspath(origin))
     else:
         raise UsageError(f"from_onnx takes a path, bytes or an onnx.ModelProto, not "
@@ -138,6 +138,8 @@ def check_model(proto: onnx.ModelProto, origin: str, folder: str | None) -> None
 
 def _check_external(tensor: Any, origin: str, folder: str | None) -> None:
     location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+    if not isinstance(location, str):  # protobuf hands back bytes for invalid UTF-8
+        location = ""
     base = folder or os.getcwd()
     target = os.path.realpath(os.path.join(base, location))
     if not location or os.path.isabs(location) or \
