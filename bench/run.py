@@ -31,7 +31,7 @@ from typing import Any
 from bench import compare, extras, machine, targets, verify_rate
 from bench.timing import fmt_time
 
-SECTIONS = ("networks", "chains", "latex", "verify", "proofs", "admissible")
+SECTIONS = ("networks", "chains", "latex", "verify", "proofs", "admissible", "onnx")
 NETWORKS = ("resnet50", "vgg16", "mobilenet_v2", "unet")
 DEPTHS = (10, 50, 100, 200, 1000)
 STRIDES: tuple[int | str, ...] = (1, 2, "s")
@@ -163,6 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         results["admissible"] = extras.admissible_record("unet", cap=cap)
         a = results["admissible"]
         say(f"  {fmt_time(a.get('median_s'))}: {a.get('H', a.get('note', a.get('error')))}")
+    if "onnx" in sections:
+        from bench import onnx_import
+
+        say("\n== ONNX files in: convsym vs onnxruntime SymbolicShapeInference and "
+            "onnx.shape_inference ==")
+        results["onnx"] = onnx_import.section(quick=quick, cap=cap, budget=settings.budget,
+                                              max_repeats=settings.max_repeats, say=say)
+        _save(out_path, results)
     results["targets"] = targets.check(results)
     say("\n== targets (issue 9) ==")
     for line in targets.lines(results["targets"]):

@@ -47,6 +47,7 @@ _LAZY = {
     "IntSet": "convsym.whatif",
     "from_keras": "convsym.importers.keras_json",
     "from_torch": "convsym.importers.torch_module",
+    "from_onnx": "convsym.importers.onnx_model",
     "verify": "convsym.verification",
     "draw": "convsym.drawing",
 }
@@ -75,6 +76,7 @@ __all__ = [
     "draw",
     "example",
     "from_keras",
+    "from_onnx",
     "from_torch",
     "keras",
     "load",

@@ -114,6 +114,53 @@ def torch_pool_ceil_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, p: QPoly) -> 
     return add(ext("min", [full, start_limit]), ONE)
 
 
+def pool_ceil_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, p_l: QPoly, p_r: QPoly) -> QExpr:
+    """ONNX pooling with ``ceil_mode=1`` and pads ``(p_l, p_r)``: as PyTorch's, the last window
+    must start inside the input or the left padding (onnxruntime 1.32, measured):
+    ``min(ceil((n + P - k_e)/s), floor((n + p_l - 1)/s)) + 1``.
+    """
+    full = div_ceil(add(n, p_l + p_r - effective_kernel(k, d)), s)
+    start_limit = div_floor(add(n, p_l - ONE), s)
+    return add(ext("min", [full, start_limit]), ONE)
+
+
+def onnx_same_pool_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly) -> QExpr:
+    """ONNX Runtime pooling with ``auto_pad`` SAME_UPPER / SAME_LOWER (measured, 1.32).
+
+    Without dilation: ``ceil(n/s)``.  With dilation the padding is sized for the UNdilated
+    kernel, ``P = (ceil(n/s) - 1)s + k - n``, and windows of the dilated one are counted:
+    ``floor((n + P - k_e)/s) + 1 = ceil(n/s) - ceil((d - 1)(k - 1)/s)``, valid when that is
+    at least 1 (onnxruntime's C++ division truncates a quotient in ``(-1, 0)`` to 0 and so
+    gives 1 where no window fits; convsym refuses those inputs, docs/conventions-onnx.md).
+    """
+    if d.as_int() == 1:
+        return div_ceil(n, s)
+    lost = div_ceil((d - ONE) * (k - ONE), s)
+    assert isinstance(lost, QPoly)  # a polynomial divided by a stride: a floor form
+    return add(div_ceil(n, s), -lost)
+
+
+def onnx_same_pad_total(n: QExpr, *, k: QPoly, s: QPoly) -> QExpr:
+    """ONNX Runtime's SAME padding total ``P = (ceil(n/s) - 1)s + k - n`` (undilated ``k``;
+    negative when ``k < s`` leaves input cells unread)."""
+    used = add(scale(add(same_out(n, s=s), -ONE), s), k)
+    return _minus(used, n)
+
+
+def conv_transpose_out_onnx(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, p_l: QPoly, p_r: QPoly,
+                            output_padding: QPoly) -> QExpr:
+    """ONNX ConvTranspose, explicit pads: ``s(n - 1) + op + k_e - p_l - p_r``."""
+    return add(scale(add(n, -ONE), s), output_padding + effective_kernel(k, d) - p_l - p_r)
+
+
+def conv_transpose_same_onnx(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly,
+                             output_padding: QPoly) -> QExpr:
+    """ONNX ConvTranspose with auto_pad SAME_*: ``n s`` when ``op + k_e >= s``, else the
+    unpadded ``(n - 1)s + op + k_e`` (onnxruntime clamps the total padding at 0; measured)."""
+    full = add(scale(add(n, -ONE), s), output_padding + effective_kernel(k, d))
+    return _settle(ext("min", [scale(n, s), full]))
+
+
 def conv_transpose_out_torch(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, pad: QPoly,
                              output_padding: QPoly) -> QExpr:
     """PyTorch ConvTranspose: ``(n - 1)s - P + d(k - 1) + op + 1`` (``P = 2p``)."""

@@ -1,4 +1,5 @@
-"""Resolve a SOURCE argument (``example:NAME``, a spec file, a Keras JSON file) to a network.
+"""Resolve a SOURCE argument (``example:NAME``, a spec file, a Keras JSON file, an ONNX model
+``*.onnx``) to a network.
 
 >>> resolve("example:seed1_symbolic", sets=["n=28", "c=1"]).output_shape
 (24, 24, 64)
@@ -41,6 +42,10 @@ def resolve(source: str, *, sets: Sequence[str] = (), from_: str | None = None) 
 
     if source.startswith("example:"):
         net = example(source.split(":", 1)[1])
+    elif from_ == "onnx" or (from_ is None and source.lower().endswith(".onnx")):
+        from convsym.importers.onnx_model import from_onnx
+
+        net = from_onnx(source)
     else:
         if not os.path.exists(source):
             raise SpecError("no such file (or write example:NAME for a built-in example)",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("numpy", "torch", "keras", "z3", "hypothesis", "tensorflow", "scipy")
+HEAVY = ("numpy", "torch", "keras", "z3", "hypothesis", "tensorflow", "scipy", "onnx",
+         "onnxruntime")
 
 
 def test_import_convsym_loads_sympy_only() -> None:

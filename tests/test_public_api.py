@@ -8,8 +8,8 @@ EXPECTED = {
     "Admissible", "Comparison", "ConvsymError", "Derivation", "Graph", "IntSet", "Model",
     "Network", "Proof", "Sequential", "Solution", "Tensor", "__version__", "accepts",
     "admissible_inputs", "compare", "costs", "depthwise_whatif", "derive", "draw", "example",
-    "from_keras", "from_torch", "keras", "load", "parse_expr", "parse_relation", "prove",
-    "receptive_field", "solve", "symbol", "symbols", "torch", "verify",
+    "from_keras", "from_onnx", "from_torch", "keras", "load", "parse_expr", "parse_relation",
+    "prove", "receptive_field", "solve", "symbol", "symbols", "torch", "verify",
 }
 
 

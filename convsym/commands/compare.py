@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    metavar="NAME=VALUE", help="substitute a value in B only")
     p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
                    help="also evaluate symbolic values at NAME=VALUE")
-    p.add_argument("--from", dest="from_", choices=["spec", "keras"], default=None,
+    p.add_argument("--from", dest="from_", choices=["spec", "keras", "onnx"], default=None,
                    help="how to read the sources (default: detect)")
     p.add_argument("--depthwise", metavar="ROW", default=None,
                    help="compare with each filter of ROW applied to each input map "

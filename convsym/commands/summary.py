@@ -19,10 +19,11 @@ from convsym.sources import resolve
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """SOURCE, --set and --from, shared by every subcommand that reads a network."""
     parser.add_argument("source", metavar="SOURCE",
-                        help="example:NAME, a spec file (.yaml/.json/.toml) or Keras JSON")
+                        help="example:NAME, a spec file (.yaml/.json/.toml), Keras JSON or "
+                             "an ONNX model (.onnx)")
     parser.add_argument("--set", dest="sets", action="append", default=[],
                         metavar="NAME=VALUE", help="substitute a value for a symbol")
-    parser.add_argument("--from", dest="from_", choices=["spec", "keras"], default=None,
+    parser.add_argument("--from", dest="from_", choices=["spec", "keras", "onnx"], default=None,
                         help="how to read SOURCE (default: detect)")
 
 

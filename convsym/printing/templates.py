@@ -52,6 +52,9 @@ LETTERS: dict[str, Letter] = {
     "c_l": Letter("c_{l}", "c_l", "c_l"),
     "c_r": Letter("c_{r}", "c_r", "c_r"),
     "t": Letter("t", "t", "t"),
+    "a": Letter("a", "a", "a"),
+    "b": Letter("b", "b", "b"),
+    "e": Letter("e", "e", "e"),
 }
 """The letters of the notation (Dumoulin & Visin's, with ``n`` for the input size)."""
 
@@ -347,6 +350,100 @@ register(RuleTemplate(
     aliases=(("t", "o"),)))
 
 
+# --- the ONNX dialect (docs/conventions-onnx.md) ----------------------------------------------
+
+_CEIL_NS = Form(_f(r"\left\lceil \frac{<n>}{<s>} \right\rceil", "ceiling(<n>/<s>)",
+                   lambda v: sympy.ceiling(v["n"] / v["s"])))
+_SAME_P = Extra("P", (Form(_f(
+    r"\max\left(\left(<o> - 1\right) \cdot <s> + <K> - <n>, 0\right)",
+    "max((<o> - 1)*<s> + <K> - <n>, 0)",
+    lambda v: sympy.Max((v["o"] - 1) * v["s"] + v["K"] - v["n"], 0))),), "in total")
+
+register(RuleTemplate(
+    "same_upper_onnx", "`auto_pad=SAME_UPPER`",
+    "ONNX: $ceiling(n/s)$ for any stride, the odd padding cell at the end",
+    (_CEIL_NS,),
+    "ONNX pads just enough for one output per $s$ inputs; SAME_UPPER puts the odd cell of "
+    "padding after the input (as TF does)",
+    extras=(_SAME_P, *_split("SAME_UPPER: the odd cell goes at the end"))))
+
+register(RuleTemplate(
+    "same_lower_onnx", "`auto_pad=SAME_LOWER`",
+    "ONNX: $ceiling(n/s)$ for any stride, the odd padding cell at the START "
+    "($p_l = ceiling(P/2)$)",
+    (_CEIL_NS,),
+    "the same size as SAME_UPPER; only where the windows sit differs, the odd cell of padding "
+    "going before the input",
+    extras=(_SAME_P,)))
+
+register(RuleTemplate(
+    "pool_same_onnx", "pooling with `auto_pad=SAME_*`",
+    "onnxruntime: the padding $(ceiling(n/s) - 1)*s + k - n$ is sized for the undilated "
+    "window, so a dilation $d$ costs $ceiling((d - 1)*(k - 1)/s)$ outputs",
+    (Form(_CEIL_NS.formula, (("d", 1),)),
+     Form(_f(r"\left\lceil \frac{<n>}{<s>} \right\rceil - \left\lceil \frac{\left(<d> - 1"
+             r"\right) \cdot \left(<k> - 1\right)}{<s>} \right\rceil",
+             "ceiling(<n>/<s>) - ceiling((<d> - 1)*(<k> - 1)/<s>)",
+             lambda v: sympy.ceiling(v["n"] / v["s"]) -
+             sympy.ceiling((v["d"] - 1) * (v["k"] - 1) / v["s"])))),
+    "windows of the dilated kernel are counted over the input padded for the undilated one",
+    kernel_slot=False))
+
+register(RuleTemplate(
+    "pool_ceil_onnx", "pooling with `ceil_mode=1`",
+    "ONNX (onnxruntime): pads $p_l$ before and $p_r$ after; the last window must start inside "
+    "the input or the left padding",
+    (Form(_f(r"\min\left(\left\lceil \frac{<n> + <P> - <K>}{<s>} \right\rceil, "
+             r"\left\lfloor \frac{<n> + <p_l> - 1}{<s>} \right\rfloor\right) + 1",
+             "min(ceiling((<n> + <P> - <K>)/<s>), floor((<n> + <p_l> - 1)/<s>)) + 1",
+             lambda v: sympy.Min(sympy.ceiling((v["n"] + v["P"] - v["K"]) / v["s"]),
+                                 floor_((v["n"] + v["p_l"] - 1) / v["s"])) + 1)),),
+    "ceil_mode keeps a last, partial window, but not one that would start in the right "
+    "padding (as PyTorch)",
+    extras=(Extra("P", (Form(_f(r"<p_l> + <p_r>", "<p_l> + <p_r>",
+                                lambda v: v["p_l"] + v["p_r"])),), "in total"),)))
+
+register(RuleTemplate(
+    "conv_transpose_onnx", "transposed convolution with explicit pads",
+    "ONNX ConvTranspose: $p_l$ and $p_r$ trimmed, `output_padding` $op$ added",
+    (Form(_f(r"<s> \cdot \left(<n> - 1\right) + <op> + <K> - <p_l> - <p_r>",
+             "<s>*(<n> - 1) + <op> + <K> - <p_l> - <p_r>",
+             lambda v: v["s"] * (v["n"] - 1) + v["op"] + v["K"] - v["p_l"] - v["p_r"])),),
+    _TRANSPOSE_WHY + "; the pads trim and $op$ extends"))
+
+register(RuleTemplate(
+    "conv_transpose_onnx_same", "transposed convolution with `auto_pad=SAME_*`",
+    "ONNX (onnxruntime): $n*s$, unless the window and $op$ do not cover the stride "
+    "(the total padding is clamped at 0)",
+    (Form(_f(r"\min\left(<n> \cdot <s>, \left(<n> - 1\right) \cdot <s> + <op> + <K>\right)",
+             "min(<n>*<s>, (<n> - 1)*<s> + <op> + <K>)",
+             lambda v: sympy.Min(v["n"] * v["s"], (v["n"] - 1) * v["s"] + v["op"] + v["K"]))),),
+    "SAME undoes a stride-$s$ SAME convolution; it can only trim padding, never add it"))
+
+register(RuleTemplate(
+    "conv_transpose_onnx_output_shape", "transposed convolution with `output_shape`",
+    "ONNX: the size is the given $t$; the padding is what makes it fit",
+    (Form(_f("<t>", "<t>", lambda v: v["t"])),),
+    "the attribute fixes the size; it must not exceed $s*(n - 1) + op + k$",
+    kernel_slot=False, aliases=(("t", "o"),)))
+
+register(RuleTemplate(
+    "slice_onnx", "slicing",
+    "ONNX Slice: from $b$ up to (not including) $e$, every $s$-th cell; the bounds are "
+    "clamped to the axis",
+    (Form(_f("<e> - <b>", "<e> - <b>", lambda v: v["e"] - v["b"]), (("s", 1),)),
+     Form(_f(r"\left\lceil \frac{<e> - <b>}{<s>} \right\rceil", "ceiling((<e> - <b>)/<s>)",
+             lambda v: sympy.ceiling((v["e"] - v["b"]) / v["s"])))),
+    "a slice keeps the cells $b$, $b + s$, ... below $e$", kernel_slot=False))
+
+register(RuleTemplate(
+    "resize_scale_onnx", "resizing by a fractional scale",
+    "ONNX Resize: $floor(n*a/b)$ for the scale $a/b$",
+    (Form(_f(r"\left\lfloor \frac{<n> \cdot <a>}{<b>} \right\rfloor", "floor(<n>*<a>/<b>)",
+             lambda v: floor_(v["n"] * v["a"] / v["b"]))),),
+    "the output has $n*a/b$ cells, rounded down", kernel_slot=False))
+
+
 def fallback(rule: str) -> RuleTemplate:
     """The template of a rule nobody wrote one for: it states the values and the result."""
     return RuleTemplate(rule, f"rule '{rule}'", f"'{rule}' (no textbook template yet)", (), "")
@@ -396,5 +493,5 @@ WHY = {
 }
 """One line of why for layers explained by kind rather than by a size rule."""
 
-DIALECT = {"keras": "Keras", "torch": "PyTorch"}
+DIALECT = {"keras": "Keras", "torch": "PyTorch", "onnx": "ONNX"}
 """How each dialect is named in prose."""

@@ -59,6 +59,8 @@ CALLS: dict[str, Callable[[st.DrawFn], tuple[Callable[..., Any], tuple[Any, ...]
     "example": lambda d: (convsym.example, (d(_maybe("seed1")),), {}),
     "from_keras": lambda d: (convsym.from_keras, (d(JUNK),), {}),
     "from_torch": lambda d: (convsym.from_torch, (d(JUNK), d(_maybe((3, 8, 8)))), {}),
+    "from_onnx": lambda d: (convsym.from_onnx, (d(st.one_of(JUNK, st.binary(max_size=300))),),
+                            {"input_shape": d(_maybe(None))}),
     "load": lambda d: (convsym.load, (d(_maybe({"input": [8], "layers": ["Flatten"]})),),
                        {"name": d(_maybe("x"))}),
     "parse_expr": lambda d: (convsym.parse_expr, (d(JUNK),), {"field": d(_maybe("f"))}),

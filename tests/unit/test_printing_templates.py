@@ -157,6 +157,21 @@ def _engine(rule: str):  # type: ignore[no-untyped-def]
         "global_pool": lambda v: C(1),
         "adaptive_pool": lambda v: C(v["t"]),
         "resize_to": lambda v: C(v["t"]),
+        "same_upper_onnx": lambda v: F.same_out(C(v["n"]), s=C(v["s"])),
+        "same_lower_onnx": lambda v: F.same_out(C(v["n"]), s=C(v["s"])),
+        "pool_same_onnx": lambda v: F.onnx_same_pool_out(C(v["n"]), k=C(v["k"]), s=C(v["s"]),
+                                                         d=C(v["d"])),
+        "pool_ceil_onnx": lambda v: F.pool_ceil_out(C(v["n"]), k=C(v["k"]), s=C(v["s"]),
+                                                    d=C(v["d"]), p_l=C(v["p_l"]),
+                                                    p_r=C(v["p_r"])),
+        "conv_transpose_onnx": lambda v: F.conv_transpose_out_onnx(
+            C(v["n"]), k=C(v["k"]), s=C(v["s"]), d=C(v["d"]), p_l=C(v["p_l"]),
+            p_r=C(v["p_r"]), output_padding=C(v["op"])),
+        "conv_transpose_onnx_same": lambda v: F.conv_transpose_same_onnx(
+            C(v["n"]), k=C(v["k"]), s=C(v["s"]), d=C(v["d"]), output_padding=C(v["op"])),
+        "conv_transpose_onnx_output_shape": lambda v: C(v["t"]),
+        "slice_onnx": lambda v: C(-(-(v["e"] - v["b"]) // v["s"])),
+        "resize_scale_onnx": lambda v: C(v["n"] * v["a"] // v["b"]),
     }.get(rule), ke
 
 
@@ -165,6 +180,8 @@ def _random_values(rng: random.Random, rule: str) -> dict[str, int]:
          "d": rng.randint(1, 3), "p_l": rng.randint(0, 3), "p_r": rng.randint(0, 3),
          "c_l": rng.randint(0, 3), "c_r": rng.randint(0, 3), "t": rng.randint(1, 9)}
     v["P"] = v["p_l"] + v["p_r"]
+    v["b"], v["a"] = rng.randint(1, 9), rng.randint(1, 9)
+    v["e"] = v["b"] + rng.randint(1, 9)
     v["p"] = rng.randint(0, (v["d"] * (v["k"] - 1) + 1) // 2)
     v["op"] = rng.randint(0, max(v["s"], v["d"]) - 1)
     if rule.startswith("conv_transpose_keras"):
@@ -172,6 +189,8 @@ def _random_values(rng: random.Random, rule: str) -> dict[str, int]:
         v["op"] = rng.randint(0, v["s"] - 1)
     if rule == "same_torch":
         v["s"] = 1
+    if rule == "same_lower_onnx":
+        v["d"] = 1  # onnxruntime refuses SAME with dilation in Conv
     if rule in ("same_torch", "causal"):
         v["P"] = v["d"] * (v["k"] - 1)
     if rule == "valid":
