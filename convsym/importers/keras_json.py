@@ -254,8 +254,9 @@ class _Importer:
         config = entry.get("config")
         name = config.get("name", entry.get("name", "?")) if isinstance(config, Mapping) \
             else entry.get("name", "?")
-        if (isinstance(module, str) and not module.startswith("keras")) or \
-                (registered is not None and registered != cls):
+        from convsym.importers.keras_table import foreign_module
+
+        if foreign_module(cls, module) or (registered is not None and registered != cls):
             raise self.fail(f"layer {name!r} (class {cls}, registered as {registered!r}) is "
                             "refused: it is a custom layer from module "
                             f"{module!r}, and custom code can compute any shape", path,
