@@ -21,15 +21,18 @@ NASNetLarge, EfficientNetV2L do not); for those, the shapes at the odd size are 
 from the build (``compute_output_spec``, the layer's code on torch meta tensors), and their
 224 forward still runs.  Torch uses one thread: on a busy 2-core machine, two were 7x slower.
 
-NASNetMobile: Keras 3.15 refuses to build it on the torch backend ("not available with the
-torch backend at this time due to an outstanding bug"); its test checks that refusal and
-compares nothing, so keras.applications counts 39 compared models out of 40.
+NASNetMobile: Keras 3.15's constructor refuses the torch backend ("not available with the
+torch backend at this time due to an outstanding bug"), by a check in its own module; the
+suite builds it with that one check bypassed (see ``_build``) and compares it like the others
+(it matches, layer by layer, at both sizes).
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -124,7 +127,27 @@ def _compare(model: Any, net: Any, ran: dict[str, list[tuple[int, ...]]],
 
 
 def _build(name: str, size: tuple[int, int]) -> Any:
-    return getattr(keras.applications, name)(weights=None, input_shape=(*size, 3))
+    build = getattr(keras.applications, name)
+    try:
+        return build(weights=None, input_shape=(*size, 3))
+    except ValueError as err:
+        if "not available with the torch backend" not in str(err):
+            raise
+    # The constructor's own module refuses the torch backend by name (NASNetMobile in Keras
+    # 3.15: "an outstanding bug"). Build it with that one check answered "not torch": the
+    # module sees a copy of keras.src.backend whose backend() says "jax", nothing else
+    # changes, the layers run on torch as always, and the comparison then shows whether the
+    # bug touches shapes or counts.
+    module = importlib.import_module(build.__module__)
+    real = module.backend
+    seen = types.SimpleNamespace(**{k: getattr(real, k) for k in dir(real)
+                                    if not k.startswith("__")})
+    seen.backend = lambda: "jax"
+    module.backend = seen
+    try:
+        return build(weights=None, input_shape=(*size, 3))
+    finally:
+        module.backend = real
 
 
 def _built_shapes(model: Any) -> dict[str, list[tuple[int, ...]]]:
@@ -149,14 +172,7 @@ def _check_size(name: str, size: tuple[int, int], *, run: bool) -> int:
 @pytest.mark.parametrize("name", MODELS)
 def test_keras_application(name: str) -> None:
     first, odd = SIZES
-    try:
-        macs = _check_size(name, first, run=True)
-    except ValueError as err:
-        if "not available with the torch backend" not in str(err):
-            raise
-        # Keras's own refusal (NASNetMobile on the torch backend): nothing to compare
-        assert keras.backend.backend() == "torch"
-        return
+    macs = _check_size(name, first, run=True)
     # keras.applications records size-dependent choices in the JSON (correct_pad's parity,
     # NASNet's cropping, VGG's Dense input), so the odd size is a build of its own; its
     # forward runs unless the model is big (convsym's MACs), where Keras's build shapes serve
