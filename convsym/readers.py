@@ -13,10 +13,11 @@ text or as a file (the CLI reads files); a dict given directly is held to the va
 Values (every mapping, list and scalar) are capped so that the work stays bounded: JSON and
 dicts at :data:`MAX_NODES` (2,000,000; in JSON also its commas plus colons, counted before
 parsing; the Keras JSON of NASNetLarge, 1.03 MB, has 61,795 values and 87,419 of those),
-YAML at :data:`MAX_YAML_NODES` (200,000: each YAML event is a Python object).  TOML, which only hand-written spec files use and Python's ``tomllib`` reads at about 1 MB/s, is
-capped at :data:`MAX_TOML_BYTES` (2 MB) and :data:`MAX_TOML_VALUES` lines plus commas.
-Measured on 50 MB hostile inputs, every format refuses or parses within seconds.  Errors name
-the file and, where the parser knows it, the line.
+YAML at :data:`MAX_YAML_NODES` (200,000: each YAML event is a Python object).  TOML, which
+only hand-written spec files use and Python's ``tomllib`` reads at about 1 MB/s, is capped at
+:data:`MAX_TOML_BYTES` (2 MB) and :data:`MAX_TOML_VALUES` lines plus commas.  Measured on
+50 MB hostile inputs, every format refuses or parses within seconds.  Errors name the file
+and, where the parser knows it, the line.
 
 >>> parse_yaml("layers: [{Conv2D: {filters: 32, use_bias: yes}}]", "spec.yaml")
 {'layers': [{'Conv2D': {'filters': 32, 'use_bias': 'yes'}}]}
