@@ -82,6 +82,11 @@ class Row:
         """All parameters, trainable or not."""
         return self.trainable + self.non_trainable
 
+    @property
+    def warnings(self) -> list[str]:
+        """What this layer's result warns about (e.g. an empty axis, as Keras gives it)."""
+        return self.inference.warnings
+
     @cached_property
     def macs(self) -> sympy.Expr:
         """Multiply-accumulates of this layer (convolution and dense, without bias)."""

@@ -6,9 +6,18 @@ tags (``!!python/object/apply:os.system``), anchors and aliases are rejected, an
 scalars follow YAML 1.2's core schema, so ``yes``, ``on``, ``1:20``, ``010`` and
 ``2001-01-01`` stay text instead of becoming booleans, sexagesimal or octal numbers and
 dates.  In every format duplicate keys are rejected, NaN and Infinity too, integer
-literals are at most 30 digits long, nesting is at most 32 levels deep, and a file is at
-most 1 MB (a YAML document at most 200,000 nodes).  Errors name the file and, where the
-parser knows it, the line.
+literals are at most 30 digits long and nesting is at most 32 levels deep.
+
+Sizes: a document is at most :data:`MAX_FILE_BYTES` (50 MB) of UTF-8, whether it comes as
+text or as a file (the CLI reads files); a dict given directly is held to the values limit.
+Values (every mapping, list and scalar) are capped so that the work stays bounded: JSON and
+dicts at :data:`MAX_NODES` (2,000,000; in JSON also its commas plus colons, counted before
+parsing; the Keras JSON of NASNetLarge, 1.03 MB, has 61,795 values and 87,419 of those),
+YAML at :data:`MAX_YAML_NODES` (200,000: each YAML event is a Python object).  TOML, which
+only hand-written spec files use and Python's ``tomllib`` reads at about 1 MB/s, is capped at
+:data:`MAX_TOML_BYTES` (2 MB) and :data:`MAX_TOML_VALUES` lines plus commas.  Measured on
+50 MB hostile inputs, every format refuses or parses within seconds.  Errors name the file
+and, where the parser knows it, the line.
 
 >>> parse_yaml("layers: [{Conv2D: {filters: 32, use_bias: yes}}]", "spec.yaml")
 {'layers': [{'Conv2D': {'filters': 32, 'use_bias': 'yes'}}]}
@@ -35,7 +44,11 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_INT_DIGITS",
+    "MAX_NODES",
+    "MAX_TOML_BYTES",
+    "MAX_TOML_VALUES",
     "MAX_YAML_NODES",
+    "check_nodes",
     "parse_json",
     "parse_toml",
     "parse_yaml",
@@ -43,10 +56,13 @@ __all__ = [
     "read_text",
 ]
 
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 50_000_000
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 30
+MAX_NODES = 2_000_000
 MAX_YAML_NODES = 200_000
+MAX_TOML_BYTES = 2_000_000
+MAX_TOML_VALUES = 100_000
 _SLOW_REPARSE_LIMIT = 2_000_000  # characters the pure-Python YAML parser re-reads after an error
 
 _YAML_INT = re.compile(r"[-+]?[0-9]+")
@@ -100,8 +116,15 @@ def read_document(path: str | os.PathLike[str]) -> Any:
 def parse_json(text: str, origin: str) -> Any:
     """Strict JSON: duplicate keys, NaN and Infinity, and over-long integers rejected."""
     _check_length(text, origin)
+    if text.count(",") + text.count(":") > MAX_NODES:  # a bound on the values, at C speed
+        _too_many(origin, MAX_NODES)
+    pairs_seen = 0
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal pairs_seen
+        pairs_seen += len(items) + 1
+        if pairs_seen > MAX_NODES:  # stop the parse early: this hook runs per object
+            _too_many(origin, MAX_NODES)
         out: dict[str, Any] = {}
         for key, value in items:
             if key in out:
@@ -114,17 +137,20 @@ def parse_json(text: str, origin: str) -> Any:
         raise SpecError(f"{token} is not a number convsym accepts (NaN and Infinity are "
                         "rejected)", source=origin, code="not_finite")
 
-    def integer(token: str) -> int:
-        return _integer(token, origin, "")
-
     try:
-        return _check_depth(json.loads(text, object_pairs_hook=pairs,
-                                       parse_constant=constant, parse_int=integer), origin)
+        # integers are checked after the parse (check_nodes): a parse_int hook, one Python
+        # call per integer, made 50 MB of integers take 30 s
+        value = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
     except json.JSONDecodeError as err:
         raise SpecError(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                         source=origin, code="bad_json") from None
     except RecursionError:
         _too_deep(origin, "")
+    except ValueError as err:  # int() of a literal beyond Python's 4300-digit limit
+        if "digits" not in str(err):
+            raise
+        _long_integer(origin, "", None)
+    return check_nodes(value, origin)
 
 
 # --- TOML -----------------------------------------------------------------------------------
@@ -135,6 +161,12 @@ def parse_toml(text: str, origin: str) -> Any:
     import tomllib
 
     _check_length(text, origin)
+    if len(text) > MAX_TOML_BYTES:  # tomllib is pure Python: about 1 MB/s
+        raise SpecError(f"the TOML text is longer than the limit of {MAX_TOML_BYTES:,} "
+                        "characters (write large documents as JSON or YAML)", source=origin,
+                        code="too_large")
+    if text.count("\n") + text.count(",") > MAX_TOML_VALUES:  # a bound on its values
+        _too_many(origin, MAX_TOML_VALUES)
 
     def number(token: str) -> float:
         value = float(token)
@@ -144,7 +176,7 @@ def parse_toml(text: str, origin: str) -> Any:
         return value
 
     try:
-        return _check_depth(tomllib.loads(text, parse_float=number), origin)
+        return check_nodes(tomllib.loads(text, parse_float=number), origin)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"invalid TOML: {err}", source=origin, code="bad_toml") from None
     except RecursionError:
@@ -152,8 +184,7 @@ def parse_toml(text: str, origin: str) -> Any:
     except ValueError as err:  # int() of a literal beyond Python's 4300-digit limit
         if "digits" not in str(err):
             raise
-        raise SpecError(f"an integer literal longer than {MAX_INT_DIGITS} digits (sizes are "
-                        "at most 2**62)", source=origin, code="too_large") from None
+        _long_integer(origin, "", None)
 
 
 # --- YAML -----------------------------------------------------------------------------------
@@ -301,37 +332,69 @@ class _Builder:
 def _integer(token: str, origin: str, where: str) -> int:
     digits = token.lstrip("+-")
     if len(digits) > MAX_INT_DIGITS:
-        raise SpecError(f"{where}an integer literal with {len(digits)} digits; the limit is "
-                        f"{MAX_INT_DIGITS} digits (sizes are at most 2**62)",
-                        source=origin, code="too_large")
+        _long_integer(origin, where, len(digits))
     return int(token)
 
 
+def _long_integer(origin: str, where: str, digits: int | None) -> NoReturn:
+    shown = f"with {digits} digits" if digits is not None else \
+        f"longer than {MAX_INT_DIGITS} digits"
+    raise SpecError(f"{where}an integer literal {shown}; the limit is {MAX_INT_DIGITS} digits "
+                    "(sizes are at most 2**62)", source=origin, code="too_large")
+
+
+_INT_LIMIT = 10 ** MAX_INT_DIGITS
+
+
+def _too_many(origin: str, limit: int) -> NoReturn:
+    raise SpecError(f"the document has more than {limit:,} values", source=origin,
+                    code="too_large")
+
+
 def _check_length(text: str, origin: str) -> None:
+    """At most :data:`MAX_FILE_BYTES` bytes of UTF-8, as a file of this text would hold."""
     if not isinstance(text, str):
         raise SpecError(f"expected text, not {type(text).__name__}", source=origin,
                         code="not_text")
-    if len(text) > MAX_FILE_BYTES:
-        raise SpecError(f"the text is longer than the limit of {MAX_FILE_BYTES:,} characters",
-                        source=origin, code="too_large")
+    if len(text) > MAX_FILE_BYTES:  # every character is at least one byte
+        _too_long(origin)
     try:
-        text.encode("utf-8")
+        size = len(text.encode("utf-8"))
     except UnicodeEncodeError as err:  # a lone surrogate: not text any file could hold
         raise SpecError(f"the text is not valid Unicode (U+{ord(text[err.start]):04X} at "
                         f"position {err.start + 1})", source=origin, code="not_text") from None
+    if size > MAX_FILE_BYTES:
+        _too_long(origin)
 
 
-def _check_depth(value: Any, origin: str) -> Any:
-    """``value`` itself, once no more than :data:`MAX_DEPTH` lists and dicts nest in it."""
-    level = [value] if isinstance(value, (dict, list)) else []
+def _too_long(origin: str) -> NoReturn:
+    raise SpecError(f"the text is longer than the limit of {MAX_FILE_BYTES:,} bytes",
+                    source=origin, code="too_large")
+
+
+def check_nodes(value: Any, origin: str) -> Any:
+    """``value`` itself, once its lists and dicts nest at most :data:`MAX_DEPTH` deep, it
+    holds at most :data:`MAX_NODES` values and no integer of more than 30 digits.
+
+    >>> check_nodes({"a": [1, 2, {"b": None}]}, "<dict>")
+    {'a': [1, 2, {'b': None}]}
+    """
+    level = [value] if isinstance(value, (dict, list, tuple)) else []
     depth = 0
+    count = 1
     while level:
         depth += 1
         if depth > MAX_DEPTH:
             _too_deep(origin, "")
-        level = [item for box in level
-                 for item in (box.values() if isinstance(box, dict) else box)
-                 if isinstance(item, (dict, list))]
+        items = [item for box in level for item in (box.values() if isinstance(box, dict)
+                                                    else box)]
+        count += len(items)
+        if count > MAX_NODES:
+            _too_many(origin, MAX_NODES)
+        for item in items:
+            if type(item) is int and not -_INT_LIMIT < item < _INT_LIMIT:
+                _long_integer(origin, "", len(str(abs(item))))
+        level = [item for item in items if isinstance(item, (dict, list, tuple))]
     return value
 
 

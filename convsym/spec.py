@@ -42,6 +42,7 @@ from convsym.layers.base import Layer
 from convsym.readers import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
+    check_nodes,
     parse_json,
     parse_toml,
     parse_yaml,
@@ -183,6 +184,7 @@ def from_mapping(doc: Any, *, origin: str) -> Any:
     if not isinstance(doc, Mapping):
         raise SpecError(f"the top level must be a mapping with keys {', '.join(TOP_KEYS)}, "
                         f"not {_kind(doc)}", source=origin, code="bad_top_level")
+    check_nodes(dict(doc), origin)  # bounded work for a dict given directly
     check_plain(doc, origin, strict_text=True)
     for key in doc:
         if key not in TOP_KEYS and key not in GRAPH_KEYS:

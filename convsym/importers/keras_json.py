@@ -32,9 +32,11 @@ from convsym.importers.keras_table import build_layer
 from convsym.layers.base import Layer, Shape
 from convsym.layers.keras import Input
 from convsym.network import Network, Node
+from convsym.readers import MAX_FILE_BYTES
 
-MAX_BYTES = 50_000_000
-"""Keras JSON of a large model (ResNet-152, EfficientNet) runs to megabytes."""
+MAX_BYTES = MAX_FILE_BYTES
+"""The one document size limit of :mod:`convsym.readers` (50 MB): Keras JSON of a large model
+(NASNetLarge, EfficientNetV2L) runs to megabytes."""
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
@@ -56,9 +58,13 @@ def _read(source: object) -> tuple[Any, str]:
     from convsym.spec import check_plain, parse_json
 
     if isinstance(source, Mapping):
+        from convsym.readers import check_nodes
+
+        check_nodes(dict(source), "<dict>")
         check_plain(source, "<dict>")
         return source, "<dict>"
     if isinstance(source, bytes):
+        _check_size(len(source), "<bytes>")
         source = _decode(source, "<bytes>")
     if isinstance(source, str) and source.lstrip().startswith("{"):
         _check_size(len(source), "<json>")
@@ -90,8 +96,8 @@ def _decode(raw: bytes, origin: str) -> str:
 
 def _check_size(size: int, origin: str) -> None:
     if size > MAX_BYTES:
-        raise SpecError(f"the document has more than {MAX_BYTES} bytes", source=origin,
-                        code="too_large")
+        raise SpecError(f"the document is larger than the limit of {MAX_BYTES:,} bytes",
+                        source=origin, code="too_large")
 
 
 def _is_model(entry: Mapping[str, Any]) -> bool:
@@ -254,8 +260,9 @@ class _Importer:
         config = entry.get("config")
         name = config.get("name", entry.get("name", "?")) if isinstance(config, Mapping) \
             else entry.get("name", "?")
-        if (isinstance(module, str) and not module.startswith("keras")) or \
-                (registered is not None and registered != cls):
+        from convsym.importers.keras_table import foreign_module
+
+        if foreign_module(cls, module) or (registered is not None and registered != cls):
             raise self.fail(f"layer {name!r} (class {cls}, registered as {registered!r}) is "
                             "refused: it is a custom layer from module "
                             f"{module!r}, and custom code can compute any shape", path,

@@ -105,11 +105,32 @@ RULES: dict[str, Rule] = {
 
 
 def _layers() -> dict[str, type[Layer]]:
-    """convsym's Keras layers, then the importer's extras (preprocessing layers)."""
-    from convsym.importers.keras_extra import LAYERS as EXTRA
+    """convsym's Keras layers (with the preprocessing and keras.applications layers)."""
     from convsym.layers.keras import LAYERS
 
-    return {**EXTRA, **LAYERS}
+    return LAYERS
+
+
+def foreign_module(class_name: str, module: object) -> bool:
+    """True when ``module`` is not where Keras defines ``class_name``.
+
+    A missing module (tf.keras 2 documents) is not foreign; ``keras_hub`` or ``keras_cv`` is,
+    and so is any module but ``keras.src.applications.convnext`` for ConvNeXt's
+    ``LayerScale`` (a layer of that name elsewhere may compute anything).
+
+    >>> foreign_module("Conv2D", "keras.layers"), foreign_module("Conv2D", "keras_hub.layers")
+    (False, True)
+    >>> foreign_module("LayerScale", "keras.layers"), foreign_module("LayerScale", None)
+    (True, False)
+    """
+    from convsym.layers.keras_apps import HOMES
+
+    if not isinstance(module, str):
+        return module is not None
+    home = HOMES.get(class_name)
+    if home is not None:
+        return module not in (f"keras.{home}", f"keras.src.{home}")
+    return module != "keras" and not module.startswith("keras.")
 
 
 def known_classes() -> dict[str, str]:

@@ -22,6 +22,7 @@ refused with the operation and the node's name.  torch is imported on first use.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 import re
@@ -204,6 +205,8 @@ class _Graph:
         from convsym.importers.torch_module import _join
 
         args = [self.value(a) for a in node.args]
+        if "output_size" in node.kwargs or (len(args) == 2 and not isinstance(args[1], _Tensor)):
+            return _call_with_output_size(self, node, args)  # issue 12, at the end
         if node.kwargs or any(not isinstance(a, _Tensor) for a in args):
             raise self.fail(node, "a module called with non-tensor arguments")
         sub = self.module.get_submodule(str(node.target))
@@ -328,6 +331,39 @@ class _Graph:
                 return self.add_layer(node, View(other), self.tensors(tensor, node))
         raise self.fail(node, "only reshapes that flatten, x.view(x.size(0), -1) or "
                               "x.view(-1, N), are supported")
+
+
+# --- ConvTranspose*d(x, output_size=...) (issue 12) ---------------------------------------
+# A minimal hook, kept apart: the layer does the work (convsym.layers.torch_conv
+# .with_output_size takes ints, SymPy expressions or text, spatial or (N, C, *spatial)). Sizes
+# read from another tensor (output_size=skip.size()) need that tensor's symbolic shape, which
+# this tracer does not know while tracing; an importer that knows it passes those sizes.
+
+
+def _call_with_output_size(graph: _Graph, node: torch.fx.Node, args: list[Any]) -> Any:
+    from convsym.importers.torch_module import _is_torch_class, _join
+    from convsym.layers.torch_conv import with_output_size
+
+    sub = graph.module.get_submodule(str(node.target))
+    kind = type(sub).__name__
+    given = node.kwargs.get("output_size", args[1] if len(args) > 1 else None)
+    given = graph.value(given)
+    if not (_is_torch_class(sub) and kind.startswith("ConvTranspose")) or \
+            set(node.kwargs) - {"output_size"} or not isinstance(args[0], _Tensor):
+        raise graph.fail(node, "a module called with non-tensor arguments (only "
+                               "ConvTranspose*d takes output_size=)")
+    if not isinstance(given, (list, tuple)) or \
+            any(isinstance(v, bool) or not isinstance(v, int) for v in given):
+        raise graph.fail(node, f"{kind} is called with output_size={given!r}; convsym follows "
+                               "output_size given as integers", "unsupported_operation")
+    index = graph.b.walk(sub, _join(graph.qualname, str(node.target)), [args[0].index])
+    row = graph.b.nodes[index]
+    try:
+        layer = with_output_size(row.layer, list(given))
+    except LayerError as err:
+        raise graph.fail(node, str(err), err.code) from None
+    graph.b.nodes[index] = dataclasses.replace(row, layer=layer)
+    return _Tensor(index)
 
 
 def _describe(node: torch.fx.Node) -> str:

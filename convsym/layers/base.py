@@ -144,10 +144,12 @@ class Inference:
     notes: list[str] = field(default_factory=list)
     bias_macs: QExpr = field(default_factory=lambda: QPoly.const(0))
     ops: QExpr = field(default_factory=lambda: QPoly.const(0))
+    warnings: list[str] = field(default_factory=list)
     """``macs``: multiply-accumulates of convolution and dense layers without bias (see
     :mod:`convsym.costing` for the convention); ``bias_macs``: one per output element of a
     layer with a bias; ``ops``: the operations of other layers (pooling window reads,
-    normalisation, element-wise merges, activations), counted as one each."""
+    normalisation, element-wise merges, activations), counted as one each; ``warnings``: what
+    a user should know about a valid result (an empty axis, as the framework gives it)."""
 
     @property
     def trainable(self) -> QPoly:

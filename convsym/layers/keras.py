@@ -368,6 +368,8 @@ def _activation(shape: Shape) -> Inference:
     return out
 
 
+from convsym.layers.keras_apps import LAYERS as _APPS  # noqa: E402
+from convsym.layers.keras_apps import CustomScaleLayer, LayerScale  # noqa: E402
 from convsym.layers.keras_conv import LAYERS as _CONV  # noqa: E402
 from convsym.layers.keras_conv import (  # noqa: E402
     Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, DepthwiseConv1D, DepthwiseConv2D,
@@ -379,6 +381,8 @@ from convsym.layers.keras_misc import (  # noqa: E402
     SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, Subtract,
 )
 from convsym.layers.keras_misc import LAYERS as _MISC  # noqa: E402
+from convsym.layers.keras_prep import LAYERS as _PREP  # noqa: E402
+from convsym.layers.keras_prep import CenterCrop, Normalization, Rescaling, Resizing  # noqa: E402
 from convsym.layers.keras_shape import LAYERS as _SHAPE  # noqa: E402
 from convsym.layers.keras_shape import (  # noqa: E402
     AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
@@ -393,7 +397,7 @@ LAYERS: dict[str, type[Layer]] = {
        for cls in (Input, InputLayer, Conv1D, Conv2D, Conv3D, MaxPooling1D, MaxPooling2D,
                    MaxPooling3D, AveragePooling1D, AveragePooling2D, AveragePooling3D, Dense,
                    Flatten, BatchNormalization, Activation, ReLU, Dropout)},
-    **_CONV, **_SHAPE, **_MISC,
+    **_CONV, **_SHAPE, **_MISC, **_PREP, **_APPS,
 }
 """Every Keras layer convsym knows, by Keras class name."""
 
@@ -401,15 +405,15 @@ __all__ = [
     "Activation", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D", "Add", "Average", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "BatchNormalization", "Concatenate", "Conv1D", "Conv1DTranspose",
-    "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Cropping1D", "Cropping2D",
-    "Cropping3D", "Dense", "DepthwiseConv1D", "DepthwiseConv2D", "Dropout", "ELU", "Flatten",
-    "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-    "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
-    "GroupNormalization", "Identity", "Input", "InputLayer", "KerasLayer", "LAYERS",
-    "LayerNormalization", "LeakyReLU", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
-    "Maximum", "Minimum", "Multiply", "PReLU", "Permute", "ReLU", "Reshape", "SeparableConv1D",
-    "SeparableConv2D", "Softmax", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "Subtract", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D",
-    "ZeroPadding2D", "ZeroPadding3D",
+    "AveragePooling3D", "BatchNormalization", "CenterCrop", "Concatenate", "Conv1D",
+    "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Cropping1D",
+    "Cropping2D", "Cropping3D", "CustomScaleLayer", "Dense", "DepthwiseConv1D", "DepthwiseConv2D",
+    "Dropout", "ELU", "Flatten", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D", "GroupNormalization", "Identity", "Input", "InputLayer", "KerasLayer",
+    "LAYERS", "LayerNormalization", "LayerScale", "LeakyReLU", "MaxPooling1D", "MaxPooling2D",
+    "MaxPooling3D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "Permute", "ReLU",
+    "Rescaling", "Reshape", "Resizing", "SeparableConv1D", "SeparableConv2D", "Softmax",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract", "UpSampling1D",
+    "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
 ]

@@ -310,7 +310,13 @@ def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
         handle.write("input: [8, 8, 1]\nlayers:\n")
         handle.write("  - Flatten\n" * 200_000)
     err = _rejected(lambda: load(path))
-    assert err.code == "too_large" and "1,000,000 bytes" in str(err)
+    assert err.code == "too_large" and "200,000 values" in str(err)
+    from convsym.readers import MAX_FILE_BYTES
+
+    with open(path, "wb") as handle:  # sparse: one byte over the limit, read no further
+        handle.truncate(MAX_FILE_BYTES + 1)
+    err = _rejected(lambda: load(path))
+    assert err.code == "too_large" and "50,000,000 bytes" in str(err)
 
 
 def test_an_endless_device_is_refused() -> None:
