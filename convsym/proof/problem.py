@@ -172,8 +172,10 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
     names = [n for n in names if n in present]
     stmt = rels[0]
     conds: list[Cond] = []
-    for rel in rels[1:]:
-        if not (plain(rel) and lower_bound(rel) is not None):
+    for neutral, rel in zip(first[1:], rels[1:]):
+        # a bound is one in the reading with no signs; on its domain a relation may look
+        # like one (abs(2*x) == 2 is 2*x == 2 for x >= 1) and must still be checked
+        if not (plain(neutral) and lower_bound(neutral) is not None):
             conds.append((rel.rel_op, rel.lhs, rel.rhs))
     problem = Problem(
         statement=stmt, assumptions=tuple(rels[1:]), op=stmt.rel_op, lhs=stmt.lhs,
