@@ -316,6 +316,8 @@ def general_assumptions(draw: st.DrawFn, names: Sequence[str]) -> Rel:
         return Rel(T("mod", (form, const(draw(st.integers(2, 4))))), op, c)
     if kind in ("min", "max"):
         other, _ = draw(linear_forms(names))
+        if other == form:  # min(a, a) is a, which may be a bound
+            other = T("add", (const(1), form))
         return Rel(T(kind, (form, other)), op, c)
     if kind == "floor":
         d = draw(st.integers(2, 4))
