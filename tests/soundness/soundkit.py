@@ -28,6 +28,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -98,6 +99,32 @@ class T:
             return abs(vals[0])
         return min(vals) if self.op == "min" else max(vals)
 
+    def sympy(self) -> Any:
+        """The term as a SymPy expression over integer symbols of no sign, built with every
+        floor, ceiling, Mod, Min, Max and Abs unevaluated (as a careful user would)."""
+        import sympy
+
+        a = self.args
+        if self.op == "var":
+            return sympy.Symbol(str(a[0]), integer=True)
+        if self.op == "const":
+            return sympy.Integer(int(a[0]))  # type: ignore[call-overload]
+        vals = [x.sympy() if isinstance(x, T) else sympy.Integer(x) for x in a]
+        if self.op == "add":
+            return vals[0] + vals[1]
+        if self.op == "sub":
+            return vals[0] - vals[1]
+        if self.op == "mul":
+            return vals[0] * vals[1]
+        if self.op in ("floor", "ceil"):
+            cls = sympy.floor if self.op == "floor" else sympy.ceiling
+            return cls(vals[0] / vals[1], evaluate=False)
+        if self.op == "mod":
+            return sympy.Mod(vals[0], vals[1], evaluate=False)
+        if self.op == "abs":
+            return sympy.Abs(vals[0], evaluate=False)
+        return (sympy.Min if self.op == "min" else sympy.Max)(*vals, evaluate=False)
+
     def names(self) -> set[str]:
         if self.op == "var":
             return {str(self.args[0])}
@@ -132,6 +159,11 @@ class Rel:
 
     def names(self) -> set[str]:
         return self.lhs.names() | self.rhs.names()
+
+    def sympy(self) -> Any:
+        import sympy
+
+        return sympy.Rel(self.lhs.sympy(), self.rhs.sympy(), self.op, evaluate=False)
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ from convsym.errors import ConvsymError
 from convsym.proof import prove
 from convsym.whatif.solve import solve
 
-PROVE_EXAMPLES = 80
-SOLVE_EXAMPLES = 60
+PROVE_EXAMPLES = 120
+SOLVE_EXAMPLES = 80
 TIMEOUT = 1.0
 """convsym's own budget per problem (seconds); "unknown" past it is honest."""
 
@@ -52,7 +52,7 @@ def _settings(examples: int) -> settings:
 
 
 @st.composite
-def prove_problems(draw: st.DrawFn) -> tuple[Rel, list[Assumption]]:
+def prove_problems(draw: st.DrawFn) -> tuple[Rel, list[Assumption], bool]:
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
     statement = draw(relations(names))
     assume: list[Assumption] = []
@@ -61,16 +61,18 @@ def prove_problems(draw: st.DrawFn) -> tuple[Rel, list[Assumption]]:
             assume.append(draw(bounds(draw(st.sampled_from(names)))))
         else:
             assume.append(draw(general_assumptions(names)))
-    return statement, assume
+    return statement, assume, draw(st.integers(0, 3)) == 0
 
 
-def check_proof(statement: Rel, assume: Sequence[Assumption], tally: Tally) -> None:
-    """Run prove and check its verdict; record the outcome and any wrong answer."""
+def check_proof(statement: Rel, assume: Sequence[Assumption], tally: Tally,
+                as_sympy: bool = False) -> None:
+    """Run prove (the statement as text, or as a SymPy relation) and check its verdict;
+    record the outcome and any wrong answer."""
     text = statement.text()
     given_text = [a.text() for a in assume]
-    case = f"prove {text!r} assuming {given_text}"
+    case = f"prove {text!r} assuming {given_text}" + (" (as SymPy)" if as_sympy else "")
     try:
-        proof = prove(text, given_text, timeout=TIMEOUT)
+        proof = prove(statement.sympy() if as_sympy else text, given_text, timeout=TIMEOUT)
     except ConvsymError as err:
         tally.kinds[f"refused ({err.code})"] += 1
         return
@@ -105,10 +107,12 @@ def solve_problems(draw: st.DrawFn) -> tuple[list[Rel], list[str], list[Bound]]:
     conditions = [draw(relations(names)) for _ in range(draw(st.integers(1, 2)))]
     conditions = [c if c.names() else Rel(T("add", (var(names[0]), c.lhs)), c.op, c.rhs)
                   for c in conditions]
+    if draw(st.booleans()):  # a condition that is not a bound: abs, mod, min, max, floor
+        conditions.append(draw(general_assumptions(names)))
     # every unknown written in a condition (SymPy may still cancel one: a refusal)
     unknowns = sorted(set().union(*(c.names() for c in conditions))) or names[:1]
-    given = [draw(bounds(n)) for n in unknowns if draw(st.booleans())]
-    given = [b for b in given if b.a == 1 and b.b == 0]  # solve's bounds are plain
+    given = [draw(bounds(n)) for n in unknowns if draw(st.integers(0, 2)) > 0]
+    given = [Bound(b.name, b.op, b.c) for b in given]  # solve's bounds are plain
     return conditions, unknowns, given
 
 
@@ -169,8 +173,8 @@ def test_prove_verdicts_match_brute_force(capsys: pytest.CaptureFixture[str]) ->
 
     @_settings(PROVE_EXAMPLES)
     @given(prove_problems())
-    def run(problem: tuple[Rel, list[Assumption]]) -> None:
-        check_proof(*problem, tally)
+    def run(problem: tuple[Rel, list[Assumption], bool]) -> None:
+        check_proof(*problem[:2], tally, as_sympy=problem[2])
 
     run()
     _report(tally, "prove", capsys)
