@@ -56,7 +56,12 @@ def prove_problems(draw: st.DrawFn) -> tuple[Rel, list[Assumption], bool]:
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
     statement = draw(relations(names))
     assume: list[Assumption] = []
-    for _ in range(draw(st.integers(0, 3))):
+    widened = [n for n in names if n != "s"]
+    if widened and draw(st.booleans()):  # a domain below 1 and a condition on that symbol
+        name = draw(st.sampled_from(widened))
+        assume.append(draw(bounds(name)))
+        assume.append(draw(general_assumptions([name])))
+    for _ in range(draw(st.integers(0, 2))):
         if draw(st.booleans()):
             assume.append(draw(bounds(draw(st.sampled_from(names)))))
         else:
@@ -113,6 +118,9 @@ def solve_problems(draw: st.DrawFn) -> tuple[list[Rel], list[str], list[Bound]]:
     unknowns = sorted(set().union(*(c.names() for c in conditions))) or names[:1]
     given = [draw(bounds(n)) for n in unknowns if draw(st.integers(0, 2)) > 0]
     given = [Bound(b.name, b.op, b.c) for b in given]  # solve's bounds are plain
+    low = [n for n in unknowns if n != "s"]
+    if low and draw(st.booleans()):  # a lower end below 1, where SymPy's positivity is wrong
+        given.append(Bound(low[0], ">=", draw(st.integers(-5, 0))))
     return conditions, unknowns, given
 
 
@@ -130,16 +138,16 @@ def check_solve(conditions: Sequence[Rel], unknowns: Sequence[str], given: Seque
     tally.kinds[answer.status] += 1
     if not answer.exact:
         return
-    lo: dict[str, int | None] = {n: 1 for n in unknowns}
+    lows: dict[str, int] = {}
     hi: dict[str, int | None] = {n: None for n in unknowns}
     for b in given:
         low, high = b.ends()
-        if low is not None:
-            lo[b.name] = low  # solve's bounds set the lower end, also below 1
+        if low is not None:  # solve's bounds set the lower end, also below 1; several tighten
+            lows[b.name] = max(low, lows.get(b.name, low))
         if high is not None:
             known = hi[b.name]
             hi[b.name] = high if known is None else min(high, known)
-    domain = Domain(lo, hi)
+    domain = Domain({n: lows.get(n, 1) for n in unknowns}, hi)
 
     def meets(env: dict[str, int]) -> bool:
         return all(c.holds(env) is True for c in conditions)
