@@ -135,8 +135,10 @@ def symbols(names: str, **kw: bool) -> tuple[sympy.Symbol, ...]:
 class _Parser:
     """One parse of one text; points at nodes in the original text."""
 
-    def __init__(self, text: str, field: str, *, relation: bool) -> None:
+    def __init__(self, text: str, field: str, *, relation: bool,
+                 namer: Callable[[str], sympy.Symbol] | None = None) -> None:
         self.field, self.original, self.relation = field, text, relation
+        self.namer = namer or symbol
         self.lead = len(text) - len(text.lstrip())  # eval mode rejects leading whitespace
         source = text[self.lead :]
         self.inserted: list[int] = []  # where a lone "=" got its second "="
@@ -244,7 +246,7 @@ class _Parser:
             problem = _name_problem(node.id)
             if problem:
                 self.fail(node, problem)
-            return symbol(node.id)
+            return self.namer(node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
             operand = self.expr(node.operand)
             return self.checked(-operand, node) if isinstance(node.op, ast.USub) else operand
@@ -325,13 +327,35 @@ class _Parser:
         return self.checked(build(*args), node)
 
 
+_PLAIN = (sympy.Add, sympy.Mul, sympy.Pow, sympy.Rational, sympy.Symbol, sympy.floor,
+          sympy.ceiling)
+
+
+def _rounding(cls: type[sympy.Function]) -> Callable[[sympy.Expr], sympy.Expr]:
+    """floor or ceiling, evaluated by SymPy only over sums, products, powers and roundings.
+
+    Over Min, Max, Mod or Abs SymPy's assumptions are not reliable: whether
+    ``Min(0, Mod(y, 1))/3`` is an integer came out False in about one run in ten (the answer
+    depends on hashing order), and ``ceiling`` of it then evaluated to 1 instead of 0.
+    """
+
+    def build(arg: sympy.Expr) -> sympy.Expr:
+        plain = all(isinstance(node, _PLAIN) for node in sympy.preorder_traversal(arg))
+        return cls(arg) if plain else cls(arg, evaluate=False)
+
+    return build
+
+
+_floor, _ceiling = _rounding(sympy.floor), _rounding(sympy.ceiling)
+
+
 _FLOAT = "a float is not an integer"
 _ARITH: dict[type[ast.operator], Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
-    ast.FloorDiv: lambda a, b: sympy.floor(a / b),
+    ast.FloorDiv: lambda a, b: _floor(a / b),
     ast.Mod: lambda a, b: _mod(a, b),
 }
 _BITS, _COMPREHENSIONS = (ast.BitAnd, ast.BitOr, ast.LShift, ast.RShift, ast.Invert), (
@@ -379,8 +403,8 @@ def _lattice(cls: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
 
 
 _FUNCTIONS: dict[str, tuple[int, int, Callable[..., sympy.Expr]]] = {
-    "floor": (1, 1, sympy.floor),
-    "ceiling": (1, 1, sympy.ceiling),
+    "floor": (1, 1, _floor),
+    "ceiling": (1, 1, _ceiling),
     "min": (2, MAX_NODES, _lattice(sympy.Min)),
     "max": (2, MAX_NODES, _lattice(sympy.Max)),
     "abs": (1, 1, sympy.Abs),
@@ -422,13 +446,17 @@ def _prescan(text: object, field: str) -> str:
     return text
 
 
-def parse_expr(text: str, *, field: str = "expression") -> sympy.Expr:
+def parse_expr(text: str, *, field: str = "expression",
+               symbols: Callable[[str], sympy.Symbol] | None = None) -> sympy.Expr:
     """Parse integer-valued arithmetic: ``+ - * / // % **``, names, and a few functions.
 
     ``/`` is exact, ``//`` is ``floor(a/b)``, ``%`` is ``Mod``; ``**`` takes only an integer
     literal exponent from 0 to 64.  Calls: floor, ceiling (ceil), min/Min, max/Max, abs/Abs,
     mod/Mod (at most 8 min/max arguments in all).  Every integer in the result stays within
-    2**62 and every exponent within 64.
+    2**62 and every exponent within 64.  ``symbols`` maps a name to its symbol (default:
+    :func:`symbol`, a positive integer); SymPy simplifies on the spot with its assumptions,
+    so they must be true on the whole domain the result will be decided on
+    (:mod:`convsym.domains`).
 
     >>> parse_expr("n/2")
     n/2
@@ -443,12 +471,14 @@ def parse_expr(text: str, *, field: str = "expression") -> sympy.Expr:
     Traceback (most recent call last):
     convsym.errors.ExpressionError: H: cannot parse "2*" at column 3: expected an expression
     """
-    parser = _Parser(_prescan(text, field), field, relation=False)
+    parser = _Parser(_prescan(text, field), field, relation=False, namer=symbols)
     return parser.expr(parser.parse())
 
 
-def parse_relation(text: str, *, field: str = "condition") -> Relational:
-    """Parse one comparison (``== != <= < >= >``; a lone ``=`` means ``==``), unevaluated.
+def parse_relation(text: str, *, field: str = "condition",
+                   symbols: Callable[[str], sympy.Symbol] | None = None) -> Relational:
+    """Parse one comparison (``== != <= < >= >``; a lone ``=`` means ``==``), unevaluated;
+    ``symbols`` as in :func:`parse_expr`.
 
     >>> parse_relation("H = 8")
     Eq(H, 8)
@@ -456,7 +486,7 @@ def parse_relation(text: str, *, field: str = "condition") -> Relational:
     Traceback (most recent call last):
     convsym.errors.ExpressionError: condition: ... write two conditions: n <= m and m <= k
     """
-    parser = _Parser(_prescan(text, field), field, relation=True)
+    parser = _Parser(_prescan(text, field), field, relation=True, namer=symbols)
     node = parser.parse()
     if not isinstance(node, ast.Compare):
         rule = "expected one comparison (==, !=, <, <=, >, >=)"
@@ -495,19 +525,7 @@ def as_expr(value: object, *, field: str = "value", kind: str = "") -> sympy.Exp
     if isinstance(value, sympy.Basic):
         if not isinstance(value, sympy.Expr):
             raise ConvsymTypeError(head() + f"expected a SymPy expression, not {type(value)}")
-        for count, sub in enumerate(sympy.preorder_traversal(value)):
-            if count > _MAX_SYMPY_NODES:
-                raise BudgetExceeded(head() + f"more than {_MAX_SYMPY_NODES} nodes")
-            if isinstance(sub, sympy.Float):
-                raise ConvsymTypeError(head() + _FLOAT)
-            if any(sub is bad for bad in (*_NOT_FINITE, sympy.I)):
-                raise ExpressionError(head() + f"{sub} makes it not a finite real number")
-            if isinstance(sub, sympy.Rational) and max(abs(int(sub.p)), int(sub.q)) > MAX_INT:
-                big = max(abs(int(sub.p)), int(sub.q))
-                raise BudgetExceeded(head() + f"{_show_int(big)} exceeds the limit 2**62")
-            if isinstance(sub, sympy.Pow) and sub.exp.is_Integer and \
-                    abs(int(sub.exp)) > MAX_EXPONENT:
-                raise BudgetExceeded(head() + f"an exponent beyond the limit {MAX_EXPONENT}")
+        _check_sympy(value, head)
         return value
     if isinstance(value, numbers.Integral):
         if abs(int(value)) > MAX_INT:
@@ -526,15 +544,70 @@ def as_expr(value: object, *, field: str = "value", kind: str = "") -> sympy.Exp
     raise ConvsymTypeError(head() + f"{rule}, not {type(value).__name__}")
 
 
-def as_relation(value: object, *, field: str = "condition") -> Relational:
-    """Coerce a condition: text or an unevaluated SymPy relation.
+def _check_sympy(value: sympy.Basic, head: Callable[[], str]) -> None:
+    """Budgets, finiteness and symbol assumptions of a SymPy value passed in (not parsed)."""
+    for count, sub in enumerate(sympy.preorder_traversal(value)):
+        if count > _MAX_SYMPY_NODES:
+            raise BudgetExceeded(head() + f"more than {_MAX_SYMPY_NODES} nodes")
+        if isinstance(sub, sympy.Float):
+            raise ConvsymTypeError(head() + _FLOAT)
+        if any(sub is bad for bad in (*_NOT_FINITE, sympy.I)):
+            raise ExpressionError(head() + f"{sub} makes it not a finite real number")
+        if isinstance(sub, sympy.Rational) and max(abs(int(sub.p)), int(sub.q)) > MAX_INT:
+            big = max(abs(int(sub.p)), int(sub.q))
+            raise BudgetExceeded(head() + f"{_show_int(big)} exceeds the limit 2**62")
+        if isinstance(sub, sympy.Pow) and sub.exp.is_Integer and \
+                abs(int(sub.exp)) > MAX_EXPONENT:
+            raise BudgetExceeded(head() + f"an exponent beyond the limit {MAX_EXPONENT}")
+        rule = unmodeled(sub) if isinstance(sub, sympy.Symbol) else ""
+        if rule:
+            raise ExpressionError(head() + rule, code="symbol_assumptions")
+
+
+_MODELED = [sympy.Symbol("x", **kw).assumptions0 for kw in
+            ({}, {"integer": True}, {"integer": True, "positive": True},
+             {"integer": True, "nonnegative": True})]
+
+
+def unmodeled(sym: sympy.Symbol) -> str:
+    """Why convsym refuses a SymPy symbol's assumptions ("" when it models them exactly).
+
+    convsym decides over the integers, on a domain given by a lower bound: a symbol may say
+    nothing, or integer, optionally positive or nonnegative.  Anything else (even, odd,
+    prime, real, rational, negative, ...) would let SymPy simplify with a fact convsym's
+    deciders do not know, or claim values that are not integers.
+
+    >>> unmodeled(symbol("n")), unmodeled(sympy.Symbol("n"))
+    ('', '')
+    >>> print(unmodeled(sympy.Symbol("n", even=True)))  # doctest: +ELLIPSIS
+    symbol n was created with even=True; convsym models only integer symbols...
+    """
+    if sym.assumptions0 in _MODELED:
+        return ""
+    given = getattr(sym, "_assumptions_orig", None) or sym.assumptions0
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(given.items()))
+    return (f"symbol {sym.name} was created with {shown}; convsym models only integer "
+            "symbols, optionally positive or nonnegative: build it with "
+            f"convsym.symbol({sym.name!r}) (or nonnegative=True, or sympy.Symbol(name, "
+            "integer=True) for any integer) and state other facts as assumptions, e.g. "
+            f"'{sym.name} % 2 == 0' for even")
+
+
+def as_relation(value: object, *, field: str = "condition",
+                symbols: Callable[[str], sympy.Symbol] | None = None) -> Relational:
+    """Coerce a condition: text (parsed with ``symbols``, see :func:`parse_expr`) or an
+    unevaluated SymPy relation whose symbols convsym models (see :func:`unmodeled`).
 
     >>> as_relation("n + 2*p >= k")
     n + 2*p >= k
     """
     if isinstance(value, str):
-        return parse_relation(value, field=field)
+        return parse_relation(value, field=field, symbols=symbols)
     if isinstance(value, Relational):
+        for sym in sorted(value.free_symbols, key=str):  # the rest is checked when decided
+            rule = unmodeled(sym) if isinstance(sym, sympy.Symbol) else ""
+            if rule:
+                raise ExpressionError(f"{field}: {rule}", code="symbol_assumptions")
         return value
     if isinstance(value, BooleanAtom):
         raise ExpressionError(

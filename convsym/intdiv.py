@@ -689,7 +689,8 @@ def from_sympy(expr: sympy.Basic) -> QExpr:
     """Convert an integer-valued SymPy expression to canonical form.
 
     Accepts integers, integer symbols, ``+``, ``*``, non-negative integer powers, ``floor``
-    and ``ceiling`` of a quotient by a positive monomial, ``Mod`` by one, ``Min`` and ``Max``.
+    and ``ceiling`` of a quotient by a positive monomial, ``Mod`` by one, ``Min``, ``Max`` and
+    ``Abs`` of a polynomial (as ``Max(a, -a)``).
     Raises :class:`NotQuasiPolynomial` otherwise (for example ``n/2`` on its own).
 
     >>> from convsym.expr import parse_expr
@@ -753,6 +754,10 @@ def from_sympy(expr: sympy.Basic) -> QExpr:
     if isinstance(expr, (sympy.Min, sympy.Max)):
         return ext("min" if isinstance(expr, sympy.Min) else "max",
                    (from_sympy(a) for a in expr.args))
+    if isinstance(expr, sympy.Abs):  # |a| = max(a, -a), exactly
+        a = from_sympy(expr.args[0])
+        if isinstance(a, QPoly):
+            return ext("max", (a, -a))
     raise NotQuasiPolynomial(f"{expr} is not an integer quasi-polynomial")
 
 

@@ -1,5 +1,7 @@
 """The quasi-affine period check: a complete decision of ``e >= 0`` for concrete divisors.
 
+(Numerators that are polynomials rather than affine: :func:`decide_polynomial`, below.)
+
 If every Floor in ``e`` has a constant divisor and every numerator is affine in the symbols,
 then ``e`` is *quasi-affine*: for each symbol ``x`` there is a period ``L`` (a multiple of
 the divisors ``x`` passes through) and a constant ``delta`` with
@@ -273,6 +275,8 @@ def decide_nonneg(
     fallback = fallback or monotone
     per = periods(e)
     if per is None:
+        if fallback is None and poly_moduli(e) is not None:
+            return decide_polynomial(e, lower, upper=upper, budget=budget, deadline=deadline)
         return fallback or Decision(None, reason=NOT_QUASI_AFFINE)
     syms = list(per)
     result = _decide_periodic(e, per, syms, lo, hi, budget, deadline)
@@ -555,6 +559,9 @@ def decide_nonzero(e: QExpr, lower: Bound | None = None, *, upper: Bound | None 
             return Decision(True, {}, d.reason, d.box)
     per = periods(e)
     if per is None:
+        if poly_moduli(e) is not None:
+            return decide_polynomial(e, lower, upper=upper, kind="nonzero", budget=budget,
+                                     deadline=deadline)
         return Decision(None, reason=NOT_QUASI_AFFINE)
     syms = list(per)
     lo, hi = _bounds(syms, lower, upper)
@@ -577,3 +584,255 @@ def _sub(a: QExpr, b: QExpr) -> QExpr | None:
 def symbols_of(e: QExpr) -> list[sympy.Symbol]:
     """The symbols of ``e``, sorted by name."""
     return sorted(free_symbols(e), key=lambda s: s.name)
+
+
+# --- polynomial numerators --------------------------------------------------------------------
+#
+# floor(P/D) with P a polynomial with integer coefficients and D a constant: P(x + M) - P(x)
+# is a multiple of M for every integer x, so with M a multiple of D the remainder of P mod D
+# repeats with period M in each variable.  Writing every variable as x = M*t + r (0 <= r < M)
+# turns each floor into a polynomial in t plus a constant, and the statement into one
+# polynomial (in)equality per residue class r, which is decided exactly in one variable.
+
+POLY_RESIDUES = 4096
+"""At most this many residue classes (the product of the periods) are split."""
+_POLY_SEARCH = 512  # points searched for a counterexample in a class with several variables
+
+
+def _chain(f: Floor) -> int | None:
+    """A modulus that makes ``f`` a polynomial plus a constant on each class (None: a
+    symbolic divisor).  Nested floors multiply: the inner one's drift must stay divisible."""
+    den = f.den.as_int()
+    if den is None:
+        return None
+    inner = 1
+    for g in f.num.floors():
+        m = _chain(g)
+        if m is None:
+            return None
+        inner = lcm(inner, m)
+    return den * inner
+
+
+def poly_moduli(e: QExpr) -> dict[sympy.Symbol, int] | None:
+    """The period of each symbol for the residue split (None: a symbolic divisor or Min/Max).
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import QPoly, floordiv
+    >>> n, m = symbol("n"), symbol("m")
+    >>> poly_moduli(floordiv(QPoly.sym(n) * QPoly.sym(n), QPoly.const(6)) + QPoly.sym(m))
+    {m: 1, n: 6}
+    """
+    if not isinstance(e, QPoly):
+        return None
+    out: dict[sympy.Symbol, int] = {s: 1 for s in e.free_symbols()}
+    for f in e.floors():
+        m = _chain(f)
+        if m is None:
+            return None
+        for s in f.num.free_symbols():
+            out[s] = lcm(out[s], m)
+    return dict(sorted(out.items(), key=lambda item: item[0].name))
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -((-a) // b)
+
+
+def _root_bound(coeffs: Sequence[int]) -> int:
+    """An integer ``B`` with every real root of ``sum(coeffs[k] * t**k)`` in ``[-B, B]``
+    (Fujiwara's bound, rounded up; ``coeffs[-1] != 0``)."""
+    n, lead = len(coeffs) - 1, abs(coeffs[-1])
+    best = 0
+    for k in range(1, n + 1):
+        c = abs(coeffs[n - k])  # Fujiwara halves a_0 (k == n): not halving is still a bound
+        if c == 0:
+            continue
+        ratio = _ceil_div(c, lead)
+        if ratio.bit_length() < 1000:
+            root = max(1, round(ratio ** (1.0 / k)))
+        else:  # beyond floats: a power of two at most twice the root
+            root = 1 << -(-ratio.bit_length() // k)
+        while root**k < ratio:
+            root += 1
+        best = max(best, root)
+    return 2 * best + 1
+
+
+def _univariate(coeffs: list[int], lo: int | None, hi: int | None, kind: str,
+                budget: int) -> tuple[bool | None, int | None]:
+    """Decide ``q(t) >= 0`` (kind "nonneg") or ``q(t) != 0`` ("nonzero") for every integer
+    ``lo <= t <= hi``: (True, None), (False, a counterexample t) or (None, None) when the
+    integers between the real roots are more than ``budget``."""
+    while len(coeffs) > 1 and coeffs[-1] == 0:
+        coeffs.pop()
+
+    def q(t: int) -> int:
+        v = 0
+        for c in reversed(coeffs):
+            v = v * t + c
+        return v
+
+    def bad(t: int) -> bool:
+        return q(t) < 0 if kind == "nonneg" else q(t) == 0
+
+    if lo is not None and hi is not None and lo > hi:
+        return True, None
+    if len(coeffs) == 1:
+        only = _start(lo, hi)
+        return (False, only) if bad(only) else (True, None)
+    bound = _root_bound(coeffs)
+    # beyond the bound q has the sign of its leading term: no zero, and a constant sign
+    first = -bound if lo is None else max(lo, -bound)
+    last = bound if hi is None else min(hi, bound)
+    if kind == "nonneg":
+        lead, degree = coeffs[-1], len(coeffs) - 1
+        if hi is None and lead < 0:
+            return False, max(bound + 1, lo if lo is not None else bound + 1)
+        if lo is None and lead * (-1) ** degree < 0:
+            return False, min(-bound - 1, hi if hi is not None else -bound - 1)
+        # the other tails: beyond the bound q > 0 there, so only [first, last] can fail
+    if first > last:
+        if kind == "nonneg":  # the whole range is beyond the bound: one sign, check one point
+            point = lo if lo is not None else hi
+            assert point is not None
+            return (False, point) if bad(point) else (True, None)
+        return True, None
+    if last - first + 1 > budget:
+        return None, None
+    for t in range(first, last + 1):
+        if bad(t):
+            return False, t
+    return True, None
+
+
+def decide_polynomial(e: QExpr, lower: Bound | None = None, *, upper: Bound | None = None,
+                      kind: str = "nonneg", budget: int = DEFAULT_BOX_BUDGET,
+                      deadline: float | None = None) -> Decision:
+    """Decide ``e >= 0`` (``kind`` "nonneg") or ``e != 0`` ("nonzero") for ``e`` with
+    constant divisors and polynomial numerators, one residue class at a time (see above).
+
+    Exact in one symbol (a polynomial in one variable is decided between its real roots);
+    with several symbols a class is decided only when its polynomial is constant, or has
+    all coefficients of one sign after moving each variable to its finite end, or a small
+    search finds a counterexample; otherwise ``holds`` is None.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import QPoly, floordiv
+    >>> n = QPoly.sym(symbol("n"))
+    >>> p = n * (n + QPoly.const(1)) * (n + QPoly.const(2))
+    >>> decide_polynomial(QPoly.const(6) * floordiv(p, QPoly.const(6)) - p, kind="nonneg").holds
+    True
+    >>> q = n * n + n
+    >>> decide_polynomial(QPoly.const(2) * floordiv(q, QPoly.const(2)) - q).holds
+    True
+    >>> d = decide_polynomial(q - QPoly.const(3) * floordiv(q, QPoly.const(3)) - QPoly.const(1))
+    >>> d.holds, d.counterexample
+    (False, {n: 3})
+    """
+    moduli = poly_moduli(e)
+    if moduli is None or not isinstance(e, QPoly):
+        return Decision(None, reason=NOT_QUASI_AFFINE)
+    syms = list(moduli)
+    lo, hi = _bounds(syms, lower, upper)
+    if _empty(lo, hi):
+        return Decision(True, {}, "the domain is empty")
+    classes = 1
+    for s in syms:
+        classes *= moduli[s]
+    if classes > POLY_RESIDUES:
+        return Decision(None, reason=f"{classes} residue classes, more than {POLY_RESIDUES}")
+    ts = {s: sympy.Dummy(f"t_{s.name}", integer=True) for s in syms}
+    undecided = ""
+    for residues in itertools.product(*(range(moduli[s]) for s in syms)):
+        if deadline is not None and time.monotonic() > deadline:
+            return Decision(None, reason="the time limit ran out during the residue split")
+        env = {s: QPoly.sym(ts[s]) * moduli[s] + QPoly.const(r) for s, r in zip(syms, residues)}
+        q = e.subs(env)
+        if q.floors():  # not a polynomial on the class after all: do not guess
+            return Decision(None, reason="a floor is left on a residue class")
+        t_lo = {s: None if lo[s] is None else _ceil_div(lo[s] - r, moduli[s])  # type: ignore[operator]
+                for s, r in zip(syms, residues)}
+        t_hi = {s: None if hi[s] is None else (hi[s] - r) // moduli[s]  # type: ignore[operator]
+                for s, r in zip(syms, residues)}
+        if any(t_lo[s] is not None and t_hi[s] is not None and t_lo[s] > t_hi[s]  # type: ignore[operator]
+               for s in syms):
+            continue  # the class misses the domain
+        holds, point = _decide_class(q, [ts[s] for s in syms], list(t_lo.values()),
+                                     list(t_hi.values()), kind, budget)
+        if holds is False:
+            assert point is not None
+            example = {s: moduli[s] * t + r for s, t, r in zip(syms, point, residues)}
+            return Decision(False, example, "a counterexample in one residue class")
+        if holds is None:
+            undecided = undecided or ("the residue class " + ", ".join(
+                f"{s} = {moduli[s]}*t + {r}" for s, r in zip(syms, residues)) +
+                " leaves a polynomial in several variables")
+    if undecided:
+        return Decision(None, reason=undecided)
+    shown = ", ".join(f"{s}: {m}" for s, m in moduli.items())
+    return Decision(True, {}, f"on each of the {classes} residue classes (periods {shown}) "
+                    "every floor is a polynomial, and each polynomial was decided exactly")
+
+
+def _decide_class(q: QPoly, ts: list[sympy.Symbol], lo: list[int | None],
+                  hi: list[int | None], kind: str, budget: int
+                  ) -> tuple[bool | None, list[int] | None]:
+    """Decide one class's polynomial ``q`` over the box of its ``ts``."""
+    used = [i for i, t in enumerate(ts) if t in q.free_symbols()]
+    start = [_start(a, b) for a, b in zip(lo, hi)]
+    if len(used) <= 1:
+        if not used:
+            value = q.const_value()
+            failed = value < 0 if kind == "nonneg" else value == 0
+            return (False, start) if failed else (True, None)
+        (i,) = used
+        coeffs = [0] * (1 + max(e for mono in q.terms for _, e in mono))
+        for mono, c in q.terms.items():
+            coeffs[mono[0][1] if mono else 0] += c
+        holds, t = _univariate(coeffs, lo[i], hi[i], kind, budget)
+        if holds is False:
+            assert t is not None
+            start[i] = t
+            return False, start
+        return holds, None
+    # several variables: move each to a finite end (u >= 0) and look at the signs
+    env: dict[sympy.Symbol, QPoly] = {}
+    for i in used:
+        u, low, high = QPoly.sym(ts[i]), lo[i], hi[i]
+        if low is not None:
+            env[ts[i]] = u + QPoly.const(low)
+        elif high is not None:
+            env[ts[i]] = QPoly.const(high) - u
+        else:
+            env = {}
+            break
+    if env:
+        moved = q.subs(env)
+        coeffs = list(moved.terms.values())
+        if kind == "nonneg" and all(c >= 0 for c in coeffs):
+            return True, None
+        if kind == "nonzero" and moved.const_value() != 0 and (
+                all(c >= 0 for c in coeffs) or all(c <= 0 for c in coeffs)):
+            return True, None
+    # a small search for a counterexample near the start of the box (kept small: layers
+    # ask about side conditions with symbolic strides, which land here, while building)
+    side = max(2, int(min(budget, _POLY_SEARCH) ** (1 / len(used))))
+    ranges = []
+    for i in used:
+        low, high = lo[i], hi[i]
+        if low is not None:
+            top = low + side - 1
+            ranges.append(range(low, (top if high is None else min(top, high)) + 1))
+        elif high is not None:
+            ranges.append(range(high - side + 1, high + 1))
+        else:
+            ranges.append(range(-(side // 2), side - side // 2))
+    for values in itertools.product(*ranges):
+        point = list(start)
+        for i, v in zip(used, values):
+            point[i] = v
+        value = q.evaluate(dict(zip(ts, point)))
+        if value < 0 if kind == "nonneg" else value == 0:
+            return False, point
+    return None, None

@@ -1,8 +1,10 @@
 """Rung 2: the quasi-affine period check (:mod:`convsym.period`) applied to a problem.
 
 Complete for statements whose divisors are all concrete and whose numerators are affine, on
-the view-B box domain.  A proof on the box also holds under assumptions the box ignores (the
-real domain is smaller); a counterexample is kept only if it passes the view-A re-check.
+the view-B box domain; with polynomial numerators, complete in one symbol (each residue class
+is a polynomial decided between its real roots) and honest ("unknown") beyond.  A proof on
+the box also holds under assumptions the box ignores (the real domain is smaller); a
+counterexample is kept only if it passes the view-A re-check.
 
 >>> from convsym.proof.problem import build
 >>> out = by_period(build("floor(n/4) + floor((n + 2)/4) <= floor(n/2)"), None)
@@ -15,7 +17,7 @@ from __future__ import annotations
 import sympy
 
 from convsym.intdiv import QPoly, add, scale, to_sympy
-from convsym.period import Decision, decide_nonneg, decide_nonzero, periods
+from convsym.period import Decision, decide_nonneg, decide_nonzero, periods, poly_moduli
 from convsym.proof.goal import Outcome, to_goal
 from convsym.proof.problem import Problem
 from convsym.proof.result import ProofStep
@@ -28,9 +30,8 @@ def by_period(p: Problem, deadline: float | None) -> Outcome:
     goal = to_goal(p)
     if goal is None:
         return Outcome(None, reason="the statement is outside the canonical fragment")
-    if periods(goal.expr) is None:
-        return Outcome(None, reason="not quasi-affine (a symbolic divisor, or a product of "
-                                    "symbols or floors)")
+    if periods(goal.expr) is None and poly_moduli(goal.expr) is None:
+        return Outcome(None, reason="a symbolic divisor, or a Min/Max over products")
     lower = {p.b_symbols[n]: lo for n, lo in p.b_lower.items()}
     upper = {p.b_symbols[n]: hi for n, hi in p.b_upper.items()}
     e = goal.expr
@@ -51,9 +52,11 @@ def by_period(p: Problem, deadline: float | None) -> Outcome:
     rel = sympy.Rel(to_sympy(add(e, QPoly())), 0, _RELATION[goal.kind], evaluate=False)
     cases = tuple(sympy.Contains(s, sympy.Range(first, last + 1), evaluate=False)
                   for s, first, last in d.box)
-    per = periods(e) or {}
-    shown = ", ".join(f"{s}: {L}" for s, L in per.items())
-    if per:
+    per = periods(e)
+    shown = ", ".join(f"{s}: {L}" for s, L in (per or {}).items())
+    if per is None:
+        sentence = f"every divisor is a constant, so {d.reason}"
+    elif per:
         sentence = (f"every floor repeats with period ({shown}) up to a constant drift that "
                     f"points away from the checked box, so the box decides it: {d.reason}")
     else:

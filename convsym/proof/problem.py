@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 import sympy
 from sympy.core.relational import Relational
 
+from convsym.domains import neutral_relation
 from convsym.errors import ConvsymTypeError
+from convsym.expr import as_relation
 from convsym.proof.domain import (
     default_low,
     linear,
@@ -132,15 +134,15 @@ def _start(lo: int | None, hi: int | None) -> int:
 
 def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
     """Read the statement and assumptions and make every domain explicit (rung 0)."""
-    from convsym.expr import as_relation
-
     if isinstance(assume, (str, sympy.Basic)):
         assume = [assume]
     if not isinstance(assume, Iterable) or isinstance(assume, (bytes, Mapping)):
         raise ConvsymTypeError(f"assume = {assume!r:.60}: expected a list of conditions")
     values = [statement, *assume]
-    first = [as_relation(v, field="statement" if i == 0 else f"assumption {i}")
-             for i, v in enumerate(values)]
+    fields = ["statement" if i == 0 else f"assumption {i}" for i in range(len(values))]
+    # bounds come from a reading where no name has a sign (see convsym.domains)
+    first = [neutral_relation(v, f) if isinstance(v, str) else as_relation(v, field=f)
+             for v, f in zip(values, fields)]
     lows: dict[str, int] = default_low(values)
     explicit_lo: dict[str, int] = {}
     upper: dict[str, int | None] = {}
@@ -164,15 +166,16 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
         # simply not positive (q <= -1); that is not an empty domain
         lows_or_none[name] = None if name not in explicit_lo and hi is not None and \
             hi < low else low
-    rels = [read_relation(v, lows_or_none, upper, "statement" if i == 0 else
-                          f"assumption {i}") for i, v in enumerate(values)]
+    rels = [read_relation(v, lows_or_none, f) for v, f in zip(values, fields)]
     # a name may vanish in the correct reading too (0*n): keep only the names still there
     present = {s.name for rel in rels for s in rel.free_symbols}
     names = [n for n in names if n in present]
     stmt = rels[0]
     conds: list[Cond] = []
-    for rel in rels[1:]:
-        if not (plain(rel) and lower_bound(rel) is not None):
+    for neutral, rel in zip(first[1:], rels[1:]):
+        # a bound is one in the reading with no signs; on its domain a relation may look
+        # like one (abs(2*x) == 2 is 2*x == 2 for x >= 1) and must still be checked
+        if not (plain(neutral) and lower_bound(neutral) is not None):
             conds.append((rel.rel_op, rel.lhs, rel.rhs))
     problem = Problem(
         statement=stmt, assumptions=tuple(rels[1:]), op=stmt.rel_op, lhs=stmt.lhs,

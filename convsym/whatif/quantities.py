@@ -25,11 +25,13 @@ instead (``floor((32 - 3)/s) + 1 == 8``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import sympy
 from sympy.core.relational import Relational
 
+from convsym.domains import rebuild
 from convsym.errors import ExpressionError, did_you_mean
 from convsym.expr import as_relation
 from convsym.intdiv import QExpr, QPoly, to_sympy
@@ -93,10 +95,12 @@ def vocabulary(net: Network) -> dict[str, QExpr]:
     return names
 
 
-def as_condition(condition: object, *, field: str = "condition") -> Relational:
-    """A condition as a relation (the safe parser), with a hint for ``out.H``-style names."""
+def as_condition(condition: object, *, field: str = "condition",
+                 symbols: Callable[[str], sympy.Symbol] | None = None) -> Relational:
+    """A condition as a relation (the safe parser, names read by ``symbols``; see
+    :func:`convsym.expr.parse_expr`), with a hint for ``out.H``-style names."""
     try:
-        return as_relation(condition, field=field)
+        return as_relation(condition, field=field, symbols=symbols)
     except ExpressionError as err:
         if "attribute access" in str(err) or "indexing" in str(err):
             raise ExpressionError(f"{err}; name a quantity with an underscore instead, e.g. "
@@ -122,6 +126,11 @@ def resolve(net: Network, condition: object, *, field: str = "condition",
     """
     rel = as_condition(condition, field=field)
     symbols = {s.name: s for s in net.all_symbols()}
+    # a name of the network means the network's symbol, whatever symbol the text was read
+    # with (solve reads it with no sign: convsym.domains); rebuilt without re-evaluation
+    same = {s: symbols[s.name] for s in rel.free_symbols
+            if isinstance(s, sympy.Symbol) and s.name in symbols and s != symbols[s.name]}
+    rel = rebuild(rel, same) if same else rel
     words = vocabulary(net)
     replace: dict[sympy.Symbol, QExpr] = {}
     for sym in sorted(rel.free_symbols, key=lambda s: s.name):

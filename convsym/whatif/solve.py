@@ -19,15 +19,24 @@ n in {17, 18}
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import sympy
 from sympy.core.relational import Relational
 
 from convsym.budget import Deadline
+from convsym.domains import (
+    DEFAULT_LOW,
+    check_declared,
+    declared_low,
+    domain_symbol,
+    neutral,
+    neutral_relation,
+    rebuild,
+)
 from convsym.errors import BudgetExceeded, ExpressionError, LayerError, UsageError, did_you_mean
-from convsym.expr import as_relation, parse_relation
+from convsym.expr import as_relation
 from convsym.whatif.constraints import Constraint, from_relation
 from convsym.whatif.intset import IntSet
 from convsym.whatif.solution import Solution
@@ -60,33 +69,62 @@ def solve(target: object, unknowns: str | sympy.Symbol | Iterable[str | sympy.Sy
     limits = limits or DEFAULT_LIMITS
     deadline = deadline or Deadline(timeout, what="solve")
     given = parse_bounds(bounds)
-    from convsym.whatif.quantities import as_condition
-
-    relations = [as_condition(w, field=f"where[{i}]") for i, w in enumerate(_listed(where))]
+    wheres = [(w, f"where[{i}]") for i, w in enumerate(_listed(where))]
+    lows: dict[str, int | None] = {}
     if isinstance(target, Network):
+        lows = {s.name: declared_low(s) for s in target.all_symbols()}
+        lows.update({k: lo for k, (lo, _) in given.items() if lo is not None})
+        # text is read with no sign (valid for every integer): the network's own symbols
+        # replace those names later, and values below their domain are substituted
+        relations = [_read(w, field, lows, None) for w, field in wheres]
         return _solve_network(target, names, relations, given, deadline, limits)
-    conditions = [as_relation(t, field=f"condition[{i}]") for i, t in
-                  enumerate(_listed(target))]
+    targets = [(t, f"condition[{i}]") for i, t in enumerate(_listed(target))]
+    for value, _ in targets + wheres:
+        for s in value.free_symbols if isinstance(value, sympy.Basic) else ():
+            low = declared_low(s) if isinstance(s, sympy.Symbol) else None
+            if low is not None:
+                lows[s.name] = max(low, lows.get(s.name) or low)
+    lows.update({k: lo for k, (lo, _) in given.items() if lo is not None})
+    conditions = [_read(t, field, lows, domain_symbol) for t, field in targets]
+    relations = [_read(w, field, lows, domain_symbol) for w, field in wheres]
+    _check_divisors(conditions + relations, given)
     cons = [from_relation(r, origin=f"condition {i + 1}") for i, r in
             enumerate(conditions + relations)]
     known = {s.name: s for c in cons for s in c.symbols}
     syms = [_symbol_for(n, known) for n in names]
-    _check_divisors(conditions + relations, known, given)
     return _finish(cons, syms, given, deadline, limits, [], title="")
 
 
-def _check_divisors(relations: list[Relational], known: Mapping[str, sympy.Symbol],
-                    given: Mapping[str, Bound]) -> None:
-    """A symbol in a divisor may not go below its domain (the canonical form assumes it)."""
+def _read(value: object, field: str, lows: Mapping[str, int | None],
+          typed: Callable[[str, int | None], sympy.Symbol] | None) -> Relational:
+    """One condition, read on its domain (``lows``; see :mod:`convsym.domains`): text with
+    ``typed(name, low)`` symbols (None: no sign at all); a SymPy relation is refused when a
+    symbol declares a narrower domain, and its symbols are swapped for ``typed`` ones."""
+    from convsym.whatif.quantities import as_condition
+
+    def namer(name: str) -> sympy.Symbol:
+        return neutral(name) if typed is None else typed(name, lows.get(name, DEFAULT_LOW))
+
+    if isinstance(value, str):
+        return as_condition(value, field=field, symbols=namer)
+    rel = as_condition(value, field=field)
+    check_declared(rel, lows, field)
+    if typed is None:
+        return rel
+    return rebuild(rel, {s: namer(s.name) for s in rel.free_symbols
+                         if isinstance(s, sympy.Symbol)})
+
+
+def _check_divisors(relations: list[Relational], given: Mapping[str, Bound]) -> None:
+    """A symbol in a divisor may not go below 1 (the canonical form divides by positives)."""
     for name, (lo, _) in given.items():
-        sym = known.get(name)
-        if sym is None or lo is None or lo >= domain_lo(sym):
+        if lo is None or lo >= 1:
             continue
         for rel in relations:
             for power in rel.atoms(sympy.Pow):
-                if power.exp.is_negative and sym in power.base.free_symbols:
+                if power.exp.is_negative and name in {s.name for s in power.base.free_symbols}:
                     raise UsageError(f"bounds: {name} appears in a divisor ({rel}), so it must "
-                                     f"be >= {domain_lo(sym)}", code="divisor_below_one")
+                                     "be >= 1", code="divisor_below_one")
 
 
 def parse_bounds(bounds: object) -> dict[str, Bound]:
@@ -137,8 +175,8 @@ _COMPARE = re.compile(r"(<=|>=|==|<|>)")
 def _bound_relations(item: object) -> list[Relational]:
     if not isinstance(item, str):
         return [as_relation(item, field="bounds")]
-    try:
-        return [parse_relation(item, field="bounds")]
+    try:  # with no sign: a positive p would turn abs(p) >= 2 into the bound p >= 2
+        return [neutral_relation(item, field="bounds")]
     except ExpressionError as err:
         if "chained comparison" not in str(err):
             raise
@@ -146,8 +184,8 @@ def _bound_relations(item: object) -> list[Relational]:
     if len(parts) != 5:
         raise ExpressionError(f"bounds: {item!r}: write LO <= NAME <= HI", code="bad_bounds")
     a, op1, b, op2, c = parts
-    return [parse_relation(f"{a} {op1} {b}", field="bounds"),
-            parse_relation(f"{b} {op2} {c}", field="bounds")]
+    return [neutral_relation(f"{a} {op1} {b}", field="bounds"),
+            neutral_relation(f"{b} {op2} {c}", field="bounds")]
 
 
 def _one_bound(rel: Relational) -> tuple[str, int | None, int | None]:
@@ -169,8 +207,9 @@ def _one_bound(rel: Relational) -> tuple[str, int | None, int | None]:
 
 
 def domain_lo(sym: sympy.Symbol) -> int:
-    """The smallest value of a symbol: 1 for positive ones, 0 for nonnegative ones."""
-    return 1 if sym.is_positive else 0
+    """The smallest value of a symbol by default: 0 for nonnegative ones, else 1."""
+    low = declared_low(sym)
+    return DEFAULT_LOW if low is None else low
 
 
 # --- networks ------------------------------------------------------------------------------

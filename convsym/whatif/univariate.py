@@ -123,7 +123,7 @@ def _by_period(cons: Sequence[Constraint], x: sympy.Symbol, lo: int, hi: int | N
     if period == 1:
         steps.append(Step("period", "On {0} every condition is " + kind + " in {1} (no floor "
                           "with a constant divisor is left), so it is solved exactly" + roots +
-                          ".", (sympy.Ge(x, lo), x)))
+                          ".", (sympy.Ge(x, lo, evaluate=False), x)))
     else:
         steps.append(Step(
             "period",

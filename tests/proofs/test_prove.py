@@ -207,3 +207,42 @@ def test_issue_3_a_name_sympy_cancelled_is_still_widened() -> None:
     n, p = proof.counterexample["n"], proof.counterexample["p"]
     assert p <= 0 and n == n - p + abs(p) - n
     assert prove("abs(p) - p == 0", ["p >= -2"]).counterexample == {"p": -2}
+
+
+def test_issue_13_assumptions_are_read_on_their_domain() -> None:
+    # read in a positive parse, abs(q) >= 3 was q >= 3: an empty domain, "proved"
+    proof = prove("1 == 2", ["q <= 0", "abs(q) >= 3"])
+    assert proof.status == "refuted" and proof.counterexample == {"q": -3}
+    proof = prove("p >= 2", ["p >= -5", "abs(p) >= 2"])
+    assert proof.status == "refuted" and proof.counterexample is not None
+    assert proof.counterexample["p"] <= -2
+    # abs(p) >= -3 is no bound: p keeps its domain p >= 1
+    assert prove("p >= 1", ["abs(p) >= -3"]).status == "proved"
+    # abs(2*x) == 2 is 2*x == 2 on x >= 1, but it is not a bound and must still restrict
+    assert prove("x == 1", ["abs(2*x) == 2"]).status == "proved"
+    assert prove("x == 1", ["abs(2*x) == 2", "x >= -4"]).status == "refuted"
+    assert prove("floor(p/(p + 1)) == 0", ["p >= 0"]).status == "proved"
+    assert prove("floor(p/(p + 2)) == 0", ["p >= -1"]).status == "refuted"
+
+
+@pytest.mark.parametrize("kw", [{"even": True}, {"odd": True}, {"prime": True},
+                                {"real": True}, {"rational": True}])
+def test_issue_13_unmodeled_sympy_assumptions_are_refused(kw: dict[str, bool]) -> None:
+    x = sympy.Symbol("x", **kw)
+    with pytest.raises(ConvsymError) as info:
+        prove(sympy.Ge(x + 1, 2, evaluate=False))
+    assert info.value.code == "symbol_assumptions"
+    with pytest.raises(ConvsymError):
+        prove("x >= 1", [sympy.Ge(x, 2, evaluate=False)])
+
+
+def test_issue_13_polynomial_numerators_are_decided() -> None:
+    proof = prove("floor(n*(n+1)*(n+2)/6) == n*(n+1)*(n+2)/6")
+    assert proof.status == "proved" and proof.method == "period"
+    assert prove("floor(n*(n+1)/2)*2 == n*(n+1)").method == "period"
+    proof = prove("floor(n*n/3)*3 == n*n")
+    assert proof.status == "refuted" and proof.counterexample == {"n": 1}
+    proof = prove("floor((n*n + 1)/5) != n")
+    assert proof.status == "refuted" and proof.counterexample == {"n": 5}
+    assert prove("floor(n*n*n/4) >= n - 1", ["n >= -3"]).status == "refuted"
+    assert prove("n*n % 4 <= 1", ["n >= -9"]).status == "proved"

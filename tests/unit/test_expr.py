@@ -458,3 +458,13 @@ def test_fuzz_text(text: str) -> None:
 @given(st.lists(st.sampled_from(TOKENS), max_size=40))
 def test_fuzz_tokens(tokens: list[str]) -> None:
     _check_outcome("".join(tokens))
+
+
+def test_issue_13_rounding_over_min_max_mod_abs_is_left_to_convsym() -> None:
+    # SymPy's assumptions said Min(0, Mod(y, 1))/3 is not an integer in about one run in
+    # ten (it depends on hashing order) and ceiling of it then evaluated to 1, not 0
+    import sympy
+
+    rel = parse_relation("ceiling(min(y % 1, 0)/3) >= y")
+    assert isinstance(rel.lhs, sympy.ceiling)
+    assert parse_expr("floor((2*n + 1)/2)") == symbol("n")  # plain arguments still simplify

@@ -170,7 +170,9 @@ def test_monotone_and_single_floor_shortcuts() -> None:
     # symbolic stride: ceiling(n/s**3) - 1 >= 0 iff n - 1 >= 0
     y = ceildiv(n, s * s * s)
     assert decide_nonneg(y - QPoly.const(1)).holds is True
-    assert decide_nonneg(y - QPoly.const(2)).holds is None  # n - s**3 - 1: mixed directions
+    # n - 2*s**3 - 1 >= 0 (mixed directions) is a polynomial: a counterexample is found
+    d = decide_nonneg(y - QPoly.const(2))
+    assert d.holds is False and evaluate(y - QPoly.const(2), d.counterexample) < 0
     # a refutation still reports the first counterexample of the period box
     assert decide_nonneg(QPoly.const(2) - floordiv(n, QPoly.const(3)),
                          upper={N: 11}).counterexample == {N: 9}

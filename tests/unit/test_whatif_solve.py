@@ -182,3 +182,38 @@ def test_answers_survive_pickling_unevaluated() -> None:
     assert "Case p = 0" in again.derivation() and "False" not in again.derivation()
     assert again.points() == answer.points()
     assert "exact within the bounds 1 <= k <= 9, 0 <= p <= 4" in str(again)
+
+
+def test_issue_13_conditions_are_read_on_the_bounded_domain() -> None:
+    answer = solve([], "p", where="p + abs(p) == 0", bounds="p >= -3")
+    assert answer.points() == [(-3,), (-2,), (-1,), (0,)]
+    assert solve([], "p", where="abs(p - 1) == 1", bounds="p >= 0").points() == [(0,), (2,)]
+    with pytest.raises(UsageError):  # a divisor must stay >= 1 (canonical form)
+        solve("floor(p/(p + 2)) == 0", "p", bounds="-1 <= p <= 4")
+    # the default domain still lets SymPy simplify (abs(p) is p for p >= 1)
+    assert solve("abs(p) <= 3", "p").points() == [(1,), (2,), (3,)]
+    # a bound is read with no sign: abs(p) >= 2 is no bound
+    with pytest.raises(ConvsymError):
+        solve("p <= 3", "p", bounds="abs(p) >= 2")
+
+
+def test_issue_13_sympy_symbols_narrower_than_the_bounds_are_refused() -> None:
+    import sympy
+
+    from convsym.expr import symbol
+
+    p = symbol("p")
+    with pytest.raises(ConvsymError) as info:
+        solve(sympy.Eq(p + sympy.Abs(p), 0, evaluate=False), "p", bounds="p >= -3")
+    assert info.value.code == "symbol_domain"
+    q = sympy.Symbol("p", integer=True)
+    answer = solve(sympy.Eq(q + sympy.Abs(q), 0, evaluate=False), "p", bounds="p >= -3")
+    assert answer.points() == [(-3,), (-2,), (-1,), (0,)]
+    with pytest.raises(ConvsymError) as info:
+        solve(sympy.Ge(sympy.Symbol("p", even=True), 2, evaluate=False), "p")
+    assert info.value.code == "symbol_assumptions"
+
+
+def test_issue_13_network_targets_below_the_domain() -> None:
+    net = Sequential([Conv2d(3, 8, 3, stride="s")], input_shape=(3, 32, 32))
+    assert solve(net, "s", where="abs(s - 3) + out_H == 11").points() == [(11,)]
