@@ -475,6 +475,30 @@ def parse_expr(text: str, *, field: str = "expression",
     return parser.expr(parser.parse())
 
 
+def divisors(text: str, *, field: str = "condition",
+             symbols: Callable[[str], sympy.Symbol] | None = None) -> list[sympy.Expr]:
+    """Every divisor written in ``text`` (of ``/``, ``//``, ``%`` and ``mod``), as parsed.
+
+    SymPy may cancel a division while it builds the whole (``0*floor(n/(k - 3))`` is 0), but
+    a point where a written divisor is zero is still outside the statement's meaning, so the
+    prover reads the divisors from the text itself.
+
+    >>> divisors("n != k - 2 + 0*floor(n/(k - 3))")
+    [k - 3]
+    >>> divisors("n % 4 + mod(n, s) == 1")
+    [4, s]
+    """
+    parser = _Parser(_prescan(text, field), field, relation=True, namer=symbols)
+    found: list[sympy.Expr] = []
+    for node in ast.walk(parser.parse()):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)):
+            found.append(parser.expr(node.right))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in ("mod", "Mod") and len(node.args) == 2:
+            found.append(parser.expr(node.args[1]))
+    return list(dict.fromkeys(found))
+
+
 def parse_relation(text: str, *, field: str = "condition",
                    symbols: Callable[[str], sympy.Symbol] | None = None) -> Relational:
     """Parse one comparison (``== != <= < >= >``; a lone ``=`` means ``==``), unevaluated;

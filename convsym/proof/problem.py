@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import sympy
 from sympy.core.relational import Relational
 
-from convsym.domains import neutral_relation
+from convsym.domains import DEFAULT_LOW, domain_symbol, neutral_relation
 from convsym.errors import ConvsymTypeError
-from convsym.expr import as_relation
+from convsym.expr import as_relation, divisors
 from convsym.proof.domain import (
     default_low,
     linear,
@@ -177,6 +177,7 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
         # like one (abs(2*x) == 2 is 2*x == 2 for x >= 1) and must still be checked
         if not (plain(neutral) and lower_bound(neutral) is not None):
             conds.append((rel.rel_op, rel.lhs, rel.rhs))
+    conds += _cancelled_divisors(values, fields, rels, names, lows_or_none)
     problem = Problem(
         statement=stmt, assumptions=tuple(rels[1:]), op=stmt.rel_op, lhs=stmt.lhs,
         rhs=stmt.rhs, lower={n: lows_or_none[n] for n in names},
@@ -189,6 +190,40 @@ def build(statement: object, assume: Sequence[object] | object = ()) -> Problem:
     Program([stmt.lhs, stmt.rhs, *(x for c in conds for x in c[1:])])  # validates
     _view_b(problem)
     return problem
+
+
+def _cancelled_divisors(values: Sequence[object], fields: Sequence[str],
+                        rels: Sequence[Relational], names: Sequence[str],
+                        lows: Mapping[str, int | None]) -> list[Cond]:
+    """``d != 0`` for each divisor ``d`` written in the text that SymPy cancelled while
+    building it (``0*floor(n/(k - 3))``): a point where it is zero is undefined, so it is
+    neither a counterexample nor evidence there (docs/proofs.md)."""
+    kept = {d for rel in rels for d in _denominators(rel)}
+    symbols = {n: typed_symbol(n, lows[n]) for n in names}
+    out: list[Cond] = []
+    for value, name in zip(values, fields):
+        if not isinstance(value, str):
+            continue
+        for d in divisors(value, field=name,
+                          symbols=lambda n: domain_symbol(n, lows.get(n, DEFAULT_LOW))):
+            if d.is_Number or d in kept or -d in kept:
+                continue
+            if not all(s.name in symbols for s in d.free_symbols):
+                continue  # a name that vanished altogether: some value of it is defined
+            d = d.xreplace({s: symbols[s.name] for s in d.free_symbols})
+            out.append(("!=", d, sympy.Integer(0)))
+            kept.add(d)
+    return out
+
+
+def _denominators(expr: sympy.Basic) -> set[sympy.Basic]:
+    out: set[sympy.Basic] = set()
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Pow) and node.args[1].is_negative:
+            out.add(node.args[0])
+        elif isinstance(node, sympy.Mod):
+            out.add(node.args[1])
+    return out
 
 
 def _divisor_names(exprs: Sequence[sympy.Basic]) -> set[str]:

@@ -246,3 +246,11 @@ def test_issue_13_polynomial_numerators_are_decided() -> None:
     assert proof.status == "refuted" and proof.counterexample == {"n": 5}
     assert prove("floor(n*n*n/4) >= n - 1", ["n >= -3"]).status == "refuted"
     assert prove("n*n % 4 <= 1", ["n >= -9"]).status == "proved"
+
+
+def test_a_cancelled_divisor_still_bounds_the_domain() -> None:
+    """SymPy cancels ``0*floor(n/(k - 3))`` while parsing; k = 3 is still undefined, so it is
+    no counterexample (found by test_the_ladder_is_sound: the ladder answered k = 3, n = 1)."""
+    proof = prove("n != ((k + -2) + 0*floor(n/(k - 3)))")
+    assert proof.status == "refuted", proof
+    assert proof.counterexample is not None and proof.counterexample["k"] != 3, proof
