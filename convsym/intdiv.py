@@ -770,7 +770,32 @@ def to_sympy(e: QExpr) -> sympy.Expr:
     """The SymPy expression for display, choosing the simplest floor/ceiling form.
 
     Products of floors are shown factored: ``4*floor((H - 1)/2)*floor((W - 1)/2)``.
+    Results are memoised per (immutable) size, so a floor atom shared by many rows, axes,
+    MAC counts and totals is converted once.
     """
+    cached = _SHOWN.get(e)
+    if cached is not None:
+        return cached
+    shown = _to_sympy(e)
+    _remember(_SHOWN, e, shown)
+    return shown
+
+
+# Display memo: sizes and floor atoms are immutable, so their SymPy form never changes.  A
+# deep network repeats each floor atom in its row, the next layer's MACs, every axis and the
+# totals; without the memo each repeat pays SymPy's assumption queries again.
+_SHOWN: dict[QExpr, sympy.Expr] = {}
+_FLOOR_SHOWN: dict[tuple[Floor, int], tuple[sympy.Expr, int]] = {}
+_MEMO_LIMIT = 1 << 16
+
+
+def _remember(memo: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()  # bounded memory; a miss only costs the conversion again
+    memo[key] = value
+
+
+def _to_sympy(e: QExpr) -> sympy.Expr:
     if isinstance(e, Ext):
         cls = sympy.Min if e.kind == "min" else sympy.Max
         return cls(*(to_sympy(a) for a in e.args), evaluate=False)
@@ -843,28 +868,80 @@ def _atom_sympy(atom: Atom) -> sympy.Expr:
 
 
 def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
-    """The simplest ``floor(Y/D)`` or ``ceiling(Y/D)`` plus constant equal to F + outer."""
-    den = to_sympy(f.den)
+    """The simplest ``floor(Y/D)`` or ``ceiling(Y/D)`` plus constant equal to F + outer.
+
+    Candidates are scored on the canonical form; only the winner is built in SymPy (each
+    SymPy ``floor`` runs assumption queries, milliseconds on a deep network's sizes).
+    """
+    key = (f, outer)
+    cached = _FLOOR_SHOWN.get(key)
+    if cached is not None:
+        return cached
     x = f.num
-    candidates: list[tuple[tuple[int, int, int], sympy.Expr, int]] = []
     dc, dmono = _split_den(f.den)
-    shifts: list[QPoly] = [QPoly.const(0), QPoly.const(outer)]
+    shifts = [0, outer]
     if not dmono:
         c0 = x.const_value()
-        shifts += [QPoly.const(-(c0 // dc)), QPoly.const(-(c0 // dc) + 1)]
+        shifts += [-(c0 // dc), -(c0 // dc) + 1]
+    best: tuple[tuple[int, int, int], QPoly, bool, int] | None = None
     for t in shifts:
-        t_int = t.as_int() or 0
         # floor(X/D) + outer = floor((X + tD)/D) + (outer - t)
-        y = x + f.den * t
-        candidates.append((_score(y, outer - t_int, 0), sympy.floor(to_sympy(y) / den),
-                           outer - t_int))
-        # ... = ceiling((X + tD - D + 1)/D) + (outer - t)
+        y = x + f.den * QPoly.const(t)
+        #                    = ceiling((X + tD - D + 1)/D) + (outer - t)
         yc = y - f.den + QPoly.const(1)
-        candidates.append((_score(yc, outer - t_int, 1), sympy.ceiling(to_sympy(yc) / den),
-                           outer - t_int))
-    candidates.sort(key=lambda c: c[0])
-    _, shown, rest = candidates[0]
-    return shown, rest
+        for num, ceiling in ((y, False), (yc, True)):
+            score = _score(num, outer - t, int(ceiling))
+            if best is None or score < best[0]:  # the first of equal scores wins
+                best = (score, num, ceiling, outer - t)
+    assert best is not None
+    _, num, ceiling, rest = best
+    shown = _round(sympy.ceiling if ceiling else sympy.floor, num, f.den)
+    result = (shown, rest)
+    _remember(_FLOOR_SHOWN, key, result)
+    return result
+
+
+def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
+           ) -> sympy.Expr:
+    """``cls(num/den)`` as SymPy evaluates it, without its assumption queries when the
+    outcome is known.
+
+    SymPy's ``RoundFunction.eval`` returns ``cls(arg)`` unevaluated plus the integer terms
+    of ``arg`` unless it can prove ``arg`` an integer, a number, or inside a bounded
+    interval (its ``_eval_const_number``).  When ``num`` is a polynomial in plain symbols
+    with a term in a symbol ``x`` that ``den`` lacks, none of these can be proved, because
+    none holds: fixing the other symbols where ``x``'s coefficient is non-zero leaves a
+    non-constant polynomial in ``x``, so ``arg`` is unbounded; and that term is not a
+    multiple of ``den`` (``x`` is not in ``den``), so ``arg`` is not always an integer.
+    Then the integer terms of ``arg`` (each ``c*m`` with ``c`` integer; with a symbolic
+    ``den``, ``arg`` is one product, never integer) are exactly what SymPy would pull out.
+    tests/unit/test_intdiv.py checks equality with SymPy's own evaluation.
+    """
+    arg = to_sympy(num) / to_sympy(den)
+    den_atoms = {a for m in den.terms for a, _ in m}
+    free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
+    if not free or any(isinstance(a, Floor) for m in num.terms for a, _ in m) or \
+            not any(a not in den_atoms for m in num.terms for a, _ in m):
+        return cls(arg)
+    ipart = sympy.Integer(0)
+    spart: list[sympy.Expr] = []
+    for term in sympy.Add.make_args(arg):
+        coeff, _ = term.as_coeff_Mul()
+        if term.is_Integer or (coeff.is_Integer and not term.is_Pow and
+                               _integer_product(term)):
+            ipart += term
+        else:
+            spart.append(term)
+    return ipart + cls(sympy.Add(*spart), evaluate=False)
+
+
+def _integer_product(term: sympy.Expr) -> bool:
+    """True for an integer times a product of non-negative powers of symbols."""
+    for factor in sympy.Mul.make_args(term):
+        base, exponent = factor.as_base_exp()
+        if not (factor.is_Integer or (base.is_Symbol and exponent.is_Integer and exponent > 0)):
+            return False
+    return True
 
 
 def _score(y: QPoly, rest: int, is_ceiling: int) -> tuple[int, int, int]:

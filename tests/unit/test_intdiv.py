@@ -173,3 +173,41 @@ def test_large_powers_of_a_monomial() -> None:
     assert isinstance(big, QPoly)
     with pytest.raises(NotQuasiPolynomial):
         from_sympy((N + 1) ** 65)
+
+
+def _sympy_round(e: QExpr) -> None:
+    """Every floor atom's fast display equals SymPy's own evaluation of the same winner."""
+    from convsym.intdiv import Floor, _round, iter_floors
+
+    for f in iter_floors(e):
+        assert isinstance(f, Floor)
+        for cls in (sympy.floor, sympy.ceiling):
+            for shift in (0, 1, -3):
+                num = f.num + f.den * QPoly.const(shift)
+                fast = _round(cls, num, f.den)
+                slow = cls(to_sympy(num) / to_sympy(f.den))
+                assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees())
+def test_the_display_builds_each_floor_as_sympy_evaluates_it(tree: Tree) -> None:
+    _sympy_round(tree.q)
+
+
+def test_deep_displays_are_built_as_sympy_evaluates_them() -> None:
+    x = QPoly.sym(N)
+    for stride in (2, 1, 3, 2, 2, 5):  # mixed strides and symbolic divisors
+        x = ceildiv(x + QPoly.const(stride), QPoly.const(stride))
+        y = floordiv(x * QPoly.sym(M) + QPoly.const(3), QPoly.sym(S) * QPoly.const(2))
+        _sympy_round(y)
+        _sympy_round(x)
+    assert str(to_sympy(x)) == str(to_sympy(from_sympy(to_sympy(x))))
+
+
+def test_the_display_is_memoised_per_size() -> None:
+    x = QPoly.sym(N)
+    for _ in range(40):
+        x = ceildiv(x, QPoly.const(2))
+    assert to_sympy(x) is to_sympy(x)
+    assert to_sympy(x) == sympy.ceiling(N / 2**40)
