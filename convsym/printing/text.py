@@ -87,6 +87,44 @@ def is_power(expr: object) -> bool:
     return isinstance(expr, sympy.Integer) and power_factors(int(expr)) is not None
 
 
+_ROUNDED: dict[sympy.Expr, str] = {}
+
+
+def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """``fraction(together(arg))``, without ``together`` for a sum of rational multiples of
+    products of non-negative powers (a floor's argument as convsym builds it) whose terms
+    share no factor: then the numerator is each term times the lcm of the denominators.
+
+    >>> from convsym.expr import parse_expr
+    >>> quotient(parse_expr("n/8 + 5/8")), quotient(parse_expr("n/6 + m/4"))
+    ((n + 5, 8), (3*m + 2*n, 12))
+    """
+    if arg.is_Add:
+        parts = []
+        common: set[sympy.Expr] | None = None
+        for term in arg.args:
+            coeff, rest = term.as_coeff_Mul()
+            factors = sympy.Mul.make_args(rest) if rest is not sympy.S.One else ()
+            if not coeff.is_Rational or not all(_plain_factor(f) for f in factors):
+                break
+            here = {f.as_base_exp()[0] for f in factors}
+            common = here if common is None else common & here
+            parts.append((coeff, rest))
+        else:
+            lcm = math.lcm(*(c.q for c, _ in parts))
+            tops = [c.p * (lcm // c.q) for c, _ in parts]
+            if not common and math.gcd(*tops) == 1:
+                return sympy.Add(*(t * r for t, (_, r) in zip(tops, parts))), \
+                    sympy.Integer(lcm)
+    return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
+
+
+def _plain_factor(f: sympy.Expr) -> bool:
+    base, exp = f.as_base_exp()
+    return bool(exp.is_Integer and exp > 0 and (base.is_Symbol or
+                                                isinstance(base, (sympy.floor, sympy.ceiling))))
+
+
 class TextPrinter(StrPrinter):
     """SymPy's ``StrPrinter`` with textbook quotients inside floor and ceiling, and large
     powers of small primes as powers."""
@@ -112,7 +150,7 @@ class TextPrinter(StrPrinter):
         return str(super().parenthesize(item, level, strict))
 
     def _quotient(self, arg: sympy.Expr) -> str:
-        num, den = sympy.fraction(sympy.together(arg))
+        num, den = quotient(arg)
         if den == 1:
             return str(self._print(num))
         top = self._print(num)
@@ -124,10 +162,20 @@ class TextPrinter(StrPrinter):
         return f"{top}/{bottom}"
 
     def _print_floor(self, expr: sympy.floor) -> str:
-        return f"floor({self._quotient(expr.args[0])})"
+        return self._rounded("floor", expr)
 
     def _print_ceiling(self, expr: sympy.ceiling) -> str:
-        return f"ceiling({self._quotient(expr.args[0])})"
+        return self._rounded("ceiling", expr)
+
+    def _rounded(self, name: str, expr: sympy.Expr) -> str:
+        # a deep network shows each floor in its row, the next MACs and the totals: once
+        text = _ROUNDED.get(expr)
+        if text is None:
+            text = f"{name}({self._quotient(expr.args[0])})"
+            if len(_ROUNDED) >= 1 << 14:
+                _ROUNDED.clear()
+            _ROUNDED[expr] = text
+        return text
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
         # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``

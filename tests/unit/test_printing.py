@@ -222,3 +222,21 @@ def test_large_powers_in_latex() -> None:
     assert printer.doprint(sympy.ceiling(h / 2**50)) == r"\left\lceil \frac{H}{2^{50}} \right\rceil"
     assert printer.doprint((2**50) ** s) == r"\left(2^{50}\right)^{s}"
     assert printer.doprint(sympy.Integer(123456)) == "123{,}456"
+
+
+def test_quotients_match_together() -> None:
+    from convsym.intdiv import QPoly, ceildiv, floordiv, to_sympy
+
+    n, m, s = (QPoly.sym(symbol(x)) for x in "nms")
+    x, seen = n, 0
+    for d in (2, 3, 1, 4, 2, 6, 5):
+        x = ceildiv(x + QPoly.const(d), QPoly.const(d))
+        for e in (x, floordiv(x * m + QPoly.const(3) * n + QPoly.const(d), QPoly.const(2 * d)),
+                  floordiv(n + QPoly.const(d), s),
+                  floordiv(n * m + m + QPoly.const(1), QPoly.const(6))):
+            shown = to_sympy(e)
+            for f in shown.atoms(sympy.floor, sympy.ceiling):
+                arg = f.args[0]
+                assert X.quotient(arg) == sympy.fraction(sympy.together(arg))
+                seen += 1
+    assert seen > 10
