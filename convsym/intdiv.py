@@ -542,13 +542,19 @@ def ext(kind: str, args: Iterable[QExpr]) -> QExpr:
         elif a not in flat:
             flat.append(a)
     kept: list[QExpr] = []
-    for a in flat:
+    for i, a in enumerate(flat):
         dominated = False
-        for b in flat:
-            if a is b or not (isinstance(a, QPoly) and isinstance(b, QPoly)):
+        for j, b in enumerate(flat):
+            if i == j or not (isinstance(a, QPoly) and isinstance(b, QPoly)):
                 continue
-            diff = (a - b).as_int()
-            if diff is not None and ((diff > 0) if kind == "min" else (diff < 0)):
+            lo, hi = diff_bounds(a - b)
+            # a never wins (a >= b for min, a <= b for max); when b never wins either they are
+            # equal everywhere, and the first one is kept
+            loses = (lo is not None and lo >= 0) if kind == "min" else \
+                (hi is not None and hi <= 0)
+            ties = (hi is not None and hi <= 0) if kind == "min" else \
+                (lo is not None and lo >= 0)
+            if loses and (j < i or not ties):
                 dominated = True
                 break
         if not dominated:
@@ -557,6 +563,76 @@ def ext(kind: str, args: Iterable[QExpr]) -> QExpr:
         return kept[0]
     kept.sort(key=_qkey)
     return Ext(kind, tuple(kept))
+
+
+def diff_bounds(d: QPoly) -> tuple[int | None, int | None]:
+    """Integer bounds ``(lo, hi)`` on the values of ``d`` (None: unbounded or unknown),
+    cheap and exact, for comparing Min/Max arguments.
+
+    Floors with one divisor ``D`` whose numerators differ by a constant ``delta`` are
+    paired: for every integer ``Y``,
+    ``floor(delta/D) <= floor((Y + delta)/D) - floor(Y/D) <= ceiling(delta/D)``
+    (floor is superadditive: ``floor(u + v) >= floor(u) + floor(v)``; and
+    ``floor(Y/D + delta/D) <= floor(Y/D + ceiling(delta/D)) = floor(Y/D) + ceiling(delta/D)``).
+    With positive symbols in ``D = c*m`` (``m >= 1``), ``delta/D`` lies between 0 and
+    ``delta/c``, so the pair lies in ``[min(0, floor(delta/c)), max(0, ceiling(delta/c))]``.
+    What is left unpaired must have a known sign (:func:`_sign`), which bounds one side.
+
+    >>> from convsym.expr import symbol
+    >>> n, four = QPoly.sym(symbol("n")), QPoly.const(4)
+    >>> diff_bounds(floordiv(n + QPoly.const(7), four) - floordiv(n, four))
+    (1, 2)
+    >>> diff_bounds(ceildiv(n, four) - floordiv(n, four) + QPoly.const(3))
+    (3, 4)
+    >>> diff_bounds(n - floordiv(n, four))
+    (None, None)
+    """
+    terms = dict(d.terms)
+    lo = hi = terms.pop((), 0)
+    lo_known = hi_known = True
+    singles: dict[tuple[object, ...], list[tuple[Floor, int]]] = {}
+    for mono, c in terms.items():
+        if len(mono) == 1 and mono[0][1] == 1 and isinstance(mono[0][0], Floor):
+            f = mono[0][0]
+            singles.setdefault(f.den.key, []).append((f, c))
+    for group in singles.values():
+        pos = [[f, c] for f, c in group if c > 0]
+        neg = [[f, -c] for f, c in group if c < 0]
+        for p in pos:
+            for q in neg:
+                if not p[1]:
+                    break
+                if not q[1]:
+                    continue
+                delta = (p[0].num - q[0].num).as_int()
+                if delta is None:
+                    continue
+                m = min(p[1], q[1])
+                dc, dmono = _split_den(p[0].den)
+                if dmono:
+                    low, high = min(0, delta // dc), max(0, -(-delta // dc))
+                else:
+                    low, high = delta // dc, -(-delta // dc)
+                lo += m * low
+                hi += m * high
+                p[1] -= m
+                q[1] -= m
+                for f, k in ((p[0], m), (q[0], -m)):
+                    mono = ((f, 1),)
+                    left = terms[mono] - k
+                    if left:
+                        terms[mono] = left
+                    else:
+                        del terms[mono]
+    if terms:
+        sign = _sign(QPoly._raw(terms))
+        if sign is None:
+            return None, None
+        if sign > 0:
+            hi_known = False
+        else:
+            lo_known = False
+    return (lo if lo_known else None), (hi if hi_known else None)
 
 
 def _qkey(e: QExpr) -> tuple[object, ...]:

@@ -211,3 +211,57 @@ def test_the_display_is_memoised_per_size() -> None:
         x = ceildiv(x, QPoly.const(2))
     assert to_sympy(x) is to_sympy(x)
     assert to_sympy(x) == sympy.ceiling(N / 2**40)
+
+
+@st.composite
+def floor_sums(draw: st.DrawFn) -> QPoly:
+    """Sums of floors that share numerators up to constants (as Min/Max arguments do)."""
+    from convsym.intdiv import diff_bounds  # noqa: F401  (the function under test)
+
+    x = QPoly.const(draw(st.integers(-5, 5)))
+    for sym in (N, M):
+        x = x + QPoly.sym(sym) * QPoly.const(draw(st.integers(-2, 3)))
+    den = draw(st.sampled_from([QPoly.const(2), QPoly.const(3), QPoly.const(7),
+                                QPoly.sym(S), QPoly.sym(S) * QPoly.const(2)]))
+    total = QPoly.const(draw(st.integers(-4, 4)))
+    for _ in range(draw(st.integers(1, 4))):
+        shift = QPoly.const(draw(st.integers(-9, 9)))
+        k = draw(st.sampled_from([-2, -1, 1, 2]))
+        part = (ceildiv if draw(st.booleans()) else floordiv)(x + shift, den)
+        total = total + part * QPoly.const(k)
+    if draw(st.booleans()):
+        total = total + QPoly.sym(T) * QPoly.const(draw(st.sampled_from([-1, 1])))
+    return total
+
+
+@settings(max_examples=150, deadline=None)
+@given(floor_sums())
+def test_diff_bounds_hold_everywhere(d: QPoly) -> None:
+    from convsym.intdiv import diff_bounds
+
+    lo, hi = diff_bounds(d)
+    for n in range(1, 13):
+        for m in (1, 2, 5, 11):
+            for s in (1, 2, 3, 7):
+                for t in (1, 9):
+                    v = d.evaluate({N: n, M: m, S: s, T: t})
+                    assert lo is None or v >= lo
+                    assert hi is None or v <= hi
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(floor_sums(), min_size=1, max_size=5), st.booleans())
+def test_min_max_keep_their_value(args: list[QPoly], big: bool) -> None:
+    e = ext("max" if big else "min", args)
+    pick = max if big else min
+    for n in range(1, 13):
+        for s in (1, 2, 5):
+            env = {N: n, M: 3, S: s, T: 2}
+            assert evaluate(e, env) == pick(a.evaluate(env) for a in args)
+
+
+def test_ceil_mode_candidates_with_one_divisor_collapse() -> None:
+    n, d = QPoly.sym(N), QPoly.const(27)
+    args = [ceildiv(n + QPoly.const(c), d) for c in (5, -3, 11, 0)]
+    assert ext("min", args) == args[1]
+    assert ext("max", args) == args[2]
