@@ -596,32 +596,29 @@ def diff_bounds(d: QPoly) -> tuple[int | None, int | None]:
             f = mono[0][0]
             singles.setdefault(f.den.key, []).append((f, c))
     for group in singles.values():
-        pos = [[f, c] for f, c in group if c > 0]
-        neg = [[f, -c] for f, c in group if c < 0]
-        for p in pos:
-            for q in neg:
-                if not p[1]:
-                    break
-                if not q[1]:
+        pos = [(f, c) for f, c in group if c > 0]
+        neg = [(f, -c) for f, c in group if c < 0]
+        left = [c for _, c in neg]
+        for fp, kp in pos:
+            for i, (fq, _) in enumerate(neg):
+                delta = (fp.num - fq.num).as_int()
+                if not kp or not left[i] or delta is None:
                     continue
-                delta = (p[0].num - q[0].num).as_int()
-                if delta is None:
-                    continue
-                m = min(p[1], q[1])
-                dc, dmono = _split_den(p[0].den)
+                m = min(kp, left[i])
+                dc, dmono = _split_den(fp.den)
                 if dmono:
                     low, high = min(0, delta // dc), max(0, -(-delta // dc))
                 else:
                     low, high = delta // dc, -(-delta // dc)
                 lo += m * low
                 hi += m * high
-                p[1] -= m
-                q[1] -= m
-                for f, k in ((p[0], m), (q[0], -m)):
+                kp -= m
+                left[i] -= m
+                for f, k in ((fp, m), (fq, -m)):
                     mono = ((f, 1),)
-                    left = terms[mono] - k
-                    if left:
-                        terms[mono] = left
+                    rest = terms[mono] - k
+                    if rest:
+                        terms[mono] = rest
                     else:
                         del terms[mono]
     if terms:
