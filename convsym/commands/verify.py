@@ -23,7 +23,6 @@ import time
 from typing import Any
 
 from convsym.commands.summary import add_source_arguments
-from convsym.sources import resolve
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -91,6 +90,7 @@ class _Bar:
 
 def run(args: argparse.Namespace) -> int:
     """Verify and print the result."""
+    from convsym.sources import resolve
     from convsym.verification import verify
 
     net = resolve(args.source, sets=args.sets, from_=args.from_)
