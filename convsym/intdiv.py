@@ -576,7 +576,11 @@ def diff_bounds(d: QPoly) -> tuple[int | None, int | None]:
     ``floor(Y/D + delta/D) <= floor(Y/D + ceiling(delta/D)) = floor(Y/D) + ceiling(delta/D)``).
     With positive symbols in ``D = c*m`` (``m >= 1``), ``delta/D`` lies between 0 and
     ``delta/c``, so the pair lies in ``[min(0, floor(delta/c)), max(0, ceiling(delta/c))]``.
-    What is left unpaired must have a known sign (:func:`_sign`), which bounds one side.
+    A floor ``floor(Y/(k*E))`` whose coefficient shares a factor ``k`` with its constant
+    divisor is first replaced: ``k*floor(Y/(k*E)) = floor(Y/E) - r`` with ``r`` in
+    ``[0, k - 1]`` (so ``2*ceiling(n/2) - n`` is bounded by 0 and 1, and so is
+    ``2*ceiling(n/64) - ceiling(n/32)``).  What is left unpaired must have a known sign (:func:`_sign`),
+    which bounds one side.
 
     >>> from convsym.expr import symbol
     >>> n, four = QPoly.sym(symbol("n")), QPoly.const(4)
@@ -586,9 +590,40 @@ def diff_bounds(d: QPoly) -> tuple[int | None, int | None]:
     (3, 4)
     >>> diff_bounds(n - floordiv(n, four))
     (None, None)
+    >>> diff_bounds(four * ceildiv(n, four) - n)   # 4*ceiling(n/4) - n is n's gap to 4
+    (0, 3)
     """
     terms = dict(d.terms)
-    lo = hi = terms.pop((), 0)
+    lo = hi = 0
+    # k*floor(Y/(k*E)) = k*floor(floor(Y/E)/k) = floor(Y/E) - r with 0 <= r <= k - 1 (nested
+    # floor collapse, then x = k*floor(x/k) + (x mod k)), for k dividing both the coefficient
+    # and the constant divisor: the floor is replaced by a coarser one (by Y itself when
+    # k = D), the remainder bounded
+    for mono in list(terms):
+        c = terms.get(mono, 0)  # an earlier replacement may have changed it
+        if not (c and len(mono) == 1 and mono[0][1] == 1 and isinstance(mono[0][0], Floor)
+                and mono[0][0].den.is_const()):
+            continue
+        f = mono[0][0]
+        dc = f.den.const_value()
+        k = gcd(c, dc)
+        if k < 2:
+            continue
+        q = c // k
+        del terms[mono]
+        for m2, c2 in floordiv(f.num, QPoly.const(dc // k)).terms.items():
+            total = terms.get(m2, 0) + q * c2
+            if total:
+                terms[m2] = total
+            else:
+                terms.pop(m2, None)
+        if q > 0:
+            lo -= q * (k - 1)
+        else:
+            hi -= q * (k - 1)
+    const = terms.pop((), 0)
+    lo += const
+    hi += const
     lo_known = hi_known = True
     singles: dict[tuple[object, ...], list[tuple[Floor, int]]] = {}
     for mono, c in terms.items():

@@ -228,7 +228,11 @@ def floor_sums(draw: st.DrawFn) -> QPoly:
         shift = QPoly.const(draw(st.integers(-9, 9)))
         k = draw(st.sampled_from([-2, -1, 1, 2]))
         part = (ceildiv if draw(st.booleans()) else floordiv)(x + shift, den)
+        if draw(st.booleans()) and den.is_const():  # a multiple of the divisor: D*floor(Y/D)
+            k *= den.const_value()
         total = total + part * QPoly.const(k)
+    if draw(st.booleans()):
+        total = total - x * QPoly.const(draw(st.sampled_from([-1, 1])))
     if draw(st.booleans()):
         total = total + QPoly.sym(T) * QPoly.const(draw(st.sampled_from([-1, 1])))
     return total
@@ -265,3 +269,17 @@ def test_ceil_mode_candidates_with_one_divisor_collapse() -> None:
     args = [ceildiv(n + QPoly.const(c), d) for c in (5, -3, 11, 0)]
     assert ext("min", args) == args[1]
     assert ext("max", args) == args[2]
+
+
+def test_settle_drops_the_idle_same_padding_max_without_period_checks() -> None:
+    """Keras 'same' stride 2: the padding Max(2*ceiling(n/2) - n + 1, 0) is never 0."""
+    from convsym.layers.agree import settle
+
+    n = QPoly.sym(N)
+    for _ in range(30):
+        n = ceildiv(n, QPoly.const(2))
+    two = QPoly.const(2)
+    pad = ext("max", [two * ceildiv(n, two) - n + QPoly.const(1), QPoly.const(0)])
+    assert isinstance(pad, QPoly)
+    assert settle(floordiv(pad, two)) == floordiv(pad, two)  # 0 or 1: not a constant
+    assert settle(ext("max", [pad, QPoly.const(1)])) == pad  # pad >= 1 by exact bounds
