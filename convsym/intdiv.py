@@ -579,8 +579,8 @@ def diff_bounds(d: QPoly) -> tuple[int | None, int | None]:
     A floor ``floor(Y/(k*E))`` whose coefficient shares a factor ``k`` with its constant
     divisor is first replaced: ``k*floor(Y/(k*E)) = floor(Y/E) - r`` with ``r`` in
     ``[0, k - 1]`` (so ``2*ceiling(n/2) - n`` is bounded by 0 and 1, and so is
-    ``2*ceiling(n/64) - ceiling(n/32)``).  What is left unpaired must have a known sign (:func:`_sign`),
-    which bounds one side.
+    ``2*ceiling(n/64) - ceiling(n/32)``).  What is left unpaired must have a known sign
+    (:func:`_sign`), which bounds one side.
 
     >>> from convsym.expr import symbol
     >>> n, four = QPoly.sym(symbol("n")), QPoly.const(4)
