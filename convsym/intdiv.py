@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from fractions import Fraction
 from functools import reduce
 from math import gcd
 from typing import Union
@@ -919,6 +920,56 @@ def _to_sympy(e: QExpr) -> sympy.Expr:
 
 def _factored(e: QPoly) -> sympy.Expr | None:
     """``e`` as a product of simpler factors, each displayed on its own, or None."""
+    linear = _linear_factors(e)
+    if linear is not None:  # a MAC count: k * (out_h) * (out_w), without factor_list
+        k, factors = linear
+        shown = [_to_sympy_flat(f) for f in factors]
+        # SymPy distributes a number over a sum it multiplies first, and factor_list's order
+        # of factors is its own: only without such a sum is the product the same either way
+        if k == 1 or not any(x.is_Add for x in shown):
+            result: sympy.Expr = sympy.Integer(k)
+            for x in shown:
+                result = result * x
+            return result
+    return _factor_list(e)
+
+
+def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
+    """``(k, [q_i*A_i + p_i])`` when ``e = k * prod(q_i*A_i + p_i)`` over two or more
+    distinct atoms ``A_i`` with ``q_i > 0`` and ``gcd(q_i, p_i) = 1``, else None.
+
+    These are the factors ``sympy.factor_list`` returns (each is linear in one atom with
+    coprime coefficients, hence irreducible and primitive; by Gauss's lemma the product is
+    primitive, so ``k`` is the content), found in time linear in the terms: the top
+    monomial's coefficient gives ``k*prod(q_i)``, each ``A_i``'s cofactor the ratio
+    ``p_i/q_i``, and the expansion is compared term by term.
+    """
+    atoms = sorted(e.atoms(), key=_akey)
+    if not 2 <= len(atoms) <= 6 or len(e.terms) > 1 << len(atoms) or \
+            any(p != 1 for m in e.terms for _, p in m):
+        return None
+    top = tuple((a, 1) for a in atoms)
+    lead = e.terms.get(top)
+    if not lead:
+        return None
+    factors: list[QPoly] = []
+    denominator = 1
+    for a in atoms:
+        rest = tuple((b, 1) for b in atoms if b != a)
+        r = Fraction(e.terms.get(rest, 0), lead)  # p_i / q_i
+        factors.append(QPoly._raw({((a, 1),): r.denominator, **({(): r.numerator}
+                                                               if r.numerator else {})}))
+        denominator *= r.denominator
+    if lead % denominator:
+        return None
+    k = lead // denominator
+    product = QPoly.const(k)
+    for f in factors:
+        product = product * f
+    return (k, factors) if product == e else None
+
+
+def _factor_list(e: QPoly) -> sympy.Expr | None:
     atoms = sorted(e.atoms(), key=_akey)
     dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
     back = dict(zip(dummies, atoms))

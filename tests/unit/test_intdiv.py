@@ -283,3 +283,26 @@ def test_settle_drops_the_idle_same_padding_max_without_period_checks() -> None:
     assert isinstance(pad, QPoly)
     assert settle(floordiv(pad, two)) == floordiv(pad, two)  # 0 or 1: not a constant
     assert settle(ext("max", [pad, QPoly.const(1)])) == pad  # pad >= 1 by exact bounds
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([N, M, S]), st.integers(1, 9), st.integers(-5, 9),
+                          st.sampled_from(["floor", "ceil", "plain"]), st.integers(1, 3),
+                          st.integers(-4, 4)), min_size=2, max_size=3,
+                unique_by=lambda t: t[0]),
+       st.sampled_from([1, -1, 4, -3, 576]))
+def test_products_display_as_sympy_factor_list_does(
+        factors: list[tuple[sympy.Symbol, int, int, str, int, int]], k: int) -> None:
+    """A MAC count (a constant times sizes in distinct atoms) is factored without SymPy's
+    factor_list, to the same expression."""
+    from convsym.intdiv import _factor_list, _factored
+
+    e = QPoly.const(k)
+    for sym, d, shift, kind, scale_by, plus in factors:
+        x = QPoly.sym(sym) + QPoly.const(shift)
+        base = floordiv(x, QPoly.const(d)) if kind == "floor" else \
+            ceildiv(x, QPoly.const(d)) if kind == "ceil" else QPoly.sym(sym)
+        e = e * (base * QPoly.const(scale_by) + QPoly.const(plus))
+    if len(e.terms) > 2:
+        fast, slow = _factored(e), _factor_list(e)
+        assert fast == slow and str(fast) == str(slow)
