@@ -88,9 +88,15 @@ class _Bar:
             sys.stderr.flush()
 
 
+def resolve(*args: Any, **kwargs: Any) -> Any:
+    """:func:`convsym.sources.resolve`, imported on use (``--help`` loads no SymPy)."""
+    from convsym.sources import resolve as resolve_source
+
+    return resolve_source(*args, **kwargs)
+
+
 def run(args: argparse.Namespace) -> int:
     """Verify and print the result."""
-    from convsym.sources import resolve
     from convsym.verification import verify
 
     net = resolve(args.source, sets=args.sets, from_=args.from_)
