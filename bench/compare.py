@@ -13,6 +13,7 @@ For a network (a built-in example or a chain) this
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,8 @@ from bench.floor import accepts, propagate_ints
 from bench.ir import Net, from_network, h_index
 from bench.timing import Measurement, run_capped
 
-CONTENDERS = ("convsym", "torch.export", "onnxruntime", "sympy", "ints")
+CONTENDERS = ("convsym", "convsym_first", "convsym_summary", "convsym_summary_first",
+              "torch.export", "onnxruntime", "sympy", "ints")
 
 
 @dataclass
@@ -161,8 +163,9 @@ def _tasks(ir: Net, build: Callable[[], Any], probe: int, h_axis: int, p: dict[s
     checks = p["checks"]
     out: dict[str, Any] = {}
     for who in settings.peers:
-        if who == "convsym":
-            out[who] = peers.convsym_task(build, probe, h_axis, checks)
+        if who in peers.CONVSYM_VARIANTS:
+            out[who] = peers.convsym_task(build, probe, h_axis, checks,
+                                          **peers.CONVSYM_VARIANTS[who])
         elif who == "ints":
             out[who] = peers.ints_task(ir, env, checks)
         elif who == "sympy":
@@ -193,15 +196,23 @@ def _entry(m: Measurement, truth_exec: list[int | None], truth_ints: list[int | 
 
 
 def ratios(contenders: dict[str, Any]) -> dict[str, Any]:
-    """Peer median over convsym median (how many times faster convsym is) and the inverse."""
+    """Peer median over convsym median (how many times faster convsym is) and the inverse;
+    with convsym's first runs (caches cleared) as the reference too (``*_first``)."""
     mine = contenders.get("convsym", {}).get("median_s")
     out: dict[str, Any] = {}
     for who, entry in contenders.items():
         theirs = entry.get("median_s")
-        if who == "convsym" or not mine or not theirs:
+        if who.startswith("convsym") or not mine or not theirs:
             continue
         out[who] = {"peer_over_convsym": theirs / mine, "convsym_over_peer": mine / theirs,
                     "peer_timed_out": bool(entry.get("timed_out_after_s"))}
+        first = contenders.get("convsym_first", {}).get("median_s")
+        if first:
+            out[who]["peer_over_convsym_first"] = theirs / first
+    for variant in ("convsym_first", "convsym_summary", "convsym_summary_first"):
+        t = contenders.get(variant, {}).get("median_s")
+        if mine and t:
+            out[variant] = {"over_convsym": t / mine}
     return out
 
 
@@ -209,16 +220,16 @@ def _line(name: str, who: str, entry: dict[str, Any]) -> str:
     from bench.timing import fmt_time
 
     if "skipped" in entry:
-        return f"  {name:<22} {who:<13} skipped: {entry['skipped']}"
+        return f"  {name:<22} {who:<21} skipped: {entry['skipped']}"
     t = fmt_time(entry.get("median_s"))
     if entry.get("timed_out_after_s") and not entry.get("median_s"):
         t = f"> {entry['timed_out_after_s']:.0f} s (timed out)"
     elif entry.get("timed_out_after_s"):
         t += " (cap hit)"
     if entry.get("error"):
-        return f"  {name:<22} {who:<13} FAILED: {entry['error'][:150]}"
+        return f"  {name:<22} {who:<21} FAILED: {entry['error'][:150]}"
     agree = entry.get("agrees_execution")
-    return (f"  {name:<22} {who:<13} {t:>14} x{entry.get('repeats', 0):<3} "
+    return (f"  {name:<22} {who:<21} {t:>14} x{entry.get('repeats', 0):<3} "
             f"size {entry.get('size', '-')!s:>5}  exact {agree!s:<5} "
             f"{entry.get('expr', '')[:70]}")
 
@@ -229,6 +240,22 @@ def network_record(name: str, settings: Settings, say: Callable[[str], None] = p
     from convsym.examples import example
 
     return compare(name, lambda: example(name), settings, say=say)
+
+
+def workload_record(kind: str, depth: int, settings: Settings,
+                    say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Compare on one of issue 19's workloads (:data:`WORKLOADS`) at ``depth``."""
+    build = WORKLOADS[kind]
+    if kind == "decoder_":  # sizes double per block: real tensors would not fit in memory
+        settings = dataclasses.replace(settings, execute=False)
+    return compare(f"{kind}{depth}", lambda: build(depth), settings, say=say)
+
+
+WORKLOADS: dict[str, Callable[[int], Any]] = {
+    "alt21_": peers.alt_chain, "random_": peers.random_chain, "decoder_": peers.decoder,
+    "residual_": peers.residual_chain}
+"""Networks every peer can run: strides 2,1,2,1 (8 channels), random k/s/d per layer,
+transposed decoders, residual blocks with Add merges."""
 
 
 def chain_record(depth: int, stride: int | str, settings: Settings,

@@ -40,22 +40,47 @@ def build_chain(depth: int, stride: int | str, channels: int = 4) -> Any:
                       name=f"chain{depth}_s{stride}")
 
 
-def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env]
+def clear_caches() -> None:
+    """Forget every cache a first run would not have: SymPy's global cache and convsym's
+    display memos (what a fresh process starts with, minus the imports)."""
+    from sympy.core.cache import clear_cache
+
+    from convsym import intdiv
+    from convsym.printing import text
+
+    clear_cache()
+    intdiv._SHOWN.clear()
+    intdiv._FLOOR_SHOWN.clear()
+    text._ROUNDED.clear()
+    text._sstr.cache_clear()
+
+
+def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,
+                 first: bool = False, summary: bool = False
                  ) -> Callable[[Progress], tuple[Callable[[], Any], Callable[[Any], Any]]]:
     """Build the network (every shape and count derived), then read the final size as SymPy
-    and the parameter total, as a user does."""
+    and the parameter total, as a user does.
+
+    ``first=True`` clears SymPy's cache and convsym's memos before every run (inside the
+    timed region; clearing costs microseconds), so each run is a first run; ``summary=True``
+    also makes the summary table as JSON (``summary().to_dict()``: every row's shape, counts
+    and MACs printed), what ``convsym summary`` users wait for.
+    """
 
     def task(progress: Progress) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
         from convsym.intdiv import to_sympy
 
         def run() -> Any:
+            if first:
+                clear_caches()
             net = build()
             shapes = net.output_shapes
             final = to_sympy(net.shapes[probe][h_axis])
-            return net, final, net.total_params, shapes
+            table = net.summary().to_dict() if summary else None
+            return net, final, net.total_params, shapes, table
 
         def finish(result: Any) -> dict[str, Any]:
-            net, final, params, _ = result
+            net, final, params, _, _ = result
             return {"expr": exprs.short(str(final)), "size": exprs.size(final),
                     "values": [exprs.sympy_value(final, env) for env in checks],
                     "params": int(params) if params.is_Integer else str(params),
@@ -64,6 +89,75 @@ def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list
         return run, finish
 
     return task
+
+
+CONVSYM_VARIANTS = {"convsym": {}, "convsym_first": {"first": True},
+                    "convsym_summary": {"summary": True},
+                    "convsym_summary_first": {"first": True, "summary": True}}
+"""convsym's timed variants: warm build (the reference for every ratio), first run (caches
+cleared), and build + ``summary().to_dict()`` warm and first."""
+
+
+# --- issue 19's workloads (networks users build beyond pure chains) ------------------------------
+
+
+def alt_chain(depth: int, pattern: tuple[int, ...] = (2, 1), channels: int = 8) -> Any:
+    """``Conv2d(c, c, 3, stride, padding=1)`` with strides cycling through ``pattern``."""
+    from convsym import Sequential
+    from convsym.layers.torch import Conv2d
+
+    layers = [Conv2d(channels, channels, 3, stride=pattern[i % len(pattern)], padding=1)
+              for i in range(depth)]
+    name = "alt" + "".join(map(str, pattern))
+    return Sequential(layers, input_shape=(channels, "H", "W"), name=f"{name}_{depth}")
+
+
+def random_chain(depth: int, seed: int = 19, channels: int = 4) -> Any:
+    """Random kernel (1, 3, 5), stride (1, 2), dilation (1, 2) per layer, padding
+    ``d(k-1)/2`` (so every input size is accepted), a fixed seed."""
+    import random
+
+    from convsym import Sequential
+    from convsym.layers.torch import Conv2d
+
+    rng = random.Random(seed)
+    layers = []
+    for _ in range(depth):
+        k, s, d = rng.choice((1, 3, 5)), rng.choice((1, 1, 2)), rng.choice((1, 1, 2))
+        layers.append(Conv2d(channels, channels, k, stride=s, padding=d * (k - 1) // 2,
+                             dilation=d))
+    return Sequential(layers, input_shape=(channels, "H", "W"), name=f"random_{depth}")
+
+
+def decoder(depth: int, channels: int = 4) -> Any:
+    """A transposed decoder: ``ConvTranspose2d(c, c, 4, 2, 1)`` (doubles) then a 3x3 conv."""
+    from convsym import Sequential
+    from convsym.layers.torch import Conv2d, ConvTranspose2d
+
+    layers: list[Any] = []
+    for _ in range(depth):
+        layers += [ConvTranspose2d(channels, channels, 4, stride=2, padding=1),
+                   Conv2d(channels, channels, 3, padding=1)]
+    return Sequential(layers, input_shape=(channels, "H", "W"), name=f"decoder_{depth}")
+
+
+def residual_chain(blocks: int, channels: int = 4) -> Any:
+    """``blocks`` residual blocks (two 3x3 convolutions and an ``Add`` with the block's
+    input); every 4th block downsamples (stride 2, with a 1x1 stride-2 shortcut)."""
+    from convsym.graph import Graph
+    from convsym.layers import torch as T
+
+    g = Graph(input_shape=(channels, "H", "W"), name=f"residual_{blocks}")
+    x = g.add(T.Conv2d(channels, channels, 3, padding=1), name="stem")
+    for b in range(blocks):
+        stride = 2 if b % 4 == 3 else 1
+        y = g.add(T.Conv2d(channels, channels, 3, stride=stride, padding=1), x,
+                  name=f"b{b}.conv1")
+        y = g.add(T.Conv2d(channels, channels, 3, padding=1), y, name=f"b{b}.conv2")
+        if stride != 1:
+            x = g.add(T.Conv2d(channels, channels, 1, stride=stride), x, name=f"b{b}.down")
+        x = g.add(T.Add(), y, x, name=f"b{b}.add")
+    return g.build()
 
 
 # --- plain integers and naive SymPy ------------------------------------------------------------

@@ -80,14 +80,52 @@ def machine_line(r: dict[str, Any]) -> str:
 
 def table_rows(records: dict[str, Any], label: Any) -> list[str]:
     """Time and size tables for a group of networks or chains."""
-    head = ("| | layers | convsym | " + " | ".join(name for _, name in PEERS) + " |")
-    rows = [head, "|" + "---|" * (3 + len(PEERS))]
+    head = ("| | layers | convsym | first run | + summary (first run) | " +
+            " | ".join(name for _, name in PEERS) + " |")
+    rows = [head, "|" + "---|" * (5 + len(PEERS))]
     for key, rec in records.items():
         c = rec["contenders"]
         mine = c.get("convsym", {}).get("median_s")
         cells = [label(key), str(rec["layers"]), fmt_time(mine)]
+        cells += [_variant(c.get("convsym_first")), _variant(c.get("convsym_summary_first"))]
         cells += [_time(c.get(who), mine) for who, _ in PEERS]
         rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def _variant(entry: dict[str, Any] | None) -> str:
+    """A convsym variant's time, or a dash when not measured."""
+    if not entry:
+        return "–"
+    if entry.get("median_s"):
+        return fmt_time(entry["median_s"])
+    if entry.get("timed_out_after_s"):
+        return f"> {entry['timed_out_after_s']:.0f} s"
+    return "failed" if entry.get("error") else "–"
+
+
+WORKLOAD_NAMES = {"alt21_": "strides 2,1,2,1 (8 ch.)", "random_": "random k/s/d",
+                  "decoder_": "transposed decoder (blocks)", "residual_": "residual blocks + Add"}
+
+
+def workload_label(key: str) -> str:
+    """``alt21_1000`` -> ``1000 x strides 2,1,2,1 (8 ch.)``."""
+    kind = key.rstrip("0123456789")
+    return f"{key[len(kind):]} x {WORKLOAD_NAMES.get(kind, kind)}"
+
+
+def scaling_rows(scale: dict[str, Any]) -> list[str]:
+    """convsym alone: four ways at two depths, final size and growth."""
+    rows = ["| | depth | build | build (first run) | + summary | + summary (first run) | "
+            "final size (ops) |", "|---|---|---|---|---|---|---|"]
+    for name, rec in scale.items():
+        for depth in rec["depths"]:
+            d = str(depth)
+            cells = [name.replace("_", " "), d] + \
+                [_variant(rec[way].get(d)) for way in ("build", "build_first", "summary",
+                                                        "summary_first")]
+            cells.append(str(rec["build"].get(d, {}).get("size", "–")))
+            rows.append("| " + " | ".join(cells) + " |")
     return rows
 
 
@@ -147,10 +185,31 @@ def render(r: dict[str, Any]) -> str:
                     parts[-1] += f", log-log slope {last:.2f}"
             out += ["convsym's time against depth (1.0 = linear): " + "; ".join(parts) + ".",
                     ""]
+    work = r.get("workloads", {})
+    if work:
+        out += ["**Workloads** (issue 19): the same columns; first run = SymPy's cache and "
+                "convsym's memos cleared before each run; summary = also "
+                "`summary().to_dict()`:", ""]
+        out += table_rows(work, workload_label) + [""]
+        out += expression_rows(work, workload_label) + [""]
+    scale = r.get("scaling", {})
+    if scale:
+        out += ["**convsym alone** (no peer runs these): ceil_mode pooling blocks "
+                "(`Conv2d` + `MaxPool2d(3, 3, padding=1, ceil_mode=True)`), Keras "
+                "`Conv2D(4, 3, strides=2, padding='same')`, `Conv2d(4, 4, \"k<i>\")` with a "
+                "symbolic kernel per layer, `Conv2d(4, 4, 3, stride=\"s\", padding=1)`:", ""]
+        out += scaling_rows(scale) + [""]
+    st = r.get("startup", {})
+    if st:
+        out += ["Start-up (fresh processes, median): bare Python "
+                f"{st['python'] * 1000:.0f} ms, `import convsym` {st['import convsym'] * 1000:.0f}"
+                f" ms, `convsym --version` {st['convsym --version'] * 1000:.0f} ms (+"
+                f"{st['version_over_python_s'] * 1000:.0f} ms), first `convsym.Sequential` "
+                f"(loads SymPy) {st['import convsym + Sequential'] * 1000:.0f} ms.", ""]
     out += _extras(r)
     targets = r.get("targets", [])
     if targets:
-        out += ["**Targets** (issue 9):", "", "| target | measured | |", "|---|---|---|"]
+        out += ["**Targets** (issues 9 and 19):", "", "| target | measured | |", "|---|---|---|"]
         for t in targets:
             mark = {True: "met", False: "**missed**", None: "n/a"}[t["met"]]
             by = f" ({t['by']})" if t.get("by") else ""
@@ -175,6 +234,7 @@ def _extras(r: dict[str, Any]) -> list[str]:
         parts = []
         for key, label in (("reference", "NumPy reference"),
                            ("reference_2_workers", "NumPy reference, 2 processes"),
+                           ("reference_2_processes", "NumPy reference, 2 processes"),
                            ("torch", "PyTorch, 1 thread")):
             if key in v:
                 parts.append(f"{v[key]['rate_per_s']:,.0f}/s against the {label} "

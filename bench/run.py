@@ -28,13 +28,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import compare, extras, machine, targets, verify_rate
+from bench import compare, extras, machine, scaling, targets, verify_rate
 from bench.timing import fmt_time
 
-SECTIONS = ("networks", "chains", "latex", "verify", "proofs", "admissible", "onnx")
+SECTIONS = ("startup", "networks", "chains", "workloads", "scaling", "latex", "verify",
+            "proofs", "admissible", "onnx")
 NETWORKS = ("resnet50", "vgg16", "mobilenet_v2", "unet")
 DEPTHS = (10, 50, 100, 200, 1000)
 STRIDES: tuple[int | str, ...] = (1, 2, "s")
+WORKLOADS = {"alt21_": (100, 1000, 200), "random_": (100, 1000), "decoder_": (4, 8),
+             "residual_": (100, 1000)}
+"""Issue 19's workloads (:data:`bench.compare.WORKLOADS`) and their depths (quick: the first
+two)."""
 
 
 def say(text: str) -> None:
@@ -100,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     out_path = Path(args.out) if args.out else here / ("results-quick.json" if quick
                                                        else "results.json")
     cap = args.cap or (40.0 if quick else 150.0)
-    peers = compare.CONTENDERS if not quick else ("convsym", "torch.export", "sympy", "ints")
+    peers = compare.CONTENDERS if not quick else ("convsym", "convsym_first", "convsym_summary",
+                                                  "convsym_summary_first", "torch.export",
+                                                  "sympy", "ints")
     settings = compare.Settings(cap=cap, budget=2.0 if quick else 8.0,
                                 max_repeats=10 if quick else 25, execute=not args.no_execute,
                                 peers=peers)
@@ -114,6 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     m = results["machine"]
     say(f"convsym benchmark ({'quick' if quick else 'full'}) on {m['cpu']}, {m['cores']} cores, "
         f"load average {m['load_average_1_5_15_min']}")
+    if "startup" in sections:  # first, before this process loads torch (no effect on children)
+        say("\n== start-up (fresh processes, median) ==")
+        results["startup"] = scaling.startup(5 if quick else 9)
+        st = results["startup"]
+        say("  " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in st.items()
+                             if isinstance(v, float)))
+        say("  slowest imports of `import convsym; convsym.Sequential` (cumulative): " +
+            ", ".join(f"{k} {v / 1000:.0f} ms"
+                      for k, v in list(st["importtime_cumulative_us"].items())[:5]))
     say("warming up (imports, torch.export and ONNX first calls) ...")
     results["warm_up"] = warm_up(peers)
     say("  " + ", ".join(f"{k} {v:.1f} s" for k, v in results["warm_up"].items()))
@@ -136,6 +152,25 @@ def main(argv: list[str] | None = None) -> int:
         results["growth"] = targets.growth(results["chains"])
         for line in targets.growth_lines(results["growth"]):
             say(line)
+    if "workloads" in sections:
+        say("\n== workloads (issue 19): alternating strides, random k/s/d, transposed "
+            "decoders, residual blocks ==")
+        results["workloads"] = {}
+        for kind, depths in WORKLOADS.items():
+            for depth in (depths[:2] if quick else depths):
+                key = f"{kind}{depth}"
+                results["workloads"][key] = compare.workload_record(kind, depth, settings,
+                                                                     say=say)
+                _save(out_path, results)
+        results["workload_growth"] = targets.workload_growth(results["workloads"])
+        for line in targets.workload_growth_lines(results["workload_growth"]):
+            say(line)
+    if "scaling" in sections:
+        say("\n== convsym alone: ceil_mode pools, Keras 'same' stride 2, symbolic "
+            "hyperparameters ==")
+        results["scaling"] = scaling.run_workloads(cap=cap, budget=settings.budget,
+                                                   max_repeats=settings.max_repeats, say=say)
+        _save(out_path, results)
     if "latex" in sections:
         say("\n== LaTeX derivation of ResNet-50 ==")
         results["latex"] = extras.latex_record(cap=cap, budget=3 if quick else 8)
@@ -147,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         results["verify"] = {
             "reference": verify_rate.measure("reference", count),
             "torch": verify_rate.measure("torch", count),
+            "reference_2_processes": verify_rate.measure("reference", count, workers=2),
             "slow_path": verify_rate.scalar_rate(100 if quick else 300),
         }
         for key, r in results["verify"].items():
@@ -172,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                                               max_repeats=settings.max_repeats, say=say)
         _save(out_path, results)
     results["targets"] = targets.check(results)
-    say("\n== targets (issue 9) ==")
+    say("\n== targets (issues 9 and 19) ==")
     for line in targets.lines(results["targets"]):
         say(line)
     results["elapsed_s"] = time.perf_counter() - started

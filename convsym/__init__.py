@@ -8,8 +8,10 @@
 >>> convsym.prove("floor((n - 3)/2) + 1 == ceiling((n - 2)/2)").status
 'proved'
 
-``import convsym`` loads SymPy only; the larger parts (proofs, derivations, what-if,
-importers, verification) load on first use of their names.
+``import convsym`` loads nothing heavy, not even SymPy (so ``convsym --version`` starts
+fast): every public name, from ``Sequential`` and the layer modules ``convsym.keras`` /
+``convsym.torch`` to proofs, derivations, what-if, importers and verification, loads its
+module on first use.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from convsym import keras, torch
 from convsym.errors import ConvsymError
-from convsym.expr import parse_expr, parse_relation, symbol, symbols
-from convsym.network import Network, Sequential
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "keras": "convsym",
+    "torch": "convsym",
+    "parse_expr": "convsym.expr",
+    "parse_relation": "convsym.expr",
+    "symbol": "convsym.expr",
+    "symbols": "convsym.expr",
+    "Network": "convsym.network",
+    "Sequential": "convsym.network",
     "load": "convsym.spec",
     "example": "convsym.examples",
     "Graph": "convsym.graph",
@@ -96,7 +103,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'convsym' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if module == "convsym":  # a submodule (the layer constructors)
+        value = importlib.import_module(f"convsym.{name}")
+    else:
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

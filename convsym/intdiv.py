@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from fractions import Fraction
 from functools import reduce
 from math import gcd
 from typing import Union
@@ -542,13 +543,19 @@ def ext(kind: str, args: Iterable[QExpr]) -> QExpr:
         elif a not in flat:
             flat.append(a)
     kept: list[QExpr] = []
-    for a in flat:
+    for i, a in enumerate(flat):
         dominated = False
-        for b in flat:
-            if a is b or not (isinstance(a, QPoly) and isinstance(b, QPoly)):
+        for j, b in enumerate(flat):
+            if i == j or not (isinstance(a, QPoly) and isinstance(b, QPoly)):
                 continue
-            diff = (a - b).as_int()
-            if diff is not None and ((diff > 0) if kind == "min" else (diff < 0)):
+            lo, hi = diff_bounds(a - b)
+            # a never wins (a >= b for min, a <= b for max); when b never wins either they are
+            # equal everywhere, and the first one is kept
+            loses = (lo is not None and lo >= 0) if kind == "min" else \
+                (hi is not None and hi <= 0)
+            ties = (hi is not None and hi <= 0) if kind == "min" else \
+                (lo is not None and lo >= 0)
+            if loses and (j < i or not ties):
                 dominated = True
                 break
         if not dominated:
@@ -557,6 +564,108 @@ def ext(kind: str, args: Iterable[QExpr]) -> QExpr:
         return kept[0]
     kept.sort(key=_qkey)
     return Ext(kind, tuple(kept))
+
+
+def diff_bounds(d: QPoly) -> tuple[int | None, int | None]:
+    """Integer bounds ``(lo, hi)`` on the values of ``d`` (None: unbounded or unknown),
+    cheap and exact, for comparing Min/Max arguments.
+
+    Floors with one divisor ``D`` whose numerators differ by a constant ``delta`` are
+    paired: for every integer ``Y``,
+    ``floor(delta/D) <= floor((Y + delta)/D) - floor(Y/D) <= ceiling(delta/D)``
+    (floor is superadditive: ``floor(u + v) >= floor(u) + floor(v)``; and
+    ``floor(Y/D + delta/D) <= floor(Y/D + ceiling(delta/D)) = floor(Y/D) + ceiling(delta/D)``).
+    With positive symbols in ``D = c*m`` (``m >= 1``), ``delta/D`` lies between 0 and
+    ``delta/c``, so the pair lies in ``[min(0, floor(delta/c)), max(0, ceiling(delta/c))]``.
+    A floor ``floor(Y/(k*E))`` whose coefficient shares a factor ``k`` with its constant
+    divisor is first replaced: ``k*floor(Y/(k*E)) = floor(Y/E) - r`` with ``r`` in
+    ``[0, k - 1]`` (so ``2*ceiling(n/2) - n`` is bounded by 0 and 1, and so is
+    ``2*ceiling(n/64) - ceiling(n/32)``).  What is left unpaired must have a known sign
+    (:func:`_sign`), which bounds one side.
+
+    >>> from convsym.expr import symbol
+    >>> n, four = QPoly.sym(symbol("n")), QPoly.const(4)
+    >>> diff_bounds(floordiv(n + QPoly.const(7), four) - floordiv(n, four))
+    (1, 2)
+    >>> diff_bounds(ceildiv(n, four) - floordiv(n, four) + QPoly.const(3))
+    (3, 4)
+    >>> diff_bounds(n - floordiv(n, four))
+    (None, None)
+    >>> diff_bounds(four * ceildiv(n, four) - n)   # 4*ceiling(n/4) - n is n's gap to 4
+    (0, 3)
+    """
+    terms = dict(d.terms)
+    lo = hi = 0
+    # k*floor(Y/(k*E)) = k*floor(floor(Y/E)/k) = floor(Y/E) - r with 0 <= r <= k - 1 (nested
+    # floor collapse, then x = k*floor(x/k) + (x mod k)), for k dividing both the coefficient
+    # and the constant divisor: the floor is replaced by a coarser one (by Y itself when
+    # k = D), the remainder bounded
+    for mono in list(terms):
+        c = terms.get(mono, 0)  # an earlier replacement may have changed it
+        if not (c and len(mono) == 1 and mono[0][1] == 1 and isinstance(mono[0][0], Floor)
+                and mono[0][0].den.is_const()):
+            continue
+        f = mono[0][0]
+        dc = f.den.const_value()
+        k = gcd(c, dc)
+        if k < 2:
+            continue
+        q = c // k
+        del terms[mono]
+        for m2, c2 in floordiv(f.num, QPoly.const(dc // k)).terms.items():
+            total = terms.get(m2, 0) + q * c2
+            if total:
+                terms[m2] = total
+            else:
+                terms.pop(m2, None)
+        if q > 0:
+            lo -= q * (k - 1)
+        else:
+            hi -= q * (k - 1)
+    const = terms.pop((), 0)
+    lo += const
+    hi += const
+    lo_known = hi_known = True
+    singles: dict[tuple[object, ...], list[tuple[Floor, int]]] = {}
+    for mono, c in terms.items():
+        if len(mono) == 1 and mono[0][1] == 1 and isinstance(mono[0][0], Floor):
+            f = mono[0][0]
+            singles.setdefault(f.den.key, []).append((f, c))
+    for group in singles.values():
+        pos = [(f, c) for f, c in group if c > 0]
+        neg = [(f, -c) for f, c in group if c < 0]
+        left = [c for _, c in neg]
+        for fp, kp in pos:
+            for i, (fq, _) in enumerate(neg):
+                delta = (fp.num - fq.num).as_int()
+                if not kp or not left[i] or delta is None:
+                    continue
+                m = min(kp, left[i])
+                dc, dmono = _split_den(fp.den)
+                if dmono:
+                    low, high = min(0, delta // dc), max(0, -(-delta // dc))
+                else:
+                    low, high = delta // dc, -(-delta // dc)
+                lo += m * low
+                hi += m * high
+                kp -= m
+                left[i] -= m
+                for f, k in ((fp, m), (fq, -m)):
+                    mono = ((f, 1),)
+                    rest = terms[mono] - k
+                    if rest:
+                        terms[mono] = rest
+                    else:
+                        del terms[mono]
+    if terms:
+        sign = _sign(QPoly._raw(terms))
+        if sign is None:
+            return None, None
+        if sign > 0:
+            hi_known = False
+        else:
+            lo_known = False
+    return (lo if lo_known else None), (hi if hi_known else None)
 
 
 def _qkey(e: QExpr) -> tuple[object, ...]:
@@ -775,7 +884,32 @@ def to_sympy(e: QExpr) -> sympy.Expr:
     """The SymPy expression for display, choosing the simplest floor/ceiling form.
 
     Products of floors are shown factored: ``4*floor((H - 1)/2)*floor((W - 1)/2)``.
+    Results are memoised per (immutable) size, so a floor atom shared by many rows, axes,
+    MAC counts and totals is converted once.
     """
+    cached = _SHOWN.get(e)
+    if cached is not None:
+        return cached
+    shown = _to_sympy(e)
+    _remember(_SHOWN, e, shown)
+    return shown
+
+
+# Display memo: sizes and floor atoms are immutable, so their SymPy form never changes.  A
+# deep network repeats each floor atom in its row, the next layer's MACs, every axis and the
+# totals; without the memo each repeat pays SymPy's assumption queries again.
+_SHOWN: dict[QExpr, sympy.Expr] = {}
+_FLOOR_SHOWN: dict[tuple[Floor, int], tuple[sympy.Expr, int]] = {}
+_MEMO_LIMIT = 1 << 16
+
+
+def _remember(memo: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()  # bounded memory; a miss only costs the conversion again
+    memo[key] = value
+
+
+def _to_sympy(e: QExpr) -> sympy.Expr:
     if isinstance(e, Ext):
         cls = sympy.Min if e.kind == "min" else sympy.Max
         return cls(*(to_sympy(a) for a in e.args), evaluate=False)
@@ -791,6 +925,56 @@ def to_sympy(e: QExpr) -> sympy.Expr:
 
 def _factored(e: QPoly) -> sympy.Expr | None:
     """``e`` as a product of simpler factors, each displayed on its own, or None."""
+    linear = _linear_factors(e)
+    if linear is not None:  # a MAC count: k * (out_h) * (out_w), without factor_list
+        k, factors = linear
+        shown = [_to_sympy_flat(f) for f in factors]
+        # SymPy distributes a number over a sum it multiplies first, and factor_list's order
+        # of factors is its own: only without such a sum is the product the same either way
+        if k == 1 or not any(x.is_Add for x in shown):
+            result: sympy.Expr = sympy.Integer(k)
+            for x in shown:
+                result = result * x
+            return result
+    return _factor_list(e)
+
+
+def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
+    """``(k, [q_i*A_i + p_i])`` when ``e = k * prod(q_i*A_i + p_i)`` over two or more
+    distinct atoms ``A_i`` with ``q_i > 0`` and ``gcd(q_i, p_i) = 1``, else None.
+
+    These are the factors ``sympy.factor_list`` returns (each is linear in one atom with
+    coprime coefficients, hence irreducible and primitive; by Gauss's lemma the product is
+    primitive, so ``k`` is the content), found in time linear in the terms: the top
+    monomial's coefficient gives ``k*prod(q_i)``, each ``A_i``'s cofactor the ratio
+    ``p_i/q_i``, and the expansion is compared term by term.
+    """
+    atoms = sorted(e.atoms(), key=_akey)
+    if not 2 <= len(atoms) <= 6 or len(e.terms) > 1 << len(atoms) or \
+            any(p != 1 for m in e.terms for _, p in m):
+        return None
+    top = tuple((a, 1) for a in atoms)
+    lead = e.terms.get(top)
+    if not lead:
+        return None
+    factors: list[QPoly] = []
+    denominator = 1
+    for a in atoms:
+        rest = tuple((b, 1) for b in atoms if b != a)
+        r = Fraction(e.terms.get(rest, 0), lead)  # p_i / q_i
+        factors.append(QPoly._raw({((a, 1),): r.denominator, **({(): r.numerator}
+                                                               if r.numerator else {})}))
+        denominator *= r.denominator
+    if lead % denominator:
+        return None
+    k = lead // denominator
+    product = QPoly.const(k)
+    for f in factors:
+        product = product * f
+    return (k, factors) if product == e else None
+
+
+def _factor_list(e: QPoly) -> sympy.Expr | None:
     atoms = sorted(e.atoms(), key=_akey)
     dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
     back = dict(zip(dummies, atoms))
@@ -848,28 +1032,80 @@ def _atom_sympy(atom: Atom) -> sympy.Expr:
 
 
 def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
-    """The simplest ``floor(Y/D)`` or ``ceiling(Y/D)`` plus constant equal to F + outer."""
-    den = to_sympy(f.den)
+    """The simplest ``floor(Y/D)`` or ``ceiling(Y/D)`` plus constant equal to F + outer.
+
+    Candidates are scored on the canonical form; only the winner is built in SymPy (each
+    SymPy ``floor`` runs assumption queries, milliseconds on a deep network's sizes).
+    """
+    key = (f, outer)
+    cached = _FLOOR_SHOWN.get(key)
+    if cached is not None:
+        return cached
     x = f.num
-    candidates: list[tuple[tuple[int, int, int], sympy.Expr, int]] = []
     dc, dmono = _split_den(f.den)
-    shifts: list[QPoly] = [QPoly.const(0), QPoly.const(outer)]
+    shifts = [0, outer]
     if not dmono:
         c0 = x.const_value()
-        shifts += [QPoly.const(-(c0 // dc)), QPoly.const(-(c0 // dc) + 1)]
+        shifts += [-(c0 // dc), -(c0 // dc) + 1]
+    best: tuple[tuple[int, int, int], QPoly, bool, int] | None = None
     for t in shifts:
-        t_int = t.as_int() or 0
         # floor(X/D) + outer = floor((X + tD)/D) + (outer - t)
-        y = x + f.den * t
-        candidates.append((_score(y, outer - t_int, 0), sympy.floor(to_sympy(y) / den),
-                           outer - t_int))
-        # ... = ceiling((X + tD - D + 1)/D) + (outer - t)
+        y = x + f.den * QPoly.const(t)
+        #                    = ceiling((X + tD - D + 1)/D) + (outer - t)
         yc = y - f.den + QPoly.const(1)
-        candidates.append((_score(yc, outer - t_int, 1), sympy.ceiling(to_sympy(yc) / den),
-                           outer - t_int))
-    candidates.sort(key=lambda c: c[0])
-    _, shown, rest = candidates[0]
-    return shown, rest
+        for num, ceiling in ((y, False), (yc, True)):
+            score = _score(num, outer - t, int(ceiling))
+            if best is None or score < best[0]:  # the first of equal scores wins
+                best = (score, num, ceiling, outer - t)
+    assert best is not None
+    _, num, ceiling, rest = best
+    shown = _round(sympy.ceiling if ceiling else sympy.floor, num, f.den)
+    result = (shown, rest)
+    _remember(_FLOOR_SHOWN, key, result)
+    return result
+
+
+def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
+           ) -> sympy.Expr:
+    """``cls(num/den)`` as SymPy evaluates it, without its assumption queries when the
+    outcome is known.
+
+    SymPy's ``RoundFunction.eval`` returns ``cls(arg)`` unevaluated plus the integer terms
+    of ``arg`` unless it can prove ``arg`` an integer, a number, or inside a bounded
+    interval (its ``_eval_const_number``).  When ``num`` is a polynomial in plain symbols
+    with a term in a symbol ``x`` that ``den`` lacks, none of these can be proved, because
+    none holds: fixing the other symbols where ``x``'s coefficient is non-zero leaves a
+    non-constant polynomial in ``x``, so ``arg`` is unbounded; and that term is not a
+    multiple of ``den`` (``x`` is not in ``den``), so ``arg`` is not always an integer.
+    Then the integer terms of ``arg`` (each ``c*m`` with ``c`` integer; with a symbolic
+    ``den``, ``arg`` is one product, never integer) are exactly what SymPy would pull out.
+    tests/unit/test_intdiv.py checks equality with SymPy's own evaluation.
+    """
+    arg = to_sympy(num) / to_sympy(den)
+    den_atoms = {a for m in den.terms for a, _ in m}
+    free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
+    if not free or any(isinstance(a, Floor) for m in num.terms for a, _ in m) or \
+            not any(a not in den_atoms for m in num.terms for a, _ in m):
+        return cls(arg)
+    ipart = sympy.Integer(0)
+    spart: list[sympy.Expr] = []
+    for term in sympy.Add.make_args(arg):
+        coeff, _ = term.as_coeff_Mul()
+        if term.is_Integer or (coeff.is_Integer and not term.is_Pow and
+                               _integer_product(term)):
+            ipart += term
+        else:
+            spart.append(term)
+    return ipart + cls(sympy.Add(*spart), evaluate=False)
+
+
+def _integer_product(term: sympy.Expr) -> bool:
+    """True for an integer times a product of non-negative powers of symbols."""
+    for factor in sympy.Mul.make_args(term):
+        base, exponent = factor.as_base_exp()
+        if not (factor.is_Integer or (base.is_Symbol and exponent.is_Integer and exponent > 0)):
+            return False
+    return True
 
 
 def _score(y: QPoly, rest: int, is_ceiling: int) -> tuple[int, int, int]:

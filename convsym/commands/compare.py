@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from convsym.sources import parse_sets, resolve
-
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the subcommand."""
@@ -53,6 +51,7 @@ def _label(source: str, sets: list[str]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Build both variants and print the table."""
     from convsym.errors import UsageError
+    from convsym.sources import parse_sets, resolve
     from convsym.whatif import compare, depthwise_whatif
 
     at = {k: _int(k, v) for k, v in parse_sets(args.at).items()}

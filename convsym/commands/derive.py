@@ -21,7 +21,6 @@ import sys
 
 from convsym.commands.summary import add_source_arguments
 from convsym.errors import UsageError
-from convsym.sources import resolve
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     """Print or write the derivation."""
     from convsym.derivation import derive
+    from convsym.sources import resolve
 
     if args.standalone and args.format != "latex":
         raise UsageError("--standalone is for --format latex", code="bad_option")

@@ -20,7 +20,6 @@ import json
 from convsym.commands.solve import bounded
 from convsym.commands.summary import add_source_arguments
 from convsym.errors import BudgetExceeded
-from convsym.sources import resolve
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Find and print the admissible inputs."""
+    from convsym.sources import resolve
     from convsym.whatif import admissible_inputs
 
     net = resolve(args.source, sets=args.sets, from_=args.from_)

@@ -27,7 +27,6 @@ import json
 from typing import Any
 
 from convsym.errors import BudgetExceeded, UsageError
-from convsym.proof import DEFAULT_TIMEOUT, Proof, ProofStep, prove
 
 EXIT = {"proved": 0, "refuted": 1, "unknown": 3}
 _GRACE = 2.0
@@ -51,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(run=run)
 
 
+DEFAULT_TIMEOUT = 3.0
+"""``convsym.proof.DEFAULT_TIMEOUT``, written out so that ``--help`` need not load the prover
+(and SymPy); tests/unit/test_cli.py checks the two agree."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Prove the statement; print the proof; return 0, 1 or 3."""
     timeout = args.timeout
@@ -71,6 +75,7 @@ def _prove_bounded(statement: str, assume: list[str], timeout: float
     """
     from convsym.budget import run_bounded
     from convsym.expr import parse_relation
+    from convsym.proof import Proof, ProofStep
 
     relation = parse_relation(statement, field="statement")  # bad input: exit 2, no worker
     for i, condition in enumerate(assume, 1):
@@ -88,5 +93,7 @@ def _prove_bounded(statement: str, assume: list[str], timeout: float
 
 def _call(statement: str, assume: list[str], timeout: float
           ) -> tuple[str, dict[str, Any], str]:
+    from convsym.proof import prove
+
     proof = prove(statement, assume, timeout=timeout)
     return proof.status, proof.to_dict(), str(proof)

@@ -21,7 +21,6 @@ from typing import TypeVar
 
 from convsym.commands.summary import add_source_arguments
 from convsym.errors import BudgetExceeded
-from convsym.sources import resolve
 
 T = TypeVar("T")
 
@@ -50,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Solve and print."""
+    from convsym.sources import resolve
     from convsym.whatif import solve
 
     target: object

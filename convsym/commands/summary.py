@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from convsym.sources import resolve
-
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """SOURCE, --set and --from, shared by every subcommand that reads a network."""
@@ -37,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Print the summary."""
+    from convsym.sources import resolve
+
     net = resolve(args.source, sets=args.sets, from_=args.from_)
     summary = net.summary()
     if args.json:

@@ -23,7 +23,6 @@ import time
 from typing import Any
 
 from convsym.commands.summary import add_source_arguments
-from convsym.sources import resolve
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -87,6 +86,13 @@ class _Bar:
         if self.drawn:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+def resolve(*args: Any, **kwargs: Any) -> Any:
+    """:func:`convsym.sources.resolve`, imported on use (``--help`` loads no SymPy)."""
+    from convsym.sources import resolve as resolve_source
+
+    return resolve_source(*args, **kwargs)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ verdict carries a counterexample, re-checked in plain integers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sympy
@@ -31,9 +31,11 @@ from convsym.intdiv import (
     QPoly,
     add,
     as_int,
+    diff_bounds,
     evaluate,
     ext,
     free_symbols,
+    iter_floors,
     scale,
 )
 from convsym.layers.base import Condition, Layer, add_sizes, sentence
@@ -165,9 +167,7 @@ def settle(e: QExpr) -> QExpr:
                 if i == j or (j < i and a == b):
                     continue
                 loser = difference(b, a) if e.kind == "max" else difference(a, b)
-                if decide_nonneg(loser, budget=SETTLE_BUDGET).holds and (
-                        j < i or decide_nonneg(negate(loser), budget=SETTLE_BUDGET)
-                        .holds is not True):
+                if _nonneg(loser) and (j < i or _nonneg(negate(loser)) is not True):
                     beaten = True
                     break
             if not beaten:
@@ -180,7 +180,44 @@ def settle(e: QExpr) -> QExpr:
         value = QPoly.const(evaluate(e, point))
     except (KeyError, ZeroDivisionError):
         return e
+    lo, hi = diff_bounds(e)
+    if lo is not None and lo == hi:
+        return QPoly.const(lo)  # the exact bounds meet: a constant
+    if any(v != value.const_value() for v in _samples(e)):
+        return e  # two different values: not a constant (no period check needed)
     return value if decide_eq(e, value, budget=SETTLE_BUDGET).holds else e
+
+
+_SAMPLE_AT = (1, 2, 3, 5, 8, 13, 64, 1000, 4099)
+"""Symbol values (all equal, and staggered) at which :func:`settle` looks for a witness
+before a period check; any value >= 1 lies in every symbol's domain."""
+
+
+def _samples(e: QExpr) -> Iterator[int]:
+    """Values of ``e`` at a few points (those that evaluate), lazily: callers stop at the
+    first witness."""
+    syms = sorted(free_symbols(e), key=lambda x: x.name)
+    # around each constant divisor D, where the floors change value
+    dens = sorted({f.den.const_value() for f in iter_floors(e) if f.den.is_const()})[-3:]
+    near = [t for d in dens for t in (d - 1, d + 1, 2 * d + 1, 3 * d - 1) if t >= 1]
+    for t in (*near, *_SAMPLE_AT):
+        for point in ({x: t for x in syms}, {x: t + i for i, x in enumerate(syms)}):
+            try:
+                yield evaluate(e, point)
+            except (KeyError, ZeroDivisionError):
+                pass
+
+
+def _nonneg(e: QExpr) -> bool | None:
+    """``e >= 0`` everywhere: exact bounds first, a negative sample refutes it at once, the
+    period check (within :data:`SETTLE_BUDGET`) otherwise."""
+    if isinstance(e, QPoly):
+        lo, _ = diff_bounds(e)
+        if lo is not None and lo >= 0:
+            return True
+    if any(v < 0 for v in _samples(e)):
+        return False
+    return decide_nonneg(e, budget=SETTLE_BUDGET).holds
 
 
 def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:

@@ -27,6 +27,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 
 from convsym.printing import doc as D
+from convsym.printing.text import is_power, is_power_product, power_text
 
 if TYPE_CHECKING:
     from convsym.derivation import Derivation
@@ -68,9 +69,21 @@ class LatexPrinter(_SympyLatexPrinter):
 
     def _print_Integer(self, expr: sympy.Integer) -> str:
         value = int(expr)
+        powers = power_text(value, "^", r" \cdot ")
+        if powers is not None:  # 2^{500}, not 151 digits
+            return re.sub(r"\^(\d+)", r"^{\1}", powers)
         if self._group and abs(value) >= 1000:
             return f"{value:,}".replace(",", "{,}")
         return str(value)
+
+    def parenthesize(self, item: Any, level: int, is_neg: bool = False,
+                     strict: bool = False) -> str:
+        if is_power(item):  # printed as a power (or product of powers): parenthesise as one
+            prec = 40 if int(item) < 0 else 50 if is_power_product(item) else 60
+            text = str(self._print(item))
+            return rf"\left({text}\right)" if prec < level or (not strict and prec <= level) \
+                else text
+        return str(super().parenthesize(item, level, is_neg, strict))
 
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         return symbol_latex(expr.name)

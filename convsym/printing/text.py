@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import TYPE_CHECKING
 
 import sympy
@@ -22,30 +23,164 @@ if TYPE_CHECKING:
     from convsym.derivation import Derivation
 
 
+POWER_FROM = 10**12
+"""Integers at least this large that are products of powers of 2, 3, 5 and 7 print as
+powers (``2**500``): a deep stride-2 network's divisors would otherwise make its text grow
+with the square of the depth."""
+
+
+@functools.lru_cache(maxsize=4096)
+def power_factors(n: int) -> tuple[tuple[int, int], ...] | None:
+    """``((base, exponent), ...)`` with ``abs(n)`` their product, for a large ``n`` made of
+    small primes (one base when ``abs(n)`` is a power of 2..10), else None.
+
+    >>> power_factors(2**500)[0], power_factors(10**15), power_factors(3 * 2**60)
+    ((2, 500), ((10, 15),), ((3, 1), (2, 60)))
+    >>> power_factors(2**20) is None, power_factors(2**61 - 1) is None
+    (True, True)
+    """
+    n = abs(n)
+    if n < POWER_FROM:
+        return None
+    for base in (10, 6, 2, 3, 5, 7):
+        e = _exact_log(n, base)
+        if e:
+            return ((base, e),)
+    out: list[tuple[int, int]] = []
+    for prime in (2, 3, 5, 7):
+        e = (n & -n).bit_length() - 1 if prime == 2 else 0
+        n >>= e if prime == 2 else 0
+        while prime != 2 and n % prime == 0:
+            n //= prime
+            e += 1
+        if e:
+            out.append((prime, e))
+    return tuple(sorted(out, key=lambda f: (f[1] > 1, f[0]))) if n == 1 else None
+
+
+def _exact_log(n: int, base: int) -> int:
+    """``e`` with ``base**e == n``, else 0 (one power, from the bit length)."""
+    e = max(1, round((n.bit_length() - 1) / math.log2(base)))
+    for guess in (e - 1, e, e + 1):
+        if guess > 0 and base**guess == n:
+            return guess
+    return 0
+
+
+def power_text(n: int, pow_op: str = "**", times: str = "*") -> str | None:
+    """``2**500`` / ``-2**60*3`` for :func:`power_factors` integers, else None."""
+    factors = power_factors(n)
+    if factors is None:
+        return None
+    body = times.join(f"{b}{pow_op}{e}" if e > 1 else str(b) for b, e in factors)
+    return ("-" if n < 0 else "") + body
+
+
+def is_power_product(expr: object) -> bool:
+    """True for an integer that prints as a product of several powers (needs parentheses
+    as a divisor or a power's base)."""
+    return isinstance(expr, sympy.Integer) and len(power_factors(int(expr)) or ()) > 1
+
+
+def is_power(expr: object) -> bool:
+    """True for an integer that prints as a power or a product of powers."""
+    return isinstance(expr, sympy.Integer) and power_factors(int(expr)) is not None
+
+
+_ROUNDED: dict[sympy.Expr, str] = {}
+
+
+def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """``fraction(together(arg))``, without ``together`` for a sum of rational multiples of
+    products of non-negative powers (a floor's argument as convsym builds it) whose terms
+    share no factor: then the numerator is each term times the lcm of the denominators.
+
+    >>> from convsym.expr import parse_expr
+    >>> quotient(parse_expr("n/8 + 5/8")), quotient(parse_expr("n/6 + m/4"))
+    ((n + 5, 8), (3*m + 2*n, 12))
+    """
+    if arg.is_Add:
+        parts = []
+        common: set[sympy.Expr] | None = None
+        for term in arg.args:
+            coeff, rest = term.as_coeff_Mul()
+            factors = sympy.Mul.make_args(rest) if rest is not sympy.S.One else ()
+            if not coeff.is_Rational or not all(_plain_factor(f) for f in factors):
+                break
+            here = {f.as_base_exp()[0] for f in factors}
+            common = here if common is None else common & here
+            parts.append((coeff, rest))
+        else:
+            lcm = math.lcm(*(c.q for c, _ in parts))
+            tops = [c.p * (lcm // c.q) for c, _ in parts]
+            if not common and math.gcd(*tops) == 1:
+                return sympy.Add(*(t * r for t, (_, r) in zip(tops, parts))), \
+                    sympy.Integer(lcm)
+    return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
+
+
+def _plain_factor(f: sympy.Expr) -> bool:
+    base, exp = f.as_base_exp()
+    return bool(exp.is_Integer and exp > 0 and (base.is_Symbol or
+                                                isinstance(base, (sympy.floor, sympy.ceiling))))
+
+
 class TextPrinter(StrPrinter):
-    """SymPy's ``StrPrinter`` with textbook quotients inside floor and ceiling."""
+    """SymPy's ``StrPrinter`` with textbook quotients inside floor and ceiling, and large
+    powers of small primes as powers."""
+
+    def _print_Integer(self, expr: sympy.Integer) -> str:
+        return power_text(int(expr)) or str(int(expr))
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        q = sympy.Integer(expr.q)
+        bottom = self._print(q)
+        if is_power_product(q):
+            bottom = f"({bottom})"
+        return f"{self._print(sympy.Integer(expr.p))}/{bottom}"
+
+    def parenthesize(self, item: object, level: int, strict: bool = False) -> str:
+        # a printed power is a Pow, a product of powers a Mul, for precedence
+        if is_power(item):
+            prec = PRECEDENCE["Mul"] if is_power_product(item) else PRECEDENCE["Pow"]
+            text = self._print(item)
+            if int(item) < 0:  # type: ignore[call-overload]
+                prec = min(prec, PRECEDENCE["Add"])
+            return f"({text})" if prec < level or (not strict and prec <= level) else text
+        return str(super().parenthesize(item, level, strict))
 
     def _quotient(self, arg: sympy.Expr) -> str:
-        num, den = sympy.fraction(sympy.together(arg))
+        num, den = quotient(arg)
         if den == 1:
             return str(self._print(num))
         top = self._print(num)
         if precedence(num) < PRECEDENCE["Mul"]:
             top = f"({top})"
         bottom = self._print(den)
-        if precedence(den) <= PRECEDENCE["Mul"] and not den.is_Atom:
+        if precedence(den) <= PRECEDENCE["Mul"] and not den.is_Atom or is_power_product(den):
             bottom = f"({bottom})"
         return f"{top}/{bottom}"
 
     def _print_floor(self, expr: sympy.floor) -> str:
-        return f"floor({self._quotient(expr.args[0])})"
+        return self._rounded("floor", expr)
 
     def _print_ceiling(self, expr: sympy.ceiling) -> str:
-        return f"ceiling({self._quotient(expr.args[0])})"
+        return self._rounded("ceiling", expr)
+
+    def _rounded(self, name: str, expr: sympy.Expr) -> str:
+        # a deep network shows each floor in its row, the next MACs and the totals: once
+        text = _ROUNDED.get(expr)
+        if text is None:
+            text = f"{name}({self._quotient(expr.args[0])})"
+            if len(_ROUNDED) >= 1 << 14:
+                _ROUNDED.clear()
+            _ROUNDED[expr] = text
+        return text
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
         # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``
-        terms = list(self._as_ordered_terms(expr, order=order))
+        terms = _ordered_terms(expr) if order is None and len(expr.args) > 8 else \
+            list(self._as_ordered_terms(expr, order=order))
         const = [t for t in terms if t.is_Number]
         terms = [t for t in terms if not t.is_Number]
         terms = [t for t in terms if not t.could_extract_minus_sign()] + \
@@ -64,6 +199,44 @@ class TextPrinter(StrPrinter):
 
     def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
         return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
+
+
+def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
+    """``expr.as_ordered_terms()`` in linear space.
+
+    SymPy orders terms by their dense exponent vectors over every generator of the sum, so a
+    sum of n products of distinct floors costs n^2 (the total MACs of a deep network).  The
+    same order from sparse vectors: the key of a term is its (generator index, -exponent)
+    pairs in index order closed by a sentinel, which compares exactly as SymPy's negated
+    dense vector does when every exponent is a positive integer; otherwise SymPy's own.
+    """
+    from sympy.core.exprtools import decompose_power
+    from sympy.core.sorting import default_sort_key
+
+    rows = []
+    gens: set[sympy.Expr] = set()
+    for term in expr.args:
+        coeff, rest = term.as_coeff_Mul()
+        powers: dict[sympy.Expr, int] = {}
+        if rest is not sympy.S.One:
+            for factor in sympy.Mul.make_args(rest):
+                base, exp = decompose_power(factor)
+                if factor.is_number or not factor.is_commutative or factor.is_Order or \
+                        not isinstance(exp, int) or exp <= 0 or base in powers:
+                    return list(expr.as_ordered_terms())
+                powers[base] = exp
+        gens.update(powers)
+        c = complex(coeff)
+        rows.append((term, powers, ((bool(c.imag), c.imag), (c.real, c.imag))))
+    index = {g: i for i, g in enumerate(sorted(gens, key=default_sort_key))}
+    end = (len(index),)
+
+    def key(row: tuple[sympy.Expr, dict[sympy.Expr, int], object]) -> tuple[object, ...]:
+        _, powers, coeff = row
+        sparse = sorted((index[b], -e) for b, e in powers.items())
+        return (*sparse, end), coeff
+
+    return [row[0] for row in sorted(rows, key=key)]
 
 
 _PRINTER = TextPrinter()

@@ -173,3 +173,136 @@ def test_large_powers_of_a_monomial() -> None:
     assert isinstance(big, QPoly)
     with pytest.raises(NotQuasiPolynomial):
         from_sympy((N + 1) ** 65)
+
+
+def _sympy_round(e: QExpr) -> None:
+    """Every floor atom's fast display equals SymPy's own evaluation of the same winner."""
+    from convsym.intdiv import Floor, _round, iter_floors
+
+    for f in iter_floors(e):
+        assert isinstance(f, Floor)
+        for cls in (sympy.floor, sympy.ceiling):
+            for shift in (0, 1, -3):
+                num = f.num + f.den * QPoly.const(shift)
+                fast = _round(cls, num, f.den)
+                slow = cls(to_sympy(num) / to_sympy(f.den))
+                assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees())
+def test_the_display_builds_each_floor_as_sympy_evaluates_it(tree: Tree) -> None:
+    _sympy_round(tree.q)
+
+
+def test_deep_displays_are_built_as_sympy_evaluates_them() -> None:
+    x = QPoly.sym(N)
+    for stride in (2, 1, 3, 2, 2, 5):  # mixed strides and symbolic divisors
+        x = ceildiv(x + QPoly.const(stride), QPoly.const(stride))
+        y = floordiv(x * QPoly.sym(M) + QPoly.const(3), QPoly.sym(S) * QPoly.const(2))
+        _sympy_round(y)
+        _sympy_round(x)
+    assert str(to_sympy(x)) == str(to_sympy(from_sympy(to_sympy(x))))
+
+
+def test_the_display_is_memoised_per_size() -> None:
+    x = QPoly.sym(N)
+    for _ in range(40):
+        x = ceildiv(x, QPoly.const(2))
+    assert to_sympy(x) is to_sympy(x)
+    assert to_sympy(x) == sympy.ceiling(N / 2**40)
+
+
+@st.composite
+def floor_sums(draw: st.DrawFn) -> QPoly:
+    """Sums of floors that share numerators up to constants (as Min/Max arguments do)."""
+    from convsym.intdiv import diff_bounds  # noqa: F401  (the function under test)
+
+    x = QPoly.const(draw(st.integers(-5, 5)))
+    for sym in (N, M):
+        x = x + QPoly.sym(sym) * QPoly.const(draw(st.integers(-2, 3)))
+    den = draw(st.sampled_from([QPoly.const(2), QPoly.const(3), QPoly.const(7),
+                                QPoly.sym(S), QPoly.sym(S) * QPoly.const(2)]))
+    total = QPoly.const(draw(st.integers(-4, 4)))
+    for _ in range(draw(st.integers(1, 4))):
+        shift = QPoly.const(draw(st.integers(-9, 9)))
+        k = draw(st.sampled_from([-2, -1, 1, 2]))
+        part = (ceildiv if draw(st.booleans()) else floordiv)(x + shift, den)
+        if draw(st.booleans()) and den.is_const():  # a multiple of the divisor: D*floor(Y/D)
+            k *= den.const_value()
+        total = total + part * QPoly.const(k)
+    if draw(st.booleans()):
+        total = total - x * QPoly.const(draw(st.sampled_from([-1, 1])))
+    if draw(st.booleans()):
+        total = total + QPoly.sym(T) * QPoly.const(draw(st.sampled_from([-1, 1])))
+    return total
+
+
+@settings(max_examples=150, deadline=None)
+@given(floor_sums())
+def test_diff_bounds_hold_everywhere(d: QPoly) -> None:
+    from convsym.intdiv import diff_bounds
+
+    lo, hi = diff_bounds(d)
+    for n in range(1, 13):
+        for m in (1, 2, 5, 11):
+            for s in (1, 2, 3, 7):
+                for t in (1, 9):
+                    v = d.evaluate({N: n, M: m, S: s, T: t})
+                    assert lo is None or v >= lo
+                    assert hi is None or v <= hi
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(floor_sums(), min_size=1, max_size=5), st.booleans())
+def test_min_max_keep_their_value(args: list[QPoly], big: bool) -> None:
+    e = ext("max" if big else "min", args)
+    pick = max if big else min
+    for n in range(1, 13):
+        for s in (1, 2, 5):
+            env = {N: n, M: 3, S: s, T: 2}
+            assert evaluate(e, env) == pick(a.evaluate(env) for a in args)
+
+
+def test_ceil_mode_candidates_with_one_divisor_collapse() -> None:
+    n, d = QPoly.sym(N), QPoly.const(27)
+    args = [ceildiv(n + QPoly.const(c), d) for c in (5, -3, 11, 0)]
+    assert ext("min", args) == args[1]
+    assert ext("max", args) == args[2]
+
+
+def test_settle_drops_the_idle_same_padding_max_without_period_checks() -> None:
+    """Keras 'same' stride 2: the padding Max(2*ceiling(n/2) - n + 1, 0) is never 0."""
+    from convsym.layers.agree import settle
+
+    n = QPoly.sym(N)
+    for _ in range(30):
+        n = ceildiv(n, QPoly.const(2))
+    two = QPoly.const(2)
+    pad = ext("max", [two * ceildiv(n, two) - n + QPoly.const(1), QPoly.const(0)])
+    assert isinstance(pad, QPoly)
+    assert settle(floordiv(pad, two)) == floordiv(pad, two)  # 0 or 1: not a constant
+    assert settle(ext("max", [pad, QPoly.const(1)])) == pad  # pad >= 1 by exact bounds
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([N, M, S]), st.integers(1, 9), st.integers(-5, 9),
+                          st.sampled_from(["floor", "ceil", "plain"]), st.integers(1, 3),
+                          st.integers(-4, 4)), min_size=2, max_size=3,
+                unique_by=lambda t: t[0]),
+       st.sampled_from([1, -1, 4, -3, 576]))
+def test_products_display_as_sympy_factor_list_does(
+        factors: list[tuple[sympy.Symbol, int, int, str, int, int]], k: int) -> None:
+    """A MAC count (a constant times sizes in distinct atoms) is factored without SymPy's
+    factor_list, to the same expression."""
+    from convsym.intdiv import _factor_list, _factored
+
+    e = QPoly.const(k)
+    for sym, d, shift, kind, scale_by, plus in factors:
+        x = QPoly.sym(sym) + QPoly.const(shift)
+        base = floordiv(x, QPoly.const(d)) if kind == "floor" else \
+            ceildiv(x, QPoly.const(d)) if kind == "ceil" else QPoly.sym(sym)
+        e = e * (base * QPoly.const(scale_by) + QPoly.const(plus))
+    if len(e.terms) > 2:
+        fast, slow = _factored(e), _factor_list(e)
+        assert fast == slow and str(fast) == str(slow)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sympy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from convsym.derivation import derive
 from convsym.examples import example
@@ -168,3 +170,73 @@ def test_every_format_of_every_seed_renders(fmt: str) -> None:
     for name in ("seed1", "seed1_symbolic", "seed2", "seed3", "seed3_symbolic"):
         out = derive(example(name)).render(fmt)
         assert out and "None" not in out and "<" + "n>" not in out
+
+
+def test_large_powers_print_as_powers_and_read_back() -> None:
+    h, s = symbol("H"), symbol("s")
+    cases = {
+        sympy.ceiling(h / 2**500): "ceiling(H/2**500)",
+        sympy.floor((h + 3) / (3 * 2**60)): "floor((H + 3)/(3*2**60))",
+        -(2**50) * h + 3: "-2**50*H + 3",
+        (2**50) ** s: "(2**50)**s",
+        h ** (2**50): "H**(2**50)",
+        sympy.Rational(5, 3 * 2**60): "5/(3*2**60)",
+        sympy.Integer(10**15) * h: "10**15*H",
+        sympy.Integer(2**20): "1048576",  # small numbers stay decimal
+        sympy.Integer(2**61 - 1): str(2**61 - 1),  # not a product of small primes
+    }
+    for expr, text in cases.items():
+        assert X.sstr(expr) == text
+    # within the parser's limits (integers below 2**62), the text reads back
+    for expr in (sympy.floor((h + 3) / 2**60), sympy.ceiling(h / (3 * 2**40)) * 5**20):
+        assert parse_expr(X.sstr(expr)) == expr
+
+
+@given(st.integers(0, 400), st.integers(0, 60), st.integers(0, 30), st.integers(0, 20),
+       st.sampled_from([1, -1, 11]))
+def test_power_factors_multiply_back(a: int, b: int, c: int, d: int, sign: int) -> None:
+    n = sign * 2**a * 3**b * 5**c * 7**d
+    factors = X.power_factors(n)
+    if factors is None:
+        assert abs(n) < X.POWER_FROM or sign == 11
+        return
+    product = 1
+    for base, e in factors:
+        product *= base**e
+    assert product == abs(n) and sign != 11
+
+
+def test_long_sums_print_in_sympys_term_order() -> None:
+    h, w = symbol("H"), symbol("W")
+    atoms = [h, w, sympy.floor(h / 2), sympy.ceiling(w / 4), sympy.floor((h + 1) / 3)]
+    terms = [(-1) ** i * (i + 1) * atoms[i % 5] ** (1 + i % 3) * atoms[(i * 2 + 1) % 5]
+             for i in range(30)]
+    expr = sympy.Add(*terms)
+    assert X._ordered_terms(expr) == list(expr.as_ordered_terms())
+    assert X.sstr(expr) == X.TextPrinter().doprint(expr)
+
+
+def test_large_powers_in_latex() -> None:
+    h, s = symbol("H"), symbol("s")
+    printer = L.LatexPrinter()
+    assert printer.doprint(sympy.ceiling(h / 2**50)) == r"\left\lceil \frac{H}{2^{50}} \right\rceil"
+    assert printer.doprint((2**50) ** s) == r"\left(2^{50}\right)^{s}"
+    assert printer.doprint(sympy.Integer(123456)) == "123{,}456"
+
+
+def test_quotients_match_together() -> None:
+    from convsym.intdiv import QPoly, ceildiv, floordiv, to_sympy
+
+    n, m, s = (QPoly.sym(symbol(x)) for x in "nms")
+    x, seen = n, 0
+    for d in (2, 3, 1, 4, 2, 6, 5):
+        x = ceildiv(x + QPoly.const(d), QPoly.const(d))
+        for e in (x, floordiv(x * m + QPoly.const(3) * n + QPoly.const(d), QPoly.const(2 * d)),
+                  floordiv(n + QPoly.const(d), s),
+                  floordiv(n * m + m + QPoly.const(1), QPoly.const(6))):
+            shown = to_sympy(e)
+            for f in shown.atoms(sympy.floor, sympy.ceiling):
+                arg = f.args[0]
+                assert X.quotient(arg) == sympy.fraction(sympy.together(arg))
+                seen += 1
+    assert seen > 10
