@@ -19,7 +19,6 @@ import sys
 
 from convsym.commands.summary import add_source_arguments
 from convsym.errors import UsageError
-from convsym.sources import parse_sets, resolve
 
 FORMATS = ("tikz", "latex", "svg", "png", "pdf", "pgf", "gif", "apng")
 BINARY = ("png", "pdf", "gif", "apng")
@@ -62,8 +61,10 @@ def _ints(text: str, sep: str, what: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     """Draw and print or write the picture."""
+    # imported here: --help and the other verbs need no algebra (tests/test_import_laziness)
     from convsym.drawing import draw
     from convsym.drawing.api import format_of, write
+    from convsym.sources import parse_sets, resolve
 
     fmt = args.format or (format_of(args.output) if args.output else "svg")
     if fmt not in FORMATS:
