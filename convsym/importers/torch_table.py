@@ -113,7 +113,7 @@ def leaf_class(module: Any) -> str | None:
             if not known(cls.__name__) or getattr(kind, "forward", None) is not \
                     getattr(cls, "forward", None):
                 return None
-            return cls.__name__
+            return str(cls.__name__)
     return None
 
 

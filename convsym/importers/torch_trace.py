@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from convsym.errors import LayerError, SpecError
 from convsym.expr import symbol
-from convsym.intdiv import NotQuasiPolynomial, QExpr, QPoly, add, as_int, floordiv, scale, to_sympy
+from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
 from convsym.period import decide_nonneg
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ PASS = frozenset({
     "nan_to_num", "threshold", "threshold_", "zeros_like", "ones_like", "empty_like",
     "full_like", "rand_like", "randn_like", "requires_grad_", "cpu", "__neg__", "__pos__",
     "__abs__", "channel_shuffle", "native_channel_shuffle", "hard_sigmoid", "tanhshrink",
-    "softshrink", "hardshrink", "sigmoid_", "gelu_", "fill_", "zero_",
+    "softshrink", "hardshrink", "gelu_", "fill_", "zero_",
     "__gt__", "__lt__", "__ge__", "__le__", "__eq__", "__ne__", "gt", "lt", "ge", "le", "eq",
     "ne", "logical_not", "__invert__", "isnan", "isfinite", "bool", "long", "int",
 })
@@ -132,7 +132,7 @@ class SymInt:
     __rmul__ = __mul__
 
     def __neg__(self) -> Any:
-        return self._new(scale(self.q, QPoly.const(-1)))
+        return self._new(self.q * QPoly.const(-1))
 
     def __pos__(self) -> Any:
         return self
@@ -170,12 +170,12 @@ class SymInt:
     def __ge__(self, o: object) -> bool:
         return self._compare(o, ">=")
 
-    def __eq__(self, o: object) -> bool:  # type: ignore[override]
+    def __eq__(self, o: object) -> bool:
         if not isinstance(o, (SymInt, int)):
             return NotImplemented
         return self._compare(o, "==")
 
-    def __ne__(self, o: object) -> bool:  # type: ignore[override]
+    def __ne__(self, o: object) -> bool:
         if not isinstance(o, (SymInt, int)):
             return NotImplemented
         return not self._compare(o, "==")
@@ -254,11 +254,11 @@ def _proxy_class() -> type:
         def shape(self) -> SymSize:  # type: ignore[override]
             return self._cs_trace.size_of(self)
 
-        def size(self, dim: Any = None) -> Any:  # type: ignore[override]
+        def size(self, dim: Any = None) -> Any:
             sizes = self._cs_trace.size_of(self)
             return sizes if dim is None else sizes[dim]
 
-        def dim(self) -> int:  # type: ignore[override]
+        def dim(self) -> int:
             return len(self._cs_trace.shapes[self._cs_index]) + 1
 
         ndimension = dim
@@ -267,7 +267,7 @@ def _proxy_class() -> type:
         def ndim(self) -> int:  # type: ignore[override]
             return self.dim()
 
-        def numel(self) -> Any:  # type: ignore[override]
+        def numel(self) -> Any:
             return self.shape.numel()
 
         def __len__(self) -> int:
@@ -285,16 +285,16 @@ def _proxy_class() -> type:
 
         # methods whose arguments may be SymInts: torch's C argument parser rejects those
         # before __torch_function__ is consulted, so they are routed here directly
-        def view(self, *sizes: Any) -> Any:  # type: ignore[override]
+        def view(self, *sizes: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.view, [self, *sizes], {})
 
-        def reshape(self, *sizes: Any) -> Any:  # type: ignore[override]
+        def reshape(self, *sizes: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.reshape, [self, *sizes], {})
 
-        def unflatten(self, dim: Any, sizes: Any) -> Any:  # type: ignore[override]
+        def unflatten(self, dim: Any, sizes: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.unflatten, [self, dim, sizes], {})
 
-        def narrow(self, dim: Any, start: Any, length: Any) -> Any:  # type: ignore[override]
+        def narrow(self, dim: Any, start: Any, length: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.narrow, [self, dim, start, length],
                                            {})
 
@@ -305,7 +305,7 @@ def _proxy_class() -> type:
 
 
 def _find_trace(args: Any, kwargs: Any) -> Trace | None:
-    cls = _proxy_class()
+    cls: Any = _proxy_class()
     stack = [*args, *kwargs.values()]
     while stack:
         item = stack.pop()
@@ -355,6 +355,7 @@ class Trace:
         self.stack: list[tuple[str, Any]] = []
         self.calls: dict[str, list[tuple[int, ...]]] = {}
         self.functional = FunctionalLayers()
+        self.result: list[int] = []  # the output nodes, once the forward has run
 
     # --- errors -----------------------------------------------------------------------------
     def scope(self) -> tuple[str, Any]:
@@ -374,7 +375,7 @@ class Trace:
             c = as_int(e)
             return c >= 0 if c is not None else bool(decide_nonneg(e).holds)
 
-        minus = scale(diff, QPoly.const(-1))
+        minus = diff * QPoly.const(-1)
         one = QPoly.const(1)
         if op in ("==", "!="):
             if as_int(diff) == 0:
@@ -424,7 +425,7 @@ class Trace:
     def is_tensor(self, v: object) -> bool:
         return isinstance(v, _proxy_class())
 
-    def add(self, layer: Layer, op: str, parents: Sequence[Any], *, name: str | None = None
+    def add(self, layer: Layer | str, op: str, parents: Sequence[Any], *, name: str | None = None
             ) -> Any:
         """A row for ``layer`` applied to the proxies ``parents``; returns its proxy."""
         from convsym.importers.torch_module import _join
@@ -484,7 +485,7 @@ class Trace:
                 out = module.forward(*args, **kwargs)
             except _ERRORS as err:
                 if not hasattr(err, "_cs_scope"):  # the innermost module, for the message
-                    err._cs_scope = (qual, module)  # type: ignore[attr-defined]
+                    setattr(err, "_cs_scope", (qual, module))  # noqa: B010
                 raise
             finally:
                 self.stack.pop()
@@ -877,7 +878,7 @@ class Trace:
         spatial = self.rank(x) - 2
         stem = {"constant": "ConstantPad" if value else "ZeroPad", "reflect": "ReflectionPad",
                 "replicate": "ReplicationPad", "circular": "CircularPad"}.get(mode)
-        cls = T.LAYERS.get(f"{stem}{spatial}d")
+        cls: Any = T.LAYERS.get(f"{stem}{spatial}d")
         if cls is None:
             raise self.fail(f"F.pad with mode={mode!r} on a rank-{spatial + 2} tensor")
         padding = tuple(self.size_value(p) for p in pad)
@@ -927,7 +928,7 @@ class Trace:
         x = args[0]
         rank = self.rank(x)
         channels = self.shapes[x._cs_index][0]
-        cls = T.LAYERS[f"BatchNorm{max(rank - 2, 1)}d"]
+        cls: Any = T.LAYERS[f"BatchNorm{max(rank - 2, 1)}d"]
         layer = _build(lambda: cls(to_sympy(channels), affine=weight is not None,
                                    track_running_stats=given.get("running_mean") is not None))
         return self.add(layer, "batch_norm", [x])
@@ -961,7 +962,7 @@ class Trace:
         padding = given.get("padding", 0)
         if isinstance(padding, list):
             padding = tuple(padding)
-        cls = T.LAYERS[CONVS[name]]
+        cls: Any = T.LAYERS[CONVS[name]]
         layer = _build(lambda: cls(w[1] * groups, w[0], w[2:], _tuple(given.get("stride", 1)),
                                    padding, _tuple(given.get("dilation", 1)), groups,
                                    bias is not None))
@@ -1071,8 +1072,8 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
             first = str(err).splitlines()[0] if str(err) else ""
             raise trace.fail(f"the forward failed on symbolic tensors ({type(err).__name__}: "
                              f"{first[:200]})", "untraceable", frames) from None
-    trace.result = trace.outputs(result)  # type: ignore[attr-defined]
-    if not trace.result:  # type: ignore[attr-defined]
+    trace.result = trace.outputs(result)
+    if not trace.result:
         raise b.fail("the forward returns no tensor", "", "unsupported_operation")
     return trace
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from convsym import formulas
-from convsym.intdiv import QExpr, QPoly, add, as_int, scale
+from convsym.intdiv import QExpr, QPoly, add, as_int
 from convsym.layers.base import (
     Condition,
     Inference,
@@ -129,7 +129,7 @@ def _bound(layer: Layer, fld: str, value: object, n: QExpr, default: QExpr,
                                  f"{fld} to 0 when it is negative",
                                  what=f"{fld} counts back past the start of the axis")
         return v_at
-    conditions += check_room(layer, axis, add(n, scale(v, QPoly.const(-1))),
+    conditions += check_room(layer, axis, add(n, v * QPoly.const(-1)),
                              rule=f"PyTorch clamps {fld} to the axis size n when it is larger",
                              what=f"{fld} lies past the end of the axis")
     return v
@@ -142,7 +142,7 @@ def _sign(v: QPoly) -> int | None:
         return 1 if c >= 0 else -1
     if decide_nonneg(v).holds:
         return 1
-    if decide_nonneg(add(scale(v, QPoly.const(-1)), QPoly.const(-1))).holds:
+    if decide_nonneg(v * QPoly.const(-1) - QPoly.const(1)).holds:
         return -1
     return None
 
@@ -174,7 +174,7 @@ class Slice(TorchLayer):
         conditions: list[Condition] = []
         start = _bound(self, "start", self.start, n, QPoly.const(0), conditions, axis)
         stop = _bound(self, "stop", self.stop, n, n, conditions, axis)
-        length = add(stop, scale(start, QPoly.const(-1))) if isinstance(start, QPoly) else None
+        length = add(stop, start * QPoly.const(-1)) if isinstance(start, QPoly) else None
         if length is None:
             raise self.shape_error(axis, None, "the slice start is a Min/Max of sizes",
                                    code="bad_slice")

@@ -9,11 +9,13 @@ import and for the symbolic import instantiated at that size.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
+
+from convsym.errors import ConvsymError
 
 
 @dataclass
@@ -118,16 +120,45 @@ def compare(model: Any, net: Any, seen: dict[str, Any], outputs: list[Any], labe
     report.comparisons += 2
 
 
-def check(model: Any, sizes: Sequence[tuple[int, int]], device: str = "cpu") -> Report:
-    """Import ``model`` with convsym and compare it with real forwards at ``sizes``."""
+def check(model: Any, sizes: Sequence[tuple[int, int]],
+          device: Callable[[Any], str] = lambda net: "cpu") -> Report:
+    """Import ``model`` with convsym and compare it with real forwards at ``sizes``.
+
+    ``device`` chooses where the forwards run, from convsym's network at the first size.
+    """
     from convsym.importers.torch_module import from_torch
 
     model.eval()
     report = Report(modules=sum(1 for _ in model.modules()))
     symbolic = from_torch(model, (3, "H", "W"))
+    where = None
     for size in sizes:
-        seen, outputs = run(model, size, device)
+        try:
+            instantiated = symbolic.subs(H=size[0], W=size[1])
+        except ConvsymError:
+            refused_too(model, size, where or "cpu", report)
+            continue
+        if where is None:
+            where = device(instantiated)
+            model.to(where)
+        seen, outputs = run(model, size, where)
         compare(model, from_torch(model, (3, *size)), seen, outputs, f"{size} fixed", report)
-        compare(model, symbolic.subs(H=size[0], W=size[1]), seen, outputs,
-                f"{size} symbolic", report)
+        compare(model, instantiated, seen, outputs, f"{size} symbolic", report)
     return report
+
+
+def refused_too(model: Any, size: tuple[int, int], device: str, report: Report) -> None:
+    """A size convsym rejects: the fixed import rejects it too, and so does PyTorch."""
+    from convsym.importers.torch_module import from_torch
+
+    report.comparisons += 1
+    try:
+        from_torch(model, (3, *size))
+        report.wrong.append(f"{size}: the symbolic network rejects it, the fixed import not")
+    except ConvsymError:
+        pass
+    try:
+        run(model, size, device)
+    except RuntimeError:
+        return
+    report.wrong.append(f"{size}: convsym rejects this size but PyTorch runs it")
