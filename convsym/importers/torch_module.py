@@ -94,6 +94,11 @@ class TorchNetwork(Network):
         return net
 
     @property
+    def params_note(self) -> str | None:
+        """The summary's note on the totals, when the forward leaves parameters unused."""
+        return self.params_convention if self.not_run else None
+
+    @property
     def params_convention(self) -> str:
         """Which parameters the totals count, in one sentence."""
         if not self.not_run:

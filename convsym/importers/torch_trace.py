@@ -31,7 +31,7 @@ import functools
 import os
 import traceback
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from convsym.errors import LayerError, SpecError
 from convsym.expr import symbol
@@ -789,6 +789,9 @@ class Trace:
             bounds = [(i, min(i + how, n)) for i in range(0, n, how)]
         else:
             sizes = [int(s) for s in how]
+            if sum(sizes) != n:
+                raise self.fail(f"{name} into sizes {sizes}, which add up to {sum(sizes)}, "
+                                f"not the axis size {n}")
             starts = [sum(sizes[:i]) for i in range(len(sizes))]
             bounds = [(s, s + size) for s, size in zip(starts, sizes)]
         return self.pieces(x, dim, bounds, "split")
@@ -841,7 +844,7 @@ class Trace:
         dims = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
         out = self.add(Reduce(name, dims, keep), name, [x])
         if name in ("max", "min") and not isinstance(dim, (list, tuple)):
-            return (out, out)  # values and indices
+            return _ValuesIndices(out, out)
         return out
 
     op_mean = op_sum = op_amax = op_amin = op_max = op_min = op_prod = op_std = op_var = reduce
@@ -881,6 +884,9 @@ class Trace:
         cls: Any = T.LAYERS.get(f"{stem}{spatial}d")
         if cls is None:
             raise self.fail(f"F.pad with mode={mode!r} on a rank-{spatial + 2} tensor")
+        if mode != "constant" and len(pad) != 2 * spatial:
+            raise self.fail(f"F.pad with mode={mode!r} takes {2 * spatial} sizes for a "
+                            f"rank-{spatial + 2} input (PyTorch's rule), not {len(pad)}")
         padding = tuple(self.size_value(p) for p in pad)
         layer = _build(lambda: cls(padding, value) if stem == "ConstantPad" else cls(padding))
         return self.add(layer, "pad", [x])
@@ -984,6 +990,13 @@ class Trace:
         raise self.fail("writing into a tensor (x[...] = y)")
 
 
+class _ValuesIndices(NamedTuple):
+    """``x.max(dim)``: values and indices, of one shape."""
+
+    values: Any
+    indices: Any
+
+
 def _parameter_of(value: Any) -> Any:
     """The parameter a tensor is, or is a view of (``gamma.view(1, -1, 1, 1)``), else None."""
     import torch
@@ -1041,12 +1054,29 @@ def _intercepting(trace: Trace) -> Iterator[None]:
             return trace.call_module(module, args, kwargs)
         return original(module, *args, **kwargs)
 
+    # torch functions whose C argument parser rejects a SymInt argument before it consults
+    # __torch_function__ (the tensor-method forms are routed by the SymTensor class)
+    routed = [(torch, "reshape"), (torch, "narrow"), (torch.nn.functional, "pad")]
+    saved = [(mod, name, getattr(mod, name)) for mod, name in routed]
+
+    def route(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if _find_trace(args, kwargs) is trace:
+                return trace.function(fn, list(args), dict(kwargs))
+            return fn(*args, **kwargs)
+        return wrapper
+
     torch.nn.Module.__call__ = call  # type: ignore[method-assign]
+    for mod, name, fn in saved:
+        setattr(mod, name, route(fn))
     try:
         trace.root.eval()
         yield
     finally:
         torch.nn.Module.__call__ = original  # type: ignore[method-assign]
+        for mod, name, fn in saved:
+            setattr(mod, name, fn)
         for m, mode in modes:
             m.training = mode
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from convsym import formulas
-from convsym.intdiv import QExpr, QPoly, add, as_int
+from convsym.intdiv import QExpr, QPoly, add, as_int, scale
 from convsym.layers.base import (
     Condition,
     Inference,
@@ -113,36 +113,70 @@ class Reshape(TorchLayer):
 
 def _bound(layer: Layer, fld: str, value: object, n: QExpr, default: QExpr,
            conditions: list[Condition], axis: str) -> QExpr:
-    """A slice bound as PyTorch normalises it: negative counts from the end, clamped to [0, n]."""
+    """A slice bound as PyTorch normalises it: negative counts from the end, then clamped
+    to ``[0, n]``.  A clamp that cannot be decided is kept as a side condition (the bound lies
+    inside the axis), so the closed form is exact wherever it is claimed."""
     if value is None:
         return default
-    v = QPoly.const(value) if type(value) is int else \
-        to_size(layer, fld, value, minimum=-(2 ** 62))
+    v = QPoly.const(value) if type(value) is int else _signed(layer, fld, value)
     sign = _sign(v)
     if sign is None:
         raise layer.config_error(fld, str(value), "may be negative or not depending on the "
                                  "input size; convsym cannot tell which end it counts from",
                                  code="undecided_bound")
     if sign < 0:
-        v_at: QExpr = add(n, v)
-        conditions += check_room(layer, axis, v_at, rule=f"PyTorch clamps {fld} = n + "
-                                 f"{fld} to 0 when it is negative",
+        at = add(n, v)  # n + v, clamped below at 0
+        if _always(at):
+            return at
+        if _always(_neg(at)):
+            return QPoly.const(0)
+        conditions += check_room(layer, axis, at, rule=f"PyTorch clamps {fld} = n + {fld} to "
+                                 "0 when it is negative",
                                  what=f"{fld} counts back past the start of the axis")
-        return v_at
-    conditions += check_room(layer, axis, add(n, v * QPoly.const(-1)),
+        return at
+    room = add(n, v * QPoly.const(-1))  # n - v, clamped: min(v, n)
+    if _always(room):
+        return v
+    if _always(_neg(room)):
+        return n
+    conditions += check_room(layer, axis, room,
                              rule=f"PyTorch clamps {fld} to the axis size n when it is larger",
                              what=f"{fld} lies past the end of the axis")
     return v
 
 
+def _signed(layer: Layer, fld: str, value: object) -> QPoly:
+    """An integer expression that may be negative (``-h`` in ``x[..., -h:]``)."""
+    from convsym.errors import ConvsymError
+    from convsym.expr import as_expr
+    from convsym.intdiv import NotQuasiPolynomial, from_sympy
+
+    try:
+        q = from_sympy(as_expr(value, field=fld, kind=layer.type_name))
+    except (ConvsymError, NotQuasiPolynomial) as err:
+        raise layer.config_error(fld, str(value), f"must be an integer expression ({err})",
+                                 code="not_integer_valued") from None
+    if not isinstance(q, QPoly):
+        raise layer.config_error(fld, str(value), "must not be a Min/Max", code="bad_slice")
+    return q
+
+
+def _neg(e: QExpr) -> QExpr:
+    """``-e``."""
+    return scale(e, QPoly.const(-1))
+
+
+def _always(e: QExpr) -> bool:
+    """``e >= 0`` for every value of its symbols."""
+    c = as_int(e)
+    return c >= 0 if c is not None else bool(decide_nonneg(e).holds)
+
+
 def _sign(v: QPoly) -> int | None:
     """+1 if ``v >= 0`` for every value of its symbols, -1 if always negative, else None."""
-    c = as_int(v)
-    if c is not None:
-        return 1 if c >= 0 else -1
-    if decide_nonneg(v).holds:
+    if _always(v):
         return 1
-    if decide_nonneg(v * QPoly.const(-1) - QPoly.const(1)).holds:
+    if _always(v * QPoly.const(-1) - QPoly.const(1)):
         return -1
     return None
 

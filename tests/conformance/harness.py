@@ -121,10 +121,13 @@ def compare(model: Any, net: Any, seen: dict[str, Any], outputs: list[Any], labe
 
 
 def check(model: Any, sizes: Sequence[tuple[int, int]],
-          device: Callable[[Any], str] = lambda net: "cpu") -> Report:
+          device: Callable[[Any], str] = lambda net: "cpu",
+          fallback: Sequence[tuple[int, int]] = ()) -> Report:
     """Import ``model`` with convsym and compare it with real forwards at ``sizes``.
 
     ``device`` chooses where the forwards run, from convsym's network at the first size.
+    A size convsym rejects must be rejected by PyTorch too; then the first ``fallback`` size
+    that convsym accepts is compared instead (models that need H, W multiples of 32).
     """
     from convsym.importers.torch_module import from_torch
 
@@ -132,11 +135,16 @@ def check(model: Any, sizes: Sequence[tuple[int, int]],
     report = Report(modules=sum(1 for _ in model.modules()))
     symbolic = from_torch(model, (3, "H", "W"))
     where = None
-    for size in sizes:
+    todo = list(sizes)
+    spare = list(fallback)
+    while todo:
+        size = todo.pop(0)
         try:
             instantiated = symbolic.subs(H=size[0], W=size[1])
         except ConvsymError:
             refused_too(model, size, where or "cpu", report)
+            if spare:
+                todo.append(spare.pop(0))
             continue
         if where is None:
             where = device(instantiated)

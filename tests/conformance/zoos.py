@@ -33,6 +33,10 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
 SIZES = ((224, 224), (193, 257))
 """The two input sizes every model runs at (a square one and an odd, non-square one)."""
 
+FALLBACK = ((256, 320), (224, 288))
+"""Compared instead of a size the model rejects (convsym and PyTorch alike): DLA and HRNet
+add branches whose sizes agree only for H, W multiples of 32, so no odd size exists."""
+
 HEAVY_GMACS = 4.0
 """Above this many multiply-accumulates at 224 x 224 (billions, as convsym counts them), the
 forwards run on PyTorch's ``meta`` device (its own shape functions, no arithmetic)."""
