@@ -298,6 +298,9 @@ def _proxy_class() -> type:
             return self._cs_trace.function(torch.Tensor.narrow, [self, dim, start, length],
                                            {})
 
+        def expand(self, *sizes: Any) -> Any:  # type: ignore[override]
+            return self._cs_trace.function(torch.Tensor.expand, [self, *sizes], {})
+
         def __getitem__(self, key: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.__getitem__, [self, key], {})
 
@@ -736,6 +739,28 @@ class Trace:
                 raise self.fail(f"indexing with {type(k).__name__} (only ints, slices, None "
                                 "and ... are followed)")
         return out
+
+    def op_expand(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Expand
+
+        x = args[0]
+        sizes = list(args[1:]) or list(kwargs.get("size", ()))
+        if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+            sizes = list(sizes[0])
+        if len(sizes) == 1 and self.is_tensor(sizes[0]):  # expand_as
+            sizes = list(sizes[0].shape)
+        if len(sizes) != self.rank(x):
+            raise self.fail(f"{name} to {len(sizes)} axes of a rank-{self.rank(x)} tensor "
+                            "(new leading axes would come before the batch)")
+        head = sizes[0]
+        if not (type(head) is int and head == -1) and not (
+                isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)):
+            raise self.fail(f"{name} whose first size is not -1 or the batch size",
+                            "batch_size")
+        target = tuple(self.size_value(s) for s in sizes[1:])
+        return self.add(Expand(target), "expand", [x])
+
+    op_expand_as = op_expand
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         from convsym.layers.torch_tensor import Select

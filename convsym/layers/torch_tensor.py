@@ -256,6 +256,43 @@ class Unsqueeze(TorchLayer):
         return Inference((*shape[:pos], QPoly.const(1), *shape[pos:]))
 
 
+@layer_class
+class Expand(TorchLayer):
+    """``x.expand(*sizes)`` / ``x.expand_as(y)``: size-1 axes stretched to ``shape`` (no
+    batch; ``-1`` keeps an axis), aligned on the right as broadcasting is."""
+
+    cost_kind: ClassVar[str] = "none"
+
+    shape: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Each input size must be 1 or the target size (three-valued)."""
+        from convsym.layers.agree import require_equal
+
+        items = tuple(self.shape)
+        if len(items) < len(shape):
+            raise self.config_error("shape", items, f"has fewer axes than the input's "
+                                    f"{len(shape)}", code="bad_expand")
+        lead = len(items) - len(shape)
+        out: list[QExpr] = []
+        conditions: list[Condition] = []
+        for i, v in enumerate(items):
+            n = shape[i - lead] if i >= lead else None
+            if type(v) is int and v == -1:
+                if n is None:
+                    raise self.config_error(f"shape[{i}]", -1, "-1 on a new axis",
+                                            code="bad_expand")
+                out.append(n)
+                continue
+            target = to_size(self, f"shape[{i}]", v)
+            if n is not None and as_int(n) != 1:
+                conditions += require_equal(self, f"axis {i}", n, target,
+                                            rule="expand stretches only axes of size 1",
+                                            what=f"axis {i} is neither 1 nor the target size")
+            out.append(target)
+        return Inference(tuple(out), [], conditions)
+
+
 REDUCTIONS = ("mean", "sum", "amax", "amin", "max", "min", "prod", "std", "var", "norm",
               "logsumexp", "any", "all", "argmax", "argmin")
 """Tensor reductions over given dims (``keepdim`` keeps each as size 1)."""
@@ -355,5 +392,5 @@ class TensorOperand(TorchLayer):
 
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
-    Permute, Reshape, Slice, Select, Unsqueeze, Reduce, Stack, TensorOperand)}
+    Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand)}
 """The tensor-operation layers of this module, by class name."""

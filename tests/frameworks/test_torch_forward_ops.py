@@ -97,6 +97,35 @@ class SymbolicArguments(nn.Module):
                 F.pad(x, pad), F.pad(x, (1, 1, 2, 0), mode="reflect"), F.pad(x, (1, 2)))
 
 
+class SqueezeExcite(nn.Module):
+    """The classic SE block: pool, two linears, view back and expand_as."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Sequential(nn.Linear(8, 2), nn.ReLU(), nn.Linear(2, 8), nn.Sigmoid())
+
+    def forward(self, x: Any) -> Any:
+        b, c, _, _ = x.size()
+        y = self.fc(F.adaptive_avg_pool2d(x, 1).view(b, c)).view(b, c, 1, 1)
+        return x * y.expand_as(x), y.expand(-1, -1, 3, x.size(3))
+
+
+class UNetUp(nn.Module):
+    """The common U-Net "Up" block: upsample, pad to the skip's size, concatenate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = nn.MaxPool2d(2)
+        self.up = nn.ConvTranspose2d(8, 8, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        x1 = self.up(self.pool(x))
+        diff_y = x.size()[2] - x1.size()[2]
+        diff_x = x.size()[3] - x1.size()[3]
+        x1 = F.pad(x1, [diff_x // 2, diff_x - diff_x // 2, diff_y // 2, diff_y - diff_y // 2])
+        return torch.cat([x, x1], dim=1)
+
+
 class Reductions(nn.Module):
     def forward(self, x: Any) -> Any:
         return (x.mean((2, 3), keepdim=True), x.sum(1), x.amax(dim=(2, 3)), x.max(1)[0],
@@ -219,7 +248,8 @@ class DecidedBranch(nn.Module):
 
 
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
-                                    SymbolicArguments(), Resizes(), LayerScaleBlock(),
+                                    SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
+                                    LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch()],
                          ids=lambda m: type(m).__name__)
 def test_construct_matches_pytorch(module: Any) -> None:
@@ -234,6 +264,7 @@ def test_center_crop_is_a_closed_form() -> None:
     H, W = symbols("H W")
     net = from_torch(CenterCrop(), (8, "H", "W"))
     assert net.output_shape == (16, sympy.floor((H - 1) / 2), sympy.floor((W - 1) / 2))
+    assert from_torch(UNetUp(), (8, "H", "W")).output_shape == (16, H, W)
 
 
 def test_subclass_with_own_forward_is_followed() -> None:
