@@ -460,6 +460,22 @@ class Trace:
         return self.tensor(index)
 
     # --- modules ----------------------------------------------------------------------------
+    def leaf_input(self, qual: str, kind: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+        """The one traced tensor a known ``torch.nn`` module is called with.
+
+        Extra arguments are refused here.  This is the hook for forward arguments that change
+        a layer's output (``ConvTranspose2d.forward(x, output_size=...)``): such an argument
+        would become a field of the row's layer, next to the module's attributes.
+        """
+        tensors = [a for a in args if self.is_tensor(a)]
+        if len(tensors) != 1 or len(args) != 1 or kwargs:
+            extra = f" and {sorted(kwargs)}" if kwargs else ""
+            raise self.fail(f"module {qual!r} ({kind}) is called with {len(args)} "
+                            f"arguments{extra}; convsym's layers take one tensor",
+                            "wrong_input_count")
+        return tensors[0]
+
     def call_module(self, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         from convsym.importers.torch_module import _join
         from convsym.importers.torch_table import leaf_class
@@ -473,13 +489,7 @@ class Trace:
         if parametrize.is_parametrized(module):
             raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
         if kind is not None:
-            tensors = [a for a in args if self.is_tensor(a)]
-            if len(tensors) != 1 or len(args) != 1 or kwargs:
-                extra = f" and {sorted(kwargs)}" if kwargs else ""
-                raise self.fail(f"module {qual!r} ({kind}) is called with {len(args)} "
-                                f"arguments{extra}; convsym's layers take one tensor",
-                                "wrong_input_count")
-            out = self.leaf_row(module, qual, kind, tensors[0])
+            out = self.leaf_row(module, qual, kind, self.leaf_input(qual, kind, args, kwargs))
         elif _torch_own_forward(module):
             raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
         else:
