@@ -122,12 +122,14 @@ def compare(model: Any, net: Any, seen: dict[str, Any], outputs: list[Any], labe
 
 def check(model: Any, sizes: Sequence[tuple[int, int]],
           device: Callable[[Any], str] = lambda net: "cpu",
-          fallback: Sequence[tuple[int, int]] = ()) -> Report:
+          fallback: Sequence[tuple[int, int]] = (), fixed_first: bool = True) -> Report:
     """Import ``model`` with convsym and compare it with real forwards at ``sizes``.
 
     ``device`` chooses where the forwards run, from convsym's network at the first size.
     A size convsym rejects must be rejected by PyTorch too; then the first ``fallback`` size
     that convsym accepts is compared instead (models that need H, W multiples of 32).
+    ``fixed_first=False`` skips the fixed-size import at the first size compared (the
+    symbolic network instantiated there is still compared), to save time in large suites.
     """
     from convsym.importers.torch_module import from_torch
 
@@ -146,11 +148,14 @@ def check(model: Any, sizes: Sequence[tuple[int, int]],
             if spare:
                 todo.append(spare.pop(0))
             continue
-        if where is None:
+        first = where is None
+        if first:
             where = device(instantiated)
             model.to(where)
         seen, outputs = run(model, size, where)
-        compare(model, from_torch(model, (3, *size)), seen, outputs, f"{size} fixed", report)
+        if fixed_first or not first:
+            compare(model, from_torch(model, (3, *size)), seen, outputs, f"{size} fixed",
+                    report)
         compare(model, instantiated, seen, outputs, f"{size} symbolic", report)
     return report
 
