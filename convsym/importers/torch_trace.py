@@ -324,8 +324,7 @@ def _find_trace(args: Any, kwargs: Any) -> Trace | None:
 
 def op_name(func: Any) -> str:
     """The name of a torch function or tensor method (``add``, ``__radd__``, ``interpolate``)."""
-    name = str(getattr(func, "__name__", ""))
-    return name
+    return str(getattr(func, "__name__", ""))
 
 
 def _location(frames: Sequence[traceback.FrameSummary]) -> str:
@@ -547,7 +546,7 @@ class Trace:
                 return a
         raise self.fail(f"{name} without a tensor argument")
 
-    def operand(self, value: Any, op: str) -> Any:
+    def operand(self, value: Any) -> Any:
         """A real tensor met in arithmetic: a row when it is a parameter or broadcasts."""
         import torch
 
@@ -565,7 +564,7 @@ class Trace:
         from convsym.importers.torch_ops import merge_layer
         from convsym.layers.torch_tensor import TensorOperand
 
-        operands = [self.operand(a, name) for a in [*args, kwargs.get("other")]
+        operands = [self.operand(a) for a in [*args, kwargs.get("other")]
                     if a is not None]
         tensors = [a for a in operands if self.is_tensor(a)]
         real = [a for a in operands if isinstance(a, torch.Tensor) and not self.is_tensor(a)]

@@ -332,3 +332,18 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
     for h, w in [(25, 7), (21, 30)]:
         real = SizeBranch()(torch.zeros(1, 8, h, w)).shape[1:]
         assert from_torch(SizeBranch(), (8, h, w)).output_shape == tuple(real)
+
+
+@pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
+                                    SqueezeExcite(), LayerScaleBlock()],
+                         ids=lambda m: type(m).__name__)
+def test_imported_rows_replay_in_pytorch(module: Any) -> None:
+    """convsym's rows, rebuilt as torch calls one by one (``convsym verify``), agree too."""
+    from convsym.intdiv import to_sympy
+    from convsym.runners.torch_run import TorchRunner
+
+    net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
+    outcomes = TorchRunner().run(net)
+    assert len(outcomes) == len(net.nodes)
+    for index, shape in outcomes.items():
+        assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index]), net.nodes[index]
