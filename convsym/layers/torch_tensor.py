@@ -120,10 +120,11 @@ def _bound(layer: Layer, fld: str, value: object, n: QExpr, default: QExpr,
         return default
     v = QPoly.const(value) if type(value) is int else _signed(layer, fld, value)
     sign = _sign(v)
-    if sign is None:
-        raise layer.config_error(fld, str(value), "may be negative or not depending on the "
-                                 "input size; convsym cannot tell which end it counts from",
-                                 code="undecided_bound")
+    if sign is None:  # e.g. H - 2: taken as counted from the start, where that holds
+        conditions += check_room(layer, axis, v, rule=f"a negative {fld} would count from "
+                                 "the end of the axis instead",
+                                 what=f"{fld} is negative")
+        sign = 1
     if sign < 0:
         at = add(n, v)  # n + v, clamped below at 0
         if _always(at):
