@@ -317,3 +317,9 @@ def _exact_div(a: QPoly, b: QPoly) -> QPoly:
 def dense_params(n_in: QPoly, n_out: QPoly, bias: bool) -> QPoly:
     """Dense / Linear: ``in * out + out`` (bias) or ``in * out``."""
     return n_in * n_out + (n_out if bias else ZERO)
+
+
+def slice_len(length: QExpr, step: QPoly) -> QExpr:
+    """``x[start:stop:step]`` keeps ``ceil((stop - start)/step)`` elements (Python and PyTorch,
+    once the bounds are normalised to ``0 <= start < stop <= n``); ``length = stop - start``."""
+    return div_ceil(length, step)

@@ -77,14 +77,18 @@ class Summary:
     non_trainable_params: sympy.Expr
     total_macs: sympy.Expr
     conditions: tuple[sympy.Basic, ...]
+    notes: tuple[str, ...] = ()
+    """E.g. which parameters the totals count, when a PyTorch forward never runs some."""
 
     @staticmethod
     def of(net: Network) -> Summary:
         """Summarise a network."""
         rows = tuple(SummaryRow(r.name, r.type, r.output_shape, r.params, r.trainable,
                                 r.non_trainable, r.macs) for r in net.rows)
+        notes = tuple(n for n in [getattr(net, "params_note", None)] if isinstance(n, str))
         return Summary(net.name, net.dialect, rows, net.total_params, net.trainable_params,
-                       net.non_trainable_params, net.total_macs, tuple(net.conditions))
+                       net.non_trainable_params, net.total_macs, tuple(net.conditions),
+                       notes)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; each value an integer when numeric, else the expression's text."""
@@ -106,6 +110,7 @@ class Summary:
             "non_trainable_params": json_value(self.non_trainable_params),
             "total_macs": json_value(self.total_macs),
             "conditions": [sstr(c) for c in self.conditions],
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
     def __str__(self) -> str:
@@ -128,4 +133,5 @@ class Summary:
                 f"Non-trainable params: {count_text(self.non_trainable_params)}"]
         if self.conditions:
             out.append("Valid when: " + ", ".join(sstr(c) for c in self.conditions))
+        out += [f"Note: {n}" for n in self.notes]
         return "\n".join(out)

@@ -1,13 +1,18 @@
-"""Walk a live ``torch.nn.Module`` into a convsym network (torch is imported only when called).
+"""Read a live ``torch.nn.Module`` into a convsym network (torch is imported only when called).
 
-``nn.Sequential`` containers (nested, or subclasses that keep Sequential's ``forward``) are
-folded child by child; any other module is traced with ``torch.fx``, so forward code with skip
-connections (``x + f(x)``, ``torch.cat``) becomes a graph.  Known ``torch.nn`` modules map
-through :mod:`convsym.importers.torch_table`; rows are named by the module's qualified name
-from ``named_modules()`` (``features.0``, ``layer1.0.conv1``), tensor operations by their
-``torch.fx`` node name (``add``, ``cat_1``).  Shape-preserving functions (``F.relu``,
-``torch.sigmoid``, dropout) are followed without a row.  Everything else is refused with the
-module's name and class, or the operation, and why.
+The module's ``forward`` runs on symbolic tensors (:mod:`convsym.importers.torch_trace`):
+known ``torch.nn`` modules map through :mod:`convsym.importers.torch_table` and are rows
+named by their qualified name from ``named_modules()`` (``features.0``, ``layer1.0.conv1``);
+tensor operations are rows named after the module whose forward ran them
+(``layer1.0.add``).  Shape-preserving functions (``F.relu``, ``torch.sigmoid``, dropout)
+are followed without a row.  Everything else is refused with the module's name and class or
+the operation, and the source line.  A forward that returns several tensors (a tuple, list
+or dict) gives a network with one output each.
+
+Parameters are counted once, where the forward first uses them.  Submodules the forward never
+runs (an Inception aux head in eval mode) are listed in :attr:`TorchNetwork.not_run`: the
+network's totals leave them out, while PyTorch's ``sum(p.numel())`` counts them
+(:attr:`TorchNetwork.torch_params`).
 
 >>> import pytest
 >>> nn = pytest.importorskip("torch").nn
@@ -19,10 +24,11 @@ module's name and class, or the operation, and why.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from convsym.errors import LayerError, SpecError, UsageError
-from convsym.importers.torch_table import build_module_layer, known
+from convsym.importers.torch_table import build_module_layer
 from convsym.layers.base import Layer, Shape, to_size
 from convsym.network import Network, Node
 
@@ -58,6 +64,53 @@ def _shapes(given: object) -> list[tuple[object, ...]]:
     return [tuple(given)]
 
 
+@dataclass(frozen=True)
+class NotRun:
+    """Parameters the forward never reads: a submodule it never calls, or a parameter."""
+
+    name: str
+    kind: str
+    params: int
+
+
+class TorchNetwork(Network):
+    """A network read from a ``torch.nn.Module``, with what the forward did not run.
+
+    ``module_outputs`` maps each module called by the forward (qualified name, ``""`` for the
+    root) to its calls, each a tuple of output node indices; ``not_run`` lists parameters the
+    forward never used; ``torch_params`` is PyTorch's ``sum(p.numel())``, which counts them.
+    """
+
+    module_outputs: dict[str, list[tuple[int, ...]]]
+    not_run: tuple[NotRun, ...]
+    torch_params: int
+
+    def _rebuild(self, nodes: list[Node], shapes: dict[int, Shape]) -> Network:
+        net = TorchNetwork(nodes, shapes, dialect=self.dialect, name=self.name,
+                           hidden=sorted(self._hidden), outputs=self.outputs)
+        net.module_outputs = self.module_outputs
+        net.not_run = self.not_run
+        net.torch_params = self.torch_params
+        return net
+
+    @property
+    def params_note(self) -> str | None:
+        """The summary's note on the totals, when the forward leaves parameters unused."""
+        return self.params_convention if self.not_run else None
+
+    @property
+    def params_convention(self) -> str:
+        """Which parameters the totals count, in one sentence."""
+        if not self.not_run:
+            return "totals count every parameter (as PyTorch's sum(p.numel()))"
+        left = sum(n.params for n in self.not_run)
+        names = ", ".join(f"{n.name} ({n.kind}, {n.params:,})" for n in self.not_run[:5])
+        more = f" and {len(self.not_run) - 5} more" if len(self.not_run) > 5 else ""
+        return (f"totals count the parameters the forward uses; {left:,} parameters are in "
+                f"parts it never runs in eval mode: {names}{more}; PyTorch's sum(p.numel()) "
+                f"counts them too: {self.torch_params:,}")
+
+
 class _Builder:
     def __init__(self, root: Any, shapes: list[tuple[object, ...]]) -> None:
         self.root = root
@@ -73,6 +126,7 @@ class _Builder:
         return SpecError(message, source=self.origin, path=path, code=code)
 
     def build(self) -> Network:
+        from convsym.importers.torch_trace import run_forward
         from convsym.network import _TorchInput
 
         parents = []
@@ -87,11 +141,15 @@ class _Builder:
                                  code=err.code) from None
             parents.append(self.add_node(head, name, ()))
             self.inputs[parents[-1]] = sizes
-        self.walk(self.root, "", parents)
+        trace = run_forward(self, self.root, parents, [self.inputs[p] for p in parents])
         if len(self.nodes) == len(self.inputs):
             raise self.fail("the module has no layers", "", "empty_network")
-        net = Network(self.nodes, self.inputs, dialect="torch", name=type(self.root).__name__,
-                      hidden=sorted(self.inputs))
+        net = TorchNetwork(self.nodes, self.inputs, dialect="torch",
+                           name=type(self.root).__name__, hidden=sorted(self.inputs),
+                           outputs=trace.result)
+        net.module_outputs = trace.calls
+        net.not_run = tuple(_not_run(self.root, trace.counted, trace.calls))
+        net.torch_params = sum(int(p.numel()) for p in self.root.parameters())
         self.check_parameters(net)
         return net
 
@@ -103,29 +161,6 @@ class _Builder:
         self.names.add(unique)
         self.nodes.append(Node(layer, unique, tuple(parents), shares=shares))
         return len(self.nodes) - 1
-
-    # --- modules ----------------------------------------------------------------------------
-    def walk(self, module: Any, qualname: str, parents: list[int]) -> int:
-        """Add ``module`` applied to ``parents``; returns the node of its output."""
-        import torch
-
-        kind = type(module)
-        if _is_torch_class(module) and known(kind.__name__):
-            return self.leaf(module, qualname, parents)
-        if isinstance(module, torch.nn.Sequential) and \
-                kind.forward is torch.nn.Sequential.forward:
-            if len(parents) != 1:
-                raise self.fail("an nn.Sequential takes exactly one input", qualname,
-                                "wrong_input_count")
-            current = parents[0]
-            for child_name, child in module.named_children():
-                current = self.walk(child, _join(qualname, child_name), [current])
-            return current
-        if kind.__module__.startswith("torch."):
-            raise self.fail(self.refusal(module, qualname), qualname, "unknown_module")
-        from convsym.importers.torch_fx import trace_into
-
-        return trace_into(self, module, qualname, parents)
 
     def refusal(self, module: Any, qualname: str) -> str:
         kind = type(module)
@@ -146,17 +181,18 @@ class _Builder:
         return f"{shown} is refused: it is not a torch.nn module convsym knows{hint}"
 
     def leaf(self, module: Any, qualname: str, parents: Sequence[int], *,
-             name: str | None = None) -> int:
+             kind: str | None = None) -> int:
+        """A row for a known ``torch.nn`` module (``kind`` its torch class) on one input."""
         if len(parents) != 1:
             raise self.fail(f"module {qualname!r} is called with {len(parents)} tensors; "
                             "convsym's layers take one", qualname, "wrong_input_count")
         try:
-            layer = build_module_layer(module)
+            layer = build_module_layer(module, kind)
         except LayerError as err:
             raise self.fail(f"module {qualname!r} ({type(module).__name__}): {err}", qualname,
                             err.code) from None
         first, count = self.calls.get(id(module), (-1, 0))
-        row = name or qualname or type(module).__name__
+        row = qualname or type(module).__name__
         if count:
             row = f"{row}[{count}]"
         index = self.add_node(layer, row, parents, shares=first if count else None)
@@ -182,6 +218,25 @@ class _Builder:
                                 row.name, "parameter_mismatch")
 
 
+def _not_run(root: Any, counted: set[int], calls: dict[str, Any]) -> list[NotRun]:
+    """Parameters never used: whole submodules the forward never called, then loose ones."""
+    out: list[NotRun] = []
+    counted = set(counted)
+    skipped: list[str] = []
+    for name, module in root.named_modules():
+        if not name or name in calls or any(name.startswith(s + ".") for s in skipped):
+            continue
+        params = [p for p in module.parameters() if id(p) not in counted]
+        if params and not any(id(p) in counted for p in module.parameters()):
+            skipped.append(name)
+            out.append(NotRun(name, type(module).__name__, sum(int(p.numel()) for p in params)))
+            counted |= {id(p) for p in params}
+    for name, p in root.named_parameters():
+        if id(p) not in counted:
+            out.append(NotRun(name, "Parameter", int(p.numel())))
+    return out
+
+
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
@@ -193,4 +248,4 @@ def _is_torch_class(module: Any) -> bool:
     return type(module) is getattr(torch.nn, type(module).__name__, None)
 
 
-__all__ = ["from_torch"]
+__all__ = ["NotRun", "TorchNetwork", "from_torch"]

@@ -7,7 +7,8 @@ Shape-preserving element-wise modules (:data:`ELEMENTWISE`) become :class:`Eleme
 rows that keep their class name.  Anything else is refused by the caller, or traced through
 when it is a user's own module.
 
-This module never imports torch: it reads attributes of the objects it is given.
+It reads attributes of the objects it is given; only :func:`leaf_class` imports torch (to
+compare classes with ``torch.nn``'s own).
 
 >>> class Conv2d:  # stands in for torch.nn.Conv2d in this example
 ...     in_channels, out_channels, kernel_size, stride = 3, 8, (3, 3), (1, 1)
@@ -97,11 +98,30 @@ def known(class_name: str) -> bool:
     return class_name in LAYERS or class_name in ELEMENTWISE
 
 
-def build_module_layer(module: Any) -> Layer:
-    """The convsym layer for a ``torch.nn`` module (the caller checks the class is torch's)."""
+def leaf_class(module: Any) -> str | None:
+    """The ``torch.nn`` class convsym maps ``module`` as, or None to follow its forward.
+
+    A module is a leaf when its class is a ``torch.nn`` class convsym knows, or a subclass
+    that keeps that class's ``forward`` (a user's ``class MyConv(nn.Conv2d)`` with only a new
+    ``__init__``); a subclass with its own ``forward`` (timm's ``BatchNormAct2d``) is followed.
+    """
+    import torch
+
+    kind = type(module)
+    for cls in kind.__mro__:
+        if getattr(torch.nn, cls.__name__, None) is cls:
+            if not known(cls.__name__) or getattr(kind, "forward", None) is not \
+                    getattr(cls, "forward", None):
+                return None
+            return str(cls.__name__)
+    return None
+
+
+def build_module_layer(module: Any, name: str | None = None) -> Layer:
+    """The convsym layer for a module mapped as ``torch.nn.<name>`` (default: its class)."""
     from convsym.layers.torch import LAYERS
 
-    name = type(module).__name__
+    name = name or type(module).__name__
     if name in LAYERS:
         return layer_from_attributes(name, module)
     own = sum(int(p.numel()) for p in module.parameters())

@@ -2,7 +2,8 @@
 
 Each convsym layer becomes the ``torch.nn`` module of the same name built from the layer's
 own arguments (convsym's PyTorch layers carry torch's argument names), merges become
-``a + b``, ``a * b`` and ``torch.cat``, and the importer's ``View`` is ``x.view(-1, N)``.
+``a + b``, ``a * b`` and ``torch.cat``, the importer's ``View`` is ``x.view(-1, N)`` and its
+tensor operations (:mod:`convsym.layers.torch_tensor`) are the torch calls they stand for.
 Inputs carry a batch of one; a module that changes the batch size is reported as a refusal.
 
 >>> import pytest
@@ -60,13 +61,50 @@ class TorchRunner(Runner):
             return _fold(args, torch.add)
         if name == "Multiply":
             return _fold(args, torch.mul)
+        if name == "Subtract":
+            return torch.sub(*args)
+        if name == "Divide":
+            return torch.div(*args)
         if name == "Concat":
             return torch.cat(list(args), dim=lay.dim)
+        if type(layer).__name__ == "Stack":
+            return torch.stack(list(args), dim=lay.dim)
         (x,) = args
         if name == "View":
             return x.view(-1, int(lay.features))
+        from convsym.layers.torch_tensor import TENSOR_OPS
+
+        if type(layer).__name__ in TENSOR_OPS:
+            return self.tensor_op(type(layer).__name__, lay, x)
         module = self.module(layer)
         return module(x)
+
+    def tensor_op(self, kind: str, lay: Any, x: Any) -> Any:
+        """A tensor operation of an imported forward, as the torch call it stands for."""
+        torch = self.torch
+        if kind == "Permute":
+            return x.permute(*lay.dims)
+        if kind == "Reshape":
+            return x.reshape(1, *_plain(tuple(lay.shape)))
+        if kind == "Slice":
+            cut = slice(_plain(lay.start), _plain(lay.stop), _plain(lay.step))
+            return x[(slice(None),) * lay.dim + (cut,)]
+        if kind == "Select":
+            return x.select(lay.dim, lay.index)
+        if kind == "Unsqueeze":
+            return x.unsqueeze(lay.dim)
+        if kind == "Expand":
+            return x.expand(-1, *_plain(tuple(lay.shape)))
+        if kind == "Reduce":
+            op = {"max": "amax", "min": "amin"}.get(lay.op, lay.op)
+            dims = tuple(lay.dim) if isinstance(lay.dim, (list, tuple)) else lay.dim
+            return getattr(torch, op)(x, dim=dims, keepdim=lay.keepdim)
+        if kind == "TensorOperand":
+            operand = torch.ones(_plain(tuple(lay.operand_shape)))
+            ops = {"add": torch.add, "subtract": torch.sub, "multiply": torch.mul,
+                   "divide": torch.div, "power": torch.pow}
+            return ops[lay.op](x, operand)
+        raise Unsupported(f"no torch call for {kind}")
 
     def module(self, layer: Layer) -> Any:
         """The ``torch.nn`` module for a convsym PyTorch layer."""

@@ -143,7 +143,12 @@ def test_layer_matches_keras(case: str) -> None:
 def test_symbolic_import_of_layer_scale_keeps_the_broadcast_condition() -> None:
     text = keras.Sequential([keras.Input((5, 5, 8)), _layer_scale(1.0, 8)]).to_json()
     net = from_keras(text, input_shape=("H", "W", "C"))
-    assert [str(c) for c in net.conditions] == ["Eq(C, 8)"]
+    # Keras broadcasts x * gamma: C = 1 runs too, and gives 8 channels
+    assert [str(c) for c in net.conditions] == ["Eq(C, 1) | Eq(C, 8)"]
+    one = keras.Sequential([keras.Input((5, 5, 1)), _layer_scale(1.0, 8)])
+    assert tuple(one(keras.ops.zeros((1, 5, 5, 1))).shape[1:]) == (5, 5, 8)
+    assert from_keras(one.to_json()).output_shape == (5, 5, 8)
+    assert net.subs(C=1).output_shape[-1] == 8 and net.accepts(H=5, W=5, C=1)
     with pytest.raises(ConvsymError, match="'gamma' gives \\(8,\\): 3 vs 8, which never agree"):
         from_keras(text, input_shape=(5, 5, 3))
 

@@ -19,6 +19,7 @@ nn = torch.nn
 F = torch.nn.functional
 
 from convsym.errors import ConvsymError, SpecError  # noqa: E402
+from convsym.expr import symbols  # noqa: E402
 from convsym.importers.torch_module import from_torch  # noqa: E402
 from convsym.intdiv import evaluate  # noqa: E402
 
@@ -444,9 +445,21 @@ class ReadsParameter(nn.Module):
 
 class Branches(nn.Module):
     def forward(self, x: Any) -> Any:
-        if x.sum() > 0:
+        if x.mean((1, 2, 3)) > 0:
             return x
         return -x
+
+
+class BranchesOnSize(nn.Module):
+    def forward(self, x: Any) -> Any:
+        if x.shape[-1] % 2:
+            return x[..., :-1]
+        return x
+
+
+class MatMul(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return torch.matmul(x, x)
 
 
 def _old_weight_norm(module: Any) -> Any:
@@ -459,9 +472,8 @@ def _old_weight_norm(module: Any) -> Any:
 
 
 @pytest.mark.parametrize(("model", "code", "words"), [
-    (Sliced(), "unsupported_operation", "indexing and slicing"),
-    (ReadsParameter(), "unsupported_operation", "reads a parameter or buffer"),
-    (Branches(), "untraceable", "control flow"),
+    (Branches(), "value_dependent", "depends on tensor values"),
+    (MatMul(), "unsupported_operation", "torch.matmul is not an operation convsym follows"),
     (nn.Sequential(nn.LSTM(4, 4)), "unknown_module", "'0' (torch.nn.modules.rnn.LSTM)"),
     (nn.Sequential(nn.utils.parametrizations.weight_norm(nn.Conv2d(4, 4, 1))),
      "unknown_module", "its weights are parametrized"),
@@ -473,6 +485,23 @@ def test_refusals_name_the_module_or_operation(model: Any, code: str, words: str
         from_torch(model, (4, 8, 8))
     assert info.value.code == code
     assert words in str(info.value)
+
+
+def test_branching_on_a_symbolic_size_names_the_line() -> None:
+    with pytest.raises(SpecError) as info:
+        from_torch(BranchesOnSize(), (4, "H", "W"))
+    assert info.value.code == "branches_on_size"
+    assert "test_torch_models.py" in str(info.value) and "x.shape[-1] % 2" in str(info.value)
+    # at a concrete size the branch is decided, and the branch taken is the one torch takes
+    assert from_torch(BranchesOnSize(), (4, 8, 9)).output_shape == (4, 8, 8)
+
+
+def test_slicing_and_parameter_reads_are_followed() -> None:
+    assert from_torch(Sliced(), (4, 8, 8)).output_shape == (2, 6, 6)
+    net = from_torch(ReadsParameter(), (4, "H", "W"))
+    H, W = symbols("H W")
+    assert [(r.name, r.type, r.output_shape, r.params) for r in net.rows] == \
+        [("bias", "TensorOperand", (4, H, W), 4)]
 
 
 def test_rows_are_qualified_module_names() -> None:

@@ -1,0 +1,1181 @@
+"""Follow a module's ``forward`` by running it on tensors that carry convsym's symbolic sizes.
+
+The model's own Python runs, in eval mode, on a ``torch.Tensor`` subclass with no data:
+every torch function and tensor method it calls reaches :meth:`Trace.function` through
+``__torch_function__``, and becomes a row (a convolution, ``x.permute``, ``torch.cat``), or
+nothing when it keeps the shape (``F.relu``, ``x * 0.5``, dropout and ``stochastic_depth``,
+which are identities in eval mode).  ``x.shape`` holds plain ints where a size is a number
+and :class:`SymInt` where it is symbolic, so shape arithmetic (``x.shape[-2:]``,
+``(H - h) // 2``) is exact; a comparison on sizes is decided for every value of the symbols
+or refused with the source line that branches on it.  Submodules are intercepted at call
+time: ``torch.nn`` layers convsym knows are rows named by their qualified name, anything
+else (``torch.nn`` subclasses with their own ``forward`` included) is followed into.
+
+Why this and not ``torch.fx`` or ATen capture: see ``docs/design/torch-import.md``.
+
+>>> import pytest
+>>> torch = pytest.importorskip("torch")
+>>> from convsym.importers.torch_module import from_torch
+>>> class Crop(torch.nn.Module):
+...     def forward(self, x):
+...         h, w = x.shape[-2:]
+...         return x[..., h // 4: h // 4 + h // 2, :w - 1].mean((2, 3), keepdim=True)
+>>> [(r.name, r.output_shape) for r in from_torch(Crop(), (4, "H", "W")).rows]
+[('getitem', (4, floor(H/2), W)), ('getitem_1', (4, floor(H/2), W - 1)), ('mean', (4, 1, 1))]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import traceback
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from convsym.errors import LayerError, SpecError
+from convsym.expr import symbol
+from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
+from convsym.period import decide_nonneg
+
+if TYPE_CHECKING:
+    import torch
+
+    from convsym.importers.torch_module import _Builder
+    from convsym.layers.base import Layer, Shape
+
+BATCH_SYMBOL = symbol("batch_size_")
+"""The batch size while tracing: it may flow into ``view`` but never into a layer."""
+
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PASS = frozenset({
+    "relu", "relu_", "relu6", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu",
+    "silu", "silu_", "mish", "hardswish", "hardswish_", "hardsigmoid", "hardsigmoid_",
+    "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "sigmoid", "sigmoid_", "tanh",
+    "tanh_", "softplus", "softsign", "softmax", "log_softmax", "softmin", "logsigmoid",
+    "dropout", "dropout_", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+    "feature_alpha_dropout", "exp", "exp_", "log", "abs", "neg", "clamp", "clamp_", "clip",
+    "clip_", "clamp_min", "clamp_max", "clamp_min_", "clamp_max_", "contiguous", "clone",
+    "detach", "float", "double", "half", "to", "type", "type_as", "sqrt", "rsqrt", "square",
+    "sign", "erf", "sin", "cos", "normalize", "reciprocal", "floor", "ceil", "round",
+    "nan_to_num", "threshold", "threshold_", "zeros_like", "ones_like", "empty_like",
+    "full_like", "rand_like", "randn_like", "requires_grad_", "cpu", "__neg__", "__pos__",
+    "__abs__", "channel_shuffle", "native_channel_shuffle", "hard_sigmoid", "tanhshrink",
+    "softshrink", "hardshrink", "gelu_", "fill_", "zero_",
+    "__gt__", "__lt__", "__ge__", "__le__", "__eq__", "__ne__", "gt", "lt", "ge", "le", "eq",
+    "ne", "logical_not", "__invert__", "isnan", "isfinite", "bool", "long", "int",
+})
+"""Functions and methods that keep the shape of their one tensor argument."""
+
+ARITHMETIC = {
+    "add": "add", "add_": "add", "__add__": "add", "__radd__": "add", "__iadd__": "add",
+    "sub": "subtract", "sub_": "subtract", "__sub__": "subtract", "__rsub__": "subtract",
+    "__isub__": "subtract", "rsub": "subtract", "subtract": "subtract",
+    "mul": "multiply", "mul_": "multiply", "__mul__": "multiply", "__rmul__": "multiply",
+    "__imul__": "multiply", "multiply": "multiply",
+    "div": "divide", "div_": "divide", "__truediv__": "divide", "__rtruediv__": "divide",
+    "__itruediv__": "divide", "true_divide": "divide", "divide": "divide",
+    "pow": "power", "__pow__": "power", "__rpow__": "power", "pow_": "power",
+}
+"""Element-wise arithmetic: two tensors merge; a tensor and a number keep the shape."""
+
+REDUCE = frozenset({"mean", "sum", "amax", "amin", "max", "min", "prod", "std", "var",
+                    "logsumexp", "norm", "any", "all", "argmax", "argmin"})
+NORMS = frozenset({"layer_norm", "batch_norm", "group_norm", "instance_norm"})
+CONVS = {"conv1d": "Conv1d", "conv2d": "Conv2d", "conv3d": "Conv3d"}
+
+
+class SymInt:
+    """A symbolic size read from ``x.shape`` (or computed from such sizes).
+
+    Arithmetic stays exact (``//`` uses convsym's floor algebra); comparisons are decided for
+    every value of the symbols, or refused naming the line that branches on them.
+    """
+
+    __slots__ = ("q", "trace")
+
+    def __init__(self, q: QPoly, trace: Trace) -> None:
+        self.q = q
+        self.trace = trace
+
+    def __repr__(self) -> str:
+        return f"SymInt({to_sympy(self.q)})"
+
+    def _other(self, value: object, op: str) -> QPoly:
+        if isinstance(value, SymInt):
+            return value.q
+        if type(value) is int or type(value) is bool:
+            return QPoly.const(int(value))
+        raise self.trace.fail(f"arithmetic {op} on the symbolic size {to_sympy(self.q)} and "
+                              f"{type(value).__name__} {value!r:.40}; convsym keeps sizes as "
+                              "integers", "size_arithmetic")
+
+    def _new(self, q: QPoly) -> Any:
+        c = as_int(q)
+        return c if c is not None else SymInt(q, self.trace)
+
+    def __add__(self, o: object) -> Any:
+        return self._new(self.q + self._other(o, "+"))
+
+    __radd__ = __add__
+
+    def __sub__(self, o: object) -> Any:
+        return self._new(self.q - self._other(o, "-"))
+
+    def __rsub__(self, o: object) -> Any:
+        return self._new(self._other(o, "-") - self.q)
+
+    def __mul__(self, o: object) -> Any:
+        return self._new(self.q * self._other(o, "*"))
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Any:
+        return self._new(self.q * QPoly.const(-1))
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __floordiv__(self, o: object) -> Any:
+        return self._new(self.trace.floordiv(self.q, self._other(o, "//")))
+
+    def __rfloordiv__(self, o: object) -> Any:
+        return self._new(self.trace.floordiv(self._other(o, "//"), self.q))
+
+    def __mod__(self, o: object) -> Any:
+        d = self._other(o, "%")
+        return self._new(self.q - d * self.trace.floordiv(self.q, d))
+
+    def __truediv__(self, o: object) -> Any:
+        raise self.trace.fail(f"true division of the symbolic size {to_sympy(self.q)}; "
+                              "write // for an integer size", "size_arithmetic")
+
+    __rtruediv__ = __truediv__
+
+    def _compare(self, o: object, op: str) -> bool:
+        other = self._other(o, op)
+        diff = self.q - other
+        return self.trace.decide(diff, op, f"{to_sympy(self.q)} {op} {to_sympy(other)}")
+
+    def __lt__(self, o: object) -> bool:
+        return self._compare(o, "<")
+
+    def __le__(self, o: object) -> bool:
+        return self._compare(o, "<=")
+
+    def __gt__(self, o: object) -> bool:
+        return self._compare(o, ">")
+
+    def __ge__(self, o: object) -> bool:
+        return self._compare(o, ">=")
+
+    def __eq__(self, o: object) -> bool:
+        if not isinstance(o, (SymInt, int)):
+            return NotImplemented
+        return self._compare(o, "==")
+
+    def __ne__(self, o: object) -> bool:
+        if not isinstance(o, (SymInt, int)):
+            return NotImplemented
+        return not self._compare(o, "==")
+
+    def __hash__(self) -> int:
+        return hash(self.q)
+
+    def __bool__(self) -> bool:
+        return not self._compare(0, "==")
+
+    def _concrete(self) -> int:
+        raise self.trace.fail(f"the symbolic size {to_sympy(self.q)} is used where Python "
+                              "needs a number (int(), range(), a torch function's size "
+                              "argument); convsym follows sizes only through tensor shapes",
+                              "size_not_concrete")
+
+    def __index__(self) -> int:
+        return self._concrete()
+
+    def __int__(self) -> int:
+        return self._concrete()
+
+    def __float__(self) -> float:
+        return float(self._concrete())
+
+
+class SymSize(tuple):  # type: ignore[type-arg]
+    """``x.shape`` / ``x.size()``: a tuple of ints and :class:`SymInt`, batch first."""
+
+    def __getitem__(self, key: Any) -> Any:
+        got = tuple.__getitem__(self, key)
+        return SymSize(got) if isinstance(key, slice) else got
+
+    def numel(self) -> Any:
+        """The product of the sizes."""
+        out: Any = 1
+        for s in self:
+            out = s * out
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def _proxy_class() -> type:
+    import torch
+
+    class SymTensor(torch.Tensor):
+        """A data-free tensor standing for node ``index`` of the network being built."""
+
+        _cs_trace: Trace
+        _cs_index: int
+
+        @staticmethod
+        def __new__(cls, trace: Trace, index: int, rank: int) -> Any:
+            # no data: a meta tensor (any kernel that ran on it by mistake has nothing to read)
+            t = torch.Tensor._make_subclass(cls, torch.empty((1,) * rank, device="meta"))
+            t._cs_trace = trace
+            t._cs_index = index
+            return t
+
+        def __init__(self, *args: Any) -> None:
+            pass
+
+        @classmethod
+        def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                               kwargs: Any = None) -> Any:
+            trace = _find_trace(args, kwargs or {})
+            if trace is None or getattr(func, "__name__", "") == "__get__":
+                with torch._C.DisableTorchFunctionSubclass():
+                    return func(*args, **(kwargs or {}))
+            return trace.function(func, list(args), dict(kwargs or {}))
+
+        def __repr__(self) -> str:  # type: ignore[override]
+            return f"SymTensor(node {self._cs_index})"
+
+        @property
+        def shape(self) -> SymSize:  # type: ignore[override]
+            return self._cs_trace.size_of(self)
+
+        def size(self, dim: Any = None) -> Any:
+            sizes = self._cs_trace.size_of(self)
+            return sizes if dim is None else sizes[dim]
+
+        def dim(self) -> int:
+            return len(self._cs_trace.shapes[self._cs_index]) + 1
+
+        ndimension = dim
+
+        @property
+        def ndim(self) -> int:  # type: ignore[override]
+            return self.dim()
+
+        def numel(self) -> Any:
+            return self.shape.numel()
+
+        def __len__(self) -> int:
+            return int(self.shape[0])
+
+        def __bool__(self) -> bool:
+            raise self._cs_trace.fail("the truth value of a tensor: control flow that "
+                                      "depends on tensor values", "value_dependent")
+
+        def __iter__(self) -> Iterator[Any]:
+            raise self._cs_trace.fail("iterating over a tensor's batch axis",
+                                      "value_dependent")
+
+        __hash__ = torch.Tensor.__hash__
+
+        # methods whose arguments may be SymInts: torch's C argument parser rejects those
+        # before __torch_function__ is consulted, so they are routed here directly
+        def view(self, *sizes: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.view, [self, *sizes], {})
+
+        def reshape(self, *sizes: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.reshape, [self, *sizes], {})
+
+        def unflatten(self, dim: Any, sizes: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.unflatten, [self, dim, sizes], {})
+
+        def narrow(self, dim: Any, start: Any, length: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.narrow, [self, dim, start, length],
+                                           {})
+
+        def expand(self, *sizes: Any) -> Any:  # type: ignore[override]
+            return self._cs_trace.function(torch.Tensor.expand, [self, *sizes], {})
+
+        def __getitem__(self, key: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.__getitem__, [self, key], {})
+
+    return SymTensor
+
+
+def _find_trace(args: Any, kwargs: Any) -> Trace | None:
+    cls: Any = _proxy_class()
+    stack = [*args, *kwargs.values()]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, cls):
+            trace: Trace = item._cs_trace
+            return trace
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return None
+
+
+def op_name(func: Any) -> str:
+    """The name of a torch function or tensor method (``add``, ``__radd__``, ``interpolate``)."""
+    return str(getattr(func, "__name__", ""))
+
+
+def _location(frames: Sequence[traceback.FrameSummary]) -> str:
+    import torch
+
+    skip = (_HERE + os.sep, os.path.dirname(os.path.abspath(torch.__file__)) + os.sep)
+    for frame in reversed(frames):
+        path = os.path.abspath(frame.filename)
+        if path.startswith(skip) or frame.filename.startswith("<frozen"):
+            continue
+        parts = path.split(os.sep)
+        short = "/".join(parts[-3:])
+        code = (frame.line or "").strip()
+        return f"{short}:{frame.lineno}" + (f" `{code[:100]}`" if code else "")
+    return "an unknown line"
+
+
+class Trace:
+    """One run of a forward on symbolic tensors, adding rows to a builder."""
+
+    def __init__(self, b: _Builder, root: torch.nn.Module) -> None:
+        from convsym.importers.torch_ops import FunctionalLayers
+
+        self.b = b
+        self.root = root
+        self.names = {id(m): n for n, m in root.named_modules()}
+        self.param_names = {id(p): n for n, p in root.named_parameters()}
+        self.counted: set[int] = set()
+        self.shapes: dict[int, Shape] = {}
+        self.stack: list[tuple[str, Any]] = []
+        self.calls: dict[str, list[tuple[int, ...]]] = {}
+        self.functional = FunctionalLayers()
+        self.result: list[int] = []  # the output nodes, once the forward has run
+
+    # --- errors -----------------------------------------------------------------------------
+    def scope(self) -> tuple[str, Any]:
+        return self.stack[-1] if self.stack else ("", self.root)
+
+    def fail(self, message: str, code: str = "unsupported_operation",
+             frames: Sequence[traceback.FrameSummary] | None = None) -> SpecError:
+        qual, module = self.scope()
+        where = _location(frames if frames is not None else traceback.extract_stack())
+        kind = type(module).__name__
+        return self.b.fail(f"in module {qual or '(root)'!r} ({kind}) at {where}: {message}",
+                           qual, code)
+
+    def decide(self, diff: QPoly, op: str, text: str) -> bool:
+        """``diff <op> 0`` for every value of the symbols, or a refusal naming the line."""
+        def nonneg(e: QPoly) -> bool:
+            c = as_int(e)
+            return c >= 0 if c is not None else bool(decide_nonneg(e).holds)
+
+        minus = diff * QPoly.const(-1)
+        one = QPoly.const(1)
+        if op in ("==", "!="):
+            if as_int(diff) == 0:
+                return True
+            if nonneg(diff - one) or nonneg(minus - one):
+                return False
+        elif op in (">=", "<"):
+            if nonneg(diff):
+                return op == ">="
+            if nonneg(minus - one):
+                return op == "<"
+        else:  # ">" and "<="
+            if nonneg(diff - one):
+                return op == ">"
+            if nonneg(minus):
+                return op == "<="
+        raise self.fail(f"the forward branches on a size: {text} holds for some input sizes "
+                        "and not others, so the network's shapes would depend on which; "
+                        "give concrete sizes for this axis", "branches_on_size")
+
+    def floordiv(self, a: QPoly, d: QPoly) -> QPoly:
+        if as_int(d) is not None and as_int(d) <= 0:  # type: ignore[operator]
+            raise self.fail(f"floor division of a size by {to_sympy(d)}", "size_arithmetic")
+        try:
+            return floordiv(a, d)
+        except NotQuasiPolynomial:
+            raise self.fail(f"floor division by {to_sympy(d)}, which is not a number or a "
+                            "product of symbols", "size_arithmetic") from None
+
+    # --- tensors ----------------------------------------------------------------------------
+    def tensor(self, index: int) -> Any:
+        return _proxy_class()(self, index, len(self.shapes[index]) + 1)
+
+    def size_of(self, t: Any) -> SymSize:
+        items: list[Any] = [SymInt(QPoly.sym(BATCH_SYMBOL), self)]
+        for s in self.shapes[t._cs_index]:
+            c = as_int(s)
+            if c is not None:
+                items.append(c)
+            elif isinstance(s, QPoly):
+                items.append(SymInt(s, self))
+            else:
+                raise self.fail(f"a size that is a Min/Max ({to_sympy(s)}) is read from "
+                                "x.shape", "size_not_concrete")
+        return SymSize(items)
+
+    def is_tensor(self, v: object) -> bool:
+        return isinstance(v, _proxy_class())
+
+    def add(self, layer: Layer | str, op: str, parents: Sequence[Any], *, name: str | None = None
+            ) -> Any:
+        """A row for ``layer`` applied to the proxies ``parents``; returns its proxy."""
+        from convsym.importers.torch_module import _join
+
+        if isinstance(layer, str):
+            raise self.fail(f"{op}: {layer}")
+        indices = [p._cs_index for p in parents]
+        try:
+            inference = layer.infer_checked([self.shapes[i] for i in indices],
+                                            [self.b.nodes[i].name for i in indices])
+        except LayerError as err:
+            raise self.fail(f"{op}: {err}", err.code) from None
+        row = name or _join(self.scope()[0], op)
+        index = self.b.add_node(layer, row, indices)
+        self.shapes[index] = inference.shape
+        return self.tensor(index)
+
+    def leaf_row(self, module: Any, qual: str, kind: str, x: Any,
+                 output_size: Any = None) -> Any:
+        index = self.b.leaf(module, qual, [x._cs_index], kind=kind)
+        if output_size is not None:
+            self.with_output_size(index, qual, kind, output_size)
+        node = self.b.nodes[index]
+        try:
+            inference = node.layer.infer_checked([self.shapes[x._cs_index]],
+                                                 [self.b.nodes[x._cs_index].name])
+        except LayerError as err:
+            raise self.fail(f"{kind} {qual!r}: {err}", err.code) from None
+        self.shapes[index] = inference.shape
+        for p in module.parameters():
+            self.counted.add(id(p))
+        return self.tensor(index)
+
+    def with_output_size(self, index: int, qual: str, kind: str, given: Any) -> None:
+        """``ConvTranspose*d.forward(x, output_size=...)``: the size becomes a field of the
+        row's layer (ints, or sizes read from another tensor such as ``skip.size()``), which
+        checks PyTorch's range ``[m, m + stride - 1]`` exactly, symbolically if need be."""
+        import dataclasses
+
+        from convsym.layers.torch_conv import with_output_size
+
+        if not isinstance(given, (list, tuple)):
+            given = [given]
+        sizes: list[object] = []
+        for v in given:
+            if isinstance(v, SymInt):
+                sizes.append(to_sympy(v.q))
+            elif type(v) is int:
+                sizes.append(v)
+            else:
+                raise self.fail(f"{kind} {qual!r} is called with output_size containing "
+                                f"{type(v).__name__} {v!r:.40}; sizes must be integers or "
+                                "sizes read from a tensor", "bad_output_size")
+        node = self.b.nodes[index]
+        try:
+            layer = with_output_size(node.layer, sizes)
+        except LayerError as err:
+            raise self.fail(f"{kind} {qual!r}: {err}", err.code) from None
+        self.b.nodes[index] = dataclasses.replace(node, layer=layer)
+
+    # --- modules ----------------------------------------------------------------------------
+    def leaf_input(self, qual: str, kind: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+        """The one traced tensor a known ``torch.nn`` module is called with.
+
+        Extra arguments are refused here.  This is the hook for forward arguments that change
+        a layer's output (``ConvTranspose2d.forward(x, output_size=...)``): such an argument
+        would become a field of the row's layer, next to the module's attributes.
+        """
+        tensors = [a for a in args if self.is_tensor(a)]
+        if len(tensors) != 1 or len(args) != 1 or kwargs:
+            extra = f" and {sorted(kwargs)}" if kwargs else ""
+            raise self.fail(f"module {qual!r} ({kind}) is called with {len(args)} "
+                            f"arguments{extra}; convsym's layers take one tensor",
+                            "wrong_input_count")
+        return tensors[0]
+
+    def call_module(self, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        from convsym.importers.torch_module import _join
+        from convsym.importers.torch_table import leaf_class
+
+        qual = self.names.get(id(module))
+        if qual is None:  # a module made inside forward
+            qual = _join(self.scope()[0], type(module).__name__)
+        import torch.nn.utils.parametrize as parametrize
+
+        kind = leaf_class(module)
+        if parametrize.is_parametrized(module):
+            raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
+        if kind is not None and kind.startswith("ConvTranspose") and (
+                "output_size" in kwargs or len(args) == 2):
+            rest = {k: v for k, v in kwargs.items() if k != "output_size"}
+            given = kwargs["output_size"] if "output_size" in kwargs else args[1]
+            x = self.leaf_input(qual, kind, args[:1], rest)
+            out = self.leaf_row(module, qual, kind, x, output_size=given)
+        elif kind is not None:
+            out = self.leaf_row(module, qual, kind, self.leaf_input(qual, kind, args, kwargs))
+        elif _torch_own_forward(module):
+            raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
+        else:
+            self.stack.append((qual, module))
+            try:
+                out = module.forward(*args, **kwargs)
+            except _ERRORS as err:
+                if not hasattr(err, "_cs_scope"):  # the innermost module, for the message
+                    setattr(err, "_cs_scope", (qual, module))  # noqa: B010
+                raise
+            finally:
+                self.stack.pop()
+        self.calls.setdefault(qual, []).append(tuple(self.outputs(out, strict=False)))
+        return out
+
+    def outputs(self, value: Any, *, strict: bool = True) -> list[int]:
+        """The nodes of the tensors in a forward's result (tensor, tuple, list or dict)."""
+        if self.is_tensor(value):
+            return [value._cs_index]
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)):
+            out: list[int] = []
+            for v in value:
+                out += self.outputs(v, strict=strict)
+            return out
+        if strict and value is not None:
+            raise self.b.fail(f"the forward returns {type(value).__name__}, not tensors",
+                              "", "unsupported_operation")
+        return []
+
+    # --- functions and methods --------------------------------------------------------------
+    def function(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        name = op_name(func)
+        if name in PASS:
+            return self.first_tensor(name, args, kwargs)
+        if name in ARITHMETIC:
+            return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
+        handler = getattr(self, f"op_{name.strip('_')}", None)
+        if handler is not None:
+            return handler(name, args, kwargs)
+        tensors = [a for a in args if self.is_tensor(a)]
+        if tensors and self.is_tensor(args[0]):
+            made = self.functional.from_function(func, _plain(args[1:]), _plain(kwargs))
+            if made is not None:
+                return self.add(made, name.strip("_"), [args[0]])
+        import torch
+
+        shown = torch.overrides.resolve_name(func) or name
+        raise self.fail(f"{shown} is not an operation convsym follows", "unsupported_operation")
+
+    def first_tensor(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        for a in [*args, *kwargs.values()]:
+            if self.is_tensor(a):
+                return a
+        raise self.fail(f"{name} without a tensor argument")
+
+    def operand(self, value: Any) -> Any:
+        """A real tensor met in arithmetic: a row when it is a parameter or broadcasts."""
+        import torch
+
+        if not isinstance(value, torch.Tensor) or self.is_tensor(value):
+            return value
+        owner = _parameter_of(value)
+        fresh = owner is not None and id(owner) not in self.counted
+        if value.numel() == 1 and not fresh and value.dim() <= 1:
+            return 1.0  # a scalar tensor: keeps the shape
+        return value
+
+    def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        import torch
+
+        from convsym.importers.torch_ops import merge_layer
+        from convsym.layers.torch_tensor import TensorOperand
+
+        operands = [self.operand(a) for a in [*args, kwargs.get("other")]
+                    if a is not None]
+        tensors = [a for a in operands if self.is_tensor(a)]
+        real = [a for a in operands if isinstance(a, torch.Tensor) and not self.is_tensor(a)]
+        if len(tensors) == 2 and not real:
+            if kind == "power":
+                raise self.fail("a tensor raised to a tensor power")
+            return self.add(merge_layer(kind), kind if kind != "subtract" else "sub",
+                            tensors)
+        if len(tensors) == 1 and not real:
+            return tensors[0]
+        if len(tensors) == 1 and len(real) == 1:
+            value = real[0]
+            owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1)
+            fresh = owner is not None and id(owner) not in self.counted
+            params = int(owner.numel()) if fresh else 0
+            row = self.param_names.get(id(owner)) if fresh else None
+            if fresh:
+                self.counted.add(id(owner))
+            layer = TensorOperand(kind, tuple(int(s) for s in value.shape), params)
+            return self.add(layer, kind, tensors, name=row)
+        raise self.fail(f"{name} on {len(tensors)} traced tensors and {len(real)} other "
+                        "tensors")
+
+    # tensor methods and functions by name (``op_<name>``) -----------------------------------
+    def _dim(self, args: list[Any], kwargs: dict[str, Any], pos: int, default: Any,
+             key: str = "dim") -> Any:
+        if key in kwargs:
+            return kwargs[key]
+        return args[pos] if len(args) > pos else default
+
+    def op_cat(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.importers.torch_ops import merge_layer
+
+        items = list(args[0] if args else kwargs.get("tensors", ()))
+        dim = self._dim(args, kwargs, 1, 0)
+        if not all(self.is_tensor(t) for t in items):
+            raise self.fail(f"{name} of traced tensors with other tensors")
+        if isinstance(dim, int) and dim < 0:
+            dim += self.rank(items[0])
+        if dim == 0:
+            raise self.fail(f"{name} along the batch axis (dim 0)")
+        if len(items) == 1:
+            return items[0]
+        return self.add(merge_layer("concatenate", dim=dim), "cat", items)
+
+    op_concat = op_concatenate = op_cat
+
+    def op_stack(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Stack
+
+        items = list(args[0] if args else kwargs.get("tensors", ()))
+        if not all(self.is_tensor(t) for t in items):
+            raise self.fail(f"{name} of traced tensors with other tensors")
+        return self.add(Stack(self._dim(args, kwargs, 1, 0)), "stack", items)
+
+    def rank(self, t: Any) -> int:
+        return len(self.shapes[t._cs_index]) + 1
+
+    def op_flatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch import Flatten
+
+        x = args[0]
+        rank = self.rank(x)
+        start = self._dim(args, kwargs, 1, 0, "start_dim")
+        end = self._dim(args, kwargs, 2, -1, "end_dim")
+        if start % rank == 0:
+            raise self.fail("flattening the batch axis (start_dim=0); write "
+                            "torch.flatten(x, 1)")
+        if start % rank == end % rank:
+            return x
+        return self.add(Flatten(start, end), "flatten", [x])
+
+    def op_unflatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch import Unflatten
+
+        dim = self._dim(args, kwargs, 1, None)
+        sizes = self._dim(args, kwargs, 2, None, "sizes")
+        return self.add(Unflatten(dim, tuple(self.size_value(s) for s in sizes)), "unflatten",
+                        [args[0]])
+
+    def size_value(self, v: Any) -> Any:
+        """A size argument for a layer field: an int or a SymPy expression (never the batch)."""
+        if isinstance(v, SymInt):
+            if BATCH_SYMBOL in v.q.free_symbols():
+                raise self.fail(f"a size computed from the batch size ({to_sympy(v.q)}) "
+                                "where convsym needs a per-sample size", "batch_size")
+            return to_sympy(v.q)
+        if isinstance(v, bool) or not isinstance(v, int):
+            import torch
+
+            if isinstance(v, torch.Tensor):
+                raise self.fail("a size given as a tensor", "size_not_concrete")
+            return v
+        return v
+
+    def op_view(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Reshape
+
+        x = args[0]
+        sizes = list(args[1:]) or list(kwargs.get("shape", kwargs.get("size", ())))
+        if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+            sizes = list(sizes[0])
+        if len(sizes) == 1 and self.is_tensor(sizes[0]):  # view_as / reshape_as
+            sizes = list(sizes[0].shape)
+        if not sizes:
+            raise self.fail(f"{name} without sizes")
+        head, rest = sizes[0], sizes[1:]
+        batch_kept = isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)
+        if not batch_kept and not (type(head) is int and head == -1 and -1 not in rest):
+            raise self.fail(f"{name} whose first size is {head!r}, not the batch size "
+                            "(x.size(0)) or -1: it changes the batch axis, which convsym "
+                            "shapes do not have", "batch_size")
+        if not rest:
+            raise self.fail(f"{name} to one axis: it would flatten the batch axis")
+        target = tuple(self.size_value(s) for s in rest)
+        return self.add(Reshape(target), "view" if name.startswith("view") else "reshape",
+                        [x])
+
+    op_reshape = op_view_as = op_reshape_as = op_view
+
+    def op_permute(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Permute
+
+        x = args[0]
+        dims = list(args[1:]) or list(kwargs.get("dims", ()))
+        if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+            dims = list(dims[0])
+        rank = self.rank(x)
+        dims = [d % rank if isinstance(d, int) else d for d in dims]
+        if dims == list(range(rank)):
+            return x
+        return self.add(Permute(tuple(dims)), "permute", [x])
+
+    def op_transpose(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Permute
+
+        x = args[0]
+        rank = self.rank(x)
+        a = self._dim(args, kwargs, 1, None, "dim0")
+        b = self._dim(args, kwargs, 2, None, "dim1")
+        if not isinstance(a, int) or not isinstance(b, int):
+            raise self.fail(f"{name} with non-integer dims")
+        dims = list(range(rank))
+        dims[a % rank], dims[b % rank] = dims[b % rank], dims[a % rank]
+        if a % rank == b % rank:
+            return x
+        return self.add(Permute(tuple(dims)), "transpose", [x])
+
+    op_swapaxes = op_swapdims = op_transpose
+
+    def op_getitem(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Select, Slice, Unsqueeze
+
+        x, key = args[0], args[1]
+        items = list(key) if isinstance(key, tuple) else [key]
+        rank = self.rank(x)
+        used = sum(1 for k in items if k is not None and k is not Ellipsis)
+        if Ellipsis in items:
+            at = items.index(Ellipsis)
+            items[at:at + 1] = [slice(None)] * (rank - used)
+        dim = 0
+        out = x
+        for k in items:
+            if k is None:
+                out = self.add(Unsqueeze(dim), "getitem", [out])
+                dim += 1
+            elif isinstance(k, slice):
+                if not (_is(k.start, None, 0) and k.stop is None and _is(k.step, None, 1)):
+                    if dim == 0:
+                        raise self.fail("slicing the batch axis (x[a:b])", "batch_size")
+                    layer = Slice(dim, self.size_value(k.start), self.size_value(k.stop),
+                                  1 if k.step is None else self.size_value(k.step))
+                    out = self.add(layer, "getitem", [out])
+                dim += 1
+            elif type(k) is int:
+                if dim == 0:
+                    raise self.fail("indexing the batch axis (x[i]) selects one sample",
+                                    "batch_size")
+                out = self.add(Select(dim, k), "getitem", [out])
+            else:
+                raise self.fail(f"indexing with {type(k).__name__} (only ints, slices, None "
+                                "and ... are followed)")
+        return out
+
+    def op_expand(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Expand
+
+        x = args[0]
+        sizes = list(args[1:]) or list(kwargs.get("size", ()))
+        if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+            sizes = list(sizes[0])
+        if len(sizes) == 1 and self.is_tensor(sizes[0]):  # expand_as
+            sizes = list(sizes[0].shape)
+        if len(sizes) != self.rank(x):
+            raise self.fail(f"{name} to {len(sizes)} axes of a rank-{self.rank(x)} tensor "
+                            "(new leading axes would come before the batch)")
+        head = sizes[0]
+        if not (type(head) is int and head == -1) and not (
+                isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)):
+            raise self.fail(f"{name} whose first size is not -1 or the batch size",
+                            "batch_size")
+        target = tuple(self.size_value(s) for s in sizes[1:])
+        return self.add(Expand(target), "expand", [x])
+
+    op_expand_as = op_expand
+
+    def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Select
+
+        return self.add(Select(args[1], args[2]), "select", [args[0]])
+
+    def op_narrow(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Slice
+
+        x, dim, start, length = args[:4]
+        stop = start + length
+        return self.add(Slice(dim, self.size_value(start), self.size_value(stop)), "narrow",
+                        [x])
+
+    def op_unsqueeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Unsqueeze
+
+        dim = self._dim(args, kwargs, 1, None)
+        rank = self.rank(args[0])
+        return self.add(Unsqueeze(dim % (rank + 1)), "unsqueeze", [args[0]])
+
+    def op_squeeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Select
+
+        x = args[0]
+        dims = self._dim(args, kwargs, 1, None)
+        if dims is None:
+            raise self.fail("squeeze() without dims (it would also drop a batch of size 1)")
+        rank = self.rank(x)
+        out = x
+        for d in sorted((d % rank for d in (dims if isinstance(dims, (list, tuple)) else
+                                            [dims])), reverse=True):
+            if d == 0:
+                raise self.fail("squeezing the batch axis", "batch_size")
+            size = self.shapes[out._cs_index][d - 1]
+            if as_int(size) == 1:
+                out = self.add(Select(d, 0), "squeeze", [out])
+            elif as_int(size) is None:
+                raise self.fail(f"squeeze of dim {d}, whose size {to_sympy(size)} may or may "
+                                "not be 1", "branches_on_size")
+        return out
+
+    def op_split(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        x = args[0]
+        how = self._dim(args, kwargs, 1, None, "split_size_or_sections")
+        if how is None:
+            how = kwargs.get("split_size")
+        dim = self._dim(args, kwargs, 2, 0)
+        n = self.concrete_axis(x, dim, name)
+        if isinstance(how, int):
+            bounds = [(i, min(i + how, n)) for i in range(0, n, how)]
+        else:
+            sizes = [int(s) for s in how]
+            if sum(sizes) != n:
+                raise self.fail(f"{name} into sizes {sizes}, which add up to {sum(sizes)}, "
+                                f"not the axis size {n}")
+            starts = [sum(sizes[:i]) for i in range(len(sizes))]
+            bounds = [(s, s + size) for s, size in zip(starts, sizes)]
+        return self.pieces(x, dim, bounds, "split")
+
+    def op_chunk(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        x = args[0]
+        chunks = self._dim(args, kwargs, 1, None, "chunks")
+        dim = self._dim(args, kwargs, 2, 0)
+        n = self.concrete_axis(x, dim, name)
+        size = -(-n // chunks)
+        bounds = [(i, min(i + size, n)) for i in range(0, n, size)]
+        return self.pieces(x, dim, bounds, "chunk")
+
+    def op_unbind(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Select
+
+        x = args[0]
+        dim = self._dim(args, kwargs, 1, 0)
+        n = self.concrete_axis(x, dim, name)
+        return tuple(self.add(Select(dim, i), "unbind", [x]) for i in range(n))
+
+    def concrete_axis(self, x: Any, dim: Any, name: str) -> int:
+        rank = self.rank(x)
+        if not isinstance(dim, int) or dim % rank == 0:
+            raise self.fail(f"{name} along dim {dim!r} (the batch axis or not an integer)",
+                            "batch_size")
+        size = self.shapes[x._cs_index][dim % rank - 1]
+        n = as_int(size)
+        if n is None:
+            raise self.fail(f"{name} of an axis of symbolic size {to_sympy(size)}: the number "
+                            "of pieces depends on it", "size_not_concrete")
+        return n
+
+    def pieces(self, x: Any, dim: int, bounds: list[tuple[int, int]], op: str) -> Any:
+        from convsym.layers.torch_tensor import Slice
+
+        rank = self.rank(x)
+        return tuple(self.add(Slice(dim % rank, a, b), op, [x]) for a, b in bounds)
+
+    def reduce(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch_tensor import Reduce
+
+        x = args[0]
+        dim = self._dim(args, kwargs, 1, None)
+        keep = bool(self._dim(args, kwargs, 2, False, "keepdim"))
+        if self.is_tensor(dim) or (dim is not None and not isinstance(dim, (int, list, tuple))):
+            raise self.fail(f"{name} of two tensors (element-wise {name}imum)")
+        if dim is None:
+            raise self.fail(f"{name} over every axis, the batch included", "batch_size")
+        dims = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+        out = self.add(Reduce(name, dims, keep), name, [x])
+        if name in ("max", "min") and not isinstance(dim, (list, tuple)):
+            return _ValuesIndices(out, out)
+        return out
+
+    op_mean = op_sum = op_amax = op_amin = op_max = op_min = op_prod = op_std = op_var = reduce
+    op_logsumexp = op_norm = op_any = op_all = op_argmax = op_argmin = reduce
+
+    def op_interpolate(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch import Upsample
+
+        names = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor",
+                 "antialias")
+        given = dict(zip(names, args[1:]))
+        given.update(kwargs)
+        size = given.get("size")
+        if size is not None:
+            size = tuple(self.size_value(s) for s in size) if isinstance(size, (list, tuple)) \
+                else self.size_value(size)
+        scale_factor = given.get("scale_factor")
+        if isinstance(scale_factor, list):
+            scale_factor = tuple(scale_factor)
+        layer = _build(lambda: Upsample(size=size, scale_factor=scale_factor,
+                                        mode=given.get("mode", "nearest"),
+                                        align_corners=given.get("align_corners")))
+        return self.add(layer, "interpolate", [args[0]])
+
+    op_upsample = op_interpolate
+
+    def op_pad(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers import torch as T
+
+        x = args[0]
+        pad = self._dim(args, kwargs, 1, None, "pad")
+        mode = self._dim(args, kwargs, 2, "constant", "mode")
+        value = self._dim(args, kwargs, 3, None, "value")
+        spatial = self.rank(x) - 2
+        stem = {"constant": "ConstantPad" if value else "ZeroPad", "reflect": "ReflectionPad",
+                "replicate": "ReplicationPad", "circular": "CircularPad"}.get(mode)
+        cls: Any = T.LAYERS.get(f"{stem}{spatial}d")
+        if cls is None:
+            raise self.fail(f"F.pad with mode={mode!r} on a rank-{spatial + 2} tensor")
+        if mode != "constant" and len(pad) != 2 * spatial:
+            raise self.fail(f"F.pad with mode={mode!r} takes {2 * spatial} sizes for a "
+                            f"rank-{spatial + 2} input (PyTorch's rule), not {len(pad)}")
+        padding = tuple(self.size_value(p) for p in pad)
+        layer = _build(lambda: cls(padding, value) if stem == "ConstantPad" else cls(padding))
+        return self.add(layer, "pad", [x])
+
+    def weights(self, tensors: Sequence[Any], what: str) -> None:
+        """Parameters that a functional layer counts itself: each must be read here first."""
+        import torch
+
+        for t in tensors:
+            if t is None:
+                continue
+            if not isinstance(t, torch.nn.Parameter):
+                raise self.fail(f"{what} with a weight that is not a parameter of the model "
+                                "(computed in forward); convsym cannot count it")
+            if id(t) in self.counted:
+                raise self.fail(f"{what} with a parameter already used elsewhere")
+            self.counted.add(id(t))
+
+    def op_layer_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch import LayerNorm
+
+        names = ("normalized_shape", "weight", "bias", "eps")
+        given = dict(zip(names, args[1:]))
+        given.update(kwargs)
+        weight, bias = given.get("weight"), given.get("bias")
+        shape = given["normalized_shape"]
+        shape = tuple(self.size_value(s) for s in (shape if isinstance(shape, (list, tuple))
+                                                    else (shape,)))
+        self.weights([weight, bias], name)
+        if weight is None and bias is not None:
+            raise self.fail("layer_norm with a bias but no weight")
+        layer = LayerNorm(shape, given.get("eps", 1e-5), weight is not None, bias is not None)
+        return self.add(layer, "layer_norm", [args[0]])
+
+    def op_batch_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers import torch as T
+
+        names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
+        given = dict(zip(names, args[1:]))
+        given.update(kwargs)
+        weight, bias = given.get("weight"), given.get("bias")
+        if (weight is None) != (bias is None):
+            raise self.fail("batch_norm with only one of weight and bias")
+        self.weights([weight, bias], name)
+        x = args[0]
+        rank = self.rank(x)
+        channels = self.shapes[x._cs_index][0]
+        cls: Any = T.LAYERS[f"BatchNorm{max(rank - 2, 1)}d"]
+        layer = _build(lambda: cls(to_sympy(channels), affine=weight is not None,
+                                   track_running_stats=given.get("running_mean") is not None))
+        return self.add(layer, "batch_norm", [x])
+
+    def op_group_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch import GroupNorm
+
+        names = ("num_groups", "weight", "bias", "eps")
+        given = dict(zip(names, args[1:]))
+        given.update(kwargs)
+        weight, bias = given.get("weight"), given.get("bias")
+        if (weight is None) != (bias is None):
+            raise self.fail("group_norm with only one of weight and bias")
+        self.weights([weight, bias], name)
+        x = args[0]
+        channels = self.shapes[x._cs_index][0]
+        layer = _build(lambda: GroupNorm(given["num_groups"], to_sympy(channels),
+                                         given.get("eps", 1e-5), weight is not None))
+        return self.add(layer, "group_norm", [x])
+
+    def conv(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers import torch as T
+
+        names = ("weight", "bias", "stride", "padding", "dilation", "groups")
+        given = dict(zip(names, args[1:]))
+        given.update(kwargs)
+        weight, bias = given["weight"], given.get("bias")
+        self.weights([weight, bias], name)
+        groups = given.get("groups", 1)
+        w = tuple(int(s) for s in weight.shape)
+        padding = given.get("padding", 0)
+        if isinstance(padding, list):
+            padding = tuple(padding)
+        cls: Any = T.LAYERS[CONVS[name]]
+        layer = _build(lambda: cls(w[1] * groups, w[0], w[2:], _tuple(given.get("stride", 1)),
+                                   padding, _tuple(given.get("dilation", 1)), groups,
+                                   bias is not None))
+        return self.add(layer, name, [args[0]])
+
+    op_conv1d = op_conv2d = op_conv3d = conv
+
+    def op_linear(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        from convsym.layers.torch import Linear
+
+        weight = self._dim(args, kwargs, 1, None, "weight")
+        bias = self._dim(args, kwargs, 2, None, "bias")
+        self.weights([weight, bias], name)
+        layer = _build(lambda: Linear(int(weight.shape[1]), int(weight.shape[0]),
+                                      bias is not None))
+        return self.add(layer, "linear", [args[0]])
+
+    def op_setitem(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        raise self.fail("writing into a tensor (x[...] = y)")
+
+
+class _ValuesIndices(NamedTuple):
+    """``x.max(dim)``: values and indices, of one shape."""
+
+    values: Any
+    indices: Any
+
+
+def _parameter_of(value: Any) -> Any:
+    """The parameter a tensor is, or is a view of (``gamma.view(1, -1, 1, 1)``), else None."""
+    import torch
+
+    while value is not None and not isinstance(value, torch.nn.Parameter):
+        value = getattr(value, "_base", None)
+    return value
+
+
+def _is(v: Any, *plain: object) -> bool:
+    """``v`` is one of the given None/int values (never compares a SymInt)."""
+    return any(v is p if p is None else type(v) is int and v == p for p in plain)
+
+
+def _tuple(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(_plain(x) for x in v)
+    return v
+
+
+def _build(make: Any) -> Any:
+    """A layer, or the reason it cannot be made (a string, reported with the line)."""
+    try:
+        return make()
+    except LayerError as err:
+        return str(err)
+
+
+def _torch_own_forward(module: Any) -> bool:
+    """True when the module's ``forward`` is torch.nn's own (not a container's)."""
+    import torch
+
+    forward = type(module).forward
+    if forward is torch.nn.Sequential.forward:
+        return False
+    return str(getattr(forward, "__module__", "")).startswith("torch.")
+
+
+@contextlib.contextmanager
+def _intercepting(trace: Trace) -> Iterator[None]:
+    """Route ``module(x)`` on traced tensors to the trace; eval mode; both undone after."""
+    import torch
+
+    original = torch.nn.Module.__call__
+    modes = [(m, m.training) for m in trace.root.modules()]
+
+    def call(module: Any, *args: Any, **kwargs: Any) -> Any:
+        if _find_trace(args, kwargs) is trace:
+            return trace.call_module(module, args, kwargs)
+        return original(module, *args, **kwargs)
+
+    # torch functions whose C argument parser rejects a SymInt argument before it consults
+    # __torch_function__ (the tensor-method forms are routed by the SymTensor class)
+    routed = [(torch, "reshape"), (torch, "narrow"), (torch.nn.functional, "pad")]
+    saved = [(mod, name, getattr(mod, name)) for mod, name in routed]
+
+    def route(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if _find_trace(args, kwargs) is trace:
+                return trace.function(fn, list(args), dict(kwargs))
+            return fn(*args, **kwargs)
+        return wrapper
+
+    torch.nn.Module.__call__ = call  # type: ignore[method-assign]
+    for mod, name, fn in saved:
+        setattr(mod, name, route(fn))
+    try:
+        trace.root.eval()
+        yield
+    finally:
+        torch.nn.Module.__call__ = original  # type: ignore[method-assign]
+        for mod, name, fn in saved:
+            setattr(mod, name, fn)
+        for m, mode in modes:
+            m.training = mode
+
+
+_ERRORS = (TypeError, ValueError, RuntimeError, AttributeError, NotImplementedError, KeyError,
+           IndexError, AssertionError, ZeroDivisionError)
+
+
+def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape]) -> Trace:
+    """Run ``root``'s forward on traced tensors for the input nodes ``parents``."""
+    trace = Trace(b, root)
+    for index, shape in zip(parents, shapes):
+        trace.shapes[index] = shape
+    inputs = [trace.tensor(i) for i in parents]
+    with _intercepting(trace):
+        try:
+            result = trace.call_module(root, tuple(inputs), {})
+        except SpecError:
+            raise
+        except _ERRORS as err:
+            frames = traceback.extract_tb(err.__traceback__)
+            trace.stack.append(getattr(err, "_cs_scope", ("", root)))
+            first = str(err).splitlines()[0] if str(err) else ""
+            raise trace.fail(f"the forward failed on symbolic tensors ({type(err).__name__}: "
+                             f"{first[:200]})", "untraceable", frames) from None
+    trace.result = trace.outputs(result)
+    if not trace.result:
+        raise b.fail("the forward returns no tensor", "", "unsupported_operation")
+    return trace
+
+
+__all__ = ["BATCH_SYMBOL", "SymInt", "SymSize", "Trace", "run_forward"]

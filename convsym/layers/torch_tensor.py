@@ -1,0 +1,397 @@
+"""PyTorch tensor operations of forward code, as layers: permute, reshape, slice, reduce, stack.
+
+These have no ``torch.nn`` module; the PyTorch importer makes them from ``x.permute(...)``,
+``x.view(...)``, ``x[..., a:b]``, ``x.mean(dims)``, ``torch.stack`` and arithmetic with a
+parameter (``gamma * x``).  Every ``dim`` counts the batch axis, as in torch, and may not be
+the batch axis itself (convsym shapes have none).  Sizes may be symbolic: a slice's bounds
+``(H - h) // 2`` are SymPy expressions of the input's symbols, and every closed form is exact
+(a bound that PyTorch would clamp, and that cannot be decided, is kept as a side condition).
+
+>>> from convsym.intdiv import QPoly, to_sympy
+>>> from convsym.expr import symbol
+>>> H = QPoly.sym(symbol("H"))
+>>> out = Slice(2, 1, None, 2).infer([(QPoly.const(8), H, H)])
+>>> [to_sympy(s) for s in out.shape]
+[8, floor(H/2), H]
+>>> [to_sympy(s) for s in Permute((0, 2, 3, 1)).infer([(QPoly.const(8), H, H)]).shape]
+[H, H, 8]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from convsym import formulas
+from convsym.intdiv import QExpr, QPoly, add, as_int, scale
+from convsym.layers.base import (
+    Condition,
+    Inference,
+    Layer,
+    Shape,
+    Weight,
+    check_room,
+    to_choice,
+    to_size,
+)
+from convsym.layers.dialects import TorchLayer
+from convsym.layers.frontend import layer_class
+from convsym.layers.merge import infer_elementwise
+from convsym.layers.reshape import infer_reshape
+from convsym.period import decide_nonneg
+
+
+def batch_axis(layer: Layer, fld: str, dim: object, rank: int, *, allow_end: bool = False
+               ) -> int:
+    """``dim`` (counting the batch, may be negative) as an index into the batchless shape.
+
+    ``rank`` counts the batch axis; ``allow_end`` admits ``rank`` itself (an insertion point).
+    """
+    top = rank + 1 if allow_end else rank
+    if isinstance(dim, bool) or not isinstance(dim, int) or not -top <= dim < top:
+        raise layer.config_error(fld, dim, f"must be an integer dimension of a rank-{rank} "
+                                 "tensor (with batch)", code="bad_axis")
+    d = dim % top
+    if d == 0:
+        raise layer.config_error(fld, dim, "is the batch axis; convsym shapes have no batch "
+                                 "axis, so operations along it are not supported",
+                                 code="bad_axis")
+    return d - 1
+
+
+@layer_class
+class Permute(TorchLayer):
+    """``x.permute(dims)`` / ``x.transpose(a, b)``: ``dims`` keeps the batch axis first."""
+
+    cost_kind: ClassVar[str] = "none"
+
+    dims: Any
+
+    def validate(self) -> None:
+        """A permutation with the batch axis (0) in place."""
+        dims = tuple(self.dims) if isinstance(self.dims, (list, tuple)) else ()
+        if sorted(dims) != list(range(len(dims))) or not dims or dims[0] != 0:
+            raise self.config_error("dims", self.dims, "must be a permutation of 0..rank-1 "
+                                    "that keeps the batch axis 0 first", code="bad_permutation")
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Reorder the axes."""
+        if len(self.dims) != len(shape) + 1:
+            raise self.config_error("dims", tuple(self.dims),
+                                    f"permutes {len(self.dims)} axes but the input has "
+                                    f"{len(shape) + 1} (with batch)", code="bad_permutation")
+        return Inference(tuple(shape[d - 1] for d in self.dims[1:]))
+
+
+@layer_class
+class Reshape(TorchLayer):
+    """``x.view(x.size(0), *shape)`` / ``x.reshape(...)`` keeping the batch axis; one ``-1``."""
+
+    cost_kind: ClassVar[str] = "none"
+
+    shape: Any
+
+    def target(self) -> list[QPoly | None]:
+        """The target sizes, ``None`` for the ``-1``."""
+        items = self.shape if isinstance(self.shape, (list, tuple)) else (self.shape,)
+        out: list[QPoly | None] = []
+        for i, v in enumerate(items):
+            if type(v) is int and v == -1 and None not in out:
+                out.append(None)
+            else:
+                out.append(to_size(self, f"shape[{i}]", v))
+        return out
+
+    def validate(self) -> None:
+        """Check eagerly."""
+        self.target()
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Same number of elements per sample."""
+        return infer_reshape(self, shape, self.target(), fld="shape")
+
+
+def _bound(layer: Layer, fld: str, value: object, n: QExpr, default: QExpr,
+           conditions: list[Condition], axis: str) -> QExpr:
+    """A slice bound as PyTorch normalises it: negative counts from the end, then clamped
+    to ``[0, n]``.  A clamp that cannot be decided is kept as a side condition (the bound lies
+    inside the axis), so the closed form is exact wherever it is claimed."""
+    if value is None:
+        return default
+    v = QPoly.const(value) if type(value) is int else _signed(layer, fld, value)
+    sign = _sign(v)
+    if sign is None:  # e.g. H - 2: taken as counted from the start, where that holds
+        conditions += check_room(layer, axis, v, rule=f"a negative {fld} would count from "
+                                 "the end of the axis instead",
+                                 what=f"{fld} is negative")
+        sign = 1
+    if sign < 0:
+        at = add(n, v)  # n + v, clamped below at 0
+        if _always(at):
+            return at
+        if _always(_neg(at)):
+            return QPoly.const(0)
+        conditions += check_room(layer, axis, at, rule=f"PyTorch clamps {fld} = n + {fld} to "
+                                 "0 when it is negative",
+                                 what=f"{fld} counts back past the start of the axis")
+        return at
+    room = add(n, v * QPoly.const(-1))  # n - v, clamped: min(v, n)
+    if _always(room):
+        return v
+    if _always(_neg(room)):
+        return n
+    conditions += check_room(layer, axis, room,
+                             rule=f"PyTorch clamps {fld} to the axis size n when it is larger",
+                             what=f"{fld} lies past the end of the axis")
+    return v
+
+
+def _signed(layer: Layer, fld: str, value: object) -> QPoly:
+    """An integer expression that may be negative (``-h`` in ``x[..., -h:]``)."""
+    from convsym.errors import ConvsymError
+    from convsym.expr import as_expr
+    from convsym.intdiv import NotQuasiPolynomial, from_sympy
+
+    try:
+        q = from_sympy(as_expr(value, field=fld, kind=layer.type_name))
+    except (ConvsymError, NotQuasiPolynomial) as err:
+        raise layer.config_error(fld, str(value), f"must be an integer expression ({err})",
+                                 code="not_integer_valued") from None
+    if not isinstance(q, QPoly):
+        raise layer.config_error(fld, str(value), "must not be a Min/Max", code="bad_slice")
+    return q
+
+
+def _neg(e: QExpr) -> QExpr:
+    """``-e``."""
+    return scale(e, QPoly.const(-1))
+
+
+def _always(e: QExpr) -> bool:
+    """``e >= 0`` for every value of its symbols."""
+    c = as_int(e)
+    return c >= 0 if c is not None else bool(decide_nonneg(e).holds)
+
+
+def _sign(v: QPoly) -> int | None:
+    """+1 if ``v >= 0`` for every value of its symbols, -1 if always negative, else None."""
+    if _always(v):
+        return 1
+    if _always(v * QPoly.const(-1) - QPoly.const(1)):
+        return -1
+    return None
+
+
+@layer_class
+class Slice(TorchLayer):
+    """``x[..., start:stop:step]`` on one axis (``dim`` counts the batch); bounds may be symbolic.
+
+    Exact for symbolic sizes: a bound that torch would clamp is kept as a side condition
+    (``stop <= n``), and the slice must not be empty.
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    dim: Any
+    start: Any = None
+    stop: Any = None
+    step: Any = 1
+
+    def validate(self) -> None:
+        """Check eagerly."""
+        to_size(self, "step", self.step)
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """``ceil((stop - start)/step)`` after PyTorch's normalisation of the bounds."""
+        pos = batch_axis(self, "dim", self.dim, len(shape) + 1)
+        n = shape[pos]
+        axis = f"dim {self.dim}"
+        conditions: list[Condition] = []
+        start = _bound(self, "start", self.start, n, QPoly.const(0), conditions, axis)
+        stop = _bound(self, "stop", self.stop, n, n, conditions, axis)
+        length = add(stop, start * QPoly.const(-1)) if isinstance(start, QPoly) else None
+        if length is None:
+            raise self.shape_error(axis, None, "the slice start is a Min/Max of sizes",
+                                   code="bad_slice")
+        conditions += check_room(self, axis, add(length, QPoly.const(-1)),
+                                 rule="a slice must keep at least one element",
+                                 what="the slice is empty")
+        out = formulas.slice_len(length, to_size(self, "step", self.step))
+        return Inference((*shape[:pos], out, *shape[pos + 1:]), [], conditions)
+
+
+@layer_class
+class Select(TorchLayer):
+    """``x[:, i]`` / ``x.select(dim, i)``: one index on an axis, which disappears."""
+
+    cost_kind: ClassVar[str] = "none"
+
+    dim: Any
+    index: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Drop the axis; the index must exist."""
+        pos = batch_axis(self, "dim", self.dim, len(shape) + 1)
+        n = shape[pos]
+        i = self.index
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise self.config_error("index", i, "must be an integer", code="bad_index")
+        room = add(n, QPoly.const(-(i + 1))) if i >= 0 else add(n, QPoly.const(i))
+        conditions = check_room(self, f"dim {self.dim}", room,
+                                rule="the index must lie inside the axis",
+                                what=f"index {i} is outside the axis")
+        return Inference((*shape[:pos], *shape[pos + 1:]), [], conditions)
+
+
+@layer_class
+class Unsqueeze(TorchLayer):
+    """``x.unsqueeze(dim)`` / ``x[:, None]``: a new axis of size 1 at ``dim``."""
+
+    cost_kind: ClassVar[str] = "none"
+
+    dim: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Insert a 1."""
+        pos = batch_axis(self, "dim", self.dim, len(shape) + 1, allow_end=True)
+        return Inference((*shape[:pos], QPoly.const(1), *shape[pos:]))
+
+
+@layer_class
+class Expand(TorchLayer):
+    """``x.expand(*sizes)`` / ``x.expand_as(y)``: size-1 axes stretched to ``shape`` (no
+    batch; ``-1`` keeps an axis), aligned on the right as broadcasting is."""
+
+    cost_kind: ClassVar[str] = "none"
+
+    shape: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Each input size must be 1 or the target size (three-valued)."""
+        from convsym.layers.agree import require_equal
+
+        items = tuple(self.shape)
+        if len(items) < len(shape):
+            raise self.config_error("shape", items, f"has fewer axes than the input's "
+                                    f"{len(shape)}", code="bad_expand")
+        lead = len(items) - len(shape)
+        out: list[QExpr] = []
+        conditions: list[Condition] = []
+        for i, v in enumerate(items):
+            n = shape[i - lead] if i >= lead else None
+            if type(v) is int and v == -1:
+                if n is None:
+                    raise self.config_error(f"shape[{i}]", -1, "-1 on a new axis",
+                                            code="bad_expand")
+                out.append(n)
+                continue
+            target = to_size(self, f"shape[{i}]", v)
+            if n is not None and as_int(n) != 1:
+                conditions += require_equal(self, f"axis {i}", n, target,
+                                            rule="expand stretches only axes of size 1",
+                                            what=f"axis {i} is neither 1 nor the target size")
+            out.append(target)
+        return Inference(tuple(out), [], conditions)
+
+
+REDUCTIONS = ("mean", "sum", "amax", "amin", "max", "min", "prod", "std", "var", "norm",
+              "logsumexp", "any", "all", "argmax", "argmin")
+"""Tensor reductions over given dims (``keepdim`` keeps each as size 1)."""
+
+
+@layer_class
+class Reduce(TorchLayer):
+    """``x.mean(dims, keepdim)`` and the other reductions over non-batch dims."""
+
+    cost_kind: ClassVar[str] = "pool"
+
+    op: str
+    dim: Any
+    keepdim: bool = False
+
+    def validate(self) -> None:
+        """Check eagerly."""
+        to_choice(self, "op", self.op, list(REDUCTIONS))
+
+    @property
+    def type_name(self) -> str:
+        """The torch function, e.g. ``mean``."""
+        return self.op
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Remove (or keep as 1) every reduced axis."""
+        dims = self.dim if isinstance(self.dim, (list, tuple)) else (self.dim,)
+        rank = len(shape) + 1
+        axes = {batch_axis(self, "dim", d, rank) for d in dims}
+        out: list[QExpr] = []
+        for i, s in enumerate(shape):
+            if i not in axes:
+                out.append(s)
+            elif self.keepdim:
+                out.append(QPoly.const(1))
+        return Inference(tuple(out))
+
+
+@layer_class
+class Stack(TorchLayer):
+    """``torch.stack(tensors, dim)``: equal shapes, a new axis of the tensors' count."""
+
+    n_inputs: ClassVar[int] = -1
+    cost_kind: ClassVar[str] = "none"
+
+    dim: Any = 0
+
+    def infer(self, inputs: Sequence[Shape]) -> Inference:
+        """The tensors must agree on every axis."""
+        from convsym.layers.merge import default_names, infer_concat
+
+        names = default_names(len(inputs))
+        joined = infer_concat(self, inputs, names, 0, fld="dim")  # checks the other axes
+        rank = len(inputs[0]) + 1
+        pos = batch_axis(self, "dim", self.dim, rank, allow_end=True)
+        shape = inputs[0]
+        out = (*shape[:pos], QPoly.const(len(inputs)), *shape[pos:])
+        conditions = [c for c in joined.conditions]
+        if len(inputs) > 1 and shape:
+            from convsym.layers.agree import require_equal
+
+            for j, other in enumerate(inputs[1:], 1):
+                conditions += require_equal(self, "axis 0", shape[0], other[0],
+                                            rule="stacked tensors must have equal shapes",
+                                            what=f"input 0 and input {j} differ on axis 0")
+        return Inference(out, [], conditions)
+
+
+@layer_class
+class TensorOperand(TorchLayer):
+    """``x * gamma``, ``x + bias``: element-wise with a fixed tensor (a parameter or buffer).
+
+    ``operand_shape`` is the tensor's shape, aligned on the right with ``x``'s shape with the
+    batch (broadcasting); ``params`` counts its entries when it is a parameter read here first.
+    """
+
+    cost_kind: ClassVar[str] = "merge"
+
+    op: str
+    operand_shape: Any
+    params: int = 0
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Broadcast the two shapes (the operand may not reach the batch axis)."""
+        sizes = [to_size(self, f"operand_shape[{i}]", v)
+                 for i, v in enumerate(self.operand_shape)]
+        if len(sizes) > len(shape):
+            if len(sizes) > len(shape) + 1 or as_int(sizes[0]) != 1:
+                raise self.shape_error("operand_shape", tuple(self.operand_shape),
+                                       "the operand would change the batch axis",
+                                       code="bad_broadcast")
+            sizes = sizes[1:]
+        out = infer_elementwise(self, [shape, tuple(sizes)], ["input", "operand"])
+        if self.params:
+            out.weights = [Weight("operand", (QPoly.const(self.params),))]
+        return out
+
+
+TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
+    Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand)}
+"""The tensor-operation layers of this module, by class name."""

@@ -1,0 +1,121 @@
+"""The PyTorch model zoos of the conformance suite: which models, how to build them, at what sizes.
+
+Every torchvision classification model is in except the pure transformers, which are not
+convolutional networks (their forwards are attention: ``torch.matmul`` / ``scaled_dot_product
+_attention`` over token sequences, outside what convsym derives):
+
+* ``vit_*`` (Vision Transformer): a single patch-embedding convolution, then only attention;
+* ``swin_*`` / ``swin_v2_*`` (shifted-window attention, ``torch.roll`` and window reshapes);
+* ``maxvit_t`` (block and grid attention after a convolutional stem).
+
+ConvNeXt, RegNet, EfficientNet, MNASNet, ShuffleNetV2, Inception, GoogLeNet, DenseNet and the
+rest are all in.  Weights are never downloaded (``weights=None``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+EXCLUDED_PREFIXES = {
+    "vit_": "Vision Transformer: attention over patch tokens, not a conv net",
+    "swin_": "Swin Transformer: shifted-window attention, not a conv net",
+    "maxvit_": "MaxViT: block/grid attention after a conv stem, not a conv net",
+}
+
+TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "regnetx_002",
+        "convnext_atto", "densenet121", "dla34", "dpn68", "hrnet_w18_small", "cspresnet50",
+        "ghostnet_100", "rexnet_100", "res2net50_26w_4s", "mixnet_s", "ese_vovnet19b_dw",
+        "selecsls42b")
+"""17 timm conv architectures, the smallest common variant of each family."""
+
+SIZES = ((224, 224), (193, 257))
+"""The two input sizes every model runs at (a square one and an odd, non-square one)."""
+
+FALLBACK = ((256, 320), (224, 288))
+"""Compared instead of a size the model rejects (convsym and PyTorch alike): DLA and HRNet
+add branches whose sizes agree only for H, W multiples of 32, so no odd size exists."""
+
+HEAVY_GMACS = 4.0
+"""Above this many multiply-accumulates at 224 x 224 (billions, as convsym counts them), the
+forwards run on PyTorch's ``meta`` device (its own shape functions, no arithmetic)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One model of a zoo: its id, how to build it, and the zoo's name."""
+
+    zoo: str
+    name: str
+    build: Callable[[], Any]
+    sizes: tuple[tuple[int, int], ...] = SIZES
+
+
+def torchvision() -> Any:
+    """torchvision, importable on CPU torch (see ``torchvision_shim``)."""
+    from torchvision_shim import import_torchvision
+
+    return import_torchvision()
+
+
+def classification() -> list[Case]:
+    tv = torchvision()
+    models = tv.models
+    names = [n for n in models.list_models(module=models)
+             if not n.startswith(tuple(EXCLUDED_PREFIXES))]
+    return [Case("torchvision classification", n,
+                 lambda n=n: models.get_model(n, weights=None)) for n in names]
+
+
+def excluded() -> list[str]:
+    """The torchvision classification models left out (see the module docstring)."""
+    tv = torchvision()
+    return [n for n in tv.models.list_models(module=tv.models)
+            if n.startswith(tuple(EXCLUDED_PREFIXES))]
+
+
+def segmentation() -> list[Case]:
+    tv = torchvision()
+    seg = tv.models.segmentation
+    return [Case("torchvision segmentation", n,
+                 lambda n=n: tv.models.get_model(n, weights=None, weights_backbone=None))
+            for n in tv.models.list_models(module=seg)]
+
+
+def detection_backbones() -> list[Case]:
+    tv = torchvision()
+    det = tv.models.detection
+    bu = det.backbone_utils
+
+    def fpn(name: str) -> Callable[[], Any]:
+        return lambda: bu.resnet_fpn_backbone(backbone_name=name, weights=None,
+                                              trainable_layers=5)
+
+    return [
+        Case("detection backbones", "resnet50_fpn", fpn("resnet50")),
+        Case("detection backbones", "resnet18_fpn", fpn("resnet18")),
+        Case("detection backbones", "retinanet_resnet50_fpn.backbone",
+             lambda: det.retinanet_resnet50_fpn(weights=None, weights_backbone=None).backbone),
+        Case("detection backbones", "mobilenet_v3_large_fpn",
+             lambda: bu.mobilenet_backbone(backbone_name="mobilenet_v3_large", weights=None,
+                                           fpn=True, trainable_layers=6)),
+        # SSD300 needs H, W >= 268 (convsym derives it): 224 must be refused by both
+        Case("detection backbones", "ssd300_vgg16.backbone",
+             lambda: det.ssd300_vgg16(weights=None, weights_backbone=None).backbone,
+             ((224, 224), (300, 300), (271, 333))),
+        Case("detection backbones", "ssdlite320_mobilenet_v3_large.backbone",
+             lambda: det.ssdlite320_mobilenet_v3_large(weights=None,
+                                                       weights_backbone=None).backbone),
+    ]
+
+
+def timm_models() -> list[Case]:
+    torchvision()  # timm imports torchvision's feature extraction
+    import timm
+
+    return [Case("timm", n, lambda n=n: timm.create_model(n, pretrained=False)) for n in TIMM]
+
+
+def all_cases() -> list[Case]:
+    return [*classification(), *segmentation(), *detection_backbones(), *timm_models()]

@@ -1,0 +1,397 @@
+"""What real ``forward`` code does with shapes, against PyTorch itself (one construct per module).
+
+Each small hand-written module is imported once with a symbolic input and once per size with
+a fixed one; at each size it runs for real (batch 2), and every output's shape and the
+parameter totals must equal convsym's closed forms evaluated there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+from convsym.errors import SpecError  # noqa: E402
+from convsym.importers.torch_module import from_torch  # noqa: E402
+
+pytestmark = pytest.mark.frameworks
+
+SIZES = [(16, 16), (17, 23), (40, 9)]
+
+
+def _shapes(value: Any) -> list[tuple[int, ...]]:
+    if isinstance(value, torch.Tensor):
+        return [tuple(value.shape[1:])]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [s for v in value for s in _shapes(v)]
+
+
+def check(module: Any, channels: int = 8, sizes: list[tuple[int, int]] = SIZES) -> Any:
+    """convsym (symbolic, then instantiated; and fixed) equals PyTorch at every size."""
+    module.eval()
+    net = from_torch(module, (channels, "H", "W"))
+    total = sum(int(p.numel()) for p in module.parameters())
+    for h, w in sizes:
+        with torch.no_grad():
+            real = _shapes(module(torch.randn(2, channels, h, w)))
+        for mine in (net.subs(H=h, W=w), from_torch(module, (channels, h, w))):
+            assert [tuple(int(s) for s in shape) for shape in mine.output_shapes] == real, \
+                (h, w)
+            assert int(mine.total_params) + sum(n.params for n in mine.not_run) == total
+            assert mine.torch_params == total
+    return net
+
+
+class CenterCrop(nn.Module):
+    """U-Net style: crop the skip to the decoder's size, then concatenate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(8, 8, 3, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        y = self.down(x)
+        h, w = y.shape[-2:]
+        top, left = (x.size(2) - h) // 2, (x.shape[3] - w) // 2
+        return torch.cat([x[..., top:top + h, left:left + w], y], dim=1)
+
+
+class Slices(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return (x[:, :, 1:-1], x[:, 2:5, ::2, 1::3], x[:, 0], x[:, None, 3], x[..., -3:],
+                x.narrow(3, 1, x.size(3) - 2), x[:, :, : x.shape[2] // 2], x[:, 6:100],
+                x[:, -100:3], x[:, :, -x.shape[2]:])
+
+
+class Reshapes(nn.Module):
+    def forward(self, x: Any) -> Any:
+        b, c, h, w = x.size()
+        shuffled = x.view(b, 2, c // 2, h, w).transpose(1, 2).contiguous().view(b, -1, h, w)
+        tokens = x.flatten(2).transpose(1, 2)
+        return (shuffled, tokens, x.reshape(b, c, h * w), x.permute(0, 2, 3, 1),
+                x.unflatten(1, (2, -1)), torch.flatten(x, 2, 3), x.view(b, -1),
+                tokens.reshape(b, h, w, c).permute(0, 3, 1, 2))
+
+
+class Pieces(nn.Module):
+    def forward(self, x: Any) -> Any:
+        a, b = x.chunk(2, dim=1)
+        c, d, e = torch.split(x, [1, 3, 4], dim=1)
+        f = x.split(3, dim=1)
+        return (a + b, c, d, e, *f, torch.stack([a, b], dim=1), torch.stack((a, b), -1),
+                *x.unbind(1)[:2])
+
+
+class SymbolicArguments(nn.Module):
+    """Sizes passed to torch functions (not methods): torch.reshape, torch.narrow, F.pad."""
+
+    def forward(self, x: Any) -> Any:
+        b, c, h, w = x.shape
+        pad = (w % 4, 1, h // 3, 0)
+        return (torch.reshape(x, (b, c // 2, 2 * h, w)), torch.narrow(x, 2, 1, h - 1),
+                F.pad(x, pad), F.pad(x, (1, 1, 2, 0), mode="reflect"), F.pad(x, (1, 2)))
+
+
+class SqueezeExcite(nn.Module):
+    """The classic SE block: pool, two linears, view back and expand_as."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Sequential(nn.Linear(8, 2), nn.ReLU(), nn.Linear(2, 8), nn.Sigmoid())
+
+    def forward(self, x: Any) -> Any:
+        b, c, _, _ = x.size()
+        y = self.fc(F.adaptive_avg_pool2d(x, 1).view(b, c)).view(b, c, 1, 1)
+        return x * y.expand_as(x), y.expand(-1, -1, 3, x.size(3))
+
+
+class UNetUp(nn.Module):
+    """The common U-Net "Up" block: upsample, pad to the skip's size, concatenate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = nn.MaxPool2d(2)
+        self.up = nn.ConvTranspose2d(8, 8, 2, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        x1 = self.up(self.pool(x))
+        diff_y = x.size()[2] - x1.size()[2]
+        diff_x = x.size()[3] - x1.size()[3]
+        x1 = F.pad(x1, [diff_x // 2, diff_x - diff_x // 2, diff_y // 2, diff_y - diff_y // 2])
+        return torch.cat([x, x1], dim=1)
+
+
+class Reductions(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return (x.mean((2, 3), keepdim=True), x.sum(1), x.amax(dim=(2, 3)), x.max(1)[0],
+                x.min(dim=2).values, torch.mean(x, dim=-1), x.std(2, keepdim=True), x.amin(-2))
+
+
+class Resizes(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(8, 4, 3, stride=2, padding=1)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+
+    def forward(self, x: Any) -> Any:
+        y = self.down(x)
+        return (F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False),
+                F.interpolate(y, scale_factor=2.0), self.up(y),
+                F.interpolate(y, size=(x.size(2) + 1, 5)), F.pad(y, (1, 2, 0, 3)))
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """ConvNeXt's channels-first LayerNorm: a torch.nn subclass with its own forward."""
+
+    def forward(self, x: Any) -> Any:
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class LayerScaleBlock(nn.Module):
+    """ConvNeXt/timm style: layer scale (a parameter read in arithmetic), eval identities."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dw = nn.Conv2d(8, 8, 7, padding=3, groups=8)
+        self.norm = LayerNorm2d(8, eps=1e-6)
+        self.gamma = nn.Parameter(torch.ones(8, 1, 1))
+        self.shift = nn.Parameter(torch.zeros(8))
+        self.register_buffer("offset", torch.zeros(1, 8, 1, 1))
+
+    def drop_path(self, x: Any) -> Any:
+        if not self.training:  # identity in eval mode, as stochastic depth is
+            return x
+        return x * torch.rand(x.shape[0], 1, 1, 1)
+
+    def forward(self, x: Any) -> Any:
+        y = self.gamma * self.norm(self.dw(x)) + self.shift.view(1, -1, 1, 1)
+        y = F.dropout(y, 0.5, self.training) - self.offset
+        return x + self.drop_path(y)
+
+
+class BatchNormAct2d(nn.BatchNorm2d):
+    """timm's BatchNormAct2d: a BatchNorm2d subclass whose forward calls F.batch_norm."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__(c)
+        self.act = nn.ReLU()
+
+    def forward(self, x: Any) -> Any:
+        x = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                         self.training, self.momentum, self.eps)
+        return self.act(x)
+
+
+class MyConv(nn.Conv2d):
+    """A subclass that keeps Conv2d's forward: still a Conv2d row."""
+
+
+class Functional(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(6, 4, 3, 3))
+        self.bias = nn.Parameter(torch.zeros(6))
+        self.bn = BatchNormAct2d(6)
+        self.conv = MyConv(6, 6, 1)
+        self.gn_w = nn.Parameter(torch.ones(6))
+        self.gn_b = nn.Parameter(torch.zeros(6))
+        self.fc = nn.Parameter(torch.zeros(10, 6))
+
+    def forward(self, x: Any) -> Any:
+        y = F.conv2d(x, self.weight, self.bias, stride=2, padding=1, groups=2)
+        y = self.conv(self.bn(y))
+        y = F.group_norm(y, 3, self.gn_w, self.gn_b)
+        return F.linear(F.adaptive_avg_pool2d(y, 1).flatten(1), self.fc)
+
+
+class AuxHead(nn.Module):
+    """Inception style: an aux head the forward runs only in training mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Conv2d(8, 8, 3)
+        self.aux = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+
+    def forward(self, x: Any) -> Any:
+        y = self.body(x)
+        if self.training:
+            return y, self.aux(y)
+        return y
+
+
+class DictOut(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(8, 4, 1)
+        self.b = nn.Conv2d(8, 2, 3, stride=2)
+
+    def forward(self, x: Any) -> Any:
+        return {"out": self.a(x), "aux": self.b(x), "both": [x.mean(1), x.amax(1)]}
+
+
+class DecidedBranch(nn.Module):
+    """Branches on sizes that are decided for every input size: followed."""
+
+    def forward(self, x: Any) -> Any:
+        if x.shape[1] != 8:
+            raise ValueError("wrong channels")
+        if x.shape[-1] >= 1 and x.size(2) + 1 > x.size(2):
+            x = x[:, :4]
+        return x
+
+
+class MatchSkip(nn.Module):
+    """The usual U-Net decoder: a transposed convolution told the skip's size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1)
+
+    def forward(self, x: Any) -> Any:
+        return self.up(self.down(x), output_size=x.size()) + x
+
+
+class FixedOutputSize(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose2d(8, 8, 4, stride=3)
+
+    def forward(self, x: Any) -> Any:
+        return self.up(x, [3 * x.size(2) + 3, 3 * x.size(3) + 1])
+
+
+@pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
+                                    SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
+                                    LayerScaleBlock(),
+                                    Functional(), DictOut(), DecidedBranch(), MatchSkip(),
+                                    FixedOutputSize()],
+                         ids=lambda m: type(m).__name__)
+def test_construct_matches_pytorch(module: Any) -> None:
+    check(module)
+
+
+def test_center_crop_is_a_closed_form() -> None:
+    import sympy
+
+    from convsym.expr import symbols
+
+    H, W = symbols("H W")
+    net = from_torch(CenterCrop(), (8, "H", "W"))
+    assert net.output_shape == (16, sympy.floor((H - 1) / 2), sympy.floor((W - 1) / 2))
+    assert from_torch(UNetUp(), (8, "H", "W")).output_shape == (16, H, W)
+
+
+def test_subclass_with_own_forward_is_followed() -> None:
+    net = check(Functional())
+    types = [(r.name, r.type) for r in net.rows]
+    assert ("bn.batch_norm", "BatchNorm2d") in types and ("bn.act", "ReLU") in types
+    assert ("conv", "Conv2d") in types
+
+
+def test_layer_scale_counts_the_parameter_once() -> None:
+    net = check(LayerScaleBlock())
+    rows = {r.name: (r.type, r.params) for r in net.rows}
+    assert rows["gamma"] == ("TensorOperand", 8) and rows["shift"] == ("TensorOperand", 8)
+    assert rows["norm.layer_norm"] == ("LayerNorm", 16)
+
+
+def test_modules_never_run_are_reported_and_totals_say_so() -> None:
+    net = check(AuxHead())
+    assert [(n.name, n.kind, n.params) for n in net.not_run] == [("aux", "Sequential", 27)]
+    assert int(net.total_params) == 584 and net.torch_params == 611
+    assert "aux (Sequential, 27)" in net.params_convention
+    assert "611" in net.params_convention
+    summary = net.summary()
+    assert f"Note: {net.params_convention}" in str(summary)
+    assert summary.to_dict()["notes"] == [net.params_convention]
+    assert "notes" not in from_torch(CenterCrop(), (8, 9, 9)).summary().to_dict()
+
+
+def test_dict_outputs_are_each_an_output() -> None:
+    net = check(DictOut())
+    assert len(net.output_shapes) == 4
+
+
+def test_module_outputs_follow_every_call() -> None:
+    net = from_torch(CenterCrop(), (8, "H", "W"))
+    assert set(net.module_outputs) == {"", "down"}
+
+
+class SizeBranch(nn.Module):
+    def forward(self, x: Any) -> Any:
+        if x.shape[2] > 20:
+            return x[:, :, :20]
+        return x
+
+
+class SizeToInt(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x.new_zeros(int(x.shape[2]))
+
+
+@pytest.mark.parametrize(("module", "code", "words"), [
+    (SizeBranch(), "branches_on_size", "H > 20"),
+    (SizeToInt(), "size_not_concrete", "where Python needs a number"),
+])
+def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
+    with pytest.raises(SpecError) as info:
+        from_torch(module, (8, "H", "W"))
+    assert info.value.code == code
+    assert words in str(info.value)
+    assert "test_torch_forward_ops.py:" in str(info.value)  # the line of the forward
+
+
+
+def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
+    for h, w in [(25, 7), (21, 30)]:
+        real = SizeBranch()(torch.zeros(1, 8, h, w)).shape[1:]
+        assert from_torch(SizeBranch(), (8, h, w)).output_shape == tuple(real)
+
+
+@pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
+                                    SqueezeExcite(), LayerScaleBlock()],
+                         ids=lambda m: type(m).__name__)
+def test_imported_rows_replay_in_pytorch(module: Any) -> None:
+    """convsym's rows, rebuilt as torch calls one by one (``convsym verify``), agree too."""
+    from convsym.intdiv import to_sympy
+    from convsym.runners.torch_run import TorchRunner
+
+    net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
+    outcomes = TorchRunner().run(net)
+    assert len(outcomes) == len(net.nodes)
+    for index, shape in outcomes.items():
+        assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index]), net.nodes[index]
+
+
+def test_output_size_out_of_range_is_pytorchs_error() -> None:
+    import sympy
+
+    from convsym.expr import symbols
+
+    H, W = symbols("H W")
+    assert from_torch(MatchSkip(), (8, "H", "W")).output_shape == (8, H, W)
+    module = FixedOutputSize().eval()
+    with pytest.raises(ValueError, match="valid sizes range from"):
+        module.up(torch.zeros(1, 8, 5, 5), output_size=[20, 20])
+    up = nn.ConvTranspose1d(2, 2, 3, stride=2)
+
+    class Wrong(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.up = up
+
+        def forward(self, x: Any) -> Any:
+            return self.up(x, output_size=[12])
+
+    with pytest.raises(SpecError, match="valid sizes range from 7 to 8"):
+        from_torch(Wrong(), (2, 3))
+    assert from_torch(Wrong(), (2, 5)).output_shape == (2, 12)
+    assert sympy.Integer(12) == from_torch(Wrong(), (2, "L")).subs(L=5).output_shape[-1]

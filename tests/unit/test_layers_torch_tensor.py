@@ -1,0 +1,97 @@
+"""The tensor-operation layers of PyTorch forwards against Python's own semantics."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convsym.errors import ConvsymError
+from convsym.expr import symbol
+from convsym.intdiv import QPoly, evaluate, to_sympy
+from convsym.layers.torch_tensor import (
+    Expand,
+    Permute,
+    Reduce,
+    Reshape,
+    Select,
+    Slice,
+    Stack,
+    TensorOperand,
+    Unsqueeze,
+)
+
+C = QPoly.const
+N = symbol("n")
+
+
+def _shape(layer: object, *shape: QPoly) -> tuple[object, ...]:
+    return tuple(to_sympy(s) for s in layer.infer([shape]).shape)  # type: ignore[attr-defined]
+
+
+bound = st.one_of(st.none(), st.integers(-40, 40))
+
+
+@settings(deadline=None)
+@given(n=st.integers(1, 30), start=bound, stop=bound, step=st.integers(1, 5))
+def test_slice_is_python_slicing(n: int, start: int | None, stop: int | None, step: int
+                                 ) -> None:
+    expected = len(range(n)[start:stop:step])
+    layer = Slice(1, start, stop, step)
+    if expected == 0:
+        with pytest.raises(ConvsymError):
+            layer.infer([(C(n),)])
+        return
+    assert _shape(layer, C(n)) == (expected,)
+
+
+@settings(deadline=None)
+@given(n=st.integers(1, 40), a=st.integers(0, 6), b=st.integers(0, 6), step=st.integers(1, 4))
+def test_symbolic_slice_instantiates_to_python_slicing(n: int, a: int, b: int, step: int
+                                                       ) -> None:
+    """``x[:, a : n - b : step]`` with a symbolic n: the closed form, where it holds."""
+    out = Slice(1, a, N - b if b else None, step).infer([(QPoly.sym(N),)])
+    expected = len(range(n)[a:(n - b) if b else None:step])
+    holds = all(evaluate(c.expr, {N: n}) >= 0 if c.kind == "ge" else
+                evaluate(c.expr, {N: n}) == 0 for c in out.conditions)
+    if holds:
+        assert evaluate(out.shape[0], {N: n}) == expected
+    else:
+        assert expected == 0 or a > n
+
+
+def test_a_slice_past_the_end_is_clamped_when_decided() -> None:
+    assert _shape(Slice(1, 2, 100), C(10)) == (8,)
+    assert _shape(Slice(1, -100, 3), C(10)) == (3,)
+    out = Slice(1, None, 5).infer([(QPoly.sym(N),)])
+    assert [str(c.relation()) for c in out.conditions] == ["n >= 5"]
+
+
+def test_shape_layers() -> None:
+    n = QPoly.sym(N)
+    assert _shape(Permute((0, 2, 3, 1)), C(4), n, C(5)) == (to_sympy(n), 5, 4)
+    assert _shape(Reshape((2, -1)), C(4), n) == (2, 2 * N)
+    assert _shape(Select(2, -1), C(4), n) == (4,)
+    assert _shape(Unsqueeze(1), C(4), n) == (1, 4, N)
+    assert _shape(Unsqueeze(3), C(4), n) == (4, N, 1)
+    assert _shape(Reduce("mean", (2, 3), True), C(4), n, n) == (4, 1, 1)
+    assert _shape(Reduce("sum", -1), C(4), n) == (4,)
+    assert _shape(Expand((-1, 3, 7)), C(4), C(1), C(1)) == (4, 3, 7)
+    assert _shape(TensorOperand("multiply", (4, 1, 1), 4), C(4), n, n) == (4, N, N)
+    assert Stack(1).infer([(C(4), n), (C(4), n)]).shape == (C(2), C(4), n)
+
+
+@pytest.mark.parametrize(("make", "shape", "words"), [
+    (lambda: Permute((1, 0, 2)), (C(4), C(5)), "keeps the batch axis"),
+    (lambda: Reduce("mean", 0), (C(4),), "is the batch axis"),
+    (lambda: Select(1, 4), (C(4),), "outside the axis"),
+    (lambda: Reshape((3, -1)), (C(4), C(5)), "does not divide"),
+    (lambda: Expand((3,)), (C(2), C(5)), "has fewer axes"),
+    (lambda: Expand((-1, 3)), (C(2), C(5)), "neither 1 nor the target size"),
+    (lambda: TensorOperand("add", (3, 1)), (C(4), C(5)), "never agree"),
+])
+def test_bad_shape_operations_are_refused(make: object, shape: tuple[QPoly, ...], words: str
+                                          ) -> None:
+    with pytest.raises(ConvsymError) as info:
+        make().infer([shape])  # type: ignore[operator]
+    assert words in str(info.value)
