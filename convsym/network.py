@@ -24,7 +24,15 @@ from typing import Any
 
 import sympy
 
-from convsym.errors import ConvsymError, ConvsymTypeError, LayerError, UsageError, did_you_mean
+from convsym.errors import (
+    BudgetExceeded,
+    ConvsymError,
+    ConvsymTypeError,
+    LayerError,
+    UsageError,
+    did_you_mean,
+    shorten,
+)
 from convsym.expr import as_expr
 from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
 from convsym.layers.agree import threshold
@@ -127,6 +135,9 @@ class Network:
             except LayerError as err:
                 err.locate(where)
                 raise
+            except BudgetExceeded as err:  # a size too large to expand: say which layer
+                raise BudgetExceeded(f"{type(node.layer).__name__} {where}: {err}",
+                                     code=err.code) from None
             if node.shares is not None:
                 inference.weights = []  # counted at the first application of the layer
             shapes.append(inference.shape)
@@ -301,6 +312,9 @@ class Network:
                 q = from_sympy(expr)
             except NotQuasiPolynomial:  # n/2, abs(n - 3): not an integer expression
                 q = None
+            except BudgetExceeded as err:
+                raise BudgetExceeded(f"subs: {sym} = {shorten(expr)}: {err}",
+                                     code=err.code) from None
             if not isinstance(q, QPoly):
                 raise UsageError(f"subs: {sym} = {expr} is not an integer expression",
                                  code="bad_value")
