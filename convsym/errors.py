@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-
 MAX_MESSAGE = 800
 """Characters of one error message; longer ones keep their start and end (see :func:`shorten`)."""
 
