@@ -15,6 +15,7 @@ importers, verification) load on first use of their names.
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from convsym import keras, torch
@@ -32,12 +33,12 @@ _LAZY = {
     "Tensor": "convsym.graph",
     "costs": "convsym.costing",
     "receptive_field": "convsym.receptive",
-    "prove": "convsym.proof",
+    "prove": "convsym.guarded",
     "Proof": "convsym.proof",
     "derive": "convsym.derivation",
     "Derivation": "convsym.derivation",
-    "solve": "convsym.whatif",
-    "admissible_inputs": "convsym.whatif",
+    "solve": "convsym.guarded",
+    "admissible_inputs": "convsym.guarded",
     "accepts": "convsym.whatif",
     "compare": "convsym.whatif",
     "depthwise_whatif": "convsym.whatif",
@@ -93,6 +94,10 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'convsym' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
+    if inspect.isfunction(value):  # every exception from the public API is a convsym error
+        from convsym.guarded import public
+
+        value = public(value)
     globals()[name] = value
     return value
 

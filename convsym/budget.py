@@ -341,7 +341,14 @@ def _is_sympy_tree(obj: Any) -> bool:
 
 def _rebuild_sympy(cls: type[Any], args: tuple[Any, ...]) -> Any:
     import sympy
+    from sympy.core.function import Application
+    from sympy.core.operations import AssocOp
+    from sympy.core.relational import Relational
 
+    if issubclass(cls, (sympy.Min, sympy.Max, sympy.Pow, Application, Relational)):
+        return cls(*args, evaluate=False)
+    if issubclass(cls, AssocOp):  # Add, Mul: the constructor that sets their flags
+        return cls._from_args(args)
     return sympy.Basic.__new__(cls, *args)
 
 

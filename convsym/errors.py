@@ -169,6 +169,15 @@ class BudgetExceeded(ConvsymError, ValueError):
     code = "budget_exceeded"
 
 
+class InternalError(ConvsymError, RuntimeError):
+    """A bug in convsym, not bad input: reported as one line with a request to report it.
+
+    The original exception is the ``__cause__``.
+    """
+
+    code = "internal_error"
+
+
 class UsageError(ConvsymError, ValueError):
     """A public function called with arguments it does not take."""
 

@@ -270,13 +270,13 @@ class Network:
     def solve(self, unknowns: Any, where: Any = (), bounds: Any = None, *,
               timeout: float | None = 10.0) -> Any:
         """Every integer value of the unknowns meeting the targets: :func:`convsym.whatif.solve`."""
-        from convsym.whatif import solve
+        from convsym.guarded import solve
 
         return solve(self, unknowns, where=where, bounds=bounds, timeout=timeout)
 
     def admissible_inputs(self, *, timeout: float | None = 10.0) -> Any:
         """The exact set of input sizes accepted: :func:`convsym.whatif.admissible_inputs`."""
-        from convsym.whatif import admissible_inputs
+        from convsym.guarded import admissible_inputs
 
         return admissible_inputs(self, timeout=timeout)
 
@@ -358,6 +358,35 @@ def require_mapping(value: object, who: str) -> Mapping[Any, Any]:
         raise UsageError(f"{who}: expected a mapping of symbol names to values, not "
                          f"{type(value).__name__}", code="bad_usage")
     return value
+
+
+def require_sizes(value: object, symbols: set[sympy.Symbol], who: str) -> dict[str, int]:
+    """``value`` as ``{name: int}`` for some of ``symbols``: names known, integers exact
+    (not bool, float or text), each within its symbol's domain (>= 1, or >= 0 for a
+    nonnegative symbol).
+
+    >>> from convsym.expr import symbol
+    >>> require_sizes({"n": 2.5}, {symbol("n")}, "compare: at")
+    Traceback (most recent call last):
+    convsym.errors.ConvsymTypeError: compare: at: n = 2.5: a size must be an integer (an int)
+    """
+    given = require_mapping(value, who)
+    known = {s.name: s for s in symbols}
+    out: dict[str, int] = {}
+    for name, size in given.items():
+        if not isinstance(name, str) or name not in known:
+            raise UsageError(f"{who}: {shorten(repr(name))} is not a symbol"
+                             f"{did_you_mean(str(name), known)}; the symbols are "
+                             f"{', '.join(sorted(known)) or 'none'}", code="unknown_symbol")
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise ConvsymTypeError(f"{who}: {name} = {shorten(repr(size))}: a size must be an "
+                                   "integer (an int)")
+        low = 1 if known[name].is_positive else 0
+        if size < low:
+            raise UsageError(f"{who}: {name} = {shorten(size)}: must be an integer >= {low}",
+                             code="bad_value")
+        out[name] = size
+    return out
 
 
 def _located(err: LayerError, where: str) -> LayerError:
@@ -521,4 +550,5 @@ class _TorchInput(Layer):
         return "Input"
 
 
-__all__ = ["Network", "Node", "Row", "Sequential", "require_mapping", "require_network"]
+__all__ = ["Network", "Node", "Row", "Sequential", "require_mapping", "require_network",
+           "require_sizes"]

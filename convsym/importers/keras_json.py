@@ -53,6 +53,7 @@ def from_keras(source: str | bytes | os.PathLike[str] | Mapping[str, Any],
 
 
 def _read(source: object) -> tuple[Any, str]:
+    from convsym.readers import read_bytes
     from convsym.spec import check_plain, parse_json
 
     if isinstance(source, Mapping):
@@ -67,15 +68,9 @@ def _read(source: object) -> tuple[Any, str]:
         raise SpecTypeError(f"from_keras takes a JSON string, a dict or a file path, not "
                             f"{type(source).__name__}", code="bad_source")
     path = os.fspath(source)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise SpecError(f"cannot read the file: {err.strerror}", source=path,
-                        code="unreadable") from None
-    except ValueError:  # a NUL character or a lone surrogate in the path
-        raise SpecError("cannot read the file: the path is not a valid file name",
-                        source=repr(path), code="unreadable") from None
+    if not isinstance(path, str):
+        raise SpecTypeError(f"from_keras: the path {path!r:.60} is not text", code="bad_source")
+    raw = read_bytes(path, MAX_BYTES)  # regular files only: a FIFO would block
     _check_size(len(raw), path)
     return parse_json(_decode(raw, path), path), path
 
