@@ -105,9 +105,11 @@ class Budgets:
     """Layers of one network, counting every call of an inlined Keras nested model."""
     max_document_values: int = 1_000_000
     """Values (mappings, lists, scalars) visited in one spec document, shared ones each time."""
-    verify_elements: int = 1 << 25
-    """Elements of one tensor ``verify`` builds (32 Mi: 128 MiB of float32)."""
-    verify_seconds: float = 300.0
+    verify_elements: int = 1 << 24
+    """Elements of one tensor ``verify`` builds (16 Mi: 64 MiB of float32)."""
+    verify_macs: int = 1 << 32
+    """Multiply-accumulates of one layer ``verify`` runs (4 Gi: seconds in PyTorch)."""
+    verify_seconds: float = 120.0
     """Seconds one ``verify`` may run before it stops with ``budget_exceeded``."""
     api_memory_mb: int = DEFAULT_MEMORY_MB
     """Extra memory (MiB) of the worker running a bounded API call (prove, solve, ...)."""
@@ -180,7 +182,8 @@ def raised(**changes: Any) -> Iterator[Budgets]:
 def exceeded(what: str, name: str, detail: str) -> BudgetExceeded:
     """The error for work over the budget ``name``: what, why, the limit, how to raise it."""
     limit = getattr(current(), name)
-    return BudgetExceeded(f"{what}: {detail}; the limit is {name} = {limit:g} (raise it with "
+    shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+    return BudgetExceeded(f"{what}: {detail}; the limit is {name} = {shown} (raise it with "
                           f"CONVSYM_{name.upper()}=N or convsym.budget.raised({name}=N))",
                           code="budget_exceeded")
 
