@@ -28,6 +28,7 @@ from typing import Any
 
 from convsym.errors import LayerError, SpecError, SpecTypeError, did_you_mean
 from convsym.layers.base import Layer
+from convsym.layers.frontend import KERAS_ACTIVATIONS
 
 ALIASES = {
     "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
@@ -71,13 +72,7 @@ MUST_BE: dict[str, tuple[Any, str]] = {
 }
 """Keys convsym accepts only at their default, with the reason."""
 
-ELEMENTWISE = frozenset({
-    "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu",
-    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
-    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
-    "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh",
-    "tanh_shrink",
-})
+ELEMENTWISE = KERAS_ACTIVATIONS
 """Built-in Keras activations that keep the shape (``glu`` halves an axis: refused)."""
 
 
