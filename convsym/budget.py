@@ -103,7 +103,7 @@ class Budgets:
     """Total degree of one term of an expanded size."""
     max_layers: int = 100_000
     """Layers of one network, counting every call of an inlined Keras nested model."""
-    max_document_values: int = 1_000_000
+    max_document_values: int = 250_000
     """Values (mappings, lists, scalars) visited in one spec document, shared ones each time."""
     verify_elements: int = 1 << 24
     """Elements of one tensor ``verify`` builds (16 Mi: 64 MiB of float32)."""

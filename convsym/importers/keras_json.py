@@ -26,6 +26,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from convsym.budget import current as current_budgets
+from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import LayerError, SpecError, SpecTypeError
 from convsym.importers.common import applied, unknown_sizes
 from convsym.importers.keras_table import build_layer
@@ -93,6 +95,37 @@ def _is_model(entry: Mapping[str, Any]) -> bool:
     return entry.get("class_name") in MODEL_CLASSES
 
 
+def inlined_layers(doc: Any, memo: dict[int, int]) -> int:
+    """How many layers a model document has once every call of a nested model is inlined.
+
+    Each nested model counts its own inlined size once per call (its ``inbound_nodes``), so
+    a 3 KB document nesting a model called 8 times, 6 levels deep, counts 8**6 at once
+    instead of being built.  Memoised by document identity; malformed parts count 1.
+
+    >>> inner = {"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense"}]}}
+    >>> outer = {"class_name": "Functional", "config": {"layers": [
+    ...     {"class_name": "InputLayer", "inbound_nodes": []},
+    ...     dict(inner, inbound_nodes=[{}, {}, {}])]}}
+    >>> inlined_layers(outer, {})
+    4
+    """
+    found = memo.get(id(doc))
+    if found is not None:
+        return found
+    memo[id(doc)] = 1  # a document that contains itself counts 1 here (refused later)
+    config = doc.get("config") if isinstance(doc, Mapping) else None
+    layers = config if isinstance(config, list) else \
+        config.get("layers") if isinstance(config, Mapping) else None
+    total = 0
+    for entry in layers if isinstance(layers, list) else []:
+        calls = entry.get("inbound_nodes") if isinstance(entry, Mapping) else None
+        count = max(len(calls), 1) if isinstance(calls, list) else 1
+        nested = isinstance(entry, Mapping) and entry.get("class_name") in MODEL_CLASSES
+        total += count * (inlined_layers(entry, memo) if nested else 1)
+    memo[id(doc)] = max(total, 1)
+    return memo[id(doc)]
+
+
 class _Importer:
     """Builds the node list of one document, inlining nested models."""
 
@@ -105,6 +138,8 @@ class _Importer:
         self.names: set[str] = set()
         self.input_count = 0
         self.first: dict[str, int] = {}  # layer entry path -> node of its first call
+        self.suffix: dict[str, int] = {}  # name -> next number to try when it is taken
+        self.max_layers = current_budgets().max_layers
 
     # --- errors and plain-data access -----------------------------------------------------
     def fail(self, message: str, path: str, code: str) -> SpecError:
@@ -132,6 +167,10 @@ class _Importer:
                             "class_name", "not_a_model")
         config = doc.get("config")
         name = config.get("name") if isinstance(config, Mapping) else None
+        inlined = inlined_layers(doc, {})
+        if inlined > self.max_layers:  # refused before any of it is built
+            raise budget_exceeded(self.origin, "max_layers", f"the model has {inlined:,} "
+                                  "layers once every call of its nested models is inlined")
         self.add_model(doc, "", None, frozen=False, call=0)
         if not self.nodes or len(self.nodes) == len(self.hidden):
             raise self.fail("the model has no layers", "config.layers", "empty_network")
@@ -158,11 +197,15 @@ class _Importer:
                  key: str | None = None) -> int:
         """Add a node; a later call of the layer at ``key`` shares the first call's weights."""
         shares = self.first.get(key) if key is not None else None
+        if len(self.nodes) >= self.max_layers:
+            raise budget_exceeded(self.origin, "max_layers", f"more than {self.max_layers:,} "
+                                  "layers once nested models are inlined")
         unique = name
-        count = 1
+        count = self.suffix.get(name, 1)  # where the last search for this name stopped
         while unique in self.names:
             unique = f"{name}_{count}"
             count += 1
+        self.suffix[name] = count
         self.names.add(unique)
         self.nodes.append(Node(layer, unique, tuple(parents), shares=shares))
         if key is not None and shares is None:

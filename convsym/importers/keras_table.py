@@ -22,6 +22,7 @@ Conv2D(filters=8, kernel_size=(3, 3), name='c')
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -99,6 +100,7 @@ RULES: dict[str, Rule] = {
 """Classes that need more than a name match (one line per class)."""
 
 
+@functools.cache  # once per process: building the tables per layer made imports slow
 def _layers() -> dict[str, type[Layer]]:
     """convsym's Keras layers, then the importer's extras (preprocessing layers)."""
     from convsym.importers.keras_extra import LAYERS as EXTRA
@@ -107,7 +109,8 @@ def _layers() -> dict[str, type[Layer]]:
     return {**EXTRA, **LAYERS}
 
 
-def known_classes() -> dict[str, str]:
+@functools.cache
+def known_classes() -> Mapping[str, str]:
     """Every Keras class name accepted, mapped to the convsym class name."""
     LAYERS = _layers()
     out = {name: name for name in LAYERS if name not in ("Input", "InputLayer")}
