@@ -31,6 +31,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from convsym.budget import current as current_budgets
+from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import (
     ConvsymError,
     LayerError,
@@ -38,8 +40,6 @@ from convsym.errors import (
     SpecTypeError,
     did_you_mean,
 )
-from convsym.budget import current as current_budgets
-from convsym.budget import exceeded as budget_exceeded
 from convsym.layers.base import Layer
 from convsym.readers import (
     MAX_DEPTH,
