@@ -185,7 +185,8 @@ class _Importer:
         if isinstance(config, list):  # Keras <= 2.2: a Sequential's config is its layer list
             config = {"layers": config}
         config = self.mapping(config, cfg_path)
-        frozen = frozen or config.get("trainable") is False or doc.get("trainable") is False
+        frozen = frozen or not self.trainable(config, cfg_path) or \
+            not self.trainable(doc, path or "")
         if doc.get("class_name") == "Sequential":
             return self.sequential(doc, config, cfg_path, inputs, frozen=frozen, call=call)
         from convsym.importers.keras_graph import add_functional
@@ -310,8 +311,17 @@ class _Importer:
         cls = self.check_class(entry, path)
         config = self.mapping(entry.get("config", {}), f"{path}.config")
         layer = build_layer(cls, config, origin=self.origin, path=path)
-        layer_frozen = frozen or config.get("trainable") is False
+        layer_frozen = frozen or not self.trainable(config, f"{path}.config")
         return applied(layer, frozen=layer_frozen)
+
+    def trainable(self, config: Mapping[str, Any], path: str) -> bool:
+        """The ``trainable`` flag (default True); only JSON true or false is accepted."""
+        value = config.get("trainable", True)
+        if not isinstance(value, bool):
+            where = f"{path}.trainable" if path else "trainable"
+            raise SpecTypeError(f"trainable = {value!r:.60}: must be true or false",
+                                source=self.origin, path=where, code="not_a_bool")
+        return value
 
     # --- Sequential -------------------------------------------------------------------------
     def sequential(self, doc: Mapping[str, Any], config: Mapping[str, Any], path: str,
