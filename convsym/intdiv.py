@@ -281,6 +281,11 @@ class QPoly:
             k = self.terms[()]
             return QPoly._raw({m: c * k for m, c in other.terms.items()})
         budgets = current_budgets()
+        products = len(self.terms) * len(other.terms)
+        if products > 8 * budgets.max_terms:  # the work, even when most terms then merge
+            raise budget_exceeded("a size", "max_terms", f"expanding a product of a "
+                                  f"{len(self.terms)}-term and a {len(other.terms)}-term size "
+                                  f"takes {products:,} term products (over 8 x max_terms)")
         if _degree(self) + _degree(other) > budgets.max_degree:
             raise budget_exceeded("a size", "max_degree", "expanding a product gives a term "
                                   f"of degree over {budgets.max_degree}")
