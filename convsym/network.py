@@ -550,5 +550,16 @@ class _TorchInput(Layer):
         return "Input"
 
 
+def _guard_methods() -> None:
+    """The public methods keep the API's error contract (a keyword typo is a convsym error)."""
+    from convsym.guarded import public
+
+    for name in ("costs", "receptive_field", "summary", "accepts", "solve",
+                 "admissible_inputs", "compare", "subs"):
+        setattr(Network, name, public(getattr(Network, name)))
+
+
+_guard_methods()
+
 __all__ = ["Network", "Node", "Row", "Sequential", "require_mapping", "require_network",
            "require_sizes"]
