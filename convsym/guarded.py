@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from convsym.proof import Proof
     from convsym.whatif import Admissible, Solution
 
-__all__ = ["GRACE", "admissible_inputs", "prove", "public", "solve"]
+__all__ = ["GRACE", "admissible_inputs", "check_timeout", "prove", "public", "solve"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,13 +104,19 @@ def _call_problem(fn: Callable[..., Any], name: str, args: tuple[Any, ...],
     return ""
 
 
-def _timeout(value: object, *, optional: bool) -> float | None:
+def check_timeout(value: object, *, optional: bool, name: str = "timeout") -> float | None:
+    """``value`` as seconds: a number more than 0 and at most 3600 (or None if optional).
+
+    >>> check_timeout(-5, optional=False, name="--timeout")
+    Traceback (most recent call last):
+    convsym.errors.UsageError: --timeout = -5: must be more than 0 and at most 3600 seconds
+    """
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConvsymTypeError(f"timeout = {value!r:.60}: expected a number of seconds")
+        raise ConvsymTypeError(f"{name} = {value!r:.60}: expected a number of seconds")
     if not 0 < value <= 3600:  # also refuses NaN
-        raise UsageError(f"timeout = {value!r}: must be more than 0 and at most 3600 seconds",
+        raise UsageError(f"{name} = {value!r}: must be more than 0 and at most 3600 seconds",
                          code="bad_timeout")
     return float(value)
 
@@ -142,7 +148,7 @@ def prove(statement: object, assume: object = (), *, timeout: float | None = Non
     from convsym.proof import DEFAULT_TIMEOUT, Proof, ProofStep
     from convsym.proof import prove as prove_inner
 
-    seconds = _timeout(DEFAULT_TIMEOUT if timeout is None else timeout, optional=False)
+    seconds = check_timeout(DEFAULT_TIMEOUT if timeout is None else timeout, optional=False)
     assert seconds is not None
     try:
         proof: Proof = run_bounded(_with_timeout, prove_inner, seconds, statement, assume,
@@ -170,7 +176,7 @@ def solve(target: object, unknowns: Any, where: object = (), bounds: object = No
     from convsym.whatif import solve as solve_inner
     from convsym.whatif.solve import _names
 
-    seconds = _timeout(timeout, optional=True)
+    seconds = check_timeout(timeout, optional=True)
     _check_deadline_limits("solve", deadline, limits)
     left = _seconds_left(seconds, deadline)
     if left is None:
@@ -200,7 +206,7 @@ def admissible_inputs(net: Any, *, timeout: float | None = 10.0,
     from convsym.whatif import admissible_inputs as inner
     from convsym.whatif.inputs import input_symbols
 
-    seconds = _timeout(timeout, optional=True)
+    seconds = check_timeout(timeout, optional=True)
     _check_deadline_limits("admissible_inputs", deadline, limits)
     left = _seconds_left(seconds, deadline)
     if left is None:
