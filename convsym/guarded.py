@@ -159,9 +159,10 @@ def prove(statement: object, assume: object = (), *, timeout: float | None = Non
         if err.code not in _STOPPED:
             raise
         relation = as_relation(statement, field="statement")
+        reason = _stopped("prove", err, seconds)
         step = ProofStep("time limit" if err.code == "time_limit" else "memory limit",
-                         str(err), relation, relation)
-        return Proof("unknown", "bounded", relation, steps=(step,), reason=str(err))
+                         reason, relation, relation)
+        return Proof("unknown", "bounded", relation, steps=(step,), reason=reason)
 
 
 def solve(target: object, unknowns: Any, where: object = (), bounds: object = None, *,
@@ -189,7 +190,14 @@ def solve(target: object, unknowns: Any, where: object = (), bounds: object = No
     except BudgetExceeded as err:
         if err.code not in _STOPPED:
             raise
-        return Solution(tuple(_names(unknowns)), "unknown", reason=str(err))
+        return Solution(tuple(_names(unknowns)), "unknown", reason=_stopped("solve", err, left))
+
+
+def _stopped(name: str, err: BudgetExceeded, seconds: float) -> str:
+    """Why a bounded call answers unknown, in the caller's terms (not the worker's)."""
+    if err.code == "time_limit":
+        return f"{name}: out of time (timeout = {seconds:g} s)"
+    return str(err)
 
 
 def _with_timeout(fn: Callable[..., Any], seconds: float, *args: Any, **kwargs: Any) -> Any:
@@ -224,5 +232,6 @@ def admissible_inputs(net: Any, *, timeout: float | None = 10.0,
         names = tuple(s.name for s in input_symbols(net))
         inputs = tuple((net.nodes[i].name, tuple(to_sympy(s) for s in shape))
                        for i, shape in sorted(net.input_shapes.items()))
-        return Admissible(net.name, names, Solution(names, "unknown", reason=str(err)),
+        reason = _stopped("admissible_inputs", err, left)
+        return Admissible(net.name, names, Solution(names, "unknown", reason=reason),
                           inputs, tuple(net.output_shape))
