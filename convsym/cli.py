@@ -20,7 +20,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from convsym.errors import ConvsymError, shorten
+from convsym.errors import ConvsymError, InternalError, shorten
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
                "examples"]
@@ -128,6 +128,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     try:
         return int(args.run(args))
+    except InternalError as err:  # a bug caught behind the public API
+        print(f"convsym: internal error: {one_line(str(err))}", file=sys.stderr)
+        return INTERNAL_ERROR
     except ConvsymError as err:
         print(f"convsym: error: {one_line(str(err))}", file=sys.stderr)
         return 2
