@@ -51,7 +51,7 @@ def _floor_of(size: str) -> Any:
     return convsym.load({"input": [f"floor(({size})/2)", 4, 1], "layers": ["Flatten"]})
 
 
-@fuzz(25)
+@fuzz(8)
 @given(batch(st.tuples(st.lists(exploding_sizes(), min_size=1, max_size=3),
                        st.sampled_from([_build_hyper, _substitute, _floor_of])), 4))
 def test_exploding_sizes_end_within_budget(cases: list[tuple[list[str], Any]]) -> None:
@@ -94,7 +94,7 @@ def _import(text: str) -> Any:
     return len(convsym.from_keras(text).rows)
 
 
-@fuzz(10)
+@fuzz(5)
 @given(batch(st.tuples(st.integers(1, 8), st.integers(1, 12)), 4))
 def test_nested_keras_models_end_within_budget(shapes: list[tuple[int, int]]) -> None:
     for depth, calls in shapes:
@@ -110,7 +110,7 @@ def _shared(depth: int, leaf: Any) -> Any:
     return convsym.load({"input": [8, 8, 1], "layers": value})
 
 
-@fuzz(6)
+@fuzz(4)
 @given(batch(st.tuples(st.integers(10, 40), st.sampled_from(["Flatten", {"ReLU": {}}, 3])),
              3))
 def test_shared_sub_lists_end_within_budget(cases: list[tuple[int, Any]]) -> None:
@@ -139,7 +139,7 @@ def _solve(condition: str) -> Any:
                          timeout=0.5).status
 
 
-@fuzz(6)
+@fuzz(3)
 @given(batch(exploding_sizes(), 2))
 def test_bounded_api_calls_end_within_budget(sizes: list[str]) -> None:
     for size in sizes:
