@@ -17,6 +17,7 @@ module on first use.
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from convsym.errors import ConvsymError
@@ -39,12 +40,12 @@ _LAZY = {
     "Tensor": "convsym.graph",
     "costs": "convsym.costing",
     "receptive_field": "convsym.receptive",
-    "prove": "convsym.proof",
+    "prove": "convsym.guarded",
     "Proof": "convsym.proof",
     "derive": "convsym.derivation",
     "Derivation": "convsym.derivation",
-    "solve": "convsym.whatif",
-    "admissible_inputs": "convsym.whatif",
+    "solve": "convsym.guarded",
+    "admissible_inputs": "convsym.guarded",
     "accepts": "convsym.whatif",
     "compare": "convsym.whatif",
     "depthwise_whatif": "convsym.whatif",
@@ -107,6 +108,10 @@ def __getattr__(name: str) -> Any:
         value = importlib.import_module(f"convsym.{name}")
     else:
         value = getattr(importlib.import_module(module), name)
+    if inspect.isfunction(value):  # every exception from the public API is a convsym error
+        from convsym.guarded import public
+
+        value = public(value)
     globals()[name] = value
     return value
 

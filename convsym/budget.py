@@ -1,4 +1,22 @@
-"""Time and memory budgets: a killable worker process, and a deadline for cooperative loops.
+"""Budgets for all work on user input: size caps, a killable worker, a cooperative deadline.
+
+:class:`Budgets` holds every cap with its documented default (``docs/budgets.md``): terms and
+degree of one expanded size, layers of one network (Keras nested models inlined), values of
+one spec document, elements of one tensor and seconds of one ``verify``, and the seconds and
+memory of one bounded API call.  :func:`current` is the budget in force; :func:`raised`
+changes it for a ``with`` block; ``CONVSYM_MAX_TERMS=50000`` (the field name in upper case
+after ``CONVSYM_``) changes a default for the process.  Work over a cap raises
+:func:`exceeded`: one short line with code ``budget_exceeded``, the limit and how to raise it.
+
+>>> current().max_terms
+5000
+>>> with raised(max_terms=50_000):
+...     current().max_terms
+50000
+>>> print(exceeded("Flatten 'f' at layers[0]: the size", "max_terms", "over 5000 terms"))
+... # doctest: +NORMALIZE_WHITESPACE
+Flatten 'f' at layers[0]: the size: over 5000 terms; the limit is max_terms = 5000
+(raise it with CONVSYM_MAX_TERMS=N or convsym.budget.raised(max_terms=N))
 
 :func:`run_bounded` runs one call in a worker process under a wall-clock limit and an
 address-space limit; when a solver or SymPy does not return in time the worker is killed and
@@ -26,25 +44,33 @@ bug (it is never turned into "unknown").
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import io
 import math
-import multiprocessing
 import os
 import pickle
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 from convsym.errors import BudgetExceeded, ConvsymError, UsageError
 
 __all__ = [
     "DEFAULT_MEMORY_MB",
     "DEFAULT_TIMEOUT",
+    "Budgets",
     "Deadline",
     "WorkerCrashed",
+    "current",
+    "exceeded",
+    "raised",
     "run_bounded",
 ]
 
@@ -58,6 +84,108 @@ DEFAULT_MEMORY_MB = 2048
 
 _KILL_GRACE = 2.0
 _SLICE = 3600.0
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Every cap on work done for user input, with its default (see ``docs/budgets.md``).
+
+    >>> Budgets(max_terms=5).max_terms
+    5
+    >>> Budgets(max_terms=0)
+    Traceback (most recent call last):
+    convsym.errors.UsageError: budget max_terms = 0: must be a positive integer
+    """
+
+    max_terms: int = 5_000
+    """Terms of one expanded size polynomial (shapes, parameter counts, substitutions)."""
+    max_degree: int = 256
+    """Total degree of one term of an expanded size."""
+    max_layers: int = 100_000
+    """Layers of one network, counting every call of an inlined Keras nested model."""
+    max_document_values: int = 250_000
+    """Values (mappings, lists, scalars) visited in one spec document, shared ones each time."""
+    verify_elements: int = 1 << 24
+    """Elements of one tensor ``verify`` builds (16 Mi: 64 MiB of float32)."""
+    verify_macs: int = 1 << 32
+    """Multiply-accumulates of one layer ``verify`` runs (4 Gi: seconds in PyTorch)."""
+    verify_seconds: float = 120.0
+    """Seconds one ``verify`` may run before it stops with ``budget_exceeded``."""
+    api_memory_mb: int = DEFAULT_MEMORY_MB
+    """Extra memory (MiB) of the worker running a bounded API call (prove, solve, ...)."""
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            number = (int, float) if item.type in ("float", float) else (int,)
+            if isinstance(value, bool) or not isinstance(value, number) or \
+                    not math.isfinite(value) or value <= 0:
+                kind = "number" if float in number else "integer"
+                raise UsageError(f"budget {item.name} = {value!r:.60}: must be a positive "
+                                 f"{kind}", code="bad_budget")
+
+
+def _from_environment() -> Budgets:
+    """The defaults, changed by ``CONVSYM_<FIELD>`` environment variables."""
+    changes: dict[str, Any] = {}
+    for item in dataclasses.fields(Budgets):
+        text = os.environ.get(f"CONVSYM_{item.name.upper()}")
+        if text is None:
+            continue
+        try:
+            changes[item.name] = float(text) if item.type in ("float", float) else int(text)
+        except ValueError:
+            raise UsageError(f"CONVSYM_{item.name.upper()} = {text!r:.60}: must be a "
+                             "positive number", code="bad_budget") from None
+    return Budgets(**changes)
+
+
+_CURRENT: ContextVar[Budgets | None] = ContextVar("convsym_budgets", default=None)
+
+
+def current() -> Budgets:
+    """The budgets in force (the environment's defaults unless :func:`raised` changed them)."""
+    found = _CURRENT.get()
+    if found is None:
+        found = _from_environment()
+        _CURRENT.set(found)
+    return found
+
+
+@contextlib.contextmanager
+def raised(**changes: Any) -> Iterator[Budgets]:
+    """Change some budgets for the ``with`` block (raise or lower them).
+
+    >>> with raised(verify_seconds=600) as b:
+    ...     b.verify_seconds
+    600
+    >>> with raised(max_term=1):
+    ...     pass
+    Traceback (most recent call last):
+    convsym.errors.UsageError: raised: no budget 'max_term' (did you mean 'max_terms'?)
+    """
+    from convsym.errors import did_you_mean
+
+    names = [item.name for item in dataclasses.fields(Budgets)]
+    for name in changes:
+        if name not in names:
+            raise UsageError(f"raised: no budget {name!r}{did_you_mean(name, names)}",
+                             code="bad_budget")
+    budgets = dataclasses.replace(current(), **changes)
+    token = _CURRENT.set(budgets)
+    try:
+        yield budgets
+    finally:
+        _CURRENT.reset(token)
+
+
+def exceeded(what: str, name: str, detail: str) -> BudgetExceeded:
+    """The error for work over the budget ``name``: what, why, the limit, how to raise it."""
+    limit = getattr(current(), name)
+    shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+    return BudgetExceeded(f"{what}: {detail}; the limit is {name} = {shown} (raise it with "
+                          f"CONVSYM_{name.upper()}=N or convsym.budget.raised({name}=N))",
+                          code="budget_exceeded")
 
 
 class WorkerCrashed(RuntimeError):
@@ -125,8 +253,8 @@ def _check_limits(timeout: float | None, memory_mb: float | None) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or not math.isfinite(value) or value <= 0:
-            raise UsageError(f"run_bounded: {name} = {value!r}: must be a positive number or "
-                             "None", code="bad_budget")
+            raise UsageError(f"{name} = {value!r:.60}: must be a positive number or None",
+                             code="bad_budget")
 
 
 def _mapped_bytes() -> int:
@@ -190,7 +318,41 @@ class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, BaseException):
             return _rebuild, _portable(obj)
+        if _is_sympy_tree(obj):
+            return _rebuild_sympy, (type(obj), obj.args)
         return NotImplemented
+
+
+def _is_sympy_tree(obj: Any) -> bool:
+    """A SymPy expression or relation with sub-expressions (not a symbol or a number).
+
+    SymPy pickles these as ``cls(*args)``, which evaluates again: ``Eq(n, n)`` would come
+    back as ``True`` and an unevaluated ``Max`` would be simplified.  They are rebuilt as
+    they were, without evaluation.
+    """
+    module = type(obj).__module__
+    if not module.startswith("sympy.") or not hasattr(obj, "is_Atom") or obj.is_Atom:
+        return False
+    import sympy
+    from sympy.core.function import Application
+    from sympy.core.relational import Relational
+    from sympy.logic.boolalg import BooleanFunction
+
+    return isinstance(obj, (sympy.Add, sympy.Mul, sympy.Pow, sympy.Min, sympy.Max, sympy.Tuple,
+                            Relational, Application, BooleanFunction))
+
+
+def _rebuild_sympy(cls: type[Any], args: tuple[Any, ...]) -> Any:
+    import sympy
+    from sympy.core.function import Application
+    from sympy.core.operations import AssocOp
+    from sympy.core.relational import Relational
+
+    if issubclass(cls, (sympy.Min, sympy.Max, sympy.Pow, Application, Relational)):
+        return cls(*args, evaluate=False)
+    if issubclass(cls, AssocOp):  # Add, Mul: the constructor that sets their flags
+        return cls._from_args(args)
+    return sympy.Basic.__new__(cls, *args)
 
 
 def _dumps(message: tuple[Any, ...]) -> bytes:
@@ -248,6 +410,8 @@ def run_bounded(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
     Traceback (most recent call last):
     convsym.errors.BudgetExceeded: a nap: stopped after 0.2 s (the time budget)
     """
+    import multiprocessing
+
     _check_limits(timeout, memory_mb)
     name = what or getattr(fn, "__name__", "the work")
     methods = multiprocessing.get_all_start_methods()

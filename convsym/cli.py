@@ -1,7 +1,9 @@
 """The ``convsym`` command: argparse subcommands over the public API; the only place that prints.
 
 Exit status: 0 success (or "proved"), 1 refuted, 2 bad input (one clear line, no traceback),
-3 unknown.
+3 unknown, 4 internal error (a bug in convsym: one line asking to report it, no traceback;
+``CONVSYM_TRACEBACK=1`` shows the traceback too).  Output that the terminal's encoding cannot
+show (a non-ASCII layer name under ``LANG=C``) is printed with backslash escapes.
 
 >>> main(["summary", "example:seed3"])  # doctest: +ELLIPSIS
 Model: "seed3" (keras)
@@ -18,7 +20,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from convsym.errors import ConvsymError
+from convsym.errors import ConvsymError, InternalError, shorten
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
                "examples", "draw"]
@@ -65,8 +67,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERNAL_ERROR = 4
+"""Exit status for a bug in convsym (never for bad input)."""
+
+
+def _escape_unprintable() -> None:
+    """Let stdout and stderr show any text: what the encoding lacks comes out escaped."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or detached stream
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    _escape_unprintable()
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _reader_gone()
+    except MemoryError:
+        print("convsym: error: ran out of memory (the input needs more than this machine "
+              "or its memory limit allows)", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - a bug: one line, never a traceback
+        import os
+
+        if os.environ.get("CONVSYM_TRACEBACK"):
+            import traceback
+
+            traceback.print_exc()
+        text = one_line(shorten(f"{type(err).__name__}: {err}", 300))
+        print(f"convsym: internal error: {text} (a bug in convsym; please report it with "
+              "the command line that caused it)", file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``convsym summary ... | head``): not an error."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured in a test)
+        pass
+    return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
@@ -77,15 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args))
+    except InternalError as err:  # a bug caught behind the public API
+        print(f"convsym: internal error: {one_line(str(err))}", file=sys.stderr)
+        return INTERNAL_ERROR
     except ConvsymError as err:
         print(f"convsym: error: {one_line(str(err))}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        # the reader went away (``convsym summary ... | head``): not an error
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     except KeyboardInterrupt:
         print("convsym: interrupted", file=sys.stderr)
         return 130

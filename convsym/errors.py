@@ -20,6 +20,30 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+MAX_MESSAGE = 800
+"""Characters of one error message; longer ones keep their start and end (see :func:`shorten`)."""
+
+MAX_QUOTED = 120
+"""Characters of one value quoted in a message (a size may expand to kilobytes)."""
+
+
+def shorten(value: object, limit: int = MAX_QUOTED) -> str:
+    """``str(value)``, with its middle elided when longer than ``limit`` characters.
+
+    >>> shorten("x" * 300, 20)
+    'xxxxxxxx ... xxxxxxx'
+    >>> shorten(42)
+    '42'
+    """
+    try:
+        text = str(value)
+    except ValueError:  # an integer beyond Python's 4300-digit limit for str()
+        return f"a {type(value).__name__} too large to print"
+    if len(text) <= limit:
+        return text
+    head = (limit - 5) // 2 + (limit - 5) % 2
+    return f"{text[:head]} ... {text[len(text) - (limit - 5 - head):]}"
+
 
 class ConvsymError(Exception):
     """Root of every error convsym raises for bad input."""
@@ -27,6 +51,7 @@ class ConvsymError(Exception):
     code: str = "convsym_error"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
+        message = shorten(message, MAX_MESSAGE)
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -77,7 +102,7 @@ class LayerError(ConvsymError):
     def _format(self) -> str:
         head = self.kind + (f" {self.where}" if self.where else "")
         if self.field and self.value is not None:
-            return f"{head}: {self.field} = {self.value}: {self.rule}"
+            return f"{head}: {self.field} = {shorten(self.value)}: {self.rule}"
         if self.field:
             return f"{head}, {self.field}: {self.rule}"
         return f"{head}: {self.rule}"
@@ -86,7 +111,7 @@ class LayerError(ConvsymError):
         """Record where the layer sits (``'conv2d_1' at layers[3]``), once."""
         if not self.where:
             self.where = where
-            self.message = self._format()
+            self.message = shorten(self._format(), MAX_MESSAGE)
             self.args = (self.message,)
 
 
@@ -142,6 +167,15 @@ class BudgetExceeded(ConvsymError, ValueError):
     """Input larger than the budgets we accept (text length, nesting, integer size, ...)."""
 
     code = "budget_exceeded"
+
+
+class InternalError(ConvsymError, RuntimeError):
+    """A bug in convsym, not bad input: reported as one line with a request to report it.
+
+    The original exception is the ``__cause__``.
+    """
+
+    code = "internal_error"
 
 
 class UsageError(ConvsymError, ValueError):

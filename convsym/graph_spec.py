@@ -30,6 +30,7 @@ and, in the torch dialect, convsym's ``Add``, ``Subtract``, ``Multiply``, ``Divi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,10 +95,17 @@ def load_graph(doc: Mapping[str, Any], *, origin: str, dialect: str) -> Network:
             raise SpecError(str(err), source=origin, path=path, code=err.code) from None
         tensors[name] = last
     outputs = _outputs(doc.get("outputs"), tensors, origin)
+    paths = {name: path for (_, _, _, path), name in zip(built, names[len(graph.inputs):])}
     try:
         net = graph.build(outputs or None)
     except LayerError as err:
-        raise SpecError(str(err), source=origin, code=err.code) from None
+        # the network counts its input nodes too: name the entry of the spec's layers list
+        named = re.match(r"'(.*)' at layers\[", err.where)
+        path = paths.get(named.group(1), "") if named else ""
+        if path:
+            err.where = ""
+            err.locate(repr(named.group(1)) if named else "")
+        raise SpecError(str(err), source=origin, path=path, code=err.code) from None
     except ConvsymError as err:
         raise SpecError(str(err), source=origin, code=err.code) from None
     return net

@@ -40,6 +40,9 @@ from typing import Union
 
 import sympy
 
+from convsym.budget import current as current_budgets
+from convsym.budget import exceeded as budget_exceeded
+
 Atom = Union[sympy.Symbol, "Floor"]
 Monomial = tuple[tuple[Atom, int], ...]
 QExpr = Union["QPoly", "Ext"]
@@ -278,11 +281,23 @@ class QPoly:
         if len(self.terms) == 1 and () in self.terms:
             k = self.terms[()]
             return QPoly._raw({m: c * k for m, c in other.terms.items()})
+        budgets = current_budgets()
+        products = len(self.terms) * len(other.terms)
+        if products > 8 * budgets.max_terms:  # the work, even when most terms then merge
+            raise budget_exceeded("a size", "max_terms", f"expanding a product of a "
+                                  f"{len(self.terms)}-term and a {len(other.terms)}-term size "
+                                  f"takes {products:,} term products (over 8 x max_terms)")
+        if _degree(self) + _degree(other) > budgets.max_degree:
+            raise budget_exceeded("a size", "max_degree", "expanding a product gives a term "
+                                  f"of degree over {budgets.max_degree}")
         terms: dict[Monomial, int] = {}
         for m1, c1 in self.terms.items():
             for m2, c2 in other.terms.items():
                 m = _mono_mul(m1, m2)
                 terms[m] = terms.get(m, 0) + c1 * c2
+            if len(terms) > budgets.max_terms:  # checked while expanding, not after
+                raise budget_exceeded("a size", "max_terms", "expanding a product gives "
+                                      f"over {budgets.max_terms} terms")
         return QPoly(terms)
 
     __rmul__ = __mul__
@@ -331,6 +346,11 @@ class QPoly:
                 v = v * base**e
             result = result + v
         return result
+
+
+def _degree(p: QPoly) -> int:
+    """The largest total degree of a term (atoms counted once, Floor atoms as degree 1)."""
+    return max((sum(e for _, e in m) for m in p.terms), default=0)
 
 
 class Floor:
@@ -877,7 +897,9 @@ def _quotient(arg: sympy.Basic) -> tuple[QExpr, QPoly]:
     if not isinstance(d, QPoly):
         raise NotQuasiPolynomial(f"divisor {den} is a Min/Max")
     _split_den(d)
-    return from_sympy(sympy.expand(num) if not num.has(sympy.floor, sympy.ceiling) else num), d
+    # from_sympy expands products and powers itself, within the term budget (sympy.expand
+    # of (a+b+c+d+e+f+g+h)**64 would not return)
+    return from_sympy(num), d
 
 
 def to_sympy(e: QExpr) -> sympy.Expr:

@@ -24,7 +24,15 @@ from typing import Any
 
 import sympy
 
-from convsym.errors import ConvsymError, ConvsymTypeError, LayerError, UsageError, did_you_mean
+from convsym.errors import (
+    BudgetExceeded,
+    ConvsymError,
+    ConvsymTypeError,
+    LayerError,
+    UsageError,
+    did_you_mean,
+    shorten,
+)
 from convsym.expr import as_expr
 from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
 from convsym.layers.agree import threshold
@@ -132,6 +140,9 @@ class Network:
             except LayerError as err:
                 err.locate(where)
                 raise
+            except BudgetExceeded as err:  # a size too large to expand: say which layer
+                raise BudgetExceeded(f"{type(node.layer).__name__} {where}: {err}",
+                                     code=err.code) from None
             if node.shares is not None:
                 inference.weights = []  # counted at the first application of the layer
             shapes.append(inference.shape)
@@ -266,13 +277,13 @@ class Network:
     def solve(self, unknowns: Any, where: Any = (), bounds: Any = None, *,
               timeout: float | None = 10.0) -> Any:
         """Every integer value of the unknowns meeting the targets: :func:`convsym.whatif.solve`."""
-        from convsym.whatif import solve
+        from convsym.guarded import solve
 
         return solve(self, unknowns, where=where, bounds=bounds, timeout=timeout)
 
     def admissible_inputs(self, *, timeout: float | None = 10.0) -> Any:
         """The exact set of input sizes accepted: :func:`convsym.whatif.admissible_inputs`."""
-        from convsym.whatif import admissible_inputs
+        from convsym.guarded import admissible_inputs
 
         return admissible_inputs(self, timeout=timeout)
 
@@ -308,6 +319,9 @@ class Network:
                 q = from_sympy(expr)
             except NotQuasiPolynomial:  # n/2, abs(n - 3): not an integer expression
                 q = None
+            except BudgetExceeded as err:
+                raise BudgetExceeded(f"subs: {sym} = {shorten(expr)}: {err}",
+                                     code=err.code) from None
             if not isinstance(q, QPoly):
                 raise UsageError(f"subs: {sym} = {expr} is not an integer expression",
                                  code="bad_value")
@@ -351,6 +365,35 @@ def require_mapping(value: object, who: str) -> Mapping[Any, Any]:
         raise UsageError(f"{who}: expected a mapping of symbol names to values, not "
                          f"{type(value).__name__}", code="bad_usage")
     return value
+
+
+def require_sizes(value: object, symbols: set[sympy.Symbol], who: str) -> dict[str, int]:
+    """``value`` as ``{name: int}`` for some of ``symbols``: names known, integers exact
+    (not bool, float or text), each within its symbol's domain (>= 1, or >= 0 for a
+    nonnegative symbol).
+
+    >>> from convsym.expr import symbol
+    >>> require_sizes({"n": 2.5}, {symbol("n")}, "compare: at")
+    Traceback (most recent call last):
+    convsym.errors.ConvsymTypeError: compare: at: n = 2.5: a size must be an integer (an int)
+    """
+    given = require_mapping(value, who)
+    known = {s.name: s for s in symbols}
+    out: dict[str, int] = {}
+    for name, size in given.items():
+        if not isinstance(name, str) or name not in known:
+            raise UsageError(f"{who}: {shorten(repr(name))} is not a symbol"
+                             f"{did_you_mean(str(name), known)}; the symbols are "
+                             f"{', '.join(sorted(known)) or 'none'}", code="unknown_symbol")
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise ConvsymTypeError(f"{who}: {name} = {shorten(repr(size))}: a size must be an "
+                                   "integer (an int)")
+        low = 1 if known[name].is_positive else 0
+        if size < low:
+            raise UsageError(f"{who}: {name} = {shorten(size)}: must be an integer >= {low}",
+                             code="bad_value")
+        out[name] = size
+    return out
 
 
 def _located(err: LayerError, where: str) -> LayerError:
@@ -514,4 +557,16 @@ class _TorchInput(Layer):
         return "Input"
 
 
-__all__ = ["Network", "Node", "Row", "Sequential", "require_mapping", "require_network"]
+def _guard_methods() -> None:
+    """The public methods keep the API's error contract (a keyword typo is a convsym error)."""
+    from convsym.guarded import public
+
+    for name in ("costs", "receptive_field", "summary", "accepts", "solve",
+                 "admissible_inputs", "compare", "subs"):
+        setattr(Network, name, public(getattr(Network, name)))
+
+
+_guard_methods()
+
+__all__ = ["Network", "Node", "Row", "Sequential", "require_mapping", "require_network",
+           "require_sizes"]

@@ -75,17 +75,41 @@ _YAML_NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TAG_PREFIX = "tag:yaml.org,2002:"
 
 
-def read_text(path: str) -> str:
-    """The UTF-8 text of a file, at most :data:`MAX_FILE_BYTES` bytes (read no further)."""
+def read_bytes(path: str, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a regular file (a FIFO, device or directory is refused).
+
+    The file is opened without blocking and checked with ``fstat`` on the open descriptor,
+    so a FIFO cannot stall the read and cannot be swapped in between check and read.
+    """
+    import stat
+
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
         raise SpecError(f"cannot read the file: {err.strerror or err}", source=path,
                         code="unreadable") from None
-    except ValueError:  # a NUL character in the path
-        raise SpecError("cannot read the file: the path has a NUL character",
+    except ValueError:  # a NUL character or a lone surrogate in the path
+        raise SpecError("cannot read the file: the path is not a valid file name",
                         source=repr(path), code="unreadable") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) \
+                else "not a regular file"
+            raise SpecError(f"cannot read the file: it is {kind} (only regular files are read)",
+                            source=path, code="unreadable")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit + 1)
+    except OSError as err:
+        raise SpecError(f"cannot read the file: {err.strerror or err}", source=path,
+                        code="unreadable") from None
+    finally:
+        os.close(fd)
+
+
+def read_text(path: str) -> str:
+    """The UTF-8 text of a file, at most :data:`MAX_FILE_BYTES` bytes (read no further)."""
+    raw = read_bytes(path, MAX_FILE_BYTES)
     if len(raw) > MAX_FILE_BYTES:
         raise SpecError(f"the file is larger than the limit of {MAX_FILE_BYTES:,} bytes",
                         source=path, code="too_large")

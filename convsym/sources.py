@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -54,7 +53,9 @@ def resolve(source: str, *, sets: Sequence[str] = (), from_: str | None = None) 
         if from_ == "keras" or (from_ is None and is_keras_json(doc)):
             from convsym.importers.keras_json import from_keras
 
-            net = from_keras(doc if isinstance(doc, dict) else json.dumps(doc))
+            # the path, not the parsed document, so that errors name the file
+            net = from_keras(source if source.lower().endswith(".json") or
+                             not isinstance(doc, dict) else doc)
         else:
             net = from_mapping(doc, origin=source)
     values = parse_sets(sets)

@@ -31,6 +31,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from convsym.budget import current as current_budgets
+from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import (
     ConvsymError,
     LayerError,
@@ -104,12 +106,21 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any], *, name: str | None
 
 
 def check_plain(value: Any, origin: str, path: str = "", depth: int = 0, *,
-                strict_text: bool = False) -> None:
+                strict_text: bool = False, _seen: list[int] | None = None) -> None:
     """Reject anything but plain JSON-like data, non-finite floats and deep nesting.
 
     With ``strict_text`` (spec documents) also strings longer than :data:`MAX_TEXT` or with
-    control characters or lone surrogates, and integers beyond ``2**62``.
+    control characters or lone surrogates, and integers beyond ``2**62``.  Every value is
+    counted each time it is reached, so a dict whose lists share sub-lists (``a = [a, a]``
+    28 times: 2**28 paths) stops at the ``max_document_values`` budget.
     """
+    if _seen is None:  # [values reached so far, the budget]
+        _seen = [0, current_budgets().max_document_values]
+    _seen[0] += 1
+    if _seen[0] > _seen[1]:
+        raise budget_exceeded(f"{origin}, {path or 'the document'}", "max_document_values",
+                              f"more than {_seen[1]:,} values (shared ones counted each "
+                              "time they are reached)")
     if depth >= MAX_DEPTH and isinstance(value, (Mapping, list, tuple)):
         raise SpecError(f"nested deeper than {MAX_DEPTH} levels", source=origin, path=path,
                         code="too_deep")
@@ -121,10 +132,12 @@ def check_plain(value: Any, origin: str, path: str = "", depth: int = 0, *,
             here = _join(path, key)
             if strict_text:
                 _check_text(key, origin, here)
-            check_plain(value[key], origin, here, depth + 1, strict_text=strict_text)
+            check_plain(value[key], origin, here, depth + 1, strict_text=strict_text,
+                        _seen=_seen)
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            check_plain(item, origin, f"{path}[{i}]", depth + 1, strict_text=strict_text)
+            check_plain(item, origin, f"{path}[{i}]", depth + 1, strict_text=strict_text,
+                        _seen=_seen)
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise SpecError(f"{value} is not a finite number", source=origin, path=path,

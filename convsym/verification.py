@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from typing import Any
 
 import sympy
 
+from convsym.budget import Deadline
+from convsym.budget import current as current_budgets
+from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import ConvsymError, LayerError, UsageError
 from convsym.intdiv import evaluate
 
@@ -67,6 +71,8 @@ class VerifyResult:
     unavailable: dict[str, str] = field(default_factory=dict)
     mismatch: Disagreement | None = None
     found_at: dict[str, int] | None = None
+    too_large: int = 0
+    """Samples not run because a tensor would exceed the ``verify_elements`` budget."""
 
     @property
     def ok(self) -> bool:
@@ -84,6 +90,11 @@ def verify(net: Any, *, samples: int = 20, seed: int = 0,
     if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
         raise UsageError(f"max_size must be a positive integer, got {max_size!r}",
                          code="bad_max_size")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"seed must be an integer >= 0, got {seed!r:.60}", code="bad_seed")
+    if progress is not None and not callable(progress):
+        raise UsageError(f"progress must be a function (done, total), got {progress!r:.60}",
+                         code="bad_usage")
     from convsym.network import require_network
 
     checker = _Checker(require_network(net, "verify"), seed, backends)
@@ -109,6 +120,12 @@ def verify(net: Any, *, samples: int = 20, seed: int = 0,
             result.found_at = dict(values)
             result.mismatch = _shrink(checker, found, values, admissible)
             break
+    if result.too_large and not result.instances and not result.refusals and result.ok:
+        raise budget_exceeded("verify", "verify_elements", f"every one of the "
+                              f"{result.too_large} sampled sizes needs a tensor of over "
+                              f"{checker.max_elements:,} elements or a layer of over "
+                              f"{checker.max_macs:,} multiply-accumulates (verify_macs; "
+                              "try a smaller --max-size)")
     return result
 
 
@@ -124,6 +141,32 @@ class _Checker:
         self.rows = _rows_by_node(net)
         self._instance: Any = net
         self._reason = ""
+        budgets = current_budgets()
+        self.max_elements = budgets.verify_elements
+        self.max_macs = budgets.verify_macs
+        self.deadline = Deadline(budgets.verify_seconds, what="verify")
+
+    def tick(self) -> None:
+        """Stop with ``budget_exceeded`` once ``verify`` has used its time."""
+        if self.deadline.expired():
+            raise budget_exceeded("verify", "verify_seconds", f"stopped after "
+                                  f"{self.result.instances} instances and "
+                                  f"{self.result.refusals} refusals")
+
+    def largest_tensor(self, env: Mapping[sympy.Symbol, int], limit: int) -> int:
+        """Elements of the largest activation or weight tensor up to node ``limit``."""
+        largest = 0
+        for i, shape in self.rows.items():
+            if i < limit:
+                largest = max(largest, math.prod(evaluate(x, env) for x in shape))
+        for row in self.net.rows:
+            for weight in row.inference.weights:
+                largest = max(largest, evaluate(weight.count, env))
+        return largest
+
+    def most_work(self, env: Mapping[sympy.Symbol, int]) -> int:
+        """Multiply-accumulates of the costliest layer at these values."""
+        return max((evaluate(row.inference.macs, env) for row in self.net.rows), default=0)
 
     def _runners(self, seed: int, wanted: Sequence[str] | None) -> list[Any]:
         if isinstance(wanted, str):
@@ -178,6 +221,7 @@ class _Checker:
 
     def check(self, values: Mapping[str, int], admissible: bool) -> Disagreement | None:
         """The first disagreement at ``values`` (admissible or not by the conditions)."""
+        self.tick()
         values = dict(values)
         env = {s: values[s.name] for s in self.symbols}
         failing = self._propagate(values, admissible)
@@ -186,6 +230,11 @@ class _Checker:
         limit = len(self.net.nodes) if failing is None else failing
         expected = {i: tuple(evaluate(x, env) for x in shape)
                     for i, shape in self.rows.items() if i < limit}
+        if self.runners and (self.largest_tensor(env, limit) > self.max_elements or
+                             self.most_work(env) > self.max_macs):
+            # too large to build or too slow to run: not run, and counted as such
+            self.result.too_large += 1
+            return None
         if admissible:
             self.result.instances += 1
             found = self._closed_form(values, expected)
@@ -306,6 +355,10 @@ def _shape_text(shape: Iterable[int]) -> str:
     return "(" + ", ".join(str(v) for v in items) + ("," if len(items) == 1 else "") + ")"
 
 
+_SCAN = 4096
+"""Values a repair tries per symbol and range (all of them for ranges up to this size)."""
+
+
 class _Sampler:
     """Random symbol values, admissible or not, with a coordinate-scan repair step."""
 
@@ -349,7 +402,9 @@ class _Sampler:
         checker = self.checker
         if not admissible:
             for name in names:
-                for v in self.rng.sample(range(1, self.max_size + 1), self.max_size):
+                checker.tick()
+                for v in self.rng.sample(range(1, self.max_size + 1),
+                                         min(self.max_size, _SCAN)):
                     trial = {**values, name: v}
                     if not checker.admissible(trial):
                         return trial
@@ -360,7 +415,8 @@ class _Sampler:
             for _ in range(3):
                 before = bad
                 for name in names:
-                    for v in self.rng.sample(range(1, top + 1), top):
+                    checker.tick()
+                    for v in self.rng.sample(range(1, top + 1), min(top, _SCAN)):
                         trial = {**current, name: v}
                         count = checker.violations(trial, stop=bad)
                         if count < bad:

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         if args.b is not None or args.sets_b:
             raise UsageError("compare --depthwise takes one network (A)",
                              code="bad_arguments")
-        row: str | int = int(args.depthwise) if args.depthwise.isdigit() and \
+        row: str | int = int(args.depthwise) if _is_index(args.depthwise) and \
             args.depthwise not in {r.name for r in a.rows} else args.depthwise
         what = depthwise_whatif(a, row)
         print(json.dumps(what.to_dict(), indent=2) if args.json else what.text())
@@ -72,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
     table = compare(a, b, at=at, labels=(_label(args.a, sets_a), _label(source_b, sets_b)))
     print(json.dumps(table.to_dict(), indent=2) if args.json else table.text())
     return 0
+
+
+def _is_index(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is True but ``int("²")`` fails."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _int(name: str, value: object) -> int:

@@ -80,7 +80,9 @@ def bounded(fn: Callable[..., T], *args: object, timeout: float) -> T:
     """``fn(*args, timeout=timeout)`` in a worker process, killed ``GRACE`` seconds after
     the cooperative timeout (SymPy calls cannot check the clock themselves)."""
     from convsym.budget import run_bounded
+    from convsym.guarded import check_timeout
 
+    check_timeout(timeout, optional=False, name="--timeout")
     result: T = run_bounded(_call, fn, timeout, *args, timeout=timeout + GRACE,
                             what=fn.__name__)
     return result

@@ -122,6 +122,10 @@ def _text(result: Any, net: Any) -> str:
     if result.refusals:
         checked += f" and {result.refusals} that break a side condition"
     lines.append(checked)
+    if result.too_large:
+        lines.append(f"  skipped {result.too_large} sampled size(s) over the verify_elements "
+                     "or verify_macs budget (raise them with CONVSYM_VERIFY_ELEMENTS=N, "
+                     "CONVSYM_VERIFY_MACS=N)")
     for backend, count in result.compared.items():
         lines.append(f"  {backend:<12} {count} layer shapes agree")
     for backend, why in result.unavailable.items():
@@ -146,6 +150,7 @@ def _as_dict(result: Any, net: Any) -> dict[str, Any]:
         "symbols": result.symbols,
         "instances": result.instances,
         "refusals": result.refusals,
+        "too_large": result.too_large,
         "compared": result.compared,
         "unavailable": result.unavailable,
         "ok": result.ok,

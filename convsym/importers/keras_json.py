@@ -26,6 +26,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from convsym.budget import current as current_budgets
+from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import LayerError, SpecError, SpecTypeError
 from convsym.importers.common import applied, unknown_sizes
 from convsym.importers.keras_table import build_layer
@@ -55,6 +57,7 @@ def from_keras(source: str | bytes | os.PathLike[str] | Mapping[str, Any],
 
 
 def _read(source: object) -> tuple[Any, str]:
+    from convsym.readers import read_bytes
     from convsym.spec import check_plain, parse_json
 
     if isinstance(source, Mapping):
@@ -73,15 +76,9 @@ def _read(source: object) -> tuple[Any, str]:
         raise SpecTypeError(f"from_keras takes a JSON string, a dict or a file path, not "
                             f"{type(source).__name__}", code="bad_source")
     path = os.fspath(source)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise SpecError(f"cannot read the file: {err.strerror}", source=path,
-                        code="unreadable") from None
-    except ValueError:  # a NUL character or a lone surrogate in the path
-        raise SpecError("cannot read the file: the path is not a valid file name",
-                        source=repr(path), code="unreadable") from None
+    if not isinstance(path, str):
+        raise SpecTypeError(f"from_keras: the path {path!r:.60} is not text", code="bad_source")
+    raw = read_bytes(path, MAX_BYTES)  # regular files only: a FIFO would block
     _check_size(len(raw), path)
     return parse_json(_decode(raw, path), path), path
 
@@ -104,6 +101,37 @@ def _is_model(entry: Mapping[str, Any]) -> bool:
     return entry.get("class_name") in MODEL_CLASSES
 
 
+def inlined_layers(doc: Any, memo: dict[int, int]) -> int:
+    """How many layers a model document has once every call of a nested model is inlined.
+
+    Each nested model counts its own inlined size once per call (its ``inbound_nodes``), so
+    a 3 KB document nesting a model called 8 times, 6 levels deep, counts 8**6 at once
+    instead of being built.  Memoised by document identity; malformed parts count 1.
+
+    >>> inner = {"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense"}]}}
+    >>> outer = {"class_name": "Functional", "config": {"layers": [
+    ...     {"class_name": "InputLayer", "inbound_nodes": []},
+    ...     dict(inner, inbound_nodes=[{}, {}, {}])]}}
+    >>> inlined_layers(outer, {})
+    4
+    """
+    found = memo.get(id(doc))
+    if found is not None:
+        return found
+    memo[id(doc)] = 1  # a document that contains itself counts 1 here (refused later)
+    config = doc.get("config") if isinstance(doc, Mapping) else None
+    layers = config if isinstance(config, list) else \
+        config.get("layers") if isinstance(config, Mapping) else None
+    total = 0
+    for entry in layers if isinstance(layers, list) else []:
+        calls = entry.get("inbound_nodes") if isinstance(entry, Mapping) else None
+        count = max(len(calls), 1) if isinstance(calls, list) else 1
+        nested = isinstance(entry, Mapping) and entry.get("class_name") in MODEL_CLASSES
+        total += count * (inlined_layers(entry, memo) if nested else 1)
+    memo[id(doc)] = max(total, 1)
+    return memo[id(doc)]
+
+
 class _Importer:
     """Builds the node list of one document, inlining nested models."""
 
@@ -116,6 +144,8 @@ class _Importer:
         self.names: set[str] = set()
         self.input_count = 0
         self.first: dict[str, int] = {}  # layer entry path -> node of its first call
+        self.suffix: dict[str, int] = {}  # name -> next number to try when it is taken
+        self.max_layers = current_budgets().max_layers
 
     # --- errors and plain-data access -----------------------------------------------------
     def fail(self, message: str, path: str, code: str) -> SpecError:
@@ -143,6 +173,10 @@ class _Importer:
                             "class_name", "not_a_model")
         config = doc.get("config")
         name = config.get("name") if isinstance(config, Mapping) else None
+        inlined = inlined_layers(doc, {})
+        if inlined > self.max_layers:  # refused before any of it is built
+            raise budget_exceeded(self.origin, "max_layers", f"the model has {inlined:,} "
+                                  "layers once every call of its nested models is inlined")
         self.add_model(doc, "", None, frozen=False, call=0)
         if not self.nodes or len(self.nodes) == len(self.hidden):
             raise self.fail("the model has no layers", "config.layers", "empty_network")
@@ -157,7 +191,8 @@ class _Importer:
         if isinstance(config, list):  # Keras <= 2.2: a Sequential's config is its layer list
             config = {"layers": config}
         config = self.mapping(config, cfg_path)
-        frozen = frozen or config.get("trainable") is False or doc.get("trainable") is False
+        frozen = frozen or not self.trainable(config, cfg_path) or \
+            not self.trainable(doc, path or "")
         if doc.get("class_name") == "Sequential":
             return self.sequential(doc, config, cfg_path, inputs, frozen=frozen, call=call)
         from convsym.importers.keras_graph import add_functional
@@ -169,11 +204,15 @@ class _Importer:
                  key: str | None = None) -> int:
         """Add a node; a later call of the layer at ``key`` shares the first call's weights."""
         shares = self.first.get(key) if key is not None else None
+        if len(self.nodes) >= self.max_layers:
+            raise budget_exceeded(self.origin, "max_layers", f"more than {self.max_layers:,} "
+                                  "layers once nested models are inlined")
         unique = name
-        count = 1
+        count = self.suffix.get(name, 1)  # where the last search for this name stopped
         while unique in self.names:
             unique = f"{name}_{count}"
             count += 1
+        self.suffix[name] = count
         self.names.add(unique)
         self.nodes.append(Node(layer, unique, tuple(parents), shares=shares))
         if key is not None and shares is None:
@@ -279,8 +318,17 @@ class _Importer:
         cls = self.check_class(entry, path)
         config = self.mapping(entry.get("config", {}), f"{path}.config")
         layer = build_layer(cls, config, origin=self.origin, path=path)
-        layer_frozen = frozen or config.get("trainable") is False
+        layer_frozen = frozen or not self.trainable(config, f"{path}.config")
         return applied(layer, frozen=layer_frozen)
+
+    def trainable(self, config: Mapping[str, Any], path: str) -> bool:
+        """The ``trainable`` flag (default True); only JSON true or false is accepted."""
+        value = config.get("trainable", True)
+        if not isinstance(value, bool):
+            where = f"{path}.trainable" if path else "trainable"
+            raise SpecTypeError(f"trainable = {value!r:.60}: must be true or false",
+                                source=self.origin, path=where, code="not_a_bool")
+        return value
 
     # --- Sequential -------------------------------------------------------------------------
     def sequential(self, doc: Mapping[str, Any], config: Mapping[str, Any], path: str,

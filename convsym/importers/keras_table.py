@@ -22,12 +22,14 @@ Conv2D(filters=8, kernel_size=(3, 3), name='c')
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from convsym.errors import LayerError, SpecError, SpecTypeError, did_you_mean
 from convsym.layers.base import Layer
+from convsym.layers.frontend import KERAS_ACTIVATIONS
 
 ALIASES = {
     "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
@@ -71,13 +73,7 @@ MUST_BE: dict[str, tuple[Any, str]] = {
 }
 """Keys convsym accepts only at their default, with the reason."""
 
-ELEMENTWISE = frozenset({
-    "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu",
-    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
-    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
-    "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh",
-    "tanh_shrink",
-})
+ELEMENTWISE = KERAS_ACTIVATIONS
 """Built-in Keras activations that keep the shape (``glu`` halves an axis: refused)."""
 
 
@@ -104,6 +100,7 @@ RULES: dict[str, Rule] = {
 """Classes that need more than a name match (one line per class)."""
 
 
+@functools.cache  # once per process: building the tables per layer made imports slow
 def _layers() -> dict[str, type[Layer]]:
     """convsym's Keras layers (with the preprocessing and keras.applications layers)."""
     from convsym.layers.keras import LAYERS
@@ -133,7 +130,8 @@ def foreign_module(class_name: str, module: object) -> bool:
     return module != "keras" and not module.startswith("keras.")
 
 
-def known_classes() -> dict[str, str]:
+@functools.cache
+def known_classes() -> Mapping[str, str]:
     """Every Keras class name accepted, mapped to the convsym class name."""
     LAYERS = _layers()
     out = {name: name for name in LAYERS if name not in ("Input", "InputLayer")}

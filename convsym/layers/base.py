@@ -358,7 +358,13 @@ def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly
     try:
         expr = as_expr(value, field=fld, kind=layer.type_name)
     except ConvsymError as err:
-        raise LayerTypeError(layer.type_name, fld, _show(value), str(err),
+        rule = str(err)  # without the layer and field, which the LayerTypeError names
+        for prefix in (f"{layer.type_name} {fld}: ", f"{layer.type_name}: {fld} = "):
+            if rule.startswith(prefix):
+                rule = rule[len(prefix):]
+                if prefix.endswith("= ") and ": " in rule:  # the value is shown already
+                    rule = rule.split(": ", 1)[1]
+        raise LayerTypeError(layer.type_name, fld, _show(value), rule,
                              code=getattr(err, "code", "bad_value")) from None
     try:
         q = from_sympy(expr)

@@ -33,6 +33,7 @@ def layer_class(cls: type[T]) -> type[T]:
     original: Callable[..., None] = dc.__init__
     signature = inspect.signature(original)
     names = [p for p in signature.parameters if p != "self"]
+    defaults = {f.name: f.default for f in dataclasses.fields(dc)}  # type: ignore[arg-type]
 
     @functools.wraps(original)
     def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:  # self=... is a kwarg
@@ -45,12 +46,62 @@ def layer_class(cls: type[T]) -> type[T]:
         if name is not None and not isinstance(name, str):  # names key rows and graph edges
             raise LayerTypeError(dc.__name__, "name", repr(name)[:60], "must be text or None",
                                  code="bad_name")
+        _check_plain_fields(self, dc.__name__, defaults)
         validate = getattr(self, "validate", None)
         if validate is not None:
             validate()
 
     setattr(dc, "__init__", __init__)  # noqa: B010 - wrap the generated __init__
     return dc
+
+
+KERAS_ACTIVATIONS = frozenset({
+    "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
+    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
+    "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh",
+    "tanh_shrink",
+})
+"""Keras's built-in activations that keep the shape: the only ``activation`` values accepted.
+
+``glu`` (halves the last axis) and ``threshold`` (needs arguments) are left out; anything
+else (a custom or serialised function) is refused, so no activation ever reaches a
+framework's deserializer."""
+
+_RATES = ("rate", "p")  # dropout probabilities: a number from 0 to 1
+
+
+def _check_plain_fields(layer: Any, kind: str, defaults: dict[str, Any]) -> None:
+    """Exact types for the non-size fields: flags are bools, ratios and constants numbers.
+
+    A field whose default is a bool takes only a bool; one whose default is a float (or a
+    dropout ``rate``/``p``) takes only an int or float, finite; ``activation`` takes only a
+    name from :data:`KERAS_ACTIVATIONS` (or None).
+    """
+    import math
+    import numbers
+
+    for name, default in defaults.items():
+        value = getattr(layer, name, None)
+        if value is None or value is default:
+            continue
+        if name == "activation":
+            if not isinstance(value, str) or value not in KERAS_ACTIVATIONS:
+                hint = did_you_mean(value, KERAS_ACTIVATIONS) if isinstance(value, str) else ""
+                raise LayerTypeError(kind, name, repr(value)[:60], "must be the name of a "
+                                     f"built-in Keras activation{hint}", code="bad_activation")
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise LayerTypeError(kind, name, repr(value)[:60], "must be True or False",
+                                     code="not_a_bool")
+        elif isinstance(default, float) or name in _RATES:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+                    not math.isfinite(float(value)):
+                raise LayerTypeError(kind, name, repr(value)[:60], "must be a finite number "
+                                     "(an int or a float)", code="not_a_number")
+            if name in _RATES and not 0 <= float(value) <= 1:
+                raise LayerTypeError(kind, name, repr(value)[:60], "must be from 0 to 1",
+                                     code="bad_rate")
 
 
 def _argument_error(kind: str, names: list[str], args: tuple[Any, ...],

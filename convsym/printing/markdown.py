@@ -10,6 +10,7 @@ Formulas are the LaTeX printer's; headings, lists and tables are Markdown's.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from convsym.printing import doc as D
@@ -38,8 +39,21 @@ def escape(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    fence = "``" if "`" in text else "`"
-    pad = " " if "`" in text else ""
+    """A code span that ``text`` cannot end early: its fence is longer than any backtick run.
+
+    A span closes at the first backtick run as long as its fence, so a layer named
+    ``a``<script>`` inside a two-backtick fence would let the rest out as raw HTML.
+
+    >>> print(_code("a``<b>"))
+    ``` a``<b> ```
+    >>> print(_code("conv2d"))
+    `conv2d`
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    # a space pads text touching the fence with a backtick, or starting and ending with
+    # a space (CommonMark strips one space from each side of such text)
+    pad = " " if longest or (text.startswith(" ") and text.endswith(" ")) else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 

@@ -64,10 +64,27 @@ class KerasRunner(Runner):
         if not isinstance(cls, type):
             raise Unsupported(f"keras.layers has no class {name}")
         kwargs = {k: _plain(v) for k, v in field_values(layer, skip=_SKIP_FIELDS).items()}
+        if isinstance(kwargs.get("activation"), str):
+            kwargs["activation"] = self._activation(kwargs["activation"])
         try:
             return cls(**kwargs)
         except TypeError as err:
             raise Unsupported(f"cannot build keras.layers.{name}: {err}") from None
+
+
+    def _activation(self, name: str) -> Any:
+        """The activation function itself, looked up by its (already vetted) name.
+
+        The layer gets the function, never the name: Keras resolves a name through its
+        deserializer, and nothing from user input may reach that.
+        """
+        from convsym.layers.frontend import KERAS_ACTIVATIONS
+
+        function = getattr(self.keras.activations, name, None) \
+            if name in KERAS_ACTIVATIONS else None
+        if not callable(function):
+            raise Unsupported(f"keras.activations has no function {name!r}")
+        return function
 
 
 def _plain(value: Any) -> Any:

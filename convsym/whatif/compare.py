@@ -143,10 +143,10 @@ def compare(a: Network, b: Network, *, at: Mapping[str, int] | None = None,
 
     ``at`` evaluates symbolic values at given symbol values; ``labels`` names A and B.
     """
-    from convsym.network import require_mapping, require_network
+    from convsym.network import require_network, require_sizes
 
     a, b = require_network(a, "compare"), require_network(b, "compare")
-    at = require_mapping(at, "compare: at")
+    at = require_sizes(at, a.all_symbols() | b.all_symbols(), "compare: at")
     pairs = _align(a.rows, b.rows)
     rows = tuple(_row(ra, rb) for ra, rb in pairs)
     totals = _totals(a, b)

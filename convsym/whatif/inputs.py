@@ -197,7 +197,8 @@ def accepts(net: Network, values: Mapping[str, int] | None = None, **sizes: int)
     from convsym.network import require_mapping, require_network
 
     given = dict(require_mapping(values, "accepts"), **sizes)
-    known = {s.name for s in require_network(net, "accepts").all_symbols()}
+    symbols = require_network(net, "accepts").all_symbols()
+    known = {s.name for s in symbols}
     for name, value in given.items():
         if name not in known:
             raise UsageError(f"accepts: {name!r} is not a symbol of {net.name!r}"
@@ -209,6 +210,10 @@ def accepts(net: Network, values: Mapping[str, int] | None = None, **sizes: int)
     if missing:
         raise UsageError(f"accepts: give a value for every symbol; missing "
                          f"{', '.join(missing)}", code="missing_value")
+    # a value below its symbol's domain (sizes >= 1, nonnegative symbols >= 0) is rejected
+    # here as subs() rejects it: the fast path below propagates sizes without the layers' checks
+    if any(given[s.name] < (1 if s.is_positive else 0) for s in symbols):
+        return False
     return _by_rebuild(net, given)
 
 

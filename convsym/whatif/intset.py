@@ -48,6 +48,11 @@ class Progression:
         return self.last is not None
 
     def __len__(self) -> int:
+        return self.size
+
+    @property
+    def size(self) -> int:
+        """The number of values (``len()`` fails beyond ``sys.maxsize``; this does not)."""
         if self.last is None:
             raise OverflowError("an infinite progression has no length")
         return (self.last - self.start) // self.step + 1
@@ -152,7 +157,7 @@ class IntSet:
         """The number of members, or None when infinite."""
         if not self.is_finite:
             return None
-        return sum(len(p) for p in self.parts)
+        return sum(p.size for p in self.parts)
 
     def min(self) -> int | None:
         """The smallest member, or None when empty."""
@@ -195,20 +200,20 @@ class IntSet:
 
 
 def _describe_finite(parts: list[Progression], name: str, show: int) -> str:
-    total = sum(len(p) for p in parts)
+    total = sum(p.size for p in parts)
     if total <= show:
         members = sorted({x for p in parts for x in p})
         return f"{name} in {{{', '.join(str(x) for x in members)}}}"
     texts = []
     for p in sorted(parts):
-        if len(p) == 1:
+        if p.size == 1:
             texts.append(f"{name} = {p.start}")
         elif p.step == 1:
             texts.append(f"{p.start} <= {name} <= {p.last}")
         else:
             r = p.start % p.step
             texts.append(f"{name} = {_affine(p.step, r)}, {(p.start - r) // p.step} <= t <= "
-                         f"{((p.last or 0) - r) // p.step} ({len(p)} values)")
+                         f"{((p.last or 0) - r) // p.step} ({p.size} values)")
     return " or ".join(texts)
 
 
@@ -238,7 +243,7 @@ def _normalise(parts: list[Progression]) -> tuple[Progression, ...]:
     for p in finite:
         if any(_covers(q, p) for q in classes):
             continue
-        if len(p) <= EXPAND_LIMIT:
+        if p.size <= EXPAND_LIMIT:
             points.update(x for x in p if not any(x in q for q in classes))
         else:
             big.append(p)

@@ -242,3 +242,52 @@ def relation_text() -> st.SearchStrategy[str]:
         st.tuples(expression_text(), op, expression_text()).map(" ".join),
         expression_text(),
     )
+
+
+# --- inputs run in a worker, with time and memory measured --------------------------------------
+
+MEMORY_MB = float(os.environ.get("CONVSYM_FUZZ_MEMORY_MB", "1024"))
+"""Extra memory (MiB) one measured input may map in its worker before it counts as a blow-up."""
+
+MEASURED: dict[str, list[tuple[float, float]]] = {}
+"""Per test: (seconds, peak MiB of the worker) of every measured input (see :func:`measured`)."""
+
+
+def _measure(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, float, float]:
+    """Body of the worker: the outcome (result text or convsym error), seconds, peak MiB."""
+    import resource
+    import time
+
+    start = time.perf_counter()
+    try:
+        outcome: Any = str(fn(*args))[:200]
+    except ConvsymError as err:
+        check_error(err)
+        outcome = err
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return outcome, seconds, peak
+
+
+def measured(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a killable worker capped at :data:`MEMORY_MB` and the per-input budget.
+
+    Returns the result's text (cut to 200 characters) or the convsym error raised; the time
+    and the worker's peak memory are recorded in :data:`MEASURED`.  Running out of time or
+    memory fails the test (:class:`Overrun`), as does any other exception (a bug).
+    """
+    from convsym.budget import run_bounded
+    from convsym.errors import BudgetExceeded
+
+    count()
+    try:
+        outcome, seconds, peak = run_bounded(_measure, fn, args, timeout=EXAMPLE_BUDGET,
+                                             memory_mb=MEMORY_MB, what="one fuzz input")
+    except BudgetExceeded as err:
+        if err.code in ("time_limit", "memory_limit", "worker_died"):
+            shown = ", ".join(repr(a)[:300] for a in args)
+            raise Overrun(f"{err}: {getattr(fn, '__name__', fn)}({shown})") from None
+        raise
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0].split("::")[-1]
+    MEASURED.setdefault(test, []).append((seconds, peak))
+    return outcome

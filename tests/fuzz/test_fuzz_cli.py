@@ -9,9 +9,11 @@ junk words or options mixed in.  ``main`` must return 0, 1, 2 or 3, never raise,
 a traceback, print one line on stderr for bad input, write only UTF-8 encodable output, and
 stay within the per-input budget.  Files are written only in the scratch directory.
 
-Exception, on purpose: ``verify`` runs real computations at the sizes it is given, so its
-``--samples`` and ``--max-size`` get small or invalid values here (see the report of issue 8:
-verify has no size or time budget of its own).
+``verify`` runs real computations at the sizes it is given: its ``--samples`` stay small
+here, but ``--max-size`` may be large (its tensor and time budgets skip or stop what is too
+large, issue 14).  The hostile files include the budget classes of issue 14: sizes whose
+expansion explodes, a Keras model nesting a model called 8 times 6 levels deep, and a FIFO.
+:func:`test_raw_argv` also feeds arbitrary words to the parser.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 from fuzzkit import TOKENS, batch, expression_text, fuzz, relation_text, run_cli, scratch_dir
 from hypothesis import given
 from hypothesis import strategies as st
+from test_fuzz_budgets import nested_keras
 
 from convsym.cli import build_parser
 
@@ -60,6 +63,14 @@ FILES = {
         {"class_name": "Lambda", "config": {"name": "l", "function": {
             "class_name": "__lambda__", "config": {"code": "4wEAAAAA", "defaults": None,
                                                    "closure": None}}}}]}}),
+    "expand12.json": json.dumps({"input": ["(a+b+c+d)**12", "(e+f+g+h)**12", 1],
+                                 "layers": ["Flatten"]}),
+    "expand30.json": json.dumps({"input": ["*".join(f"(a{i}+b{i})" for i in range(30)), 1],
+                                 "layers": ["Flatten"]}),
+    "nested.json": json.dumps(nested_keras(6, 8)),
+    "evil_name.json": json.dumps({"name": "r\u00e9seau``<script>``", "input": ["n", "n", 1],
+                                  "layers": [{"Conv2D": {"filters": 2, "kernel_size": 3,
+                                                         "activation": "evil"}}]}),
 }
 
 
@@ -74,27 +85,35 @@ def workdir() -> Iterator[str]:
             with open(os.path.join(FIXTURES, name), encoding="utf-8") as src, \
                     open(name, "w", encoding="utf-8") as dst:
                 dst.write(src.read())
+        if hasattr(os, "mkfifo"):
+            os.mkfifo("fifo.yaml")  # must be refused, never opened for a blocking read
         yield path
 
 
 SOURCES = st.sampled_from(
     ["example:seed1", "example:seed1_symbolic", "example:seed3_symbolic", "example:lenet5",
      "example:", "example:nope", "example:../../etc/passwd", "missing.yaml", ".", "",
-     "-", "/dev/null", "keras3_sequential.json", "keras3_functional.json", *FILES])
+     "-", "/dev/null", "fifo.yaml", "keras3_sequential.json", "keras3_functional.json",
+     *FILES])
 SAFE_OUTPUT = st.sampled_from(["out.tex", "out.md", "sub/none/out.tex", ".", "", "out dir/x",
                                "CANARY.tex"])
 TEXT_VALUES = st.one_of(expression_text(), relation_text(), st.sampled_from(TOKENS),
                         st.text(max_size=12), st.integers(-10**20, 10**20).map(str),
                         st.sampled_from(["n=28", "n=x/2", "c=0", "n=-1", "n==3", "=3", "n=",
-                                         "1e308", "nan", "inf", "-1", "0", "0.001", "2"]))
+                                         "1e308", "nan", "inf", "-1", "0", "0.001", "2",
+                                         "n=(a+b+c+d+e+f+g+h)**64", "\u00b2", "7",
+                                         "4611686018427387904", "-4611686018427387904 <= n",
+                                         "n <= 4611686018427387904"]))
 NUMBER_VALUES = st.one_of(st.sampled_from(["1", "2", "0", "-1", "0.5", "1e308", "inf",
                                            "nan", "abc", "", "3"]), st.text(max_size=5))
 
 
 def _value(draw: st.DrawFn, command: str, action: argparse.Action) -> str:
     dest = action.dest
-    if command == "verify" and dest in ("samples", "max_size"):
+    if command == "verify" and dest == "samples":
         return draw(st.sampled_from(["1", "2", "0", "-3", "abc", "1e3", ""]))
+    if command == "verify" and dest == "max_size":
+        return draw(st.sampled_from(["1", "2", "0", "-3", "abc", "4096", "100000", ""]))
     if command == "verify" and dest == "backends":
         return draw(st.sampled_from(["reference", "torchh", ""]))
     if action.choices is not None and draw(st.integers(0, 4)):
@@ -176,3 +195,18 @@ def test_commands_exist() -> None:
     assert {"summary", "derive", "solve", "inputs", "compare", "prove", "verify"} <= \
         set(COMMANDS), sorted(COMMANDS)
 
+
+
+@fuzz(60)
+@given(batch(st.lists(st.one_of(st.text(max_size=12), st.sampled_from(
+    ["summary", "derive", "prove", "solve", "inputs", "compare", "verify", "examples", "-",
+     "--for", "--where", "--bounds", "--set", "--at", "--depthwise", "--json", "--timeout",
+     "--format", "-o", "--samples", "--max-size", "--backend", "example:seed1", "n",
+     "\u00b2", "=", "--", "-h"])), max_size=8), 8))
+def test_raw_argv(workdir: str, argvs: list[list[str]]) -> None:
+    """Arbitrary words as argv: every outcome is a status 0-3 and at most one clean line."""
+    for argv in argvs:
+        if "verify" in argv:  # real computations: keep them small
+            argv = [*argv, "--backend", "reference", "--samples", "1"]
+        status, _, err = run_cli(argv)
+        assert "internal error" not in err, (argv, err)

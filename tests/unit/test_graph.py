@@ -222,7 +222,7 @@ def test_spec_graph_single_input_and_cli(tmp_path: Any, capsys: Any) -> None:
     ({"inputs": [1, 2]}, "inputs", "map each input's name"),
     ({"inputs": {"image": "n"}}, "inputs.image", "non-empty list of sizes"),
     ({"layers": [{"Conv2D": {"filters": 4, "kernel_size": 3}, "inputs": "image"},
-                 {"Add": {}, "inputs": ["image", "conv2d"]}]}, "", "never agree"),
+                 {"Add": {}, "inputs": ["image", "conv2d"]}]}, "layers[1]", "never agree"),
 ])
 def test_spec_graph_errors(change: dict[str, Any], path: str, words: str) -> None:
     doc = {**SPEC, **change}
