@@ -131,7 +131,12 @@ class NumpyRunner(Runner):
             if cfg.mode == "torch":
                 p = ints([cfg.pads[i]])[0]
                 pads.append((p, p))
-                ops.append(given[i] if given else 0)
+                wanted = getattr(cfg, "output_size", None)
+                if wanted is not None:  # forward(x, output_size=...): op = size - smallest
+                    n = xc.shape[1 + i]
+                    ops.append(ints([wanted[i]])[0] - ((n - 1) * si - 2 * p + ke))
+                else:
+                    ops.append(given[i] if given else 0)
             elif cfg.mode == "keras_valid":  # no cropping; default op = max(k_e, s) - k_e
                 pads.append((0, 0))
                 ops.append(given[i] if given is not None else max(ke, si) - ke)

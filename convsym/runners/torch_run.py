@@ -77,6 +77,9 @@ class TorchRunner(Runner):
         if type(layer).__name__ in TENSOR_OPS:
             return self.tensor_op(type(layer).__name__, lay, x)
         module = self.module(layer)
+        output_size = getattr(lay, "output_size", None)
+        if name.startswith("ConvTranspose") and output_size is not None:  # forward(x, output_size)
+            return module(x, output_size=[int(v) for v in _plain(tuple(output_size))])
         return module(x)
 
     def tensor_op(self, kind: str, lay: Any, x: Any) -> Any:
@@ -113,8 +116,11 @@ class TorchRunner(Runner):
         cls = getattr(nn, name, None)
         if not isinstance(cls, type) or not issubclass(cls, nn.Module):
             raise Unsupported(f"torch.nn has no module {name}")
+        # a transposed convolution's output_size is an argument of forward, not __init__
+        skip = (*_SKIP_FIELDS, "output_size") if name.startswith("ConvTranspose") else \
+            _SKIP_FIELDS
         kwargs = {} if type(layer).__name__ == "Elementwise" else \
-            field_values(layer, skip=_SKIP_FIELDS)
+            field_values(layer, skip=skip)
         try:
             module = cls(**{k: _plain(v) for k, v in kwargs.items()})
         except TypeError as err:

@@ -105,3 +105,16 @@ def test_cli_verify_with_frameworks(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "example:lenet5", "--samples", "3", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "torch" in out and "OK: every layer agrees" in out
+
+
+def test_output_size_is_a_forward_argument_in_torch() -> None:
+    """A ConvTranspose1d with output_size verifies against PyTorch (the size is passed to
+    forward, not to the constructor)."""
+    from convsym.spec import load
+
+    net = load({"dialect": "torch", "input": [2, "n"],
+                "layers": [{"ConvTranspose1d": {"in_channels": 2, "out_channels": 2,
+                                                "kernel_size": 3, "stride": 2,
+                                                "output_size": ["2*n + 2"]}}]})
+    result = verify(net, samples=3, max_size=20)
+    assert result.ok and result.compared["torch"] > 0 and not result.unavailable, result

@@ -56,6 +56,11 @@ CALLS: dict[str, Callable[[st.DrawFn], tuple[Callable[..., Any], tuple[Any, ...]
     "depthwise_whatif": lambda d: (convsym.depthwise_whatif, (d(_maybe(NET)), d(_maybe(1))),
                                    {}),
     "derive": lambda d: (convsym.derive, (d(_maybe(NET)),), {"explain": d(_maybe("first"))}),
+    "draw": lambda d: (convsym.draw, (d(_maybe(CONCRETE)),),
+                       {"layer": d(_maybe("conv2d")), "kind": d(st.sampled_from(
+                           ["arithmetic", "architecture", "size-plot", "nope", None, 3])),
+                        "values": d(_maybe(None)), "input_size": d(_maybe((5, 5))),
+                        "xs": d(_maybe([8, 9, 10]))}),
     "example": lambda d: (convsym.example, (d(_maybe("seed1")),), {}),
     "from_keras": lambda d: (convsym.from_keras, (d(JUNK),), {}),
     "from_torch": lambda d: (convsym.from_torch, (d(JUNK), d(_maybe((3, 8, 8)))), {}),

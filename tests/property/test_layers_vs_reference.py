@@ -285,6 +285,12 @@ def test_keras_conv_transpose(c: dict[str, Any]) -> None:
         x, np.zeros((c["cin"], c["cout"], *c["k"])), stride=c["s"], padding=crops,
         output_padding=extends, dilation=c["d"]))
     kernel = (*c["k"], c["cout"], c["cin"])
+    sizes = [(n - 1) * s + d * (k - 1) + 1 - sum(crop) + extend for n, s, d, k, crop, extend
+             in zip(c["n"], c["s"], c["d"], c["k"], crops, extends)]
+    if ref is None and min(sizes) == 0:
+        # Keras answers an empty axis here (the reference computes no empty arrays): so does
+        # convsym, with a warning on the row (issue 12)
+        ref = (c["cout"], *(max(o, 0) for o in sizes))
     agree(derive(layer, (*c["n"], c["cin"])), ref,
           [kernel, (c["cout"],)] if c["bias"] else [kernel], channels_last=True)
 

@@ -349,5 +349,8 @@ def test_two_inputs_meet_in_a_broadcasting_add() -> None:
     model = helper.make_model(helper.make_graph([helper.make_node("Add", ["a", "b"], ["y"])],
                                                 "g", [a, b], [y]))
     net = from_onnx(model)
-    assert str(net.output_shape) == "(4, H, W)"
-    assert [str(c) for c in net.conditions] == ["Eq(H, H2)"]
+    # NumPy-style broadcasting: either side may be 1 (onnxruntime runs (1, 4, 1, 3) + (1, 4, 7, 1))
+    assert str(net.output_shape) == "(4, Max(H, H2), W)"
+    assert [str(c) for c in net.conditions] == ["Eq(H, 1) | Eq(H, H2) | Eq(H2, 1)"]
+    assert net.accepts(H=1, H2=7, W=3) and not net.accepts(H=5, H2=2, W=3)
+    assert net.subs(H=1, H2=7, W=3).output_shape == (4, 7, 3)
