@@ -156,12 +156,13 @@ def prove(statement: object, assume: object = (), *, timeout: float | None = Non
                                    what="prove")
         return proof
     except BudgetExceeded as err:
-        if err.code not in _STOPPED:
+        # a statement too large to work on (max_terms, max_degree) is honestly undecided too
+        if err.code not in _STOPPED and err.code != "budget_exceeded":
             raise
         relation = as_relation(statement, field="statement")
         reason = _stopped("prove", err, seconds)
-        step = ProofStep("time limit" if err.code == "time_limit" else "memory limit",
-                         reason, relation, relation)
+        kind = {"time_limit": "time limit", "budget_exceeded": "size limit"}
+        step = ProofStep(kind.get(err.code, "memory limit"), reason, relation, relation)
         return Proof("unknown", "bounded", relation, steps=(step,), reason=reason)
 
 

@@ -197,8 +197,11 @@ def from_mapping(doc: Any, *, origin: str) -> Any:
     if not isinstance(doc, Mapping):
         raise SpecError(f"the top level must be a mapping with keys {', '.join(TOP_KEYS)}, "
                         f"not {_kind(doc)}", source=origin, code="bad_top_level")
-    check_nodes(dict(doc), origin)  # bounded work for a dict given directly
+    # check_plain counts the values it reaches against the max_document_values budget (so
+    # shared sub-lists cost what they would cost written out); check_nodes then adds the
+    # readers' own caps for a dict given directly
     check_plain(doc, origin, strict_text=True)
+    check_nodes(dict(doc), origin)
     for key in doc:
         if key not in TOP_KEYS and key not in GRAPH_KEYS:
             raise SpecError(f"unknown key {key!r}{did_you_mean(key, TOP_KEYS)}; a spec has "

@@ -437,9 +437,10 @@ def test_lambda_and_custom_layers_are_refused_by_name() -> None:
 def test_every_subcommand_reads_keras_json(tmp_path: Any, capsys: Any) -> None:
     from convsym.cli import main
 
+    # named: Keras's automatic names depend on how many layers the process built before
     model = keras.Sequential([keras.Input((None, None, 3)), L.Conv2D(8, 3, strides=2,
                                                                      padding="same"),
-                              L.MaxPooling2D(2), L.Conv2D(4, 3)])
+                              L.MaxPooling2D(2), L.Conv2D(4, 3, name="conv2d_1")])
     path = tmp_path / "fcn.json"
     path.write_text(model.to_json())
     assert main(["summary", "--from", "keras", str(path)]) == 0

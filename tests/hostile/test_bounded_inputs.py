@@ -170,8 +170,8 @@ def test_verify_arguments_are_checked(kwargs: dict[str, Any]) -> None:
 def test_prove_timeout_is_a_real_bound() -> None:
     proof = convsym.prove("(a+b+c+d+e)**20 >= 1", timeout=0.5)
     assert proof.status in ("proved", "unknown")
-    if proof.status == "unknown":
-        assert "0.5" in proof.reason or "1.5" in proof.reason or proof.reason
+    if proof.status == "unknown":  # out of time, or too large to expand (max_terms)
+        assert "0.5" in proof.reason or "max_terms" in proof.reason, proof.reason
 
 
 def test_solve_and_admissible_inputs_answer_through_the_worker() -> None:
