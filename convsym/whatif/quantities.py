@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 SPATIAL = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 TOTALS = ("params", "trainable", "non_trainable", "macs")
+_LETTERS = {"C", "L", "H", "W", "D"}
 
 
 def axis_names(rank: int, dialect: str) -> tuple[str, ...]:
@@ -140,15 +141,38 @@ def resolve(net: Network, condition: object, *, field: str = "condition",
         if name in words:
             replace[sym] = words[name]
             continue
-        pool = list(words) + list(symbols)
-        same_case = [w for w in pool if w.lower() == name.lower()]
-        hint = f" (did you mean {same_case[0]!r}?)" if same_case else did_you_mean(name, pool)
-        raise ExpressionError(
-            f"{field}: {_text(rel)}: {name!r} is neither a symbol of the network nor a "
-            f"quantity{hint}; quantities are out_H, out_0, <row>_C, r<i>_H, <row>_params, "
-            f"params, macs, ... (symbols: {', '.join(sorted(symbols)) or 'none'})",
-            code="unknown_name")
+        raise ExpressionError(f"{field}: {_text(rel)}: {_unknown(name, net, words, symbols)}",
+                              code="unknown_name")
     return _substitute(rel, replace, field)
+
+
+def _unknown(name: str, net: Network, words: dict[str, QExpr],
+             symbols: dict[str, sympy.Symbol]) -> str:
+    """Why ``name`` means nothing here, naming only quantities this network really has.
+
+    An axis letter that the shape lacks (``out_H`` on a classifier ending in ``Dense``) is
+    said so, with the rows that do have the axis, instead of a near miss such as ``out_0``.
+    """
+    known = f"(symbols: {', '.join(sorted(symbols)) or 'none'})"
+    prefix, _, letter = name.rpartition("_")
+    if prefix and f"{prefix}_0" in words and letter in _LETTERS:
+        axes = [w for w in words if w.startswith(prefix + "_")
+                and (w[len(prefix) + 1:].isdigit() or w[len(prefix) + 1:] in _LETTERS)]
+        having = [row.name for row in net.rows
+                  if row.name.isidentifier() and f"{row.name}_{letter}" in words]
+        where = (f"; rows with an {letter} axis: {', '.join(having[-3:])} (e.g. "
+                 f"{having[-1]}_{letter})" if having else "")
+        what = {"out": f"the output (of the last row, {net.rows[-1].name!r})" if net.rows
+                else "the output", "in": "the input"}.get(prefix, repr(prefix))
+        return (f"{name!r}: {what} has no axis {letter}, only {', '.join(axes)}{where} "
+                f"{known}")
+    pool = list(words) + list(symbols)
+    same_case = [w for w in pool if w.lower() == name.lower()]
+    hint = f" (did you mean {same_case[0]!r}?)" if same_case else did_you_mean(name, pool)
+    outs = [w for w in words if w.startswith("out_")]
+    return (f"{name!r} is neither a symbol of the network nor a quantity{hint}; quantities "
+            f"are {', '.join(outs[:4]) or 'out_0'}, <row>_<axis>, r<i>_<axis>, <row>_params, "
+            f"params, macs, ... {known}")
 
 
 def _substitute(rel: Relational, replace: dict[sympy.Symbol, QExpr], field: str

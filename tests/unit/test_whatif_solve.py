@@ -91,6 +91,10 @@ def test_vocabulary() -> None:
 @pytest.mark.parametrize(("where", "unknowns", "message", "code"), [
     ("out.H == 8", "n", "write out_H|underscore", "bad_expression"),
     ("conv2d_1_h == 8", "n", "did you mean 'conv2d_1_H'", "unknown_name"),
+    # a classifier's output is a vector: say so and name the rows that have the axis,
+    # not a near miss such as out_0 (issue 15: the README's example failed this way)
+    ("out_H == 8", "n", "the output (of the last row, 'dense') has no axis H, only out_0; "
+     "rows with an H axis: conv2d, conv2d_1 (e.g. conv2d_1_H)", "unknown_name"),
     ("conv2d_1_H == 8", "m", "'m' is not a symbol", "unknown_symbol"),
     ("conv2d_1_H = = 8", "n", "", "syntax"),
     ("conv2d_1_H/2 == 4.5", "n", "float", None),
