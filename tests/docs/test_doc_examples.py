@@ -4,7 +4,8 @@ Pages: README.md and every ``docs/**/*.md``.  What runs and how is the conventio
 ``docblocks`` (for authors: ``docs/contributing.md``).  Each page gets a scratch directory as
 its working directory and one ``python -m convsym`` worker for its commands; its Python
 blocks share one namespace.  Also: the site builds with ``mkdocs build --strict``, and the CLI
-reference (docs/cli.md) is what the parser prints.
+and API references (docs/cli.md, docs/api.md) are what convsym's parser and docstrings
+give.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import api_reference
+import cli_reference
 import pytest
-from cli_reference import WIDTH
 from docblocks import Block, commands, compare
 from docblocks import blocks as page_blocks
 
@@ -37,7 +39,7 @@ class Worker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
             "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "torch"),
-            "COLUMNS": WIDTH, "PYTHONIOENCODING": "utf-8"}
+            "COLUMNS": cli_reference.WIDTH, "PYTHONIOENCODING": "utf-8"}
         env.pop("CONVSYM_TRACEBACK", None)
         self.proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name(
             "cli_worker.py"))], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -153,15 +155,16 @@ def test_the_convention(tmp_path: Path) -> None:
     assert not compare("Answer: {4}", "Answer: {3}")
 
 
-def test_cli_reference_is_the_parser(update_golden: bool) -> None:
-    from cli_reference import PAGE, render
-
-    text = render()
+@pytest.mark.parametrize("generator", [cli_reference, api_reference],
+                         ids=["cli.md", "api.md"])
+def test_generated_reference_is_current(generator: Any, update_golden: bool) -> None:
+    text = generator.render()
     if update_golden:
-        PAGE.write_text(text, encoding="utf-8")
-    assert PAGE.read_text(encoding="utf-8") == text, (
-        "docs/cli.md differs from convsym's parser: rewrite it with "
-        "`python -m pytest tests/docs --update-golden` and review the diff")
+        generator.PAGE.write_text(text, encoding="utf-8")
+    assert generator.PAGE.read_text(encoding="utf-8") == text, (
+        f"docs/{generator.PAGE.name} differs from what {generator.__name__}.py generates from "
+        "convsym: rewrite it with `python -m pytest tests/docs --update-golden` and review "
+        "the diff")
 
 
 def test_site_builds_strictly(tmp_path: Path) -> None:
