@@ -13,6 +13,7 @@ from __future__ import annotations
 import doctest
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from docblocks import blocks as page_blocks
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FIXTURES = Path(__file__).with_name("fixtures")
+HANG = 300
 RUNNABLE = {"python", "pycon", "console", "bash"}
 
 
@@ -49,6 +51,12 @@ class Worker:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd)}) + "\n")
         self.proc.stdin.flush()
+        # a guard against a hang (every command has its own, much smaller budgets), not a
+        # speed check
+        ready, _, _ = select.select([self.proc.stdout], [], [], HANG)
+        if not ready:
+            self.proc.kill()
+            pytest.fail(f"`convsym {' '.join(argv)}` gave no answer in {HANG} s")
         reply = self.proc.stdout.readline()
         assert reply, f"the convsym worker died on {argv}"
         answer: dict[str, Any] = json.loads(reply)
