@@ -37,8 +37,8 @@ import sympy
 
 from convsym.errors import UsageError, did_you_mean
 from convsym.intdiv import QExpr, QPoly, to_sympy
-from convsym.layers.base import add_sizes, mul_sizes
 from convsym.network import Network
+from convsym.sizes import add_sizes, mul_sizes
 
 KINDS = ("conv", "dense", "pool", "norm", "merge", "activation")
 """The layer kinds :func:`costs` can count; every layer has one (or ``none``)."""

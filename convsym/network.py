@@ -35,9 +35,9 @@ from convsym.errors import (
 )
 from convsym.expr import as_expr
 from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
-from convsym.layers.agree import threshold
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
 from convsym.period import decide_nonneg
+from convsym.sizes import threshold
 
 
 @dataclass

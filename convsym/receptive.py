@@ -32,9 +32,9 @@ import sympy
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, ext, to_sympy
-from convsym.layers.agree import agreement, negate
-from convsym.layers.base import AxisStep, add_sizes
+from convsym.layers.base import AxisStep
 from convsym.network import Network
+from convsym.sizes import add_sizes, agreement, negate
 
 ONE, ZERO = QPoly.const(1), QPoly.const(0)
 

@@ -23,12 +23,10 @@ import sympy
 from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
 from convsym.expr import MAX_INT, as_expr
 from convsym.intdiv import (
-    Ext,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
     as_int,
-    ext,
     from_sympy,
     to_sympy,
 )
@@ -160,60 +158,6 @@ class Inference:
     def non_trainable(self) -> QPoly:
         """Non-trainable parameters (Keras BatchNorm moving statistics)."""
         return _sum(w.count for w in self.weights if not w.trainable)
-
-
-def mul_sizes(*factors: QExpr) -> QExpr:
-    """The product of non-negative sizes, Min/Max allowed (``min(a, b) c = min(ac, bc)``).
-
-    >>> from convsym.expr import symbol
-    >>> n = QPoly.sym(symbol("n"))
-    >>> to_sympy(mul_sizes(n, QPoly.const(3), n))
-    3*n**2
-    """
-    const = 1
-    rest: list[QExpr] = []
-    for f in factors:  # multiply the constant factors as integers first (most of them)
-        value = f.as_int() if isinstance(f, QPoly) else None
-        if value is None:
-            rest.append(f)
-        else:
-            const *= value
-    total: QExpr = QPoly.const(const)
-    for f in rest:
-        total = _mul2(total, f)
-    return total
-
-
-def add_sizes(*terms: QExpr) -> QExpr:
-    """The sum of sizes, Min/Max allowed (``min(a, b) + c = min(a + c, b + c)``).
-
-    >>> from convsym.expr import symbol
-    >>> n = QPoly.sym(symbol("n"))
-    >>> to_sympy(add_sizes(ext("min", [n, QPoly.const(4)]), ext("max", [n, QPoly.const(2)])))
-    Min(Max(6, n + 4), Max(2*n, n + 2))
-    """
-    total: QExpr = QPoly.const(0)
-    for t in terms:
-        total = _add2(total, t)
-    return total
-
-
-def _add2(a: QExpr, b: QExpr) -> QExpr:
-    if isinstance(a, QPoly) and isinstance(b, QPoly):
-        return a + b
-    if isinstance(a, Ext):
-        return ext(a.kind, (_add2(x, b) for x in a.args))
-    assert isinstance(b, Ext)
-    return ext(b.kind, (_add2(a, x) for x in b.args))
-
-
-def _mul2(a: QExpr, b: QExpr) -> QExpr:
-    if isinstance(a, QPoly) and isinstance(b, QPoly):
-        return a * b
-    if isinstance(a, Ext):
-        return ext(a.kind, (_mul2(x, b) for x in a.args))
-    assert isinstance(b, Ext)
-    return ext(b.kind, (_mul2(a, x) for x in b.args))
 
 
 def _sum(items: Any) -> QPoly:

@@ -23,6 +23,7 @@ from convsym.layers.dialects import KerasLayer
 from convsym.layers.frontend import layer_class
 from convsym.layers.merge import default_names, infer_concat, infer_elementwise
 from convsym.layers.norm import infer_group_norm, infer_layer_norm
+from convsym.sizes import mul_sizes
 
 
 class _Merge(KerasLayer):
@@ -178,8 +179,6 @@ class _PassThrough(KerasLayer):
         """The shape passes through; one operation per element when an activation."""
         out = infer_identity(shape)
         if self.cost_kind == "activation":
-            from convsym.layers.base import mul_sizes
-
             out.ops = mul_sizes(*shape)
         return out
 

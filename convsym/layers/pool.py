@@ -18,16 +18,9 @@ from dataclasses import dataclass
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, as_int, div_floor, to_sympy
-from convsym.layers.base import (
-    AxisStep,
-    Condition,
-    Inference,
-    Layer,
-    Shape,
-    check_room,
-    mul_sizes,
-)
+from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, check_room
 from convsym.layers.conv import AXIS_NAMES, join_channels, split_channels
+from convsym.sizes import mul_sizes
 
 
 @dataclass(frozen=True)

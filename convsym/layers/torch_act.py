@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-from convsym.layers.base import Inference, Layer, Shape, Weight, mul_sizes, to_size
+from convsym.layers.base import Inference, Layer, Shape, Weight, to_size
 from convsym.layers.core import infer_identity
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
+from convsym.sizes import mul_sizes
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
