@@ -35,7 +35,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from convsym.errors import ConvsymError, LayerError, SpecError, SpecTypeError, did_you_mean
-from convsym.graph import Graph, Tensor, _names
+from convsym.graph import Graph, _names
+from convsym.layers.base import Tensor
 from convsym.network import Network
 
 ENTRY_KEYS = ("name", "inputs")

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from convsym.examples import register
-from convsym.graph import Graph, Model, Tensor, input_tensor
+from convsym.graph import Graph, Model
 from convsym.layers import keras as K
 from convsym.layers import torch as T
-from convsym.layers.base import Layer
+from convsym.layers.base import Layer, Tensor, input_tensor
 from convsym.network import Network, Sequential
 
 

@@ -13,14 +13,15 @@ Conv2D(filters=32, kernel_size=3)
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import sympy
 
-from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
+from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError, UsageError
 from convsym.expr import MAX_INT, as_expr
 from convsym.intdiv import (
     NotQuasiPolynomial,
@@ -31,9 +32,6 @@ from convsym.intdiv import (
     to_sympy,
 )
 from convsym.period import decide_nonneg
-
-if TYPE_CHECKING:
-    from convsym.graph import Tensor
 
 Shape = tuple[QExpr, ...]
 
@@ -173,6 +171,8 @@ class Layer:
 
     dialect: ClassVar[str] = ""
     n_inputs: ClassVar[int] = 1
+    is_input: ClassVar[bool] = False
+    """True for a Keras ``Input``, which is also the tensor that feeds the first layer."""
     cost_kind: ClassVar[str] = "none"
     """What :func:`convsym.costing.costs` counts this layer as: ``conv``, ``dense``, ``pool``,
     ``norm``, ``merge``, ``activation`` or ``none`` (shape-only layers)."""
@@ -185,8 +185,6 @@ class Layer:
         >>> Conv2D(32, 3)(x).shape
         (26, 26, 32)
         """
-        from convsym.graph import call_layer
-
         return call_layer(self, inputs, kwargs)
 
     def __repr__(self) -> str:
@@ -424,3 +422,90 @@ def relation_of(e: QExpr, kind: str) -> sympy.Basic:
     if kind == "ge":
         return sympy.Ge(lhs, rhs, evaluate=False)
     return sympy.Eq(lhs, rhs, evaluate=False)
+
+
+# --- calls on symbolic tensors (the functional style: ``Conv2D(8, 3)(x)``) -----------------
+
+_SERIAL = itertools.count()
+
+
+class Tensor:
+    """A symbolic tensor: the output of one layer call (or a network input)."""
+
+    def __init__(self, layer: Layer, parents: tuple[Tensor, ...], *, name: str | None = None,
+                 input_shape: Shape | None = None) -> None:
+        self.layer = layer
+        self.parents = parents
+        self.name = name
+        self.input_shape = input_shape
+        self.serial = next(_SERIAL)
+        self._inference: Inference | None = None
+
+    @property
+    def is_input(self) -> bool:
+        """True for a network input."""
+        return self.input_shape is not None
+
+    def inference(self) -> Inference:
+        """The layer's inference on this call (computed once, on demand)."""
+        if self._inference is None:
+            if self.input_shape is not None:
+                self._inference = Inference(self.input_shape)
+            else:
+                shapes = [p.inference().shape for p in self.parents]
+                names = [p.label() for p in self.parents]
+                self._inference = self.layer.infer_checked(shapes, names)
+        return self._inference
+
+    @property
+    def shape(self) -> tuple[sympy.Expr, ...]:
+        """The shape without the batch axis, as SymPy expressions."""
+        return tuple(to_sympy(s) for s in self.inference().shape)
+
+    def label(self) -> str:
+        """A name for messages: the explicit name, else the layer's type."""
+        return self.name or getattr(self.layer, "name", None) or self.layer.type_name
+
+    def __repr__(self) -> str:
+        return f"<Tensor {self.label()} {self.shape}>"
+
+
+def input_tensor(layer: Any) -> Tensor:
+    """The tensor of a Keras ``Input`` (one per Input object)."""
+    existing = layer.__dict__.get("_tensor")
+    if existing is None:
+        sizes: Shape = layer.sizes
+        existing = Tensor(layer, (), name=getattr(layer, "name", None), input_shape=sizes)
+        object.__setattr__(layer, "_tensor", existing)  # frozen dataclass: not a field
+    assert isinstance(existing, Tensor)
+    return existing
+
+
+def as_tensor(value: object, where: str) -> Tensor:
+    """A Tensor, or a Keras Input standing for its tensor."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, Layer) and value.is_input:
+        return input_tensor(value)
+    raise UsageError(f"{where}: expected a tensor (the result of a layer call or an Input), "
+                     f"got {type(value).__name__}", code="not_a_tensor")
+
+
+def call_layer(layer: Layer, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
+    """``layer(x)``, ``layer([x, y])`` or ``layer(x, y)``: a new tensor."""
+    name = kwargs.pop("name", None)
+    kwargs.pop("training", None)
+    if kwargs:
+        raise UsageError(f"{layer.type_name}(...)(...): unexpected argument "
+                         f"{next(iter(kwargs))!r}", code="bad_call")
+    if layer.is_input:
+        raise UsageError("an Input is a tensor already; pass it to a layer",
+                         code="bad_call")
+    flat: list[Any] = []
+    for item in inputs:
+        flat.extend(item if isinstance(item, (list, tuple)) else [item])
+    if not flat:
+        raise UsageError(f"{layer.type_name}: called without an input tensor",
+                         code="bad_call")
+    where = f"{layer.type_name}(...)"
+    return Tensor(layer, tuple(as_tensor(x, where) for x in flat), name=name)

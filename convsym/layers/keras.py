@@ -35,6 +35,8 @@ class Input(KerasLayer):
     ``y = Conv2D(8, 3)(Input((28, 28, 1)))``.
     """
 
+    is_input: ClassVar[bool] = True
+
     shape: Any = None
     batch_size: Any = None
     dtype: Any = None
