@@ -211,11 +211,4 @@ class Graph:
                        hidden=hidden, outputs=out_index)
 
 
-def load_graph(doc: Any, *, origin: str, dialect: str) -> Network:
-    """A graph network from a spec mapping; the format is in :mod:`convsym.graph_spec`."""
-    from convsym.graph_spec import load_graph as load
-
-    return load(doc, origin=origin, dialect=dialect)
-
-
-__all__ = ["Graph", "Model", "Tensor", "assemble", "call_layer", "load_graph"]
+__all__ = ["Graph", "Model", "Tensor", "assemble", "call_layer"]
