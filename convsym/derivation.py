@@ -30,6 +30,7 @@ import sympy
 from convsym.errors import ConvsymTypeError, UsageError
 from convsym.intdiv import Ext, QExpr, QPoly, as_int, evaluate, ext, free_symbols
 from convsym.intdiv import to_sympy as _to_sympy
+from convsym.seam import upward
 
 if TYPE_CHECKING:
     from convsym.layers.base import Inference, Layer, Shape
@@ -195,21 +196,15 @@ class Derivation:
 
     def to_latex(self, *, standalone: bool = False) -> str:
         """LaTeX: a fragment for ``\\input`` or, with ``standalone``, a whole document."""
-        from convsym.printing.latex import render
-
-        return render(self, standalone=standalone)
+        return str(upward("render_latex")(self, standalone=standalone))
 
     def to_markdown(self) -> str:
         """Markdown with ``$...$`` math."""
-        from convsym.printing.markdown import render
-
-        return render(self)
+        return str(upward("render_markdown")(self))
 
     def to_text(self) -> str:
         """Plain text."""
-        from convsym.printing.text import render
-
-        return render(self)
+        return str(upward("render_text")(self))
 
     def render(self, fmt: str = "text", *, standalone: bool = False) -> str:
         """Render as ``latex``, ``markdown`` or ``text``."""

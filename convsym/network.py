@@ -37,6 +37,7 @@ from convsym.expr import as_expr
 from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
 from convsym.period import decide_nonneg
+from convsym.seam import upward
 from convsym.sizes import threshold
 
 
@@ -242,23 +243,19 @@ class Network:
             out |= free_symbols(c.expr)
         return out
 
+    # --- conveniences: the analyses built on a network, called through the one declared seam
+    # upward, convsym.seam (a network may not import them: they import it) ------------------
     def costs(self, *, bias: bool = False, include: Any = ("conv", "dense")) -> Any:
         """Per-layer MACs, FLOPs and activations: :func:`convsym.costing.costs`."""
-        from convsym.costing import costs
-
-        return costs(self, bias=bias, include=include)
+        return upward("costs")(self, bias=bias, include=include)
 
     def receptive_field(self) -> Any:
         """Per-layer receptive fields: :func:`convsym.receptive.receptive_field`."""
-        from convsym.receptive import receptive_field
-
-        return receptive_field(self)
+        return upward("receptive_field")(self)
 
     def summary(self) -> Any:
         """A :class:`~convsym.summary.Summary`: ``str()`` is a table, ``to_dict()`` JSON."""
-        from convsym.summary import Summary
-
-        return Summary.of(self)
+        return upward("summary").of(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: {len(self.rows)} layers, " \
@@ -270,28 +267,20 @@ class Network:
 
         See :func:`convsym.whatif.accepts`; e.g. ``net.accepts(H=63, W=64)``.
         """
-        from convsym.whatif import accepts
-
-        return accepts(self, values, **sizes)
+        return bool(upward("accepts")(self, values, **sizes))
 
     def solve(self, unknowns: Any, where: Any = (), bounds: Any = None, *,
               timeout: float | None = 10.0) -> Any:
         """Every integer value of the unknowns meeting the targets: :func:`convsym.whatif.solve`."""
-        from convsym.guarded import solve
-
-        return solve(self, unknowns, where=where, bounds=bounds, timeout=timeout)
+        return upward("solve")(self, unknowns, where=where, bounds=bounds, timeout=timeout)
 
     def admissible_inputs(self, *, timeout: float | None = 10.0) -> Any:
         """The exact set of input sizes accepted: :func:`convsym.whatif.admissible_inputs`."""
-        from convsym.guarded import admissible_inputs
-
-        return admissible_inputs(self, timeout=timeout)
+        return upward("admissible_inputs")(self, timeout=timeout)
 
     def compare(self, other: Network, *, at: Mapping[str, int] | None = None) -> Any:
         """What changes between this network and ``other``: :func:`convsym.whatif.compare`."""
-        from convsym.whatif import compare
-
-        return compare(self, other, at=at)
+        return upward("compare")(self, other, at=at)
 
     def subs(self, values: Mapping[str, object] | None = None, **kwargs: object) -> Network:
         """The network with symbols replaced by values, keyed by symbol name.
