@@ -27,10 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from convsym.errors import LayerError, SpecError, UsageError
-from convsym.importers.torch_table import build_module_layer
+from convsym.errors import LayerError, SpecError, UsageError, did_you_mean
+from convsym.importers.torch_table import ELEMENTWISE, build_module_layer
+from convsym.importers.torch_trace import run_forward
 from convsym.layers.base import Layer, Shape, to_size
-from convsym.network import Network, Node
+from convsym.layers.torch import LAYERS
+from convsym.network import Network, Node, _TorchInput
 
 
 def from_torch(module: Any, input_shape: Sequence[object] | Sequence[Sequence[object]]
@@ -126,9 +128,6 @@ class _Builder:
         return SpecError(message, source=self.origin, path=path, code=code)
 
     def build(self) -> Network:
-        from convsym.importers.torch_trace import run_forward
-        from convsym.network import _TorchInput
-
         parents = []
         for i, given in enumerate(self.shapes):
             name = "input" if len(self.shapes) == 1 else f"input_{i}"
@@ -173,9 +172,6 @@ class _Builder:
         if parametrize.is_parametrized(module):
             return (f"{shown} is refused: its weights are parametrized (weight_norm, "
                     "spectral_norm, ...), which adds tensors convsym does not count")
-        from convsym.errors import did_you_mean
-        from convsym.importers.torch_table import ELEMENTWISE
-        from convsym.layers.torch import LAYERS
 
         hint = did_you_mean(kind.__name__, [*LAYERS, *ELEMENTWISE])
         return f"{shown} is refused: it is not a torch.nn module convsym knows{hint}"
@@ -235,10 +231,6 @@ def _not_run(root: Any, counted: set[int], calls: dict[str, Any]) -> list[NotRun
         if id(p) not in counted:
             out.append(NotRun(name, "Parameter", int(p.numel())))
     return out
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
 
 
 def _is_torch_class(module: Any) -> bool:

@@ -17,9 +17,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from convsym.errors import LayerError
-from convsym.layers.base import Inference, Layer, Shape
+from convsym.intdiv import to_sympy
+from convsym.layers import torch as T
+from convsym.layers.agree import require_equal
+from convsym.layers.base import Inference, Layer, Shape, to_size
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
+from convsym.layers.reshape import element_count
 
 
 @layer_class
@@ -31,10 +35,6 @@ class View(TorchLayer):
 
     def infer_one(self, shape: Shape) -> Inference:
         """Flatten and require the element count to be ``features``."""
-        from convsym.layers.agree import require_equal
-        from convsym.layers.base import to_size
-        from convsym.layers.reshape import element_count
-
         total = element_count(self, shape)
         features = to_size(self, "features", self.features)
         conditions = require_equal(
@@ -45,8 +45,6 @@ class View(TorchLayer):
 
 
 def _t(e: Any) -> str:
-    from convsym.intdiv import to_sympy
-
     return str(to_sympy(e))
 
 
@@ -57,8 +55,6 @@ MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "divide"
 
 def merge_layer(kind: str, *, dim: int | None = None) -> Layer | str:
     """The merge layer for ``a + b`` (kind ``"add"``) etc., or why there is none."""
-    from convsym.layers import torch as T
-
     name = MERGES[kind]
     cls: Any = T.LAYERS.get(name)
     if cls is None:
@@ -112,8 +108,6 @@ class FunctionalLayers:
 
     def _build(self, cls_name: str, names: Sequence[str], args: Sequence[Any],
                kwargs: Mapping[str, Any]) -> Layer | str:
-        from convsym.layers import torch as T
-
         cls = T.LAYERS.get(cls_name)
         if cls is None:
             return f"convsym has no PyTorch {cls_name}"

@@ -35,7 +35,23 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from convsym.errors import LayerError, SpecError
 from convsym.expr import symbol
+from convsym.importers.torch_ops import FunctionalLayers, merge_layer
+from convsym.importers.torch_table import leaf_class
 from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
+from convsym.layers import torch as T
+from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
+from convsym.layers.torch_conv import with_output_size
+from convsym.layers.torch_tensor import (
+    Expand,
+    Permute,
+    Reduce,
+    Reshape,
+    Select,
+    Slice,
+    Stack,
+    TensorOperand,
+    Unsqueeze,
+)
 from convsym.period import decide_nonneg
 
 if TYPE_CHECKING:
@@ -346,8 +362,6 @@ class Trace:
     """One run of a forward on symbolic tensors, adding rows to a builder."""
 
     def __init__(self, b: _Builder, root: torch.nn.Module) -> None:
-        from convsym.importers.torch_ops import FunctionalLayers
-
         self.b = b
         self.root = root
         self.names = {id(m): n for n, m in root.named_modules()}
@@ -430,8 +444,6 @@ class Trace:
     def add(self, layer: Layer | str, op: str, parents: Sequence[Any], *, name: str | None = None
             ) -> Any:
         """A row for ``layer`` applied to the proxies ``parents``; returns its proxy."""
-        from convsym.importers.torch_module import _join
-
         if isinstance(layer, str):
             raise self.fail(f"{op}: {layer}")
         indices = [p._cs_index for p in parents]
@@ -466,8 +478,6 @@ class Trace:
         row's layer (ints, or sizes read from another tensor such as ``skip.size()``), which
         checks PyTorch's range ``[m, m + stride - 1]`` exactly, symbolically if need be."""
         import dataclasses
-
-        from convsym.layers.torch_conv import with_output_size
 
         if not isinstance(given, (list, tuple)):
             given = [given]
@@ -506,9 +516,6 @@ class Trace:
         return tensors[0]
 
     def call_module(self, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        from convsym.importers.torch_module import _join
-        from convsym.importers.torch_table import leaf_class
-
         qual = self.names.get(id(module))
         if qual is None:  # a module made inside forward
             qual = _join(self.scope()[0], type(module).__name__)
@@ -597,9 +604,6 @@ class Trace:
     def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         import torch
 
-        from convsym.importers.torch_ops import merge_layer
-        from convsym.layers.torch_tensor import TensorOperand
-
         operands = [self.operand(a) for a in [*args, kwargs.get("other")]
                     if a is not None]
         tensors = [a for a in operands if self.is_tensor(a)]
@@ -632,8 +636,6 @@ class Trace:
         return args[pos] if len(args) > pos else default
 
     def op_cat(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.importers.torch_ops import merge_layer
-
         items = list(args[0] if args else kwargs.get("tensors", ()))
         dim = self._dim(args, kwargs, 1, 0)
         if not all(self.is_tensor(t) for t in items):
@@ -649,8 +651,6 @@ class Trace:
     op_concat = op_concatenate = op_cat
 
     def op_stack(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Stack
-
         items = list(args[0] if args else kwargs.get("tensors", ()))
         if not all(self.is_tensor(t) for t in items):
             raise self.fail(f"{name} of traced tensors with other tensors")
@@ -660,8 +660,6 @@ class Trace:
         return len(self.shapes[t._cs_index]) + 1
 
     def op_flatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import Flatten
-
         x = args[0]
         rank = self.rank(x)
         start = self._dim(args, kwargs, 1, 0, "start_dim")
@@ -674,8 +672,6 @@ class Trace:
         return self.add(Flatten(start, end), "flatten", [x])
 
     def op_unflatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import Unflatten
-
         dim = self._dim(args, kwargs, 1, None)
         sizes = self._dim(args, kwargs, 2, None, "sizes")
         return self.add(Unflatten(dim, tuple(self.size_value(s) for s in sizes)), "unflatten",
@@ -697,8 +693,6 @@ class Trace:
         return v
 
     def op_view(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Reshape
-
         x = args[0]
         sizes = list(args[1:]) or list(kwargs.get("shape", kwargs.get("size", ())))
         if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
@@ -722,8 +716,6 @@ class Trace:
     op_reshape = op_view_as = op_reshape_as = op_view
 
     def op_permute(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Permute
-
         x = args[0]
         dims = list(args[1:]) or list(kwargs.get("dims", ()))
         if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
@@ -735,8 +727,6 @@ class Trace:
         return self.add(Permute(tuple(dims)), "permute", [x])
 
     def op_transpose(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Permute
-
         x = args[0]
         rank = self.rank(x)
         a = self._dim(args, kwargs, 1, None, "dim0")
@@ -752,8 +742,6 @@ class Trace:
     op_swapaxes = op_swapdims = op_transpose
 
     def op_getitem(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Select, Slice, Unsqueeze
-
         x, key = args[0], args[1]
         items = list(key) if isinstance(key, tuple) else [key]
         rank = self.rank(x)
@@ -786,8 +774,6 @@ class Trace:
         return out
 
     def op_expand(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Expand
-
         x = args[0]
         sizes = list(args[1:]) or list(kwargs.get("size", ()))
         if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
@@ -808,28 +794,20 @@ class Trace:
     op_expand_as = op_expand
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Select
-
         return self.add(Select(args[1], args[2]), "select", [args[0]])
 
     def op_narrow(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Slice
-
         x, dim, start, length = args[:4]
         stop = start + length
         return self.add(Slice(dim, self.size_value(start), self.size_value(stop)), "narrow",
                         [x])
 
     def op_unsqueeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Unsqueeze
-
         dim = self._dim(args, kwargs, 1, None)
         rank = self.rank(args[0])
         return self.add(Unsqueeze(dim % (rank + 1)), "unsqueeze", [args[0]])
 
     def op_squeeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Select
-
         x = args[0]
         dims = self._dim(args, kwargs, 1, None)
         if dims is None:
@@ -876,8 +854,6 @@ class Trace:
         return self.pieces(x, dim, bounds, "chunk")
 
     def op_unbind(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Select
-
         x = args[0]
         dim = self._dim(args, kwargs, 1, 0)
         n = self.concrete_axis(x, dim, name)
@@ -896,14 +872,10 @@ class Trace:
         return n
 
     def pieces(self, x: Any, dim: int, bounds: list[tuple[int, int]], op: str) -> Any:
-        from convsym.layers.torch_tensor import Slice
-
         rank = self.rank(x)
         return tuple(self.add(Slice(dim % rank, a, b), op, [x]) for a, b in bounds)
 
     def reduce(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Reduce
-
         x = args[0]
         dim = self._dim(args, kwargs, 1, None)
         keep = bool(self._dim(args, kwargs, 2, False, "keepdim"))
@@ -921,8 +893,6 @@ class Trace:
     op_logsumexp = op_norm = op_any = op_all = op_argmax = op_argmin = reduce
 
     def op_interpolate(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import Upsample
-
         names = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor",
                  "antialias")
         given = dict(zip(names, args[1:]))
@@ -942,8 +912,6 @@ class Trace:
     op_upsample = op_interpolate
 
     def op_pad(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers import torch as T
-
         x = args[0]
         pad = self._dim(args, kwargs, 1, None, "pad")
         mode = self._dim(args, kwargs, 2, "constant", "mode")
@@ -976,8 +944,6 @@ class Trace:
             self.counted.add(id(t))
 
     def op_layer_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import LayerNorm
-
         names = ("normalized_shape", "weight", "bias", "eps")
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
@@ -992,8 +958,6 @@ class Trace:
         return self.add(layer, "layer_norm", [args[0]])
 
     def op_batch_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers import torch as T
-
         names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
@@ -1010,8 +974,6 @@ class Trace:
         return self.add(layer, "batch_norm", [x])
 
     def op_group_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import GroupNorm
-
         names = ("num_groups", "weight", "bias", "eps")
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
@@ -1026,8 +988,6 @@ class Trace:
         return self.add(layer, "group_norm", [x])
 
     def conv(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers import torch as T
-
         names = ("weight", "bias", "stride", "padding", "dilation", "groups")
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
@@ -1047,8 +1007,6 @@ class Trace:
     op_conv1d = op_conv2d = op_conv3d = conv
 
     def op_linear(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import Linear
-
         weight = self._dim(args, kwargs, 1, None, "weight")
         bias = self._dim(args, kwargs, 2, None, "bias")
         self.weights([weight, bias], name)
@@ -1179,3 +1137,7 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
 
 
 __all__ = ["BATCH_SYMBOL", "SymInt", "SymSize", "Trace", "run_forward"]
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
