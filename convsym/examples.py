@@ -100,8 +100,9 @@ def names() -> list[str]:
 
 
 def _load_more() -> None:
-    """Import the zoo of larger examples when it exists (it registers itself)."""
-    import importlib.util
+    """Add the zoo of larger examples, built in Python (:data:`convsym.zoo.ZOO`)."""
+    # why inside: the zoo loads the layers and SymPy; listing the seed specs needs neither
+    from convsym.zoo import ZOO
 
-    if importlib.util.find_spec("convsym.zoo") is not None:
-        importlib.import_module("convsym.zoo")
+    for name, build in ZOO.items():
+        EXAMPLES.setdefault(name, build)
