@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-from convsym.errors import BudgetExceeded, ConvsymError, UsageError
+from convsym.errors import BudgetExceeded, ConvsymError, UsageError, did_you_mean
 
 __all__ = [
     "DEFAULT_MEMORY_MB",
@@ -164,8 +164,6 @@ def raised(**changes: Any) -> Iterator[Budgets]:
     Traceback (most recent call last):
     convsym.errors.UsageError: raised: no budget 'max_term' (did you mean 'max_terms'?)
     """
-    from convsym.errors import did_you_mean
-
     names = [item.name for item in dataclasses.fields(Budgets)]
     for name in changes:
         if name not in names:

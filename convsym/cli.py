@@ -20,6 +20,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from convsym import __version__
 from convsym.errors import ConvsymError, InternalError, shorten
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
@@ -52,7 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="convsym",
                      description="Derive, explain and prove the shapes of convolutional "
                                  "networks, in closed form.")
-    from convsym import __version__
 
     parser.add_argument("--version", action="version", version=f"convsym {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -43,6 +43,7 @@ from convsym.layers.base import (
     call_layer,
     to_size,
 )
+from convsym.layers.keras import InputLayer
 from convsym.network import Network, Node, _TorchInput
 
 
@@ -89,8 +90,6 @@ def assemble(inputs: Sequence[Tensor], outputs: Sequence[Tensor], *, keras_rows:
 
 
 def _input_layer(t: Tensor, name: str, dialect: str) -> Layer:
-    from convsym.layers.keras import InputLayer
-
     shape = tuple(to_sympy(s) for s in t.input_shape or ())
     if dialect == "keras":
         return InputLayer(shape=shape, name=name)

@@ -34,8 +34,21 @@ from convsym.errors import (
     shorten,
 )
 from convsym.expr import as_expr
-from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
+from convsym.guarded import public
+from convsym.intdiv import (
+    NotQuasiPolynomial,
+    QExpr,
+    QPoly,
+    add,
+    as_int,
+    free_symbols,
+    from_sympy,
+    scale,
+    subs,
+    to_sympy,
+)
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
+from convsym.layers.keras import Input
 from convsym.period import decide_nonneg
 from convsym.seam import upward
 from convsym.sizes import threshold
@@ -287,8 +300,6 @@ class Network:
 
         Values may be integers, text for the safe parser, or SymPy expressions.
         """
-        from convsym.intdiv import NotQuasiPolynomial
-
         if values is not None and not isinstance(values, Mapping):
             raise UsageError(f"subs: values must map symbol names to values, not "
                              f"{type(values).__name__}", code="bad_usage")
@@ -446,8 +457,6 @@ def _subs_layer(layer: Layer, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> Lay
 
 
 def _subs_q(e: QExpr, mapping: Mapping[sympy.Symbol, QPoly]) -> QExpr:
-    from convsym.intdiv import subs
-
     return subs(e, mapping)
 
 
@@ -460,8 +469,6 @@ class Sequential(Network):
 
     def __init__(self, layers: Sequence[Layer], input_shape: Sequence[object] | None = None,
                  *, name: str | None = None) -> None:
-        from convsym.layers.keras import Input
-
         if not isinstance(layers, (list, tuple)):
             raise UsageError(f"Sequential takes a list of layers, not {type(layers).__name__}",
                              code="not_a_layer")
@@ -548,8 +555,6 @@ class _TorchInput(Layer):
 
 def _guard_methods() -> None:
     """The public methods keep the API's error contract (a keyword typo is a convsym error)."""
-    from convsym.guarded import public
-
     for name in ("costs", "receptive_field", "summary", "accepts", "solve",
                  "admissible_inputs", "compare", "subs"):
         setattr(Network, name, public(getattr(Network, name)))

@@ -30,7 +30,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from convsym.errors import UsageError
+from convsym.errors import ShapeError, UsageError, did_you_mean
+from convsym.layers import keras, torch
+from convsym.network import Sequential
 
 __all__ = ["LayerCase", "check_shape_formula", "conv_configs", "layer_configs", "pool_configs"]
 
@@ -51,15 +53,11 @@ class LayerCase:
 
     def layer(self) -> Any:
         """The convsym layer (raises a ConvsymError for a configuration convsym refuses)."""
-        from convsym.layers import keras, torch
-
         table = torch.LAYERS if self.dialect == "torch" else keras.LAYERS
         return table[self.kind](**self.kwargs)
 
     def expected(self) -> tuple[int, ...]:
         """convsym's output shape for this input; raises a ConvsymError where it refuses."""
-        from convsym.network import Sequential
-
         net = Sequential([self.layer()], input_shape=self.input_shape)
         return tuple(int(s) for s in net.output_shape)
 
@@ -246,8 +244,6 @@ def check_shape_formula(formula: Callable[..., Any], layer_kind: str, *, example
     the smallest disagreeing case hypothesis finds.
     """
     if layer_kind not in KINDS:
-        from convsym.errors import did_you_mean
-
         raise UsageError(f"unknown layer kind {layer_kind!r}{did_you_mean(layer_kind, KINDS)}; "
                          f"the kinds are {', '.join(KINDS)}", code="bad_kind")
     names = list(inspect.signature(formula).parameters)
@@ -311,7 +307,6 @@ def _measure(kind: str, v: Mapping[str, int], ceil_mode: bool) -> int | None:
     import numpy as np
 
     from convsym import reference
-    from convsym.errors import ShapeError
 
     x = np.zeros((1, v["n"]), dtype=np.float32)
     k, s, p, d = v["k"], v["s"], v["p"], v["d"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from convsym.drawing.raster import pyplot, render
 from convsym.errors import UsageError
 
 MAX_FRAMES = 64
@@ -22,8 +23,6 @@ FORMATS = {"gif": "GIF", "apng": "PNG"}
 
 def animate(figure: Any, fmt: str = "gif", *, frame_ms: int = 700, dpi: int = 100) -> bytes:
     """The figure's frames as an animated ``gif`` or ``apng`` that loops."""
-    from convsym.drawing.raster import pyplot, render
-
     if fmt not in FORMATS:
         raise UsageError(f"format {fmt!r}: animations are gif or apng", code="bad_format")
     scenes = figure.frames()

@@ -21,6 +21,7 @@ from typing import Any
 import sympy
 
 from convsym.drawing.instantiate import instantiate, spatial_names
+from convsym.drawing.raster import FORMATS, pyplot
 from convsym.errors import UsageError
 
 MAX_POINTS = 2000
@@ -129,8 +130,6 @@ def cost_series(net: Any, xs: Sequence[int], *, vary: str,
 
 def size_plot(series: Series, fmt: str) -> bytes:
     """The staircase: output size against input size, refused inputs marked."""
-    from convsym.drawing.raster import pyplot
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     good = [(x, y) for x, y in zip(series.xs, series.values) if y is not None]
@@ -154,8 +153,6 @@ def size_plot(series: Series, fmt: str) -> bytes:
 
 def cost_plot(params: Series, macs: Series, fmt: str) -> bytes:
     """Parameters and MACs against a hyperparameter (two y axes)."""
-    from convsym.drawing.raster import pyplot
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     ax.plot(params.xs, params.values, "-o", ms=3.5, lw=2.2, color="#b3671b",
@@ -181,8 +178,6 @@ def _fixed(series: Series) -> str:
 
 def _save(plt: Any, fig: Any, fmt: str) -> bytes:
     import io
-
-    from convsym.drawing.raster import FORMATS
 
     if fmt not in FORMATS:
         raise UsageError(f"format {fmt!r}: plots are {', '.join(FORMATS)}", code="bad_format")

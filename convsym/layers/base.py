@@ -21,16 +21,26 @@ from typing import Any, ClassVar
 
 import sympy
 
-from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError, UsageError
+from convsym.errors import (
+    ConvsymError,
+    LayerConfigError,
+    LayerTypeError,
+    ShapeError,
+    UsageError,
+    did_you_mean,
+)
 from convsym.expr import MAX_INT, as_expr
 from convsym.intdiv import (
     NotQuasiPolynomial,
     QExpr,
     QPoly,
+    add,
     as_int,
     from_sympy,
     to_sympy,
 )
+from convsym.intdiv import add as q_add
+from convsym.intdiv import scale as q_scale
 from convsym.period import decide_nonneg
 
 Shape = tuple[QExpr, ...]
@@ -55,8 +65,6 @@ class Condition:
     @staticmethod
     def equal(lhs: QExpr, rhs: QPoly, axis: str, rule: str) -> Condition:
         """The condition ``lhs == rhs``, shown with its two sides."""
-        from convsym.intdiv import add
-
         return Condition(add(lhs, -rhs), "eq", "", axis, rule, (lhs, rhs))
 
     def relation(self) -> sympy.Basic:
@@ -358,8 +366,6 @@ def to_flag(layer: Layer, fld: str, value: object) -> bool:
 
 def to_choice(layer: Layer, fld: str, value: object, options: Sequence[str]) -> str:
     """A string hyperparameter from a fixed list, with a did-you-mean."""
-    from convsym.errors import did_you_mean
-
     if not isinstance(value, str) or value not in options:
         hint = did_you_mean(value, options) if isinstance(value, str) else ""
         raise layer.config_error(fld, value,
@@ -389,8 +395,6 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
     always = decide_nonneg(room)
     if always.holds:
         return []
-    from convsym.intdiv import add as q_add
-    from convsym.intdiv import scale as q_scale
 
     never = decide_nonneg(q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1)))
     if never.holds:

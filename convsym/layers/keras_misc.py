@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import field
 from typing import Any, ClassVar
 
+from convsym.intdiv import QPoly
 from convsym.layers.base import Inference, Layer, Shape, Weight, to_flag, to_size
 from convsym.layers.core import infer_identity
 from convsym.layers.dialects import KerasLayer
@@ -228,8 +229,6 @@ class PReLU(_PassThrough):
 
     def infer_one(self, shape: Shape) -> Inference:
         """alpha has the input's shape with shared axes (1-based) set to 1."""
-        from convsym.intdiv import QPoly
-
         shared = self.shared_axes
         if shared is None:
             shared = []

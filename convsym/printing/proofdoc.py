@@ -44,6 +44,7 @@ from convsym.printing.doc import (
     Value,
     eq,
 )
+from convsym.printing.latex import symbol_latex
 from convsym.printing.prose import math, prose, relation
 from convsym.printing.text import sstr
 from convsym.proof.library import LEMMAS
@@ -165,6 +166,4 @@ def _outcome(status: str, method: str, counter: tuple[tuple[str, int], ...], rea
 
 
 def _tex(name: str) -> str:
-    from convsym.printing.latex import symbol_latex
-
     return symbol_latex(name)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from convsym.importers.common import unwrap
 from convsym.intdiv import as_int
 from convsym.layers.base import Layer
 
@@ -102,8 +103,6 @@ def _int(size: Any) -> int:
 
 
 def _unwrap(layer: Layer) -> Layer:
-    from convsym.importers.common import unwrap
-
     return unwrap(layer)
 
 
