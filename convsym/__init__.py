@@ -109,6 +109,7 @@ def __getattr__(name: str) -> Any:
     else:
         value = getattr(importlib.import_module(module), name)
     if inspect.isfunction(value):  # every exception from the public API is a convsym error
+        # why: `import convsym` loads only the errors until a public name is used
         from convsym.guarded import public
 
         value = public(value)

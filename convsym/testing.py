@@ -306,6 +306,7 @@ def _measure(kind: str, v: Mapping[str, int], ceil_mode: bool) -> int | None:
     """The reference's output size on one axis, or None for an empty output."""
     import numpy as np
 
+    # why: the NumPy reference loads only when a formula is measured
     from convsym import reference
 
     x = np.zeros((1, v["n"]), dtype=np.float32)
