@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sympy
+
 from convsym.derivation import Derivation, derive
 from convsym.examples import example, names
 from convsym.printing import templates as T
@@ -93,8 +95,6 @@ def resnet50_statement(net: Any) -> Any:
     Follows the height through every layer that changes it, from the input to the last stage
     (before the global pooling), composing each layer's textbook relationship.
     """
-    import sympy
-
     d = derive(net)
     height = next(s for s in net.all_symbols() if s.name == "H")
     current: Any = height

@@ -64,9 +64,11 @@ class LayerCase:
     def framework_layer(self) -> Any:
         """The real ``torch.nn`` module or ``keras.layers`` object (imports the framework)."""
         if self.dialect == "torch":
+            # why: PyTorch is optional (the frameworks extra) and heavy
             import torch
 
             return getattr(torch.nn, self.kind)(**self.kwargs)
+        # why: Keras is optional (the frameworks extra) and heavy
         import keras
 
         return getattr(keras.layers, self.kind)(**self.kwargs)
@@ -81,6 +83,7 @@ class LayerCase:
 
 def _st() -> Any:
     try:
+        # why: hypothesis is optional (the test extra)
         from hypothesis import strategies
     except ImportError:
         raise UsageError("convsym.testing needs hypothesis: pip install hypothesis",
@@ -254,6 +257,7 @@ def check_shape_formula(formula: Callable[..., Any], layer_kind: str, *, example
                          code="bad_formula")
     if ceil_mode and layer_kind not in ("pool", "avg_pool"):
         raise UsageError("ceil_mode applies to pooling only", code="bad_formula")
+    # why: hypothesis is optional (the test extra)
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hypothesis_seed
 
@@ -304,6 +308,7 @@ def check_shape_formula(formula: Callable[..., Any], layer_kind: str, *, example
 
 def _measure(kind: str, v: Mapping[str, int], ceil_mode: bool) -> int | None:
     """The reference's output size on one axis, or None for an empty output."""
+    # why: NumPy loads only when real arrays are computed
     import numpy as np
 
     # why: the NumPy reference loads only when a formula is measured

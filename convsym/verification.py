@@ -25,6 +25,7 @@ import dataclasses
 import importlib.util
 import math
 import random
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -338,8 +339,6 @@ def _where_index(err: LayerError, net: Any) -> int:
 
 
 def _where_name(err: LayerError) -> str:
-    import re
-
     match = re.match(r"'(.*)' at layers", err.where)
     return match.group(1) if match else err.kind
 

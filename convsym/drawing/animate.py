@@ -31,6 +31,7 @@ def animate(figure: Any, fmt: str = "gif", *, frame_ms: int = 700, dpi: int = 10
                          f"{MAX_FRAMES}); draw the layer on a smaller input (--input-size)",
                          code="too_large")
     pyplot()  # a clear error when matplotlib is missing
+    # why: Pillow is optional (the draw extra)
     from PIL import Image
 
     frames = [Image.open(io.BytesIO(render(scene, "png", dpi=dpi))).convert("RGB")
@@ -47,6 +48,7 @@ def _pad(frame: Any, size: tuple[int, int]) -> Any:
     """Frames of one size (the last row of a grid may draw narrower)."""
     if frame.size == size:
         return frame
+    # why: Pillow is optional (the draw extra)
     from PIL import Image
 
     canvas = Image.new("RGB", size, "white")

@@ -14,6 +14,8 @@ arithmetic); whether an input is admissible is :func:`convsym.whatif.accepts`.
 
 from __future__ import annotations
 
+import difflib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,8 +67,6 @@ def _row(net: Any, layer: str | None, sym: sympy.Symbol) -> Any:
 
 def named_row(net: Any, layer: str) -> Any:
     """The row called ``layer``, or a clear error suggesting a close name."""
-    import difflib
-
     for row in net.rows:
         if row.name == layer:
             return row
@@ -143,6 +143,7 @@ def size_plot(series: Series, fmt: str) -> bytes:
                 label="refused (not admissible)")
     ax.set_xlabel(f"input size {series.symbol}" + _fixed(series))
     ax.set_ylabel("output size")
+    # why: matplotlib is optional (the draw extra) and heavy
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -177,8 +178,6 @@ def _fixed(series: Series) -> str:
 
 
 def _save(plt: Any, fig: Any, fmt: str) -> bytes:
-    import io
-
     if fmt not in FORMATS:
         raise UsageError(f"format {fmt!r}: plots are {', '.join(FORMATS)}", code="bad_format")
     buffer = io.BytesIO()

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sympy
+
 from convsym.errors import LayerError, SpecError, UsageError, did_you_mean
 from convsym.importers.torch_table import ELEMENTWISE, build_module_layer
 from convsym.importers.torch_trace import run_forward
@@ -42,6 +44,7 @@ def from_torch(module: Any, input_shape: Sequence[object] | Sequence[Sequence[ob
     Sizes may be symbols, e.g. ``(3, "H", "W")``; a module with several inputs takes a list
     of shapes, one per argument of ``forward``.
     """
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     if not isinstance(module, torch.nn.Module):
@@ -167,6 +170,7 @@ class _Builder:
         if kind.__name__.startswith("Lazy"):
             return (f"{shown} is refused: a lazy module has no sizes until it has run once; "
                     "call the model on an example input first")
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch.nn.utils.parametrize as parametrize
 
         if parametrize.is_parametrized(module):
@@ -200,8 +204,6 @@ class _Builder:
     def check_parameters(self, net: Network) -> None:
         """A module's own parameter count must be what convsym counts (weight_norm, spectral
         norm and other parametrizations add tensors convsym does not model)."""
-        import sympy
-
         for row in net.rows:
             module = self.first_rows.get(row.name)
             if module is None or not isinstance(row.params, sympy.Integer):
@@ -235,6 +237,7 @@ def _not_run(root: Any, counted: set[int], calls: dict[str, Any]) -> list[NotRun
 
 def _is_torch_class(module: Any) -> bool:
     """True when the module's class is ``torch.nn``'s own class of that name (not a user's)."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     return type(module) is getattr(torch.nn, type(module).__name__, None)

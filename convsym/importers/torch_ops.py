@@ -13,6 +13,7 @@ the batch size).  No torch import here: functions are recognised by name and mod
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -68,8 +69,6 @@ def merge_layer(kind: str, *, dim: int | None = None) -> Layer | str:
 
 
 def _fields(cls: type) -> set[str]:
-    import dataclasses
-
     return {f.name for f in dataclasses.fields(cls)}
 
 

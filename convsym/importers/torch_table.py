@@ -100,6 +100,7 @@ def leaf_class(module: Any) -> str | None:
     that keeps that class's ``forward`` (a user's ``class MyConv(nn.Conv2d)`` with only a new
     ``__init__``); a subclass with its own ``forward`` (timm's ``BatchNormAct2d``) is followed.
     """
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     kind = type(module)

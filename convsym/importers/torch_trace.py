@@ -27,6 +27,7 @@ Why this and not ``torch.fx`` or ATen capture: see ``docs/design/torch-import.md
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import traceback
@@ -235,6 +236,7 @@ class SymSize(tuple):  # type: ignore[type-arg]
 
 @functools.lru_cache(maxsize=1)
 def _proxy_class() -> type:
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     class SymTensor(torch.Tensor):
@@ -344,6 +346,7 @@ def op_name(func: Any) -> str:
 
 
 def _location(frames: Sequence[traceback.FrameSummary]) -> str:
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     skip = (_HERE + os.sep, os.path.dirname(os.path.abspath(torch.__file__)) + os.sep)
@@ -477,8 +480,6 @@ class Trace:
         """``ConvTranspose*d.forward(x, output_size=...)``: the size becomes a field of the
         row's layer (ints, or sizes read from another tensor such as ``skip.size()``), which
         checks PyTorch's range ``[m, m + stride - 1]`` exactly, symbolically if need be."""
-        import dataclasses
-
         if not isinstance(given, (list, tuple)):
             given = [given]
         sizes: list[object] = []
@@ -519,6 +520,7 @@ class Trace:
         qual = self.names.get(id(module))
         if qual is None:  # a module made inside forward
             qual = _join(self.scope()[0], type(module).__name__)
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch.nn.utils.parametrize as parametrize
 
         kind = leaf_class(module)
@@ -578,6 +580,7 @@ class Trace:
             made = self.functional.from_function(func, _plain(args[1:]), _plain(kwargs))
             if made is not None:
                 return self.add(made, name.strip("_"), [args[0]])
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         shown = torch.overrides.resolve_name(func) or name
@@ -591,6 +594,7 @@ class Trace:
 
     def operand(self, value: Any) -> Any:
         """A real tensor met in arithmetic: a row when it is a parameter or broadcasts."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         if not isinstance(value, torch.Tensor) or self.is_tensor(value):
@@ -602,6 +606,7 @@ class Trace:
         return value
 
     def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         operands = [self.operand(a) for a in [*args, kwargs.get("other")]
@@ -685,6 +690,7 @@ class Trace:
                                 "where convsym needs a per-sample size", "batch_size")
             return to_sympy(v.q)
         if isinstance(v, bool) or not isinstance(v, int):
+            # why: PyTorch is optional (the frameworks extra) and heavy
             import torch
 
             if isinstance(v, torch.Tensor):
@@ -931,6 +937,7 @@ class Trace:
 
     def weights(self, tensors: Sequence[Any], what: str) -> None:
         """Parameters that a functional layer counts itself: each must be read here first."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         for t in tensors:
@@ -1027,6 +1034,7 @@ class _ValuesIndices(NamedTuple):
 
 def _parameter_of(value: Any) -> Any:
     """The parameter a tensor is, or is a view of (``gamma.view(1, -1, 1, 1)``), else None."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     while value is not None and not isinstance(value, torch.nn.Parameter):
@@ -1061,6 +1069,7 @@ def _build(make: Any) -> Any:
 
 def _torch_own_forward(module: Any) -> bool:
     """True when the module's ``forward`` is torch.nn's own (not a container's)."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     forward = type(module).forward
@@ -1072,6 +1081,7 @@ def _torch_own_forward(module: Any) -> bool:
 @contextlib.contextmanager
 def _intercepting(trace: Trace) -> Iterator[None]:
     """Route ``module(x)`` on traced tensors to the trace; eval mode; both undone after."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     original = torch.nn.Module.__call__

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 
 import sympy
+from sympy.core.exprtools import decompose_power
+from sympy.core.sorting import default_sort_key
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
@@ -206,9 +209,6 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
     pairs in index order closed by a sentinel, which compares exactly as SymPy's negated
     dense vector does when every exponent is a positive integer; otherwise SymPy's own.
     """
-    from sympy.core.exprtools import decompose_power
-    from sympy.core.sorting import default_sort_key
-
     rows = []
     gens: set[sympy.Expr] = set()
     for term in expr.args:
@@ -310,8 +310,6 @@ def _line(items: D.Line) -> str:
 
 
 def _wrap(text: str, indent: str = "", first: str = "") -> str:
-    import textwrap
-
     lines = textwrap.wrap(text, WIDTH, initial_indent=first or indent,
                           subsequent_indent=indent, break_on_hyphens=False,
                           break_long_words=False)

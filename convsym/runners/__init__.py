@@ -19,6 +19,7 @@ lazily.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -119,8 +120,6 @@ def ints(values: Any) -> tuple[int, ...]:
 
 def field_values(layer: Layer, *, skip: Sequence[str] = ()) -> dict[str, Any]:
     """The layer's constructor arguments (for building the framework's own layer)."""
-    import dataclasses
-
     out = {}
     for f in dataclasses.fields(layer):
         if f.init and f.name not in ("input_shape", *skip):

@@ -36,6 +36,7 @@ class KerasRunner(Runner):
 
     def __init__(self, seed: int = 0) -> None:
         os.environ.setdefault("KERAS_BACKEND", "torch")  # convsym's tested backend
+        # why: Keras is optional (the frameworks extra) and heavy
         import keras
 
         self.keras = keras

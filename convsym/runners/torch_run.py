@@ -33,6 +33,7 @@ class TorchRunner(Runner):
     errors = (RuntimeError, ValueError, IndexError)
 
     def __init__(self, seed: int = 0) -> None:
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         self.torch = torch
