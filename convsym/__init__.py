@@ -40,12 +40,12 @@ _LAZY = {
     "Tensor": "convsym.graph",
     "costs": "convsym.costing",
     "receptive_field": "convsym.receptive",
-    "prove": "convsym.guarded",
+    "prove": "convsym.api",
     "Proof": "convsym.proof",
     "derive": "convsym.derivation",
     "Derivation": "convsym.derivation",
-    "solve": "convsym.guarded",
-    "admissible_inputs": "convsym.guarded",
+    "solve": "convsym.api",
+    "admissible_inputs": "convsym.api",
     "accepts": "convsym.whatif",
     "compare": "convsym.whatif",
     "depthwise_whatif": "convsym.whatif",
@@ -109,6 +109,7 @@ def __getattr__(name: str) -> Any:
     else:
         value = getattr(importlib.import_module(module), name)
     if inspect.isfunction(value):  # every exception from the public API is a convsym error
+        # why: `import convsym` loads only the errors until a public name is used
         from convsym.guarded import public
 
         value = public(value)

@@ -50,6 +50,7 @@ import io
 import math
 import os
 import pickle
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -60,7 +61,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-from convsym.errors import BudgetExceeded, ConvsymError, UsageError
+from convsym.errors import BudgetExceeded, ConvsymError, UsageError, did_you_mean
 
 __all__ = [
     "DEFAULT_MEMORY_MB",
@@ -164,8 +165,6 @@ def raised(**changes: Any) -> Iterator[Budgets]:
     Traceback (most recent call last):
     convsym.errors.UsageError: raised: no budget 'max_term' (did you mean 'max_terms'?)
     """
-    from convsym.errors import did_you_mean
-
     names = [item.name for item in dataclasses.fields(Budgets)]
     for name in changes:
         if name not in names:
@@ -272,6 +271,7 @@ def _limit_memory(memory_mb: float | None) -> None:
     if memory_mb is None:
         return
     try:
+        # why: POSIX only (the except below)
         import resource
     except ImportError:  # not on POSIX: the time limit still holds
         return
@@ -333,6 +333,7 @@ def _is_sympy_tree(obj: Any) -> bool:
     module = type(obj).__module__
     if not module.startswith("sympy.") or not hasattr(obj, "is_Atom") or obj.is_Atom:
         return False
+    # why: `convsym --help` imports this module; SymPy loads only when the work needs it
     import sympy
     from sympy.core.function import Application
     from sympy.core.relational import Relational
@@ -343,6 +344,7 @@ def _is_sympy_tree(obj: Any) -> bool:
 
 
 def _rebuild_sympy(cls: type[Any], args: tuple[Any, ...]) -> Any:
+    # why: `convsym --help` imports this module; SymPy loads only when the work needs it
     import sympy
     from sympy.core.function import Application
     from sympy.core.operations import AssocOp
@@ -410,6 +412,7 @@ def run_bounded(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
     Traceback (most recent call last):
     convsym.errors.BudgetExceeded: a nap: stopped after 0.2 s (the time budget)
     """
+    # why: the worker machinery loads only for a bounded call
     import multiprocessing
 
     _check_limits(timeout, memory_mb)
@@ -471,8 +474,6 @@ def _exit_text(code: int | None) -> str:
     if code is None:
         return "still running"
     if code < 0:
-        import signal
-
         try:
             return f"killed by {signal.Signals(-code).name}"
         except ValueError:

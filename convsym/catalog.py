@@ -18,7 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sympy
+
 from convsym.derivation import Derivation, derive
+from convsym.examples import example, names
+from convsym.printing import templates as T
+from convsym.proof import prove
+from convsym.spec import load
 
 LENET5: dict[str, Any] = {
     "name": "lenet5",
@@ -68,8 +74,6 @@ class Entry:
 
 def _example(name: str, **kw: Any) -> Callable[[], Derivation]:
     def build() -> Derivation:
-        from convsym.examples import example
-
         return derive(example(name), **kw)
 
     return build
@@ -78,9 +82,6 @@ def _example(name: str, **kw: Any) -> Callable[[], Derivation]:
 def _spec(doc: dict[str, Any], shared: str | None = None) -> Callable[[], Derivation]:
     """A spec defined here, or the shared built-in example of that name once it exists."""
     def build() -> Derivation:
-        from convsym.examples import example, names
-        from convsym.spec import load
-
         if shared is not None and shared in names():
             return derive(example(shared))
         return derive(load(doc, name=f"catalog:{doc['name']}"))
@@ -94,10 +95,6 @@ def resnet50_statement(net: Any) -> Any:
     Follows the height through every layer that changes it, from the input to the last stage
     (before the global pooling), composing each layer's textbook relationship.
     """
-    import sympy
-
-    from convsym.printing import templates as T
-
     d = derive(net)
     height = next(s for s in net.all_symbols() if s.name == "H")
     current: Any = height
@@ -120,9 +117,6 @@ def resnet50_statement(net: Any) -> Any:
 
 
 def _resnet_proof() -> Derivation:
-    from convsym.examples import example
-    from convsym.proof import prove
-
     net = example("resnet50")
     proof = prove(resnet50_statement(net))
     return derive(proof, network=net, title="The ResNet-50 stem and stages give ceiling(H/32)",

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
+from convsym import __version__
 from convsym.errors import ConvsymError, InternalError, shorten
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
@@ -52,7 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="convsym",
                      description="Derive, explain and prove the shapes of convolutional "
                                  "networks, in closed form.")
-    from convsym import __version__
 
     parser.add_argument("--version", action="version", version=f"convsym {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -94,11 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "or its memory limit allows)", file=sys.stderr)
         return 2
     except Exception as err:  # noqa: BLE001 - a bug: one line, never a traceback
-        import os
 
         if os.environ.get("CONVSYM_TRACEBACK"):
-            import traceback
-
             traceback.print_exc()
         text = one_line(shorten(f"{type(err).__name__}: {err}", 300))
         print(f"convsym: internal error: {text} (a bug in convsym; please report it with "
@@ -108,8 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _reader_gone() -> int:
     """The reader of stdout went away (``convsym summary ... | head``): not an error."""
-    import os
-
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError):  # stdout is not a real file (captured in a test)

@@ -37,8 +37,9 @@ import sympy
 
 from convsym.errors import UsageError, did_you_mean
 from convsym.intdiv import QExpr, QPoly, to_sympy
-from convsym.layers.base import add_sizes, mul_sizes
-from convsym.network import Network
+from convsym.network import Network, require_network
+from convsym.sizes import add_sizes, mul_sizes
+from convsym.summary import json_value
 
 KINDS = ("conv", "dense", "pool", "norm", "merge", "activation")
 """The layer kinds :func:`costs` can count; every layer has one (or ``none``)."""
@@ -88,8 +89,6 @@ class Costs:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: integers when numeric, else the expression's text."""
-        from convsym.summary import json_value
-
         return {
             "convention": {"unit": "MAC", "bias": self.bias, "include": list(self.include),
                            "transposed_conv": "input size", "flops_per_mac": 2},
@@ -121,8 +120,6 @@ def _kinds(include: str | Iterable[str]) -> tuple[str, ...]:
 def costs(network: Network, *, bias: bool = False,
           include: str | Iterable[str] = DEFAULT_INCLUDE) -> Costs:
     """Per-layer MACs, FLOPs, activation elements and parameters under the convention above."""
-    from convsym.network import require_network
-
     require_network(network, "costs")
     if not isinstance(bias, bool):
         raise UsageError(f"costs: bias must be True or False, got {bias!r}", code="bad_usage")

@@ -28,8 +28,16 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from convsym.errors import ConvsymTypeError, UsageError
+from convsym.formulas import effective_kernel
 from convsym.intdiv import Ext, QExpr, QPoly, as_int, evaluate, ext, free_symbols
 from convsym.intdiv import to_sympy as _to_sympy
+from convsym.layers.base import Layer
+from convsym.layers.conv import ConvConfig
+from convsym.layers.pool import PoolConfig
+from convsym.layers.transpose import TransposeConfig
+from convsym.network import Network, Sequential
+from convsym.period import decide_eq, decide_nonneg
+from convsym.seam import upward
 
 if TYPE_CHECKING:
     from convsym.layers.base import Inference, Layer, Shape
@@ -195,21 +203,15 @@ class Derivation:
 
     def to_latex(self, *, standalone: bool = False) -> str:
         """LaTeX: a fragment for ``\\input`` or, with ``standalone``, a whole document."""
-        from convsym.printing.latex import render
-
-        return render(self, standalone=standalone)
+        return str(upward("render_latex")(self, standalone=standalone))
 
     def to_markdown(self) -> str:
         """Markdown with ``$...$`` math."""
-        from convsym.printing.markdown import render
-
-        return render(self)
+        return str(upward("render_markdown")(self))
 
     def to_text(self) -> str:
         """Plain text."""
-        from convsym.printing.text import render
-
-        return render(self)
+        return str(upward("render_text")(self))
 
     def render(self, fmt: str = "text", *, standalone: bool = False) -> str:
         """Render as ``latex``, ``markdown`` or ``text``."""
@@ -250,9 +252,6 @@ def derive(obj: Any, *, input_shape: Sequence[object] | None = None, explain: st
 
 def _derive(obj: Any, input_shape: Sequence[object] | None, explain: str, title: str | None,
             network: Network | None) -> Derivation:
-    from convsym.layers.base import Layer
-    from convsym.network import Network, Sequential
-
     if explain not in EXPLAIN:
         raise UsageError(f"explain={explain!r}: use one of {', '.join(EXPLAIN)}",
                          code="bad_choice")
@@ -345,10 +344,6 @@ def layer_kind(layer: Layer, inference: Inference, parents: Sequence[Shape]) -> 
     One of conv, depthwise, separable, transpose, pool, dense, flatten, batchnorm, merge,
     identity, other.
     """
-    from convsym.layers.conv import ConvConfig
-    from convsym.layers.pool import PoolConfig
-    from convsym.layers.transpose import TransposeConfig
-
     config = getattr(layer, "config", None)
     name = layer.type_name
     names = [w.name for w in inference.weights]
@@ -378,8 +373,6 @@ def layer_kind(layer: Layer, inference: Inference, parents: Sequence[Shape]) -> 
 
 def _size(axis: str, rule: str, values: Mapping[str, QExpr], result: QExpr,
           conditions: list[sympy.Basic]) -> SizeStep:
-    from convsym.formulas import effective_kernel
-
     shown: dict[str, sympy.Expr] = {}
     for key, value in values.items():
         shown[key] = to_sympy(settle(value) if key in _AUXILIARY else value)
@@ -418,8 +411,6 @@ def settle(e: QExpr) -> QExpr:
     >>> to_sympy(settle(ceildiv(n, QPoly.const(2)) + floordiv(n, QPoly.const(2)) - n))
     0
     """
-    from convsym.period import decide_eq
-
     if isinstance(e, Ext):
         kept = [settle(a) for a in e.args]
         changed = True
@@ -440,8 +431,6 @@ def settle(e: QExpr) -> QExpr:
 
 def _wins(b: QExpr, a: QExpr, kind: str) -> bool:
     """True when ``b`` is provably never beaten by ``a`` in a Max (or Min) of the two."""
-    from convsym.period import decide_nonneg
-
     if not (isinstance(a, QPoly) and isinstance(b, QPoly)):
         return False
     return decide_nonneg(b - a if kind == "max" else a - b).holds is True

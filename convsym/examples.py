@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from convsym.errors import UsageError, did_you_mean
+from convsym.spec import load
+from convsym.zoo import ZOO
 
 SEED1 = {
     "name": "seed1",
@@ -67,8 +69,6 @@ SPECS: dict[str, dict[str, Any]] = {
 
 def _from_spec(name: str) -> Callable[[], Any]:
     def build() -> Any:
-        from convsym.spec import load
-
         return load(SPECS[name], name=f"example:{name}")
 
     return build
@@ -100,8 +100,6 @@ def names() -> list[str]:
 
 
 def _load_more() -> None:
-    """Import the zoo of larger examples when it exists (it registers itself)."""
-    import importlib.util
-
-    if importlib.util.find_spec("convsym.zoo") is not None:
-        importlib.import_module("convsym.zoo")
+    """Add the zoo of larger examples, built in Python (:data:`convsym.zoo.ZOO`)."""
+    for name, build in ZOO.items():
+        EXAMPLES.setdefault(name, build)

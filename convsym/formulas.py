@@ -25,6 +25,7 @@ from convsym.intdiv import (
     ext,
     scale,
 )
+from convsym.sizes import add_sizes, mul_sizes, settle
 
 ONE = QPoly.const(1)
 ZERO = QPoly.const(0)
@@ -63,8 +64,6 @@ def same_pad_total(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly) -> QExpr:
 def _settle(e: QExpr) -> QExpr:
     """Drop what the period check proves idle (a Max argument that never wins, a constant
     in disguise); the value is unchanged."""
-    from convsym.layers.agree import settle
-
     return settle(e)
 
 
@@ -216,8 +215,6 @@ def transpose_as_conv_pads(n: QExpr, out: QExpr, *, k: QPoly, s: QPoly, d: QPoly
 
 def _plus(a: QExpr, b: QExpr) -> QExpr:
     """``a + b`` for sizes, Min/Max allowed."""
-    from convsym.layers.base import add_sizes
-
     return add_sizes(a, b)
 
 
@@ -252,8 +249,6 @@ def adaptive_bin_start(i: QPoly, *, n: QPoly, o: QPoly) -> QExpr:
 def conv_macs(out_sizes: list[QExpr], *, kernel: list[QPoly], c_in_per_group: QExpr,
               c_out: QExpr) -> QExpr:
     """Convolution MACs without bias: ``prod(out) * C_out * prod(k) * C_in/g``."""
-    from convsym.layers.base import mul_sizes
-
     return mul_sizes(*out_sizes, c_out, *kernel, c_in_per_group)
 
 
@@ -261,15 +256,11 @@ def conv_transpose_macs(in_sizes: list[QExpr], *, kernel: list[QPoly], c_in: QEx
                         c_out_per_group: QExpr) -> QExpr:
     """Transposed convolution MACs, costed on the INPUT size (each input pixel scatters one
     kernel): ``prod(in) * C_in * prod(k) * C_out/g``."""
-    from convsym.layers.base import mul_sizes
-
     return mul_sizes(*in_sizes, c_in, *kernel, c_out_per_group)
 
 
 def rf_size(r: QExpr, *, k: QPoly, d: QPoly, jump: QExpr) -> QExpr:
     """Receptive field after a layer (Araujo et al. 2019): ``r + (k_e - 1) j``."""
-    from convsym.layers.base import mul_sizes
-
     return _plus(r, mul_sizes(effective_kernel(k, d) - ONE, jump))
 
 
@@ -281,8 +272,6 @@ def rf_jump(jump: QExpr, *, s: QPoly) -> QExpr:
 def rf_padding(pad: QExpr, *, p_l: QExpr, jump: QExpr) -> QExpr:
     """Effective left padding after a layer: ``P + p_l j`` (the first output's receptive
     field starts at input position ``-P``)."""
-    from convsym.layers.base import mul_sizes
-
     if isinstance(p_l, QPoly) and p_l.is_const():
         return _plus(pad, scale(jump, p_l))  # a constant, possibly negative (a crop)
     return _plus(pad, mul_sizes(p_l, jump))

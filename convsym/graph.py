@@ -29,104 +29,22 @@ Spec files describe graphs with ``inputs`` and per-layer ``name``/``inputs``; se
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
-import sympy
-
 from convsym.errors import UsageError
 from convsym.intdiv import to_sympy
-from convsym.layers.base import Inference, Layer, Shape, _snake, to_size
+from convsym.layers.base import (
+    Layer,
+    Shape,
+    Tensor,
+    _snake,
+    as_tensor,
+    call_layer,
+    to_size,
+)
+from convsym.layers.keras import InputLayer
 from convsym.network import Network, Node, _TorchInput
-
-_SERIAL = itertools.count()
-
-
-class Tensor:
-    """A symbolic tensor: the output of one layer call (or a network input)."""
-
-    def __init__(self, layer: Layer, parents: tuple[Tensor, ...], *, name: str | None = None,
-                 input_shape: Shape | None = None) -> None:
-        self.layer = layer
-        self.parents = parents
-        self.name = name
-        self.input_shape = input_shape
-        self.serial = next(_SERIAL)
-        self._inference: Inference | None = None
-
-    @property
-    def is_input(self) -> bool:
-        """True for a network input."""
-        return self.input_shape is not None
-
-    def inference(self) -> Inference:
-        """The layer's inference on this call (computed once, on demand)."""
-        if self._inference is None:
-            if self.input_shape is not None:
-                self._inference = Inference(self.input_shape)
-            else:
-                shapes = [p.inference().shape for p in self.parents]
-                names = [p.label() for p in self.parents]
-                self._inference = self.layer.infer_checked(shapes, names)
-        return self._inference
-
-    @property
-    def shape(self) -> tuple[sympy.Expr, ...]:
-        """The shape without the batch axis, as SymPy expressions."""
-        return tuple(to_sympy(s) for s in self.inference().shape)
-
-    def label(self) -> str:
-        """A name for messages: the explicit name, else the layer's type."""
-        return self.name or getattr(self.layer, "name", None) or self.layer.type_name
-
-    def __repr__(self) -> str:
-        return f"<Tensor {self.label()} {self.shape}>"
-
-
-def input_tensor(layer: Any) -> Tensor:
-    """The tensor of a Keras ``Input`` (one per Input object)."""
-    existing = layer.__dict__.get("_tensor")
-    if existing is None:
-        sizes: Shape = layer.sizes
-        existing = Tensor(layer, (), name=getattr(layer, "name", None), input_shape=sizes)
-        object.__setattr__(layer, "_tensor", existing)  # frozen dataclass: not a field
-    assert isinstance(existing, Tensor)
-    return existing
-
-
-def as_tensor(value: object, where: str) -> Tensor:
-    """A Tensor, or a Keras Input standing for its tensor."""
-    from convsym.layers.keras import Input
-
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, Input):
-        return input_tensor(value)
-    raise UsageError(f"{where}: expected a tensor (the result of a layer call or an Input), "
-                     f"got {type(value).__name__}", code="not_a_tensor")
-
-
-def call_layer(layer: Layer, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
-    """``layer(x)``, ``layer([x, y])`` or ``layer(x, y)``: a new tensor."""
-    from convsym.layers.keras import Input
-
-    name = kwargs.pop("name", None)
-    kwargs.pop("training", None)
-    if kwargs:
-        raise UsageError(f"{layer.type_name}(...)(...): unexpected argument "
-                         f"{next(iter(kwargs))!r}", code="bad_call")
-    if isinstance(layer, Input):
-        raise UsageError("an Input is a tensor already; pass it to a layer",
-                         code="bad_call")
-    flat: list[Any] = []
-    for item in inputs:
-        flat.extend(item if isinstance(item, (list, tuple)) else [item])
-    if not flat:
-        raise UsageError(f"{layer.type_name}: called without an input tensor",
-                         code="bad_call")
-    where = f"{layer.type_name}(...)"
-    return Tensor(layer, tuple(as_tensor(x, where) for x in flat), name=name)
 
 
 def assemble(inputs: Sequence[Tensor], outputs: Sequence[Tensor], *, keras_rows: bool
@@ -172,8 +90,6 @@ def assemble(inputs: Sequence[Tensor], outputs: Sequence[Tensor], *, keras_rows:
 
 
 def _input_layer(t: Tensor, name: str, dialect: str) -> Layer:
-    from convsym.layers.keras import InputLayer
-
     shape = tuple(to_sympy(s) for s in t.input_shape or ())
     if dialect == "keras":
         return InputLayer(shape=shape, name=name)
@@ -294,11 +210,4 @@ class Graph:
                        hidden=hidden, outputs=out_index)
 
 
-def load_graph(doc: Any, *, origin: str, dialect: str) -> Network:
-    """A graph network from a spec mapping; the format is in :mod:`convsym.graph_spec`."""
-    from convsym.graph_spec import load_graph as load
-
-    return load(doc, origin=origin, dialect=dialect)
-
-
-__all__ = ["Graph", "Model", "Tensor", "assemble", "call_layer", "load_graph"]
+__all__ = ["Graph", "Model", "Tensor", "assemble", "call_layer"]

@@ -35,16 +35,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from convsym.errors import ConvsymError, LayerError, SpecError, SpecTypeError, did_you_mean
-from convsym.graph import Graph, Tensor, _names
+from convsym.graph import Graph, _names
+from convsym.layers.base import Tensor
 from convsym.network import Network
+from convsym.spec_layers import MAX_LAYERS, _check_size, build_layer
 
 ENTRY_KEYS = ("name", "inputs")
 
 
 def load_graph(doc: Mapping[str, Any], *, origin: str, dialect: str) -> Network:
     """Build a graph network from a spec mapping (already checked to be plain data)."""
-    from convsym.spec import MAX_LAYERS, build_layer
-
     name = doc.get("name")
     if name is not None and not isinstance(name, str):
         raise SpecTypeError("name must be text", source=origin, path="name", code="bad_name")
@@ -113,8 +113,6 @@ def load_graph(doc: Mapping[str, Any], *, origin: str, dialect: str) -> Network:
 
 def _inputs(doc: Mapping[str, Any], origin: str, dialect: str
             ) -> list[tuple[str, list[Any], str]]:
-    from convsym.spec import _check_size
-
     if "input" in doc and "inputs" in doc:
         raise SpecError("give either input (one shape) or inputs (name: shape), not both",
                         source=origin, path="inputs", code="duplicate_input")

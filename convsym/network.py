@@ -34,10 +34,24 @@ from convsym.errors import (
     shorten,
 )
 from convsym.expr import as_expr
-from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
-from convsym.layers.agree import threshold
+from convsym.guarded import public
+from convsym.intdiv import (
+    NotQuasiPolynomial,
+    QExpr,
+    QPoly,
+    add,
+    as_int,
+    free_symbols,
+    from_sympy,
+    scale,
+    subs,
+    to_sympy,
+)
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
+from convsym.layers.keras import Input
 from convsym.period import decide_nonneg
+from convsym.seam import upward
+from convsym.sizes import threshold
 
 
 @dataclass
@@ -242,23 +256,19 @@ class Network:
             out |= free_symbols(c.expr)
         return out
 
+    # --- conveniences: the analyses built on a network, called through the one declared seam
+    # upward, convsym.seam (a network may not import them: they import it) ------------------
     def costs(self, *, bias: bool = False, include: Any = ("conv", "dense")) -> Any:
         """Per-layer MACs, FLOPs and activations: :func:`convsym.costing.costs`."""
-        from convsym.costing import costs
-
-        return costs(self, bias=bias, include=include)
+        return upward("costs")(self, bias=bias, include=include)
 
     def receptive_field(self) -> Any:
         """Per-layer receptive fields: :func:`convsym.receptive.receptive_field`."""
-        from convsym.receptive import receptive_field
-
-        return receptive_field(self)
+        return upward("receptive_field")(self)
 
     def summary(self) -> Any:
         """A :class:`~convsym.summary.Summary`: ``str()`` is a table, ``to_dict()`` JSON."""
-        from convsym.summary import Summary
-
-        return Summary.of(self)
+        return upward("summary").of(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: {len(self.rows)} layers, " \
@@ -270,36 +280,26 @@ class Network:
 
         See :func:`convsym.whatif.accepts`; e.g. ``net.accepts(H=63, W=64)``.
         """
-        from convsym.whatif import accepts
-
-        return accepts(self, values, **sizes)
+        return bool(upward("accepts")(self, values, **sizes))
 
     def solve(self, unknowns: Any, where: Any = (), bounds: Any = None, *,
               timeout: float | None = 10.0) -> Any:
         """Every integer value of the unknowns meeting the targets: :func:`convsym.whatif.solve`."""
-        from convsym.guarded import solve
-
-        return solve(self, unknowns, where=where, bounds=bounds, timeout=timeout)
+        return upward("solve")(self, unknowns, where=where, bounds=bounds, timeout=timeout)
 
     def admissible_inputs(self, *, timeout: float | None = 10.0) -> Any:
         """The exact set of input sizes accepted: :func:`convsym.whatif.admissible_inputs`."""
-        from convsym.guarded import admissible_inputs
-
-        return admissible_inputs(self, timeout=timeout)
+        return upward("admissible_inputs")(self, timeout=timeout)
 
     def compare(self, other: Network, *, at: Mapping[str, int] | None = None) -> Any:
         """What changes between this network and ``other``: :func:`convsym.whatif.compare`."""
-        from convsym.whatif import compare
-
-        return compare(self, other, at=at)
+        return upward("compare")(self, other, at=at)
 
     def subs(self, values: Mapping[str, object] | None = None, **kwargs: object) -> Network:
         """The network with symbols replaced by values, keyed by symbol name.
 
         Values may be integers, text for the safe parser, or SymPy expressions.
         """
-        from convsym.intdiv import NotQuasiPolynomial
-
         if values is not None and not isinstance(values, Mapping):
             raise UsageError(f"subs: values must map symbol names to values, not "
                              f"{type(values).__name__}", code="bad_usage")
@@ -457,8 +457,6 @@ def _subs_layer(layer: Layer, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> Lay
 
 
 def _subs_q(e: QExpr, mapping: Mapping[sympy.Symbol, QPoly]) -> QExpr:
-    from convsym.intdiv import subs
-
     return subs(e, mapping)
 
 
@@ -471,8 +469,6 @@ class Sequential(Network):
 
     def __init__(self, layers: Sequence[Layer], input_shape: Sequence[object] | None = None,
                  *, name: str | None = None) -> None:
-        from convsym.layers.keras import Input
-
         if not isinstance(layers, (list, tuple)):
             raise UsageError(f"Sequential takes a list of layers, not {type(layers).__name__}",
                              code="not_a_layer")
@@ -559,8 +555,6 @@ class _TorchInput(Layer):
 
 def _guard_methods() -> None:
     """The public methods keep the API's error contract (a keyword typo is a convsym error)."""
-    from convsym.guarded import public
-
     for name in ("costs", "receptive_field", "summary", "accepts", "solve",
                  "admissible_inputs", "compare", "subs"):
         setattr(Network, name, public(getattr(Network, name)))

@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from typing import Any, NoReturn
 
 from convsym.errors import SpecError
@@ -81,8 +82,6 @@ def read_bytes(path: str, limit: int) -> bytes:
     The file is opened without blocking and checked with ``fstat`` on the open descriptor,
     so a FIFO cannot stall the read and cannot be swapped in between check and read.
     """
-    import stat
-
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
@@ -182,6 +181,7 @@ def parse_json(text: str, origin: str) -> Any:
 
 def parse_toml(text: str, origin: str) -> Any:
     """TOML via the standard library (``tomllib``), which rejects duplicate keys itself."""
+    # why: tomllib loads only for a TOML document
     import tomllib
 
     _check_length(text, origin)
@@ -216,6 +216,7 @@ def parse_toml(text: str, origin: str) -> Any:
 
 def parse_yaml(text: str, origin: str) -> Any:
     """Safe YAML from the event stream: no tags, anchors, aliases or duplicate keys."""
+    # why: PyYAML loads only for a YAML document
     import yaml
 
     _check_length(text, origin)
@@ -255,6 +256,7 @@ class _Builder:
         raise SpecError(f"{line}{message}", source=self.origin, code=code)
 
     def check(self, event: Any) -> None:
+        # why: PyYAML loads only for a YAML document
         import yaml
 
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
@@ -271,6 +273,7 @@ class _Builder:
                       "too_large")
 
     def build(self, events: Any) -> Any:
+        # why: PyYAML loads only for a YAML document
         import yaml
 
         # stack entries: [container, pending key (mappings), key event]

@@ -32,9 +32,10 @@ import sympy
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, ext, to_sympy
-from convsym.layers.agree import agreement, negate
-from convsym.layers.base import AxisStep, add_sizes
-from convsym.network import Network
+from convsym.layers.base import AxisStep
+from convsym.network import Network, require_network
+from convsym.sizes import add_sizes, agreement, negate
+from convsym.summary import json_value
 
 ONE, ZERO = QPoly.const(1), QPoly.const(0)
 
@@ -71,8 +72,6 @@ class FieldRow:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        from convsym.summary import json_value
-
         axes = None if self.axes is None else {
             a: {"size": json_value(f.size), "jump": json_value(f.jump),
                 "padding": json_value(f.padding)} for a, f in self.axes.items()}
@@ -90,8 +89,6 @@ NOT_SPATIAL = "not defined: the layer leaves the spatial layout"
 
 def receptive_field(network: Network) -> list[FieldRow]:
     """Receptive field, jump and effective padding after each row of ``network``."""
-    from convsym.network import require_network
-
     require_network(network, "receptive_field")
     states: list[_State] = []
     by_name: dict[str, _State] = {}

@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from convsym.errors import SpecError, UsageError
+from convsym.examples import example
 from convsym.expr import parse_expr
+from convsym.importers.keras_json import from_keras
+from convsym.importers.onnx_model import from_onnx
+from convsym.spec import from_mapping, read_document
 
 
 def parse_sets(sets: Sequence[str]) -> dict[str, Any]:
@@ -36,14 +40,9 @@ def is_keras_json(doc: Any) -> bool:
 
 def resolve(source: str, *, sets: Sequence[str] = (), from_: str | None = None) -> Any:
     """The network a SOURCE names, with ``--set`` values substituted."""
-    from convsym.examples import example
-    from convsym.spec import from_mapping, read_document
-
     if source.startswith("example:"):
         net = example(source.split(":", 1)[1])
     elif from_ == "onnx" or (from_ is None and source.lower().endswith(".onnx")):
-        from convsym.importers.onnx_model import from_onnx
-
         net = from_onnx(source)
     else:
         if not os.path.exists(source):
@@ -51,8 +50,6 @@ def resolve(source: str, *, sets: Sequence[str] = (), from_: str | None = None) 
                             source=source, code="no_file")
         doc = read_document(source)
         if from_ == "keras" or (from_ is None and is_keras_json(doc)):
-            from convsym.importers.keras_json import from_keras
-
             # the path, not the parsed document, so that errors name the file
             net = from_keras(source if source.lower().endswith(".json") or
                              not isinstance(doc, dict) else doc)

@@ -40,7 +40,8 @@ from convsym.errors import (
     SpecTypeError,
     did_you_mean,
 )
-from convsym.layers.base import Layer
+from convsym.graph_spec import load_graph
+from convsym.network import Sequential
 from convsym.readers import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -49,6 +50,14 @@ from convsym.readers import (
     parse_toml,
     parse_yaml,
     read_document,
+)
+from convsym.spec_layers import (
+    FLOAT_ARGUMENTS,
+    MAX_LAYERS,
+    _check_size,
+    _short,
+    build_layer,
+    layer_table,
 )
 
 __all__ = [
@@ -71,14 +80,11 @@ __all__ = [
     "read_document",
 ]
 
-MAX_LAYERS = 10_000
 MAX_RANK = 16
 MAX_TEXT = 4096
 MAX_INT = 2**62
 TOP_KEYS = ("dialect", "input", "layers", "name")
 GRAPH_KEYS = ("inputs", "outputs")
-
-_CODE_LAYERS = frozenset({"Lambda", "TFOpLambda", "SlicingOpLambda"})
 
 
 def load(source: str | os.PathLike[str] | Mapping[str, Any], *, name: str | None = None) -> Any:
@@ -86,7 +92,7 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any], *, name: str | None
 
     ``layers`` is a list of one-key mappings ``{LayerName: {argument: value}}`` in the
     dialect's names.  Graph specs (top-level ``inputs``/``outputs``) are handled by
-    :func:`convsym.graph.load_graph`.
+    :func:`convsym.graph_spec.load_graph`.
     """
     if name is not None and not isinstance(name, str):
         raise SpecTypeError(f"load: name must be text, not {type(name).__name__}",
@@ -175,25 +181,11 @@ def _check_text(text: str, origin: str, path: str) -> None:
                             code="bad_text")
 
 
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 # --- documents to networks ------------------------------------------------------------------
-
-
-def layer_table(dialect: str) -> dict[str, type[Layer]]:
-    """The layer classes of a dialect by name."""
-    from convsym.layers import keras, torch
-
-    return dict(keras.LAYERS if dialect == "keras" else torch.LAYERS)
 
 
 def from_mapping(doc: Any, *, origin: str) -> Any:
     """Build a network from plain data (already read)."""
-    from convsym.network import Sequential
-
     if not isinstance(doc, Mapping):
         raise SpecError(f"the top level must be a mapping with keys {', '.join(TOP_KEYS)}, "
                         f"not {_kind(doc)}", source=origin, code="bad_top_level")
@@ -216,8 +208,6 @@ def from_mapping(doc: Any, *, origin: str) -> Any:
     layers = doc.get("layers")
     if "inputs" in doc or "outputs" in doc or (isinstance(layers, list) and any(
             isinstance(e, Mapping) and ("inputs" in e or "name" in e) for e in layers)):
-        from convsym.graph import load_graph  # graph specs: Add, Concatenate, ...
-
         return load_graph(doc, origin=origin, dialect=dialect)
     name = doc.get("name")
     if name is not None and not isinstance(name, str):
@@ -268,34 +258,6 @@ def _input_shape(doc: Mapping[str, Any], raw_layers: Any, origin: str) -> tuple[
     return tuple(shape)
 
 
-def _check_size(value: Any, origin: str, path: str) -> None:
-    from convsym.expr import as_expr
-
-    if isinstance(value, bool):
-        raise SpecTypeError(f"{value} is a bool, not a size", source=origin, path=path,
-                            code="not_an_integer")
-    if isinstance(value, float):
-        hint = f" (write {int(value)}, not {value})" if value.is_integer() else ""
-        raise SpecTypeError(f"{value} is a float, not an integer{hint}", source=origin,
-                            path=path, code="not_an_integer")
-    if not isinstance(value, (int, str)):
-        raise SpecTypeError(f"{_short(value)} is not a size (an integer or a symbol)",
-                            source=origin, path=path, code="not_a_size")
-    try:
-        as_expr(value, field=path)
-    except ConvsymError as err:
-        raise SpecError(_strip_field(str(err), path), source=origin, path=path,
-                        code=err.code) from None
-    if isinstance(value, int) and value < 1:
-        raise SpecError(f"{value}: a size must be an integer >= 1", source=origin, path=path,
-                        code="below_minimum")
-
-
-def _strip_field(message: str, field: str) -> str:
-    """The parser's message without its leading ``field: `` (the path says where)."""
-    return message[len(field) + 2:] if message.startswith(field + ": ") else message
-
-
 _WHERE = re.compile(r" at layers\[(\d+)\]")
 
 
@@ -316,64 +278,3 @@ def _network_error(err: LayerError, origin: str) -> SpecError:
     return cls(text, source=origin, path=path, code=err.code)
 
 
-def build_layer(item: Any, dialect: str, origin: str, path: str) -> Layer:
-    """One ``{LayerName: {argument: value}}`` entry (or a bare ``LayerName``) to a layer."""
-    table = layer_table(dialect)
-    if isinstance(item, str):
-        item = {item: {}}
-    if not isinstance(item, Mapping) or len(item) != 1:
-        raise SpecError(f"each layer must be a mapping with one key, the layer name, e.g. "
-                        f"{{Conv2D: {{filters: 32, kernel_size: 3}}}}, not {_short(item)}",
-                        source=origin, path=path, code="bad_layer_entry")
-    ((kind, args),) = item.items()
-    if kind not in table:
-        if kind in _CODE_LAYERS:
-            raise SpecError(f"{kind} layers carry code, which convsym never runs; write the "
-                            "layers it computes instead", source=origin, path=path,
-                            code="code_layer")
-        raise SpecError(f"unknown {dialect} layer {kind!r}{did_you_mean(kind, table)}",
-                        source=origin, path=path, code="unknown_layer")
-    if args is None:
-        args = {}
-    if isinstance(args, (list, tuple)):
-        positional, keywords = list(args), {}
-    elif isinstance(args, Mapping):
-        positional, keywords = [], dict(args)
-    else:
-        positional, keywords = [args], {}
-    here = f"{path}.{kind}"
-    for key, value in keywords.items():
-        _check_argument(key, value, origin, f"{here}.{key}")
-    try:
-        return table[kind](*positional, **keywords)
-    except LayerError as err:
-        field = err.field.split("[")[0].split(" ")[0] if err.field else ""
-        where = f"{here}.{field}" if field and field in keywords else here
-        cls = SpecTypeError if isinstance(err, TypeError) else SpecError
-        if err.field and err.value is not None:
-            text = f"{err.field} = {err.value}: {err.rule}"
-        elif err.field:
-            text = f"{err.field} {err.rule}" if err.rule.startswith("is ") else \
-                f"{err.field}: {err.rule}"
-        else:
-            text = err.rule
-        raise cls(text, source=origin, path=where, code=err.code) from None
-    except ConvsymError as err:
-        cls = SpecTypeError if isinstance(err, TypeError) else SpecError
-        raise cls(str(err), source=origin, path=here, code=err.code) from None
-
-
-FLOAT_ARGUMENTS = frozenset({"rate", "p", "eps", "epsilon", "momentum", "negative_slope",
-                             "alpha", "max_value", "threshold", "beta", "lambd", "value",
-                             "min_val", "max_val", "scale", "offset", "stddev", "factor",
-                             "mean", "variance", "l1", "l2", "theta", "delta"})
-"""Arguments that really are floats (dropout rates, BatchNorm constants); shapes ignore them.
-
-Kept for reference: the layers themselves reject a float where an integer belongs."""
-
-
-def _check_argument(key: str, value: Any, origin: str, path: str) -> None:
-    """Checks the layer constructors do not make (each layer rejects its own bad values)."""
-    if key == "name" and value is not None and not isinstance(value, str):
-        raise SpecTypeError(f"a layer name must be text, not {_short(value)}",
-                            source=origin, path=path, code="bad_name")

@@ -30,7 +30,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from convsym.errors import UsageError
+from convsym.errors import ShapeError, UsageError, did_you_mean
+from convsym.layers import keras, torch
+from convsym.network import Sequential
 
 __all__ = ["LayerCase", "check_shape_formula", "conv_configs", "layer_configs", "pool_configs"]
 
@@ -51,24 +53,22 @@ class LayerCase:
 
     def layer(self) -> Any:
         """The convsym layer (raises a ConvsymError for a configuration convsym refuses)."""
-        from convsym.layers import keras, torch
-
         table = torch.LAYERS if self.dialect == "torch" else keras.LAYERS
         return table[self.kind](**self.kwargs)
 
     def expected(self) -> tuple[int, ...]:
         """convsym's output shape for this input; raises a ConvsymError where it refuses."""
-        from convsym.network import Sequential
-
         net = Sequential([self.layer()], input_shape=self.input_shape)
         return tuple(int(s) for s in net.output_shape)
 
     def framework_layer(self) -> Any:
         """The real ``torch.nn`` module or ``keras.layers`` object (imports the framework)."""
         if self.dialect == "torch":
+            # why: PyTorch is optional (the frameworks extra) and heavy
             import torch
 
             return getattr(torch.nn, self.kind)(**self.kwargs)
+        # why: Keras is optional (the frameworks extra) and heavy
         import keras
 
         return getattr(keras.layers, self.kind)(**self.kwargs)
@@ -83,6 +83,7 @@ class LayerCase:
 
 def _st() -> Any:
     try:
+        # why: hypothesis is optional (the test extra)
         from hypothesis import strategies
     except ImportError:
         raise UsageError("convsym.testing needs hypothesis: pip install hypothesis",
@@ -246,8 +247,6 @@ def check_shape_formula(formula: Callable[..., Any], layer_kind: str, *, example
     the smallest disagreeing case hypothesis finds.
     """
     if layer_kind not in KINDS:
-        from convsym.errors import did_you_mean
-
         raise UsageError(f"unknown layer kind {layer_kind!r}{did_you_mean(layer_kind, KINDS)}; "
                          f"the kinds are {', '.join(KINDS)}", code="bad_kind")
     names = list(inspect.signature(formula).parameters)
@@ -258,6 +257,7 @@ def check_shape_formula(formula: Callable[..., Any], layer_kind: str, *, example
                          code="bad_formula")
     if ceil_mode and layer_kind not in ("pool", "avg_pool"):
         raise UsageError("ceil_mode applies to pooling only", code="bad_formula")
+    # why: hypothesis is optional (the test extra)
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hypothesis_seed
 
@@ -308,10 +308,11 @@ def check_shape_formula(formula: Callable[..., Any], layer_kind: str, *, example
 
 def _measure(kind: str, v: Mapping[str, int], ceil_mode: bool) -> int | None:
     """The reference's output size on one axis, or None for an empty output."""
+    # why: NumPy loads only when real arrays are computed
     import numpy as np
 
+    # why: the NumPy reference loads only when a formula is measured
     from convsym import reference
-    from convsym.errors import ShapeError
 
     x = np.zeros((1, v["n"]), dtype=np.float32)
     k, s, p, d = v["k"], v["s"], v["p"], v["d"]

@@ -25,6 +25,7 @@ import dataclasses
 import importlib.util
 import math
 import random
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -35,8 +36,12 @@ import sympy
 from convsym.budget import Deadline
 from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
-from convsym.errors import ConvsymError, LayerError, UsageError
+from convsym.errors import ConvsymError, LayerError, UsageError, did_you_mean
+from convsym.importers.common import unwrap
 from convsym.intdiv import evaluate
+from convsym.network import Node, _subs_layer, require_network
+from convsym.runners import Refused, Unsupported
+from convsym.runners.torch_run import TorchRunner
 
 BACKENDS = ("reference", "torch", "keras")
 
@@ -95,7 +100,6 @@ def verify(net: Any, *, samples: int = 20, seed: int = 0,
     if progress is not None and not callable(progress):
         raise UsageError(f"progress must be a function (done, total), got {progress!r:.60}",
                          code="bad_usage")
-    from convsym.network import require_network
 
     checker = _Checker(require_network(net, "verify"), seed, backends)
     result = checker.result
@@ -174,8 +178,6 @@ class _Checker:
         chosen = list(BACKENDS if wanted is None else wanted)
         for name in chosen:
             if name not in BACKENDS:
-                from convsym.errors import did_you_mean
-
                 raise UsageError(f"unknown backend {name!r}{did_you_mean(name, BACKENDS)}; "
                                  f"the backends are {', '.join(BACKENDS)}", code="bad_backend")
         runners: list[Any] = []
@@ -184,7 +186,7 @@ class _Checker:
                 if importlib.util.find_spec("numpy") is None:
                     self.result.unavailable[name] = "NumPy is not installed"
                     continue
-                from convsym.runners.numpy_ref import NumpyRunner
+                from convsym.runners.numpy_ref import NumpyRunner  # why: loads NumPy
 
                 runners.append(NumpyRunner(seed))
             elif name != self.net.dialect:
@@ -194,11 +196,9 @@ class _Checker:
             elif importlib.util.find_spec(name) is None:
                 self.result.unavailable[name] = f"{name} is not installed"
             elif name == "torch":
-                from convsym.runners.torch_run import TorchRunner
-
                 runners.append(TorchRunner(seed))
             else:
-                from convsym.runners.keras_run import KerasRunner
+                from convsym.runners.keras_run import KerasRunner  # why: loads NumPy
 
                 runners.append(KerasRunner(seed))
         return runners
@@ -246,8 +246,6 @@ class _Checker:
         for runner in list(self.runners):
             if not admissible and runner.name == "reference":
                 continue  # the reference does not model every framework rule (see module doc)
-            from convsym.runners import Refused, Unsupported
-
             try:
                 outcomes = runner.run(concrete)
             except Unsupported as err:
@@ -311,9 +309,6 @@ class _Checker:
 
     def _concrete(self, values: dict[str, int]) -> Any:
         """The nodes with symbols substituted (the runners need concrete layers)."""
-        from convsym.importers.common import unwrap
-        from convsym.network import Node, _subs_layer
-
         mapping = {s: sympy.Integer(values[s.name]) for s in self.symbols}
         env = {s: values[s.name] for s in self.symbols}
         nodes = [Node(_subs_layer(unwrap(n.layer), mapping), n.name, n.parents)
@@ -344,8 +339,6 @@ def _where_index(err: LayerError, net: Any) -> int:
 
 
 def _where_name(err: LayerError) -> str:
-    import re
-
     match = re.match(r"'(.*)' at layers", err.where)
     return match.group(1) if match else err.kind
 

@@ -1,9 +1,9 @@
 """Built-in example networks: classic architectures with symbolic input sizes.
 
-Each is registered with :func:`convsym.examples.register` and built fresh on request
-(``convsym summary example:resnet50 --set H=224 --set W=224``).  The torchvision models use
-the PyTorch dialect with input ``(3, H, W)`` and torchvision's module names; the parameter
-totals match torchvision exactly.
+Each is listed in :data:`ZOO`, which :mod:`convsym.examples` adds to its table, and built
+fresh on request (``convsym summary example:resnet50 --set H=224 --set W=224``).  The
+torchvision models use the PyTorch dialect with input ``(3, H, W)`` and torchvision's module
+names; the parameter totals match torchvision exactly.
 
 >>> from convsym.examples import example
 >>> example("resnet18").total_params
@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from convsym.examples import register
-from convsym.graph import Graph, Model, Tensor, input_tensor
+from convsym.graph import Graph, Model
 from convsym.layers import keras as K
 from convsym.layers import torch as T
-from convsym.layers.base import Layer
+from convsym.layers.base import Layer, Tensor, input_tensor
 from convsym.network import Network, Sequential
 
 
@@ -245,6 +244,3 @@ ZOO: dict[str, Callable[[], Network]] = {
     "c3d": c3d,
 }
 """The zoo by example name."""
-
-for _name, _build in ZOO.items():
-    register(_name, _build)

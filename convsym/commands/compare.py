@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from convsym.errors import UsageError
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the subcommand."""
@@ -50,7 +52,7 @@ def _label(source: str, sets: list[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build both variants and print the table."""
-    from convsym.errors import UsageError
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.sources import parse_sets, resolve
     from convsym.whatif import compare, depthwise_whatif
 
@@ -80,8 +82,6 @@ def _is_index(text: str) -> bool:
 
 
 def _int(name: str, value: object) -> int:
-    from convsym.errors import UsageError
-
     if not isinstance(value, int):
         raise UsageError(f"--at {name}={value}: give an integer", code="bad_set")
     return value

@@ -44,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the derivation."""
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.derivation import derive
     from convsym.sources import resolve
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if args.figures:
         if args.format != "latex":
             raise UsageError("--figures is for --format latex", code="bad_option")
-        from convsym.drawing.notes import with_figures
+        from convsym.drawing.notes import with_figures  # why: only --figures draws
 
         text = with_figures(text, net, standalone=args.standalone)
     if args.output is None:

@@ -62,6 +62,7 @@ def _ints(text: str, sep: str, what: str) -> list[int]:
 def run(args: argparse.Namespace) -> int:
     """Draw and print or write the picture."""
     # imported here: --help and the other verbs need no algebra (tests/test_import_laziness)
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.drawing import draw
     from convsym.drawing.api import format_of, write
     from convsym.sources import parse_sets, resolve

@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Print one name per line."""
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.examples import names
 
     print("\n".join(names()))

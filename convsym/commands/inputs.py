@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Find and print the admissible inputs."""
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.sources import resolve
     from convsym.whatif import admissible_inputs
 

@@ -26,6 +26,7 @@ import argparse
 import json
 from typing import Any
 
+from convsym.budget import run_bounded
 from convsym.errors import BudgetExceeded, UsageError
 
 EXIT = {"proved": 0, "refuted": 1, "unknown": 3}
@@ -73,7 +74,7 @@ def _prove_bounded(statement: str, assume: list[str], timeout: float
     The worker sends back text and JSON-ready data only: SymPy re-evaluates relations when
     they are unpickled (``Eq(n, n)`` comes back as ``True``).
     """
-    from convsym.budget import run_bounded
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.expr import parse_relation
     from convsym.proof import Proof, ProofStep
 
@@ -93,6 +94,7 @@ def _prove_bounded(statement: str, assume: list[str], timeout: float
 
 def _call(statement: str, assume: list[str], timeout: float
           ) -> tuple[str, dict[str, Any], str]:
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.proof import prove
 
     proof = prove(statement, assume, timeout=timeout)

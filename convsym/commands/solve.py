@@ -19,8 +19,10 @@ import json
 from collections.abc import Callable
 from typing import TypeVar
 
+from convsym.budget import run_bounded
 from convsym.commands.summary import add_source_arguments
 from convsym.errors import BudgetExceeded
+from convsym.guarded import check_timeout
 
 T = TypeVar("T")
 
@@ -49,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Solve and print."""
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.sources import resolve
     from convsym.whatif import solve
 
@@ -79,9 +82,6 @@ def run(args: argparse.Namespace) -> int:
 def bounded(fn: Callable[..., T], *args: object, timeout: float) -> T:
     """``fn(*args, timeout=timeout)`` in a worker process, killed ``GRACE`` seconds after
     the cooperative timeout (SymPy calls cannot check the clock themselves)."""
-    from convsym.budget import run_bounded
-    from convsym.guarded import check_timeout
-
     check_timeout(timeout, optional=False, name="--timeout")
     result: T = run_bounded(_call, fn, timeout, *args, timeout=timeout + GRACE,
                             what=fn.__name__)

@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Print the summary."""
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.sources import resolve
 
     net = resolve(args.source, sets=args.sets, from_=args.from_)

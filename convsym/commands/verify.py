@@ -90,6 +90,7 @@ class _Bar:
 
 def resolve(*args: Any, **kwargs: Any) -> Any:
     """:func:`convsym.sources.resolve`, imported on use (``--help`` loads no SymPy)."""
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.sources import resolve as resolve_source
 
     return resolve_source(*args, **kwargs)
@@ -97,6 +98,7 @@ def resolve(*args: Any, **kwargs: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Verify and print the result."""
+    # why: `convsym --help` imports every command module; SymPy loads when one runs
     from convsym.verification import verify
 
     net = resolve(args.source, sets=args.sets, from_=args.from_)

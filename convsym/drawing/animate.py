@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from convsym.drawing.raster import pyplot, render
 from convsym.errors import UsageError
 
 MAX_FRAMES = 64
@@ -22,8 +23,6 @@ FORMATS = {"gif": "GIF", "apng": "PNG"}
 
 def animate(figure: Any, fmt: str = "gif", *, frame_ms: int = 700, dpi: int = 100) -> bytes:
     """The figure's frames as an animated ``gif`` or ``apng`` that loops."""
-    from convsym.drawing.raster import pyplot, render
-
     if fmt not in FORMATS:
         raise UsageError(f"format {fmt!r}: animations are gif or apng", code="bad_format")
     scenes = figure.frames()
@@ -32,6 +31,7 @@ def animate(figure: Any, fmt: str = "gif", *, frame_ms: int = 700, dpi: int = 10
                          f"{MAX_FRAMES}); draw the layer on a smaller input (--input-size)",
                          code="too_large")
     pyplot()  # a clear error when matplotlib is missing
+    # why: Pillow is optional (the draw extra)
     from PIL import Image
 
     frames = [Image.open(io.BytesIO(render(scene, "png", dpi=dpi))).convert("RGB")
@@ -48,6 +48,7 @@ def _pad(frame: Any, size: tuple[int, int]) -> Any:
     """Frames of one size (the last row of a grid may draw narrower)."""
     if frame.size == size:
         return frame
+    # why: Pillow is optional (the draw extra)
     from PIL import Image
 
     canvas = Image.new("RGB", size, "white")

@@ -17,8 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from convsym.drawing import plots, tikz
+from convsym.drawing.animate import animate
+from convsym.drawing.architecture import architecture_figure
+from convsym.drawing.arithmetic import arithmetic_figure
+from convsym.drawing.instantiate import instantiate
+from convsym.drawing.plots import named_row
+from convsym.drawing.raster import render
 from convsym.drawing.scene import Scene
+from convsym.drawing.svg import to_svg
 from convsym.errors import UsageError
+from convsym.intdiv import QPoly, as_int
+from convsym.network import require_network
+from convsym.sources import resolve
 
 KINDS = ("arithmetic", "architecture", "size-plot", "cost-plot")
 MAX_AXIS = 40
@@ -36,15 +47,11 @@ class Figure:
 
     def to_svg(self) -> str:
         """SVG text."""
-        from convsym.drawing.svg import to_svg
-
         return to_svg(self.scene)
 
     def to_tikz(self, *, standalone: bool = False) -> str:
         """A ``tikzpicture`` for ``\\input`` (needs ``\\usepackage{tikz}``), or with
         ``standalone=True`` a whole document for pdflatex."""
-        from convsym.drawing import tikz
-
         return tikz.standalone(self.scene) if standalone else tikz.to_tikz(self.scene)
 
     def render(self, fmt: str) -> bytes:
@@ -60,10 +67,8 @@ class Figure:
             if self.kind != "arithmetic":
                 raise UsageError("only arithmetic figures animate (gif, apng)",
                                  code="bad_format")
-            from convsym.drawing.animate import animate
 
             return animate(self.model, fmt)
-        from convsym.drawing.raster import render
 
         return render(self.scene, fmt)
 
@@ -113,10 +118,7 @@ def write(path: str, data: bytes) -> str:
 
 def _network(source: Any) -> Any:
     if isinstance(source, str):
-        from convsym.sources import resolve
-
         return resolve(source)
-    from convsym.network import require_network
 
     return require_network(source, "draw")
 
@@ -136,13 +138,10 @@ def draw(source: Any, *, layer: str | None = None, kind: str | None = None,
         raise UsageError(f"kind {kind!r}: use one of {', '.join(KINDS)}", code="bad_option")
     net = _network(source)
     if kind == "architecture":
-        from convsym.drawing.architecture import architecture_figure
-
         model = architecture_figure(net, values)
         return Figure(kind, model.scene(), model)
     if kind == "arithmetic":
         return _arithmetic(net, layer, values, input_size, mode)
-    from convsym.drawing import plots
 
     points = list(xs) if xs is not None else list(range(1, 97))
     if kind == "size-plot":
@@ -157,11 +156,6 @@ def draw(source: Any, *, layer: str | None = None, kind: str | None = None,
 
 def _arithmetic(net: Any, layer: str | None, values: dict[str, Any] | None,
                 input_size: Sequence[int] | None, mode: str) -> Figure:
-    from convsym.drawing.arithmetic import arithmetic_figure
-    from convsym.drawing.instantiate import instantiate
-    from convsym.drawing.plots import named_row
-    from convsym.intdiv import QPoly, as_int
-
     if layer is None:
         raise UsageError("an arithmetic figure needs --layer NAME", code="bad_option")
     if input_size is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from convsym.drawing.api import draw
 from convsym.drawing.geometry import has_window
 from convsym.drawing.tikz import escape
 from convsym.errors import ConvsymError
@@ -47,8 +48,6 @@ def _signature(row: Any) -> str:
 
 def figures(net: Any) -> list[tuple[list[str], list[int], Any]]:
     """``(layer names, input size, figure)`` for each distinct sliding-window layer."""
-    from convsym.drawing.api import draw
-
     seen: dict[str, tuple[list[str], list[int], Any]] = {}
     for row in net.rows:
         size = _small_input(row)

@@ -14,6 +14,8 @@ arithmetic); whether an input is admissible is :func:`convsym.whatif.accepts`.
 
 from __future__ import annotations
 
+import difflib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import sympy
 
 from convsym.drawing.instantiate import instantiate, spatial_names
+from convsym.drawing.raster import FORMATS, pyplot
 from convsym.errors import UsageError
 
 MAX_POINTS = 2000
@@ -64,8 +67,6 @@ def _row(net: Any, layer: str | None, sym: sympy.Symbol) -> Any:
 
 def named_row(net: Any, layer: str) -> Any:
     """The row called ``layer``, or a clear error suggesting a close name."""
-    import difflib
-
     for row in net.rows:
         if row.name == layer:
             return row
@@ -129,8 +130,6 @@ def cost_series(net: Any, xs: Sequence[int], *, vary: str,
 
 def size_plot(series: Series, fmt: str) -> bytes:
     """The staircase: output size against input size, refused inputs marked."""
-    from convsym.drawing.raster import pyplot
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     good = [(x, y) for x, y in zip(series.xs, series.values) if y is not None]
@@ -144,6 +143,7 @@ def size_plot(series: Series, fmt: str) -> bytes:
                 label="refused (not admissible)")
     ax.set_xlabel(f"input size {series.symbol}" + _fixed(series))
     ax.set_ylabel("output size")
+    # why: matplotlib is optional (the draw extra) and heavy
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -154,8 +154,6 @@ def size_plot(series: Series, fmt: str) -> bytes:
 
 def cost_plot(params: Series, macs: Series, fmt: str) -> bytes:
     """Parameters and MACs against a hyperparameter (two y axes)."""
-    from convsym.drawing.raster import pyplot
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     ax.plot(params.xs, params.values, "-o", ms=3.5, lw=2.2, color="#b3671b",
@@ -180,10 +178,6 @@ def _fixed(series: Series) -> str:
 
 
 def _save(plt: Any, fig: Any, fmt: str) -> bytes:
-    import io
-
-    from convsym.drawing.raster import FORMATS
-
     if fmt not in FORMATS:
         raise UsageError(f"format {fmt!r}: plots are {', '.join(FORMATS)}", code="bad_format")
     buffer = io.BytesIO()

@@ -23,11 +23,13 @@ FORMATS = ("png", "pdf", "svg", "pgf")
 def pyplot() -> Any:
     """matplotlib's pyplot on the Agg backend, or a clear error when it is missing."""
     try:
+        # why: matplotlib is optional (the draw extra) and heavy
         import matplotlib
     except ModuleNotFoundError:
         raise UsageError("drawing PNG/PDF and plots needs matplotlib: pip install "
                          "'convsym[draw]'", code="missing_dependency") from None
     matplotlib.use("Agg", force=True)
+    # why: matplotlib is optional (the draw extra) and heavy
     import matplotlib.pyplot as plt
 
     return plt
@@ -40,6 +42,7 @@ def _dash(style: str) -> str:
 def _draw(ax: Any, item: Item | Group, dx: float, dy: float, pt: float,
           patches: dict[str, list[Any]]) -> None:
     """Draw text and lines now; collect shapes by style (one collection each is fast)."""
+    # why: matplotlib is optional (the draw extra) and heavy
     from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 
     if isinstance(item, Group):
@@ -75,6 +78,7 @@ def _draw(ax: Any, item: Item | Group, dx: float, dy: float, pt: float,
 
 
 def _collections(ax: Any, patches: dict[str, list[Any]]) -> None:
+    # why: matplotlib is optional (the draw extra) and heavy
     from matplotlib.collections import PatchCollection
     from matplotlib.colors import to_rgba
 

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from convsym.errors import did_you_mean
+
 if TYPE_CHECKING:
     from convsym.importers.keras_json import _Importer
 
@@ -162,8 +164,6 @@ def add_functional(imp: _Importer, config: Mapping[str, Any], path: str,
         else:
             where = f"{path}.layers[{entry.index}]"
             cfg = imp.mapping(entry.raw.get("config", {}), f"{where}.config")
-            from convsym.importers.keras_json import _batch_shape
-
             resolved[(name, 0)] = [imp.add_input(_batch_shape(cfg), name, f"{where}.config",
                                                  hidden=False)]
     for entry in entries.values():
@@ -211,8 +211,6 @@ def _entries(imp: _Importer, config: Mapping[str, Any], path: str) -> dict[str, 
 
 def _lookup(imp: _Importer, entries: dict[str, _Entry], name: str, path: str) -> _Entry:
     if name not in entries:
-        from convsym.errors import did_you_mean
-
         raise imp.fail(f"no layer is named {name!r}{did_you_mean(name, entries)}", path,
                        "unknown_layer_reference")
     return entries[name]
@@ -266,3 +264,14 @@ def _add_call(imp: _Importer, entry: _Entry, index: int, parents: list[int], pat
     layer = imp.layer(entry.raw, where, frozen=frozen, call=repeat)
     name = f"{entry.name}[{repeat}]" if repeat else entry.name
     return [imp.add_node(layer, name, parents, key=where)]
+
+
+def _batch_shape(config: Mapping[str, Any]) -> Any:
+    """The recorded input shape with the batch axis: Keras 3 or tf.keras 2 spelling."""
+    for key in ("batch_shape", "batch_input_shape"):
+        if config.get(key) is not None:
+            return config[key]
+    shape = config.get("shape")
+    if isinstance(shape, list):
+        return [None, *shape]
+    return None

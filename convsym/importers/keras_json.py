@@ -30,11 +30,13 @@ from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import LayerError, SpecError, SpecTypeError
 from convsym.importers.common import applied, unknown_sizes
-from convsym.importers.keras_table import build_layer
+from convsym.importers.keras_graph import _batch_shape, add_functional
+from convsym.importers.keras_table import build_layer, foreign_module, refusal
 from convsym.layers.base import Layer, Shape
-from convsym.layers.keras import Input
+from convsym.layers.keras import LAYERS, Input
 from convsym.network import Network, Node
-from convsym.readers import MAX_FILE_BYTES
+from convsym.readers import MAX_FILE_BYTES, check_nodes, read_bytes
+from convsym.spec import check_plain, parse_json
 
 MAX_BYTES = MAX_FILE_BYTES
 """The one document size limit of :mod:`convsym.readers` (50 MB): Keras JSON of a large model
@@ -57,12 +59,7 @@ def from_keras(source: str | bytes | os.PathLike[str] | Mapping[str, Any],
 
 
 def _read(source: object) -> tuple[Any, str]:
-    from convsym.readers import read_bytes
-    from convsym.spec import check_plain, parse_json
-
     if isinstance(source, Mapping):
-        from convsym.readers import check_nodes
-
         check_nodes(dict(source), "<dict>")
         check_plain(source, "<dict>")
         return source, "<dict>"
@@ -195,7 +192,6 @@ class _Importer:
             not self.trainable(doc, path or "")
         if doc.get("class_name") == "Sequential":
             return self.sequential(doc, config, cfg_path, inputs, frozen=frozen, call=call)
-        from convsym.importers.keras_graph import add_functional
 
         return add_functional(self, config, cfg_path, inputs, frozen=frozen, call=call)
 
@@ -230,7 +226,6 @@ class _Importer:
             raise self.fail(f"input_shape {tuple(given)} has {len(given)} axes, but the "
                             f"model's input {name!r} has {len(recorded) - 1} (without the "
                             "batch axis)", path, "bad_input_shape")
-        from convsym.layers.keras import LAYERS
 
         cls: type[Input] = Input if hidden else LAYERS.get("InputLayer", Input)  # type: ignore[assignment]
         try:
@@ -289,8 +284,6 @@ class _Importer:
 
     def check_class(self, entry: Mapping[str, Any], path: str) -> str:
         """The entry's class name, or a refusal naming the layer, its class and why."""
-        from convsym.importers.keras_table import refusal
-
         cls = entry.get("class_name")
         if not isinstance(cls, str):
             raise self.fail("a layer entry needs a class_name", path, "bad_keras_json")
@@ -299,7 +292,6 @@ class _Importer:
         config = entry.get("config")
         name = config.get("name", entry.get("name", "?")) if isinstance(config, Mapping) \
             else entry.get("name", "?")
-        from convsym.importers.keras_table import foreign_module
 
         if foreign_module(cls, module) or (registered is not None and registered != cls):
             raise self.fail(f"layer {name!r} (class {cls}, registered as {registered!r}) is "
@@ -370,17 +362,6 @@ def _name(config: Mapping[str, Any], default: str) -> str:
 def _call_name(name: str, call: int) -> str:
     """Rows of a shared layer's later calls: ``name[1]`` as in Keras's "Connected to"."""
     return name if call == 0 else f"{name}[{call}]"
-
-
-def _batch_shape(config: Mapping[str, Any]) -> Any:
-    """The recorded input shape with the batch axis: Keras 3 or tf.keras 2 spelling."""
-    for key in ("batch_shape", "batch_input_shape"):
-        if config.get(key) is not None:
-            return config[key]
-    shape = config.get("shape")
-    if isinstance(shape, list):
-        return [None, *shape]
-    return None
 
 
 def _sequential_input(doc: Mapping[str, Any], config: Mapping[str, Any],

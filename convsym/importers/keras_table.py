@@ -30,6 +30,8 @@ from typing import Any
 from convsym.errors import LayerError, SpecError, SpecTypeError, did_you_mean
 from convsym.layers.base import Layer
 from convsym.layers.frontend import KERAS_ACTIVATIONS
+from convsym.layers.keras import LAYERS
+from convsym.layers.keras_apps import HOMES
 
 ALIASES = {
     "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
@@ -103,8 +105,6 @@ RULES: dict[str, Rule] = {
 @functools.cache  # once per process: building the tables per layer made imports slow
 def _layers() -> dict[str, type[Layer]]:
     """convsym's Keras layers (with the preprocessing and keras.applications layers)."""
-    from convsym.layers.keras import LAYERS
-
     return LAYERS
 
 
@@ -120,8 +120,6 @@ def foreign_module(class_name: str, module: object) -> bool:
     >>> foreign_module("LayerScale", "keras.layers"), foreign_module("LayerScale", None)
     (True, False)
     """
-    from convsym.layers.keras_apps import HOMES
-
     if not isinstance(module, str):
         return module is not None
     home = HOMES.get(class_name)

@@ -158,6 +158,7 @@ class Walker:
 
     # --- constants --------------------------------------------------------------------------
     def tensor_value(self, tensor: Any, sources: frozenset[str]) -> Const:
+        # why: onnx is optional (the onnx extra) and heavy
         import onnx
         from onnx import numpy_helper
 
@@ -182,6 +183,7 @@ class Walker:
         return V.const_of(dims, flat, sources)
 
     def constant_node(self, node: Any) -> Const:
+        # why: onnx is optional (the onnx extra) and heavy
         import onnx
         from onnx import helper
 
@@ -254,6 +256,7 @@ class Walker:
         return [self.add(node, layer, parents, ins)]
 
     def attrs(self, node: Any) -> dict[str, Any]:
+        # why: onnx is optional (the onnx extra) and heavy
         from onnx import helper
 
         out = {}

@@ -76,6 +76,7 @@ def import_onnx(model: Any, *, input_shape: Sequence[object] | Sequence[Sequence
 
 def load(model: Any) -> tuple[onnx.ModelProto, str, str | None]:
     """``(ModelProto, origin for messages, folder of the file or None)``, size-bounded."""
+    # why: onnx is optional (the onnx extra) and heavy
     import onnx
     from google.protobuf.message import DecodeError
 
@@ -115,6 +116,7 @@ def load(model: Any) -> tuple[onnx.ModelProto, str, str | None]:
 def check_model(proto: onnx.ModelProto, origin: str, folder: str | None) -> None:
     """Refuse what convsym does not read as plain data: custom domains, subgraphs, external
     data outside the model's folder, too many nodes."""
+    # why: onnx is optional (the onnx extra) and heavy
     import onnx
 
     graph = proto.graph

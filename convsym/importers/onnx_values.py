@@ -139,6 +139,7 @@ def const_of(dims: Sequence[int], flat: Sequence[Any] | None, sources: frozenset
 
 def array(c: Const, what: str) -> Any:
     """The values as a NumPy object array of ``c.dims`` (elements stay convsym sizes)."""
+    # why: NumPy loads only when real arrays are computed
     import numpy as np
 
     values = c.known(what)
@@ -150,6 +151,7 @@ def array(c: Const, what: str) -> Any:
 
 def from_array(arr: Any, sources: frozenset[str]) -> Const:
     """A :class:`Const` from an object array (NumPy hands back a bare element for 0-d)."""
+    # why: NumPy loads only when real arrays are computed
     import numpy as np
 
     if not isinstance(arr, np.ndarray):
@@ -161,6 +163,7 @@ def from_array(arr: Any, sources: frozenset[str]) -> Const:
 
 def gather(data: Const, indices: Const, axis: int) -> Const:
     """``Gather`` along ``axis`` (indices may be negative)."""
+    # why: NumPy loads only when real arrays are computed
     import numpy as np
 
     arr = array(data, "the gathered tensor")
@@ -176,6 +179,7 @@ def gather(data: Const, indices: Const, axis: int) -> Const:
 
 def concat(parts: Sequence[Const], axis: int) -> Const:
     """``Concat`` along ``axis``."""
+    # why: NumPy loads only when real arrays are computed
     import numpy as np
 
     sources = frozenset().union(*(p.sources for p in parts))
@@ -217,6 +221,7 @@ def transpose(data: Const, perm: Sequence[int]) -> Const:
 
 def arith(op: str, a: Const, b: Const) -> Const:
     """``Add``/``Sub``/``Mul``/``Div``/``Mod``/``Max``/``Min`` on size elements, broadcast."""
+    # why: NumPy loads only when real arrays are computed
     import numpy as np
 
     try:

@@ -27,10 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from convsym.errors import LayerError, SpecError, UsageError
-from convsym.importers.torch_table import build_module_layer
+import sympy
+
+from convsym.errors import LayerError, SpecError, UsageError, did_you_mean
+from convsym.importers.torch_table import ELEMENTWISE, build_module_layer
+from convsym.importers.torch_trace import run_forward
 from convsym.layers.base import Layer, Shape, to_size
-from convsym.network import Network, Node
+from convsym.layers.torch import LAYERS
+from convsym.network import Network, Node, _TorchInput
 
 
 def from_torch(module: Any, input_shape: Sequence[object] | Sequence[Sequence[object]]
@@ -40,6 +44,7 @@ def from_torch(module: Any, input_shape: Sequence[object] | Sequence[Sequence[ob
     Sizes may be symbols, e.g. ``(3, "H", "W")``; a module with several inputs takes a list
     of shapes, one per argument of ``forward``.
     """
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     if not isinstance(module, torch.nn.Module):
@@ -126,9 +131,6 @@ class _Builder:
         return SpecError(message, source=self.origin, path=path, code=code)
 
     def build(self) -> Network:
-        from convsym.importers.torch_trace import run_forward
-        from convsym.network import _TorchInput
-
         parents = []
         for i, given in enumerate(self.shapes):
             name = "input" if len(self.shapes) == 1 else f"input_{i}"
@@ -168,14 +170,12 @@ class _Builder:
         if kind.__name__.startswith("Lazy"):
             return (f"{shown} is refused: a lazy module has no sizes until it has run once; "
                     "call the model on an example input first")
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch.nn.utils.parametrize as parametrize
 
         if parametrize.is_parametrized(module):
             return (f"{shown} is refused: its weights are parametrized (weight_norm, "
                     "spectral_norm, ...), which adds tensors convsym does not count")
-        from convsym.errors import did_you_mean
-        from convsym.importers.torch_table import ELEMENTWISE
-        from convsym.layers.torch import LAYERS
 
         hint = did_you_mean(kind.__name__, [*LAYERS, *ELEMENTWISE])
         return f"{shown} is refused: it is not a torch.nn module convsym knows{hint}"
@@ -204,8 +204,6 @@ class _Builder:
     def check_parameters(self, net: Network) -> None:
         """A module's own parameter count must be what convsym counts (weight_norm, spectral
         norm and other parametrizations add tensors convsym does not model)."""
-        import sympy
-
         for row in net.rows:
             module = self.first_rows.get(row.name)
             if module is None or not isinstance(row.params, sympy.Integer):
@@ -237,12 +235,9 @@ def _not_run(root: Any, counted: set[int], calls: dict[str, Any]) -> list[NotRun
     return out
 
 
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
 def _is_torch_class(module: Any) -> bool:
     """True when the module's class is ``torch.nn``'s own class of that name (not a user's)."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     return type(module) is getattr(torch.nn, type(module).__name__, None)

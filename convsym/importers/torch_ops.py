@@ -13,13 +13,18 @@ the batch size).  No torch import here: functions are recognised by name and mod
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from convsym.errors import LayerError
-from convsym.layers.base import Inference, Layer, Shape
+from convsym.intdiv import to_sympy
+from convsym.layers import torch as T
+from convsym.layers.agree import require_equal
+from convsym.layers.base import Inference, Layer, Shape, to_size
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
+from convsym.layers.reshape import element_count
 
 
 @layer_class
@@ -31,10 +36,6 @@ class View(TorchLayer):
 
     def infer_one(self, shape: Shape) -> Inference:
         """Flatten and require the element count to be ``features``."""
-        from convsym.layers.agree import require_equal
-        from convsym.layers.base import to_size
-        from convsym.layers.reshape import element_count
-
         total = element_count(self, shape)
         features = to_size(self, "features", self.features)
         conditions = require_equal(
@@ -45,8 +46,6 @@ class View(TorchLayer):
 
 
 def _t(e: Any) -> str:
-    from convsym.intdiv import to_sympy
-
     return str(to_sympy(e))
 
 
@@ -57,8 +56,6 @@ MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "divide"
 
 def merge_layer(kind: str, *, dim: int | None = None) -> Layer | str:
     """The merge layer for ``a + b`` (kind ``"add"``) etc., or why there is none."""
-    from convsym.layers import torch as T
-
     name = MERGES[kind]
     cls: Any = T.LAYERS.get(name)
     if cls is None:
@@ -72,8 +69,6 @@ def merge_layer(kind: str, *, dim: int | None = None) -> Layer | str:
 
 
 def _fields(cls: type) -> set[str]:
-    import dataclasses
-
     return {f.name for f in dataclasses.fields(cls)}
 
 
@@ -112,8 +107,6 @@ class FunctionalLayers:
 
     def _build(self, cls_name: str, names: Sequence[str], args: Sequence[Any],
                kwargs: Mapping[str, Any]) -> Layer | str:
-        from convsym.layers import torch as T
-
         cls = T.LAYERS.get(cls_name)
         if cls is None:
             return f"convsym has no PyTorch {cls_name}"

@@ -23,10 +23,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-from convsym.layers.base import Inference, Layer, Shape
+from convsym.intdiv import QPoly
+from convsym.layers.base import Inference, Layer, Shape, Weight
 from convsym.layers.core import infer_identity
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
+from convsym.layers.torch import LAYERS
 
 ELEMENTWISE = frozenset({
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
@@ -61,9 +63,6 @@ class Elementwise(TorchLayer):
         """Pass the shape through."""
         out = infer_identity(shape)
         if self.weights:
-            from convsym.intdiv import QPoly
-            from convsym.layers.base import Weight
-
             out.weights = [Weight("weight", (QPoly.const(self.weights),))]
         return out
 
@@ -77,8 +76,6 @@ def _plain(value: Any) -> Any:
 
 def layer_from_attributes(class_name: str, module: Any) -> Layer:
     """The convsym layer for a module of a class convsym implements (attributes by name)."""
-    from convsym.layers.torch import LAYERS
-
     cls = LAYERS[class_name]
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
@@ -93,8 +90,6 @@ def layer_from_attributes(class_name: str, module: Any) -> Layer:
 
 def known(class_name: str) -> bool:
     """Whether convsym maps ``torch.nn.<class_name>``."""
-    from convsym.layers.torch import LAYERS
-
     return class_name in LAYERS or class_name in ELEMENTWISE
 
 
@@ -105,6 +100,7 @@ def leaf_class(module: Any) -> str | None:
     that keeps that class's ``forward`` (a user's ``class MyConv(nn.Conv2d)`` with only a new
     ``__init__``); a subclass with its own ``forward`` (timm's ``BatchNormAct2d``) is followed.
     """
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     kind = type(module)
@@ -119,8 +115,6 @@ def leaf_class(module: Any) -> str | None:
 
 def build_module_layer(module: Any, name: str | None = None) -> Layer:
     """The convsym layer for a module mapped as ``torch.nn.<name>`` (default: its class)."""
-    from convsym.layers.torch import LAYERS
-
     name = name or type(module).__name__
     if name in LAYERS:
         return layer_from_attributes(name, module)

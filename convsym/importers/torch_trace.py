@@ -27,6 +27,7 @@ Why this and not ``torch.fx`` or ATen capture: see ``docs/design/torch-import.md
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import traceback
@@ -35,7 +36,23 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from convsym.errors import LayerError, SpecError
 from convsym.expr import symbol
+from convsym.importers.torch_ops import FunctionalLayers, merge_layer
+from convsym.importers.torch_table import leaf_class
 from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
+from convsym.layers import torch as T
+from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
+from convsym.layers.torch_conv import with_output_size
+from convsym.layers.torch_tensor import (
+    Expand,
+    Permute,
+    Reduce,
+    Reshape,
+    Select,
+    Slice,
+    Stack,
+    TensorOperand,
+    Unsqueeze,
+)
 from convsym.period import decide_nonneg
 
 if TYPE_CHECKING:
@@ -219,6 +236,7 @@ class SymSize(tuple):  # type: ignore[type-arg]
 
 @functools.lru_cache(maxsize=1)
 def _proxy_class() -> type:
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     class SymTensor(torch.Tensor):
@@ -328,6 +346,7 @@ def op_name(func: Any) -> str:
 
 
 def _location(frames: Sequence[traceback.FrameSummary]) -> str:
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     skip = (_HERE + os.sep, os.path.dirname(os.path.abspath(torch.__file__)) + os.sep)
@@ -346,8 +365,6 @@ class Trace:
     """One run of a forward on symbolic tensors, adding rows to a builder."""
 
     def __init__(self, b: _Builder, root: torch.nn.Module) -> None:
-        from convsym.importers.torch_ops import FunctionalLayers
-
         self.b = b
         self.root = root
         self.names = {id(m): n for n, m in root.named_modules()}
@@ -430,8 +447,6 @@ class Trace:
     def add(self, layer: Layer | str, op: str, parents: Sequence[Any], *, name: str | None = None
             ) -> Any:
         """A row for ``layer`` applied to the proxies ``parents``; returns its proxy."""
-        from convsym.importers.torch_module import _join
-
         if isinstance(layer, str):
             raise self.fail(f"{op}: {layer}")
         indices = [p._cs_index for p in parents]
@@ -465,10 +480,6 @@ class Trace:
         """``ConvTranspose*d.forward(x, output_size=...)``: the size becomes a field of the
         row's layer (ints, or sizes read from another tensor such as ``skip.size()``), which
         checks PyTorch's range ``[m, m + stride - 1]`` exactly, symbolically if need be."""
-        import dataclasses
-
-        from convsym.layers.torch_conv import with_output_size
-
         if not isinstance(given, (list, tuple)):
             given = [given]
         sizes: list[object] = []
@@ -506,12 +517,10 @@ class Trace:
         return tensors[0]
 
     def call_module(self, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        from convsym.importers.torch_module import _join
-        from convsym.importers.torch_table import leaf_class
-
         qual = self.names.get(id(module))
         if qual is None:  # a module made inside forward
             qual = _join(self.scope()[0], type(module).__name__)
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch.nn.utils.parametrize as parametrize
 
         kind = leaf_class(module)
@@ -571,6 +580,7 @@ class Trace:
             made = self.functional.from_function(func, _plain(args[1:]), _plain(kwargs))
             if made is not None:
                 return self.add(made, name.strip("_"), [args[0]])
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         shown = torch.overrides.resolve_name(func) or name
@@ -584,6 +594,7 @@ class Trace:
 
     def operand(self, value: Any) -> Any:
         """A real tensor met in arithmetic: a row when it is a parameter or broadcasts."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         if not isinstance(value, torch.Tensor) or self.is_tensor(value):
@@ -595,10 +606,8 @@ class Trace:
         return value
 
     def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
-
-        from convsym.importers.torch_ops import merge_layer
-        from convsym.layers.torch_tensor import TensorOperand
 
         operands = [self.operand(a) for a in [*args, kwargs.get("other")]
                     if a is not None]
@@ -632,8 +641,6 @@ class Trace:
         return args[pos] if len(args) > pos else default
 
     def op_cat(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.importers.torch_ops import merge_layer
-
         items = list(args[0] if args else kwargs.get("tensors", ()))
         dim = self._dim(args, kwargs, 1, 0)
         if not all(self.is_tensor(t) for t in items):
@@ -649,8 +656,6 @@ class Trace:
     op_concat = op_concatenate = op_cat
 
     def op_stack(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Stack
-
         items = list(args[0] if args else kwargs.get("tensors", ()))
         if not all(self.is_tensor(t) for t in items):
             raise self.fail(f"{name} of traced tensors with other tensors")
@@ -660,8 +665,6 @@ class Trace:
         return len(self.shapes[t._cs_index]) + 1
 
     def op_flatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import Flatten
-
         x = args[0]
         rank = self.rank(x)
         start = self._dim(args, kwargs, 1, 0, "start_dim")
@@ -674,8 +677,6 @@ class Trace:
         return self.add(Flatten(start, end), "flatten", [x])
 
     def op_unflatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import Unflatten
-
         dim = self._dim(args, kwargs, 1, None)
         sizes = self._dim(args, kwargs, 2, None, "sizes")
         return self.add(Unflatten(dim, tuple(self.size_value(s) for s in sizes)), "unflatten",
@@ -689,6 +690,7 @@ class Trace:
                                 "where convsym needs a per-sample size", "batch_size")
             return to_sympy(v.q)
         if isinstance(v, bool) or not isinstance(v, int):
+            # why: PyTorch is optional (the frameworks extra) and heavy
             import torch
 
             if isinstance(v, torch.Tensor):
@@ -697,8 +699,6 @@ class Trace:
         return v
 
     def op_view(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Reshape
-
         x = args[0]
         sizes = list(args[1:]) or list(kwargs.get("shape", kwargs.get("size", ())))
         if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
@@ -722,8 +722,6 @@ class Trace:
     op_reshape = op_view_as = op_reshape_as = op_view
 
     def op_permute(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Permute
-
         x = args[0]
         dims = list(args[1:]) or list(kwargs.get("dims", ()))
         if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
@@ -735,8 +733,6 @@ class Trace:
         return self.add(Permute(tuple(dims)), "permute", [x])
 
     def op_transpose(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Permute
-
         x = args[0]
         rank = self.rank(x)
         a = self._dim(args, kwargs, 1, None, "dim0")
@@ -752,8 +748,6 @@ class Trace:
     op_swapaxes = op_swapdims = op_transpose
 
     def op_getitem(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Select, Slice, Unsqueeze
-
         x, key = args[0], args[1]
         items = list(key) if isinstance(key, tuple) else [key]
         rank = self.rank(x)
@@ -786,8 +780,6 @@ class Trace:
         return out
 
     def op_expand(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Expand
-
         x = args[0]
         sizes = list(args[1:]) or list(kwargs.get("size", ()))
         if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
@@ -808,28 +800,20 @@ class Trace:
     op_expand_as = op_expand
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Select
-
         return self.add(Select(args[1], args[2]), "select", [args[0]])
 
     def op_narrow(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Slice
-
         x, dim, start, length = args[:4]
         stop = start + length
         return self.add(Slice(dim, self.size_value(start), self.size_value(stop)), "narrow",
                         [x])
 
     def op_unsqueeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Unsqueeze
-
         dim = self._dim(args, kwargs, 1, None)
         rank = self.rank(args[0])
         return self.add(Unsqueeze(dim % (rank + 1)), "unsqueeze", [args[0]])
 
     def op_squeeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Select
-
         x = args[0]
         dims = self._dim(args, kwargs, 1, None)
         if dims is None:
@@ -876,8 +860,6 @@ class Trace:
         return self.pieces(x, dim, bounds, "chunk")
 
     def op_unbind(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Select
-
         x = args[0]
         dim = self._dim(args, kwargs, 1, 0)
         n = self.concrete_axis(x, dim, name)
@@ -896,14 +878,10 @@ class Trace:
         return n
 
     def pieces(self, x: Any, dim: int, bounds: list[tuple[int, int]], op: str) -> Any:
-        from convsym.layers.torch_tensor import Slice
-
         rank = self.rank(x)
         return tuple(self.add(Slice(dim % rank, a, b), op, [x]) for a, b in bounds)
 
     def reduce(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch_tensor import Reduce
-
         x = args[0]
         dim = self._dim(args, kwargs, 1, None)
         keep = bool(self._dim(args, kwargs, 2, False, "keepdim"))
@@ -921,8 +899,6 @@ class Trace:
     op_logsumexp = op_norm = op_any = op_all = op_argmax = op_argmin = reduce
 
     def op_interpolate(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import Upsample
-
         names = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor",
                  "antialias")
         given = dict(zip(names, args[1:]))
@@ -942,8 +918,6 @@ class Trace:
     op_upsample = op_interpolate
 
     def op_pad(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers import torch as T
-
         x = args[0]
         pad = self._dim(args, kwargs, 1, None, "pad")
         mode = self._dim(args, kwargs, 2, "constant", "mode")
@@ -963,6 +937,7 @@ class Trace:
 
     def weights(self, tensors: Sequence[Any], what: str) -> None:
         """Parameters that a functional layer counts itself: each must be read here first."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         for t in tensors:
@@ -976,8 +951,6 @@ class Trace:
             self.counted.add(id(t))
 
     def op_layer_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import LayerNorm
-
         names = ("normalized_shape", "weight", "bias", "eps")
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
@@ -992,8 +965,6 @@ class Trace:
         return self.add(layer, "layer_norm", [args[0]])
 
     def op_batch_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers import torch as T
-
         names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
@@ -1010,8 +981,6 @@ class Trace:
         return self.add(layer, "batch_norm", [x])
 
     def op_group_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import GroupNorm
-
         names = ("num_groups", "weight", "bias", "eps")
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
@@ -1026,8 +995,6 @@ class Trace:
         return self.add(layer, "group_norm", [x])
 
     def conv(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers import torch as T
-
         names = ("weight", "bias", "stride", "padding", "dilation", "groups")
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
@@ -1047,8 +1014,6 @@ class Trace:
     op_conv1d = op_conv2d = op_conv3d = conv
 
     def op_linear(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        from convsym.layers.torch import Linear
-
         weight = self._dim(args, kwargs, 1, None, "weight")
         bias = self._dim(args, kwargs, 2, None, "bias")
         self.weights([weight, bias], name)
@@ -1069,6 +1034,7 @@ class _ValuesIndices(NamedTuple):
 
 def _parameter_of(value: Any) -> Any:
     """The parameter a tensor is, or is a view of (``gamma.view(1, -1, 1, 1)``), else None."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     while value is not None and not isinstance(value, torch.nn.Parameter):
@@ -1103,6 +1069,7 @@ def _build(make: Any) -> Any:
 
 def _torch_own_forward(module: Any) -> bool:
     """True when the module's ``forward`` is torch.nn's own (not a container's)."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     forward = type(module).forward
@@ -1114,6 +1081,7 @@ def _torch_own_forward(module: Any) -> bool:
 @contextlib.contextmanager
 def _intercepting(trace: Trace) -> Iterator[None]:
     """Route ``module(x)`` on traced tensors to the trace; eval mode; both undone after."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     original = torch.nn.Module.__call__
@@ -1179,3 +1147,7 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
 
 
 __all__ = ["BATCH_SYMBOL", "SymInt", "SymSize", "Trace", "run_forward"]
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name

@@ -13,29 +13,35 @@ Conv2D(filters=32, kernel_size=3)
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import sympy
 
-from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
+from convsym.errors import (
+    ConvsymError,
+    LayerConfigError,
+    LayerTypeError,
+    ShapeError,
+    UsageError,
+    did_you_mean,
+)
 from convsym.expr import MAX_INT, as_expr
 from convsym.intdiv import (
-    Ext,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
+    add,
     as_int,
-    ext,
     from_sympy,
     to_sympy,
 )
+from convsym.intdiv import add as q_add
+from convsym.intdiv import scale as q_scale
 from convsym.period import decide_nonneg
-
-if TYPE_CHECKING:
-    from convsym.graph import Tensor
 
 Shape = tuple[QExpr, ...]
 
@@ -59,8 +65,6 @@ class Condition:
     @staticmethod
     def equal(lhs: QExpr, rhs: QPoly, axis: str, rule: str) -> Condition:
         """The condition ``lhs == rhs``, shown with its two sides."""
-        from convsym.intdiv import add
-
         return Condition(add(lhs, -rhs), "eq", "", axis, rule, (lhs, rhs))
 
     def relation(self) -> sympy.Basic:
@@ -162,60 +166,6 @@ class Inference:
         return _sum(w.count for w in self.weights if not w.trainable)
 
 
-def mul_sizes(*factors: QExpr) -> QExpr:
-    """The product of non-negative sizes, Min/Max allowed (``min(a, b) c = min(ac, bc)``).
-
-    >>> from convsym.expr import symbol
-    >>> n = QPoly.sym(symbol("n"))
-    >>> to_sympy(mul_sizes(n, QPoly.const(3), n))
-    3*n**2
-    """
-    const = 1
-    rest: list[QExpr] = []
-    for f in factors:  # multiply the constant factors as integers first (most of them)
-        value = f.as_int() if isinstance(f, QPoly) else None
-        if value is None:
-            rest.append(f)
-        else:
-            const *= value
-    total: QExpr = QPoly.const(const)
-    for f in rest:
-        total = _mul2(total, f)
-    return total
-
-
-def add_sizes(*terms: QExpr) -> QExpr:
-    """The sum of sizes, Min/Max allowed (``min(a, b) + c = min(a + c, b + c)``).
-
-    >>> from convsym.expr import symbol
-    >>> n = QPoly.sym(symbol("n"))
-    >>> to_sympy(add_sizes(ext("min", [n, QPoly.const(4)]), ext("max", [n, QPoly.const(2)])))
-    Min(Max(6, n + 4), Max(2*n, n + 2))
-    """
-    total: QExpr = QPoly.const(0)
-    for t in terms:
-        total = _add2(total, t)
-    return total
-
-
-def _add2(a: QExpr, b: QExpr) -> QExpr:
-    if isinstance(a, QPoly) and isinstance(b, QPoly):
-        return a + b
-    if isinstance(a, Ext):
-        return ext(a.kind, (_add2(x, b) for x in a.args))
-    assert isinstance(b, Ext)
-    return ext(b.kind, (_add2(a, x) for x in b.args))
-
-
-def _mul2(a: QExpr, b: QExpr) -> QExpr:
-    if isinstance(a, QPoly) and isinstance(b, QPoly):
-        return a * b
-    if isinstance(a, Ext):
-        return ext(a.kind, (_mul2(x, b) for x in a.args))
-    assert isinstance(b, Ext)
-    return ext(b.kind, (_mul2(a, x) for x in b.args))
-
-
 def _sum(items: Any) -> QPoly:
     total = QPoly.const(0)
     for x in items:
@@ -229,6 +179,8 @@ class Layer:
 
     dialect: ClassVar[str] = ""
     n_inputs: ClassVar[int] = 1
+    is_input: ClassVar[bool] = False
+    """True for a Keras ``Input``, which is also the tensor that feeds the first layer."""
     cost_kind: ClassVar[str] = "none"
     """What :func:`convsym.costing.costs` counts this layer as: ``conv``, ``dense``, ``pool``,
     ``norm``, ``merge``, ``activation`` or ``none`` (shape-only layers)."""
@@ -241,8 +193,6 @@ class Layer:
         >>> Conv2D(32, 3)(x).shape
         (26, 26, 32)
         """
-        from convsym.graph import call_layer
-
         return call_layer(self, inputs, kwargs)
 
     def __repr__(self) -> str:
@@ -416,8 +366,6 @@ def to_flag(layer: Layer, fld: str, value: object) -> bool:
 
 def to_choice(layer: Layer, fld: str, value: object, options: Sequence[str]) -> str:
     """A string hyperparameter from a fixed list, with a did-you-mean."""
-    from convsym.errors import did_you_mean
-
     if not isinstance(value, str) or value not in options:
         hint = did_you_mean(value, options) if isinstance(value, str) else ""
         raise layer.config_error(fld, value,
@@ -447,8 +395,6 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
     always = decide_nonneg(room)
     if always.holds:
         return []
-    from convsym.intdiv import add as q_add
-    from convsym.intdiv import scale as q_scale
 
     never = decide_nonneg(q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1)))
     if never.holds:
@@ -480,3 +426,90 @@ def relation_of(e: QExpr, kind: str) -> sympy.Basic:
     if kind == "ge":
         return sympy.Ge(lhs, rhs, evaluate=False)
     return sympy.Eq(lhs, rhs, evaluate=False)
+
+
+# --- calls on symbolic tensors (the functional style: ``Conv2D(8, 3)(x)``) -----------------
+
+_SERIAL = itertools.count()
+
+
+class Tensor:
+    """A symbolic tensor: the output of one layer call (or a network input)."""
+
+    def __init__(self, layer: Layer, parents: tuple[Tensor, ...], *, name: str | None = None,
+                 input_shape: Shape | None = None) -> None:
+        self.layer = layer
+        self.parents = parents
+        self.name = name
+        self.input_shape = input_shape
+        self.serial = next(_SERIAL)
+        self._inference: Inference | None = None
+
+    @property
+    def is_input(self) -> bool:
+        """True for a network input."""
+        return self.input_shape is not None
+
+    def inference(self) -> Inference:
+        """The layer's inference on this call (computed once, on demand)."""
+        if self._inference is None:
+            if self.input_shape is not None:
+                self._inference = Inference(self.input_shape)
+            else:
+                shapes = [p.inference().shape for p in self.parents]
+                names = [p.label() for p in self.parents]
+                self._inference = self.layer.infer_checked(shapes, names)
+        return self._inference
+
+    @property
+    def shape(self) -> tuple[sympy.Expr, ...]:
+        """The shape without the batch axis, as SymPy expressions."""
+        return tuple(to_sympy(s) for s in self.inference().shape)
+
+    def label(self) -> str:
+        """A name for messages: the explicit name, else the layer's type."""
+        return self.name or getattr(self.layer, "name", None) or self.layer.type_name
+
+    def __repr__(self) -> str:
+        return f"<Tensor {self.label()} {self.shape}>"
+
+
+def input_tensor(layer: Any) -> Tensor:
+    """The tensor of a Keras ``Input`` (one per Input object)."""
+    existing = layer.__dict__.get("_tensor")
+    if existing is None:
+        sizes: Shape = layer.sizes
+        existing = Tensor(layer, (), name=getattr(layer, "name", None), input_shape=sizes)
+        object.__setattr__(layer, "_tensor", existing)  # frozen dataclass: not a field
+    assert isinstance(existing, Tensor)
+    return existing
+
+
+def as_tensor(value: object, where: str) -> Tensor:
+    """A Tensor, or a Keras Input standing for its tensor."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, Layer) and value.is_input:
+        return input_tensor(value)
+    raise UsageError(f"{where}: expected a tensor (the result of a layer call or an Input), "
+                     f"got {type(value).__name__}", code="not_a_tensor")
+
+
+def call_layer(layer: Layer, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
+    """``layer(x)``, ``layer([x, y])`` or ``layer(x, y)``: a new tensor."""
+    name = kwargs.pop("name", None)
+    kwargs.pop("training", None)
+    if kwargs:
+        raise UsageError(f"{layer.type_name}(...)(...): unexpected argument "
+                         f"{next(iter(kwargs))!r}", code="bad_call")
+    if layer.is_input:
+        raise UsageError("an Input is a tensor already; pass it to a layer",
+                         code="bad_call")
+    flat: list[Any] = []
+    for item in inputs:
+        flat.extend(item if isinstance(item, (list, tuple)) else [item])
+    if not flat:
+        raise UsageError(f"{layer.type_name}: called without an input tensor",
+                         code="bad_call")
+    where = f"{layer.type_name}(...)"
+    return Tensor(layer, tuple(as_tensor(x, where) for x in flat), name=name)

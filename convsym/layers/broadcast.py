@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import sympy
 
 from convsym.intdiv import QExpr, QPoly, as_int, ext, to_sympy
-from convsym.layers.agree import Agreement, agreement, difference, negate, settle
+from convsym.sizes import Agreement, agreement, difference, negate, settle
 
 
 @dataclass(frozen=True)

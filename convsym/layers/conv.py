@@ -21,16 +21,8 @@ from dataclasses import dataclass
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, as_int, floordiv, to_sympy
-from convsym.layers.base import (
-    AxisStep,
-    Condition,
-    Inference,
-    Layer,
-    Shape,
-    Weight,
-    check_room,
-    mul_sizes,
-)
+from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, Weight, check_room
+from convsym.sizes import mul_sizes
 
 AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from convsym.intdiv import QExpr, QPoly, as_int, to_sympy
-from convsym.layers.base import Condition, Inference, Layer, Shape, Weight, mul_sizes
+from convsym.layers.base import Condition, Inference, Layer, Shape, Weight
+from convsym.sizes import mul_sizes
 
 
 def product(shape: Shape, layer: Layer) -> QPoly:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import dataclasses
 
 from convsym.intdiv import QPoly, to_sympy
-from convsym.layers.base import Inference, Layer, Shape, Weight, add_sizes, mul_sizes
+from convsym.layers.base import Inference, Layer, Shape, Weight
 from convsym.layers.conv import ConvConfig, infer_conv, split_channels
+from convsym.sizes import add_sizes, mul_sizes
 
 
 def _channels(layer: Layer, shape: Shape, cfg: ConvConfig) -> QPoly:

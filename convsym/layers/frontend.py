@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import math
+import numbers
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform
 
@@ -78,9 +80,6 @@ def _check_plain_fields(layer: Any, kind: str, defaults: dict[str, Any]) -> None
     dropout ``rate``/``p``) takes only an int or float, finite; ``activation`` takes only a
     name from :data:`KERAS_ACTIVATIONS` (or None).
     """
-    import math
-    import numbers
-
     for name, default in defaults.items():
         value = getattr(layer, name, None)
         if value is None or value is default:

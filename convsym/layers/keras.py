@@ -17,16 +17,8 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from convsym.intdiv import QPoly
-from convsym.layers.base import (
-    Inference,
-    Layer,
-    Shape,
-    mul_sizes,
-    to_choice,
-    to_flag,
-    to_size,
-    to_tuple,
-)
+from convsym.layers.base import Inference, Layer, Shape, to_choice, to_flag, to_size, to_tuple
+from convsym.sizes import mul_sizes
 from convsym.layers.conv import ConvConfig, infer_conv
 from convsym.layers.core import infer_batchnorm, infer_dense, infer_flatten, infer_identity
 from convsym.layers.dialects import KerasLayer
@@ -42,6 +34,8 @@ class Input(KerasLayer):
     In the functional style an ``Input`` is also the tensor that feeds the first layer:
     ``y = Conv2D(8, 3)(Input((28, 28, 1)))``.
     """
+
+    is_input: ClassVar[bool] = True
 
     shape: Any = None
     batch_size: Any = None

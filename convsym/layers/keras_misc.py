@@ -17,12 +17,14 @@ from collections.abc import Sequence
 from dataclasses import field
 from typing import Any, ClassVar
 
+from convsym.intdiv import QPoly
 from convsym.layers.base import Inference, Layer, Shape, Weight, to_flag, to_size
 from convsym.layers.core import infer_identity
 from convsym.layers.dialects import KerasLayer
 from convsym.layers.frontend import layer_class
 from convsym.layers.merge import default_names, infer_concat, infer_elementwise
 from convsym.layers.norm import infer_group_norm, infer_layer_norm
+from convsym.sizes import mul_sizes
 
 
 class _Merge(KerasLayer):
@@ -178,8 +180,6 @@ class _PassThrough(KerasLayer):
         """The shape passes through; one operation per element when an activation."""
         out = infer_identity(shape)
         if self.cost_kind == "activation":
-            from convsym.layers.base import mul_sizes
-
             out.ops = mul_sizes(*shape)
         return out
 
@@ -229,8 +229,6 @@ class PReLU(_PassThrough):
 
     def infer_one(self, shape: Shape) -> Inference:
         """alpha has the input's shape with shared axes (1-based) set to 1."""
-        from convsym.intdiv import QPoly
-
         shared = self.shared_axes
         if shared is None:
             shared = []

@@ -30,9 +30,10 @@ from collections.abc import Sequence
 import sympy
 
 from convsym.intdiv import QExpr, QPoly, as_int, to_sympy
-from convsym.layers.agree import require_equal, show_point
-from convsym.layers.base import Condition, Inference, Layer, Shape, add_sizes, mul_sizes
+from convsym.layers.agree import require_equal
+from convsym.layers.base import Condition, Inference, Layer, Shape
 from convsym.layers.broadcast import Pair, decide_pair, merged_size
+from convsym.sizes import add_sizes, mul_sizes, show_point
 
 
 def infer_elementwise(layer: Layer, shapes: Sequence[Shape], names: Sequence[str], *,

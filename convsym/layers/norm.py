@@ -21,7 +21,8 @@ from collections.abc import Sequence
 
 from convsym.intdiv import QExpr, QPoly, as_int, floordiv, to_sympy
 from convsym.layers.agree import require_equal
-from convsym.layers.base import Condition, Inference, Layer, Shape, Weight, mul_sizes
+from convsym.layers.base import Condition, Inference, Layer, Shape, Weight
+from convsym.sizes import mul_sizes
 
 
 def _poly(layer: Layer, e: QExpr, what: str) -> QPoly:

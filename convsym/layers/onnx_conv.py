@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, as_int, floordiv, to_sympy
-from convsym.layers.agree import require_equal, settle
+from convsym.layers.agree import require_equal
 from convsym.layers.base import (
     AxisStep,
     Condition,
@@ -45,13 +45,13 @@ from convsym.layers.base import (
     Shape,
     Weight,
     check_room,
-    mul_sizes,
     to_choice,
     to_size,
     to_tuple,
 )
 from convsym.layers.conv import AXIS_NAMES, ConvConfig, infer_conv, join_channels, split_channels
 from convsym.layers.frontend import layer_class
+from convsym.sizes import mul_sizes, settle
 
 AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 

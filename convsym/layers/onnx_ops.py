@@ -26,23 +26,15 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from convsym.intdiv import QExpr, QPoly, add, as_int, div_ceil, div_floor, ext, scale, to_sympy
-from convsym.layers.agree import require_equal, settle
-from convsym.layers.base import (
-    AxisStep,
-    Condition,
-    Inference,
-    Layer,
-    Shape,
-    check_room,
-    mul_sizes,
-    to_size,
-)
+from convsym.layers.agree import require_equal
+from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, check_room, to_size
 from convsym.layers.core import infer_dense, infer_identity
 from convsym.layers.frontend import layer_class
 from convsym.layers.merge import default_names, infer_concat, infer_elementwise
 from convsym.layers.onnx_conv import OnnxLayer
 from convsym.layers.reduce import infer_global_pool
 from convsym.layers.reshape import infer_reshape
+from convsym.sizes import mul_sizes, settle
 
 _AXES = ("axis 0", "axis 1", "axis 2", "axis 3", "axis 4", "axis 5")
 

@@ -17,17 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from convsym import formulas as F
-from convsym.intdiv import QExpr, QPoly, add, as_int, div_floor, to_sympy
-from convsym.layers.base import (
-    AxisStep,
-    Condition,
-    Inference,
-    Layer,
-    Shape,
-    check_room,
-    mul_sizes,
-)
+from convsym.intdiv import Ext, QExpr, QPoly, add, as_int, div_floor, to_sympy
+from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, check_room
 from convsym.layers.conv import AXIS_NAMES, join_channels, split_channels
+from convsym.period import decide_nonneg
+from convsym.sizes import mul_sizes
 
 
 @dataclass(frozen=True)
@@ -137,9 +131,6 @@ def _check_half_pad(layer: Layer, axis: str, p: QPoly, k: QPoly) -> list[Conditi
 
 def _settle_min(size: QExpr) -> QExpr:
     """Drop the ceil_mode correction when the period check proves it never (or always) bites."""
-    from convsym.intdiv import Ext
-    from convsym.period import decide_nonneg
-
     if not isinstance(size, Ext) or size.kind != "min" or len(size.args) != 2:
         return size
     a, b = size.args

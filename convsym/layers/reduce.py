@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convsym.intdiv import QExpr, QPoly
-from convsym.layers.base import AxisStep, Inference, Layer, Shape, mul_sizes
+from convsym.layers.base import AxisStep, Inference, Layer, Shape
 from convsym.layers.conv import AXIS_NAMES, join_channels, split_channels
+from convsym.sizes import mul_sizes
 
 
 def infer_global_pool(layer: Layer, shape: Shape, rank: int, channels_first: bool,

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 from convsym.intdiv import NotQuasiPolynomial, QExpr, QPoly, as_int, floordiv, to_sympy
 from convsym.layers.agree import require_equal
-from convsym.layers.base import Condition, Inference, Layer, Shape, check_room, mul_sizes
+from convsym.layers.base import Condition, Inference, Layer, Shape, check_room
+from convsym.sizes import mul_sizes
 
 
 def element_count(layer: Layer, shape: Shape) -> QPoly:

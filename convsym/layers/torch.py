@@ -18,17 +18,10 @@ import dataclasses
 from functools import cached_property
 from typing import Any, ClassVar
 
+from convsym.errors import did_you_mean
 from convsym.intdiv import QPoly
-from convsym.layers.base import (
-    Inference,
-    Layer,
-    Shape,
-    mul_sizes,
-    to_choice,
-    to_flag,
-    to_size,
-    to_tuple,
-)
+from convsym.layers.base import Inference, Layer, Shape, to_choice, to_flag, to_size, to_tuple
+from convsym.sizes import mul_sizes
 from convsym.layers.conv import ConvConfig, infer_conv
 from convsym.layers.core import infer_batchnorm, infer_dense, infer_flatten, infer_identity
 from convsym.layers.dialects import TorchLayer
@@ -38,8 +31,6 @@ from convsym.layers.pool import PoolConfig, infer_pool
 
 def _is_mode(text: str) -> bool:
     """True for 'valid'/'same' or a near miss of them; other text is a size like ``"p"``."""
-    from convsym.errors import did_you_mean
-
     return text in ("valid", "same") or bool(did_you_mean(text, ["valid", "same"]))
 
 

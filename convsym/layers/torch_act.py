@@ -12,10 +12,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-from convsym.layers.base import Inference, Layer, Shape, Weight, mul_sizes, to_size
+from convsym.layers.agree import require_equal
+from convsym.layers.base import Inference, Layer, Shape, Weight, to_size
 from convsym.layers.core import infer_identity
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
+from convsym.sizes import mul_sizes
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -176,8 +178,6 @@ class PReLU(_Activation):
         count = to_size(self, "num_parameters", self.num_parameters)
         out = super().infer_one(shape)
         if count.as_int() != 1:
-            from convsym.layers.agree import require_equal
-
             if not shape:
                 raise self.shape_error("input shape", "()", "needs a channel axis",
                                        code="wrong_rank")

@@ -23,7 +23,10 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from convsym import formulas
-from convsym.intdiv import QExpr, QPoly, add, as_int, scale
+from convsym.errors import ConvsymError
+from convsym.expr import as_expr
+from convsym.intdiv import NotQuasiPolynomial, QExpr, QPoly, add, as_int, from_sympy, scale
+from convsym.layers.agree import require_equal
 from convsym.layers.base import (
     Condition,
     Inference,
@@ -36,7 +39,7 @@ from convsym.layers.base import (
 )
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
-from convsym.layers.merge import infer_elementwise
+from convsym.layers.merge import default_names, infer_concat, infer_elementwise
 from convsym.layers.reshape import infer_reshape
 from convsym.period import decide_nonneg
 
@@ -148,10 +151,6 @@ def _bound(layer: Layer, fld: str, value: object, n: QExpr, default: QExpr,
 
 def _signed(layer: Layer, fld: str, value: object) -> QPoly:
     """An integer expression that may be negative (``-h`` in ``x[..., -h:]``)."""
-    from convsym.errors import ConvsymError
-    from convsym.expr import as_expr
-    from convsym.intdiv import NotQuasiPolynomial, from_sympy
-
     try:
         q = from_sympy(as_expr(value, field=fld, kind=layer.type_name))
     except (ConvsymError, NotQuasiPolynomial) as err:
@@ -268,8 +267,6 @@ class Expand(TorchLayer):
 
     def infer_one(self, shape: Shape) -> Inference:
         """Each input size must be 1 or the target size (three-valued)."""
-        from convsym.layers.agree import require_equal
-
         items = tuple(self.shape)
         if len(items) < len(shape):
             raise self.config_error("shape", items, f"has fewer axes than the input's "
@@ -343,8 +340,6 @@ class Stack(TorchLayer):
 
     def infer(self, inputs: Sequence[Shape]) -> Inference:
         """The tensors must agree on every axis."""
-        from convsym.layers.merge import default_names, infer_concat
-
         names = default_names(len(inputs))
         joined = infer_concat(self, inputs, names, 0, fld="dim")  # checks the other axes
         rank = len(inputs[0]) + 1
@@ -353,8 +348,6 @@ class Stack(TorchLayer):
         out = (*shape[:pos], QPoly.const(len(inputs)), *shape[pos:])
         conditions = [c for c in joined.conditions]
         if len(inputs) > 1 and shape:
-            from convsym.layers.agree import require_equal
-
             for j, other in enumerate(inputs[1:], 1):
                 conditions += require_equal(self, "axis 0", shape[0], other[0],
                                             rule="stacked tensors must have equal shapes",

@@ -36,18 +36,10 @@ from dataclasses import dataclass
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, as_int, ext, floordiv, to_sympy
-from convsym.layers.base import (
-    AxisStep,
-    Condition,
-    Inference,
-    Layer,
-    Shape,
-    Weight,
-    check_room,
-    mul_sizes,
-)
+from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, Weight, check_room
 from convsym.layers.conv import AXIS_NAMES, check_groups, join_channels, split_channels
 from convsym.period import decide_nonneg
+from convsym.sizes import difference, mul_sizes
 
 
 @dataclass(frozen=True)
@@ -186,8 +178,6 @@ def _axis(layer: Layer, cfg: TransposeConfig, axis: str, n: QExpr, i: int
 def _torch_output_size(layer: Layer, cfg: TransposeConfig, axis: str, n: QExpr, i: int
                        ) -> tuple[QExpr, list[Condition], QExpr]:
     """``forward(x, output_size=o)``: ``o`` itself, the range conditions and ``op = o - m``."""
-    from convsym.layers.agree import difference
-
     assert cfg.output_size is not None
     k, s, d, p = cfg.kernel[i], cfg.strides[i], cfg.dilation[i], cfg.pads[i]
     o = cfg.output_size[i]

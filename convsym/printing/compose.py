@@ -7,6 +7,7 @@ so the printers stay dumb and the tests can parse each formula back.
 
 >>> from convsym.derivation import derive
 >>> from convsym.examples import example
+>>> from convsym.printing.render import compose
 >>> doc = compose(derive(example("seed1")))
 >>> doc.title
 'seed1: output sizes and parameters, step by step'
@@ -24,7 +25,6 @@ from convsym.printing.doc import (
     Block,
     Code,
     Display,
-    Document,
     Fill,
     Formula,
     Heading,
@@ -44,21 +44,12 @@ from convsym.printing.doc import (
     eq,
     rel,
 )
+from convsym.printing.latex import symbol_latex
 from convsym.printing.prose import prose, relation
-from convsym.printing.text import sstr
+from convsym.printing.text import math_text, sstr, term_text
 
 MAX_SUM_TERMS = 8
 """Totals with more parts than this show the result only (the table lists the parts)."""
-
-
-def compose(derivation: Derivation) -> Document:
-    """The document for a derivation."""
-    if derivation.kind == "proof":
-        from convsym.printing.proofdoc import compose_proof
-
-        return compose_proof(derivation)
-    return Document(f"{derivation.title}: output sizes and parameters, step by step",
-                    tuple(network_blocks(derivation)), "derived by convsym")
 
 
 def network_blocks(d: Derivation) -> list[Block]:
@@ -93,8 +84,6 @@ def _intro(d: Derivation) -> Line:
 
 
 def _letter_tex(name: str) -> str:
-    from convsym.printing.latex import symbol_latex
-
     return symbol_latex(name)
 
 
@@ -500,15 +489,10 @@ def _join(maths: list[Math]) -> list[Inline]:
 
 
 def _math_text(m: Math) -> str:
-    from convsym.printing.text import math_text
-
     return math_text(m)
 
 
 def _text(term: Term) -> str:
-    from convsym.printing.text import term_text
-
     return term_text(term)
-
 
 

@@ -12,6 +12,7 @@ means, so a test can parse the printed LaTeX back and compare it with the engine
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -247,3 +248,37 @@ def maths(doc: Document) -> list[Math]:
                 for cell in row:
                     line(cell)
     return out
+
+
+_SLOT = re.compile(r"<([A-Za-z_]+)>")
+
+
+def fill(pattern: str,
+         slots: Mapping[str, tuple[str, bool]] | Callable[[str, int], tuple[str, bool]],
+         left: str, right: str, group: tuple[str, str] = ("{", "}")) -> str:
+    """Fill ``<name>`` slots; a compound value gets parentheses unless the slot is bare.
+
+    A slot is bare when it fills a whole group (``\\frac{<n>}{<s>}``) or the whole pattern.
+    ``slots`` maps a name to (text, compound), or is called with the name and position.
+
+    >>> fill(r"\\frac{<a>}{2} - <a>", {"a": ("n - 1", True)}, "(", ")")
+    '\\\\frac{n - 1}{2} - (n - 1)'
+    """
+    def one(m: re.Match[str]) -> str:
+        if callable(slots):
+            text, compound = slots(m.group(1), m.start())
+        else:
+            text, compound = slots[m.group(1)]
+        before = pattern[:m.start()].rstrip()
+        after = pattern[m.end():].lstrip()
+        bare = (before.endswith(group[0]) and after.startswith(group[1])) or \
+            (not before and not after)
+        return f"{left}{text}{right}" if compound and not bare else text
+
+    return _SLOT.sub(one, pattern)
+
+
+def _compound(t: Term) -> bool:
+    """True for a value that needs parentheses inside a larger formula."""
+    return isinstance(t, Value) and (isinstance(t.expr, sympy.Add) or
+                                       bool(t.expr.is_number and t.expr.is_negative))

@@ -20,17 +20,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 
 from convsym.printing import doc as D
+from convsym.printing.doc import _compound, fill
 from convsym.printing.text import is_power, is_power_product, power_text
-
-if TYPE_CHECKING:
-    from convsym.derivation import Derivation
 
 MathLog = Callable[[str, D.Math, list[str]], None]
 """Called with each formula's LaTeX, its data and the LaTeX of each term (for the tests)."""
@@ -160,8 +158,6 @@ def _latex(expr: sympy.Basic, group: bool) -> str:
 
 # --- terms and math ---------------------------------------------------------------------------
 
-_SLOT = re.compile(r"<([A-Za-z_]+)>")
-
 
 def term(t: D.Term) -> str:
     """The LaTeX of one math term."""
@@ -209,37 +205,6 @@ def _inside_fractions(pattern: str) -> set[int]:
             inside.add(i)
         i += 1
     return inside
-
-
-def fill(pattern: str,
-         slots: Mapping[str, tuple[str, bool]] | Callable[[str, int], tuple[str, bool]],
-         left: str, right: str, group: tuple[str, str] = ("{", "}")) -> str:
-    """Fill ``<name>`` slots; a compound value gets parentheses unless the slot is bare.
-
-    A slot is bare when it fills a whole group (``\\frac{<n>}{<s>}``) or the whole pattern.
-    ``slots`` maps a name to (text, compound), or is called with the name and position.
-
-    >>> fill(r"\\frac{<a>}{2} - <a>", {"a": ("n - 1", True)}, "(", ")")
-    '\\\\frac{n - 1}{2} - (n - 1)'
-    """
-    def one(m: re.Match[str]) -> str:
-        if callable(slots):
-            text, compound = slots(m.group(1), m.start())
-        else:
-            text, compound = slots[m.group(1)]
-        before = pattern[:m.start()].rstrip()
-        after = pattern[m.end():].lstrip()
-        bare = (before.endswith(group[0]) and after.startswith(group[1])) or \
-            (not before and not after)
-        return f"{left}{text}{right}" if compound and not bare else text
-
-    return _SLOT.sub(one, pattern)
-
-
-def _compound(t: D.Term) -> bool:
-    """True for a value that needs parentheses inside a larger formula."""
-    return isinstance(t, D.Value) and (isinstance(t.expr, sympy.Add) or
-                                       bool(t.expr.is_number and t.expr.is_negative))
 
 
 def _factor(f: object) -> str:
@@ -445,14 +410,6 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \emergencystretch=3em
 """
 """The standalone document's preamble (packages from texlive-latex-base and -recommended)."""
-
-
-def render(derivation: Derivation, *, standalone: bool = False, log: MathLog | None = None
-           ) -> str:
-    """The derivation as LaTeX: a fragment for ``\\input``, or a standalone article."""
-    from convsym.printing.compose import compose
-
-    return render_document(compose(derivation), standalone=standalone, log=log)
 
 
 def render_document(document: D.Document, *, standalone: bool = False,

@@ -4,20 +4,16 @@ Formulas are the LaTeX printer's; headings, lists and tables are Markdown's.
 
 >>> from convsym.derivation import derive
 >>> from convsym.examples import example
->>> print(render(derive(example("seed1"))).splitlines()[0])
+>>> print(derive(example("seed1")).to_markdown().splitlines()[0])
 # seed1: output sizes and parameters, step by step
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from convsym.printing import doc as D
 from convsym.printing.latex import math_latex
-
-if TYPE_CHECKING:
-    from convsym.derivation import Derivation
 
 _ESCAPE = set("\\`*_[]<>|$#")
 
@@ -97,8 +93,3 @@ def render_document(document: D.Document) -> str:
     return head + "\n\n".join(_block(b) for b in document.blocks) + "\n"
 
 
-def render(derivation: Derivation) -> str:
-    """A derivation as Markdown."""
-    from convsym.printing.compose import compose
-
-    return render_document(compose(derivation))

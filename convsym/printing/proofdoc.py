@@ -27,6 +27,8 @@ import dataclasses
 import sympy
 
 from convsym.derivation import Derivation
+from convsym.errors import ConvsymError
+from convsym.printing.compose import summary_blocks
 from convsym.printing.doc import (
     Block,
     Display,
@@ -42,8 +44,10 @@ from convsym.printing.doc import (
     Value,
     eq,
 )
+from convsym.printing.latex import symbol_latex
 from convsym.printing.prose import math, prose, relation
 from convsym.printing.text import sstr
+from convsym.proof.library import LEMMAS
 
 OUTCOME = {
     "proved": "Proved",
@@ -72,8 +76,6 @@ def compose_proof(d: Derivation) -> Document:
     else:
         blocks.append(Para((*line, ".")))
     if d.context is not None:
-        from convsym.printing.compose import summary_blocks
-
         blocks.append(Heading(1, ("The network",)))
         blocks.append(Para((f"The layers of {d.context.title} that change the spatial size, "
                             "with the output shapes convsym derives (every other layer keeps "
@@ -121,9 +123,6 @@ def _lemma_statements(name: str) -> list[Math]:
     A name the lemma library does not know, or a statement the template math cannot read,
     gives no formula; the step's sentence is shown instead.
     """
-    from convsym.errors import ConvsymError
-    from convsym.proof.library import LEMMAS
-
     known = {lemma.name: lemma for lemma in LEMMAS}
     parts = [known.get(part.strip()) for part in name.split(" and ")] if name else []
     if not parts or any(p is None for p in parts):
@@ -167,6 +166,4 @@ def _outcome(status: str, method: str, counter: tuple[tuple[str, int], ...], rea
 
 
 def _tex(name: str) -> str:
-    from convsym.printing.latex import symbol_latex
-
     return symbol_latex(name)

@@ -19,7 +19,9 @@ from collections.abc import Mapping
 
 import sympy
 
+from convsym.expr import parse_expr
 from convsym.printing.doc import Code, Fill, Formula, Inline, Line, Math, Term, Tup, Value
+from convsym.printing.latex import symbol_latex
 
 _PIECE = re.compile(r"(\$[^$]+\$|`[^`]+`)")
 _TOKEN = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*|>=|<=|!=|[-+*/(),=<>])")
@@ -89,8 +91,6 @@ def _tuple_parts(text: str) -> list[str] | None:
 
 
 def _scalar(text: str) -> Term:
-    from convsym.expr import parse_expr
-
     meaning: sympy.Basic = parse_expr(text, field="template")
 
     def constant(_values: Mapping[str, sympy.Basic]) -> sympy.Basic:
@@ -115,8 +115,6 @@ def _tokens(text: str) -> list[tuple[int, str]]:
 
 def to_latex(text: str) -> str:
     """Text-notation math to LaTeX, token by token, in the written order."""
-    from convsym.printing.latex import symbol_latex
-
     tokens = [t for _, t in _tokens(text)]
     out: list[str] = []
     closing: list[str] = []

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import TYPE_CHECKING
+import textwrap
 
 import sympy
+from sympy.core.exprtools import decompose_power
+from sympy.core.sorting import default_sort_key
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from convsym.printing import doc as D
-
-if TYPE_CHECKING:
-    from convsym.derivation import Derivation
-
+from convsym.printing.doc import _compound, fill
 
 POWER_FROM = 10**12
 """Integers at least this large that are products of powers of 2, 3, 5 and 7 print as
@@ -210,9 +209,6 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
     pairs in index order closed by a sentinel, which compares exactly as SymPy's negated
     dense vector does when every exponent is a positive integer; otherwise SymPy's own.
     """
-    from sympy.core.exprtools import decompose_power
-    from sympy.core.sorting import default_sort_key
-
     rows = []
     gens: set[sympy.Expr] = set()
     for term in expr.args:
@@ -282,7 +278,6 @@ def term_text(t: D.Term) -> str:
     if isinstance(t, D.Tup):
         items = [term_text(i) for i in t.items]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-    from convsym.printing.latex import _compound, fill
 
     return fill(t.formula.text, {k: (term_text(v), _compound(v)) for k, v in t.values.items()},
                 "(", ")", ("(", ")"))
@@ -315,8 +310,6 @@ def _line(items: D.Line) -> str:
 
 
 def _wrap(text: str, indent: str = "", first: str = "") -> str:
-    import textwrap
-
     lines = textwrap.wrap(text, WIDTH, initial_indent=first or indent,
                           subsequent_indent=indent, break_on_hyphens=False,
                           break_long_words=False)
@@ -353,8 +346,3 @@ def render_document(document: D.Document) -> str:
     return "\n".join(head) + "\n\n" + "\n\n".join(_block(b) for b in document.blocks) + "\n"
 
 
-def render(derivation: Derivation) -> str:
-    """A derivation as plain text."""
-    from convsym.printing.compose import compose
-
-    return render_document(compose(derivation))

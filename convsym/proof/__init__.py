@@ -15,6 +15,9 @@ True
 
 from __future__ import annotations
 
+from convsym.expr import as_expr
+from convsym.intdiv import Ext, NotQuasiPolynomial, QPoly, from_sympy
+from convsym.period import decide_nonneg
 from convsym.proof.engine import DEFAULT_TIMEOUT, prove
 from convsym.proof.library import LEMMAS, Lemma, lemma
 from convsym.proof.result import METHODS, STATUSES, Proof, ProofStep
@@ -40,14 +43,9 @@ def quick_decide(e_nonneg: object, *, budget: int = 20_000) -> bool | None:
     ``e_nonneg`` is a canonical size (:data:`~convsym.intdiv.QExpr`), SymPy expression or
     text.
     """
-    from convsym.intdiv import Ext, NotQuasiPolynomial, QPoly, from_sympy
-    from convsym.period import decide_nonneg
-
     if isinstance(e_nonneg, (QPoly, Ext)):
         e = e_nonneg
     else:
-        from convsym.expr import as_expr
-
         try:
             e = from_sympy(as_expr(e_nonneg, field="expression"))
         except NotQuasiPolynomial:

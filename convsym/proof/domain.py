@@ -35,6 +35,7 @@ from convsym.domains import (
     substitute,
 )
 from convsym.errors import ExpressionError
+from convsym.expr import as_relation
 
 __all__ = ["default_low", "linear", "lower_bound", "plain", "read_relation", "substitute"]
 __all__ += ["text_names", "typed_symbol"]
@@ -146,7 +147,6 @@ def read_relation(value: object, lows: Mapping[str, int | None], field: str) -> 
     when one declares a narrower domain (:func:`convsym.domains.check_declared`)."""
     if isinstance(value, str):
         return relation_on(value, lows, field)
-    from convsym.expr import as_relation
 
     rel = as_relation(value, field=field)
     check_declared(rel, lows, field)

@@ -17,6 +17,7 @@ import math
 import numbers
 import time
 from collections.abc import Sequence
+from fractions import Fraction
 
 import sympy
 
@@ -158,8 +159,6 @@ class _Run:
 
 
 def _number(x: object) -> sympy.Rational:
-    from fractions import Fraction
-
     if isinstance(x, Fraction):
         return sympy.Rational(x.numerator, x.denominator)
     return sympy.Integer(int(x))  # type: ignore[call-overload]

@@ -186,6 +186,7 @@ def by_z3(p: Problem, timeout: float) -> Outcome:
     if timeout <= 0.01:
         return Outcome(None, reason="no time was left for Z3")
     try:
+        # why: Z3 loads only when the SMT step runs
         import z3
     except ImportError:  # pragma: no cover - z3-solver is a dependency
         return Outcome(None, reason="the z3-solver package is not installed")

@@ -19,10 +19,12 @@ lazily.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from convsym.importers.common import unwrap
 from convsym.intdiv import as_int
 from convsym.layers.base import Layer
 
@@ -102,8 +104,6 @@ def _int(size: Any) -> int:
 
 
 def _unwrap(layer: Layer) -> Layer:
-    from convsym.importers.common import unwrap
-
     return unwrap(layer)
 
 
@@ -120,8 +120,6 @@ def ints(values: Any) -> tuple[int, ...]:
 
 def field_values(layer: Layer, *, skip: Sequence[str] = ()) -> dict[str, Any]:
     """The layer's constructor arguments (for building the framework's own layer)."""
-    import dataclasses
-
     out = {}
     for f in dataclasses.fields(layer):
         if f.init and f.name not in ("input_shape", *skip):

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from convsym.layers.base import Layer
+from convsym.layers.frontend import KERAS_ACTIVATIONS
 from convsym.runners import Runner, Unsupported, field_values
 
 _SKIP_FIELDS = ("name",)
@@ -35,6 +36,7 @@ class KerasRunner(Runner):
 
     def __init__(self, seed: int = 0) -> None:
         os.environ.setdefault("KERAS_BACKEND", "torch")  # convsym's tested backend
+        # why: Keras is optional (the frameworks extra) and heavy
         import keras
 
         self.keras = keras
@@ -78,8 +80,6 @@ class KerasRunner(Runner):
         The layer gets the function, never the name: Keras resolves a name through its
         deserializer, and nothing from user input may reach that.
         """
-        from convsym.layers.frontend import KERAS_ACTIVATIONS
-
         function = getattr(self.keras.activations, name, None) \
             if name in KERAS_ACTIVATIONS else None
         if not callable(function):

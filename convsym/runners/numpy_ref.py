@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from convsym import reference
 from convsym.errors import ConvsymError
 from convsym.layers.base import Layer
 from convsym.runners import Runner, Unsupported, ints
@@ -91,8 +92,6 @@ class NumpyRunner(Runner):
 
     # --- windows ------------------------------------------------------------------------------
     def conv(self, layer: Layer, x: Any, cfg: Any) -> Any:
-        from convsym import reference
-
         cf = _cf(layer)
         xc = _to_cf(x, cf)
         k, s, d = ints(cfg.kernel), ints(cfg.strides), ints(cfg.dilation)
@@ -119,8 +118,6 @@ class NumpyRunner(Runner):
         return _from_cf(y, cf)
 
     def transpose(self, layer: Layer, x: Any, cfg: Any) -> Any:
-        from convsym import reference
-
         cf = _cf(layer)
         xc = _to_cf(x, cf)
         k, s, d = ints(cfg.kernel), ints(cfg.strides), ints(cfg.dilation)
@@ -157,8 +154,6 @@ class NumpyRunner(Runner):
         return _from_cf(y, cf)
 
     def pool(self, layer: Layer, x: Any, cfg: Any) -> Any:
-        from convsym import reference
-
         cf = _cf(layer)
         xc = _to_cf(x, cf)
         k, s = ints(cfg.kernel), ints(cfg.strides)
@@ -198,16 +193,12 @@ class NumpyRunner(Runner):
         raw = layer.pairs() if callable(layer.pairs) else layer.pairs
         pairs = [(int(a), int(b)) for a, b in (ints(p) for p in raw)]
         if getattr(layer, "crop", False):
-            from convsym import reference
-
             return _from_cf(reference.crop(xc, tuple(pairs)), cf)
         mode = next((m for prefix, m in _PAD_MODES.items()
                      if layer.type_name.startswith(prefix)), "constant")
         return _from_cf(_pad(xc, pairs, mode), cf)
 
     def _upsample(self, layer: Any, x: Any) -> Any:
-        from convsym import reference
-
         cf = _cf(layer)
         xc = _to_cf(x, cf)
         rank = xc.ndim - 1
@@ -220,16 +211,12 @@ class NumpyRunner(Runner):
         return _from_cf(reference.upsample_nearest(xc, [int(f) for f in factors]), cf)
 
     def _global(self, layer: Any, x: Any) -> Any:
-        from convsym import reference
-
         cf = _cf(layer)
         kind = "max" if "Max" in layer.type_name else "avg"
         y = reference.global_pool(_to_cf(x, cf), kind, keepdims=bool(layer.keepdims))
         return _from_cf(y, cf) if layer.keepdims else y
 
     def _adaptive(self, layer: Any, x: Any) -> Any:
-        from convsym import reference
-
         cf = _cf(layer)
         xc = _to_cf(x, cf)
         rank = xc.ndim - 1
@@ -275,8 +262,6 @@ def _stem(name: str) -> str:
 def _conv_pads(cfg: Any, sizes: Sequence[int], k: Sequence[int], s: Sequence[int],
                d: Sequence[int]) -> tuple[tuple[int, int], ...]:
     """The padding each convention implies, from its definition."""
-    from convsym import reference
-
     out = []
     for i, (n, ki, si, di) in enumerate(zip(sizes, k, s, d)):
         if cfg.padding == "valid":

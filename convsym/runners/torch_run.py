@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from convsym.layers.base import Layer
+from convsym.layers.torch_tensor import TENSOR_OPS
 from convsym.runners import Runner, Unsupported, field_values
 
 _SKIP_FIELDS = ("name",)
@@ -32,6 +33,7 @@ class TorchRunner(Runner):
     errors = (RuntimeError, ValueError, IndexError)
 
     def __init__(self, seed: int = 0) -> None:
+        # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         self.torch = torch
@@ -72,7 +74,6 @@ class TorchRunner(Runner):
         (x,) = args
         if name == "View":
             return x.view(-1, int(lay.features))
-        from convsym.layers.torch_tensor import TENSOR_OPS
 
         if type(layer).__name__ in TENSOR_OPS:
             return self.tensor_op(type(layer).__name__, lay, x)

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from convsym.intdiv import QExpr, QPoly, add, scale, to_sympy
+from convsym.network import require_network, require_sizes
+from convsym.summary import count_text, json_value, shape_text
 
 if TYPE_CHECKING:
     from convsym.network import Network, Row
@@ -115,8 +117,6 @@ class Comparison:
                 "totals": self._row_dict(self.totals)}
 
     def _row_dict(self, r: CompareRow) -> dict[str, Any]:
-        from convsym.summary import json_value
-
         def val(x: sympy.Expr | None) -> object:
             if x is None:
                 return None
@@ -143,8 +143,6 @@ def compare(a: Network, b: Network, *, at: Mapping[str, int] | None = None,
 
     ``at`` evaluates symbolic values at given symbol values; ``labels`` names A and B.
     """
-    from convsym.network import require_network, require_sizes
-
     a, b = require_network(a, "compare"), require_network(b, "compare")
     at = require_sizes(at, a.all_symbols() | b.all_symbols(), "compare: at")
     pairs = _align(a.rows, b.rows)
@@ -231,16 +229,12 @@ def _at(value: sympy.Expr, at: Mapping[str, int]) -> sympy.Expr:
 
 
 def _shape_text(shape: Shape | None, at: Mapping[str, int]) -> str:
-    from convsym.summary import shape_text
-
     if shape is None:
         return "-"
     return shape_text(tuple(_at(s, at) for s in shape), batch=False)
 
 
 def _count_text(value: sympy.Expr | None, at: Mapping[str, int]) -> str:
-    from convsym.summary import count_text
-
     if value is None:
         return "-"
     return count_text(_compact(_at(value, at)))

@@ -27,7 +27,9 @@ import sympy
 
 from convsym.budget import Deadline
 from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mean
-from convsym.intdiv import free_symbols
+from convsym.intdiv import free_symbols, to_sympy
+from convsym.network import require_mapping, require_network
+from convsym.printing.text import sstr
 from convsym.whatif.intset import IntSet
 from convsym.whatif.solution import Solution
 from convsym.whatif.solve import DEFAULT_TIMEOUT, domain_lo, network_constraints, solve
@@ -117,8 +119,6 @@ class Admissible:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        from convsym.printing.text import sstr
-
         data: dict[str, Any] = {
             "network": self.network,
             "status": self.solution.status,
@@ -161,8 +161,6 @@ def admissible_inputs(net: Network, *, timeout: float | None = DEFAULT_TIMEOUT,
                       deadline: Deadline | None = None, limits: Limits | None = None
                       ) -> Admissible:
     """The exact set of input sizes ``net`` accepts (or "unknown" with the reason)."""
-    from convsym.network import require_network
-
     syms = input_symbols(require_network(net, "admissible_inputs"))
     inputs = tuple((net.nodes[i].name, tuple(_show(s) for s in shape))
                    for i, shape in sorted(net.input_shapes.items()))
@@ -183,8 +181,6 @@ def admissible_inputs(net: Network, *, timeout: float | None = DEFAULT_TIMEOUT,
 
 
 def _show(size: object) -> sympy.Expr:
-    from convsym.intdiv import to_sympy
-
     return to_sympy(size)  # type: ignore[arg-type]
 
 
@@ -194,8 +190,6 @@ def accepts(net: Network, values: Mapping[str, int] | None = None, **sizes: int)
     Every symbol of the network needs a value.  The network is rebuilt with them; any
     layer that rejects its input makes the answer False.
     """
-    from convsym.network import require_mapping, require_network
-
     given = dict(require_mapping(values, "accepts"), **sizes)
     symbols = require_network(net, "accepts").all_symbols()
     known = {s.name for s in symbols}

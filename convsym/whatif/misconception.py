@@ -27,6 +27,11 @@ import sympy
 
 from convsym.errors import LayerError, UsageError, did_you_mean
 from convsym.intdiv import QExpr, QPoly, to_sympy
+from convsym.layers import keras, torch
+from convsym.layers.conv import ConvConfig, split_channels
+from convsym.network import require_network
+from convsym.printing.text import sstr
+from convsym.summary import count_text, json_value, shape_text
 from convsym.whatif.compare import Comparison, compare
 from convsym.whatif.steps import Step, render
 
@@ -69,8 +74,6 @@ class DepthwiseWhatIf:
 
     def text(self) -> str:
         """The derivation, then the network comparison when there is one."""
-        from convsym.printing.text import sstr
-
         head = [f"What if each filter of {self.row!r} were applied to each input map "
                 "separately?",
                 f"  standard : {self.standard.layer}: output {_shape(self.standard.output)}, "
@@ -90,8 +93,6 @@ class DepthwiseWhatIf:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        from convsym.summary import json_value
-
         def figures(f: LayerFigures) -> dict[str, Any]:
             return {"layer": f.layer, "output": [json_value(s) for s in f.output],
                     "maps": json_value(f.maps), "kernel_weights": json_value(f.kernel_weights),
@@ -111,9 +112,6 @@ class DepthwiseWhatIf:
 
 def depthwise_whatif(net: Network, row: str | int) -> DepthwiseWhatIf:
     """The seed misconception for one convolution row of ``net`` (by name or index)."""
-    from convsym.layers.conv import ConvConfig, split_channels
-    from convsym.network import require_network
-
     target, index = _find_row(require_network(net, "depthwise_whatif"), row)
     config = getattr(target.layer, "config", None)
     if not isinstance(config, ConvConfig) or target.layer.type_name.startswith(
@@ -180,8 +178,6 @@ def _depthwise_layer(layer: Layer, dialect: str, c_in: QPoly, config: Any) -> La
     """The layer the misconception describes, in the network's dialect."""
     a: Any = layer
     if dialect == "keras":
-        from convsym.layers import keras
-
         cls = {1: "DepthwiseConv1D", 2: "DepthwiseConv2D"}.get(config.rank)
         if cls is None or not hasattr(keras, cls):
             raise UsageError(f"depthwise_whatif: Keras has no {config.rank}-D depthwise "
@@ -191,7 +187,6 @@ def _depthwise_layer(layer: Layer, dialect: str, c_in: QPoly, config: Any) -> La
                                    data_format=a.data_format, dilation_rate=a.dilation_rate,
                                    use_bias=a.use_bias, name=a.name)
         return made
-    from convsym.layers import torch
 
     cls_t = getattr(torch, type(layer).__name__)
     channels = to_sympy(c_in)
@@ -270,12 +265,8 @@ def _effect_step(comparison: Comparison, name: str) -> Step:
 
 
 def _shape(shape: tuple[sympy.Expr, ...]) -> str:
-    from convsym.summary import shape_text
-
     return shape_text(shape, batch=False)
 
 
 def _count(value: sympy.Expr) -> str:
-    from convsym.summary import count_text
-
     return count_text(value)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd, lcm
+from math import comb, gcd, lcm
 
 import sympy
 
@@ -172,8 +172,6 @@ def signed_factorisations(target: int, parts: int, *, limit: int = 200_000
 
 
 def _binomial(n: int, k: int) -> int:
-    from math import comb
-
     return comb(n, k)
 
 

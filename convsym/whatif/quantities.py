@@ -34,7 +34,8 @@ from sympy.core.relational import Relational
 from convsym.domains import rebuild
 from convsym.errors import ExpressionError, did_you_mean
 from convsym.expr import as_relation
-from convsym.intdiv import QExpr, QPoly, to_sympy
+from convsym.intdiv import QExpr, QPoly, add, subs, to_sympy
+from convsym.printing.text import sstr
 from convsym.whatif.constraints import Constraint, from_relation
 
 if TYPE_CHECKING:
@@ -110,8 +111,6 @@ def as_condition(condition: object, *, field: str = "condition",
 
 
 def _plus(a: QExpr, b: QExpr) -> QExpr | None:
-    from convsym.intdiv import add
-
     if isinstance(b, QPoly):
         return add(a, b)
     if isinstance(a, QPoly):
@@ -184,8 +183,6 @@ def _substitute(rel: Relational, replace: dict[sympy.Symbol, QExpr], field: str
     meaning = sympy.Rel(rel.lhs.xreplace(values), rel.rhs.xreplace(values), rel.rel_op,
                         evaluate=False)
     if all(isinstance(v, QPoly) for v in replace.values()):
-        from convsym.intdiv import subs
-
         raw = from_relation(rel, origin=origin, field=field)
         expr = subs(raw.expr, {s: v for s, v in replace.items() if isinstance(v, QPoly)})
         return Constraint(expr, raw.kind, f"{origin}, i.e. {_text(meaning)}", rel)
@@ -194,6 +191,4 @@ def _substitute(rel: Relational, replace: dict[sympy.Symbol, QExpr], field: str
 
 
 def _text(rel: sympy.Basic) -> str:
-    from convsym.printing.text import sstr
-
     return sstr(rel)

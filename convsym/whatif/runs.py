@@ -23,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import floor
+from math import floor, gcd
+
+import sympy
 
 Interval = tuple[int, int | None]
 
@@ -182,8 +184,6 @@ def _linear(a: Fraction, b: Fraction, kind: str) -> Runs:
 
 def _critical_points(cs: Sequence[Fraction]) -> list[int]:
     """Integers within or next to an isolating interval of each real root, sorted."""
-    import sympy
-
     t = sympy.Dummy("t")
     den = 1
     for c in cs:
@@ -198,8 +198,6 @@ def _critical_points(cs: Sequence[Fraction]) -> list[int]:
 
 
 def _gcd(a: int, b: int) -> int:
-    from math import gcd
-
     return gcd(a, b)
 
 

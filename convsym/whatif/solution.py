@@ -21,8 +21,9 @@ from typing import Any
 import sympy
 
 from convsym.errors import UsageError
+from convsym.printing.text import sstr
 from convsym.whatif.intset import IntSet
-from convsym.whatif.steps import Step, render
+from convsym.whatif.steps import Step, freeze, render, thaw
 
 POINTS_SHOWN = 24
 
@@ -43,7 +44,6 @@ class Solution:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # see Step.__reduce__: relations must not be re-evaluated when unpickled
-        from convsym.whatif.steps import freeze
 
         frozen = tuple((freeze(rel), origin) for rel, origin in self.conditions)
         return (_solution, (self.unknowns, self.status, self.cells, self.reason, self.steps,
@@ -140,8 +140,6 @@ class Solution:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        from convsym.printing.text import sstr
-
         out: dict[str, Any] = {
             "unknowns": list(self.unknowns),
             "status": self.status,
@@ -184,8 +182,6 @@ def _solution(unknowns: tuple[str, ...], status: str, cells: tuple[Mapping[str, 
               reason: str, steps: tuple[Step, ...], conditions: tuple[tuple[object, str], ...],
               bounds: dict[str, tuple[int, int | None]], projected: tuple[str, ...],
               title: str) -> Solution:
-    from convsym.whatif.steps import thaw
-
     return Solution(unknowns, status, cells, reason, steps,
                     tuple((thaw(rel), origin) for rel, origin in conditions), bounds,
                     projected, title)

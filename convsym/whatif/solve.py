@@ -37,8 +37,10 @@ from convsym.domains import (
 )
 from convsym.errors import BudgetExceeded, ExpressionError, LayerError, UsageError, did_you_mean
 from convsym.expr import as_relation
+from convsym.network import Network
 from convsym.whatif.constraints import Constraint, from_relation
 from convsym.whatif.intset import IntSet
+from convsym.whatif.quantities import as_condition, resolve
 from convsym.whatif.solution import Solution
 from convsym.whatif.steps import Step
 from convsym.whatif.system import Cell, solve_system
@@ -63,8 +65,6 @@ def solve(target: object, unknowns: str | sympy.Symbol | Iterable[str | sympy.Sy
     ``bounds`` limits unknowns: ``{"k": (1, 9)}`` or text such as ``"1 <= k <= 9"``.
     Unknowns default to their symbol's domain (sizes >= 1; nonnegative symbols >= 0).
     """
-    from convsym.network import Network
-
     names = _names(unknowns)
     limits = limits or DEFAULT_LIMITS
     deadline = deadline or Deadline(timeout, what="solve")
@@ -100,8 +100,6 @@ def _read(value: object, field: str, lows: Mapping[str, int | None],
     """One condition, read on its domain (``lows``; see :mod:`convsym.domains`): text with
     ``typed(name, low)`` symbols (None: no sign at all); a SymPy relation is refused when a
     symbol declares a narrower domain, and its symbols are swapped for ``typed`` ones."""
-    from convsym.whatif.quantities import as_condition
-
     def namer(name: str) -> sympy.Symbol:
         return neutral(name) if typed is None else typed(name, lows.get(name, DEFAULT_LOW))
 
@@ -224,8 +222,6 @@ def network_constraints(net: Network) -> list[Constraint]:
 
 def _solve_network(net: Network, names: list[str], relations: list[Relational],
                    given: dict[str, Bound], deadline: Deadline, limits: Limits) -> Solution:
-    from convsym.whatif.quantities import resolve
-
     targets = [resolve(net, r, field=f"where[{i}]", allowed=set(names))
                for i, r in enumerate(relations)]
     cons = network_constraints(net) + targets

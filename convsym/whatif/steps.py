@@ -22,6 +22,9 @@ from typing import Any, TypeAlias
 
 import sympy
 
+from convsym.printing.latex import latex
+from convsym.printing.text import sstr
+
 Piece: TypeAlias = sympy.Basic | int | str
 
 
@@ -77,8 +80,6 @@ def _step(kind: str, template: str, math: tuple[object, ...]) -> Step:
 
 
 def _text(piece: Piece) -> str:
-    from convsym.printing.text import sstr
-
     if isinstance(piece, str):
         return piece
     if isinstance(piece, sympy.Eq):
@@ -87,13 +88,9 @@ def _text(piece: Piece) -> str:
 
 
 def _latex(piece: sympy.Basic | int) -> str:
-    """The project's LaTeX printer (textbook floor quotients), SymPy's as a fallback."""
+    """The project's LaTeX printer (textbook floor quotients)."""
     if isinstance(piece, int):
         return str(piece)
-    try:
-        from convsym.printing.latex import latex
-    except ImportError:  # pragma: no cover - the printers are optional here
-        return str(sympy.latex(piece))
     return str(latex(piece))
 
 

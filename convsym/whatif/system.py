@@ -34,6 +34,7 @@ import sympy
 
 from convsym.budget import Deadline
 from convsym.intdiv import QPoly, to_sympy
+from convsym.period import decide_nonneg
 from convsym.printing.text import sstr
 from convsym.whatif.constraints import Constraint
 from convsym.whatif.intset import IntSet
@@ -264,8 +265,6 @@ def _fix_and_solve(cons: list[Constraint], bounded: list[sympy.Symbol],
 
 def _never_negative(factor: QPoly, x: sympy.Symbol, lo: int) -> bool:
     """True when ``factor >= 0`` for every ``x >= lo`` is proved (quasi-affine only)."""
-    from convsym.period import decide_nonneg
-
     return decide_nonneg(factor, {x: lo}, budget=4096).holds is True
 
 

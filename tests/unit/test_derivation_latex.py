@@ -20,7 +20,7 @@ import sympy
 from convsym.catalog import ENTRIES
 from convsym.derivation import Derivation, derive
 from convsym.printing import doc as D
-from convsym.printing.latex import render
+from convsym.printing.render import render_latex as render
 
 pytest.importorskip("antlr4", reason="parse_latex needs antlr4-python3-runtime 4.11")
 

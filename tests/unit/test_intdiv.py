@@ -273,7 +273,7 @@ def test_ceil_mode_candidates_with_one_divisor_collapse() -> None:
 
 def test_settle_drops_the_idle_same_padding_max_without_period_checks() -> None:
     """Keras 'same' stride 2: the padding Max(2*ceiling(n/2) - n + 1, 0) is never 0."""
-    from convsym.layers.agree import settle
+    from convsym.sizes import settle
 
     n = QPoly.sym(N)
     for _ in range(30):

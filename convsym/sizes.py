@@ -1,0 +1,282 @@
+"""Size helpers on the algebra: sums and products with Min/Max, agreement, tidy display forms.
+
+Everything here works on canonical sizes (:class:`~convsym.intdiv.QPoly`, or a Min/Max
+``Ext`` of them) and knows nothing of layers, so the closed forms (:mod:`convsym.formulas`)
+and the layers both build on it.
+
+>>> from convsym.expr import symbol
+>>> n = QPoly.sym(symbol("n"))
+>>> to_sympy(add_sizes(n, mul_sizes(n, QPoly.const(2))))
+3*n
+>>> agreement(n + QPoly.const(1), QPoly.const(1) + n).verdict
+'always'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import sympy
+
+from convsym.intdiv import (
+    Ext,
+    NotQuasiPolynomial,
+    QExpr,
+    QPoly,
+    add,
+    as_int,
+    diff_bounds,
+    evaluate,
+    ext,
+    free_symbols,
+    iter_floors,
+    scale,
+    to_sympy,  # noqa: F401  (the doctests print with it)
+)
+from convsym.period import decide_eq, decide_nonneg
+
+
+def mul_sizes(*factors: QExpr) -> QExpr:
+    """The product of non-negative sizes, Min/Max allowed (``min(a, b) c = min(ac, bc)``).
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> to_sympy(mul_sizes(n, QPoly.const(3), n))
+    3*n**2
+    """
+    const = 1
+    rest: list[QExpr] = []
+    for f in factors:  # multiply the constant factors as integers first (most of them)
+        value = f.as_int() if isinstance(f, QPoly) else None
+        if value is None:
+            rest.append(f)
+        else:
+            const *= value
+    total: QExpr = QPoly.const(const)
+    for f in rest:
+        total = _mul2(total, f)
+    return total
+
+
+def add_sizes(*terms: QExpr) -> QExpr:
+    """The sum of sizes, Min/Max allowed (``min(a, b) + c = min(a + c, b + c)``).
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> to_sympy(add_sizes(ext("min", [n, QPoly.const(4)]), ext("max", [n, QPoly.const(2)])))
+    Min(Max(6, n + 4), Max(2*n, n + 2))
+    """
+    total: QExpr = QPoly.const(0)
+    for t in terms:
+        total = _add2(total, t)
+    return total
+
+
+def _add2(a: QExpr, b: QExpr) -> QExpr:
+    if isinstance(a, QPoly) and isinstance(b, QPoly):
+        return a + b
+    if isinstance(a, Ext):
+        return ext(a.kind, (_add2(x, b) for x in a.args))
+    assert isinstance(b, Ext)
+    return ext(b.kind, (_add2(a, x) for x in b.args))
+
+
+def _mul2(a: QExpr, b: QExpr) -> QExpr:
+    if isinstance(a, QPoly) and isinstance(b, QPoly):
+        return a * b
+    if isinstance(a, Ext):
+        return ext(a.kind, (_mul2(x, b) for x in a.args))
+    assert isinstance(b, Ext)
+    return ext(b.kind, (_mul2(a, x) for x in b.args))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The verdict on ``a == b`` and, unless always, a point where they differ."""
+
+    verdict: str
+    counterexample: dict[sympy.Symbol, int] = field(default_factory=dict)
+    values: tuple[int, int] | None = None
+    reason: str = ""
+
+
+def difference(a: QExpr, b: QExpr) -> QExpr:
+    """``a - b`` for sizes, Min/Max allowed on both sides (addition distributes over them)."""
+    return add_sizes(a, negate(b))
+
+
+def negate(e: QExpr) -> QExpr:
+    """``-e``; Min becomes Max."""
+    if isinstance(e, Ext):
+        return ext("max" if e.kind == "min" else "min", (negate(x) for x in e.args))
+    return scale(e, QPoly.const(-1))
+
+
+def agreement(a: QExpr, b: QExpr) -> Agreement:
+    """Decide ``a == b`` over all positive integer values of the symbols."""
+    if a == b:
+        return Agreement("always", reason="identical canonical forms")
+    ai, bi = as_int(a), as_int(b)
+    if ai is not None and bi is not None:
+        return Agreement("always" if ai == bi else "never", {}, (ai, bi), "constants")
+    diff = difference(a, b)
+    if isinstance(diff, QPoly) and not diff.terms:
+        return Agreement("always", reason="the difference simplifies to 0")
+    for bigger in (diff, negate(diff)):
+        if decide_nonneg(add_one(bigger, -1)).holds:
+            point = _lowest_point(a, b)
+            return Agreement("never", point, _values(a, b, point),
+                             "one side is always larger")
+    decision = decide_eq(a, b)
+    if decision.holds is True:
+        return Agreement("always", reason=decision.reason)
+    if decision.holds is False:
+        point = dict(decision.counterexample)
+        return Agreement("sometimes", point, _values(a, b, point), decision.reason)
+    return Agreement("unknown", reason=decision.reason)
+
+
+def add_one(e: QExpr, c: int) -> QExpr:
+    """``e + c``."""
+    return add(e, QPoly.const(c))
+
+
+def _lowest_point(a: QExpr, b: QExpr) -> dict[sympy.Symbol, int]:
+    """The smallest ``t`` (all symbols = t) at which both sizes are positive, to show."""
+    syms = sorted(free_symbols(a) | free_symbols(b), key=lambda s: s.name)
+    for t in range(1, 1025):
+        point = {s: t for s in syms}
+        values = _values(a, b, point)
+        if values is not None and min(values) >= 1:
+            return point
+    return {s: 1 if s.is_positive else 0 for s in syms}
+
+
+def _values(a: QExpr, b: QExpr, point: dict[sympy.Symbol, int]) -> tuple[int, int] | None:
+    try:
+        return evaluate(a, point), evaluate(b, point)
+    except (KeyError, ZeroDivisionError):
+        return None
+
+
+def show_point(point: dict[sympy.Symbol, int]) -> str:
+    """``H = 10, W = 3``."""
+    return ", ".join(f"{k} = {v}" for k, v in sorted(point.items(), key=lambda kv: kv[0].name))
+
+
+SETTLE_BUDGET = 4096
+"""Period-box points :func:`settle` may spend per decision: it only tidies the display, so it
+gives up early on deep stacks (the value is the same either way)."""
+
+
+def settle(e: QExpr) -> QExpr:
+    """``e`` simplified where the period check proves it: a constant, or a Min/Max without
+    the arguments that never win.  Display only; the value is unchanged.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import ceildiv, floordiv, to_sympy
+    >>> n = QPoly.sym(symbol("n"))
+    >>> two = QPoly.const(2)
+    >>> to_sympy(settle(ceildiv(n, two) + floordiv(n, two) - n + QPoly.const(1)))
+    1
+    >>> to_sympy(settle(ext("max", [QPoly.const(0), two * ceildiv(n, two) - n])))
+    -n + 2*ceiling(n/2)
+    """
+    if isinstance(e, Ext):
+        args = [settle(a) for a in e.args]
+        kept = []
+        for i, a in enumerate(args):
+            beaten = False
+            for j, b in enumerate(args):
+                if i == j or (j < i and a == b):
+                    continue
+                loser = difference(b, a) if e.kind == "max" else difference(a, b)
+                if _nonneg(loser) and (j < i or _nonneg(negate(loser)) is not True):
+                    beaten = True
+                    break
+            if not beaten:
+                kept.append(a)
+        return ext(e.kind, kept or args[:1])
+    if not free_symbols(e) or not e.floors():
+        return e
+    point = {s: 1 if s.is_positive else 0 for s in free_symbols(e)}
+    try:
+        value = QPoly.const(evaluate(e, point))
+    except (KeyError, ZeroDivisionError):
+        return e
+    lo, hi = diff_bounds(e)
+    if lo is not None and lo == hi:
+        return QPoly.const(lo)  # the exact bounds meet: a constant
+    if any(v != value.const_value() for v in _samples(e)):
+        return e  # two different values: not a constant (no period check needed)
+    return value if decide_eq(e, value, budget=SETTLE_BUDGET).holds else e
+
+
+_SAMPLE_AT = (1, 2, 3, 5, 8, 13, 64, 1000, 4099)
+"""Symbol values (all equal, and staggered) at which :func:`settle` looks for a witness
+before a period check; any value >= 1 lies in every symbol's domain."""
+
+
+def _samples(e: QExpr) -> Iterator[int]:
+    """Values of ``e`` at a few points (those that evaluate), lazily: callers stop at the
+    first witness."""
+    syms = sorted(free_symbols(e), key=lambda x: x.name)
+    # around each constant divisor D, where the floors change value
+    dens = sorted({f.den.const_value() for f in iter_floors(e) if f.den.is_const()})[-3:]
+    near = [t for d in dens for t in (d - 1, d + 1, 2 * d + 1, 3 * d - 1) if t >= 1]
+    for t in (*near, *_SAMPLE_AT):
+        for point in ({x: t for x in syms}, {x: t + i for i, x in enumerate(syms)}):
+            try:
+                yield evaluate(e, point)
+            except (KeyError, ZeroDivisionError):
+                pass
+
+
+def _nonneg(e: QExpr) -> bool | None:
+    """``e >= 0`` everywhere: exact bounds first, a negative sample refutes it at once, the
+    period check (within :data:`SETTLE_BUDGET`) otherwise."""
+    if isinstance(e, QPoly):
+        lo, _ = diff_bounds(e)
+        if lo is not None and lo >= 0:
+            return True
+    if any(v < 0 for v in _samples(e)):
+        return False
+    return decide_nonneg(e, budget=SETTLE_BUDGET).holds
+
+
+def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
+    """``(x, t)`` when ``e >= 0`` is exactly ``x >= t``: ``e`` has one symbol and provably
+    never decreases in it (quasi-affine, concrete divisors), else None.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> H = QPoly.sym(symbol("H"))
+    >>> threshold(floordiv(H - QPoly.const(140), QPoly.const(16)))
+    (H, 140)
+    """
+    syms = free_symbols(e)
+    if len(syms) != 1 or not isinstance(e, QPoly):
+        return None
+    (x,) = syms
+    try:
+        step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
+    except NotQuasiPolynomial:  # x in a divisor (a stride that is a symbol): no threshold
+        return None
+    if decide_nonneg(step).holds is not True:
+        return None
+    lo = 1 if x.is_positive else 0
+    if evaluate(e, {x: lo}) >= 0:
+        return x, lo
+    hi = lo + 1
+    while evaluate(e, {x: hi}) < 0:
+        hi = lo + 2 * (hi - lo)
+        if hi > 2**64:
+            return None  # never reached: the caller keeps the condition as it is
+    while hi - lo > 1:  # e(lo) < 0 <= e(hi)
+        mid = (lo + hi) // 2
+        if evaluate(e, {x: mid}) >= 0:
+            hi = mid
+        else:
+            lo = mid
+    return x, hi

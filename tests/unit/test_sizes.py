@@ -1,0 +1,66 @@
+"""The size helpers (convsym/sizes.py) against plain integer arithmetic."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convsym.expr import symbol
+from convsym.intdiv import QExpr, QPoly, ceildiv, evaluate, ext, floordiv
+from convsym.sizes import add_sizes, agreement, difference, mul_sizes, negate, settle, threshold
+
+N = symbol("n")
+n = QPoly.sym(N)
+
+
+def _size(k: int, kind: int) -> QExpr:
+    """A few shapes of size: floors, ceilings, Min and Max of them."""
+    c = QPoly.const(k)
+    forms: list[QExpr] = [n + c, floordiv(n + c, QPoly.const(3)), ceildiv(n, QPoly.const(2)) + c,
+                          ext("min", [n, c]), ext("max", [floordiv(n, QPoly.const(2)), c])]
+    return forms[kind % len(forms)]
+
+
+sizes = st.builds(_size, st.integers(0, 9), st.integers(0, 4))
+values = st.integers(1, 200)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes, sizes, values)
+def test_sum_product_and_difference_are_the_integers(a: QExpr, b: QExpr, v: int) -> None:
+    x, y = evaluate(a, {N: v}), evaluate(b, {N: v})
+    assert evaluate(add_sizes(a, b), {N: v}) == x + y
+    assert evaluate(mul_sizes(a, QPoly.const(3), b), {N: v}) == 3 * x * y
+    assert evaluate(difference(a, b), {N: v}) == x - y
+    assert evaluate(negate(a), {N: v}) == -x
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes, sizes, values)
+def test_settle_keeps_the_value(a: QExpr, b: QExpr, v: int) -> None:
+    e = ext("max", [a, b])
+    assert evaluate(settle(e), {N: v}) == evaluate(e, {N: v})
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes, sizes)
+def test_agreement_verdicts_hold_on_the_integers(a: QExpr, b: QExpr) -> None:
+    verdict = agreement(a, b)
+    pairs = [(evaluate(a, {N: v}), evaluate(b, {N: v})) for v in range(1, 80)]
+    if verdict.verdict == "always":
+        assert all(x == y for x, y in pairs)
+    elif verdict.verdict == "never":
+        assert all(x != y for x, y in pairs)
+    elif verdict.verdict == "sometimes":
+        point = dict(verdict.counterexample)
+        assert evaluate(a, point) != evaluate(b, point)
+
+
+def test_settle_drops_a_max_argument_that_never_wins() -> None:
+    assert settle(ext("max", [QPoly.const(0), n])) == n
+
+
+def test_threshold_is_the_first_value_that_passes() -> None:
+    e = floordiv(n - QPoly.const(140), QPoly.const(16))
+    assert threshold(e) == (N, 140)
+    assert threshold(n - QPoly.sym(symbol("m"))) is None  # two symbols: no threshold
