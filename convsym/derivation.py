@@ -231,6 +231,16 @@ class Derivation:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def __repr__(self) -> str:
+        from convsym.printing.results import repr_of
+
+        return repr_of(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        from convsym.printing.results import pretty
+
+        pretty(self, p, cycle)
+
 
 EXPLAIN = ("first", "all", "none")
 """When to explain the channel sum in full: the first multi-channel conv, every conv, never."""

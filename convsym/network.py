@@ -264,6 +264,14 @@ class Network:
         return f"<{type(self).__name__} {self.name!r}: {len(self.rows)} layers, " \
                f"output {self.output_shape}>"
 
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self) if cycle else str(self.summary()))
+
+    def _repr_html_(self) -> str:
+        from convsym.printing.html import summary
+
+        return summary(self.summary())
+
     # --- what-if ------------------------------------------------------------------------------
     def accepts(self, values: Mapping[str, int] | None = None, **sizes: int) -> bool:
         """Whether the network accepts these concrete sizes, keyed by symbol name.

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from convsym.printing.display import Rich
 from convsym.printing.text import sstr
 
 if TYPE_CHECKING:
@@ -65,9 +66,11 @@ class SummaryRow:
     macs: sympy.Expr
 
 
-@dataclass(frozen=True)
-class Summary:
+@dataclass(frozen=True, repr=False)
+class Summary(Rich):
     """A network's per-layer rows, totals and side conditions."""
+
+    _display = "summary"
 
     name: str
     dialect: str

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from convsym.intdiv import QExpr, QPoly, add, scale, to_sympy
+from convsym.printing.display import Rich
 
 if TYPE_CHECKING:
     from convsym.network import Network, Row
@@ -55,9 +56,11 @@ class CompareRow:
         return self.status != "same"
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False)
+class Comparison(Rich):
     """The table of :func:`compare`: rows, totals and the numeric evaluation (if any)."""
+
+    _display = "comparison"
 
     name_a: str
     name_b: str
@@ -69,8 +72,8 @@ class Comparison:
         """A plain-text table; changed rows are marked with ``*``."""
         header = ("Layer (type)", "Output A", "Output B", "Params A", "Params B", "Δ params",
                   "MACs A", "MACs B", "Δ MACs")
-        body = [self._cells(r) for r in self.rows]
-        total = self._cells(self.totals)
+        body = [self.cells(r) for r in self.rows]
+        total = self.cells(self.totals)
         widths = [max(len(line[i]) for line in [header, *body, total])
                   for i in range(len(header))]
 
@@ -99,7 +102,8 @@ class Comparison:
             _at(x, self.at) != _at(y, self.at) for x, y in pairs
             if x is not None and y is not None)
 
-    def _cells(self, r: CompareRow) -> tuple[str, ...]:
+    def cells(self, r: CompareRow) -> tuple[str, ...]:
+        """A row's cells as text: label, outputs, parameters and MACs (evaluated at ``at``)."""
         types = r.type_a if r.type_a == r.type_b else \
             f"{r.type_a or '-'} -> {r.type_b or '-'}"
         label = f"{r.name} ({types})" if types else r.name

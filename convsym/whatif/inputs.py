@@ -28,6 +28,7 @@ import sympy
 from convsym.budget import Deadline
 from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mean
 from convsym.intdiv import free_symbols
+from convsym.printing.display import Rich
 from convsym.whatif.intset import IntSet
 from convsym.whatif.solution import Solution
 from convsym.whatif.solve import DEFAULT_TIMEOUT, domain_lo, network_constraints, solve
@@ -37,9 +38,11 @@ if TYPE_CHECKING:
     from convsym.network import Network
 
 
-@dataclass(frozen=True)
-class Admissible:
+@dataclass(frozen=True, repr=False)
+class Admissible(Rich):
     """The input sizes a network accepts: per symbol, jointly, with the smallest ones."""
+
+    _display = "admissible"
 
     network: str
     symbols: tuple[str, ...]
@@ -101,12 +104,16 @@ class Admissible:
             else:
                 lines.append("jointly: only these combinations:")
                 lines.extend("  " + line for line in self.solution.describe().splitlines())
-        example = self.example()
-        if example is not None:
-            out = self._output_at(example)
-            pairs = ", ".join(f"{k}={v}" for k, v in example.items())
-            lines.append(f"smallest: {pairs} -> output {out}")
+        smallest = self.smallest_example()
+        if smallest is not None:
+            pairs = ", ".join(f"{k}={v}" for k, v in smallest[0].items())
+            lines.append(f"smallest: {pairs} -> output {smallest[1]}")
         return "\n".join(lines)
+
+    def smallest_example(self) -> tuple[dict[str, int], tuple[int, ...]] | None:
+        """:meth:`example` with the output shape it gives, or None when none is accepted."""
+        example = self.example()
+        return None if example is None else (example, self._output_at(example))
 
     def _output_at(self, values: Mapping[str, int]) -> tuple[int, ...]:
         out = []

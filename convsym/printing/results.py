@@ -1,0 +1,225 @@
+r"""Markdown, LaTeX and short reprs of result objects: proofs, solutions, admissible sets.
+
+Jupyter shows HTML (:mod:`convsym.printing.html`) first; the Markdown and LaTeX forms serve
+exports (nbconvert to PDF prefers LaTeX) and frontends that prefer them.  Expressions go
+through the project's printers; every user string is escaped.  A short ``repr`` names the
+object and its answer in one line; IPython's ``_repr_pretty_`` shows the full text form.
+
+>>> from convsym.guarded import prove
+>>> p = prove("ceiling(n/2) == floor((n + 1)/2)")
+>>> repr_of(p)
+'<Proof proved by rewriting: ceiling(n/2) == floor((n + 1)/2)>'
+>>> print(proof_markdown(p).splitlines()[0])
+**proved** by rewriting: $\left\lceil \frac{n}{2} \right\rceil = \left\lfloor \frac{n + 1}{2} \right\rfloor$
+"""  # noqa: E501
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from convsym.printing import latex as L
+from convsym.printing import markdown as M
+from convsym.printing.text import sstr
+
+if TYPE_CHECKING:
+    import sympy
+
+    from convsym.proof.result import Proof, ProofStep
+    from convsym.whatif.inputs import Admissible
+    from convsym.whatif.solution import Solution
+
+REPR_WIDTH = 100
+"""A short repr's answer is cut to this many characters."""
+
+
+def clip(text: str, width: int = REPR_WIDTH) -> str:
+    """The first line of ``text``, cut to ``width`` characters with ``…`` when longer.
+
+    >>> clip("a\\nb"), clip("x" * 8, 5)
+    ('a …', 'xxxx…')
+    """
+    lines = text.splitlines() or [""]
+    first = lines[0] + (" …" if len(lines) > 1 else "")
+    return first if len(first) <= width else first[:width - 1] + "…"
+
+
+def pretty(obj: object, p: Any, cycle: bool) -> None:
+    """IPython's ``_repr_pretty_``: the full text form (the short repr inside a cycle)."""
+    p.text(repr(obj) if cycle else str(obj))
+
+
+# --- short reprs ---------------------------------------------------------------------------
+
+def repr_of(obj: object) -> str:
+    """One line naming the object and its answer (see the module docstring)."""
+    from convsym.derivation import Derivation
+    from convsym.proof.result import Proof
+    from convsym.summary import Summary, count_text
+    from convsym.whatif.compare import Comparison
+    from convsym.whatif.inputs import Admissible
+    from convsym.whatif.solution import Solution
+
+    if isinstance(obj, Proof):
+        return f"<Proof {obj.status} by {obj.method}: {clip(sstr(obj.statement))}>"
+    if isinstance(obj, Solution):
+        answer = obj.describe() if obj.exact else obj.reason
+        return f"<Solution for {', '.join(obj.unknowns)} ({obj.status}): {clip(answer)}>"
+    if isinstance(obj, Admissible):
+        answer = "; ".join(obj.describe().splitlines()[:len(obj.symbols) or 1])
+        return f"<Admissible inputs of {obj.network!r} ({obj.solution.status}): " \
+               f"{clip(answer)}>"
+    if isinstance(obj, Summary):
+        return f"<Summary {obj.name!r} ({obj.dialect}): {len(obj.rows)} layers, " \
+               f"{clip(count_text(obj.total_params))} params>"
+    if isinstance(obj, Comparison):
+        differ = sum(obj.differs(r) for r in obj.rows)
+        return f"<Comparison {obj.name_a!r} vs {obj.name_b!r}: {len(obj.rows)} rows, " \
+               f"{differ} differ>"
+    if isinstance(obj, Derivation):
+        return f"<Derivation {obj.kind} {clip(obj.title, 60)!r}: {len(obj.steps)} steps>"
+    raise TypeError(f"no short repr for {type(obj).__name__}")
+
+
+# --- proofs --------------------------------------------------------------------------------
+
+def step_parts(s: ProofStep) -> tuple[str, str, str | None, str]:
+    """``(lemma, before, after, sentence)`` as text; ``after`` is None for a step that
+    decides a relation (its sentence says how)."""
+    import sympy
+
+    if isinstance(s.after, sympy.logic.boolalg.BooleanAtom):
+        return s.lemma, sstr(s.before), None, s.sentence
+    return s.lemma, sstr(s.before), sstr(s.after), s.sentence
+
+
+def _decided(s: ProofStep) -> bool:
+    return step_parts(s)[2] is None
+
+
+def _proof_parts(p: Proof, escape: Any, bold: str, emph: str) -> tuple[list[str], list[str]]:
+    """The paragraphs and the step lines of a proof; ``bold``/``emph`` wrap ``{}``."""
+    def m(e: sympy.Basic) -> str:
+        return f"${L.latex(e)}$"
+
+    out = [bold.format(p.status) + f" by {escape(p.method)}: {m(p.statement)}"]
+    if p.assumptions:
+        out.append("assuming " + ", ".join(m(a) for a in p.assumptions))
+    if p.counterexample is not None:
+        out.append("counterexample: " + (", ".join(f"${L.symbol_latex(k)} = {v}$"
+                                                   for k, v in p.counterexample.items())
+                                         or "the statement has no symbols"))
+    if p.status == "unknown" and p.reason:
+        out.append("reason: " + escape(p.reason))
+    steps = [emph.format(escape(s.lemma)) + f": {m(s.before)}" +
+             (f": {escape(s.sentence)}" if _decided(s) else f" $=$ {m(s.after)}")
+             for s in p.steps]
+    return out, steps
+
+
+def proof_markdown(p: Proof) -> str:
+    """A proof in Markdown with ``$...$`` math."""
+    out, steps = _proof_parts(p, M.escape, "**{}**", "*{}*")
+    if steps:
+        out.append("\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1)))
+    return "\n\n".join(out) + "\n"
+
+
+def proof_latex(p: Proof) -> str:
+    """A proof as a LaTeX fragment (no packages needed)."""
+    out, steps = _proof_parts(p, L.escape, r"\textbf{{{}}}", r"\emph{{{}}}")
+    body = "\\par\n".join(out) + "\n"
+    if steps:
+        body += "\\begin{enumerate}\n" + "\n".join(rf"\item {s}" for s in steps) + \
+            "\n\\end{enumerate}\n"
+    return body
+
+
+# --- solutions and admissible sets ----------------------------------------------------------
+
+def _md_lines(text: str) -> str:
+    return "  \n".join(M._code(line) for line in text.splitlines())
+
+
+def _tex_lines(text: str) -> str:
+    return "\\\\\n".join(L.code(line) for line in text.splitlines())
+
+
+def solution_markdown(s: Solution) -> str:
+    """An answer of ``solve`` in Markdown: the answer, its notes, the derivation."""
+    title = f" in {M._code(s.title)}" if s.title else ""
+    out = [f"**Solve for {M.escape(', '.join(s.unknowns))}**{title}",
+           f"Answer ({s.status}): " + (_md_lines(s.describe()) if s.exact
+                                       else M.escape(s.reason))]
+    out += [M.escape(n) for n in s.notes()]
+    if s.steps:
+        out += ["*Derivation:*", s.derivation("markdown")]
+    return "\n\n".join(out) + "\n"
+
+
+def solution_latex(s: Solution) -> str:
+    """An answer of ``solve`` as a LaTeX fragment."""
+    title = f" in {L.code(s.title)}" if s.title else ""
+    out = [rf"\textbf{{Solve for {L.escape(', '.join(s.unknowns))}}}{title}",
+           f"Answer ({s.status}): " + (_tex_lines(s.describe()) if s.exact
+                                       else L.escape(s.reason))]
+    out += [L.escape(n) for n in s.notes()]
+    body = "\\par\n".join(out) + "\n"
+    if s.steps:
+        body += "Derivation:\n" + s.derivation("latex") + "\n"
+    return body
+
+
+def admissible_rows(a: Admissible) -> list[tuple[str, str, str]] | None:
+    if not a.exact or not a.symbols or not a.solution.cells:
+        return None
+    return [(n, a.values(n).describe(n), ", ".join(str(v) for v in a.smallest(n)))
+            for n in a.symbols]
+
+
+def joint_and_smallest(a: Admissible) -> list[tuple[str, str]]:
+    """``(prose, code)`` pairs: how the symbols combine, and the smallest input."""
+    out = []
+    if len(a.symbols) > 1:
+        out.append(("jointly: every combination of the above", "") if a.independent else
+                   ("jointly, only these combinations:", a.solution.describe()))
+    smallest = a.smallest_example()
+    if smallest is not None:
+        pairs = ", ".join(f"{k} = {v}" for k, v in smallest[0].items())
+        out.append(("smallest input:", f"{pairs} -> output {smallest[1]}"))
+    return out
+
+
+def admissible_markdown(a: Admissible) -> str:
+    """The admissible inputs in Markdown: a table per symbol, the joint rule, the smallest
+    input and the derivation."""
+    out = [f"**Admissible inputs** of {M._code(a.network)} ({a.solution.status})"]
+    rows = admissible_rows(a)
+    if rows is None:
+        out.append(M.escape(a.describe()))
+    else:
+        out.append("| Symbol | Accepted sizes | Smallest |\n|---|---|---|\n" + "\n".join(
+            "| " + " | ".join(M._code(c).replace("|", "\\|") for c in row) + " |"
+            for row in rows))
+        out += [M.escape(prose) + (" " + _md_lines(text) if text else "")
+                for prose, text in joint_and_smallest(a)]
+    if a.solution.steps:
+        out += ["*Derivation:*", a.solution.derivation("markdown")]
+    return "\n\n".join(out) + "\n"
+
+
+def admissible_latex(a: Admissible) -> str:
+    """The admissible inputs as a LaTeX fragment (a ``tabular``, no packages needed)."""
+    out = [rf"\textbf{{Admissible inputs}} of {L.code(a.network)} ({a.solution.status})"]
+    rows = admissible_rows(a)
+    if rows is None:
+        out.append(L.escape(a.describe()))
+    else:
+        out.append("\\begin{tabular}{lll}\nSymbol & Accepted sizes & Smallest\\\\\n\\hline\n" +
+                   "\n".join(" & ".join(L.code(c) for c in row) + "\\\\" for row in rows) +
+                   "\n\\end{tabular}")
+        out += [L.escape(prose) + (" " + _tex_lines(text) if text else "")
+                for prose, text in joint_and_smallest(a)]
+    body = "\\par\n".join(out) + "\n"
+    if a.solution.steps:
+        body += "Derivation:\n" + a.solution.derivation("latex") + "\n"
+    return body
