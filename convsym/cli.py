@@ -20,7 +20,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from convsym.errors import ConvsymError, InternalError, shorten
+from convsym.errors import SURFACE, ConvsymError, InternalError, shorten
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
                "examples", "draw"]
@@ -126,6 +126,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    surface = SURFACE.set("cli")  # errors give advice in the command line's words
     try:
         return int(args.run(args))
     except InternalError as err:  # a bug caught behind the public API
@@ -137,6 +138,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("convsym: interrupted", file=sys.stderr)
         return 130
+    finally:
+        SURFACE.reset(surface)
 
 
 def entry() -> None:

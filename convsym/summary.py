@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from convsym.printing.display import Rich
+from convsym.printing.text import count_text as text_count
 from convsym.printing.text import sstr
 
 if TYPE_CHECKING:
@@ -41,10 +42,8 @@ def json_value(value: sympy.Basic | int) -> int | str:
 
 
 def count_text(value: sympy.Basic) -> str:
-    """``18,496`` for numbers, the expression otherwise."""
-    if isinstance(value, sympy.Integer):
-        return f"{int(value):,}"
-    return sstr(value)
+    """``18,496``, ``288*c + 18,528``: :func:`convsym.printing.text.count_text`."""
+    return text_count(value)
 
 
 def shape_text(shape: tuple[sympy.Expr, ...], batch: bool = True) -> str:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from convsym.errors import said
 from convsym.intdiv import QExpr, QPoly, add, scale, to_sympy
 from convsym.printing.display import Rich
 
@@ -150,7 +151,7 @@ def compare(a: Network, b: Network, *, at: Mapping[str, int] | None = None,
     from convsym.network import require_network, require_sizes
 
     a, b = require_network(a, "compare"), require_network(b, "compare")
-    at = require_sizes(at, a.all_symbols() | b.all_symbols(), "compare: at")
+    at = require_sizes(at, a.all_symbols() | b.all_symbols(), said("compare: at", "--at"))
     pairs = _align(a.rows, b.rows)
     rows = tuple(_row(ra, rb) for ra, rb in pairs)
     totals = _totals(a, b)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from convsym.budget import Deadline
-from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mean
+from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mean, said
 from convsym.intdiv import free_symbols
 from convsym.printing.display import Rich
 from convsym.whatif.intset import IntSet
@@ -177,9 +177,14 @@ def admissible_inputs(net: Network, *, timeout: float | None = DEFAULT_TIMEOUT,
                     key=lambda s: s.name)
     if others:
         names = ", ".join(s.name for s in others)
-        raise UsageError(f"admissible_inputs: {net.name!r} has symbols {names} that are not "
-                         f"input sizes; give them values first (net.subs({others[0].name}=...)) "
-                         "or use solve() with them as unknowns", code="symbolic_hyperparameters")
+        first = others[0].name
+        advice = said(f"give them values first (net.subs({first}=...)) or use "
+                      f"net.solve([{first!r}, ...], where=...) with them as unknowns",
+                      f"give them values first (--set {first}=...) or use "
+                      f"convsym solve SOURCE --for {first} --where ...")
+        raise UsageError(f"{said('admissible_inputs', 'inputs')}: {net.name!r} has symbols "
+                         f"{names} that are not input sizes; {advice}",
+                         code="symbolic_hyperparameters")
     if not syms:
         solution = Solution((), "exact", ({},))
     else:
