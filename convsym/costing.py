@@ -39,6 +39,7 @@ from convsym.errors import UsageError, did_you_mean
 from convsym.intdiv import QExpr, QPoly, to_sympy
 from convsym.layers.base import add_sizes, mul_sizes
 from convsym.network import Network
+from convsym.printing.display import Rich
 
 KINDS = ("conv", "dense", "pool", "norm", "merge", "activation")
 """The layer kinds :func:`costs` can count; every layer has one (or ``none``)."""
@@ -63,9 +64,11 @@ class CostRow:
         return 2 * self.macs
 
 
-@dataclass(frozen=True)
-class Costs:
+@dataclass(frozen=True, repr=False)
+class Costs(Rich):
     """Per-layer cost rows and totals, with the options that produced them."""
+
+    _display = "costs"
 
     rows: tuple[CostRow, ...]
     bias: bool
@@ -101,6 +104,11 @@ class Costs:
             "total_flops": json_value(self.total_flops),
             "total_activations": json_value(self.total_activations),
         }
+
+    def __str__(self) -> str:
+        from convsym.printing.results import costs_text
+
+        return costs_text(self)
 
 
 def _kinds(include: str | Iterable[str]) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import ConvsymError, LayerError, UsageError
 from convsym.intdiv import evaluate
+from convsym.printing.display import Rich
 
 BACKENDS = ("reference", "torch", "keras")
 
@@ -59,9 +60,11 @@ class Disagreement:
                 f"{self.backend} says {self.backend_says}")
 
 
-@dataclass
-class VerifyResult:
+@dataclass(repr=False)
+class VerifyResult(Rich):
     """What :func:`verify` checked and the (shrunk) first disagreement, if any."""
+
+    _display = "verify"
 
     network: str
     symbols: list[str]
@@ -73,6 +76,12 @@ class VerifyResult:
     found_at: dict[str, int] | None = None
     too_large: int = 0
     """Samples not run because a tensor would exceed the ``verify_elements`` budget."""
+    dialect: str = ""
+
+    def __str__(self) -> str:
+        from convsym.printing.results import verify_text
+
+        return verify_text(self)
 
     @property
     def ok(self) -> bool:
@@ -136,7 +145,8 @@ class _Checker:
         self.net = net
         self.symbols: list[sympy.Symbol] = sorted(net.all_symbols(), key=lambda s: s.name)
         self.result = VerifyResult(getattr(net, "name", "network"),
-                                   [s.name for s in self.symbols])
+                                   [s.name for s in self.symbols],
+                                   dialect=getattr(net, "dialect", ""))
         self.runners = self._runners(seed, backends)
         self.rows = _rows_by_node(net)
         self._instance: Any = net

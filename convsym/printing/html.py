@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from convsym.printing.text import sstr
 
@@ -206,3 +206,43 @@ def admissible(a: Admissible) -> str:
                   for prose, text in joint_and_smallest(a)]
     parts.append(_derivation(a.solution))
     return _div(*parts)
+
+
+def costs(c: Any) -> str:
+    """A cost table: per layer MACs, FLOPs, activations and parameters; the totals below."""
+    from convsym.printing.results import COST_HEAD, costs_convention, costs_rows
+
+    rows = [[code(r[0]), esc(r[1]), *(esc(x) for x in r[2:])] for r in costs_rows(c)]
+    return _div(table(list(COST_HEAD), rows[:-1], numeric=[False, False, True, True, True,
+                                                            True],
+                      foot=[rows[-1]], caption=esc(costs_convention(c))))
+
+
+def depthwise(d: Any) -> str:
+    """The seed misconception: the standard layer beside the imagined one, the derivation
+    and the network comparison."""
+    from convsym.summary import count_text, shape_text
+
+    rows = [[esc(label), code(f.layer), code(shape_text(f.output, batch=False)),
+             esc(sstr(f.maps)), esc(count_text(f.params)), esc(count_text(f.macs))]
+            for label, f in (("standard", d.standard), ("imagined", d.imagined))]
+    parts = [_para(f"What if each filter of {code(d.row)} were applied to each input map "
+                   "separately?"),
+             table(["", "Layer", "Output", "Maps", "Params", "MACs"], rows,
+                   numeric=[False, False, False, True, True, True]),
+             "<details><summary>Derivation</summary>" +
+             _items([esc(step.text()) for step in d.steps], ordered=True) + "</details>"]
+    if d.comparison is not None:
+        parts.append(comparison(d.comparison))
+    elif d.note:
+        parts.append(_para(esc(d.note)))
+    return _div(*parts)
+
+
+def verify(result: Any) -> str:
+    """A verification report: what was checked against what, and the verdict."""
+    from convsym.printing.results import verify_lines
+
+    head, lines, verdict, why = verify_lines(result)
+    return _div(_para(f"<strong>{esc(head)}</strong>"), _items([esc(x) for x in lines]),
+                _para(f"<strong>{esc(verdict)}</strong>" + (f": {esc(why)}" if why else "")))

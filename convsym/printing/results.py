@@ -77,6 +77,24 @@ def repr_of(obj: object) -> str:
                f"{differ} differ>"
     if isinstance(obj, Derivation):
         return f"<Derivation {obj.kind} {clip(obj.title, 60)!r}: {len(obj.steps)} steps>"
+    return _repr_more(obj)
+
+
+def _repr_more(obj: object) -> str:
+    from convsym.costing import Costs
+    from convsym.summary import count_text
+    from convsym.verification import VerifyResult
+    from convsym.whatif.misconception import DepthwiseWhatIf
+
+    if isinstance(obj, Costs):
+        return f"<Costs: {len(obj.rows)} layers, {clip(count_text(obj.total_macs), 60)} MACs>"
+    if isinstance(obj, DepthwiseWhatIf):
+        return f"<DepthwiseWhatIf {obj.row!r}: {sstr(obj.standard.maps)} maps vs " \
+               f"{sstr(obj.imagined.maps)} if applied separately>"
+    if isinstance(obj, VerifyResult):
+        state = "OK" if obj.ok and obj.instances else "MISMATCH" if not obj.ok else \
+            "nothing checked"
+        return f"<VerifyResult {obj.network!r}: {state}, {obj.instances} sizes checked>"
     raise TypeError(f"no short repr for {type(obj).__name__}")
 
 
@@ -223,3 +241,86 @@ def admissible_latex(a: Admissible) -> str:
     if a.solution.steps:
         body += "Derivation:\n" + a.solution.derivation("latex") + "\n"
     return body
+
+
+# --- costs and verification ---------------------------------------------------------------
+
+def text_table(head: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int], *,
+               foot: int = 0) -> str:
+    """Columns padded to their widest cell; ``right`` columns (by index) align right; a rule
+    under the head and above the last ``foot`` rows."""
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "   ".join(c.rjust(w) if i in right else c.ljust(w)
+                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    rule = "=" * len(line(tuple("=" * w for w in widths)))
+    body = [line(r) for r in rows]
+    if foot:
+        body.insert(len(body) - foot, rule)
+    return "\n".join([line(head), rule, *body])
+
+
+COST_HEAD = ("Layer (type)", "Kind", "MACs", "FLOPs", "Activations", "Params")
+
+
+def costs_rows(c: Any) -> list[tuple[str, ...]]:
+    """The cells of a :class:`~convsym.costing.Costs` table, the totals last."""
+    from convsym.summary import count_text
+
+    rows: list[tuple[str, ...]] = [
+        (f"{r.name} ({r.type})", r.kind, count_text(r.macs), count_text(r.flops),
+         count_text(r.activations), count_text(r.params)) for r in c.rows]
+    rows.append(("Total", "", count_text(c.total_macs), count_text(c.total_flops),
+                 count_text(c.total_activations), ""))
+    return rows
+
+
+def costs_convention(c: Any) -> str:
+    """The convention line: what the MACs count."""
+    return (f"MACs of {', '.join(c.include) or 'no'} layers, "
+            f"{'with' if c.bias else 'without'} bias; 2 FLOPs per MAC; activations are "
+            "output elements per sample")
+
+
+def costs_text(c: Any) -> str:
+    """A cost table as text (the totals below the rule)."""
+    return costs_convention(c) + "\n" + text_table(COST_HEAD, costs_rows(c), {2, 3, 4, 5},
+                                                   foot=1)
+
+
+def verify_lines(result: Any) -> tuple[str, list[str], str, str]:
+    """``(head, detail lines, verdict, the disagreement or "")`` of a
+    :class:`~convsym.verification.VerifyResult`."""
+    symbols = ", ".join(result.symbols) or "none (concrete sizes)"
+    dialect = f" ({result.dialect})" if result.dialect else ""
+    head = f"verify {result.network!r}{dialect}, symbols: {symbols}"
+    checked = f"checked {result.instances} admissible size{'s' if result.instances != 1 else ''}"
+    if result.refusals:
+        checked += f" and {result.refusals} that break a side condition"
+    lines = [checked]
+    if result.too_large:
+        lines.append(f"skipped {result.too_large} sampled size(s) over the verify_elements "
+                     "or verify_macs budget (raise them with CONVSYM_VERIFY_ELEMENTS=N, "
+                     "CONVSYM_VERIFY_MACS=N)")
+    for backend, count in result.compared.items():
+        lines.append(f"{backend:<12} {count} layer shapes agree")
+    for backend, why in result.unavailable.items():
+        lines.append(f"{backend:<12} not checked: {why}")
+    if result.mismatch is not None:
+        found = ", ".join(f"{k} = {v}" for k, v in sorted((result.found_at or {}).items()))
+        verdict = "MISMATCH" + (f" (first found at {found}, shrunk)" if found else "")
+    elif not result.instances:
+        verdict = "no admissible sizes found in range: nothing was checked (try --max-size)"
+    else:
+        verdict = "OK: every layer agrees"
+    return head, lines, verdict, "" if result.mismatch is None else str(result.mismatch)
+
+
+def verify_text(result: Any) -> str:
+    """The report ``convsym verify`` prints."""
+    head, lines, verdict, why = verify_lines(result)
+    checked, *rest = lines
+    tail = [verdict + ":", f"  {why}"] if why else [verdict]
+    return "\n".join([head, checked, *(f"  {line}" for line in rest), *tail])

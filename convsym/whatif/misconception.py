@@ -27,6 +27,7 @@ import sympy
 
 from convsym.errors import LayerError, UsageError, did_you_mean
 from convsym.intdiv import QExpr, QPoly, to_sympy
+from convsym.printing.display import Rich
 from convsym.whatif.compare import Comparison, compare
 from convsym.whatif.steps import Step, render
 
@@ -48,9 +49,11 @@ class LayerFigures:
     macs: sympy.Expr
 
 
-@dataclass(frozen=True)
-class DepthwiseWhatIf:
+@dataclass(frozen=True, repr=False)
+class DepthwiseWhatIf(Rich):
     """The standard layer beside the imagined one, the derivation and the network effect."""
+
+    _display = "depthwise"
 
     row: str
     input_maps: sympy.Expr

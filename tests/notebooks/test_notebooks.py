@@ -115,7 +115,7 @@ def test_notebooks_run_without_errors(path: pathlib.Path) -> None:
 
 def test_every_object_has_html_and_a_text_form(executed: dict[str, list[Any]]) -> None:
     for tag in ("network", "summary", "proved", "refuted", "solution", "admissible",
-                "comparison", "graph", "hostile"):
+                "comparison", "graph", "hostile", "costs", "depthwise", "verify"):
         data = result(executed, tag)
         assert "text/html" in data and "text/plain" in data, tag
         page = Page(data["text/html"])
@@ -183,6 +183,21 @@ def test_comparison_table(executed: dict[str, list[Any]]) -> None:
     assert first[4:7] == ["320", "832", "+512"]  # 5*5*32 + 32 = 832
     assert rows[-1][1].startswith("Total")
     assert "Compare A = digits vs B = wider at n = 28" in page.all_text
+
+
+def test_costs_depthwise_and_verify(executed: dict[str, list[Any]]) -> None:
+    costs = Page(result(executed, "costs")["text/html"])
+    assert costs.rows[0] == ["Layer (type)", "Kind", "MACs", "FLOPs", "Activations", "Params"]
+    assert costs.rows[1] == ["conv2d (Conv2D)", "conv", "194,688", "389,376", "21,632", "320"]
+    assert result(executed, "costs")["text/plain"].startswith("MACs of conv, dense layers")
+
+    depthwise = Page(result(executed, "depthwise")["text/html"])
+    assert depthwise.rows[1][0] == "standard" and depthwise.rows[1][3] == "64"
+    assert depthwise.rows[2][0] == "imagined" and depthwise.rows[2][3] == "2048"  # 32 x 64
+
+    verified = result(executed, "verify")
+    assert "OK: every layer agrees" in Page(verified["text/html"]).all_text
+    assert verified["text/plain"].endswith("OK: every layer agrees")
 
 
 def test_derivation_renders_markdown(executed: dict[str, list[Any]]) -> None:

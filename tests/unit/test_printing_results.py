@@ -114,3 +114,20 @@ def test_admissible_forms_of_two_symbols_and_of_an_unknown_answer() -> None:
     assert md.startswith("**Admissible inputs** of `functional` (unknown)\n\nunknown: ")
     assert "\\|" in md  # the reason's "H == 1 | H == W" cannot open a table cell
     assert R.admissible_latex(adm).count("\\par") == 1
+
+
+def test_costs_depthwise_and_verify_reprs_and_text() -> None:
+    net = convsym.example("seed1")
+    c = net.costs()
+    assert repr(c) == "<Costs: 2 layers, 10,811,520 MACs>"
+    lines = str(c).splitlines()
+    assert lines[1].split() == ["Layer", "(type)", "Kind", "MACs", "FLOPs", "Activations",
+                                "Params"]
+    assert lines[-1].split() == ["Total", "10,811,520", "21,623,040", "58,496"]
+    assert lines[-2] == lines[2]  # the rule above the totals
+    d = convsym.depthwise_whatif(net, "conv2d_1")
+    assert repr(d) == "<DepthwiseWhatIf 'conv2d_1': 64 maps vs 2048 if applied separately>"
+    assert d._repr_markdown_() is None and "<table" in d._repr_html_()
+    v = convsym.verify(net, samples=1, backends=["reference"])
+    assert repr(v) == "<VerifyResult 'seed1': OK, 1 sizes checked>"
+    assert str(v).splitlines()[0] == "verify 'seed1' (keras), symbols: none (concrete sizes)"
