@@ -12,7 +12,7 @@ Differences are exact (canonical forms subtracted), e.g. ``+18*c`` parameters.
 [('conv2d', 288*c + 32, 288*c + 32, 0), ('conv2d_1', 18496, 18496, 0)]
 >>> print(table.text().splitlines()[2])  # doctest: +NORMALIZE_WHITESPACE
 * conv2d (Conv2D) (n - 2, n - 2, 32) (26, 26, 32) 288*c + 32 288*c + 32 0 288*c*(n - 2)**2
-  194688*c -288*c*(n - 28)*(n + 24)
+  194,688*c -288*c*(n - 28)*(n + 24)
 """
 
 from __future__ import annotations
