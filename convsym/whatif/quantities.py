@@ -142,13 +142,39 @@ def resolve(net: Network, condition: object, *, field: str = "condition",
             continue
         pool = list(words) + list(symbols)
         same_case = [w for w in pool if w.lower() == name.lower()]
-        hint = f" (did you mean {same_case[0]!r}?)" if same_case else did_you_mean(name, pool)
+        hint = _axis_hint(net, name, words) or (
+            f" (did you mean {same_case[0]!r}?)" if same_case else did_you_mean(name, pool))
+        outs = ", ".join(w for w in words if w.startswith("out_"))
         raise ExpressionError(
             f"{field}: {_text(rel)}: {name!r} is neither a symbol of the network nor a "
-            f"quantity{hint}; quantities are out_H, out_0, <row>_C, r<i>_H, <row>_params, "
-            f"params, macs, ... (symbols: {', '.join(sorted(symbols)) or 'none'})",
+            f"quantity{hint}; quantities here are {outs or 'out_0'}, <row>_C, r<i>_H, "
+            f"<row>_params, params, macs, ... (symbols: {', '.join(sorted(symbols)) or 'none'})",
             code="unknown_name")
     return _substitute(rel, replace, field)
+
+
+def _axis_hint(net: Network, name: str, words: dict[str, QExpr]) -> str:
+    """For ``out_H`` on a network whose output has no H axis (a classifier's ``(10,)``):
+    the last layer that has one.
+
+    >>> from convsym.examples import example
+    >>> net = example("seed3_symbolic")
+    >>> _axis_hint(net, "out_H", vocabulary(net))
+    " (the output (10,) has no H axis; the last layer with one is 'conv2d_1': conv2d_1_H)"
+    """
+    prefix, _, letter = name.partition("_")
+    if prefix != "out" or letter not in ("C", "L", "D", "H", "W") or not net.rows:
+        return ""
+    for i in range(len(net.rows) - 1, -1, -1):
+        row = net.rows[i]
+        for key in (f"{row.name}_{letter}", f"r{i}_{letter}"):
+            if key in words:
+                shape = tuple(to_sympy(s) for s in net.rows[-1].shape)
+                shown = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1
+                                                                  else "") + ")"
+                return (f" (the output {shown} has no {letter} axis; the last layer with one "
+                        f"is {row.name!r}: {key})")
+    return ""
 
 
 def _substitute(rel: Relational, replace: dict[sympy.Symbol, QExpr], field: str
