@@ -111,3 +111,13 @@ def test_solve_markdown_has_the_question_and_answer(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert out.startswith("**Solve for n** in `seed3_symbolic`\n\n"
                           "Answer (exact): `n in {29, 30, 31, 32}`")
+
+
+def test_out_h_on_a_classifier_points_to_the_layer_with_that_axis(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", "example:seed3_symbolic", "--for", "n", "--where",
+                 "out_H == 8"]) == 2
+    err = capsys.readouterr().err
+    assert "the output (10,) has no H axis; the last layer with one is 'conv2d_1': " \
+           "conv2d_1_H" in err
+    assert "quantities here are out_0," in err and "out_H," not in err
