@@ -40,6 +40,7 @@ from convsym.intdiv import QExpr, QPoly, to_sympy
 from convsym.layers.base import add_sizes, mul_sizes
 from convsym.network import Network
 from convsym.printing.display import Rich
+from convsym.printing.results import costs_text
 
 KINDS = ("conv", "dense", "pool", "norm", "merge", "activation")
 """The layer kinds :func:`costs` can count; every layer has one (or ``none``)."""
@@ -106,8 +107,6 @@ class Costs(Rich):
         }
 
     def __str__(self) -> str:
-        from convsym.printing.results import costs_text
-
         return costs_text(self)
 
 

@@ -30,6 +30,7 @@ import sympy
 from convsym.errors import ConvsymTypeError, UsageError
 from convsym.intdiv import Ext, QExpr, QPoly, as_int, evaluate, ext, free_symbols
 from convsym.intdiv import to_sympy as _to_sympy
+from convsym.printing.display import Rich
 
 if TYPE_CHECKING:
     from convsym.layers.base import Inference, Layer, Shape
@@ -171,9 +172,11 @@ class ProofRecord:
     reason: str
 
 
-@dataclass(frozen=True)
-class Derivation:
+@dataclass(frozen=True, repr=False)
+class Derivation(Rich):
     """A derivation: layer steps (for a network or layer) or a proof, ready to print."""
+
+    _display = "derivation"
 
     kind: str
     title: str
@@ -230,16 +233,6 @@ class Derivation:
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
-
-    def __repr__(self) -> str:
-        from convsym.printing.results import repr_of
-
-        return repr_of(self)
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        from convsym.printing.results import pretty
-
-        pretty(self, p, cycle)
 
 
 EXPLAIN = ("first", "all", "none")

@@ -8,10 +8,15 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+import yaml
+
 from convsym.errors import UsageError, did_you_mean
+from convsym.intdiv import free_symbols
 
 SEED1 = {
     "name": "seed1",
@@ -140,12 +145,8 @@ def about(name: str) -> tuple[str, str, tuple[str, ...]]:
     net = example(name)  # a clear error for an unknown name
     if name in ABOUT:
         return ABOUT[name]
-    import inspect
-
     doc = inspect.cleandoc(EXAMPLES[name].__doc__ or name).replace("``", "")
     first, _, rest = doc.partition("\n\n")
-    from convsym.intdiv import free_symbols
-
     symbolic = any(free_symbols(s) for shape in net.input_shapes.values() for s in shape)
     return (" ".join(first.split()), " ".join(rest.split()),
             (f"convsym summary example:{name}",
@@ -163,12 +164,7 @@ def definition(name: str) -> tuple[str, str]:
     """
     example(name)
     if name in SPECS:
-        import yaml
-
         return "yaml", yaml.safe_dump(SPECS[name], sort_keys=False, default_flow_style=None)
-    import ast
-    import inspect
-
     source = inspect.getsource(EXAMPLES[name])
     lines = source.splitlines()
     body = ast.parse(source).body[0]

@@ -269,9 +269,7 @@ class Network:
         p.text(repr(self) if cycle else str(self.summary()))
 
     def _repr_html_(self) -> str:
-        from convsym.printing.html import summary
-
-        return summary(self.summary())
+        return str(self.summary()._repr_html_())  # the summary's table
 
     # --- what-if ------------------------------------------------------------------------------
     def accepts(self, values: Mapping[str, int] | None = None, **sizes: int) -> bool:

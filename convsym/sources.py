@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from convsym.errors import SpecError, UsageError
+from convsym.errors import SpecError, UsageError, did_you_mean
 from convsym.expr import parse_expr
 
 
@@ -79,8 +79,6 @@ def check_sets(net: Any, values: dict[str, Any]) -> None:
     convsym.errors.UsageError: --set n=abc: abc is not a symbol of 'seed1_symbolic' (its symbols are c, n); a value is an integer or an expression in those symbols
     >>> check_sets(net, parse_sets(["n=2*c + 1"]))
     """  # noqa: E501
-    from convsym.errors import did_you_mean
-
     known = sorted(s.name for s in net.all_symbols())
     listed = ", ".join(known) or "none"
     for name, value in values.items():

@@ -26,7 +26,7 @@ import sympy
 
 from convsym.printing.display import Rich
 from convsym.printing.text import count_text as text_count
-from convsym.printing.text import sstr
+from convsym.printing.text import shape_text, sstr
 
 if TYPE_CHECKING:
     from convsym.network import Network
@@ -44,12 +44,6 @@ def json_value(value: sympy.Basic | int) -> int | str:
 def count_text(value: sympy.Basic) -> str:
     """``18,496``, ``288*c + 18,528``: :func:`convsym.printing.text.count_text`."""
     return text_count(value)
-
-
-def shape_text(shape: tuple[sympy.Expr, ...], batch: bool = True) -> str:
-    """``(None, 26, 26, 32)``-style text; ``batch=False`` drops the None."""
-    parts = (["None"] if batch else []) + [sstr(s) for s in shape]
-    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import ConvsymError, LayerError, UsageError
 from convsym.intdiv import evaluate
 from convsym.printing.display import Rich
+from convsym.printing.results import verify_text
 
 BACKENDS = ("reference", "torch", "keras")
 
@@ -79,8 +80,6 @@ class VerifyResult(Rich):
     dialect: str = ""
 
     def __str__(self) -> str:
-        from convsym.printing.results import verify_text
-
         return verify_text(self)
 
     @property

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "text":
         print(found)
     else:  # the same documents a notebook shows: the header and table stay
-        from convsym.printing import results
+        from convsym.printing import results  # SymPy's printers: not loaded for --help
 
         print(results.admissible_markdown(found) if args.format == "markdown"
               else results.admissible_latex(found), end="")

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "text":
         print(answer)
     else:  # the same documents a notebook shows (header, answer, notes, derivation)
-        from convsym.printing import results
+        from convsym.printing import results  # SymPy's printers: not loaded for --help
 
         print(results.solution_markdown(answer) if args.format == "markdown"
               else results.solution_latex(answer), end="")

@@ -1,10 +1,10 @@
 """Notebook display hooks for result objects, one mixin so each class only names its printers.
 
 A class that mixes in :class:`Rich` sets ``_display`` to a name; the hooks then call
-``convsym.printing.html.<name>``, ``convsym.printing.results.<name>_markdown`` and
-``<name>_latex`` (where they exist: IPython skips a hook that returns None).  ``repr`` is one
-short line; IPython's pretty printer shows the full text form.  The printers load on first
-display, so ``import convsym`` stays light.
+``convsym.printing.results.<name>_repr``, ``convsym.printing.html.<name>``,
+``results.<name>_markdown`` and ``results.<name>_latex`` (where they exist: IPython skips a
+hook that returns None).  ``repr`` is one short line; IPython's pretty printer shows the full
+text form.  The printers sit below the results they lay out and take them by duck typing.
 
 >>> from convsym.guarded import prove
 >>> p = prove("n + 1 > n")
@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from convsym.printing import html, results
+
 
 class Rich:
     """``__repr__``, ``_repr_pretty_``, ``_repr_html_``, ``_repr_markdown_``, ``_repr_latex_``.
@@ -32,28 +34,19 @@ class Rich:
     """The printers' name for this kind of object (``"proof"``, ``"summary"``...)."""
 
     def __repr__(self) -> str:
-        from convsym.printing.results import repr_of
-
-        return repr_of(self)
+        return str(getattr(results, f"{self._display}_repr")(self))
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        from convsym.printing.results import pretty
+        results.pretty(self, p, cycle)
 
-        pretty(self, p, cycle)
-
-    def _repr_html_(self) -> str:
-        from convsym.printing import html
-
-        return str(getattr(html, self._display)(self))
+    def _repr_html_(self) -> str | None:
+        render = getattr(html, self._display, None)
+        return None if render is None else str(render(self))
 
     def _repr_markdown_(self) -> str | None:
-        return self._printer("markdown")
+        render = getattr(results, f"{self._display}_markdown", None)
+        return None if render is None else str(render(self))
 
     def _repr_latex_(self) -> str | None:
-        return self._printer("latex")
-
-    def _printer(self, fmt: str) -> str | None:
-        from convsym.printing import results
-
-        render = getattr(results, f"{self._display}_{fmt}", None)
+        render = getattr(results, f"{self._display}_latex", None)
         return None if render is None else str(render(self))

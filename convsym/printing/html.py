@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from convsym.printing.text import sstr
+import sympy
 
-if TYPE_CHECKING:
-    import sympy
-
-    from convsym.proof.result import Proof
-    from convsym.summary import Summary
-    from convsym.whatif.compare import CompareRow, Comparison
-    from convsym.whatif.inputs import Admissible
-    from convsym.whatif.solution import Solution
+from convsym.printing.results import (
+    COST_HEAD,
+    admissible_rows,
+    costs_convention,
+    costs_rows,
+    joint_and_smallest,
+    step_parts,
+    verify_lines,
+)
+from convsym.printing.text import count_text, shape_text, sstr
 
 STYLE = ("<style>.convsym td.num,.convsym th.num{text-align:right}"
          ".convsym td,.convsym th{text-align:left;vertical-align:top}"
@@ -101,11 +103,9 @@ def _lines(text: str) -> str:
     return "<br>".join(code(line) for line in text.splitlines())
 
 
-def summary(s: Summary) -> str:
+def summary(s: Any) -> str:
     """A summary as a Keras-like table: layer, output shape, parameters, MACs; the totals
     below; side conditions and notes after it."""
-    from convsym.summary import count_text, shape_text
-
     rows = [[f"{code(r.name)} ({esc(r.type)})", code(shape_text(r.output_shape, batch=False)),
              esc(count_text(r.params)), esc(count_text(r.macs))] for r in s.rows]
     foot = [["Total params", "", esc(count_text(s.total_params)),
@@ -121,13 +121,13 @@ def summary(s: Summary) -> str:
     return _div(*parts)
 
 
-def comparison(c: Comparison) -> str:
+def comparison(c: Any) -> str:
     """A comparison as a table; rows that differ are bold and marked ``*``."""
     head = ["", "Layer (type)", "Output A", "Output B", "Params A", "Params B", "Δ params",
             "MACs A", "MACs B", "Δ MACs"]
     numeric = [False, False, False, False, True, True, True, True, True, True]
 
-    def cells(r: CompareRow) -> list[str]:
+    def cells(r: Any) -> list[str]:
         texts = c.cells(r)
         mark = "*" if c.differs(r) else ""
         return [mark] + [code(t) if i < 3 else esc(t)
@@ -144,11 +144,9 @@ def comparison(c: Comparison) -> str:
 _STATUS = {"proved": "✔ proved", "refuted": "✘ refuted", "unknown": "? unknown"}
 
 
-def proof(p: Proof) -> str:
+def proof(p: Any) -> str:
     """A proof: its status and method, the statement, assumptions, counterexample or reason,
     and the numbered steps."""
-    from convsym.printing.results import step_parts
-
     head = _para(f"<strong>{esc(_STATUS.get(p.status, p.status))}</strong> by "
                  f"{esc(p.method)}: {expr(p.statement)}")
     parts = [head]
@@ -169,7 +167,7 @@ def proof(p: Proof) -> str:
     return _div(*parts)
 
 
-def solution(s: Solution) -> str:
+def solution(s: Any) -> str:
     """An answer of ``solve``: the unknowns, the answer (or why it is unknown), the bounds
     it holds within, and the derivation."""
     title = f" in {code(s.title)}" if s.title else ""
@@ -181,18 +179,16 @@ def solution(s: Solution) -> str:
     return _div(*parts)
 
 
-def _derivation(s: Solution) -> str:
+def _derivation(s: Any) -> str:
     if not s.steps:
         return ""
     return ("<details><summary>Derivation</summary>" +
             _items([esc(step.text()) for step in s.steps], ordered=True) + "</details>")
 
 
-def admissible(a: Admissible) -> str:
+def admissible(a: Any) -> str:
     """The admissible inputs: a table of each symbol's sizes and its smallest values, how
     they combine, the smallest input with its output, and the derivation."""
-    from convsym.printing.results import admissible_rows, joint_and_smallest
-
     parts = [_para(f"<strong>Admissible inputs</strong> of {code(a.network)} "
                    f"({esc(a.solution.status)})")]
     rows = admissible_rows(a)
@@ -210,8 +206,6 @@ def admissible(a: Admissible) -> str:
 
 def costs(c: Any) -> str:
     """A cost table: per layer MACs, FLOPs, activations and parameters; the totals below."""
-    from convsym.printing.results import COST_HEAD, costs_convention, costs_rows
-
     rows = [[code(r[0]), esc(r[1]), *(esc(x) for x in r[2:])] for r in costs_rows(c)]
     return _div(table(list(COST_HEAD), rows[:-1], numeric=[False, False, True, True, True,
                                                             True],
@@ -221,8 +215,6 @@ def costs(c: Any) -> str:
 def depthwise(d: Any) -> str:
     """The seed misconception: the standard layer beside the imagined one, the derivation
     and the network comparison."""
-    from convsym.summary import count_text, shape_text
-
     rows = [[esc(label), code(f.layer), code(shape_text(f.output, batch=False)),
              esc(sstr(f.maps)), esc(count_text(f.params)), esc(count_text(f.macs))]
             for label, f in (("standard", d.standard), ("imagined", d.imagined))]
@@ -241,8 +233,6 @@ def depthwise(d: Any) -> str:
 
 def verify(result: Any) -> str:
     """A verification report: what was checked against what, and the verdict."""
-    from convsym.printing.results import verify_lines
-
     head, lines, verdict, why = verify_lines(result)
     return _div(_para(f"<strong>{esc(head)}</strong>"), _items([esc(x) for x in lines]),
                 _para(f"<strong>{esc(verdict)}</strong>" + (f": {esc(why)}" if why else "")))

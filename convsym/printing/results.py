@@ -4,10 +4,12 @@ Jupyter shows HTML (:mod:`convsym.printing.html`) first; the Markdown and LaTeX 
 exports (nbconvert to PDF prefers LaTeX) and frontends that prefer them.  Expressions go
 through the project's printers; every user string is escaped.  A short ``repr`` names the
 object and its answer in one line; IPython's ``_repr_pretty_`` shows the full text form.
+The result classes (proof/, whatif/, summary, costing, verification) sit above the printers,
+so they are taken as ``Any`` and read by their attributes: nothing here imports upward.
 
 >>> from convsym.guarded import prove
 >>> p = prove("ceiling(n/2) == floor((n + 1)/2)")
->>> repr_of(p)
+>>> proof_repr(p)
 '<Proof proved by rewriting: ceiling(n/2) == floor((n + 1)/2)>'
 >>> print(proof_markdown(p).splitlines()[0])
 **proved** by rewriting: $\left\lceil \frac{n}{2} \right\rceil = \left\lfloor \frac{n + 1}{2} \right\rfloor$
@@ -15,18 +17,13 @@ object and its answer in one line; IPython's ``_repr_pretty_`` shows the full te
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import sympy
 
 from convsym.printing import latex as L
 from convsym.printing import markdown as M
-from convsym.printing.text import sstr
-
-if TYPE_CHECKING:
-    import sympy
-
-    from convsym.proof.result import Proof, ProofStep
-    from convsym.whatif.inputs import Admissible
-    from convsym.whatif.solution import Solution
+from convsym.printing.text import count_text, sstr
 
 REPR_WIDTH = 100
 """A short repr's answer is cut to this many characters."""
@@ -50,71 +47,72 @@ def pretty(obj: object, p: Any, cycle: bool) -> None:
 
 # --- short reprs ---------------------------------------------------------------------------
 
-def repr_of(obj: object) -> str:
-    """One line naming the object and its answer (see the module docstring)."""
-    from convsym.derivation import Derivation
-    from convsym.proof.result import Proof
-    from convsym.summary import Summary, count_text
-    from convsym.whatif.compare import Comparison
-    from convsym.whatif.inputs import Admissible
-    from convsym.whatif.solution import Solution
-
-    if isinstance(obj, Proof):
-        return f"<Proof {obj.status} by {obj.method}: {clip(sstr(obj.statement))}>"
-    if isinstance(obj, Solution):
-        answer = obj.describe() if obj.exact else obj.reason
-        return f"<Solution for {', '.join(obj.unknowns)} ({obj.status}): {clip(answer)}>"
-    if isinstance(obj, Admissible):
-        answer = "; ".join(obj.describe().splitlines()[:len(obj.symbols) or 1])
-        return f"<Admissible inputs of {obj.network!r} ({obj.solution.status}): " \
-               f"{clip(answer)}>"
-    if isinstance(obj, Summary):
-        return f"<Summary {obj.name!r} ({obj.dialect}): {len(obj.rows)} layers, " \
-               f"{clip(count_text(obj.total_params))} params>"
-    if isinstance(obj, Comparison):
-        differ = sum(obj.differs(r) for r in obj.rows)
-        return f"<Comparison {obj.name_a!r} vs {obj.name_b!r}: {len(obj.rows)} rows, " \
-               f"{differ} differ>"
-    if isinstance(obj, Derivation):
-        return f"<Derivation {obj.kind} {clip(obj.title, 60)!r}: {len(obj.steps)} steps>"
-    return _repr_more(obj)
+def proof_repr(p: Any) -> str:
+    """``<Proof proved by rewriting: ...>``."""
+    return f"<Proof {p.status} by {p.method}: {clip(sstr(p.statement))}>"
 
 
-def _repr_more(obj: object) -> str:
-    from convsym.costing import Costs
-    from convsym.summary import count_text
-    from convsym.verification import VerifyResult
-    from convsym.whatif.misconception import DepthwiseWhatIf
+def solution_repr(s: Any) -> str:
+    """``<Solution for n (exact): n in {12}>``."""
+    answer = s.describe() if s.exact else s.reason
+    return f"<Solution for {', '.join(s.unknowns)} ({s.status}): {clip(answer)}>"
 
-    if isinstance(obj, Costs):
-        return f"<Costs: {len(obj.rows)} layers, {clip(count_text(obj.total_macs), 60)} MACs>"
-    if isinstance(obj, DepthwiseWhatIf):
-        return f"<DepthwiseWhatIf {obj.row!r}: {sstr(obj.standard.maps)} maps vs " \
-               f"{sstr(obj.imagined.maps)} if applied separately>"
-    if isinstance(obj, VerifyResult):
-        state = "OK" if obj.ok and obj.instances else "MISMATCH" if not obj.ok else \
-            "nothing checked"
-        return f"<VerifyResult {obj.network!r}: {state}, {obj.instances} sizes checked>"
-    raise TypeError(f"no short repr for {type(obj).__name__}")
+
+def admissible_repr(a: Any) -> str:
+    """``<Admissible inputs of 'net' (exact): n: n >= 5>``."""
+    answer = "; ".join(a.describe().splitlines()[:len(a.symbols) or 1])
+    return f"<Admissible inputs of {a.network!r} ({a.solution.status}): {clip(answer)}>"
+
+
+def summary_repr(s: Any) -> str:
+    """``<Summary 'net' (keras): 2 layers, 18,816 params>``."""
+    return f"<Summary {s.name!r} ({s.dialect}): {len(s.rows)} layers, " \
+           f"{clip(count_text(s.total_params))} params>"
+
+
+def comparison_repr(c: Any) -> str:
+    """``<Comparison 'a' vs 'b': 3 rows, 2 differ>``."""
+    differ = sum(c.differs(r) for r in c.rows)
+    return f"<Comparison {c.name_a!r} vs {c.name_b!r}: {len(c.rows)} rows, {differ} differ>"
+
+
+def derivation_repr(d: Any) -> str:
+    """``<Derivation network 'net': 2 steps>``."""
+    return f"<Derivation {d.kind} {clip(d.title, 60)!r}: {len(d.steps)} steps>"
+
+
+def costs_repr(c: Any) -> str:
+    """``<Costs: 2 layers, 10,811,520 MACs>``."""
+    return f"<Costs: {len(c.rows)} layers, {clip(count_text(c.total_macs), 60)} MACs>"
+
+
+def depthwise_repr(d: Any) -> str:
+    """``<DepthwiseWhatIf 'conv2d_1': 64 maps vs 2048 if applied separately>``."""
+    return f"<DepthwiseWhatIf {d.row!r}: {sstr(d.standard.maps)} maps vs " \
+           f"{sstr(d.imagined.maps)} if applied separately>"
+
+
+def verify_repr(v: Any) -> str:
+    """``<VerifyResult 'net': OK, 20 sizes checked>``."""
+    state = "MISMATCH" if not v.ok else "OK" if v.instances else "nothing checked"
+    return f"<VerifyResult {v.network!r}: {state}, {v.instances} sizes checked>"
 
 
 # --- proofs --------------------------------------------------------------------------------
 
-def step_parts(s: ProofStep) -> tuple[str, str, str | None, str]:
+def step_parts(s: Any) -> tuple[str, str, str | None, str]:
     """``(lemma, before, after, sentence)`` as text; ``after`` is None for a step that
     decides a relation (its sentence says how)."""
-    import sympy
-
     if isinstance(s.after, sympy.logic.boolalg.BooleanAtom):
         return s.lemma, sstr(s.before), None, s.sentence
     return s.lemma, sstr(s.before), sstr(s.after), s.sentence
 
 
-def _decided(s: ProofStep) -> bool:
+def _decided(s: Any) -> bool:
     return step_parts(s)[2] is None
 
 
-def _proof_parts(p: Proof, escape: Any, bold: str, emph: str) -> tuple[list[str], list[str]]:
+def _proof_parts(p: Any, escape: Any, bold: str, emph: str) -> tuple[list[str], list[str]]:
     """The paragraphs and the step lines of a proof; ``bold``/``emph`` wrap ``{}``."""
     def m(e: sympy.Basic) -> str:
         return f"${L.latex(e)}$"
@@ -134,7 +132,7 @@ def _proof_parts(p: Proof, escape: Any, bold: str, emph: str) -> tuple[list[str]
     return out, steps
 
 
-def proof_markdown(p: Proof) -> str:
+def proof_markdown(p: Any) -> str:
     """A proof in Markdown with ``$...$`` math."""
     out, steps = _proof_parts(p, M.escape, "**{}**", "*{}*")
     if steps:
@@ -142,7 +140,7 @@ def proof_markdown(p: Proof) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def proof_latex(p: Proof) -> str:
+def proof_latex(p: Any) -> str:
     """A proof as a LaTeX fragment (no packages needed)."""
     out, steps = _proof_parts(p, L.escape, r"\textbf{{{}}}", r"\emph{{{}}}")
     body = "\\par\n".join(out) + "\n"
@@ -162,7 +160,7 @@ def _tex_lines(text: str) -> str:
     return "\\\\\n".join(L.code(line) for line in text.splitlines())
 
 
-def solution_markdown(s: Solution) -> str:
+def solution_markdown(s: Any) -> str:
     """An answer of ``solve`` in Markdown: the answer, its notes, the derivation."""
     title = f" in {M._code(s.title)}" if s.title else ""
     out = [f"**Solve for {M.escape(', '.join(s.unknowns))}**{title}",
@@ -174,7 +172,7 @@ def solution_markdown(s: Solution) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def solution_latex(s: Solution) -> str:
+def solution_latex(s: Any) -> str:
     """An answer of ``solve`` as a LaTeX fragment."""
     title = f" in {L.code(s.title)}" if s.title else ""
     out = [rf"\textbf{{Solve for {L.escape(', '.join(s.unknowns))}}}{title}",
@@ -187,14 +185,14 @@ def solution_latex(s: Solution) -> str:
     return body
 
 
-def admissible_rows(a: Admissible) -> list[tuple[str, str, str]] | None:
+def admissible_rows(a: Any) -> list[tuple[str, str, str]] | None:
     if not a.exact or not a.symbols or not a.solution.cells:
         return None
     return [(n, a.values(n).describe(n), ", ".join(str(v) for v in a.smallest(n)))
             for n in a.symbols]
 
 
-def joint_and_smallest(a: Admissible) -> list[tuple[str, str]]:
+def joint_and_smallest(a: Any) -> list[tuple[str, str]]:
     """``(prose, code)`` pairs: how the symbols combine, and the smallest input."""
     out = []
     if len(a.symbols) > 1:
@@ -207,7 +205,7 @@ def joint_and_smallest(a: Admissible) -> list[tuple[str, str]]:
     return out
 
 
-def admissible_markdown(a: Admissible) -> str:
+def admissible_markdown(a: Any) -> str:
     """The admissible inputs in Markdown: a table per symbol, the joint rule, the smallest
     input and the derivation."""
     out = [f"**Admissible inputs** of {M._code(a.network)} ({a.solution.status})"]
@@ -225,7 +223,7 @@ def admissible_markdown(a: Admissible) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def admissible_latex(a: Admissible) -> str:
+def admissible_latex(a: Any) -> str:
     """The admissible inputs as a LaTeX fragment (a ``tabular``, no packages needed)."""
     out = [rf"\textbf{{Admissible inputs}} of {L.code(a.network)} ({a.solution.status})"]
     rows = admissible_rows(a)
@@ -267,8 +265,6 @@ COST_HEAD = ("Layer (type)", "Kind", "MACs", "FLOPs", "Activations", "Params")
 
 def costs_rows(c: Any) -> list[tuple[str, ...]]:
     """The cells of a :class:`~convsym.costing.Costs` table, the totals last."""
-    from convsym.summary import count_text
-
     rows: list[tuple[str, ...]] = [
         (f"{r.name} ({r.type})", r.kind, count_text(r.macs), count_text(r.flops),
          count_text(r.activations), count_text(r.params)) for r in c.rows]

@@ -283,6 +283,16 @@ def _cached(expr: sympy.Basic, group: bool) -> str:
     return str((_COUNTS if group else _PRINTER).doprint(expr))
 
 
+def shape_text(shape: tuple[object, ...], batch: bool = True) -> str:
+    """``(None, 26, 26, 32)``-style text; ``batch=False`` drops the None.
+
+    >>> shape_text((26, 26, 32), batch=False), shape_text((10,))
+    ('(26, 26, 32)', '(None, 10)')
+    """
+    parts = (["None"] if batch else []) + [sstr(s) for s in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
 # --- derivations as plain text ---------------------------------------------------------------
 
 WIDTH = 88

@@ -236,7 +236,7 @@ def _at(value: sympy.Expr, at: Mapping[str, int]) -> sympy.Expr:
 
 
 def _shape_text(shape: Shape | None, at: Mapping[str, int]) -> str:
-    from convsym.summary import shape_text
+    from convsym.printing.text import shape_text
 
     if shape is None:
         return "-"

@@ -273,7 +273,7 @@ def _effect_step(comparison: Comparison, name: str) -> Step:
 
 
 def _shape(shape: tuple[sympy.Expr, ...]) -> str:
-    from convsym.summary import shape_text
+    from convsym.printing.text import shape_text
 
     return shape_text(shape, batch=False)
 
