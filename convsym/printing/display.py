@@ -14,7 +14,7 @@ text form.  The printers sit below the results they lay out and take them by duc
 >>> from convsym import Sequential
 >>> s = Sequential([Input((8, 8, 1)), Conv2D(4, 3)]).summary()
 >>> s._repr_markdown_() is None, s
-(True, <Summary 'sequential' (keras): 1 layers, 40 params>)
+(True, <Summary 'sequential' (keras): 1 layer, 40 params>)
 """
 
 from __future__ import annotations

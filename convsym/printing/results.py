@@ -47,6 +47,11 @@ def pretty(obj: object, p: Any, cycle: bool) -> None:
 
 # --- short reprs ---------------------------------------------------------------------------
 
+def _many(n: int, word: str) -> str:
+    """``1 layer``, ``2 layers``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def proof_repr(p: Any) -> str:
     """``<Proof proved by rewriting: ...>``."""
     return f"<Proof {p.status} by {p.method}: {clip(sstr(p.statement))}>"
@@ -66,24 +71,25 @@ def admissible_repr(a: Any) -> str:
 
 def summary_repr(s: Any) -> str:
     """``<Summary 'net' (keras): 2 layers, 18,816 params>``."""
-    return f"<Summary {s.name!r} ({s.dialect}): {len(s.rows)} layers, " \
+    return f"<Summary {s.name!r} ({s.dialect}): {_many(len(s.rows), 'layer')}, " \
            f"{clip(count_text(s.total_params))} params>"
 
 
 def comparison_repr(c: Any) -> str:
     """``<Comparison 'a' vs 'b': 3 rows, 2 differ>``."""
     differ = sum(c.differs(r) for r in c.rows)
-    return f"<Comparison {c.name_a!r} vs {c.name_b!r}: {len(c.rows)} rows, {differ} differ>"
+    return f"<Comparison {c.name_a!r} vs {c.name_b!r}: {_many(len(c.rows), 'row')}, " \
+           f"{differ} differ>"
 
 
 def derivation_repr(d: Any) -> str:
     """``<Derivation network 'net': 2 steps>``."""
-    return f"<Derivation {d.kind} {clip(d.title, 60)!r}: {len(d.steps)} steps>"
+    return f"<Derivation {d.kind} {clip(d.title, 60)!r}: {_many(len(d.steps), 'step')}>"
 
 
 def costs_repr(c: Any) -> str:
     """``<Costs: 2 layers, 10,811,520 MACs>``."""
-    return f"<Costs: {len(c.rows)} layers, {clip(count_text(c.total_macs), 60)} MACs>"
+    return f"<Costs: {_many(len(c.rows), 'layer')}, {clip(count_text(c.total_macs), 60)} MACs>"
 
 
 def depthwise_repr(d: Any) -> str:
@@ -95,7 +101,7 @@ def depthwise_repr(d: Any) -> str:
 def verify_repr(v: Any) -> str:
     """``<VerifyResult 'net': OK, 20 sizes checked>``."""
     state = "MISMATCH" if not v.ok else "OK" if v.instances else "nothing checked"
-    return f"<VerifyResult {v.network!r}: {state}, {v.instances} sizes checked>"
+    return f"<VerifyResult {v.network!r}: {state}, {_many(v.instances, 'size')} checked>"
 
 
 # --- proofs --------------------------------------------------------------------------------

@@ -129,5 +129,5 @@ def test_costs_depthwise_and_verify_reprs_and_text() -> None:
     assert repr(d) == "<DepthwiseWhatIf 'conv2d_1': 64 maps vs 2048 if applied separately>"
     assert d._repr_markdown_() is None and "<table" in d._repr_html_()
     v = convsym.verify(net, samples=1, backends=["reference"])
-    assert repr(v) == "<VerifyResult 'seed1': OK, 1 sizes checked>"
+    assert repr(v) == "<VerifyResult 'seed1': OK, 1 size checked>"
     assert str(v).splitlines()[0] == "verify 'seed1' (keras), symbols: none (concrete sizes)"
