@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Sequence
 
 from convsym import __version__
-from convsym.errors import ConvsymError, InternalError, shorten
+from convsym.errors import SURFACE, ConvsymError, InternalError, shorten
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
                "examples", "draw"]
@@ -123,6 +123,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    surface = SURFACE.set("cli")  # errors give advice in the command line's words
     try:
         return int(args.run(args))
     except InternalError as err:  # a bug caught behind the public API
@@ -134,6 +135,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("convsym: interrupted", file=sys.stderr)
         return 130
+    finally:
+        SURFACE.reset(surface)
 
 
 def entry() -> None:

@@ -38,6 +38,8 @@ import sympy
 from convsym.errors import UsageError, did_you_mean
 from convsym.intdiv import QExpr, QPoly, to_sympy
 from convsym.network import Network, require_network
+from convsym.printing.display import Rich
+from convsym.printing.results import costs_text
 from convsym.sizes import add_sizes, mul_sizes
 from convsym.summary import json_value
 
@@ -64,9 +66,11 @@ class CostRow:
         return 2 * self.macs
 
 
-@dataclass(frozen=True)
-class Costs:
+@dataclass(frozen=True, repr=False)
+class Costs(Rich):
     """Per-layer cost rows and totals, with the options that produced them."""
+
+    _display = "costs"
 
     rows: tuple[CostRow, ...]
     bias: bool
@@ -100,6 +104,9 @@ class Costs:
             "total_flops": json_value(self.total_flops),
             "total_activations": json_value(self.total_activations),
         }
+
+    def __str__(self) -> str:
+        return costs_text(self)
 
 
 def _kinds(include: str | Iterable[str]) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ from convsym.layers.pool import PoolConfig
 from convsym.layers.transpose import TransposeConfig
 from convsym.network import Network, Sequential
 from convsym.period import decide_eq, decide_nonneg
+from convsym.printing.display import Rich
 from convsym.seam import upward
 
 if TYPE_CHECKING:
@@ -179,9 +180,11 @@ class ProofRecord:
     reason: str
 
 
-@dataclass(frozen=True)
-class Derivation:
+@dataclass(frozen=True, repr=False)
+class Derivation(Rich):
     """A derivation: layer steps (for a network or layer) or a proof, ready to print."""
+
+    _display = "derivation"
 
     kind: str
     title: str

@@ -17,6 +17,7 @@ Conv2D 'conv2d' at layers[1]: strides = 0: must be an integer >= 1
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 from collections.abc import Iterable
 
@@ -184,6 +185,27 @@ class UsageError(ConvsymError, ValueError):
     code = "bad_usage"
 
 
+SURFACE: contextvars.ContextVar[str] = contextvars.ContextVar("convsym_surface", default="api")
+"""Where the user is: ``"api"`` (Python) or ``"cli"`` (the ``convsym`` command sets it while a
+subcommand runs, and the worker processes it forks inherit it)."""
+
+
+def said(api: str, cli: str) -> str:
+    """Words for where the user is: ``api`` in Python, ``cli`` on the command line.
+
+    An error's advice must be something the reader can type: ``net.subs(k=...)`` in Python,
+    ``--set k=...`` in a shell.
+
+    >>> said("net.subs(k=...)", "--set k=...")
+    'net.subs(k=...)'
+    >>> token = SURFACE.set("cli")
+    >>> said("net.subs(k=...)", "--set k=...")
+    '--set k=...'
+    >>> SURFACE.reset(token)
+    """
+    return cli if SURFACE.get() == "cli" else api
+
+
 def did_you_mean(name: str, options: Iterable[str]) -> str:
     """A ``did you mean ...?`` suffix for an unknown name, or ``""``.
 
@@ -191,13 +213,15 @@ def did_you_mean(name: str, options: Iterable[str]) -> str:
     " (did you mean 'Conv2D'?)"
     >>> did_you_mean("zzz", ["Conv2D"])
     ''
+    >>> did_you_mean("Relux", ["ReLU", "Conv2d"])
+    " (did you mean 'ReLU'?)"
     """
     if not isinstance(name, str):
         return ""
     pool = [o for o in options if isinstance(o, str)]
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not close:
+    if not close:  # a slip of case as well as of spelling: Relux for ReLU
         lowered = {o.lower(): o for o in pool}
-        if name.lower() in lowered:
-            close = [lowered[name.lower()]]
+        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), lowered, n=1,
+                                                               cutoff=0.6)]
     return f" (did you mean {close[0]!r}?)" if close else ""

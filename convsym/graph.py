@@ -177,6 +177,11 @@ class Graph:
         self.inputs.append(t)
         return t
 
+    def __repr__(self) -> str:
+        name = f" {self.name!r}" if self.name else ""
+        return f"<Graph{name}: {len(self.inputs)} input(s), {len(self.tensors)} layer(s) " \
+               "added; build() makes the network>"
+
     @property
     def input(self) -> Tensor:
         """The first input's tensor."""

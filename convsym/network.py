@@ -31,6 +31,7 @@ from convsym.errors import (
     LayerError,
     UsageError,
     did_you_mean,
+    said,
     shorten,
 )
 from convsym.expr import as_expr
@@ -274,6 +275,12 @@ class Network:
         return f"<{type(self).__name__} {self.name!r}: {len(self.rows)} layers, " \
                f"output {self.output_shape}>"
 
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self) if cycle else str(self.summary()))
+
+    def _repr_html_(self) -> str:
+        return str(self.summary()._repr_html_())  # the summary's table
+
     # --- what-if ------------------------------------------------------------------------------
     def accepts(self, values: Mapping[str, int] | None = None, **sizes: int) -> bool:
         """Whether the network accepts these concrete sizes, keyed by symbol name.
@@ -308,7 +315,7 @@ class Network:
         mapping: dict[sympy.Symbol, sympy.Expr] = {}
         for key, value in given.items():
             if not isinstance(key, str) or key not in known:
-                raise UsageError(f"subs: {key} is not a symbol of this network"
+                raise UsageError(f"{said('subs', '--set')}: {key} is not a symbol of this network"
                                  f"{did_you_mean(str(key), known)}; its symbols are "
                                  f"{', '.join(sorted(known)) or 'none'}",
                                  code="unknown_symbol")
@@ -320,10 +327,11 @@ class Network:
             except NotQuasiPolynomial:  # n/2, abs(n - 3): not an integer expression
                 q = None
             except BudgetExceeded as err:
-                raise BudgetExceeded(f"subs: {sym} = {shorten(expr)}: {err}",
+                raise BudgetExceeded(f"{said('subs:', '--set')} {sym} = {shorten(expr)}: {err}",
                                      code=err.code) from None
             if not isinstance(q, QPoly):
-                raise UsageError(f"subs: {sym} = {expr} is not an integer expression",
+                raise UsageError(f"{said('subs:', '--set')} {sym} = {expr} is not an integer "
+                                 "expression",
                                  code="bad_value")
             qmap[sym] = q
         nodes = [dataclasses.replace(n, layer=_subs_layer(n.layer, mapping)) for n in self.nodes]

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from convsym.errors import SpecError, UsageError
+from convsym.errors import SpecError, UsageError, did_you_mean
 from convsym.examples import example
 from convsym.expr import parse_expr
 from convsym.importers.keras_json import from_keras
@@ -50,10 +50,42 @@ def resolve(source: str, *, sets: Sequence[str] = (), from_: str | None = None) 
                             source=source, code="no_file")
         doc = read_document(source)
         if from_ == "keras" or (from_ is None and is_keras_json(doc)):
-            # the path, not the parsed document, so that errors name the file
-            net = from_keras(source if source.lower().endswith(".json") or
-                             not isinstance(doc, dict) else doc)
+            # a JSON file by its path (the importer's own reader and limits); a document in
+            # another format as read, named by its file in errors
+            if source.lower().endswith(".json") or not isinstance(doc, dict):
+                net = from_keras(source)
+            else:
+                net = from_keras(doc, origin=source)
         else:
             net = from_mapping(doc, origin=source)
     values = parse_sets(sets)
+    check_sets(net, values)
     return net.subs(values) if values else net
+
+
+def check_sets(net: Any, values: dict[str, Any]) -> None:
+    """Refuse a ``--set`` of a name the network lacks, or a value naming a symbol it lacks.
+
+    ``--set`` gives symbols values: integers, or expressions in the network's own symbols
+    (``--set W=H`` makes the input square).  A value naming a new symbol (``--set n=abc``)
+    would silently rename ``n``; it is almost always a typo, so it is refused.
+
+    >>> net = resolve("example:seed1_symbolic")
+    >>> check_sets(net, parse_sets(["n=abc"]))
+    Traceback (most recent call last):
+    convsym.errors.UsageError: --set n=abc: abc is not a symbol of 'seed1_symbolic' (its symbols are c, n); a value is an integer or an expression in those symbols
+    >>> check_sets(net, parse_sets(["n=2*c + 1"]))
+    """  # noqa: E501
+    known = sorted(s.name for s in net.all_symbols())
+    listed = ", ".join(known) or "none"
+    for name, value in values.items():
+        if name not in known:
+            raise UsageError(f"--set {name}={value}: {name} is not a symbol of {net.name!r}"
+                             f"{did_you_mean(name, known)}; its symbols are {listed}",
+                             code="unknown_symbol")
+        new = sorted(s.name for s in getattr(value, "free_symbols", ()) if s.name not in known)
+        if new:
+            are = "is not a symbol" if len(new) == 1 else "are not symbols"
+            raise UsageError(f"--set {name}={value}: {', '.join(new)} {are} of {net.name!r} "
+                             f"(its symbols are {listed}); a value is an integer or an "
+                             "expression in those symbols", code="unknown_symbol")

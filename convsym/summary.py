@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from convsym.printing.text import sstr
+from convsym.printing.display import Rich
+from convsym.printing.text import count_text as text_count
+from convsym.printing.text import shape_text, sstr
 
 if TYPE_CHECKING:
     from convsym.network import Network
@@ -40,16 +42,8 @@ def json_value(value: sympy.Basic | int) -> int | str:
 
 
 def count_text(value: sympy.Basic) -> str:
-    """``18,496`` for numbers, the expression otherwise."""
-    if isinstance(value, sympy.Integer):
-        return f"{int(value):,}"
-    return sstr(value)
-
-
-def shape_text(shape: tuple[sympy.Expr, ...], batch: bool = True) -> str:
-    """``(None, 26, 26, 32)``-style text; ``batch=False`` drops the None."""
-    parts = (["None"] if batch else []) + [sstr(s) for s in shape]
-    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    """``18,496``, ``288*c + 18,528``: :func:`convsym.printing.text.count_text`."""
+    return text_count(value)
 
 
 @dataclass(frozen=True)
@@ -65,9 +59,11 @@ class SummaryRow:
     macs: sympy.Expr
 
 
-@dataclass(frozen=True)
-class Summary:
+@dataclass(frozen=True, repr=False)
+class Summary(Rich):
     """A network's per-layer rows, totals and side conditions."""
+
+    _display = "summary"
 
     name: str
     dialect: str

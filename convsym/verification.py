@@ -40,6 +40,8 @@ from convsym.errors import ConvsymError, LayerError, UsageError, did_you_mean
 from convsym.importers.common import unwrap
 from convsym.intdiv import evaluate
 from convsym.network import Node, _subs_layer, require_network
+from convsym.printing.display import Rich
+from convsym.printing.results import verify_text
 from convsym.runners import Refused, Unsupported
 from convsym.runners.torch_run import TorchRunner
 
@@ -64,9 +66,11 @@ class Disagreement:
                 f"{self.backend} says {self.backend_says}")
 
 
-@dataclass
-class VerifyResult:
+@dataclass(repr=False)
+class VerifyResult(Rich):
     """What :func:`verify` checked and the (shrunk) first disagreement, if any."""
+
+    _display = "verify"
 
     network: str
     symbols: list[str]
@@ -78,6 +82,10 @@ class VerifyResult:
     found_at: dict[str, int] | None = None
     too_large: int = 0
     """Samples not run because a tensor would exceed the ``verify_elements`` budget."""
+    dialect: str = ""
+
+    def __str__(self) -> str:
+        return verify_text(self)
 
     @property
     def ok(self) -> bool:
@@ -140,7 +148,8 @@ class _Checker:
         self.net = net
         self.symbols: list[sympy.Symbol] = sorted(net.all_symbols(), key=lambda s: s.name)
         self.result = VerifyResult(getattr(net, "name", "network"),
-                                   [s.name for s in self.symbols])
+                                   [s.name for s in self.symbols],
+                                   dialect=getattr(net, "dialect", ""))
         self.runners = self._runners(seed, backends)
         self.rows = _rows_by_node(net)
         self._instance: Any = net

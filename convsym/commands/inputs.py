@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
         print(found.describe())
     elif args.format == "text":
         print(found)
-    else:
-        print(found.describe() + "\n")
-        print(found.solution.derivation(args.format))
+    else:  # the same documents a notebook shows: the header and table stay
+        from convsym.printing import results  # why: SymPy's printers, not loaded for --help
+
+        print(results.admissible_markdown(found) if args.format == "markdown"
+              else results.admissible_latex(found), end="")
     return 0 if found.exact else 3

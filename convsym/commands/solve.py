@@ -73,9 +73,11 @@ def run(args: argparse.Namespace) -> int:
         print(answer.describe())
     elif args.format == "text":
         print(answer)
-    else:
-        print(f"Answer ({answer.status}): {answer.describe()}\n")
-        print(answer.derivation(args.format))
+    else:  # the same documents a notebook shows (header, answer, notes, derivation)
+        from convsym.printing import results  # why: SymPy's printers, not loaded for --help
+
+        print(results.solution_markdown(answer) if args.format == "markdown"
+              else results.solution_latex(answer), end="")
     return 0 if answer.exact else 3
 
 

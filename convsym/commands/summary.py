@@ -20,7 +20,9 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
                         help="example:NAME, a spec file (.yaml/.json/.toml), Keras JSON or "
                              "an ONNX model (.onnx)")
     parser.add_argument("--set", dest="sets", action="append", default=[],
-                        metavar="NAME=VALUE", help="substitute a value for a symbol")
+                        metavar="NAME=VALUE",
+                        help="give a symbol a value: an integer or an expression in the "
+                             "network's symbols, e.g. --set n=32 or --set W=H (repeatable)")
     parser.add_argument("--from", dest="from_", choices=["spec", "keras", "onnx"], default=None,
                         help="how to read SOURCE (default: detect)")
 

@@ -111,37 +111,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_as_dict(result, net), indent=2))
     else:
-        print(_text(result, net))
+        print(result)
     if not result.ok:
         return 1
     return 0 if result.instances else 3  # nothing could be checked: unknown
-
-
-def _text(result: Any, net: Any) -> str:
-    symbols = ", ".join(result.symbols) or "none (concrete sizes)"
-    lines = [f"verify {result.network!r} ({net.dialect}), symbols: {symbols}"]
-    checked = f"checked {result.instances} admissible size{'s' if result.instances != 1 else ''}"
-    if result.refusals:
-        checked += f" and {result.refusals} that break a side condition"
-    lines.append(checked)
-    if result.too_large:
-        lines.append(f"  skipped {result.too_large} sampled size(s) over the verify_elements "
-                     "or verify_macs budget (raise them with CONVSYM_VERIFY_ELEMENTS=N, "
-                     "CONVSYM_VERIFY_MACS=N)")
-    for backend, count in result.compared.items():
-        lines.append(f"  {backend:<12} {count} layer shapes agree")
-    for backend, why in result.unavailable.items():
-        lines.append(f"  {backend:<12} not checked: {why}")
-    if result.mismatch is not None:
-        found = ", ".join(f"{k} = {v}" for k, v in sorted((result.found_at or {}).items()))
-        lines.append("MISMATCH" + (f" (first found at {found}, shrunk)" if found else "") + ":")
-        lines.append(f"  {result.mismatch}")
-    elif not result.instances:
-        lines.append("no admissible sizes found in range: nothing was checked "
-                     "(try --max-size)")
-    else:
-        lines.append("OK: every layer agrees")
-    return "\n".join(lines)
 
 
 def _as_dict(result: Any, net: Any) -> dict[str, Any]:

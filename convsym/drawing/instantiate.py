@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convsym.errors import ConvsymError, UsageError
+from convsym.errors import ConvsymError, UsageError, said
 
 CANDIDATES = (224, 256, 572, 512, 128, 64, 32, 28, 16)
 """Sizes tried for a spatial symbol, in order (ImageNet, U-Net's 572, small images)."""
@@ -53,4 +53,5 @@ def instantiate(net: Any, values: dict[str, Any] | None = None) -> tuple[Any, di
         if not concrete.free_symbols:
             return concrete, dict(sorted(trial.items()))
     raise UsageError(f"no customary size makes {net.name!r} valid for {', '.join(free)}; "
-                     "give sizes with --set NAME=VALUE", code="no_default_size")
+                     + said("give sizes with values={NAME: VALUE}",
+                            "give sizes with --set NAME=VALUE"), code="no_default_size")

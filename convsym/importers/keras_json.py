@@ -47,22 +47,26 @@ MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 def from_keras(source: str | bytes | os.PathLike[str] | Mapping[str, Any],
                input_shape: Sequence[object] | Sequence[Sequence[object]] |
-               Mapping[str, Sequence[object]] | None = None) -> Network:
+               Mapping[str, Sequence[object]] | None = None, *,
+               origin: str | None = None) -> Network:
     """The network a Keras ``model.to_json()`` string, parsed dict or file path describes.
 
     ``input_shape`` (without the batch axis, symbols allowed, e.g. ``("n", "n", 1)``)
     replaces the recorded input size; for several inputs give a list of shapes or a dict by
     input name.  Unknown recorded sizes (``None``) become symbols (``H``, ``W``, ...).
+    ``origin`` names a dict in error messages (the file it was read from; default
+    ``<dict>``).
     """
-    doc, origin = _read(source)
-    return _Importer(origin, input_shape).model(doc)
+    doc, where = _read(source, origin)
+    return _Importer(where, input_shape).model(doc)
 
 
-def _read(source: object) -> tuple[Any, str]:
+def _read(source: object, origin: str | None = None) -> tuple[Any, str]:
     if isinstance(source, Mapping):
-        check_nodes(dict(source), "<dict>")
-        check_plain(source, "<dict>")
-        return source, "<dict>"
+        where = origin if isinstance(origin, str) else "<dict>"
+        check_nodes(dict(source), where)
+        check_plain(source, where)
+        return source, where
     if isinstance(source, bytes):
         _check_size(len(source), "<bytes>")
         source = _decode(source, "<bytes>")

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from convsym.errors import SpecError, UsageError
 from convsym.importers.onnx_graph import OnnxImport, Walker, symbol_name
+from convsym.readers import read_bytes
 
 if TYPE_CHECKING:
     import onnx
@@ -91,11 +92,10 @@ def load(model: Any) -> tuple[onnx.ModelProto, str, str | None]:
             if size > MAX_BYTES:
                 raise SpecError(f"the file has {size:,} bytes, more than the limit of "
                                 f"{MAX_BYTES:,}", source=origin, code="file_too_large")
-            with open(origin, "rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
         except (OSError, ValueError) as err:  # ValueError: a NUL in the path
             raise SpecError(f"cannot read the file ({getattr(err, 'strerror', None) or err})",
                             source=origin[:200], code="no_file") from None
+        data = read_bytes(origin, MAX_BYTES)  # a regular file only: a FIFO would block
         folder = os.path.dirname(os.path.abspath(origin))
     else:
         raise UsageError(f"from_onnx takes a path, bytes or an onnx.ModelProto, not "

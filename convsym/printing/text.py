@@ -235,21 +235,58 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
     return [row[0] for row in sorted(rows, key=key)]
 
 
+class CountPrinter(TextPrinter):
+    """:class:`TextPrinter` with thousands separators in integers of 1,000 or more."""
+
+    def _print_Integer(self, expr: sympy.Integer) -> str:
+        value = int(expr)
+        return power_text(value) or (f"{value:,}" if abs(value) >= 1000 else str(value))
+
+
 _PRINTER = TextPrinter()
+_COUNTS = CountPrinter()
 
 
 def sstr(expr: object) -> str:
     """The text form of a SymPy expression, relation or integer."""
+    return _text(expr, group=False)
+
+
+def count_text(expr: object) -> str:
+    """A count (parameters, MACs, elements) for reading, digits grouped as Keras prints them.
+
+    The one rule for numbers in convsym's output: a count has thousands separators, whether
+    it stands alone or is a constant of a symbolic count (as LaTeX's ``18{,}528``); sizes,
+    shapes, answer sets and everything meant to be typed back (JSON, ``--where``) do not.
+
+    >>> from convsym.expr import parse_expr
+    >>> count_text(18496), count_text(parse_expr("288*c + 18528")), count_text(640)
+    ('18,496', '288*c + 18,528', '640')
+    """
+    return _text(expr, group=True)
+
+
+def _text(expr: object, *, group: bool) -> str:
     if isinstance(expr, int):
-        return str(expr)
+        return (power_text(expr) or f"{expr:,}") if group else str(expr)
     if isinstance(expr, sympy.Basic):
-        return _sstr(expr)
-    return str(_PRINTER.doprint(expr))
+        return _cached(expr, group)
+    return str((_COUNTS if group else _PRINTER).doprint(expr))
 
 
 @functools.lru_cache(maxsize=8192)
-def _sstr(expr: sympy.Basic) -> str:
-    return str(_PRINTER.doprint(expr))
+def _cached(expr: sympy.Basic, group: bool) -> str:
+    return str((_COUNTS if group else _PRINTER).doprint(expr))
+
+
+def shape_text(shape: tuple[object, ...], batch: bool = True) -> str:
+    """``(None, 26, 26, 32)``-style text; ``batch=False`` drops the None.
+
+    >>> shape_text((26, 26, 32), batch=False), shape_text((10,))
+    ('(26, 26, 32)', '(None, 10)')
+    """
+    parts = (["None"] if batch else []) + [sstr(s) for s in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 # --- derivations as plain text ---------------------------------------------------------------
@@ -257,11 +294,10 @@ def _sstr(expr: sympy.Basic) -> str:
 WIDTH = 88
 """Paragraphs are wrapped to this many columns; formulas are never split."""
 
+
 def value_text(expr: object, *, group: bool = True) -> str:
-    """``18,496`` for a grouped integer, else :func:`sstr`."""
-    if group and isinstance(expr, (int, sympy.Integer)):
-        return f"{int(expr):,}"
-    return sstr(expr)
+    """:func:`count_text` when ``group`` (a count), else :func:`sstr` (a size)."""
+    return count_text(expr) if group else sstr(expr)
 
 
 def term_text(t: D.Term) -> str:

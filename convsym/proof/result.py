@@ -29,6 +29,7 @@ from typing import Any
 
 import sympy
 
+from convsym.printing.display import Rich
 from convsym.printing.text import sstr
 
 STATUSES = ("proved", "refuted", "unknown")
@@ -85,8 +86,8 @@ class ProofStep:
         return f"{self.lemma}: {sstr(self.before)} = {sstr(self.after)}"
 
 
-@dataclass(frozen=True)
-class Proof:
+@dataclass(frozen=True, repr=False)
+class Proof(Rich):
     """The outcome of :func:`~convsym.proof.prove`.
 
     ``status`` is ``"proved"``, ``"refuted"`` or ``"unknown"``; ``method`` names the rung
@@ -95,6 +96,8 @@ class Proof:
     None; ``reason`` is one line of why; ``domain`` maps each symbol name to its
     ``(lowest, highest)`` value (None: open); ``elapsed`` is the time taken in seconds.
     """
+
+    _display = "proof"
 
     status: str
     method: str

@@ -12,7 +12,7 @@ Differences are exact (canonical forms subtracted), e.g. ``+18*c`` parameters.
 [('conv2d', 288*c + 32, 288*c + 32, 0), ('conv2d_1', 18496, 18496, 0)]
 >>> print(table.text().splitlines()[2])  # doctest: +NORMALIZE_WHITESPACE
 * conv2d (Conv2D) (n - 2, n - 2, 32) (26, 26, 32) 288*c + 32 288*c + 32 0 288*c*(n - 2)**2
-  194688*c -288*c*(n - 28)*(n + 24)
+  194,688*c -288*c*(n - 28)*(n + 24)
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from convsym.errors import said
 from convsym.intdiv import QExpr, QPoly, add, scale, to_sympy
 from convsym.network import require_network, require_sizes
-from convsym.summary import count_text, json_value, shape_text
+from convsym.printing.display import Rich
+from convsym.printing.text import shape_text
+from convsym.summary import count_text, json_value
 
 if TYPE_CHECKING:
     from convsym.network import Network, Row
@@ -57,9 +60,11 @@ class CompareRow:
         return self.status != "same"
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False)
+class Comparison(Rich):
     """The table of :func:`compare`: rows, totals and the numeric evaluation (if any)."""
+
+    _display = "comparison"
 
     name_a: str
     name_b: str
@@ -71,8 +76,8 @@ class Comparison:
         """A plain-text table; changed rows are marked with ``*``."""
         header = ("Layer (type)", "Output A", "Output B", "Params A", "Params B", "Δ params",
                   "MACs A", "MACs B", "Δ MACs")
-        body = [self._cells(r) for r in self.rows]
-        total = self._cells(self.totals)
+        body = [self.cells(r) for r in self.rows]
+        total = self.cells(self.totals)
         widths = [max(len(line[i]) for line in [header, *body, total])
                   for i in range(len(header))]
 
@@ -101,7 +106,8 @@ class Comparison:
             _at(x, self.at) != _at(y, self.at) for x, y in pairs
             if x is not None and y is not None)
 
-    def _cells(self, r: CompareRow) -> tuple[str, ...]:
+    def cells(self, r: CompareRow) -> tuple[str, ...]:
+        """A row's cells as text: label, outputs, parameters and MACs (evaluated at ``at``)."""
         types = r.type_a if r.type_a == r.type_b else \
             f"{r.type_a or '-'} -> {r.type_b or '-'}"
         label = f"{r.name} ({types})" if types else r.name
@@ -144,7 +150,7 @@ def compare(a: Network, b: Network, *, at: Mapping[str, int] | None = None,
     ``at`` evaluates symbolic values at given symbol values; ``labels`` names A and B.
     """
     a, b = require_network(a, "compare"), require_network(b, "compare")
-    at = require_sizes(at, a.all_symbols() | b.all_symbols(), "compare: at")
+    at = require_sizes(at, a.all_symbols() | b.all_symbols(), said("compare: at", "--at"))
     pairs = _align(a.rows, b.rows)
     rows = tuple(_row(ra, rb) for ra, rb in pairs)
     totals = _totals(a, b)

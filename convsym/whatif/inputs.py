@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from convsym.budget import Deadline
-from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mean
+from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mean, said
 from convsym.intdiv import free_symbols, to_sympy
 from convsym.network import require_mapping, require_network
+from convsym.printing.display import Rich
 from convsym.printing.text import sstr
 from convsym.whatif.intset import IntSet
 from convsym.whatif.solution import Solution
@@ -39,9 +40,11 @@ if TYPE_CHECKING:
     from convsym.network import Network
 
 
-@dataclass(frozen=True)
-class Admissible:
+@dataclass(frozen=True, repr=False)
+class Admissible(Rich):
     """The input sizes a network accepts: per symbol, jointly, with the smallest ones."""
+
+    _display = "admissible"
 
     network: str
     symbols: tuple[str, ...]
@@ -103,12 +106,16 @@ class Admissible:
             else:
                 lines.append("jointly: only these combinations:")
                 lines.extend("  " + line for line in self.solution.describe().splitlines())
-        example = self.example()
-        if example is not None:
-            out = self._output_at(example)
-            pairs = ", ".join(f"{k}={v}" for k, v in example.items())
-            lines.append(f"smallest: {pairs} -> output {out}")
+        smallest = self.smallest_example()
+        if smallest is not None:
+            pairs = ", ".join(f"{k}={v}" for k, v in smallest[0].items())
+            lines.append(f"smallest: {pairs} -> output {smallest[1]}")
         return "\n".join(lines)
+
+    def smallest_example(self) -> tuple[dict[str, int], tuple[int, ...]] | None:
+        """:meth:`example` with the output shape it gives, or None when none is accepted."""
+        example = self.example()
+        return None if example is None else (example, self._output_at(example))
 
     def _output_at(self, values: Mapping[str, int]) -> tuple[int, ...]:
         out = []
@@ -168,9 +175,14 @@ def admissible_inputs(net: Network, *, timeout: float | None = DEFAULT_TIMEOUT,
                     key=lambda s: s.name)
     if others:
         names = ", ".join(s.name for s in others)
-        raise UsageError(f"admissible_inputs: {net.name!r} has symbols {names} that are not "
-                         f"input sizes; give them values first (net.subs({others[0].name}=...)) "
-                         "or use solve() with them as unknowns", code="symbolic_hyperparameters")
+        first = others[0].name
+        advice = said(f"give them values first (net.subs({first}=...)) or use "
+                      f"net.solve([{first!r}, ...], where=...) with them as unknowns",
+                      f"give them values first (--set {first}=...) or use "
+                      f"convsym solve SOURCE --for {first} --where ...")
+        raise UsageError(f"{said('admissible_inputs', 'inputs')}: {net.name!r} has symbols "
+                         f"{names} that are not input sizes; {advice}",
+                         code="symbolic_hyperparameters")
     if not syms:
         solution = Solution((), "exact", ({},))
     else:

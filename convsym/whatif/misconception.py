@@ -30,8 +30,9 @@ from convsym.intdiv import QExpr, QPoly, to_sympy
 from convsym.layers import keras, torch
 from convsym.layers.conv import ConvConfig, split_channels
 from convsym.network import require_network
-from convsym.printing.text import sstr
-from convsym.summary import count_text, json_value, shape_text
+from convsym.printing.display import Rich
+from convsym.printing.text import shape_text, sstr
+from convsym.summary import count_text, json_value
 from convsym.whatif.compare import Comparison, compare
 from convsym.whatif.steps import Step, render
 
@@ -53,9 +54,11 @@ class LayerFigures:
     macs: sympy.Expr
 
 
-@dataclass(frozen=True)
-class DepthwiseWhatIf:
+@dataclass(frozen=True, repr=False)
+class DepthwiseWhatIf(Rich):
     """The standard layer beside the imagined one, the derivation and the network effect."""
+
+    _display = "depthwise"
 
     row: str
     input_maps: sympy.Expr

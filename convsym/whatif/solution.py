@@ -21,6 +21,7 @@ from typing import Any
 import sympy
 
 from convsym.errors import UsageError
+from convsym.printing.display import Rich
 from convsym.printing.text import sstr
 from convsym.whatif.intset import IntSet
 from convsym.whatif.steps import Step, freeze, render, thaw
@@ -28,9 +29,11 @@ from convsym.whatif.steps import Step, freeze, render, thaw
 POINTS_SHOWN = 24
 
 
-@dataclass(frozen=True)
-class Solution:
+@dataclass(frozen=True, repr=False)
+class Solution(Rich):
     """An exact solution set of integer unknowns, or "unknown" with the reason."""
+
+    _display = "solution"
 
     unknowns: tuple[str, ...]
     status: str
@@ -160,18 +163,23 @@ class Solution:
         out["derivation"] = [s.to_dict() for s in self.steps]
         return out
 
+    def notes(self) -> list[str]:
+        """What qualifies the answer: the bounds it is exact within, the unknowns left free."""
+        out = []
+        limited = [f"{lo} <= {n} <= {hi}" for n, (lo, hi) in self.bounds.items()
+                   if hi is not None]
+        if limited:
+            out.append(f"(exact within the bounds {', '.join(limited)})")
+        if self.projected:
+            out.append(f"({', '.join(self.projected)} not fixed: the answer holds for some "
+                       "value of them)")
+        return out
+
     def __str__(self) -> str:
         head = f"Solve for {', '.join(self.unknowns)}" + (f" in {self.title!r}"
                                                            if self.title else "")
         answer = self.describe() if self.exact else self.reason
-        lines = [head, f"Answer ({self.status}): {answer}"]
-        limited = [f"{lo} <= {n} <= {hi}" for n, (lo, hi) in self.bounds.items()
-                   if hi is not None]
-        if limited:
-            lines.append(f"(exact within the bounds {', '.join(limited)})")
-        if self.projected:
-            lines.append(f"({', '.join(self.projected)} not fixed: the answer holds for some "
-                         "value of them)")
+        lines = [head, f"Answer ({self.status}): {answer}", *self.notes()]
         if self.steps:
             lines.append("Derivation:")
             lines.append(self.derivation("text"))

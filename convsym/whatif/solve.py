@@ -35,7 +35,14 @@ from convsym.domains import (
     neutral_relation,
     rebuild,
 )
-from convsym.errors import BudgetExceeded, ExpressionError, LayerError, UsageError, did_you_mean
+from convsym.errors import (
+    BudgetExceeded,
+    ExpressionError,
+    LayerError,
+    UsageError,
+    did_you_mean,
+    said,
+)
 from convsym.expr import as_relation
 from convsym.network import Network
 from convsym.whatif.constraints import Constraint, from_relation
@@ -69,7 +76,7 @@ def solve(target: object, unknowns: str | sympy.Symbol | Iterable[str | sympy.Sy
     limits = limits or DEFAULT_LIMITS
     deadline = deadline or Deadline(timeout, what="solve")
     given = parse_bounds(bounds)
-    wheres = [(w, f"where[{i}]") for i, w in enumerate(_listed(where))]
+    wheres = [(w, said(f"where[{i}]", "--where")) for i, w in enumerate(_listed(where))]
     lows: dict[str, int | None] = {}
     if isinstance(target, Network):
         lows = {s.name: declared_low(s) for s in target.all_symbols()}
@@ -121,8 +128,8 @@ def _check_divisors(relations: list[Relational], given: Mapping[str, Bound]) -> 
         for rel in relations:
             for power in rel.atoms(sympy.Pow):
                 if power.exp.is_negative and name in {s.name for s in power.base.free_symbols}:
-                    raise UsageError(f"bounds: {name} appears in a divisor ({rel}), so it must "
-                                     "be >= 1", code="divisor_below_one")
+                    raise UsageError(f"{_bounds()}: {name} appears in a divisor ({rel}), so "
+                                     "it must be >= 1", code="divisor_below_one")
 
 
 def parse_bounds(bounds: object) -> dict[str, Bound]:
@@ -172,9 +179,9 @@ _COMPARE = re.compile(r"(<=|>=|==|<|>)")
 
 def _bound_relations(item: object) -> list[Relational]:
     if not isinstance(item, str):
-        return [as_relation(item, field="bounds")]
+        return [as_relation(item, field=_bounds())]
     try:  # with no sign: a positive p would turn abs(p) >= 2 into the bound p >= 2
-        return [neutral_relation(item, field="bounds")]
+        return [neutral_relation(item, field=_bounds())]
     except ExpressionError as err:
         if "chained comparison" not in str(err):
             raise
@@ -182,8 +189,8 @@ def _bound_relations(item: object) -> list[Relational]:
     if len(parts) != 5:
         raise ExpressionError(f"bounds: {item!r}: write LO <= NAME <= HI", code="bad_bounds")
     a, op1, b, op2, c = parts
-    return [neutral_relation(f"{a} {op1} {b}", field="bounds"),
-            neutral_relation(f"{b} {op2} {c}", field="bounds")]
+    return [neutral_relation(f"{a} {op1} {b}", field=_bounds()),
+            neutral_relation(f"{b} {op2} {c}", field=_bounds())]
 
 
 def _one_bound(rel: Relational) -> tuple[str, int | None, int | None]:
@@ -192,14 +199,14 @@ def _one_bound(rel: Relational) -> tuple[str, int | None, int | None]:
         lhs, rhs = rhs, lhs
         op = {"<=": ">=", ">=": "<=", "<": ">", ">": "<"}.get(op, op)
     if not (isinstance(lhs, sympy.Symbol) and isinstance(rhs, sympy.Integer)):
-        raise UsageError(f"bounds: {rel}: a bound compares one unknown with an integer, e.g. "
+        raise UsageError(f"{_bounds()}: {rel}: a bound compares one unknown with an integer, e.g. "
                          "k <= 9 or 1 <= k <= 9", code="bad_bounds")
     v = int(rhs)
     table: dict[str, tuple[int | None, int | None]] = {
         "<=": (None, v), "<": (None, v - 1), ">=": (v, None), ">": (v + 1, None),
         "==": (v, v)}
     if op not in table:
-        raise UsageError(f"bounds: {rel}: use <=, <, >=, > or ==", code="bad_bounds")
+        raise UsageError(f"{_bounds()}: {rel}: use <=, <, >=, > or ==", code="bad_bounds")
     lo, hi = table[op]
     return lhs.name, lo, hi
 
@@ -222,7 +229,7 @@ def network_constraints(net: Network) -> list[Constraint]:
 
 def _solve_network(net: Network, names: list[str], relations: list[Relational],
                    given: dict[str, Bound], deadline: Deadline, limits: Limits) -> Solution:
-    targets = [resolve(net, r, field=f"where[{i}]", allowed=set(names))
+    targets = [resolve(net, r, field=said(f"where[{i}]", "--where"), allowed=set(names))
                for i, r in enumerate(relations)]
     cons = network_constraints(net) + targets
     known = {s.name: s for s in net.all_symbols()}
@@ -295,7 +302,7 @@ def _finish(cons: list[Constraint], syms: list[sympy.Symbol], given: dict[str, B
         bounds[s] = (domain_lo(s) if lo is None else lo, hi)
     for key in given:
         if key not in {s.name for s in variables}:
-            raise UsageError(f"bounds: {key!r} is not a symbol of the system"
+            raise UsageError(f"{_bounds()}: {key!r} is not a symbol of the system"
                              f"{did_you_mean(key, [s.name for s in variables])}",
                              code="unknown_symbol")
     conditions = tuple((c.shown, c.origin) for c in cons)
@@ -338,12 +345,18 @@ def _finish(cons: list[Constraint], syms: list[sympy.Symbol], given: dict[str, B
                     tuple(s.name for s in others), title)
 
 
+def _bounds() -> str:
+    """What an error calls the bounds: ``bounds`` in Python, ``--bounds`` in the CLI."""
+    return said("bounds", "--bounds")
+
+
 def _symbol_for(name: str, known: Mapping[str, sympy.Symbol]) -> sympy.Symbol:
     if name in known:
         return known[name]
     hint = did_you_mean(name, known)
-    raise UsageError(f"solve: {name!r} is not a symbol of the system{hint}; its symbols are "
-                     f"{', '.join(sorted(known)) or 'none'}", code="unknown_symbol")
+    raise UsageError(f"{said('solve', '--for')}: {name!r} is not a symbol of the system{hint}; "
+                     f"its symbols are {', '.join(sorted(known)) or 'none'}",
+                     code="unknown_symbol")
 
 
 def _names(unknowns: object) -> list[str]:

@@ -3,7 +3,7 @@ r"""Derivation steps of a what-if answer, as data: a sentence template and its m
 Each :class:`Step` is one sentence with ``{0}``, ``{1}``, ... where SymPy pieces go, so every
 printer lays out the same words and prints only the pieces (text with
 :func:`convsym.printing.text.sstr`, LaTeX with :func:`sympy.latex`).  A text piece (``str``)
-is shown as it is (escaped for LaTeX).
+is shown as it is (escaped for LaTeX and Markdown: ``>`` is ``$>$`` in LaTeX's roman font).
 
 >>> from convsym.expr import parse_relation
 >>> s = Step("period", "On {0} the condition {1} holds for {2}.",
@@ -11,7 +11,7 @@ is shown as it is (escaped for LaTeX).
 >>> s.text()
 'On n = 16*t + 12 the condition n - 2*t >= 10 holds for t >= 0.'
 >>> print(s.latex())
-On $n = 16 t + 12$ the condition $n - 2 t \geq 10$ holds for t >= 0.
+On $n = 16 t + 12$ the condition $n - 2 t \geq 10$ holds for t $>$= 0.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from typing import Any, TypeAlias
 
 import sympy
 
+from convsym.printing.latex import escape as latex_escape
 from convsym.printing.latex import latex
+from convsym.printing.markdown import escape as markdown_escape
 from convsym.printing.text import sstr
 
 Piece: TypeAlias = sympy.Basic | int | str
@@ -49,7 +51,7 @@ class Step:
     def markdown(self) -> str:
         """Markdown with ``$...$`` math (same as LaTeX inline math)."""
         return self.template.format(
-            *(p if isinstance(p, str) else f"${_latex(p)}$" for p in self.math))
+            *(markdown_escape(p) if isinstance(p, str) else f"${_latex(p)}$" for p in self.math))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: kind and text."""
@@ -95,15 +97,8 @@ def _latex(piece: sympy.Basic | int) -> str:
 
 
 def _latex_text(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in "_&%#$":
-            out.append("\\" + ch)
-        elif ch in "{}":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Text safe in LaTeX (a layer's name can hold any character)."""
+    return latex_escape(text)
 
 
 def render(steps: Sequence[Step], fmt: str = "text") -> str:

@@ -57,10 +57,14 @@ def test_sizes_that_explode_when_expanded_are_refused(tmp_path: Path, sizes: lis
     assert info.value.code == "budget_exceeded"
 
 
-def test_a_substitution_that_explodes_is_refused() -> None:
-    status, _, err = _cli(["summary", "example:seed1_symbolic", "--set",
-                           "n=(a+b+c+d+e+f+g+h)**64"])
-    assert status == 2 and "subs: n = " in _one_budget_line(err)
+def test_a_substitution_that_explodes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "spec.json"  # --set takes expressions in the network's own symbols
+    path.write_text(json.dumps({"input": list("abcdefgh"), "layers": ["Flatten"]}))
+    status, _, err = _cli(["summary", str(path), "--set", "a=(a+b+c+d+e+f+g+h)**64"])
+    assert status == 2 and "--set a = " in _one_budget_line(err)
+    with pytest.raises(ConvsymError) as info:
+        convsym.load(str(path)).subs(a="(a+b+c+d+e+f+g+h)**64")
+    assert "subs: a = " in str(info.value) and info.value.code == "budget_exceeded"
 
 
 def test_an_expansion_inside_a_floor_is_capped_too() -> None:

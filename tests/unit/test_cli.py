@@ -56,3 +56,70 @@ def test_module_entry_point_runs() -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "51,200" in done.stdout
+
+
+# --- advice worded for the command line (issue 15) --------------------------------------------
+@pytest.mark.parametrize("argv, cli_words, api_words", [
+    (["solve", "example:seed1_symbolic", "--for", "zz", "--where", "out_H == 8"],
+     "convsym: error: --for: 'zz' is not a symbol", "solve: 'zz'"),
+    (["solve", "example:seed1_symbolic", "--for", "n", "--where", "zz == 8"],
+     "convsym: error: --where: zz == 8: 'zz' is neither", "where[0]"),
+    (["solve", "example:seed1_symbolic", "--for", "n", "--where", "out_H == 8", "--bounds",
+      "q <= 3"], "convsym: error: --bounds: 'q' is not a symbol", " bounds:"),
+    (["compare", "example:seed1_symbolic", "example:seed1", "--at", "zz=3"],
+     "convsym: error: --at: 'zz' is not a symbol", "compare: at"),
+])
+def test_errors_use_the_command_lines_words(argv: list[str], cli_words: str, api_words: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(cli_words), err
+    assert api_words not in err
+
+
+def test_symbolic_hyperparameters_advice_is_set_on_the_cli(
+        tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    import convsym
+
+    path = Path(str(tmp_path)) / "k.yaml"
+    path.write_text("dialect: keras\ninput: [n, n, 3]\nlayers:\n"
+                    "  - Conv2D: {filters: 8, kernel_size: k}\n")
+    assert main(["inputs", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "(--set k=...)" in err and "convsym solve SOURCE --for k" in err
+    assert "net.subs" not in err and "solve()" not in err
+    with pytest.raises(convsym.ConvsymError) as info:  # the API keeps Python's words
+        convsym.load(str(path)).admissible_inputs()
+    assert "net.subs(k=...)" in str(info.value) and "--set" not in str(info.value)
+
+
+def test_the_surface_is_reset_after_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from convsym.errors import SURFACE
+
+    main(["summary", "example:seed1_symbolic", "--set", "zz=1"])
+    capsys.readouterr()
+    assert SURFACE.get() == "api"
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("dialect: keras\ninput: [8, 8, 1]\nlayers:\n"
+     "  - Conv2D: {filters: 2, kernel_size: 3, activation: relux}\n",
+     "activation = 'relux': must be the name of a built-in Keras activation (did you mean "
+     "'relu'?)"),
+    ("dialect: keras\ninput: [8, 8, 1]\nlayers:\n  - Activation: {activation: ReLU}\n",
+     "activation = 'ReLU': must be the name of a built-in Keras activation (did you mean "
+     "'relu'?)"),
+    ("dialect: torch\ninput: [1, 8, 8]\nlayers:\n  - Relux: {}\n",
+     "unknown torch layer 'Relux' (did you mean 'ReLU'?)"),
+])
+def test_unknown_activations_are_refused_per_dialect(
+        spec: str, fragment: str, tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "a.yaml"
+    path.write_text(spec)
+    assert main(["summary", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"convsym: error: {path}") and fragment in err, err

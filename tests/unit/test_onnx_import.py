@@ -354,3 +354,13 @@ def test_two_inputs_meet_in_a_broadcasting_add() -> None:
     assert [str(c) for c in net.conditions] == ["Eq(H, 1) | Eq(H, H2) | Eq(H2, 1)"]
     assert net.accepts(H=1, H2=7, W=3) and not net.accepts(H=5, H2=2, W=3)
     assert net.subs(H=1, H2=7, W=3).output_shape == (4, 7, 3)
+
+
+def test_a_fifo_is_refused_not_read(tmp_path: object) -> None:
+    """``convsym inputs fifo.yaml --from onnx`` blocked on the open FIFO (found by the CLI fuzz
+    test): the file is read only when it is a regular file."""
+    fifo = os.path.join(str(tmp_path), "fifo.onnx")
+    os.mkfifo(fifo)
+    with pytest.raises(ConvsymError) as info:
+        from_onnx(fifo)
+    assert "it is a FIFO" in str(info.value) and fifo in str(info.value)

@@ -240,3 +240,30 @@ def test_quotients_match_together() -> None:
                 assert X.quotient(arg) == sympy.fraction(sympy.together(arg))
                 seen += 1
     assert seen > 10
+
+
+# --- one rule for numbers (issue 15) ----------------------------------------------------------
+def test_counts_group_digits_alone_and_inside_symbolic_counts(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import re
+
+    from convsym.cli import main
+
+    outputs = {}
+    for argv in (["summary", "example:seed1_symbolic"],
+                 ["compare", "example:seed1_symbolic", "example:seed2"],
+                 ["derive", "example:seed1_symbolic", "--format", "text"],
+                 ["summary", "example:resnet18", "--set", "H=224", "--set", "W=224"]):
+        assert main(argv) == 0
+        outputs[argv[0] + argv[1]] = capsys.readouterr().out
+    assert "Total params: 288*c + 18,528" in outputs["summaryexample:seed1_symbolic"]
+    assert "-288*c + 2,368" in outputs["compareexample:seed1_symbolic"]
+    assert "= 288*c + 18,528, all trainable" in outputs["deriveexample:seed1_symbolic"]
+    for line in outputs["summaryexample:resnet18"].splitlines()[3:-4]:
+        count = line.rsplit("   ", 1)[-1].strip()  # the Param # column
+        assert not re.search(r"\d{4}", count.replace(",", ";")), line
+    # sizes, and text meant to be read back (JSON), stay plain
+    assert "(n - 4, n - 4, 64)" in outputs["summaryexample:seed1_symbolic"]
+    assert main(["summary", "example:seed1_symbolic", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total_params"] == "288*c + 18528"

@@ -92,3 +92,32 @@ def test_compare_depthwise(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "example:seed3", "--depthwise", "conv2d_1"]) == 0
     out = capsys.readouterr().out
     assert "200 maps" in out and "2,000 parameters" in out and "1,820 parameters" in out
+
+
+@pytest.mark.parametrize("fmt, header", [
+    ("markdown", "**Admissible inputs** of `seed1_symbolic`"),
+    ("latex", r"\textbf{Admissible inputs} of \texttt{seed1\_symbolic}")])
+def test_inputs_formats_keep_the_header(fmt: str, header: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inputs", "example:seed1_symbolic", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(header + " (exact)")
+    assert "n >= 5" in out and "Derivation" in out
+
+
+def test_solve_markdown_has_the_question_and_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", "example:seed3_symbolic", "--for", "n", "--where", "conv2d_1_H == 8",
+                 "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("**Solve for n** in `seed3_symbolic`\n\n"
+                          "Answer (exact): `n in {29, 30, 31, 32}`")
+
+
+def test_out_h_on_a_classifier_points_to_the_layer_with_that_axis(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", "example:seed3_symbolic", "--for", "n", "--where",
+                 "out_H == 8"]) == 2
+    err = capsys.readouterr().err
+    assert "the output (of the last row, 'dense') has no axis H, only out_0; rows with an " \
+           "H axis: conv2d, conv2d_1 (e.g. conv2d_1_H)" in err
+    assert "quantities here are out_0," in err and "out_H," not in err
