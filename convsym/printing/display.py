@@ -6,7 +6,7 @@ A class that mixes in :class:`Rich` sets ``_display`` to a name; the hooks then 
 hook that returns None).  ``repr`` is one short line; IPython's pretty printer shows the full
 text form.  The printers sit below the results they lay out and take them by duck typing.
 
->>> from convsym.guarded import prove
+>>> from convsym.api import prove
 >>> p = prove("n + 1 > n")
 >>> p._repr_html_().count("<strong>"), p._repr_markdown_().startswith("**proved**")
 (1, True)

@@ -7,7 +7,7 @@ object and its answer in one line; IPython's ``_repr_pretty_`` shows the full te
 The result classes (proof/, whatif/, summary, costing, verification) sit above the printers,
 so they are taken as ``Any`` and read by their attributes: nothing here imports upward.
 
->>> from convsym.guarded import prove
+>>> from convsym.api import prove
 >>> p = prove("ceiling(n/2) == floor((n + 1)/2)")
 >>> proof_repr(p)
 '<Proof proved by rewriting: ceiling(n/2) == floor((n + 1)/2)>'
