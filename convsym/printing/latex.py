@@ -347,18 +347,36 @@ def escape(text: str, table: dict[str, str] = _ESCAPE) -> str:
     return "".join(table.get(ch, ch) for ch in text)
 
 
-def code(text: str) -> str:
+def code(text: str, *, breaks: bool = False) -> str:
     r"""Typewriter text whose spaces may stretch, so a long line of code can break cleanly.
+
+    ``breaks`` also lets a line break after ``_`` and ``.`` (a long layer name in a table).
 
     >>> print(code("f(a, b)"))
     {\ttfamily\spaceskip=0.5em plus 1em minus 0.1em\relax f(a, b)}
     >>> print(code("x_1"))
     \texttt{x\_1}
+    >>> print(code("layer_1.conv", breaks=True))
+    \texttt{layer\_\allowbreak{}1.\allowbreak{}conv}
     """
     body = escape(text, _CODE)
+    if breaks:
+        body = body.replace(r"\_", r"\_\allowbreak{}").replace(".", r".\allowbreak{}")
     if " " not in body:
         return rf"\texttt{{{body}}}"
     return r"{\ttfamily\spaceskip=0.5em plus 1em minus 0.1em\relax " + body + "}"
+
+
+def breakable(tex: str) -> str:
+    r"""Inline math that may break across lines: after a tuple's commas, and inside its
+    parentheses (``\left( ... \right)`` is one unbreakable box; inline math has no tall
+    fractions, so plain parentheses are as tall as needed).
+
+    >>> print(breakable(r"\left(\lfloor n/2 \rfloor, 18{,}496\right)"))
+    (\lfloor n/2 \rfloor,\allowbreak{} 18{,}496)
+    """
+    tex = tex.replace(r"\left(", "(").replace(r"\right)", ")")
+    return tex.replace(", ", r",\allowbreak{} ")
 
 
 class Renderer:
@@ -372,10 +390,10 @@ class Renderer:
         tex, terms = math_latex(m, display=m.display)
         if self.log is not None:
             self.log(tex, m, terms)
-        return rf"\[ {tex} \]" if m.display else f"${tex}$"
+        return rf"\[ {tex} \]" if m.display else f"${breakable(tex)}$"
 
-    def line(self, items: D.Line) -> str:
-        """A line of prose, code and formulas."""
+    def line(self, items: D.Line, *, cell: bool = False) -> str:
+        """A line of prose, code and formulas (``cell``: in a table, names may break)."""
         out = []
         for item in items:
             if isinstance(item, str):
@@ -383,7 +401,7 @@ class Renderer:
             elif isinstance(item, D.Math):
                 out.append(self.math(item))
             elif isinstance(item, D.Code):
-                out.append(code(item.text))
+                out.append(code(item.text, breaks=cell))
             elif isinstance(item, D.Em):
                 out.append(r"\emph{" + escape(item.text) + "}")
             else:
@@ -405,14 +423,18 @@ class Renderer:
         return self.table(b)
 
     def table(self, t: D.Table) -> str:
-        """A table; a long one may break across pages (``longtable``, aligned on a rerun)."""
+        """A table; a long one may break across pages (``longtable``, aligned on a rerun).
+
+        A table too wide for the line gets ragged paragraph columns (see :func:`columns`).
+        """
+        align = columns(t)
         head = " & ".join(self.line(c) for c in t.header) + r" \\"
-        rows = "".join("  " + " & ".join(self.line(c) for c in row) + " \\\\\n"
+        rows = "".join("  " + " & ".join(self.line(c, cell=True) for c in row) + " \\\\\n"
                        for row in t.rows)
         if len(t.rows) <= LONG_TABLE:
-            return (f"\\begin{{center}}\n\\begin{{tabular}}{{{t.align}}}\n\\toprule\n{head}\n"
+            return (f"\\begin{{center}}\n\\begin{{tabular}}{{{align}}}\n\\toprule\n{head}\n"
                     f"\\midrule\n{rows}\\bottomrule\n\\end{{tabular}}\n\\end{{center}}\n")
-        return (f"\\begin{{longtable}}{{{t.align}}}\n\\toprule\n{head}\n\\midrule\n"
+        return (f"\\begin{{longtable}}{{{align}}}\n\\toprule\n{head}\n\\midrule\n"
                 f"\\endhead\n{rows}\\bottomrule\n\\end{{longtable}}\n")
 
     def body(self, document: D.Document) -> str:
@@ -428,6 +450,49 @@ class Renderer:
         return out
 
 
+def columns(t: D.Table) -> str:
+    r"""The column specification: ``t.align`` when the table's widest row fits the line,
+    else ragged paragraph columns for the wide columns, which share what the narrow ones
+    leave of ``\linewidth`` (so a fragment fits its host document's line too).
+
+    Widths are estimated from the text form (at most 0.6 em per character).
+
+    >>> from convsym.printing.doc import Table
+    >>> columns(Table((("a",), ("b",)), ((("x",), ("y",)),), "lr"))
+    'lr'
+    >>> wide = Table((("Layer",), ("Shape",)), ((("conv",), ("(" + "n, " * 40 + "n)",)),), "lr")
+    >>> print(columns(wide))  # doctest: +NORMALIZE_WHITESPACE
+    l>{\raggedleft\arraybackslash}p{\dimexpr(\linewidth-3em-4\tabcolsep)*100/100\relax}
+    """
+    from convsym.printing.text import line_text
+
+    lengths = [max(len(line_text(row[i])) for row in (t.header, *t.rows))
+               for i in range(len(t.header))]
+    if sum(lengths) <= TABLE_CHARS:
+        return t.align
+    wide = [i for i, n in enumerate(lengths) if n > NARROW_CHARS]
+    narrow_em = sum(-(-lengths[i] * 3 // 5) for i in range(len(lengths)) if i not in wide)
+    share = sum(lengths[i] for i in wide)
+    spec = ""
+    left = 100
+    for i, (a, n) in enumerate(zip(t.align, lengths)):
+        if i not in wide:
+            spec += a
+            continue
+        percent = left if i == wide[-1] else n * 100 // share
+        left -= percent
+        ragged = r"\raggedleft" if a == "r" else r"\raggedright"
+        spec += (rf">{{{ragged}\arraybackslash}}p{{\dimexpr(\linewidth-{narrow_em}em-"
+                 rf"{2 * len(lengths)}\tabcolsep)*{percent}/100\relax}}")
+    return spec
+
+
+TABLE_CHARS = 72
+"""A table whose columns' widest entries add up to more characters may not fit the line."""
+
+NARROW_CHARS = 24
+"""Columns no wider than this keep their natural width in a wide table."""
+
 LONG_TABLE = 35
 """Tables with more rows than this use ``longtable`` (which aligns columns on a second run)."""
 
@@ -435,6 +500,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
 \usepackage[margin=2.5cm]{geometry}
+\usepackage{array}
 \usepackage{booktabs}
 \usepackage{longtable}
 \usepackage{microtype}
@@ -445,6 +511,21 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \emergencystretch=3em
 """
 """The standalone document's preamble (packages from texlive-latex-base and -recommended)."""
+
+PACKAGES = ("amsmath", "array", "booktabs", "longtable")
+"""The packages a fragment needs from the document that ``\\input``-s it."""
+
+
+def fragment_header(packages: tuple[str, ...] = PACKAGES) -> str:
+    r"""The comment that opens a fragment: what it is and the packages it needs.
+
+    >>> print(fragment_header())
+    % A convsym derivation, for \input in a LaTeX document whose preamble has
+    % \usepackage{amsmath,array,booktabs,longtable}
+    <BLANKLINE>
+    """
+    return ("% A convsym derivation, for \\input in a LaTeX document whose preamble has\n"
+            f"% \\usepackage{{{','.join(packages)}}}\n")
 
 
 def render(derivation: Derivation, *, standalone: bool = False, log: MathLog | None = None
@@ -462,7 +543,9 @@ def render_document(document: D.Document, *, standalone: bool = False,
     title = escape(document.title)
     body = r.body(document)
     if not standalone:
-        return f"\\section*{{{title}}}\n\n{body}"
+        # the looser line breaking of the handout, kept inside the fragment (a group)
+        return (f"{fragment_header()}\\begingroup\\tolerance=800 \\emergencystretch=3em\\relax\n"
+                f"\\section*{{{title}}}\n\n{body}\\endgroup\n")
     sub = f"\n{{\\small {escape(document.subtitle)}}}" if document.subtitle else ""
     return (f"{PREAMBLE}\n\\begin{{document}}\n\n\\begin{{center}}\n{{\\Large\\bfseries "
             f"{title}\\par}}{sub}\n\\end{{center}}\n\n{body}\n\\end{{document}}\n")

@@ -314,6 +314,11 @@ def _line(items: D.Line) -> str:
     return "".join(out)
 
 
+def line_text(items: D.Line) -> str:
+    """A line of prose, code and formulas as one plain-text string (how wide it reads)."""
+    return _line(items).replace(_NBSP, " ")
+
+
 def _wrap(text: str, indent: str = "", first: str = "") -> str:
     import textwrap
 
@@ -325,7 +330,7 @@ def _wrap(text: str, indent: str = "", first: str = "") -> str:
 
 def _block(b: D.Block) -> str:
     if isinstance(b, D.Heading):
-        text = _line(b.line).replace(_NBSP, " ")
+        text = line_text(b.line)
         return f"{text}\n{('-' if b.level == 1 else '~') * len(text)}"
     if isinstance(b, D.Para):
         return _wrap(_line(b.line))
@@ -333,8 +338,7 @@ def _block(b: D.Block) -> str:
         return "    " + math_text(b.math)
     if isinstance(b, D.Items):
         return "\n".join(_wrap(_line(i), "    ", "  - ") for i in b.items)
-    cells = [[_line(c).replace(_NBSP, " ") for c in b.header]] + \
-        [[_line(c).replace(_NBSP, " ") for c in row] for row in b.rows]
+    cells = [[line_text(c) for c in b.header]] + [[line_text(c) for c in row] for row in b.rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(b.header))]
 
     def row(r: list[str]) -> str:
