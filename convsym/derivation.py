@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from convsym.conditions import condition_relation, reduced_conditions
 from convsym.errors import ConvsymTypeError, UsageError
 from convsym.intdiv import Ext, QExpr, QPoly, as_int, evaluate, ext, free_symbols
 from convsym.intdiv import to_sympy as _to_sympy
@@ -226,7 +227,9 @@ class Derivation:
         return self.to_text()
 
     def _repr_latex_(self) -> str:
-        return self.to_latex()
+        from convsym.printing.latex import render
+
+        return render(self, header=False)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
@@ -305,8 +308,8 @@ def _derive_network(net: Network, explain: str, title: str | None, *, kind: str 
     parts = tuple((s.name, s.params) for s in steps if s.params != 0)
     totals = Totals(parts, sympy.Add(*(s.trainable for s in steps)),
                     sympy.Add(*(s.non_trainable for s in steps)))
-    conditions = tuple(SideCondition(c.relation(), c.layer, c.axis, c.rule)
-                       for c in net.condition_records)
+    conditions = tuple(SideCondition(relation, c.layer, c.axis, c.rule)
+                       for c, relation in reduced_conditions(net.condition_records))
     symbols = tuple(sorted(s.name for s in net.all_symbols()))
     return Derivation(kind, title or net.name, net.dialect, tuple(inputs), tuple(steps),
                       totals, conditions, symbols)
@@ -320,9 +323,9 @@ def _step(index: int, row: Row, parents: list[Shape], dialect: str, explain: str
     other: list[sympy.Basic] = []
     for cond in row.conditions:
         if cond.axis in {s.axis for s in inference.steps}:
-            by_axis.setdefault(cond.axis, []).append(cond.relation())
+            by_axis.setdefault(cond.axis, []).append(condition_relation(cond))
         else:
-            other.append(cond.relation())
+            other.append(condition_relation(cond))
     sizes = _merge([_size(s.axis, s.rule, s.values, s.result, by_axis.get(s.axis, []))
                     for s in inference.steps])
     grouped = as_int(getattr(getattr(row.layer, "config", None), "groups", QPoly.const(1))) != 1

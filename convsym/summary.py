@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from convsym.conditions import reduced_conditions
 from convsym.printing.text import sstr
 
 if TYPE_CHECKING:
@@ -87,8 +88,8 @@ class Summary:
                                 r.non_trainable, r.macs) for r in net.rows)
         notes = tuple(n for n in [getattr(net, "params_note", None)] if isinstance(n, str))
         return Summary(net.name, net.dialect, rows, net.total_params, net.trainable_params,
-                       net.non_trainable_params, net.total_macs, tuple(net.conditions),
-                       notes)
+                       net.non_trainable_params, net.total_macs,
+                       tuple(r for _, r in reduced_conditions(net.condition_records)), notes)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; each value an integer when numeric, else the expression's text."""

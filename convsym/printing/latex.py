@@ -388,9 +388,11 @@ class Renderer:
     def math(self, m: D.Math) -> str:
         """A formula, inline or displayed."""
         tex, terms = math_latex(m, display=m.display)
+        if not m.display:
+            tex = breakable(tex)
         if self.log is not None:
             self.log(tex, m, terms)
-        return rf"\[ {tex} \]" if m.display else f"${breakable(tex)}$"
+        return rf"\[ {tex} \]" if m.display else f"${tex}$"
 
     def line(self, items: D.Line, *, cell: bool = False) -> str:
         """A line of prose, code and formulas (``cell``: in a table, names may break)."""
@@ -528,20 +530,26 @@ def fragment_header(packages: tuple[str, ...] = PACKAGES) -> str:
             f"% \\usepackage{{{','.join(packages)}}}\n")
 
 
-def render(derivation: Derivation, *, standalone: bool = False, log: MathLog | None = None
-           ) -> str:
-    """The derivation as LaTeX: a fragment for ``\\input``, or a standalone article."""
+def render(derivation: Derivation, *, standalone: bool = False, log: MathLog | None = None,
+           header: bool = True) -> str:
+    """The derivation as LaTeX: a fragment for ``\\input``, or a standalone article.
+
+    ``header=False`` leaves out the fragment's opening comment and its line-breaking group
+    (for a notebook, which shows the LaTeX itself).
+    """
     from convsym.printing.compose import compose
 
-    return render_document(compose(derivation), standalone=standalone, log=log)
+    return render_document(compose(derivation), standalone=standalone, log=log, header=header)
 
 
 def render_document(document: D.Document, *, standalone: bool = False,
-                    log: MathLog | None = None) -> str:
+                    log: MathLog | None = None, header: bool = True) -> str:
     """A document model as LaTeX."""
     r = Renderer(log)
     title = escape(document.title)
     body = r.body(document)
+    if not standalone and not header:
+        return f"\\section*{{{title}}}\n\n{body}"
     if not standalone:
         # the looser line breaking of the handout, kept inside the fragment (a group)
         return (f"{fragment_header()}\\begingroup\\tolerance=800 \\emergencystretch=3em\\relax\n"

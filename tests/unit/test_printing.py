@@ -143,7 +143,10 @@ def test_text_table_aligns_numbers_right() -> None:
 def test_latex_fragment_and_standalone() -> None:
     d = derive(example("seed1"))
     fragment = d.to_latex()
-    assert fragment.startswith("\\section*{") and "\\documentclass" not in fragment
+    assert fragment.startswith("% A convsym derivation, for \\input in a LaTeX document whose "
+                               "preamble has\n% \\usepackage{amsmath,array,booktabs,longtable}\n")
+    assert "\\section*{" in fragment and "\\documentclass" not in fragment
+    assert fragment.count("\\begingroup") == fragment.count("\\endgroup") == 1
     whole = d.to_latex(standalone=True)
     assert whole.startswith("\\documentclass[11pt]{article}")
     assert "\\usepackage{amsmath}" in whole and whole.rstrip().endswith("\\end{document}")
@@ -152,9 +155,9 @@ def test_latex_fragment_and_standalone() -> None:
 def test_long_tables_break_across_pages() -> None:
     rows = tuple(((str(i),),) for i in range(L.LONG_TABLE + 1))
     tex = L.render_document(D.Document("t", (D.Table((("a",),), rows, "l"),)))
-    assert "longtable" in tex
+    assert "\\begin{longtable}" in tex
     short = L.render_document(D.Document("t", (D.Table((("a",),), rows[:3], "l"),)))
-    assert "tabular" in short and "longtable" not in short
+    assert "tabular" in short and "\\begin{longtable}" not in short
 
 
 def test_markdown_layout() -> None:
