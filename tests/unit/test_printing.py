@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy
 from hypothesis import given
@@ -243,3 +245,59 @@ def test_quotients_match_together() -> None:
                 assert X.quotient(arg) == sympy.fraction(sympy.together(arg))
                 seen += 1
     assert seen > 10
+
+
+# --- notation apart from the user's symbols (issue 15) ---------------------------------------
+
+_CLASH = {
+    "torch": {"dialect": "torch", "input": [3, "n", "n"], "layers": [
+        {"Conv2d": {"in_channels": 3, "out_channels": 8, "kernel_size": "k", "stride": "s",
+                    "padding": "p", "dilation": "d"}},
+        {"MaxPool2d": {"kernel_size": 2}}]},
+    "keras": {"input": ["n", "o", "C_in"], "layers": [
+        {"Conv2D": {"filters": "k", "kernel_size": 3, "strides": "s", "padding": "same"}},
+        {"Flatten": {}}, {"Dense": {"units": "j"}}]},
+}
+
+
+def _notation_names(t: D.Term) -> set[str]:
+    """The names a term shows as notation (letters, template prose), not as values."""
+    if isinstance(t, D.Letter):
+        return {t.text}
+    if isinstance(t, D.Tup):
+        return set().union(*(_notation_names(i) for i in t.items))
+    if isinstance(t, D.Fill):
+        if not t.values:  # template prose: every identifier is notation
+            return set(re.findall(r"[A-Za-z_][A-Za-z0-9_']*", t.formula.text)) - {
+                "ceiling", "floor", "max", "min", "sum", "for", "i"}
+        return set().union(*(_notation_names(v) for v in t.values.values()))
+    return set()
+
+
+@pytest.mark.parametrize("dialect", sorted(_CLASH))
+def test_issue_15_notation_never_collides_with_user_symbols(dialect: str) -> None:
+    from convsym.printing.compose import compose
+    from convsym.spec import load
+
+    d = derive(load(_CLASH[dialect]))
+    doc = compose(d)
+    shown = set().union(*(_notation_names(t) for m in D.maths(doc) for t in m.terms))
+    assert not shown & set(d.symbols), shown & set(d.symbols)
+    text = d.to_text()
+    assert "primed to keep the two apart" in text
+    if dialect == "torch":
+        assert "o = floor((n' + P - k_e)/s') + 1" in text
+        assert "k_e = d'*(k' - 1) + 1" in text
+        assert "floor((n + 2*p - (d*k - d + 1))/s) + 1" in text  # the user's symbols, bare
+        assert "valid when n' + 2*p' >= k'" in text.lower().replace("\n", " ")
+    else:
+        assert "o' = ceiling(n'/s')" in text
+        assert "P = max((o' - 1)*s' + k' - n', 0)" in text
+        assert "P = max((ceiling(n/s) - 1)*s + 3 - n, 0) in total" in text  # no Max(0, ...)
+        assert "Max(" not in text
+
+
+def test_symbols_apart_from_the_notation_stay_unprimed() -> None:
+    text = derive(example("lenet5")).to_text()  # symbols H and W
+    assert "primed" not in text and not re.search(r"\b[nks]'", text)
+    assert "o = floor((n + P - k)/s) + 1" in text
