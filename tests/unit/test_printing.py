@@ -301,3 +301,18 @@ def test_symbols_apart_from_the_notation_stay_unprimed() -> None:
     text = derive(example("lenet5")).to_text()  # symbols H and W
     assert "primed" not in text and not re.search(r"\b[nks]'", text)
     assert "o = floor((n + P - k)/s) + 1" in text
+
+
+@pytest.mark.parametrize("source", ["example:unet", "example:mobilenet_v2", "example:dcgan",
+                                    "symbolic stride"])
+def test_text_derivation_keeps_within_its_width(source: str) -> None:
+    from convsym.spec import load
+
+    net = example(source.split(":")[1]) if ":" in source else load({
+        "input": ["n", "n", "c"], "layers": [
+            {"Conv2D": {"filters": "f", "kernel_size": "k", "strides": "s"}},
+            {"Conv2D": {"filters": 64, "kernel_size": "k", "strides": "s"}},
+            {"MaxPooling2D": {"pool_size": 2}}, {"Flatten": {}}, {"Dense": {"units": 10}}]})
+    text = derive(net).to_text()
+    assert max(len(line) for line in text.splitlines()) <= X.TABLE_WIDTH
+    assert "\u00a0" not in text
