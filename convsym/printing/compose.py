@@ -45,6 +45,7 @@ from convsym.printing.doc import (
     eq,
     rel,
 )
+from convsym.printing.latex import primed_latex
 from convsym.printing.prose import primed, prose, relation
 from convsym.printing.text import sstr
 
@@ -104,7 +105,7 @@ def _intro(d: Derivation) -> Line:
             c = clash[0]
             line += [" A letter of the notation that is also the name of one of these symbols "
                      "is primed to keep the two apart: ",
-                     Math((Letter(_letter_tex(c) + "'", c + "'", c + "'"),)),
+                     Math((Letter(primed_latex(_letter_tex(c)), c + "'", c + "'"),)),
                      " is the notation's letter, ", Math((Value(sympy.Symbol(c)),)),
                      " the network's symbol."]
     return tuple(line)
@@ -118,6 +119,7 @@ def _letter_tex(name: str) -> str:
     from convsym.printing.latex import symbol_latex
 
     return symbol_latex(name)
+
 
 
 # --- one layer -------------------------------------------------------------------------------
@@ -502,7 +504,7 @@ NOTATION = frozenset({*T.LETTERS, "i", "j", "o_H", "o_W", "o_D", "C_in", "C_out"
 def prime_term(t: Term, names: frozenset[str]) -> Term:
     """``t`` with each notation letter named in ``names`` primed."""
     if isinstance(t, Letter) and t.name in names:
-        return Letter(t.latex + "'", t.text + "'", t.name + "'")
+        return Letter(primed_latex(t.latex), t.text + "'", t.name + "'")
     if isinstance(t, Tup):
         return Tup(tuple(prime_term(i, names) for i in t.items))
     if isinstance(t, Fill) and t.values:

@@ -57,6 +57,16 @@ def symbol_latex(name: str) -> str:
     return f"{head}_{{{sub}}}"
 
 
+def primed_latex(tex: str) -> str:
+    r"""A letter's LaTeX with a prime, inside its braces when it has them (``{d'}``: the
+    brace keeps ``d`` from reading as a differential, and the prime belongs to the letter).
+
+    >>> print(primed_latex("n"), primed_latex("{d}"), primed_latex("k_{e}"))
+    n' {d'} k_{e}'
+    """
+    return tex[:-1] + "'}" if tex.startswith("{") and tex.endswith("}") else tex + "'"
+
+
 class LatexPrinter(_SympyLatexPrinter):
     """SymPy's LaTeX printer with textbook floor/ceiling and parse-safe symbols."""
 
@@ -386,13 +396,35 @@ class Renderer:
         self.log = log
 
     def math(self, m: D.Math) -> str:
-        """A formula, inline or displayed."""
-        tex, terms = math_latex(m, display=m.display)
-        if not m.display:
+        """A formula, inline or displayed.
+
+        A displayed chain too long for the line is set one relation to a line
+        (``align*``); one whose terms are too long even so is set in text style, ragged,
+        where it may break between its terms.
+        """
+        from convsym.printing.text import term_text
+
+        layout = "inline"
+        if m.display:
+            lengths = [len(term_text(t)) for t in m.terms]
+            layout = "display" if sum(lengths) + 3 * len(m.rels) <= DISPLAY_CHARS else \
+                "align" if m.rels and max(lengths) <= DISPLAY_CHARS else "ragged"
+        tex, terms = math_latex(m, display=layout in ("display", "align"))
+        if layout == "align":
+            ops = [D.RELATIONS[op][0] for op in m.rels]
+            tex = terms[0] + "".join(f" &{op} {t}" + (r" \\" if i < len(ops) - 1 else "")
+                                     for i, (op, t) in enumerate(zip(ops, terms[1:])))
+        elif layout in ("inline", "ragged"):
             tex = breakable(tex)
         if self.log is not None:
             self.log(tex, m, terms)
-        return rf"\[ {tex} \]" if m.display else f"${tex}$"
+        if layout == "display":
+            return rf"\[ {tex} \]"
+        if layout == "align":
+            return f"\\begin{{align*}}\n{tex}\n\\end{{align*}}"
+        if layout == "ragged":
+            return (r"\begin{flushleft}\leftskip=1.5em" f" ${tex}$ " r"\end{flushleft}")
+        return f"${tex}$"
 
     def line(self, items: D.Line, *, cell: bool = False) -> str:
         """A line of prose, code and formulas (``cell``: in a table, names may break)."""
@@ -488,6 +520,9 @@ def columns(t: D.Table) -> str:
                  rf"{2 * len(lengths)}\tabcolsep)*{percent}/100\relax}}")
     return spec
 
+
+DISPLAY_CHARS = 90
+"""A displayed formula whose text form is longer than this may not fit the line."""
 
 TABLE_CHARS = 72
 """A table whose columns' widest entries add up to more characters may not fit the line."""

@@ -168,7 +168,7 @@ def _tokens(text: str) -> list[tuple[int, str]]:
 
 def to_latex(text: str) -> str:
     """Text-notation math to LaTeX, token by token, in the written order."""
-    from convsym.printing.latex import symbol_latex
+    from convsym.printing.latex import primed_latex, symbol_latex
 
     tokens = [t for _, t in _tokens(text)]
     names = _PRIMED.get()
@@ -198,7 +198,7 @@ def to_latex(text: str) -> str:
         elif tok in ("<", ">"):
             out.append(tok)
         elif tok[0].isalpha() or tok[0] == "_":
-            tex = symbol_latex(tok) + ("'" if tok in names else "")
+            tex = primed_latex(symbol_latex(tok)) if tok in names else symbol_latex(tok)
             # a letter right before a parenthesis would read back as a function call
             before_paren = tokens[i + 1:i + 3] == ["*", "("]
             out.append("{" + tex + "}" if before_paren and not tex.startswith("{") else tex)

@@ -72,6 +72,40 @@ def test_example_handout_has_no_overfull_box(name: str, tmp_path: pathlib.Path) 
     assert "Rerun" not in done.log or done.runs == 4
 
 
+_STRESS = {
+    # symbolic kernel and stride: closed forms with s**2 in a summary table
+    "symbolic stride": {"input": ["n", "n", "c"], "layers": [
+        {"Conv2D": {"filters": "f", "kernel_size": "k", "strides": "s"}},
+        {"Conv2D": {"filters": 64, "kernel_size": "k", "strides": "s"}},
+        {"MaxPooling2D": {"pool_size": 2}}, {"Flatten": {}}, {"Dense": {"units": 10}}]},
+    # dilation, padding and ceil_mode all symbolic: displays too long for one line
+    "long displays": {"dialect": "torch", "input": ["c", "n", "m"], "layers": [
+        {"Conv2d": {"in_channels": "c", "out_channels": "f", "kernel_size": "k",
+                    "stride": "s", "padding": "p", "dilation": "d"}},
+        {"Conv2d": {"in_channels": "f", "out_channels": "g", "kernel_size": "k",
+                    "stride": "s", "padding": "p", "dilation": "d"}},
+        {"MaxPool2d": {"kernel_size": "k", "stride": "s", "padding": 1, "ceil_mode": True}},
+        {"Conv2d": {"in_channels": "g", "out_channels": 64, "kernel_size": 3, "stride": "t",
+                    "padding": "q"}}]},
+    # the user's symbols are the notation's letters
+    "notation clash": {"dialect": "torch", "input": [3, "n", "n"], "layers": [
+        {"Conv2d": {"in_channels": 3, "out_channels": 8, "kernel_size": "k", "stride": "s",
+                    "padding": "p", "dilation": "d"}},
+        {"MaxPool2d": {"kernel_size": 2}}]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_STRESS))
+def test_stress_handout_has_no_overfull_box(name: str, tmp_path: pathlib.Path) -> None:
+    from convsym.spec import load
+
+    if PDFLATEX is None:
+        pytest.skip("pdflatex is not installed")
+    done = compile_pdf(derive(load(_STRESS[name])).to_latex(standalone=True),
+                       str(tmp_path / "stress.pdf"))
+    assert done.overfull == [], f"{name}: {len(done.overfull)} overfull boxes {done.overfull}"
+
+
 def _header_packages(fragment: str) -> str:
     found = re.search(r"^% \\usepackage\{([^}]*)\}$", fragment, re.M)
     assert found, fragment[:300]
