@@ -46,7 +46,7 @@ from convsym.printing.doc import (
     rel,
 )
 from convsym.printing.latex import primed_latex
-from convsym.printing.prose import primed, prose, relation
+from convsym.printing.prose import primed, primed_words, prose, relation
 from convsym.printing.text import sstr
 
 MAX_SUM_TERMS = 8
@@ -483,7 +483,8 @@ def _conditions(d: Derivation) -> list[Block]:
         types = {s.name: s.type for s in d.steps}
         blocks.append(Items(tuple(
             (relation(c.relation), " (layer ", Code(c.layer),
-             f" ({types[c.layer]})" if c.layer in types else "", f", axis {c.axis}: {c.rule})")
+             f" ({types[c.layer]})" if c.layer in types else "",
+             f", axis {c.axis}: {primed_words(c.rule)})")
             for c in d.conditions)))
     elif d.symbols:
         blocks.append(Para(("Every layer is valid for all positive values of the symbols; "

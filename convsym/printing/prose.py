@@ -57,6 +57,31 @@ def primed_names() -> frozenset[str]:
     return _PRIMED.get()
 
 
+_WORD = re.compile(r"(?<![A-Za-z_'])([A-Za-z](?:_[A-Za-z0-9]+)?)(?![A-Za-z0-9_'])")
+_MATHY = set("+-*/()=<>0123456789")
+
+
+def primed_words(text: str) -> str:
+    """Plain prose (a layer's rule) with the primed letters written primed where they stand
+    in a formula: next to an operator, a parenthesis or a digit (``2a``, not the word "a").
+
+    >>> with primed({"n", "k", "d", "a"}):
+    ...     print(primed_words("input n + 2a must be at least a kernel d(k-1)+1"))
+    input n' + 2a' must be at least a kernel d'(k'-1)+1
+    """
+    names = _PRIMED.get()
+    if not names:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        before = text[:m.start()].rstrip()[-1:]
+        after = text[m.end():].lstrip()[:1]
+        mathy = (before and before in _MATHY) or (after and after in _MATHY)
+        return m.group(1) + "'" if m.group(1) in names and mathy else m.group(1)
+
+    return _WORD.sub(one, text)
+
+
 def _letters(tokens: list[str]) -> list[int]:
     """Indices of the tokens that are letters of the notation (not function names)."""
     return [i for i, tok in enumerate(tokens) if (tok[0].isalpha() or tok[0] == "_") and

@@ -290,6 +290,9 @@ def test_issue_15_notation_never_collides_with_user_symbols(dialect: str) -> Non
         assert "k_e = d'*(k' - 1) + 1" in text
         assert "floor((n + 2*p - (d*k - d + 1))/s) + 1" in text  # the user's symbols, bare
         assert "valid when n' + 2*p' >= k'" in text.lower().replace("\n", " ")
+        flat = " ".join(text.split())
+        assert "the padded input n' + 2p' must be at least the effective kernel d'(k'-1)+1" \
+            in flat  # the layer's rule, in words, primes its letters too
     else:
         assert "o' = ceiling(n'/s')" in text
         assert "P = max((o' - 1)*s' + k' - n', 0)" in text
