@@ -39,6 +39,10 @@ from convsym.period import decide_nonneg, without_floor
 IMPLICATION_BUDGET = 2000
 """Evaluations the period check may spend on one implication (undecided: both are kept)."""
 
+MAX_COMPARED = 40
+"""With more conditions than this, none is dropped for being implied (pairwise checks grow
+with the square of the count); each is still simplified."""
+
 
 def simplify(e: QExpr) -> QExpr:
     """An expression ``f`` with ``f >= 0`` exactly when ``e >= 0``, with fewer floors and
@@ -98,6 +102,8 @@ def reduce_indexed(conditions: Sequence[QExpr]) -> list[tuple[int, QExpr]]:
     """Like :func:`reduce`, each kept condition with the index it came from."""
     kept = [(i, simplify(e)) for i, e in enumerate(conditions)]
     kept = [(i, e) for i, e in kept if not _always(e)]
+    if len(kept) > MAX_COMPARED:  # pairwise checks would be slow: keep them all, simplified
+        return kept
     j = 0
     while j < len(kept):
         # a condition goes only while another one still stands for it (of an equivalent

@@ -163,3 +163,15 @@ def test_grid_equivalence_for_the_readme_style_stack() -> None:
     for a, b, c in itertools.product(range(1, 25), range(1, 5), range(1, 4)):
         env = {n: a, k: b, s: c}
         assert _records_hold(records, env) == bool(shown[0].subs(env)), env
+
+
+def test_many_conditions_are_simplified_but_not_compared() -> None:
+    from convsym.conditions import MAX_COMPARED
+
+    n = POLY["n"]
+    many = [n * 2 - QPoly.const(2 * i) for i in range(2, MAX_COMPARED + 3)]  # n >= i
+    reduced = reduce(many)
+    assert len(reduced) == len(many) == MAX_COMPARED + 1  # too many to compare: all stay
+    assert str(relation(reduced[-1])) == f"n >= {MAX_COMPARED + 2}"  # simplified (2n - 2i)
+    assert [str(relation(e)) for e in reduce(many[:MAX_COMPARED])] == [
+        f"n >= {MAX_COMPARED + 1}"]  # compared: the strongest stays
