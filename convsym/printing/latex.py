@@ -431,7 +431,9 @@ class Renderer:
         out = []
         for item in items:
             if isinstance(item, str):
-                out.append(escape(item))
+                # in a narrow cell a type name may break between its words (Max|Pooling2D)
+                out.append(_CAMEL.sub(r"\\allowbreak{}", escape(item)) if cell else
+                           escape(item))
             elif isinstance(item, D.Math):
                 out.append(self.math(item))
             elif isinstance(item, D.Code):
@@ -486,8 +488,8 @@ class Renderer:
 
 def columns(t: D.Table) -> str:
     r"""The column specification: ``t.align`` when the table's widest row fits the line,
-    else ragged paragraph columns for the wide columns, which share what the narrow ones
-    leave of ``\linewidth`` (so a fragment fits its host document's line too).
+    else ragged paragraph columns: a fifth of ``\linewidth`` for a column of middle width,
+    what the others leave for the wide ones (so a fragment fits its host's line too).
 
     Widths are estimated from the text form (at most 0.6 em per character).
 
@@ -505,26 +507,42 @@ def columns(t: D.Table) -> str:
     if sum(lengths) <= TABLE_CHARS:
         return t.align
     wide = [i for i, n in enumerate(lengths) if n > NARROW_CHARS]
-    narrow_em = sum(-(-lengths[i] * 3 // 5) for i in range(len(lengths)) if i not in wide)
+    # a narrow column that is not short gets a fifth of the line (so that it fits a host
+    # document's narrower line too); its names and words break where they may
+    width = {i: r"0.2\linewidth" for i in range(len(lengths))
+             if i not in wide and lengths[i] > SHORT_CHARS}
+    natural = sum(-(-lengths[i] * 3 // 5) for i in range(len(lengths))
+                  if i not in wide and i not in width)
+    taken = "".join(f"-{w}" for w in width.values())
     share = sum(lengths[i] for i in wide)
     spec = ""
     left = 100
     for i, (a, n) in enumerate(zip(t.align, lengths)):
+        ragged = r"\raggedleft" if a == "r" else r"\raggedright"
+        if i in width:
+            spec += rf">{{{ragged}\arraybackslash}}p{{{width[i]}}}"
+            continue
         if i not in wide:
             spec += a
             continue
         percent = left if i == wide[-1] else n * 100 // share
         left -= percent
-        ragged = r"\raggedleft" if a == "r" else r"\raggedright"
-        spec += (rf">{{{ragged}\arraybackslash}}p{{\dimexpr(\linewidth-{narrow_em}em-"
+        spec += (rf">{{{ragged}\arraybackslash}}p{{\dimexpr(\linewidth-{natural}em{taken}-"
                  rf"{2 * len(lengths)}\tabcolsep)*{percent}/100\relax}}")
     return spec
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z0-9])(?=[A-Z][a-z])")
+"""Where a type name may break: Max|Pooling2D, Conv2D|Transpose."""
+
+SHORT_CHARS = 10
+"""Columns no wider than this keep their natural width even on a narrow line."""
 
 
 DISPLAY_CHARS = 90
 """A displayed formula whose text form is longer than this may not fit the line."""
 
-TABLE_CHARS = 72
+TABLE_CHARS = 64
 """A table whose columns' widest entries add up to more characters may not fit the line."""
 
 NARROW_CHARS = 24

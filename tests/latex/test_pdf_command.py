@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import shutil
@@ -31,12 +32,15 @@ def test_pdf_default_name_and_rerun_for_a_long_table(tmp_path: pathlib.Path,
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]
                                                      ) -> None:
+    spec = {"name": "deep_mlp", "input": [16],
+            "layers": [{"Dense": {"units": 16}} for _ in range(40)]}
+    (tmp_path / "deep_mlp.json").write_text(json.dumps(spec), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    assert main(["derive", "example:resnet18", "--pdf"]) == 0
-    assert (tmp_path / "resnet18.pdf").read_bytes().startswith(b"%PDF")
+    assert main(["derive", "deep_mlp.json", "--pdf"]) == 0
+    assert (tmp_path / "deep_mlp.pdf").read_bytes().startswith(b"%PDF")
     err = capsys.readouterr().err
     assert "(pdflatex, 2 runs)" in err  # the longtable asked for a second run
-    assert sorted(os.listdir(tmp_path)) == ["resnet18.pdf"]  # no .aux/.log left behind
+    assert sorted(os.listdir(tmp_path)) == ["deep_mlp.json", "deep_mlp.pdf"]  # nothing else
 
 
 def test_a_latex_error_is_one_line(tmp_path: pathlib.Path) -> None:
