@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from convsym.errors import ConvsymTypeError, UsageError
+from convsym.conditions import condition_relation, reduced_conditions
+from convsym.errors import ConvsymError, ConvsymTypeError, UsageError
+from convsym.expr import parse_expr
 from convsym.formulas import effective_kernel
 from convsym.intdiv import Ext, QExpr, QPoly, as_int, evaluate, ext, free_symbols
 from convsym.intdiv import to_sympy as _to_sympy
@@ -231,7 +234,9 @@ class Derivation(Rich):
         return self.to_text()
 
     def _repr_latex_(self) -> str:
-        return self.to_latex()
+        """The fragment without its header comment and line-breaking group (a notebook shows
+        the LaTeX itself)."""
+        return str(upward("render_latex")(self, header=False))
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
@@ -297,34 +302,35 @@ def _derive_network(net: Network, explain: str, title: str | None, *, kind: str 
         inputs.append((name, _shape(shape)))
     steps: list[Step] = []
     explained = False
+    names = frozenset(s.name for s in net.all_symbols())
     for i, row in enumerate(net.rows):
         shapes[row.name] = row.shape
         parents = [shapes[p] for p in row.parents if p in shapes]
-        step = _step(i + 1, row, parents, net.dialect, explain, explained)
+        step = _step(i + 1, row, parents, net.dialect, explain, explained, names)
         if step.channels is not None and step.channels.full:
             explained = True
         steps.append(step)
     parts = tuple((s.name, s.params) for s in steps if s.params != 0)
     totals = Totals(parts, sympy.Add(*(s.trainable for s in steps)),
                     sympy.Add(*(s.non_trainable for s in steps)))
-    conditions = tuple(SideCondition(c.relation(), c.layer, c.axis, c.rule)
-                       for c in net.condition_records)
+    conditions = tuple(SideCondition(relation, c.layer, c.axis, c.rule)
+                       for c, relation in reduced_conditions(net.condition_records))
     symbols = tuple(sorted(s.name for s in net.all_symbols()))
     return Derivation(kind, title or net.name, net.dialect, tuple(inputs), tuple(steps),
                       totals, conditions, symbols)
 
 
 def _step(index: int, row: Row, parents: list[Shape], dialect: str, explain: str,
-          explained: bool) -> Step:
+          explained: bool, symbols: frozenset[str]) -> Step:
     inference = row.inference
     kind = layer_kind(row.layer, inference, parents)
     by_axis: dict[str, list[sympy.Basic]] = {}
     other: list[sympy.Basic] = []
     for cond in row.conditions:
         if cond.axis in {s.axis for s in inference.steps}:
-            by_axis.setdefault(cond.axis, []).append(cond.relation())
+            by_axis.setdefault(cond.axis, []).append(condition_relation(cond))
         else:
-            other.append(cond.relation())
+            other.append(condition_relation(cond))
     sizes = _merge([_size(s.axis, s.rule, s.values, s.result, by_axis.get(s.axis, []))
                     for s in inference.steps])
     grouped = as_int(getattr(getattr(row.layer, "config", None), "groups", QPoly.const(1))) != 1
@@ -335,10 +341,42 @@ def _step(index: int, row: Row, parents: list[Shape], dialect: str, explain: str
     if kind == "conv" and explain != "none" and parents:
         channels = _channel_mix(row.layer, inference, parents[0], dialect,
                                 full=explain == "all" or not explained)
-    return Step(index, row.name, row.type, repr(row.layer), kind, dialect,
+    return Step(index, row.name, row.type, call_text(row.layer, symbols), kind, dialect,
                 tuple(_shape(p) for p in parents), _shape(row.shape), sizes, weights,
                 to_sympy(inference.trainable), to_sympy(inference.non_trainable), channels,
                 tuple(other), tuple(inference.notes))
+
+
+_QUOTED = re.compile(r"'([^'\\]*)'")
+_WORDS = re.compile(r"(activation|padding_mode|data_format|name|interpolation|mode|dtype)="
+                    r"[(\[]?$")
+_OPTIONS = frozenset({"valid", "same", "causal", "full", "channels_first", "channels_last"})
+
+
+def call_text(layer: Layer, symbols: frozenset[str]) -> str:
+    """The layer's call with its symbolic values written as symbols, not strings.
+
+    A quoted value is shown bare when it is an expression in the network's symbols and not
+    an option word (``padding='same'``, ``activation='relu'`` keep their quotes).
+
+    >>> from convsym.layers.keras import Conv2D
+    >>> call_text(Conv2D("f", ("k", 3), strides="s + 1", padding="same"), frozenset("fks"))
+    "Conv2D(filters=f, kernel_size=(k, 3), strides=s + 1, padding='same')"
+    """
+    text = repr(layer)
+
+    def bare(m: re.Match[str]) -> str:
+        value = m.group(1)
+        if value in _OPTIONS or _WORDS.search(text[max(0, m.start() - 20):m.start()]):
+            return m.group(0)
+        try:
+            expr = parse_expr(value)
+        except ConvsymError:
+            return m.group(0)
+        names = {s.name for s in expr.free_symbols}
+        return value if names and names <= symbols else m.group(0)
+
+    return _QUOTED.sub(bare, text)
 
 
 def layer_kind(layer: Layer, inference: Inference, parents: Sequence[Shape]) -> str:

@@ -255,7 +255,7 @@ def decide_nonneg(
     # counterexample, the period check below still runs (its counterexample is the first in
     # its box, the one users see) and theirs is used only if it cannot decide.
     fallback: Decision | None = None
-    reduced = _without_floor(e, lower)
+    reduced = without_floor(e, lower)
     if reduced is not None:
         # floor(X/D) + P >= 0 iff X + P*D >= 0 (P integer-valued, D > 0): exact, and it
         # removes the floor (a symbolic-stride chain's sizes are one such floor each)
@@ -322,7 +322,7 @@ def _decide_periodic(e: QExpr, per: Mapping[sympy.Symbol, int], syms: list[sympy
     return _check_box(run, syms, box, budget, deadline, "slopes point away from the box")
 
 
-def _without_floor(e: QExpr, lower: Bound | None = None) -> QPoly | None:
+def without_floor(e: QExpr, lower: Bound | None = None) -> QPoly | None:
     """``X + P*D`` for ``e = floor(X/D) + P``, ``(P + 1)*D - X - 1`` for ``P - floor(X/D)``.
 
     ``P`` is the rest of ``e`` and must have no Floor atom (so it is integer-valued); then
@@ -333,7 +333,7 @@ def _without_floor(e: QExpr, lower: Bound | None = None) -> QPoly | None:
     >>> from convsym.expr import symbol
     >>> from convsym.intdiv import QPoly, ceildiv, to_sympy
     >>> h, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("s"))
-    >>> to_sympy(_without_floor(ceildiv(h, s * s * s) - QPoly.const(1)))
+    >>> to_sympy(without_floor(ceildiv(h, s * s * s) - QPoly.const(1)))
     H - 1
     """
     if not isinstance(e, QPoly):

@@ -19,17 +19,23 @@ Non-trainable params: 0
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from convsym.conditions import reduced_conditions
 from convsym.printing.display import Rich
 from convsym.printing.text import count_text as text_count
-from convsym.printing.text import shape_text, sstr
+from convsym.printing.text import fit_widths, shape_text, sstr, table_lines, wrap_math
 
 if TYPE_CHECKING:
     from convsym.network import Network
+
+
+WIDTH = 100
+"""Text summaries keep within this many columns (the CLI uses the terminal's width)."""
 
 
 def json_value(value: sympy.Basic | int) -> int | str:
@@ -83,8 +89,8 @@ class Summary(Rich):
                                 r.non_trainable, r.macs) for r in net.rows)
         notes = tuple(n for n in [getattr(net, "params_note", None)] if isinstance(n, str))
         return Summary(net.name, net.dialect, rows, net.total_params, net.trainable_params,
-                       net.non_trainable_params, net.total_macs, tuple(net.conditions),
-                       notes)
+                       net.non_trainable_params, net.total_macs,
+                       tuple(r for _, r in reduced_conditions(net.condition_records)), notes)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; each value an integer when numeric, else the expression's text."""
@@ -110,24 +116,44 @@ class Summary(Rich):
         }
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, width: int = WIDTH) -> str:
+        """The Keras-like table, kept within ``width`` columns where it can break: a long
+        shape or count goes on to the next lines of its cell, conditions one to a line."""
         head = ("Layer (type)", "Output Shape", "Param #")
         body = [(f"{r.name} ({r.type})", shape_text(r.output_shape, batch=False),
                  count_text(r.params)) for r in self.rows]
-        widths = [max(len(row[i]) for row in [head, *body]) for i in range(3)]
         gap = "   "
-
-        def line(cells: tuple[str, str, str]) -> str:
-            return (cells[0].ljust(widths[0]) + gap + cells[1].ljust(widths[1]) + gap +
-                    cells[2].rjust(widths[2])).rstrip()
-
+        widths = fit_widths([list(head), *map(list, body)], width, len(gap))
         rule = "=" * (sum(widths) + 2 * len(gap))
-        out = [f'Model: "{self.name}" ({self.dialect})', line(head), rule]
-        out += [line(row) for row in body]
-        out += [rule,
-                f"Total params: {count_text(self.total_params)}",
-                f"Trainable params: {count_text(self.trainable_params)}",
-                f"Non-trainable params: {count_text(self.non_trainable_params)}"]
+        out = [f'Model: "{self.name}" ({self.dialect})', *table_lines(list(head), widths, "llr",
+                                                                      gap), rule]
+        for row in body:
+            out += table_lines(list(row), widths, "llr", gap)
+        out.append(rule)
+        out += _labelled("Total params: ", count_text(self.total_params), width)
+        out += _labelled("Trainable params: ", count_text(self.trainable_params), width)
+        out += _labelled("Non-trainable params: ", count_text(self.non_trainable_params), width)
         if self.conditions:
-            out.append("Valid when: " + ", ".join(sstr(c) for c in self.conditions))
-        out += [f"Note: {n}" for n in self.notes]
+            shown = [sstr(c) for c in self.conditions]
+            one = "Valid when: " + ", ".join(shown)
+            if len(one) <= width:
+                out.append(one)
+            else:
+                out.append("Valid when:")
+                for c in shown:
+                    out += _labelled("  ", c, width, indent="      ")
+        for note in self.notes:
+            out += textwrap.wrap(f"Note: {note}", width, subsequent_indent="  ",
+                                 break_long_words=False, break_on_hyphens=False)
         return "\n".join(out)
+
+
+def _labelled(label: str, text: str, width: int, indent: str | None = None) -> list[str]:
+    """``label`` and a formula, the formula broken onto indented lines when it is long."""
+    if len(label) + len(text) <= width:
+        return [label + text]
+    pad = " " * len(label) if indent is None else indent
+    parts = wrap_math(text, max(width - len(pad), 20))
+    return [label + parts[0], *(pad + p for p in parts[1:])]

@@ -1,5 +1,7 @@
 """``convsym summary SOURCE [--set NAME=VALUE]... [--json]``: shapes and parameter counts.
 
+The table keeps within the terminal's width (``COLUMNS``; 100 columns when unknown).
+
 >>> from convsym.cli import main
 >>> main(["summary", "example:seed1", "--json"])  # doctest: +ELLIPSIS
 {
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,5 +48,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
-        print(summary)
+        print(summary.text(width=terminal_width()))
     return 0
+
+
+def terminal_width() -> int:
+    """The terminal's width (``COLUMNS`` when set), 100 when unknown, never below 60.
+
+    >>> import os
+    >>> os.environ["COLUMNS"] = "72"
+    >>> terminal_width()
+    72
+    >>> del os.environ["COLUMNS"]
+    """
+    from convsym.summary import WIDTH  # why: convsym.summary loads SymPy, not for --help
+
+    columns = shutil.get_terminal_size((WIDTH, 24)).columns
+    return max(columns, 60)

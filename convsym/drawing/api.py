@@ -173,7 +173,7 @@ def _arithmetic(net: Any, layer: str | None, values: dict[str, Any] | None,
     first = bool(getattr(cfg, "channels_first", net.dialect == "torch"))
     spatial = list(range(1, len(shape))) if first else list(range(len(shape) - 1))
     if input_size is not None:
-        sizes = [input_size] if isinstance(input_size, int) else (
+        sizes: list[Any] = [input_size] if isinstance(input_size, int) else (
             list(input_size) if isinstance(input_size, (list, tuple)) else [input_size])
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
             raise UsageError(f"--input-size: {input_size!r:.60} is not a list of integers "

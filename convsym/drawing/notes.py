@@ -19,6 +19,7 @@ from convsym.drawing.geometry import has_window
 from convsym.drawing.tikz import escape
 from convsym.errors import ConvsymError
 from convsym.intdiv import as_int
+from convsym.printing.latex import PACKAGES, fragment_header
 
 LARGEST = 12
 
@@ -82,6 +83,7 @@ def with_figures(latex: str, net: Any, *, standalone: bool) -> str:
     """A derivation's LaTeX with the figures appended (and ``tikz`` loaded if standalone)."""
     section = figures_latex(net)
     if not standalone:
+        latex = latex.replace(fragment_header(), fragment_header((*PACKAGES, "tikz")), 1)
         return latex + "\n" + section
     head, sep, tail = latex.partition("\\begin{document}")
     body, end, rest = tail.rpartition("\\end{document}")

@@ -15,6 +15,7 @@ so the printers stay dumb and the tests can parse each formula back.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import sympy
@@ -44,8 +45,8 @@ from convsym.printing.doc import (
     eq,
     rel,
 )
-from convsym.printing.latex import symbol_latex
-from convsym.printing.prose import prose, relation
+from convsym.printing.latex import primed_latex, symbol_latex
+from convsym.printing.prose import primed, primed_words, prose, relation
 from convsym.printing.text import math_text, sstr, term_text
 
 MAX_SUM_TERMS = 8
@@ -53,15 +54,22 @@ MAX_SUM_TERMS = 8
 
 
 def network_blocks(d: Derivation) -> list[Block]:
-    """Introduction, one section per layer, summary and side conditions."""
+    """Introduction, one section per layer, summary and side conditions.
+
+    A letter of the notation that is also the name of one of the network's symbols is
+    written primed (``n'``, ``k'``) everywhere the notation is meant, so it never reads as
+    the user's ``n`` or ``k``.
+    """
     numbers: dict[tuple[str, str], int] = {}
     blocks: list[Block] = [Para(prose(d.intro))] if d.intro else []
-    blocks.append(Para(_intro(d)))
-    for step in d.steps:
-        blocks += _layer(step, numbers)
-    blocks += summary_blocks(d)
-    blocks += _conditions(d)
-    return blocks
+    names = frozenset(d.symbols)
+    with primed(names):
+        body: list[Block] = [Para(_intro(d))]
+        for step in d.steps:
+            body += _layer(step, numbers)
+        body += summary_blocks(d)
+        body += _conditions(d)
+    return blocks + [prime_block(b, names) for b in body] if names else blocks + body
 
 
 def _intro(d: Derivation) -> Line:
@@ -74,17 +82,32 @@ def _intro(d: Derivation) -> Line:
                   "convolution arithmetic: $n$ is the input size, $k$ the kernel or window "
                   "size, $s$ the stride, $P$ the total zero padding and $o$ the output size.")
     if d.symbols:
-        names = [Math((Letter(_letter_tex(s), s, s),)) for s in d.symbols]
+        # the network's symbols are values, never primed: not Letters of the notation
+        names = [Math((Value(sympy.Symbol(s)),)) for s in d.symbols]
         line += [" The sizes are symbolic: "]
         for i, m in enumerate(names):
             line += [", " if 0 < i < len(names) - 1 else (" and " if i else ""), m]
         line += [" stands for any positive integer." if len(names) == 1 else
                  " stand for any positive integers."]
+        clash = sorted(set(d.symbols) & NOTATION,
+                       key=lambda c: (_FIRST.index(c) if c in _FIRST else len(_FIRST), c))
+        if clash:
+            c = clash[0]
+            line += [" A letter of the notation that is also the name of one of these symbols "
+                     "is primed to keep the two apart: ",
+                     Math((Letter(primed_latex(_letter_tex(c)), c + "'", c + "'"),)),
+                     " is the notation's letter, ", Math((Value(sympy.Symbol(c)),)),
+                     " the network's symbol."]
     return tuple(line)
+
+
+_FIRST = "nksPo"
+"""The notation's letters in the order the introduction names them."""
 
 
 def _letter_tex(name: str) -> str:
     return symbol_latex(name)
+
 
 
 # --- one layer -------------------------------------------------------------------------------
@@ -234,7 +257,10 @@ def _extra_lines(tpl: T.RuleTemplate, slots: Mapping[str, Term], size: SizeStep 
         terms: list[Term] = [letter, form]
         if size is not None:
             value = size.values.get(extra.letter)
-            if value is not None and _text(form) != sstr(value):
+            # a value the engine could not free of its max/min says what the formula says,
+            # in another form: one form per quantity
+            if value is not None and _text(form) != sstr(value) and \
+                    not value.has(sympy.Max, sympy.Min):
                 terms.append(Value(value, group=False))
             done[extra.letter] = letter
         lines.append((eq(*terms), f" {extra.label}", ";"))
@@ -401,15 +427,16 @@ def summary_blocks(d: Derivation, *, changed_only: bool = False) -> list[Block]:
     ``changed_only`` keeps the layers whose output's spatial size differs from their input's.
     """
     steps = [s for s in d.steps if not changed_only or _resizes(s)]
-    rows = tuple(((Code(s.name),), (s.type,), (_shape(s.output),), (Math((Value(s.params),)),))
-                 for s in steps)
+    rows = tuple(((Code(s.name),), (s.type,), (_shape(s.output),),
+                  (Math((Value(_params(s)),)),)) for s in steps)
     blocks: list[Block] = [Heading(1, ("Summary",)),
                            Table((("Layer",), ("Type",), ("Output shape",), ("Parameters",)),
                                  rows, "lllr")]
     if d.totals is None:
         return blocks
     t = d.totals
-    parts = [p for _, p in t.parts]
+    shown = {s.name: _params(s) for s in d.steps}
+    parts = [shown.get(name, p) for name, p in t.parts]
     line: list[Inline] = ["Total parameters: "]
     if 1 < len(parts) <= MAX_SUM_TERMS:
         line.append(_chain(Sum(tuple(parts)), Value(t.total)))
@@ -424,6 +451,14 @@ def summary_blocks(d: Derivation, *, changed_only: bool = False) -> list[Block]:
     return blocks
 
 
+def _params(step: Step) -> sympy.Expr:
+    """A layer's parameter count in the form its "Layer total" line shows: the sum of its
+    weights' counts (the engine may factor the same count differently)."""
+    if not step.weights:
+        return step.params
+    return sympy.Add(*(w.count for w in step.weights))
+
+
 def _resizes(step: Step) -> bool:
     """True when a layer changes the size of some spatial axis."""
     return any(size.result != size.values.get("n") for size in step.sizes)
@@ -436,7 +471,8 @@ def _conditions(d: Derivation) -> list[Block]:
         types = {s.name: s.type for s in d.steps}
         blocks.append(Items(tuple(
             (relation(c.relation), " (layer ", Code(c.layer),
-             f" ({types[c.layer]})" if c.layer in types else "", f", axis {c.axis}: {c.rule})")
+             f" ({types[c.layer]})" if c.layer in types else "",
+             f", axis {c.axis}: {primed_words(c.rule)})")
             for c in d.conditions)))
     elif d.symbols:
         blocks.append(Para(("Every layer is valid for all positive values of the symbols; "
@@ -445,6 +481,45 @@ def _conditions(d: Derivation) -> list[Block]:
         blocks.append(Para(("Every size is a number, and each layer was checked: every input "
                             "holds at least one window. There are no side conditions.",)))
     return blocks
+
+
+# --- notation apart from the user's symbols --------------------------------------------------
+
+NOTATION = frozenset({*T.LETTERS, "i", "j", "o_H", "o_W", "o_D", "C_in", "C_out", "n_in",
+                      "n_out", "m", "g", "y_j", "b_j", "x_i", "w_ij"})
+"""Names the notation uses (a symbol of the same name gets the notation's letter primed)."""
+
+
+def prime_term(t: Term, names: frozenset[str]) -> Term:
+    """``t`` with each notation letter named in ``names`` primed."""
+    if isinstance(t, Letter) and t.name in names:
+        return Letter(primed_latex(t.latex), t.text + "'", t.name + "'")
+    if isinstance(t, Tup):
+        return Tup(tuple(prime_term(i, names) for i in t.items))
+    if isinstance(t, Fill) and t.values:
+        return Fill(t.formula, {k: prime_term(v, names) for k, v in t.values.items()})
+    return t
+
+
+def _prime_line(line: Line, names: frozenset[str]) -> Line:
+    return tuple(Math(tuple(prime_term(t, names) for t in i.terms), i.rels, i.display, i.claim)
+                 if isinstance(i, Math) else i for i in line)
+
+
+def prime_block(b: Block, names: frozenset[str]) -> Block:
+    """A block with the notation letters named in ``names`` primed."""
+    if isinstance(b, (Heading, Para)):
+        return dataclasses.replace(b, line=_prime_line(b.line, names))
+    if isinstance(b, Display):
+        return Display(_prime_line((b.math,), names)[0])  # type: ignore[arg-type]
+    if isinstance(b, Items):
+        return Items(tuple(_prime_line(i, names) for i in b.items))
+    return Table(_prime_cells(b.header, names), tuple(_prime_cells(r, names) for r in b.rows),
+                 b.align)
+
+
+def _prime_cells(cells: tuple[Line, ...], names: frozenset[str]) -> tuple[Line, ...]:
+    return tuple(_prime_line(c, names) for c in cells)
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -471,9 +546,14 @@ def _w() -> Math:
 
 
 def _chain(*terms: Term) -> Math:
-    """``a = b = ...``, dropping a term that reads exactly like the one before it."""
+    """``a = b = ...``, dropping a term that reads exactly like the one before it, and a
+    sum's value when it reads longer than the sum (one form per quantity: the total of
+    ``j*k*ceiling(n/s) + j`` is not restated as ``j*(k*ceiling((n - s)/s) + k + 1)``)."""
     kept: list[Term] = []
     for t in terms:
+        if kept and isinstance(kept[-1], Sum) and kept[-1].terms[1:] and \
+                len(_text(t)) > len(_text(kept[-1])):
+            continue
         if not kept or _text(t) != _text(kept[-1]):
             kept.append(t)
     return eq(*kept)

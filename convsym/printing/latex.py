@@ -28,7 +28,7 @@ from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
-from convsym.printing.text import is_power, is_power_product, power_text
+from convsym.printing.text import is_power, is_power_product, line_text, power_text, term_text
 
 MathLog = Callable[[str, D.Math, list[str]], None]
 """Called with each formula's LaTeX, its data and the LaTeX of each term (for the tests)."""
@@ -53,6 +53,16 @@ def symbol_latex(name: str) -> str:
     if len(sub) > 1 and sub.isalpha():
         return rf"{head}_{{\mathrm{{{sub}}}}}"
     return f"{head}_{{{sub}}}"
+
+
+def primed_latex(tex: str) -> str:
+    r"""A letter's LaTeX with a prime, inside its braces when it has them (``{d'}``: the
+    brace keeps ``d`` from reading as a differential, and the prime belongs to the letter).
+
+    >>> print(primed_latex("n"), primed_latex("{d}"), primed_latex("k_{e}"))
+    n' {d'} k_{e}'
+    """
+    return tex[:-1] + "'}" if tex.startswith("{") and tex.endswith("}") else tex + "'"
 
 
 class LatexPrinter(_SympyLatexPrinter):
@@ -312,18 +322,36 @@ def escape(text: str, table: dict[str, str] = _ESCAPE) -> str:
     return "".join(table.get(ch, ch) for ch in text)
 
 
-def code(text: str) -> str:
+def code(text: str, *, breaks: bool = False) -> str:
     r"""Typewriter text whose spaces may stretch, so a long line of code can break cleanly.
+
+    ``breaks`` also lets a line break after ``_`` and ``.`` (a long layer name in a table).
 
     >>> print(code("f(a, b)"))
     {\ttfamily\spaceskip=0.5em plus 1em minus 0.1em\relax f(a, b)}
     >>> print(code("x_1"))
     \texttt{x\_1}
+    >>> print(code("layer_1.conv", breaks=True))
+    \texttt{layer\_\allowbreak{}1.\allowbreak{}conv}
     """
     body = escape(text, _CODE)
+    if breaks:
+        body = body.replace(r"\_", r"\_\allowbreak{}").replace(".", r".\allowbreak{}")
     if " " not in body:
         return rf"\texttt{{{body}}}"
     return r"{\ttfamily\spaceskip=0.5em plus 1em minus 0.1em\relax " + body + "}"
+
+
+def breakable(tex: str) -> str:
+    r"""Inline math that may break across lines: after a tuple's commas, and inside its
+    parentheses (``\left( ... \right)`` is one unbreakable box; inline math has no tall
+    fractions, so plain parentheses are as tall as needed).
+
+    >>> print(breakable(r"\left(\lfloor n/2 \rfloor, 18{,}496\right)"))
+    (\lfloor n/2 \rfloor,\allowbreak{} 18{,}496)
+    """
+    tex = tex.replace(r"\left(", "(").replace(r"\right)", ")")
+    return tex.replace(", ", r",\allowbreak{} ")
 
 
 class Renderer:
@@ -333,22 +361,46 @@ class Renderer:
         self.log = log
 
     def math(self, m: D.Math) -> str:
-        """A formula, inline or displayed."""
-        tex, terms = math_latex(m, display=m.display)
+        """A formula, inline or displayed.
+
+        A displayed chain too long for the line is set one relation to a line
+        (``align*``); one whose terms are too long even so is set in text style, ragged,
+        where it may break between its terms.
+        """
+        layout = "inline"
+        if m.display:
+            lengths = [len(term_text(t)) for t in m.terms]
+            layout = "display" if sum(lengths) + 3 * len(m.rels) <= DISPLAY_CHARS else \
+                "align" if m.rels and max(lengths) <= DISPLAY_CHARS else "ragged"
+        tex, terms = math_latex(m, display=layout in ("display", "align"))
+        if layout == "align":
+            ops = [D.RELATIONS[op][0] for op in m.rels]
+            tex = terms[0] + "".join(f" &{op} {t}" + (r" \\" if i < len(ops) - 1 else "")
+                                     for i, (op, t) in enumerate(zip(ops, terms[1:])))
+        elif layout in ("inline", "ragged"):
+            tex = breakable(tex)
         if self.log is not None:
             self.log(tex, m, terms)
-        return rf"\[ {tex} \]" if m.display else f"${tex}$"
+        if layout == "display":
+            return rf"\[ {tex} \]"
+        if layout == "align":
+            return f"\\begin{{align*}}\n{tex}\n\\end{{align*}}"
+        if layout == "ragged":
+            return (r"\begin{flushleft}\leftskip=1.5em" f" ${tex}$ " r"\end{flushleft}")
+        return f"${tex}$"
 
-    def line(self, items: D.Line) -> str:
-        """A line of prose, code and formulas."""
+    def line(self, items: D.Line, *, cell: bool = False) -> str:
+        """A line of prose, code and formulas (``cell``: in a table, names may break)."""
         out = []
         for item in items:
             if isinstance(item, str):
-                out.append(escape(item))
+                # in a narrow cell a type name may break between its words (Max|Pooling2D)
+                out.append(_CAMEL.sub(r"\\allowbreak{}", escape(item)) if cell else
+                           escape(item))
             elif isinstance(item, D.Math):
                 out.append(self.math(item))
             elif isinstance(item, D.Code):
-                out.append(code(item.text))
+                out.append(code(item.text, breaks=cell))
             elif isinstance(item, D.Em):
                 out.append(r"\emph{" + escape(item.text) + "}")
             else:
@@ -370,14 +422,18 @@ class Renderer:
         return self.table(b)
 
     def table(self, t: D.Table) -> str:
-        """A table; a long one may break across pages (``longtable``, aligned on a rerun)."""
+        """A table; a long one may break across pages (``longtable``, aligned on a rerun).
+
+        A table too wide for the line gets ragged paragraph columns (see :func:`columns`).
+        """
+        align = columns(t)
         head = " & ".join(self.line(c) for c in t.header) + r" \\"
-        rows = "".join("  " + " & ".join(self.line(c) for c in row) + " \\\\\n"
+        rows = "".join("  " + " & ".join(self.line(c, cell=True) for c in row) + " \\\\\n"
                        for row in t.rows)
         if len(t.rows) <= LONG_TABLE:
-            return (f"\\begin{{center}}\n\\begin{{tabular}}{{{t.align}}}\n\\toprule\n{head}\n"
+            return (f"\\begin{{center}}\n\\begin{{tabular}}{{{align}}}\n\\toprule\n{head}\n"
                     f"\\midrule\n{rows}\\bottomrule\n\\end{{tabular}}\n\\end{{center}}\n")
-        return (f"\\begin{{longtable}}{{{t.align}}}\n\\toprule\n{head}\n\\midrule\n"
+        return (f"\\begin{{longtable}}{{{align}}}\n\\toprule\n{head}\n\\midrule\n"
                 f"\\endhead\n{rows}\\bottomrule\n\\end{{longtable}}\n")
 
     def body(self, document: D.Document) -> str:
@@ -393,6 +449,66 @@ class Renderer:
         return out
 
 
+def columns(t: D.Table) -> str:
+    r"""The column specification: ``t.align`` when the table's widest row fits the line,
+    else ragged paragraph columns: a fifth of ``\linewidth`` for a column of middle width,
+    what the others leave for the wide ones (so a fragment fits its host's line too).
+
+    Widths are estimated from the text form (at most 0.6 em per character).
+
+    >>> from convsym.printing.doc import Table
+    >>> columns(Table((("a",), ("b",)), ((("x",), ("y",)),), "lr"))
+    'lr'
+    >>> wide = Table((("Layer",), ("Shape",)), ((("conv",), ("(" + "n, " * 40 + "n)",)),), "lr")
+    >>> print(columns(wide))  # doctest: +NORMALIZE_WHITESPACE
+    l>{\raggedleft\arraybackslash}p{\dimexpr(\linewidth-3em-4\tabcolsep)*100/100\relax}
+    """
+    lengths = [max(len(line_text(row[i])) for row in (t.header, *t.rows))
+               for i in range(len(t.header))]
+    if sum(lengths) <= TABLE_CHARS:
+        return t.align
+    wide = [i for i, n in enumerate(lengths) if n > NARROW_CHARS]
+    # a narrow column that is not short gets a fifth of the line (so that it fits a host
+    # document's narrower line too); its names and words break where they may
+    width = {i: r"0.2\linewidth" for i in range(len(lengths))
+             if i not in wide and lengths[i] > SHORT_CHARS}
+    natural = sum(-(-lengths[i] * 3 // 5) for i in range(len(lengths))
+                  if i not in wide and i not in width)
+    taken = "".join(f"-{w}" for w in width.values())
+    share = sum(lengths[i] for i in wide)
+    spec = ""
+    left = 100
+    for i, (a, n) in enumerate(zip(t.align, lengths)):
+        ragged = r"\raggedleft" if a == "r" else r"\raggedright"
+        if i in width:
+            spec += rf">{{{ragged}\arraybackslash}}p{{{width[i]}}}"
+            continue
+        if i not in wide:
+            spec += a
+            continue
+        percent = left if i == wide[-1] else n * 100 // share
+        left -= percent
+        spec += (rf">{{{ragged}\arraybackslash}}p{{\dimexpr(\linewidth-{natural}em{taken}-"
+                 rf"{2 * len(lengths)}\tabcolsep)*{percent}/100\relax}}")
+    return spec
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z0-9])(?=[A-Z][a-z])")
+"""Where a type name may break: Max|Pooling2D, Conv2D|Transpose."""
+
+SHORT_CHARS = 10
+"""Columns no wider than this keep their natural width even on a narrow line."""
+
+
+DISPLAY_CHARS = 90
+"""A displayed formula whose text form is longer than this may not fit the line."""
+
+TABLE_CHARS = 64
+"""A table whose columns' widest entries add up to more characters may not fit the line."""
+
+NARROW_CHARS = 24
+"""Columns no wider than this keep their natural width in a wide table."""
+
 LONG_TABLE = 35
 """Tables with more rows than this use ``longtable`` (which aligns columns on a second run)."""
 
@@ -400,6 +516,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
 \usepackage[margin=2.5cm]{geometry}
+\usepackage{array}
 \usepackage{booktabs}
 \usepackage{longtable}
 \usepackage{microtype}
@@ -411,15 +528,35 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 """
 """The standalone document's preamble (packages from texlive-latex-base and -recommended)."""
 
+PACKAGES = ("amsmath", "array", "booktabs", "longtable")
+"""The packages a fragment needs from the document that ``\\input``-s it."""
+
+
+def fragment_header(packages: tuple[str, ...] = PACKAGES) -> str:
+    r"""The comment that opens a fragment: what it is and the packages it needs.
+
+    >>> print(fragment_header())
+    % A convsym derivation, for \input in a LaTeX document whose preamble has
+    % \usepackage{amsmath,array,booktabs,longtable}
+    <BLANKLINE>
+    """
+    return ("% A convsym derivation, for \\input in a LaTeX document whose preamble has\n"
+            f"% \\usepackage{{{','.join(packages)}}}\n")
+
+
 
 def render_document(document: D.Document, *, standalone: bool = False,
-                    log: MathLog | None = None) -> str:
+                    log: MathLog | None = None, header: bool = True) -> str:
     """A document model as LaTeX."""
     r = Renderer(log)
     title = escape(document.title)
     body = r.body(document)
-    if not standalone:
+    if not standalone and not header:
         return f"\\section*{{{title}}}\n\n{body}"
+    if not standalone:
+        # the looser line breaking of the handout, kept inside the fragment (a group)
+        return (f"{fragment_header()}\\begingroup\\tolerance=800 \\emergencystretch=3em\\relax\n"
+                f"\\section*{{{title}}}\n\n{body}\\endgroup\n")
     sub = f"\n{{\\small {escape(document.subtitle)}}}" if document.subtitle else ""
     return (f"{PREAMBLE}\n\\begin{{document}}\n\n\\begin{{center}}\n{{\\Large\\bfseries "
             f"{title}\\par}}{sub}\n\\end{{center}}\n\n{body}\n\\end{{document}}\n")

@@ -15,19 +15,93 @@ meaning comes from convsym's own safe parser.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import sympy
 
 from convsym.expr import parse_expr
 from convsym.printing.doc import Code, Fill, Formula, Inline, Line, Math, Term, Tup, Value
-from convsym.printing.latex import symbol_latex
+from convsym.printing.latex import primed_latex, symbol_latex
 
 _PIECE = re.compile(r"(\$[^$]+\$|`[^`]+`)")
 _TOKEN = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*|>=|<=|!=|[-+*/(),=<>])")
 _OPEN = {"ceiling": (r"\left\lceil", r"\right\rceil"), "floor": (r"\left\lfloor", r"\right\rfloor"),
          "max": (r"\max\left(", r"\right)"), "min": (r"\min\left(", r"\right)")}
 _RELS = {">=": ">=", "<=": "<=", "!=": "!=", "=": "=", ">": ">", "<": "<"}
+
+
+_PRIMED: ContextVar[frozenset[str]] = ContextVar("primed", default=frozenset())
+
+
+@contextmanager
+def primed(names: Iterable[str]) -> Iterator[None]:
+    """Inside, template math writes these notation letters primed (``n'``), because the
+    network's own symbols have the same names.
+
+    >>> from convsym.printing.text import math_text
+    >>> with primed({"n", "k"}):
+    ...     print(math_text(math("n - k + 1")), "|", to_latex("n - s"))
+    n' - k' + 1 | n' - s
+    >>> print(to_latex("n - s"))
+    n - s
+    """
+    token = _PRIMED.set(frozenset(names))
+    try:
+        yield
+    finally:
+        _PRIMED.reset(token)
+
+
+def primed_names() -> frozenset[str]:
+    """The notation letters written primed here (see :func:`primed`)."""
+    return _PRIMED.get()
+
+
+_WORD = re.compile(r"(?<![A-Za-z_'])([A-Za-z](?:_[A-Za-z0-9]+)?)(?![A-Za-z0-9_'])")
+_MATHY = set("+-*/()=<>0123456789")
+
+
+def primed_words(text: str) -> str:
+    """Plain prose (a layer's rule) with the primed letters written primed where they stand
+    in a formula: next to an operator, a parenthesis or a digit (``2a``, not the word "a").
+
+    >>> with primed({"n", "k", "d", "a"}):
+    ...     print(primed_words("input n + 2a must be at least a kernel d(k-1)+1"))
+    input n' + 2a' must be at least a kernel d'(k'-1)+1
+    """
+    names = _PRIMED.get()
+    if not names:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        before = text[:m.start()].rstrip()[-1:]
+        after = text[m.end():].lstrip()[:1]
+        mathy = (before and before in _MATHY) or (after and after in _MATHY)
+        return m.group(1) + "'" if m.group(1) in names and mathy else m.group(1)
+
+    return _WORD.sub(one, text)
+
+
+def _letters(tokens: list[str]) -> list[int]:
+    """Indices of the tokens that are letters of the notation (not function names)."""
+    return [i for i, tok in enumerate(tokens) if (tok[0].isalpha() or tok[0] == "_") and
+            not (tok in _OPEN and tokens[i + 1:i + 2] == ["("])]
+
+
+def _primed_text(text: str) -> str:
+    names = _PRIMED.get()
+    if not names:
+        return text
+    found = _tokens(text)
+    out, last = [], 0
+    for i in _letters([t for _, t in found]):
+        pos, tok = found[i]
+        if tok in names:
+            out += [text[last:pos + len(tok)], "'"]
+            last = pos + len(tok)
+    return "".join(out) + text[last:]
 
 
 def prose(text: str) -> Line:
@@ -92,11 +166,15 @@ def _tuple_parts(text: str) -> list[str] | None:
 
 def _scalar(text: str) -> Term:
     meaning: sympy.Basic = parse_expr(text, field="template")
+    names = _PRIMED.get()
+    if names:  # a primed letter means its own quantity, not the symbol of the same name
+        meaning = meaning.xreplace({x: sympy.Symbol(x.name + "'") for x in meaning.free_symbols
+                                    if isinstance(x, sympy.Symbol) and x.name in names})
 
     def constant(_values: Mapping[str, sympy.Basic]) -> sympy.Basic:
         return meaning
 
-    return Fill(Formula(to_latex(text), text, constant))
+    return Fill(Formula(to_latex(text), _primed_text(text), constant))
 
 
 def _tokens(text: str) -> list[tuple[int, str]]:
@@ -116,6 +194,7 @@ def _tokens(text: str) -> list[tuple[int, str]]:
 def to_latex(text: str) -> str:
     """Text-notation math to LaTeX, token by token, in the written order."""
     tokens = [t for _, t in _tokens(text)]
+    names = _PRIMED.get()
     out: list[str] = []
     closing: list[str] = []
     i = 0
@@ -142,7 +221,7 @@ def to_latex(text: str) -> str:
         elif tok in ("<", ">"):
             out.append(tok)
         elif tok[0].isalpha() or tok[0] == "_":
-            tex = symbol_latex(tok)
+            tex = primed_latex(symbol_latex(tok)) if tok in names else symbol_latex(tok)
             # a letter right before a parenthesis would read back as a function call
             before_paren = tokens[i + 1:i + 3] == ["*", "("]
             out.append("{" + tex + "}" if before_paren and not tex.startswith("{") else tex)

@@ -35,10 +35,14 @@ def compose(derivation: Derivation) -> Document:
                     tuple(network_blocks(derivation)), "derived by convsym")
 
 
-def render_latex(derivation: Derivation, *, standalone: bool = False, log: MathLog | None = None
-           ) -> str:
-    """The derivation as LaTeX: a fragment for ``\\input``, or a standalone article."""
-    return latex_document(compose(derivation), standalone=standalone, log=log)
+def render_latex(derivation: Derivation, *, standalone: bool = False, log: MathLog | None = None,
+                 header: bool = True) -> str:
+    """The derivation as LaTeX: a fragment for ``\\input``, or a standalone article.
+
+    ``header=False`` leaves out the fragment's opening comment and its line-breaking group
+    (for a notebook, which shows the LaTeX itself).
+    """
+    return latex_document(compose(derivation), standalone=standalone, log=log, header=header)
 
 
 def render_markdown(derivation: Derivation) -> str:

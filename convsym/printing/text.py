@@ -292,7 +292,10 @@ def shape_text(shape: tuple[object, ...], batch: bool = True) -> str:
 # --- derivations as plain text ---------------------------------------------------------------
 
 WIDTH = 88
-"""Paragraphs are wrapped to this many columns; formulas are never split."""
+"""Paragraphs are wrapped to this many columns; a long formula breaks between its terms."""
+
+TABLE_WIDTH = 100
+"""Tables keep within this many columns (their cells wrap)."""
 
 
 def value_text(expr: object, *, group: bool = True) -> str:
@@ -337,12 +340,139 @@ def _line(items: D.Line) -> str:
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, D.Math):
-            out.append(math_text(item).replace(" ", _NBSP))
+            out.append(_keep_together(math_text(item)))
         elif isinstance(item, D.Code):
-            out.append(item.text.replace(" ", _NBSP))
+            out.append(_keep_together(item.text))
         else:
             out.append(item.text)
     return "".join(out)
+
+
+SHORT = 60
+"""An inline formula or code this short never breaks across lines (a longer one breaks
+after a comma or before an operator, outside parentheses)."""
+
+
+def _keep_together(text: str) -> str:
+    """Spaces that must not break made non-breaking: all of them in a short formula, all
+    but those :func:`wrap_math` may break at in a long one."""
+    if len(text) <= SHORT:
+        return text.replace(" ", _NBSP)
+    return " ".join(p.replace(" ", _NBSP) for p in _pieces(text, outer_only=True))
+
+
+def wrap_math(text: str, width: int) -> list[str]:
+    """A formula's text broken into lines of at most ``width`` characters where it may
+    break: after a comma, or before a ``+``, ``-`` or relation (kept with what follows).
+    Breaks outside parentheses come first; a piece longer than ``width`` stays whole.
+
+    >>> wrap_math("(floor((H - 124)/8), floor((W - 124)/8), 512)", 20)
+    ['(floor((H - 124)/8),', 'floor((W - 124)/8),', '512)']
+    >>> wrap_math("a*b + c*d - e >= 5", 9)
+    ['a*b + c*d', '- e >= 5']
+    """
+    pieces: list[str] = []
+    for piece in _pieces(text, outer_only=True):  # a piece too long breaks inside, too
+        pieces += [piece] if len(piece) <= width else _pieces(piece, outer_only=False)
+    return _fill(pieces, width)
+
+
+def _pieces(text: str, *, outer_only: bool) -> list[str]:
+    """The unbreakable pieces (``outer_only``: only the breaks outside parentheses, and
+    between a tuple's items)."""
+    pieces: list[str] = []
+    depth = 0
+    for word in text.split(" "):
+        # outer breaks: after a tuple's commas, before an operator outside parentheses
+        comma = bool(pieces) and pieces[-1].endswith(",") and (depth <= 1 or not outer_only)
+        operator = bool(pieces) and word in _BREAK_BEFORE and (depth == 0 or not outer_only)
+        if comma or operator:
+            pieces.append(word)
+        elif pieces:
+            pieces[-1] += " " + word
+        else:
+            pieces.append(word)
+        depth += word.count("(") - word.count(")")
+    return pieces
+
+
+def _fill(pieces: list[str], width: int) -> list[str]:
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and len(lines[-1]) + 1 + len(piece) <= width:
+            lines[-1] += " " + piece
+        else:
+            lines.append(piece)
+    return lines
+
+
+_BREAK_BEFORE = frozenset({"+", "-", "==", ">=", "<=", "!=", "=", ">", "<"})
+
+
+def display_lines(m: D.Math, width: int = WIDTH) -> list[str]:
+    """A displayed formula, indented; a long chain continues below at its relations.
+
+    >>> from convsym.printing.doc import Letter, eq
+    >>> a, b = Letter("a", "a" * 30, "a"), Letter("b", "b" * 30, "b")
+    >>> print("\\n".join(display_lines(eq(a, b, a), 72)))
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa = bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+            = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+    """
+    one = "    " + math_text(m)
+    if len(one) <= width:
+        return [one]
+    terms = [term_text(t) for t in m.terms]
+    lines = ["    " + terms[0]]
+    for op, t in zip(m.rels, terms[1:]):
+        piece = f"{D.RELATIONS[op][1]} {t}"
+        if len(lines) == 1 and len(lines[0]) + 1 + len(piece) <= width:
+            lines[0] += " " + piece
+        else:
+            lines += ["        " + p for p in wrap_math(piece, width - 8)]
+    return lines
+
+
+def fit_widths(rows: list[list[str]], width: int, gap: int) -> list[int]:
+    """Column widths for ``rows`` within ``width``: natural widths when they fit, else the
+    widest columns narrowed (their cells then wrap: the first at its words, the others
+    with :func:`wrap_math`), none below its longest unbreakable piece or 12 characters.
+
+    >>> fit_widths([["Layer", "Shape"], ["conv", "(" + "n, " * 30 + "n)"]], 40, 2)
+    [5, 33]
+    """
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    words = max(len(w) for r in rows for w in r[0].split(" "))
+    pieces = [max(len(p) for r in rows for p in _pieces(r[i], outer_only=False))
+              for i in range(len(widths))]
+    floors = [max(words, 12) if i == 0 else max(pieces[i], 12) for i in range(len(widths))]
+    while sum(widths) + gap * (len(widths) - 1) > width:
+        i = max(range(len(widths)), key=lambda j: widths[j] - floors[j])
+        if widths[i] <= floors[i]:
+            break
+        widths[i] -= 1
+    return widths
+
+
+def table_lines(cells: list[str], widths: list[int], align: str, gap: str) -> list[str]:
+    """One table row as lines: each cell wrapped to its column (the first at its words),
+    ``r`` columns right-aligned.
+
+    >>> table_lines(["conv", "(H - 2, W - 2)", "640"], [4, 8, 3], "llr", "  ")
+    ['conv  (H - 2,   640', '      W - 2)']
+    """
+    parts = [(textwrap.wrap(c, w, break_long_words=False) if i == 0 else wrap_math(c, w)) or
+             [""] for i, (c, w) in enumerate(zip(cells, widths))]
+    out = []
+    for i in range(max(len(p) for p in parts)):
+        line = [(p[i] if i < len(p) else "") for p in parts]
+        out.append(gap.join(c.rjust(w) if a == "r" else c.ljust(w)
+                            for c, w, a in zip(line, widths, align)).rstrip())
+    return out
+
+
+def line_text(items: D.Line) -> str:
+    """A line of prose, code and formulas as one plain-text string (how wide it reads)."""
+    return _line(items).replace(_NBSP, " ")
 
 
 def _wrap(text: str, indent: str = "", first: str = "") -> str:
@@ -354,24 +484,19 @@ def _wrap(text: str, indent: str = "", first: str = "") -> str:
 
 def _block(b: D.Block) -> str:
     if isinstance(b, D.Heading):
-        text = _line(b.line).replace(_NBSP, " ")
+        text = line_text(b.line)
         return f"{text}\n{('-' if b.level == 1 else '~') * len(text)}"
     if isinstance(b, D.Para):
         return _wrap(_line(b.line))
     if isinstance(b, D.Display):
-        return "    " + math_text(b.math)
+        return "\n".join(display_lines(b.math))
     if isinstance(b, D.Items):
         return "\n".join(_wrap(_line(i), "    ", "  - ") for i in b.items)
-    cells = [[_line(c).replace(_NBSP, " ") for c in b.header]] + \
-        [[_line(c).replace(_NBSP, " ") for c in row] for row in b.rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(b.header))]
-
-    def row(r: list[str]) -> str:
-        return "  ".join(c.rjust(w) if a == "r" else c.ljust(w)
-                         for c, w, a in zip(r, widths, b.align)).rstrip()
-
+    cells = [[line_text(c) for c in b.header]] + [[line_text(c) for c in row] for row in b.rows]
+    widths = fit_widths(cells, TABLE_WIDTH, 2)
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([row(cells[0]), rule, *(row(r) for r in cells[1:])])
+    rows = [line for r in cells[1:] for line in table_lines(r, widths, b.align, "  ")]
+    return "\n".join([*table_lines(cells[0], widths, b.align, "  "), rule, *rows])
 
 
 def render_document(document: D.Document) -> str:

@@ -169,12 +169,13 @@ def check_formula(entry: Logged) -> None:
                               sympy.logic.boolalg.BooleanAtom)), (entry.tex, whole)
 
 
-_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$|\\\[ (.+?) \\\]", re.S)
+_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$|\\\[ (.+?) \\\]|"
+                   r"\\begin\{align\*\}\n(.+?)\n\\end\{align\*\}", re.S)
 
 
 def math_in(text: str) -> list[str]:
     """Every inline and displayed formula in LaTeX output, in order."""
-    return [m.group(1) if m.group(1) is not None else m.group(2) for m in _MATH.finditer(text)]
+    return [next(g for g in m.groups() if g is not None) for m in _MATH.finditer(text)]
 
 
 # --- the tests -------------------------------------------------------------------------------
@@ -237,6 +238,23 @@ def _layer_cases() -> list[tuple[str, object, tuple[object, ...]]]:
         ("torch adaptive pooling", T.AdaptiveAvgPool2d((7, 7)), (3, "H", "W")),
         ("torch upsample to size", T.Upsample(size=(9, 11)), (3, "H", "W")),
     ]
+
+
+def test_long_formulas_are_split_and_still_parse_back() -> None:
+    """A chain too long for one line is set one relation to a line (``align*``), one with
+    terms too long even so in text style; each is still tracked and parses back."""
+    from convsym.spec import load
+
+    net = load({"dialect": "torch", "input": ["c", "n", "m"], "layers": [
+        {"Conv2d": {"in_channels": "c", "out_channels": "f", "kernel_size": "k", "stride": "s",
+                    "padding": "p", "dilation": "d"}},
+        {"Conv2d": {"in_channels": "f", "out_channels": "g", "kernel_size": "k", "stride": "s",
+                    "padding": "p", "dilation": "d"}},
+        {"MaxPool2d": {"kernel_size": "k", "stride": "s", "padding": 1, "ceil_mode": True}}]})
+    d = derive(net)
+    text, _ = _logged(d)
+    assert "\\begin{align*}" in text and "\\begin{flushleft}" in text
+    assert _check_all(d) > 0
 
 
 @pytest.mark.parametrize("case", _layer_cases(), ids=lambda c: c[0])

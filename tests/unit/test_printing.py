@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy
 from hypothesis import given
@@ -143,7 +145,10 @@ def test_text_table_aligns_numbers_right() -> None:
 def test_latex_fragment_and_standalone() -> None:
     d = derive(example("seed1"))
     fragment = d.to_latex()
-    assert fragment.startswith("\\section*{") and "\\documentclass" not in fragment
+    assert fragment.startswith("% A convsym derivation, for \\input in a LaTeX document whose "
+                               "preamble has\n% \\usepackage{amsmath,array,booktabs,longtable}\n")
+    assert "\\section*{" in fragment and "\\documentclass" not in fragment
+    assert fragment.count("\\begingroup") == fragment.count("\\endgroup") == 1
     whole = d.to_latex(standalone=True)
     assert whole.startswith("\\documentclass[11pt]{article}")
     assert "\\usepackage{amsmath}" in whole and whole.rstrip().endswith("\\end{document}")
@@ -152,9 +157,9 @@ def test_latex_fragment_and_standalone() -> None:
 def test_long_tables_break_across_pages() -> None:
     rows = tuple(((str(i),),) for i in range(L.LONG_TABLE + 1))
     tex = L.render_document(D.Document("t", (D.Table((("a",),), rows, "l"),)))
-    assert "longtable" in tex
+    assert "\\begin{longtable}" in tex
     short = L.render_document(D.Document("t", (D.Table((("a",),), rows[:3], "l"),)))
-    assert "tabular" in short and "longtable" not in short
+    assert "tabular" in short and "\\begin{longtable}" not in short
 
 
 def test_markdown_layout() -> None:
@@ -267,3 +272,77 @@ def test_counts_group_digits_alone_and_inside_symbolic_counts(
     assert "(n - 4, n - 4, 64)" in outputs["summaryexample:seed1_symbolic"]
     assert main(["summary", "example:seed1_symbolic", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total_params"] == "288*c + 18528"
+
+
+# --- notation apart from the user's symbols (issue 15) ---------------------------------------
+
+_CLASH = {
+    "torch": {"dialect": "torch", "input": [3, "n", "n"], "layers": [
+        {"Conv2d": {"in_channels": 3, "out_channels": 8, "kernel_size": "k", "stride": "s",
+                    "padding": "p", "dilation": "d"}},
+        {"MaxPool2d": {"kernel_size": 2}}]},
+    "keras": {"input": ["n", "o", "C_in"], "layers": [
+        {"Conv2D": {"filters": "k", "kernel_size": 3, "strides": "s", "padding": "same"}},
+        {"Flatten": {}}, {"Dense": {"units": "j"}}]},
+}
+
+
+def _notation_names(t: D.Term) -> set[str]:
+    """The names a term shows as notation (letters, template prose), not as values."""
+    if isinstance(t, D.Letter):
+        return {t.text}
+    if isinstance(t, D.Tup):
+        return set().union(*(_notation_names(i) for i in t.items))
+    if isinstance(t, D.Fill):
+        if not t.values:  # template prose: every identifier is notation
+            return set(re.findall(r"[A-Za-z_][A-Za-z0-9_']*", t.formula.text)) - {
+                "ceiling", "floor", "max", "min", "sum", "for", "i"}
+        return set().union(*(_notation_names(v) for v in t.values.values()))
+    return set()
+
+
+@pytest.mark.parametrize("dialect", sorted(_CLASH))
+def test_issue_15_notation_never_collides_with_user_symbols(dialect: str) -> None:
+    from convsym.printing.render import compose
+    from convsym.spec import load
+
+    d = derive(load(_CLASH[dialect]))
+    doc = compose(d)
+    shown = set().union(*(_notation_names(t) for m in D.maths(doc) for t in m.terms))
+    assert not shown & set(d.symbols), shown & set(d.symbols)
+    text = d.to_text()
+    assert "primed to keep the two apart" in text
+    if dialect == "torch":
+        assert "o = floor((n' + P - k_e)/s') + 1" in text
+        assert "k_e = d'*(k' - 1) + 1" in text
+        assert "floor((n + 2*p - (d*k - d + 1))/s) + 1" in text  # the user's symbols, bare
+        assert "valid when n' + 2*p' >= k'" in text.lower().replace("\n", " ")
+        flat = " ".join(text.split())
+        assert "the padded input n' + 2p' must be at least the effective kernel d'(k'-1)+1" \
+            in flat  # the layer's rule, in words, primes its letters too
+    else:
+        assert "o' = ceiling(n'/s')" in text
+        assert "P = max((o' - 1)*s' + k' - n', 0)" in text
+        assert "P = max((ceiling(n/s) - 1)*s + 3 - n, 0) in total" in text  # no Max(0, ...)
+        assert "Max(" not in text
+
+
+def test_symbols_apart_from_the_notation_stay_unprimed() -> None:
+    text = derive(example("lenet5")).to_text()  # symbols H and W
+    assert "primed" not in text and not re.search(r"\b[nks]'", text)
+    assert "o = floor((n + P - k)/s) + 1" in text
+
+
+@pytest.mark.parametrize("source", ["example:unet", "example:mobilenet_v2", "example:dcgan",
+                                    "symbolic stride"])
+def test_text_derivation_keeps_within_its_width(source: str) -> None:
+    from convsym.spec import load
+
+    net = example(source.split(":")[1]) if ":" in source else load({
+        "input": ["n", "n", "c"], "layers": [
+            {"Conv2D": {"filters": "f", "kernel_size": "k", "strides": "s"}},
+            {"Conv2D": {"filters": 64, "kernel_size": "k", "strides": "s"}},
+            {"MaxPooling2D": {"pool_size": 2}}, {"Flatten": {}}, {"Dense": {"units": 10}}]})
+    text = derive(net).to_text()
+    assert max(len(line) for line in text.splitlines()) <= X.TABLE_WIDTH
+    assert "\u00a0" not in text
