@@ -100,7 +100,9 @@ class Budgets:
     max_terms: int = 5_000
     """Terms of one expanded size polynomial (shapes, parameter counts, substitutions)."""
     max_degree: int = 256
-    """Total degree of one term of an expanded size."""
+    """Total degree of a term produced by expanding a product of sums."""
+    max_exponent: int = 100_000
+    """Total degree of any term (a single term times a size only adds exponents)."""
     max_layers: int = 100_000
     """Layers of one network, counting every call of an inlined Keras nested model."""
     max_document_values: int = 250_000

@@ -37,7 +37,7 @@ from convsym.expr import as_expr
 from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
 from convsym.layers.agree import threshold
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
-from convsym.period import decide_nonneg
+from convsym.period import decide_nonneg, unbounded_below
 
 
 @dataclass
@@ -408,7 +408,7 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
         value = diff.as_int()
         if value is not None:
             return value >= 0
-        return decide_nonneg(diff, budget=2000).holds is True
+        return not unbounded_below(diff) and decide_nonneg(diff, budget=2000).holds is True
     return False
 
 

@@ -133,13 +133,13 @@ def periods(e: QExpr) -> dict[sympy.Symbol, int] | None:
         for piece in _pieces(e):
             if not _affine(piece):
                 return None
+            floors = piece.floors()  # once per piece, not per symbol (linear, not quadratic)
             for x in sorted(piece.free_symbols(), key=lambda s: s.name):
                 period = out.get(x, 1)
-                for atom in piece.atoms():
-                    if isinstance(atom, Floor):
-                        p = _floor_period(atom, x, memo)
-                        if p:
-                            period = lcm(period, p)
+                for atom in floors:
+                    p = _floor_period(atom, x, memo)
+                    if p:
+                        period = lcm(period, p)
                 out[x] = period
     except _NotQuasiAffine:
         return None
@@ -281,6 +281,40 @@ def decide_nonneg(
     syms = list(per)
     result = _decide_periodic(e, per, syms, lo, hi, budget, deadline)
     return fallback if result.holds is None and fallback is not None else result
+
+
+def unbounded_below(e: QExpr) -> bool:
+    """True when ``e`` takes negative values on the default domain (no upper bounds),
+    seen in one linear pass: some symbol ``x`` occurs in ``e`` only in one term ``c*x`` with
+    ``c < 0`` (not in another term, not inside a floor), so ``e = A + c*x`` with ``A`` free
+    of ``x``; fixing the other symbols and raising ``x`` makes ``e`` as negative as wanted.
+
+    A cheap exact refutation for callers that need no counterexample (a layer's room
+    ``H - k0 - k1 - ... + n`` with one symbolic kernel per layer is neither always
+    non-negative nor always negative, and deciding it by periods costs the depth each time).
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> h, k = QPoly.sym(symbol("H")), QPoly.sym(symbol("k"))
+    >>> unbounded_below(h - k + QPoly.const(5)), unbounded_below(h * k - k)
+    (True, False)
+    >>> unbounded_below(floordiv(h - k, QPoly.const(2)))
+    False
+    """
+    if not isinstance(e, QPoly):
+        return False
+    seen: set[sympy.Symbol] = set()
+    twice: set[sympy.Symbol] = set()
+    candidates: list[sympy.Symbol] = []
+    for mono, c in e.terms.items():
+        for atom, power in mono:
+            found = atom.num.free_symbols() | atom.den.free_symbols() \
+                if isinstance(atom, Floor) else {atom}
+            twice |= found & seen
+            seen |= found
+            if c < 0 and len(mono) == 1 and power == 1 and not isinstance(atom, Floor):
+                candidates.append(atom)
+    return any(x not in twice for x in candidates)
 
 
 def _decide_periodic(e: QExpr, per: Mapping[sympy.Symbol, int], syms: list[sympy.Symbol],

@@ -30,9 +30,10 @@ from convsym.intdiv import (
     as_int,
     ext,
     from_sympy,
+    product,
     to_sympy,
 )
-from convsym.period import decide_nonneg
+from convsym.period import decide_nonneg, unbounded_below
 
 if TYPE_CHECKING:
     from convsym.graph import Tensor
@@ -178,9 +179,11 @@ def mul_sizes(*factors: QExpr) -> QExpr:
             rest.append(f)
         else:
             const *= value
-    total: QExpr = QPoly.const(const)
+    # sums are kept factored when expanding them would be large (intdiv.product)
+    total: QExpr = product([QPoly.const(const), *(f for f in rest if isinstance(f, QPoly))])
     for f in rest:
-        total = _mul2(total, f)
+        if isinstance(f, Ext):
+            total = _mul2(total, f)
     return total
 
 
@@ -444,14 +447,13 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
             raise layer.shape_error(f"axis {axis}", None, sentence(what),
                                     code="input_too_small")
         return []
-    always = decide_nonneg(room)
-    if always.holds:
+    if not unbounded_below(room) and decide_nonneg(room).holds:
         return []
     from convsym.intdiv import add as q_add
     from convsym.intdiv import scale as q_scale
 
-    never = decide_nonneg(q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1)))
-    if never.holds:
+    short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
+    if not unbounded_below(short) and decide_nonneg(short).holds:
         raise layer.shape_error(f"axis {axis}", None,
                                 f"{sentence(what)}, for every value of its symbols ({rule})",
                                 code="input_too_small")

@@ -306,3 +306,71 @@ def test_products_display_as_sympy_factor_list_does(
     if len(e.terms) > 2:
         fast, slow = _factored(e), _factor_list(e)
         assert fast == slow and str(fast) == str(slow)
+
+
+@st.composite
+def long_sums(draw: st.DrawFn) -> QPoly:
+    """A sum of up to 12 terms: symbols, floor atoms and a constant (a deep layer's size)."""
+    from convsym.intdiv import product
+
+    terms = draw(st.lists(trees(depth=2), min_size=2, max_size=10))
+    total = QPoly.const(draw(st.integers(-6, 6)))
+    for t in terms:
+        if isinstance(t.q, QPoly):
+            total = total + t.q * draw(st.sampled_from([-2, -1, 1, 3]))
+    return product([total])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(long_sums(), min_size=1, max_size=3), st.integers(-3, 3), ENVS)
+def test_a_product_kept_factored_is_the_expanded_product(factors: list[QPoly], c: int,
+                                                         env: dict[str, int]) -> None:
+    from convsym.intdiv import product
+
+    kept = product([QPoly.const(c), *factors])
+    expanded = QPoly.const(c)
+    for f in factors:
+        expanded = QPoly(expanded.terms) * QPoly(f.terms)
+    values = {x: env[x.name] for x in POSITIVE}
+    assert kept.evaluate(values) == expanded.evaluate(values)
+    assert to_sympy(kept).subs(values) == expanded.evaluate(values)
+    assert kept.free_symbols() == expanded.free_symbols()
+    assert kept.const_value() == expanded.const_value()
+    moved = {N: QPoly.sym(M) + QPoly.const(2)}
+    assert kept.subs(moved) == expanded.subs(moved)
+    assert -kept == -expanded and kept == expanded and hash(kept) == hash(expanded)
+
+
+def test_a_product_of_long_sums_is_shown_factored_and_expanded_only_on_demand() -> None:
+    from convsym.intdiv import product
+
+    ks = [QPoly.sym(symbol(f"k{i}")) for i in range(200)]
+    h = QPoly.sym(symbol("H")) - sum(ks, QPoly())
+    w = QPoly.sym(symbol("W")) - sum(ks, QPoly())
+    macs = product([QPoly.const(16), ks[0] * ks[0], h, w])  # 40,401 terms expanded
+    assert macs.factors is not None
+    assert str(to_sympy(macs)).startswith("16*k0**2*(H - k0 - k1 - k10 - k100")
+    env = {s: 1 for k in ks for s in k.free_symbols()} | {symbol("H"): 300, symbol("W"): 250}
+    assert macs.evaluate(env) == 16 * 100 * 50
+    from convsym.errors import BudgetExceeded
+
+    with pytest.raises(BudgetExceeded, match="max_terms"):
+        _ = macs.terms  # expanding it is over the term budget, as before
+
+
+def test_degree_is_capped_where_a_product_of_sums_is_expanded() -> None:
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+
+    n, s = QPoly.sym(N), QPoly.sym(S)
+    x = n
+    for _ in range(1000):  # a 1,000-layer stride chain: the divisor s**1000 is one term
+        x = floordiv(x + QPoly.const(2 - 3), s) + QPoly.const(1)
+    assert str(to_sympy(x)) == "ceiling(n/s**1000)"
+    with pytest.raises(BudgetExceeded, match="max_degree"):
+        (n + s) ** 200 * (n + QPoly.const(1)) ** 100  # sums times sums: degree 300
+    with raised(max_exponent=500), pytest.raises(BudgetExceeded, match="max_exponent"):
+        for _ in range(600):
+            x = x * s
+    with raised(max_exponent=500), pytest.raises(BudgetExceeded, match="max_exponent"):
+        from_sympy(parse_expr("s**50") ** 11)
