@@ -145,7 +145,7 @@ def prove(statement: object, assume: object = (), *, timeout: float | None = Non
     the proof is "unknown" with the reason.
     """
     from convsym.expr import as_relation
-    from convsym.proof import DEFAULT_TIMEOUT, Proof, ProofStep
+    from convsym.proof import DEFAULT_TIMEOUT
     from convsym.proof import prove as prove_inner
 
     seconds = check_timeout(DEFAULT_TIMEOUT if timeout is None else timeout, optional=False)
@@ -156,14 +156,23 @@ def prove(statement: object, assume: object = (), *, timeout: float | None = Non
                                    what="prove")
         return proof
     except BudgetExceeded as err:
-        # a statement too large to work on (max_terms, max_degree) is honestly undecided too
-        if err.code not in _STOPPED and err.code != "budget_exceeded":
-            raise
-        relation = as_relation(statement, field="statement")
-        reason = _stopped("prove", err, seconds)
-        kind = {"time_limit": "time limit", "budget_exceeded": "size limit"}
-        step = ProofStep(kind.get(err.code, "memory limit"), reason, relation, relation)
-        return Proof("unknown", "bounded", relation, steps=(step,), reason=reason)
+        return stopped_proof(as_relation(statement, field="statement"), err, seconds)
+
+
+def stopped_proof(relation: Any, err: BudgetExceeded, seconds: float) -> Proof:
+    """The "unknown" :class:`~convsym.proof.Proof` of a proof stopped by a budget (time,
+    memory, or a statement too large to expand: max_terms, max_degree), with the reason as
+    its one step; the API and ``convsym prove`` answer alike.  Other errors are re-raised.
+    """
+    from convsym.proof import Proof, ProofStep
+
+    # a statement too large to work on (max_terms, max_degree) is honestly undecided too
+    if err.code not in _STOPPED and err.code != "budget_exceeded":
+        raise err
+    reason = _stopped("prove", err, seconds)
+    kind = {"time_limit": "time limit", "budget_exceeded": "size limit"}
+    step = ProofStep(kind.get(err.code, "memory limit"), reason, relation, relation)
+    return Proof("unknown", "bounded", relation, steps=(step,), reason=reason)
 
 
 def solve(target: object, unknowns: Any, where: object = (), bounds: object = None, *,
