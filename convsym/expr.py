@@ -471,8 +471,21 @@ def parse_expr(text: str, *, field: str = "expression",
     Traceback (most recent call last):
     convsym.errors.ExpressionError: H: cannot parse "2*" at column 3: expected an expression
     """
+    if symbols is None and isinstance(text, str):
+        found = _PARSED.get(text)  # a deep network repeats its hyperparameters ("s")
+        if found is not None:
+            return found
     parser = _Parser(_prescan(text, field), field, relation=False, namer=symbols)
-    return parser.expr(parser.parse())
+    result = parser.expr(parser.parse())
+    if symbols is None and isinstance(text, str):
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()  # bounded; a miss only parses again
+        _PARSED[text] = result
+    return result
+
+
+_PARSED: dict[str, sympy.Expr] = {}
+"""Parsed texts (successes only: an error names its field, a result does not)."""
 
 
 def divisors(text: str, *, field: str = "condition",

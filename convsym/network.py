@@ -17,13 +17,14 @@ kept, pruned of those implied by another.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import sympy
 
+from convsym.budget import building
 from convsym.errors import (
     BudgetExceeded,
     ConvsymError,
@@ -127,9 +128,15 @@ class Network:
 
     # --- propagation ------------------------------------------------------------------------
     def _propagate(self) -> None:
+        with building() as check:  # wall-clock budget build_seconds, checked per layer
+            self._propagate_within(check)
+
+    def _propagate_within(self, check: Callable[[str], None]) -> None:
         shapes = self.shapes
         for index, node in enumerate(self.nodes):
             where = f"{node.name!r} at layers[{index + self._first}]"
+            if index not in self.input_shapes:
+                check(f"{type(node.layer).__name__} {where}")
             try:
                 if index in self.input_shapes:
                     inference = Inference(self.input_shapes[index])

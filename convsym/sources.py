@@ -35,7 +35,24 @@ def is_keras_json(doc: Any) -> bool:
 
 
 def resolve(source: str, *, sets: Sequence[str] = (), from_: str | None = None) -> Any:
-    """The network a SOURCE names, with ``--set`` values substituted."""
+    """The network a SOURCE names, with ``--set`` values substituted.
+
+    Reading, importing, building and substituting share one wall-clock budget
+    (``build_seconds``, default 60 s; ``CONVSYM_BUILD_SECONDS=N`` raises it), checked
+    before each layer: over it, one line with code ``budget_exceeded``.
+    """
+    import convsym.examples
+    import convsym.importers.keras_json
+    import convsym.spec  # noqa: F401 - imported before the clock starts, as a bare
+    from convsym.budget import building
+
+    if from_ == "onnx" or source.lower().endswith(".onnx"):
+        import convsym.importers.onnx_model  # noqa: F401
+    with building():
+        return _resolve(source, sets, from_)
+
+
+def _resolve(source: str, sets: Sequence[str], from_: str | None) -> Any:
     from convsym.examples import example
     from convsym.spec import from_mapping, read_document
 
