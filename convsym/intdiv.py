@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from fractions import Fraction
-from functools import reduce
+from functools import cmp_to_key, reduce
 from math import gcd
 from typing import TYPE_CHECKING, Union
 
@@ -437,6 +437,33 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
                                   f"over {budgets.max_terms} terms")
     return QPoly(terms)
 
+
+
+def _check_power_terms(b: QPoly, k: int) -> None:
+    """Refuse ``b**k`` at once when its terms are known to be over ``max_terms``.
+
+    For a linear ``b`` (a constant and ``t`` distinct atoms of degree 1, all non-zero) the
+    terms of ``b**k`` are exactly the monomials of degree ``k`` in ``t + 1`` variables (the
+    constant as one more), ``comb(k + t, t)`` of them (``t`` without a constant), and no
+    coefficient cancels: a multinomial coefficient times non-zero coefficients.  A hostile
+    ``(a+b+c+d)**60`` is refused without expanding it term by term up to the budget.
+
+    >>> from convsym.expr import symbol
+    >>> _check_power_terms(sum((QPoly.sym(symbol(x)) for x in "abcd"), QPoly()), 60)
+    Traceback (most recent call last):
+    convsym.errors.BudgetExceeded: a size: expanding a power gives 39,711 terms; the limit \
+is max_terms = 5000 (raise it with CONVSYM_MAX_TERMS=N or convsym.budget.raised(max_terms=N))
+    """
+    from math import comb
+
+    if not all(len(m) <= 1 and (not m or m[0][1] == 1) for m in b.terms):
+        return
+    atoms = sum(1 for m in b.terms if m)
+    count = comb(k + atoms, atoms) if () in b.terms else comb(k + atoms - 1, atoms - 1)
+    limit = current_budgets().max_terms
+    if count > limit:
+        raise budget_exceeded("a size", "max_terms", f"expanding a power gives {count:,} "
+                              "terms")
 
 
 def _check_degree(a: QPoly, b: QPoly, max_degree: int) -> None:
@@ -982,6 +1009,7 @@ def from_sympy(expr: sympy.Basic) -> QExpr:
                 _check_exponent(k * sum(e for _, e in mono))
                 return QPoly({tuple((a, e * k) for a, e in mono): c**k})
             if isinstance(b, QPoly) and k <= 64:
+                _check_power_terms(b, k)
                 return b**k
         raise NotQuasiPolynomial(f"power {expr} is not a polynomial power")
     if isinstance(expr, (sympy.floor, sympy.ceiling)):
@@ -1020,6 +1048,25 @@ def _quotient(arg: sympy.Basic) -> tuple[QExpr, QPoly]:
     return from_sympy(num), d
 
 
+def shown_briefly(e: QExpr, limit: int = 120) -> str:
+    """The text of ``e`` for a message, from at most a few of its terms when it is huge (its
+    full display would cost seconds only to be cut to ``limit`` characters).
+
+    >>> from convsym.expr import symbol
+    >>> shown_briefly((QPoly.sym(symbol("a")) + QPoly.sym(symbol("b"))) ** 60, 60)
+    'a**60 + 60*a**59*b + b**60 + ... (61 terms)'
+    """
+    from convsym.errors import shorten
+
+    if isinstance(e, QPoly) and (e.factors is not None or len(e.terms) > 40):
+        if e.factors is not None:
+            return shorten(" * ".join(f"({shown_briefly(f, limit)})" for f in e.factors), limit)
+        first = sorted(e.terms.items(), key=lambda item: _mkey(item[0]))[-3:][::-1]
+        tail = f" + ... ({len(e.terms)} terms)"
+        return shorten(str(to_sympy(QPoly(dict(first)))), max(limit - len(tail), 20)) + tail
+    return shorten(to_sympy(e), limit)
+
+
 def to_sympy(e: QExpr) -> sympy.Expr:
     """The SymPy expression for display, choosing the simplest floor/ceiling form.
 
@@ -1044,6 +1091,7 @@ def to_sympy(e: QExpr) -> sympy.Expr:
 _SHOWN: dict[QExpr, sympy.Expr] = {}
 _FLOOR_SHOWN: dict[tuple[Floor, int], tuple[sympy.Expr, int]] = {}
 _TERM_SHOWN: dict[tuple[Monomial, int], sympy.Expr] = {}
+_MUL_ORDER = cmp_to_key(sympy.Basic.compare)  # Mul's canonical order of its factors
 _MEMO_LIMIT = 1 << 16
 
 
@@ -1155,9 +1203,7 @@ def _to_sympy_flat(e: QPoly) -> sympy.Expr:
     for mono, c in sorted(terms.items(), key=lambda item: _mkey(item[0])):
         factor = _TERM_SHOWN.get((mono, c))
         if factor is None:  # terms repeat across sizes (k0 is in every later layer's size)
-            factor = sympy.Integer(c)
-            for atom, p in mono:
-                factor = factor * _atom_sympy(atom) ** p
+            factor = _term_sympy(mono, c)
             _remember(_TERM_SHOWN, (mono, c), factor)
         parts.append(factor)
     if absorbed is not None:
@@ -1169,6 +1215,25 @@ def _to_sympy_flat(e: QPoly) -> sympy.Expr:
     else:
         parts.append(sympy.Integer(const))
     return sympy.Add(*parts)
+
+
+def _term_sympy(mono: Monomial, c: int) -> sympy.Expr:
+    """``c * prod(atom**p)`` as SymPy evaluates it.
+
+    A monomial in plain symbols is built directly in SymPy's canonical form (``Mul.flatten``:
+    the coefficient first unless it is 1, then the distinct powers sorted by
+    ``Basic.compare``), without a flatten per term; a polynomial of thousands of terms
+    (a hostile input's expansion) is shown in a fraction of the time.
+    tests/unit/test_intdiv.py checks it against SymPy's own construction.
+    """
+    if mono and all(not isinstance(a, Floor) for a, _ in mono):
+        powers = [a if p == 1 else sympy.Pow(a, p) for a, p in mono]
+        if len(powers) > 1:
+            powers.sort(key=_MUL_ORDER)
+        if c == 1:
+            return powers[0] if len(powers) == 1 else sympy.Mul._from_args(powers)
+        return sympy.Mul._from_args([sympy.Integer(c), *powers])
+    return sympy.Mul(sympy.Integer(c), *(_atom_sympy(a) ** p for a, p in mono))
 
 
 def _atom_sympy(atom: Atom) -> sympy.Expr:

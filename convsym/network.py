@@ -447,7 +447,11 @@ def _subs_value(value: object, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> ob
         new = expr.xreplace(mapping)
         q = from_sympy(new)
         concrete = as_int(q)
-        return concrete if concrete is not None else to_sympy(q)
+        if concrete is not None:
+            return concrete
+        # the canonical display, unless the value is a huge polynomial: then as substituted
+        # (equal; displaying thousands of terms only to read them back costs seconds)
+        return new if isinstance(q, QPoly) and len(q.terms) > 200 else to_sympy(q)
     return value
 
 

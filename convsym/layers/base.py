@@ -31,6 +31,7 @@ from convsym.intdiv import (
     ext,
     from_sympy,
     product,
+    shown_briefly,
     to_sympy,
 )
 from convsym.period import decide_nonneg, unbounded_below
@@ -328,7 +329,7 @@ def _snake(name: str) -> str:
 
 def _show(value: object) -> str:
     if isinstance(value, QPoly):
-        return str(to_sympy(value))
+        return shown_briefly(value)
     if isinstance(value, tuple):
         return "(" + ", ".join(_show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, str):

@@ -374,3 +374,43 @@ def test_degree_is_capped_where_a_product_of_sums_is_expanded() -> None:
             x = x * s
     with raised(max_exponent=500), pytest.raises(BudgetExceeded, match="max_exponent"):
         from_sympy(parse_expr("s**50") ** 11)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from([N, M, S, T, symbol("a"), symbol("H")]),
+                       st.integers(1, 70), max_size=5),
+       st.sampled_from([1, -1, 2, -7, 2**40, -(3**30)]))
+def test_terms_are_built_as_sympy_evaluates_them(powers: dict[sympy.Symbol, int],
+                                                  c: int) -> None:
+    from convsym.intdiv import _akey, _term_sympy
+
+    mono = tuple(sorted(powers.items(), key=lambda item: _akey(item[0])))
+    fast = _term_sympy(mono, c)
+    slow = sympy.Integer(c) * sympy.Mul(*(x**p for x, p in mono))
+    assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow) and hash(fast) == hash(slow)
+    assert fast.is_commutative is True
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([N, M, S, T, symbol("a")]), min_size=1, max_size=5,
+                unique=True), st.lists(st.sampled_from([-3, -1, 1, 2]), min_size=5,
+                                       max_size=5), st.integers(-2, 2), st.integers(2, 12))
+def test_a_linear_power_is_refused_exactly_when_its_terms_are_over_the_budget(
+        atoms: list[sympy.Symbol], coeffs: list[int], const: int, k: int) -> None:
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+
+    b = QPoly.const(const)
+    for x, c in zip(atoms, coeffs):
+        b = b + QPoly.sym(x) * c
+    terms = len((b**k).terms)  # expanded term by term
+    for limit in (terms, terms - 1):
+        if limit < 1:
+            continue
+        with raised(max_terms=limit):
+            try:
+                from_sympy(to_sympy(b) ** k)
+                refused = False
+            except BudgetExceeded:
+                refused = True
+        assert refused == (limit < terms)
