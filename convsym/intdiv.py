@@ -1123,6 +1123,13 @@ def _factored(e: QPoly) -> sympy.Expr | None:
         shown = [_to_sympy_flat(f) for f in factors]
         # SymPy distributes a number over a sum it multiplies first, and factor_list's order
         # of factors is its own: only without such a sum is the product the same either way
+        if all(isinstance(x, (sympy.Symbol, sympy.floor, sympy.ceiling)) for x in shown) \
+                and len(set(shown)) == len(shown):
+            # distinct plain factors: Mul.flatten's canonical form directly (the coefficient
+            # first unless 1, the rest sorted by Basic.compare), without its assumption
+            # queries on every new floor (a deep network's MACs)
+            shown.sort(key=_MUL_ORDER)
+            return sympy.Mul._from_args(shown if k == 1 else [sympy.Integer(k), *shown])
         if k == 1 or not any(x.is_Add for x in shown):
             result: sympy.Expr = sympy.Integer(k)
             for x in shown:
@@ -1293,6 +1300,9 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
     ``den``, ``arg`` is one product, never integer) are exactly what SymPy would pull out.
     tests/unit/test_intdiv.py checks equality with SymPy's own evaluation.
     """
+    quick = _one_term_quotient(num, den)
+    if quick is not None:  # one product, never an integer: cls(arg) stays unevaluated
+        return cls(quick, evaluate=False)
     arg = to_sympy(num) / to_sympy(den)
     den_atoms = {a for m in den.terms for a, _ in m}
     free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
@@ -1309,6 +1319,33 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
         else:
             spart.append(term)
     return ipart + cls(sympy.Add(*spart), evaluate=False)
+
+
+def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
+    """``num/den`` built directly in SymPy's canonical form when ``num`` is one term in plain
+    symbols, one of them absent from the symbolic ``den`` (``H/s**1000`` of a stride chain):
+    the coefficient (a rational) first unless 1, then the powers sorted by
+    ``Basic.compare``, as ``Mul.flatten`` leaves them; else None.  Building it the usual way
+    runs SymPy's assumption queries on every new power, a millisecond per layer.
+    """
+    if len(num.terms) != 1 or len(den.terms) != 1:
+        return None
+    ((mono, c),) = num.terms.items()
+    ((dmono, dc),) = den.terms.items()
+    if not dmono or dc <= 0 or any(isinstance(a, Floor) for a, _ in mono + dmono):
+        return None
+    powers = dict(mono)
+    below = dict(dmono)
+    if all(a in below for a in powers):
+        return None  # no symbol of its own (it could be bounded): SymPy decides
+    for a, e in dmono:
+        powers[a] = powers.get(a, 0) - e
+    if c % dc == 0 and all(e >= 0 for e in powers.values()):
+        return None  # an integer product: SymPy pulls it out of the floor
+    factors = [a if e == 1 else sympy.Pow(a, e) for a, e in powers.items() if e]
+    factors.sort(key=_MUL_ORDER)
+    coeff = sympy.Rational(c, dc)
+    return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
 
 
 def _integer_product(term: sympy.Expr) -> bool:

@@ -414,3 +414,35 @@ def test_a_linear_power_is_refused_exactly_when_its_terms_are_over_the_budget(
             except BudgetExceeded:
                 refused = True
         assert refused == (limit < terms)
+
+
+@pytest.mark.parametrize(("num", "den"), [
+    ("H", "s**64"), ("3*H*t", "2*s**3"), ("-H*s", "4*s**2*t"),
+    ("H**2*n", "n*s"), ("5*n", "7*s*t")])
+def test_one_term_quotients_are_built_as_sympy_evaluates_them(num: str, den: str) -> None:
+    from convsym.intdiv import _round
+
+    n, d = from_sympy(parse_expr(num)), from_sympy(parse_expr(den))
+    assert isinstance(n, QPoly) and isinstance(d, QPoly)
+    for cls in (sympy.floor, sympy.ceiling):
+        fast = _round(cls, n, d)
+        slow = cls(to_sympy(n) / to_sympy(d))
+        assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+def test_products_of_distinct_floors_are_built_as_sympy_evaluates_them() -> None:
+    x, y = QPoly.sym(N), QPoly.sym(M)
+    built = 0
+    for step in range(1, 30):  # MACs of a stride chain: k * ceiling(n/s**i) * ceiling(m/...)
+        x = floordiv(x - QPoly.const(1), QPoly.sym(S)) + QPoly.const(1)
+        y = floordiv(y + QPoly.const(step), QPoly.const(3)) + QPoly.const(1)
+        for k in (1, -1, 144, -6):
+            for e in (QPoly.const(k) * x * y, QPoly.const(k) * x * y * QPoly.sym(T)):
+                shown = to_sympy(e)
+                if shown.is_Mul:  # canonical: evaluating its own arguments again changes nothing
+                    again = sympy.Mul(*shown.args)
+                    assert shown == again and sympy.srepr(shown) == sympy.srepr(again)
+                    built += 1
+                env = {N: 1000 + step, M: 77, S: 2, T: 3}
+                assert shown.subs(env) == e.evaluate(env)
+    assert built > 100
