@@ -118,20 +118,20 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 return sympy.Add(*(t * r for t, (_, r) in zip(tops, parts))), \
                     sympy.Integer(lcm)
     if arg.is_Mul:  # one product (H/s**1000): split by the signs of its exponents
-        tops: list[sympy.Expr] = []
-        bottoms: list[sympy.Expr] = []
+        above: list[sympy.Expr] = []
+        below: list[sympy.Expr] = []
         for f in arg.args:
             if f.is_Rational:
-                tops.append(sympy.Integer(f.p))
-                bottoms.append(sympy.Integer(f.q))
+                above.append(sympy.Integer(f.p))
+                below.append(sympy.Integer(f.q))
             elif f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp < 0:
-                bottoms.append(sympy.Pow(f.base, -f.exp))
+                below.append(sympy.Pow(f.base, -f.exp))
             elif f.is_Symbol or f.is_Pow and f.base.is_Symbol and f.exp.is_Integer:
-                tops.append(f)
+                above.append(f)
             else:
                 break
         else:
-            return sympy.Mul(*tops), sympy.Mul(*bottoms)
+            return sympy.Mul(*above), sympy.Mul(*below)
     return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
 
 
