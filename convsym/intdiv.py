@@ -623,7 +623,7 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
         new_den = QPoly({_mono_div(dmono, shared) or (): dc // g})
         return q_poly + _floordiv(cut + QPoly.const(rc // g), new_den, fired)
     # nested collapse: floor((floor(X/A) + m)/B) = floor((X + A*m)/(A*B))
-    inner = _single_linear_floor(r_poly)
+    inner = single_linear_floor(r_poly)
     if inner is not None:
         if fired is not None:
             fired.append(LEMMA_NESTED)
@@ -632,7 +632,7 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
     return q_poly + QPoly.atom(Floor(r_poly, den))
 
 
-def _single_linear_floor(p: QPoly) -> Floor | None:
+def single_linear_floor(p: QPoly) -> Floor | None:
     """The Floor atom F when ``p = F + m`` with F absent from ``m``, else None."""
     found: Floor | None = None
     for mono in p.terms:

@@ -35,10 +35,20 @@ from convsym.errors import (
     shorten,
 )
 from convsym.expr import as_expr
-from convsym.intdiv import QExpr, QPoly, add, as_int, free_symbols, from_sympy, scale, to_sympy
+from convsym.intdiv import (
+    QExpr,
+    QPoly,
+    add,
+    as_int,
+    free_symbols,
+    from_sympy,
+    scale,
+    single_linear_floor,
+    to_sympy,
+)
 from convsym.layers.agree import threshold
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
-from convsym.period import decide_nonneg, unbounded_below
+from convsym.period import decide_nonneg, unbounded_below, without_floor
 
 
 @dataclass
@@ -409,14 +419,43 @@ def _located(err: LayerError, where: str) -> LayerError:
 
 
 def _implies(strong: QExpr, weak: QExpr) -> bool:
-    """True when ``strong >= 0`` provably implies ``weak >= 0`` (``weak - strong >= 0``)."""
-    if isinstance(strong, QPoly) and isinstance(weak, QPoly):
-        diff = weak - strong
-        value = diff.as_int()
-        if value is not None:
-            return value >= 0
-        return not unbounded_below(diff) and decide_nonneg(diff, budget=2000).holds is True
-    return False
+    """True when ``strong >= 0`` provably implies ``weak >= 0``: ``weak - strong >= 0``
+    everywhere, or the same after ``strong >= 0`` is weakened to a floor-free consequence
+    and ``weak >= 0`` rewritten without its floor (:func:`_floor_free`).
+
+    The second form prunes the conditions of a chain with symbolic kernels and strides:
+    layer i + 1's room ``floor(X/D) + 1 - k >= 0`` implies ``X >= 0``, which is exactly
+    layer i's room ``floor(Y/s) + 1 - k' >= 0`` without its floor; so only the last layer's
+    condition is kept, not two per layer compared pairwise.
+    """
+    if not (isinstance(strong, QPoly) and isinstance(weak, QPoly)):
+        return False
+    if _nonneg(weak - strong):
+        return True
+    consequence = _floor_free(strong)
+    if consequence is None:
+        return False
+    return _nonneg((without_floor(weak) or weak) - consequence)
+
+
+def _nonneg(diff: QPoly) -> bool:
+    value = diff.as_int()
+    if value is not None:
+        return value >= 0
+    return not unbounded_below(diff) and decide_nonneg(diff, budget=2000).holds is True
+
+
+def _floor_free(e: QPoly) -> QPoly | None:
+    """``Y`` when ``e = floor(Y/D) + Q`` with ``Q`` free of floors and ``-Q >= 0`` provably:
+    then ``e >= 0`` gives ``floor(Y/D) >= -Q >= 0``, so ``Y >= 0`` (``D > 0``).  Else None.
+    """
+    f = single_linear_floor(e)
+    if f is None:
+        return None
+    rest = e - QPoly.atom(f)
+    if rest.floors() or not _nonneg(-rest):
+        return None
+    return f.num
 
 
 def _provably_nonzero(e: QExpr) -> str | None:

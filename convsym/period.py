@@ -255,7 +255,7 @@ def decide_nonneg(
     # counterexample, the period check below still runs (its counterexample is the first in
     # its box, the one users see) and theirs is used only if it cannot decide.
     fallback: Decision | None = None
-    reduced = _without_floor(e, lower)
+    reduced = without_floor(e, lower)
     if reduced is not None:
         # floor(X/D) + P >= 0 iff X + P*D >= 0 (P integer-valued, D > 0): exact, and it
         # removes the floor (a symbolic-stride chain's sizes are one such floor each)
@@ -285,36 +285,38 @@ def decide_nonneg(
 
 def unbounded_below(e: QExpr) -> bool:
     """True when ``e`` takes negative values on the default domain (no upper bounds),
-    seen in one linear pass: some symbol ``x`` occurs in ``e`` only in one term ``c*x`` with
-    ``c < 0`` (not in another term, not inside a floor), so ``e = A + c*x`` with ``A`` free
-    of ``x``; fixing the other symbols and raising ``x`` makes ``e`` as negative as wanted.
+    seen in one linear pass: some symbol ``x`` occurs in ``e`` only to the first power and
+    outside every floor, ``e = A + x*B`` with ``A`` and ``B`` free of ``x``, and every
+    coefficient of ``B`` is negative while its atoms are positive symbols (so ``B <= -1``
+    everywhere); fixing the other symbols and raising ``x`` makes ``e`` as negative as
+    wanted.
 
-    A cheap exact refutation for callers that need no counterexample (a layer's room
-    ``H - k0 - k1 - ... + n`` with one symbolic kernel per layer is neither always
-    non-negative nor always negative, and deciding it by periods costs the depth each time).
+    A cheap exact refutation for callers that need no counterexample: a layer's room
+    ``H - k0 - k1 - ... + n`` with one symbolic kernel per layer, or ``... - k3*s0*s1*s2``
+    with symbolic strides too, is neither always non-negative nor always negative, and
+    deciding it by periods or by sampling costs the depth each time.
 
     >>> from convsym.expr import symbol
     >>> from convsym.intdiv import floordiv
-    >>> h, k = QPoly.sym(symbol("H")), QPoly.sym(symbol("k"))
+    >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
     >>> unbounded_below(h - k + QPoly.const(5)), unbounded_below(h * k - k)
     (True, False)
-    >>> unbounded_below(floordiv(h - k, QPoly.const(2)))
-    False
+    >>> unbounded_below(h - k * s * s + s), unbounded_below(floordiv(h - k, QPoly.const(2)))
+    (True, False)
     """
     if not isinstance(e, QPoly):
         return False
-    seen: set[sympy.Symbol] = set()
-    twice: set[sympy.Symbol] = set()
-    candidates: list[sympy.Symbol] = []
+    inside: set[sympy.Symbol] = set()
+    slopes: dict[sympy.Symbol, bool] = {}  # x -> every term with x is c*x*(positive) with c < 0
     for mono, c in e.terms.items():
+        plain = all(not isinstance(a, Floor) and a.is_positive for a, _ in mono)
         for atom, power in mono:
-            found = atom.num.free_symbols() | atom.den.free_symbols() \
-                if isinstance(atom, Floor) else {atom}
-            twice |= found & seen
-            seen |= found
-            if c < 0 and len(mono) == 1 and power == 1 and not isinstance(atom, Floor):
-                candidates.append(atom)
-    return any(x not in twice for x in candidates)
+            if isinstance(atom, Floor):
+                inside |= atom.num.free_symbols() | atom.den.free_symbols()
+                continue
+            ok = power == 1 and c < 0 and plain
+            slopes[atom] = slopes.get(atom, True) and ok
+    return any(ok and x not in inside and x.is_positive for x, ok in slopes.items())
 
 
 def _decide_periodic(e: QExpr, per: Mapping[sympy.Symbol, int], syms: list[sympy.Symbol],
@@ -356,7 +358,7 @@ def _decide_periodic(e: QExpr, per: Mapping[sympy.Symbol, int], syms: list[sympy
     return _check_box(run, syms, box, budget, deadline, "slopes point away from the box")
 
 
-def _without_floor(e: QExpr, lower: Bound | None = None) -> QPoly | None:
+def without_floor(e: QExpr, lower: Bound | None = None) -> QPoly | None:
     """``X + P*D`` for ``e = floor(X/D) + P``, ``(P + 1)*D - X - 1`` for ``P - floor(X/D)``.
 
     ``P`` is the rest of ``e`` and must have no Floor atom (so it is integer-valued); then
@@ -367,7 +369,7 @@ def _without_floor(e: QExpr, lower: Bound | None = None) -> QPoly | None:
     >>> from convsym.expr import symbol
     >>> from convsym.intdiv import QPoly, ceildiv, to_sympy
     >>> h, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("s"))
-    >>> to_sympy(_without_floor(ceildiv(h, s * s * s) - QPoly.const(1)))
+    >>> to_sympy(without_floor(ceildiv(h, s * s * s) - QPoly.const(1)))
     H - 1
     """
     if not isinstance(e, QPoly):
