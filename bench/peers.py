@@ -51,8 +51,13 @@ def clear_caches() -> None:
     clear_cache()
     intdiv._SHOWN.clear()
     intdiv._FLOOR_SHOWN.clear()
+    intdiv._TERM_SHOWN.clear()
     text._ROUNDED.clear()
-    text._sstr.cache_clear()
+    text._TEXTS.clear()
+    text._TERMS.clear()
+    text._ROWS.clear()
+    text._SORT_KEYS.clear()
+    text._cached.cache_clear()
 
 
 def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,

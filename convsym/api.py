@@ -69,14 +69,21 @@ def prove(statement: object, assume: object = (), *, timeout: float | None = Non
                                    what="prove")
         return proof
     except BudgetExceeded as err:
-        # a statement too large to work on (max_terms, max_degree) is honestly undecided too
-        if err.code not in _STOPPED and err.code != "budget_exceeded":
-            raise
-        relation = as_relation(statement, field="statement")
-        reason = _stopped("prove", err, seconds)
-        kind = {"time_limit": "time limit", "budget_exceeded": "size limit"}
-        step = ProofStep(kind.get(err.code, "memory limit"), reason, relation, relation)
-        return Proof("unknown", "bounded", relation, steps=(step,), reason=reason)
+        return stopped_proof(as_relation(statement, field="statement"), err, seconds)
+
+
+def stopped_proof(relation: Any, err: BudgetExceeded, seconds: float) -> Proof:
+    """The "unknown" :class:`~convsym.proof.Proof` of a proof stopped by a budget (time,
+    memory, or a statement too large to expand: max_terms, max_degree), with the reason as
+    its one step; the API and ``convsym prove`` answer alike.  Other errors are re-raised.
+    """
+    # a statement too large to work on (max_terms, max_degree) is honestly undecided too
+    if err.code not in _STOPPED and err.code != "budget_exceeded":
+        raise err
+    reason = _stopped("prove", err, seconds)
+    kind = {"time_limit": "time limit", "budget_exceeded": "size limit"}
+    step = ProofStep(kind.get(err.code, "memory limit"), reason, relation, relation)
+    return Proof("unknown", "bounded", relation, steps=(step,), reason=reason)
 
 
 def solve(target: object, unknowns: Any, where: object = (), bounds: object = None, *,

@@ -69,6 +69,7 @@ __all__ = [
     "Budgets",
     "Deadline",
     "WorkerCrashed",
+    "building",
     "current",
     "exceeded",
     "raised",
@@ -101,7 +102,9 @@ class Budgets:
     max_terms: int = 5_000
     """Terms of one expanded size polynomial (shapes, parameter counts, substitutions)."""
     max_degree: int = 256
-    """Total degree of one term of an expanded size."""
+    """Total degree of a term produced by expanding a product of sums."""
+    max_exponent: int = 100_000
+    """Total degree of any term (a single term times a size only adds exponents)."""
     max_layers: int = 100_000
     """Layers of one network, counting every call of an inlined Keras nested model."""
     max_document_values: int = 250_000
@@ -114,6 +117,9 @@ class Budgets:
     """Seconds one ``verify`` may run before it stops with ``budget_exceeded``."""
     api_memory_mb: int = DEFAULT_MEMORY_MB
     """Extra memory (MiB) of the worker running a bounded API call (prove, solve, ...)."""
+    build_seconds: float = 60.0
+    """Seconds building one network may take (reading, inlining, every layer's inference,
+    substitutions), checked before each layer."""
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -185,6 +191,44 @@ def exceeded(what: str, name: str, detail: str) -> BudgetExceeded:
     return BudgetExceeded(f"{what}: {detail}; the limit is {name} = {shown} (raise it with "
                           f"CONVSYM_{name.upper()}=N or convsym.budget.raised({name}=N))",
                           code="budget_exceeded")
+
+
+_BUILDING: ContextVar[tuple[float, float] | None] = ContextVar("convsym_building", default=None)
+
+
+@contextlib.contextmanager
+def building() -> Iterator[Callable[[str], None]]:
+    """A wall-clock budget (``build_seconds``) for building a network; yields a check.
+
+    Nested builds (a Keras nested model, ``subs``, the CLI reading a file then building and
+    substituting) share the outermost one's clock.  ``check(doing)`` raises
+    :class:`BudgetExceeded` (code ``budget_exceeded``) once the time is up.
+
+    >>> with raised(build_seconds=1e-9), building() as check:
+    ...     check("layer 'conv' at layers[0]")
+    Traceback (most recent call last):
+    convsym.errors.BudgetExceeded: building the network: out of time before layer 'conv' at \
+layers[0] (after ... s); the limit is build_seconds = 1e-09 (raise it with \
+CONVSYM_BUILD_SECONDS=N or convsym.budget.raised(build_seconds=N))
+    """
+    outer = _BUILDING.get()
+    token = None
+    if outer is None:
+        outer = (time.monotonic(), current().build_seconds)
+        token = _BUILDING.set(outer)
+    start, seconds = outer
+
+    def check(doing: str) -> None:
+        spent = time.monotonic() - start
+        if spent > seconds:
+            raise exceeded("building the network", "build_seconds",
+                           f"out of time before {doing} (after {spent:.3g} s)")
+
+    try:
+        yield check
+    finally:
+        if token is not None:
+            _BUILDING.reset(token)
 
 
 class WorkerCrashed(RuntimeError):

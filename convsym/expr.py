@@ -48,6 +48,7 @@ from convsym.errors import (
     ExpressionError,
     UsageError,
     did_you_mean,
+    shorten,
 )
 
 __all__ = ["MAX_DEPTH", "MAX_EXPONENT", "MAX_INT", "MAX_MINMAX_ARGS", "MAX_NODES"]
@@ -471,8 +472,21 @@ def parse_expr(text: str, *, field: str = "expression",
     Traceback (most recent call last):
     convsym.errors.ExpressionError: H: cannot parse "2*" at column 3: expected an expression
     """
+    if symbols is None and isinstance(text, str):
+        found = _PARSED.get(text)  # a deep network repeats its hyperparameters ("s")
+        if found is not None:
+            return found
     parser = _Parser(_prescan(text, field), field, relation=False, namer=symbols)
-    return parser.expr(parser.parse())
+    result = parser.expr(parser.parse())
+    if symbols is None and isinstance(text, str):
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()  # bounded; a miss only parses again
+        _PARSED[text] = result
+    return result
+
+
+_PARSED: dict[str, sympy.Expr] = {}
+"""Parsed texts (successes only: an error names its field, a result does not)."""
 
 
 def divisors(text: str, *, field: str = "condition",
@@ -538,10 +552,13 @@ def as_expr(value: object, *, field: str = "value", kind: str = "") -> sympy.Exp
     convsym.errors.ConvsymTypeError: Conv2D: strides = 3.0: a float is ... write 3, not 3.0
     """
     def head() -> str:  # built only for a message: repr of a huge value is slow or fails
-        try:
-            shown = f"{value!r:.60}"
-        except ValueError:  # an integer beyond Python's 4300-digit limit for str()
-            shown = f"a {type(value).__name__} too large to print"
+        if isinstance(value, sympy.Basic):
+            shown = brief(value, 60)
+        else:
+            try:
+                shown = f"{value!r:.60}"
+            except ValueError:  # an integer beyond Python's 4300-digit limit for str()
+                shown = f"a {type(value).__name__} too large to print"
         return f"{kind + ': ' if kind else ''}{field} = {shown}: "
 
     if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # NumPy bools
@@ -566,6 +583,32 @@ def as_expr(value: object, *, field: str = "value", kind: str = "") -> sympy.Exp
         )
     rule = "a value is required" if value is None else "expected an int or text"
     raise ConvsymTypeError(head() + f"{rule}, not {type(value).__name__}")
+
+
+def brief(value: sympy.Basic, limit: int = 120) -> str:
+    """The text of ``value`` cut to about ``limit`` characters, printing only a few terms of
+    a huge sum (printing a polynomial of thousands of terms to quote 60 characters of it in
+    a message took seconds).
+
+    >>> brief(sympy.expand((symbol("a") + symbol("b"))**64), 60)
+    'a**64 + b**64 + 64*a*b**63 + ... (65 terms)'
+    """
+    nodes = 0
+    for nodes, _ in enumerate(sympy.preorder_traversal(value)):
+        if nodes > _BRIEF_NODES:
+            break
+    if nodes <= _BRIEF_NODES:
+        return shorten(value, limit)
+    if isinstance(value, sympy.Add):
+        terms = sympy.Add.make_args(value)
+        shown = " + ".join(brief(t, limit) for t in value.as_ordered_terms()[:3]) \
+            if len(terms) <= 64 else " + ".join(brief(t, limit) for t in terms[:3])
+        tail = f" + ... ({len(terms)} terms)"
+        return shorten(shown, max(limit - len(tail), 20)) + tail
+    return f"a {type(value).__name__} of over {_BRIEF_NODES} nodes"
+
+
+_BRIEF_NODES = 400
 
 
 def _check_sympy(value: sympy.Basic, head: Callable[[], str]) -> None:

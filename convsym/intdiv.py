@@ -34,14 +34,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from fractions import Fraction
-from functools import reduce
-from math import gcd
-from typing import Union
+from functools import cmp_to_key, reduce
+from math import comb, gcd
+from typing import TYPE_CHECKING, Union
 
 import sympy
 
 from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
+from convsym.errors import shorten
 
 Atom = Union[sympy.Symbol, "Floor"]
 Monomial = tuple[tuple[Atom, int], ...]
@@ -162,12 +163,15 @@ class QPoly:
     n**2 + 3*n - 1
     """
 
-    __slots__ = ("terms", "_hash", "_key")
+    __slots__ = ("terms", "factors", "_hash", "_key")
 
     terms: dict[Monomial, int]
+    factors: tuple[QPoly, ...] | None
+    """For a product kept factored (:func:`product`): its factors; else None."""
 
     def __init__(self, terms: Mapping[Monomial, int] | None = None) -> None:
         self.terms = {m: c for m, c in (terms or {}).items() if c}
+        self.factors = None
         self._hash: int | None = None
         self._key: tuple[object, ...] | None = None
 
@@ -176,9 +180,27 @@ class QPoly:
         """A polynomial from ``terms`` already free of zero coefficients (no copy, no check)."""
         p = object.__new__(QPoly)
         p.terms = terms
+        p.factors = None
         p._hash = None
         p._key = None
         return p
+
+    if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
+        def __getattr__(self, name):
+            # only reached for an unset slot: the terms of a product kept factored, expanded
+            # (within the term budget) the first time something needs them
+            factors = object.__getattribute__(self, "factors") if name == "terms" else None
+            if factors is not None:
+                expanded = reduce(_expand_mul, factors[1:], factors[0]).terms
+                self.terms = expanded
+                return expanded
+            raise AttributeError(name)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickle (the bounded worker) without expanding a factored product
+        if self.factors is not None:
+            return product, (self.factors,)
+        return QPoly._raw, (self.terms,)
 
     # --- construction -------------------------------------------------------------------
     @staticmethod
@@ -207,10 +229,14 @@ class QPoly:
 
     def is_const(self) -> bool:
         """True when the polynomial has no atoms."""
+        if self.factors is not None:
+            return False  # two or more sums: not a constant (no factor is zero)
         return all(not m for m in self.terms)
 
     def const_value(self) -> int:
         """The constant term."""
+        if self.factors is not None:
+            return reduce(lambda a, f: a * f.const_value(), self.factors, 1)
         return self.terms.get((), 0)
 
     def as_int(self) -> int | None:
@@ -219,6 +245,8 @@ class QPoly:
 
     def atoms(self) -> set[Atom]:
         """Every atom appearing at top level (symbols and Floor atoms, not inside Floors)."""
+        if self.factors is not None:  # no atom cancels in a product of non-zero polynomials
+            return set().union(*(f.atoms() for f in self.factors))
         return {a for m in self.terms for a, _ in m}
 
     def floors(self) -> list[Floor]:
@@ -261,6 +289,8 @@ class QPoly:
         return QPoly._raw(terms)
 
     def __neg__(self) -> QPoly:
+        if self.factors is not None:
+            return product((QPoly.const(-1), self))
         return QPoly._raw({m: -c for m, c in self.terms.items()})
 
     def __sub__(self, other: QPoly | int) -> QPoly:
@@ -273,32 +303,10 @@ class QPoly:
 
     def __mul__(self, other: QPoly | int) -> QPoly:
         if isinstance(other, int):
-            return QPoly({m: c * other for m, c in self.terms.items()})
-        # a constant factor (most products in shape and parameter arithmetic) scales terms
-        if len(other.terms) <= 1 and () in other.terms or not other.terms:
-            k = other.terms.get((), 0)
-            return QPoly._raw({m: c * k for m, c in self.terms.items()} if k else {})
-        if len(self.terms) == 1 and () in self.terms:
-            k = self.terms[()]
-            return QPoly._raw({m: c * k for m, c in other.terms.items()})
-        budgets = current_budgets()
-        products = len(self.terms) * len(other.terms)
-        if products > 8 * budgets.max_terms:  # the work, even when most terms then merge
-            raise budget_exceeded("a size", "max_terms", f"expanding a product of a "
-                                  f"{len(self.terms)}-term and a {len(other.terms)}-term size "
-                                  f"takes {products:,} term products (over 8 x max_terms)")
-        if _degree(self) + _degree(other) > budgets.max_degree:
-            raise budget_exceeded("a size", "max_degree", "expanding a product gives a term "
-                                  f"of degree over {budgets.max_degree}")
-        terms: dict[Monomial, int] = {}
-        for m1, c1 in self.terms.items():
-            for m2, c2 in other.terms.items():
-                m = _mono_mul(m1, m2)
-                terms[m] = terms.get(m, 0) + c1 * c2
-            if len(terms) > budgets.max_terms:  # checked while expanding, not after
-                raise budget_exceeded("a size", "max_terms", "expanding a product gives "
-                                      f"over {budgets.max_terms} terms")
-        return QPoly(terms)
+            other = QPoly.const(other)
+        if self.factors is not None or other.factors is not None:
+            return product((self, other))  # a product kept factored stays factored
+        return _expand_mul(self, other)
 
     __rmul__ = __mul__
 
@@ -324,6 +332,8 @@ class QPoly:
     # --- evaluation ---------------------------------------------------------------------
     def evaluate(self, env: Mapping[sympy.Symbol, int]) -> int:
         """The integer value for integer symbol values (KeyError if one is missing)."""
+        if self.factors is not None:
+            return reduce(lambda a, f: a * f.evaluate(env), self.factors, 1)
         total = 0
         for mono, c in self.terms.items():
             v = c
@@ -335,6 +345,8 @@ class QPoly:
 
     def subs(self, env: Mapping[sympy.Symbol, QPoly]) -> QPoly:
         """Substitute polynomials for symbols, re-canonicalising every Floor atom."""
+        if self.factors is not None:
+            return product(f.subs(env) for f in self.factors)
         result = QPoly()
         for mono, c in self.terms.items():
             v = QPoly.const(c)
@@ -346,6 +358,137 @@ class QPoly:
                 v = v * base**e
             result = result + v
         return result
+
+
+_EXPAND_AT_ONCE = 64
+"""Products of at most this many term products are expanded at once (cheap, and shown as
+always); larger ones are kept factored."""
+
+
+def product(factors: Iterable[QPoly]) -> QPoly:
+    """The product of ``factors``, kept factored when expanding it would multiply sums.
+
+    Single terms (constants, symbols, a kernel area ``k**2``) are multiplied out.  Two or
+    more sums whose expansion takes more than 64 term products are kept as factors: the MACs
+    of a layer whose axes are long sums (one symbolic kernel size per layer) would otherwise
+    cost the square of the depth in terms, the whole network its cube.  The terms are
+    expanded, within the term budget, only when something needs them (a sum, an equality);
+    display, evaluation and substitution work on the factors.
+
+    >>> from convsym.expr import symbol
+    >>> h, w, k = (QPoly.sym(symbol(x)) for x in "hwk")
+    >>> small = product([QPoly.const(16), h - k, w - k])   # 4 term products: expanded
+    >>> small.factors is None, to_sympy(small)
+    (True, -16*h*k + 16*h*w + 16*k**2 - 16*k*w)
+    >>> ks = sum((QPoly.sym(symbol(f"k{i}")) for i in range(8)), QPoly())
+    >>> big = product([QPoly.const(16) * k * k, h - ks, w - ks])   # 81: kept factored
+    >>> len(big.factors), to_sympy(big.factors[1])
+    (3, h - k0 - k1 - k2 - k3 - k4 - k5 - k6 - k7)
+    >>> big == QPoly.const(16) * k * k * (h - ks) * (w - ks), len(big.terms)
+    (True, 53)
+    >>> big.evaluate({symbol(x): 1 for x in ["k", *(f"k{i}" for i in range(8))]} |
+    ...              {symbol("h"): 10, symbol("w"): 11})   # 16 * 1**2 * 2 * 3
+    96
+    """
+    scalar = QPoly.const(1)
+    sums: list[QPoly] = []
+    work = 1
+    for f in factors:
+        for g in (f.factors if f.factors is not None else (f,)):
+            if len(g.terms) <= 1:
+                scalar = _expand_mul(scalar, g)
+            else:
+                sums.append(g)
+                work *= len(g.terms)
+    if not scalar.terms or not sums:
+        return scalar
+    if len(sums) == 1 or work <= _EXPAND_AT_ONCE:
+        return reduce(_expand_mul, sums, scalar)
+    _check_exponent(sum(_degree(g) for g in (scalar, *sums)))
+    p = object.__new__(QPoly)
+    p.factors = tuple(sums) if scalar == 1 else (scalar, *sums)
+    p._hash = None
+    p._key = None
+    return p
+
+
+def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
+    """``self * other`` expanded, within the term and degree budgets."""
+    # a constant factor (most products in shape and parameter arithmetic) scales terms
+    if len(other.terms) <= 1 and () in other.terms or not other.terms:
+        k = other.terms.get((), 0)
+        return QPoly._raw({m: c * k for m, c in self.terms.items()} if k else {})
+    if len(self.terms) == 1 and () in self.terms:
+        k = self.terms[()]
+        return QPoly._raw({m: c * k for m, c in other.terms.items()})
+    budgets = current_budgets()
+    products = len(self.terms) * len(other.terms)
+    if products > 8 * budgets.max_terms:  # the work, even when most terms then merge
+        raise budget_exceeded("a size", "max_terms", f"expanding a product of a "
+                              f"{len(self.terms)}-term and a {len(other.terms)}-term size "
+                              f"takes {products:,} term products (over 8 x max_terms)")
+    _check_degree(self, other, budgets.max_degree)
+    terms: dict[Monomial, int] = {}
+    for m1, c1 in self.terms.items():
+        for m2, c2 in other.terms.items():
+            m = _mono_mul(m1, m2)
+            terms[m] = terms.get(m, 0) + c1 * c2
+        if len(terms) > budgets.max_terms:  # checked while expanding, not after
+            raise budget_exceeded("a size", "max_terms", "expanding a product gives "
+                                  f"over {budgets.max_terms} terms")
+    return QPoly(terms)
+
+
+
+def _check_power_terms(b: QPoly, k: int) -> None:
+    """Refuse ``b**k`` at once when its terms are known to be over ``max_terms``.
+
+    For a linear ``b`` (a constant and ``t`` distinct atoms of degree 1, all non-zero) the
+    terms of ``b**k`` are exactly the monomials of degree ``k`` in ``t + 1`` variables (the
+    constant as one more), ``comb(k + t, t)`` of them (``t`` without a constant), and no
+    coefficient cancels: a multinomial coefficient times non-zero coefficients.  A hostile
+    ``(a+b+c+d)**60`` is refused without expanding it term by term up to the budget.
+
+    >>> from convsym.expr import symbol
+    >>> _check_power_terms(sum((QPoly.sym(symbol(x)) for x in "abcd"), QPoly()), 60)
+    Traceback (most recent call last):
+    convsym.errors.BudgetExceeded: a size: expanding a power gives 39,711 terms; the limit \
+is max_terms = 5000 (raise it with CONVSYM_MAX_TERMS=N or convsym.budget.raised(max_terms=N))
+    """
+    if not all(len(m) <= 1 and (not m or m[0][1] == 1) for m in b.terms):
+        return
+    atoms = sum(1 for m in b.terms if m)
+    count = comb(k + atoms, atoms) if () in b.terms else comb(k + atoms - 1, atoms - 1)
+    limit = current_budgets().max_terms
+    if count > limit:
+        raise budget_exceeded("a size", "max_terms", f"expanding a power gives {count:,} "
+                              "terms")
+
+
+def _check_degree(a: QPoly, b: QPoly, max_degree: int) -> None:
+    """Refuse a product whose expansion would produce terms of too high a degree.
+
+    The degree drives the cost only where the product is expanded, every term of one sum
+    times every term of the other (``(a+b+c+d)**12``): ``max_degree`` bounds that.  A single
+    term times a sum, such as the divisor ``s**1000`` of a 1,000-layer stride chain, only
+    adds exponents: its cost does not grow with the degree, which is bounded by the much
+    larger ``max_exponent`` (a guard against exponents doubling layer after layer, whose
+    values no integer could hold).
+    """
+    degree = _degree(a) + _degree(b)
+    if len(a.terms) > 1 and len(b.terms) > 1:
+        if degree > max_degree:
+            raise budget_exceeded("a size", "max_degree", "expanding a product of sums gives "
+                                  f"a term of degree over {max_degree}")
+    else:
+        _check_exponent(degree)
+
+
+def _check_exponent(degree: int) -> None:
+    limit = current_budgets().max_exponent
+    if degree > limit:
+        raise budget_exceeded("a size", "max_exponent", f"a term of degree {degree:,} (over "
+                              f"{limit:,})")
 
 
 def _degree(p: QPoly) -> int:
@@ -479,7 +622,7 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
         new_den = QPoly({_mono_div(dmono, shared) or (): dc // g})
         return q_poly + _floordiv(cut + QPoly.const(rc // g), new_den, fired)
     # nested collapse: floor((floor(X/A) + m)/B) = floor((X + A*m)/(A*B))
-    inner = _single_linear_floor(r_poly)
+    inner = single_linear_floor(r_poly)
     if inner is not None:
         if fired is not None:
             fired.append(LEMMA_NESTED)
@@ -488,7 +631,7 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
     return q_poly + QPoly.atom(Floor(r_poly, den))
 
 
-def _single_linear_floor(p: QPoly) -> Floor | None:
+def single_linear_floor(p: QPoly) -> Floor | None:
     """The Floor atom F when ``p = F + m`` with F absent from ``m``, else None."""
     found: Floor | None = None
     for mono in p.terms:
@@ -862,8 +1005,10 @@ def from_sympy(expr: sympy.Basic) -> QExpr:
             k = int(exponent)
             if isinstance(b, QPoly) and len(b.terms) == 1 and k <= 100_000:
                 ((mono, c),) = b.terms.items()  # a monomial: raise every exponent at once
+                _check_exponent(k * sum(e for _, e in mono))
                 return QPoly({tuple((a, e * k) for a, e in mono): c**k})
             if isinstance(b, QPoly) and k <= 64:
+                _check_power_terms(b, k)
                 return b**k
         raise NotQuasiPolynomial(f"power {expr} is not a polynomial power")
     if isinstance(expr, (sympy.floor, sympy.ceiling)):
@@ -902,6 +1047,23 @@ def _quotient(arg: sympy.Basic) -> tuple[QExpr, QPoly]:
     return from_sympy(num), d
 
 
+def shown_briefly(e: QExpr, limit: int = 120) -> str:
+    """The text of ``e`` for a message, from at most a few of its terms when it is huge (its
+    full display would cost seconds only to be cut to ``limit`` characters).
+
+    >>> from convsym.expr import symbol
+    >>> shown_briefly((QPoly.sym(symbol("a")) + QPoly.sym(symbol("b"))) ** 60, 60)
+    'a**60 + 60*a**59*b + b**60 + ... (61 terms)'
+    """
+    if isinstance(e, QPoly) and (e.factors is not None or len(e.terms) > 40):
+        if e.factors is not None:
+            return shorten(" * ".join(f"({shown_briefly(f, limit)})" for f in e.factors), limit)
+        first = sorted(e.terms.items(), key=lambda item: _mkey(item[0]))[-3:][::-1]
+        tail = f" + ... ({len(e.terms)} terms)"
+        return shorten(str(to_sympy(QPoly(dict(first)))), max(limit - len(tail), 20)) + tail
+    return shorten(to_sympy(e), limit)
+
+
 def to_sympy(e: QExpr) -> sympy.Expr:
     """The SymPy expression for display, choosing the simplest floor/ceiling form.
 
@@ -909,6 +1071,9 @@ def to_sympy(e: QExpr) -> sympy.Expr:
     Results are memoised per (immutable) size, so a floor atom shared by many rows, axes,
     MAC counts and totals is converted once.
     """
+    if isinstance(e, QPoly) and e.factors is not None:
+        # a product kept factored is shown factored (its factors are memoised)
+        return sympy.Mul(*(to_sympy(f) for f in e.factors))
     cached = _SHOWN.get(e)
     if cached is not None:
         return cached
@@ -922,6 +1087,8 @@ def to_sympy(e: QExpr) -> sympy.Expr:
 # totals; without the memo each repeat pays SymPy's assumption queries again.
 _SHOWN: dict[QExpr, sympy.Expr] = {}
 _FLOOR_SHOWN: dict[tuple[Floor, int], tuple[sympy.Expr, int]] = {}
+_TERM_SHOWN: dict[tuple[Monomial, int], sympy.Expr] = {}
+_MUL_ORDER = cmp_to_key(sympy.Basic.compare)  # Mul's canonical order of its factors
 _MEMO_LIMIT = 1 << 16
 
 
@@ -953,6 +1120,13 @@ def _factored(e: QPoly) -> sympy.Expr | None:
         shown = [_to_sympy_flat(f) for f in factors]
         # SymPy distributes a number over a sum it multiplies first, and factor_list's order
         # of factors is its own: only without such a sum is the product the same either way
+        if all(isinstance(x, (sympy.Symbol, sympy.floor, sympy.ceiling)) for x in shown) \
+                and len(set(shown)) == len(shown):
+            # distinct plain factors: Mul.flatten's canonical form directly (the coefficient
+            # first unless 1, the rest sorted by Basic.compare), without its assumption
+            # queries on every new floor (a deep network's MACs)
+            shown.sort(key=_MUL_ORDER)
+            return sympy.Mul._from_args(shown if k == 1 else [sympy.Integer(k), *shown])
         if k == 1 or not any(x.is_Add for x in shown):
             result: sympy.Expr = sympy.Integer(k)
             for x in shown:
@@ -1031,9 +1205,10 @@ def _to_sympy_flat(e: QPoly) -> sympy.Expr:
         del terms[absorbed]
     parts: list[sympy.Expr] = []
     for mono, c in sorted(terms.items(), key=lambda item: _mkey(item[0])):
-        factor: sympy.Expr = sympy.Integer(c)
-        for atom, p in mono:
-            factor = factor * _atom_sympy(atom) ** p
+        factor = _TERM_SHOWN.get((mono, c))
+        if factor is None:  # terms repeat across sizes (k0 is in every later layer's size)
+            factor = _term_sympy(mono, c)
+            _remember(_TERM_SHOWN, (mono, c), factor)
         parts.append(factor)
     if absorbed is not None:
         floor_atom = absorbed[0][0]
@@ -1044,6 +1219,25 @@ def _to_sympy_flat(e: QPoly) -> sympy.Expr:
     else:
         parts.append(sympy.Integer(const))
     return sympy.Add(*parts)
+
+
+def _term_sympy(mono: Monomial, c: int) -> sympy.Expr:
+    """``c * prod(atom**p)`` as SymPy evaluates it.
+
+    A monomial in plain symbols is built directly in SymPy's canonical form (``Mul.flatten``:
+    the coefficient first unless it is 1, then the distinct powers sorted by
+    ``Basic.compare``), without a flatten per term; a polynomial of thousands of terms
+    (a hostile input's expansion) is shown in a fraction of the time.
+    tests/unit/test_intdiv.py checks it against SymPy's own construction.
+    """
+    if mono and all(not isinstance(a, Floor) for a, _ in mono):
+        powers = [a if p == 1 else sympy.Pow(a, p) for a, p in mono]
+        if len(powers) > 1:
+            powers.sort(key=_MUL_ORDER)
+        if c == 1:
+            return powers[0] if len(powers) == 1 else sympy.Mul._from_args(powers)
+        return sympy.Mul._from_args([sympy.Integer(c), *powers])
+    return sympy.Mul(sympy.Integer(c), *(_atom_sympy(a) ** p for a, p in mono))
 
 
 def _atom_sympy(atom: Atom) -> sympy.Expr:
@@ -1103,6 +1297,9 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
     ``den``, ``arg`` is one product, never integer) are exactly what SymPy would pull out.
     tests/unit/test_intdiv.py checks equality with SymPy's own evaluation.
     """
+    quick = _one_term_quotient(num, den)
+    if quick is not None:  # one product, never an integer: cls(arg) stays unevaluated
+        return cls(quick, evaluate=False)
     arg = to_sympy(num) / to_sympy(den)
     den_atoms = {a for m in den.terms for a, _ in m}
     free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
@@ -1119,6 +1316,33 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
         else:
             spart.append(term)
     return ipart + cls(sympy.Add(*spart), evaluate=False)
+
+
+def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
+    """``num/den`` built directly in SymPy's canonical form when ``num`` is one term in plain
+    symbols, one of them absent from the symbolic ``den`` (``H/s**1000`` of a stride chain):
+    the coefficient (a rational) first unless 1, then the powers sorted by
+    ``Basic.compare``, as ``Mul.flatten`` leaves them; else None.  Building it the usual way
+    runs SymPy's assumption queries on every new power, a millisecond per layer.
+    """
+    if len(num.terms) != 1 or len(den.terms) != 1:
+        return None
+    ((mono, c),) = num.terms.items()
+    ((dmono, dc),) = den.terms.items()
+    if not dmono or dc <= 0 or any(isinstance(a, Floor) for a, _ in mono + dmono):
+        return None
+    powers = dict(mono)
+    below = dict(dmono)
+    if all(a in below for a in powers):
+        return None  # no symbol of its own (it could be bounded): SymPy decides
+    for a, e in dmono:
+        powers[a] = powers.get(a, 0) - e
+    if c % dc == 0 and all(e >= 0 for e in powers.values()):
+        return None  # an integer product: SymPy pulls it out of the floor
+    factors = [a if e == 1 else sympy.Pow(a, e) for a, e in powers.items() if e]
+    factors.sort(key=_MUL_ORDER)
+    coeff = sympy.Rational(c, dc)
+    return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
 
 
 def _integer_product(term: sympy.Expr) -> bool:

@@ -17,13 +17,14 @@ kept, pruned of those implied by another.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import sympy
 
+from convsym.budget import building
 from convsym.errors import (
     BudgetExceeded,
     ConvsymError,
@@ -45,12 +46,13 @@ from convsym.intdiv import (
     free_symbols,
     from_sympy,
     scale,
+    single_linear_floor,
     subs,
     to_sympy,
 )
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
 from convsym.layers.keras import Input
-from convsym.period import decide_nonneg
+from convsym.period import decide_nonneg, unbounded_below, without_floor
 from convsym.seam import upward
 from convsym.sizes import threshold
 
@@ -142,9 +144,15 @@ class Network:
 
     # --- propagation ------------------------------------------------------------------------
     def _propagate(self) -> None:
+        with building() as check:  # wall-clock budget build_seconds, checked per layer
+            self._propagate_within(check)
+
+    def _propagate_within(self, check: Callable[[str], None]) -> None:
         shapes = self.shapes
         for index, node in enumerate(self.nodes):
             where = f"{node.name!r} at layers[{index + self._first}]"
+            if index not in self.input_shapes:
+                check(f"{type(node.layer).__name__} {where}")
             try:
                 if index in self.input_shapes:
                     inference = Inference(self.input_shapes[index])
@@ -410,14 +418,43 @@ def _located(err: LayerError, where: str) -> LayerError:
 
 
 def _implies(strong: QExpr, weak: QExpr) -> bool:
-    """True when ``strong >= 0`` provably implies ``weak >= 0`` (``weak - strong >= 0``)."""
-    if isinstance(strong, QPoly) and isinstance(weak, QPoly):
-        diff = weak - strong
-        value = diff.as_int()
-        if value is not None:
-            return value >= 0
-        return decide_nonneg(diff, budget=2000).holds is True
-    return False
+    """True when ``strong >= 0`` provably implies ``weak >= 0``: ``weak - strong >= 0``
+    everywhere, or the same after ``strong >= 0`` is weakened to a floor-free consequence
+    and ``weak >= 0`` rewritten without its floor (:func:`_floor_free`).
+
+    The second form prunes the conditions of a chain with symbolic kernels and strides:
+    layer i + 1's room ``floor(X/D) + 1 - k >= 0`` implies ``X >= 0``, which is exactly
+    layer i's room ``floor(Y/s) + 1 - k' >= 0`` without its floor; so only the last layer's
+    condition is kept, not two per layer compared pairwise.
+    """
+    if not (isinstance(strong, QPoly) and isinstance(weak, QPoly)):
+        return False
+    if _nonneg(weak - strong):
+        return True
+    consequence = _floor_free(strong)
+    if consequence is None:
+        return False
+    return _nonneg((without_floor(weak) or weak) - consequence)
+
+
+def _nonneg(diff: QPoly) -> bool:
+    value = diff.as_int()
+    if value is not None:
+        return value >= 0
+    return not unbounded_below(diff) and decide_nonneg(diff, budget=2000).holds is True
+
+
+def _floor_free(e: QPoly) -> QPoly | None:
+    """``Y`` when ``e = floor(Y/D) + Q`` with ``Q`` free of floors and ``-Q >= 0`` provably:
+    then ``e >= 0`` gives ``floor(Y/D) >= -Q >= 0``, so ``Y >= 0`` (``D > 0``).  Else None.
+    """
+    f = single_linear_floor(e)
+    if f is None:
+        return None
+    rest = e - QPoly.atom(f)
+    if rest.floors() or not _nonneg(-rest):
+        return None
+    return f.num
 
 
 def _provably_nonzero(e: QExpr) -> str | None:
@@ -448,7 +485,11 @@ def _subs_value(value: object, mapping: Mapping[sympy.Symbol, sympy.Expr]) -> ob
         new = expr.xreplace(mapping)
         q = from_sympy(new)
         concrete = as_int(q)
-        return concrete if concrete is not None else to_sympy(q)
+        if concrete is not None:
+            return concrete
+        # the canonical display, unless the value is a huge polynomial: then as substituted
+        # (equal; displaying thousands of terms only to read them back costs seconds)
+        return new if isinstance(q, QPoly) and len(q.terms) > 200 else to_sympy(q)
     return value
 
 

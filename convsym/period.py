@@ -133,13 +133,13 @@ def periods(e: QExpr) -> dict[sympy.Symbol, int] | None:
         for piece in _pieces(e):
             if not _affine(piece):
                 return None
+            floors = piece.floors()  # once per piece, not per symbol (linear, not quadratic)
             for x in sorted(piece.free_symbols(), key=lambda s: s.name):
                 period = out.get(x, 1)
-                for atom in piece.atoms():
-                    if isinstance(atom, Floor):
-                        p = _floor_period(atom, x, memo)
-                        if p:
-                            period = lcm(period, p)
+                for atom in floors:
+                    p = _floor_period(atom, x, memo)
+                    if p:
+                        period = lcm(period, p)
                 out[x] = period
     except _NotQuasiAffine:
         return None
@@ -281,6 +281,42 @@ def decide_nonneg(
     syms = list(per)
     result = _decide_periodic(e, per, syms, lo, hi, budget, deadline)
     return fallback if result.holds is None and fallback is not None else result
+
+
+def unbounded_below(e: QExpr) -> bool:
+    """True when ``e`` takes negative values on the default domain (no upper bounds),
+    seen in one linear pass: some symbol ``x`` occurs in ``e`` only to the first power and
+    outside every floor, ``e = A + x*B`` with ``A`` and ``B`` free of ``x``, and every
+    coefficient of ``B`` is negative while its atoms are positive symbols (so ``B <= -1``
+    everywhere); fixing the other symbols and raising ``x`` makes ``e`` as negative as
+    wanted.
+
+    A cheap exact refutation for callers that need no counterexample: a layer's room
+    ``H - k0 - k1 - ... + n`` with one symbolic kernel per layer, or ``... - k3*s0*s1*s2``
+    with symbolic strides too, is neither always non-negative nor always negative, and
+    deciding it by periods or by sampling costs the depth each time.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
+    >>> unbounded_below(h - k + QPoly.const(5)), unbounded_below(h * k - k)
+    (True, False)
+    >>> unbounded_below(h - k * s * s + s), unbounded_below(floordiv(h - k, QPoly.const(2)))
+    (True, False)
+    """
+    if not isinstance(e, QPoly):
+        return False
+    inside: set[sympy.Symbol] = set()
+    slopes: dict[sympy.Symbol, bool] = {}  # x -> every term with x is c*x*(positive) with c < 0
+    for mono, c in e.terms.items():
+        plain = all(not isinstance(a, Floor) and a.is_positive for a, _ in mono)
+        for atom, power in mono:
+            if isinstance(atom, Floor):
+                inside |= atom.num.free_symbols() | atom.den.free_symbols()
+                continue
+            ok = power == 1 and c < 0 and plain
+            slopes[atom] = slopes.get(atom, True) and ok
+    return any(ok and x not in inside and x.is_positive for x, ok in slopes.items())
 
 
 def _decide_periodic(e: QExpr, per: Mapping[sympy.Symbol, int], syms: list[sympy.Symbol],

@@ -31,6 +31,7 @@ from convsym.intdiv import (
     ext,
     free_symbols,
     iter_floors,
+    product,
     scale,
     to_sympy,  # noqa: F401  (the doctests print with it)
 )
@@ -53,9 +54,11 @@ def mul_sizes(*factors: QExpr) -> QExpr:
             rest.append(f)
         else:
             const *= value
-    total: QExpr = QPoly.const(const)
+    # sums are kept factored when expanding them would be large (intdiv.product)
+    total: QExpr = product([QPoly.const(const), *(f for f in rest if isinstance(f, QPoly))])
     for f in rest:
-        total = _mul2(total, f)
+        if isinstance(f, Ext):
+            total = _mul2(total, f)
     return total
 
 

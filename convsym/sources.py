@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from convsym.budget import building
 from convsym.errors import SpecError, UsageError, did_you_mean
 from convsym.examples import example
 from convsym.expr import parse_expr
@@ -39,7 +40,17 @@ def is_keras_json(doc: Any) -> bool:
 
 
 def resolve(source: str, *, sets: Sequence[str] = (), from_: str | None = None) -> Any:
-    """The network a SOURCE names, with ``--set`` values substituted."""
+    """The network a SOURCE names, with ``--set`` values substituted.
+
+    Reading, importing, building and substituting share one wall-clock budget
+    (``build_seconds``, default 60 s; ``CONVSYM_BUILD_SECONDS=N`` raises it), checked
+    before each layer: over it, one line with code ``budget_exceeded``.
+    """
+    with building():
+        return _resolve(source, sets, from_)
+
+
+def _resolve(source: str, sets: Sequence[str], from_: str | None) -> Any:
     if source.startswith("example:"):
         net = example(source.split(":", 1)[1])
     elif from_ == "onnx" or (from_ is None and source.lower().endswith(".onnx")):

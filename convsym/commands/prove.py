@@ -1,6 +1,7 @@
 """``convsym prove "STATEMENT" [--assume "CONDITION"]... [--json] [--timeout S]``.
 
-Exit status: 0 proved, 1 refuted, 3 unknown, 2 bad input.
+Exit status: 0 proved, 1 refuted, 3 unknown (also when out of time or memory, or when
+the statement is too large to expand, as ``convsym.prove`` answers), 2 bad input.
 
 >>> from convsym.cli import main
 >>> main(["prove", "floor((n - k)/s) + 1 == ceiling((n - k + 1)/s)", "--assume", "n >= k"])
@@ -75,8 +76,8 @@ def _prove_bounded(statement: str, assume: list[str], timeout: float
     they are unpickled (``Eq(n, n)`` comes back as ``True``).
     """
     # why: `convsym --help` imports every command module; SymPy loads when one runs
+    from convsym.api import stopped_proof
     from convsym.expr import parse_relation
-    from convsym.proof import Proof, ProofStep
 
     relation = parse_relation(statement, field="statement")  # bad input: exit 2, no worker
     for i, condition in enumerate(assume, 1):
@@ -85,10 +86,9 @@ def _prove_bounded(statement: str, assume: list[str], timeout: float
         return run_bounded(_call, statement, assume, timeout, timeout=timeout + _GRACE,
                            what="the proof")
     except BudgetExceeded as err:
-        if err.code not in ("time_limit", "memory_limit", "worker_died"):
-            raise
-        step = ProofStep("time limit", str(err), relation, relation)
-        proof = Proof("unknown", "bounded", relation, steps=(step,), reason=str(err))
+        # out of time or memory, or too large to expand: "unknown" with the reason, exit 3,
+        # as convsym.prove answers
+        proof = stopped_proof(relation, err, timeout)
         return proof.status, proof.to_dict(), str(proof)
 
 

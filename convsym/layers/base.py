@@ -37,11 +37,12 @@ from convsym.intdiv import (
     add,
     as_int,
     from_sympy,
+    shown_briefly,
     to_sympy,
 )
 from convsym.intdiv import add as q_add
 from convsym.intdiv import scale as q_scale
-from convsym.period import decide_nonneg
+from convsym.period import decide_nonneg, unbounded_below
 
 Shape = tuple[QExpr, ...]
 
@@ -275,7 +276,7 @@ def _snake(name: str) -> str:
 
 def _show(value: object) -> str:
     if isinstance(value, QPoly):
-        return str(to_sympy(value))
+        return shown_briefly(value)
     if isinstance(value, tuple):
         return "(" + ", ".join(_show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, str):
@@ -392,12 +393,11 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
             raise layer.shape_error(f"axis {axis}", None, sentence(what),
                                     code="input_too_small")
         return []
-    always = decide_nonneg(room)
-    if always.holds:
+    if not unbounded_below(room) and decide_nonneg(room).holds:
         return []
 
-    never = decide_nonneg(q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1)))
-    if never.holds:
+    short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
+    if not unbounded_below(short) and decide_nonneg(short).holds:
         raise layer.shape_error(f"axis {axis}", None,
                                 f"{sentence(what)}, for every value of its symbols ({rule})",
                                 code="input_too_small")

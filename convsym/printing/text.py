@@ -12,10 +12,11 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
+from collections.abc import Callable
 
 import sympy
 from sympy.core.exprtools import decompose_power
-from sympy.core.sorting import default_sort_key
+from sympy.core.mul import _keep_coeff
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
@@ -86,7 +87,7 @@ def is_power(expr: object) -> bool:
     return isinstance(expr, sympy.Integer) and power_factors(int(expr)) is not None
 
 
-_ROUNDED: dict[sympy.Expr, str] = {}
+_ROUNDED: dict[tuple[type, sympy.Expr], str] = {}
 
 
 def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
@@ -115,6 +116,21 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
             if not common and math.gcd(*tops) == 1:
                 return sympy.Add(*(t * r for t, (_, r) in zip(tops, parts))), \
                     sympy.Integer(lcm)
+    if arg.is_Mul:  # one product (H/s**1000): split by the signs of its exponents
+        above: list[sympy.Expr] = []
+        below: list[sympy.Expr] = []
+        for f in arg.args:
+            if f.is_Rational:
+                above.append(sympy.Integer(f.p))
+                below.append(sympy.Integer(f.q))
+            elif f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp < 0:
+                below.append(sympy.Pow(f.base, -f.exp))
+            elif f.is_Symbol or f.is_Pow and f.base.is_Symbol and f.exp.is_Integer:
+                above.append(f)
+            else:
+                break
+        else:
+            return sympy.Mul(*above), sympy.Mul(*below)
     return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
 
 
@@ -168,36 +184,153 @@ class TextPrinter(StrPrinter):
 
     def _rounded(self, name: str, expr: sympy.Expr) -> str:
         # a deep network shows each floor in its row, the next MACs and the totals: once
-        text = _ROUNDED.get(expr)
+        key = (type(self), expr)  # printers differ in how they write integers
+        text = _ROUNDED.get(key)
         if text is None:
             text = f"{name}({self._quotient(expr.args[0])})"
             if len(_ROUNDED) >= 1 << 14:
                 _ROUNDED.clear()
-            _ROUNDED[expr] = text
+            _ROUNDED[key] = text
         return text
 
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        # a product is printed in its row (a layer's MACs) and again in the total
+        return _memo_text(self, expr, lambda: self._mul_text(expr))
+
+    def _mul_text(self, expr: sympy.Mul) -> str:
+        """``StrPrinter._print_Mul``, ordering long sums among the factors in linear time.
+
+        SymPy orders factors by ``sort_key``, which for a sum of n terms builds n dense
+        exponent vectors over all its symbols (n^2: a layer's MACs with one symbolic kernel
+        per layer are products of such sums).  For an evaluated product of plain factors
+        (no denominator) this is StrPrinter's own branch with :func:`sort_key` (the same
+        keys); anything else goes to StrPrinter.
+        """
+        args = expr.args
+        plain = expr.is_commutative and args[0] is not sympy.S.One and not any(
+            isinstance(a, sympy.Number) or a.is_Pow and all(x.is_Integer for x in a.args)
+            for a in args[1:]) and not any(
+            a.is_Pow and a.exp.as_coeff_Mul()[0] < 0 or a.is_Rational and a.q != 1
+            for a in args)
+        if not plain or not any(a.is_Add and len(a.args) > _LONG for a in args):
+            return str(super()._print_Mul(expr))
+        prec = precedence(expr)
+        c, rest = expr.as_coeff_Mul()
+        sign = ""
+        if c < 0:
+            expr, sign = _keep_coeff(-c, rest), "-"
+        factors = sorted(sympy.Mul.make_args(expr), key=sort_key)
+        shown = [x for x in factors if not (x.is_Rational and x.p == 1)] or [sympy.S.One]
+        return sign + "*".join(self.parenthesize(x, prec, strict=False) for x in shown)
+
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
+        if order is None:  # a size is printed in its row, the next MACs, the totals: once
+            return _memo_text(self, expr, lambda: self._add_text(expr, None))
+        return self._add_text(expr, order)
+
+    def _add_text(self, expr: sympy.Add, order: str | None) -> str:
         # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``
-        terms = _ordered_terms(expr) if order is None and len(expr.args) > 8 else \
+        terms = _ordered_terms(expr) if order is None and len(expr.args) > _LONG else \
             list(self._as_ordered_terms(expr, order=order))
-        const = [t for t in terms if t.is_Number]
-        terms = [t for t in terms if not t.is_Number]
-        terms = [t for t in terms if not t.could_extract_minus_sign()] + \
-            [t for t in terms if t.could_extract_minus_sign()] + const
+        level = precedence(expr)
+        shown = [(t, *self._term(t, level)) for t in terms]
+        # positive terms first, then negative ones, then the constant
+        ordered = [x for x in shown if not x[0].is_Number and not x[1]] + \
+            [x for x in shown if not x[0].is_Number and x[1]] + \
+            [x for x in shown if x[0].is_Number]
         parts: list[str] = []
-        for term in terms:
-            text = self._print(term)
-            sign = "+"
-            if text.startswith("-") and not term.is_Add:
-                sign, text = "-", text[1:]
-            if precedence(term) < precedence(expr) or term.is_Add:
-                text = f"({text})"
+        for _, _, sign, text in ordered:
             parts += [sign, text]
         first = parts.pop(0)
         return ("-" if first == "-" else "") + " ".join(parts)
 
+    def _term(self, term: sympy.Expr, level: int) -> tuple[bool, str, str]:
+        """(could extract a minus sign, sign, text) of a term of a sum at precedence
+        ``level``; memoised, since a deep network's sums share most of their terms."""
+        key = (type(self), term, level)
+        found = _TERMS.get(key)
+        if found is None:
+            text = self._print(term)
+            sign = "+"
+            if text.startswith("-") and not term.is_Add:
+                sign, text = "-", text[1:]
+            if precedence(term) < level or term.is_Add:
+                text = f"({text})"
+            found = (bool(term.could_extract_minus_sign()), sign, text)
+            if len(_TERMS) >= 1 << 16:
+                _TERMS.clear()
+            _TERMS[key] = found
+        return found
+
     def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
         return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
+
+
+_TEXTS: dict[tuple[type, sympy.Expr], str] = {}
+_TERMS: dict[tuple[type, sympy.Expr, int], tuple[bool, str, str]] = {}
+
+
+def _memo_text(printer: object, expr: sympy.Expr, make: Callable[[], str]) -> str:
+    """The printed text of a sum or product, memoised per printer class (expressions are
+    immutable; printers differ in how they write integers)."""
+    key = (type(printer), expr)
+    text = _TEXTS.get(key)
+    if text is None:
+        text = make()
+        if len(_TEXTS) >= 1 << 14:
+            _TEXTS.clear()  # bounded memory; a miss only costs printing again
+        _TEXTS[key] = text
+    return text
+
+
+_LONG = 8
+"""Sums with more terms than this are ordered by :func:`_ordered_terms`."""
+
+_SORT_KEYS: dict[sympy.Expr, tuple[object, ...]] = {}
+
+
+def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
+    """``expr.sort_key()`` (SymPy's canonical order), in linear time for a long sum and for
+    a power or product with one among its factors: ``Expr.sort_key`` keys a sum by its terms
+    in ``as_ordered_terms`` order, which :func:`_ordered_terms` gives without SymPy's dense
+    exponent vectors; the rest is ``Expr.sort_key``'s own recipe.
+
+    >>> from convsym.expr import parse_expr
+    >>> e = parse_expr("h - k0 - k1 - k2 - k3 - k4 - k5 - k6 - k7 - k8 + 9")
+    >>> all(sort_key(x) == x.sort_key() for x in (e, e**2, -3*e*parse_expr("w - 1")))
+    True
+    """
+    if not (_long_sum(expr) or (expr.is_Mul or expr.is_Pow) and any(map(_long_sum,
+                                                                          expr.args))):
+        return expr.sort_key()  # type: ignore[no-any-return]
+    key = _SORT_KEYS.get(expr)
+    if key is not None:
+        return key
+    coeff, rest = expr.as_coeff_Mul()
+    exp: sympy.Expr = sympy.S.One
+    if rest.is_Pow and rest.base is not sympy.S.Exp1:
+        rest, exp = rest.base, rest.exp
+    if rest.is_Add:
+        args = _ordered_terms(rest)
+    elif rest.is_Mul:
+        c_part, nc_part = rest.args_cnc()
+        args = sorted(c_part, key=sort_key) + nc_part
+    else:
+        args = list(rest.args)
+    keys = tuple(sort_key(a) for a in args)
+    key = (rest.class_key(), (len(keys), keys), exp.sort_key(), coeff)
+    if len(_SORT_KEYS) >= 1 << 14:
+        _SORT_KEYS.clear()
+    _SORT_KEYS[expr] = key
+    return key
+
+
+def _long_sum(expr: sympy.Expr) -> bool:
+    base = expr.base if expr.is_Pow else expr
+    return bool(base.is_Add and len(base.args) > _LONG)
+
+
+_ROWS: dict[sympy.Expr, tuple[sympy.Expr, dict[sympy.Expr, int], tuple[object, ...]]] = {}
 
 
 def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
@@ -212,19 +345,25 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
     rows = []
     gens: set[sympy.Expr] = set()
     for term in expr.args:
-        coeff, rest = term.as_coeff_Mul()
-        powers: dict[sympy.Expr, int] = {}
-        if rest is not sympy.S.One:
-            for factor in sympy.Mul.make_args(rest):
-                base, exp = decompose_power(factor)
-                if factor.is_number or not factor.is_commutative or factor.is_Order or \
-                        not isinstance(exp, int) or exp <= 0 or base in powers:
-                    return list(expr.as_ordered_terms())
-                powers[base] = exp
-        gens.update(powers)
-        c = complex(coeff)
-        rows.append((term, powers, ((bool(c.imag), c.imag), (c.real, c.imag))))
-    index = {g: i for i, g in enumerate(sorted(gens, key=default_sort_key))}
+        row = _ROWS.get(term)
+        if row is None:
+            coeff, rest = term.as_coeff_Mul()
+            powers: dict[sympy.Expr, int] = {}
+            if rest is not sympy.S.One:
+                for factor in sympy.Mul.make_args(rest):
+                    base, exp = decompose_power(factor)
+                    if factor.is_number or not factor.is_commutative or factor.is_Order or \
+                            not isinstance(exp, int) or exp <= 0 or base in powers:
+                        return list(expr.as_ordered_terms())
+                    powers[base] = exp
+            c = _complex(coeff)
+            row = (term, powers, ((bool(c.imag), c.imag), (c.real, c.imag)))
+            if len(_ROWS) >= 1 << 16:
+                _ROWS.clear()
+            _ROWS[term] = row  # terms repeat across a deep network's sums
+        gens.update(row[1])
+        rows.append(row)
+    index = {g: i for i, g in enumerate(sorted(gens, key=sort_key))}
     end = (len(index),)
 
     def key(row: tuple[sympy.Expr, dict[sympy.Expr, int], object]) -> tuple[object, ...]:
@@ -241,6 +380,15 @@ class CountPrinter(TextPrinter):
     def _print_Integer(self, expr: sympy.Integer) -> str:
         value = int(expr)
         return power_text(value) or (f"{value:,}" if abs(value) >= 1000 else str(value))
+def _complex(number: sympy.Expr) -> complex:
+    """``complex(number)`` as SymPy computes it (via ``evalf``), directly for an integer
+    that fits a float (correctly rounded both ways)."""
+    if isinstance(number, sympy.Integer):
+        try:
+            return complex(float(int(number)))
+        except OverflowError:
+            pass
+    return complex(number)
 
 
 _PRINTER = TextPrinter()

@@ -156,3 +156,32 @@ def test_bad_deadline(seconds: object) -> None:
 
 def test_a_huge_timeout_is_only_a_long_wait() -> None:
     assert run_bounded(int, "7", timeout=1e308) == 7
+
+
+def _stride_chain(depth: int) -> dict[str, object]:
+    return {"dialect": "torch", "input": [4, "H", "W"], "layers": [
+        {"Conv2d": {"in_channels": 4, "out_channels": 4, "kernel_size": 3, "stride": "s",
+                    "padding": 1}} for _ in range(depth)]}
+
+
+def test_building_is_bounded_by_build_seconds_in_the_api_and_the_cli(
+        tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    from pathlib import Path
+
+    import convsym
+    from convsym.budget import raised
+    from convsym.cli import main
+
+    with raised(build_seconds=1e-9), pytest.raises(ConvsymError) as info:
+        convsym.load(_stride_chain(5))
+    assert info.value.code == "budget_exceeded" and "build_seconds" in str(info.value)
+    path = Path(str(tmp_path)) / "deep.json"
+    path.write_text(json.dumps(_stride_chain(300)), encoding="utf-8")
+    with raised(build_seconds=1e-9):
+        assert main(["summary", str(path)]) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("convsym: error: ")
+    assert "build_seconds" in err and "CONVSYM_BUILD_SECONDS" in err
+    assert main(["summary", str(path), "--json"]) == 0  # within the default budget
+    assert "ceiling(H/s**300)" in capsys.readouterr().out

@@ -47,6 +47,21 @@ def test_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert "holds for every value up to" in data["steps"][-1]
 
 
+def test_too_large_to_expand_is_unknown_as_in_the_api(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import convsym
+
+    statement = "(a+b+c+d+e+f+g+h)**64 >= 1"  # over max_terms once expanded
+    status, out, err = _run(capsys, statement, "--json")
+    assert status == 3 and err == ""
+    data = json.loads(out)
+    assert data["status"] == "unknown" and data["steps"][-1].startswith("size limit")
+    api = convsym.prove(statement)
+    assert api.status == "unknown" and api.to_dict() == data
+    status, out, _ = _run(capsys, statement)
+    assert status == 3 and "max_terms" in out and out == str(api) + "\n"
+
+
 @pytest.mark.parametrize("argv", [
     ["n >= "],
     ["n + 1"],

@@ -306,3 +306,143 @@ def test_products_display_as_sympy_factor_list_does(
     if len(e.terms) > 2:
         fast, slow = _factored(e), _factor_list(e)
         assert fast == slow and str(fast) == str(slow)
+
+
+@st.composite
+def long_sums(draw: st.DrawFn) -> QPoly:
+    """A sum of up to 12 terms: symbols, floor atoms and a constant (a deep layer's size)."""
+    from convsym.intdiv import product
+
+    terms = draw(st.lists(trees(depth=2), min_size=2, max_size=10))
+    total = QPoly.const(draw(st.integers(-6, 6)))
+    for t in terms:
+        if isinstance(t.q, QPoly):
+            total = total + t.q * draw(st.sampled_from([-2, -1, 1, 3]))
+    return product([total])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(long_sums(), min_size=1, max_size=3), st.integers(-3, 3), ENVS)
+def test_a_product_kept_factored_is_the_expanded_product(factors: list[QPoly], c: int,
+                                                         env: dict[str, int]) -> None:
+    from convsym.intdiv import product
+
+    kept = product([QPoly.const(c), *factors])
+    expanded = QPoly.const(c)
+    for f in factors:
+        expanded = QPoly(expanded.terms) * QPoly(f.terms)
+    values = {x: env[x.name] for x in POSITIVE}
+    assert kept.evaluate(values) == expanded.evaluate(values)
+    assert to_sympy(kept).subs(values) == expanded.evaluate(values)
+    assert kept.free_symbols() == expanded.free_symbols()
+    assert kept.const_value() == expanded.const_value()
+    moved = {N: QPoly.sym(M) + QPoly.const(2)}
+    assert kept.subs(moved) == expanded.subs(moved)
+    assert -kept == -expanded and kept == expanded and hash(kept) == hash(expanded)
+
+
+def test_a_product_of_long_sums_is_shown_factored_and_expanded_only_on_demand() -> None:
+    from convsym.intdiv import product
+
+    ks = [QPoly.sym(symbol(f"k{i}")) for i in range(200)]
+    h = QPoly.sym(symbol("H")) - sum(ks, QPoly())
+    w = QPoly.sym(symbol("W")) - sum(ks, QPoly())
+    macs = product([QPoly.const(16), ks[0] * ks[0], h, w])  # 40,401 terms expanded
+    assert macs.factors is not None
+    assert str(to_sympy(macs)).startswith("16*k0**2*(H - k0 - k1 - k10 - k100")
+    env = {s: 1 for k in ks for s in k.free_symbols()} | {symbol("H"): 300, symbol("W"): 250}
+    assert macs.evaluate(env) == 16 * 100 * 50
+    from convsym.errors import BudgetExceeded
+
+    with pytest.raises(BudgetExceeded, match="max_terms"):
+        _ = macs.terms  # expanding it is over the term budget, as before
+
+
+def test_degree_is_capped_where_a_product_of_sums_is_expanded() -> None:
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+
+    n, s = QPoly.sym(N), QPoly.sym(S)
+    x = n
+    for _ in range(1000):  # a 1,000-layer stride chain: the divisor s**1000 is one term
+        x = floordiv(x + QPoly.const(2 - 3), s) + QPoly.const(1)
+    assert str(to_sympy(x)) == "ceiling(n/s**1000)"
+    with pytest.raises(BudgetExceeded, match="max_degree"):
+        (n + s) ** 200 * (n + QPoly.const(1)) ** 100  # sums times sums: degree 300
+    with raised(max_exponent=500), pytest.raises(BudgetExceeded, match="max_exponent"):
+        for _ in range(600):
+            x = x * s
+    with raised(max_exponent=500), pytest.raises(BudgetExceeded, match="max_exponent"):
+        from_sympy(parse_expr("s**50") ** 11)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from([N, M, S, T, symbol("a"), symbol("H")]),
+                       st.integers(1, 70), max_size=5),
+       st.sampled_from([1, -1, 2, -7, 2**40, -(3**30)]))
+def test_terms_are_built_as_sympy_evaluates_them(powers: dict[sympy.Symbol, int],
+                                                  c: int) -> None:
+    from convsym.intdiv import _akey, _term_sympy
+
+    mono = tuple(sorted(powers.items(), key=lambda item: _akey(item[0])))
+    fast = _term_sympy(mono, c)
+    slow = sympy.Integer(c) * sympy.Mul(*(x**p for x, p in mono))
+    assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow) and hash(fast) == hash(slow)
+    assert fast.is_commutative is True
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([N, M, S, T, symbol("a")]), min_size=1, max_size=5,
+                unique=True), st.lists(st.sampled_from([-3, -1, 1, 2]), min_size=5,
+                                       max_size=5), st.integers(-2, 2), st.integers(2, 12))
+def test_a_linear_power_is_refused_exactly_when_its_terms_are_over_the_budget(
+        atoms: list[sympy.Symbol], coeffs: list[int], const: int, k: int) -> None:
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+
+    b = QPoly.const(const)
+    for x, c in zip(atoms, coeffs):
+        b = b + QPoly.sym(x) * c
+    terms = len((b**k).terms)  # expanded term by term
+    for limit in (terms, terms - 1):
+        if limit < 1:
+            continue
+        with raised(max_terms=limit):
+            try:
+                from_sympy(to_sympy(b) ** k)
+                refused = False
+            except BudgetExceeded:
+                refused = True
+        assert refused == (limit < terms)
+
+
+@pytest.mark.parametrize(("num", "den"), [
+    ("H", "s**64"), ("3*H*t", "2*s**3"), ("-H*s", "4*s**2*t"),
+    ("H**2*n", "n*s"), ("5*n", "7*s*t")])
+def test_one_term_quotients_are_built_as_sympy_evaluates_them(num: str, den: str) -> None:
+    from convsym.intdiv import _round
+
+    n, d = from_sympy(parse_expr(num)), from_sympy(parse_expr(den))
+    assert isinstance(n, QPoly) and isinstance(d, QPoly)
+    for cls in (sympy.floor, sympy.ceiling):
+        fast = _round(cls, n, d)
+        slow = cls(to_sympy(n) / to_sympy(d))
+        assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+def test_products_of_distinct_floors_are_built_as_sympy_evaluates_them() -> None:
+    x, y = QPoly.sym(N), QPoly.sym(M)
+    built = 0
+    for step in range(1, 30):  # MACs of a stride chain: k * ceiling(n/s**i) * ceiling(m/...)
+        x = floordiv(x - QPoly.const(1), QPoly.sym(S)) + QPoly.const(1)
+        y = floordiv(y + QPoly.const(step), QPoly.const(3)) + QPoly.const(1)
+        for k in (1, -1, 144, -6):
+            for e in (QPoly.const(k) * x * y, QPoly.const(k) * x * y * QPoly.sym(T)):
+                shown = to_sympy(e)
+                if shown.is_Mul:  # canonical: evaluating its own arguments again changes nothing
+                    again = sympy.Mul(*shown.args)
+                    assert shown == again and sympy.srepr(shown) == sympy.srepr(again)
+                    built += 1
+                env = {N: 1000 + step, M: 77, S: 2, T: 3}
+                assert shown.subs(env) == e.evaluate(env)
+    assert built > 100

@@ -67,3 +67,25 @@ def test_deep_chain_stays_canonical() -> None:
     assert str(out) == f"ceiling(n/{2**300})"
     assert out.subs(n, 2**300 + 1) == 2
     del n
+
+
+def test_chain_conditions_with_symbolic_kernels_and_strides_are_pruned_exactly() -> None:
+    import random
+
+    from convsym import load
+    from convsym.intdiv import evaluate
+
+    net = load({"dialect": "torch", "input": [4, "H", "W"], "layers": [
+        {"Conv2d": {"in_channels": 4, "out_channels": 4, "kernel_size": f"k{i}",
+                    "stride": f"s{i}"}} for i in range(6)]})
+    kept = net.condition_records
+    assert len(kept) == 2  # the last layer's room on each axis implies every earlier one
+    every = [c for row in net.rows for c in row.conditions]
+    assert len(every) == 12
+    names = sorted({s for c in every for s in c.expr.free_symbols()}, key=lambda s: s.name)
+    rng = random.Random(7)
+    for _ in range(3000):
+        env = {s: rng.randint(1, 3) if s.name[0] in "ks" else rng.randint(1, 200)
+               for s in names}
+        assert all(evaluate(c.expr, env) >= 0 for c in kept) == \
+            all(evaluate(c.expr, env) >= 0 for c in every)

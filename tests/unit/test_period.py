@@ -176,3 +176,19 @@ def test_monotone_and_single_floor_shortcuts() -> None:
     # a refutation still reports the first counterexample of the period box
     assert decide_nonneg(QPoly.const(2) - floordiv(n, QPoly.const(3)),
                          upper={N: 11}).counterexample == {N: 9}
+
+
+@settings(max_examples=200, deadline=None)
+@given(affine(), st.integers(-3, 3), st.booleans())
+def test_unbounded_below_is_a_true_refutation(e: QPoly, c: int, lone: bool) -> None:
+    from convsym.period import unbounded_below
+
+    k = symbol("k")
+    if lone:  # a symbol of its own, occurring once: the case unbounded_below is made for
+        e = e + QPoly.sym(k) * c
+    if unbounded_below(e):
+        assert decide_nonneg(e).holds is not True
+        # e = A + c*x with x nowhere else: fixing the rest, x = 10**6 makes e negative
+        base = {N: 1, M: 1, k: 1}
+        movable = [x for x in (N, M, k) if evaluate(e, {**base, x: 10**6}) < 0]
+        assert movable, e

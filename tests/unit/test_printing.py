@@ -6,7 +6,7 @@ import re
 
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convsym.derivation import derive
@@ -245,6 +245,38 @@ def test_quotients_match_together() -> None:
                 assert X.quotient(arg) == sympy.fraction(sympy.together(arg))
                 seen += 1
     assert seen > 10
+    h, s_, t = symbol("H"), symbol("s"), symbol("t")
+    for arg in (h / s_**1000, 3 * h * t / (2 * s_**3), -h / (4 * s_**2 * t), h**2 * t / 7):
+        assert X.quotient(arg) == sympy.fraction(sympy.together(arg))
+
+
+def _long_sum(names: list[str], coeffs: list[int], shift: int) -> sympy.Expr:
+    h = symbol("H")
+    atoms = [symbol(n) for n in names] + [sympy.floor(h / 2), sympy.ceiling(h / 3)]
+    return sympy.Add(*(c * a for c, a in zip(coeffs, atoms)), h, shift)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([f"k{i}" for i in range(14)] + ["W", "s"]),
+                         min_size=8, max_size=14, unique=True), min_size=1, max_size=3),
+       st.lists(st.sampled_from([-3, -1, 1, 2]), min_size=16, max_size=16),
+       st.integers(-40, 40), st.sampled_from([1, -1, 16, -48, 2**50]), st.integers(1, 3))
+def test_products_of_long_sums_print_and_sort_as_sympy_does(
+        sums: list[list[str]], coeffs: list[int], shift: int, c: int, power: int) -> None:
+    from sympy.printing.str import StrPrinter
+
+    factors = [_long_sum(names, coeffs, shift + i) for i, names in enumerate(sums)]
+    expr = c * symbol("k0") ** power * sympy.Mul(*factors) * factors[0] ** (power - 1)
+    candidates = [expr, *factors, factors[0] ** power, -expr, sympy.Add(expr, factors[-1])]
+    for e in candidates:
+        assert X.sort_key(e) == e.sort_key()
+    printer = X.TextPrinter()
+    for e in candidates:
+        if e.is_Mul:  # StrPrinter's own _print_Mul, with the same printer for the factors
+            assert printer._mul_text(e) == StrPrinter._print_Mul(printer, e)
+    total = sympy.Add(*(e for e in candidates if e.is_Mul))
+    if total.is_Add:
+        assert X._ordered_terms(total) == list(total.as_ordered_terms())
 
 
 # --- one rule for numbers (issue 15) ----------------------------------------------------------
