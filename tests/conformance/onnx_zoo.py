@@ -45,8 +45,9 @@ SUBSET = {
         "MobileNet", "MobileNetV3Small", "EfficientNetB0", "ResNet50"),
 }
 """The models a default run checks: at least one of every torchvision family (a test checks
-it), and the keras.applications families that fit in the suite's time budget (Keras exports
-take 10-30 s a model); ``CONVSYM_ONNX_ZOO=full`` runs all of both zoos."""
+it), and the four keras.applications families that fit in the suite's time budget (a Keras
+export and check takes 10-140 s a model); ``CONVSYM_ONNX_ZOO=full`` runs all of both zoos
+(measured once: about 30 minutes on 2 busy cores)."""
 
 
 TOO_LARGE = {
