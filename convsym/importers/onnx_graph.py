@@ -325,6 +325,8 @@ class Walker:
                          frozenset().union(*(x.sources for x in args)))
         if op == "Transpose":
             return V.transpose(first, a.get("perm", list(reversed(range(len(first.dims))))))
+        if op == "Expand":
+            return V.expand(first, args[1].ints("Expand's shape"))
         if op == "Slice":
             starts, ends, axes, steps = self.slice_args(node, ins)
             if any(not isinstance(v, int) for v in [*starts, *ends]):

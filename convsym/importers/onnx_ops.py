@@ -125,7 +125,9 @@ def make_layer(w: Walker, node: Any, ins: list[Any], data: list[Data]
         return _pad(w, node, a, ins, _data(x, op)), [x]
     if op in ("Resize", "Upsample"):
         return _resize(w, op, a, ins, _data(x, op)), [x]
-    if op in ("Gather", "GatherElements", "GatherND", "Split", "Expand", "Tile"):
+    if op == "Expand":
+        return _expand(w, _data(x, op), _const(ins[1], "Expand's shape")), [x]
+    if op in ("Gather", "GatherElements", "GatherND", "Split", "Tile"):
         raise ValueProblem(f"{op} on a data tensor is not followed (convsym follows it on "
                            "constants and shape tensors)")
     if op in BROADCAST_OPS:
@@ -154,7 +156,7 @@ BROADCAST_OPS = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum
 _KNOWN = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
           "GlobalMaxPool", "BatchNormalization", "Gemm", "MatMul", "Flatten", "Reshape",
           "Transpose", "Squeeze", "Unsqueeze", "Concat", "Slice", "Pad", "Resize", "Upsample",
-          "ReduceMean", "ReduceMax", "Shape", "Gather", "Constant", "ConstantOfShape")
+          "ReduceMean", "ReduceMax", "Shape", "Gather", "Constant", "ConstantOfShape", "Expand")
 
 
 def _data(value: Any, op: str) -> Data:
@@ -239,6 +241,25 @@ def _reshape(w: Walker, a: dict[str, Any], d: Data, target: Const) -> Layer:
         raise ValueProblem(f"Reshape's first entry {V_show(head)} is not the batch size; "
                            "convsym keeps the batch axis")
     return O.Reshape(tuple(entry(i, v) for i, v in enumerate(values) if i > 0))
+
+
+def _expand(w: Walker, d: Data, target: Const) -> Layer:
+    """``Expand``: the input broadcast with the target shape (aligned on the right, as ONNX
+    broadcasts); a target of the input's rank starts with the batch size (or 1)."""
+    values = list(target.known("Expand's shape"))
+    if len(target.dims) != 1:
+        raise ValueProblem("Expand's shape must be a vector")
+    if len(values) > d.rank:
+        raise ValueProblem(f"Expand to rank {len(values)} from rank {d.rank} would add axes "
+                           "before the batch axis", code="batch_axis")
+    if len(values) == d.rank:
+        head = values.pop(0)
+        head_int = as_int(head) if isinstance(head, QPoly) else None
+        if not (head is BATCH or head_int == 1 or (head_int is not None and head_int == w.batch)):
+            raise ValueProblem(f"Expand's first entry {V_show(head)} is not the batch size; "
+                               "convsym keeps the batch axis", code="batch_axis")
+    return O.Elementwise("Expand", (tuple(_size(v, f"Expand's shape[{i}]")
+                                          for i, v in enumerate(values)),))
 
 
 def V_show(v: Any) -> str:

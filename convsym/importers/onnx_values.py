@@ -219,6 +219,24 @@ def transpose(data: Const, perm: Sequence[int]) -> Const:
     return from_array(array(data, "the transposed tensor").transpose(perm), data.sources)
 
 
+def expand(data: Const, shape: Sequence[int]) -> Const:
+    """``Expand``: NumPy broadcasting of ``data`` with ``shape`` (values follow when known).
+
+    >>> expand(Const((1,), (QPoly.const(7),)), [3]).values == (QPoly.const(7),) * 3
+    True
+    """
+    import numpy as np  # why: NumPy is optional for convsym; ONNX brings it
+
+    try:
+        dims = tuple(int(d) for d in np.broadcast_shapes(data.dims, tuple(shape)))
+    except ValueError as err:
+        raise ValueProblem(f"Expand of dims {list(data.dims)} to {list(shape)}: {err}") from None
+    if data.values is None or math.prod(dims) > MAX_VALUES:
+        return Const(dims, None, data.sources)
+    return from_array(np.broadcast_to(array(data, "the expanded tensor"), dims).copy(),
+                      data.sources)
+
+
 def arith(op: str, a: Const, b: Const) -> Const:
     """``Add``/``Sub``/``Mul``/``Div``/``Mod``/``Max``/``Min`` on size elements, broadcast."""
     # why: NumPy loads only when real arrays are computed
@@ -338,6 +356,6 @@ def integer(v: Any) -> int:
     return value
 
 
-__all__ = ["BATCH", "Const", "Data", "Ratio", "ValueProblem", "arith", "array", "concat",
+__all__ = ["BATCH", "Const", "Data", "Ratio", "ValueProblem", "arith", "array", "concat", "expand",
            "from_array", "gather", "integer", "plain", "reshape", "slice_array", "to_integer",
            "transpose"]

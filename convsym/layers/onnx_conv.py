@@ -51,6 +51,7 @@ from convsym.layers.base import (
 )
 from convsym.layers.conv import AXIS_NAMES, ConvConfig, infer_conv, join_channels, split_channels
 from convsym.layers.frontend import layer_class
+from convsym.layers.pool import window_room
 from convsym.sizes import mul_sizes, settle
 
 AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
@@ -113,6 +114,24 @@ def _rank(layer: Layer, kernel: object) -> int:
     return len(kernel)
 
 
+def conv_config(layer: Any) -> ConvConfig:
+    """The attributes ``Conv`` and ``ConvTranspose`` share, normalised and checked: kernel,
+    strides, dilations, group, channels, and the padding (``auto_pad`` SAME_* as the core's
+    ``"same_tf"``, VALID as ``"valid"``, NOTSET as ``"explicit"`` with the ``pads`` pairs)."""
+    rank = _rank(layer, layer.kernel_shape)
+    auto = to_choice(layer, "auto_pad", layer.auto_pad, AUTO_PADS)
+    padding = {"NOTSET": "explicit", "VALID": "valid"}.get(auto, "same_tf")
+    return ConvConfig(
+        rank=rank, filters=to_size(layer, "out_channels", layer.out_channels),
+        kernel=to_tuple(layer, "kernel_shape", tuple(layer.kernel_shape), rank),
+        strides=spatial_tuple(layer, "strides", layer.strides, rank),
+        dilation=spatial_tuple(layer, "dilations", layer.dilations, rank),
+        groups=to_size(layer, "group", layer.group), bias=bool(layer.bias), padding=padding,
+        pads=pad_pairs(layer, layer.pads, rank) if padding == "explicit" else None,
+        channels_first=True, dialect="onnx",
+        in_channels=to_size(layer, "in_channels", layer.in_channels))
+
+
 @layer_class
 class Conv(OnnxLayer):
     """ONNX ``Conv``: ``out_channels``/``in_channels`` read off the weight ``W``."""
@@ -137,23 +156,14 @@ class Conv(OnnxLayer):
     @cached_property
     def config(self) -> ConvConfig:
         """The normalised configuration (SAME_* as the core's ceil(n/s) rule)."""
-        rank = _rank(self, self.kernel_shape)
-        auto = to_choice(self, "auto_pad", self.auto_pad, AUTO_PADS)
-        dilation = spatial_tuple(self, "dilations", self.dilations, rank)
-        if auto.startswith("SAME") and any(as_int(d) != 1 for d in dilation):
+        cfg = conv_config(self)
+        if cfg.padding == "same_tf" and any(as_int(d) != 1 for d in cfg.dilation):
             raise self.config_error("dilations", self.dilations,
-                                    f"onnxruntime refuses auto_pad={auto} with dilation in "
-                                    "Conv ('Dilation not supported for AutoPadType::SAME_UPPER "
-                                    "or AutoPadType::SAME_LOWER')", code="same_with_dilation")
-        padding = {"NOTSET": "explicit", "VALID": "valid"}.get(auto, "same_tf")
-        return ConvConfig(
-            rank=rank, filters=to_size(self, "out_channels", self.out_channels),
-            kernel=to_tuple(self, "kernel_shape", tuple(self.kernel_shape), rank),
-            strides=spatial_tuple(self, "strides", self.strides, rank), dilation=dilation,
-            groups=to_size(self, "group", self.group), bias=bool(self.bias), padding=padding,
-            pads=pad_pairs(self, self.pads, rank) if padding == "explicit" else None,
-            channels_first=True, dialect="onnx",
-            in_channels=to_size(self, "in_channels", self.in_channels))
+                                    f"onnxruntime refuses auto_pad={self.auto_pad} with "
+                                    "dilation in Conv ('Dilation not supported for "
+                                    "AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER')",
+                                    code="same_with_dilation")
+        return cfg
 
     def infer_one(self, shape: Shape) -> Inference:
         """The convolution core; SAME_* steps renamed to the ONNX rule they follow."""
@@ -194,25 +204,26 @@ class ConvTranspose(OnnxLayer):
 
     def validate(self) -> None:
         """Check the attributes eagerly."""
-        rank = _rank(self, self.kernel_shape)
-        to_choice(self, "auto_pad", self.auto_pad, AUTO_PADS)
-        pad_pairs(self, self.pads, rank)
+        rank = self.config.rank
         spatial_tuple(self, "output_padding", self.output_padding, rank, minimum=0)
         if self.output_shape is not None:
             spatial_tuple(self, "output_shape", self.output_shape, rank)
 
+    @cached_property
+    def config(self) -> ConvConfig:
+        """The attributes shared with ``Conv``, normalised."""
+        return conv_config(self)
+
     def infer_one(self, shape: Shape) -> Inference:
         """``s(n - 1) + op + k_e - p_begin - p_end`` per axis, or SAME's, or output_shape."""
-        rank = _rank(self, self.kernel_shape)
+        cfg = self.config
+        rank, kernel, strides, dilation = cfg.rank, cfg.kernel, cfg.strides, cfg.dilation
+        filters, groups = cfg.filters, cfg.groups
         c_in, spatial = split_channels(self, shape, rank, True)
-        filters = to_size(self, "out_channels", self.out_channels)
-        groups = to_size(self, "group", self.group)
         conditions = _same_channels(self, c_in, to_size(self, "in_channels", self.in_channels))
-        kernel = to_tuple(self, "kernel_shape", tuple(self.kernel_shape), rank)
-        strides = spatial_tuple(self, "strides", self.strides, rank)
-        dilation = spatial_tuple(self, "dilations", self.dilations, rank)
         ops = spatial_tuple(self, "output_padding", self.output_padding, rank, minimum=0)
-        pairs = pad_pairs(self, self.pads, rank)
+        zero = (QPoly.const(0), QPoly.const(0))
+        pairs = cfg.pads or (zero,) * rank
         fixed = None if self.output_shape is None else \
             spatial_tuple(self, "output_shape", self.output_shape, rank)
         out: list[QExpr] = []
@@ -242,7 +253,7 @@ class ConvTranspose(OnnxLayer):
                 size = F.conv_transpose_same_onnx(n, k=k, s=s, d=d, output_padding=op)
                 rule = "conv_transpose_onnx_same"
             else:
-                p_l, p_r = pairs[i] if self.auto_pad == "NOTSET" else (QPoly.const(0),) * 2
+                p_l, p_r = pairs[i]
                 values.update({"p_l": p_l, "p_r": p_r})
                 size = F.conv_transpose_out_onnx(n, k=k, s=s, d=d, p_l=p_l, p_r=p_r,
                                                  output_padding=op)
@@ -343,23 +354,15 @@ class _Pool(OnnxLayer):
                     rule="onnxruntime's pooling needs each pad smaller than the kernel",
                     what=lambda: f"pad {_t(side)} is not smaller than the kernel {_t(k)} "
                          "('Pad should be smaller than kernel')")
-        room = F.conv_room(n, k=k, d=d, pad=pad)
+        # onnxruntime's C++ division would give one window for -s < n + P - k_e < 0 without
+        # ceil_mode, where none fits; convsym (like PyTorch) refuses those inputs
+        # (docs/conventions-onnx.md)
+        conditions += window_room(self, axis, n, k=k, s=s, d=d, pad=pad,
+                                  ceil_mode=bool(self.ceil_mode), pad_name="P",
+                                  show_pad=lambda: _t(pad))
         if self.ceil_mode:
-            conditions += check_room(
-                self, axis, add(room, s - QPoly.const(1)),
-                rule="with ceil_mode, n + P + s - 1 must be at least the effective kernel "
-                     "d(k-1)+1",
-                what=lambda: f"padded input {_t(n)} + {_t(pad)} plus stride - 1 is smaller "
-                     f"than the effective kernel {_t(F.effective_kernel(k, d))}")
             size = settle(F.pool_ceil_out(n, k=k, s=s, d=d, p_l=p_l, p_r=p_r))
             return size, AxisStep(axis, "pool_ceil_onnx", values, size), conditions
-        # onnxruntime's C++ division would give one window for -s < n + P - k_e < 0, where
-        # none fits; convsym (like PyTorch) refuses those inputs (docs/conventions-onnx.md)
-        conditions += check_room(
-            self, axis, room,
-            rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
-            what=lambda: f"padded input {_t(n)} + {_t(pad)} is smaller than the effective "
-                 f"kernel {_t(F.effective_kernel(k, d))}")
         size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
         return size, AxisStep(axis, "explicit", values, size), conditions
 

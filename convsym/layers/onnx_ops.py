@@ -39,8 +39,9 @@ from convsym.sizes import mul_sizes, settle
 _AXES = ("axis 0", "axis 1", "axis 2", "axis 3", "axis 4", "axis 5")
 
 
-def _sizes(layer: Layer, fld: str, values: Sequence[object]) -> tuple[QPoly, ...]:
-    return tuple(to_size(layer, f"{fld}[{i}]", v) for i, v in enumerate(values))
+def _sizes(layer: Layer, fld: str, values: Sequence[object], minimum: int = 1
+           ) -> tuple[QPoly, ...]:
+    return tuple(to_size(layer, f"{fld}[{i}]", v, minimum=minimum) for i, v in enumerate(values))
 
 
 def _axis(layer: Layer, fld: str, axis: object, rank: int) -> int:
@@ -96,7 +97,10 @@ class Elementwise(_Named):
 
     def infer_named(self, inputs: Sequence[Shape], names: Sequence[str]) -> Inference:
         """Broadcast, naming the branches in messages."""
-        consts = [_sizes(self, f"constants[{i}]", c) for i, c in enumerate(self.constants)]
+        # a constant shape may be computed from a size (Expand to Shape(x)) that is 0 for some
+        # inputs: broadcasting decides, as Reshape's element count does
+        consts = [_sizes(self, f"constants[{i}]", c, minimum=0)
+                  for i, c in enumerate(self.constants)]
         shapes = [*inputs, *consts]
         labels = [*names, *(f"constant {i}" for i in range(len(consts)))]
         return self.with_initializers(infer_elementwise(self, shapes, labels))

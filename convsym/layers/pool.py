@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from convsym import formulas as F
@@ -70,7 +71,6 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
             continue
         p, d = cfg.padding[i], cfg.dilation[i]
         values.update({"p": p, "d": d, "P": p * QPoly.const(2)})
-        ke = F.effective_kernel(k, d)
         # PyTorch checks the padding against the kernel size itself, even when dilated:
         # MaxPool1d(3, padding=2, dilation=2) raises although 2 <= floor(k_e/2) = 2
         conditions += _check_half_pad(layer, axis, p, k)
@@ -82,24 +82,9 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
                      "the kernel",
                 what=lambda: f"input {_t(n)} is smaller than the kernel {_t(k)} (PyTorch's "
                      "avg_pool3d checks the unpadded input)")
-        room = F.conv_room(n, k=k, d=d, pad=p * QPoly.const(2))
-        if cfg.ceil_mode:
-            # ceil mode keeps a last window that overhangs the padded input, so one output
-            # exists as soon as ceil((n + 2p - k_e)/s) >= 0, i.e. n + 2p + s - 1 >= k_e
-            conditions += check_room(
-                layer, axis, add(room, s - QPoly.const(1)),
-                rule="with ceil_mode, n + 2p + s - 1 must be at least the effective kernel "
-                     "d(k-1)+1",
-                what=lambda: f"padded input {_t(n)} + 2*{_t(p)} plus stride - 1 = {_t(s - 1)} is "
-                     f"smaller than the effective kernel {_t(ke)}, so the output would be "
-                     "empty")
-        else:
-            conditions += check_room(
-                layer, axis, room,
-                rule="the padded input n + 2p must be at least the effective kernel d(k-1)+1",
-                what=lambda: f"padded input {_t(n)} + 2*{_t(p)} is smaller than the effective "
-                             "kernel "
-                     f"{_t(ke)}, so the output would be empty")
+        conditions += window_room(layer, axis, n, k=k, s=s, d=d, pad=p * QPoly.const(2),
+                                  ceil_mode=cfg.ceil_mode, pad_name="2p",
+                                  show_pad=lambda: f"2*{_t(p)}")
         if cfg.ceil_mode:
             size = F.torch_pool_ceil_out(n, k=k, s=s, d=d, p=p)
             size = _settle_min(size)
@@ -112,6 +97,33 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
     ops = mul_sizes(window, channels, *out)
     return Inference(join_channels(channels, out, cfg.channels_first), [], conditions, steps,
                      ops=ops)
+
+
+def window_room(layer: Layer, axis: str, n: QExpr, *, k: QPoly, s: QPoly, d: QPoly,
+                pad: QPoly, ceil_mode: bool, pad_name: str, show_pad: Callable[[], str]
+                ) -> list[Condition]:
+    """The padded input must hold one window (PyTorch's and ONNX's pooling alike).
+
+    Without ``ceil_mode``: ``n + P >= k_e`` (``k_e = d(k-1)+1``).  With it, a last window that
+    overhangs the padded input is kept, so one output exists as soon as
+    ``ceil((n + P - k_e)/s) >= 0``, i.e. ``n + P + s - 1 >= k_e``.  ``pad_name`` names the
+    total padding in the rule (``2p``, ``P``); ``show_pad`` prints it in the message.
+    """
+    room = F.conv_room(n, k=k, d=d, pad=pad)
+    ke = F.effective_kernel(k, d)
+    if ceil_mode:
+        return check_room(
+            layer, axis, add(room, s - QPoly.const(1)),
+            rule=f"with ceil_mode, n + {pad_name} + s - 1 must be at least the effective "
+                 "kernel d(k-1)+1",
+            what=lambda: f"padded input {_t(n)} + {show_pad()} plus stride - 1 = "
+                         f"{_t(s - QPoly.const(1))} is smaller than the effective kernel "
+                         f"{_t(ke)}, so the output would be empty")
+    return check_room(
+        layer, axis, room,
+        rule=f"the padded input n + {pad_name} must be at least the effective kernel d(k-1)+1",
+        what=lambda: f"padded input {_t(n)} + {show_pad()} is smaller than the effective "
+                     f"kernel {_t(ke)}, so the output would be empty")
 
 
 def _check_half_pad(layer: Layer, axis: str, p: QPoly, k: QPoly) -> list[Condition]:

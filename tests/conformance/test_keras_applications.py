@@ -21,18 +21,15 @@ NASNetLarge, EfficientNetV2L do not); for those, the shapes at the odd size are 
 from the build (``compute_output_spec``, the layer's code on torch meta tensors), and their
 224 forward still runs.  Torch uses one thread: on a busy 2-core machine, two were 7x slower.
 
-NASNetMobile: Keras 3.15's constructor refuses the torch backend ("not available with the
-torch backend at this time due to an outstanding bug"), by a check in its own module; the
-suite builds it with that one check bypassed (see ``_build``) and compares it like the others
-(it matches, layer by layer, at both sizes).
+NASNetMobile: Keras 3.15's constructor refuses the torch backend; the suite builds it with
+that one check bypassed (see ``keras_zoo.build``) and compares it like the others (it matches,
+layer by layer, at both sizes).
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -42,13 +39,14 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 torch = pytest.importorskip("torch")
 
+import keras_zoo  # noqa: E402
+
 from convsym.importers.keras_json import from_keras  # noqa: E402
 from convsym.intdiv import evaluate  # noqa: E402
 
 pytestmark = [pytest.mark.frameworks, pytest.mark.slow]
 
-MODELS = sorted(name for name in dir(keras.applications)
-                if name[:1].isupper() and callable(getattr(keras.applications, name)))
+MODELS = keras_zoo.models()
 SIZES = ((224, 224), (193, 257))
 MAX_FORWARD_MACS = 6 * 10**9
 """Above this (convsym's count at 224), the odd size is checked against Keras's build shapes
@@ -126,30 +124,6 @@ def _compare(model: Any, net: Any, ran: dict[str, list[tuple[int, ...]]],
     return compared
 
 
-def _build(name: str, size: tuple[int, int]) -> Any:
-    build = getattr(keras.applications, name)
-    try:
-        return build(weights=None, input_shape=(*size, 3))
-    except ValueError as err:
-        if "not available with the torch backend" not in str(err):
-            raise
-    # The constructor's own module refuses the torch backend by name (NASNetMobile in Keras
-    # 3.15: "an outstanding bug"). Build it with that one check answered "not torch": the
-    # module sees a copy of keras.src.backend whose backend() says "jax", nothing else
-    # changes, the layers run on torch as always, and the comparison then shows whether the
-    # bug touches shapes or counts.
-    module = importlib.import_module(build.__module__)
-    real = module.backend
-    seen = types.SimpleNamespace(**{k: getattr(real, k) for k in dir(real)
-                                    if not k.startswith("__")})
-    seen.backend = lambda: "jax"
-    module.backend = seen
-    try:
-        return build(weights=None, input_shape=(*size, 3))
-    finally:
-        module.backend = real
-
-
 def _built_shapes(model: Any) -> dict[str, list[tuple[int, ...]]]:
     """Each layer's output shapes as Keras's own build computed them (``compute_output_spec``:
     torch meta tensors through the layer's code), one per call."""
@@ -160,7 +134,7 @@ def _built_shapes(model: Any) -> dict[str, list[tuple[int, ...]]]:
 
 def _check_size(name: str, size: tuple[int, int], *, run: bool) -> int:
     """Build at ``size``, import, compare every layer; returns the MACs convsym counts."""
-    model = _build(name, size)
+    model = keras_zoo.build(name, (*size, 3))
     text = model.to_json()
     net = from_keras(text)
     symbolic = from_keras(text, input_shape=("H", "W", 3))

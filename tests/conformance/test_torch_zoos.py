@@ -15,8 +15,6 @@ to keep the suite within its time budget on two cores.
 
 from __future__ import annotations
 
-import contextlib
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,33 +46,12 @@ def _threads() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
-@contextlib.contextmanager
-def _no_init() -> Iterator[None]:
-    """Skip weight initialisation while building (values never change a shape)."""
-    names = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]
-    saved = {n: getattr(torch.nn.init, n) for n in names}
-    try:
-        for n in names:
-            setattr(torch.nn.init, n, lambda tensor, *a, **k: tensor)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # googlenet/inception's init FutureWarning
-            yield
-    finally:
-        for n, f in saved.items():
-            setattr(torch.nn.init, n, f)
-
-
-def build(case: zoos.Case) -> Any:
-    with _no_init():
-        return case.build()
-
-
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.zoo.split()[-1]}:{c.name}")
 def test_model_matches_pytorch(case: zoos.Case) -> None:
     def device(net: Any) -> str:
         return "meta" if int(net.total_macs) > zoos.HEAVY_GMACS * 1e9 else "cpu"
 
-    report = harness.check(build(case), case.sizes, device, zoos.FALLBACK, fixed_first=False)
+    report = harness.check(zoos.build(case), case.sizes, device, zoos.FALLBACK, fixed_first=False)
     assert not report.wrong, "\n".join(report.wrong[:20])
     assert report.comparisons > report.modules
 

@@ -14,7 +14,9 @@ rest are all in.  Weights are never downloaded (``weights=None``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,3 +121,27 @@ def timm_models() -> list[Case]:
 
 def all_cases() -> list[Case]:
     return [*classification(), *segmentation(), *detection_backbones(), *timm_models()]
+
+
+@contextlib.contextmanager
+def no_init() -> Iterator[None]:
+    """Skip weight initialisation while building (values never change a shape)."""
+    import torch
+
+    names = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]
+    saved = {n: getattr(torch.nn.init, n) for n in names}
+    try:
+        for n in names:
+            setattr(torch.nn.init, n, lambda tensor, *a, **k: tensor)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # googlenet/inception's init FutureWarning
+            yield
+    finally:
+        for n, f in saved.items():
+            setattr(torch.nn.init, n, f)
+
+
+def build(case: Case) -> Any:
+    """The model of ``case``, weights left uninitialised."""
+    with no_init():
+        return case.build()

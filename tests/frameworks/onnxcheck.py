@@ -1,5 +1,8 @@
 """Run an ONNX model with onnxruntime, every intermediate value exposed as a graph output, and
-compare each value's shape (and each shape tensor's values) with what convsym derived."""
+compare each value's shape (and each shape tensor's values) with what convsym derived.
+
+A size onnxruntime refuses (it raises, or a data value comes out empty) must be refused by
+convsym's closed forms too (``Network.subs`` raises), and the other way round."""
 
 from __future__ import annotations
 
@@ -14,6 +17,10 @@ class Report:
     compared: int = 0
     nodes: int = 0
     mismatches: list[str] = field(default_factory=list)
+    refused: list[dict[str, int]] = field(default_factory=list)
+    """The sizes both onnxruntime and convsym refused."""
+    total_params: int = 0
+    """convsym's parameter total (of the symbolic import)."""
 
 
 def exposed(model: Any) -> Any:
@@ -56,6 +63,7 @@ def compare(model: Any, sizes: list[dict[str, int]], *, batch: int = 2) -> Repor
     """Compare every node output's shape with convsym's at each of ``sizes``."""
     import onnxruntime as ort
 
+    from convsym.errors import ConvsymError
     from convsym.importers.onnx_model import import_onnx
     from convsym.intdiv import as_int, from_sympy
 
@@ -64,9 +72,24 @@ def compare(model: Any, sizes: list[dict[str, int]], *, batch: int = 2) -> Repor
                                    providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
     report = Report(nodes=len(model.graph.node))
+    report.total_params = int(got.network.total_params)
+    initializers = {t.name for t in model.graph.initializer}
     for env in sizes:
-        arrays = dict(zip(names, session.run(names, feeds(model, env, got.symbols, batch))))
-        net = got.network.subs(env)
+        arrays, theirs = _run(session, names, feeds(model, env, got.symbols, batch), got.rows)
+        try:
+            net = got.network.subs(env)
+        except ConvsymError as err:
+            if theirs is None:
+                report.mismatches.append(f"{env}: convsym refuses ({err.code}: "
+                                         f"{str(err)[:200]}) but onnxruntime runs it")
+            else:
+                report.refused.append(env)
+            report.compared += 1
+            continue
+        if theirs is not None:
+            report.mismatches.append(f"{env}: onnxruntime refuses ({theirs}) but convsym "
+                                     f"gives {net.output_shapes}")
+            continue
         rows = {r.name: r for r in net.rows}
         for value, row in got.rows.items():
             if value not in arrays:
@@ -77,8 +100,7 @@ def compare(model: Any, sizes: list[dict[str, int]], *, batch: int = 2) -> Repor
                 report.mismatches.append(f"{env} {value}: convsym {ours}, onnxruntime "
                                          f"{arrays[value].shape}")
         for value, elems in got.consts.items():
-            if value not in arrays or elems is None or value in {t.name for t in
-                                                                 model.graph.initializer}:
+            if value not in arrays or elems is None or value in initializers:
                 continue
             flat = arrays[value].reshape(-1).tolist()
             mine = []
@@ -95,6 +117,20 @@ def compare(model: Any, sizes: list[dict[str, int]], *, batch: int = 2) -> Repor
                 report.mismatches.append(f"{env} shape value {value}: convsym {mine}, "
                                          f"onnxruntime {flat}")
     return report
+
+
+def _run(session: Any, names: list[str], inputs: dict[str, Any], rows: dict[str, str]
+         ) -> tuple[dict[str, Any], str | None]:
+    """Every exposed value at ``inputs``, or why onnxruntime refuses the size: it raises, or a
+    data value (one convsym has a row for) comes out with an empty axis."""
+    try:
+        arrays = dict(zip(names, session.run(names, inputs)))
+    except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
+        return {}, f"{type(err).__name__}: {str(err)[:160]}"
+    for value in rows:
+        if value in arrays and 0 in arrays[value].shape:
+            return arrays, f"the value {value!r} is empty: {arrays[value].shape}"
+    return arrays, None
 
 
 def initializer_total(model: Any) -> int:

@@ -364,3 +364,28 @@ def test_a_fifo_is_refused_not_read(tmp_path: object) -> None:
     with pytest.raises(ConvsymError) as info:
         from_onnx(fifo)
     assert "it is a FIFO" in str(info.value) and fifo in str(info.value)
+
+
+def test_expand_broadcasts_to_a_computed_shape() -> None:
+    """SSD's L2 norm as torch exports it: a ReduceL2 expanded back to ``Shape(x)``; and an
+    Expand to a constant target whose 1s keep the input's sizes."""
+    target = helper.make_tensor("t", TensorProto.INT64, [3], [3, 1, 1])
+    nodes = [helper.make_node("ReduceL2", ["x"], ["n"], axes=[1], keepdims=1),
+             helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Expand", ["n", "s"], ["e"]),
+             helper.make_node("Div", ["x", "e"], ["d"]),
+             helper.make_node("Slice", ["d", "one", "two", "one"], ["c"]),
+             helper.make_node("Expand", ["c", "t"], ["y"])]
+    one = helper.make_tensor("one", TensorProto.INT64, [1], [1])
+    two = helper.make_tensor("two", TensorProto.INT64, [1], [2])
+    model = _model(nodes, [target, one, two], shape=["N", 2, "H", "W"])
+    model.opset_import[0].version = 13
+    assert str(from_onnx(model).output_shape) == "(3, H, W)"
+    _check(model, [{"H": 3, "W": 5}, {"H": 1, "W": 2}])
+
+
+def test_expand_before_the_batch_axis_is_refused() -> None:
+    target = helper.make_tensor("t", TensorProto.INT64, [5], [2, 1, 2, 1, 1])
+    with pytest.raises(ConvsymError) as info:
+        from_onnx(_model([helper.make_node("Expand", ["x", "t"], ["y"])], [target]))
+    assert info.value.code == "batch_axis" and "before the batch axis" in str(info.value)
