@@ -50,6 +50,7 @@ def clear_caches() -> None:
 
     clear_cache()
     intdiv._SHOWN.clear()
+    intdiv._CONVERTED.clear()
     intdiv._FLOOR_SHOWN.clear()
     intdiv._TERM_SHOWN.clear()
     text._ROUNDED.clear()

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Union
 
 import sympy
 
+from convsym.budget import Budgets
 from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import shorten
@@ -958,7 +959,8 @@ def iter_floors(e: QExpr) -> Iterator[Floor]:
 
 
 def from_sympy(expr: sympy.Basic) -> QExpr:
-    """Convert an integer-valued SymPy expression to canonical form.
+    """Convert an integer-valued SymPy expression to canonical form (memoised: a user's size
+    is converted again for every layer that holds it, and expanding a power can be costly).
 
     Accepts integers, integer symbols, ``+``, ``*``, non-negative integer powers, ``floor``
     and ``ceiling`` of a quotient by a positive monomial, ``Mod`` by one, ``Min``, ``Max`` and
@@ -969,6 +971,22 @@ def from_sympy(expr: sympy.Basic) -> QExpr:
     >>> to_sympy(from_sympy(parse_expr("floor((floor((n-1)/2)+1 + 2 - 3)/2) + 1")))
     ceiling(n/4)
     """
+    if isinstance(expr, (sympy.Integer, sympy.Symbol)):
+        return _from_sympy(expr)
+    key = (expr, current_budgets())  # under other budgets the same text may be refused
+    found = _CONVERTED.get(key)
+    if found is None:
+        found = _from_sympy(expr)
+        if len(_CONVERTED) >= 4096:
+            _CONVERTED.clear()  # bounded memory; a miss only costs converting again
+        _CONVERTED[key] = found
+    return found
+
+
+_CONVERTED: dict[tuple[sympy.Basic, Budgets], QExpr] = {}
+
+
+def _from_sympy(expr: sympy.Basic) -> QExpr:
     if isinstance(expr, sympy.Integer):
         return QPoly.const(int(expr))
     if isinstance(expr, sympy.Symbol):
