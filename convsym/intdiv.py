@@ -258,7 +258,7 @@ class QPoly:
         out: set[sympy.Symbol] = set()
         for a in self.atoms():
             if isinstance(a, Floor):
-                out |= a.num.free_symbols() | a.den.free_symbols()
+                out |= a.symbols()
             else:
                 out.add(a)
         return out
@@ -504,7 +504,7 @@ class Floor:
     ``den`` otherwise.
     """
 
-    __slots__ = ("num", "den", "key", "depth", "_hash")
+    __slots__ = ("num", "den", "key", "depth", "_hash", "_symbols")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -512,6 +512,14 @@ class Floor:
         self.key: tuple[object, ...] = (1, num.key, den.key)
         self.depth: int = 1 + max(num.depth(), den.depth())
         self._hash = hash(self.key)
+        self._symbols: frozenset[sympy.Symbol] | None = None
+
+    def symbols(self) -> frozenset[sympy.Symbol]:
+        """Every symbol of ``num`` and ``den`` (computed once: a deep chain's sizes hold
+        each floor in many terms, conditions and comparisons)."""
+        if self._symbols is None:
+            self._symbols = frozenset(self.num.free_symbols() | self.den.free_symbols())
+        return self._symbols
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Floor) and self.key == other.key
@@ -1299,7 +1307,7 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
     """
     quick = _one_term_quotient(num, den)
     if quick is not None:  # one product, never an integer: cls(arg) stays unevaluated
-        return cls(quick, evaluate=False)
+        return _unevaluated(cls, quick)
     arg = to_sympy(num) / to_sympy(den)
     den_atoms = {a for m in den.terms for a, _ in m}
     free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
@@ -1315,7 +1323,27 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
             ipart += term
         else:
             spart.append(term)
-    return ipart + cls(sympy.Add(*spart), evaluate=False)
+    return ipart + _unevaluated(cls, sympy.Add(*spart))
+
+
+_NARGS: dict[type, sympy.Basic] = {}
+
+
+def _unevaluated(cls: type[sympy.floor] | type[sympy.ceiling], arg: sympy.Expr
+                 ) -> sympy.Expr:
+    """``cls(arg, evaluate=False)``, the same object built without SymPy's per-call work.
+
+    ``Application.__new__`` with ``evaluate=False`` is ``Basic.__new__`` plus an ``nargs``
+    set it builds anew each time (a SymPy ``FiniteSet``, most of the cost of each floor of
+    a deep network's display); the set is the same for every floor, so it is built once.
+    tests/unit/test_intdiv.py checks equality with SymPy's own construction.
+    """
+    nargs = _NARGS.get(cls)
+    if nargs is None:
+        nargs = _NARGS[cls] = cls(sympy.Symbol("x"), evaluate=False).nargs
+    obj = sympy.Basic.__new__(cls, arg)
+    obj.nargs = nargs
+    return obj
 
 
 def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:

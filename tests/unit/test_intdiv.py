@@ -446,3 +446,15 @@ def test_products_of_distinct_floors_are_built_as_sympy_evaluates_them() -> None
                 env = {N: 1000 + step, M: 77, S: 2, T: 3}
                 assert shown.subs(env) == e.evaluate(env)
     assert built > 100
+
+
+def test_unevaluated_floors_are_the_objects_sympy_builds() -> None:
+    from convsym.intdiv import _unevaluated
+
+    h, s, k = (parse_expr(x) for x in "Hsk")
+    for cls in (sympy.floor, sympy.ceiling):
+        for arg in (h / s**3, (h + 1) / 4, (h - k + s) / (s * k), h / 2 + sympy.Rational(1, 2)):
+            fast, slow = _unevaluated(cls, arg), cls(arg, evaluate=False)
+            assert fast == slow and hash(fast) == hash(slow)
+            assert fast.nargs == slow.nargs and sympy.srepr(fast) == sympy.srepr(slow)
+            assert str(fast) == str(slow) and fast.sort_key() == slow.sort_key()
