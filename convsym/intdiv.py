@@ -1272,7 +1272,7 @@ def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
         c0 = x.const_value()
         shifts += [-(c0 // dc), -(c0 // dc) + 1]
     best: tuple[tuple[int, int, int], QPoly, bool, int] | None = None
-    for t in shifts:
+    for t in dict.fromkeys(shifts):  # each shift once (outer is often 0)
         # floor(X/D) + outer = floor((X + tD)/D) + (outer - t)
         y = x + f.den * QPoly.const(t)
         #                    = ceiling((X + tD - D + 1)/D) + (outer - t)
