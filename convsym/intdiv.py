@@ -1308,7 +1308,7 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
     quick = _one_term_quotient(num, den)
     if quick is not None:  # one product, never an integer: cls(arg) stays unevaluated
         return _unevaluated(cls, quick)
-    arg = to_sympy(num) / to_sympy(den)
+    arg = _sum_quotient(num, den)
     den_atoms = {a for m in den.terms for a, _ in m}
     free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
     if not free or any(isinstance(a, Floor) for m in num.terms for a, _ in m) or \
@@ -1344,6 +1344,28 @@ def _unevaluated(cls: type[sympy.floor] | type[sympy.ceiling], arg: sympy.Expr
     obj = sympy.Basic.__new__(cls, arg)
     obj.nargs = nargs
     return obj
+
+
+def _sum_quotient(num: QPoly, den: QPoly) -> sympy.Expr:
+    """``to_sympy(num) / to_sympy(den)``, built directly in SymPy's canonical form when
+    ``num`` is a sum and ``den`` has a symbol.
+
+    ``Mul.flatten`` keeps a sum as one factor unless the product is a number times that
+    sum alone (then it distributes): with a symbolic divisor the quotient is the rational
+    ``1/c`` (unless 1) followed by the sum and the powers ``s**-e`` sorted by
+    ``Basic.compare``.  Dividing the usual way flattens the divisor's power and queries
+    the assumptions of every factor, the square of the depth over a chain with one
+    symbolic stride per layer.  tests/unit/test_intdiv.py checks it against SymPy.
+    """
+    ((dmono, dc),) = den.terms.items()
+    top = to_sympy(num)
+    if not dmono or not isinstance(top, sympy.Add) or dc <= 0 or \
+            any(isinstance(a, Floor) for a, _ in dmono):
+        return top / to_sympy(den)
+    factors = [top, *(sympy.Pow(a, -e, evaluate=False) for a, e in dmono)]
+    factors.sort(key=_MUL_ORDER)
+    coeff = sympy.Rational(1, dc)
+    return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
 
 
 def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:

@@ -341,12 +341,12 @@ def _falling_witness(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
     """A counterexample to ``e >= 0`` along a symbol of :func:`unbounded_below` that has no
     upper bound, found with three evaluations, or None.
 
-    ``e`` is affine in that symbol ``x`` (first power, outside every floor): the other
-    symbols are fixed at the start of their ranges, the slope ``e(x+1) - e(x)`` is measured
-    there, and when it is negative ``x`` is raised just far enough.  The point is checked
-    before it is returned.  Linear in ``e``: a polynomial whose every other decision would
-    expand products of ``(t + 1)`` per symbol (a chain with one symbolic kernel and stride
-    per layer) is refuted at once.
+    ``e`` is affine in that symbol ``x`` (first power, outside every floor): with the
+    other symbols fixed at the start of their ranges, ``e = value + slope*(x - x0)``
+    exactly, the slope being the terms with ``x`` divided by ``x``, evaluated there; when
+    it is negative ``x`` is raised just far enough.  Linear in ``e``: a polynomial whose
+    every other decision would expand products of ``(t + 1)`` per symbol (a chain with one
+    symbolic kernel and stride per layer) is refuted at once.
 
     >>> from convsym.expr import symbol
     >>> h, k = symbol("H"), symbol("k")
@@ -356,24 +356,26 @@ def _falling_witness(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
     >>> _falling_witness(QPoly.const(10) - QPoly.sym(k), {k: 1}, {k: None}).counterexample
     {k: 11}
     """
+    if not isinstance(e, QPoly):
+        return None
     for x in _falling_symbols(e):
         if hi.get(x) is not None:
             continue
-        point = {s: _start(lo.get(s), hi.get(s)) for s in free_symbols(e)}
+        point = {s: _start(lo.get(s), hi.get(s))
+                 for s in sorted(free_symbols(e), key=lambda s: s.name)}
+        linear = (x, 1)  # x occurs only to the first power
         try:
             value = e.evaluate(point)
-            point[x] += 1
-            slope = e.evaluate(point) - value
-            point[x] -= 1
-            if slope >= 0:
-                continue
-            if value >= 0:
-                point[x] += value // -slope + 1
-            if e.evaluate(point) < 0:
-                return Decision(False, point, f"affine in {x} with a negative slope, which "
-                                "has no upper bound")
+            slope = QPoly({m: c for m, c in e.terms.items() if linear in m}).evaluate(
+                {**point, x: 1})
         except ZeroDivisionError:  # a divisor symbol at 0 (a lower bound below 1)
             continue
+        if slope >= 0:
+            continue
+        if value >= 0:
+            point[x] += value // -slope + 1
+        return Decision(False, point, f"affine in {x} with a negative slope, which has no "
+                        "upper bound")
     return None
 
 

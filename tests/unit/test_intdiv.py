@@ -458,3 +458,26 @@ def test_unevaluated_floors_are_the_objects_sympy_builds() -> None:
             assert fast == slow and hash(fast) == hash(slow)
             assert fast.nargs == slow.nargs and sympy.srepr(fast) == sympy.srepr(slow)
             assert str(fast) == str(slow) and fast.sort_key() == slow.sort_key()
+
+
+def test_sums_over_symbolic_divisors_are_built_as_sympy_divides() -> None:
+    import random
+
+    from convsym.intdiv import _sum_quotient
+
+    names = [symbol(x) for x in ("H", "k", "s", "t", "u")]
+    rng = random.Random(3)
+    for _ in range(500):
+        num = QPoly.const(rng.randint(-5, 5))
+        for _ in range(rng.randint(1, 4)):
+            term = QPoly.const(rng.choice([-3, -2, -1, 1, 2, 5]))
+            for _ in range(rng.randint(0, 3)):
+                term = term * QPoly.sym(rng.choice(names))
+            num = num + term
+        if rng.random() < 0.3:
+            num = num + floordiv(QPoly.sym(names[0]), QPoly.const(3))
+        den = QPoly.const(rng.randint(1, 6))
+        for _ in range(rng.randint(0, 3)):
+            den = den * QPoly.sym(rng.choice(names[2:]))
+        fast, slow = _sum_quotient(num, den), to_sympy(num) / to_sympy(den)
+        assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
