@@ -259,7 +259,7 @@ class QPoly:
         out: set[sympy.Symbol] = set()
         for a in self.atoms():
             if isinstance(a, Floor):
-                out |= a.num.free_symbols() | a.den.free_symbols()
+                out |= a.symbols()
             else:
                 out.add(a)
         return out
@@ -505,7 +505,7 @@ class Floor:
     ``den`` otherwise.
     """
 
-    __slots__ = ("num", "den", "key", "depth", "_hash")
+    __slots__ = ("num", "den", "key", "depth", "_hash", "_symbols")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -513,6 +513,14 @@ class Floor:
         self.key: tuple[object, ...] = (1, num.key, den.key)
         self.depth: int = 1 + max(num.depth(), den.depth())
         self._hash = hash(self.key)
+        self._symbols: frozenset[sympy.Symbol] | None = None
+
+    def symbols(self) -> frozenset[sympy.Symbol]:
+        """Every symbol of ``num`` and ``den`` (computed once: a deep chain's sizes hold
+        each floor in many terms, conditions and comparisons)."""
+        if self._symbols is None:
+            self._symbols = frozenset(self.num.free_symbols() | self.den.free_symbols())
+        return self._symbols
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Floor) and self.key == other.key
@@ -1282,7 +1290,7 @@ def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
         c0 = x.const_value()
         shifts += [-(c0 // dc), -(c0 // dc) + 1]
     best: tuple[tuple[int, int, int], QPoly, bool, int] | None = None
-    for t in shifts:
+    for t in dict.fromkeys(shifts):  # each shift once (outer is often 0)
         # floor(X/D) + outer = floor((X + tD)/D) + (outer - t)
         y = x + f.den * QPoly.const(t)
         #                    = ceiling((X + tD - D + 1)/D) + (outer - t)
@@ -1317,8 +1325,8 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
     """
     quick = _one_term_quotient(num, den)
     if quick is not None:  # one product, never an integer: cls(arg) stays unevaluated
-        return cls(quick, evaluate=False)
-    arg = to_sympy(num) / to_sympy(den)
+        return _unevaluated(cls, quick)
+    arg = _sum_quotient(num, den)
     den_atoms = {a for m in den.terms for a, _ in m}
     free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
     if not free or any(isinstance(a, Floor) for m in num.terms for a, _ in m) or \
@@ -1333,7 +1341,49 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
             ipart += term
         else:
             spart.append(term)
-    return ipart + cls(sympy.Add(*spart), evaluate=False)
+    return ipart + _unevaluated(cls, sympy.Add(*spart))
+
+
+_NARGS: dict[type, sympy.Basic] = {}
+
+
+def _unevaluated(cls: type[sympy.floor] | type[sympy.ceiling], arg: sympy.Expr
+                 ) -> sympy.Expr:
+    """``cls(arg, evaluate=False)``, the same object built without SymPy's per-call work.
+
+    ``Application.__new__`` with ``evaluate=False`` is ``Basic.__new__`` plus an ``nargs``
+    set it builds anew each time (a SymPy ``FiniteSet``, most of the cost of each floor of
+    a deep network's display); the set is the same for every floor, so it is built once.
+    tests/unit/test_intdiv.py checks equality with SymPy's own construction.
+    """
+    nargs = _NARGS.get(cls)
+    if nargs is None:
+        nargs = _NARGS[cls] = cls(sympy.Symbol("x"), evaluate=False).nargs
+    obj = sympy.Basic.__new__(cls, arg)
+    obj.nargs = nargs
+    return obj
+
+
+def _sum_quotient(num: QPoly, den: QPoly) -> sympy.Expr:
+    """``to_sympy(num) / to_sympy(den)``, built directly in SymPy's canonical form when
+    ``num`` is a sum and ``den`` has a symbol.
+
+    ``Mul.flatten`` keeps a sum as one factor unless the product is a number times that
+    sum alone (then it distributes): with a symbolic divisor the quotient is the rational
+    ``1/c`` (unless 1) followed by the sum and the powers ``s**-e`` sorted by
+    ``Basic.compare``.  Dividing the usual way flattens the divisor's power and queries
+    the assumptions of every factor, the square of the depth over a chain with one
+    symbolic stride per layer.  tests/unit/test_intdiv.py checks it against SymPy.
+    """
+    ((dmono, dc),) = den.terms.items()
+    top = to_sympy(num)
+    if not dmono or not isinstance(top, sympy.Add) or dc <= 0 or \
+            any(isinstance(a, Floor) for a, _ in dmono):
+        return top / to_sympy(den)
+    factors = [top, *(sympy.Pow(a, -e, evaluate=False) for a, e in dmono)]
+    factors.sort(key=_MUL_ORDER)
+    coeff = sympy.Rational(1, dc)
+    return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
 
 
 def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:

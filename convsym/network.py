@@ -102,9 +102,11 @@ class Row:
         """Non-trainable parameters (Keras BatchNorm's moving statistics)."""
         return to_sympy(self.inference.non_trainable)
 
-    @property
+    @cached_property
     def params(self) -> sympy.Expr:
         """All parameters, trainable or not."""
+        if self.non_trainable == 0:  # x + 0 is x: no SymPy addition per row and total
+            return self.trainable
         return self.trainable + self.non_trainable
 
     @property

@@ -41,6 +41,7 @@ from math import gcd, lcm
 
 import sympy
 
+from convsym.errors import BudgetExceeded
 from convsym.intdiv import Ext, Floor, QExpr, QPoly, add, free_symbols, scale
 
 DEFAULT_BOX_BUDGET = 200_000
@@ -275,6 +276,7 @@ def decide_nonneg(
     fallback = fallback or monotone
     per = periods(e)
     if per is None:
+        fallback = fallback or _falling_witness(e, lo, hi)
         if fallback is None and poly_moduli(e) is not None:
             return decide_polynomial(e, lower, upper=upper, budget=budget, deadline=deadline)
         return fallback or Decision(None, reason=NOT_QUASI_AFFINE)
@@ -304,19 +306,77 @@ def unbounded_below(e: QExpr) -> bool:
     >>> unbounded_below(h - k * s * s + s), unbounded_below(floordiv(h - k, QPoly.const(2)))
     (True, False)
     """
+    return bool(_falling_symbols(e))
+
+
+def _falling_symbols(e: QExpr) -> list[sympy.Symbol]:
+    """The symbols ``x`` of :func:`unbounded_below`: ``e = A + x*B`` with ``B <= -1``."""
     if not isinstance(e, QPoly):
-        return False
-    inside: set[sympy.Symbol] = set()
+        return []
+    floors: set[Floor] = set()
+    positive: dict[sympy.Symbol, bool] = {}  # one assumption query per symbol, not per term
     slopes: dict[sympy.Symbol, bool] = {}  # x -> every term with x is c*x*(positive) with c < 0
     for mono, c in e.terms.items():
-        plain = all(not isinstance(a, Floor) and a.is_positive for a, _ in mono)
-        for atom, power in mono:
+        plain = True
+        for atom, _ in mono:
             if isinstance(atom, Floor):
-                inside |= atom.num.free_symbols() | atom.den.free_symbols()
-                continue
-            ok = power == 1 and c < 0 and plain
-            slopes[atom] = slopes.get(atom, True) and ok
-    return any(ok and x not in inside and x.is_positive for x, ok in slopes.items())
+                floors.add(atom)
+                plain = False
+            else:
+                known = positive.get(atom)
+                if known is None:
+                    known = positive[atom] = bool(atom.is_positive)
+                plain = plain and known
+        for atom, power in mono:
+            if not isinstance(atom, Floor):
+                ok = power == 1 and c < 0 and plain
+                slopes[atom] = slopes.get(atom, True) and ok
+    inside: set[sympy.Symbol] = set().union(*(f.symbols() for f in floors))
+    return sorted((x for x, ok in slopes.items() if ok and x not in inside and positive[x]),
+                  key=lambda x: x.name)
+
+
+def _falling_witness(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
+                     hi: Mapping[sympy.Symbol, int | None]) -> Decision | None:
+    """A counterexample to ``e >= 0`` along a symbol of :func:`unbounded_below` that has no
+    upper bound, found with three evaluations, or None.
+
+    ``e`` is affine in that symbol ``x`` (first power, outside every floor): with the
+    other symbols fixed at the start of their ranges, ``e = value + slope*(x - x0)``
+    exactly, the slope being the terms with ``x`` divided by ``x``, evaluated there; when
+    it is negative ``x`` is raised just far enough.  Linear in ``e``: a polynomial whose
+    every other decision would expand products of ``(t + 1)`` per symbol (a chain with one
+    symbolic kernel and stride per layer) is refuted at once.
+
+    >>> from convsym.expr import symbol
+    >>> h, k = symbol("H"), symbol("k")
+    >>> e = QPoly.sym(h) * QPoly.sym(h) - QPoly.const(3) * QPoly.sym(k)
+    >>> _falling_witness(e, {h: 1, k: 1}, {h: None, k: None}).counterexample
+    {H: 1, k: 1}
+    >>> _falling_witness(QPoly.const(10) - QPoly.sym(k), {k: 1}, {k: None}).counterexample
+    {k: 11}
+    """
+    if not isinstance(e, QPoly):
+        return None
+    for x in _falling_symbols(e):
+        if hi.get(x) is not None:
+            continue
+        point = {s: _start(lo.get(s), hi.get(s))
+                 for s in sorted(free_symbols(e), key=lambda s: s.name)}
+        linear = (x, 1)  # x occurs only to the first power
+        try:
+            value = e.evaluate(point)
+            slope = QPoly({m: c for m, c in e.terms.items() if linear in m}).evaluate(
+                {**point, x: 1})
+        except ZeroDivisionError:  # a divisor symbol at 0 (a lower bound below 1)
+            continue
+        if slope >= 0:
+            continue
+        if value >= 0:
+            point[x] += value // -slope + 1
+        return Decision(False, point, f"affine in {x} with a negative slope, which has no "
+                        "upper bound")
+    return None
 
 
 def _decide_periodic(e: QExpr, per: Mapping[sympy.Symbol, int], syms: list[sympy.Symbol],
@@ -783,10 +843,6 @@ def decide_polynomial(e: QExpr, lower: Bound | None = None, *, upper: Bound | No
     for residues in itertools.product(*(range(moduli[s]) for s in syms)):
         if deadline is not None and time.monotonic() > deadline:
             return Decision(None, reason="the time limit ran out during the residue split")
-        env = {s: QPoly.sym(ts[s]) * moduli[s] + QPoly.const(r) for s, r in zip(syms, residues)}
-        q = e.subs(env)
-        if q.floors():  # not a polynomial on the class after all: do not guess
-            return Decision(None, reason="a floor is left on a residue class")
         t_lo = {s: None if lo[s] is None else _ceil_div(lo[s] - r, moduli[s])  # type: ignore[operator]
                 for s, r in zip(syms, residues)}
         t_hi = {s: None if hi[s] is None else (hi[s] - r) // moduli[s]  # type: ignore[operator]
@@ -794,8 +850,19 @@ def decide_polynomial(e: QExpr, lower: Bound | None = None, *, upper: Bound | No
         if any(t_lo[s] is not None and t_hi[s] is not None and t_lo[s] > t_hi[s]  # type: ignore[operator]
                for s in syms):
             continue  # the class misses the domain
-        holds, point = _decide_class(q, [ts[s] for s in syms], list(t_lo.values()),
-                                     list(t_hi.values()), kind, budget)
+        env = {s: QPoly.sym(ts[s]) * moduli[s] + QPoly.const(r) for s, r in zip(syms, residues)}
+        try:
+            q = e.subs(env)
+            if q.floors():  # not a polynomial on the class after all: do not guess
+                return Decision(None, reason="a floor is left on a residue class")
+            holds, point = _decide_class(q, [ts[s] for s in syms], list(t_lo.values()),
+                                         list(t_hi.values()), kind, budget)
+        except BudgetExceeded as err:
+            # expanding the class is over a size budget: undecided (callers keep the
+            # condition), not a refusal of the network; a time limit still stops everything
+            if err.code != "budget_exceeded":
+                raise
+            return Decision(None, reason="expanding a residue class is over the size budget")
         if holds is False:
             assert point is not None
             example = {s: moduli[s] * t + r for s, t, r in zip(syms, point, residues)}

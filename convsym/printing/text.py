@@ -119,6 +119,7 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
     if arg.is_Mul:  # one product (H/s**1000): split by the signs of its exponents
         above: list[sympy.Expr] = []
         below: list[sympy.Expr] = []
+        sums: list[sympy.Expr] = []
         for f in arg.args:
             if f.is_Rational:
                 above.append(sympy.Integer(f.p))
@@ -127,11 +128,37 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 below.append(sympy.Pow(f.base, -f.exp))
             elif f.is_Symbol or f.is_Pow and f.base.is_Symbol and f.exp.is_Integer:
                 above.append(f)
+            elif f.is_Add:
+                sums.append(f)
             else:
                 break
         else:
-            return sympy.Mul(*above), sympy.Mul(*below)
+            if not sums:
+                return sympy.Mul(*above), sympy.Mul(*below)
+            if len(sums) == 1 and all(a == 1 for a in above) and \
+                    _coprime_sum(sums[0], math.prod(int(b) for b in below if b.is_Integer)):
+                # a sum over a symbolic divisor ((H - k0 + s0 - k1*s0)/(s0*s1), a chain
+                # with one symbolic stride per layer): already in lowest terms, where
+                # together() would spend the square of its length finding so
+                return sums[0], sympy.Mul(*below)
     return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
+
+
+def _coprime_sum(arg: sympy.Expr, den: int) -> bool:
+    """True when ``together`` leaves the sum ``arg`` over ``den`` times symbols as it is:
+    integer coefficients whose gcd is coprime to ``den``, and no factor common to all its
+    terms (it would be pulled out, and cancelled against the divisor)."""
+    common: set[sympy.Expr] | None = None
+    content = 0
+    for term in arg.args:
+        coeff, rest = term.as_coeff_Mul()
+        if not coeff.is_Integer:
+            return False
+        content = math.gcd(content, int(coeff))
+        here = {f.as_base_exp()[0] for f in sympy.Mul.make_args(rest)} \
+            if rest is not sympy.S.One else set()
+        common = here if common is None else common & here
+    return not common and math.gcd(content, den) == 1
 
 
 def _plain_factor(f: sympy.Expr) -> bool:
@@ -198,13 +225,14 @@ class TextPrinter(StrPrinter):
         return _memo_text(self, expr, lambda: self._mul_text(expr))
 
     def _mul_text(self, expr: sympy.Mul) -> str:
-        """``StrPrinter._print_Mul``, ordering long sums among the factors in linear time.
+        """``StrPrinter._print_Mul``, ordering long sums and floors among the factors in
+        linear time.
 
         SymPy orders factors by ``sort_key``, which for a sum of n terms builds n dense
         exponent vectors over all its symbols (n^2: a layer's MACs with one symbolic kernel
-        per layer are products of such sums).  For an evaluated product of plain factors
-        (no denominator) this is StrPrinter's own branch with :func:`sort_key` (the same
-        keys); anything else goes to StrPrinter.
+        per layer are products of such sums), and for a floor its nargs set anew.  For an
+        evaluated product of plain factors (no denominator) this is StrPrinter's own branch
+        with :func:`sort_key` (the same keys); anything else goes to StrPrinter.
         """
         args = expr.args
         plain = expr.is_commutative and args[0] is not sympy.S.One and not any(
@@ -212,7 +240,8 @@ class TextPrinter(StrPrinter):
             for a in args[1:]) and not any(
             a.is_Pow and a.exp.as_coeff_Mul()[0] < 0 or a.is_Rational and a.q != 1
             for a in args)
-        if not plain or not any(a.is_Add and len(a.args) > _LONG for a in args):
+        if not plain or not any(a.is_Add and len(a.args) > _LONG or
+                                isinstance(a, (sympy.floor, sympy.ceiling)) for a in args):
             return str(super()._print_Mul(expr))
         prec = precedence(expr)
         c, rest = expr.as_coeff_Mul()
@@ -300,11 +329,20 @@ def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
     >>> all(sort_key(x) == x.sort_key() for x in (e, e**2, -3*e*parse_expr("w - 1")))
     True
     """
-    if not (_long_sum(expr) or (expr.is_Mul or expr.is_Pow) and any(map(_long_sum,
-                                                                          expr.args))):
+    rounded = isinstance(expr, (sympy.floor, sympy.ceiling))
+    if not (rounded or _long_sum(expr) or (expr.is_Mul or expr.is_Pow) and
+            any(map(_long_sum, expr.args))):
         return expr.sort_key()  # type: ignore[no-any-return]
     key = _SORT_KEYS.get(expr)
     if key is not None:
+        return key
+    if rounded:
+        # Expr.sort_key of a function: its class key (which builds SymPy's nargs set on
+        # each call), then its argument's key; a deep network sorts each floor in its
+        # row's MACs and again in the totals
+        key = (_class_key(type(expr)), (1, (sort_key(expr.args[0]),)),
+               sympy.S.One.sort_key(), sympy.S.One)
+        _remember_key(expr, key)
         return key
     coeff, rest = expr.as_coeff_Mul()
     exp: sympy.Expr = sympy.S.One
@@ -319,9 +357,23 @@ def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
         args = list(rest.args)
     keys = tuple(sort_key(a) for a in args)
     key = (rest.class_key(), (len(keys), keys), exp.sort_key(), coeff)
+    _remember_key(expr, key)
+    return key
+
+
+def _remember_key(expr: sympy.Expr, key: tuple[object, ...]) -> None:
     if len(_SORT_KEYS) >= 1 << 14:
-        _SORT_KEYS.clear()
+        _SORT_KEYS.clear()  # bounded memory; a miss only costs the key again
     _SORT_KEYS[expr] = key
+
+
+_CLASS_KEYS: dict[type, tuple[object, ...]] = {}
+
+
+def _class_key(cls: type[sympy.Expr]) -> tuple[object, ...]:
+    key = _CLASS_KEYS.get(cls)
+    if key is None:
+        key = _CLASS_KEYS[cls] = cls.class_key()
     return key
 
 

@@ -446,3 +446,38 @@ def test_products_of_distinct_floors_are_built_as_sympy_evaluates_them() -> None
                 env = {N: 1000 + step, M: 77, S: 2, T: 3}
                 assert shown.subs(env) == e.evaluate(env)
     assert built > 100
+
+
+def test_unevaluated_floors_are_the_objects_sympy_builds() -> None:
+    from convsym.intdiv import _unevaluated
+
+    h, s, k = (parse_expr(x) for x in "Hsk")
+    for cls in (sympy.floor, sympy.ceiling):
+        for arg in (h / s**3, (h + 1) / 4, (h - k + s) / (s * k), h / 2 + sympy.Rational(1, 2)):
+            fast, slow = _unevaluated(cls, arg), cls(arg, evaluate=False)
+            assert fast == slow and hash(fast) == hash(slow)
+            assert fast.nargs == slow.nargs and sympy.srepr(fast) == sympy.srepr(slow)
+            assert str(fast) == str(slow) and fast.sort_key() == slow.sort_key()
+
+
+def test_sums_over_symbolic_divisors_are_built_as_sympy_divides() -> None:
+    import random
+
+    from convsym.intdiv import _sum_quotient
+
+    names = [symbol(x) for x in ("H", "k", "s", "t", "u")]
+    rng = random.Random(3)
+    for _ in range(500):
+        num = QPoly.const(rng.randint(-5, 5))
+        for _ in range(rng.randint(1, 4)):
+            term = QPoly.const(rng.choice([-3, -2, -1, 1, 2, 5]))
+            for _ in range(rng.randint(0, 3)):
+                term = term * QPoly.sym(rng.choice(names))
+            num = num + term
+        if rng.random() < 0.3:
+            num = num + floordiv(QPoly.sym(names[0]), QPoly.const(3))
+        den = QPoly.const(rng.randint(1, 6))
+        for _ in range(rng.randint(0, 3)):
+            den = den * QPoly.sym(rng.choice(names[2:]))
+        fast, slow = _sum_quotient(num, den), to_sympy(num) / to_sympy(den)
+        assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)

@@ -89,3 +89,43 @@ def test_chain_conditions_with_symbolic_kernels_and_strides_are_pruned_exactly()
                for s in names}
         assert all(evaluate(c.expr, env) >= 0 for c in kept) == \
             all(evaluate(c.expr, env) >= 0 for c in every)
+
+
+@pytest.mark.parametrize(("depth", "shared"), [(14, False), (12, True)])
+def test_symbolic_kernel_and_stride_per_layer_chains_build_exactly(depth: int,
+                                                                   shared: bool) -> None:
+    # 12 layers with their own k and s were refused (a residue-class expansion over
+    # max_terms while deciding a room); the shapes and kept conditions must be exact
+    import random
+
+    from convsym import load
+    from convsym.intdiv import evaluate, free_symbols
+
+    def name(x: str, i: int) -> str:
+        return x if shared else f"{x}{i}"
+
+    net = load({"dialect": "torch", "input": [4, "H", "W"], "layers": [
+        {"Conv2d": {"in_channels": 4, "out_channels": 4, "kernel_size": name("k", i),
+                    "stride": name("s", i)}} for i in range(depth)]})
+    summary = net.summary().to_dict()
+    assert len(summary["layers"]) == depth and summary["conditions"]
+    out = net.shapes[net.outputs[0]]
+    kept = net.condition_records
+    names = sorted({s for e in [*out, *(c.expr for c in kept)] for s in free_symbols(e)},
+                   key=lambda s: s.name)
+    by_name = {s.name: s for s in names}
+    rng = random.Random(depth)
+    valid = 0
+    for _ in range(400):
+        env = {s: rng.randint(1, 3) if s.name[0] in "ks" else rng.randint(1, 3**depth)
+               for s in names}
+        sizes, ok = [env[by_name["H"]], env[by_name["W"]]], True
+        for i in range(depth):  # torch's rule, one layer at a time, in integers
+            k, s = env[by_name[name("k", i)]], env[by_name[name("s", i)]]
+            ok = ok and all(n >= k for n in sizes)
+            sizes = [(n - k) // s + 1 for n in sizes]
+        assert all(evaluate(c.expr, env) >= 0 for c in kept) == ok
+        if ok:
+            valid += 1
+            assert [evaluate(x, env) for x in out[1:]] == sizes
+    assert valid > 20

@@ -192,3 +192,37 @@ def test_unbounded_below_is_a_true_refutation(e: QPoly, c: int, lone: bool) -> N
         base = {N: 1, M: 1, k: 1}
         movable = [x for x in (N, M, k) if evaluate(e, {**base, x: 10**6}) < 0]
         assert movable, e
+
+
+@settings(max_examples=200, deadline=None)
+@given(affine(), st.integers(-3, 3), st.integers(1, 3))
+def test_falling_witness_is_a_true_counterexample(e: QPoly, c: int, power: int) -> None:
+    # products of symbols (not quasi-affine): decided by a witness along k, or not at all
+    from convsym.period import _falling_witness
+
+    k, s = symbol("k"), symbol("s")
+    e = e * QPoly.sym(s) ** power + QPoly.sym(k) * QPoly.sym(s) * c
+    lo: dict[sympy.Symbol, int | None] = {x: 1 for x in (N, M, k, s)}
+    found = _falling_witness(e, lo, dict.fromkeys(lo))
+    if c < 0:  # k occurs once, outside every floor, times -|c|*s <= -1
+        assert found is not None
+    if found is not None:
+        assert found.holds is False and evaluate(e, found.counterexample) < 0
+        assert all(v >= 1 for v in found.counterexample.values())
+    assert found is None or decide_nonneg(e).holds is False
+    capped = _falling_witness(e, lo, {**dict.fromkeys(lo), k: 50, s: 50})
+    if capped is not None:  # never along a symbol with an upper bound
+        point = capped.counterexample
+        assert evaluate(e, point) < 0 and point.get(k, 1) <= 50 and point.get(s, 1) <= 50
+
+
+def test_a_residue_class_over_the_term_budget_is_undecided_not_refused() -> None:
+    from convsym.budget import raised
+    from convsym.period import decide_polynomial
+
+    p = (QPoly.sym(N) + QPoly.const(1)) * (QPoly.sym(M) + QPoly.const(1))
+    e = p - QPoly.const(2) * floordiv(p, QPoly.const(2))
+    assert decide_polynomial(e).holds is True
+    with raised(max_terms=3):
+        d = decide_polynomial(e)
+    assert d.holds is None and "size budget" in d.reason

@@ -378,3 +378,30 @@ def test_text_derivation_keeps_within_its_width(source: str) -> None:
     text = derive(net).to_text()
     assert max(len(line) for line in text.splitlines()) <= X.TABLE_WIDTH
     assert "\u00a0" not in text
+
+
+def test_quotients_over_symbolic_divisors_are_those_of_together() -> None:
+    # a chain with one symbolic stride per layer shows floor((H - k0 + s0 - k1*s0)/(s0*s1)):
+    # the fast split must give what fraction(together()) gives, factor for factor
+    import random
+
+    from convsym.printing.text import quotient
+
+    names = [parse_expr(x) for x in ("H", "k", "s", "t", "u")]
+    rng = random.Random(19)
+    checked = 0
+    for _ in range(400):
+        terms = [rng.randint(-6, 6) * sympy.Mul(*(rng.choice(names) ** rng.randint(0, 2)
+                                                  for _ in range(2)))
+                 for _ in range(rng.randint(2, 4))]
+        den = rng.randint(1, 6) * sympy.Mul(*(rng.choice(names[2:]) ** rng.randint(1, 2)
+                                              for _ in range(rng.randint(1, 2))))
+        arg = sympy.Add(*terms) / den
+        if arg == 0:
+            continue
+        assert quotient(arg) == sympy.fraction(sympy.together(arg)), arg
+        checked += 1
+    assert checked > 300
+    h, k, s = (parse_expr(x) for x in "Hks")
+    assert quotient((h * k + k) / s) == (k * (h + 1), s)  # a common factor: together's
+    assert quotient((2 * h + 4 * k) / (4 * s)) == (h + 2 * k, 2 * s)
