@@ -374,6 +374,8 @@ def _falling_witness(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
             continue
         if value >= 0:
             point[x] += value // -slope + 1
+        if e.evaluate(point) >= 0:  # a counterexample is only ever given checked
+            continue
         return Decision(False, point, f"affine in {x} with a negative slope, which has no "
                         "upper bound")
     return None
