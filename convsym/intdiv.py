@@ -979,8 +979,8 @@ def from_sympy(expr: sympy.Basic) -> QExpr:
     >>> to_sympy(from_sympy(parse_expr("floor((floor((n-1)/2)+1 + 2 - 3)/2) + 1")))
     ceiling(n/4)
     """
-    if isinstance(expr, (sympy.Integer, sympy.Symbol)):
-        return _from_sympy(expr)
+    if isinstance(expr, (sympy.Integer, sympy.Symbol)) or _TRACE.get() is not None:
+        return _from_sympy(expr)  # a traced conversion records its lemmas every time
     key = (expr, current_budgets())  # under other budgets the same text may be refused
     found = _CONVERTED.get(key)
     if found is None:
