@@ -75,6 +75,7 @@ def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list
 
     def task(progress: Progress) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
         from convsym.intdiv import to_sympy
+        from convsym.printing.text import sstr
 
         def run() -> Any:
             if first:
@@ -87,7 +88,8 @@ def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list
 
         def finish(result: Any) -> dict[str, Any]:
             net, final, params, _, _ = result
-            return {"expr": exprs.short(str(final)), "size": exprs.size(final),
+            # convsym's own printer, as users see it (2**500, not 151 digits)
+            return {"expr": exprs.short(sstr(final)), "size": exprs.size(final),
                     "values": [exprs.sympy_value(final, env) for env in checks],
                     "params": int(params) if params.is_Integer else str(params),
                     "conditions": [str(c) for c in net.conditions][:6]}

@@ -79,6 +79,7 @@ def _task(build: Callable[[int], Any], depth: int, first: bool, summary: bool
         import sympy
 
         from bench.peers import clear_caches
+        from convsym.printing.text import sstr
 
         def run() -> Any:
             if first:
@@ -91,7 +92,7 @@ def _task(build: Callable[[int], Any], depth: int, first: bool, summary: bool
 
         def finish(shape: Any) -> dict[str, Any]:
             axis = shape[1] if net_is_channels_first(shape) else shape[0]
-            text = str(axis)
+            text = sstr(axis)  # convsym's own printer: 2**500, not 151 digits
             return {"expr": text if len(text) < 120 else text[:117] + "...",
                     "size": int(sympy.count_ops(axis))}
 
