@@ -31,7 +31,7 @@ from typing import Any
 from bench import compare, extras, machine, scaling, targets, verify_rate
 from bench.timing import fmt_time
 
-SECTIONS = ("startup", "networks", "chains", "workloads", "scaling", "latex", "verify",
+SECTIONS = ("startup", "networks", "chains", "workloads", "scaling", "zoo", "latex", "verify",
             "proofs", "admissible", "onnx")
 NETWORKS = ("resnet50", "vgg16", "mobilenet_v2", "unet")
 DEPTHS = (10, 50, 100, 200, 1000)
@@ -170,6 +170,13 @@ def main(argv: list[str] | None = None) -> int:
             "hyperparameters ==")
         results["scaling"] = scaling.run_workloads(cap=cap, budget=settings.budget,
                                                    max_repeats=settings.max_repeats, say=say)
+        _save(out_path, results)
+    if "zoo" in sections:
+        from bench import zoo
+
+        say("\n== the conformance suite's zoo models: build time per model ==")
+        results["zoo"] = zoo.section(quick=quick, cap=cap, budget=settings.budget,
+                                     max_repeats=settings.max_repeats, say=say)
         _save(out_path, results)
     if "latex" in sections:
         say("\n== LaTeX derivation of ResNet-50 ==")

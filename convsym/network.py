@@ -127,7 +127,8 @@ class Network:
 
     def __init__(self, nodes: Sequence[Node], input_shapes: Mapping[int, Shape], *,
                  dialect: str, name: str = "model", hidden: Sequence[int] = (),
-                 outputs: Sequence[int] | None = None) -> None:
+                 outputs: Sequence[int] | None = None,
+                 inferred: Mapping[int, tuple[Layer, Inference]] | None = None) -> None:
         self.nodes = list(nodes)
         self.input_shapes = dict(input_shapes)
         self.dialect = dialect
@@ -142,7 +143,11 @@ class Network:
             if not isinstance(label, str) or not label.isprintable():  # printed in tables
                 raise UsageError(f"the name {label!r:.80} must be printable text (no control "
                                  "characters or line breaks)", code="bad_name")
+        # An importer that already inferred layers on the same inputs (the torch trace)
+        # hands them over, keyed by node with the layer they were inferred for.
+        self._inferred = dict(inferred or {})
         self._propagate()
+        self._inferred.clear()
 
     # --- propagation ------------------------------------------------------------------------
     def _propagate(self) -> None:
@@ -156,8 +161,11 @@ class Network:
             if index not in self.input_shapes:
                 check(f"{type(node.layer).__name__} {where}")
             try:
+                known = self._inferred.get(index)
                 if index in self.input_shapes:
                     inference = Inference(self.input_shapes[index])
+                elif known is not None and known[0] is node.layer:
+                    inference = known[1]  # the same layer on the same input shapes
                 else:
                     inference = node.layer.infer_checked(
                         [shapes[p] for p in node.parents],

@@ -148,7 +148,7 @@ class _Builder:
             raise self.fail("the module has no layers", "", "empty_network")
         net = TorchNetwork(self.nodes, self.inputs, dialect="torch",
                            name=type(self.root).__name__, hidden=sorted(self.inputs),
-                           outputs=trace.result)
+                           outputs=trace.result, inferred=trace.inferred)
         net.module_outputs = trace.calls
         net.not_run = tuple(_not_run(self.root, trace.counted, trace.calls))
         net.torch_params = sum(int(p.numel()) for p in self.root.parameters())

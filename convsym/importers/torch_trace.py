@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     import torch
 
     from convsym.importers.torch_module import _Builder
-    from convsym.layers.base import Layer, Shape
+    from convsym.layers.base import Inference, Layer, Shape
 
 BATCH_SYMBOL = symbol("batch_size_")
 """The batch size while tracing: it may flow into ``view`` but never into a layer."""
@@ -371,6 +371,7 @@ class Trace:
         self.param_names = {id(p): n for n, p in root.named_parameters()}
         self.counted: set[int] = set()
         self.shapes: dict[int, Shape] = {}
+        self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
         self.stack: list[tuple[str, Any]] = []
         self.calls: dict[str, list[tuple[int, ...]]] = {}
         self.functional = FunctionalLayers()
@@ -458,6 +459,7 @@ class Trace:
         row = name or _join(self.scope()[0], op)
         index = self.b.add_node(layer, row, indices)
         self.shapes[index] = inference.shape
+        self.inferred[index] = (layer, inference)
         return self.tensor(index)
 
     def leaf_row(self, module: Any, qual: str, kind: str, x: Any,
@@ -472,6 +474,7 @@ class Trace:
         except LayerError as err:
             raise self.fail(f"{kind} {qual!r}: {err}", err.code) from None
         self.shapes[index] = inference.shape
+        self.inferred[index] = (node.layer, inference)
         for p in module.parameters():
             self.counted.add(id(p))
         return self.tensor(index)
