@@ -129,6 +129,25 @@ def scaling_rows(scale: dict[str, Any]) -> list[str]:
     return rows
 
 
+def zoo_rows(zoo: dict[str, Any]) -> list[str]:
+    """Per zoo model: layers, convsym's first-run, warm and first-run + summary times, and
+    torch.export's time with the ratio."""
+    rows = ["| model | layers | first run | warm | + summary (first run) | per layer (first "
+            "run) | torch.export |", "|---|---|---|---|---|---|---|"]
+    for name, rec in zoo.items():
+        per = rec.get("first_per_layer_s")
+        export = rec.get("torch.export")
+        ratio = rec.get("export_over_convsym")
+        cells = [f"`{name}`", str(rec["convsym"].get("layers", "–")),
+                 _variant(rec.get("convsym_first")), _variant(rec.get("convsym")),
+                 _variant(rec.get("convsym_summary_first")),
+                 fmt_time(per) if per else "–",
+                 (_variant(export) + (f" ({ratio:.0f}x)" if ratio else "")) if export
+                 else "–"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
 def expression_rows(records: dict[str, Any], label: Any) -> list[str]:
     """Final expression per contender with its size and exactness."""
     rows = ["| | convsym | torch.export | ONNX Runtime symbolic | naive SymPy |",
@@ -199,6 +218,12 @@ def render(r: dict[str, Any]) -> str:
                 "`Conv2D(4, 3, strides=2, padding='same')`, `Conv2d(4, 4, \"k<i>\")` with a "
                 "symbolic kernel per layer, `Conv2d(4, 4, 3, stride=\"s\", padding=1)`:", ""]
         out += scaling_rows(scale) + [""]
+    zoo = r.get("zoo", {})
+    if zoo:
+        out += ["**The conformance suite's zoo models** (the same models it checks shape by "
+                "shape against PyTorch), imported with `from_torch(model, (3, \"H\", "
+                "\"W\"))`; torch.export with `Dim.AUTO` on H and W where it was run:", ""]
+        out += zoo_rows(zoo) + [""]
     st = r.get("startup", {})
     if st:
         out += ["Start-up (fresh processes, median): bare Python "
