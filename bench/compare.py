@@ -42,6 +42,10 @@ def plan(ir: Net, *, scan: int = 700, symbolic: bool = False) -> dict[str, Any]:
     """Accepted sizes, the checks and the torch.export dimension spec for ``ir``."""
     s_values = [1, 2, 3] if symbolic else [None]
     valid = [h for h in range(1, scan) if accepts(ir, h, h, 2 if symbolic else None)]
+    if len(valid) < 6:  # a sparse progression (a deep U-Net: multiples of 256): scan on
+        more = (h for h in range(scan, 1 << 14) if accepts(ir, h, h, 2 if symbolic else None))
+        valid += [h for _, h in zip(range(6 - len(valid)), more)]
+        scan = valid[-1] + 1
     if not valid:
         raise ValueError(f"{ir.name}: no accepted size below {scan}")
     gaps = [b - a for a, b in zip(valid, valid[1:])]
@@ -253,9 +257,11 @@ def workload_record(kind: str, depth: int, settings: Settings,
 
 WORKLOADS: dict[str, Callable[[int], Any]] = {
     "alt21_": peers.alt_chain, "random_": peers.random_chain, "decoder_": peers.decoder,
-    "residual_": peers.residual_chain}
+    "residual_": peers.residual_chain, "unet_": peers.unet, "densenet_": peers.densenet,
+    "inception_": peers.inception}
 """Networks every peer can run: strides 2,1,2,1 (8 channels), random k/s/d per layer,
-transposed decoders, residual blocks with Add merges."""
+transposed decoders, residual blocks with Add merges, U-Nets by depth, DenseNet-121/169/201,
+Inception-style four-branch blocks."""
 
 
 def chain_record(depth: int, stride: int | str, settings: Settings,

@@ -168,6 +168,103 @@ def residual_chain(blocks: int, channels: int = 4) -> Any:
     return g.build()
 
 
+def unet(depth: int, channels: int = 4) -> Any:
+    """A PyTorch U-Net of ``depth`` levels: two padded 3x3 convolutions per level,
+    ``MaxPool2d(2)`` down, ``ConvTranspose2d(c, c, 2, 2)`` up, the skip concatenated
+    (``Concat``), so only H, W multiples of ``2**depth`` are accepted."""
+    from convsym.graph import Graph
+    from convsym.layers import torch as T
+
+    g = Graph(input_shape=(channels, "H", "W"), name=f"unet_{depth}")
+
+    def double(x: Any, c_in: int, c_out: int, name: str) -> Any:
+        x = g.add(T.Conv2d(c_in, c_out, 3, padding=1), x, name=f"{name}.conv1")
+        x = g.add(T.ReLU(), x, name=f"{name}.relu1")
+        x = g.add(T.Conv2d(c_out, c_out, 3, padding=1), x, name=f"{name}.conv2")
+        return g.add(T.ReLU(), x, name=f"{name}.relu2")
+
+    x = double(g.input, channels, channels, "enc0")
+    skips = []
+    for level in range(depth):
+        skips.append(x)
+        x = g.add(T.MaxPool2d(2), x, name=f"down{level}")
+        x = double(x, channels, channels, f"enc{level + 1}")
+    for level in reversed(range(depth)):
+        x = g.add(T.ConvTranspose2d(channels, channels, 2, stride=2), x, name=f"up{level}")
+        x = g.add(T.Concat(), skips[level], x, name=f"cat{level}")
+        x = double(x, 2 * channels, channels, f"dec{level}")
+    return g.build()
+
+
+DENSENETS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32)}
+"""DenseNet block configurations by depth (Huang et al., 2017)."""
+
+
+def densenet(depth: int, growth: int = 32, bn_size: int = 4) -> Any:
+    """DenseNet-``depth`` (121, 169 or 201) as torchvision builds it, for 1000 classes:
+    every dense layer BN-ReLU-1x1-BN-ReLU-3x3 and concatenated with its input, transitions
+    BN-ReLU-1x1 (half the channels)-``AvgPool2d(2)``."""
+    from convsym.graph import Graph
+    from convsym.layers import torch as T
+
+    g = Graph(input_shape=(3, "H", "W"), name=f"densenet_{depth}")
+    c = 2 * growth
+    x = g.add(T.Conv2d(3, c, 7, stride=2, padding=3, bias=False), g.input, name="conv0")
+    x = g.add(T.BatchNorm2d(c), x, name="norm0")
+    x = g.add(T.ReLU(), x, name="relu0")
+    x = g.add(T.MaxPool2d(3, stride=2, padding=1), x, name="pool0")
+    for b, layers in enumerate(DENSENETS[depth]):
+        for i in range(layers):
+            n = f"block{b}.layer{i}"
+            y = g.add(T.BatchNorm2d(c), x, name=f"{n}.norm1")
+            y = g.add(T.ReLU(), y, name=f"{n}.relu1")
+            y = g.add(T.Conv2d(c, bn_size * growth, 1, bias=False), y, name=f"{n}.conv1")
+            y = g.add(T.BatchNorm2d(bn_size * growth), y, name=f"{n}.norm2")
+            y = g.add(T.ReLU(), y, name=f"{n}.relu2")
+            y = g.add(T.Conv2d(bn_size * growth, growth, 3, padding=1, bias=False), y,
+                      name=f"{n}.conv2")
+            x = g.add(T.Concat(), x, y, name=f"{n}.cat")
+            c += growth
+        if b < len(DENSENETS[depth]) - 1:
+            n = f"transition{b}"
+            x = g.add(T.BatchNorm2d(c), x, name=f"{n}.norm")
+            x = g.add(T.ReLU(), x, name=f"{n}.relu")
+            x = g.add(T.Conv2d(c, c // 2, 1, bias=False), x, name=f"{n}.conv")
+            x = g.add(T.AvgPool2d(2, stride=2), x, name=f"{n}.pool")
+            c //= 2
+    x = g.add(T.BatchNorm2d(c), x, name="norm5")
+    x = g.add(T.ReLU(), x, name="relu5")
+    x = g.add(T.AdaptiveAvgPool2d(1), x, name="avgpool")
+    x = g.add(T.Flatten(), x, name="flatten")
+    g.add(T.Linear(c, 1000), x, name="classifier")
+    return g.build()
+
+
+def inception(blocks: int, channels: int = 8) -> Any:
+    """``blocks`` Inception-style blocks of four branches (1x1; 1x1-3x3; 1x1-5x5;
+    ``MaxPool2d(3, 1, 1)``-1x1) concatenated; every 5th block is followed by a stride-2
+    ``MaxPool2d(3, 2, 1)``."""
+    from convsym.graph import Graph
+    from convsym.layers import torch as T
+
+    c = channels
+    g = Graph(input_shape=(c, "H", "W"), name=f"inception_{blocks}")
+    x = g.input
+    for b in range(blocks):
+        n = f"block{b}"
+        a = g.add(T.Conv2d(c, c // 4, 1), x, name=f"{n}.b1")
+        m = g.add(T.Conv2d(c, c // 4, 1), x, name=f"{n}.b2.reduce")
+        m = g.add(T.Conv2d(c // 4, c // 4, 3, padding=1), m, name=f"{n}.b2.conv")
+        w = g.add(T.Conv2d(c, c // 4, 1), x, name=f"{n}.b3.reduce")
+        w = g.add(T.Conv2d(c // 4, c // 4, 5, padding=2), w, name=f"{n}.b3.conv")
+        p = g.add(T.MaxPool2d(3, stride=1, padding=1), x, name=f"{n}.b4.pool")
+        p = g.add(T.Conv2d(c, c // 4, 1), p, name=f"{n}.b4.proj")
+        x = g.add(T.Concat(), a, m, w, p, name=f"{n}.cat")
+        if b % 5 == 4:
+            x = g.add(T.MaxPool2d(3, stride=2, padding=1), x, name=f"{n}.reduce")
+    return g.build()
+
+
 # --- plain integers and naive SymPy ------------------------------------------------------------
 
 

@@ -105,7 +105,9 @@ def _variant(entry: dict[str, Any] | None) -> str:
 
 
 WORKLOAD_NAMES = {"alt21_": "strides 2,1,2,1 (8 ch.)", "random_": "random k/s/d",
-                  "decoder_": "transposed decoder (blocks)", "residual_": "residual blocks + Add"}
+                  "decoder_": "transposed decoder (blocks)", "residual_": "residual blocks + Add",
+                  "unet_": "U-Net levels", "densenet_": "DenseNet (depth)",
+                  "inception_": "Inception-style blocks"}
 
 
 def workload_label(key: str) -> str:

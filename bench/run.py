@@ -37,7 +37,8 @@ NETWORKS = ("resnet50", "vgg16", "mobilenet_v2", "unet")
 DEPTHS = (10, 50, 100, 200, 1000)
 STRIDES: tuple[int | str, ...] = (1, 2, "s")
 WORKLOADS = {"alt21_": (100, 1000, 200), "random_": (100, 1000), "decoder_": (4, 8),
-             "residual_": (100, 1000)}
+             "residual_": (100, 1000), "unet_": (4, 8, 6), "densenet_": (201,),
+             "inception_": (10, 100)}
 """Issue 19's workloads (:data:`bench.compare.WORKLOADS`) and their depths (quick: the first
 two)."""
 
