@@ -106,9 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     out_path = Path(args.out) if args.out else here / ("results-quick.json" if quick
                                                        else "results.json")
     cap = args.cap or (40.0 if quick else 150.0)
-    peers = compare.CONTENDERS if not quick else ("convsym", "convsym_first", "convsym_summary",
-                                                  "convsym_summary_first", "torch.export",
-                                                  "sympy", "ints")
+    peers = compare.CONTENDERS  # every peer in every run, quick or not (issue 19)
     settings = compare.Settings(cap=cap, budget=2.0 if quick else 8.0,
                                 max_repeats=10 if quick else 25, execute=not args.no_execute,
                                 peers=peers)
