@@ -30,7 +30,7 @@ from typing import Any
 import sympy
 
 from convsym.errors import LayerError, SpecError, UsageError, did_you_mean
-from convsym.importers.torch_table import ELEMENTWISE, build_module_layer
+from convsym.importers.torch_table import ELEMENTWISE, build_module_layer, module_parameters
 from convsym.importers.torch_trace import run_forward
 from convsym.layers.base import Layer, Shape, to_size
 from convsym.layers.torch import LAYERS
@@ -208,7 +208,7 @@ class _Builder:
             module = self.first_rows.get(row.name)
             if module is None or not isinstance(row.params, sympy.Integer):
                 continue
-            actual = sum(int(p.numel()) for p in module.parameters())
+            actual = sum(int(p.numel()) for p in module_parameters(module))
             if actual != int(row.params):
                 raise self.fail(f"module {row.name!r} ({type(module).__name__}) has {actual} "
                                 f"parameters but convsym counts {row.params}; "

@@ -113,6 +113,19 @@ def leaf_class(module: Any) -> str | None:
     return None
 
 
+def module_parameters(module: Any) -> list[Any]:
+    """``list(module.parameters())`` (each parameter once), read straight from the module's
+    own table when it has no submodules: ``parameters()`` walks every module's members
+    through generators, a tenth of a ResNet-50 import when asked for each leaf."""
+    if module._modules:
+        return list(module.parameters())
+    seen: dict[int, Any] = {}
+    for p in module._parameters.values():
+        if p is not None:
+            seen.setdefault(id(p), p)
+    return list(seen.values())
+
+
 def build_module_layer(module: Any, name: str | None = None) -> Layer:
     """The convsym layer for a module mapped as ``torch.nn.<name>`` (default: its class)."""
     name = name or type(module).__name__

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from convsym.errors import LayerError, SpecError
 from convsym.expr import symbol
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
-from convsym.importers.torch_table import leaf_class
+from convsym.importers.torch_table import leaf_class, module_parameters
 from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
 from convsym.layers import torch as T
 from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
@@ -475,7 +475,7 @@ class Trace:
             raise self.fail(f"{kind} {qual!r}: {err}", err.code) from None
         self.shapes[index] = inference.shape
         self.inferred[index] = (node.layer, inference)
-        for p in module.parameters():
+        for p in module_parameters(module):
             self.counted.add(id(p))
         return self.tensor(index)
 
