@@ -139,6 +139,7 @@ class Network:
         self.rows: list[Row] = []
         self.shapes: list[Shape] = []
         self._conditions: list[Condition] = []
+        self._seen: set[tuple[str, object]] = set()  # conditions as layers stated them
         for label in [name, *(node.name for node in self.nodes)]:
             if not isinstance(label, str) or not label.isprintable():  # printed in tables
                 raise UsageError(f"the name {label!r:.80} must be printable text (no control "
@@ -190,6 +191,14 @@ class Network:
                                      row_conditions))
 
     def _add_condition(self, cond: Condition, node: Node, where: str) -> None:
+        # A condition met before, as the layer stated it, adds nothing: it was kept (perhaps
+        # rewritten as x >= t below) or found implied, and a kept condition is only ever
+        # replaced by one that implies it.  Every conv of a dense block or U-Net level
+        # states the same room; normalising it again cost a period check per layer.
+        raw = (cond.kind, cond.expr)
+        if raw in self._seen:
+            return
+        self._seen.add(raw)
         if cond.kind == "eq":
             if isinstance(cond.expr, QPoly) and not cond.expr.terms:
                 return
