@@ -2,10 +2,12 @@
 
 What "verified" means here (and nothing less): for each random configuration of a 1-D or 2-D
 layer (input size and kernel, stride, padding, dilation per axis; ceil mode for pooling), a
-REAL convolution or pooling is computed on an array of that size, by the NumPy reference
-(:mod:`convsym.reference`, first principles) or by PyTorch (one thread), and the shape of
-the result is compared with convsym's closed form for that layer, evaluated at the
-configuration.  One configuration = one real computation = one comparison of every axis.
+REAL convolution or pooling is computed on random data of that size, by the NumPy reference
+(:func:`convsym.reference.many.windows_many`, first principles: every configuration's windows
+computed, its output size counted from the windows that read only its padded input) or by
+PyTorch (one thread, one call per configuration), and the size of the result is compared with
+convsym's closed form for that layer, evaluated at the configuration.  One configuration = one
+real computation = one comparison of every axis.
 
 The closed form is derived once per layer kind and rank by convsym itself, with every
 hyperparameter symbolic (``Conv2d(1, 1, ("k1", "k2"), stride=("s1", "s2"), ...)`` on
@@ -15,8 +17,14 @@ configurations, every real computation and the comparisons are inside the timed 
 Configurations are valid by construction (the window fits the padded input; pooling padding
 at most half the kernel), so each one produces a real output.
 
-The reference can run in several worker processes (``workers``): the rate is then per second
-of wall-clock time on the whole machine, and is reported with the worker count.
+The reference computes a whole layer kind's configurations in one vectorised call (batch
+work, not per case).  With ``workers`` processes the configurations of each kind are split in
+``workers`` parts: ``workers - 1`` forked processes (one pool, started inside the timed total)
+each receive one part as five integer arrays (one message, no per-case pickling) and the
+measuring process computes the last part itself, so that ``workers`` processes compute.  The
+rate is per second of wall-clock time on the whole machine.  :func:`compare_workers` times 1
+and ``workers`` processes in interleaved repeats (other work on the machine hits both alike)
+and reports the medians.
 """
 
 from __future__ import annotations
@@ -119,31 +127,17 @@ def draw(kind: str, rank: int, count: int, seed: int) -> dict[str, Any]:
     return out
 
 
-def _run_reference(kind: str, rank: int, rows: Sequence[Row]) -> list[tuple[int, ...]]:
+def reference_sizes(kind: str, rank: int, c: dict[str, Any], seed: int = 0) -> Any:
+    """Output sizes ``(count, rank)`` the NumPy reference measures for configurations ``c``."""
     import numpy as np
 
-    from convsym import reference
+    from convsym.reference.many import windows_many
 
-    cache: dict[tuple[int, ...], tuple[Any, Any]] = {}
-    out = []
-    for row in rows:
-        axes = [row[5 * i:5 * i + 5] for i in range(rank)]
-        key = tuple(a[0] for a in axes) + tuple(a[1] for a in axes)
-        pair = cache.get(key)
-        if pair is None:
-            # zeros: only the shape is checked; every configuration still computes for real
-            pair = cache[key] = (np.zeros((1, *key[:rank])), np.zeros((1, 1, *key[rank:])))
-        stride = tuple(a[2] for a in axes)
-        pads = tuple((a[3], a[3]) for a in axes)
-        dilation = tuple(a[4] for a in axes)
-        if kind == "conv":
-            y = reference.conv(pair[0], pair[1], stride=stride, padding=pads, dilation=dilation)
-        else:
-            y = reference.pool(pair[0], "max" if kind.startswith("max") else "avg",
-                               kernel=key[rank:], stride=stride, padding=pads,
-                               dilation=dilation, ceil_mode=kind.endswith("ceil"))
-        out.append(tuple(y.shape[1:]))
-    return out
+    ax = _axes(rank)
+    n, k, s, p, d = (np.stack([c[f"{v}{a}"] for a in ax], axis=1) for v in "nkspd")
+    op = "conv" if kind == "conv" else "max" if kind.startswith("max") else "avg"
+    return windows_many(op, n, k, s, np.stack([p, p], axis=-1), d,
+                        ceil_mode=kind.endswith("ceil"), seed=seed).sizes
 
 
 def _run_torch(kind: str, rank: int, rows: Sequence[Row]) -> list[tuple[int, ...]]:
@@ -175,23 +169,45 @@ def _run_torch(kind: str, rank: int, rows: Sequence[Row]) -> list[tuple[int, ...
     return out
 
 
-def _chunked(fn: Callable[[str, int, Sequence[Row]], list[tuple[int, ...]]], kind: str,
-             rank: int, rows: list[Row], pool: Any, workers: int) -> list[tuple[int, ...]]:
+def _torch_sizes(kind: str, rank: int, c: dict[str, Any]) -> Any:
+    import numpy as np
+
+    rows = list(zip(*(c[f"{v}{a}"].tolist() for a in _axes(rank) for v in "nkspd")))
+    return np.asarray(_run_torch(kind, rank, rows), dtype=np.int64)
+
+
+def _split(c: dict[str, Any], parts: int) -> list[dict[str, Any]]:
+    import numpy as np
+
+    count = len(next(iter(c.values())))
+    bounds = np.linspace(0, count, parts + 1).astype(int)
+    return [{key: v[lo:hi] for key, v in c.items()} for lo, hi in zip(bounds, bounds[1:])]
+
+
+def _sizes(backend: str, kind: str, rank: int, c: dict[str, Any], pool: Any,
+           workers: int, seed: int) -> Any:
+    """Every configuration's measured output sizes, split over ``workers`` processes."""
+    import numpy as np
+
+    fn = _torch_sizes if backend == "torch" else reference_sizes
     if pool is None:
-        return fn(kind, rank, rows)
-    size = -(-len(rows) // workers)  # one batch per worker: few, large messages
-    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
-    parts = pool.starmap(fn, [(kind, rank, chunk) for chunk in chunks])
-    return [shape for part in parts for shape in part]
+        return fn(kind, rank, c) if backend == "torch" else fn(kind, rank, c, seed)
+    *theirs, mine = _split(c, workers)
+    args = [(kind, rank, part) + (() if backend == "torch" else (seed + 1 + i,))
+            for i, part in enumerate(theirs)]
+    sent = [pool.apply_async(fn, a) for a in args]  # one message per process and kind
+    own = fn(kind, rank, mine) if backend == "torch" else fn(kind, rank, mine, seed)
+    return np.concatenate([r.get() for r in sent] + [own])
 
 
 def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers: int = 1,
             seed: int = 0) -> dict[str, Any]:
     """Verify ``count`` random configurations per kind and rank; rates and mismatches.
 
-    With ``workers > 1`` one pool of processes serves every kind and rank (started once,
-    inside the timed total; a pool per kind cost more than the work it shared), each worker
-    receiving one batch of configurations per kind.
+    With ``workers > 1`` one pool of ``workers - 1`` processes serves every kind and rank
+    (started once, inside the timed total; a pool per kind cost more than the work it
+    shared); each receives one part of every kind's configurations, the measuring process
+    computes the last part.
     """
     import multiprocessing as mp
 
@@ -201,11 +217,10 @@ def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers:
         import torch
 
         torch.set_num_threads(1)
-    fn = _run_torch if backend == "torch" else _run_reference
     per_kind: dict[str, Any] = {}
     total_n, mismatches = 0, 0
     begin = time.perf_counter()
-    pool = mp.get_context("fork").Pool(workers) if workers > 1 else None
+    pool = mp.get_context("fork").Pool(workers - 1) if workers > 1 else None
     try:
         for rank in ranks:
             for j, kind in enumerate(KINDS):
@@ -215,10 +230,7 @@ def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers:
                 derived = time.perf_counter()
                 c = draw(kind, rank, count, seed + 10 * rank + j)
                 expected = np.stack([f(c) for f in fns], axis=1)
-                rows = list(zip(*(c[f"{v}{a}"].tolist() for a in _axes(rank)
-                                  for v in "nkspd")))
-                got = np.asarray(_chunked(fn, kind, rank, rows, pool, workers),
-                                 dtype=np.int64)
+                got = _sizes(backend, kind, rank, c, pool, workers, seed)
                 bad = int(np.count_nonzero((got != expected).any(axis=1)))
                 elapsed = time.perf_counter() - start
                 per_kind[f"{kind}_{rank}d"] = {
@@ -234,6 +246,62 @@ def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers:
     total_t = time.perf_counter() - begin
     return {"backend": backend, "workers": workers, "configs": total_n, "seconds": total_t,
             "rate_per_s": total_n / total_t, "mismatches": mismatches, "kinds": per_kind}
+
+
+def compare_workers(count: int, workers: int = 2, repeats: int = 5,
+                    **kw: Any) -> dict[str, Any]:
+    """The reference with 1 and with ``workers`` processes, timed in interleaved repeats.
+
+    Other processes on a shared machine take CPU from whichever run happens to be going:
+    alternating the two (1, n, n, 1, ...) exposes both to the same load, and the medians
+    (and the ratio of medians) are reported, with every repeat's rate.  After each run a
+    pure-Python task is timed the same way (1 or n processes): ``machine_speedup`` is what
+    the machine gave n processes at that moment (below 1 when other work holds every core),
+    the ceiling of what verification could gain.
+    """
+    import statistics
+
+    runs: dict[int, list[dict[str, Any]]] = {1: [], workers: []}
+    control: dict[int, list[float]] = {1: [], workers: []}
+    for i in range(repeats):
+        for w in ((1, workers) if i % 2 == 0 else (workers, 1)):
+            runs[w].append(measure("reference", count, workers=w, **kw))
+            control[w].append(_control(w))
+    out: dict[str, Any] = {}
+    for w, records in runs.items():
+        median = statistics.median(r["rate_per_s"] for r in records)
+        chosen = min(records, key=lambda r: abs(r["rate_per_s"] - median))
+        out[w] = {**chosen, "rate_per_s": median, "repeats": len(records),
+                  "rates": [round(r["rate_per_s"]) for r in records],
+                  "mismatches": sum(r["mismatches"] for r in records)}
+    # the same split for a pure CPU task: what the machine itself gave a second process
+    spare = statistics.median(control[1]) / statistics.median(control[workers])
+    return {"one": out[1], "many": {**out[workers], "machine_speedup": spare},
+            "ratio": out[workers]["rate_per_s"] / out[1]["rate_per_s"],
+            "machine_speedup": spare}
+
+
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def _control(workers: int, work: int = 2_000_000) -> float:
+    """Seconds for a fixed pure-Python task split over ``workers`` processes (pool included)."""
+    import multiprocessing as mp
+
+    start = time.perf_counter()
+    if workers == 1:
+        _burn(work)
+    else:
+        with mp.get_context("fork").Pool(workers - 1) as pool:
+            sent = [pool.apply_async(_burn, (work // workers,)) for _ in range(workers - 1)]
+            _burn(work // workers)
+            for r in sent:
+                r.get()
+    return time.perf_counter() - start
 
 
 def scalar_rate(count: int = 300, seed: int = 7) -> dict[str, Any]:

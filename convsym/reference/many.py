@@ -223,28 +223,25 @@ def _stacks(g: _Geometry, axis: int, budget: int, waste: float = 3.0) -> list[Ar
     """Groups of configurations stacked while ``axis`` is done: equal stride and dilation
     along it (one slice serves them all), at most ``budget`` cells once padded to the
     group's largest sizes, and at most ``waste`` times what the members need (plus a little,
-    so that small configurations all group).  Sorted by need within equal stride/dilation."""
+    so that small configurations all group).  Similar sizes are sorted together."""
     everyone = np.arange(len(g.n))
     need = g.cells(axis, everyone)
     same = g.s[:, axis] * (int(g.d[:, axis].max()) + 1) + g.d[:, axis]
-    # similar sizes meet: sorted by each size of the array in steps of 4 (the largest first)
-    sizes = g.own_dims(axis, everyone)
-    keys = [need] + [-(-v // 4) for v in sizes[::-1]] + [same]
+    sizes = np.stack(g.own_dims(axis, everyone), axis=1)
+    # within equal stride/dilation: by each size in steps of 4, the array's first size first
+    keys = [need] + [-(-sizes[:, i] // 4) for i in reversed(range(sizes.shape[1]))] + [same]
     order = np.lexsort(keys)
     out: list[Array] = []
     begin = 0
     while begin < len(order):
         stop = begin + int(np.searchsorted(same[order[begin:]], same[order[begin]],
                                            side="right"))
-        end = begin + 1
-        # grow while the padded stack stays within the budget and the waste (doubling steps)
-        while end < stop:
-            trial = min(stop, begin + 2 * (end - begin))
-            members = order[begin:trial]
-            padded = len(members) * int(np.prod(g.dims(axis, members)))
-            if padded > budget or padded > waste * int(need[members].sum()) + (1 << 16):
-                break
-            end = trial
+        rows = order[begin:stop]
+        # a stack ending at each row holds this many cells (sizes padded to running maxima)
+        padded = np.arange(1, len(rows) + 1) * np.prod(
+            np.maximum.accumulate(sizes[rows], axis=0), axis=1)
+        over = (padded > budget) | (padded > waste * np.cumsum(need[rows]) + (1 << 16))
+        end = begin + max(1, int(np.argmax(over)) if over.any() else len(rows))
         out.append(order[begin:end])
         begin = end
     return out
