@@ -29,6 +29,7 @@ and reports the medians.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -169,35 +170,57 @@ def _run_torch(kind: str, rank: int, rows: Sequence[Row]) -> list[tuple[int, ...
     return out
 
 
-def _torch_sizes(kind: str, rank: int, c: dict[str, Any]) -> Any:
+def _torch_sizes(kind: str, rank: int, c: dict[str, Any], seed: int = 0) -> Any:
+    """Output sizes ``(count, rank)`` of real PyTorch calls, one per configuration (zeros:
+    torch's sizes do not depend on the data; ``seed`` is unused)."""
     import numpy as np
 
     rows = list(zip(*(c[f"{v}{a}"].tolist() for a in _axes(rank) for v in "nkspd")))
     return np.asarray(_run_torch(kind, rank, rows), dtype=np.int64)
 
 
-def _split(c: dict[str, Any], parts: int) -> list[dict[str, Any]]:
+def _split(c: dict[str, Any], workers: int) -> list[dict[str, Any]]:
+    """``workers`` parts of the configurations ``c``; the last, the measuring process's, is
+    smaller: that process also derives, draws and compares."""
     import numpy as np
 
     count = len(next(iter(c.values())))
-    bounds = np.linspace(0, count, parts + 1).astype(int)
+    own = 0.8 / workers
+    bounds = np.round(np.append(np.linspace(0, 1 - own, workers), 1.0) * count).astype(int)
     return [{key: v[lo:hi] for key, v in c.items()} for lo, hi in zip(bounds, bounds[1:])]
 
 
-def _sizes(backend: str, kind: str, rank: int, c: dict[str, Any], pool: Any,
-           workers: int, seed: int) -> Any:
-    """Every configuration's measured output sizes, split over ``workers`` processes."""
+def _send(backend: str, kind: str, rank: int, c: dict[str, Any], pool: Any, workers: int,
+          seed: int) -> tuple[list[Any], dict[str, Any]]:
+    """Hand the pool its parts (one message per process: five integer arrays and a seed for
+    its own random data); the measuring process's part is returned with the pending ones."""
+    fn = _torch_sizes if backend == "torch" else reference_sizes
+    *theirs, mine = _split(c, workers)
+    sent = [pool.apply_async(_cpu_timed, (fn, kind, rank, part, seed + 1 + i))
+            for i, part in enumerate(theirs)]
+    return sent, mine
+
+
+def _collect(backend: str, kind: str, rank: int, sent: list[Any], mine: dict[str, Any],
+             seed: int) -> Any:
+    """This process's part computed here, then the pool's parts, in order."""
     import numpy as np
 
     fn = _torch_sizes if backend == "torch" else reference_sizes
-    if pool is None:
-        return fn(kind, rank, c) if backend == "torch" else fn(kind, rank, c, seed)
-    *theirs, mine = _split(c, workers)
-    args = [(kind, rank, part) + (() if backend == "torch" else (seed + 1 + i,))
-            for i, part in enumerate(theirs)]
-    sent = [pool.apply_async(fn, a) for a in args]  # one message per process and kind
-    own = fn(kind, rank, mine) if backend == "torch" else fn(kind, rank, mine, seed)
-    return np.concatenate([r.get() for r in sent] + [own])
+    own = fn(kind, rank, mine, seed)
+    parts = [r.get() for r in sent]
+    _WORKER_CPU[0] += sum(cpu for _, cpu in parts)
+    return np.concatenate([sizes for sizes, _ in parts] + [own])
+
+
+_WORKER_CPU = [0.0]
+"""CPU seconds the pool's processes spent on their parts (added up by the measuring process)."""
+
+
+def _cpu_timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    start = time.process_time()
+    out = fn(*args)
+    return out, time.process_time() - start
 
 
 def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers: int = 1,
@@ -206,8 +229,9 @@ def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers:
 
     With ``workers > 1`` one pool of ``workers - 1`` processes serves every kind and rank
     (started once, inside the timed total; a pool per kind cost more than the work it
-    shared); each receives one part of every kind's configurations, the measuring process
-    computes the last part.
+    shared); every kind's configurations are drawn first and each pool process receives its
+    part of every kind at once, then the measuring process derives each closed form,
+    computes its own (smaller) part and collects the pool's.  Per-kind times then overlap.
     """
     import multiprocessing as mp
 
@@ -219,32 +243,50 @@ def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers:
         torch.set_num_threads(1)
     per_kind: dict[str, Any] = {}
     total_n, mismatches = 0, 0
-    begin = time.perf_counter()
-    pool = mp.get_context("fork").Pool(workers - 1) if workers > 1 else None
+    begin, cpu_begin = time.perf_counter(), time.process_time()
+    _WORKER_CPU[0] = 0.0
+    pool = None
+    if workers > 1:
+        # the forked processes' collector must not walk (and so copy) the inherited heap
+        gc.freeze()
+        pool = mp.get_context("fork").Pool(workers - 1)
     try:
-        for rank in ranks:
-            for j, kind in enumerate(KINDS):
-                start = time.perf_counter()
-                forms, names = closed_forms(kind, rank)
-                fns = [compile_numpy(f, names) for f in forms]
-                derived = time.perf_counter()
-                c = draw(kind, rank, count, seed + 10 * rank + j)
-                expected = np.stack([f(c) for f in fns], axis=1)
-                got = _sizes(backend, kind, rank, c, pool, workers, seed)
-                bad = int(np.count_nonzero((got != expected).any(axis=1)))
-                elapsed = time.perf_counter() - start
-                per_kind[f"{kind}_{rank}d"] = {
-                    "configs": count, "seconds": elapsed, "rate": count / elapsed,
-                    "derive_s": derived - start, "mismatches": bad,
-                    "closed_form": str(_show(forms[0]))}
-                mismatches += bad
-                total_n += count
+        plan = [(rank, j, kind) for rank in ranks for j, kind in enumerate(KINDS)]
+        drawn = [draw(kind, rank, count, seed + 10 * rank + j) for rank, j, kind in plan]
+        # the pool's parts of every kind go first: it computes while this process derives
+        sent = [_send(backend, kind, rank, c, pool, workers, seed)
+                for (rank, _, kind), c in zip(plan, drawn)] if pool is not None else []
+        for i, (rank, _, kind) in enumerate(plan):
+            start = time.perf_counter()
+            forms, names = closed_forms(kind, rank)
+            fns = [compile_numpy(f, names) for f in forms]
+            derived = time.perf_counter()
+            c = drawn[i]
+            expected = np.stack([f(c) for f in fns], axis=1)
+            if pool is None:
+                fn = _torch_sizes if backend == "torch" else reference_sizes
+                got = fn(kind, rank, c, seed)
+            else:
+                got = _collect(backend, kind, rank, *sent[i], seed)
+            bad = int(np.count_nonzero((got != expected).any(axis=1)))
+            elapsed = time.perf_counter() - start
+            per_kind[f"{kind}_{rank}d"] = {
+                "configs": count, "seconds": elapsed, "rate": count / elapsed,
+                "derive_s": derived - start, "mismatches": bad,
+                "closed_form": str(_show(forms[0]))}
+            mismatches += bad
+            total_n += count
     finally:
         if pool is not None:
             pool.close()
             pool.join()
+            gc.unfreeze()
     total_t = time.perf_counter() - begin
+    # CPU seconds of every process (the pool's start included in the measuring process's):
+    # what the work costs whatever else the machine runs; wall time is what users wait for
+    cpu = time.process_time() - cpu_begin + _WORKER_CPU[0]
     return {"backend": backend, "workers": workers, "configs": total_n, "seconds": total_t,
+            "cpu_s": cpu,
             "rate_per_s": total_n / total_t, "mismatches": mismatches, "kinds": per_kind}
 
 
@@ -257,7 +299,8 @@ def compare_workers(count: int, workers: int = 2, repeats: int = 5,
     (and the ratio of medians) are reported, with every repeat's rate.  After each run a
     pure-Python task is timed the same way (1 or n processes): ``machine_speedup`` is what
     the machine gave n processes at that moment (below 1 when other work holds every core),
-    the ceiling of what verification could gain.
+    the ceiling of what verification could gain.  ``cpu_s`` (CPU seconds of all processes,
+    median) shows what the split itself costs, whatever the load.
     """
     import statistics
 
@@ -273,6 +316,7 @@ def compare_workers(count: int, workers: int = 2, repeats: int = 5,
         chosen = min(records, key=lambda r: abs(r["rate_per_s"] - median))
         out[w] = {**chosen, "rate_per_s": median, "repeats": len(records),
                   "rates": [round(r["rate_per_s"]) for r in records],
+                  "cpu_s": statistics.median(r["cpu_s"] for r in records),
                   "mismatches": sum(r["mismatches"] for r in records)}
     # the same split for a pure CPU task: what the machine itself gave a second process
     spare = statistics.median(control[1]) / statistics.median(control[workers])

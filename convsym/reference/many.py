@@ -128,10 +128,7 @@ def windows_many(op: str, n: Array, k: Array, s: Array, pads: Array, d: Array, *
             weights *= _along(np.arange(top)[None, :] < k[:, a, None], a, n.shape[1])
     out = _windows(g, data, weights, chunk_elements, check)
     if op == "avg":  # divided by the cells of each window inside the padded input
-        ones, _ = _canvases(g, None, chunk_elements, False, check)
-        counts = _windows(g, ones, None, chunk_elements, check)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = [(m, v / c) for (m, v), (_, c) in zip(out, counts, strict=True)]
+        out = [(m, _averages(g, m, v)) for m, v in out]
     for members, values in out:
         sizes, blocks = _measure(g, members, values, ceil_mode, keep)
         result.sizes[members] = sizes
@@ -247,12 +244,31 @@ def _stacks(g: _Geometry, axis: int, budget: int, waste: float = 3.0) -> list[Ar
     return out
 
 
-def _canvases(g: _Geometry, rng: np.random.Generator | None, budget: int, keep: bool,
+def _averages(g: _Geometry, members: Array, sums: Array) -> Array:
+    """Window sums divided by each window's cells inside the padded input.
+
+    A window is a box, so its count is the product over axes of the offsets ``t < k`` whose
+    cell ``j*s + t*d`` lies before the end of the padded input (the ceil-mode overhang is not
+    counted); the window's size was already measured by the sums (``NaN`` past the input).
+    """
+    rank = g.n.shape[1]
+    counts: Array = np.ones((len(members),) + (1,) * rank, np.float32)
+    for a in range(rank):
+        j = np.arange(sums.shape[1 + a])[None, :, None]
+        t = np.arange(int(g.k[members, a].max()))[None, None, :]
+        cell = j * g.s[members, a, None, None] + t * g.d[members, a, None, None]
+        inside = (t < g.k[members, a, None, None]) & (cell < g.padded[members, a, None, None])
+        counts = counts * _along(inside.sum(axis=2).astype(np.float32), a, rank)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        averaged: Array = sums / counts
+    return averaged
+
+
+def _canvases(g: _Geometry, rng: np.random.Generator, budget: int, keep: bool,
               check: Callable[[], None] | None) -> tuple[list[tuple[Array, Array]],
                                                          dict[int, Array]]:
-    """Stacks of padded inputs for the last axis's first pass: random data (``rng``), or
-    with ``rng=None`` the counting canvas of averages (1 on the padded input, 0 on the
-    ceil-mode overhang).  With ``keep``, each configuration's input by index."""
+    """Stacks of padded inputs of random data for the last axis's first pass.  With
+    ``keep``, each configuration's input by index."""
     rank = g.n.shape[1]
     out: list[tuple[Array, Array]] = []
     inputs: dict[int, Array] = {}
@@ -260,10 +276,7 @@ def _canvases(g: _Geometry, rng: np.random.Generator | None, budget: int, keep: 
         if check is not None:
             check()
         dims = g.dims(rank - 1, members)
-        if rng is None:
-            values = np.ones((len(members), *dims), np.float32)
-        else:
-            values = rng.random((len(members), *dims), dtype=np.float32)
+        values = rng.random((len(members), *dims), dtype=np.float32)
         fill = -np.inf if g.op == "max" else 0.0
         inside: Array | None = None
         outside: Array | None = None
@@ -273,8 +286,6 @@ def _canvases(g: _Geometry, rng: np.random.Generator | None, budget: int, keep: 
             axis_in = _along((i >= before) & (i < before + g.n[members, a, None]), a, rank)
             axis_out = _along(np.where(i >= g.extended[members, a, None], np.nan,
                                        0.0).astype(np.float32), a, rank)
-            if rng is None:  # the overhang is not counted
-                values *= _along(i < g.padded[members, a, None], a, rank)
             inside = axis_in if inside is None else inside & axis_in
             outside = axis_out if outside is None else outside + axis_out
         assert inside is not None and outside is not None
@@ -284,8 +295,7 @@ def _canvases(g: _Geometry, rng: np.random.Generator | None, budget: int, keep: 
                                    for a in range(rank)))
                 inputs[b] = values[box][None].copy()
         # padding and overhang take the fill; NaN past the extended input, on any axis
-        if rng is not None:
-            np.copyto(values, np.float32(fill), where=~inside)
+        np.copyto(values, np.float32(fill), where=~inside)
         values += outside
         out.append((members, values))
     return out, inputs
