@@ -102,14 +102,18 @@ def windows_many(op: str, n: Array, k: Array, s: Array, pads: Array, d: Array, *
                          "n, k, s, d must be (B, rank) with rank 1 to 3 and pads (B, rank, 2)",
                          code="bad_arity")
     pads = _ints(where, "pads", pads, 0)
+    budget = current_budgets().verify_elements
+    for name, v in (("n", n), ("k", k), ("s", s), ("pads", pads), ("d", d)):
+        if v.size and int(v.max()) > budget:  # its arrays would be larger; and no overflow
+            raise exceeded(where, "verify_elements", f"{name} = {int(v.max()):,} makes an "
+                           "array larger than the limit")
     padded = n + pads[..., 0] + pads[..., 1]
     extended = padded + (s - 1 if ceil_mode else 0)
     g = _Geometry(op, n, k, s, d, pads, padded, extended,
                   -(-extended // s) + 1)  # every start inside, and one past: it reads nothing
-    worst = np.zeros(len(n), np.int64)
+    worst = np.zeros(len(n))
     for a in range(n.shape[1]):
         worst = np.maximum(worst, g.cells(a, np.arange(len(n))))
-    budget = current_budgets().verify_elements
     if worst.size and int(worst.max()) > budget:
         b = int(worst.argmax())
         raise exceeded(where, "verify_elements",
@@ -204,10 +208,11 @@ class _Geometry:
         return out
 
     def cells(self, axis: int, members: Array) -> Array:
-        """Per member, the cells its own array needs while ``axis`` is done."""
+        """Per member, the cells its own array needs while ``axis`` is done (float64: a
+        product of sizes must not wrap around)."""
         rank = self.n.shape[1]
         own = ((self.starts[members, axis] - 1) * self.s[members, axis] +
-               (self.k[members, axis] - 1) * self.d[members, axis] + 1)
+               (self.k[members, axis] - 1) * self.d[members, axis] + 1).astype(np.float64)
         own = own * np.prod(self.extended[members, :axis], axis=1)
         own = own * np.prod(self.starts[members, axis + 1:], axis=1)
         if self.op == "conv" and axis < rank - 1:
@@ -224,7 +229,7 @@ def _stacks(g: _Geometry, axis: int, budget: int, waste: float = 3.0) -> list[Ar
     everyone = np.arange(len(g.n))
     need = g.cells(axis, everyone)
     same = g.s[:, axis] * (int(g.d[:, axis].max()) + 1) + g.d[:, axis]
-    sizes = np.stack(g.own_dims(axis, everyone), axis=1)
+    sizes = np.stack(g.own_dims(axis, everyone), axis=1).astype(np.float64)  # no wrapping
     # within equal stride/dilation: by each size in steps of 4, the array's first size first
     keys = [need] + [-(-sizes[:, i] // 4) for i in reversed(range(sizes.shape[1]))] + [same]
     order = np.lexsort(keys)

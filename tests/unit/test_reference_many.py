@@ -154,3 +154,12 @@ def test_the_check_runs_before_each_stack_and_can_stop_the_work() -> None:
 
     with pytest.raises(Stop):
         windows_many("max", *_ones(2), check=stop)
+
+
+@pytest.mark.parametrize("field", [0, 1, 2, 4])
+def test_a_huge_size_is_refused_not_wrapped_around(field: int) -> None:
+    args = _ones(3)
+    args[field] = args[field] * (1 << 40)  # products of such sizes would wrap an int64
+    with pytest.raises(BudgetExceeded) as err:
+        windows_many("conv", *args)
+    assert err.value.code == "budget_exceeded"
