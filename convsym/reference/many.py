@@ -27,6 +27,8 @@ Ceil-mode pooling (PyTorch, ONNX) extends the padded input by ``s - 1`` neutral 
 (``-inf`` for max, ``0`` and not counted for averages): windows go on until one covers the last
 padded cell; a window that starts in the right padding is dropped (pytorch issue 57178).
 Averages divide by the window's cells inside the padded input (``count_include_pad``).
+A configuration without a single window (the kernel longer than the padded input) has no
+finite output: it measures 0 on every axis, where the per-configuration functions raise.
 Convolutions use a random kernel per configuration.  Each configuration's values equal
 :func:`~convsym.reference.conv` / :func:`~convsym.reference.pool` on the same data (tested).
 

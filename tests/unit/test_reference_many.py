@@ -163,3 +163,11 @@ def test_a_huge_size_is_refused_not_wrapped_around(field: int) -> None:
     with pytest.raises(BudgetExceeded) as err:
         windows_many("conv", *args)
     assert err.value.code == "budget_exceeded"
+
+
+def test_a_configuration_without_a_window_measures_zero_where_the_reference_raises() -> None:
+    n, k = np.array([[2, 9], [9, 9]]), np.array([[5, 2], [2, 2]])
+    ones, pads = np.ones((2, 2), np.int64), np.zeros((2, 2, 2), np.int64)
+    assert windows_many("max", n, k, ones, pads, ones).sizes.tolist() == [[0, 0], [8, 8]]
+    with pytest.raises(ShapeError):
+        pool(np.zeros((1, 2, 9)), "max", kernel=(5, 2), stride=(1, 1), padding=((0, 0),) * 2)
