@@ -20,11 +20,13 @@ at most half the kernel), so each one produces a real output.
 The reference computes a whole layer kind's configurations in one vectorised call (batch
 work, not per case).  With ``workers`` processes the configurations of each kind are split in
 ``workers`` parts: ``workers - 1`` forked processes (one pool, started inside the timed total)
-each receive one part as five integer arrays (one message, no per-case pickling) and the
-measuring process computes the last part itself, so that ``workers`` processes compute.  The
-rate is per second of wall-clock time on the whole machine.  :func:`compare_workers` times 1
-and ``workers`` processes in interleaved repeats (other work on the machine hits both alike)
-and reports the medians.
+each receive one part of every kind as five integer arrays (one message per kind, no
+per-case pickling), all sent before the measuring process derives anything, and the
+measuring process computes the last, smaller part itself, so that ``workers`` processes
+compute.  The rate is per second of wall-clock time on the whole machine; ``cpu_s`` adds up
+the CPU seconds of every process.  :func:`compare_workers` times 1 and ``workers`` processes
+in interleaved repeats (other work on the machine hits both alike), reports the medians and
+a pure-CPU control of what the machine gave the extra processes.
 """
 
 from __future__ import annotations
