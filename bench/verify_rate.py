@@ -18,15 +18,15 @@ Configurations are valid by construction (the window fits the padded input; pool
 at most half the kernel), so each one produces a real output.
 
 The reference computes a whole layer kind's configurations in one vectorised call (batch
-work, not per case).  With ``workers`` processes the configurations of each kind are split in
-``workers`` parts: ``workers - 1`` forked processes (one pool, started inside the timed total)
-each receive one part of every kind as five integer arrays (one message per kind, no
-per-case pickling), all sent before the measuring process derives anything, and the
-measuring process computes the last, smaller part itself, so that ``workers`` processes
-compute.  The rate is per second of wall-clock time on the whole machine; ``cpu_s`` adds up
-the CPU seconds of every process.  :func:`compare_workers` times 1 and ``workers`` processes
-in interleaved repeats (other work on the machine hits both alike), reports the medians and
-a pure-CPU control of what the machine gave the extra processes.
+work, not per case).  With ``workers`` processes the layer kinds are shared out by a rough
+cost: ``workers - 1`` forked processes (one pool, started inside the timed total) each
+receive their kinds as integer arrays (one message per kind, no per-case pickling), all sent
+before the measuring process derives anything, and the measuring process computes the rest
+itself, so that ``workers`` processes compute.  The rate is per second of wall-clock time on
+the whole machine; ``cpu_s`` adds up the CPU seconds of every process.
+:func:`compare_workers` times 1 and ``workers`` processes in interleaved repeats (other work
+on the machine hits both alike), reports the medians and a pure-CPU control of what the
+machine gave the extra processes.
 """
 
 from __future__ import annotations
@@ -181,38 +181,30 @@ def _torch_sizes(kind: str, rank: int, c: dict[str, Any], seed: int = 0) -> Any:
     return np.asarray(_run_torch(kind, rank, rows), dtype=np.int64)
 
 
-def _split(c: dict[str, Any], workers: int) -> list[dict[str, Any]]:
-    """``workers`` parts of the configurations ``c``; the last, the measuring process's, is
-    smaller: that process also derives, draws and compares."""
+def _effort(kind: str, rank: int, c: dict[str, Any]) -> float:
+    """A rough cost in milliseconds of computing configurations ``c`` (measured on 2 cores
+    in 2026): about 3 ms per call, and 0.09 us per padded input cell, 1.7 times that for a
+    convolution (its kernel is contracted, a pool's is a running max or sum)."""
     import numpy as np
 
-    count = len(next(iter(c.values())))
-    own = 0.8 / workers
-    bounds = np.round(np.append(np.linspace(0, 1 - own, workers), 1.0) * count).astype(int)
-    return [{key: v[lo:hi] for key, v in c.items()} for lo, hi in zip(bounds, bounds[1:])]
+    cells = np.ones(len(c["n1"]))
+    for a in _axes(rank):
+        cells = cells * (c[f"n{a}"] + 2 * c[f"p{a}"])
+    return 3.0 + float(cells.sum()) * 9e-5 * (1.7 if kind == "conv" else 1.0)
 
 
-def _send(backend: str, kind: str, rank: int, c: dict[str, Any], pool: Any, workers: int,
-          seed: int) -> tuple[list[Any], dict[str, Any]]:
-    """Hand the pool its parts (one message per process: five integer arrays and a seed for
-    its own random data); the measuring process's part is returned with the pending ones."""
-    fn = _torch_sizes if backend == "torch" else reference_sizes
-    *theirs, mine = _split(c, workers)
-    sent = [pool.apply_async(_cpu_timed, (fn, kind, rank, part, seed + 1 + i))
-            for i, part in enumerate(theirs)]
-    return sent, mine
-
-
-def _collect(backend: str, kind: str, rank: int, sent: list[Any], mine: dict[str, Any],
-             seed: int) -> Any:
-    """This process's part computed here, then the pool's parts, in order."""
-    import numpy as np
-
-    fn = _torch_sizes if backend == "torch" else reference_sizes
-    own = fn(kind, rank, mine, seed)
-    parts = [r.get() for r in sent]
-    _WORKER_CPU[0] += sum(cpu for _, cpu in parts)
-    return np.concatenate([sizes for sizes, _ in parts] + [own])
+def _assign(efforts: list[float], workers: int) -> list[int]:
+    """Which process computes each kind (the measuring process is the last, ``workers - 1``):
+    largest first, each to the least loaded process; the measuring process starts with 3 ms
+    per kind, for deriving every closed form and comparing."""
+    load = [0.0] * workers
+    load[-1] = 3.0 * len(efforts)
+    owner = [0] * len(efforts)
+    for i in sorted(range(len(efforts)), key=lambda i: -efforts[i]):
+        p = min(range(workers), key=lambda w: load[w])
+        owner[i] = p
+        load[p] += efforts[i]
+    return owner
 
 
 _WORKER_CPU = [0.0]
@@ -231,9 +223,10 @@ def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers:
 
     With ``workers > 1`` one pool of ``workers - 1`` processes serves every kind and rank
     (started once, inside the timed total; a pool per kind cost more than the work it
-    shared); every kind's configurations are drawn first and each pool process receives its
-    part of every kind at once, then the measuring process derives each closed form,
-    computes its own (smaller) part and collects the pool's.  Per-kind times then overlap.
+    shared): every kind's configurations are drawn first, whole kinds are shared out by a
+    rough cost (:func:`_assign`) and the pool's are sent at once; then the measuring process
+    derives every closed form, computes its own kinds, and collects the pool's.  Per-kind
+    times then overlap (``process`` says who computed a kind).
     """
     import multiprocessing as mp
 
@@ -255,26 +248,33 @@ def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers:
     try:
         plan = [(rank, j, kind) for rank in ranks for j, kind in enumerate(KINDS)]
         drawn = [draw(kind, rank, count, seed + 10 * rank + j) for rank, j, kind in plan]
-        # the pool's parts of every kind go first: it computes while this process derives
-        sent = [_send(backend, kind, rank, c, pool, workers, seed)
-                for (rank, _, kind), c in zip(plan, drawn)] if pool is not None else []
-        for i, (rank, _, kind) in enumerate(plan):
+        fn = _torch_sizes if backend == "torch" else reference_sizes
+        # whole kinds per process (a kind split in parts pays its fixed costs in each part);
+        # the pool's kinds are sent first, one message each: it computes while this process
+        # derives, and this process computes its own kinds before it waits for the pool's
+        owner = _assign([_effort(kind, rank, c) for (rank, _, kind), c in zip(plan, drawn)],
+                        workers) if pool is not None else [0] * len(plan)
+        sent = {i: pool.apply_async(_cpu_timed, (fn, kind, rank, drawn[i], seed))
+                for i, (rank, _, kind) in enumerate(plan)
+                if pool is not None and owner[i] < workers - 1}
+        for i in sorted(range(len(plan)), key=lambda i: i in sent):
+            rank, _, kind = plan[i]
             start = time.perf_counter()
             forms, names = closed_forms(kind, rank)
             fns = [compile_numpy(f, names) for f in forms]
             derived = time.perf_counter()
             c = drawn[i]
             expected = np.stack([f(c) for f in fns], axis=1)
-            if pool is None:
-                fn = _torch_sizes if backend == "torch" else reference_sizes
-                got = fn(kind, rank, c, seed)
+            if i in sent:
+                got, cpu = sent[i].get()
+                _WORKER_CPU[0] += cpu
             else:
-                got = _collect(backend, kind, rank, *sent[i], seed)
+                got = fn(kind, rank, c, seed)
             bad = int(np.count_nonzero((got != expected).any(axis=1)))
             elapsed = time.perf_counter() - start
             per_kind[f"{kind}_{rank}d"] = {
                 "configs": count, "seconds": elapsed, "rate": count / elapsed,
-                "derive_s": derived - start, "mismatches": bad,
+                "derive_s": derived - start, "mismatches": bad, "process": owner[i],
                 "closed_form": str(_show(forms[0]))}
             mismatches += bad
             total_n += count
