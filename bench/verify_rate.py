@@ -2,10 +2,12 @@
 
 What "verified" means here (and nothing less): for each random configuration of a 1-D or 2-D
 layer (input size and kernel, stride, padding, dilation per axis; ceil mode for pooling), a
-REAL convolution or pooling is computed on an array of that size, by the NumPy reference
-(:mod:`convsym.reference`, first principles) or by PyTorch (one thread), and the shape of
-the result is compared with convsym's closed form for that layer, evaluated at the
-configuration.  One configuration = one real computation = one comparison of every axis.
+REAL convolution or pooling is computed on random data of that size, by the NumPy reference
+(:func:`convsym.reference.many.windows_many`, first principles: every configuration's windows
+computed, its output size counted from the windows that read only its padded input) or by
+PyTorch (one thread, one call per configuration), and the size of the result is compared with
+convsym's closed form for that layer, evaluated at the configuration.  One configuration = one
+real computation = one comparison of every axis.
 
 The closed form is derived once per layer kind and rank by convsym itself, with every
 hyperparameter symbolic (``Conv2d(1, 1, ("k1", "k2"), stride=("s1", "s2"), ...)`` on
@@ -15,12 +17,21 @@ configurations, every real computation and the comparisons are inside the timed 
 Configurations are valid by construction (the window fits the padded input; pooling padding
 at most half the kernel), so each one produces a real output.
 
-The reference can run in several worker processes (``workers``): the rate is then per second
-of wall-clock time on the whole machine, and is reported with the worker count.
+The reference computes a whole layer kind's configurations in one vectorised call (batch
+work, not per case).  With ``workers`` processes the layer kinds are shared out by a rough
+cost: ``workers - 1`` forked processes (one pool, started inside the timed total) each
+receive their kinds as integer arrays (one message per kind, no per-case pickling), all sent
+before the measuring process derives anything, and the measuring process computes the rest
+itself, so that ``workers`` processes compute.  The rate is per second of wall-clock time on
+the whole machine; ``cpu_s`` adds up the CPU seconds of every process.
+:func:`compare_workers` times 1 and ``workers`` processes in interleaved repeats (other work
+on the machine hits both alike), reports the medians and a pure-CPU control of what the
+machine gave the extra processes.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -119,31 +130,17 @@ def draw(kind: str, rank: int, count: int, seed: int) -> dict[str, Any]:
     return out
 
 
-def _run_reference(kind: str, rank: int, rows: Sequence[Row]) -> list[tuple[int, ...]]:
+def reference_sizes(kind: str, rank: int, c: dict[str, Any], seed: int = 0) -> Any:
+    """Output sizes ``(count, rank)`` the NumPy reference measures for configurations ``c``."""
     import numpy as np
 
-    from convsym import reference
+    from convsym.reference.many import windows_many
 
-    cache: dict[tuple[int, ...], tuple[Any, Any]] = {}
-    out = []
-    for row in rows:
-        axes = [row[5 * i:5 * i + 5] for i in range(rank)]
-        key = tuple(a[0] for a in axes) + tuple(a[1] for a in axes)
-        pair = cache.get(key)
-        if pair is None:
-            # zeros: only the shape is checked; every configuration still computes for real
-            pair = cache[key] = (np.zeros((1, *key[:rank])), np.zeros((1, 1, *key[rank:])))
-        stride = tuple(a[2] for a in axes)
-        pads = tuple((a[3], a[3]) for a in axes)
-        dilation = tuple(a[4] for a in axes)
-        if kind == "conv":
-            y = reference.conv(pair[0], pair[1], stride=stride, padding=pads, dilation=dilation)
-        else:
-            y = reference.pool(pair[0], "max" if kind.startswith("max") else "avg",
-                               kernel=key[rank:], stride=stride, padding=pads,
-                               dilation=dilation, ceil_mode=kind.endswith("ceil"))
-        out.append(tuple(y.shape[1:]))
-    return out
+    ax = _axes(rank)
+    n, k, s, p, d = (np.stack([c[f"{v}{a}"] for a in ax], axis=1) for v in "nkspd")
+    op = "conv" if kind == "conv" else "max" if kind.startswith("max") else "avg"
+    return windows_many(op, n, k, s, np.stack([p, p], axis=-1), d,
+                        ceil_mode=kind.endswith("ceil"), seed=seed).sizes
 
 
 def _run_torch(kind: str, rank: int, rows: Sequence[Row]) -> list[tuple[int, ...]]:
@@ -175,23 +172,61 @@ def _run_torch(kind: str, rank: int, rows: Sequence[Row]) -> list[tuple[int, ...
     return out
 
 
-def _chunked(fn: Callable[[str, int, Sequence[Row]], list[tuple[int, ...]]], kind: str,
-             rank: int, rows: list[Row], pool: Any, workers: int) -> list[tuple[int, ...]]:
-    if pool is None:
-        return fn(kind, rank, rows)
-    size = -(-len(rows) // workers)  # one batch per worker: few, large messages
-    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
-    parts = pool.starmap(fn, [(kind, rank, chunk) for chunk in chunks])
-    return [shape for part in parts for shape in part]
+def _torch_sizes(kind: str, rank: int, c: dict[str, Any], seed: int = 0) -> Any:
+    """Output sizes ``(count, rank)`` of real PyTorch calls, one per configuration (zeros:
+    torch's sizes do not depend on the data; ``seed`` is unused)."""
+    import numpy as np
+
+    rows = list(zip(*(c[f"{v}{a}"].tolist() for a in _axes(rank) for v in "nkspd")))
+    return np.asarray(_run_torch(kind, rank, rows), dtype=np.int64)
+
+
+def _effort(kind: str, rank: int, c: dict[str, Any]) -> float:
+    """A rough cost in milliseconds of computing configurations ``c`` (measured on 2 cores
+    in 2026): about 3 ms per call, and 0.09 us per padded input cell, 1.7 times that for a
+    convolution (its kernel is contracted, a pool's is a running max or sum)."""
+    import numpy as np
+
+    cells = np.ones(len(c["n1"]))
+    for a in _axes(rank):
+        cells = cells * (c[f"n{a}"] + 2 * c[f"p{a}"])
+    return 3.0 + float(cells.sum()) * 9e-5 * (1.7 if kind == "conv" else 1.0)
+
+
+def _assign(efforts: list[float], workers: int) -> list[int]:
+    """Which process computes each kind (the measuring process is the last, ``workers - 1``):
+    largest first, each to the least loaded process; the measuring process starts with 3 ms
+    per kind, for deriving every closed form and comparing."""
+    load = [0.0] * workers
+    load[-1] = 3.0 * len(efforts)
+    owner = [0] * len(efforts)
+    for i in sorted(range(len(efforts)), key=lambda i: -efforts[i]):
+        p = min(range(workers), key=lambda w: load[w])
+        owner[i] = p
+        load[p] += efforts[i]
+    return owner
+
+
+_WORKER_CPU = [0.0]
+"""CPU seconds the pool's processes spent on their parts (added up by the measuring process)."""
+
+
+def _cpu_timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    start = time.process_time()
+    out = fn(*args)
+    return out, time.process_time() - start
 
 
 def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers: int = 1,
             seed: int = 0) -> dict[str, Any]:
     """Verify ``count`` random configurations per kind and rank; rates and mismatches.
 
-    With ``workers > 1`` one pool of processes serves every kind and rank (started once,
-    inside the timed total; a pool per kind cost more than the work it shared), each worker
-    receiving one batch of configurations per kind.
+    With ``workers > 1`` one pool of ``workers - 1`` processes serves every kind and rank
+    (started once, inside the timed total; a pool per kind cost more than the work it
+    shared): every kind's configurations are drawn first, whole kinds are shared out by a
+    rough cost (:func:`_assign`) and the pool's are sent at once; then the measuring process
+    derives every closed form, computes its own kinds, and collects the pool's.  Per-kind
+    times then overlap (``process`` says who computed a kind).
     """
     import multiprocessing as mp
 
@@ -201,39 +236,118 @@ def measure(backend: str, count: int, *, ranks: Sequence[int] = (1, 2), workers:
         import torch
 
         torch.set_num_threads(1)
-    fn = _run_torch if backend == "torch" else _run_reference
     per_kind: dict[str, Any] = {}
     total_n, mismatches = 0, 0
-    begin = time.perf_counter()
-    pool = mp.get_context("fork").Pool(workers) if workers > 1 else None
+    begin, cpu_begin = time.perf_counter(), time.process_time()
+    _WORKER_CPU[0] = 0.0
+    pool = None
+    if workers > 1:
+        # the forked processes' collector must not walk (and so copy) the inherited heap
+        gc.freeze()
+        pool = mp.get_context("fork").Pool(workers - 1)
     try:
-        for rank in ranks:
-            for j, kind in enumerate(KINDS):
-                start = time.perf_counter()
-                forms, names = closed_forms(kind, rank)
-                fns = [compile_numpy(f, names) for f in forms]
-                derived = time.perf_counter()
-                c = draw(kind, rank, count, seed + 10 * rank + j)
-                expected = np.stack([f(c) for f in fns], axis=1)
-                rows = list(zip(*(c[f"{v}{a}"].tolist() for a in _axes(rank)
-                                  for v in "nkspd")))
-                got = np.asarray(_chunked(fn, kind, rank, rows, pool, workers),
-                                 dtype=np.int64)
-                bad = int(np.count_nonzero((got != expected).any(axis=1)))
-                elapsed = time.perf_counter() - start
-                per_kind[f"{kind}_{rank}d"] = {
-                    "configs": count, "seconds": elapsed, "rate": count / elapsed,
-                    "derive_s": derived - start, "mismatches": bad,
-                    "closed_form": str(_show(forms[0]))}
-                mismatches += bad
-                total_n += count
+        plan = [(rank, j, kind) for rank in ranks for j, kind in enumerate(KINDS)]
+        drawn = [draw(kind, rank, count, seed + 10 * rank + j) for rank, j, kind in plan]
+        fn = _torch_sizes if backend == "torch" else reference_sizes
+        # whole kinds per process (a kind split in parts pays its fixed costs in each part);
+        # the pool's kinds are sent first, one message each: it computes while this process
+        # derives, and this process computes its own kinds before it waits for the pool's
+        owner = _assign([_effort(kind, rank, c) for (rank, _, kind), c in zip(plan, drawn)],
+                        workers) if pool is not None else [0] * len(plan)
+        sent = {i: pool.apply_async(_cpu_timed, (fn, kind, rank, drawn[i], seed))
+                for i, (rank, _, kind) in enumerate(plan)
+                if pool is not None and owner[i] < workers - 1}
+        for i in sorted(range(len(plan)), key=lambda i: i in sent):
+            rank, _, kind = plan[i]
+            start = time.perf_counter()
+            forms, names = closed_forms(kind, rank)
+            fns = [compile_numpy(f, names) for f in forms]
+            derived = time.perf_counter()
+            c = drawn[i]
+            expected = np.stack([f(c) for f in fns], axis=1)
+            if i in sent:
+                got, cpu = sent[i].get()
+                _WORKER_CPU[0] += cpu
+            else:
+                got = fn(kind, rank, c, seed)
+            bad = int(np.count_nonzero((got != expected).any(axis=1)))
+            elapsed = time.perf_counter() - start
+            per_kind[f"{kind}_{rank}d"] = {
+                "configs": count, "seconds": elapsed, "rate": count / elapsed,
+                "derive_s": derived - start, "mismatches": bad, "process": owner[i],
+                "closed_form": str(_show(forms[0]))}
+            mismatches += bad
+            total_n += count
     finally:
         if pool is not None:
             pool.close()
             pool.join()
+            gc.unfreeze()
     total_t = time.perf_counter() - begin
+    # CPU seconds of every process (the pool's start included in the measuring process's):
+    # what the work costs whatever else the machine runs; wall time is what users wait for
+    cpu = time.process_time() - cpu_begin + _WORKER_CPU[0]
     return {"backend": backend, "workers": workers, "configs": total_n, "seconds": total_t,
+            "cpu_s": cpu,
             "rate_per_s": total_n / total_t, "mismatches": mismatches, "kinds": per_kind}
+
+
+def compare_workers(count: int, workers: int = 2, repeats: int = 5,
+                    **kw: Any) -> dict[str, Any]:
+    """The reference with 1 and with ``workers`` processes, timed in interleaved repeats.
+
+    Other processes on a shared machine take CPU from whichever run happens to be going:
+    alternating the two (1, n, n, 1, ...) exposes both to the same load, and the medians
+    (and the ratio of medians) are reported, with every repeat's rate.  After each run a
+    pure-Python task is timed the same way (1 or n processes): ``machine_speedup`` is what
+    the machine gave n processes at that moment (below 1 when other work holds every core),
+    the ceiling of what verification could gain.  ``cpu_s`` (CPU seconds of all processes,
+    median) shows what the split itself costs, whatever the load.
+    """
+    import statistics
+
+    runs: dict[int, list[dict[str, Any]]] = {1: [], workers: []}
+    control: dict[int, list[float]] = {1: [], workers: []}
+    for i in range(repeats):
+        for w in ((1, workers) if i % 2 == 0 else (workers, 1)):
+            runs[w].append(measure("reference", count, workers=w, **kw))
+            control[w].append(_control(w))
+    out: dict[str, Any] = {}
+    for w, records in runs.items():
+        median = statistics.median(r["rate_per_s"] for r in records)
+        chosen = min(records, key=lambda r: abs(r["rate_per_s"] - median))
+        out[w] = {**chosen, "rate_per_s": median, "repeats": len(records),
+                  "rates": [round(r["rate_per_s"]) for r in records],
+                  "cpu_s": statistics.median(r["cpu_s"] for r in records),
+                  "mismatches": sum(r["mismatches"] for r in records)}
+    # the same split for a pure CPU task: what the machine itself gave a second process
+    spare = statistics.median(control[1]) / statistics.median(control[workers])
+    return {"one": out[1], "many": {**out[workers], "machine_speedup": spare},
+            "ratio": out[workers]["rate_per_s"] / out[1]["rate_per_s"],
+            "machine_speedup": spare}
+
+
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def _control(workers: int, work: int = 2_000_000) -> float:
+    """Seconds for a fixed pure-Python task split over ``workers`` processes (pool included)."""
+    import multiprocessing as mp
+
+    start = time.perf_counter()
+    if workers == 1:
+        _burn(work)
+    else:
+        with mp.get_context("fork").Pool(workers - 1) as pool:
+            sent = [pool.apply_async(_burn, (work // workers,)) for _ in range(workers - 1)]
+            _burn(work // workers)
+            for r in sent:
+                r.get()
+    return time.perf_counter() - start
 
 
 def scalar_rate(count: int = 300, seed: int = 7) -> dict[str, Any]:

@@ -7,7 +7,9 @@ the shape of an actual result.  Only tests and ``verify`` import this package; i
 
 Layout: channels-first without a batch axis, ``x.shape == (C, *spatial)`` with 1, 2 or 3
 spatial axes.  Per-axis arguments are sequences with one entry per spatial axis; paddings and
-croppings are ``(before, after)`` pairs.  Weights use PyTorch's layouts.
+croppings are ``(before, after)`` pairs.  Weights use PyTorch's layouts.  :func:`windows_many`
+computes thousands of convolutions or poolings, each with its own sizes, in a few vectorised
+passes (what checking many closed-form sizes per second needs).
 
 >>> import numpy as np
 >>> from convsym import reference
@@ -21,6 +23,7 @@ croppings are ``(before, after)`` pairs.  Weights use PyTorch's layouts.
 from __future__ import annotations
 
 from convsym.reference.conv import conv, depthwise_conv, same_padding
+from convsym.reference.many import windows_many
 from convsym.reference.pool import adaptive_avg_pool, adaptive_max_pool, global_pool, pool
 from convsym.reference.resize import crop, upsample_nearest, zero_pad
 from convsym.reference.transpose import conv_transpose
@@ -36,5 +39,6 @@ __all__ = [
     "pool",
     "same_padding",
     "upsample_nearest",
+    "windows_many",
     "zero_pad",
 ]
