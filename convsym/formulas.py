@@ -33,6 +33,9 @@ ZERO = QPoly.const(0)
 
 def effective_kernel(k: QPoly, d: QPoly) -> QPoly:
     """``k_e = d(k - 1) + 1``: the span of a dilated kernel (all frameworks)."""
+    ki, di = k.as_int(), d.as_int()
+    if ki is not None and di is not None:  # the common case: no polynomial arithmetic
+        return QPoly.const(di * (ki - 1) + 1)
     return d * (k - ONE) + ONE
 
 
@@ -42,7 +45,13 @@ def conv_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, pad: QPoly) -> QExpr:
     This also covers 'valid' (``P = 0``), PyTorch pooling in floor mode and Keras 'causal'
     (``P = k_e - 1``).
     """
-    return add(div_floor(add(n, pad - effective_kernel(k, d)), s), ONE)
+    return windows(conv_room(n, k=k, d=d, pad=pad), s=s)
+
+
+def windows(room: QExpr, *, s: QPoly) -> QExpr:
+    """``floor(room/s) + 1``: the window positions along an axis whose room (padded input
+    minus the effective kernel, :func:`conv_room`) is ``room >= 0``."""
+    return add(div_floor(room, s), ONE)
 
 
 def conv_room(n: QExpr, *, k: QPoly, d: QPoly, pad: QPoly) -> QExpr:

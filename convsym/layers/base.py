@@ -37,6 +37,7 @@ from convsym.intdiv import (
     add,
     as_int,
     from_sympy,
+    lower_bound,
     shown_briefly,
     to_sympy,
 )
@@ -392,6 +393,9 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
         if value < 0:
             raise layer.shape_error(f"axis {axis}", None, sentence(what),
                                     code="input_too_small")
+        return []
+    bound = lower_bound(room)  # most rooms hold from the signs alone (a window that fits)
+    if bound is not None and bound >= 0:
         return []
     if not unbounded_below(room) and decide_nonneg(room).holds:
         return []

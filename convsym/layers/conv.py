@@ -172,16 +172,15 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
     pad = before + after
     values.update({"P": pad, "p_l": before, "p_r": after})
     room = F.conv_room(n, k=k, d=d, pad=pad)
-    ke = F.effective_kernel(k, d)
-    padded = add(n, pad)
     conditions += check_room(
         layer, axis, room,
         rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
-        what=lambda: (f"padded input {_txt(n)} + {_txt(pad)} = {_txt(padded)} is smaller than "
-              f"the effective kernel {_txt(ke)}, so the output would be empty"),
+        what=lambda: (f"padded input {_txt(n)} + {_txt(pad)} = {_txt(add(n, pad))} is smaller "
+              f"than the effective kernel {_txt(F.effective_kernel(k, d))}, so the output "
+              "would be empty"),
     )
     conditions += _padding_mode_room(layer, cfg, axis, n, before, after)
-    size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
+    size = F.windows(room, s=s)  # F.conv_out from the room already made
     return size, AxisStep(axis, rule, values, size), conditions
 
 

@@ -189,17 +189,20 @@ class TextPrinter(StrPrinter):
             if int(item) < 0:  # type: ignore[call-overload]
                 prec = min(prec, PRECEDENCE["Add"])
             return f"({text})" if prec < level or (not strict and prec <= level) else text
-        return str(super().parenthesize(item, level, strict))
+        prec = _precedence(item)  # StrPrinter.parenthesize, with the cheaper precedence
+        if prec < level or (not strict and prec <= level):
+            return f"({self._print(item)})"
+        return str(self._print(item))
 
     def _quotient(self, arg: sympy.Expr) -> str:
         num, den = quotient(arg)
         if den == 1:
             return str(self._print(num))
         top = self._print(num)
-        if precedence(num) < PRECEDENCE["Mul"]:
+        if _precedence(num) < PRECEDENCE["Mul"]:
             top = f"({top})"
         bottom = self._print(den)
-        if precedence(den) <= PRECEDENCE["Mul"] and not den.is_Atom or is_power_product(den):
+        if _precedence(den) <= PRECEDENCE["Mul"] and not den.is_Atom or is_power_product(den):
             bottom = f"({bottom})"
         return f"{top}/{bottom}"
 
@@ -243,7 +246,7 @@ class TextPrinter(StrPrinter):
         if not plain or not any(a.is_Add and len(a.args) > _LONG or
                                 isinstance(a, (sympy.floor, sympy.ceiling)) for a in args):
             return str(super()._print_Mul(expr))
-        prec = precedence(expr)
+        prec = _precedence(expr)
         c, rest = expr.as_coeff_Mul()
         sign = ""
         if c < 0:
@@ -261,7 +264,7 @@ class TextPrinter(StrPrinter):
         # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``
         terms = _ordered_terms(expr) if order is None and len(expr.args) > _LONG else \
             list(self._as_ordered_terms(expr, order=order))
-        level = precedence(expr)
+        level = _precedence(expr)
         shown = [(t, *self._term(t, level)) for t in terms]
         # positive terms first, then negative ones, then the constant
         ordered = [x for x in shown if not x[0].is_Number and not x[1]] + \
@@ -283,9 +286,9 @@ class TextPrinter(StrPrinter):
             sign = "+"
             if text.startswith("-") and not term.is_Add:
                 sign, text = "-", text[1:]
-            if precedence(term) < level or term.is_Add:
+            if _precedence(term) < level or term.is_Add:
                 text = f"({text})"
-            found = (bool(term.could_extract_minus_sign()), sign, text)
+            found = (_minus_sign(term), sign, text)
             if len(_TERMS) >= 1 << 16:
                 _TERMS.clear()
             _TERMS[key] = found
@@ -293,6 +296,40 @@ class TextPrinter(StrPrinter):
 
     def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
         return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
+
+
+def _precedence(item: object) -> int:
+    """SymPy's ``precedence(item)``; for a product, :func:`precedence_Mul`'s rule with the
+    sign found by :func:`_minus_sign` (SymPy's builds the negated product each time)."""
+    if isinstance(item, sympy.Mul) and type(item) is sympy.Mul:
+        mul: int = PRECEDENCE["Mul"]
+        if any(isinstance(a, sympy.Function) and hasattr(a, "precedence") and
+               a.precedence < mul for a in item.args):
+            return mul
+        return int(PRECEDENCE["Add"]) if _minus_sign(item) else mul
+    return int(precedence(item))
+
+
+def _minus_sign(term: sympy.Expr) -> bool:
+    """``term.could_extract_minus_sign()``; for a product of finite factors without building
+    ``-term`` (``Mul``'s own test compares ``term`` with ``-term``, whose construction runs
+    assumption queries on every floor of a deep network's MACs): a finite non-zero product
+    never equals its negation, so the answer is whether its leading factor is a negative
+    number.
+
+    >>> from convsym.expr import parse_expr
+    >>> [_minus_sign(parse_expr(x)) for x in ("-3*H*floor(W/2)", "2*H", "H*W", "-H")]
+    [True, False, False, True]
+    """
+    if term.is_Mul:
+        # Mul.flatten gathers every number into the leading factor: a rational there means
+        # no infinity anywhere; no number there, no sign to extract
+        first = term.args[0]
+        if first.is_Rational:
+            return bool(first < 0)
+        if not first.is_Number:
+            return False
+    return bool(term.could_extract_minus_sign())
 
 
 _TEXTS: dict[tuple[type, sympy.Expr], str] = {}
