@@ -144,7 +144,7 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
     conditions: list[Condition] = []
     if cfg.padding == "same_tf":
         size = F.same_out(n, s=s)
-        total = F.same_pad_total(n, k=k, s=s, d=d)
+        total = F.same_pad_total(n, k=k, s=s, d=d, out=size)
         before, after = F.split_pad(total)
         values.update({"P": total, "p_l": before, "p_r": after})
         return size, AxisStep(axis, "same_tf", values, size), conditions
