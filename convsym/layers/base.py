@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -132,6 +133,9 @@ class Weight:
     @property
     def count(self) -> QPoly:
         """The number of entries: the product of the shape."""
+        values = [s.as_int() for s in self.shape]
+        if None not in values:  # concrete hyperparameters: integers, no polynomial products
+            return QPoly.const(math.prod(v for v in values if v is not None))
         total = QPoly.const(1)
         for s in self.shape:
             total = total * s
