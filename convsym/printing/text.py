@@ -272,7 +272,8 @@ class TextPrinter(StrPrinter):
 
     def _mul_text(self, expr: sympy.Mul) -> str:
         """``StrPrinter._print_Mul``, ordering long sums and floors among the factors in
-        linear time.
+        linear time, and without SymPy's ``precedence`` (which negates a product to see its
+        sign).
 
         SymPy orders factors by ``sort_key``, which for a sum of n terms builds n dense
         exponent vectors over all its symbols (n^2: a layer's MACs with one symbolic kernel
@@ -286,9 +287,8 @@ class TextPrinter(StrPrinter):
             for a in args[1:]) and not any(
             a.is_Pow and a.exp.as_coeff_Mul()[0] < 0 or a.is_Rational and a.q != 1
             for a in args)
-        if not plain or not any(a.is_Add and len(a.args) > _LONG or
-                                isinstance(a, (sympy.floor, sympy.ceiling)) for a in args):
-            return str(super()._print_Mul(expr))
+        if not plain:  # (StrPrinter's precedence() of a product negates it: every product
+            return str(super()._print_Mul(expr))  # that can is printed here)
         prec = _precedence(expr)
         c, rest = expr.as_coeff_Mul()
         sign = ""
