@@ -117,9 +117,10 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
         weights = [Weight("weight", kshape)]
     if cfg.bias:
         weights.append(Weight("bias", (cfg.filters,)))
-    macs = F.conv_macs(out, kernel=list(cfg.kernel), c_in_per_group=per_group,
+    area = mul_sizes(*out)  # the output positions, multiplied out once for both counts
+    macs = F.conv_macs([area], kernel=list(cfg.kernel), c_in_per_group=per_group,
                        c_out=cfg.filters)
-    bias_macs = mul_sizes(*out, cfg.filters) if cfg.bias else QPoly.const(0)
+    bias_macs = mul_sizes(area, cfg.filters) if cfg.bias else QPoly.const(0)
     return Inference(join_channels(cfg.filters, out, cfg.channels_first), weights,
                      conditions, steps, macs, bias_macs=bias_macs)
 
