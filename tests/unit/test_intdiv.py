@@ -118,6 +118,22 @@ def test_the_lower_bound_holds_at_every_point(tree: Tree, env: dict[str, int]) -
         assert evaluate(tree.q, ones) >= bound
 
 
+def test_the_nested_collapse_shortcut_gives_the_lemma_by_lemma_form() -> None:
+    # untraced, floor((floor(X/A) + m)/B) collapses at once; traced, lemma by lemma: the
+    # same canonical form, term for term and in the same order
+    n, m = QPoly.sym(N), QPoly.sym(M)
+    for x in (n, n + m * QPoly.const(3) + QPoly.const(1), floordiv(n, QPoly.sym(S))):
+        for a in (1, 2, 3, 4, 7):
+            f = floordiv(x + QPoly.const(a - 1), QPoly.const(a))
+            for shift in range(-9, 10):
+                for b in (2, 3, 5, 8):
+                    num = f + QPoly.const(shift)
+                    fast = floordiv(num, QPoly.const(b))
+                    with tracing():
+                        slow = floordiv(num, QPoly.const(b))
+                    assert list(fast.terms.items()) == list(slow.terms.items())
+
+
 def test_the_lower_bound_is_tight_on_window_rooms() -> None:
     from convsym.intdiv import lower_bound
 
