@@ -58,7 +58,7 @@ def clear_caches() -> None:
     text._TERMS.clear()
     text._ROWS.clear()
     text._SORT_KEYS.clear()
-    text._cached.cache_clear()
+    text._PRINTED.clear()
 
 
 def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,

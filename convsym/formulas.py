@@ -20,6 +20,7 @@ from convsym.intdiv import (
     QExpr,
     QPoly,
     add,
+    diff_bounds,
     div_ceil,
     div_floor,
     ext,
@@ -33,6 +34,9 @@ ZERO = QPoly.const(0)
 
 def effective_kernel(k: QPoly, d: QPoly) -> QPoly:
     """``k_e = d(k - 1) + 1``: the span of a dilated kernel (all frameworks)."""
+    ki, di = k.as_int(), d.as_int()
+    if ki is not None and di is not None:  # the common case: no polynomial arithmetic
+        return QPoly.const(di * (ki - 1) + 1)
     return d * (k - ONE) + ONE
 
 
@@ -42,7 +46,13 @@ def conv_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, pad: QPoly) -> QExpr:
     This also covers 'valid' (``P = 0``), PyTorch pooling in floor mode and Keras 'causal'
     (``P = k_e - 1``).
     """
-    return add(div_floor(add(n, pad - effective_kernel(k, d)), s), ONE)
+    return windows(conv_room(n, k=k, d=d, pad=pad), s=s)
+
+
+def windows(room: QExpr, *, s: QPoly) -> QExpr:
+    """``floor(room/s) + 1``: the window positions along an axis whose room (padded input
+    minus the effective kernel, :func:`conv_room`) is ``room >= 0``."""
+    return add(div_floor(room, s), ONE)
 
 
 def conv_room(n: QExpr, *, k: QPoly, d: QPoly, pad: QPoly) -> QExpr:
@@ -55,10 +65,18 @@ def same_out(n: QExpr, *, s: QPoly) -> QExpr:
     return div_ceil(n, s)
 
 
-def same_pad_total(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly) -> QExpr:
-    """TF SAME total padding ``P = max((ceil(n/s) - 1) s + k_e - n, 0)``."""
-    used = add(scale(add(same_out(n, s=s), -ONE), s), effective_kernel(k, d))
-    return _settle(ext("max", [_minus(used, n), ZERO]))
+def same_pad_total(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, out: QExpr | None = None
+                   ) -> QExpr:
+    """TF SAME total padding ``P = max((ceil(n/s) - 1) s + k_e - n, 0)``; ``out`` is
+    ``ceil(n/s)`` when the caller has it already (:func:`same_out`)."""
+    if out is None:
+        out = same_out(n, s=s)
+    used = add(scale(add(out, -ONE), s), effective_kernel(k, d))
+    total = _minus(used, n)
+    low = diff_bounds(total)[0] if isinstance(total, QPoly) else None
+    if low is not None and low >= 0:
+        return _settle(total)  # max(P, 0) = P when P >= 0 is seen from exact bounds
+    return _settle(ext("max", [total, ZERO]))
 
 
 def _settle(e: QExpr) -> QExpr:
@@ -79,9 +97,25 @@ def _minus(a: QExpr, b: QExpr) -> QExpr:
 
 def split_pad(total: QExpr, *, odd_at_end: bool = True) -> tuple[QExpr, QExpr]:
     """``(before, after)`` from a total: the odd pixel at the end (TF, PyTorch 'same') or start."""
-    half_down = _settle(div_floor(total, QPoly.const(2)))
-    half_up = _settle(div_ceil(total, QPoly.const(2)))
+    bounds = diff_bounds(total) if isinstance(total, QPoly) else (None, None)
+    half_down = _half(total, bounds, up=False)
+    half_up = _half(total, bounds, up=True)
     return (half_down, half_up) if odd_at_end else (half_up, half_down)
+
+
+def _half(total: QExpr, bounds: tuple[int | None, int | None], *, up: bool) -> QExpr:
+    """``ceil(total/2)`` or ``floor(total/2)``, settled.  When exact bounds of ``total``
+    (:func:`~convsym.intdiv.diff_bounds`) give one value for the half, that constant is it
+    (floor and ceiling are monotone): a 'same' stack's total padding ``2*ceiling(n/2) - n + 1``
+    lies in [1, 2], so its larger half is 1 at any depth, where the period check behind
+    :func:`settle` runs out of budget once the divisors pass a few thousand."""
+    two = QPoly.const(2)
+    lo, hi = bounds
+    if lo is not None and hi is not None:
+        a, b = (-(-lo // 2), -(-hi // 2)) if up else (lo // 2, hi // 2)
+        if a == b:
+            return QPoly.const(a)
+    return _settle(div_ceil(total, two) if up else div_floor(total, two))
 
 
 def torch_same_pad_total(*, k: QPoly, d: QPoly) -> QPoly:

@@ -232,7 +232,8 @@ class QPoly:
         """True when the polynomial has no atoms."""
         if self.factors is not None:
             return False  # two or more sums: not a constant (no factor is zero)
-        return all(not m for m in self.terms)
+        terms = self.terms  # monomials are distinct: constant iff () is the only one
+        return not terms or (len(terms) == 1 and () in terms)
 
     def const_value(self) -> int:
         """The constant term."""
@@ -505,7 +506,7 @@ class Floor:
     ``den`` otherwise.
     """
 
-    __slots__ = ("num", "den", "key", "depth", "_hash", "_symbols")
+    __slots__ = ("num", "den", "key", "depth", "_hash", "_symbols", "_lower")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -514,6 +515,7 @@ class Floor:
         self.depth: int = 1 + max(num.depth(), den.depth())
         self._hash = hash(self.key)
         self._symbols: frozenset[sympy.Symbol] | None = None
+        self._lower: tuple[int | None] | None = None  # (lower_bound,) once computed
 
     def symbols(self) -> frozenset[sympy.Symbol]:
         """Every symbol of ``num`` and ``den`` (computed once: a deep chain's sizes hold
@@ -597,6 +599,17 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
     dc, dmono = _split_den(den)
     if dc == 1 and not dmono:
         return num
+    if fired is None and not dmono and len(num.terms) <= 2:
+        # the commonest step of a chain, floor((floor(X/A) + m)/B) with constants A, B and
+        # m: the nested collapse at once, floor((X + A*m)/(A*B)) (the same canonical form
+        # as extracting m's quotient first: X's constant lies in [0, A), A*(m mod B) + that
+        # in [0, A*B)); when tracing, the lemmas are recorded one by one below
+        inner = single_linear_floor(num)
+        if inner is not None and inner.den.is_const() and \
+                all(not m or m == ((inner, 1),) for m in num.terms):
+            a = inner.den.const_value()
+            shifted = inner.num + QPoly.const(a * num.terms.get((), 0))
+            return _floordiv(shifted, QPoly.const(a * dc), None)
     quotient: dict[Monomial, int] = {}
     rest: dict[Monomial, int] = {}
     for mono, c in num.terms.items():
@@ -900,6 +913,61 @@ def _sign(p: QPoly) -> int | None:
     return sign
 
 
+def lower_bound(e: QExpr) -> int | None:
+    """An integer ``b`` with ``e >= b`` for every value of the symbols, from signs alone;
+    None when none is seen.  Cheap and exact, for the many checks ``room >= 0`` that hold
+    trivially (a window that fits any input), so they need no period analysis.
+
+    A positive symbol is at least 1, a non-negative one at least 0; ``floor(X/(c*m))``
+    (``m`` a product of positive symbols) is at least ``floor(b/c)`` for ``X >= b``, or 0
+    when ``m`` is not 1 and ``b >= 0``; a term ``c*a1*...*ak`` with ``c > 0`` is at least
+    ``c`` times the product of its atoms' bounds when each is non-negative (or it is a
+    single atom); a term with a negative coefficient leaves no bound.  ``Min`` takes the
+    least of its arguments' bounds, ``Max`` the greatest known one.  Each Floor atom's bound
+    is computed once.
+
+    >>> from convsym.expr import symbol
+    >>> h = QPoly.sym(symbol("H"))
+    >>> lower_bound(ceildiv(h, QPoly.const(8)) - QPoly.const(1))
+    0
+    >>> lower_bound(floordiv(h - QPoly.const(5), QPoly.sym(symbol("s")))), lower_bound(-h)
+    (-4, None)
+    """
+    if isinstance(e, Ext):
+        bounds = [lower_bound(a) for a in e.args]
+        if e.kind == "min":
+            return None if None in bounds else min(b for b in bounds if b is not None)
+        return max((b for b in bounds if b is not None), default=None)
+    if e.factors is not None:
+        return None
+    total = 0
+    for mono, c in e.terms.items():
+        if not mono:
+            total += c
+            continue
+        if c < 0:
+            return None
+        term = c
+        for atom, power in mono:
+            b = _floor_lower(atom) if isinstance(atom, Floor) else \
+                (1 if atom.is_positive else (0 if atom.is_nonnegative else None))
+            if b is None or (b < 0 and (len(mono) > 1 or power != 1)):
+                return None
+            term *= b**power
+        total += term
+    return total
+
+
+def _floor_lower(f: Floor) -> int | None:
+    if f._lower is None:
+        b = lower_bound(f.num)
+        if b is not None:
+            dc, dmono = _split_den(f.den)
+            b = b // dc if not dmono or b < 0 else 0
+        f._lower = (b,)
+    return f._lower[0]
+
+
 def div_floor(e: QExpr, den: QPoly) -> QExpr:
     """``floor(e/den)``, distributing over Min/Max (floor is monotone)."""
     if isinstance(e, Ext):
@@ -1146,19 +1214,29 @@ def _factored(e: QPoly) -> sympy.Expr | None:
         shown = [_to_sympy_flat(f) for f in factors]
         # SymPy distributes a number over a sum it multiplies first, and factor_list's order
         # of factors is its own: only without such a sum is the product the same either way
-        if all(isinstance(x, (sympy.Symbol, sympy.floor, sympy.ceiling)) for x in shown) \
-                and len(set(shown)) == len(shown):
-            # distinct plain factors: Mul.flatten's canonical form directly (the coefficient
-            # first unless 1, the rest sorted by Basic.compare), without its assumption
-            # queries on every new floor (a deep network's MACs)
-            shown.sort(key=_MUL_ORDER)
-            return sympy.Mul._from_args(shown if k == 1 else [sympy.Integer(k), *shown])
+        plain = _plain_product(k, shown)
+        if plain is not None:
+            return plain
         if k == 1 or not any(x.is_Add for x in shown):
             result: sympy.Expr = sympy.Integer(k)
             for x in shown:
                 result = result * x
             return result
     return _factor_list(e)
+
+
+def _plain_product(k: int, shown: list[sympy.Expr]) -> sympy.Expr | None:
+    """``k * prod(shown)`` when the factors are distinct symbols, floors and ceilings:
+    Mul.flatten's canonical form directly (the coefficient first unless 1, the rest sorted by
+    Basic.compare), without its assumption queries on every new floor (a deep network's
+    MACs); else None."""
+    if not all(isinstance(x, (sympy.Symbol, sympy.floor, sympy.ceiling)) for x in shown) \
+            or len(set(shown)) != len(shown):
+        return None
+    shown = sorted(shown, key=_MUL_ORDER)
+    if k == 1:
+        return shown[0] if len(shown) == 1 else sympy.Mul._from_args(shown)
+    return sympy.Mul._from_args([sympy.Integer(k), *shown])
 
 
 def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
@@ -1241,9 +1319,11 @@ def _to_sympy_flat(e: QPoly) -> sympy.Expr:
         assert isinstance(floor_atom, Floor)
         shown, rest = _floor_display(floor_atom, const)
         parts.append(shown)
-        parts.append(sympy.Integer(rest))
-    else:
+        const = rest
+    if const:
         parts.append(sympy.Integer(const))
+    if len(parts) == 1:  # Add(x) and Add(x, 0) are x: a lone floor needs no flatten
+        return parts[0]
     return sympy.Add(*parts)
 
 
@@ -1263,13 +1343,18 @@ def _term_sympy(mono: Monomial, c: int) -> sympy.Expr:
         if c == 1:
             return powers[0] if len(powers) == 1 else sympy.Mul._from_args(powers)
         return sympy.Mul._from_args([sympy.Integer(c), *powers])
-    return sympy.Mul(sympy.Integer(c), *(_atom_sympy(a) ** p for a, p in mono))
+    factors = [_atom_sympy(a) for a, _ in mono]
+    if all(p == 1 for _, p in mono):  # a layer's MACs, c*floor(..)*floor(..)
+        plain = _plain_product(c, factors)
+        if plain is not None:
+            return plain
+    return sympy.Mul(sympy.Integer(c), *(x ** p for x, (_, p) in zip(factors, mono)))
 
 
 def _atom_sympy(atom: Atom) -> sympy.Expr:
     if isinstance(atom, Floor):
         shown, rest = _floor_display(atom, 0)
-        return shown + rest
+        return shown + rest if rest else shown
     return atom
 
 
@@ -1388,16 +1473,16 @@ def _sum_quotient(num: QPoly, den: QPoly) -> sympy.Expr:
 
 def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
     """``num/den`` built directly in SymPy's canonical form when ``num`` is one term in plain
-    symbols, one of them absent from the symbolic ``den`` (``H/s**1000`` of a stride chain):
-    the coefficient (a rational) first unless 1, then the powers sorted by
-    ``Basic.compare``, as ``Mul.flatten`` leaves them; else None.  Building it the usual way
-    runs SymPy's assumption queries on every new power, a millisecond per layer.
+    symbols, one of them absent from ``den`` (``H/s**1000`` of a stride chain, ``H/2**500``
+    of a stride-2 chain): the coefficient (a rational) first unless 1, then the powers
+    sorted by ``Basic.compare``, as ``Mul.flatten`` leaves them; else None.  Building it the
+    usual way runs SymPy's assumption queries on every new power, a millisecond per layer.
     """
     if len(num.terms) != 1 or len(den.terms) != 1:
         return None
     ((mono, c),) = num.terms.items()
     ((dmono, dc),) = den.terms.items()
-    if not dmono or dc <= 0 or any(isinstance(a, Floor) for a, _ in mono + dmono):
+    if dc <= 0 or any(isinstance(a, Floor) for a, _ in mono + dmono):
         return None
     powers = dict(mono)
     below = dict(dmono)

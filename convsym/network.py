@@ -17,7 +17,7 @@ kept, pruned of those implied by another.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -118,6 +118,15 @@ class Row:
     def macs(self) -> sympy.Expr:
         """Multiply-accumulates of this layer (convolution and dense, without bias)."""
         return to_sympy(self.inference.macs)
+
+
+def _total(values: Iterable[sympy.Expr]) -> sympy.Expr:
+    """``sympy.Add(*values)``; integers (every count of a network with concrete channels)
+    are summed as Python integers, without SymPy's flatten of a thousand terms."""
+    items = list(values)
+    if all(isinstance(x, sympy.Integer) for x in items):
+        return sympy.Integer(sum(int(x) for x in items))
+    return sympy.Add(*items)
 
 
 class Network:
@@ -254,22 +263,22 @@ class Network:
     @property
     def total_params(self) -> sympy.Expr:
         """All parameters."""
-        return sympy.Add(*(r.params for r in self.rows))
+        return _total(r.params for r in self.rows)
 
     @property
     def trainable_params(self) -> sympy.Expr:
         """Trainable parameters."""
-        return sympy.Add(*(r.trainable for r in self.rows))
+        return _total(r.trainable for r in self.rows)
 
     @property
     def non_trainable_params(self) -> sympy.Expr:
         """Non-trainable parameters."""
-        return sympy.Add(*(r.non_trainable for r in self.rows))
+        return _total(r.non_trainable for r in self.rows)
 
     @property
     def total_macs(self) -> sympy.Expr:
         """Multiply-accumulates of convolution and dense layers, without bias."""
-        return sympy.Add(*(r.macs for r in self.rows))
+        return _total(r.macs for r in self.rows)
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from convsym.intdiv import (
     add,
     as_int,
     from_sympy,
+    lower_bound,
     shown_briefly,
     to_sympy,
 )
@@ -131,6 +133,9 @@ class Weight:
     @property
     def count(self) -> QPoly:
         """The number of entries: the product of the shape."""
+        values = [s.as_int() for s in self.shape]
+        if None not in values:  # concrete hyperparameters: integers, no polynomial products
+            return QPoly.const(math.prod(v for v in values if v is not None))
         total = QPoly.const(1)
         for s in self.shape:
             total = total * s
@@ -392,6 +397,9 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
         if value < 0:
             raise layer.shape_error(f"axis {axis}", None, sentence(what),
                                     code="input_too_small")
+        return []
+    bound = lower_bound(room)  # most rooms hold from the signs alone (a window that fits)
+    if bound is not None and bound >= 0:
         return []
     if not unbounded_below(room) and decide_nonneg(room).holds:
         return []

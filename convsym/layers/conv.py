@@ -117,9 +117,10 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
         weights = [Weight("weight", kshape)]
     if cfg.bias:
         weights.append(Weight("bias", (cfg.filters,)))
-    macs = F.conv_macs(out, kernel=list(cfg.kernel), c_in_per_group=per_group,
+    area = mul_sizes(*out)  # the output positions, multiplied out once for both counts
+    macs = F.conv_macs([area], kernel=list(cfg.kernel), c_in_per_group=per_group,
                        c_out=cfg.filters)
-    bias_macs = mul_sizes(*out, cfg.filters) if cfg.bias else QPoly.const(0)
+    bias_macs = mul_sizes(area, cfg.filters) if cfg.bias else QPoly.const(0)
     return Inference(join_channels(cfg.filters, out, cfg.channels_first), weights,
                      conditions, steps, macs, bias_macs=bias_macs)
 
@@ -144,7 +145,7 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
     conditions: list[Condition] = []
     if cfg.padding == "same_tf":
         size = F.same_out(n, s=s)
-        total = F.same_pad_total(n, k=k, s=s, d=d)
+        total = F.same_pad_total(n, k=k, s=s, d=d, out=size)
         before, after = F.split_pad(total)
         values.update({"P": total, "p_l": before, "p_r": after})
         return size, AxisStep(axis, "same_tf", values, size), conditions
@@ -172,16 +173,15 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
     pad = before + after
     values.update({"P": pad, "p_l": before, "p_r": after})
     room = F.conv_room(n, k=k, d=d, pad=pad)
-    ke = F.effective_kernel(k, d)
-    padded = add(n, pad)
     conditions += check_room(
         layer, axis, room,
         rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
-        what=lambda: (f"padded input {_txt(n)} + {_txt(pad)} = {_txt(padded)} is smaller than "
-              f"the effective kernel {_txt(ke)}, so the output would be empty"),
+        what=lambda: (f"padded input {_txt(n)} + {_txt(pad)} = {_txt(add(n, pad))} is smaller "
+              f"than the effective kernel {_txt(F.effective_kernel(k, d))}, so the output "
+              "would be empty"),
     )
     conditions += _padding_mode_room(layer, cfg, axis, n, before, after)
-    size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
+    size = F.windows(room, s=s)  # F.conv_out from the room already made
     return size, AxisStep(axis, rule, values, size), conditions
 
 

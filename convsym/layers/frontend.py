@@ -40,10 +40,16 @@ def layer_class(cls: type[T]) -> type[T]:
     @functools.wraps(original)
     def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:  # self=... is a kwarg
         try:
-            signature.bind(self, *args, **kwargs)
-        except TypeError as err:
-            raise _argument_error(dc.__name__, names, args, kwargs, str(err)) from None
-        original(self, *args, **kwargs)
+            original(self, *args, **kwargs)
+        except TypeError:
+            # the generated __init__ only binds and stores (no __post_init__): a TypeError
+            # is a wrong argument list, explained here; binding first for every layer cost
+            # about a tenth of building a chain
+            try:
+                signature.bind(self, *args, **kwargs)
+            except TypeError as err:
+                raise _argument_error(dc.__name__, names, args, kwargs, str(err)) from None
+            raise
         name = getattr(self, "name", None) if "name" in names else None
         if name is not None and not isinstance(name, str):  # names key rows and graph edges
             raise LayerTypeError(dc.__name__, "name", repr(name)[:60], "must be text or None",

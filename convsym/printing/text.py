@@ -13,6 +13,7 @@ import functools
 import math
 import textwrap
 from collections.abc import Callable
+from typing import Any
 
 import sympy
 from sympy.core.exprtools import decompose_power
@@ -87,7 +88,52 @@ def is_power(expr: object) -> bool:
     return isinstance(expr, sympy.Integer) and power_factors(int(expr)) is not None
 
 
-_ROUNDED: dict[tuple[type, sympy.Expr], str] = {}
+class IdMemo:
+    """A bounded memo of what is derived from an (immutable) expression, keyed by the
+    expression's identity and a tag.
+
+    Keyed by the expression itself, a lookup compares it with every stored expression of
+    the same hash, and SymPy's hashes collide systematically on deep networks: ``1/2**k``
+    hashes like ``1/2**(k + 61)`` (Python hashes a rational modulo ``2**61 - 1``), so
+    ``ceiling(H/2**k)`` meets every 61st of its kind, each comparison a recursive
+    ``__eq__``; the printing of a 1,000-layer chain grew as the square of its depth.  The
+    display builds each floor once (:func:`convsym.intdiv.to_sympy` memoises), so the same
+    expression is the same object; an equal copy only misses.  The expression is kept with
+    its value, so its identity cannot be reused while it is stored.
+
+    >>> m = IdMemo(4)
+    >>> x = sympy.Symbol("x")
+    >>> m.put("text", x, "x"); m.get("text", x), m.get("text", sympy.Symbol("y"))
+    ('x', None)
+    """
+
+    __slots__ = ("items", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.items: dict[tuple[object, int], tuple[object, object]] = {}
+        self.limit = limit
+
+    def get(self, tag: object, expr: object) -> Any:
+        """The value stored for ``expr`` (this very object) and ``tag``, or None."""
+        found = self.items.get((tag, id(expr)))
+        return found[1] if found is not None and found[0] is expr else None
+
+    def put(self, tag: object, expr: object, value: object) -> None:
+        """Store ``value`` for ``expr`` and ``tag``; the memo is emptied when full (bounded
+        memory; a miss only costs the work again)."""
+        if len(self.items) >= self.limit:
+            self.items.clear()
+        self.items[(tag, id(expr))] = (expr, value)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self.items.clear()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+_ROUNDED = IdMemo(1 << 14)
 
 
 def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
@@ -189,17 +235,20 @@ class TextPrinter(StrPrinter):
             if int(item) < 0:  # type: ignore[call-overload]
                 prec = min(prec, PRECEDENCE["Add"])
             return f"({text})" if prec < level or (not strict and prec <= level) else text
-        return str(super().parenthesize(item, level, strict))
+        prec = _precedence(item)  # StrPrinter.parenthesize, with the cheaper precedence
+        if prec < level or (not strict and prec <= level):
+            return f"({self._print(item)})"
+        return str(self._print(item))
 
     def _quotient(self, arg: sympy.Expr) -> str:
         num, den = quotient(arg)
         if den == 1:
             return str(self._print(num))
         top = self._print(num)
-        if precedence(num) < PRECEDENCE["Mul"]:
+        if _precedence(num) < PRECEDENCE["Mul"]:
             top = f"({top})"
         bottom = self._print(den)
-        if precedence(den) <= PRECEDENCE["Mul"] and not den.is_Atom or is_power_product(den):
+        if _precedence(den) <= PRECEDENCE["Mul"] and not den.is_Atom or is_power_product(den):
             bottom = f"({bottom})"
         return f"{top}/{bottom}"
 
@@ -211,13 +260,10 @@ class TextPrinter(StrPrinter):
 
     def _rounded(self, name: str, expr: sympy.Expr) -> str:
         # a deep network shows each floor in its row, the next MACs and the totals: once
-        key = (type(self), expr)  # printers differ in how they write integers
-        text = _ROUNDED.get(key)
+        text: str | None = _ROUNDED.get(type(self), expr)  # printers write integers apart
         if text is None:
             text = f"{name}({self._quotient(expr.args[0])})"
-            if len(_ROUNDED) >= 1 << 14:
-                _ROUNDED.clear()
-            _ROUNDED[key] = text
+            _ROUNDED.put(type(self), expr, text)
         return text
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
@@ -226,7 +272,8 @@ class TextPrinter(StrPrinter):
 
     def _mul_text(self, expr: sympy.Mul) -> str:
         """``StrPrinter._print_Mul``, ordering long sums and floors among the factors in
-        linear time.
+        linear time, and without SymPy's ``precedence`` (which negates a product to see its
+        sign).
 
         SymPy orders factors by ``sort_key``, which for a sum of n terms builds n dense
         exponent vectors over all its symbols (n^2: a layer's MACs with one symbolic kernel
@@ -240,10 +287,9 @@ class TextPrinter(StrPrinter):
             for a in args[1:]) and not any(
             a.is_Pow and a.exp.as_coeff_Mul()[0] < 0 or a.is_Rational and a.q != 1
             for a in args)
-        if not plain or not any(a.is_Add and len(a.args) > _LONG or
-                                isinstance(a, (sympy.floor, sympy.ceiling)) for a in args):
-            return str(super()._print_Mul(expr))
-        prec = precedence(expr)
+        if not plain:  # (StrPrinter's precedence() of a product negates it: every product
+            return str(super()._print_Mul(expr))  # that can is printed here)
+        prec = _precedence(expr)
         c, rest = expr.as_coeff_Mul()
         sign = ""
         if c < 0:
@@ -261,7 +307,7 @@ class TextPrinter(StrPrinter):
         # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``
         terms = _ordered_terms(expr) if order is None and len(expr.args) > _LONG else \
             list(self._as_ordered_terms(expr, order=order))
-        level = precedence(expr)
+        level = _precedence(expr)
         shown = [(t, *self._term(t, level)) for t in terms]
         # positive terms first, then negative ones, then the constant
         ordered = [x for x in shown if not x[0].is_Number and not x[1]] + \
@@ -276,46 +322,74 @@ class TextPrinter(StrPrinter):
     def _term(self, term: sympy.Expr, level: int) -> tuple[bool, str, str]:
         """(could extract a minus sign, sign, text) of a term of a sum at precedence
         ``level``; memoised, since a deep network's sums share most of their terms."""
-        key = (type(self), term, level)
-        found = _TERMS.get(key)
+        found: tuple[bool, str, str] | None = _TERMS.get((type(self), level), term)
         if found is None:
             text = self._print(term)
             sign = "+"
             if text.startswith("-") and not term.is_Add:
                 sign, text = "-", text[1:]
-            if precedence(term) < level or term.is_Add:
+            if _precedence(term) < level or term.is_Add:
                 text = f"({text})"
-            found = (bool(term.could_extract_minus_sign()), sign, text)
-            if len(_TERMS) >= 1 << 16:
-                _TERMS.clear()
-            _TERMS[key] = found
+            found = (_minus_sign(term), sign, text)
+            _TERMS.put((type(self), level), term, found)
         return found
 
     def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
         return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
 
 
-_TEXTS: dict[tuple[type, sympy.Expr], str] = {}
-_TERMS: dict[tuple[type, sympy.Expr, int], tuple[bool, str, str]] = {}
+def _precedence(item: object) -> int:
+    """SymPy's ``precedence(item)``; for a product, :func:`precedence_Mul`'s rule with the
+    sign found by :func:`_minus_sign` (SymPy's builds the negated product each time)."""
+    if isinstance(item, sympy.Mul) and type(item) is sympy.Mul:
+        mul: int = PRECEDENCE["Mul"]
+        if any(isinstance(a, sympy.Function) and hasattr(a, "precedence") and
+               a.precedence < mul for a in item.args):
+            return mul
+        return int(PRECEDENCE["Add"]) if _minus_sign(item) else mul
+    return int(precedence(item))
+
+
+def _minus_sign(term: sympy.Expr) -> bool:
+    """``term.could_extract_minus_sign()``; for a product of finite factors without building
+    ``-term`` (``Mul``'s own test compares ``term`` with ``-term``, whose construction runs
+    assumption queries on every floor of a deep network's MACs): a finite non-zero product
+    never equals its negation, so the answer is whether its leading factor is a negative
+    number.
+
+    >>> from convsym.expr import parse_expr
+    >>> [_minus_sign(parse_expr(x)) for x in ("-3*H*floor(W/2)", "2*H", "H*W", "-H")]
+    [True, False, False, True]
+    """
+    if term.is_Mul:
+        # Mul.flatten gathers every number into the leading factor: a rational there means
+        # no infinity anywhere; no number there, no sign to extract
+        first = term.args[0]
+        if first.is_Rational:
+            return bool(first < 0)
+        if not first.is_Number:
+            return False
+    return bool(term.could_extract_minus_sign())
+
+
+_TEXTS = IdMemo(1 << 14)
+_TERMS = IdMemo(1 << 16)
 
 
 def _memo_text(printer: object, expr: sympy.Expr, make: Callable[[], str]) -> str:
     """The printed text of a sum or product, memoised per printer class (expressions are
     immutable; printers differ in how they write integers)."""
-    key = (type(printer), expr)
-    text = _TEXTS.get(key)
+    text: str | None = _TEXTS.get(type(printer), expr)
     if text is None:
         text = make()
-        if len(_TEXTS) >= 1 << 14:
-            _TEXTS.clear()  # bounded memory; a miss only costs printing again
-        _TEXTS[key] = text
+        _TEXTS.put(type(printer), expr, text)
     return text
 
 
 _LONG = 8
 """Sums with more terms than this are ordered by :func:`_ordered_terms`."""
 
-_SORT_KEYS: dict[sympy.Expr, tuple[object, ...]] = {}
+_SORT_KEYS = IdMemo(1 << 14)
 
 
 def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
@@ -333,7 +407,7 @@ def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
     if not (rounded or _long_sum(expr) or (expr.is_Mul or expr.is_Pow) and
             any(map(_long_sum, expr.args))):
         return expr.sort_key()  # type: ignore[no-any-return]
-    key = _SORT_KEYS.get(expr)
+    key: tuple[object, ...] | None = _SORT_KEYS.get(None, expr)
     if key is not None:
         return key
     if rounded:
@@ -362,9 +436,7 @@ def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
 
 
 def _remember_key(expr: sympy.Expr, key: tuple[object, ...]) -> None:
-    if len(_SORT_KEYS) >= 1 << 14:
-        _SORT_KEYS.clear()  # bounded memory; a miss only costs the key again
-    _SORT_KEYS[expr] = key
+    _SORT_KEYS.put(None, expr, key)
 
 
 _CLASS_KEYS: dict[type, tuple[object, ...]] = {}
@@ -382,7 +454,7 @@ def _long_sum(expr: sympy.Expr) -> bool:
     return bool(base.is_Add and len(base.args) > _LONG)
 
 
-_ROWS: dict[sympy.Expr, tuple[sympy.Expr, dict[sympy.Expr, int], tuple[object, ...]]] = {}
+_ROWS = IdMemo(1 << 16)
 
 
 def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
@@ -397,7 +469,8 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
     rows = []
     gens: set[sympy.Expr] = set()
     for term in expr.args:
-        row = _ROWS.get(term)
+        row: tuple[sympy.Expr, dict[sympy.Expr, int], tuple[object, ...]] | None = \
+            _ROWS.get(None, term)
         if row is None:
             coeff, rest = term.as_coeff_Mul()
             powers: dict[sympy.Expr, int] = {}
@@ -410,9 +483,7 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
                     powers[base] = exp
             c = _complex(coeff)
             row = (term, powers, ((bool(c.imag), c.imag), (c.real, c.imag)))
-            if len(_ROWS) >= 1 << 16:
-                _ROWS.clear()
-            _ROWS[term] = row  # terms repeat across a deep network's sums
+            _ROWS.put(None, term, row)  # terms repeat across a deep network's sums
         gens.update(row[1])
         rows.append(row)
     index = {g: i for i, g in enumerate(sorted(gens, key=sort_key))}
@@ -470,13 +541,16 @@ def _text(expr: object, *, group: bool) -> str:
     if isinstance(expr, int):
         return (power_text(expr) or f"{expr:,}") if group else str(expr)
     if isinstance(expr, sympy.Basic):
-        return _cached(expr, group)
+        text: str | None = _PRINTED.get(group, expr)
+        if text is None:
+            text = str((_COUNTS if group else _PRINTER).doprint(expr))
+            _PRINTED.put(group, expr, text)
+        return text
     return str((_COUNTS if group else _PRINTER).doprint(expr))
 
 
-@functools.lru_cache(maxsize=8192)
-def _cached(expr: sympy.Basic, group: bool) -> str:
-    return str((_COUNTS if group else _PRINTER).doprint(expr))
+_PRINTED = IdMemo(8192)
+"""Whole texts, per expression and digit grouping (a row's shape, its MACs, the totals)."""
 
 
 def shape_text(shape: tuple[object, ...], batch: bool = True) -> str:

@@ -279,6 +279,22 @@ def test_products_of_long_sums_print_and_sort_as_sympy_does(
         assert X._ordered_terms(total) == list(total.as_ordered_terms())
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["H", "W", "k", "s", "floor(H/2)", "ceiling(W/8)",
+                                           "H + 1", "W - k"]), st.integers(1, 3)),
+                min_size=1, max_size=4),
+       st.sampled_from([1, -1, 16, -48, 2**50, 4**300, -(3**30)]))
+def test_plain_products_print_as_sympy_does(factors: list[tuple[str, int]], c: int) -> None:
+    from sympy.printing.str import StrPrinter
+
+    from convsym.expr import parse_expr
+
+    e = sympy.Integer(c) * sympy.Mul(*(parse_expr(f) ** p for f, p in factors))
+    for printer in (X.TextPrinter(), X.CountPrinter()):
+        if e.is_Mul:
+            assert printer._mul_text(e) == StrPrinter._print_Mul(printer, e)
+
+
 # --- one rule for numbers (issue 15) ----------------------------------------------------------
 def test_counts_group_digits_alone_and_inside_symbolic_counts(
         capsys: pytest.CaptureFixture[str]) -> None:
