@@ -46,10 +46,12 @@ def clear_caches() -> None:
     from sympy.core.cache import clear_cache
 
     from convsym import intdiv
+    from convsym.layers import base
     from convsym.printing import text
 
     clear_cache()
     intdiv._SHOWN.clear()
+    base._ROOMS.clear()
     intdiv._CONVERTED.clear()
     intdiv._FLOOR_SHOWN.clear()
     intdiv._TERM_SHOWN.clear()

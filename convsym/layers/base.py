@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import sympy
 
+from convsym.budget import current as current_budgets
 from convsym.errors import (
     ConvsymError,
     LayerConfigError,
@@ -401,15 +402,35 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
     bound = lower_bound(room)  # most rooms hold from the signs alone (a window that fits)
     if bound is not None and bound >= 0:
         return []
-    if not unbounded_below(room) and decide_nonneg(room).holds:
+    holds, never = _room_decision(room)
+    if holds:
         return []
-
-    short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
-    if not unbounded_below(short) and decide_nonneg(short).holds:
+    if never:
         raise layer.shape_error(f"axis {axis}", None,
                                 f"{sentence(what)}, for every value of its symbols ({rule})",
                                 code="input_too_small")
     return [Condition(room, "ge", "", axis, rule)]
+
+
+def _room_decision(room: QExpr) -> tuple[bool, bool]:
+    """Whether ``room >= 0`` provably always holds, and whether it provably never does,
+    memoised per room and budgets: every layer of a dense block or a U-Net level checks the
+    same room, and each check is a period analysis."""
+    key = (room, current_budgets())
+    found = _ROOMS.get(key)
+    if found is None:
+        holds = not unbounded_below(room) and decide_nonneg(room).holds is True
+        short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
+        never = not holds and not unbounded_below(short) and \
+            decide_nonneg(short).holds is True
+        found = (holds, never)
+        if len(_ROOMS) >= 4096:
+            _ROOMS.clear()  # bounded memory; a miss only costs deciding again
+        _ROOMS[key] = found
+    return found
+
+
+_ROOMS: dict[tuple[QExpr, object], tuple[bool, bool]] = {}
 
 
 def sentence(what: str | Callable[[], str]) -> str:
