@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Sequence
 
 from convsym import __version__
-from convsym.errors import SURFACE, ConvsymError, InternalError, shorten
+from convsym.errors import MAX_MESSAGE, SURFACE, ConvsymError, InternalError, shorten
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
                "examples", "draw"]
@@ -34,7 +34,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as exit status 2 with one line, no usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"convsym: error: {one_line(message)}", file=sys.stderr)
+        # argparse quotes the whole offending word: capped like every convsym message
+        print(f"convsym: error: {one_line(shorten(message, MAX_MESSAGE))}", file=sys.stderr)
         raise SystemExit(2)
 
 

@@ -346,6 +346,11 @@ class _Pool(OnnxLayer):
                 # the padding is sized for the undilated kernel, so the dilated windows are
                 # counted by the ceil_mode rule on it (onnxruntime; without dilation that
                 # count is ceil(n/s) whatever ceil_mode says)
+                if not isinstance(p_l, QPoly) or not isinstance(p_r, QPoly):
+                    raise self.config_error(
+                        "ceil_mode", self.ceil_mode, "with auto_pad SAME and a dilation, "
+                        "convsym reads an input size that is one expression (not a min or "
+                        "max of broadcast sizes)", code="unsupported_combination")
                 size = settle(F.pool_ceil_out(n, k=k, s=s, d=d, p_l=p_l, p_r=p_r))
                 return size, AxisStep(axis, "pool_ceil_onnx", values, size), conditions
             size = F.onnx_same_pool_out(n, k=k, s=s, d=d)

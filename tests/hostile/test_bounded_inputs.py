@@ -389,3 +389,18 @@ def test_compare_networks_with_a_symbolic_kernel_per_layer() -> None:
     assert "Total" in comparison.text()
     c = convsym.load(dict(spec, layers=spec["layers"][:-1]))
     assert convsym.compare(c, a).totals.delta_macs != 0
+
+
+@pytest.mark.parametrize("kwargs", [{"values": "n"}, {"values": ["n"]}, {"values": (3, "H")},
+                                    {"xs": "n"}, {"xs": 0}, {"vary": []}, {"layer": 0},
+                                    {"kind": 3}])
+def test_draw_refuses_arguments_of_the_wrong_type(kwargs: dict[str, Any]) -> None:
+    """Each was an internal error (a TypeError or ValueError deep in the drawing code)."""
+    with pytest.raises(ConvsymError) as info:
+        convsym.draw(convsym.example("seed1_symbolic"), **{"kind": "size-plot", **kwargs})
+    assert info.value.code in ("wrong_type", "bad_usage"), info.value.code
+
+
+def test_an_argument_error_quoting_a_huge_word_stays_short() -> None:
+    status, _, err = _cli(["verify", "example:seed1", "--backend", "n//" * 700])
+    assert status == 2 and len(err.strip().splitlines()) == 1 and len(err) < 900
