@@ -38,6 +38,13 @@ class _Parser(argparse.ArgumentParser):
         print(f"convsym: error: {one_line(shorten(message, MAX_MESSAGE))}", file=sys.stderr)
         raise SystemExit(2)
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> object:
+        # argparse drops a lone "--" even when it is an option's value (`--at=--`), and then
+        # stores an empty list where one text is expected; refuse it as the missing value
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            self.error(f"argument {'/'.join(action.option_strings)}: expected one argument")
+        return super()._get_values(action, arg_strings)
+
 
 def one_line(message: str) -> str:
     r"""``message`` with control characters and line breaks escaped: one line, no terminal codes.

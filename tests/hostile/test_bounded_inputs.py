@@ -404,3 +404,27 @@ def test_draw_refuses_arguments_of_the_wrong_type(kwargs: dict[str, Any]) -> Non
 def test_an_argument_error_quoting_a_huge_word_stays_short() -> None:
     status, _, err = _cli(["verify", "example:seed1", "--backend", "n//" * 700])
     assert status == 2 and len(err.strip().splitlines()) == 1 and len(err) < 900
+
+
+@pytest.mark.parametrize("argv", [["compare", "example:seed1_symbolic", "--at=--"],
+                                  ["prove", "n >= 1", "--assume=--"]])
+def test_an_option_whose_value_is_a_lone_double_dash_is_refused(argv: list[str]) -> None:
+    """argparse drops the "--" and stored an empty list: compare crashed on it."""
+    status, _, err = _cli(argv)
+    assert status == 2 and "expected one argument" in err and len(err.splitlines()) == 1
+
+
+def test_a_figure_format_whose_tex_system_is_missing_is_one_clean_line() -> None:
+    from convsym.drawing.raster import save
+
+    class Figure:
+        def savefig(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("'xelatex' not found; install it")
+
+    class Pyplot:
+        def close(self, fig: Any) -> None:
+            pass
+
+    with pytest.raises(UsageError) as info:
+        save(Pyplot(), Figure(), "pgf", 150)
+    assert info.value.code == "missing_tool" and "xelatex" in str(info.value)
