@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Sequence
 
 from convsym import __version__
-from convsym.errors import SURFACE, ConvsymError, InternalError, shorten
+from convsym.errors import MAX_MESSAGE, SURFACE, ConvsymError, InternalError, shorten
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
                "examples", "draw"]
@@ -34,8 +34,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as exit status 2 with one line, no usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"convsym: error: {one_line(message)}", file=sys.stderr)
+        # argparse quotes the whole offending word: capped like every convsym message
+        print(f"convsym: error: {one_line(shorten(message, MAX_MESSAGE))}", file=sys.stderr)
         raise SystemExit(2)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> object:
+        # argparse drops a lone "--" even when it is an option's value (`--at=--`), and then
+        # stores an empty list where one text is expected; refuse it as the missing value
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            self.error(f"argument {'/'.join(action.option_strings)}: expected one argument")
+        return super()._get_values(action, arg_strings)
 
 
 def one_line(message: str) -> str:

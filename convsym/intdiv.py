@@ -321,7 +321,11 @@ class QPoly:
     def __eq__(self, other: object) -> bool:
         if isinstance(other, int):
             return self.as_int() == other
-        return isinstance(other, QPoly) and self.terms == other.terms
+        if not isinstance(other, QPoly):
+            return False
+        if self is other or (self.factors is not None and self.factors == other.factors):
+            return True  # equal factors: equal products, without expanding them
+        return self.terms == other.terms
 
     def __hash__(self) -> int:
         if self._hash is None:

@@ -37,10 +37,11 @@ import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from math import gcd, lcm
+from math import gcd, lcm, prod
 
 import sympy
 
+from convsym.budget import current
 from convsym.errors import BudgetExceeded
 from convsym.intdiv import Ext, Floor, QExpr, QPoly, add, free_symbols, scale
 
@@ -912,6 +913,16 @@ def _decide_class(q: QPoly, ts: list[sympy.Symbol], lo: list[int | None],
         else:
             env = {}
             break
+    # moving a variable expands every power of it: (u + 1)**128 * (v + 1)**128 has 16,641
+    # terms; estimated first, so a sign check that cannot fit the term budget is skipped
+    # rather than expanded up to the budget on every call (derive asked it minutes long)
+    if env and kind == "nonneg" and all(c >= 0 for c in q.terms.values()) and \
+            all((low := lo[i]) is not None and low >= 0 for i in used) and \
+            all(atom in env for mono in q.terms for atom, _ in mono):
+        return True, None  # nonnegative coefficients on a box of nonnegative values
+    if env and sum(prod(e + 1 for atom, e in mono if atom in env) for mono in q.terms) > \
+            current().max_terms:
+        env = {}
     if env:
         moved = q.subs(env)
         coeffs = list(moved.terms.values())

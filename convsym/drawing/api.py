@@ -26,9 +26,9 @@ from convsym.drawing.plots import named_row
 from convsym.drawing.raster import render
 from convsym.drawing.scene import Scene
 from convsym.drawing.svg import to_svg
-from convsym.errors import UsageError
+from convsym.errors import ConvsymTypeError, UsageError
 from convsym.intdiv import QPoly, as_int
-from convsym.network import require_network
+from convsym.network import require_mapping, require_network
 from convsym.sources import resolve
 
 KINDS = ("arithmetic", "architecture", "size-plot", "cost-plot")
@@ -133,6 +133,15 @@ def draw(source: Any, *, layer: str | None = None, kind: str | None = None,
     ``architecture`` (default otherwise), ``size-plot`` or ``cost-plot`` (against ``vary``).
     ``values`` fix symbols; ``input_size`` redraws the layer on a smaller input.
     """
+    if values is not None:  # a list or a text is not a mapping of symbols to values
+        values = dict(require_mapping(values, "draw: values"))
+    for name, given in (("vary", vary), ("layer", layer), ("kind", kind), ("mode", mode)):
+        if given is not None and not isinstance(given, str):
+            raise ConvsymTypeError(f"draw: {name} = {given!r:.60}: expected a name (a str)")
+    if xs is not None and (isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence) or
+                           not all(isinstance(x, int) and not isinstance(x, bool)
+                                   for x in xs)):
+        raise ConvsymTypeError(f"draw: xs = {xs!r:.60}: expected a list of integers")
     kind = kind or ("arithmetic" if layer else "architecture")
     if kind not in KINDS:
         raise UsageError(f"kind {kind!r}: use one of {', '.join(KINDS)}", code="bad_option")

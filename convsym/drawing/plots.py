@@ -15,7 +15,6 @@ arithmetic); whether an input is admissible is :func:`convsym.whatif.accepts`.
 from __future__ import annotations
 
 import difflib
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import sympy
 
 from convsym.drawing.instantiate import instantiate, spatial_names
-from convsym.drawing.raster import FORMATS, pyplot
+from convsym.drawing.raster import FORMATS, pyplot, save
 from convsym.errors import UsageError
 
 MAX_POINTS = 2000
@@ -180,10 +179,5 @@ def _fixed(series: Series) -> str:
 def _save(plt: Any, fig: Any, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise UsageError(f"format {fmt!r}: plots are {', '.join(FORMATS)}", code="bad_format")
-    buffer = io.BytesIO()
-    try:
-        fig.tight_layout()
-        fig.savefig(buffer, format=fmt, dpi=150)
-    finally:
-        plt.close(fig)
-    return buffer.getvalue()
+    fig.tight_layout()
+    return save(plt, fig, fmt, 150)

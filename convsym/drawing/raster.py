@@ -110,9 +110,20 @@ def render(scene: Scene, fmt: str, *, dpi: int = 150) -> bytes:
     for item in scene.items:
         _draw(ax, item, 0.0, 0.0, pt, patches)
     _collections(ax, patches)
+    return save(plt, fig, fmt, dpi)
+
+
+def save(plt: Any, fig: Any, fmt: str, dpi: int) -> bytes:
+    """``fig`` as ``fmt`` bytes, closed after; a TeX system the format needs and this machine
+    lacks (pgf runs xelatex) is one clean line, not a crash."""
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format=fmt, dpi=dpi)
+    except (RuntimeError, OSError) as err:
+        if "not found" not in str(err) and "tex" not in str(err).lower():
+            raise
+        raise UsageError(f"format {fmt!r}: matplotlib could not write it here ({err}); "
+                         "use svg or png", code="missing_tool") from None
     finally:
         plt.close(fig)
     return buffer.getvalue()

@@ -120,6 +120,7 @@ def check_model(proto: onnx.ModelProto, origin: str, folder: str | None) -> None
     import onnx
 
     graph = proto.graph
+    _check_text(proto, origin)
     if len(graph.node) > MAX_NODES:
         raise SpecError(f"the graph has {len(graph.node):,} nodes, more than the limit of "
                         f"{MAX_NODES:,}", source=origin, code="too_many_nodes")
@@ -136,6 +137,31 @@ def check_model(proto: onnx.ModelProto, origin: str, folder: str | None) -> None
     for tensor in graph.initializer:
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
             _check_external(tensor, origin, folder)
+
+
+def _check_text(proto: Any, origin: str) -> None:
+    """Refuse a text field that is not valid UTF-8 (a name, an op type, a ``dim_param``).
+
+    ONNX's messages are proto2, whose parser does not check text fields; protobuf then hands
+    such a field back as ``bytes`` instead of ``str``, which no code reading names expects.
+    """
+    # why: protobuf comes with onnx, optional (the onnx extra) and heavy
+    from google.protobuf.descriptor import FieldDescriptor
+
+    todo = [proto]
+    while todo:
+        message = todo.pop()
+        for field, value in message.ListFields():
+            repeated = field.is_repeated if hasattr(field, "is_repeated") else \
+                field.label == FieldDescriptor.LABEL_REPEATED  # protobuf before 5.x
+            if field.type == FieldDescriptor.TYPE_MESSAGE:
+                todo.extend(value if repeated else (value,))
+            elif field.type == FieldDescriptor.TYPE_STRING:
+                for text in value if repeated else (value,):
+                    if not isinstance(text, str):
+                        raise SpecError(f"the text field {field.full_name} holds "
+                                        f"{bytes(text)[:40]!r}, which is not valid UTF-8",
+                                        source=origin, code="not_utf8")
 
 
 def _check_external(tensor: Any, origin: str, folder: str | None) -> None:

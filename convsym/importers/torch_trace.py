@@ -34,7 +34,8 @@ import traceback
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from convsym.errors import LayerError, SpecError
+from convsym.budget import building
+from convsym.errors import BudgetExceeded, InternalError, LayerError, SpecError
 from convsym.expr import symbol
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
 from convsym.importers.torch_table import leaf_class, module_parameters
@@ -376,6 +377,7 @@ class Trace:
         self.calls: dict[str, list[tuple[int, ...]]] = {}
         self.functional = FunctionalLayers()
         self.result: list[int] = []  # the output nodes, once the forward has run
+        self.check: Any = lambda doing: None  # the build clock, set by run_forward
 
     # --- errors -----------------------------------------------------------------------------
     def scope(self) -> tuple[str, Any]:
@@ -543,7 +545,7 @@ class Trace:
             self.stack.append((qual, module))
             try:
                 out = module.forward(*args, **kwargs)
-            except _ERRORS as err:
+            except Exception as err:  # noqa: BLE001 - user code: any error, tagged, re-raised
                 if not hasattr(err, "_cs_scope"):  # the innermost module, for the message
                     setattr(err, "_cs_scope", (qual, module))  # noqa: B010
                 raise
@@ -571,6 +573,7 @@ class Trace:
     # --- functions and methods --------------------------------------------------------------
     def function(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
         name = op_name(func)
+        self.check(f"the operation {name}")  # a forward that loops on tensors ends in time
         if name in PASS:
             return self.first_tensor(name, args, kwargs)
         if name in ARITHMETIC:
@@ -1122,8 +1125,9 @@ def _intercepting(trace: Trace) -> Iterator[None]:
             m.training = mode
 
 
-_ERRORS = (TypeError, ValueError, RuntimeError, AttributeError, NotImplementedError, KeyError,
-           IndexError, AssertionError, ZeroDivisionError)
+_PASS_THROUGH = (SpecError, BudgetExceeded, InternalError, MemoryError)
+"""Errors out of a forward that are not the forward's failure: convsym's own refusals,
+budgets, bugs, and running out of memory."""
 
 
 def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape]) -> Trace:
@@ -1132,12 +1136,13 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
     for index, shape in zip(parents, shapes):
         trace.shapes[index] = shape
     inputs = [trace.tensor(i) for i in parents]
-    with _intercepting(trace):
+    with _intercepting(trace), building() as check:
+        trace.check = check
         try:
             result = trace.call_module(root, tuple(inputs), {})
-        except SpecError:
+        except _PASS_THROUGH:
             raise
-        except _ERRORS as err:
+        except Exception as err:  # noqa: BLE001 - the user's forward may raise anything
             frames = traceback.extract_tb(err.__traceback__)
             trace.stack.append(getattr(err, "_cs_scope", ("", root)))
             first = str(err).splitlines()[0] if str(err) else ""

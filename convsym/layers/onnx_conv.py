@@ -342,6 +342,17 @@ class _Pool(OnnxLayer):
                          ">= 0",
                     what=lambda: f"the SAME padding (ceil(n/s) - 1)s + k - n = {_t(total)} is "
                          "negative ('padding values must be non-negative')")
+            if self.ceil_mode and as_int(d) != 1:
+                # the padding is sized for the undilated kernel, so the dilated windows are
+                # counted by the ceil_mode rule on it (onnxruntime; without dilation that
+                # count is ceil(n/s) whatever ceil_mode says)
+                if not isinstance(p_l, QPoly) or not isinstance(p_r, QPoly):
+                    raise self.config_error(
+                        "ceil_mode", self.ceil_mode, "with auto_pad SAME and a dilation, "
+                        "convsym reads an input size that is one expression (not a min or "
+                        "max of broadcast sizes)", code="unsupported_combination")
+                size = settle(F.pool_ceil_out(n, k=k, s=s, d=d, p_l=p_l, p_r=p_r))
+                return size, AxisStep(axis, "pool_ceil_onnx", values, size), conditions
             size = F.onnx_same_pool_out(n, k=k, s=s, d=d)
             return size, AxisStep(axis, "pool_same_onnx", values, size), conditions
         p_l, p_r = pair if self.auto_pad == "NOTSET" else (QPoly.const(0),) * 2

@@ -18,13 +18,15 @@ Differences are exact (canonical forms subtracted), e.g. ``+18*c`` parameters.
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from convsym.errors import said
+from convsym.errors import BudgetExceeded, said
 from convsym.intdiv import QExpr, QPoly, add, scale, to_sympy
 from convsym.network import require_network, require_sizes
 from convsym.printing.display import Rich
@@ -189,10 +191,15 @@ def _params(r: Row) -> QExpr:
 def _diff(x: QExpr | None, y: QExpr | None) -> sympy.Expr | None:
     if x is None or y is None:
         return None
-    if isinstance(x, QPoly):
-        return to_sympy(add(y, -x))
-    if isinstance(y, QPoly):
-        return to_sympy(add(scale(x, QPoly.const(-1)), y))
+    if x == y:
+        return sympy.Integer(0)
+    try:
+        if isinstance(x, QPoly):
+            return to_sympy(add(y, -x))
+        if isinstance(y, QPoly):
+            return to_sympy(add(scale(x, QPoly.const(-1)), y))
+    except BudgetExceeded:  # products too long to expand and cancel: shown as B - A
+        pass
     return sympy.Add(to_sympy(y), -to_sympy(x))
 
 
@@ -222,11 +229,31 @@ def _totals(a: Network, b: Network) -> CompareRow:
     pa, pb = a.total_params, b.total_params
     ma, mb = a.total_macs, b.total_macs
     oa, ob = a.output_shape, b.output_shape
-    dp = sympy.expand(pb - pa)
-    dm = sympy.expand(mb - ma)
+    # the differences in convsym's algebra: factored products of long sums (one symbolic
+    # kernel per layer) stay factored and cancel, where SymPy's expand multiplied them out
+    dp = _total_diff(_params, a, b, pa, pb)
+    dm = _total_diff(_macs, a, b, ma, mb)
     same = (oa, pa, ma) == (ob, pb, mb)
     return CompareRow("Total", "", "", oa, ob, pa, pb, ma, mb, dp, dm,
                       "same" if same else "changed")
+
+
+def _macs(r: Row) -> QExpr:
+    return r.inference.macs
+
+
+def _total_diff(part: Any, a: Network, b: Network, ta: sympy.Expr,
+                tb: sympy.Expr) -> sympy.Expr | None:
+    """B's total minus A's, cancelled in convsym's algebra; when the rows' products are too
+    long to expand, SymPy's sum (which cancels equal terms without expanding)."""
+    parts_a, parts_b = [part(r) for r in a.rows], [part(r) for r in b.rows]
+    if all(isinstance(p, QPoly) for p in parts_a + parts_b):  # (a Min or Max: SymPy's sum)
+        try:
+            return _diff(reduce(operator.add, parts_a, QPoly.const(0)),
+                         reduce(operator.add, parts_b, QPoly.const(0)))
+        except BudgetExceeded:
+            pass
+    return sympy.Add(tb, -ta)
 
 
 def _at(value: sympy.Expr, at: Mapping[str, int]) -> sympy.Expr:
@@ -246,9 +273,17 @@ def _count_text(value: sympy.Expr | None, at: Mapping[str, int]) -> str:
     return count_text(_compact(_at(value, at)))
 
 
+_FACTOR_SYMBOLS = 4
+_FACTOR_TERMS = 64
+"""Largest counts :func:`_compact` tries to factor (symbols, terms): a display nicety only."""
+
+
 def _compact(value: sympy.Expr) -> sympy.Expr:
     """A polynomial count shown factored (``288*c*(n - 2)**2``), for display only."""
     if not value.free_symbols or value.has(sympy.floor, sympy.ceiling, sympy.Min, sympy.Max):
+        return value
+    if len(value.free_symbols) > _FACTOR_SYMBOLS or len(sympy.Add.make_args(value)) > \
+            _FACTOR_TERMS:  # multivariate factoring is exponential: 12 kernels took minutes
         return value
     factored = sympy.factor(value)
     return factored if len(str(factored)) < len(str(value)) else value

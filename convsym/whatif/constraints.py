@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sympy
 from sympy.core.relational import Relational
 
-from convsym.errors import ExpressionError
+from convsym.errors import BudgetExceeded, ExpressionError
 from convsym.intdiv import (
     NotQuasiPolynomial,
     QExpr,
@@ -107,17 +107,22 @@ def from_relation(rel: Relational, *, origin: str, field: str = "condition") -> 
 def to_integer_expr(diff: sympy.Expr, *, field: str, shown: object) -> QExpr:
     """``diff`` in canonical form; a positive constant denominator is cleared first."""
     try:
-        return from_sympy(diff)
-    except NotQuasiPolynomial:
-        pass
-    except (ValueError, TypeError) as err:  # pragma: no cover - defensive
-        raise ExpressionError(f"{field}: {shown}: {err}", code="not_integer") from None
-    num, den = sympy.fraction(sympy.together(diff))
-    if isinstance(den, sympy.Integer) and den > 0:
         try:
-            return from_sympy(sympy.expand(num))
-        except NotQuasiPolynomial as err:
+            return from_sympy(diff)
+        except NotQuasiPolynomial:
+            pass
+        except BudgetExceeded:
+            raise
+        except (ValueError, TypeError) as err:  # pragma: no cover - defensive
             raise ExpressionError(f"{field}: {shown}: {err}", code="not_integer") from None
+        num, den = sympy.fraction(sympy.together(diff))
+        if isinstance(den, sympy.Integer) and den > 0:
+            try:
+                return from_sympy(num)  # expanded by convsym's algebra, within max_terms
+            except NotQuasiPolynomial as err:
+                raise ExpressionError(f"{field}: {shown}: {err}", code="not_integer") from None
+    except BudgetExceeded as err:  # too large to expand: the budget's own code and advice
+        raise BudgetExceeded(f"{field}: {shown}: {err}", code=err.code) from None
     raise ExpressionError(
         f"{field}: {shown}: not an integer expression convsym can solve (use floor(a/b) "
         "or ceiling(a/b) for a division that may leave a remainder)", code="not_integer")

@@ -103,7 +103,7 @@ TEXT_VALUES = st.one_of(expression_text(), relation_text(), st.sampled_from(TOKE
                                          "1e308", "nan", "inf", "-1", "0", "0.001", "2",
                                          "n=(a+b+c+d+e+f+g+h)**64", "\u00b2", "7",
                                          "4611686018427387904", "-4611686018427387904 <= n",
-                                         "n <= 4611686018427387904"]))
+                                         "n <= 4611686018427387904", "--"]))
 NUMBER_VALUES = st.one_of(st.sampled_from(["1", "2", "0", "-1", "0.5", "1e308", "inf",
                                            "nan", "abc", "", "3"]), st.text(max_size=5))
 

@@ -18,6 +18,7 @@ onnx = pytest.importorskip("onnx")
 
 from onnx import TensorProto, helper  # noqa: E402
 
+from convsym.errors import SpecError  # noqa: E402
 from convsym.importers.onnx_model import from_onnx  # noqa: E402
 
 
@@ -69,3 +70,12 @@ def test_the_undamaged_model_imports() -> None:
 def test_damaged_files_import_or_refuse(files: list[bytes]) -> None:
     for data in files:
         call(from_onnx, data)
+
+
+def test_a_text_field_that_is_not_utf8_is_refused() -> None:
+    """protobuf hands such a field (here the ``dim_param`` "H") back as bytes: it was an
+    internal error (a regular expression on bytes), found by the fuzz."""
+    assert MODEL.count(b"\x12\x01H") == 1
+    with pytest.raises(SpecError) as info:
+        from_onnx(MODEL.replace(b"\x12\x01H", b"\x12\x01\x80"))
+    assert info.value.code == "not_utf8" and "dim_param" in str(info.value)

@@ -326,3 +326,105 @@ def test_keras_file_errors_name_the_file(tmp_path: Path) -> None:
         {"class_name": "Dense", "config": {"units": 0}}]}}))
     status, _, err = _cli(["summary", str(path)])
     assert status == 2 and str(path) in err and "<dict>" not in err
+
+
+# --- found by the campaign (tests/fuzz/campaign.py) ------------------------------------------
+
+
+def _torch_module(forward: Any) -> Any:
+    """A module whose ``forward`` is ``forward(x)``."""
+    torch = pytest.importorskip("torch")
+
+    class Module(torch.nn.Module):  # type: ignore[misc]
+        def forward(self, x: Any) -> Any:
+            return forward(x)
+
+    return Module()
+
+
+def _raise(error: type[Exception]) -> Any:
+    def forward(x: Any) -> Any:
+        raise error("from the forward")
+    return forward
+
+
+def _loop(x: Any) -> Any:
+    while True:
+        x = x + 0
+
+
+@pytest.mark.parametrize("error", [OverflowError, LookupError, StopIteration, UnicodeError,
+                                   OSError, ArithmeticError])
+def test_any_exception_from_a_forward_is_refused_cleanly(error: type[Exception]) -> None:
+    """Not only the usual TypeError/ValueError/...: an OverflowError was an internal error."""
+    with pytest.raises(ConvsymError) as info:
+        convsym.from_torch(_torch_module(_raise(error)), (3, 8, 8))
+    assert info.value.code == "untraceable" and error.__name__ in str(info.value)
+
+
+def test_a_forward_looping_on_tensors_stops_at_the_build_budget() -> None:
+    with raised(build_seconds=0.3), pytest.raises(BudgetExceeded) as info:
+        convsym.from_torch(_torch_module(_loop), (3, "H", 8))
+    assert info.value.code == "budget_exceeded" and "build_seconds" in str(info.value)
+
+
+def test_a_solve_condition_too_large_to_expand_is_a_budget_error() -> None:
+    """It was code not_integer; with a constant divisor SymPy expanded it without a limit."""
+    for condition in ["(a+b+c+d+e)**20 <= 4611686018427387904",
+                      "(a+b+c+d+e+f+g+h)**60/3 <= 5"]:
+        with pytest.raises(BudgetExceeded) as info:
+            convsym.solve([condition], ["a"], timeout=None)
+        assert info.value.code == "budget_exceeded" and "max_terms" in str(info.value)
+        assert str(info.value).startswith("condition: ")
+
+
+def test_compare_networks_with_a_symbolic_kernel_per_layer() -> None:
+    """12 kernels took minutes (multivariate factoring for display); 120 over max_terms."""
+    spec = {"dialect": "torch", "input": [4, "H", "W"], "layers": [
+        {"Conv2d": {"in_channels": 4, "out_channels": 4, "kernel_size": f"k{i}"}}
+        for i in range(12)]}
+    a, b = convsym.load(spec), convsym.load(spec)
+    comparison = convsym.compare(a, b)
+    assert comparison.totals.delta_params == 0 and comparison.totals.delta_macs == 0
+    assert "Total" in comparison.text()
+    c = convsym.load(dict(spec, layers=spec["layers"][:-1]))
+    assert convsym.compare(c, a).totals.delta_macs != 0
+
+
+@pytest.mark.parametrize("kwargs", [{"values": "n"}, {"values": ["n"]}, {"values": (3, "H")},
+                                    {"xs": "n"}, {"xs": 0}, {"vary": []}, {"layer": 0},
+                                    {"kind": 3}])
+def test_draw_refuses_arguments_of_the_wrong_type(kwargs: dict[str, Any]) -> None:
+    """Each was an internal error (a TypeError or ValueError deep in the drawing code)."""
+    with pytest.raises(ConvsymError) as info:
+        convsym.draw(convsym.example("seed1_symbolic"), **{"kind": "size-plot", **kwargs})
+    assert info.value.code in ("wrong_type", "bad_usage"), info.value.code
+
+
+def test_an_argument_error_quoting_a_huge_word_stays_short() -> None:
+    status, _, err = _cli(["verify", "example:seed1", "--backend", "n//" * 700])
+    assert status == 2 and len(err.strip().splitlines()) == 1 and len(err) < 900
+
+
+@pytest.mark.parametrize("argv", [["compare", "example:seed1_symbolic", "--at=--"],
+                                  ["prove", "n >= 1", "--assume=--"]])
+def test_an_option_whose_value_is_a_lone_double_dash_is_refused(argv: list[str]) -> None:
+    """argparse drops the "--" and stored an empty list: compare crashed on it."""
+    status, _, err = _cli(argv)
+    assert status == 2 and "expected one argument" in err and len(err.splitlines()) == 1
+
+
+def test_a_figure_format_whose_tex_system_is_missing_is_one_clean_line() -> None:
+    from convsym.drawing.raster import save
+
+    class Figure:
+        def savefig(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("'xelatex' not found; install it")
+
+    class Pyplot:
+        def close(self, fig: Any) -> None:
+            pass
+
+    with pytest.raises(UsageError) as info:
+        save(Pyplot(), Figure(), "pgf", 150)
+    assert info.value.code == "missing_tool" and "xelatex" in str(info.value)

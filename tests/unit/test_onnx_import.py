@@ -107,6 +107,10 @@ POOL += [dict(kernel_shape=[k], strides=[s], pads=[a, b], ceil_mode=c)
                                                   (0, 1))]
 POOL += [dict(kernel_shape=[3], strides=[2], pads=[1, 1], dilations=[2], ceil_mode=1),
          dict(kernel_shape=[3], pads=[2, 2])]
+# SAME padding is sized for the undilated kernel, and ceil_mode then counts one more
+# window than the SAME rule (kernel 2, stride 3, dilation 2 on 13: 5, not 4; campaign)
+POOL += [dict(kernel_shape=[k], strides=[s], auto_pad=pad, dilations=[2], ceil_mode=1)
+         for k, s, pad in itertools.product((2, 3), (2, 3), ("SAME_UPPER", "SAME_LOWER"))]
 
 
 @pytest.mark.parametrize("attrs", POOL, ids=str)
