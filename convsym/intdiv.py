@@ -1084,6 +1084,11 @@ def _from_sympy(expr: sympy.Basic) -> QExpr:
             raise NotQuasiPolynomial(f"sum of several Min/Max in {expr}")
         return add(exts[0], total)
     if isinstance(expr, sympy.Mul):
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff.is_Rational and coeff.q != 1:
+            # a rational times what SymPy knows is a multiple of its denominator: floor()
+            # returns Min(2*m, 2*n)/2 as it is, an integer
+            return _divide_exactly(from_sympy(rest * coeff.p), coeff.q, expr)
         parts = [from_sympy(a) for a in expr.args]
         result: QExpr = QPoly.const(1)
         for p in parts:
@@ -1133,9 +1138,23 @@ def _from_sympy(expr: sympy.Basic) -> QExpr:
     raise NotQuasiPolynomial(f"{expr} is not an integer quasi-polynomial")
 
 
+def _divide_exactly(e: QExpr, q: int, expr: sympy.Basic) -> QExpr:
+    """``e / q`` (``q > 0``) when every coefficient is a multiple of ``q``, else refused."""
+    if isinstance(e, Ext):  # a positive divisor keeps the order of Min/Max arguments
+        return ext(e.kind, (_divide_exactly(a, q, expr) for a in e.args))
+    if any(c % q for c in e.terms.values()):
+        raise NotQuasiPolynomial(f"{expr} is not an integer quasi-polynomial")
+    return QPoly({m: c // q for m, c in e.terms.items()})
+
+
 def _quotient(arg: sympy.Basic) -> tuple[QExpr, QPoly]:
     """Split the argument of floor/ceiling into (integer numerator, positive monomial)."""
     num, den = sympy.fraction(sympy.together(arg))
+    content, _ = num.as_content_primitive()
+    if content.is_Rational and content.q != 1:
+        # together() may leave a rational inside the numerator: (n*s - 2*s)/(2*s) gives
+        # (n/2 - 1, 1); scale both sides by the content's denominator
+        num, den = sympy.expand(num * content.q), den * content.q
     d = from_sympy(den)
     if not isinstance(d, QPoly):
         raise NotQuasiPolynomial(f"divisor {den} is a Min/Max")
