@@ -58,6 +58,7 @@ def clear_caches() -> None:
     text._TERMS.clear()
     text._ROWS.clear()
     text._SORT_KEYS.clear()
+    text._COMPARED.clear()
     text._cached.cache_clear()
 
 

@@ -155,6 +155,14 @@ def check(results: dict[str, Any]) -> list[dict[str, Any]]:
                         f"> {entry.get('timed_out_after_s', 0):.0f} s",
                         "value": t, "met": bool(t) and t < 1,
                         "by": f"{t:.2f} of the limit" if t else ""})
+    ks = scale.get("symbolic_ks", {})
+    growth = ks.get("growth", {}).get("summary_first")
+    if growth:
+        d = ks.get("depths", [10, 100])
+        out.append({"target": f"symbolic_ks (own k and s per layer), build + summary (first "
+                              f"run): t({d[-1]}) <= 12 t({d[0]}) (linear)",
+                    "measured": f"{growth:.1f}x", "value": growth, "met": growth <= 12,
+                    "by": f"{growth / 12:.2f} of the limit"})
     pools = scale.get("ceil_pools", {}).get("build", {})
     if pools:
         sizes = {d: e.get("size") for d, e in pools.items()}

@@ -33,8 +33,8 @@ from typing import Protocol, TypeVar
 
 import sympy
 
-from convsym.intdiv import QExpr, QPoly, to_sympy
-from convsym.period import decide_nonneg, without_floor
+from convsym.intdiv import QExpr, QPoly, nested, to_sympy
+from convsym.period import decide_nonneg, unbounded_below, without_floor
 
 IMPLICATION_BUDGET = 2000
 """Evaluations the period check may spend on one implication (undecided: both are kept)."""
@@ -57,6 +57,8 @@ def simplify(e: QExpr) -> QExpr:
     n - 3
     """
     for _ in range(8):  # each rewrite removes a floor: a few rounds at most
+        if nested(e):
+            break  # stored nested (intdiv.floordiv): unwrapping it only lengthens it
         plain = without_floor(e)
         if plain is None:
             break
@@ -83,7 +85,8 @@ def implies(strong: QExpr, weak: QExpr) -> bool:
     value = diff.as_int()
     if value is not None:
         return value >= 0
-    return decide_nonneg(diff, budget=IMPLICATION_BUDGET).holds is True
+    return not unbounded_below(diff) and \
+        decide_nonneg(diff, budget=IMPLICATION_BUDGET).holds is True
 
 
 def reduce(conditions: Sequence[QExpr]) -> list[QExpr]:
@@ -121,7 +124,8 @@ def _always(e: QExpr) -> bool:
         value = e.as_int()
         if value is not None:
             return value >= 0
-    return decide_nonneg(e, budget=IMPLICATION_BUDGET).holds is True
+    return not unbounded_below(e) and \
+        decide_nonneg(e, budget=IMPLICATION_BUDGET).holds is True
 
 
 def relation(e: QExpr) -> sympy.Basic:
