@@ -374,6 +374,9 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
     sub-keys is remembered (SymPy caches an expression's key, so the next row's walk stops
     at the pair the row before compared).
     """
+    items = list(items)
+    if not any(map(_nested_round, items)):
+        return sorted(items, key=sort_key)  # shallow keys: Python's own comparison is faster
     keyed = [(sort_key(x), x) for x in items]
 
     def order(a: tuple[tuple[object, ...], sympy.Expr],
@@ -382,6 +385,19 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
 
     keyed.sort(key=cmp_to_key(order))
     return [x for _, x in keyed]
+
+
+def _nested_round(x: sympy.Expr) -> bool:
+    """True for a floor or ceiling with another one in its argument's terms (one level
+    down: a chain's nested floors), whose sort keys are deep."""
+    if not isinstance(x, (sympy.floor, sympy.ceiling)):
+        return False
+    for factor in sympy.Mul.make_args(x.args[0]):
+        for term in sympy.Add.make_args(factor):
+            if any(isinstance(f, (sympy.floor, sympy.ceiling))
+                   for f in sympy.Mul.make_args(term)):
+                return True
+    return False
 
 
 _COMPARED: dict[tuple[int, int], tuple[int, object, object]] = {}
