@@ -48,6 +48,7 @@ from convsym.intdiv import (
     QExpr,
     QPoly,
     add,
+    collapsed,
     directions,
     free_symbols,
     nested,
@@ -680,6 +681,14 @@ def decide_eq(a: QExpr, b: QExpr, lower: Bound | None = None, *, upper: Bound | 
         return Decision(None, reason="the difference of two Min/Max expressions")
     if isinstance(diff, QPoly) and not diff.terms:
         return Decision(True, {}, "identical canonical forms")
+    if nested(diff):  # a floor stored nested on one side, collapsed on the other
+        try:
+            whole = collapsed(diff)
+        except BudgetExceeded:
+            whole = None
+        if isinstance(whole, QPoly) and not whole.terms:
+            return Decision(True, {}, "identical canonical forms once nested floors are "
+                            "collapsed")
     first = decide_nonneg(diff, lower, upper=upper, budget=budget, deadline=deadline)
     if first.holds is not True:
         return first

@@ -226,3 +226,17 @@ def test_a_residue_class_over_the_term_budget_is_undecided_not_refused() -> None
     with raised(max_terms=3):
         d = decide_polynomial(e)
     assert d.holds is None and "size budget" in d.reason
+
+
+def test_a_nested_floor_equals_its_collapsed_form() -> None:
+    # floor((floor((H - k)/s) - k + 1)/t) is stored nested; written collapsed by hand it is
+    # the same size, and decide_eq says so
+    from convsym.intdiv import collapsed
+
+    h, k, s, t = (QPoly.sym(symbol(x)) for x in ("H", "k", "s", "t"))
+    one = QPoly.const(1)
+    nested_form = floordiv(floordiv(h - k, s) - k + one, t)
+    by_hand = collapsed(nested_form)
+    assert nested_form != by_hand
+    assert decide_eq(nested_form, by_hand).holds is True
+    assert decide_eq(nested_form, by_hand + one).holds is not True
