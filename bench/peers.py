@@ -61,6 +61,7 @@ def clear_caches() -> None:
     text._ROWS.clear()
     text._SORT_KEYS.clear()
     text._PRINTED.clear()
+    text._COMPARED.clear()
 
 
 def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,

@@ -218,7 +218,8 @@ def render(r: dict[str, Any]) -> str:
         out += ["**convsym alone** (no peer runs these): ceil_mode pooling blocks "
                 "(`Conv2d` + `MaxPool2d(3, 3, padding=1, ceil_mode=True)`), Keras "
                 "`Conv2D(4, 3, strides=2, padding='same')`, `Conv2d(4, 4, \"k<i>\")` with a "
-                "symbolic kernel per layer, `Conv2d(4, 4, 3, stride=\"s\", padding=1)`:", ""]
+                "symbolic kernel per layer, `Conv2d(4, 4, 3, stride=\"s\", padding=1)`, "
+                "`Conv2d(4, 4, \"k<i>\", stride=\"s<i>\")` (symbolic_ks):", ""]
         out += scaling_rows(scale) + [""]
     zoo = r.get("zoo", {})
     if zoo:

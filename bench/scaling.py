@@ -1,6 +1,6 @@
 """convsym on its own where no peer runs the network: ceil_mode pooling stacks, Keras
-'same' stride-2 stacks, per-layer symbolic kernels and a symbolic stride at depth; and
-start-up time.
+'same' stride-2 stacks, per-layer symbolic kernels, a symbolic stride, and a symbolic
+kernel and stride per layer at depth; and start-up time.
 
 Each workload is timed at two depths, four ways (build; build + ``summary().to_dict()``;
 each warm and as a first run with SymPy's cache and convsym's memos cleared), in a killable
@@ -61,11 +61,22 @@ def symbolic_stride(depth: int) -> Any:
                     "padding": 1}} for _ in range(depth)]})
 
 
+def symbolic_ks(depth: int) -> Any:
+    """``Conv2d(4, 4, "k<i>", stride="s<i>")``: every layer its own symbolic kernel size and
+    stride (issue 19: layer i's size had i terms of degree i, stored expanded)."""
+    from convsym import load
+
+    return load({"dialect": "torch", "input": [4, "H", "W"], "layers": [
+        {"Conv2d": {"in_channels": 4, "out_channels": 4, "kernel_size": f"k{i}",
+                    "stride": f"s{i}"}} for i in range(depth)]})
+
+
 WORKLOADS: dict[str, tuple[Callable[[int], Any], tuple[int, int]]] = {
     "ceil_pools": (ceil_pools, (24, 40)),
     "keras_same_s2": (keras_same, (100, 1000)),
     "symbolic_kernels": (symbolic_kernels, (12, 120)),
     "symbolic_stride": (symbolic_stride, (100, 1000)),
+    "symbolic_ks": (symbolic_ks, (10, 100)),
 }
 """Name -> (builder, (shallow depth, deep depth))."""
 

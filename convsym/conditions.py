@@ -33,8 +33,9 @@ from typing import Protocol, TypeVar
 
 import sympy
 
-from convsym.intdiv import QExpr, QPoly, to_sympy
-from convsym.period import decide_nonneg, without_floor
+from convsym.errors import BudgetExceeded
+from convsym.intdiv import QExpr, QPoly, collapsed, iter_floors, nested, to_sympy
+from convsym.period import decide_nonneg, unbounded_below, without_floor
 
 IMPLICATION_BUDGET = 2000
 """Evaluations the period check may spend on one implication (undecided: both are kept)."""
@@ -57,6 +58,14 @@ def simplify(e: QExpr) -> QExpr:
     n - 3
     """
     for _ in range(8):  # each rewrite removes a floor: a few rounds at most
+        if nested(e):
+            # stored nested (intdiv.floordiv): the collapsed form when it is short (a few
+            # layers: n + s >= k*s + k + s**2), else as it is (unwrapping a deep chain
+            # only lengthens it, layer by layer)
+            whole = _short_collapsed(e)
+            if whole is None:
+                break
+            e = whole
         plain = without_floor(e)
         if plain is None:
             break
@@ -64,6 +73,24 @@ def simplify(e: QExpr) -> QExpr:
     if isinstance(e, QPoly):
         e = _divide_content(e)
     return e
+
+
+SHORT_COLLAPSED = 16
+"""Terms (with those of every floor inside) up to which a nested condition is collapsed."""
+
+
+def _short_collapsed(e: QExpr) -> QExpr | None:
+    if not isinstance(e, QPoly) or sum(len(f.num.terms) for f in iter_floors(e)) > \
+            SHORT_COLLAPSED:
+        return None
+    try:
+        whole = collapsed(e)
+    except BudgetExceeded:
+        return None
+    if not isinstance(whole, QPoly) or len(whole.terms) + sum(
+            len(f.num.terms) for f in iter_floors(whole)) > SHORT_COLLAPSED:
+        return None
+    return whole
 
 
 def _divide_content(p: QPoly) -> QPoly:
@@ -83,7 +110,8 @@ def implies(strong: QExpr, weak: QExpr) -> bool:
     value = diff.as_int()
     if value is not None:
         return value >= 0
-    return decide_nonneg(diff, budget=IMPLICATION_BUDGET).holds is True
+    return not unbounded_below(diff) and \
+        decide_nonneg(diff, budget=IMPLICATION_BUDGET).holds is True
 
 
 def reduce(conditions: Sequence[QExpr]) -> list[QExpr]:
@@ -121,7 +149,8 @@ def _always(e: QExpr) -> bool:
         value = e.as_int()
         if value is not None:
             return value >= 0
-    return decide_nonneg(e, budget=IMPLICATION_BUDGET).holds is True
+    return not unbounded_below(e) and \
+        decide_nonneg(e, budget=IMPLICATION_BUDGET).holds is True
 
 
 def relation(e: QExpr) -> sympy.Basic:

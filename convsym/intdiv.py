@@ -30,6 +30,7 @@ ceiling(n/2)
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -510,16 +511,42 @@ class Floor:
     ``den`` otherwise.
     """
 
-    __slots__ = ("num", "den", "key", "depth", "_hash", "_symbols", "_lower")
+    __slots__ = ("num", "den", "key", "digest", "depth", "_hash", "_symbols", "_lower",
+                 "_directions", "_probes")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
         self.den = den
-        self.key: tuple[object, ...] = (1, num.key, den.key)
+        # a digest of the structure first: two floors that differ only deep inside (the H
+        # and W sizes of a chain, floor((floor(... H ...)... vs floor((floor(... W ...)...)
+        # are compared and hashed at once instead of through every nesting level
+        self.digest = _digest(num, den)
+        self.key: tuple[object, ...] = (1, self.digest, num.key, den.key)
         self.depth: int = 1 + max(num.depth(), den.depth())
-        self._hash = hash(self.key)
+        self._hash = hash(self.digest)
         self._symbols: frozenset[sympy.Symbol] | None = None
         self._lower: tuple[int | None] | None = None  # (lower_bound,) once computed
+        self._directions: tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]] | None \
+            = None
+        self._probes: tuple[int, ...] | None = None
+
+    def probes(self) -> tuple[int, ...]:
+        """The floor's values at the :func:`probe` points (computed once from the inner
+        floors' own: linear in a nested chain)."""
+        if self._probes is None:
+            self._probes = tuple(probe(self.num, i) // probe(self.den, i)
+                                 for i in range(PROBES))
+        return self._probes
+
+    def directions(self) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
+        """:func:`directions` of the floor (as of its numerator, without the divisor's
+        symbols: a positive divisor fixed, ``floor(Y/D)`` follows ``Y`` without bound),
+        computed once: a nested floor is asked for every layer after it."""
+        if self._directions is None:
+            rise, fall = directions(self.num)
+            den = self.den.free_symbols()
+            self._directions = (rise - den, fall - den)
+        return self._directions
 
     def symbols(self) -> frozenset[sympy.Symbol]:
         """Every symbol of ``num`` and ``den`` (computed once: a deep chain's sizes hold
@@ -543,6 +570,116 @@ class Floor:
         if den <= 0:
             raise ZeroDivisionError(f"divisor {to_sympy(self.den)} = {den} is not positive")
         return self.num.evaluate(env) // den
+
+
+_DIGEST_MOD = (1 << 61) - 1
+_SYM_DIGESTS: dict[sympy.Symbol, int] = {}
+
+
+def _digest(num: QPoly, den: QPoly) -> int:
+    """A structural digest of ``floor(num/den)``, the same in every run (symbol names through
+    CRC-32, never Python's salted string hash): part of a floor's sort key, so the order of
+    sizes is reproducible."""
+    total = 0
+    for side, p in enumerate((num, den)):
+        for mono, c in p.terms.items():
+            term = (c * 1_000_003 + side) % _DIGEST_MOD
+            for atom, e in mono:
+                if isinstance(atom, Floor):
+                    h = atom.digest
+                else:
+                    h = _SYM_DIGESTS.get(atom, 0)
+                    if not h:
+                        h = _SYM_DIGESTS[atom] = zlib.crc32(atom.name.encode()) + 1
+                term = (term * 6_700_417 + h * 31 + e) % _DIGEST_MOD
+            total = (total + term * term + term) % _DIGEST_MOD
+    return total
+
+
+def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
+    """The symbols along which ``p`` runs without bound, one way: ``(rising, falling)``;
+    ``p`` never decreases as a rising symbol grows (every other symbol fixed at any value of
+    its default domain) and exceeds every bound, never increases along a falling one and
+    falls below every bound.  A symbol that moves ``p`` both ways, or that the signs cannot
+    tell, is in neither.
+
+    Seen in one pass over the terms (a floor's own directions are computed once, and
+    merged as sets): ``x`` occurs to the first power only, in terms ``c*x*m`` (``m`` a
+    product of positive symbols, ``c`` of the direction's sign) or ``c*F`` with ``F`` a
+    floor that runs along ``x`` (its numerator does, and ``x`` is not in a divisor: with
+    positive divisors fixed, ``floor(Y/D)`` is non-decreasing in ``Y`` and unbounded with
+    it).  A room ``floor((floor((H - k0)/s0) - k1 + 1)/s1) - k2`` of a chain with its own
+    kernel and stride per layer falls along ``k2`` and rises along ``H``, read off the top
+    level.
+
+    >>> from convsym.expr import symbol
+    >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
+    >>> directions(floordiv(floordiv(h - k, s) - k, s) - k)
+    (frozenset({H}), frozenset({k}))
+    >>> directions(h * h - k * s + k)   # H squared, k both ways; s falls (k >= 1)
+    (frozenset(), frozenset({s}))
+    """
+    rise: set[sympy.Symbol] = set()
+    fall: set[sympy.Symbol] = set()
+    mixed: set[sympy.Symbol] = set()
+    for mono, c in p.terms.items():
+        if len(mono) == 1 and mono[0][1] == 1 and isinstance(mono[0][0], Floor):
+            f = mono[0][0]
+            up, down = f.directions()
+            if c < 0:
+                up, down = down, up
+            rise |= up
+            fall |= down
+            if len(up) + len(down) < len(f.symbols()):
+                mixed |= f.symbols() - up - down
+            continue
+        plain = all(not isinstance(a, Floor) and _positive(a) for a, _ in mono)
+        for atom, power in mono:
+            if isinstance(atom, Floor):
+                mixed |= atom.symbols()
+            elif power == 1 and plain:
+                (rise if c > 0 else fall).add(atom)
+            else:
+                mixed.add(atom)
+    mixed |= rise & fall
+    return frozenset(rise - mixed), frozenset(fall - mixed)
+
+
+_POSITIVE: dict[sympy.Symbol, bool] = {}
+
+
+def _positive(x: sympy.Symbol) -> bool:
+    """``x.is_positive``, one assumption query per symbol."""
+    known = _POSITIVE.get(x)
+    if known is None:
+        known = _POSITIVE[x] = bool(x.is_positive)
+    return known
+
+
+PROBES = 3
+"""Points at which :func:`probe` evaluates; at each, every symbol has a fixed value from 2
+to 98 (in every integer symbol's domain: positive, non-negative or any), scattered by its
+name (sizes such as ``H - k0`` vanish where all symbols are equal)."""
+
+_PROBE_AT: dict[sympy.Symbol, tuple[int, ...]] = {}
+
+
+def _probe_values(x: sympy.Symbol) -> tuple[int, ...]:
+    values = _PROBE_AT.get(x)
+    if values is None:
+        values = _PROBE_AT[x] = tuple(2 + zlib.crc32(f"{i}:{x.name}".encode()) % 97
+                                      for i in range(PROBES))
+    return values
+
+
+def probe(p: QPoly, i: int) -> int:
+    """``p`` at probe point ``i`` (of :data:`PROBES`; floors from their memoised values)."""
+    total = 0
+    for mono, c in p.terms.items():
+        for atom, e in mono:
+            c *= (atom.probes()[i] if isinstance(atom, Floor) else _probe_values(atom)[i]) ** e
+        total += c
+    return total
 
 
 def _split_den(den: QPoly) -> tuple[int, Monomial]:
@@ -647,14 +784,85 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
         cut = QPoly({_mono_div(m, shared) or (): c // g for m, c in rv.terms.items()})
         new_den = QPoly({_mono_div(dmono, shared) or (): dc // g})
         return q_poly + _floordiv(cut + QPoly.const(rc // g), new_den, fired)
-    # nested collapse: floor((floor(X/A) + m)/B) = floor((X + A*m)/(A*B))
+    # nested collapse: floor((floor(X/A) + m)/B) = floor((X + A*m)/(A*B)); with a symbolic
+    # A only where it keeps the numerator short (see _collapses)
     inner = single_linear_floor(r_poly)
     if inner is not None:
-        if fired is not None:
-            fired.append(LEMMA_NESTED)
         m = r_poly - QPoly.atom(inner)
-        return q_poly + _floordiv(inner.num + inner.den * m, inner.den * den, fired)
+        merged = inner.num + inner.den * m
+        if fired is not None or _FULL.get() or _collapses(inner, m, merged):
+            if fired is not None:
+                fired.append(LEMMA_NESTED)
+            return q_poly + _floordiv(merged, inner.den * den, fired)
     return q_poly + QPoly.atom(Floor(r_poly, den))
+
+
+def _collapses(inner: Floor, m: QPoly, merged: QPoly) -> bool:
+    """Whether ``floor((floor(X/A) + m)/B)`` is stored collapsed, ``floor((X + A*m)/(A*B))``.
+
+    Always with a constant ``A``; with a symbolic ``A`` only when ``X + A*m`` is at most one
+    one-symbol term longer than ``X`` (``m = 0``: a symbolic-stride chain's
+    ``ceiling(H/s**1000)``; the terms merging: ``ceiling(H/(s0*s1*...))``; one term:
+    ``floor((n + 3*s)/s**2)``).  Otherwise every layer of a chain with its own symbolic
+    kernel and stride would add terms of ever higher degree (layer i: i terms of degree i,
+    the network's sizes the cube of its depth), where the nested floor keeps each numerator
+    a few terms: the size of layer i is ``floor((x - k_i + 1)/s_i)`` of the size ``x`` before.
+    Both forms have the same value; :func:`collapsed` gives the fully collapsed one (the
+    prover's canonical form, and what equality decisions fall back on).
+    """
+    if inner.den.is_const() or not m.terms:
+        return True
+    return _length(merged) <= _length(inner.num) + 2
+
+
+def _length(p: QPoly) -> int:
+    """Terms plus atom occurrences (a term ``c*s**2*k`` counts 3)."""
+    return sum(1 + len(mono) for mono in p.terms)
+
+
+def nested(e: QExpr) -> bool:
+    """True when a floor of ``e`` (at top level) is stored nested: a symbolic divisor over a
+    numerator with floors (:func:`_collapses`).  Taking such a floor off (``floor(X/D) >= m``
+    iff ``X >= m*D``) re-derives the collapsed form one layer at a time, each step longer.
+
+    >>> from convsym.expr import symbol
+    >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
+    >>> nested(floordiv(floordiv(h - k, s) - k, s)), nested(floordiv(h - k, s))
+    (True, False)
+    """
+    if isinstance(e, Ext):
+        return any(nested(a) for a in e.args)
+    return any(not f.den.is_const() and f.num.floors() for f in e.floors())
+
+
+_FULL: ContextVar[bool] = ContextVar("convsym_intdiv_full_collapse", default=False)
+
+
+def collapsed(e: QExpr) -> QExpr:
+    """``e`` with every nested floor collapsed: ``floor((floor(X/A) + m)/B)`` as
+    ``floor((X + A*m)/(A*B))`` also where :func:`floordiv` keeps it nested (a symbolic ``A``
+    and a long ``m``).  The same value; two sizes are equal exactly when their collapsed
+    forms are (the canonical form), so equality decisions compare these.  May be large (the
+    budgets apply).
+
+    >>> from convsym.expr import symbol
+    >>> h, k0, k1, s0, s1 = (QPoly.sym(symbol(x)) for x in ("H", "k0", "k1", "s0", "s1"))
+    >>> one = QPoly.const(1)
+    >>> x = floordiv(floordiv(h - k0, s0) + one - k1, s1) + one
+    >>> to_sympy(x)
+    ceiling((-k1 + floor((H - k0 + 2*s0)/s0))/s1)
+    >>> to_sympy(collapsed(x))
+    floor((H - k0 - k1*s0 + s0*s1 + s0)/(s0*s1))
+    """
+    if isinstance(e, Ext):
+        return ext(e.kind, (collapsed(a) for a in e.args))
+    if not any(isinstance(a, Floor) for m in e.terms for a, _ in m):
+        return e
+    token = _FULL.set(True)
+    try:
+        return e.subs({})
+    finally:
+        _FULL.reset(token)
 
 
 def single_linear_floor(p: QPoly) -> Floor | None:
@@ -1249,12 +1457,14 @@ def _factored(e: QPoly) -> sympy.Expr | None:
 
 
 def _plain_product(k: int, shown: list[sympy.Expr]) -> sympy.Expr | None:
-    """``k * prod(shown)`` when the factors are distinct symbols, floors and ceilings:
-    Mul.flatten's canonical form directly (the coefficient first unless 1, the rest sorted by
-    Basic.compare), without its assumption queries on every new floor (a deep network's
-    MACs); else None."""
-    if not all(isinstance(x, (sympy.Symbol, sympy.floor, sympy.ceiling)) for x in shown) \
-            or len(set(shown)) != len(shown):
+    """``k * prod(shown)`` when the factors are distinct symbols, floors and ceilings, or
+    integer powers of them (a kernel area ``k**2``): Mul.flatten's canonical form directly
+    (the coefficient first unless 1, the rest sorted by Basic.compare), without its
+    assumption queries on every new floor (a deep network's MACs); else None."""
+    bases = [x.base if isinstance(x, sympy.Pow) and x.exp.is_Integer and x.exp > 1 else x
+             for x in shown]
+    if not all(isinstance(b, (sympy.Symbol, sympy.floor, sympy.ceiling)) for b in bases) \
+            or len(set(bases)) != len(bases):
         return None
     shown = sorted(shown, key=_MUL_ORDER)
     if k == 1:
@@ -1263,8 +1473,10 @@ def _plain_product(k: int, shown: list[sympy.Expr]) -> sympy.Expr | None:
 
 
 def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
-    """``(k, [q_i*A_i + p_i])`` when ``e = k * prod(q_i*A_i + p_i)`` over two or more
-    distinct atoms ``A_i`` with ``q_i > 0`` and ``gcd(q_i, p_i) = 1``, else None.
+    """``(k, [B_j**e_j, ..., q_i*A_i + p_i, ...])`` when
+    ``e = k * prod(B_j**e_j) * prod(q_i*A_i + p_i)``, two or more factors in all, the
+    ``B_j**e_j`` the monomial common to every term (a kernel area ``k**2``) and the rest
+    linear in distinct atoms ``A_i`` with ``q_i > 0`` and ``gcd(q_i, p_i) = 1``, else None.
 
     These are the factors ``sympy.factor_list`` returns (each is linear in one atom with
     coprime coefficients, hence irreducible and primitive; by Gauss's lemma the product is
@@ -1272,9 +1484,13 @@ def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
     monomial's coefficient gives ``k*prod(q_i)``, each ``A_i``'s cofactor the ratio
     ``p_i/q_i``, and the expansion is compared term by term.
     """
+    common = _common_monomial(e)
+    content = [QPoly._raw({((a, p),): 1}) for a, p in common]
+    if common:
+        e = QPoly._raw({_mono_div(m, common) or (): c for m, c in e.terms.items()})
     atoms = sorted(e.atoms(), key=_akey)
-    if not 2 <= len(atoms) <= 6 or len(e.terms) > 1 << len(atoms) or \
-            any(p != 1 for m in e.terms for _, p in m):
+    if not 2 <= len(atoms) + len(content) or len(atoms) > 6 or \
+            len(e.terms) > 1 << len(atoms) or any(p != 1 for m in e.terms for _, p in m):
         return None
     top = tuple((a, 1) for a in atoms)
     lead = e.terms.get(top)
@@ -1294,7 +1510,21 @@ def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
     product = QPoly.const(k)
     for f in factors:
         product = product * f
-    return (k, factors) if product == e else None
+    return (k, content + factors) if product == e else None
+
+
+def _common_monomial(e: QPoly) -> Monomial:
+    """The largest monomial dividing every term of ``e`` (``()`` for none)."""
+    common: dict[Atom, int] | None = None
+    for mono in e.terms:
+        if common is None:
+            common = dict(mono)
+        else:
+            here = dict(mono)
+            common = {a: min(p, here[a]) for a, p in common.items() if a in here}
+        if not common:
+            return ()
+    return tuple(sorted((common or {}).items(), key=lambda item: _akey(item[0])))
 
 
 def _factor_list(e: QPoly) -> sympy.Expr | None:
@@ -1435,6 +1665,8 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
     if quick is not None:  # one product, never an integer: cls(arg) stays unevaluated
         return _unevaluated(cls, quick)
     arg = _sum_quotient(num, den)
+    if not isinstance(arg, sympy.Add) and _unbounded_fraction(num, den):
+        return _unevaluated(cls, arg)
     den_atoms = {a for m in den.terms for a, _ in m}
     free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
     if not free or any(isinstance(a, Floor) for m in num.terms for a, _ in m) or \
@@ -1519,6 +1751,45 @@ def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
     factors.sort(key=_MUL_ORDER)
     coeff = sympy.Rational(c, dc)
     return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
+
+
+def _unbounded_fraction(num: QPoly, den: QPoly) -> bool:
+    """True when ``num/den`` is unbounded (in both senses: no interval of the real line
+    holds it) and not always an integer, shown cheaply: ``num`` runs without bound along a
+    symbol that ``den`` lacks (:func:`directions`), and ``num`` is not a multiple of ``den``
+    at one of the :data:`PROBES` points.
+
+    Then SymPy's ``RoundFunction.eval`` on an argument of one term (not a sum) returns
+    ``cls(arg)`` unevaluated, whatever its assumption queries find, as long as they are
+    sound: the argument is not provably zero, an integer, infinite, imaginary, or in
+    ``[0, 2)`` or ``[-2, 0)`` (its ``_eval_const_number``), and its only term has symbols.
+    Those queries on a nested floor (a chain with its own kernel and stride per layer)
+    recurse through every floor inside, exponentially in the depth.
+    """
+    den_symbols = den.free_symbols()
+    rise, fall = directions(num)
+    if not (rise - den_symbols or fall - den_symbols):
+        return False
+    return _lone_term(num, den) or any(probe(num, i) % probe(den, i) for i in range(PROBES))
+
+
+def _lone_term(num: QPoly, den: QPoly) -> bool:
+    """True when ``num`` has a term ``c*x`` whose symbol ``x`` occurs nowhere else (not in
+    another term, a floor or ``den``) and ``den`` can exceed ``|c|`` (it has a symbol) or
+    does not divide ``c``: then ``num`` moves by ``c`` as ``x`` moves by 1, so ``num/den``
+    is not always an integer (``-k7`` in a chain's ``floor((... - k7 + 1)/s7)``)."""
+    ((dmono, dc),) = den.terms.items()
+    seen: dict[Atom, int] = {}
+    for mono in num.terms:
+        for atom, _ in mono:
+            seen[atom] = seen.get(atom, 0) + 1
+    for mono, c in num.terms.items():
+        if len(mono) == 1 and mono[0][1] == 1 and not isinstance(mono[0][0], Floor) and \
+                seen[mono[0][0]] == 1 and (dmono or c % dc):
+            x = mono[0][0]
+            if x not in dict(dmono) and all(x not in f.symbols() for f in num.floors()):
+                return True
+    return False
 
 
 def _integer_product(term: sympy.Expr) -> bool:

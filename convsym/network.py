@@ -451,9 +451,10 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
     and ``weak >= 0`` rewritten without its floor (:func:`_floor_free`).
 
     The second form prunes the conditions of a chain with symbolic kernels and strides:
-    layer i + 1's room ``floor(X/D) + 1 - k >= 0`` implies ``X >= 0``, which is exactly
-    layer i's room ``floor(Y/s) + 1 - k' >= 0`` without its floor; so only the last layer's
-    condition is kept, not two per layer compared pairwise.
+    layer i + 1's room ``floor(X/s) + 1 - k >= 0`` implies ``X >= 0``, which is exactly
+    layer i's room (its size stored nested, :func:`convsym.intdiv.floordiv`; or, collapsed,
+    that room without its floor); so only the last layer's condition is kept, not two per
+    layer compared pairwise.
     """
     if not (isinstance(strong, QPoly) and isinstance(weak, QPoly)):
         return False
@@ -462,7 +463,10 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
     consequence = _floor_free(strong)
     if consequence is None:
         return False
-    return _nonneg((without_floor(weak) or weak) - consequence)
+    if _nonneg(weak - consequence):
+        return True
+    plain = without_floor(weak)
+    return plain is not None and _nonneg(plain - consequence)
 
 
 def _nonneg(diff: QPoly) -> bool:

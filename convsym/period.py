@@ -43,7 +43,18 @@ import sympy
 
 from convsym.budget import current
 from convsym.errors import BudgetExceeded
-from convsym.intdiv import Ext, Floor, QExpr, QPoly, add, free_symbols, scale
+from convsym.intdiv import (
+    Ext,
+    Floor,
+    QExpr,
+    QPoly,
+    add,
+    collapsed,
+    directions,
+    free_symbols,
+    nested,
+    scale,
+)
 
 DEFAULT_BOX_BUDGET = 200_000
 _WALK_SCAN = 10_000  # points scanned back for the first counterexample (periods reach 2**62)
@@ -257,7 +268,23 @@ def decide_nonneg(
     # counterexample, the period check below still runs (its counterexample is the first in
     # its box, the one users see) and theirs is used only if it cannot decide.
     fallback: Decision | None = None
-    reduced = without_floor(e, lower)
+    reduced = None
+    if nested(e):
+        # a floor stored nested (intdiv.floordiv): taking floors off one by one re-derives
+        # the collapsed form, longer at each step; a falling symbol refutes it at once
+        if _falling_symbols(e):
+            syms = sorted(free_symbols(e), key=lambda s: s.name)
+            witness = _falling_witness(e, *_bounds(syms, lower, upper))
+            if witness is not None:
+                return witness
+        reduced = without_floor(e, lower)
+        if reduced is None:
+            # a symbolic divisor: no period, monotone corner or residue split applies, and
+            # the witness found nothing (checked before walking the symbols, a deep chain's
+            # hundreds)
+            return Decision(None, reason=NOT_QUASI_AFFINE)
+    else:
+        reduced = without_floor(e, lower)
     if reduced is not None:
         # floor(X/D) + P >= 0 iff X + P*D >= 0 (P integer-valued, D > 0): exact, and it
         # removes the floor (a symbolic-stride chain's sizes are one such floor each)
@@ -288,74 +315,74 @@ def decide_nonneg(
 
 def unbounded_below(e: QExpr) -> bool:
     """True when ``e`` takes negative values on the default domain (no upper bounds),
-    seen in one linear pass: some symbol ``x`` occurs in ``e`` only to the first power and
-    outside every floor, ``e = A + x*B`` with ``A`` and ``B`` free of ``x``, and every
-    coefficient of ``B`` is negative while its atoms are positive symbols (so ``B <= -1``
-    everywhere); fixing the other symbols and raising ``x`` makes ``e`` as negative as
-    wanted.
+    seen in one linear pass: ``e`` falls without bound along some symbol ``x`` with the
+    others fixed (:func:`convsym.intdiv.directions`: ``x`` to the first power, in terms
+    ``c*x*(positive symbols)`` with ``c < 0`` or in floors it moves one way), so raising
+    ``x`` makes ``e`` as negative as wanted.
 
     A cheap exact refutation for callers that need no counterexample: a layer's room
     ``H - k0 - k1 - ... + n`` with one symbolic kernel per layer, or ``... - k3*s0*s1*s2``
-    with symbolic strides too, is neither always non-negative nor always negative, and
-    deciding it by periods or by sampling costs the depth each time.
+    with symbolic strides too, or ``floor((floor((H - k0)/s0) - k1 + 1)/s1) - k2`` nested,
+    is neither always non-negative nor always negative, and deciding it by periods or by
+    sampling costs the depth each time.
 
     >>> from convsym.expr import symbol
     >>> from convsym.intdiv import floordiv
     >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
     >>> unbounded_below(h - k + QPoly.const(5)), unbounded_below(h * k - k)
     (True, False)
-    >>> unbounded_below(h - k * s * s + s), unbounded_below(floordiv(h - k, QPoly.const(2)))
-    (True, False)
+    >>> unbounded_below(h - k * s * s + s), unbounded_below(QPoly.const(3) - floordiv(h, s))
+    (True, True)
+    >>> unbounded_below(floordiv(h, s) - floordiv(h, QPoly.const(2))), unbounded_below(h)
+    (False, False)
+
+    Signs alone do not see everything: ``floor((H - k)/2)`` is ``floor((H + k)/2) - k`` in
+    canonical form, ``k`` both ways, so it is not found (callers then decide it otherwise).
+
+    >>> unbounded_below(floordiv(h - k, QPoly.const(2)))
+    False
     """
     return bool(_falling_symbols(e))
 
 
 def _falling_symbols(e: QExpr) -> list[sympy.Symbol]:
-    """The symbols ``x`` of :func:`unbounded_below`: ``e = A + x*B`` with ``B <= -1``."""
+    """The symbols ``x`` of :func:`unbounded_below`, sorted by name."""
     if not isinstance(e, QPoly):
         return []
-    floors: set[Floor] = set()
-    positive: dict[sympy.Symbol, bool] = {}  # one assumption query per symbol, not per term
-    slopes: dict[sympy.Symbol, bool] = {}  # x -> every term with x is c*x*(positive) with c < 0
-    for mono, c in e.terms.items():
-        plain = True
-        for atom, _ in mono:
-            if isinstance(atom, Floor):
-                floors.add(atom)
-                plain = False
-            else:
-                known = positive.get(atom)
-                if known is None:
-                    known = positive[atom] = bool(atom.is_positive)
-                plain = plain and known
-        for atom, power in mono:
-            if not isinstance(atom, Floor):
-                ok = power == 1 and c < 0 and plain
-                slopes[atom] = slopes.get(atom, True) and ok
-    inside: set[sympy.Symbol] = set().union(*(f.symbols() for f in floors))
-    return sorted((x for x, ok in slopes.items() if ok and x not in inside and positive[x]),
-                  key=lambda x: x.name)
+    return sorted(directions(e)[1], key=lambda x: x.name)
+
+
+_DOUBLINGS = 256
+"""Doublings of a symbol :func:`_falling_witness` tries when ``e`` falls along it through
+floors (each step at least halves the distance to a negative value's region: a floor over
+divisors at their starts falls at least as fast as ``x/D``)."""
 
 
 def _falling_witness(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
                      hi: Mapping[sympy.Symbol, int | None]) -> Decision | None:
     """A counterexample to ``e >= 0`` along a symbol of :func:`unbounded_below` that has no
-    upper bound, found with three evaluations, or None.
+    upper bound, found with a few evaluations, or None.
 
-    ``e`` is affine in that symbol ``x`` (first power, outside every floor): with the
+    Where ``e`` is affine in that symbol ``x`` (first power, outside every floor): with the
     other symbols fixed at the start of their ranges, ``e = value + slope*(x - x0)``
     exactly, the slope being the terms with ``x`` divided by ``x``, evaluated there; when
     it is negative ``x`` is raised just far enough.  Linear in ``e``: a polynomial whose
     every other decision would expand products of ``(t + 1)`` per symbol (a chain with one
-    symbolic kernel and stride per layer) is refuted at once.
+    symbolic kernel and stride per layer) is refuted at once.  Where ``x`` is also inside
+    floors (``e`` never increases along it and falls without bound), ``x`` is doubled until
+    ``e`` is negative, then the first negative value is found by bisection.
 
     >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
     >>> h, k = symbol("H"), symbol("k")
     >>> e = QPoly.sym(h) * QPoly.sym(h) - QPoly.const(3) * QPoly.sym(k)
     >>> _falling_witness(e, {h: 1, k: 1}, {h: None, k: None}).counterexample
     {H: 1, k: 1}
     >>> _falling_witness(QPoly.const(10) - QPoly.sym(k), {k: 1}, {k: None}).counterexample
     {k: 11}
+    >>> drop = QPoly.const(10) - floordiv(QPoly.sym(h), QPoly.const(3))
+    >>> _falling_witness(drop, {h: 1}, {h: None}).counterexample   # floor(33/3) = 11
+    {H: 33}
     """
     if not isinstance(e, QPoly):
         return None
@@ -364,21 +391,48 @@ def _falling_witness(e: QExpr, lo: Mapping[sympy.Symbol, int | None],
             continue
         point = {s: _start(lo.get(s), hi.get(s))
                  for s in sorted(free_symbols(e), key=lambda s: s.name)}
-        linear = (x, 1)  # x occurs only to the first power
         try:
-            value = e.evaluate(point)
-            slope = QPoly({m: c for m, c in e.terms.items() if linear in m}).evaluate(
-                {**point, x: 1})
+            found = _fall_along(e, x, point)
         except ZeroDivisionError:  # a divisor symbol at 0 (a lower bound below 1)
             continue
+        if found is None or e.evaluate(found) >= 0:  # a counterexample is only ever given
+            continue                                  # checked
+        return Decision(False, found, f"{'affine' if _outside_floors(e, x) else 'monotone'} "
+                        f"in {x} with a negative slope, which has no upper bound")
+    return None
+
+
+def _outside_floors(e: QPoly, x: sympy.Symbol) -> bool:
+    return all(x not in f.symbols() for f in e.floors())
+
+
+def _fall_along(e: QPoly, x: sympy.Symbol, point: dict[sympy.Symbol, int]
+                ) -> dict[sympy.Symbol, int] | None:
+    """A point where ``e < 0``, moving only ``x`` up from ``point`` (``e`` falls along
+    ``x`` without bound), or None."""
+    value = e.evaluate(point)
+    if value < 0:
+        return point
+    if _outside_floors(e, x):
+        linear = (x, 1)  # x occurs only to the first power
+        slope = QPoly({m: c for m, c in e.terms.items() if linear in m}).evaluate(
+            {**point, x: 1})
         if slope >= 0:
-            continue
-        if value >= 0:
-            point[x] += value // -slope + 1
-        if e.evaluate(point) >= 0:  # a counterexample is only ever given checked
-            continue
-        return Decision(False, point, f"affine in {x} with a negative slope, which has no "
-                        "upper bound")
+            return None
+        return {**point, x: point[x] + value // -slope + 1}
+    good, step = point[x], 1  # e >= 0 at good; e never increases along x
+    for _ in range(_DOUBLINGS):
+        probe = {**point, x: good + step}
+        if e.evaluate(probe) < 0:
+            low, high = good, good + step
+            while high - low > 1:  # the first negative value: e(low) >= 0 > e(high)
+                mid = (low + high) // 2
+                if e.evaluate({**point, x: mid}) < 0:
+                    high = mid
+                else:
+                    low = mid
+            return {**point, x: high}
+        good, step = good + step, 2 * step
     return None
 
 
@@ -628,6 +682,14 @@ def decide_eq(a: QExpr, b: QExpr, lower: Bound | None = None, *, upper: Bound | 
         return Decision(None, reason="the difference of two Min/Max expressions")
     if isinstance(diff, QPoly) and not diff.terms:
         return Decision(True, {}, "identical canonical forms")
+    if nested(diff):  # a floor stored nested on one side, collapsed on the other
+        try:
+            whole = collapsed(diff)
+        except BudgetExceeded:
+            whole = None
+        if isinstance(whole, QPoly) and not whole.terms:
+            return Decision(True, {}, "identical canonical forms once nested floors are "
+                            "collapsed")
     first = decide_nonneg(diff, lower, upper=upper, budget=budget, deadline=deadline)
     if first.holds is not True:
         return first

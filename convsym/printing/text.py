@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import cmp_to_key
 from typing import Any
 
 import sympy
@@ -294,7 +295,7 @@ class TextPrinter(StrPrinter):
         sign = ""
         if c < 0:
             expr, sign = _keep_coeff(-c, rest), "-"
-        factors = sorted(sympy.Mul.make_args(expr), key=sort_key)
+        factors = by_sort_key(sympy.Mul.make_args(expr))
         shown = [x for x in factors if not (x.is_Rational and x.p == 1)] or [sympy.S.One]
         return sign + "*".join(self.parenthesize(x, prec, strict=False) for x in shown)
 
@@ -426,13 +427,78 @@ def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
         args = _ordered_terms(rest)
     elif rest.is_Mul:
         c_part, nc_part = rest.args_cnc()
-        args = sorted(c_part, key=sort_key) + nc_part
+        args = by_sort_key(c_part) + nc_part
     else:
         args = list(rest.args)
     keys = tuple(sort_key(a) for a in args)
     key = (rest.class_key(), (len(keys), keys), exp.sort_key(), coeff)
     _remember_key(expr, key)
     return key
+
+
+def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
+    """``sorted(items, key=sort_key)``, comparing the keys in time linear in their depth,
+    and each pair of sub-keys once.
+
+    Python compares two tuples by finding the first unequal items (each an equality test)
+    and then ordering those (a second pass down): keys of nested floors that differ only at
+    the bottom (a chain's H and W sizes) cost the square of the depth per comparison, and
+    each row of a deep network compares such a pair again one level deeper.  Here the walk
+    goes down once, skipping items that are the same object, and every comparison of two
+    sub-keys is remembered (SymPy caches an expression's key, so the next row's walk stops
+    at the pair the row before compared).
+    """
+    items = list(items)
+    if not any(map(_nested_round, items)):
+        return sorted(items, key=sort_key)  # shallow keys: Python's own comparison is faster
+    keyed = [(sort_key(x), x) for x in items]
+
+    def order(a: tuple[tuple[object, ...], sympy.Expr],
+              b: tuple[tuple[object, ...], sympy.Expr]) -> int:
+        return _compare(a[0], b[0])
+
+    keyed.sort(key=cmp_to_key(order))
+    return [x for _, x in keyed]
+
+
+def _nested_round(x: sympy.Expr) -> bool:
+    """True for a floor or ceiling with another one in its argument's terms (one level
+    down: a chain's nested floors), whose sort keys are deep."""
+    if not isinstance(x, (sympy.floor, sympy.ceiling)):
+        return False
+    for factor in sympy.Mul.make_args(x.args[0]):
+        for term in sympy.Add.make_args(factor):
+            if any(isinstance(f, (sympy.floor, sympy.ceiling))
+                   for f in sympy.Mul.make_args(term)):
+                return True
+    return False
+
+
+_COMPARED: dict[tuple[int, int], tuple[int, object, object]] = {}
+"""``(id(a), id(b)) -> (order, a, b)``: the keys are held, so their ids are not reused."""
+
+
+def _compare(a: object, b: object) -> int:
+    """-1, 0 or 1 as ``a < b``, ``a == b`` or ``a > b`` (tuples lexicographically)."""
+    if a is b:
+        return 0
+    if not (type(a) is tuple and type(b) is tuple):
+        return -1 if a < b else (1 if a > b else 0)  # type: ignore[operator]
+    pair = (id(a), id(b))
+    found = _COMPARED.get(pair)
+    if found is not None:
+        return found[0]
+    order = 0
+    for x, y in zip(a, b):
+        order = _compare(x, y)
+        if order:
+            break
+    else:
+        order = (len(a) > len(b)) - (len(a) < len(b))
+    if len(_COMPARED) >= 1 << 16:
+        _COMPARED.clear()  # bounded memory; a miss only costs the walk again
+    _COMPARED[pair] = (order, a, b)
+    return order
 
 
 def _remember_key(expr: sympy.Expr, key: tuple[object, ...]) -> None:
@@ -486,7 +552,7 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
             _ROWS.put(None, term, row)  # terms repeat across a deep network's sums
         gens.update(row[1])
         rows.append(row)
-    index = {g: i for i, g in enumerate(sorted(gens, key=sort_key))}
+    index = {g: i for i, g in enumerate(by_sort_key(gens))}
     end = (len(index),)
 
     def key(row: tuple[sympy.Expr, dict[sympy.Expr, int], object]) -> tuple[object, ...]:

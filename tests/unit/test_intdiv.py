@@ -21,6 +21,7 @@ from convsym.intdiv import (
     ext,
     floordiv,
     from_sympy,
+    iter_floors,
     scale,
     to_sympy,
     tracing,
@@ -564,3 +565,43 @@ def test_sums_over_symbolic_divisors_are_built_as_sympy_divides() -> None:
             den = den * QPoly.sym(rng.choice(names[2:]))
         fast, slow = _sum_quotient(num, den), to_sympy(num) / to_sympy(den)
         assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+def test_a_chain_with_its_own_kernel_and_stride_per_layer_stays_nested_and_exact() -> None:
+    # layer i of Conv(k_i, stride s_i): floor((x - k_i)/s_i) + 1.  Collapsed, layer i's size
+    # has i terms of degree i; stored nested each numerator stays three terms, with the
+    # same value as the collapsed (canonical) form
+    import random
+
+    from convsym.intdiv import collapsed
+
+    h = symbol("H")
+    x = QPoly.sym(h)
+    ks = [symbol(f"k{i}") for i in range(8)]
+    ss = [symbol(f"s{i}") for i in range(8)]
+    for k, s in zip(ks, ss):
+        x = floordiv(x - QPoly.sym(k), QPoly.sym(s)) + QPoly.const(1)
+        assert all(len(f.num.terms) <= 3 for f in iter_floors(x))
+    full = collapsed(x)
+    assert isinstance(full, QPoly) and max(len(f.num.terms) for f in iter_floors(full)) > 8
+    rng = random.Random(3)
+    for _ in range(500):
+        env = {h: rng.randint(1, 400), **{k: rng.randint(1, 4) for k in ks},
+               **{s: rng.randint(1, 3) for s in ss}}
+        assert evaluate(x, env) == evaluate(full, env)
+    again = from_sympy(to_sympy(x))
+    assert again == x  # the display reads back to the same stored form
+
+
+def test_the_prover_sees_the_collapsed_form() -> None:
+    # inside tracing (the prover's canonical form) nested floors are always collapsed
+    n, s, k = (QPoly.sym(symbol(v)) for v in "nsk")
+    with tracing() as log:
+        traced = floordiv(floordiv(n - k, s) - k, s)
+    plain = floordiv(floordiv(n - k, s) - k, s)
+    assert any("nested floor collapse" in r.lemmas for r in log)
+    assert max(f.depth for f in iter_floors(traced)) == 1
+    assert max(f.depth for f in iter_floors(plain)) == 2
+    from convsym.intdiv import collapsed
+
+    assert collapsed(plain) == traced

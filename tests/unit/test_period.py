@@ -239,3 +239,17 @@ def test_a_polynomial_with_nonnegative_coefficients_is_decided_without_expanding
     assert decide_polynomial(from_sympy(n**128 * m**128 + 3 * n * m)).holds is True
     undecided = decide_polynomial(from_sympy(n**128 * m**128 + 3 * n * m - 2))
     assert undecided.holds is not False  # true, but beyond a cheap proof: never refuted
+
+
+def test_a_nested_floor_equals_its_collapsed_form() -> None:
+    # floor((floor((H - k)/s) - k + 1)/t) is stored nested; written collapsed by hand it is
+    # the same size, and decide_eq says so
+    from convsym.intdiv import collapsed
+
+    h, k, s, t = (QPoly.sym(symbol(x)) for x in ("H", "k", "s", "t"))
+    one = QPoly.const(1)
+    nested_form = floordiv(floordiv(h - k, s) - k + one, t)
+    by_hand = collapsed(nested_form)
+    assert nested_form != by_hand
+    assert decide_eq(nested_form, by_hand).holds is True
+    assert decide_eq(nested_form, by_hand + one).holds is not True
