@@ -133,11 +133,13 @@ class Network:
     """A network of layers in one dialect, with every shape derived in closed form."""
 
     _first = 0  # index of nodes[0] in the caller's list of layers (messages say layers[i])
+    # Inferences an importer already made on the same inputs (the torch trace), keyed by
+    # node with the layer they were made for; set by the importer's subclass, never public.
+    _inferred: dict[int, tuple[Layer, Inference]] = {}
 
     def __init__(self, nodes: Sequence[Node], input_shapes: Mapping[int, Shape], *,
                  dialect: str, name: str = "model", hidden: Sequence[int] = (),
-                 outputs: Sequence[int] | None = None,
-                 inferred: Mapping[int, tuple[Layer, Inference]] | None = None) -> None:
+                 outputs: Sequence[int] | None = None) -> None:
         self.nodes = list(nodes)
         self.input_shapes = dict(input_shapes)
         self.dialect = dialect
@@ -153,11 +155,7 @@ class Network:
             if not isinstance(label, str) or not label.isprintable():  # printed in tables
                 raise UsageError(f"the name {label!r:.80} must be printable text (no control "
                                  "characters or line breaks)", code="bad_name")
-        # An importer that already inferred layers on the same inputs (the torch trace)
-        # hands them over, keyed by node with the layer they were inferred for.
-        self._inferred = dict(inferred or {})
         self._propagate()
-        self._inferred.clear()
 
     # --- propagation ------------------------------------------------------------------------
     def _propagate(self) -> None:

@@ -23,7 +23,7 @@ network's totals leave them out, while PyTorch's ``sum(p.numel())`` counts them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ import sympy
 from convsym.errors import LayerError, SpecError, UsageError, did_you_mean
 from convsym.importers.torch_table import ELEMENTWISE, build_module_layer, module_parameters
 from convsym.importers.torch_trace import run_forward
-from convsym.layers.base import Layer, Shape, to_size
+from convsym.layers.base import Inference, Layer, Shape, to_size
 from convsym.layers.torch import LAYERS
 from convsym.network import Network, Node, _TorchInput
 
@@ -89,6 +89,13 @@ class TorchNetwork(Network):
     module_outputs: dict[str, list[tuple[int, ...]]]
     not_run: tuple[NotRun, ...]
     torch_params: int
+
+    def __init__(self, *args: Any, inferred: Mapping[int, tuple[Layer, Inference]] | None = None,
+                 **kwargs: Any) -> None:
+        # the trace inferred every layer on the same inputs: reused, not inferred twice
+        self._inferred = dict(inferred or {})
+        super().__init__(*args, **kwargs)
+        self._inferred = {}
 
     def _rebuild(self, nodes: list[Node], shapes: dict[int, Shape]) -> Network:
         net = TorchNetwork(nodes, shapes, dialect=self.dialect, name=self.name,
