@@ -274,7 +274,10 @@ def decide_nonneg(
         # the collapsed form, longer at each step; a falling symbol refutes it at once
         if _falling_symbols(e):
             syms = sorted(free_symbols(e), key=lambda s: s.name)
-            witness = _falling_witness(e, *_bounds(syms, lower, upper))
+            lo, hi = _bounds(syms, lower, upper)
+            if _empty(lo, hi):  # no point at all: a witness would lie outside the box
+                return Decision(True, {}, "the domain is empty")
+            witness = _falling_witness(e, lo, hi)
             if witness is not None:
                 return witness
         reduced = without_floor(e, lower)

@@ -253,3 +253,11 @@ def test_a_nested_floor_equals_its_collapsed_form() -> None:
     assert nested_form != by_hand
     assert decide_eq(nested_form, by_hand).holds is True
     assert decide_eq(nested_form, by_hand + one).holds is not True
+
+
+def test_a_nested_floor_on_an_empty_box_holds() -> None:
+    # the nested shortcut's falling witness must not be sought outside an empty box
+    h, k, s, t = (QPoly.sym(symbol(x)) for x in ("H", "k", "s", "t"))
+    e = floordiv(floordiv(h - k, s) - k + QPoly.const(1), t) - k
+    d = decide_nonneg(e, {symbol("H"): 5}, upper={symbol("H"): 3})
+    assert d.holds is True and not d.counterexample
