@@ -20,6 +20,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 import sympy
@@ -135,7 +136,7 @@ class Network:
     _first = 0  # index of nodes[0] in the caller's list of layers (messages say layers[i])
     # Inferences an importer already made on the same inputs (the torch trace), keyed by
     # node with the layer they were made for; set by the importer's subclass, never public.
-    _inferred: dict[int, tuple[Layer, Inference]] = {}
+    _inferred: Mapping[int, tuple[Layer, Inference]] = MappingProxyType({})
 
     def __init__(self, nodes: Sequence[Node], input_shapes: Mapping[int, Shape], *,
                  dialect: str, name: str = "model", hidden: Sequence[int] = (),

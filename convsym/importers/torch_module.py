@@ -95,7 +95,7 @@ class TorchNetwork(Network):
         # the trace inferred every layer on the same inputs: reused, not inferred twice
         self._inferred = dict(inferred or {})
         super().__init__(*args, **kwargs)
-        self._inferred = {}
+        del self._inferred  # back to the class's empty, read-only table
 
     def _rebuild(self, nodes: list[Node], shapes: dict[int, Shape]) -> Network:
         net = TorchNetwork(nodes, shapes, dialect=self.dialect, name=self.name,
