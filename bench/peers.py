@@ -45,9 +45,9 @@ def clear_caches() -> None:
     display memos (what a fresh process starts with, minus the imports)."""
     from sympy.core.cache import clear_cache
 
-    from convsym import intdiv
+    from convsym import deep, intdiv
     from convsym.layers import base
-    from convsym.printing import text
+    from convsym.printing import latex, text
 
     clear_cache()
     intdiv._SHOWN.clear()
@@ -62,6 +62,9 @@ def clear_caches() -> None:
     text._SORT_KEYS.clear()
     text._PRINTED.clear()
     text._COMPARED.clear()
+    latex._ROUNDED.clear()
+    deep._ORDERED.clear()
+    deep._NUMBERS.clear()
 
 
 def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from convsym import __version__
 from convsym.errors import MAX_MESSAGE, SURFACE, ConvsymError, InternalError, shorten
+from convsym.guarded import too_deep
 
 SUBCOMMANDS = ["summary", "derive", "prove", "solve", "inputs", "compare", "verify",
                "examples", "draw"]
@@ -102,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print("convsym: error: ran out of memory (the input needs more than this machine "
               "or its memory limit allows)", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"convsym: error: {too_deep('convsym')}", file=sys.stderr)
         return 2
     except Exception as err:  # noqa: BLE001 - a bug: one line, never a traceback
 

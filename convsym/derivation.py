@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from convsym import deep
 from convsym.conditions import condition_relation, reduced_conditions
 from convsym.errors import ConvsymError, ConvsymTypeError, UsageError
 from convsym.expr import parse_expr
@@ -68,8 +69,8 @@ class SizeStep:
     @property
     def symbolic(self) -> bool:
         """True when some value has a symbol."""
-        return bool(self.result.free_symbols) or any(
-            v.free_symbols for v in self.values.values())
+        return not deep.is_number(self.result) or not all(
+            map(deep.is_number, self.values.values()))
 
 
 @dataclass(frozen=True)
@@ -423,6 +424,12 @@ def _size(axis: str, rule: str, values: Mapping[str, QExpr], result: QExpr,
     return SizeStep((axis,), rule, shown, to_sympy(result), tuple(conditions))
 
 
+def _same(a: Mapping[str, sympy.Expr], b: Mapping[str, sympy.Expr]) -> bool:
+    """The same values under the same names (``deep.equal``: a deep network's sizes pass
+    Python's recursion limit under ``==``)."""
+    return a.keys() == b.keys() and all(deep.equal(a[k], b[k]) for k in a)
+
+
 _AUXILIARY = ("P", "p_l", "p_r")
 """Values shown in a simpler form when the engine proves it equal (padding amounts)."""
 
@@ -432,8 +439,9 @@ def _merge(sizes: list[SizeStep]) -> tuple[SizeStep, ...]:
     out: list[SizeStep] = []
     for s in sizes:
         for j, t in enumerate(out):
-            if (t.rule, dict(t.values), t.result, t.conditions) == \
-                    (s.rule, dict(s.values), s.result, s.conditions):
+            if t.rule == s.rule and _same(t.values, s.values) and \
+                    deep.equal(t.result, s.result) and len(t.conditions) == \
+                    len(s.conditions) and all(map(deep.equal, t.conditions, s.conditions)):
                 out[j] = SizeStep(t.axes + s.axes, t.rule, t.values, t.result, t.conditions)
                 break
         else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -54,6 +55,8 @@ division or modulo by zero); please report it at the convsym issue tracker
             raise
         except MemoryError:
             raise BudgetExceeded(f"{name}: ran out of memory", code="memory_limit") from None
+        except RecursionError:
+            raise BudgetExceeded(too_deep(name), code="too_deep") from None
         except TypeError as err:
             problem = _call_problem(fn, name, args, kwargs)
             if problem:
@@ -64,6 +67,17 @@ division or modulo by zero); please report it at the convsym issue tracker
 
     guarded.__convsym_public__ = True  # type: ignore[attr-defined]
     return guarded  # type: ignore[return-value]
+
+
+def too_deep(name: str) -> str:
+    """The one line for work that passed Python's recursion limit (an expression nested
+    deeper than the walks of SymPy, or of convsym, can follow).
+
+    >>> too_deep("summary").startswith("summary: the expressions are nested too deep")
+    True
+    """
+    return (f"{name}: the expressions are nested too deep for this operation (past "
+            f"Python's recursion limit of {sys.getrecursionlimit()} frames)")
 
 
 def _internal(name: str, err: BaseException) -> str:

@@ -30,6 +30,7 @@ ceiling(n/2)
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Union
 
 import sympy
 
+from convsym import deep
 from convsym.budget import Budgets
 from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
@@ -1400,11 +1402,78 @@ def to_sympy(e: QExpr) -> sympy.Expr:
         # a product kept factored is shown factored (its factors are memoised)
         return sympy.Mul(*(to_sympy(f) for f in e.factors))
     cached = _SHOWN.get(e)
+    if cached is None:
+        cached = _STAGED.done.get(e)
     if cached is not None:
         return cached
-    shown = _to_sympy(e)
+    if _STAGED.nesting == 0:
+        return _outermost(e)
+    if _STAGED.nesting >= _STAGE_DEPTH:
+        raise _Deeper(e)
+    return _convert(e)
+
+
+class _Deeper(BaseException):
+    """A conversion nested :data:`_STAGE_DEPTH` deep: ``e`` is converted first, on its own.
+
+    A BaseException, so that no ``except Exception`` on the way up takes it for a failure.
+    """
+
+    def __init__(self, e: QExpr) -> None:
+        super().__init__()
+        self.e = e
+
+
+class _Stages(threading.local):
+    """Per thread: conversions on the stack, and results pinned until the outermost one
+    returns (the display memo may be cleared in between)."""
+
+    def __init__(self) -> None:
+        self.nesting = 0
+        self.done: dict[QExpr, sympy.Expr] = {}
+
+
+_STAGED = _Stages()
+_STAGE_DEPTH = 24
+"""Nested conversions on the stack before the next one is staged (each nesting level of a
+floor costs about a dozen Python frames; 24 stay far inside Python's recursion limit)."""
+
+
+def _convert(e: QExpr) -> sympy.Expr:
+    _STAGED.nesting += 1
+    try:
+        shown = _to_sympy(e)
+    finally:
+        _STAGED.nesting -= 1
     _remember(_SHOWN, e, shown)
     return shown
+
+
+def _outermost(e: QExpr) -> sympy.Expr:
+    """``e`` converted without deep recursion, however deep its floors are nested.
+
+    The size of layer n of a chain with a symbolic stride per layer holds n nested floors,
+    and the display of each is built from the display of the floor inside it: converted
+    outside in, layer 300's size needs thousands of frames.  Here a conversion that reaches
+    :data:`_STAGE_DEPTH` nested conversions stops, the innermost one is converted first on
+    its own (pinned), and the outer one is tried again: it now stops where the pinned one
+    is found.  Each level is converted about twice, and the stack never holds more than
+    :data:`_STAGE_DEPTH` of them.
+    """
+    pending = [e]
+    try:
+        while True:
+            try:
+                shown = _convert(pending[-1])
+            except _Deeper as deeper:
+                pending.append(deeper.e)
+                continue
+            done = pending.pop()
+            if not pending:
+                return shown
+            _STAGED.done[done] = shown
+    finally:
+        _STAGED.done.clear()
 
 
 # Display memo: sizes and floor atoms are immutable, so their SymPy form never changes.  A
@@ -1413,7 +1482,7 @@ def to_sympy(e: QExpr) -> sympy.Expr:
 _SHOWN: dict[QExpr, sympy.Expr] = {}
 _FLOOR_SHOWN: dict[tuple[Floor, int], tuple[sympy.Expr, int]] = {}
 _TERM_SHOWN: dict[tuple[Monomial, int], sympy.Expr] = {}
-_MUL_ORDER = cmp_to_key(sympy.Basic.compare)  # Mul's canonical order of its factors
+_MUL_ORDER = cmp_to_key(deep.compare)  # Mul's canonical order of its factors (iterative)
 _MEMO_LIMIT = 1 << 16
 
 

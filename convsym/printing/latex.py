@@ -26,9 +26,17 @@ from typing import Any
 import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 
+from convsym.deep import inner_first
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
-from convsym.printing.text import is_power, is_power_product, line_text, power_text, term_text
+from convsym.printing.text import (
+    IdMemo,
+    is_power,
+    is_power_product,
+    line_text,
+    power_text,
+    term_text,
+)
 
 MathLog = Callable[[str, D.Math, list[str]], None]
 """Called with each formula's LaTeX, its data and the LaTeX of each term (for the tests)."""
@@ -117,10 +125,22 @@ class LatexPrinter(_SympyLatexPrinter):
         return f"{tex}^{{{exp}}}" if exp is not None else tex
 
     def _print_floor(self, expr: sympy.floor, exp: Any = None) -> str:
-        return self._brackets(expr.args[0], "floor", "floor", exp)
+        return self._rounded(expr, "floor", exp)
 
     def _print_ceiling(self, expr: sympy.ceiling, exp: Any = None) -> str:
-        return self._brackets(expr.args[0], "ceil", "ceil", exp)
+        return self._rounded(expr, "ceil", exp)
+
+    def _rounded(self, expr: sympy.Expr, name: str, exp: Any) -> str:
+        # a derivation prints each floor in its layer's step and again in every later one
+        # (nested inside theirs): once per printer and fraction depth
+        if exp is not None:
+            return self._brackets(expr.args[0], name, name, exp)
+        tag = (self._group, bool(self._inside))
+        text: str | None = _ROUNDED.get(tag, expr)
+        if text is None:
+            text = self._brackets(expr.args[0], name, name, None)
+            _ROUNDED.put(tag, expr, text)
+        return text
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
         tex = str(super()._print_Mul(expr))
@@ -163,7 +183,13 @@ def latex(expr: object, *, group: bool = True) -> str:
 def _latex(expr: sympy.Basic, group: bool) -> str:
     # a network prints each shape several times (output, next input, table): print once
     printer = _GROUPED if group else _PLAIN
+    for node in inner_first(expr, done=lambda f: _ROUNDED.get((group, False), f) is not None):
+        printer._print(node)  # deep nesting: the inner floors first (memoised)
     return str(printer.doprint(expr))
+
+
+_ROUNDED = IdMemo(1 << 14)
+"""The LaTeX of floors and ceilings, per digit grouping and whether inside a fraction."""
 
 
 # --- terms and math ---------------------------------------------------------------------------
@@ -233,27 +259,26 @@ def inline(tex: str) -> str:
     """
     out = []
     i = 0
-    while i < len(tex):
-        if tex.startswith(r"\frac{", i):
-            num, j = _group(tex, i + len(r"\frac"))
+    while True:
+        found = _INLINE.search(tex, i)  # (a scan of the whole formula; deep sizes are long)
+        if found is None:
+            out.append(tex[i:])
+            return "".join(out)
+        out.append(tex[i:found.start()])
+        if found.group() == r"\frac{":
+            num, j = _group(tex, found.start() + len(r"\frac"))
             den, k = _group(tex, j)
             num, den = inline(num), inline(den)
             out.append(f"{_wrap(num, sums_only=True)}/{_wrap(den, sums_only=False)}")
             i = k
-            continue
-        for big, small in _BRACKETS:
-            if tex.startswith(big, i):
-                out.append(small)
-                i += len(big)
-                break
         else:
-            out.append(tex[i])
-            i += 1
-    return "".join(out)
+            out.append(_BRACKETS[found.group()])
+            i = found.end()
 
 
-_BRACKETS = ((r"\left\lfloor", r"\lfloor"), (r"\right\rfloor", r"\rfloor"),
-             (r"\left\lceil", r"\lceil"), (r"\right\rceil", r"\rceil"))
+_BRACKETS = {r"\left\lfloor": r"\lfloor", r"\right\rfloor": r"\rfloor",
+             r"\left\lceil": r"\lceil", r"\right\rceil": r"\rceil"}
+_INLINE = re.compile("|".join(map(re.escape, (r"\frac{", *_BRACKETS))))
 
 
 def _group(tex: str, start: int) -> tuple[str, int]:
@@ -272,27 +297,25 @@ def _group(tex: str, start: int) -> tuple[str, int]:
 
 _OPENERS = (r"\left", r"\lfloor", r"\lceil", "{", "(")
 _CLOSERS = (r"\right", r"\rfloor", r"\rceil", "}", ")")
+_NESTING = re.compile("|".join(map(re.escape, _OPENERS + _CLOSERS)))
 
 
 def _wrap(tex: str, *, sums_only: bool) -> str:
-    """Parenthesise a numerator with a top-level sum, a denominator unless it is one token."""
+    r"""Parenthesise a numerator with a top-level sum, a denominator unless it is one token.
+
+    >>> print(_wrap(r"\lfloor n/2 \rfloor + 1", sums_only=True), _wrap("2 s", sums_only=False))
+    (\lfloor n/2 \rfloor + 1) (2 s)
+    """
     depth = 0
     top = []
-    i = 0
-    while i < len(tex):
-        opener = next((o for o in _OPENERS if tex.startswith(o, i)), None)
-        closer = next((c for c in _CLOSERS if tex.startswith(c, i)), None)
-        if opener is not None:
-            depth += 1
-            i += len(opener)
-            continue
-        if closer is not None:
-            depth -= 1
-            i += len(closer)
-            continue
+    last = 0
+    for found in _NESTING.finditer(tex):
         if depth == 0:
-            top.append(tex[i])
-        i += 1
+            top.append(tex[last:found.start()])
+        depth += 1 if found.group() in _OPENERS else -1
+        last = found.end()
+    if depth == 0:
+        top.append(tex[last:])
     flat = "".join(top)
     compound = " + " in flat or " - " in flat or flat.lstrip().startswith("-")
     if not sums_only:

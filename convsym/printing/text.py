@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cmp_to_key
 from typing import Any
 
@@ -22,6 +22,7 @@ from sympy.core.mul import _keep_coeff
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
+from convsym.deep import inner_first, is_number
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
 
@@ -306,7 +307,9 @@ class TextPrinter(StrPrinter):
 
     def _add_text(self, expr: sympy.Add, order: str | None) -> str:
         # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``
-        terms = _ordered_terms(expr) if order is None and len(expr.args) > _LONG else \
+        # (SymPy's order keys floors by SymPy's sort keys, recursively: not for nested ones)
+        terms = _ordered_terms(expr) if order is None and (
+            len(expr.args) > _LONG or any(map(_holds_round, expr.args))) else \
             list(self._as_ordered_terms(expr, order=order))
         level = _precedence(expr)
         shown = [(t, *self._term(t, level)) for t in terms]
@@ -395,34 +398,95 @@ _SORT_KEYS = IdMemo(1 << 14)
 
 def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
     """``expr.sort_key()`` (SymPy's canonical order), in linear time for a long sum and for
-    a power or product with one among its factors: ``Expr.sort_key`` keys a sum by its terms
-    in ``as_ordered_terms`` order, which :func:`_ordered_terms` gives without SymPy's dense
-    exponent vectors; the rest is ``Expr.sort_key``'s own recipe.
+    a power or product with one among its factors, and without deep recursion for nested
+    floors: ``Expr.sort_key`` keys a sum by its terms in ``as_ordered_terms`` order, which
+    :func:`_ordered_terms` gives without SymPy's dense exponent vectors; the rest is
+    ``Expr.sort_key``'s own recipe (:func:`_recipe`).
+
+    SymPy computes a floor's key from the key of the floor inside it, cached in a cache of
+    1,000 entries: a floor nested 300 deep whose inner keys were evicted needs thousands of
+    frames.  Here the keys of everything holding a floor are taken innermost first (an
+    iterative walk) and kept in convsym's own memo.
 
     >>> from convsym.expr import parse_expr
     >>> e = parse_expr("h - k0 - k1 - k2 - k3 - k4 - k5 - k6 - k7 - k8 + 9")
     >>> all(sort_key(x) == x.sort_key() for x in (e, e**2, -3*e*parse_expr("w - 1")))
     True
+    >>> x = parse_expr("n")
+    >>> for i in range(400):
+    ...     x = sympy.floor((x - sympy.Symbol(f"k{i}")) / 2, evaluate=False)
+    >>> sort_key(x)[0] == sympy.floor.class_key()
+    True
     """
-    rounded = isinstance(expr, (sympy.floor, sympy.ceiling))
-    if not (rounded or _long_sum(expr) or (expr.is_Mul or expr.is_Pow) and
-            any(map(_long_sum, expr.args))):
-        return expr.sort_key()  # type: ignore[no-any-return]
     key: tuple[object, ...] | None = _SORT_KEYS.get(None, expr)
     if key is not None:
         return key
-    if rounded:
+    if not _ours(expr):
+        return expr.sort_key()  # type: ignore[no-any-return]
+    return _keys_inner_first(expr)
+
+
+def _ours(expr: sympy.Expr) -> bool:
+    """Whether :func:`sort_key` keys ``expr`` itself: a floor or ceiling, a long sum, a power
+    or product of one, or anything with a floor or ceiling among its arguments' arguments."""
+    if isinstance(expr, (sympy.floor, sympy.ceiling)) or _long_sum(expr):
+        return True
+    for a in expr.args:
+        if isinstance(a, (sympy.floor, sympy.ceiling)) or _long_sum(a):
+            return True
+        if any(isinstance(b, (sympy.floor, sympy.ceiling)) for b in a.args):
+            return True
+    return False
+
+
+def _keys_inner_first(expr: sympy.Expr) -> tuple[object, ...]:
+    """:func:`_recipe` for ``expr`` and, first, for every node below it that holds a floor
+    (a walk with its own stack: each recipe then finds its arguments' keys remembered)."""
+    keyed: dict[int, tuple[object, ...]] = {}  # this walk's keys (the memo may be emptied)
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    seen: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            if _ours(node) or any(id(a) in keyed for a in node.args):
+                keyed[id(node)] = _recipe(node, keyed)
+            continue
+        if id(node) in seen or node.is_Atom:
+            continue
+        seen.add(id(node))
+        known: tuple[object, ...] | None = _SORT_KEYS.get(None, node)
+        if known is not None:
+            keyed[id(node)] = known
+            continue
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args)
+    found = keyed.get(id(expr))
+    return found if found is not None else _recipe(expr, keyed)
+
+
+def _recipe(expr: sympy.Expr, keyed: Mapping[int, tuple[object, ...]]
+            ) -> tuple[object, ...]:
+    """``Expr.sort_key``'s recipe for ``expr``, taking its arguments' keys from ``keyed``
+    (or :func:`sort_key`), remembered."""
+
+    def key_of(a: sympy.Expr) -> tuple[object, ...]:
+        found = keyed.get(id(a))
+        return found if found is not None else sort_key(a)
+
+    if isinstance(expr, (sympy.floor, sympy.ceiling)):
         # Expr.sort_key of a function: its class key (which builds SymPy's nargs set on
         # each call), then its argument's key; a deep network sorts each floor in its
         # row's MACs and again in the totals
-        key = (_class_key(type(expr)), (1, (sort_key(expr.args[0]),)),
-               sympy.S.One.sort_key(), sympy.S.One)
+        key: tuple[object, ...] = (_class_key(type(expr)), (1, (key_of(expr.args[0]),)),
+                                   sympy.S.One.sort_key(), sympy.S.One)
         _remember_key(expr, key)
         return key
     coeff, rest = expr.as_coeff_Mul()
     exp: sympy.Expr = sympy.S.One
     if rest.is_Pow and rest.base is not sympy.S.Exp1:
         rest, exp = rest.base, rest.exp
+    if rest.is_Atom:
+        return expr.sort_key()  # type: ignore[no-any-return]
     if rest.is_Add:
         args = _ordered_terms(rest)
     elif rest.is_Mul:
@@ -430,7 +494,7 @@ def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
         args = by_sort_key(c_part) + nc_part
     else:
         args = list(rest.args)
-    keys = tuple(sort_key(a) for a in args)
+    keys = tuple(key_of(a) for a in args)
     key = (rest.class_key(), (len(keys), keys), exp.sort_key(), coeff)
     _remember_key(expr, key)
     return key
@@ -461,6 +525,14 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
     return [x for _, x in keyed]
 
 
+def _holds_round(term: sympy.Expr) -> bool:
+    """True for a floor or ceiling, or a product or power with one among its factors."""
+    for factor in sympy.Mul.make_args(term):
+        if isinstance(factor.as_base_exp()[0], (sympy.floor, sympy.ceiling)):
+            return True
+    return False
+
+
 def _nested_round(x: sympy.Expr) -> bool:
     """True for a floor or ceiling with another one in its argument's terms (one level
     down: a chain's nested floors), whose sort keys are deep."""
@@ -479,26 +551,52 @@ _COMPARED: dict[tuple[int, int], tuple[int, object, object]] = {}
 
 
 def _compare(a: object, b: object) -> int:
-    """-1, 0 or 1 as ``a < b``, ``a == b`` or ``a > b`` (tuples lexicographically)."""
+    """-1, 0 or 1 as ``a < b``, ``a == b`` or ``a > b`` (tuples lexicographically).
+
+    The walk keeps its own stack (a floor nested 300 deep has a key nested four times as
+    deep, past Python's recursion limit), and remembers the order of every pair of tuples
+    it finishes.
+
+    >>> deep_a, deep_b = (1,), (2,)
+    >>> for _ in range(3000):
+    ...     deep_a, deep_b = (0, deep_a), (0, deep_b)
+    >>> _compare(deep_a, deep_b), _compare(deep_b, deep_a), _compare((1, 2), (1, 2, 0))
+    (-1, 1, -1)
+    """
+    order = _shallow(a, b)
+    if order is not None:
+        return order
+    stack: list[list[Any]] = [[a, b, 0]]  # [tuple, tuple, index of the next items]
+    order = 0  # the order of the pair last finished
+    while True:
+        frame = stack[-1]
+        x, y, i = frame
+        if order == 0 and i < min(len(x), len(y)):
+            frame[2] = i + 1
+            inner = _shallow(x[i], y[i])
+            if inner is None:
+                stack.append([x[i], y[i], 0])
+            else:
+                order = inner
+            continue
+        if order == 0:
+            order = (len(x) > len(y)) - (len(x) < len(y))
+        if len(_COMPARED) >= 1 << 16:
+            _COMPARED.clear()  # bounded memory; a miss only costs the walk again
+        _COMPARED[(id(x), id(y))] = (order, x, y)
+        stack.pop()
+        if not stack:
+            return order
+
+
+def _shallow(a: object, b: object) -> int | None:
+    """The order of ``a`` and ``b`` when known without walking two tuples, else None."""
     if a is b:
         return 0
     if not (type(a) is tuple and type(b) is tuple):
         return -1 if a < b else (1 if a > b else 0)  # type: ignore[operator]
-    pair = (id(a), id(b))
-    found = _COMPARED.get(pair)
-    if found is not None:
-        return found[0]
-    order = 0
-    for x, y in zip(a, b):
-        order = _compare(x, y)
-        if order:
-            break
-    else:
-        order = (len(a) > len(b)) - (len(a) < len(b))
-    if len(_COMPARED) >= 1 << 16:
-        _COMPARED.clear()  # bounded memory; a miss only costs the walk again
-    _COMPARED[pair] = (order, a, b)
-    return order
+    found = _COMPARED.get((id(a), id(b)))
+    return None if found is None else int(found[0])
 
 
 def _remember_key(expr: sympy.Expr, key: tuple[object, ...]) -> None:
@@ -543,7 +641,7 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
             if rest is not sympy.S.One:
                 for factor in sympy.Mul.make_args(rest):
                     base, exp = decompose_power(factor)
-                    if factor.is_number or not factor.is_commutative or factor.is_Order or \
+                    if is_number(factor) or not factor.is_commutative or factor.is_Order or \
                             not isinstance(exp, int) or exp <= 0 or base in powers:
                         return list(expr.as_ordered_terms())
                     powers[base] = exp
@@ -609,7 +707,11 @@ def _text(expr: object, *, group: bool) -> str:
     if isinstance(expr, sympy.Basic):
         text: str | None = _PRINTED.get(group, expr)
         if text is None:
-            text = str((_COUNTS if group else _PRINTER).doprint(expr))
+            printer = _COUNTS if group else _PRINTER
+            for node in inner_first(expr, done=lambda f: _ROUNDED.get(type(printer), f)
+                                    is not None):
+                printer._print(node)  # deep nesting: the inner floors first (memoised)
+            text = str(printer.doprint(expr))
             _PRINTED.put(group, expr, text)
         return text
     return str((_COUNTS if group else _PRINTER).doprint(expr))

@@ -1,0 +1,193 @@
+"""Deeply nested SymPy expressions, walked with convsym's own stacks instead of Python's.
+
+A chain of layers with a symbolic stride per layer has sizes of floors nested as deep as the
+chain: layer 300's size holds 300 floors, each inside the next.  SymPy's own walks over an
+expression (``Basic.compare``, ``is_number``, printing, sort keys) recurse once per level and
+several frames per floor, so such a size passes Python's recursion limit of 1,000 frames.
+The walks convsym needs on them live here, each with an explicit stack and the same answer
+as SymPy's:
+
+- :func:`compare` is ``Basic.compare`` (the order of the factors of ``Mul``), remembering the
+  pairs it has ordered, so a deep network's rows do not walk the same floors again;
+- :func:`is_number` is ``Expr.is_number``;
+- :func:`inner_first` lists the floors of an expression innermost first, so that printers
+  and memoised conversions can take them in that order, one level deep each.
+
+>>> import sympy
+>>> x = sympy.Symbol("n")
+>>> y = sympy.Symbol("m")
+>>> for i in range(2000):
+...     x = sympy.floor((x + 1) / 2, evaluate=False)
+...     y = sympy.floor((y + 1) / 2, evaluate=False)
+>>> compare(x, y), compare(y, x), is_number(x), len(inner_first(x))
+(1, -1, False, 2000)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sympy
+from sympy.core.basic import _cmp_name
+
+_ORDERED: dict[tuple[int, int], tuple[int, object, object]] = {}
+"""``(id(a), id(b)) -> (order, a, b)``: both are held, so their ids are not reused."""
+
+_LIMIT = 1 << 16
+
+
+def compare(a: sympy.Basic, b: sympy.Basic) -> int:
+    """``a.compare(b)``: -1, 0 or 1 in SymPy's canonical order of classes and contents.
+
+    >>> from convsym.expr import parse_expr
+    >>> pairs = [("n", "m"), ("floor(n/2)", "floor(n/3)"), ("2*n", "n + 1"), ("n", "n")]
+    >>> all(compare(parse_expr(p), parse_expr(q)) == parse_expr(p).compare(parse_expr(q))
+    ...     for p, q in pairs)
+    True
+    """
+    order = _shallow(a, b)
+    if order is not None:
+        return order
+    # frames: [a, b, a's contents, b's contents, index of the next pair]
+    stack: list[list[Any]] = [_frame(a, b)]
+    order = 0  # the order of the pair last finished
+    while True:
+        frame = stack[-1]
+        _, _, st, ot, i = frame
+        if order == 0 and i < len(st):
+            frame[4] = i + 1
+            left, right = st[i], ot[i]
+            if isinstance(left, frozenset):  # (as Basic.compare does)
+                left = sympy.Basic(*left)
+                right = sympy.Basic(*right) if isinstance(right, frozenset) else right
+            if isinstance(left, sympy.Basic):
+                inner = _shallow(left, right)
+                if inner is None:
+                    stack.append(_frame(left, right))
+                else:
+                    order = inner
+            else:
+                order = (left > right) - (left < right)
+            continue
+        x, y = frame[0], frame[1]
+        if len(_ORDERED) >= _LIMIT:
+            _ORDERED.clear()  # bounded memory; a miss only costs the walk again
+        _ORDERED[(id(x), id(y))] = (order, x, y)
+        stack.pop()
+        if not stack:
+            return order
+
+
+def equal(a: object, b: object) -> bool:
+    """``a == b`` for SymPy expressions (the same class and contents, walked iteratively);
+    ``==`` for anything else.
+
+    >>> from convsym.expr import parse_expr
+    >>> equal(parse_expr("floor(n/2)"), parse_expr("floor(n/2)")), equal(1, 2)
+    (True, False)
+    """
+    if a is b:
+        return True
+    if isinstance(a, sympy.Basic) and isinstance(b, sympy.Basic):
+        if type(a) is not type(b):
+            return bool(a == b)  # (numbers of different classes may be equal)
+        return compare(a, b) == 0
+    return bool(a == b)
+
+
+def _frame(a: sympy.Basic, b: sympy.Basic) -> list[Any]:
+    return [a, b, a._hashable_content(), b._hashable_content(), 0]
+
+
+def _shallow(a: sympy.Basic, b: sympy.Basic) -> int | None:
+    """The order of ``a`` and ``b`` when known without walking their contents, else None."""
+    if a is b:
+        return 0
+    c: int = _cmp_name(type(a), type(b))
+    if c:
+        return c
+    found = _ORDERED.get((id(a), id(b)))
+    if found is not None:
+        return found[0]
+    st, ot = a._hashable_content(), b._hashable_content()
+    c = (len(st) > len(ot)) - (len(st) < len(ot))
+    return c if c else None
+
+
+_NUMBERS: dict[int, tuple[bool, object]] = {}
+"""``id(expr) -> (is_number, expr)``, for floors and ceilings (a deep network asks about
+each of them once per row)."""
+
+
+def is_number(expr: sympy.Basic) -> bool:
+    """``expr.is_number``: no free symbols (nor undefined functions).
+
+    >>> from convsym.expr import parse_expr
+    >>> is_number(parse_expr("floor(7/2) + 1")), is_number(parse_expr("floor(n/2)"))
+    (True, False)
+    """
+    value: dict[int, bool] = {}
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in value:
+            continue
+        if not node.args or type(node).is_number is not sympy.Expr.is_number:
+            value[id(node)] = bool(node.is_number)  # an atom, or a rule of its own
+        elif children_done:
+            value[id(node)] = all(value[id(a)] for a in node.args)
+            if isinstance(node, (sympy.floor, sympy.ceiling)):
+                if len(_NUMBERS) >= _LIMIT:
+                    _NUMBERS.clear()  # bounded memory; a miss only costs the walk again
+                _NUMBERS[id(node)] = (value[id(node)], node)
+        else:
+            known = _NUMBERS.get(id(node))
+            if known is not None and known[1] is node:
+                value[id(node)] = known[0]
+                continue
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args)
+    return value[id(expr)]
+
+
+DEEP = 8
+"""Floors nested deeper than this are taken innermost first by :func:`inner_first`."""
+
+
+def inner_first(expr: sympy.Basic, done: Callable[[sympy.Basic], bool] = lambda f: False
+                ) -> list[sympy.Basic]:
+    """The floors and ceilings of ``expr``, each after those inside it, when they are nested
+    more than :data:`DEEP` deep; ``[]`` otherwise.  A floor for which ``done`` is true is
+    neither listed nor looked into (a memo already holds what is wanted of it).
+
+    Printing a floor prints the floor inside it, and SymPy's sort keys and term orders
+    recurse the same way; taken innermost first, each memoised step is one level deep.
+
+    >>> from convsym.expr import parse_expr
+    >>> inner_first(parse_expr("floor((floor(n/2) + 1)/3)"))
+    []
+    >>> x = parse_expr("n")
+    >>> for i in range(10):
+    ...     x = sympy.floor((x + 1) / 2, evaluate=False)
+    >>> [str(f) for f in inner_first(x)][:2]
+    ['floor(n/2 + 1/2)', 'floor(floor(n/2 + 1/2)/2 + 1/2)']
+    """
+    level: dict[int, int] = {}
+    order: list[sympy.Basic] = []
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            deepest = max((level.get(id(a), 0) for a in node.args), default=0)
+            if isinstance(node, (sympy.floor, sympy.ceiling)):
+                deepest += 1
+                order.append(node)
+            level[id(node)] = deepest
+        elif id(node) not in level:
+            level[id(node)] = 0
+            if isinstance(node, (sympy.floor, sympy.ceiling)) and done(node):
+                continue
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if id(a) not in level)
+    return order if level[id(expr)] > DEEP else []
