@@ -96,6 +96,29 @@ def equal(a: object, b: object) -> bool:
     return bool(a == b)
 
 
+def same(a: object, b: object) -> bool:
+    """``a == b`` for nested tuples (sort keys of nested floors), walked with a stack.
+
+    >>> x, y = (1,), (1,)
+    >>> for _ in range(5000):
+    ...     x, y = (0, x), (0, y)
+    >>> same(x, y), same(x, (0, y)), same((1, "a"), (1, "b"))
+    (True, False, False)
+    """
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y:
+            continue
+        if type(x) is tuple and type(y) is tuple:
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y))
+        elif type(x) is tuple or type(y) is tuple or x != y:
+            return False
+    return True
+
+
 def _frame(a: sympy.Basic, b: sympy.Basic) -> list[Any]:
     return [a, b, a._hashable_content(), b._hashable_content(), 0]
 

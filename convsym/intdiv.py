@@ -558,7 +558,9 @@ class Floor:
         return self._symbols
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Floor) and self.key == other.key
+        # equal floors have equal digests; the keys of two chains nest as deep as they do
+        return self is other or isinstance(other, Floor) and \
+            self.digest == other.digest and deep.same(self.key, other.key)
 
     def __hash__(self) -> int:
         return self._hash
@@ -645,6 +647,51 @@ def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbo
                 mixed.add(atom)
     mixed |= rise & fall
     return frozenset(rise - mixed), frozenset(fall - mixed)
+
+
+def falls(p: QPoly) -> bool:
+    """``bool(directions(p)[1])``: some symbol along which ``p`` falls without bound.
+
+    With one floor term (a layer's room over a chain's nested size, asked about many times
+    per layer) the floor's own sets are not copied: a falling symbol is usually the first
+    one looked at, where :func:`directions` would build sets of every symbol of the chain.
+
+    >>> from convsym.expr import symbol
+    >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
+    >>> falls(floordiv(h - k, s) - k), falls(floordiv(h, s) + k), falls(h * h - k * s + k)
+    (True, False, True)
+    """
+    floors = [(m, c) for m, c in p.terms.items()
+              if len(m) == 1 and m[0][1] == 1 and isinstance(m[0][0], Floor)]
+    if len(floors) != 1:
+        return bool(directions(p)[1])
+    ((fmono, fc),) = floors
+    rise: set[sympy.Symbol] = set()
+    fall: set[sympy.Symbol] = set()
+    mixed: set[sympy.Symbol] = set()
+    for mono, c in p.terms.items():  # the other terms, as directions() reads them
+        if mono is fmono:
+            continue
+        plain = all(not isinstance(a, Floor) and _positive(a) for a, _ in mono)
+        for atom, power in mono:
+            if isinstance(atom, Floor):
+                mixed |= atom.symbols()
+            elif power == 1 and plain:
+                (rise if c > 0 else fall).add(atom)
+            else:
+                mixed.add(atom)
+    f = fmono[0][0]
+    assert isinstance(f, Floor)
+    up, down = f.directions()  # disjoint
+    if fc < 0:
+        up, down = down, up
+    # directions(p)[1] is (fall | down) minus mixed, minus (rise | up), minus the floor's
+    # symbols that move it neither way
+    for x in fall:
+        if x not in mixed and x not in rise and x not in up and \
+                (x in down or x not in f.symbols()):
+            return True
+    return any(x not in mixed and x not in rise for x in down)
 
 
 _POSITIVE: dict[sympy.Symbol, bool] = {}

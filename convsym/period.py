@@ -51,6 +51,7 @@ from convsym.intdiv import (
     add,
     collapsed,
     directions,
+    falls,
     free_symbols,
     nested,
     scale,
@@ -345,7 +346,7 @@ def unbounded_below(e: QExpr) -> bool:
     >>> unbounded_below(floordiv(h - k, QPoly.const(2)))
     False
     """
-    return bool(_falling_symbols(e))
+    return isinstance(e, QPoly) and falls(e)
 
 
 def _falling_symbols(e: QExpr) -> list[sympy.Symbol]:

@@ -124,3 +124,20 @@ def test_a_chain_300_deep_builds_prints_summarises_and_derives() -> None:
     assert tex.count(r"\lfloor") + tex.count(r"\lceil") == 300
     d = derive(_own_kernel_and_stride(120))
     assert d.to_text().count("s119") >= 1 and r"\lceil" in d.to_latex()
+
+
+def test_equal_sizes_nested_1500_deep_are_equal_without_recursion() -> None:
+    # two builds of the same chain meet in memos keyed by size (a second load() of a
+    # 600-layer chain compared them by their nested keys, past the recursion limit)
+    from convsym.expr import symbol
+    from convsym.intdiv import QPoly, floordiv
+
+    def chain() -> QPoly:
+        x = QPoly.sym(symbol("H"))
+        for i in range(1500):
+            x = floordiv(x - QPoly.sym(symbol(f"k{i}")), QPoly.sym(symbol(f"s{i}")))
+        return x
+
+    a, b = chain(), chain()
+    assert a is not b and a == b and {a: 1}[b] == 1
+    assert a != chain() + QPoly.const(1)
