@@ -637,16 +637,22 @@ def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbo
             if len(up) + len(down) < len(f.symbols()):
                 mixed |= f.symbols() - up - down
             continue
-        plain = all(not isinstance(a, Floor) and _positive(a) for a, _ in mono)
-        for atom, power in mono:
-            if isinstance(atom, Floor):
-                mixed |= atom.symbols()
-            elif power == 1 and plain:
-                (rise if c > 0 else fall).add(atom)
-            else:
-                mixed.add(atom)
+        _term_directions(mono, c, rise, fall, mixed)
     mixed |= rise & fall
     return frozenset(rise - mixed), frozenset(fall - mixed)
+
+
+def _term_directions(mono: Monomial, c: int, rise: set[sympy.Symbol],
+                     fall: set[sympy.Symbol], mixed: set[sympy.Symbol]) -> None:
+    """Add the directions of a term ``c*mono`` that is not one floor to the three sets."""
+    plain = all(not isinstance(a, Floor) and _positive(a) for a, _ in mono)
+    for atom, power in mono:
+        if isinstance(atom, Floor):
+            mixed |= atom.symbols()
+        elif power == 1 and plain:
+            (rise if c > 0 else fall).add(atom)
+        else:
+            mixed.add(atom)
 
 
 def falls(p: QPoly) -> bool:
@@ -670,16 +676,8 @@ def falls(p: QPoly) -> bool:
     fall: set[sympy.Symbol] = set()
     mixed: set[sympy.Symbol] = set()
     for mono, c in p.terms.items():  # the other terms, as directions() reads them
-        if mono is fmono:
-            continue
-        plain = all(not isinstance(a, Floor) and _positive(a) for a, _ in mono)
-        for atom, power in mono:
-            if isinstance(atom, Floor):
-                mixed |= atom.symbols()
-            elif power == 1 and plain:
-                (rise if c > 0 else fall).add(atom)
-            else:
-                mixed.add(atom)
+        if mono is not fmono:
+            _term_directions(mono, c, rise, fall, mixed)
     f = fmono[0][0]
     assert isinstance(f, Floor)
     up, down = f.directions()  # disjoint
