@@ -605,3 +605,14 @@ def test_the_prover_sees_the_collapsed_form() -> None:
     from convsym.intdiv import collapsed
 
     assert collapsed(plain) == traced
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), trees(), st.integers(-2, 2))
+def test_falls_is_whether_directions_finds_a_falling_symbol(a: Tree, b: Tree, c: int) -> None:
+    from convsym.intdiv import add, directions, falls
+
+    for q in (a.q, scale(a.q, QPoly.const(-1)), add(a.q, scale(b.q, QPoly.const(c)))
+              if isinstance(a.q, QPoly) and isinstance(b.q, QPoly) else a.q):
+        if isinstance(q, QPoly):
+            assert falls(q) == bool(directions(q)[1])
