@@ -13,6 +13,7 @@ import functools
 import math
 import textwrap
 from collections.abc import Callable, Iterable
+from fractions import Fraction
 from functools import cmp_to_key
 from typing import Any
 
@@ -449,8 +450,11 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
     at the pair the row before compared).
     """
     items = list(items)
-    if not any(map(_nested_round, items)):
-        return sorted(items, key=sort_key)  # shallow keys: Python's own comparison is faster
+    if not any(map(_nested_round, items)):  # shallow keys: Python's own comparison
+        plain = [_plain_sort_key(x) for x in items]
+        if None in plain:  # (a plain key must not meet a SymPy float: Fraction == Float fails)
+            return sorted(items, key=sort_key)
+        return [x for _, x in sorted(zip(plain, items), key=_first)]
     keyed = [(sort_key(x), x) for x in items]
 
     def order(a: tuple[tuple[object, ...], sympy.Expr],
@@ -459,6 +463,100 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
 
     keyed.sort(key=cmp_to_key(order))
     return [x for _, x in keyed]
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _plain_sort_key(expr: sympy.Expr) -> tuple[object, ...] | None:
+    """:func:`sort_key` with SymPy's integers and rationals as Python ``int`` and
+    ``Fraction`` (which order and compare equal exactly as they do), built without SymPy's
+    ``sort_key``; None for an expression holding another number (a float, an infinity) or
+    another kind of expression, whose key must be SymPy's (and so those it is compared with).
+
+    Sorting compares the numbers in the keys (a chain's ``ceiling(H/s**k)`` differ only in
+    ``-k``), and each SymPy comparison sympifies its operand: sorting the 2,000 ceilings of
+    a 1,000-layer total by SymPy's keys took 0.25 s, with these a few milliseconds.
+
+    >>> from convsym.expr import parse_expr
+    >>> e = parse_expr("ceiling(H/s**7)/3 + floor(W*k/2)**2")
+    >>> _plain_sort_key(e) == e.sort_key(), type(_plain_sort_key(e.args[1])[-1])
+    (True, <class 'fractions.Fraction'>)
+    >>> _plain_sort_key(parse_expr("H")*1.5) is None
+    True
+    """
+    key: tuple[object, ...] | bool | None = _SORT_KEYS.get("plain", expr)
+    if key is None:
+        try:
+            key = _plain_key(expr)
+        except (_NotPlain, RecursionError):
+            key = False
+        _SORT_KEYS.put("plain", expr, key)
+    return key if isinstance(key, tuple) else None
+
+
+class _NotPlain(Exception):
+    """An expression whose key this recipe does not build."""
+
+
+_ONE_KEY = ((1, 0, "Number"), (0, ()), (), 1)
+"""``S.One.sort_key()`` with a plain 1."""
+
+
+def _plain_number(number: object) -> int | Fraction:
+    if isinstance(number, sympy.Integer):
+        return int(number)
+    if isinstance(number, sympy.Rational):
+        return Fraction(int(number.p), int(number.q))
+    raise _NotPlain
+
+
+def _plain_key(expr: object) -> tuple[object, ...]:
+    """``Expr.sort_key``'s recipe (SymPy 1.x), for symbols, rationals and the sums,
+    products, powers and functions of them."""
+    if not isinstance(expr, sympy.Expr):
+        raise _NotPlain
+    cls = type(expr)
+    if cls is sympy.Symbol:
+        return (_class_key(cls), (1, (expr.name,)), _ONE_KEY, 1)
+    if isinstance(expr, sympy.Rational):
+        return (_class_key(cls), (0, ()), (), _plain_number(expr))
+    if cls.sort_key is not sympy.Expr.sort_key:
+        raise _NotPlain
+    c, rest = expr.as_coeff_Mul()
+    coeff = _plain_number(c)
+    exp: tuple[object, ...] = _ONE_KEY
+    if rest.is_Pow:
+        base, power = rest.as_base_exp()
+        if base is sympy.S.Exp1:
+            raise _NotPlain
+        rest, exp = base, _plain_key_of(power)
+    kind = type(rest)
+    if rest.is_Dummy or getattr(kind.class_key, "__self__", None) is not kind:
+        raise _NotPlain  # (a class key that is not the class's own: SymPy's, via sort_key)
+    if rest.is_Atom:  # a symbol, or a power's integer base
+        name = rest.name if kind is sympy.Symbol else str(rest)
+        return (_class_key(kind), (1, (name,)), exp, coeff)
+    if rest.is_Add:
+        args = _ordered_terms(rest) if len(rest.args) > _LONG else \
+            list(rest.as_ordered_terms())
+    elif rest.is_Mul:
+        factors, nc = rest.args_cnc()
+        if nc:
+            raise _NotPlain
+        args = [x for _, x in sorted(((_plain_key_of(x), x) for x in factors), key=_first)]
+    else:
+        args = list(rest.args)
+    keys = tuple(map(_plain_key_of, args))
+    return (_class_key(kind), (len(keys), keys), exp, coeff)
+
+
+def _plain_key_of(expr: sympy.Expr) -> tuple[object, ...]:
+    key = _plain_sort_key(expr)
+    if key is None:
+        raise _NotPlain
+    return key
 
 
 def _nested_round(x: sympy.Expr) -> bool:

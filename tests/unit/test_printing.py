@@ -295,6 +295,59 @@ def test_plain_products_print_as_sympy_does(factors: list[tuple[str, int]], c: i
             assert printer._mul_text(e) == StrPrinter._print_Mul(printer, e)
 
 
+def _exprs() -> st.SearchStrategy[sympy.Expr]:
+    """SymPy expressions of the kinds a size, count or condition holds (and a few it does
+    not: floats, pi, a rational base, a symbolic exponent)."""
+    h, w, s, k = (symbol(x) for x in "HWsk")
+    leaves = st.one_of(st.sampled_from([h, w, s, k, sympy.pi, sympy.Float(1.5)]),
+                       st.integers(-9, 9).map(sympy.Integer),
+                       st.fractions(max_denominator=7).map(sympy.Rational),
+                       st.sampled_from([2**70, -(3**50)]).map(sympy.Integer))
+
+    def grow(inner: st.SearchStrategy[sympy.Expr]) -> st.SearchStrategy[sympy.Expr]:
+        pairs = st.lists(inner, min_size=2, max_size=4)
+        return st.one_of(
+            pairs.map(lambda xs: sympy.Add(*xs)), pairs.map(lambda xs: sympy.Mul(*xs)),
+            st.tuples(inner, st.sampled_from([-3, -1, 2, k])).map(lambda p: p[0] ** p[1]),
+            st.tuples(st.sampled_from([2, sympy.Rational(1, 2)]), inner).map(
+                lambda p: p[0] ** (k * p[1])),  # (a symbolic exponent: no huge integer)
+            inner.map(sympy.floor), inner.map(sympy.ceiling),
+            st.tuples(st.sampled_from([sympy.Min, sympy.Max]), pairs).map(
+                lambda p: p[0](*(sympy.floor(x / 2) for x in p[1]))))
+
+    return st.recursive(leaves, grow, max_leaves=12)
+
+
+@settings(max_examples=70, deadline=None)
+@given(st.lists(_exprs(), min_size=1, max_size=8))
+def test_plain_sort_keys_are_sympys_keys(items: list[sympy.Expr]) -> None:
+    from sympy.core.sorting import default_sort_key
+
+    for e in items:
+        assert X._plain_sort_key(e) in (None, e.sort_key())
+    assert X.by_sort_key(items) == sorted(items, key=default_sort_key)
+
+
+@pytest.mark.parametrize("depth", [3, 12])
+def test_deep_totals_order_and_print_as_sympy_does(depth: int) -> None:
+    """The totals of chains with symbolic strides, strides 2,1 and random hyperparameters
+    (the bench's deep workloads) ordered and printed as SymPy's own order gives them."""
+    from convsym import Sequential
+    from convsym.layers.torch import Conv2d
+
+    layers = [[Conv2d(4, 4, 3, stride="s", padding=1) for _ in range(depth)],
+              [Conv2d(4, 4, 3, stride=2 - i % 2, padding=1) for i in range(depth)],
+              [Conv2d(4, 4, 1 + 2 * (i % 3), stride=1 + i % 2, padding=i % 3, dilation=1)
+               for i in range(depth)]]
+    for chain in layers:
+        net = Sequential(chain, input_shape=(4, "H", "W"))
+        total = net.total_macs
+        assert X._ordered_terms(total) == list(total.as_ordered_terms())
+        plain = X.TextPrinter()
+        for row in net.rows:
+            assert plain._mul_text(row.macs) == X.StrPrinter._print_Mul(plain, row.macs)
+
+
 # --- one rule for numbers (issue 15) ----------------------------------------------------------
 def test_counts_group_digits_alone_and_inside_symbolic_counts(
         capsys: pytest.CaptureFixture[str]) -> None:
