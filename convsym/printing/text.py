@@ -172,8 +172,8 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
             if f.is_Rational:
                 above.append(sympy.Integer(f.p))
                 below.append(sympy.Integer(f.q))
-            elif f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp < 0:
-                below.append(sympy.Pow(f.base, -f.exp))
+            elif f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp.p < 0:
+                below.append(_symbol_power(f.base, -f.exp.p))
             elif f.is_Symbol or f.is_Pow and f.base.is_Symbol and f.exp.is_Integer:
                 above.append(f)
             elif f.is_Add:
@@ -190,6 +190,22 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 # together() would spend the square of its length finding so
                 return sums[0], sympy.Mul(*below)
     return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
+
+
+def _symbol_power(base: sympy.Symbol, exp: int) -> sympy.Expr:
+    """``base**exp`` for a positive ``exp``; for a plain symbol (which has no
+    ``_eval_power``, so ``Pow`` evaluates ``s**e`` to itself for ``e > 1``) built without
+    ``Pow``'s evaluation, which sympifies and tests its arguments each call.
+
+    >>> s = sympy.Symbol("s")
+    >>> [_symbol_power(s, e) == s**e for e in (1, 2, 900)], _symbol_power(s, 1) is s
+    ([True, True, True], True)
+    """
+    if exp == 1:
+        return base
+    if type(base) is not sympy.Symbol:
+        return sympy.Pow(base, exp)
+    return sympy.Pow(base, sympy.Integer(exp), evaluate=False)
 
 
 def _coprime_sum(arg: sympy.Expr, den: int) -> bool:
@@ -294,7 +310,7 @@ class TextPrinter(StrPrinter):
         prec = _precedence(expr)
         c, rest = expr.as_coeff_Mul()
         sign = ""
-        if c < 0:
+        if c.p < 0 if c.is_Rational else c < 0:
             expr, sign = _keep_coeff(-c, rest), "-"
         factors = by_sort_key(sympy.Mul.make_args(expr))
         shown = [x for x in factors if not (x.is_Rational and x.p == 1)] or [sympy.S.One]
@@ -368,7 +384,7 @@ def _minus_sign(term: sympy.Expr) -> bool:
         # no infinity anywhere; no number there, no sign to extract
         first = term.args[0]
         if first.is_Rational:
-            return bool(first < 0)
+            return bool(first.p < 0)
         if not first.is_Number:
             return False
     return bool(term.could_extract_minus_sign())
@@ -564,10 +580,11 @@ def _nested_round(x: sympy.Expr) -> bool:
     down: a chain's nested floors), whose sort keys are deep."""
     if not isinstance(x, (sympy.floor, sympy.ceiling)):
         return False
-    for factor in sympy.Mul.make_args(x.args[0]):
-        for term in sympy.Add.make_args(factor):
+    arg = x.args[0]
+    for factor in arg.args if arg.is_Mul else (arg,):  # (make_args sympifies each call)
+        for term in factor.args if factor.is_Add else (factor,):
             if any(isinstance(f, (sympy.floor, sympy.ceiling))
-                   for f in sympy.Mul.make_args(term)):
+                   for f in (term.args if term.is_Mul else (term,))):
                 return True
     return False
 
