@@ -648,7 +648,7 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
     dense vector does when every exponent is a positive integer; otherwise SymPy's own.
     """
     rows = []
-    gens: set[sympy.Expr] = set()
+    gens: dict[int, sympy.Expr] = {}  # by identity: SymPy's hash of 1/2**k repeats every 61 k
     for term in expr.args:
         row: tuple[sympy.Expr, dict[sympy.Expr, int], tuple[object, ...]] | None = \
             _ROWS.get(None, term)
@@ -665,17 +665,41 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
             c = _complex(coeff)
             row = (term, powers, ((bool(c.imag), c.imag), (c.real, c.imag)))
             _ROWS.put(None, term, row)  # terms repeat across a deep network's sums
-        gens.update(row[1])
+        for g in row[1]:
+            gens[id(g)] = g
         rows.append(row)
-    index = {g: i for i, g in enumerate(by_sort_key(gens))}
-    end = (len(index),)
+    index, count = _gen_indices(by_sort_key(gens.values()))
+    end = (count,)
 
     def key(row: tuple[sympy.Expr, dict[sympy.Expr, int], object]) -> tuple[object, ...]:
         _, powers, coeff = row
-        sparse = sorted((index[b], -e) for b, e in powers.items())
+        sparse = sorted((index[id(b)], -e) for b, e in powers.items())
         return (*sparse, end), coeff
 
     return [row[0] for row in sorted(rows, key=key)]
+
+
+def _gen_indices(ordered: list[sympy.Expr]) -> tuple[dict[int, int], int]:
+    """``id -> i`` numbering the distinct expressions of the sorted ``ordered`` (distinct
+    objects that are equal share a number: equal expressions have equal sort keys, so they
+    lie in one run of equal keys), and how many numbers were given."""
+    index: dict[int, int] = {}
+    count = 0
+    run: list[sympy.Expr] = []
+    run_key: object = None
+    plain = [_plain_sort_key(g) for g in ordered]
+    keys = plain if None not in plain else [sort_key(g) for g in ordered]  # (never mixed)
+    for g, k in zip(ordered, keys):
+        if not run or k != run_key:
+            run, run_key = [], k
+        twin = next((x for x in run if x == g), None)
+        if twin is None:
+            index[id(g)] = count
+            count += 1
+            run.append(g)
+        else:
+            index[id(g)] = index[id(twin)]
+    return index, count
 
 
 class CountPrinter(TextPrinter):

@@ -328,6 +328,23 @@ def test_plain_sort_keys_are_sympys_keys(items: list[sympy.Expr]) -> None:
     assert X.by_sort_key(items) == sorted(items, key=default_sort_key)
 
 
+def test_long_sums_with_equal_copies_of_a_floor_order_as_sympy_does() -> None:
+    h, w = symbol("H"), symbol("W")
+    floors = [sympy.floor(h / 2**k) for k in range(1, 80)]
+    copies = [sympy.Basic.__new__(sympy.floor, f.args[0]) for f in floors]  # equal, not same
+    assert all(c == f and c is not f for c, f in zip(copies, floors))
+    expr = sympy.Add(*(f * w**(1 + k % 3) for k, f in enumerate(floors)),
+                     *(c * h for c in copies[::3]), 7 * copies[5] * copies[9])
+    assert X._ordered_terms(expr) == list(expr.as_ordered_terms())
+    # the twins decide nothing: the other factor orders f*g and copy(f)*g'
+    for a, b in ((5, 6), (40, 41), (70, 9)):
+        pairs = sympy.Add(*(floors[a] * floors[k] for k in (20, 50)),
+                          *(copies[a] * floors[k] for k in (10, 30, 60)),
+                          *(floors[b] * copies[k] for k in (2, 77)), h)
+        assert len(pairs.args) == 8
+        assert X._ordered_terms(pairs) == list(pairs.as_ordered_terms())
+
+
 @pytest.mark.parametrize("depth", [3, 12])
 def test_deep_totals_order_and_print_as_sympy_does(depth: int) -> None:
     """The totals of chains with symbolic strides, strides 2,1 and random hyperparameters
