@@ -7,7 +7,10 @@ the full passes walk every live object, so the scans grow with the network: on a
 1,000-layer chain they were 13-15 % of the CPU time of ``summary().to_dict()``, and the
 largest part of the super-linear growth from 100 to 1,000 layers.  Reference counting
 still frees everything that is not in a cycle; cycles made during the call are collected
-by the first pass after it.
+by the first pass after it.  It is paused only around bounded work that keeps what it
+makes: building a network (:func:`convsym.budget.building`, under ``build_seconds``) and
+making and printing its summary; never around open-ended loops (``verify``), whose garbage
+must be collected as they go.
 
 :func:`collector_paused` nests (only the outermost restores the state it found, from any
 thread: a count under a lock), never enables a collector the caller had disabled, and a

@@ -20,7 +20,6 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from convsym.collector import collector_paused
 from convsym.errors import (
     BudgetExceeded,
     ConvsymError,
@@ -50,8 +49,7 @@ division or modulo by zero); please report it at the convsym issue tracker
     @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
-            with collector_paused():  # (see convsym.collector: a deep network's survivors)
-                return fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         except ConvsymError:
             raise
         except MemoryError:

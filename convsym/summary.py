@@ -84,6 +84,7 @@ class Summary(Rich):
     """E.g. which parameters the totals count, when a PyTorch forward never runs some."""
 
     @staticmethod
+    @collector_paused()
     def of(net: Network) -> Summary:
         """Summarise a network."""
         rows = tuple(SummaryRow(r.name, r.type, r.output_shape, r.params, r.trainable,
