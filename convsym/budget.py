@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+from convsym.collector import collector_paused
 from convsym.errors import BudgetExceeded, ConvsymError, UsageError, did_you_mean
 
 __all__ = [
@@ -225,7 +226,8 @@ CONVSYM_BUILD_SECONDS=N or convsym.budget.raised(build_seconds=N))
                            f"out of time before {doing} (after {spent:.3g} s)")
 
     try:
-        yield check
+        with collector_paused():  # (everything a build makes survives it: see collector)
+            yield check
     finally:
         if token is not None:
             _BUILDING.reset(token)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from convsym.collector import collector_paused
 from convsym.conditions import reduced_conditions
 from convsym.printing.display import Rich
 from convsym.printing.text import count_text as text_count
@@ -83,6 +84,7 @@ class Summary(Rich):
     """E.g. which parameters the totals count, when a PyTorch forward never runs some."""
 
     @staticmethod
+    @collector_paused()
     def of(net: Network) -> Summary:
         """Summarise a network."""
         rows = tuple(SummaryRow(r.name, r.type, r.output_shape, r.params, r.trainable,
@@ -92,6 +94,7 @@ class Summary(Rich):
                        net.non_trainable_params, net.total_macs,
                        tuple(r for _, r in reduced_conditions(net.condition_records)), notes)
 
+    @collector_paused()
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; each value an integer when numeric, else the expression's text."""
         return {
@@ -118,6 +121,7 @@ class Summary(Rich):
     def __str__(self) -> str:
         return self.text()
 
+    @collector_paused()
     def text(self, width: int = WIDTH) -> str:
         """The Keras-like table, kept within ``width`` columns where it can break: a long
         shape or count goes on to the next lines of its cell, conditions one to a line."""

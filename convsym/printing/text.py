@@ -13,6 +13,7 @@ import functools
 import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
+from fractions import Fraction
 from functools import cmp_to_key
 from typing import Any
 
@@ -22,7 +23,7 @@ from sympy.core.mul import _keep_coeff
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
-from convsym.deep import inner_first, is_number
+from convsym.deep import equal, inner_first, is_number
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
 
@@ -172,8 +173,8 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
             if f.is_Rational:
                 above.append(sympy.Integer(f.p))
                 below.append(sympy.Integer(f.q))
-            elif f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp < 0:
-                below.append(sympy.Pow(f.base, -f.exp))
+            elif f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp.p < 0:
+                below.append(_symbol_power(f.base, -f.exp.p))
             elif f.is_Symbol or f.is_Pow and f.base.is_Symbol and f.exp.is_Integer:
                 above.append(f)
             elif f.is_Add:
@@ -190,6 +191,22 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 # together() would spend the square of its length finding so
                 return sums[0], sympy.Mul(*below)
     return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
+
+
+def _symbol_power(base: sympy.Symbol, exp: int) -> sympy.Expr:
+    """``base**exp`` for a positive ``exp``; for a plain symbol (which has no
+    ``_eval_power``, so ``Pow`` evaluates ``s**e`` to itself for ``e > 1``) built without
+    ``Pow``'s evaluation, which sympifies and tests its arguments each call.
+
+    >>> s = sympy.Symbol("s")
+    >>> [_symbol_power(s, e) == s**e for e in (1, 2, 900)], _symbol_power(s, 1) is s
+    ([True, True, True], True)
+    """
+    if exp == 1:
+        return base
+    if type(base) is not sympy.Symbol:
+        return sympy.Pow(base, exp)
+    return sympy.Pow(base, sympy.Integer(exp), evaluate=False)
 
 
 def _coprime_sum(arg: sympy.Expr, den: int) -> bool:
@@ -294,7 +311,7 @@ class TextPrinter(StrPrinter):
         prec = _precedence(expr)
         c, rest = expr.as_coeff_Mul()
         sign = ""
-        if c < 0:
+        if c.p < 0 if c.is_Rational else c < 0:
             expr, sign = _keep_coeff(-c, rest), "-"
         factors = by_sort_key(sympy.Mul.make_args(expr))
         shown = [x for x in factors if not (x.is_Rational and x.p == 1)] or [sympy.S.One]
@@ -370,7 +387,7 @@ def _minus_sign(term: sympy.Expr) -> bool:
         # no infinity anywhere; no number there, no sign to extract
         first = term.args[0]
         if first.is_Rational:
-            return bool(first < 0)
+            return bool(first.p < 0)
         if not first.is_Number:
             return False
     return bool(term.could_extract_minus_sign())
@@ -513,8 +530,11 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
     at the pair the row before compared).
     """
     items = list(items)
-    if not any(map(_nested_round, items)):
-        return sorted(items, key=sort_key)  # shallow keys: Python's own comparison is faster
+    if not any(map(_nested_round, items)):  # shallow keys: Python's own comparison
+        plain = [_plain_sort_key(x) for x in items]
+        if None in plain:  # (a plain key must not meet a SymPy float: Fraction == Float fails)
+            return sorted(items, key=sort_key)
+        return [x for _, x in sorted(zip(plain, items), key=_first)]
     keyed = [(sort_key(x), x) for x in items]
 
     def order(a: tuple[tuple[object, ...], sympy.Expr],
@@ -533,15 +553,110 @@ def _holds_round(term: sympy.Expr) -> bool:
     return False
 
 
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _plain_sort_key(expr: sympy.Expr) -> tuple[object, ...] | None:
+    """:func:`sort_key` with SymPy's integers and rationals as Python ``int`` and
+    ``Fraction`` (which order and compare equal exactly as they do), built without SymPy's
+    ``sort_key``; None for an expression holding another number (a float, an infinity) or
+    another kind of expression, whose key must be SymPy's (and so those it is compared with).
+
+    Sorting compares the numbers in the keys (a chain's ``ceiling(H/s**k)`` differ only in
+    ``-k``), and each SymPy comparison sympifies its operand: sorting the 2,000 ceilings of
+    a 1,000-layer total by SymPy's keys took 0.25 s, with these a few milliseconds.
+
+    >>> from convsym.expr import parse_expr
+    >>> e = parse_expr("ceiling(H/s**7)/3 + floor(W*k/2)**2")
+    >>> _plain_sort_key(e) == e.sort_key(), type(_plain_sort_key(e.args[1])[-1])
+    (True, <class 'fractions.Fraction'>)
+    >>> _plain_sort_key(parse_expr("H")*1.5) is None
+    True
+    """
+    key: tuple[object, ...] | bool | None = _SORT_KEYS.get("plain", expr)
+    if key is None:
+        try:
+            key = _plain_key(expr)
+        except (_NotPlain, RecursionError):
+            key = False
+        _SORT_KEYS.put("plain", expr, key)
+    return key if isinstance(key, tuple) else None
+
+
+class _NotPlain(Exception):
+    """An expression whose key this recipe does not build."""
+
+
+_ONE_KEY = ((1, 0, "Number"), (0, ()), (), 1)
+"""``S.One.sort_key()`` with a plain 1."""
+
+
+def _plain_number(number: object) -> int | Fraction:
+    if isinstance(number, sympy.Integer):
+        return int(number)
+    if isinstance(number, sympy.Rational):
+        return Fraction(int(number.p), int(number.q))
+    raise _NotPlain
+
+
+def _plain_key(expr: object) -> tuple[object, ...]:
+    """``Expr.sort_key``'s recipe (SymPy 1.x), for symbols, rationals and the sums,
+    products, powers and functions of them."""
+    if not isinstance(expr, sympy.Expr):
+        raise _NotPlain
+    cls = type(expr)
+    if cls is sympy.Symbol:
+        return (_class_key(cls), (1, (expr.name,)), _ONE_KEY, 1)
+    if isinstance(expr, sympy.Rational):
+        return (_class_key(cls), (0, ()), (), _plain_number(expr))
+    if cls.sort_key is not sympy.Expr.sort_key:
+        raise _NotPlain
+    c, rest = expr.as_coeff_Mul()
+    coeff = _plain_number(c)
+    exp: tuple[object, ...] = _ONE_KEY
+    if rest.is_Pow:
+        base, power = rest.as_base_exp()
+        if base is sympy.S.Exp1:
+            raise _NotPlain
+        rest, exp = base, _plain_key_of(power)
+    kind = type(rest)
+    if rest.is_Dummy or getattr(kind.class_key, "__self__", None) is not kind:
+        raise _NotPlain  # (a class key that is not the class's own: SymPy's, via sort_key)
+    if rest.is_Atom:  # a symbol, or a power's integer base
+        name = rest.name if kind is sympy.Symbol else str(rest)
+        return (_class_key(kind), (1, (name,)), exp, coeff)
+    if rest.is_Add:
+        args = _ordered_terms(rest) if len(rest.args) > _LONG or \
+            any(map(_holds_round, rest.args)) else list(rest.as_ordered_terms())
+    elif rest.is_Mul:
+        factors, nc = rest.args_cnc()
+        if nc:
+            raise _NotPlain
+        args = [x for _, x in sorted(((_plain_key_of(x), x) for x in factors), key=_first)]
+    else:
+        args = list(rest.args)
+    keys = tuple(map(_plain_key_of, args))
+    return (_class_key(kind), (len(keys), keys), exp, coeff)
+
+
+def _plain_key_of(expr: sympy.Expr) -> tuple[object, ...]:
+    key = _plain_sort_key(expr)
+    if key is None:
+        raise _NotPlain
+    return key
+
+
 def _nested_round(x: sympy.Expr) -> bool:
     """True for a floor or ceiling with another one in its argument's terms (one level
     down: a chain's nested floors), whose sort keys are deep."""
     if not isinstance(x, (sympy.floor, sympy.ceiling)):
         return False
-    for factor in sympy.Mul.make_args(x.args[0]):
-        for term in sympy.Add.make_args(factor):
+    arg = x.args[0]
+    for factor in arg.args if arg.is_Mul else (arg,):  # (make_args sympifies each call)
+        for term in factor.args if factor.is_Add else (factor,):
             if any(isinstance(f, (sympy.floor, sympy.ceiling))
-                   for f in sympy.Mul.make_args(term)):
+                   for f in (term.args if term.is_Mul else (term,))):
                 return True
     return False
 
@@ -621,6 +736,9 @@ def _long_sum(expr: sympy.Expr) -> bool:
 _ROWS = IdMemo(1 << 16)
 
 
+_NUMBERS = (sympy.Number, sympy.NumberSymbol)
+
+
 def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
     """``expr.as_ordered_terms()`` in linear space.
 
@@ -629,9 +747,22 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
     same order from sparse vectors: the key of a term is its (generator index, -exponent)
     pairs in index order closed by a sentinel, which compares exactly as SymPy's negated
     dense vector does when every exponent is a positive integer; otherwise SymPy's own.
+    Like SymPy, a positive number and a product with a negative coefficient (``1 - n``)
+    keep the number first.
+
+    >>> from convsym.expr import parse_expr
+    >>> [_ordered_terms(parse_expr(x)) for x in ("1 - n", "n + 1", "3 - floor(n/2)")]
+    [[1, -n], [n, 1], [3, -floor(n/2)]]
     """
+    if len(expr.args) == 2:  # Expr.as_ordered_terms' own special case, as it reads it
+        number, other = sorted(expr.args, key=lambda x: not isinstance(x, _NUMBERS))
+        if isinstance(number, _NUMBERS) and isinstance(other, sympy.Mul):
+            factors = sorted(other.args, key=lambda x: not isinstance(x, sympy.Number))
+            if len(factors) == 2 and isinstance(factors[0], sympy.Number) and \
+                    number.is_positive and factors[0].is_negative:
+                return [number, other]
     rows = []
-    gens: set[sympy.Expr] = set()
+    gens: dict[int, sympy.Expr] = {}  # by identity: SymPy's hash of 1/2**k repeats every 61 k
     for term in expr.args:
         row: tuple[sympy.Expr, dict[sympy.Expr, int], tuple[object, ...]] | None = \
             _ROWS.get(None, term)
@@ -648,17 +779,41 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
             c = _complex(coeff)
             row = (term, powers, ((bool(c.imag), c.imag), (c.real, c.imag)))
             _ROWS.put(None, term, row)  # terms repeat across a deep network's sums
-        gens.update(row[1])
+        for g in row[1]:
+            gens[id(g)] = g
         rows.append(row)
-    index = {g: i for i, g in enumerate(by_sort_key(gens))}
-    end = (len(index),)
+    index, count = _gen_indices(by_sort_key(gens.values()))
+    end = (count,)
 
     def key(row: tuple[sympy.Expr, dict[sympy.Expr, int], object]) -> tuple[object, ...]:
         _, powers, coeff = row
-        sparse = sorted((index[b], -e) for b, e in powers.items())
+        sparse = sorted((index[id(b)], -e) for b, e in powers.items())
         return (*sparse, end), coeff
 
     return [row[0] for row in sorted(rows, key=key)]
+
+
+def _gen_indices(ordered: list[sympy.Expr]) -> tuple[dict[int, int], int]:
+    """``id -> i`` numbering the distinct expressions of the sorted ``ordered`` (distinct
+    objects that are equal share a number: equal expressions have equal sort keys, so they
+    lie in one run of equal keys), and how many numbers were given."""
+    index: dict[int, int] = {}
+    count = 0
+    run: list[sympy.Expr] = []
+    run_key: object = None
+    plain = [_plain_sort_key(g) for g in ordered]
+    keys = plain if None not in plain else [sort_key(g) for g in ordered]  # (never mixed)
+    for g, k in zip(ordered, keys):
+        if not run or _compare(k, run_key) != 0:  # (iterative: keys of deep floors)
+            run, run_key = [], k
+        twin = next((x for x in run if equal(x, g)), None)
+        if twin is None:
+            index[id(g)] = count
+            count += 1
+            run.append(g)
+        else:
+            index[id(g)] = index[id(twin)]
+    return index, count
 
 
 class CountPrinter(TextPrinter):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from convsym.derivation import derive
@@ -293,6 +293,77 @@ def test_plain_products_print_as_sympy_does(factors: list[tuple[str, int]], c: i
     for printer in (X.TextPrinter(), X.CountPrinter()):
         if e.is_Mul:
             assert printer._mul_text(e) == StrPrinter._print_Mul(printer, e)
+
+
+def _exprs() -> st.SearchStrategy[sympy.Expr]:
+    """SymPy expressions of the kinds a size, count or condition holds (and a few it does
+    not: floats, pi, a rational base, a symbolic exponent)."""
+    h, w, s, k = (symbol(x) for x in "HWsk")
+    leaves = st.one_of(st.sampled_from([h, w, s, k, sympy.pi, sympy.Float(1.5)]),
+                       st.integers(-9, 9).map(sympy.Integer),
+                       st.fractions(max_denominator=7).map(sympy.Rational),
+                       st.sampled_from([2**70, -(3**50)]).map(sympy.Integer))
+
+    def grow(inner: st.SearchStrategy[sympy.Expr]) -> st.SearchStrategy[sympy.Expr]:
+        pairs = st.lists(inner, min_size=2, max_size=4)
+        return st.one_of(
+            pairs.map(lambda xs: sympy.Add(*xs)), pairs.map(lambda xs: sympy.Mul(*xs)),
+            st.tuples(inner, st.sampled_from([-3, -1, 2, k])).map(lambda p: p[0] ** p[1]),
+            st.tuples(st.sampled_from([2, sympy.Rational(1, 2)]), inner).map(
+                lambda p: p[0] ** (k * p[1])),  # (a symbolic exponent: no huge integer)
+            inner.map(sympy.floor), inner.map(sympy.ceiling),
+            st.tuples(st.sampled_from([sympy.Min, sympy.Max]), pairs).map(
+                lambda p: p[0](*(sympy.floor(x / 2) for x in p[1]))))
+
+    return st.recursive(leaves, grow, max_leaves=12)
+
+
+@settings(max_examples=70, deadline=None)
+@given(st.lists(_exprs(), min_size=1, max_size=8))
+def test_plain_sort_keys_are_sympys_keys(items: list[sympy.Expr]) -> None:
+    from sympy.core.sorting import default_sort_key
+
+    assume(not any(e.has(sympy.nan) for e in items))  # (NaN keys do not sort, in SymPy either)
+    for e in items:
+        assert X._plain_sort_key(e) in (None, e.sort_key())
+    assert X.by_sort_key(items) == sorted(items, key=default_sort_key)
+
+
+def test_long_sums_with_equal_copies_of_a_floor_order_as_sympy_does() -> None:
+    h, w = symbol("H"), symbol("W")
+    floors = [sympy.floor(h / 2**k) for k in range(1, 80)]
+    copies = [sympy.Basic.__new__(sympy.floor, f.args[0]) for f in floors]  # equal, not same
+    assert all(c == f and c is not f for c, f in zip(copies, floors))
+    expr = sympy.Add(*(f * w**(1 + k % 3) for k, f in enumerate(floors)),
+                     *(c * h for c in copies[::3]), 7 * copies[5] * copies[9])
+    assert X._ordered_terms(expr) == list(expr.as_ordered_terms())
+    # the twins decide nothing: the other factor orders f*g and copy(f)*g'
+    for a, b in ((5, 6), (40, 41), (70, 9)):
+        pairs = sympy.Add(*(floors[a] * floors[k] for k in (20, 50)),
+                          *(copies[a] * floors[k] for k in (10, 30, 60)),
+                          *(floors[b] * copies[k] for k in (2, 77)), h)
+        assert len(pairs.args) == 8
+        assert X._ordered_terms(pairs) == list(pairs.as_ordered_terms())
+
+
+@pytest.mark.parametrize("depth", [3, 12])
+def test_deep_totals_order_and_print_as_sympy_does(depth: int) -> None:
+    """The totals of chains with symbolic strides, strides 2,1 and random hyperparameters
+    (the bench's deep workloads) ordered and printed as SymPy's own order gives them."""
+    from convsym import Sequential
+    from convsym.layers.torch import Conv2d
+
+    layers = [[Conv2d(4, 4, 3, stride="s", padding=1) for _ in range(depth)],
+              [Conv2d(4, 4, 3, stride=2 - i % 2, padding=1) for i in range(depth)],
+              [Conv2d(4, 4, 1 + 2 * (i % 3), stride=1 + i % 2, padding=i % 3, dilation=1)
+               for i in range(depth)]]
+    for chain in layers:
+        net = Sequential(chain, input_shape=(4, "H", "W"))
+        total = net.total_macs
+        assert X._ordered_terms(total) == list(total.as_ordered_terms())
+        plain = X.TextPrinter()
+        for row in net.rows:
+            assert plain._mul_text(row.macs) == X.StrPrinter._print_Mul(plain, row.macs)
 
 
 # --- one rule for numbers (issue 15) ----------------------------------------------------------
