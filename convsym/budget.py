@@ -23,7 +23,9 @@ address-space limit; when a solver or SymPy does not return in time the worker i
 :class:`~convsym.errors.BudgetExceeded` is raised (``code`` ``"time_limit"``,
 ``"memory_limit"`` or ``"worker_died"``), so the caller can answer "unknown" with the reason
 (``str(err)``).  :class:`Deadline` is the in-process counterpart for loops that can check the
-clock themselves.
+clock themselves.  :func:`timed` puts a wall-clock budget (``build_seconds``,
+``derive_seconds``, ``compare_seconds``) on a block: loops below it call :func:`checkpoint`,
+and on the main thread an alarm stops work that never reaches one (``docs/budgets.md``).
 
 >>> run_bounded(pow, 2, 10, timeout=30)
 1024
