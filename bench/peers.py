@@ -45,11 +45,13 @@ def clear_caches() -> None:
     display memos (what a fresh process starts with, minus the imports)."""
     from sympy.core.cache import clear_cache
 
-    from convsym import deep, intdiv
+    from convsym import deep, derivation, formulas, intdiv
     from convsym.layers import base
     from convsym.printing import latex, text
 
     clear_cache()
+    formulas._settled.cache_clear()
+    derivation._settled.cache_clear()
     intdiv._SHOWN.clear()
     base._ROOMS.clear()
     intdiv._CONVERTED.clear()

@@ -23,7 +23,9 @@ address-space limit; when a solver or SymPy does not return in time the worker i
 :class:`~convsym.errors.BudgetExceeded` is raised (``code`` ``"time_limit"``,
 ``"memory_limit"`` or ``"worker_died"``), so the caller can answer "unknown" with the reason
 (``str(err)``).  :class:`Deadline` is the in-process counterpart for loops that can check the
-clock themselves.
+clock themselves.  :func:`timed` puts a wall-clock budget (``build_seconds``,
+``derive_seconds``, ``compare_seconds``) on a block: loops below it call :func:`checkpoint`,
+and on the main thread an alarm stops work that never reaches one (``docs/budgets.md``).
 
 >>> run_bounded(pow, 2, 10, timeout=30)
 1024
@@ -62,7 +64,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
 from convsym.collector import collector_paused
-from convsym.errors import BudgetExceeded, ConvsymError, UsageError, did_you_mean
+from convsym.errors import BudgetExceeded, ConvsymError, OutOfTime, UsageError, did_you_mean
 
 __all__ = [
     "DEFAULT_MEMORY_MB",
@@ -71,10 +73,12 @@ __all__ = [
     "Deadline",
     "WorkerCrashed",
     "building",
+    "checkpoint",
     "current",
     "exceeded",
     "raised",
     "run_bounded",
+    "timed",
 ]
 
 T = TypeVar("T")
@@ -120,7 +124,12 @@ class Budgets:
     """Extra memory (MiB) of the worker running a bounded API call (prove, solve, ...)."""
     build_seconds: float = 60.0
     """Seconds building one network may take (reading, inlining, every layer's inference,
-    substitutions), checked before each layer."""
+    substitutions), checked before each layer and inside long decisions."""
+    derive_seconds: float = 60.0
+    """Seconds deriving one network may take (each step's sizes simplified by the period
+    check), checked before each layer and inside long decisions."""
+    compare_seconds: float = 60.0
+    """Seconds comparing two built networks may take (row differences), checked per row."""
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -189,48 +198,190 @@ def exceeded(what: str, name: str, detail: str) -> BudgetExceeded:
     """The error for work over the budget ``name``: what, why, the limit, how to raise it."""
     limit = getattr(current(), name)
     shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
-    return BudgetExceeded(f"{what}: {detail}; the limit is {name} = {shown} (raise it with "
+    kind = OutOfTime if name.endswith("_seconds") else BudgetExceeded
+    return kind(f"{what}: {detail}; the limit is {name} = {shown} (raise it with "
                           f"CONVSYM_{name.upper()}=N or convsym.budget.raised({name}=N))",
                           code="budget_exceeded")
 
 
-_BUILDING: ContextVar[tuple[float, float] | None] = ContextVar("convsym_building", default=None)
+@dataclass(frozen=True)
+class _Clock:
+    """A wall-clock budget in force: the field ``name`` of :class:`Budgets`, for ``what``."""
+
+    name: str
+    what: str
+    start: float
+    seconds: float
+
+    def check(self, doing: str = "") -> None:
+        spent = time.monotonic() - self.start
+        if spent > self.seconds:
+            before = f" before {doing}" if doing else ""
+            raise exceeded(self.what, self.name, f"out of time{before} (after {spent:.3g} s)")
+
+
+_CLOCKS: ContextVar[tuple[_Clock, ...]] = ContextVar("convsym_clocks", default=())
 
 
 @contextlib.contextmanager
-def building() -> Iterator[Callable[[str], None]]:
-    """A wall-clock budget (``build_seconds``) for building a network; yields a check.
+def timed(name: str, what: str) -> Iterator[Callable[[str], None]]:
+    """A wall-clock budget, the ``*_seconds`` field ``name``, for ``what``; yields a check.
 
-    Nested builds (a Keras nested model, ``subs``, the CLI reading a file then building and
-    substituting) share the outermost one's clock.  ``check(doing)`` raises
-    :class:`BudgetExceeded` (code ``budget_exceeded``) once the time is up.
+    Nested blocks of the same budget (a Keras nested model, ``subs``, the CLI reading a file
+    then building and substituting) share the outermost one's clock; blocks of different
+    budgets (a layer's network built while deriving) each keep theirs.  ``check(doing)``,
+    and :func:`checkpoint` anywhere below the block, raise
+    :class:`~convsym.errors.OutOfTime` (code ``budget_exceeded``) once the time is up.
+
+    >>> with raised(derive_seconds=1e-9), timed("derive_seconds", "deriving 'net'") as check:
+    ...     check("layer 'conv' at layers[0]")
+    Traceback (most recent call last):
+    convsym.errors.OutOfTime: deriving 'net': out of time before layer 'conv' at \
+layers[0] (after ... s); the limit is derive_seconds = 1e-09 (raise it with \
+CONVSYM_DERIVE_SECONDS=N or convsym.budget.raised(derive_seconds=N))
+    """
+    clocks = _CLOCKS.get()
+    clock = next((c for c in clocks if c.name == name), None)
+    if clock is not None:  # the outer block of this budget keeps the time
+        yield clock.check
+        return
+    clock = _Clock(name, what, time.monotonic(), getattr(current(), name))
+    token = _CLOCKS.set((*clocks, clock))
+    armed = _arm(clock)
+    try:
+        yield clock.check
+    except _Expired as stop:
+        if stop.clock is not clock:
+            raise  # an outer clock's: its own block says so
+        raise exceeded(what, name, f"out of time (after {time.monotonic() - clock.start:.3g} "
+                       "s, stopped by the alarm)") from None
+    finally:
+        if armed:
+            _disarm(clock)
+        _CLOCKS.reset(token)
+
+
+class _Expired(BaseException):
+    """Raised by the alarm inside work that never reaches a check (a pure-Python loop in a
+    torch ``forward``, one long SymPy call); :func:`timed` turns it into ``OutOfTime``.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``), so the ``except Exception`` of the
+    code it interrupts (SymPy's, a user's ``forward``) does not swallow it.
+    """
+
+    def __init__(self, clock: _Clock) -> None:
+        super().__init__(clock.what)
+        self.clock = clock
+
+
+_ALARMED: list[_Clock] = []
+"""Clocks with the alarm armed for them, outermost first (main thread only)."""
+_PREVIOUS: list[Any] = []
+"""The SIGALRM handler found when the first clock armed the alarm (restored after the last)."""
+_RETRY = 0.01
+"""Seconds after which the alarm tries again when it lands in a block's exit (see below)."""
+
+
+def _arm(clock: _Clock) -> bool:
+    """Arm ``ITIMER_REAL`` for ``clock``, when that is safe; True when armed.
+
+    Only on the main thread (where Python runs signal handlers), with SIGALRM's default
+    disposition and no timer running (a user's own alarm, a test runner's timeout: never
+    touched), or the alarm already ours for an outer clock.
+    """
+    itimer = getattr(signal, "ITIMER_REAL", None)
+    if itimer is None or not hasattr(signal, "SIGALRM"):
+        return False  # not POSIX: the cooperative checks still hold
+    # why: threading is already loaded by any program that could call this off the main thread
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if not _ALARMED:
+        if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None) or \
+                signal.getitimer(itimer) != (0.0, 0.0):
+            return False
+        _PREVIOUS[:] = [signal.signal(signal.SIGALRM, _on_alarm)]
+    _ALARMED.append(clock)
+    _reset_timer()
+    return True
+
+
+def _disarm(clock: _Clock) -> None:
+    """Remove ``clock``; the last one stops the timer and restores the previous handler."""
+    if clock in _ALARMED:
+        _ALARMED.remove(clock)  # first: an alarm from now on finds nothing of this clock
+    if _ALARMED:
+        _reset_timer()
+        return
+    signal.setitimer(signal.ITIMER_REAL, 0.0)
+    if _PREVIOUS:
+        signal.signal(signal.SIGALRM, _PREVIOUS.pop())
+
+
+def _reset_timer() -> None:
+    left = min(c.start + c.seconds - time.monotonic() for c in _ALARMED)
+    signal.setitimer(signal.ITIMER_REAL, max(left, 1e-4))
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    """The SIGALRM handler: stop the work of the first expired clock."""
+    expired = [c for c in _ALARMED if time.monotonic() - c.start > c.seconds]
+    if not expired:
+        if _ALARMED:  # early (a clock's start moved): wait for the earliest end
+            _reset_timer()
+        return
+    # never inside a block's exit or this module (a ContextVar reset, SymPy's global
+    # `evaluate` flag restored, the timer itself): leaving one half done could change later
+    # results in this process; try again a moment later instead
+    here = frame
+    for _ in range(12):
+        if here is None:
+            break
+        code = here.f_code
+        if code.co_filename in (__file__, contextlib.__file__) or \
+                code.co_name in ("__exit__", "__aexit__", "__del__"):
+            signal.setitimer(signal.ITIMER_REAL, _RETRY)
+            return
+        here = here.f_back
+    raise _Expired(expired[0])
+
+
+def building() -> contextlib.AbstractContextManager[Callable[[str], None]]:
+    """The wall-clock budget ``build_seconds`` for building a network (see :func:`timed`).
 
     >>> with raised(build_seconds=1e-9), building() as check:
     ...     check("layer 'conv' at layers[0]")
     Traceback (most recent call last):
-    convsym.errors.BudgetExceeded: building the network: out of time before layer 'conv' at \
+    convsym.errors.OutOfTime: building the network: out of time before layer 'conv' at \
 layers[0] (after ... s); the limit is build_seconds = 1e-09 (raise it with \
 CONVSYM_BUILD_SECONDS=N or convsym.budget.raised(build_seconds=N))
     """
-    outer = _BUILDING.get()
-    token = None
-    if outer is None:
-        outer = (time.monotonic(), current().build_seconds)
-        token = _BUILDING.set(outer)
-    start, seconds = outer
+    return _building()
 
-    def check(doing: str) -> None:
-        spent = time.monotonic() - start
-        if spent > seconds:
-            raise exceeded("building the network", "build_seconds",
-                           f"out of time before {doing} (after {spent:.3g} s)")
 
-    try:
-        with collector_paused():  # (everything a build makes survives it: see collector)
-            yield check
-    finally:
-        if token is not None:
-            _BUILDING.reset(token)
+@contextlib.contextmanager
+def _building() -> Iterator[Callable[[str], None]]:
+    # (everything a build makes survives it: the collector's rescans are waste, see collector)
+    with timed("build_seconds", "building the network") as check, collector_paused():
+        yield check
+
+
+def checkpoint(doing: str = "") -> None:
+    """Raise :class:`~convsym.errors.OutOfTime` when a wall-clock budget in force is spent.
+
+    Cheap (a context lookup and a clock read): loops that may run long on user input call
+    it (the period check's residue classes, expanding a large product), so one long step of
+    a build or a derivation stops within its budget, not only the next layer.
+
+    >>> checkpoint()  # no budget in force: nothing to check
+    >>> with raised(build_seconds=1e-9), building():
+    ...     checkpoint("the residue classes")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    convsym.errors.OutOfTime: building the network: out of time before the residue classes ...
+    """
+    for clock in _CLOCKS.get():
+        clock.check(doing)
 
 
 class WorkerCrashed(RuntimeError):

@@ -33,7 +33,7 @@ from typing import Protocol, TypeVar
 
 import sympy
 
-from convsym.errors import BudgetExceeded
+from convsym.errors import BudgetExceeded, OutOfTime
 from convsym.intdiv import QExpr, QPoly, collapsed, iter_floors, nested, to_sympy
 from convsym.period import decide_nonneg, unbounded_below, without_floor
 
@@ -85,6 +85,8 @@ def _short_collapsed(e: QExpr) -> QExpr | None:
         return None
     try:
         whole = collapsed(e)
+    except OutOfTime:
+        raise
     except BudgetExceeded:
         return None
     if not isinstance(whole, QPoly) or len(whole.terms) + sum(

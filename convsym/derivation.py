@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from convsym import deep
+from convsym.budget import Budgets, checkpoint, current, timed
 from convsym.conditions import condition_relation, reduced_conditions
-from convsym.errors import ConvsymError, ConvsymTypeError, UsageError
+from convsym.errors import ConvsymError, ConvsymTypeError, UsageError, shorten
 from convsym.expr import parse_expr
 from convsym.formulas import effective_kernel
 from convsym.intdiv import Ext, QExpr, QPoly, as_int, evaluate, ext, free_symbols
@@ -256,7 +257,10 @@ def derive(obj: Any, *, input_shape: Sequence[object] | None = None, explain: st
     multi-channel convolution, ``"all"``, ``"none"``); ``network`` gives a proof its context,
     the network whose shapes it is about; ``intro`` is a first paragraph.
     """
-    return dataclasses.replace(_derive(obj, input_shape, explain, title, network), intro=intro)
+    what = f"deriving {shorten(getattr(obj, 'name', None) or type(obj).__name__)!r}"
+    with timed("derive_seconds", what):  # checked per layer and inside long decisions
+        derived = _derive(obj, input_shape, explain, title, network)
+    return dataclasses.replace(derived, intro=intro)
 
 
 def _derive(obj: Any, input_shape: Sequence[object] | None, explain: str, title: str | None,
@@ -305,6 +309,7 @@ def _derive_network(net: Network, explain: str, title: str | None, *, kind: str 
     explained = False
     names = frozenset(s.name for s in net.all_symbols())
     for i, row in enumerate(net.rows):
+        checkpoint(f"layer {row.name!r} (step {i + 1} of {len(net.rows)})")
         shapes[row.name] = row.shape
         parents = [shapes[p] for p in row.parents if p in shapes]
         step = _step(i + 1, row, parents, net.dialect, explain, explained, names)
@@ -417,7 +422,7 @@ def _size(axis: str, rule: str, values: Mapping[str, QExpr], result: QExpr,
           conditions: list[sympy.Basic]) -> SizeStep:
     shown: dict[str, sympy.Expr] = {}
     for key, value in values.items():
-        shown[key] = to_sympy(settle(value) if key in _AUXILIARY else value)
+        shown[key] = to_sympy(_settled(value, current()) if key in _AUXILIARY else value)
     k, d = values.get("k"), values.get("d")
     if isinstance(k, QPoly) and isinstance(d, QPoly):
         shown["k_e"] = to_sympy(effective_kernel(k, d))
@@ -447,6 +452,13 @@ def _merge(sizes: list[SizeStep]) -> tuple[SizeStep, ...]:
         else:
             out.append(s)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _settled(e: QExpr, budgets: Budgets) -> QExpr:
+    """:func:`settle`, once per size and budgets: the H and W axes of a square layer, and
+    its padding amounts, ask the same period checks (seconds each for a huge kernel)."""
+    return settle(e)
 
 
 def settle(e: QExpr) -> QExpr:

@@ -170,6 +170,14 @@ class BudgetExceeded(ConvsymError, ValueError):
     code = "budget_exceeded"
 
 
+class OutOfTime(BudgetExceeded):
+    """A wall-clock budget ran out (building, deriving, comparing, verifying, solving).
+
+    Its ``code`` stays the budget's (``budget_exceeded``, or ``time_limit`` for a deadline);
+    the class lets code that turns a *size* budget into "undecided" let time run out.
+    """
+
+
 class InternalError(ConvsymError, RuntimeError):
     """A bug in convsym, not bad input: reported as one line with a request to report it.
 

@@ -16,6 +16,9 @@ ceiling(n/4)
 
 from __future__ import annotations
 
+import functools
+
+from convsym.budget import Budgets, current
 from convsym.intdiv import (
     QExpr,
     QPoly,
@@ -82,6 +85,13 @@ def same_pad_total(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, out: QExpr | None 
 def _settle(e: QExpr) -> QExpr:
     """Drop what the period check proves idle (a Max argument that never wins, a constant
     in disguise); the value is unchanged."""
+    return _settled(e, current())
+
+
+@functools.lru_cache(maxsize=4096)
+def _settled(e: QExpr, budgets: Budgets) -> QExpr:
+    """:func:`settle` once per size and budgets: the H and W axes of a square layer ask the
+    same period checks (about a second each for a kernel ``n**64*m**64``)."""
     return settle(e)
 
 

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Union
 import sympy
 
 from convsym import deep
-from convsym.budget import Budgets
+from convsym.budget import Budgets, checkpoint
 from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import shorten
@@ -421,6 +421,11 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     return p
 
 
+_TIMED_PRODUCTS = 1_000
+"""Term products above which an expansion checks the wall-clock budgets first (cheaper ones
+cost less than the check's share of a layer)."""
+
+
 def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
     """``self * other`` expanded, within the term and degree budgets."""
     # a constant factor (most products in shape and parameter arithmetic) scales terms
@@ -437,6 +442,8 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
                               f"{len(self.terms)}-term and a {len(other.terms)}-term size "
                               f"takes {products:,} term products (over 8 x max_terms)")
     _check_degree(self, other, budgets.max_degree)
+    if products > _TIMED_PRODUCTS:  # a long product: a build's or derivation's clock
+        checkpoint("expanding a product")
     terms: dict[Monomial, int] = {}
     for m1, c1 in self.terms.items():
         for m2, c2 in other.terms.items():
@@ -1641,8 +1648,18 @@ def _common_monomial(e: QPoly) -> Monomial:
     return tuple(sorted((common or {}).items(), key=lambda item: _akey(item[0])))
 
 
+FACTOR_ATOMS = 16
+FACTOR_TERMS = 64
+"""Largest polynomial (distinct atoms, terms) handed to ``sympy.factor_list`` for display;
+a larger one is shown expanded.  Multivariate factoring grows steeply with the atoms: the
+difference of two deep networks' MAC totals (45 floors, 60 terms) took 40 s, and 300 layers
+would take hours; at these caps the worst measured was about half a second."""
+
+
 def _factor_list(e: QPoly) -> sympy.Expr | None:
     atoms = sorted(e.atoms(), key=_akey)
+    if len(atoms) > FACTOR_ATOMS or len(e.terms) > FACTOR_TERMS:
+        return None
     dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
     back = dict(zip(dummies, atoms))
     flat = sympy.Add(*(c * sympy.Mul(*(dummies[atoms.index(a)] ** p for a, p in m))

@@ -183,8 +183,8 @@ class Network:
                 err.locate(where)
                 raise
             except BudgetExceeded as err:  # a size too large to expand: say which layer
-                raise BudgetExceeded(f"{type(node.layer).__name__} {where}: {err}",
-                                     code=err.code) from None
+                raise type(err)(f"{type(node.layer).__name__} {where}: {err}",
+                                code=err.code) from None
             if node.shares is not None:
                 inference.weights = []  # counted at the first application of the layer
             shapes.append(inference.shape)
@@ -362,8 +362,8 @@ class Network:
             except NotQuasiPolynomial:  # n/2, abs(n - 3): not an integer expression
                 q = None
             except BudgetExceeded as err:
-                raise BudgetExceeded(f"{said('subs:', '--set')} {sym} = {shorten(expr)}: {err}",
-                                     code=err.code) from None
+                raise type(err)(f"{said('subs:', '--set')} {sym} = {shorten(expr)}: {err}",
+                                code=err.code) from None
             if not isinstance(q, QPoly):
                 raise UsageError(f"{said('subs:', '--set')} {sym} = {expr} is not an integer "
                                  "expression",

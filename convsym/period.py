@@ -41,8 +41,8 @@ from math import gcd, lcm, prod
 
 import sympy
 
-from convsym.budget import current
-from convsym.errors import BudgetExceeded
+from convsym.budget import checkpoint, current
+from convsym.errors import BudgetExceeded, OutOfTime
 from convsym.intdiv import (
     Ext,
     Floor,
@@ -689,6 +689,8 @@ def decide_eq(a: QExpr, b: QExpr, lower: Bound | None = None, *, upper: Bound | 
     if nested(diff):  # a floor stored nested on one side, collapsed on the other
         try:
             whole = collapsed(diff)
+        except OutOfTime:
+            raise
         except BudgetExceeded:
             whole = None
         if isinstance(whole, QPoly) and not whole.terms:
@@ -912,6 +914,7 @@ def decide_polynomial(e: QExpr, lower: Bound | None = None, *, upper: Bound | No
     for residues in itertools.product(*(range(moduli[s]) for s in syms)):
         if deadline is not None and time.monotonic() > deadline:
             return Decision(None, reason="the time limit ran out during the residue split")
+        checkpoint("a residue class of the period check")  # a build's or derivation's clock
         t_lo = {s: None if lo[s] is None else _ceil_div(lo[s] - r, moduli[s])  # type: ignore[operator]
                 for s, r in zip(syms, residues)}
         t_hi = {s: None if hi[s] is None else (hi[s] - r) // moduli[s]  # type: ignore[operator]
@@ -929,7 +932,7 @@ def decide_polynomial(e: QExpr, lower: Bound | None = None, *, upper: Bound | No
         except BudgetExceeded as err:
             # expanding the class is over a size budget: undecided (callers keep the
             # condition), not a refusal of the network; a time limit still stops everything
-            if err.code != "budget_exceeded":
+            if err.code != "budget_exceeded" or isinstance(err, OutOfTime):
                 raise
             return Decision(None, reason="expanding a residue class is over the size budget")
         if holds is False:

@@ -38,7 +38,7 @@ from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import ConvsymError, LayerError, UsageError, did_you_mean
 from convsym.importers.common import unwrap
-from convsym.intdiv import evaluate
+from convsym.intdiv import evaluate, free_symbols
 from convsym.network import Node, _subs_layer, require_network
 from convsym.printing.display import Rich
 from convsym.printing.results import verify_text
@@ -369,6 +369,37 @@ class _Sampler:
         self.rng = rng
         self.max_size = max_size
         self.seen: set[tuple[tuple[str, int], ...]] = set()
+        self.found: list[dict[str, int]] = []  # admissible values drawn so far
+        self.corners = self._corners()
+
+    def _corners(self) -> list[dict[str, int]]:
+        """Values to try when random ones miss the admissible side: hyperparameters at 1
+        and input sizes at the top (a chain where each layer has its own symbolic kernel and
+        stride is admissible almost nowhere else), then all at the top, all at 1."""
+        names = [s.name for s in self.checker.symbols]
+        inputs = {s.name for shape in getattr(self.checker.net, "input_shapes", {}).values()
+                  for size in shape for s in free_symbols(size)}
+        top = self.max_size
+        return [{n: top if n in inputs else 1 for n in names}, dict.fromkeys(names, top),
+                dict.fromkeys(names, 1)]
+
+    def nearby(self) -> dict[str, int] | None:
+        """Admissible values near ones known to be (a corner, or one earlier find with one
+        symbol moved), within a few checks; None when none was found."""
+        while self.corners:
+            corner = self.corners.pop(0)
+            self.checker.tick()
+            if self.checker.admissible(corner):
+                self.found.append(corner)
+                return corner
+        for _ in range(8 if self.found else 0):
+            self.checker.tick()
+            trial = dict(self.rng.choice(self.found))
+            trial[self.rng.choice(list(trial))] = self.one()
+            if self.checker.admissible(trial):
+                self.found.append(trial)
+                return trial
+        return None
 
     def one(self) -> int:
         top = self.max_size if self.rng.random() < 0.5 else min(self.max_size, 12)
@@ -381,13 +412,21 @@ class _Sampler:
             drawn = {n: self.one() for n in names}
             values = drawn
             if self.checker.admissible(drawn) != admissible:
-                if not repairs:
+                # cheap first: a point near a known admissible one (a repair scans every
+                # symbol's range against every condition: minutes for 600 symbols)
+                near = self.nearby() if admissible else None
+                if near is not None:
+                    values = near
+                elif not repairs:
                     continue
-                repairs -= 1
-                repaired = self.repair(drawn, admissible)
-                if repaired is None:
-                    continue
-                values = repaired
+                else:
+                    repairs -= 1
+                    repaired = self.repair(drawn, admissible)
+                    if repaired is None:
+                        continue
+                    values = repaired
+            elif admissible:
+                self.found.append(drawn)
             key = tuple(sorted(values.items()))
             if key in self.seen:
                 continue

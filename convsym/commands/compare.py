@@ -20,7 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from convsym.errors import UsageError
+from convsym.budget import timed
+from convsym.errors import UsageError, shorten
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -71,8 +72,13 @@ def run(args: argparse.Namespace) -> int:
     source_b = args.b or args.a
     sets_b = args.sets + args.sets_b
     b = resolve(source_b, sets=sets_b, from_=args.from_)
-    table = compare(a, b, at=at, labels=(_label(args.a, sets_a), _label(source_b, sets_b)))
-    print(json.dumps(table.to_dict(), indent=2) if args.json else table.text())
+    labels = (_label(args.a, sets_a), _label(source_b, sets_b))
+    # one clock (compare_seconds) for the differences and the table
+    with timed("compare_seconds", f"comparing {shorten(labels[0])!r} with "
+                                  f"{shorten(labels[1])!r}"):
+        table = compare(a, b, at=at, labels=labels)
+        shown = json.dumps(table.to_dict(), indent=2) if args.json else table.text()
+    print(shown)
     return 0
 
 

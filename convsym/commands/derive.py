@@ -20,9 +20,10 @@ import argparse
 import os
 import sys
 
+from convsym.budget import checkpoint, timed
 from convsym.commands.pdflatex import compile_pdf, pdflatex
 from convsym.commands.summary import add_source_arguments
-from convsym.errors import UsageError
+from convsym.errors import UsageError, shorten
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -66,11 +67,15 @@ def run(args: argparse.Namespace) -> int:
     if args.pdf:
         pdflatex()  # a missing pdflatex is said before any work is done
     net = resolve(args.source, sets=args.sets, from_=args.from_)
-    text = derive(net, explain=args.explain).render(args.format, standalone=args.standalone)
-    if args.figures:
-        from convsym.drawing.notes import with_figures  # why: only --figures draws
+    # one clock (derive_seconds) for the derivation, its rendering and its figures
+    with timed("derive_seconds", f"deriving {shorten(net.name)!r}"):
+        text = derive(net, explain=args.explain).render(args.format,
+                                                        standalone=args.standalone)
+        if args.figures:
+            from convsym.drawing.notes import with_figures  # why: only --figures draws
 
-        text = with_figures(text, net, standalone=args.standalone)
+            text = with_figures(text, net, standalone=args.standalone)
+            checkpoint("the figures")
     if args.pdf:
         done = compile_pdf(text, args.output or _pdf_name(net.name))
         runs = "run" if done.runs == 1 else "runs"

@@ -60,6 +60,13 @@ def _size(v: Any, what: str) -> Any:
     raise ValueProblem(f"{what} is not a size convsym follows ({v!r})")
 
 
+_POOL_SINCE = {"MaxPool": {"storage_order": 8, "ceil_mode": 10, "dilations": 10},
+               "AveragePool": {"count_include_pad": 7, "ceil_mode": 10, "dilations": 19},
+               "LpPool": {"ceil_mode": 18, "dilations": 18}}
+"""The opset that added each later attribute of a pooling operator (ONNX's Changelog;
+ONNX Runtime refuses a model using one earlier: "Unrecognized attribute")."""
+
+
 def make_layer(w: Walker, node: Any, ins: list[Any], data: list[Data]
                ) -> tuple[Layer, list[Data]]:
     """The layer for ``node`` and its data parents."""
@@ -69,8 +76,14 @@ def make_layer(w: Walker, node: Any, ins: list[Any], data: list[Data]
     if op in ("Conv", "ConvTranspose"):
         return _conv(op, a, ins), [_data(x, op)]
     if op in ("MaxPool", "AveragePool", "LpPool"):
-        if op == "AveragePool" and w.opset < 19 and any(d != 1 for d in a.get("dilations", [])):
-            raise ValueProblem("AveragePool has dilations only from opset 19")
+        for name, since in _POOL_SINCE[op].items():
+            # even a default value (dilations of 1): the attribute is not in the operator's
+            # schema before that opset, and ONNX Runtime refuses the model
+            if name in a and w.opset < since:
+                raise ValueProblem(f"the attribute {name} = {a[name]!r:.60} is not part of "
+                                   f"{op} before opset {since} (this model imports opset "
+                                   f"{w.opset}); drop it or import opset {since}",
+                                   code="unsupported_attribute")
         rank = _data(x, op).rank - 2
         pool: Any = C.LAYERS[op]
         return pool(tuple(a["kernel_shape"]), strides=tuple(a.get("strides", [1] * rank)),

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from convsym.errors import BudgetExceeded, said
-from convsym.intdiv import QExpr, QPoly, add, scale, to_sympy
+from convsym.budget import checkpoint, timed
+from convsym.errors import BudgetExceeded, OutOfTime, said, shorten
+from convsym.intdiv import FACTOR_ATOMS, QExpr, QPoly, add, scale, to_sympy
 from convsym.network import require_network, require_sizes
 from convsym.printing.display import Rich
 from convsym.printing.text import shape_text
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
     from convsym.network import Network, Row
 
 Shape = tuple[sympy.Expr, ...]
+
+
+_PAD_WIDTH = 200
+"""Widest cell that sets its column's width in :meth:`Comparison.text`."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,15 @@ class Comparison(Rich):
         """A plain-text table; changed rows are marked with ``*``."""
         header = ("Layer (type)", "Output A", "Output B", "Params A", "Params B", "Δ params",
                   "MACs A", "MACs B", "Δ MACs")
-        body = [self.cells(r) for r in self.rows]
+        body = []
+        for i, r in enumerate(self.rows):
+            checkpoint(f"the table's row {i + 1} of {len(self.rows)}")  # when a clock runs
+            body.append(self.cells(r))
         total = self.cells(self.totals)
-        widths = [max(len(line[i]) for line in [header, *body, total])
+        # a cell longer than _PAD_WIDTH (a deep network's nested floors, megabytes in its
+        # totals) overflows its column rather than padding every row to its width
+        widths = [max(len(line[i]) if len(line[i]) <= _PAD_WIDTH else 0
+                      for line in [header, *body, total])
                   for i in range(len(header))]
 
         def fmt(mark: str, cells: tuple[str, ...]) -> str:
@@ -94,7 +105,7 @@ class Comparison(Rich):
                     if self.at else ""),
                  fmt(" ", header)]
         lines += [fmt("*" if self.differs(r) else " ", c) for r, c in zip(self.rows, body)]
-        lines.append("=" * max(len(line) for line in lines[1:]))
+        lines.append("=" * min(max(len(line) for line in lines[1:]), sum(widths) + 20))
         lines.append(fmt("*" if self.differs(self.totals) else " ", total))
         return "\n".join(lines)
 
@@ -120,8 +131,11 @@ class Comparison(Rich):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every row and the totals, symbolic text and (with ``at``) numbers."""
-        return {"a": self.name_a, "b": self.name_b, "at": dict(self.at),
-                "rows": [self._row_dict(r) for r in self.rows],
+        rows = []
+        for i, r in enumerate(self.rows):
+            checkpoint(f"the table's row {i + 1} of {len(self.rows)}")  # when a clock runs
+            rows.append(self._row_dict(r))
+        return {"a": self.name_a, "b": self.name_b, "at": dict(self.at), "rows": rows,
                 "totals": self._row_dict(self.totals)}
 
     def _row_dict(self, r: CompareRow) -> dict[str, Any]:
@@ -153,11 +167,16 @@ def compare(a: Network, b: Network, *, at: Mapping[str, int] | None = None,
     """
     a, b = require_network(a, "compare"), require_network(b, "compare")
     at = require_sizes(at, a.all_symbols() | b.all_symbols(), said("compare: at", "--at"))
-    pairs = _align(a.rows, b.rows)
-    rows = tuple(_row(ra, rb) for ra, rb in pairs)
-    totals = _totals(a, b)
     name_a, name_b = labels or (a.name, b.name)
-    return Comparison(name_a, name_b, rows, totals, dict(at or {}))
+    with timed("compare_seconds", f"comparing {shorten(name_a)!r} with {shorten(name_b)!r}"):
+        pairs = _align(a.rows, b.rows)
+        rows = []
+        for i, (ra, rb) in enumerate(pairs):
+            checkpoint(f"row {i + 1} of {len(pairs)}")
+            rows.append(_row(ra, rb))
+        checkpoint("the totals")
+        totals = _totals(a, b)
+    return Comparison(name_a, name_b, tuple(rows), totals, dict(at or {}))
 
 
 def _align(ra: list[Row], rb: list[Row]) -> list[tuple[Row | None, Row | None]]:
@@ -198,6 +217,8 @@ def _diff(x: QExpr | None, y: QExpr | None) -> sympy.Expr | None:
             return to_sympy(add(y, -x))
         if isinstance(y, QPoly):
             return to_sympy(add(scale(x, QPoly.const(-1)), y))
+    except OutOfTime:
+        raise
     except BudgetExceeded:  # products too long to expand and cancel: shown as B - A
         pass
     return sympy.Add(to_sympy(y), -to_sympy(x))
@@ -249,14 +270,23 @@ def _total_diff(part: Any, a: Network, b: Network, ta: sympy.Expr,
     parts_a, parts_b = [part(r) for r in a.rows], [part(r) for r in b.rows]
     if all(isinstance(p, QPoly) for p in parts_a + parts_b):  # (a Min or Max: SymPy's sum)
         try:
-            return _diff(reduce(operator.add, parts_a, QPoly.const(0)),
-                         reduce(operator.add, parts_b, QPoly.const(0)))
+            x = reduce(operator.add, parts_a, QPoly.const(0))
+            y = reduce(operator.add, parts_b, QPoly.const(0))
+            # a deep network's difference (one floor per layer) is shown as SymPy's sum of
+            # the rows' own terms: equal rows cancel there too, and its terms are the ones
+            # already shown (a fresh expansion of 150 nested floors took 95 s to print)
+            if x == y or len((y - x).atoms()) <= FACTOR_ATOMS:
+                return _diff(x, y)
+        except OutOfTime:
+            raise
         except BudgetExceeded:
             pass
     return sympy.Add(tb, -ta)
 
 
 def _at(value: sympy.Expr, at: Mapping[str, int]) -> sympy.Expr:
+    if not at:  # free_symbols walks the whole tree: a deep network's nested floors
+        return value
     env = {s: at[s.name] for s in value.free_symbols if s.name in at}
     return value.xreplace(env) if env else value
 
@@ -280,11 +310,13 @@ _FACTOR_TERMS = 64
 
 def _compact(value: sympy.Expr) -> sympy.Expr:
     """A polynomial count shown factored (``288*c*(n - 2)**2``), for display only."""
-    if not value.free_symbols or value.has(sympy.floor, sympy.ceiling, sympy.Min, sympy.Max):
+    # cheapest test first: the tree walks cost a deep network's nested floors each time
+    if len(sympy.Add.make_args(value)) > _FACTOR_TERMS or \
+            value.has(sympy.floor, sympy.ceiling, sympy.Min, sympy.Max):
         return value
-    if len(value.free_symbols) > _FACTOR_SYMBOLS or len(sympy.Add.make_args(value)) > \
-            _FACTOR_TERMS:  # multivariate factoring is exponential: 12 kernels took minutes
-        return value
+    symbols = value.free_symbols
+    if not symbols or len(symbols) > _FACTOR_SYMBOLS:
+        return value  # multivariate factoring is exponential: 12 kernels took minutes
     factored = sympy.factor(value)
     return factored if len(str(factored)) < len(str(value)) else value
 

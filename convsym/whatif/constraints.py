@@ -122,7 +122,7 @@ def to_integer_expr(diff: sympy.Expr, *, field: str, shown: object) -> QExpr:
             except NotQuasiPolynomial as err:
                 raise ExpressionError(f"{field}: {shown}: {err}", code="not_integer") from None
     except BudgetExceeded as err:  # too large to expand: the budget's own code and advice
-        raise BudgetExceeded(f"{field}: {shown}: {err}", code=err.code) from None
+        raise type(err)(f"{field}: {shown}: {err}", code=err.code) from None
     raise ExpressionError(
         f"{field}: {shown}: not an integer expression convsym can solve (use floor(a/b) "
         "or ceiling(a/b) for a division that may leave a remainder)", code="not_integer")

@@ -100,6 +100,22 @@ def _same_names(count: int) -> dict[str, Any]:
         *[{"class_name": "ReLU", "config": {"name": "x"}}] * count]}}
 
 
+def _onnx_pool_dilations(root: str) -> str:
+    """An AveragePool with dilations at opset 18 (the attribute came in opset 19)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("AveragePool", ["x"], ["y"], name="pool", kernel_shape=[3, 3],
+                            dilations=[1, 1])
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 9, 9])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    path = os.path.join(root, "pool_dilations_opset18.onnx")
+    onnx.save(model, path)
+    return path
+
+
 def cases(root: str) -> list[Case]:
     """Every case of issue 14's "Why", in the CLI and the API, with its files under ``root``."""
     binomials = "*".join(f"(a{i}+b{i})" for i in range(30))
@@ -143,6 +159,11 @@ def cases(root: str) -> list[Case]:
             {"Conv2D": {"filters": 10, "kernel_size": 4, "strides": 2, "padding": "same"}},
             {"Conv2D": {"filters": 20, "kernel_size": "n**64*m**64", "strides": 2,
                         "padding": "same"}}, "Flatten"]}))
+    f_ks300 = _write(root, "ks300.json", json.dumps(_torch_chain(300, "k{i}", "s{i}")))
+    f_ks150 = _write(root, "ks150.json", json.dumps(_torch_chain(150, "k{i}", "s{i}")))
+    f_ks80 = _write(root, "ks80.json", json.dumps(_torch_chain(80, "k{i}", "s{i}")))
+    f_ks40 = _write(root, "ks40.json", json.dumps(_torch_chain(40, "k{i}", "s{i}")))
+    f_pool18 = _onnx_pool_dilations(root)
     fifo = os.path.join(root, "fifo.yaml")
     if not os.path.exists(fifo):
         os.mkfifo(fifo)
@@ -272,6 +293,40 @@ def cases(root: str) -> list[Case]:
         Case("compare --at=-- (cli)", ["compare", "example:seed1_symbolic", "--at=--"]),
         Case("draw -f pgf without xelatex (cli)", ["draw", "example:seed1", "-f", "pgf"]),
         Case("timeout=0 message (api)", code="result = convsym.prove('n >= 1', timeout=0)"),
+        # The remaining gaps (branch bounds): derive's own budget, deep symbolic networks
+        # in every command, a plain-Python forward, ONNX attributes before their opset.
+        Case("derive, kernel n**64*m**64, derive_seconds=2 (cli)", ["derive", f_huge_kernel],
+             env={"CONVSYM_DERIVE_SECONDS": "2"}),
+        Case("derive, kernel n**64*m**64, derive_seconds=2 (api)", code=(
+            "from convsym.budget import raised\n"
+            f"net = convsym.load({f_huge_kernel!r})\n"
+            "with raised(derive_seconds=2):\n    result = len(convsym.derive(net).steps)")),
+        Case("compare 300 vs 150 layers, own k and s (cli)", ["compare", f_ks300, f_ks150],
+             budget=100),
+        Case("compare 80 vs 40 layers, own k and s (cli)", ["compare", f_ks80, f_ks40]),
+        Case("compare 300 vs 150 layers, own k and s (api)", code=(
+            f"a, b = convsym.load({f_ks300!r}), convsym.load({f_ks150!r})\n"
+            "result = len(convsym.compare(a, b).rows)"), budget=100),
+        Case("summary 300 layers, own k and s (cli)", ["summary", f_ks300]),
+        Case("derive 300 layers, own k and s (cli)", ["derive", f_ks300], budget=100),
+        Case("inputs 300 layers, own k and s (cli)", ["inputs", f_ks300]),
+        Case("solve 300 layers, own k and s --where (cli)", ["solve", f_ks300, "--for", "H",
+                                                             "--where", "k0 = 3"]),
+        Case("verify 300 layers, own k and s (cli)", ["verify", f_ks300, "--samples", "2",
+                                                     "--backend", "reference"], budget=150),
+        Case("forward loops in plain Python (api)", code=(
+            "import torch\nclass M(torch.nn.Module):\n"
+            "    def forward(self, x):\n        while True:\n            pass\n"
+            "result = convsym.from_torch(M(), (3, 8, 8))"), memory=torch_mem, budget=90),
+        Case("forward loops in plain Python, build_seconds=2 (api)", code=(
+            "import torch\nfrom convsym.budget import raised\n"
+            "class M(torch.nn.Module):\n"
+            "    def forward(self, x):\n        n = 0\n        for i in range(10**10):\n"
+            "            n += i\n        return x\n"
+            "with raised(build_seconds=2):\n"
+            "    result = convsym.from_torch(M(), (3, 8, 8))"), memory=torch_mem, budget=60),
+        Case("ONNX AveragePool dilations at opset 18 (cli)", ["summary", f_pool18],
+             memory=torch_mem),  # the onnx runtime maps more than 2 GiB of address space
     ]
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -428,3 +429,78 @@ def test_a_figure_format_whose_tex_system_is_missing_is_one_clean_line() -> None
     with pytest.raises(UsageError) as info:
         save(Pyplot(), Figure(), "pgf", 150)
     assert info.value.code == "missing_tool" and "xelatex" in str(info.value)
+
+
+def _spin(x: Any) -> Any:
+    while True:  # plain Python: no tensor operation where the trace could check the clock
+        pass
+
+
+def _busy(x: Any) -> Any:
+    total = 0
+    for i in range(10**10):  # a long pure-Python loop that swallows every Exception
+        try:
+            total += i
+        except Exception:  # noqa: BLE001, S112 - the point: the alarm is no Exception
+            continue
+    return x
+
+
+@pytest.mark.parametrize("forward", [_spin, _busy], ids=["while-true", "catches-exception"])
+def test_a_forward_looping_in_plain_python_stops_at_the_build_budget(forward: Any) -> None:
+    import signal
+
+    start = time.monotonic()
+    with raised(build_seconds=0.3), pytest.raises(BudgetExceeded) as info:
+        convsym.from_torch(_torch_module(forward), (3, 8, 8))
+    assert time.monotonic() - start < 30  # stopped, not run to its end
+    assert info.value.code == "budget_exceeded" and "build_seconds" in str(info.value)
+    assert "stopped by the alarm" in str(info.value)
+    # the process is left as it was: default SIGALRM, no timer, and building works again
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    torch = pytest.importorskip("torch")
+    assert convsym.from_torch(torch.nn.Conv2d(3, 4, 3), (3, 8, 8)).output_shape == (4, 6, 6)
+
+
+def _deep_symbolic(depth: int) -> dict[str, Any]:
+    return {"dialect": "torch", "input": [4, "H", "W"], "layers": [
+        {"Conv2d": {"in_channels": 4, "out_channels": 4, "kernel_size": f"k{i}",
+                    "stride": f"s{i}"}} for i in range(depth)]}
+
+
+def test_compare_deep_networks_with_a_symbolic_kernel_and_stride_per_layer() -> None:
+    """300 vs 150 such layers ran for minutes (factoring the totals' difference, printing
+    it fresh) and padded every row to the width of the megabyte totals."""
+    a, b = convsym.load(_deep_symbolic(40)), convsym.load(_deep_symbolic(20))
+    table = convsym.compare(a, b)
+    text = table.text()
+    lines = text.splitlines()
+    assert len(lines[-1]) > 50_000  # the totals: every layer's nested floors
+    assert max(len(line) for line in lines[:-1]) < 10_000  # rows not padded to the totals
+    total = table.totals
+    point = {s: 2 for s in total.delta_macs.free_symbols}
+    point.update({s: 1_000_000 for s in total.delta_macs.free_symbols if s.name in "HW"})
+    assert total.delta_macs.xreplace(point) == \
+        (total.macs_b - total.macs_a).xreplace(point)  # exact: B - A
+    with raised(compare_seconds=1e-9), pytest.raises(BudgetExceeded) as info:
+        convsym.compare(a, b)
+    assert "compare_seconds" in str(info.value) and "CONVSYM_COMPARE_SECONDS" in str(info.value)
+
+
+def test_derive_is_bounded_by_derive_seconds_in_the_api_and_the_cli(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from convsym.cli import main
+
+    net = convsym.example("seed1_symbolic")
+    with raised(derive_seconds=1e-9), pytest.raises(BudgetExceeded) as info:
+        convsym.derive(net)
+    message = str(info.value)
+    assert info.value.code == "budget_exceeded"
+    assert message.startswith("deriving 'seed1_symbolic': out of time")
+    assert "derive_seconds" in message and "CONVSYM_DERIVE_SECONDS" in message
+    with raised(derive_seconds=1e-9):
+        assert main(["derive", "example:seed1_symbolic"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "derive_seconds" in err
+    assert convsym.derive(net).steps  # within the default budget

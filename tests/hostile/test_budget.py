@@ -185,3 +185,98 @@ def test_building_is_bounded_by_build_seconds_in_the_api_and_the_cli(
     assert "build_seconds" in err and "CONVSYM_BUILD_SECONDS" in err
     assert main(["summary", str(path), "--json"]) == 0  # within the default budget
     assert "ceiling(H/s**300)" in capsys.readouterr().out
+
+
+# --- wall-clock budgets in process: timed(), checkpoint() and the alarm ----------------------
+
+
+def _spin_until_stopped() -> None:
+    end = time.monotonic() + 30
+    while time.monotonic() < end:  # never reaches a check: only the alarm stops it
+        pass
+    raise AssertionError("the alarm did not stop the loop")
+
+
+def test_timed_blocks_share_a_budget_and_checkpoint_sees_every_clock() -> None:
+    from convsym.budget import building, checkpoint, raised, timed
+    from convsym.errors import OutOfTime
+
+    checkpoint()  # no clock: nothing to check
+    with raised(build_seconds=30, derive_seconds=1e-9):
+        with building() as check:
+            check("a layer")  # the build still has time
+            with timed("derive_seconds", "deriving 'x'"), pytest.raises(OutOfTime) as info:
+                checkpoint("step 1")
+            assert str(info.value).startswith("deriving 'x': out of time before step 1")
+            checkpoint("after the derivation")  # its clock ended with its block
+        with building(), building() as inner:  # nested: the outer block's clock
+            inner("a layer")
+    with pytest.raises(BudgetExceeded) as error, raised(build_seconds=1e-9), building():
+        checkpoint()
+    assert error.value.code == "budget_exceeded" and "build_seconds" in str(error.value)
+
+
+def test_the_alarm_stops_work_that_never_checks_and_restores_sigalrm() -> None:
+    import signal
+
+    from convsym.budget import raised, timed
+    from convsym.errors import OutOfTime
+
+    for _ in range(2):  # and again: nothing of the first is left behind
+        start = time.monotonic()
+        with raised(derive_seconds=0.2), pytest.raises(OutOfTime) as info:
+            with timed("derive_seconds", "deriving 'spin'"):
+                _spin_until_stopped()
+        assert time.monotonic() - start < 10
+        assert "stopped by the alarm" in str(info.value) and "derive_seconds" in str(info.value)
+        assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_alarm_leaves_a_users_handler_and_timer_alone() -> None:
+    import signal
+
+    from convsym.budget import checkpoint, raised, timed
+    from convsym.errors import OutOfTime
+
+    calls: list[int] = []
+
+    def mine(signum: int, frame: object) -> None:
+        calls.append(signum)
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:
+        with raised(derive_seconds=0.05), timed("derive_seconds", "deriving 'x'"):
+            assert signal.getsignal(signal.SIGALRM) is mine
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+            time.sleep(0.1)
+            with pytest.raises(OutOfTime):
+                checkpoint()  # the cooperative check still holds
+        assert signal.getsignal(signal.SIGALRM) is mine and not calls
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_no_alarm_off_the_main_thread() -> None:
+    import signal
+    import threading
+
+    from convsym.budget import checkpoint, raised, timed
+    from convsym.errors import OutOfTime
+
+    seen: list[object] = []
+
+    def work() -> None:
+        with raised(derive_seconds=0.05), timed("derive_seconds", "deriving 'x'"):
+            seen.append(signal.getitimer(signal.ITIMER_REAL))
+            time.sleep(0.1)
+            try:
+                checkpoint()
+            except OutOfTime as err:
+                seen.append(err.code)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen == [(0.0, 0.0), "budget_exceeded"]
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL

@@ -616,3 +616,30 @@ def test_falls_is_whether_directions_finds_a_falling_symbol(a: Tree, b: Tree, c:
               if isinstance(a.q, QPoly) and isinstance(b.q, QPoly) else a.q):
         if isinstance(q, QPoly):
             assert falls(q) == bool(directions(q)[1])
+
+
+def test_a_long_expansion_checks_the_wall_clock() -> None:
+    from convsym.budget import building, raised
+    from convsym.errors import OutOfTime
+
+    a = QPoly.sym(symbol("a")) + QPoly.sym(symbol("b")) + QPoly.sym(symbol("c"))
+    big = a ** 12  # 91 terms: squaring it is 8,281 term products
+    with pytest.raises(OutOfTime), raised(build_seconds=1e-9), building():
+        _ = big * big
+    assert len((a * a).terms) == 6  # small products skip the check
+
+
+def test_display_does_not_factor_a_polynomial_of_many_atoms() -> None:
+    """sympy.factor_list on a deep network's MAC difference (45 floors) took 40 s."""
+    from convsym.intdiv import FACTOR_ATOMS
+
+    ks = [QPoly.sym(symbol(f"k{i}")) for i in range(FACTOR_ATOMS + 4)]
+    floors = [floordiv(QPoly.sym(symbol("H")) - k, QPoly.sym(symbol(f"s{i}")))
+              for i, k in enumerate(ks)]
+    total = QPoly.const(0)
+    for k, f in zip(ks, floors):
+        total = total + k * k * f
+    shown = to_sympy(total)
+    assert isinstance(shown, sympy.Add) and len(shown.args) == len(ks)  # term by term
+    point = {s: 100 if s.name == "H" else 3 for s in shown.free_symbols}
+    assert shown.xreplace(point) == evaluate(total, point) == 9 * 32 * 20

@@ -125,6 +125,27 @@ def test_average_pool_matches_onnxruntime(attrs: dict[str, object]) -> None:
     agree(one_node("AveragePool", attrs), attrs)
 
 
+@pytest.mark.parametrize(("op", "name", "value", "since"), [
+    ("AveragePool", "dilations", [1], 19), ("AveragePool", "dilations", [2], 19),
+    ("AveragePool", "ceil_mode", 1, 10), ("AveragePool", "count_include_pad", 0, 7),
+    ("MaxPool", "dilations", [1], 10), ("MaxPool", "ceil_mode", 0, 10),
+    ("MaxPool", "storage_order", 0, 8), ("LpPool", "dilations", [1], 18),
+    ("LpPool", "ceil_mode", 0, 18)], ids=str)
+def test_pool_attributes_before_their_opset_are_refused_as_onnxruntime_does(
+        op: str, name: str, value: object, since: int) -> None:
+    attrs = {"kernel_shape": [2], name: value}
+    old = one_node(op, attrs, opset=since - 1)
+    assert ort_length(old, 9) is None  # onnxruntime: not in the older schema
+    with pytest.raises(ConvsymError) as info:
+        from_onnx(old)
+    message = str(info.value)
+    assert info.value.code == "unsupported_attribute"
+    for part in (f"'node' ({op})", f"{name} = {value}", f"opset {since}",
+                 f"imports opset {since - 1}"):
+        assert part in message, message
+    agree(one_node(op, attrs, opset=since), attrs)  # the attribute from its opset on
+
+
 TRANSPOSED = [dict(kernel_shape=[k], strides=[s], auto_pad=pad, output_padding=[op],
                    dilations=[d])
               for k, s, pad, op, d in itertools.product(

@@ -261,3 +261,18 @@ def test_a_nested_floor_on_an_empty_box_holds() -> None:
     e = floordiv(floordiv(h - k, s) - k + QPoly.const(1), t) - k
     d = decide_nonneg(e, {symbol("H"): 5}, upper={symbol("H"): 3})
     assert d.holds is True and not d.counterexample
+
+
+def test_a_build_or_derivation_clock_stops_the_residue_split_not_undecided() -> None:
+    """A size budget makes a class undecided; a spent wall clock stops the whole work."""
+    import pytest
+
+    from convsym.budget import building, raised
+    from convsym.errors import OutOfTime
+
+    n, m = QPoly.sym(symbol("n")), QPoly.sym(symbol("m"))
+    e = floordiv(n * m + n, QPoly.const(4)) - n - QPoly.const(1)
+    assert decide_nonneg(e).holds is False  # decided when time is left
+    with pytest.raises(OutOfTime) as info, raised(build_seconds=1e-9), building():
+        decide_nonneg(floordiv(n * m * m + n, QPoly.const(4)) - n)
+    assert "build_seconds" in str(info.value)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from convsym import Sequential
+from convsym import Sequential, load
 from convsym.cli import main
 from convsym.errors import UsageError
 from convsym.examples import example
@@ -145,3 +145,14 @@ def test_cli_refuses_runs_too_large_to_finish(capsys: pytest.CaptureFixture[str]
     assert "from 1 to 10000" in capsys.readouterr().err
     assert main(["verify", "example:seed1_symbolic", "--max-size", "100000"]) == 2
     assert "from 1 to 4096" in capsys.readouterr().err
+
+
+def test_a_chain_with_its_own_symbolic_kernel_and_stride_per_layer_finds_sizes() -> None:
+    """Random sizes are admissible almost nowhere (every layer's room must hold): it ran to
+    verify_seconds with no instance; a corner (hyperparameters 1, input sizes at the top)
+    and points near it are admissible."""
+    spec = {"dialect": "torch", "input": [2, "H", "W"], "layers": [
+        {"Conv2d": {"in_channels": 2, "out_channels": 2, "kernel_size": f"k{i}",
+                    "stride": f"s{i}"}} for i in range(40)]}
+    result = verify(load(spec), samples=3, backends=["reference"])
+    assert result.ok and result.instances == 3 and result.refusals == 3
