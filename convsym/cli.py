@@ -104,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("convsym: error: ran out of memory (the input needs more than this machine "
               "or its memory limit allows)", file=sys.stderr)
         return 2
-    except RecursionError:
-        print(f"convsym: error: {too_deep('convsym')}", file=sys.stderr)
+    except RecursionError:  # (raised before a command knew its name: _main names it)
+        print(f"convsym: error: {too_deep('the input')}", file=sys.stderr)
         return 2
     except Exception as err:  # noqa: BLE001 - a bug: one line, never a traceback
 
@@ -143,6 +143,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return INTERNAL_ERROR
     except ConvsymError as err:
         print(f"convsym: error: {one_line(str(err))}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"convsym: error: {too_deep(str(args.command))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("convsym: interrupted", file=sys.stderr)

@@ -123,3 +123,19 @@ def test_unknown_activations_are_refused_per_dialect(
     assert main(["summary", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"convsym: error: {path}") and fragment in err, err
+
+
+def test_a_recursion_limit_is_one_line_naming_the_command(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # sizes nested deeper than a walk (SymPy's or convsym's) can follow: a budget line,
+    # not an internal error
+    from convsym.commands import summary
+
+    def too_deep(*args: object, **kwargs: object) -> int:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(summary, "run", too_deep)
+    assert main(["summary", "example:seed1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "convsym: error: summary: the expressions are nested too deep")
