@@ -8,7 +8,9 @@ The walks convsym needs on them live here, each with an explicit stack and the s
 as SymPy's:
 
 - :func:`compare` is ``Basic.compare`` (the order of the factors of ``Mul``), remembering the
-  pairs it has ordered, so a deep network's rows do not walk the same floors again;
+  pairs it has ordered, so a deep network's rows do not walk the same floors again (classes
+  with a ``compare`` of their own, SymPy's ``FiniteSet``, are compared as ``Basic``: they
+  are never factors of a size);
 - :func:`is_number` is ``Expr.is_number``;
 - :func:`inner_first` lists the floors of an expression innermost first, so that printers
   and memoised conversions can take them in that order, one level deep each.

@@ -1458,7 +1458,7 @@ def to_sympy(e: QExpr) -> sympy.Expr:
         cached = _STAGED.done.get(e)
     if cached is not None:
         return cached
-    if _STAGED.nesting == 0:
+    if not _STAGED.active:
         return _outermost(e)
     if _STAGED.nesting >= _STAGE_DEPTH:
         raise _Deeper(e)
@@ -1481,6 +1481,7 @@ class _Stages(threading.local):
     returns (the display memo may be cleared in between)."""
 
     def __init__(self) -> None:
+        self.active = False  # an outermost conversion is running (it catches _Deeper)
         self.nesting = 0
         self.done: dict[QExpr, sympy.Expr] = {}
 
@@ -1513,6 +1514,9 @@ def _outermost(e: QExpr) -> sympy.Expr:
     :data:`_STAGE_DEPTH` of them.
     """
     pending = [e]
+    # (set afresh, not counted back: an exception landing in _convert's finally, an alarm
+    # or an interrupt, cannot leave a later conversion without its outermost catcher)
+    _STAGED.active, _STAGED.nesting = True, 0
     try:
         while True:
             try:
@@ -1525,6 +1529,7 @@ def _outermost(e: QExpr) -> sympy.Expr:
                 return shown
             _STAGED.done[done] = shown
     finally:
+        _STAGED.active, _STAGED.nesting = False, 0
         _STAGED.done.clear()
 
 

@@ -36,7 +36,7 @@ import sympy
 from convsym.budget import Deadline
 from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
-from convsym.errors import ConvsymError, LayerError, UsageError, did_you_mean
+from convsym.errors import BudgetExceeded, ConvsymError, LayerError, UsageError, did_you_mean
 from convsym.importers.common import unwrap
 from convsym.intdiv import evaluate, free_symbols
 from convsym.network import Node, _subs_layer, require_network
@@ -292,6 +292,8 @@ class _Checker:
                                     "the side conditions hold", f"propagation rejects: {err}")
             self._reason = str(err)
             return _where_index(err, self.net)
+        except BudgetExceeded:
+            raise  # out of time or size is no disagreement: verify stops with that line
         except ConvsymError as err:
             return Disagreement("conditions", "?", values, "the sizes are valid",
                                 f"substitution fails: {err}")

@@ -141,3 +141,15 @@ def test_equal_sizes_nested_1500_deep_are_equal_without_recursion() -> None:
     a, b = chain(), chain()
     assert a is not b and a == b and {a: 1}[b] == 1
     assert a != chain() + QPoly.const(1)
+
+
+def test_a_conversion_left_unfinished_does_not_break_the_next() -> None:
+    # an interrupt or the build alarm landing inside a conversion must not leave the next
+    # one raising convsym's internal staging signal
+    from convsym import intdiv
+
+    size = _own_kernel_and_stride(40).shapes[-1][1]  # type: ignore[attr-defined]
+    intdiv._STAGED.nesting = 7  # (as an exception in _convert's finally could leave it)
+    _SHOWN.clear()
+    assert sstr(to_sympy(size)).count("s39") == 1
+    assert intdiv._STAGED.nesting == 0 and not intdiv._STAGED.active

@@ -156,3 +156,15 @@ def test_a_chain_with_its_own_symbolic_kernel_and_stride_per_layer_finds_sizes()
                     "stride": f"s{i}"}} for i in range(40)]}
     result = verify(load(spec), samples=3, backends=["reference"])
     assert result.ok and result.instances == 3 and result.refusals == 3
+
+
+def test_a_budget_during_substitution_is_no_mismatch() -> None:
+    # a substitution out of build_seconds is the budget's line, never a "MISMATCH"
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+    from convsym.keras import Conv2D, Input
+    from convsym.verification import verify
+
+    net = Sequential([Input(("n", "n", 3)), Conv2D(4, "k", strides=2), Conv2D(4, 3)])
+    with raised(build_seconds=1e-9), pytest.raises(BudgetExceeded, match="build_seconds"):
+        verify(net, samples=3, backends=["reference"])
