@@ -566,8 +566,13 @@ class Floor:
 
     def __eq__(self, other: object) -> bool:
         # equal floors have equal digests; the keys of two chains nest as deep as they do
-        return self is other or isinstance(other, Floor) and \
-            self.digest == other.digest and deep.same(self.key, other.key)
+        if self is other:
+            return True
+        if not isinstance(other, Floor) or self.digest != other.digest:
+            return False
+        if self.depth < _SHALLOW:
+            return self.key == other.key  # (Python's own comparison: fast, and safe here)
+        return deep.same(self.key, other.key)
 
     def __hash__(self) -> int:
         return self._hash
@@ -582,6 +587,10 @@ class Floor:
             raise ZeroDivisionError(f"divisor {to_sympy(self.den)} = {den} is not positive")
         return self.num.evaluate(env) // den
 
+
+_SHALLOW = 64
+"""Floors nested less deep than this compare their keys by Python's own (recursive) tuple
+comparison; deeper ones by :func:`convsym.deep.same`."""
 
 _DIGEST_MOD = (1 << 61) - 1
 _SYM_DIGESTS: dict[sympy.Symbol, int] = {}
