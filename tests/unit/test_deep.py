@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from convsym import deep, load
 from convsym.derivation import derive
-from convsym.intdiv import _SHOWN, to_sympy
+from convsym.intdiv import _FLOOR_SHOWN, _SHOWN, _TERM_SHOWN, to_sympy
 from convsym.printing import text
 from convsym.printing.latex import latex
 from convsym.printing.text import sort_key, sstr
@@ -96,11 +96,16 @@ def _own_kernel_and_stride(depth: int) -> object:
                     "stride": f"s{i}"}} for i in range(depth)]})
 
 
+def _forget_displays() -> None:
+    for memo in (_SHOWN, _FLOOR_SHOWN, _TERM_SHOWN):
+        memo.clear()
+
+
 def test_staged_conversion_gives_the_same_expression() -> None:
     net = _own_kernel_and_stride(60)
     size = net.shapes[-1][1]  # type: ignore[attr-defined]
     staged = to_sympy(size)
-    _SHOWN.clear()
+    _forget_displays()  # (else the second conversion reads the first one's floors back)
     from convsym import intdiv
     before = intdiv._STAGE_DEPTH
     intdiv._STAGE_DEPTH = 10**6  # never staged (60 levels still fit in Python's stack)
@@ -150,6 +155,6 @@ def test_a_conversion_left_unfinished_does_not_break_the_next() -> None:
 
     size = _own_kernel_and_stride(40).shapes[-1][1]  # type: ignore[attr-defined]
     intdiv._STAGED.nesting = 7  # (as an exception in _convert's finally could leave it)
-    _SHOWN.clear()
+    _forget_displays()  # (a conversion from scratch: deep enough to be staged)
     assert sstr(to_sympy(size)).count("s39") == 1
     assert intdiv._STAGED.nesting == 0 and not intdiv._STAGED.active
