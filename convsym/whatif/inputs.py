@@ -30,7 +30,7 @@ from convsym.errors import ConvsymTypeError, LayerError, UsageError, did_you_mea
 from convsym.intdiv import free_symbols, to_sympy
 from convsym.network import require_mapping, require_network
 from convsym.printing.display import Rich
-from convsym.printing.text import sstr
+from convsym.printing.text import shape_text, sstr
 from convsym.whatif.intset import IntSet
 from convsym.whatif.solution import Solution
 from convsym.whatif.solve import DEFAULT_TIMEOUT, domain_lo, network_constraints, solve
@@ -109,19 +109,23 @@ class Admissible(Rich):
         smallest = self.smallest_example()
         if smallest is not None:
             pairs = ", ".join(f"{k}={v}" for k, v in smallest[0].items())
-            lines.append(f"smallest: {pairs} -> output {smallest[1]}")
+            lines.append(f"smallest: {pairs} -> output {shape_text(smallest[1], batch=False)}")
         return "\n".join(lines)
 
-    def smallest_example(self) -> tuple[dict[str, int], tuple[int, ...]] | None:
-        """:meth:`example` with the output shape it gives, or None when none is accepted."""
+    def smallest_example(self) -> tuple[dict[str, int], tuple[int | sympy.Expr, ...]] | None:
+        """:meth:`example` with the output shape it gives, or None when none is accepted.
+
+        A size that also depends on a symbol of the layers (``Dense(units="U")``), not of the
+        input, stays an expression in it."""
         example = self.example()
         return None if example is None else (example, self._output_at(example))
 
-    def _output_at(self, values: Mapping[str, int]) -> tuple[int, ...]:
-        out = []
+    def _output_at(self, values: Mapping[str, int]) -> tuple[int | sympy.Expr, ...]:
+        out: list[int | sympy.Expr] = []
         for size in self.output_shape:
             env = {s: values[s.name] for s in size.free_symbols if s.name in values}
-            out.append(int(size.xreplace(env)))
+            value = size.xreplace(env)
+            out.append(int(value) if value.is_Integer else value)
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,7 +146,8 @@ class Admissible(Rich):
             data["joint"] = self.solution.to_dict()["cells"]
             example = self.example()
             if example is not None:
-                data["smallest"] = {"input": example, "output": list(self._output_at(example))}
+                data["smallest"] = {"input": example, "output": [
+                    x if isinstance(x, int) else sstr(x) for x in self._output_at(example)]}
         data["derivation"] = [s.to_dict() for s in self.solution.steps]
         return data
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import sympy
 
 from convsym import Sequential
 from convsym.errors import ConvsymError, ShapeError, UsageError
@@ -127,6 +128,18 @@ def test_concrete_and_symbolic_hyperparameters() -> None:
         admissible_inputs(net)
     assert info.value.code == "symbolic_hyperparameters"
     assert admissible_inputs(net.subs(k=5)).values("n").smallest(1) == [5]
+
+
+def test_smallest_example_keeps_a_symbolic_width() -> None:
+    """A layer symbol that no condition constrains (``Linear(..., "U")``) is not refused, and
+    the smallest example's output keeps it (was an internal error converting it to int)."""
+    net = Sequential([Conv2d(3, 4, 3, stride=2), Flatten(), Linear(3844, "U")],
+                     input_shape=(3, "n", "n"))
+    found = admissible_inputs(net)
+    assert found.smallest_example() == ({"n": 63}, (sympy.Symbol("U", integer=True,
+                                                                 positive=True),))
+    assert "smallest: n=63 -> output (U,)" in str(found)
+    assert found.to_dict()["smallest"] == {"input": {"n": 63}, "output": ["U"]}
 
 
 @pytest.mark.parametrize(("sizes", "code"), [
