@@ -122,10 +122,11 @@ class Admissible(Rich):
 
     def _output_at(self, values: Mapping[str, int]) -> tuple[int | sympy.Expr, ...]:
         out: list[int | sympy.Expr] = []
-        for size in self.output_shape:
-            env = {s: values[s.name] for s in size.free_symbols if s.name in values}
-            value = size.xreplace(env)
-            out.append(int(value) if value.is_Integer else value)
+        for size in self.output_shape:  # (a concrete size may be a plain int)
+            value = size.xreplace({s: values[s.name] for s in size.free_symbols
+                                   if s.name in values}) if isinstance(size, sympy.Basic) \
+                else size
+            out.append(int(value) if isinstance(value, (int, sympy.Integer)) else value)
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import itertools
 import pytest
 import sympy
 
-from convsym import Sequential
+from convsym import Sequential, load
 from convsym.errors import ConvsymError, ShapeError, UsageError
 from convsym.examples import example
 from convsym.layers.torch import Conv2d, Flatten, Linear
@@ -140,6 +140,16 @@ def test_smallest_example_keeps_a_symbolic_width() -> None:
                                                                  positive=True),))
     assert "smallest: n=63 -> output (U,)" in str(found)
     assert found.to_dict()["smallest"] == {"input": {"n": 63}, "output": ["U"]}
+
+
+def test_smallest_example_of_a_graph_with_a_concrete_channel_count() -> None:
+    """A graph's output shape holds the channel count as a plain int."""
+    net = load({"inputs": {"image": ["n", "n", 16]}, "layers": [
+        {"Conv2D": {"filters": 16, "kernel_size": 3, "padding": "same"}, "name": "conv",
+         "inputs": ["image"]}, {"Add": {}, "inputs": ["image", "conv"]}], "outputs": ["add"]})
+    found = admissible_inputs(net)
+    assert found.smallest_example() == ({"n": 1}, (1, 1, 16))
+    assert "smallest: n=1 -> output (1, 1, 16)" in str(found)
 
 
 @pytest.mark.parametrize(("sizes", "code"), [
