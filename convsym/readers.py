@@ -33,13 +33,14 @@ convsym.errors.SpecError: model.json: duplicate key 'a'
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import stat
 from typing import Any, NoReturn
 
-from convsym.errors import SpecError
+from convsym.errors import SpecError, UsageError
 
 __all__ = [
     "MAX_DEPTH",
@@ -102,6 +103,43 @@ def read_bytes(path: str, limit: int) -> bytes:
     except OSError as err:
         raise SpecError(f"cannot read the file: {err.strerror or err}", source=path,
                         code="unreadable") from None
+    finally:
+        os.close(fd)
+
+
+def write_file(path: str, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` (created or emptied first; text as UTF-8, newlines as given).
+
+    The file is opened without blocking: a FIFO that no process reads is refused at once
+    (opening it to write would wait for a reader forever); one with a reader, a device such
+    as ``/dev/null`` and a regular file are written.  A failure is one line with code
+    ``unwritable``.
+
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "fifo")
+    >>> os.mkfifo(path)
+    >>> write_file(path, "text")
+    Traceback (most recent call last):
+    convsym.errors.UsageError: cannot write .../fifo: it is a FIFO that no process reads
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as err:
+        reason = "it is a FIFO that no process reads" if err.errno == errno.ENXIO else \
+            err.strerror or str(err)
+        raise UsageError(f"cannot write {path}: {reason}", code="unwritable") from None
+    except ValueError:  # a NUL character or a lone surrogate in the path
+        raise UsageError(f"cannot write {path!r}: the path is not a valid file name",
+                         code="unwritable") from None
+    try:
+        os.set_blocking(fd, True)  # a reader is there (or a file): write all of it
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            handle.write(raw)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}",
+                         code="unwritable") from None
     finally:
         os.close(fd)
 

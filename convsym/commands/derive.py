@@ -24,6 +24,7 @@ from convsym.budget import checkpoint, timed
 from convsym.commands.pdflatex import compile_pdf, pdflatex
 from convsym.commands.summary import add_source_arguments
 from convsym.errors import UsageError, shorten
+from convsym.readers import write_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -84,12 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 0
-    try:
-        with open(args.output, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except OSError as err:
-        raise UsageError(f"cannot write {args.output}: {err.strerror}",
-                         code="unwritable") from None
+    write_file(args.output, text)
     print(f"wrote {os.path.abspath(args.output)}", file=sys.stderr)
     return 0
 

@@ -22,7 +22,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from convsym.errors import ConvsymError, UsageError
+from convsym.errors import ConvsymError
+from convsym.readers import write_file
 
 MAX_RUNS = 4
 """pdflatex runs at most this many times (a document that never settles is not looped on)."""
@@ -102,11 +103,8 @@ def compile_pdf(tex: str, output: str) -> Compiled:
                 raise LatexError(f"pdflatex failed: {first.lstrip('! ')}")
             if not needs_rerun(log):
                 break
-        try:
-            shutil.copyfile(os.path.join(work, "handout.pdf"), output)
-        except OSError as err:
-            raise UsageError(f"cannot write {output}: {err.strerror}",
-                             code="unwritable") from None
+        with open(os.path.join(work, "handout.pdf"), "rb") as made:  # (ours: a small file)
+            write_file(output, made.read())
     return Compiled(os.path.abspath(output), runs, log)
 
 

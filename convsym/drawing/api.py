@@ -29,6 +29,7 @@ from convsym.drawing.svg import to_svg
 from convsym.errors import ConvsymTypeError, UsageError
 from convsym.intdiv import QPoly, as_int
 from convsym.network import require_mapping, require_network
+from convsym.readers import write_file
 from convsym.sources import resolve
 
 KINDS = ("arithmetic", "architecture", "size-plot", "cost-plot")
@@ -108,11 +109,7 @@ def format_of(path: str) -> str:
 
 def write(path: str, data: bytes) -> str:
     """Write bytes, reporting a failure as one clear line."""
-    try:
-        with open(path, "wb") as handle:
-            handle.write(data)
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror}", code="unwritable") from None
+    write_file(path, data)
     return path
 
 

@@ -96,7 +96,7 @@ SOURCES = st.sampled_from(
      "-", "/dev/null", "fifo.yaml", "keras3_sequential.json", "keras3_functional.json",
      *FILES])
 SAFE_OUTPUT = st.sampled_from(["out.tex", "out.md", "sub/none/out.tex", ".", "", "out dir/x",
-                               "CANARY.tex"])
+                               "CANARY.tex", "fifo.yaml"])  # (a FIFO must not block a write)
 TEXT_VALUES = st.one_of(expression_text(), relation_text(), st.sampled_from(TOKENS),
                         st.text(max_size=12), st.integers(-10**20, 10**20).map(str),
                         st.sampled_from(["n=28", "n=x/2", "c=0", "n=-1", "n==3", "=3", "n=",

@@ -139,3 +139,22 @@ def test_a_recursion_limit_is_one_line_naming_the_command(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(
         "convsym: error: summary: the expressions are nested too deep")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+def test_output_to_a_fifo_nobody_reads_is_refused_not_waited_on(
+        tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    """Opening a FIFO to write waits for a reader forever; convsym refuses it in one line,
+    and still writes to a device (``/dev/null``) and a regular file."""
+    import os
+
+    fifo = os.path.join(str(tmp_path), "out.txt")
+    os.mkfifo(fifo)
+    assert main(["derive", "example:seed1", "-o", fifo]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a FIFO that no process reads" in err
+    assert main(["derive", "example:seed1", "-o", os.devnull]) == 0
+    plain = os.path.join(str(tmp_path), "plain.txt")
+    assert main(["derive", "example:seed1", "-o", plain]) == 0
+    with open(plain, encoding="utf-8") as handle:
+        assert "18,496" in handle.read()
