@@ -53,7 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _ints(text: str, sep: str, what: str) -> list[int]:
     parts = text.lower().split(sep)
-    if not all(p.strip().isdigit() and len(p.strip()) <= 6 for p in parts):
+    # ASCII digits only: "²".isdigit() is True but int("²") fails
+    if not all(p.strip().isascii() and p.strip().isdigit() and len(p.strip()) <= 6
+               for p in parts):
         raise UsageError(f"{what} {text!r}: write positive integers separated by {sep!r}",
                          code="bad_option")
     return [int(p) for p in parts]

@@ -200,6 +200,7 @@ def test_size_plot_is_the_closed_form() -> None:
     (["draw", "example:resnet18", "--layer", "conv1"], "too many to draw"),
     (["draw", "example:resnet18", "--layer", "bn1", "--input-size", "5"], "no sliding window"),
     (["draw", "example:seed1", "--layer", "conv2d", "--input-size", "5x"], "positive integers"),
+    (["draw", "example:seed1", "--layer", "conv2d", "--input-size", "\u00b2"], "positive integers"),
     (["draw", "example:seed1", "--format", "png"], "binary"),
     (["draw", "example:seed1", "--kind", "cost-plot", "-o", "x.png"], "--vary"),
     (["derive", "example:seed1", "--figures"], "--figures is for --format latex"),
