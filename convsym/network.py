@@ -55,7 +55,7 @@ from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
 from convsym.layers.keras import Input
 from convsym.period import decide_nonneg, unbounded_below, without_floor
 from convsym.seam import upward
-from convsym.sizes import threshold
+from convsym.sizes import threshold, zero_and_nonzero
 
 
 @dataclass
@@ -492,6 +492,8 @@ def _provably_nonzero(e: QExpr) -> str | None:
     value = as_int(e)
     if value is not None:
         return f"the difference is {value}" if value else None
+    if zero_and_nonzero(e):  # 0 somewhere: neither side is always larger
+        return None
     positive = decide_nonneg(add(e, QPoly.const(-1)))
     if positive.holds:
         return "the first is always larger"

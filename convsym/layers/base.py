@@ -46,6 +46,7 @@ from convsym.intdiv import (
 from convsym.intdiv import add as q_add
 from convsym.intdiv import scale as q_scale
 from convsym.period import decide_nonneg, unbounded_below
+from convsym.sizes import witnessed
 
 Shape = tuple[QExpr, ...]
 
@@ -419,11 +420,14 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
     key = (room, current_budgets())
     found = _ROOMS.get(key)
     if found is None:
-        holds = not unbounded_below(room) and decide_nonneg(room).holds is True
-        short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
-        never = not holds and not unbounded_below(short) and \
-            decide_nonneg(short).holds is True
-        found = (holds, never)
+        if witnessed(room, _negative, _nonnegative):
+            found = (False, False)  # a negative and a non-negative sample: neither, exactly
+        else:
+            holds = not unbounded_below(room) and decide_nonneg(room).holds is True
+            short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
+            never = not holds and not unbounded_below(short) and \
+                decide_nonneg(short).holds is True
+            found = (holds, never)
         if len(_ROOMS) >= 4096:
             _ROOMS.clear()  # bounded memory; a miss only costs deciding again
         _ROOMS[key] = found
@@ -431,6 +435,14 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
 
 
 _ROOMS: dict[tuple[QExpr, object], tuple[bool, bool]] = {}
+
+
+def _negative(value: int) -> bool:
+    return value < 0
+
+
+def _nonnegative(value: int) -> bool:
+    return value >= 0
 
 
 def sentence(what: str | Callable[[], str]) -> str:
