@@ -436,6 +436,15 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
         k = self.terms[()]
         return QPoly._raw({m: c * k for m, c in other.terms.items()})
     budgets = current_budgets()
+    if len(self.terms) == 1 and len(other.terms) == 1 and budgets.max_terms >= 1:
+        # one term by one term (a layer's output area, its MACs): a monomial product, whose
+        # only budget is the exponent (as _check_degree says for a single term)
+        ((m1, c1),) = self.terms.items()
+        ((m2, c2),) = other.terms.items()
+        degree = sum(e for _, e in m1) + sum(e for _, e in m2)
+        if degree > budgets.max_exponent:
+            _check_exponent(degree)
+        return QPoly._raw({_mono_mul(m1, m2): c1 * c2})
     products = len(self.terms) * len(other.terms)
     if products > 8 * budgets.max_terms:  # the work, even when most terms then merge
         raise budget_exceeded("a size", "max_terms", f"expanding a product of a "

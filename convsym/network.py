@@ -96,12 +96,12 @@ class Row:
     @cached_property
     def trainable(self) -> sympy.Expr:
         """Trainable parameters."""
-        return to_sympy(self.inference.trainable)
+        return _count(self.inference.trainable)
 
     @cached_property
     def non_trainable(self) -> sympy.Expr:
         """Non-trainable parameters (Keras BatchNorm's moving statistics)."""
-        return to_sympy(self.inference.non_trainable)
+        return _count(self.inference.non_trainable)
 
     @cached_property
     def params(self) -> sympy.Expr:
@@ -118,7 +118,14 @@ class Row:
     @cached_property
     def macs(self) -> sympy.Expr:
         """Multiply-accumulates of this layer (convolution and dense, without bias)."""
-        return to_sympy(self.inference.macs)
+        return _count(self.inference.macs)
+
+
+def _count(e: QExpr) -> sympy.Expr:
+    """A count as SymPy: a constant (every count of a network with concrete channels) is
+    the Integer itself, without a trip through the display conversion (the same value)."""
+    value = e.as_int() if isinstance(e, QPoly) else None
+    return sympy.Integer(value) if value is not None else to_sympy(e)
 
 
 def _total(values: Iterable[sympy.Expr]) -> sympy.Expr:

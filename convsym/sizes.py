@@ -21,6 +21,7 @@ import sympy
 
 from convsym.intdiv import (
     Ext,
+    Floor,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
@@ -246,7 +247,10 @@ def _samples(e: QExpr) -> Iterator[int]:
     dens = sorted({f.den.const_value() for f in iter_floors(e) if f.den.is_const()})[-3:]
     near = [t for d in dens for t in (d - 1, d + 1, 2 * d + 1, 3 * d - 1) if t >= 1]
     for t in (*near, *_SAMPLE_AT):
-        for point in ({x: t for x in syms}, {x: t + i for i, x in enumerate(syms)}):
+        same = {x: t for x in syms}
+        # (staggered: the same point when there is one symbol, evaluated once)
+        for point in (same, {x: t + i for i, x in enumerate(syms)}) if len(syms) > 1 else \
+                (same,):
             try:
                 yield evaluate(e, point)
             except (KeyError, ZeroDivisionError):
@@ -325,6 +329,35 @@ def _rises(e: QPoly, x: sympy.Symbol) -> bool:
     return x in directions(e)[0]
 
 
+def _solved(e: QPoly, x: sympy.Symbol) -> int | None:
+    """The least ``x`` with ``e >= 0`` read off the form ``c*floor((a*x + b)/D) + r``
+    (``a, c, D > 0`` constants; a pooled level's room ``floor(H/256) - 1``), else None.
+
+    ``c*f + r >= 0`` iff ``f >= ceil(-r/c)`` for an integer ``f``, and
+    ``floor(y/D) >= m`` iff ``y >= m*D``, so ``x >= ceil((m*D - b)/a)``.  The caller checks
+    the answer at two points; the bisection finds the same value with a few dozen.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> H = symbol("H")
+    >>> _solved(QPoly.const(2) * floordiv(QPoly.sym(H), QPoly.const(256)) - QPoly.const(1), H)
+    256
+    """
+    r = e.terms.get((), 0)
+    if len(e.terms) != (2 if r else 1):
+        return None
+    ((mono, c),) = ((m, k) for m, k in e.terms.items() if m)
+    if len(mono) != 1 or mono[0][1] != 1 or not isinstance(mono[0][0], Floor) or c <= 0:
+        return None
+    f = mono[0][0]
+    den, b = f.den.as_int(), f.num.terms.get((), 0)
+    a = f.num.terms.get(((x, 1),), 0)
+    if den is None or a <= 0 or len(f.num.terms) != (2 if b else 1):
+        return None
+    m = -(r // c)  # ceil(-r/c)
+    return -((b - m * den) // a)  # ceil((m*den - b)/a)
+
+
 def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     """``(x, t)`` when ``e >= 0`` is exactly ``x >= t``: ``e`` has one symbol and provably
     never decreases in it (quasi-affine, concrete divisors), else None.
@@ -349,6 +382,10 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     lo = 1 if x.is_positive else 0
     if evaluate(e, {x: lo}) >= 0:
         return x, lo
+    t = _solved(e, x)
+    if t is not None and lo < t <= 2**63 and evaluate(e, {x: t}) >= 0 > \
+            evaluate(e, {x: t - 1}):
+        return x, t  # e(t - 1) < 0 <= e(t), e never decreasing: the first, as searched below
     hi = lo + 1
     while evaluate(e, {x: hi}) < 0:
         hi = lo + 2 * (hi - lo)
