@@ -812,17 +812,24 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
     dc, dmono = _split_den(den)
     if dc == 1 and not dmono:
         return num
-    if fired is None and not dmono and len(num.terms) <= 2:
+    if fired is None and len(num.terms) <= 2:
         # the commonest step of a chain, floor((floor(X/A) + m)/B) with constants A, B and
         # m: the nested collapse at once, floor((X + A*m)/(A*B)) (the same canonical form
         # as extracting m's quotient first: X's constant lies in [0, A), A*(m mod B) + that
         # in [0, A*B)); when tracing, the lemmas are recorded one by one below
         inner = single_linear_floor(num)
-        if inner is not None and inner.den.is_const() and \
-                all(not m or m == ((inner, 1),) for m in num.terms):
-            a = inner.den.const_value()
-            shifted = inner.num + QPoly.const(a * num.terms.get((), 0))
-            return _floordiv(shifted, QPoly.const(a * dc), None)
+        if inner is not None and all(not m or m == ((inner, 1),) for m in num.terms):
+            m = num.terms.get((), 0)
+            if not dmono and inner.den.is_const():
+                a = inner.den.const_value()
+                return _floordiv(inner.num + QPoly.const(a * m), QPoly.const(a * dc), None)
+            if dmono:
+                # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
+                # gcd applies (F's coefficient is 1, m a constant), so the steps below come
+                # to the nested collapse; taken here directly, on the same condition
+                merged = inner.num + inner.den * QPoly.const(m) if m else inner.num
+                if _FULL.get() or _collapses(inner, QPoly.const(m), merged):
+                    return _floordiv(merged, inner.den * den, None)
     quotient: dict[Monomial, int] = {}
     rest: dict[Monomial, int] = {}
     for mono, c in num.terms.items():

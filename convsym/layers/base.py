@@ -305,6 +305,24 @@ def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly
             raise layer.config_error(fld, value, f"must be an integer >= {minimum}",
                                      code="below_minimum")
         return QPoly.const(value)
+    key = (value, minimum, current_budgets()) if type(value) is str else None
+    known = _SIZES.get(key) if key is not None else None
+    if known is not None:
+        return known  # the same text, bound and budgets: the same canonical size
+    q = _to_size(layer, fld, value, minimum)
+    if key is not None:
+        if len(_SIZES) >= 4096:
+            _SIZES.clear()  # bounded memory; a miss only costs parsing again
+        _SIZES[key] = q
+    return q
+
+
+_SIZES: dict[tuple[str, int, object], QPoly] = {}
+"""Sizes given as text, memoised (only those accepted; a refusal names its layer): every
+layer of a chain with the stride ``"s"`` parses and checks it again otherwise."""
+
+
+def _to_size(layer: Layer, fld: str, value: object, minimum: int) -> QPoly:
     if isinstance(value, bool) or (isinstance(value, numbers.Real)
                                    and not isinstance(value, numbers.Integral)):
         kind = "bool" if isinstance(value, bool) else "float"
