@@ -819,16 +819,17 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
         # in [0, A*B)); when tracing, the lemmas are recorded one by one below
         inner = single_linear_floor(num)
         if inner is not None and all(not m or m == ((inner, 1),) for m in num.terms):
-            m = num.terms.get((), 0)
+            shift = num.terms.get((), 0)
             if not dmono and inner.den.is_const():
                 a = inner.den.const_value()
-                return _floordiv(inner.num + QPoly.const(a * m), QPoly.const(a * dc), None)
+                return _floordiv(inner.num + QPoly.const(a * shift), QPoly.const(a * dc),
+                                 None)
             if dmono:
                 # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
                 # gcd applies (F's coefficient is 1, m a constant), so the steps below come
                 # to the nested collapse; taken here directly, on the same condition
-                merged = inner.num + inner.den * QPoly.const(m) if m else inner.num
-                if _FULL.get() or _collapses(inner, QPoly.const(m), merged):
+                merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
+                if _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
                     return _floordiv(merged, inner.den * den, None)
     quotient: dict[Monomial, int] = {}
     rest: dict[Monomial, int] = {}
