@@ -831,6 +831,12 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
                 merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
                 if _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
                     return _floordiv(merged, inner.den * den, None)
+    return _steps(num, den, dc, dmono, fired)
+
+
+def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | None
+           ) -> QPoly:
+    """:func:`_floordiv` by the general steps, lemma by lemma (``den = dc*dmono``)."""
     quotient: dict[Monomial, int] = {}
     rest: dict[Monomial, int] = {}
     for mono, c in num.terms.items():

@@ -141,6 +141,44 @@ def test_the_nested_collapse_shortcut_gives_the_lemma_by_lemma_form() -> None:
                     assert list(fast.terms.items()) == list(slow.terms.items())
 
 
+def test_the_symbolic_divisor_shortcut_gives_the_lemma_by_lemma_form() -> None:
+    # floor((floor(X/A) + m)/B) with a symbolic B (a stride "s") takes the nested collapse
+    # at once (or keeps the floor nested, as _collapses says); the general steps give the
+    # same canonical form, term for term and in the same order
+    from convsym.intdiv import _split_den, _steps
+
+    n, m, s, t = (QPoly.sym(x) for x in (N, M, S, T))
+    inners = (n, n + m * QPoly.const(3) + QPoly.const(1), floordiv(n, s), n - t)
+    for x in inners:
+        for a in (QPoly.const(1), QPoly.const(4), s, s * s, QPoly.const(2) * t):
+            f = floordiv(x + a - QPoly.const(1), a)
+            for shift in (-7, -1, 0, 1, 5):
+                for b in (s, t, QPoly.const(2) * s, s * t):
+                    num = f + QPoly.const(shift)
+                    fast = floordiv(num, b)
+                    slow = _steps(num, b, *_split_den(b), None)
+                    assert list(fast.terms.items()) == list(slow.terms.items())
+                    env = {N: 23, M: 5, S: 3, T: 2}
+                    assert fast.evaluate(env) == (num.evaluate(env)) // b.evaluate(env)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees(), trees(), ENVS)
+def test_a_product_of_one_term_by_one_term_is_the_expanded_product(
+        a: Tree, b: Tree, env: dict[str, int]) -> None:
+    # single terms multiply directly; through a sum (x*b + a*b - x*b) the general expansion
+    x = QPoly.sym(symbol("x"))
+    if not (isinstance(a.q, QPoly) and isinstance(b.q, QPoly)):
+        return
+    for p, q in ((a.q, b.q), (QPoly(dict(list(a.q.terms.items())[:1])),
+                              QPoly(dict(list(b.q.terms.items())[:1])))):
+        direct = p * q
+        general = (x + p) * q - x * q
+        assert direct == general
+        values = {v: env[v.name] for v in POSITIVE}
+        assert direct.evaluate(values) == p.evaluate(values) * q.evaluate(values)
+
+
 def test_the_lower_bound_is_tight_on_window_rooms() -> None:
     from convsym.intdiv import lower_bound
 
