@@ -131,6 +131,12 @@ def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
         return b
     if not b:
         return a
+    if len(a) == 1 and len(b) == 1:  # two atoms (an area's two floors): order them directly
+        (x, ex), (y, ey) = a[0], b[0]
+        if x is y or (type(x) is type(y) and x == y):  # (a Symbol never equals a Floor)
+            return ((x, ex + ey),)
+        # as sorted() would order them: stable, so a's atom first unless b's key is smaller
+        return b + a if _akey(y) < _akey(x) else a + b
     powers: dict[Atom, int] = dict(a)
     for atom, e in b:
         powers[atom] = powers.get(atom, 0) + e

@@ -681,3 +681,18 @@ def test_display_does_not_factor_a_polynomial_of_many_atoms() -> None:
     assert isinstance(shown, sympy.Add) and len(shown.args) == len(ks)  # term by term
     point = {s: 100 if s.name == "H" else 3 for s in shown.free_symbols}
     assert shown.xreplace(point) == evaluate(total, point) == 9 * 32 * 20
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees(), trees())
+def test_two_atoms_multiply_into_the_sorted_monomial(a: Tree, b: Tree) -> None:
+    # the two-atom shortcut of _mono_mul orders atoms as the general merge-and-sort does
+    from convsym.intdiv import _akey, _mono_mul
+
+    atoms = [x for t in (a.q, b.q) if isinstance(t, QPoly) for m in t.terms for x, _ in m]
+    for x in atoms[:4]:
+        for y in atoms[:4]:
+            got = _mono_mul(((x, 1),), ((y, 2),))
+            powers: dict[object, int] = {x: 1}
+            powers[y] = powers.get(y, 0) + 2
+            assert got == tuple(sorted(powers.items(), key=lambda item: _akey(item[0])))
