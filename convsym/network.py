@@ -39,6 +39,7 @@ from convsym.errors import (
 from convsym.expr import as_expr
 from convsym.guarded import public
 from convsym.intdiv import (
+    Floor,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
@@ -106,6 +107,9 @@ class Row:
     @cached_property
     def params(self) -> sympy.Expr:
         """All parameters, trainable or not."""
+        count = _plain_params(self)
+        if count is not None:  # integers: their sum, without SymPy arithmetic
+            return sympy.Integer(count)
         if self.non_trainable == 0:  # x + 0 is x: no SymPy addition per row and total
             return self.trainable
         return self.trainable + self.non_trainable
@@ -119,6 +123,12 @@ class Row:
     def macs(self) -> sympy.Expr:
         """Multiply-accumulates of this layer (convolution and dense, without bias)."""
         return _count(self.inference.macs)
+
+
+def _plain_params(row: Row) -> int | None:
+    """The row's parameters as an integer, when both counts are constants (else None)."""
+    trainable, frozen = row.inference.trainable.as_int(), row.inference.non_trainable.as_int()
+    return None if trainable is None or frozen is None else trainable + frozen
 
 
 def _count(e: QExpr) -> sympy.Expr:
@@ -269,6 +279,9 @@ class Network:
     @property
     def total_params(self) -> sympy.Expr:
         """All parameters."""
+        counts = [_plain_params(r) for r in self.rows]
+        if None not in counts:  # concrete channels: Python integers, summed once
+            return sympy.Integer(sum(c for c in counts if c is not None))
         return _total(r.params for r in self.rows)
 
     @property
@@ -464,6 +477,11 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
     """
     if not (isinstance(strong, QPoly) and isinstance(weak, QPoly)):
         return False
+    a, b = _bound_form(strong), _bound_form(weak)
+    if a is not None and b is not None:
+        # x >= t against y >= u (as threshold() writes them): what the steps below find,
+        # read off at once (weak - strong is the constant t - u, or falls along x or y)
+        return a[0] == b[0] and a[1] >= b[1]
     if _nonneg(weak - strong):
         return True
     consequence = _floor_free(strong)
@@ -473,6 +491,20 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
         return True
     plain = without_floor(weak)
     return plain is not None and _nonneg(plain - consequence)
+
+
+def _bound_form(e: QPoly) -> tuple[sympy.Symbol, int] | None:
+    """``(x, t)`` when ``e`` is exactly ``x - t`` for a symbol ``x``, else None."""
+    t = -e.terms.get((), 0)
+    if len(e.terms) != (2 if t else 1):
+        return None
+    for mono, c in e.terms.items():
+        if mono and (c != 1 or len(mono) != 1 or mono[0][1] != 1 or
+                     isinstance(mono[0][0], Floor)):
+            return None
+        if mono:
+            return mono[0][0], t
+    return None
 
 
 def _nonneg(diff: QPoly) -> bool:
