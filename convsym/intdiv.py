@@ -217,6 +217,9 @@ class QPoly:
     def const(value: int) -> QPoly:
         """The constant polynomial ``value``."""
         value = int(value)
+        small = _SMALL_CONSTS.get(value)
+        if small is not None:
+            return small  # (immutable: one object per small constant, as Python's ints)
         return QPoly._raw({(): value} if value else {})
 
     @staticmethod
@@ -276,7 +279,10 @@ class QPoly:
 
     def depth(self) -> int:
         """Nesting depth of Floor atoms (0 for a plain polynomial)."""
-        return max((a.depth for a in self.atoms() if isinstance(a, Floor)), default=0)
+        if self.factors is not None:
+            return max((a.depth for a in self.atoms() if isinstance(a, Floor)), default=0)
+        return max((a.depth for m in self.terms for a, _ in m if isinstance(a, Floor)),
+                   default=0)
 
     # --- arithmetic ---------------------------------------------------------------------
     def __add__(self, other: QPoly | int) -> QPoly:
@@ -378,6 +384,10 @@ class QPoly:
 _EXPAND_AT_ONCE = 64
 """Products of at most this many term products are expanded at once (cheap, and shown as
 always); larger ones are kept factored."""
+
+
+_SMALL_CONSTS: dict[int, QPoly] = {v: QPoly._raw({(): v} if v else {}) for v in range(-64, 257)}
+"""The constants every layer makes (0, 1, kernel sizes, paddings), built once."""
 
 
 def product(factors: Iterable[QPoly]) -> QPoly:
