@@ -38,6 +38,7 @@ from convsym.intdiv import (
     QPoly,
     add,
     as_int,
+    directions,
     from_sympy,
     lower_bound,
     shown_briefly,
@@ -438,7 +439,7 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
     key = (room, current_budgets())
     found = _ROOMS.get(key)
     if found is None:
-        if witnessed(room, _negative, _nonnegative):
+        if _rising_below_zero(room) or witnessed(room, _negative, _nonnegative):
             found = (False, False)  # a negative and a non-negative sample: neither, exactly
         else:
             holds = not unbounded_below(room) and decide_nonneg(room).holds is True
@@ -453,6 +454,26 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
 
 
 _ROOMS: dict[tuple[QExpr, object], tuple[bool, bool]] = {}
+
+
+def _rising_below_zero(room: QExpr) -> bool:
+    """True when ``room`` never decreases and grows without bound along every symbol
+    (:func:`convsym.intdiv.directions`), each at least 0 or 1, and is negative where they
+    are all least: then ``room >= 0`` fails there and holds far enough out, exactly (a
+    pooled level's ``floor(H/256) - 1``, with one evaluation instead of samples)."""
+    if not isinstance(room, QPoly):
+        return False
+    rising = directions(room)[0]
+    if not rising:
+        return False
+    corner: dict[sympy.Symbol, int] = {}
+    for x in room.free_symbols():
+        if x not in rising:
+            return False
+        corner[x] = 1 if x.is_positive else 0 if x.is_nonnegative else -1
+        if corner[x] < 0:
+            return False  # no least value
+    return room.evaluate(corner) < 0
 
 
 def _negative(value: int) -> bool:
