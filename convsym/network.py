@@ -207,7 +207,7 @@ class Network:
             shapes.append(inference.shape)
             row_conditions = []
             for cond in inference.conditions:
-                located = dataclasses.replace(cond, layer=node.name)
+                located = cond.at(node.name)
                 row_conditions.append(located)
                 self._add_condition(located, node, where)
             if index not in self._hidden:

@@ -73,6 +73,12 @@ class Condition:
         """The condition ``lhs == rhs``, shown with its two sides."""
         return Condition(add(lhs, -rhs), "eq", "", axis, rule, (lhs, rhs))
 
+    def at(self, layer: str) -> Condition:
+        """This condition, stated by ``layer`` (``dataclasses.replace`` costs a few times
+        more, once per condition of every layer)."""
+        return Condition(self.expr, self.kind, layer, self.axis, self.rule, self.sides,
+                         self.shown)
+
     def relation(self) -> sympy.Basic:
         """The condition as a SymPy relation, the constant moved to the right."""
         if self.shown is not None:
