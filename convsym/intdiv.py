@@ -847,7 +847,37 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
                 merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
                 if _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
                     return _floordiv(merged, inner.den * den, None)
+    if fired is None and not dmono:
+        plain = _plain_steps(num, den, dc)
+        if plain is not None:
+            return plain
     return _steps(num, den, dc, dmono, fired)
+
+
+def _plain_steps(num: QPoly, den: QPoly, dc: int) -> QPoly | None:
+    """:func:`_steps` for a constant divisor and a numerator without Floor atoms (a
+    stride-2 chain's every layer), or None where a gcd cancels (the general steps then).
+
+    Each coefficient splits as ``q*dc + r`` (integer-term extraction); no monomial changes,
+    the divisor has no symbol to share, and no floor can collapse, so what remains is the
+    gcd test and the new Floor atom.
+    """
+    quotient: dict[Monomial, int] = {}
+    rest: dict[Monomial, int] = {}
+    for mono, c in num.terms.items():
+        for atom, _ in mono:
+            if isinstance(atom, Floor):
+                return None
+        q, r = divmod(c, dc)
+        if q:
+            quotient[mono] = q
+        if r:
+            rest[mono] = r
+    if not rest or (len(rest) == 1 and () in rest):
+        return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
+    if gcd(reduce(gcd, (r for m, r in rest.items() if m), 0), dc) > 1:
+        return None
+    return QPoly._raw(quotient) + QPoly.atom(Floor(QPoly._raw(rest), den))
 
 
 def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | None

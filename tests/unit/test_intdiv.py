@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from convsym.expr import parse_expr, symbol
 from convsym.intdiv import (
     Ext,
+    Floor,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
@@ -696,3 +697,24 @@ def test_two_atoms_multiply_into_the_sorted_monomial(a: Tree, b: Tree) -> None:
             powers: dict[object, int] = {x: 1}
             powers[y] = powers.get(y, 0) + 2
             assert got == tuple(sorted(powers.items(), key=lambda item: _akey(item[0])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), st.integers(2, 40), ENVS)
+def test_a_constant_divisor_over_a_plain_numerator_gives_the_general_steps(
+        tree: Tree, d: int, env: dict[str, int]) -> None:
+    # _plain_steps (no Floor in the numerator, a constant divisor) against _steps
+    from convsym.intdiv import _plain_steps, _steps
+
+    if not isinstance(tree.q, QPoly) or tree.q.factors is not None:
+        return
+    num = QPoly({m: c for m, c in tree.q.terms.items()
+                 if not any(isinstance(a, Floor) for a, _ in m)})
+    for p in (num, num * QPoly.const(d) + QPoly.const(d - 1), num * QPoly.const(6)):
+        den = QPoly.const(d)
+        fast = _plain_steps(p, den, d)
+        slow = _steps(p, den, d, (), None)
+        if fast is not None:
+            assert list(fast.terms.items()) == list(slow.terms.items())
+        values = {x: env[x.name] for x in POSITIVE}
+        assert floordiv(p, den).evaluate(values) == p.evaluate(values) // d
