@@ -123,7 +123,9 @@ def _akey(atom: Atom) -> tuple[object, ...]:
 
 
 def _mkey(mono: Monomial) -> tuple[object, ...]:
-    return tuple((_akey(a), e) for a, e in mono)
+    if len(mono) == 1:  # (most monomials: one symbol or one floor; no generator)
+        return ((_akey(mono[0][0]), mono[0][1]),)
+    return tuple([(_akey(a), e) for a, e in mono])
 
 
 def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
@@ -230,14 +232,16 @@ class QPoly:
     @staticmethod
     def atom(atom: Atom) -> QPoly:
         """The polynomial consisting of one atom (symbol or Floor)."""
-        return QPoly({((atom, 1),): 1})
+        return QPoly._raw({((atom, 1),): 1})
 
     # --- inspection ---------------------------------------------------------------------
     @property
     def key(self) -> tuple[object, ...]:
         """A total, deterministic sort key for this polynomial."""
         if self._key is None:
-            self._key = tuple(sorted((_mkey(m), c) for m, c in self.terms.items()))
+            items = [(_mkey(m), c) for m, c in self.terms.items()]
+            items.sort()
+            self._key = tuple(items)
         return self._key
 
     def is_const(self) -> bool:
@@ -281,8 +285,12 @@ class QPoly:
         """Nesting depth of Floor atoms (0 for a plain polynomial)."""
         if self.factors is not None:
             return max((a.depth for a in self.atoms() if isinstance(a, Floor)), default=0)
-        return max((a.depth for m in self.terms for a, _ in m if isinstance(a, Floor)),
-                   default=0)
+        deepest = 0
+        for mono in self.terms:
+            for a, _ in mono:
+                if isinstance(a, Floor) and a.depth > deepest:
+                    deepest = a.depth
+        return deepest
 
     # --- arithmetic ---------------------------------------------------------------------
     def __add__(self, other: QPoly | int) -> QPoly:
@@ -877,7 +885,8 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int) -> QPoly | None:
         return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
     if gcd(reduce(gcd, (r for m, r in rest.items() if m), 0), dc) > 1:
         return None
-    return QPoly._raw(quotient) + QPoly.atom(Floor(QPoly._raw(rest), den))
+    floor = QPoly.atom(Floor(QPoly._raw(rest), den))
+    return QPoly._raw(quotient) + floor if quotient else floor
 
 
 def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | None

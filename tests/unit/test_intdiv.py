@@ -163,7 +163,7 @@ def test_the_symbolic_divisor_shortcut_gives_the_lemma_by_lemma_form() -> None:
                     assert fast.evaluate(env) == (num.evaluate(env)) // b.evaluate(env)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(trees(), trees(), ENVS)
 def test_a_product_of_one_term_by_one_term_is_the_expanded_product(
         a: Tree, b: Tree, env: dict[str, int]) -> None:
@@ -684,7 +684,7 @@ def test_display_does_not_factor_a_polynomial_of_many_atoms() -> None:
     assert shown.xreplace(point) == evaluate(total, point) == 9 * 32 * 20
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(trees(), trees())
 def test_two_atoms_multiply_into_the_sorted_monomial(a: Tree, b: Tree) -> None:
     # the two-atom shortcut of _mono_mul orders atoms as the general merge-and-sort does
@@ -699,7 +699,7 @@ def test_two_atoms_multiply_into_the_sorted_monomial(a: Tree, b: Tree) -> None:
             assert got == tuple(sorted(powers.items(), key=lambda item: _akey(item[0])))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(trees(), st.integers(2, 40), ENVS)
 def test_a_constant_divisor_over_a_plain_numerator_gives_the_general_steps(
         tree: Tree, d: int, env: dict[str, int]) -> None:
