@@ -855,20 +855,21 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
                 merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
                 if _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
                     return _floordiv(merged, inner.den * den, None)
-    if fired is None and not dmono:
-        plain = _plain_steps(num, den, dc)
+    if fired is None:
+        plain = _plain_steps(num, den, dc, dmono)
         if plain is not None:
             return plain
     return _steps(num, den, dc, dmono, fired)
 
 
-def _plain_steps(num: QPoly, den: QPoly, dc: int) -> QPoly | None:
-    """:func:`_steps` for a constant divisor and a numerator without Floor atoms (a
-    stride-2 chain's every layer), or None where a gcd cancels (the general steps then).
+def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | None:
+    """:func:`_steps` for a numerator without Floor atoms (every layer of a stride-2 or a
+    symbolic-stride chain), or None where the general steps do more than the cases below.
 
-    Each coefficient splits as ``q*dc + r`` (integer-term extraction); no monomial changes,
-    the divisor has no symbol to share, and no floor can collapse, so what remains is the
-    gcd test and the new Floor atom.
+    A constant divisor: each coefficient splits as ``q*dc + r`` (integer-term extraction)
+    and no monomial changes.  A symbolic one (``dmono``): no term may be a multiple of it
+    and the constant term must not be 0 (else a common symbol factor may cancel).  Either
+    way no floor can collapse, so what remains is the gcd test and the new Floor atom.
     """
     quotient: dict[Monomial, int] = {}
     rest: dict[Monomial, int] = {}
@@ -876,14 +877,22 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int) -> QPoly | None:
         for atom, _ in mono:
             if isinstance(atom, Floor):
                 return None
+        if dmono:
+            if _mono_div(mono, dmono) is not None:
+                return None  # a multiple of the divisor's symbols: extraction applies
+            rest[mono] = c
+            continue
         q, r = divmod(c, dc)
         if q:
             quotient[mono] = q
         if r:
             rest[mono] = r
-    if not rest or (len(rest) == 1 and () in rest):
+    if dmono:
+        if not rest.get(()) or len(rest) == 1:
+            return None  # no constant (a shared symbol may cancel), or nothing but one
+    elif not rest or (len(rest) == 1 and () in rest):
         return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
-    if gcd(reduce(gcd, (r for m, r in rest.items() if m), 0), dc) > 1:
+    if gcd(reduce(gcd, (abs(r) for m, r in rest.items() if m), 0), dc) > 1:
         return None
     floor = QPoly.atom(Floor(QPoly._raw(rest), den))
     return QPoly._raw(quotient) + floor if quotient else floor

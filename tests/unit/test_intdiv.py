@@ -704,17 +704,21 @@ def test_two_atoms_multiply_into_the_sorted_monomial(a: Tree, b: Tree) -> None:
 def test_a_constant_divisor_over_a_plain_numerator_gives_the_general_steps(
         tree: Tree, d: int, env: dict[str, int]) -> None:
     # _plain_steps (no Floor in the numerator, a constant divisor) against _steps
-    from convsym.intdiv import _plain_steps, _steps
+    from convsym.intdiv import _plain_steps, _split_den, _steps
 
     if not isinstance(tree.q, QPoly) or tree.q.factors is not None:
         return
     num = QPoly({m: c for m, c in tree.q.terms.items()
                  if not any(isinstance(a, Floor) for a, _ in m)})
-    for p in (num, num * QPoly.const(d) + QPoly.const(d - 1), num * QPoly.const(6)):
-        den = QPoly.const(d)
-        fast = _plain_steps(p, den, d)
-        slow = _steps(p, den, d, (), None)
-        if fast is not None:
-            assert list(fast.terms.items()) == list(slow.terms.items())
-        values = {x: env[x.name] for x in POSITIVE}
-        assert floordiv(p, den).evaluate(values) == p.evaluate(values) // d
+    values = {x: env[x.name] for x in POSITIVE}
+    s, t = QPoly.sym(S), QPoly.sym(T)
+    for p in (num, num * QPoly.const(d) + QPoly.const(d - 1), num * QPoly.const(6),
+              num - QPoly.const(d), num * s + QPoly.const(1)):
+        for den in (QPoly.const(d), s, QPoly.const(d) * s * t, s * s):
+            dc, dmono = _split_den(den)
+            fast = _plain_steps(p, den, dc, dmono)
+            slow = _steps(p, den, dc, dmono, None)
+            if fast is not None:
+                assert list(fast.terms.items()) == list(slow.terms.items())
+            assert floordiv(p, den).evaluate(values) == p.evaluate(values) // \
+                den.evaluate(values)
