@@ -542,7 +542,14 @@ def _check_exponent(degree: int) -> None:
 
 def _degree(p: QPoly) -> int:
     """The largest total degree of a term (atoms counted once, Floor atoms as degree 1)."""
-    return max((sum(e for _, e in m) for m in p.terms), default=0)
+    best = 0
+    for mono in p.terms:  # (plain loops: asked for both sides of every product)
+        degree = 0
+        for _, e in mono:
+            degree += e
+        if degree > best:
+            best = degree
+    return best
 
 
 class Floor:
