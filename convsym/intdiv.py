@@ -478,10 +478,12 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
     if products > _TIMED_PRODUCTS:  # a long product: a build's or derivation's clock
         checkpoint("expanding a product")
     terms: dict[Monomial, int] = {}
+    get = terms.get  # (locals: the loop runs for every term pair of every layer's area)
+    right = list(other.terms.items())
     for m1, c1 in self.terms.items():
-        for m2, c2 in other.terms.items():
-            m = _mono_mul(m1, m2)
-            terms[m] = terms.get(m, 0) + c1 * c2
+        for m2, c2 in right:
+            m = _mono_mul(m1, m2) if m1 and m2 else (m1 or m2)
+            terms[m] = get(m, 0) + c1 * c2
         if len(terms) > budgets.max_terms:  # checked while expanding, not after
             raise budget_exceeded("a size", "max_terms", "expanding a product gives "
                                   f"over {budgets.max_terms} terms")
