@@ -259,7 +259,12 @@ class QPoly:
 
     def as_int(self) -> int | None:
         """The integer value when constant, else None."""
-        return self.terms.get((), 0) if self.is_const() else None
+        if self.factors is not None:
+            return None  # two or more sums: not a constant (as is_const says)
+        terms = self.terms  # (is_const inlined: asked of every size of every layer)
+        if not terms:
+            return 0
+        return terms.get(()) if len(terms) == 1 else None
 
     def atoms(self) -> set[Atom]:
         """Every atom appearing at top level (symbols and Floor atoms, not inside Floors)."""

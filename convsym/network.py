@@ -126,9 +126,18 @@ class Row:
 
 
 def _plain_params(row: Row) -> int | None:
-    """The row's parameters as an integer, when both counts are constants (else None)."""
-    trainable, frozen = row.inference.trainable.as_int(), row.inference.non_trainable.as_int()
-    return None if trainable is None or frozen is None else trainable + frozen
+    """The row's parameters as an integer when every weight's shape is concrete (the sum of
+    its trainable and non-trainable counts, in one pass), else None."""
+    total = 0
+    for weight in row.inference.weights:
+        size = 1
+        for axis in weight.shape:
+            value = axis.as_int()
+            if value is None:
+                return None
+            size *= value
+        total += size
+    return total
 
 
 def _count(e: QExpr) -> sympy.Expr:
