@@ -458,19 +458,26 @@ cost less than the check's share of a layer)."""
 def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
     """``self * other`` expanded, within the term and degree budgets."""
     # a constant factor (most products in shape and parameter arithmetic) scales terms
-    if len(other.terms) <= 1 and () in other.terms or not other.terms:
-        k = other.terms.get((), 0)
-        return QPoly._raw({m: c * k for m, c in self.terms.items()} if k else {})
-    if len(self.terms) == 1 and () in self.terms:
-        k = self.terms[()]
-        return QPoly._raw({m: c * k for m, c in other.terms.items()})
+    # (coefficients are never 0: a constant's one term is its non-zero value)
+    mine, theirs = self.terms, other.terms
+    if not theirs:
+        return QPoly._raw({})
+    if len(theirs) == 1:
+        k = theirs.get(())
+        if k is not None:
+            return QPoly._raw({m: c * k for m, c in mine.items()})
+    if len(mine) == 1:
+        k = mine.get(())
+        if k is not None:
+            return QPoly._raw({m: c * k for m, c in theirs.items()})
     budgets = current_budgets()
-    if len(self.terms) == 1 and len(other.terms) == 1 and budgets.max_terms >= 1:
+    if len(mine) == 1 and len(theirs) == 1 and budgets.max_terms >= 1:
         # one term by one term (a layer's output area, its MACs): a monomial product, whose
         # only budget is the exponent (as _check_degree says for a single term)
-        ((m1, c1),) = self.terms.items()
-        ((m2, c2),) = other.terms.items()
-        degree = sum(e for _, e in m1) + sum(e for _, e in m2)
+        ((m1, c1),) = mine.items()
+        ((m2, c2),) = theirs.items()
+        degree = (m1[0][1] if len(m1) == 1 else sum(e for _, e in m1)) + \
+            (m2[0][1] if len(m2) == 1 else sum(e for _, e in m2))
         if degree > budgets.max_exponent:
             _check_exponent(degree)
         return QPoly._raw({_mono_mul(m1, m2): c1 * c2})
