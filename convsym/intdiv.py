@@ -123,7 +123,9 @@ def _akey(atom: Atom) -> tuple[object, ...]:
 
 
 def _mkey(mono: Monomial) -> tuple[object, ...]:
-    return tuple((_akey(a), e) for a, e in mono)
+    if len(mono) == 1:  # (most monomials: one symbol or one floor; no generator)
+        return ((_akey(mono[0][0]), mono[0][1]),)
+    return tuple([(_akey(a), e) for a, e in mono])
 
 
 def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
@@ -131,6 +133,12 @@ def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
         return b
     if not b:
         return a
+    if len(a) == 1 and len(b) == 1:  # two atoms (an area's two floors): order them directly
+        (x, ex), (y, ey) = a[0], b[0]
+        if x is y or (type(x) is type(y) and x == y):  # (a Symbol never equals a Floor)
+            return ((x, ex + ey),)
+        # as sorted() would order them: stable, so a's atom first unless b's key is smaller
+        return b + a if _akey(y) < _akey(x) else a + b
     powers: dict[Atom, int] = dict(a)
     for atom, e in b:
         powers[atom] = powers.get(atom, 0) + e
@@ -211,6 +219,9 @@ class QPoly:
     def const(value: int) -> QPoly:
         """The constant polynomial ``value``."""
         value = int(value)
+        small = _SMALL_CONSTS.get(value)
+        if small is not None:
+            return small  # (immutable: one object per small constant, as Python's ints)
         return QPoly._raw({(): value} if value else {})
 
     @staticmethod
@@ -221,14 +232,16 @@ class QPoly:
     @staticmethod
     def atom(atom: Atom) -> QPoly:
         """The polynomial consisting of one atom (symbol or Floor)."""
-        return QPoly({((atom, 1),): 1})
+        return QPoly._raw({((atom, 1),): 1})
 
     # --- inspection ---------------------------------------------------------------------
     @property
     def key(self) -> tuple[object, ...]:
         """A total, deterministic sort key for this polynomial."""
         if self._key is None:
-            self._key = tuple(sorted((_mkey(m), c) for m, c in self.terms.items()))
+            items = [(_mkey(m), c) for m, c in self.terms.items()]
+            items.sort()
+            self._key = tuple(items)
         return self._key
 
     def is_const(self) -> bool:
@@ -246,7 +259,12 @@ class QPoly:
 
     def as_int(self) -> int | None:
         """The integer value when constant, else None."""
-        return self.terms.get((), 0) if self.is_const() else None
+        if self.factors is not None:
+            return None  # two or more sums: not a constant (as is_const says)
+        terms = self.terms  # (is_const inlined: asked of every size of every layer)
+        if not terms:
+            return 0
+        return terms.get(()) if len(terms) == 1 else None
 
     def atoms(self) -> set[Atom]:
         """Every atom appearing at top level (symbols and Floor atoms, not inside Floors)."""
@@ -270,7 +288,14 @@ class QPoly:
 
     def depth(self) -> int:
         """Nesting depth of Floor atoms (0 for a plain polynomial)."""
-        return max((a.depth for a in self.atoms() if isinstance(a, Floor)), default=0)
+        if self.factors is not None:
+            return max((a.depth for a in self.atoms() if isinstance(a, Floor)), default=0)
+        deepest = 0
+        for mono in self.terms:
+            for a, _ in mono:
+                if isinstance(a, Floor) and a.depth > deepest:
+                    deepest = a.depth
+        return deepest
 
     # --- arithmetic ---------------------------------------------------------------------
     def __add__(self, other: QPoly | int) -> QPoly:
@@ -374,6 +399,10 @@ _EXPAND_AT_ONCE = 64
 always); larger ones are kept factored."""
 
 
+_SMALL_CONSTS: dict[int, QPoly] = {v: QPoly._raw({(): v} if v else {}) for v in range(-64, 257)}
+"""The constants every layer makes (0, 1, kernel sizes, paddings), built once."""
+
+
 def product(factors: Iterable[QPoly]) -> QPoly:
     """The product of ``factors``, kept factored when expanding it would multiply sums.
 
@@ -429,13 +458,29 @@ cost less than the check's share of a layer)."""
 def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
     """``self * other`` expanded, within the term and degree budgets."""
     # a constant factor (most products in shape and parameter arithmetic) scales terms
-    if len(other.terms) <= 1 and () in other.terms or not other.terms:
-        k = other.terms.get((), 0)
-        return QPoly._raw({m: c * k for m, c in self.terms.items()} if k else {})
-    if len(self.terms) == 1 and () in self.terms:
-        k = self.terms[()]
-        return QPoly._raw({m: c * k for m, c in other.terms.items()})
+    # (coefficients are never 0: a constant's one term is its non-zero value)
+    mine, theirs = self.terms, other.terms
+    if not theirs:
+        return QPoly._raw({})
+    if len(theirs) == 1:
+        k = theirs.get(())
+        if k is not None:
+            return QPoly._raw({m: c * k for m, c in mine.items()})
+    if len(mine) == 1:
+        k = mine.get(())
+        if k is not None:
+            return QPoly._raw({m: c * k for m, c in theirs.items()})
     budgets = current_budgets()
+    if len(mine) == 1 and len(theirs) == 1 and budgets.max_terms >= 1:
+        # one term by one term (a layer's output area, its MACs): a monomial product, whose
+        # only budget is the exponent (as _check_degree says for a single term)
+        ((m1, c1),) = mine.items()
+        ((m2, c2),) = theirs.items()
+        degree = (m1[0][1] if len(m1) == 1 else sum(e for _, e in m1)) + \
+            (m2[0][1] if len(m2) == 1 else sum(e for _, e in m2))
+        if degree > budgets.max_exponent:
+            _check_exponent(degree)
+        return QPoly._raw({_mono_mul(m1, m2): c1 * c2})
     products = len(self.terms) * len(other.terms)
     if products > 8 * budgets.max_terms:  # the work, even when most terms then merge
         raise budget_exceeded("a size", "max_terms", f"expanding a product of a "
@@ -445,10 +490,12 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
     if products > _TIMED_PRODUCTS:  # a long product: a build's or derivation's clock
         checkpoint("expanding a product")
     terms: dict[Monomial, int] = {}
+    get = terms.get  # (locals: the loop runs for every term pair of every layer's area)
+    right = list(other.terms.items())
     for m1, c1 in self.terms.items():
-        for m2, c2 in other.terms.items():
-            m = _mono_mul(m1, m2)
-            terms[m] = terms.get(m, 0) + c1 * c2
+        for m2, c2 in right:
+            m = _mono_mul(m1, m2) if m1 and m2 else (m1 or m2)
+            terms[m] = get(m, 0) + c1 * c2
         if len(terms) > budgets.max_terms:  # checked while expanding, not after
             raise budget_exceeded("a size", "max_terms", "expanding a product gives "
                                   f"over {budgets.max_terms} terms")
@@ -509,7 +556,14 @@ def _check_exponent(degree: int) -> None:
 
 def _degree(p: QPoly) -> int:
     """The largest total degree of a term (atoms counted once, Floor atoms as degree 1)."""
-    return max((sum(e for _, e in m) for m in p.terms), default=0)
+    best = 0
+    for mono in p.terms:  # (plain loops: asked for both sides of every product)
+        degree = 0
+        for _, e in mono:
+            degree += e
+        if degree > best:
+            best = degree
+    return best
 
 
 class Floor:
@@ -803,17 +857,71 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
     dc, dmono = _split_den(den)
     if dc == 1 and not dmono:
         return num
-    if fired is None and not dmono and len(num.terms) <= 2:
+    if fired is None and len(num.terms) <= 2:
         # the commonest step of a chain, floor((floor(X/A) + m)/B) with constants A, B and
         # m: the nested collapse at once, floor((X + A*m)/(A*B)) (the same canonical form
         # as extracting m's quotient first: X's constant lies in [0, A), A*(m mod B) + that
         # in [0, A*B)); when tracing, the lemmas are recorded one by one below
         inner = single_linear_floor(num)
-        if inner is not None and inner.den.is_const() and \
-                all(not m or m == ((inner, 1),) for m in num.terms):
-            a = inner.den.const_value()
-            shifted = inner.num + QPoly.const(a * num.terms.get((), 0))
-            return _floordiv(shifted, QPoly.const(a * dc), None)
+        if inner is not None and all(not m or m == ((inner, 1),) for m in num.terms):
+            shift = num.terms.get((), 0)
+            if not dmono and inner.den.is_const():
+                a = inner.den.const_value()
+                return _floordiv(inner.num + QPoly.const(a * shift), QPoly.const(a * dc),
+                                 None)
+            if dmono:
+                # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
+                # gcd applies (F's coefficient is 1, m a constant), so the steps below come
+                # to the nested collapse; taken here directly, on the same condition
+                merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
+                if _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
+                    return _floordiv(merged, inner.den * den, None)
+    if fired is None:
+        plain = _plain_steps(num, den, dc, dmono)
+        if plain is not None:
+            return plain
+    return _steps(num, den, dc, dmono, fired)
+
+
+def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | None:
+    """:func:`_steps` for a numerator without Floor atoms (every layer of a stride-2 or a
+    symbolic-stride chain), or None where the general steps do more than the cases below.
+
+    A constant divisor: each coefficient splits as ``q*dc + r`` (integer-term extraction)
+    and no monomial changes.  A symbolic one (``dmono``): no term may be a multiple of it
+    and the constant term must not be 0 (else a common symbol factor may cancel).  Either
+    way no floor can collapse, so what remains is the gcd test and the new Floor atom.
+    """
+    quotient: dict[Monomial, int] = {}
+    rest: dict[Monomial, int] = {}
+    for mono, c in num.terms.items():
+        for atom, _ in mono:
+            if isinstance(atom, Floor):
+                return None
+        if dmono:
+            if _mono_div(mono, dmono) is not None:
+                return None  # a multiple of the divisor's symbols: extraction applies
+            rest[mono] = c
+            continue
+        q, r = divmod(c, dc)
+        if q:
+            quotient[mono] = q
+        if r:
+            rest[mono] = r
+    if dmono:
+        if not rest.get(()) or len(rest) == 1:
+            return None  # no constant (a shared symbol may cancel), or nothing but one
+    elif not rest or (len(rest) == 1 and () in rest):
+        return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
+    if gcd(reduce(gcd, (abs(r) for m, r in rest.items() if m), 0), dc) > 1:
+        return None
+    floor = QPoly.atom(Floor(QPoly._raw(rest), den))
+    return QPoly._raw(quotient) + floor if quotient else floor
+
+
+def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | None
+           ) -> QPoly:
+    """:func:`_floordiv` by the general steps, lemma by lemma (``den = dc*dmono``)."""
     quotient: dict[Monomial, int] = {}
     rest: dict[Monomial, int] = {}
     for mono, c in num.terms.items():

@@ -39,6 +39,7 @@ from convsym.errors import (
 from convsym.expr import as_expr
 from convsym.guarded import public
 from convsym.intdiv import (
+    Floor,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
@@ -55,7 +56,7 @@ from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
 from convsym.layers.keras import Input
 from convsym.period import decide_nonneg, unbounded_below, without_floor
 from convsym.seam import upward
-from convsym.sizes import threshold
+from convsym.sizes import threshold, zero_and_nonzero
 
 
 @dataclass
@@ -96,16 +97,19 @@ class Row:
     @cached_property
     def trainable(self) -> sympy.Expr:
         """Trainable parameters."""
-        return to_sympy(self.inference.trainable)
+        return _count(self.inference.trainable)
 
     @cached_property
     def non_trainable(self) -> sympy.Expr:
         """Non-trainable parameters (Keras BatchNorm's moving statistics)."""
-        return to_sympy(self.inference.non_trainable)
+        return _count(self.inference.non_trainable)
 
     @cached_property
     def params(self) -> sympy.Expr:
         """All parameters, trainable or not."""
+        count = _plain_params(self)
+        if count is not None:  # integers: their sum, without SymPy arithmetic
+            return sympy.Integer(count)
         if self.non_trainable == 0:  # x + 0 is x: no SymPy addition per row and total
             return self.trainable
         return self.trainable + self.non_trainable
@@ -118,7 +122,29 @@ class Row:
     @cached_property
     def macs(self) -> sympy.Expr:
         """Multiply-accumulates of this layer (convolution and dense, without bias)."""
-        return to_sympy(self.inference.macs)
+        return _count(self.inference.macs)
+
+
+def _plain_params(row: Row) -> int | None:
+    """The row's parameters as an integer when every weight's shape is concrete (the sum of
+    its trainable and non-trainable counts, in one pass), else None."""
+    total = 0
+    for weight in row.inference.weights:
+        size = 1
+        for axis in weight.shape:
+            value = axis.as_int()
+            if value is None:
+                return None
+            size *= value
+        total += size
+    return total
+
+
+def _count(e: QExpr) -> sympy.Expr:
+    """A count as SymPy: a constant (every count of a network with concrete channels) is
+    the Integer itself, without a trip through the display conversion (the same value)."""
+    value = e.as_int() if isinstance(e, QPoly) else None
+    return sympy.Integer(value) if value is not None else to_sympy(e)
 
 
 def _total(values: Iterable[sympy.Expr]) -> sympy.Expr:
@@ -190,7 +216,7 @@ class Network:
             shapes.append(inference.shape)
             row_conditions = []
             for cond in inference.conditions:
-                located = dataclasses.replace(cond, layer=node.name)
+                located = cond.at(node.name)
                 row_conditions.append(located)
                 self._add_condition(located, node, where)
             if index not in self._hidden:
@@ -262,6 +288,9 @@ class Network:
     @property
     def total_params(self) -> sympy.Expr:
         """All parameters."""
+        counts = [_plain_params(r) for r in self.rows]
+        if None not in counts:  # concrete channels: Python integers, summed once
+            return sympy.Integer(sum(c for c in counts if c is not None))
         return _total(r.params for r in self.rows)
 
     @property
@@ -457,6 +486,11 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
     """
     if not (isinstance(strong, QPoly) and isinstance(weak, QPoly)):
         return False
+    a, b = _bound_form(strong), _bound_form(weak)
+    if a is not None and b is not None:
+        # x >= t against y >= u (as threshold() writes them): what the steps below find,
+        # read off at once (weak - strong is the constant t - u, or falls along x or y)
+        return a[0] == b[0] and a[1] >= b[1]
     if _nonneg(weak - strong):
         return True
     consequence = _floor_free(strong)
@@ -466,6 +500,20 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
         return True
     plain = without_floor(weak)
     return plain is not None and _nonneg(plain - consequence)
+
+
+def _bound_form(e: QPoly) -> tuple[sympy.Symbol, int] | None:
+    """``(x, t)`` when ``e`` is exactly ``x - t`` for a symbol ``x``, else None."""
+    t = -e.terms.get((), 0)
+    if len(e.terms) != (2 if t else 1):
+        return None
+    for mono, c in e.terms.items():
+        if mono and (c != 1 or len(mono) != 1 or mono[0][1] != 1 or
+                     isinstance(mono[0][0], Floor)):
+            return None
+        if mono:
+            return mono[0][0], t
+    return None
 
 
 def _nonneg(diff: QPoly) -> bool:
@@ -492,6 +540,8 @@ def _provably_nonzero(e: QExpr) -> str | None:
     value = as_int(e)
     if value is not None:
         return f"the difference is {value}" if value else None
+    if zero_and_nonzero(e):  # 0 somewhere: neither side is always larger
+        return None
     positive = decide_nonneg(add(e, QPoly.const(-1)))
     if positive.holds:
         return "the first is always larger"

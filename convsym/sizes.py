@@ -14,19 +14,21 @@ and the layers both build on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sympy
 
 from convsym.intdiv import (
     Ext,
+    Floor,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
     add,
     as_int,
     diff_bounds,
+    directions,
     evaluate,
     ext,
     free_symbols,
@@ -116,8 +118,22 @@ def negate(e: QExpr) -> QExpr:
     return scale(e, QPoly.const(-1))
 
 
-def agreement(a: QExpr, b: QExpr) -> Agreement:
-    """Decide ``a == b`` over all positive integer values of the symbols."""
+def agreement(a: QExpr, b: QExpr, *, witness: bool = True) -> Agreement:
+    """Decide ``a == b`` over all positive integer values of the symbols.
+
+    With ``witness=False`` a "sometimes" may come without its point: when two sampled
+    points already show the sides equal at one and different at the other, neither
+    "always" nor "never" can hold, and the period checks that would find the first
+    counterexample in the box are skipped (a caller that keeps the equation as a condition
+    needs no point; a U-Net's every skip connection asks this per axis).
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> h = QPoly.sym(symbol("H"))
+    >>> enc, dec = floordiv(h, QPoly.const(4)), QPoly.const(2) * floordiv(h, QPoly.const(8))
+    >>> agreement(enc, dec).counterexample, agreement(enc, dec, witness=False).verdict
+    ({H: 4}, 'sometimes')
+    """
     if a == b:
         return Agreement("always", reason="identical canonical forms")
     ai, bi = as_int(a), as_int(b)
@@ -126,6 +142,8 @@ def agreement(a: QExpr, b: QExpr) -> Agreement:
     diff = difference(a, b)
     if isinstance(diff, QPoly) and not diff.terms:
         return Agreement("always", reason="the difference simplifies to 0")
+    if not witness and zero_and_nonzero(diff):
+        return Agreement("sometimes", reason="equal at one sampled point, not at another")
     for bigger in (diff, negate(diff)):
         if decide_nonneg(add_one(bigger, -1)).holds:
             point = _lowest_point(a, b)
@@ -229,11 +247,65 @@ def _samples(e: QExpr) -> Iterator[int]:
     dens = sorted({f.den.const_value() for f in iter_floors(e) if f.den.is_const()})[-3:]
     near = [t for d in dens for t in (d - 1, d + 1, 2 * d + 1, 3 * d - 1) if t >= 1]
     for t in (*near, *_SAMPLE_AT):
-        for point in ({x: t for x in syms}, {x: t + i for i, x in enumerate(syms)}):
+        same = {x: t for x in syms}
+        # (staggered: the same point when there is one symbol, evaluated once)
+        for point in (same, {x: t + i for i, x in enumerate(syms)}) if len(syms) > 1 else \
+                (same,):
             try:
                 yield evaluate(e, point)
             except (KeyError, ZeroDivisionError):
                 pass
+
+
+_WITNESS_SAMPLES = 12
+"""Samples :func:`witnessed` evaluates at most (it is a shortcut: a miss costs only these
+evaluations before the exact decision)."""
+
+
+def witnessed(e: QExpr, *tests: Callable[[int], bool]) -> bool:
+    """True when each test holds for ``e``'s value at some sampled point (points where every
+    symbol is at least 1: inside every symbol's default domain), so each is a fact about
+    ``e`` on that domain, exact; False when the first samples do not show them all.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> room = floordiv(QPoly.sym(symbol("H")), QPoly.const(256)) - QPoly.const(1)
+    >>> witnessed(room, lambda v: v < 0, lambda v: v >= 0)  # neither always nor never
+    True
+    >>> witnessed(room + QPoly.const(1), lambda v: v < 0)
+    False
+    """
+    missing = list(tests)
+    for _, value in zip(range(_WITNESS_SAMPLES), _samples(e)):
+        missing = [test for test in missing if not test(value)]
+        if not missing:
+            return True
+    return False
+
+
+def zero_and_nonzero(e: QExpr) -> bool:
+    """True when ``e`` is 0 at one sampled point and not at another (:func:`witnessed`).
+    Then ``e == 0`` is neither always true nor ever refuted everywhere, exactly: ``e >= 1``
+    and ``e <= -1`` fail at the zero, ``e == 0`` at the other point.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> h = QPoly.sym(symbol("H"))
+    >>> zero_and_nonzero(floordiv(h, QPoly.const(2)) - floordiv(h + QPoly.const(1),
+    ...                                                          QPoly.const(2)))
+    True
+    >>> zero_and_nonzero(h + QPoly.const(1)), zero_and_nonzero(h - h)
+    (False, False)
+    """
+    return witnessed(e, _is_zero, _is_nonzero)
+
+
+def _is_zero(value: int) -> bool:
+    return value == 0
+
+
+def _is_nonzero(value: int) -> bool:
+    return value != 0
 
 
 def _nonneg(e: QExpr) -> bool | None:
@@ -246,6 +318,44 @@ def _nonneg(e: QExpr) -> bool | None:
     if any(v < 0 for v in _samples(e)):
         return False
     return decide_nonneg(e, budget=SETTLE_BUDGET).holds
+
+
+def _rises(e: QPoly, x: sympy.Symbol) -> bool:
+    """``e`` provably never decreases as ``x`` grows, read off the signs in one pass
+    (:func:`convsym.intdiv.directions`: ``x`` only to the first power, with positive
+    coefficients, through floors whose divisors do not hold it).  A sufficient test: the
+    period check of ``e(x + 1) - e(x) >= 0`` decides the rest (a U-Net level's room
+    ``floor(H/256) - 1`` would cost a box of 256 points per layer and axis)."""
+    return x in directions(e)[0]
+
+
+def _solved(e: QPoly, x: sympy.Symbol) -> int | None:
+    """The least ``x`` with ``e >= 0`` read off the form ``c*floor((a*x + b)/D) + r``
+    (``a, c, D > 0`` constants; a pooled level's room ``floor(H/256) - 1``), else None.
+
+    ``c*f + r >= 0`` iff ``f >= ceil(-r/c)`` for an integer ``f``, and
+    ``floor(y/D) >= m`` iff ``y >= m*D``, so ``x >= ceil((m*D - b)/a)``.  The caller checks
+    the answer at two points; the bisection finds the same value with a few dozen.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> H = symbol("H")
+    >>> _solved(QPoly.const(2) * floordiv(QPoly.sym(H), QPoly.const(256)) - QPoly.const(1), H)
+    256
+    """
+    r = e.terms.get((), 0)
+    if len(e.terms) != (2 if r else 1):
+        return None
+    ((mono, c),) = ((m, k) for m, k in e.terms.items() if m)
+    if len(mono) != 1 or mono[0][1] != 1 or not isinstance(mono[0][0], Floor) or c <= 0:
+        return None
+    f = mono[0][0]
+    den, b = f.den.as_int(), f.num.terms.get((), 0)
+    a = f.num.terms.get(((x, 1),), 0)
+    if den is None or a <= 0 or len(f.num.terms) != (2 if b else 1):
+        return None
+    m = -(r // c)  # ceil(-r/c)
+    return -((b - m * den) // a)  # ceil((m*den - b)/a)
 
 
 def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
@@ -262,15 +372,20 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     if len(syms) != 1 or not isinstance(e, QPoly):
         return None
     (x,) = syms
-    try:
-        step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
-    except NotQuasiPolynomial:  # x in a divisor (a stride that is a symbol): no threshold
-        return None
-    if decide_nonneg(step).holds is not True:
-        return None
+    if not _rises(e, x):
+        try:
+            step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
+        except NotQuasiPolynomial:  # x in a divisor (a stride that is a symbol): no threshold
+            return None
+        if decide_nonneg(step).holds is not True:
+            return None
     lo = 1 if x.is_positive else 0
     if evaluate(e, {x: lo}) >= 0:
         return x, lo
+    t = _solved(e, x)
+    if t is not None and lo < t <= 2**63 and evaluate(e, {x: t}) >= 0 > \
+            evaluate(e, {x: t - 1}):
+        return x, t  # e(t - 1) < 0 <= e(t), e never decreasing: the first, as searched below
     hi = lo + 1
     while evaluate(e, {x: hi}) < 0:
         hi = lo + 2 * (hi - lo)

@@ -31,7 +31,7 @@ def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str,
     n - 4"``); ``rule`` is the general rule, kept with the side condition.  When ``proved``
     is a list, a proved equality adds a note saying how it was proved.
     """
-    verdict = agreement(a, b)
+    verdict = agreement(a, b, witness=False)  # a 'sometimes' is kept without its point
     if verdict.verdict == "always":
         if proved is not None:
             proved.append(f"{where}: equal for every input ({verdict.reason})")

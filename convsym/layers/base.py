@@ -38,6 +38,7 @@ from convsym.intdiv import (
     QPoly,
     add,
     as_int,
+    directions,
     from_sympy,
     lower_bound,
     shown_briefly,
@@ -46,6 +47,7 @@ from convsym.intdiv import (
 from convsym.intdiv import add as q_add
 from convsym.intdiv import scale as q_scale
 from convsym.period import decide_nonneg, unbounded_below
+from convsym.sizes import witnessed
 
 Shape = tuple[QExpr, ...]
 
@@ -70,6 +72,12 @@ class Condition:
     def equal(lhs: QExpr, rhs: QPoly, axis: str, rule: str) -> Condition:
         """The condition ``lhs == rhs``, shown with its two sides."""
         return Condition(add(lhs, -rhs), "eq", "", axis, rule, (lhs, rhs))
+
+    def at(self, layer: str) -> Condition:
+        """This condition, stated by ``layer`` (``dataclasses.replace`` costs a few times
+        more, once per condition of every layer)."""
+        return Condition(self.expr, self.kind, layer, self.axis, self.rule, self.sides,
+                         self.shown)
 
     def relation(self) -> sympy.Basic:
         """The condition as a SymPy relation, the constant moved to the right."""
@@ -304,6 +312,24 @@ def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly
             raise layer.config_error(fld, value, f"must be an integer >= {minimum}",
                                      code="below_minimum")
         return QPoly.const(value)
+    key = (value, minimum, current_budgets()) if type(value) is str else None
+    known = _SIZES.get(key) if key is not None else None
+    if known is not None:
+        return known  # the same text, bound and budgets: the same canonical size
+    q = _to_size(layer, fld, value, minimum)
+    if key is not None:
+        if len(_SIZES) >= 4096:
+            _SIZES.clear()  # bounded memory; a miss only costs parsing again
+        _SIZES[key] = q
+    return q
+
+
+_SIZES: dict[tuple[str, int, object], QPoly] = {}
+"""Sizes given as text, memoised (only those accepted; a refusal names its layer): every
+layer of a chain with the stride ``"s"`` parses and checks it again otherwise."""
+
+
+def _to_size(layer: Layer, fld: str, value: object, minimum: int) -> QPoly:
     if isinstance(value, bool) or (isinstance(value, numbers.Real)
                                    and not isinstance(value, numbers.Integral)):
         kind = "bool" if isinstance(value, bool) else "float"
@@ -419,11 +445,14 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
     key = (room, current_budgets())
     found = _ROOMS.get(key)
     if found is None:
-        holds = not unbounded_below(room) and decide_nonneg(room).holds is True
-        short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
-        never = not holds and not unbounded_below(short) and \
-            decide_nonneg(short).holds is True
-        found = (holds, never)
+        if _rising_below_zero(room) or witnessed(room, _negative, _nonnegative):
+            found = (False, False)  # a negative and a non-negative sample: neither, exactly
+        else:
+            holds = not unbounded_below(room) and decide_nonneg(room).holds is True
+            short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
+            never = not holds and not unbounded_below(short) and \
+                decide_nonneg(short).holds is True
+            found = (holds, never)
         if len(_ROOMS) >= 4096:
             _ROOMS.clear()  # bounded memory; a miss only costs deciding again
         _ROOMS[key] = found
@@ -431,6 +460,34 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
 
 
 _ROOMS: dict[tuple[QExpr, object], tuple[bool, bool]] = {}
+
+
+def _rising_below_zero(room: QExpr) -> bool:
+    """True when ``room`` never decreases and grows without bound along every symbol
+    (:func:`convsym.intdiv.directions`), each at least 0 or 1, and is negative where they
+    are all least: then ``room >= 0`` fails there and holds far enough out, exactly (a
+    pooled level's ``floor(H/256) - 1``, with one evaluation instead of samples)."""
+    if not isinstance(room, QPoly):
+        return False
+    rising = directions(room)[0]
+    if not rising:
+        return False
+    corner: dict[sympy.Symbol, int] = {}
+    for x in room.free_symbols():
+        if x not in rising:
+            return False
+        corner[x] = 1 if x.is_positive else 0 if x.is_nonnegative else -1
+        if corner[x] < 0:
+            return False  # no least value
+    return room.evaluate(corner) < 0
+
+
+def _negative(value: int) -> bool:
+    return value < 0
+
+
+def _nonnegative(value: int) -> bool:
+    return value >= 0
 
 
 def sentence(what: str | Callable[[], str]) -> str:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from convsym.expr import parse_expr, symbol
 from convsym.intdiv import (
     Ext,
+    Floor,
     NotQuasiPolynomial,
     QExpr,
     QPoly,
@@ -139,6 +140,44 @@ def test_the_nested_collapse_shortcut_gives_the_lemma_by_lemma_form() -> None:
                     with tracing():
                         slow = floordiv(num, QPoly.const(b))
                     assert list(fast.terms.items()) == list(slow.terms.items())
+
+
+def test_the_symbolic_divisor_shortcut_gives_the_lemma_by_lemma_form() -> None:
+    # floor((floor(X/A) + m)/B) with a symbolic B (a stride "s") takes the nested collapse
+    # at once (or keeps the floor nested, as _collapses says); the general steps give the
+    # same canonical form, term for term and in the same order
+    from convsym.intdiv import _split_den, _steps
+
+    n, m, s, t = (QPoly.sym(x) for x in (N, M, S, T))
+    inners = (n, n + m * QPoly.const(3) + QPoly.const(1), floordiv(n, s), n - t)
+    for x in inners:
+        for a in (QPoly.const(1), QPoly.const(4), s, s * s, QPoly.const(2) * t):
+            f = floordiv(x + a - QPoly.const(1), a)
+            for shift in (-7, -1, 0, 1, 5):
+                for b in (s, t, QPoly.const(2) * s, s * t):
+                    num = f + QPoly.const(shift)
+                    fast = floordiv(num, b)
+                    slow = _steps(num, b, *_split_den(b), None)
+                    assert list(fast.terms.items()) == list(slow.terms.items())
+                    env = {N: 23, M: 5, S: 3, T: 2}
+                    assert fast.evaluate(env) == (num.evaluate(env)) // b.evaluate(env)
+
+
+@settings(max_examples=100, deadline=None)
+@given(trees(), trees(), ENVS)
+def test_a_product_of_one_term_by_one_term_is_the_expanded_product(
+        a: Tree, b: Tree, env: dict[str, int]) -> None:
+    # single terms multiply directly; through a sum (x*b + a*b - x*b) the general expansion
+    x = QPoly.sym(symbol("x"))
+    if not (isinstance(a.q, QPoly) and isinstance(b.q, QPoly)):
+        return
+    for p, q in ((a.q, b.q), (QPoly(dict(list(a.q.terms.items())[:1])),
+                              QPoly(dict(list(b.q.terms.items())[:1])))):
+        direct = p * q
+        general = (x + p) * q - x * q
+        assert direct == general
+        values = {v: env[v.name] for v in POSITIVE}
+        assert direct.evaluate(values) == p.evaluate(values) * q.evaluate(values)
 
 
 def test_the_lower_bound_is_tight_on_window_rooms() -> None:
@@ -643,3 +682,43 @@ def test_display_does_not_factor_a_polynomial_of_many_atoms() -> None:
     assert isinstance(shown, sympy.Add) and len(shown.args) == len(ks)  # term by term
     point = {s: 100 if s.name == "H" else 3 for s in shown.free_symbols}
     assert shown.xreplace(point) == evaluate(total, point) == 9 * 32 * 20
+
+
+@settings(max_examples=100, deadline=None)
+@given(trees(), trees())
+def test_two_atoms_multiply_into_the_sorted_monomial(a: Tree, b: Tree) -> None:
+    # the two-atom shortcut of _mono_mul orders atoms as the general merge-and-sort does
+    from convsym.intdiv import _akey, _mono_mul
+
+    atoms = [x for t in (a.q, b.q) if isinstance(t, QPoly) for m in t.terms for x, _ in m]
+    for x in atoms[:4]:
+        for y in atoms[:4]:
+            got = _mono_mul(((x, 1),), ((y, 2),))
+            powers: dict[object, int] = {x: 1}
+            powers[y] = powers.get(y, 0) + 2
+            assert got == tuple(sorted(powers.items(), key=lambda item: _akey(item[0])))
+
+
+@settings(max_examples=150, deadline=None)
+@given(trees(), st.integers(2, 40), ENVS)
+def test_a_constant_divisor_over_a_plain_numerator_gives_the_general_steps(
+        tree: Tree, d: int, env: dict[str, int]) -> None:
+    # _plain_steps (no Floor in the numerator, a constant divisor) against _steps
+    from convsym.intdiv import _plain_steps, _split_den, _steps
+
+    if not isinstance(tree.q, QPoly) or tree.q.factors is not None:
+        return
+    num = QPoly({m: c for m, c in tree.q.terms.items()
+                 if not any(isinstance(a, Floor) for a, _ in m)})
+    values = {x: env[x.name] for x in POSITIVE}
+    s, t = QPoly.sym(S), QPoly.sym(T)
+    for p in (num, num * QPoly.const(d) + QPoly.const(d - 1), num * QPoly.const(6),
+              num - QPoly.const(d), num * s + QPoly.const(1)):
+        for den in (QPoly.const(d), s, QPoly.const(d) * s * t, s * s):
+            dc, dmono = _split_den(den)
+            fast = _plain_steps(p, den, dc, dmono)
+            slow = _steps(p, den, dc, dmono, None)
+            if fast is not None:
+                assert list(fast.terms.items()) == list(slow.terms.items())
+            assert floordiv(p, den).evaluate(values) == p.evaluate(values) // \
+                den.evaluate(values)

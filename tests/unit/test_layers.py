@@ -8,6 +8,7 @@ import sympy
 from convsym import Sequential
 from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
 from convsym.expr import symbol
+from convsym.intdiv import QPoly
 from convsym.layers import keras as K
 from convsym.layers import torch as T
 
@@ -210,3 +211,22 @@ def test_keras_symbolic_stride_with_dilation_is_a_condition() -> None:
     both = Sequential([Input((20, 20, 3)), Conv2D(4, 3, strides="s", dilation_rate="d")])
     assert both.accepts(s=2, d=1) and both.accepts(s=1, d=3)
     assert not both.accepts(s=2, d=2)
+
+
+def test_a_size_given_as_text_is_the_same_each_time_and_refused_by_its_own_layer() -> None:
+    # text sizes are memoised (a chain with stride "s" parses it once); refusals are not, so
+    # each names its own layer, and a tighter budget still refuses what it must
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+
+    a, b = T.Conv2d(4, 4, 3, stride="s"), T.Conv2d(4, 4, 3, stride="s")
+    assert a.config.strides == b.config.strides == (QPoly.sym(symbol("s")),) * 2
+    for _ in range(2):
+        with pytest.raises(LayerConfigError, match="Conv2d.*stride.*when s = 1"):
+            T.Conv2d(4, 4, 3, stride="s - 1")
+        with pytest.raises(LayerConfigError, match="MaxPool2d.*kernel_size.*when s = 1"):
+            T.MaxPool2d("s - 1")
+    wide = "(" + " + ".join(f"a{i}" for i in range(12)) + ")**2"
+    T.Conv2d(4, 4, 3, stride=wide)
+    with raised(max_terms=20), pytest.raises((BudgetExceeded, LayerConfigError)):
+        T.Conv2d(4, 4, 3, stride=wide)

@@ -129,3 +129,29 @@ def test_symbolic_kernel_and_stride_per_layer_chains_build_exactly(depth: int,
             valid += 1
             assert [evaluate(x, env) for x in out[1:]] == sizes
     assert valid > 20
+
+
+def test_bounds_x_ge_t_imply_each_other_as_the_general_steps_say(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # _implies reads x >= t against y >= u off their form; the general steps (with the form
+    # not recognised) give the same answer on every pair, symbols positive or not
+    from convsym import network
+    from convsym.intdiv import QPoly, floordiv
+
+    syms = [symbol("H"), symbol("W"), symbol("p", nonnegative=True)]
+    exprs = [QPoly.sym(x) - QPoly.const(t) for x in syms for t in (-2, 0, 1, 2, 5, 256)]
+    exprs.append(floordiv(QPoly.sym(syms[0]), QPoly.const(4)) - QPoly.const(1))  # not one
+    fast = {(i, j): network._implies(a, b) for i, a in enumerate(exprs)
+            for j, b in enumerate(exprs)}
+    monkeypatch.setattr(network, "_bound_form", lambda e: None)
+    slow = {(i, j): network._implies(a, b) for i, a in enumerate(exprs)
+            for j, b in enumerate(exprs)}
+    assert fast == slow
+
+
+def test_total_params_from_integers_is_the_sum_of_the_rows() -> None:
+    net = Sequential([K.Input((32, 32, 3)), K.Conv2D(8, 3), K.BatchNormalization(),
+                      K.Conv2D(4, 1, use_bias=False)])
+    assert net.total_params == sum(r.trainable + r.non_trainable for r in net.rows)
+    assert [r.params for r in net.rows] == [224, 32, 32]
+    assert net.total_params == net.trainable_params + net.non_trainable_params == 288

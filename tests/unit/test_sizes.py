@@ -64,3 +64,48 @@ def test_threshold_is_the_first_value_that_passes() -> None:
     e = floordiv(n - QPoly.const(140), QPoly.const(16))
     assert threshold(e) == (N, 140)
     assert threshold(n - QPoly.sym(symbol("m"))) is None  # two symbols: no threshold
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(-40, 40), st.integers(1, 64),
+       st.integers(-30, 30))
+def test_threshold_solved_directly_is_the_first_passing_value(c: int, a: int, b: int, d: int,
+                                                              r: int) -> None:
+    # c*floor((a*n + b)/d) + r >= 0 exactly from n = t on: read off the form, checked here
+    # against a scan of the integers
+    e = QPoly.const(c) * floordiv(QPoly.const(a) * n + QPoly.const(b), QPoly.const(d)) + \
+        QPoly.const(r)
+    found = threshold(e)
+    first = next(v for v in range(1, 10_000) if evaluate(e, {N: v}) >= 0)
+    assert found == (N, first)
+
+
+@settings(max_examples=150, deadline=None)
+@given(sizes, sizes, st.integers(-3, 3))
+def test_an_agreement_without_its_point_has_the_same_verdict(a: QExpr, b: QExpr,
+                                                             shift: int) -> None:
+    # witness=False may skip the period checks ("sometimes" shown by two samples), never
+    # changing what is always or never equal
+    b = add_sizes(b, QPoly.const(shift))
+    full, quick = agreement(a, b), agreement(a, b, witness=False)
+    assert quick.verdict == full.verdict or \
+        (quick.verdict == "sometimes" and full.verdict == "unknown")
+    if quick.verdict == "sometimes" and quick.reason != full.reason:  # from the samples
+        seen = {evaluate(a, {N: v}) == evaluate(b, {N: v}) for v in range(1, 400)}
+        assert seen == {True, False}
+
+
+@settings(max_examples=150, deadline=None)
+@given(sizes, st.integers(-12, 12))
+def test_a_room_decided_from_samples_is_decided_the_same_by_periods(a: QExpr,
+                                                                     shift: int) -> None:
+    from convsym.intdiv import add
+    from convsym.layers import base
+    from convsym.period import decide_nonneg
+
+    room = add(a, QPoly.const(shift))
+    base._ROOMS.clear()
+    holds, never = base._room_decision(room)
+    slow_holds = decide_nonneg(room).holds is True
+    slow_never = decide_nonneg(add(negate(room), QPoly.const(-1))).holds is True
+    assert (holds, never) == (slow_holds, slow_never and not slow_holds)
