@@ -249,7 +249,7 @@ def _proxy_class() -> type:
         @staticmethod
         def __new__(cls, trace: Trace, index: int, rank: int) -> Any:
             # no data: a meta tensor (any kernel that ran on it by mistake has nothing to read)
-            t = torch.Tensor._make_subclass(cls, torch.empty((1,) * rank, device="meta"))
+            t = torch.Tensor._make_subclass(cls, _meta_base(rank, torch.get_default_dtype()))
             t._cs_trace = trace
             t._cs_index = index
             return t
@@ -326,6 +326,27 @@ def _proxy_class() -> type:
     return SymTensor
 
 
+@functools.lru_cache(maxsize=16)
+def _meta_base(rank: int, dtype: Any) -> Any:
+    """A data-free tensor of ``rank`` that every traced tensor of that rank views (making a
+    view is a third of the cost of a new meta tensor, paid for every row)."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
+    import torch
+
+    return torch.empty((1,) * rank, device="meta", dtype=dtype)
+
+
+def named_parameters(modules: Sequence[tuple[str, Any]]) -> dict[int, tuple[str, Any]]:
+    """``{id(p): (name, p)}`` in the order and with the names of ``named_parameters()``
+    (each parameter once, under its first name), from a ``named_modules()`` list."""
+    out: dict[int, tuple[str, Any]] = {}
+    for prefix, module in modules:
+        for key, p in module._parameters.items():
+            if p is not None and id(p) not in out:
+                out[id(p)] = (_join(prefix, key), p)
+    return out
+
+
 def _find_trace(args: Any, kwargs: Any) -> Trace | None:
     cls: Any = _proxy_class()
     stack = [*args, *kwargs.values()]
@@ -368,8 +389,13 @@ class Trace:
     def __init__(self, b: _Builder, root: torch.nn.Module) -> None:
         self.b = b
         self.root = root
-        self.names = {id(m): n for n, m in root.named_modules()}
-        self.param_names = {id(p): n for n, p in root.named_parameters()}
+        # one walk of the module tree serves every lookup of the import (names, parameters,
+        # training modes, what the forward left unused): each walk of a ResNet-50 costs
+        # about as much as inferring ten of its layers
+        self.modules: list[tuple[str, Any]] = list(root.named_modules())
+        self.names = {id(m): n for n, m in self.modules}
+        self.params = named_parameters(self.modules)
+        self.param_names = {i: n for i, (n, _) in self.params.items()}
         self.counted: set[int] = set()
         self.shapes: dict[int, Shape] = {}
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
@@ -1091,7 +1117,7 @@ def _intercepting(trace: Trace) -> Iterator[None]:
     import torch
 
     original = torch.nn.Module.__call__
-    modes = [(m, m.training) for m in trace.root.modules()]
+    modes = [(m, m.training) for _, m in trace.modules]
 
     def call(module: Any, *args: Any, **kwargs: Any) -> Any:
         if _find_trace(args, kwargs) is trace:
@@ -1115,14 +1141,17 @@ def _intercepting(trace: Trace) -> Iterator[None]:
     for mod, name, fn in saved:
         setattr(mod, name, route(fn))
     try:
-        trace.root.eval()
+        # (eval() sets every module's flag, about 10 us each: only when one is training)
+        if any(mode for _, mode in modes):
+            trace.root.eval()
         yield
     finally:
         torch.nn.Module.__call__ = original  # type: ignore[method-assign]
         for mod, name, fn in saved:
             setattr(mod, name, fn)
         for m, mode in modes:
-            m.training = mode
+            if m.training != mode:
+                m.training = mode
 
 
 _PASS_THROUGH = (SpecError, BudgetExceeded, InternalError, MemoryError)
@@ -1154,7 +1183,7 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
     return trace
 
 
-__all__ = ["BATCH_SYMBOL", "SymInt", "SymSize", "Trace", "run_forward"]
+__all__ = ["BATCH_SYMBOL", "SymInt", "SymSize", "Trace", "named_parameters", "run_forward"]
 
 
 def _join(prefix: str, name: str) -> str:

@@ -316,6 +316,18 @@ def test_modules_never_run_are_reported_and_totals_say_so() -> None:
     assert "notes" not in from_torch(CenterCrop(), (8, 9, 9)).summary().to_dict()
 
 
+def test_the_forward_runs_in_eval_mode_and_each_module_keeps_its_own_mode() -> None:
+    model = AuxHead()  # built in training mode: the aux head would run
+    model.aux[2].eval()  # one submodule already in eval mode
+    before = [(name, m.training) for name, m in model.named_modules()]
+    net = from_torch(model, (8, "H", "W"))
+    assert [n.name for n in net.not_run] == ["aux"] and len(net.output_shapes) == 1
+    assert [(name, m.training) for name, m in model.named_modules()] == before
+    model.eval()
+    assert from_torch(model, (8, "H", "W")).output_shapes == net.output_shapes
+    assert not any(m.training for m in model.modules())
+
+
 def test_dict_outputs_are_each_an_output() -> None:
     net = check(DictOut())
     assert len(net.output_shapes) == 4
