@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convsym.errors import LayerError, SpecError, UsageError, did_you_mean
-from convsym.importers.torch_table import ELEMENTWISE, build_module_layer, module_parameters
+from convsym.importers.torch_table import ELEMENTWISE, ModuleLayers, module_parameters
 from convsym.importers.torch_trace import run_forward
 from convsym.intdiv import as_int
 from convsym.layers.base import Inference, Layer, Shape, to_size
@@ -132,6 +132,7 @@ class _Builder:
         self.calls: dict[int, tuple[int, int]] = {}  # id(module) -> (first node, calls)
         self.first_rows: dict[str, Any] = {}  # row name -> module, for the parameter check
         self.origin = f"<torch {type(root).__name__}>"
+        self.layers = ModuleLayers()
 
     def fail(self, message: str, path: str, code: str) -> SpecError:
         return SpecError(message, source=self.origin, path=path, code=code)
@@ -193,7 +194,7 @@ class _Builder:
             raise self.fail(f"module {qualname!r} is called with {len(parents)} tensors; "
                             "convsym's layers take one", qualname, "wrong_input_count")
         try:
-            layer = build_module_layer(module, kind)
+            layer = self.layers.of(module, kind)
         except LayerError as err:
             raise self.fail(f"module {qualname!r} ({type(module).__name__}): {err}", qualname,
                             err.code) from None

@@ -21,6 +21,7 @@ dilation=(1, 1), bias=False)
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, ClassVar
 
 from convsym.intdiv import QPoly
@@ -76,16 +77,76 @@ def _plain(value: Any) -> Any:
 
 def layer_from_attributes(class_name: str, module: Any) -> Layer:
     """The convsym layer for a module of a class convsym implements (attributes by name)."""
-    cls = LAYERS[class_name]
+    return LAYERS[class_name](**_arguments(class_name, module))
+
+
+def _arguments(class_name: str, module: Any) -> dict[str, Any]:
+    """The convsym layer's arguments read from the module's attributes of the same names."""
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if not f.init or f.name in _SKIP or not hasattr(module, f.name):
+    for name in _init_fields(class_name):
+        if not hasattr(module, name):
             continue
-        value = getattr(module, f.name)
-        if f.name == "bias" and not isinstance(value, bool):
+        value = getattr(module, name)
+        if name == "bias" and not isinstance(value, bool):
             value = value is not None  # a Parameter or None on Conv, Linear, LayerNorm
-        kwargs[f.name] = _plain(value)
-    return cls(**kwargs)
+        kwargs[name] = _plain(value)
+    return kwargs
+
+
+@functools.cache  # one entry per class of LAYERS
+def _init_fields(class_name: str) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(LAYERS[class_name])
+                 if f.init and f.name not in _SKIP)
+
+
+class ModuleLayers:
+    """The layers of one import: modules of one configuration share one layer, built and
+    checked once (a ResNet repeats each block's layers; building one costs more than
+    reading its module).
+
+    The key is the class and the arguments with their types, so ``3`` and ``3.0`` (or
+    ``True`` and ``1``), which a layer may treat differently, never share a layer.
+
+    >>> layers = ModuleLayers()
+    >>> class ReLU:
+    ...     _modules, _parameters = {}, {}
+    >>> layers.of(ReLU()) is layers.of(ReLU())
+    True
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[Any, Layer] = {}
+
+    def of(self, module: Any, name: str | None = None) -> Layer:
+        """:func:`build_module_layer` of ``module``, the same object for the same config."""
+        name = name or type(module).__name__
+        if name in LAYERS:
+            kwargs = _arguments(name, module)
+            key: Any = (name, typed(tuple(kwargs.items())))
+        else:
+            kwargs, key = {}, (name, _own_count(module))
+        try:
+            return self._made[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable argument: built, not shared
+            return build_module_layer(module, name)
+        made = LAYERS[name](**kwargs) if name in LAYERS else Elementwise(name, key[1])
+        self._made[key] = made
+        return made
+
+
+def typed(value: Any) -> Any:
+    """``value`` with the type of every item, through tuples: a key under which ``1``,
+    ``1.0`` and ``True`` differ.
+
+    >>> typed((1, (2.0, "a")))
+    (<class 'tuple'>, ((<class 'int'>, 1), (<class 'tuple'>, ((<class 'float'>, 2.0), \
+(<class 'str'>, 'a')))))
+    """
+    if type(value) is tuple:
+        return tuple, tuple(typed(v) for v in value)
+    return type(value), value
 
 
 def known(class_name: str) -> bool:
@@ -131,5 +192,8 @@ def build_module_layer(module: Any, name: str | None = None) -> Layer:
     name = name or type(module).__name__
     if name in LAYERS:
         return layer_from_attributes(name, module)
-    own = sum(int(p.numel()) for p in module.parameters())
-    return Elementwise(name, own)
+    return Elementwise(name, _own_count(module))
+
+
+def _own_count(module: Any) -> int:
+    return sum(int(p.numel()) for p in module_parameters(module))

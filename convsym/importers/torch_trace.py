@@ -27,6 +27,7 @@ Why this and not ``torch.fx`` or ATen capture: see ``docs/design/torch-import.md
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import functools
 import os
@@ -41,6 +42,7 @@ from convsym.importers.torch_ops import FunctionalLayers, merge_layer
 from convsym.importers.torch_table import leaf_class, module_parameters
 from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
 from convsym.layers import torch as T
+from convsym.layers.base import Layer
 from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
 from convsym.layers.torch_conv import with_output_size
 from convsym.layers.torch_tensor import (
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
     import torch
 
     from convsym.importers.torch_module import _Builder
-    from convsym.layers.base import Inference, Layer, Shape
+    from convsym.layers.base import Inference, Shape
 
 BATCH_SYMBOL = symbol("batch_size_")
 """The batch size while tracing: it may flow into ``view`` but never into a layer."""
@@ -399,6 +401,7 @@ class Trace:
         self.counted: set[int] = set()
         self.shapes: dict[int, Shape] = {}
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
+        self.memo: dict[tuple[int, tuple[Shape, ...]], tuple[Layer, Inference]] = {}
         self.stack: list[tuple[str, Any]] = []
         self.calls: dict[str, list[tuple[int, ...]]] = {}
         self.functional = FunctionalLayers()
@@ -480,8 +483,7 @@ class Trace:
             raise self.fail(f"{op}: {layer}")
         indices = [p._cs_index for p in parents]
         try:
-            inference = layer.infer_checked([self.shapes[i] for i in indices],
-                                            [self.b.nodes[i].name for i in indices])
+            inference = self.infer(layer, indices)
         except LayerError as err:
             raise self.fail(f"{op}: {err}", err.code) from None
         row = name or _join(self.scope()[0], op)
@@ -497,8 +499,7 @@ class Trace:
             self.with_output_size(index, qual, kind, output_size)
         node = self.b.nodes[index]
         try:
-            inference = node.layer.infer_checked([self.shapes[x._cs_index]],
-                                                 [self.b.nodes[x._cs_index].name])
+            inference = self.infer(node.layer, [x._cs_index])
         except LayerError as err:
             raise self.fail(f"{kind} {qual!r}: {err}", err.code) from None
         self.shapes[index] = inference.shape
@@ -506,6 +507,30 @@ class Trace:
         for p in module_parameters(module):
             self.counted.add(id(p))
         return self.tensor(index)
+
+    def infer(self, layer: Layer, indices: Sequence[int]) -> Inference:
+        """``layer`` on the outputs of nodes ``indices``; once per layer and input shapes.
+
+        A layer shared by modules of one configuration (:class:`ModuleLayers`) meets the
+        same shapes again in every repeat of a block (12 of ResNet-50's 16 blocks): the
+        inference is a function of the layer and its input shapes (canonical forms, equal
+        exactly when equal as sizes), so the first one is reused.  Layers whose inference
+        reads the inputs' names (merges name their branches) are inferred every time.  Each
+        caller gets its own copy: the network drops the weights of a module's repeat calls.
+        """
+        shapes = tuple(self.shapes[i] for i in indices)
+        # (only plain polynomials as keys: hashing a product kept factored would expand it)
+        reuse = type(layer).infer_named is Layer.infer_named and all(
+            type(s) is QPoly and s.factors is None for shape in shapes for s in shape)
+        key = (id(layer), shapes)
+        known = self.memo.get(key) if reuse else None
+        if known is not None and known[0] is layer:
+            return copy.copy(known[1])
+        inference = layer.infer_checked(shapes, [self.b.nodes[i].name for i in indices])
+        if reuse:
+            self.memo[key] = (layer, inference)  # (the layer kept alive: its id stays its own)
+            return copy.copy(inference)
+        return inference
 
     def with_output_size(self, index: int, qual: str, kind: str, given: Any) -> None:
         """``ConvTranspose*d.forward(x, output_size=...)``: the size becomes a field of the
