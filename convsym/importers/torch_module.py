@@ -211,12 +211,17 @@ class _Builder:
     def check_parameters(self, net: Network) -> None:
         """A module's own parameter count must be what convsym counts (weight_norm, spectral
         norm and other parametrizations add tensors convsym does not model)."""
+        totals: dict[int, int | None] = {}  # by weight list: rows of one inference share it
         for row in net.rows:
             module = self.first_rows.get(row.name)
             if module is None:
                 continue
             # (on the canonical counts: no SymPy on the import's path)
-            counted = as_int(row.inference.trainable + row.inference.non_trainable)
+            weights = row.inference.weights
+            if id(weights) not in totals:
+                totals[id(weights)] = as_int(row.inference.trainable +
+                                             row.inference.non_trainable)
+            counted = totals[id(weights)]
             if counted is None:
                 continue
             actual = sum(int(p.numel()) for p in module_parameters(module))

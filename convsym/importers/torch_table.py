@@ -70,6 +70,8 @@ class Elementwise(TorchLayer):
 
 def _plain(value: Any) -> Any:
     """torch.Size and lists to tuples; integral floats stay floats (the layer decides)."""
+    if type(value) is tuple and all(type(v) is int for v in value):
+        return value  # (kernel sizes, strides: the common case, as it is)
     if isinstance(value, (list, tuple)):
         return tuple(_plain(v) for v in value)
     return value
@@ -80,17 +82,43 @@ def layer_from_attributes(class_name: str, module: Any) -> Layer:
     return LAYERS[class_name](**_arguments(class_name, module))
 
 
+_MISSING = object()
+
+
 def _arguments(class_name: str, module: Any) -> dict[str, Any]:
     """The convsym layer's arguments read from the module's attributes of the same names."""
     kwargs: dict[str, Any] = {}
+    own = module.__dict__
+    direct = _plain_attributes(type(module))
     for name in _init_fields(class_name):
-        if not hasattr(module, name):
-            continue
-        value = getattr(module, name)
+        # an instance attribute no class property overrides is read from the instance's
+        # dict: getattr and hasattr on a module go through torch's __getattr__ for
+        # parameters and for every name the module lacks
+        value = own.get(name, _MISSING) if name not in direct else _MISSING
+        if value is _MISSING:
+            value = getattr(module, name, _MISSING)
+            if value is _MISSING:
+                continue
         if name == "bias" and not isinstance(value, bool):
             value = value is not None  # a Parameter or None on Conv, Linear, LayerNorm
         kwargs[name] = _plain(value)
     return kwargs
+
+
+def _plain_attributes(cls: type) -> frozenset[str]:
+    """Names a class (or a base) defines as data descriptors (properties): those shadow the
+    instance's dict, so they are read with getattr."""
+    known = _DESCRIPTORS.get(cls)
+    if known is None:
+        if len(_DESCRIPTORS) >= 1024:  # (bounded: classes made on the fly)
+            _DESCRIPTORS.clear()
+        known = _DESCRIPTORS[cls] = frozenset(
+            name for klass in cls.__mro__ for name, v in vars(klass).items()
+            if hasattr(type(v), "__set__") or hasattr(type(v), "__delete__"))
+    return known
+
+
+_DESCRIPTORS: dict[type, frozenset[str]] = {}
 
 
 @functools.cache  # one entry per class of LAYERS
@@ -104,8 +132,9 @@ class ModuleLayers:
     checked once (a ResNet repeats each block's layers; building one costs more than
     reading its module).
 
-    The key is the class and the arguments with their types, so ``3`` and ``3.0`` (or
-    ``True`` and ``1``), which a layer may treat differently, never share a layer.
+    The key is the class and the arguments with their types (:func:`config_key`), so ``3``
+    and ``3.0`` (or ``True`` and ``1``), which a layer may treat differently, never share
+    a layer.
 
     >>> layers = ModuleLayers()
     >>> class ReLU:
@@ -122,7 +151,7 @@ class ModuleLayers:
         name = name or type(module).__name__
         if name in LAYERS:
             kwargs = _arguments(name, module)
-            key: Any = (name, typed(tuple(kwargs.items())))
+            key: Any = (name, *config_key(tuple(kwargs.items())))
         else:
             kwargs, key = {}, (name, _own_count(module))
         try:
@@ -136,9 +165,27 @@ class ModuleLayers:
         return made
 
 
+def config_key(items: tuple[tuple[str, Any], ...]) -> tuple[Any, ...]:
+    """A key for layer arguments (name, value) under which ``1``, ``1.0`` and ``True``
+    differ, at any depth of tuples.
+
+    Flat values and tuples of ints (nearly every argument) key as themselves with their
+    types; anything deeper goes through :func:`typed`.
+
+    >>> conv = ("kernel_size", (3, 3))
+    >>> config_key((conv, ("bias", True))) != config_key((conv, ("bias", 1)))
+    True
+    >>> config_key((("p", (1, 1)),)) != config_key((("p", (1.0, 1)),))
+    True
+    """
+    for _, v in items:
+        if type(v) is tuple and not all(type(x) is int for x in v):
+            return (typed(items),)
+    return items, tuple(type(v) for _, v in items)
+
+
 def typed(value: Any) -> Any:
-    """``value`` with the type of every item, through tuples: a key under which ``1``,
-    ``1.0`` and ``True`` differ.
+    """``value`` with the type of every item, through tuples.
 
     >>> typed((1, (2.0, "a")))
     (<class 'tuple'>, ((<class 'int'>, 1), (<class 'tuple'>, ((<class 'float'>, 2.0), \

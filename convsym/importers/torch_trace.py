@@ -402,6 +402,7 @@ class Trace:
         self.shapes: dict[int, Shape] = {}
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
         self.memo: dict[tuple[int, tuple[Shape, ...]], tuple[Layer, Inference]] = {}
+        self.kinds: dict[type, str | None] = {}  # leaf_class per module class
         self.stack: list[tuple[str, Any]] = []
         self.calls: dict[str, list[tuple[int, ...]]] = {}
         self.functional = FunctionalLayers()
@@ -576,11 +577,10 @@ class Trace:
         qual = self.names.get(id(module))
         if qual is None:  # a module made inside forward
             qual = _join(self.scope()[0], type(module).__name__)
-        # why: PyTorch is optional (the frameworks extra) and heavy
-        import torch.nn.utils.parametrize as parametrize
-
-        kind = leaf_class(module)
-        if parametrize.is_parametrized(module):
+        cls = type(module)
+        kind = self.kinds[cls] if cls in self.kinds else self.kinds.setdefault(
+            cls, leaf_class(module))
+        if _parametrized(module):
             raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
         if kind is not None and kind.startswith("ConvTranspose") and (
                 "output_size" in kwargs or len(args) == 2):
@@ -1124,6 +1124,18 @@ def _build(make: Any) -> Any:
         return str(err)
 
 
+def _parametrized(module: Any) -> bool:
+    """``torch.nn.utils.parametrize.is_parametrized``, asked only of a module that has a
+    ``parametrizations`` entry (torch's getattr of a missing name raises inside, slowly)."""
+    if "parametrizations" not in module._modules and "parametrizations" not in \
+            module.__dict__ and not hasattr(type(module), "parametrizations"):
+        return False
+    # why: PyTorch is optional (the frameworks extra) and heavy
+    import torch.nn.utils.parametrize as parametrize
+
+    return bool(parametrize.is_parametrized(module))
+
+
 def _torch_own_forward(module: Any) -> bool:
     """True when the module's ``forward`` is torch.nn's own (not a container's)."""
     # why: PyTorch is optional (the frameworks extra) and heavy
@@ -1135,13 +1147,35 @@ def _torch_own_forward(module: Any) -> bool:
     return str(getattr(forward, "__module__", "")).startswith("torch.")
 
 
+def _call_hook(trace: Trace) -> str:
+    """The ``torch.nn.Module`` attribute that sees every ``module(x)`` of the forward.
+
+    ``__call__`` is torch's ``_wrapped_call_impl``, which calls ``self._call_impl`` unless the
+    module was compiled (``module.compile()``).  Replacing ``_call_impl`` costs a few hundred
+    microseconds; replacing ``__call__`` (a special method: Python updates the call slot of
+    each of the thousand-odd ``Module`` subclasses that torchvision and timm define) about
+    2 ms, twice per import.  ``__call__`` is still used when ``__call__`` is not that
+    wrapper (another torch version) or a module of the tree was compiled.
+    """
+    # why: PyTorch is optional (the frameworks extra) and heavy
+    import torch
+
+    module = torch.nn.Module
+    if getattr(module, "_wrapped_call_impl", None) is not module.__call__ or \
+            getattr(module, "_compiled_call_impl", 0) is not None or \
+            any(m.__dict__.get("_compiled_call_impl") is not None for _, m in trace.modules):
+        return "__call__"
+    return "_call_impl"
+
+
 @contextlib.contextmanager
 def _intercepting(trace: Trace) -> Iterator[None]:
     """Route ``module(x)`` on traced tensors to the trace; eval mode; both undone after."""
     # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
-    original = torch.nn.Module.__call__
+    hook = _call_hook(trace)
+    original = getattr(torch.nn.Module, hook)
     modes = [(m, m.training) for _, m in trace.modules]
 
     def call(module: Any, *args: Any, **kwargs: Any) -> Any:
@@ -1162,7 +1196,7 @@ def _intercepting(trace: Trace) -> Iterator[None]:
             return fn(*args, **kwargs)
         return wrapper
 
-    torch.nn.Module.__call__ = call  # type: ignore[method-assign]
+    setattr(torch.nn.Module, hook, call)
     for mod, name, fn in saved:
         setattr(mod, name, route(fn))
     try:
@@ -1171,7 +1205,7 @@ def _intercepting(trace: Trace) -> Iterator[None]:
             trace.root.eval()
         yield
     finally:
-        torch.nn.Module.__call__ = original  # type: ignore[method-assign]
+        setattr(torch.nn.Module, hook, original)
         for mod, name, fn in saved:
             setattr(mod, name, fn)
         for m, mode in modes:
