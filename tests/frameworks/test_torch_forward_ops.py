@@ -328,6 +328,30 @@ def test_the_forward_runs_in_eval_mode_and_each_module_keeps_its_own_mode() -> N
     assert not any(m.training for m in model.modules())
 
 
+class MadeInForward(nn.Module):
+    """Modules that are not in the tree: made inside forward, and one held in a plain list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3)
+        self.loose = [nn.MaxPool2d(2)]
+
+    def forward(self, x: Any) -> Any:
+        return self.loose[0](nn.ReLU()(self.conv(x)))
+
+
+def test_modules_outside_the_tree_and_compiled_modules_are_rows() -> None:
+    model = MadeInForward()
+    net = check(model, channels=4)
+    assert [(r.name, r.type) for r in net.rows] == [
+        ("conv", "Conv2d"), ("ReLU", "ReLU"), ("MaxPool2d", "MaxPool2d")]
+    # Module.compile() sets _compiled_call_impl, which Module.__call__ then calls instead of
+    # _call_impl (set here as compile() would, without loading torch.compile)
+    model.conv._compiled_call_impl = model.conv._call_impl
+    assert [(r.name, r.type) for r in from_torch(model, (4, "H", "W")).rows] == \
+        [(r.name, r.type) for r in net.rows]
+
+
 def test_dict_outputs_are_each_an_output() -> None:
     net = check(DictOut())
     assert len(net.output_shapes) == 4
