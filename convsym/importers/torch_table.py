@@ -127,6 +127,16 @@ def _init_fields(class_name: str) -> tuple[str, ...]:
                  if f.init and f.name not in _SKIP)
 
 
+def _fields_of(cls: type) -> tuple[str, ...]:
+    known = _FIELDS.get(cls)
+    if known is None:  # (one entry per layer class)
+        known = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return known
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 class ModuleLayers:
     """The layers of one import: modules of one configuration share one layer, built and
     checked once (a ResNet repeats each block's layers; building one costs more than
@@ -163,6 +173,16 @@ class ModuleLayers:
         made = LAYERS[name](**kwargs) if name in LAYERS else Elementwise(name, key[1])
         self._made[key] = made
         return made
+
+    def same(self, layer: Layer) -> Layer:
+        """The layer met before with the same class and arguments, else ``layer`` itself
+        (a layer the trace made, such as each ``x * scale`` of a frozen batch norm)."""
+        cls = type(layer)
+        items = tuple((name, getattr(layer, name)) for name in _fields_of(cls))
+        try:
+            return self._made.setdefault((cls, *config_key(items)), layer)
+        except TypeError:  # an unhashable argument: not shared
+            return layer
 
 
 def config_key(items: tuple[tuple[str, Any], ...]) -> tuple[Any, ...]:

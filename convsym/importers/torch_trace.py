@@ -482,6 +482,8 @@ class Trace:
         if isinstance(layer, str):
             raise self.fail(f"{op}: {layer}")
         indices = [p._cs_index for p in parents]
+        if type(layer).infer_named is Layer.infer_named:  # (a merge is inferred every time)
+            layer = self.b.layers.same(layer)  # so that its repeats are inferred once
         try:
             inference = self.infer(layer, indices)
         except LayerError as err:
