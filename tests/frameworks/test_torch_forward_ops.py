@@ -432,3 +432,56 @@ def test_output_size_out_of_range_is_pytorchs_error() -> None:
         from_torch(Wrong(), (2, 3))
     assert from_torch(Wrong(), (2, 5)).output_shape == (2, 12)
     assert sympy.Integer(12) == from_torch(Wrong(), (2, "L")).subs(L=5).output_shape[-1]
+
+
+class _Residual(nn.Module):
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, k, padding=k // 2)
+        self.bn = nn.BatchNorm2d(4)
+
+    def forward(self, x: Any) -> Any:
+        return torch.relu(self.bn(self.conv(x)) + x)
+
+
+_BLOCKS = {
+    "conv3": lambda: nn.Conv2d(4, 4, 3, padding=1),
+    "conv3s2": lambda: nn.Conv2d(4, 4, 3, stride=2, padding=1),
+    "conv1": lambda: nn.Conv2d(4, 4, 1, bias=False),
+    "bn": lambda: nn.BatchNorm2d(4),
+    "relu": lambda: nn.ReLU(),
+    "pool": lambda: nn.MaxPool2d(2, ceil_mode=True),
+    "res3": lambda: _Residual(3),
+    "res1": lambda: _Residual(1),
+}
+
+
+def _same_inference(a: Any, b: Any) -> bool:
+    return (a.shape == b.shape and a.macs == b.macs and a.ops == b.ops
+            and a.bias_macs == b.bias_macs and a.trainable == b.trainable
+            and a.non_trainable == b.non_trainable and a.conditions == b.conditions
+            and a.notes == b.notes and a.warnings == b.warnings)
+
+
+def test_reused_inferences_are_what_each_row_infers_afresh() -> None:
+    # repeated blocks make the trace reuse layers and inferences; a network built from the
+    # same nodes without them infers every row itself, and must agree row by row
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    from convsym.network import Network
+
+    @hypothesis.settings(max_examples=25, deadline=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(st.lists(st.sampled_from(sorted(_BLOCKS)), min_size=1, max_size=12))
+    def check_blocks(blocks: list[str]) -> None:
+        model = nn.Sequential(*(_BLOCKS[b]() for b in blocks))
+        net = from_torch(model, (4, "H", "W"))
+        fresh = Network(net.nodes, net.input_shapes, dialect="torch",
+                        hidden=sorted(net.input_shapes), outputs=net.outputs)
+        assert len(fresh.rows) == len(net.rows)
+        for mine, theirs in zip(net.rows, fresh.rows):
+            assert mine.name == theirs.name
+            assert _same_inference(mine.inference, theirs.inference), mine.name
+        assert net.condition_records == fresh.condition_records
+
+    check_blocks()
