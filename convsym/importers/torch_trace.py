@@ -1163,16 +1163,22 @@ def _call_hook(trace: Trace) -> str:
     microseconds; replacing ``__call__`` (a special method: Python updates the call slot of
     each of the thousand-odd ``Module`` subclasses that torchvision and timm define) about
     2 ms, twice per import.  ``__call__`` is still used when ``__call__`` is not that
-    wrapper (another torch version) or a module of the tree was compiled.
+    wrapper (another torch version), or a module of the tree was compiled or has its own
+    ``_call_impl`` (its class's or its own).
     """
     # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
     module = torch.nn.Module
     if getattr(module, "_wrapped_call_impl", None) is not module.__call__ or \
-            getattr(module, "_compiled_call_impl", 0) is not None or \
-            any(m.__dict__.get("_compiled_call_impl") is not None for _, m in trace.modules):
+            getattr(module, "_compiled_call_impl", 0) is not None:
         return "__call__"
+    own = module._call_impl
+    classes = {type(m) for _, m in trace.modules}
+    if any(c._call_impl is not own for c in classes) or any(
+            m.__dict__.get("_compiled_call_impl") is not None or "_call_impl" in m.__dict__
+            for _, m in trace.modules):
+        return "__call__"  # (a class or module with its own _call_impl, or compiled)
     return "_call_impl"
 
 

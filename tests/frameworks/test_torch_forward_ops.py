@@ -350,6 +350,15 @@ def test_modules_outside_the_tree_and_compiled_modules_are_rows() -> None:
     model.conv._compiled_call_impl = model.conv._call_impl
     assert [(r.name, r.type) for r in from_torch(model, (4, "H", "W")).rows] == \
         [(r.name, r.type) for r in net.rows]
+    del model.conv._compiled_call_impl
+    model.conv.__class__ = _OwnCallImpl  # a class with its own _call_impl: still a row
+    assert [(r.name, r.type) for r in from_torch(model, (4, "H", "W")).rows] == \
+        [(r.name, r.type) for r in net.rows]
+
+
+class _OwnCallImpl(nn.Conv2d):
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
 
 
 def test_dict_outputs_are_each_an_output() -> None:
