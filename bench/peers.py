@@ -45,7 +45,7 @@ def clear_caches() -> None:
     display memos (what a fresh process starts with, minus the imports)."""
     from sympy.core.cache import clear_cache
 
-    from convsym import deep, derivation, formulas, intdiv
+    from convsym import deep, derivation, formulas, intdiv, sizes
     from convsym.layers import base
     from convsym.printing import latex, text
 
@@ -68,6 +68,7 @@ def clear_caches() -> None:
     latex._ROUNDED.clear()
     deep._ORDERED.clear()
     deep._NUMBERS.clear()
+    sizes._PRODUCTS.clear()
 
 
 def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,

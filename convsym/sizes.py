@@ -47,7 +47,29 @@ def mul_sizes(*factors: QExpr) -> QExpr:
     >>> n = QPoly.sym(symbol("n"))
     >>> to_sympy(mul_sizes(n, QPoly.const(3), n))
     3*n**2
+
+    Products of plain polynomials are remembered (:data:`_PRODUCTS`): a layer's output
+    area, its MACs and the next layers' operation counts multiply the same sizes again.
     """
+    if all(type(f) is QPoly and f.factors is None for f in factors):
+        # (a product kept factored is no key: hashing it would expand it)
+        known = _PRODUCTS.get(factors)  # type: ignore[arg-type]
+        if known is None:
+            if len(_PRODUCTS) >= _PRODUCTS_HELD:
+                _PRODUCTS.clear()
+            known = _PRODUCTS[factors] = _multiply(factors)  # type: ignore[index]
+        return known
+    return _multiply(factors)
+
+
+_PRODUCTS: dict[tuple[QPoly, ...], QExpr] = {}
+"""Products of plain polynomials by their factors (equal canonical forms, equal products);
+at most :data:`_PRODUCTS_HELD`, then started afresh."""
+
+_PRODUCTS_HELD = 4096
+
+
+def _multiply(factors: tuple[QExpr, ...]) -> QExpr:
     const = 1
     rest: list[QExpr] = []
     for f in factors:  # multiply the constant factors as integers first (most of them)

@@ -27,11 +27,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sympy
-
 from convsym.errors import LayerError, SpecError, UsageError, did_you_mean
-from convsym.importers.torch_table import ELEMENTWISE, build_module_layer, module_parameters
+from convsym.importers.torch_table import ELEMENTWISE, ModuleLayers, module_parameters
 from convsym.importers.torch_trace import run_forward
+from convsym.intdiv import as_int
 from convsym.layers.base import Inference, Layer, Shape, to_size
 from convsym.layers.torch import LAYERS
 from convsym.network import Network, Node, _TorchInput
@@ -133,6 +132,7 @@ class _Builder:
         self.calls: dict[int, tuple[int, int]] = {}  # id(module) -> (first node, calls)
         self.first_rows: dict[str, Any] = {}  # row name -> module, for the parameter check
         self.origin = f"<torch {type(root).__name__}>"
+        self.layers = ModuleLayers()
 
     def fail(self, message: str, path: str, code: str) -> SpecError:
         return SpecError(message, source=self.origin, path=path, code=code)
@@ -157,8 +157,8 @@ class _Builder:
                            name=type(self.root).__name__, hidden=sorted(self.inputs),
                            outputs=trace.result, inferred=trace.inferred)
         net.module_outputs = trace.calls
-        net.not_run = tuple(_not_run(self.root, trace.counted, trace.calls))
-        net.torch_params = sum(int(p.numel()) for p in self.root.parameters())
+        net.not_run = tuple(_not_run(trace.modules, trace.params, trace.counted, trace.calls))
+        net.torch_params = sum(int(p.numel()) for _, p in trace.params.values())
         self.check_parameters(net)
         return net
 
@@ -194,7 +194,7 @@ class _Builder:
             raise self.fail(f"module {qualname!r} is called with {len(parents)} tensors; "
                             "convsym's layers take one", qualname, "wrong_input_count")
         try:
-            layer = build_module_layer(module, kind)
+            layer = self.layers.of(module, kind)
         except LayerError as err:
             raise self.fail(f"module {qualname!r} ({type(module).__name__}): {err}", qualname,
                             err.code) from None
@@ -211,33 +211,47 @@ class _Builder:
     def check_parameters(self, net: Network) -> None:
         """A module's own parameter count must be what convsym counts (weight_norm, spectral
         norm and other parametrizations add tensors convsym does not model)."""
+        totals: dict[int, int | None] = {}  # by weight list: rows of one inference share it
         for row in net.rows:
             module = self.first_rows.get(row.name)
-            if module is None or not isinstance(row.params, sympy.Integer):
+            if module is None:
+                continue
+            # (on the canonical counts: no SymPy on the import's path)
+            weights = row.inference.weights
+            if id(weights) not in totals:
+                totals[id(weights)] = as_int(row.inference.trainable +
+                                             row.inference.non_trainable)
+            counted = totals[id(weights)]
+            if counted is None:
                 continue
             actual = sum(int(p.numel()) for p in module_parameters(module))
-            if actual != int(row.params):
+            if actual != counted:
                 raise self.fail(f"module {row.name!r} ({type(module).__name__}) has {actual} "
-                                f"parameters but convsym counts {row.params}; "
+                                f"parameters but convsym counts {counted}; "
                                 "parametrizations such as weight_norm are not modelled",
                                 row.name, "parameter_mismatch")
 
 
-def _not_run(root: Any, counted: set[int], calls: dict[str, Any]) -> list[NotRun]:
-    """Parameters never used: whole submodules the forward never called, then loose ones."""
+def _not_run(modules: list[tuple[str, Any]], params: dict[int, tuple[str, Any]],
+             counted: set[int], calls: dict[str, Any]) -> list[NotRun]:
+    """Parameters never used: whole submodules the forward never called, then loose ones
+    (``modules`` and ``params`` are the trace's walk of ``named_modules`` and its parameters).
+    """
     out: list[NotRun] = []
+    if all(i in counted for i in params):
+        return out  # every parameter used (most models): no walk of the submodules
     counted = set(counted)
     skipped: list[str] = []
-    for name, module in root.named_modules():
+    for name, module in modules:
         if not name or name in calls or any(name.startswith(s + ".") for s in skipped):
             continue
-        params = [p for p in module.parameters() if id(p) not in counted]
-        if params and not any(id(p) in counted for p in module.parameters()):
+        unused = [p for p in module.parameters() if id(p) not in counted]
+        if unused and not any(id(p) in counted for p in module.parameters()):
             skipped.append(name)
-            out.append(NotRun(name, type(module).__name__, sum(int(p.numel()) for p in params)))
-            counted |= {id(p) for p in params}
-    for name, p in root.named_parameters():
-        if id(p) not in counted:
+            out.append(NotRun(name, type(module).__name__, sum(int(p.numel()) for p in unused)))
+            counted |= {id(p) for p in unused}
+    for i, (name, p) in params.items():
+        if i not in counted:
             out.append(NotRun(name, "Parameter", int(p.numel())))
     return out
 

@@ -21,6 +21,7 @@ dilation=(1, 1), bias=False)
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, ClassVar
 
 from convsym.intdiv import QPoly
@@ -69,6 +70,8 @@ class Elementwise(TorchLayer):
 
 def _plain(value: Any) -> Any:
     """torch.Size and lists to tuples; integral floats stay floats (the layer decides)."""
+    if type(value) is tuple and all(type(v) is int for v in value):
+        return value  # (kernel sizes, strides: the common case, as it is)
     if isinstance(value, (list, tuple)):
         return tuple(_plain(v) for v in value)
     return value
@@ -76,16 +79,141 @@ def _plain(value: Any) -> Any:
 
 def layer_from_attributes(class_name: str, module: Any) -> Layer:
     """The convsym layer for a module of a class convsym implements (attributes by name)."""
-    cls = LAYERS[class_name]
+    return LAYERS[class_name](**_arguments(class_name, module))
+
+
+_MISSING = object()
+
+
+def _arguments(class_name: str, module: Any) -> dict[str, Any]:
+    """The convsym layer's arguments read from the module's attributes of the same names."""
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if not f.init or f.name in _SKIP or not hasattr(module, f.name):
-            continue
-        value = getattr(module, f.name)
-        if f.name == "bias" and not isinstance(value, bool):
+    own = module.__dict__
+    direct = _plain_attributes(type(module))
+    for name in _init_fields(class_name):
+        # an instance attribute no class property overrides is read from the instance's
+        # dict: getattr and hasattr on a module go through torch's __getattr__ for
+        # parameters and for every name the module lacks
+        value = own.get(name, _MISSING) if name not in direct else _MISSING
+        if value is _MISSING:
+            value = getattr(module, name, _MISSING)
+            if value is _MISSING:
+                continue
+        if name == "bias" and not isinstance(value, bool):
             value = value is not None  # a Parameter or None on Conv, Linear, LayerNorm
-        kwargs[f.name] = _plain(value)
-    return cls(**kwargs)
+        kwargs[name] = _plain(value)
+    return kwargs
+
+
+def _plain_attributes(cls: type) -> frozenset[str]:
+    """Names a class (or a base) defines as data descriptors (properties): those shadow the
+    instance's dict, so they are read with getattr."""
+    known = _DESCRIPTORS.get(cls)
+    if known is None:
+        if len(_DESCRIPTORS) >= 1024:  # (bounded: classes made on the fly)
+            _DESCRIPTORS.clear()
+        known = _DESCRIPTORS[cls] = frozenset(
+            name for klass in cls.__mro__ for name, v in vars(klass).items()
+            if hasattr(type(v), "__set__") or hasattr(type(v), "__delete__"))
+    return known
+
+
+_DESCRIPTORS: dict[type, frozenset[str]] = {}
+
+
+@functools.cache  # one entry per class of LAYERS
+def _init_fields(class_name: str) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(LAYERS[class_name])
+                 if f.init and f.name not in _SKIP)
+
+
+def _fields_of(cls: type) -> tuple[str, ...]:
+    known = _FIELDS.get(cls)
+    if known is None:  # (one entry per layer class)
+        known = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return known
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+class ModuleLayers:
+    """The layers of one import: modules of one configuration share one layer, built and
+    checked once (a ResNet repeats each block's layers; building one costs more than
+    reading its module).
+
+    The key is the class and the arguments with their types (:func:`config_key`), so ``3``
+    and ``3.0`` (or ``True`` and ``1``), which a layer may treat differently, never share
+    a layer.
+
+    >>> layers = ModuleLayers()
+    >>> class ReLU:
+    ...     _modules, _parameters = {}, {}
+    >>> layers.of(ReLU()) is layers.of(ReLU())
+    True
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[Any, Layer] = {}
+
+    def of(self, module: Any, name: str | None = None) -> Layer:
+        """:func:`build_module_layer` of ``module``, the same object for the same config."""
+        name = name or type(module).__name__
+        if name in LAYERS:
+            kwargs = _arguments(name, module)
+            key: Any = (name, *config_key(tuple(kwargs.items())))
+        else:
+            kwargs, key = {}, (name, _own_count(module))
+        try:
+            return self._made[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable argument: built, not shared
+            return build_module_layer(module, name)
+        made = LAYERS[name](**kwargs) if name in LAYERS else Elementwise(name, key[1])
+        self._made[key] = made
+        return made
+
+    def same(self, layer: Layer) -> Layer:
+        """The layer met before with the same class and arguments, else ``layer`` itself
+        (a layer the trace made, such as each ``x * scale`` of a frozen batch norm)."""
+        cls = type(layer)
+        items = tuple((name, getattr(layer, name)) for name in _fields_of(cls))
+        try:
+            return self._made.setdefault((cls, *config_key(items)), layer)
+        except TypeError:  # an unhashable argument: not shared
+            return layer
+
+
+def config_key(items: tuple[tuple[str, Any], ...]) -> tuple[Any, ...]:
+    """A key for layer arguments (name, value) under which ``1``, ``1.0`` and ``True``
+    differ, at any depth of tuples.
+
+    Flat values and tuples of ints (nearly every argument) key as themselves with their
+    types; anything deeper goes through :func:`typed`.
+
+    >>> conv = ("kernel_size", (3, 3))
+    >>> config_key((conv, ("bias", True))) != config_key((conv, ("bias", 1)))
+    True
+    >>> config_key((("p", (1, 1)),)) != config_key((("p", (1.0, 1)),))
+    True
+    """
+    for _, v in items:
+        if type(v) is tuple and not all(type(x) is int for x in v):
+            return (typed(items),)
+    return items, tuple(type(v) for _, v in items)
+
+
+def typed(value: Any) -> Any:
+    """``value`` with the type of every item, through tuples.
+
+    >>> typed((1, (2.0, "a")))
+    (<class 'tuple'>, ((<class 'int'>, 1), (<class 'tuple'>, ((<class 'float'>, 2.0), \
+(<class 'str'>, 'a')))))
+    """
+    if type(value) is tuple:
+        return tuple, tuple(typed(v) for v in value)
+    return type(value), value
 
 
 def known(class_name: str) -> bool:
@@ -131,5 +259,8 @@ def build_module_layer(module: Any, name: str | None = None) -> Layer:
     name = name or type(module).__name__
     if name in LAYERS:
         return layer_from_attributes(name, module)
-    own = sum(int(p.numel()) for p in module.parameters())
-    return Elementwise(name, own)
+    return Elementwise(name, _own_count(module))
+
+
+def _own_count(module: Any) -> int:
+    return sum(int(p.numel()) for p in module_parameters(module))

@@ -41,6 +41,7 @@ from convsym.importers.torch_ops import FunctionalLayers, merge_layer
 from convsym.importers.torch_table import leaf_class, module_parameters
 from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
 from convsym.layers import torch as T
+from convsym.layers.base import Layer
 from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
 from convsym.layers.torch_conv import with_output_size
 from convsym.layers.torch_tensor import (
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
     import torch
 
     from convsym.importers.torch_module import _Builder
-    from convsym.layers.base import Inference, Layer, Shape
+    from convsym.layers.base import Inference, Shape
 
 BATCH_SYMBOL = symbol("batch_size_")
 """The batch size while tracing: it may flow into ``view`` but never into a layer."""
@@ -249,7 +250,7 @@ def _proxy_class() -> type:
         @staticmethod
         def __new__(cls, trace: Trace, index: int, rank: int) -> Any:
             # no data: a meta tensor (any kernel that ran on it by mistake has nothing to read)
-            t = torch.Tensor._make_subclass(cls, torch.empty((1,) * rank, device="meta"))
+            t = torch.Tensor._make_subclass(cls, _meta_base(rank, torch.get_default_dtype()))
             t._cs_trace = trace
             t._cs_index = index
             return t
@@ -326,6 +327,27 @@ def _proxy_class() -> type:
     return SymTensor
 
 
+@functools.lru_cache(maxsize=16)
+def _meta_base(rank: int, dtype: Any) -> Any:
+    """A data-free tensor of ``rank`` that every traced tensor of that rank views (making a
+    view is a third of the cost of a new meta tensor, paid for every row)."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
+    import torch
+
+    return torch.empty((1,) * rank, device="meta", dtype=dtype)
+
+
+def named_parameters(modules: Sequence[tuple[str, Any]]) -> dict[int, tuple[str, Any]]:
+    """``{id(p): (name, p)}`` in the order and with the names of ``named_parameters()``
+    (each parameter once, under its first name), from a ``named_modules()`` list."""
+    out: dict[int, tuple[str, Any]] = {}
+    for prefix, module in modules:
+        for key, p in module._parameters.items():
+            if p is not None and id(p) not in out:
+                out[id(p)] = (_join(prefix, key), p)
+    return out
+
+
 def _find_trace(args: Any, kwargs: Any) -> Trace | None:
     cls: Any = _proxy_class()
     stack = [*args, *kwargs.values()]
@@ -368,11 +390,18 @@ class Trace:
     def __init__(self, b: _Builder, root: torch.nn.Module) -> None:
         self.b = b
         self.root = root
-        self.names = {id(m): n for n, m in root.named_modules()}
-        self.param_names = {id(p): n for n, p in root.named_parameters()}
+        # one walk of the module tree serves every lookup of the import (names, parameters,
+        # training modes, what the forward left unused): each walk of a ResNet-50 costs
+        # about as much as inferring ten of its layers
+        self.modules: list[tuple[str, Any]] = list(root.named_modules())
+        self.names = {id(m): n for n, m in self.modules}
+        self.params = named_parameters(self.modules)
+        self.param_names = {i: n for i, (n, _) in self.params.items()}
         self.counted: set[int] = set()
         self.shapes: dict[int, Shape] = {}
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
+        self.memo: dict[tuple[int, tuple[Shape, ...]], tuple[Layer, Inference]] = {}
+        self.kinds: dict[type, str | None] = {}  # leaf_class per module class
         self.stack: list[tuple[str, Any]] = []
         self.calls: dict[str, list[tuple[int, ...]]] = {}
         self.functional = FunctionalLayers()
@@ -453,9 +482,10 @@ class Trace:
         if isinstance(layer, str):
             raise self.fail(f"{op}: {layer}")
         indices = [p._cs_index for p in parents]
+        if type(layer).infer_named is Layer.infer_named:  # (a merge is inferred every time)
+            layer = self.b.layers.same(layer)  # so that its repeats are inferred once
         try:
-            inference = layer.infer_checked([self.shapes[i] for i in indices],
-                                            [self.b.nodes[i].name for i in indices])
+            inference = self.infer(layer, indices)
         except LayerError as err:
             raise self.fail(f"{op}: {err}", err.code) from None
         row = name or _join(self.scope()[0], op)
@@ -471,8 +501,7 @@ class Trace:
             self.with_output_size(index, qual, kind, output_size)
         node = self.b.nodes[index]
         try:
-            inference = node.layer.infer_checked([self.shapes[x._cs_index]],
-                                                 [self.b.nodes[x._cs_index].name])
+            inference = self.infer(node.layer, [x._cs_index])
         except LayerError as err:
             raise self.fail(f"{kind} {qual!r}: {err}", err.code) from None
         self.shapes[index] = inference.shape
@@ -480,6 +509,30 @@ class Trace:
         for p in module_parameters(module):
             self.counted.add(id(p))
         return self.tensor(index)
+
+    def infer(self, layer: Layer, indices: Sequence[int]) -> Inference:
+        """``layer`` on the outputs of nodes ``indices``; once per layer and input shapes.
+
+        A layer shared by modules of one configuration (:class:`ModuleLayers`) meets the
+        same shapes again in every repeat of a block (12 of ResNet-50's 16 blocks): the
+        inference is a function of the layer and its input shapes (canonical forms, equal
+        exactly when equal as sizes), so the first one is reused.  Layers whose inference
+        reads the inputs' names (merges name their branches) are inferred every time.  Each
+        caller gets its own copy: the network drops the weights of a module's repeat calls.
+        """
+        shapes = tuple(self.shapes[i] for i in indices)
+        # (only plain polynomials as keys: hashing a product kept factored would expand it)
+        reuse = type(layer).infer_named is Layer.infer_named and all(
+            type(s) is QPoly and s.factors is None for shape in shapes for s in shape)
+        key = (id(layer), shapes)
+        known = self.memo.get(key) if reuse else None
+        if known is not None and known[0] is layer:
+            return _copy(known[1])
+        inference = layer.infer_checked(shapes, [self.b.nodes[i].name for i in indices])
+        if reuse:
+            self.memo[key] = (layer, inference)  # (the layer kept alive: its id stays its own)
+            return _copy(inference)
+        return inference
 
     def with_output_size(self, index: int, qual: str, kind: str, given: Any) -> None:
         """``ConvTranspose*d.forward(x, output_size=...)``: the size becomes a field of the
@@ -525,11 +578,10 @@ class Trace:
         qual = self.names.get(id(module))
         if qual is None:  # a module made inside forward
             qual = _join(self.scope()[0], type(module).__name__)
-        # why: PyTorch is optional (the frameworks extra) and heavy
-        import torch.nn.utils.parametrize as parametrize
-
-        kind = leaf_class(module)
-        if parametrize.is_parametrized(module):
+        cls = type(module)
+        kind = self.kinds[cls] if cls in self.kinds else self.kinds.setdefault(
+            cls, leaf_class(module))
+        if _parametrized(module):
             raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
         if kind is not None and kind.startswith("ConvTranspose") and (
                 "output_size" in kwargs or len(args) == 2):
@@ -1073,6 +1125,25 @@ def _build(make: Any) -> Any:
         return str(err)
 
 
+def _copy(inference: Inference) -> Inference:
+    """A shallow copy (``copy.copy`` takes the generic, five times slower, path)."""
+    out: Inference = object.__new__(type(inference))
+    out.__dict__.update(inference.__dict__)
+    return out
+
+
+def _parametrized(module: Any) -> bool:
+    """``torch.nn.utils.parametrize.is_parametrized``, asked only of a module that has a
+    ``parametrizations`` entry (torch's getattr of a missing name raises inside, slowly)."""
+    if "parametrizations" not in module._modules and "parametrizations" not in \
+            module.__dict__ and not hasattr(type(module), "parametrizations"):
+        return False
+    # why: PyTorch is optional (the frameworks extra) and heavy
+    import torch.nn.utils.parametrize as parametrize
+
+    return bool(parametrize.is_parametrized(module))
+
+
 def _torch_own_forward(module: Any) -> bool:
     """True when the module's ``forward`` is torch.nn's own (not a container's)."""
     # why: PyTorch is optional (the frameworks extra) and heavy
@@ -1084,14 +1155,42 @@ def _torch_own_forward(module: Any) -> bool:
     return str(getattr(forward, "__module__", "")).startswith("torch.")
 
 
+def _call_hook(trace: Trace) -> str:
+    """The ``torch.nn.Module`` attribute that sees every ``module(x)`` of the forward.
+
+    ``__call__`` is torch's ``_wrapped_call_impl``, which calls ``self._call_impl`` unless the
+    module was compiled (``module.compile()``).  Replacing ``_call_impl`` costs a few hundred
+    microseconds; replacing ``__call__`` (a special method: Python updates the call slot of
+    each of the thousand-odd ``Module`` subclasses that torchvision and timm define) about
+    2 ms, twice per import.  ``__call__`` is still used when ``__call__`` is not that
+    wrapper (another torch version), or a module of the tree was compiled or has its own
+    ``_call_impl`` (its class's or its own).
+    """
+    # why: PyTorch is optional (the frameworks extra) and heavy
+    import torch
+
+    module = torch.nn.Module
+    if getattr(module, "_wrapped_call_impl", None) is not module.__call__ or \
+            getattr(module, "_compiled_call_impl", 0) is not None:
+        return "__call__"
+    own = module._call_impl
+    classes = {type(m) for _, m in trace.modules}
+    if any(c._call_impl is not own for c in classes) or any(
+            m.__dict__.get("_compiled_call_impl") is not None or "_call_impl" in m.__dict__
+            for _, m in trace.modules):
+        return "__call__"  # (a class or module with its own _call_impl, or compiled)
+    return "_call_impl"
+
+
 @contextlib.contextmanager
 def _intercepting(trace: Trace) -> Iterator[None]:
     """Route ``module(x)`` on traced tensors to the trace; eval mode; both undone after."""
     # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
-    original = torch.nn.Module.__call__
-    modes = [(m, m.training) for m in trace.root.modules()]
+    hook = _call_hook(trace)
+    original = getattr(torch.nn.Module, hook)
+    modes = [(m, m.training) for _, m in trace.modules]
 
     def call(module: Any, *args: Any, **kwargs: Any) -> Any:
         if _find_trace(args, kwargs) is trace:
@@ -1111,18 +1210,21 @@ def _intercepting(trace: Trace) -> Iterator[None]:
             return fn(*args, **kwargs)
         return wrapper
 
-    torch.nn.Module.__call__ = call  # type: ignore[method-assign]
+    setattr(torch.nn.Module, hook, call)
     for mod, name, fn in saved:
         setattr(mod, name, route(fn))
     try:
-        trace.root.eval()
+        # (eval() sets every module's flag, about 10 us each: only when one is training)
+        if any(mode for _, mode in modes):
+            trace.root.eval()
         yield
     finally:
-        torch.nn.Module.__call__ = original  # type: ignore[method-assign]
+        setattr(torch.nn.Module, hook, original)
         for mod, name, fn in saved:
             setattr(mod, name, fn)
         for m, mode in modes:
-            m.training = mode
+            if m.training != mode:
+                m.training = mode
 
 
 _PASS_THROUGH = (SpecError, BudgetExceeded, InternalError, MemoryError)
@@ -1154,7 +1256,7 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
     return trace
 
 
-__all__ = ["BATCH_SYMBOL", "SymInt", "SymSize", "Trace", "run_forward"]
+__all__ = ["BATCH_SYMBOL", "SymInt", "SymSize", "Trace", "named_parameters", "run_forward"]
 
 
 def _join(prefix: str, name: str) -> str:

@@ -316,6 +316,51 @@ def test_modules_never_run_are_reported_and_totals_say_so() -> None:
     assert "notes" not in from_torch(CenterCrop(), (8, 9, 9)).summary().to_dict()
 
 
+def test_the_forward_runs_in_eval_mode_and_each_module_keeps_its_own_mode() -> None:
+    model = AuxHead()  # built in training mode: the aux head would run
+    model.aux[2].eval()  # one submodule already in eval mode
+    before = [(name, m.training) for name, m in model.named_modules()]
+    net = from_torch(model, (8, "H", "W"))
+    assert [n.name for n in net.not_run] == ["aux"] and len(net.output_shapes) == 1
+    assert [(name, m.training) for name, m in model.named_modules()] == before
+    model.eval()
+    assert from_torch(model, (8, "H", "W")).output_shapes == net.output_shapes
+    assert not any(m.training for m in model.modules())
+
+
+class MadeInForward(nn.Module):
+    """Modules that are not in the tree: made inside forward, and one held in a plain list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3)
+        self.loose = [nn.MaxPool2d(2)]
+
+    def forward(self, x: Any) -> Any:
+        return self.loose[0](nn.ReLU()(self.conv(x)))
+
+
+def test_modules_outside_the_tree_and_compiled_modules_are_rows() -> None:
+    model = MadeInForward()
+    net = check(model, channels=4)
+    assert [(r.name, r.type) for r in net.rows] == [
+        ("conv", "Conv2d"), ("ReLU", "ReLU"), ("MaxPool2d", "MaxPool2d")]
+    # Module.compile() sets _compiled_call_impl, which Module.__call__ then calls instead of
+    # _call_impl (set here as compile() would, without loading torch.compile)
+    model.conv._compiled_call_impl = model.conv._call_impl
+    assert [(r.name, r.type) for r in from_torch(model, (4, "H", "W")).rows] == \
+        [(r.name, r.type) for r in net.rows]
+    del model.conv._compiled_call_impl
+    model.conv.__class__ = _OwnCallImpl  # a class with its own _call_impl: still a row
+    assert [(r.name, r.type) for r in from_torch(model, (4, "H", "W")).rows] == \
+        [(r.name, r.type) for r in net.rows]
+
+
+class _OwnCallImpl(nn.Conv2d):
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+
 def test_dict_outputs_are_each_an_output() -> None:
     net = check(DictOut())
     assert len(net.output_shapes) == 4
@@ -396,3 +441,56 @@ def test_output_size_out_of_range_is_pytorchs_error() -> None:
         from_torch(Wrong(), (2, 3))
     assert from_torch(Wrong(), (2, 5)).output_shape == (2, 12)
     assert sympy.Integer(12) == from_torch(Wrong(), (2, "L")).subs(L=5).output_shape[-1]
+
+
+class _Residual(nn.Module):
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, k, padding=k // 2)
+        self.bn = nn.BatchNorm2d(4)
+
+    def forward(self, x: Any) -> Any:
+        return torch.relu(self.bn(self.conv(x)) + x)
+
+
+_BLOCKS = {
+    "conv3": lambda: nn.Conv2d(4, 4, 3, padding=1),
+    "conv3s2": lambda: nn.Conv2d(4, 4, 3, stride=2, padding=1),
+    "conv1": lambda: nn.Conv2d(4, 4, 1, bias=False),
+    "bn": lambda: nn.BatchNorm2d(4),
+    "relu": lambda: nn.ReLU(),
+    "pool": lambda: nn.MaxPool2d(2, ceil_mode=True),
+    "res3": lambda: _Residual(3),
+    "res1": lambda: _Residual(1),
+}
+
+
+def _same_inference(a: Any, b: Any) -> bool:
+    return (a.shape == b.shape and a.macs == b.macs and a.ops == b.ops
+            and a.bias_macs == b.bias_macs and a.trainable == b.trainable
+            and a.non_trainable == b.non_trainable and a.conditions == b.conditions
+            and a.notes == b.notes and a.warnings == b.warnings)
+
+
+def test_reused_inferences_are_what_each_row_infers_afresh() -> None:
+    # repeated blocks make the trace reuse layers and inferences; a network built from the
+    # same nodes without them infers every row itself, and must agree row by row
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    from convsym.network import Network
+
+    @hypothesis.settings(max_examples=20, deadline=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(st.lists(st.sampled_from(sorted(_BLOCKS)), min_size=1, max_size=10))
+    def check_blocks(blocks: list[str]) -> None:
+        model = nn.Sequential(*(_BLOCKS[b]() for b in blocks))
+        net = from_torch(model, (4, "H", "W"))
+        fresh = Network(net.nodes, net.input_shapes, dialect="torch",
+                        hidden=sorted(net.input_shapes), outputs=net.outputs)
+        assert len(fresh.rows) == len(net.rows)
+        for mine, theirs in zip(net.rows, fresh.rows):
+            assert mine.name == theirs.name
+            assert _same_inference(mine.inference, theirs.inference), mine.name
+        assert net.condition_records == fresh.condition_records
+
+    check_blocks()

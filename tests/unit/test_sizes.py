@@ -109,3 +109,30 @@ def test_a_room_decided_from_samples_is_decided_the_same_by_periods(a: QExpr,
     slow_holds = decide_nonneg(room).holds is True
     slow_never = decide_nonneg(add(negate(room), QPoly.const(-1))).holds is True
     assert (holds, never) == (slow_holds, slow_never and not slow_holds)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 4)), min_size=1, max_size=4), values)
+def test_remembered_products_are_the_products_of_those_factors(specs: list[tuple[int, int]],
+                                                                v: int) -> None:
+    # the memo is keyed by value: fresh but equal factors get the product of the same values,
+    # and a product met before is the integers' product again
+    for _ in range(2):
+        factors = [_size(k, kind) for k, kind in specs]
+        expected = 1
+        for f in factors:
+            expected *= evaluate(f, {N: v})
+        assert evaluate(mul_sizes(*factors), {N: v}) == expected
+
+
+def test_products_are_remembered_within_a_bound() -> None:
+    from convsym import sizes as module
+
+    module._PRODUCTS.clear()
+    a, b = floordiv(n, QPoly.const(2)), n + QPoly.const(1)
+    first = mul_sizes(a, b)
+    assert mul_sizes(floordiv(n, QPoly.const(2)), n + QPoly.const(1)) is first
+    assert mul_sizes(b, b) is not first and len(module._PRODUCTS) == 2
+    for k in range(module._PRODUCTS_HELD + 10):
+        mul_sizes(n, QPoly.const(k + 2))
+    assert len(module._PRODUCTS) <= module._PRODUCTS_HELD
