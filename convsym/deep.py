@@ -200,19 +200,81 @@ def inner_first(expr: sympy.Basic, done: Callable[[sympy.Basic], bool] = lambda 
     """
     level: dict[int, int] = {}
     order: list[sympy.Basic] = []
+    try:
+        top = _levels(expr, done, level, order, _SHALLOW_WALK)
+    except _TooDeep:  # a tree deeper than a few hundred levels: walked with a stack
+        level.clear()
+        order.clear()
+        top = _levels_iteratively(expr, done, level, order)
+    return order if top > DEEP else []
+
+
+_SHALLOW_WALK = 200
+"""Levels of an expression tree walked by Python's own recursion (one frame per level)."""
+
+
+class _TooDeep(Exception):
+    """The expression tree is deeper than :data:`_SHALLOW_WALK`."""
+
+
+_ROUND_CLASSES: dict[type, bool] = {}
+"""``class -> issubclass(class, (floor, ceiling))`` (``isinstance`` with SymPy's function
+metaclass costs several times a dictionary lookup, once per node of every printed size)."""
+
+
+def _is_round(cls: type) -> bool:
+    known = _ROUND_CLASSES.get(cls)
+    if known is None:
+        if len(_ROUND_CLASSES) >= _LIMIT:
+            _ROUND_CLASSES.clear()  # (SymPy makes a class per undefined function name)
+        known = _ROUND_CLASSES[cls] = issubclass(cls, (sympy.floor, sympy.ceiling))
+    return known
+
+
+def _levels(node: sympy.Basic, done: Callable[[sympy.Basic], bool], level: dict[int, int],
+            order: list[sympy.Basic], budget: int) -> int:
+    """The floors nested in ``node`` (0 for a done floor), listing every floor not done
+    after those inside it; each distinct node (by identity) is walked once."""
+    found = level.get(id(node))
+    if found is not None:
+        return found
+    args = node.args
+    level[id(node)] = 0
+    if not args:
+        return 0
+    is_round = _is_round(type(node))
+    if is_round and done(node):
+        return 0
+    if not budget:
+        raise _TooDeep
+    deepest = 0
+    for a in args:
+        inner = _levels(a, done, level, order, budget - 1)
+        if inner > deepest:
+            deepest = inner
+    if is_round:
+        deepest += 1
+        order.append(node)
+    level[id(node)] = deepest
+    return deepest
+
+
+def _levels_iteratively(expr: sympy.Basic, done: Callable[[sympy.Basic], bool],
+                        level: dict[int, int], order: list[sympy.Basic]) -> int:
+    """:func:`_levels` with a stack of its own, for trees of any depth."""
     stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
     while stack:
         node, children_done = stack.pop()
         if children_done:
             deepest = max((level.get(id(a), 0) for a in node.args), default=0)
-            if isinstance(node, (sympy.floor, sympy.ceiling)):
+            if _is_round(type(node)):
                 deepest += 1
                 order.append(node)
             level[id(node)] = deepest
         elif id(node) not in level:
             level[id(node)] = 0
-            if isinstance(node, (sympy.floor, sympy.ceiling)) and done(node):
+            if _is_round(type(node)) and done(node):
                 continue
             stack.append((node, True))
             stack.extend((a, False) for a in node.args if id(a) not in level)
-    return order if level[id(expr)] > DEEP else []
+    return level[id(expr)]

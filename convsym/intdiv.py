@@ -47,6 +47,7 @@ from convsym.budget import Budgets, checkpoint
 from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import shorten
+from convsym.expr import symbol_power
 
 Atom = Union[sympy.Symbol, "Floor"]
 Monomial = tuple[tuple[Atom, int], ...]
@@ -1642,10 +1643,19 @@ def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
     if lead % denominator:
         return None
     k = lead // denominator
-    product = QPoly.const(k)
-    for f in factors:
-        product = product * f
-    return (k, content + factors) if product == e else None
+    # the expansion of k * prod(q_i*A_i + p_i), term by term: for each subset of the atoms,
+    # the product of their q_i and the other factors' p_i (monomials in the atoms' order,
+    # the canonical one); compared with e without multiplying polynomials
+    expanded: dict[Monomial, int] = {(): k}
+    for a, f in zip(atoms, factors):
+        q, p = f.terms[((a, 1),)], f.terms.get((), 0)
+        grown: dict[Monomial, int] = {}
+        for mono, c in expanded.items():
+            if p:
+                grown[mono] = c * p
+            grown[mono + ((a, 1),)] = c * q
+        expanded = grown
+    return (k, content + factors) if expanded == e.terms else None
 
 
 def _common_monomial(e: QPoly) -> Monomial:
@@ -1768,22 +1778,34 @@ def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
         return cached
     x = f.num
     dc, dmono = _split_den(f.den)
+    c0 = x.terms.get((), 0)
     shifts = [0, outer]
     if not dmono:
-        c0 = x.const_value()
         shifts += [-(c0 // dc), -(c0 // dc) + 1]
-    best: tuple[tuple[int, int, int], QPoly, bool, int] | None = None
+    # The candidates differ from X only in their constant and their multiple of D's
+    # monomial, so each is scored from those two coefficients; only the winner is built.
+    a0 = x.terms.get(dmono, 0) if dmono else 0
+    others = len(x.terms) - (c0 != 0) - (a0 != 0)
+    best: tuple[tuple[int, int, int], int, bool] | None = None
     for t in dict.fromkeys(shifts):  # each shift once (outer is often 0)
         # floor(X/D) + outer = floor((X + tD)/D) + (outer - t)
-        y = x + f.den * QPoly.const(t)
         #                    = ceiling((X + tD - D + 1)/D) + (outer - t)
-        yc = y - f.den + QPoly.const(1)
-        for num, ceiling in ((y, False), (yc, True)):
-            score = _score(num, outer - t, int(ceiling))
+        rest = outer - t
+        for ceiling in (False, True):
+            if dmono:
+                const, multiple = c0 + ceiling, a0 + (t - ceiling) * dc
+            else:
+                const, multiple = c0 + (t - ceiling) * dc + ceiling, 0
+            score = (others + (const != 0) + (multiple != 0) + (rest != 0),
+                     abs(const) + abs(rest), int(ceiling))
             if best is None or score < best[0]:  # the first of equal scores wins
-                best = (score, num, ceiling, outer - t)
+                best = (score, t, ceiling)
     assert best is not None
-    _, num, ceiling, rest = best
+    _, t, ceiling = best
+    num = x + f.den * QPoly.const(t)
+    if ceiling:
+        num = num - f.den + QPoly.const(1)
+    rest = outer - t
     shown = _round(sympy.ceiling if ceiling else sympy.floor, num, f.den)
     result = (shown, rest)
     _remember(_FLOOR_SHOWN, key, result)
@@ -1892,7 +1914,7 @@ def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
         powers[a] = powers.get(a, 0) - e
     if c % dc == 0 and all(e >= 0 for e in powers.values()):
         return None  # an integer product: SymPy pulls it out of the floor
-    factors = [a if e == 1 else sympy.Pow(a, e) for a, e in powers.items() if e]
+    factors = [symbol_power(a, e) for a, e in powers.items() if e]
     factors.sort(key=_MUL_ORDER)
     coeff = sympy.Rational(c, dc)
     return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
@@ -1944,7 +1966,3 @@ def _integer_product(term: sympy.Expr) -> bool:
         if not (factor.is_Integer or (base.is_Symbol and exponent.is_Integer and exponent > 0)):
             return False
     return True
-
-
-def _score(y: QPoly, rest: int, is_ceiling: int) -> tuple[int, int, int]:
-    return (len(y.terms) + (1 if rest else 0), abs(y.const_value()) + abs(rest), is_ceiling)

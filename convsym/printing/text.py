@@ -19,11 +19,14 @@ from typing import Any
 
 import sympy
 from sympy.core.exprtools import decompose_power
+from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.core.mul import _keep_coeff
 from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 
 from convsym.deep import equal, inner_first, is_number
+from convsym.expr import symbol_power
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
 
@@ -174,7 +177,7 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 above.append(sympy.Integer(f.p))
                 below.append(sympy.Integer(f.q))
             elif f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp.p < 0:
-                below.append(_symbol_power(f.base, -f.exp.p))
+                below.append(symbol_power(f.base, -f.exp.p))
             elif f.is_Symbol or f.is_Pow and f.base.is_Symbol and f.exp.is_Integer:
                 above.append(f)
             elif f.is_Add:
@@ -191,22 +194,6 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 # together() would spend the square of its length finding so
                 return sums[0], sympy.Mul(*below)
     return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
-
-
-def _symbol_power(base: sympy.Symbol, exp: int) -> sympy.Expr:
-    """``base**exp`` for a positive ``exp``; for a plain symbol (which has no
-    ``_eval_power``, so ``Pow`` evaluates ``s**e`` to itself for ``e > 1``) built without
-    ``Pow``'s evaluation, which sympifies and tests its arguments each call.
-
-    >>> s = sympy.Symbol("s")
-    >>> [_symbol_power(s, e) == s**e for e in (1, 2, 900)], _symbol_power(s, 1) is s
-    ([True, True, True], True)
-    """
-    if exp == 1:
-        return base
-    if type(base) is not sympy.Symbol:
-        return sympy.Pow(base, exp)
-    return sympy.Pow(base, sympy.Integer(exp), evaluate=False)
 
 
 def _coprime_sum(arg: sympy.Expr, den: int) -> bool:
@@ -232,7 +219,59 @@ def _plain_factor(f: sympy.Expr) -> bool:
                                                 isinstance(base, (sympy.floor, sympy.ceiling))))
 
 
-class TextPrinter(StrPrinter):
+_METHODS: dict[tuple[type, type], str] = {}
+"""``(printer class, expression class) -> name of the printing method`` SymPy's dispatch
+chooses (the name, not the bound method: printers are instances)."""
+
+
+def _method_name(printer: Printer, cls: type) -> str:
+    """The method ``Printer._print`` calls for an expression of class ``cls`` (when the
+    expression does not print itself): the first ``_print_<name>`` along its classes, with
+    SymPy's exceptions for undefined functions and renamed subclasses of functions."""
+    classes = cls.__mro__
+    if AppliedUndef in classes:
+        classes = classes[classes.index(AppliedUndef):]
+    if UndefinedFunction in classes:
+        classes = classes[classes.index(UndefinedFunction):]
+    if sympy.Function in classes:
+        i = classes.index(sympy.Function)
+        classes = tuple(c for c in classes[:i] if c.__name__ == classes[0].__name__ or
+                        c.__name__.endswith("Base")) + classes[i:]
+    for c in classes:
+        name = "_print_" + c.__name__
+        if getattr(printer, name, None) is not None:
+            return name
+    return "emptyPrinter"
+
+
+class FastDispatch(Printer):
+    """``Printer._print`` with the method for each class of expression found once.
+
+    SymPy's dispatcher walks the class's MRO on every call, building method names and
+    failing attribute lookups on the way (an eighth of the printing of a deep network's
+    summary); the choice depends only on the two classes, so it is remembered per pair.
+    An expression that prints itself (``printmethod``) goes to SymPy's own dispatcher.
+    """
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        if self.printmethod and hasattr(expr, self.printmethod):
+            return super()._print(expr, **kwargs)  # type: ignore[no-any-return]
+        key = (type(self), type(expr))
+        name = _METHODS.get(key)
+        if name is None:
+            if len(_METHODS) >= 4096:
+                _METHODS.clear()  # (classes of undefined functions are made per name)
+            name = _METHODS[key] = _method_name(self, type(expr))
+        if name == "emptyPrinter":
+            return super()._print(expr, **kwargs)  # type: ignore[no-any-return]
+        self._print_level += 1
+        try:
+            return getattr(self, name)(expr, **kwargs)  # type: ignore[no-any-return]
+        finally:
+            self._print_level -= 1
+
+
+class TextPrinter(FastDispatch, StrPrinter):
     """SymPy's ``StrPrinter`` with textbook quotients inside floor and ceiling, and large
     powers of small primes as powers."""
 
@@ -802,9 +841,12 @@ def _gen_indices(ordered: list[sympy.Expr]) -> tuple[dict[int, int], int]:
     run: list[sympy.Expr] = []
     run_key: object = None
     plain = [_plain_sort_key(g) for g in ordered]
-    keys = plain if None not in plain else [sort_key(g) for g in ordered]  # (never mixed)
+    keys: list[tuple[object, ...]] = [k for k in plain if k is not None]
+    same = _same_plain
+    if len(keys) < len(plain):  # (never mixed)
+        keys, same = [sort_key(g) for g in ordered], _same_key
     for g, k in zip(ordered, keys):
-        if not run or _compare(k, run_key) != 0:  # (iterative: keys of deep floors)
+        if not run or not same(k, run_key):
             run, run_key = [], k
         twin = next((x for x in run if equal(x, g)), None)
         if twin is None:
@@ -814,6 +856,20 @@ def _gen_indices(ordered: list[sympy.Expr]) -> tuple[dict[int, int], int]:
         else:
             index[id(g)] = index[id(twin)]
     return index, count
+
+
+def _same_plain(a: tuple[object, ...], b: object) -> bool:
+    """Whether two plain sort keys (Python numbers, text and tuples) are equal: Python's own
+    comparison (in C, and stopping at shared sub-keys), or the iterative walk when they are
+    nested too deep for it."""
+    try:
+        return a == b
+    except RecursionError:
+        return _same_key(a, b)
+
+
+def _same_key(a: tuple[object, ...], b: object) -> bool:
+    return _compare(a, b) == 0  # (iterative: keys of deep floors)
 
 
 class CountPrinter(TextPrinter):

@@ -82,6 +82,31 @@ def test_inner_first_lists_each_floor_after_those_inside_it() -> None:
     assert deep.inner_first(_chain(deep.DEEP)) == []
 
 
+@settings(max_examples=300, deadline=None)
+@given(_expressions(), st.integers(0, 3))
+def test_the_recursive_walk_of_floors_is_the_walk_with_a_stack(a: sympy.Expr, skip: int
+                                                                ) -> None:
+    # the same levels and the same floors listed, each after those inside it, whichever
+    # floors count as done (here: every floor whose argument has a given number of terms)
+    def done(f: sympy.Basic) -> bool:
+        return len(sympy.Add.make_args(f.args[0])) == skip
+
+    fast: list[sympy.Basic] = []
+    slow: list[sympy.Basic] = []
+    fast_levels: dict[int, int] = {}
+    slow_levels: dict[int, int] = {}
+    top = deep._levels(a, done, fast_levels, fast, deep._SHALLOW_WALK)
+    assert top == deep._levels_iteratively(a, done, slow_levels, slow)
+    assert fast_levels == slow_levels and {id(f) for f in fast} == {id(f) for f in slow}
+    assert len(fast) == len({id(f) for f in fast})
+    for listed in (fast, slow):
+        seen: set[int] = set()
+        for f in listed:
+            assert all(id(g) in seen for g in sympy.preorder_traversal(f.args[0])
+                       if g is not f and id(g) in {id(x) for x in listed})
+            seen.add(id(f))
+
+
 def test_walks_of_a_floor_nested_3000_deep() -> None:
     a, b = _chain(3000, N), _chain(3000, M)
     assert deep.compare(a, b) == -deep.compare(b, a) != 0
