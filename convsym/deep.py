@@ -153,19 +153,60 @@ def is_number(expr: sympy.Basic) -> bool:
     (True, False)
     """
     value: dict[int, bool] = {}
+    try:
+        return _number(expr, value, _SHALLOW_WALK)
+    except _TooDeep:  # a tree deeper than a few hundred levels: walked with a stack
+        return _number_iteratively(expr, {})
+
+
+_EXPR_IS_NUMBER = sympy.Expr.is_number
+
+
+def _number(node: sympy.Basic, value: dict[int, bool], budget: int) -> bool:
+    """:func:`is_number` by recursion, each distinct node (by identity) once."""
+    found = value.get(id(node))
+    if found is not None:
+        return found
+    args = node.args
+    if not args or type(node).is_number is not _EXPR_IS_NUMBER:
+        answer = bool(node.is_number)  # an atom, or a rule of its own
+    else:
+        is_round = _is_round(type(node))
+        if is_round:
+            known = _NUMBERS.get(id(node))
+            if known is not None and known[1] is node:
+                return known[0]
+        if not budget:
+            raise _TooDeep
+        answer = True
+        for a in args:  # (every argument, as the walk with a stack: their floors memoised)
+            if not _number(a, value, budget - 1):
+                answer = False
+        if is_round:
+            _note_number(node, answer)
+    value[id(node)] = answer
+    return answer
+
+
+def _note_number(node: sympy.Basic, answer: bool) -> None:
+    if len(_NUMBERS) >= _LIMIT:
+        _NUMBERS.clear()  # bounded memory; a miss only costs the walk again
+    _NUMBERS[id(node)] = (answer, node)
+
+
+def _number_iteratively(expr: sympy.Basic, value: dict[int, bool]) -> bool:
+    """:func:`_number` with a stack of its own, for trees of any depth."""
     stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
     while stack:
         node, children_done = stack.pop()
         if id(node) in value:
             continue
-        if not node.args or type(node).is_number is not sympy.Expr.is_number:
+        if not node.args or type(node).is_number is not _EXPR_IS_NUMBER:
             value[id(node)] = bool(node.is_number)  # an atom, or a rule of its own
         elif children_done:
             value[id(node)] = all(value[id(a)] for a in node.args)
-            if isinstance(node, (sympy.floor, sympy.ceiling)):
-                if len(_NUMBERS) >= _LIMIT:
-                    _NUMBERS.clear()  # bounded memory; a miss only costs the walk again
-                _NUMBERS[id(node)] = (value[id(node)], node)
+            if _is_round(type(node)):
+                _note_number(node, value[id(node)])
         else:
             known = _NUMBERS.get(id(node))
             if known is not None and known[1] is node:

@@ -21,7 +21,12 @@ import sympy
 from sympy.core.exprtools import decompose_power
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.core.mul import _keep_coeff
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import (
+    PRECEDENCE,
+    PRECEDENCE_FUNCTIONS,
+    PRECEDENCE_VALUES,
+    precedence,
+)
 from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 
@@ -407,7 +412,29 @@ def _precedence(item: object) -> int:
                a.precedence < mul for a in item.args):
             return mul
         return int(PRECEDENCE["Add"]) if _minus_sign(item) else mul
-    return int(precedence(item))
+    if hasattr(item, "precedence") or isinstance(item, type):
+        return int(precedence(item))
+    # SymPy's precedence() walks the item's classes on every call: found once per class
+    rule = _PRECEDENCE_RULES.get(type(item))
+    if rule is None:
+        if len(_PRECEDENCE_RULES) >= 4096:
+            _PRECEDENCE_RULES.clear()  # (SymPy makes a class per undefined function name)
+        rule = _PRECEDENCE_RULES[type(item)] = _precedence_rule(type(item))
+    return rule if isinstance(rule, int) else int(rule(item))
+
+
+_PRECEDENCE_RULES: dict[type, int | Callable[[Any], int]] = {}
+
+
+def _precedence_rule(cls: type) -> int | Callable[[Any], int]:
+    """What ``precedence`` gives an instance of ``cls`` (without a ``precedence`` of its
+    own): the value or function of the first of its classes that has one."""
+    for c in cls.mro():
+        if c.__name__ in PRECEDENCE_FUNCTIONS:
+            return PRECEDENCE_FUNCTIONS[c.__name__]  # type: ignore[no-any-return]
+        if c.__name__ in PRECEDENCE_VALUES:
+            return int(PRECEDENCE_VALUES[c.__name__])
+    return int(PRECEDENCE["Atom"])
 
 
 def _minus_sign(term: sympy.Expr) -> bool:

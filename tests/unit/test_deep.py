@@ -51,6 +51,7 @@ def test_compare_and_equal_are_sympys(a: sympy.Expr, b: sympy.Expr) -> None:
 @given(_expressions())
 def test_is_number_is_sympys(a: sympy.Expr) -> None:
     assert deep.is_number(a) == a.is_number
+    assert deep._number_iteratively(a, {}) == a.is_number  # (the walk past the recursion)
 
 
 @settings(max_examples=200, deadline=None)

@@ -536,3 +536,5 @@ def test_the_printers_dispatch_as_sympy_does(expr: sympy.Basic) -> None:
     assert X._COUNTS.doprint(expr) == type("SlowCounts", (X.CountPrinter,), {
         "_print": sympy.printing.printer.Printer._print})().doprint(expr)
     assert L.LatexPrinter().doprint(expr) == _SlowLatex().doprint(expr)
+    for e in sympy.preorder_traversal(expr):  # (the precedence found once per class)
+        assert X._precedence(e) == sympy.printing.precedence.precedence(e)
