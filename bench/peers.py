@@ -54,6 +54,7 @@ def clear_caches() -> None:
     derivation._settled.cache_clear()
     intdiv._SHOWN.clear()
     base._ROOMS.clear()
+    base._SIZES.clear()
     intdiv._CONVERTED.clear()
     intdiv._FLOOR_SHOWN.clear()
     intdiv._TERM_SHOWN.clear()

@@ -312,6 +312,27 @@ def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly
                              (f": write {int(float(value))}, not {value!r}"
                               if kind == "float" and float(value).is_integer() else ""),
                              code="not_an_integer")
+    key = (value, minimum, current_budgets()) if type(value) is str else None
+    if key is not None:
+        known = _SIZES.get(key)
+        if known is not None:
+            return known
+    q = _symbolic_size(layer, fld, value, minimum)
+    if key is not None:
+        if len(_SIZES) >= 4096:
+            _SIZES.clear()  # bounded memory; a miss only costs parsing and deciding again
+        _SIZES[key] = q
+    return q
+
+
+_SIZES: dict[tuple[str, int, object], QPoly] = {}
+"""A hyperparameter's text (and minimum, and budgets) -> its accepted size: every layer of a
+deep network with a symbolic stride ``"s"`` gives the same text, each a parse and a decision
+of ``s >= 1``.  Only accepted values are kept: a refused one raises naming its own layer."""
+
+
+def _symbolic_size(layer: Layer, fld: str, value: object, minimum: int) -> QPoly:
+    """:func:`to_size` of a value that is not a plain integer."""
     try:
         expr = as_expr(value, field=fld, kind=layer.type_name)
     except ConvsymError as err:

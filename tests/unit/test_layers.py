@@ -210,3 +210,23 @@ def test_keras_symbolic_stride_with_dilation_is_a_condition() -> None:
     both = Sequential([Input((20, 20, 3)), Conv2D(4, 3, strides="s", dilation_rate="d")])
     assert both.accepts(s=2, d=1) and both.accepts(s=1, d=3)
     assert not both.accepts(s=2, d=2)
+
+
+def test_a_hyperparameter_text_is_read_once_and_refused_in_every_layer() -> None:
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+    from convsym.layers import base
+
+    base._SIZES.clear()
+    a, b = T.Conv2d(4, 4, 3, stride="s"), T.Conv2d(4, 4, 3, stride="s")
+    assert a.config.strides[0] is b.config.strides[0]  # the second read from the memo
+    assert T.Conv2d(4, 4, 3, padding="p - 1").config.pads is not None
+    for make in (lambda: T.Conv2d(4, 4, 3, stride="s - 1"),
+                 lambda: K.Conv2D(4, 3, strides="s - 1")) * 2:  # refused in every layer
+        with pytest.raises(LayerConfigError, match=r"Conv2[dD]: strides?\b") as err:
+            make()
+        assert err.value.code == "below_minimum"
+    sized = T.Conv2d(4, 4, "(k0 + k1)*(k2 + k3)").config.kernel[0]  # the default budget...
+    with raised(max_terms=2), pytest.raises(BudgetExceeded):  # ...read, not a smaller one's
+        T.Conv2d(4, 4, "(k0 + k1)*(k2 + k3)")
+    assert sized is T.Conv2d(4, 4, "(k0 + k1)*(k2 + k3)").config.kernel[0]
