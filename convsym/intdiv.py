@@ -35,7 +35,6 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from fractions import Fraction
 from functools import cmp_to_key, reduce
 from math import comb, gcd
 from typing import TYPE_CHECKING, Union
@@ -1604,8 +1603,19 @@ def _plain_product(k: int, shown: list[sympy.Expr]) -> sympy.Expr | None:
         return None
     shown = sorted(shown, key=_MUL_ORDER)
     if k == 1:
-        return shown[0] if len(shown) == 1 else sympy.Mul._from_args(shown)
-    return sympy.Mul._from_args([sympy.Integer(k), *shown])
+        return shown[0] if len(shown) == 1 else _canonical_mul(shown)
+    return _canonical_mul([sympy.Integer(k), *shown])
+
+
+def _canonical_mul(factors: list[sympy.Expr]) -> sympy.Expr:
+    """``Mul._from_args(factors)`` for two or more factors already in ``Mul``'s canonical
+    order, with the product's commutativity read off its factors cheaply: a floor's is its
+    argument's (``Function._eval_is_commutative``), which ``Mul``/``Add``/``Pow`` store when
+    built.  ``_from_args`` would ask each new floor through the assumption system (about
+    ten microseconds each, two floors in every layer's MACs); when a factor's answer is
+    not known that cheaply, it does."""
+    commutative = all(deep.commutative(f) is True for f in factors) or None
+    return sympy.Mul._from_args(factors, commutative)
 
 
 def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
@@ -1636,10 +1646,11 @@ def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
     denominator = 1
     for a in atoms:
         rest = tuple((b, 1) for b in atoms if b != a)
-        r = Fraction(e.terms.get(rest, 0), lead)  # p_i / q_i
-        factors.append(QPoly._raw({((a, 1),): r.denominator, **({(): r.numerator}
-                                                               if r.numerator else {})}))
-        denominator *= r.denominator
+        p = e.terms.get(rest, 0)  # p_i / q_i = p / lead, in lowest terms with q_i > 0
+        g = gcd(p, lead) * (1 if lead > 0 else -1)
+        p, q = p // g, lead // g
+        factors.append(QPoly._raw({((a, 1),): q, **({(): p} if p else {})}))
+        denominator *= q
     if lead % denominator:
         return None
     k = lead // denominator
@@ -1749,8 +1760,8 @@ def _term_sympy(mono: Monomial, c: int) -> sympy.Expr:
         if len(powers) > 1:
             powers.sort(key=_MUL_ORDER)
         if c == 1:
-            return powers[0] if len(powers) == 1 else sympy.Mul._from_args(powers)
-        return sympy.Mul._from_args([sympy.Integer(c), *powers])
+            return powers[0] if len(powers) == 1 else _canonical_mul(powers)
+        return _canonical_mul([sympy.Integer(c), *powers])
     factors = [_atom_sympy(a) for a, _ in mono]
     if all(p == 1 for _, p in mono):  # a layer's MACs, c*floor(..)*floor(..)
         plain = _plain_product(c, factors)
@@ -1890,7 +1901,7 @@ def _sum_quotient(num: QPoly, den: QPoly) -> sympy.Expr:
     factors = [top, *(sympy.Pow(a, -e, evaluate=False) for a, e in dmono)]
     factors.sort(key=_MUL_ORDER)
     coeff = sympy.Rational(1, dc)
-    return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
+    return _canonical_mul(factors if coeff == 1 else [coeff, *factors])
 
 
 def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
@@ -1917,7 +1928,7 @@ def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
     factors = [symbol_power(a, e) for a, e in powers.items() if e]
     factors.sort(key=_MUL_ORDER)
     coeff = sympy.Rational(c, dc)
-    return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
+    return _canonical_mul(factors if coeff == 1 else [coeff, *factors])
 
 
 def _unbounded_fraction(num: QPoly, den: QPoly) -> bool:

@@ -30,7 +30,7 @@ from sympy.printing.precedence import (
 from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 
-from convsym.deep import equal, inner_first, is_number
+from convsym.deep import commutative, equal, inner_first, is_number
 from convsym.expr import symbol_power
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
@@ -838,7 +838,7 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
             if rest is not sympy.S.One:
                 for factor in sympy.Mul.make_args(rest):
                     base, exp = decompose_power(factor)
-                    if is_number(factor) or not factor.is_commutative or factor.is_Order or \
+                    if is_number(factor) or not commutative(factor) or factor.is_Order or \
                             not isinstance(exp, int) or exp <= 0 or base in powers:
                         return list(expr.as_ordered_terms())
                     powers[base] = exp
