@@ -68,6 +68,10 @@ def clear_caches() -> None:
     latex._ROUNDED.clear()
     deep._ORDERED.clear()
     deep._NUMBERS.clear()
+    deep._NESTED.clear()
+    deep._ROUND_CLASSES.clear()
+    text._METHODS.clear()
+    text._PRECEDENCE_RULES.clear()
 
 
 def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,

@@ -254,6 +254,11 @@ def inner_first(expr: sympy.Basic, done: Callable[[sympy.Basic], bool] = lambda 
     >>> [str(f) for f in inner_first(x)][:2]
     ['floor(n/2 + 1/2)', 'floor(floor(n/2 + 1/2)/2 + 1/2)']
     """
+    try:
+        if _nesting(expr, {}, _SHALLOW_WALK) <= DEEP:
+            return []  # (the levels below count done floors as 0: at most these)
+    except _TooDeep:
+        pass
     level: dict[int, int] = {}
     order: list[sympy.Basic] = []
     try:
@@ -285,6 +290,39 @@ def _is_round(cls: type) -> bool:
             _ROUND_CLASSES.clear()  # (SymPy makes a class per undefined function name)
         known = _ROUND_CLASSES[cls] = issubclass(cls, (sympy.floor, sympy.ceiling))
     return known
+
+
+_NESTED: dict[int, tuple[int, object]] = {}
+"""``id(expr) -> (floors nested in it, expr)`` for every expression with arguments that
+:func:`_nesting` has walked (sizes share their terms and floors: a new sum of a deep
+network is walked only to its terms)."""
+
+
+def _nesting(node: sympy.Basic, seen: dict[int, int], budget: int) -> int:
+    """How deep floors and ceilings nest in ``node``, remembered per expression."""
+    args = node.args
+    if not args:
+        return 0
+    known = seen.get(id(node))
+    if known is not None:
+        return known
+    found = _NESTED.get(id(node))
+    if found is not None and found[1] is node:
+        return found[0]
+    if not budget:
+        raise _TooDeep
+    deepest = 0
+    for a in args:
+        inner = _nesting(a, seen, budget - 1)
+        if inner > deepest:
+            deepest = inner
+    if _is_round(type(node)):
+        deepest += 1
+    seen[id(node)] = deepest
+    if len(_NESTED) >= _LIMIT:
+        _NESTED.clear()  # bounded memory; a miss only costs the walk again
+    _NESTED[id(node)] = (deepest, node)
+    return deepest
 
 
 def _levels(node: sympy.Basic, done: Callable[[sympy.Basic], bool], level: dict[int, int],

@@ -1743,7 +1743,33 @@ def _to_sympy_flat(e: QPoly) -> sympy.Expr:
         parts.append(sympy.Integer(const))
     if len(parts) == 1:  # Add(x) and Add(x, 0) are x: a lone floor needs no flatten
         return parts[0]
-    return sympy.Add(*parts)
+    return _canonical_add(parts)
+
+
+def _canonical_add(parts: list[sympy.Expr]) -> sympy.Expr:
+    """``sympy.Add(*parts)`` for two or more parts: the terms of a polynomial's distinct
+    monomials, a floor, and last, perhaps, the constant.
+
+    When no part is a sum or a number (but the last), each is commutative (read cheaply:
+    :func:`convsym.deep.commutative`) and no two share their non-numeric factors, nothing
+    of ``Add.flatten`` applies but its canonical order (``Basic.compare``, the constant
+    first): the sum is built in that order directly.  ``Add.flatten`` would also make
+    every term with a coefficient anew, so that no two layers' sizes share their terms'
+    objects (``-k0`` is in every size of a chain with a symbolic kernel per layer) and the
+    printers' memos, keyed by identity, missed them all.  Otherwise, SymPy's own.
+    """
+    const = parts[-1] if parts[-1].is_Number else None
+    terms = parts[:-1] if const is not None else list(parts)
+    rests = set()
+    for t in terms:
+        if t.is_Number or t.is_Add or deep.commutative(t) is not True or \
+                (t.is_Pow and t.base.is_Number):
+            return sympy.Add(*parts)
+        rests.add(t.as_coeff_Mul()[1])
+    if len(rests) < len(terms):
+        return sympy.Add(*parts)  # two terms to collect
+    terms.sort(key=_MUL_ORDER)
+    return sympy.Add._from_args([const, *terms] if const is not None else terms, True)
 
 
 def _term_sympy(mono: Monomial, c: int) -> sympy.Expr:

@@ -806,6 +806,16 @@ _NUMBERS = (sympy.Number, sympy.NumberSymbol)
 
 
 def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
+    """``expr.as_ordered_terms()`` in linear space, memoised (a size's sum is ordered for its
+    text and again for its sort key, as a factor of the layer's MACs)."""
+    found: list[sympy.Expr] | None = _ROWS.get("ordered", expr)
+    if found is None:
+        found = _order_terms(expr)
+        _ROWS.put("ordered", expr, found)
+    return list(found)
+
+
+def _order_terms(expr: sympy.Add) -> list[sympy.Expr]:
     """``expr.as_ordered_terms()`` in linear space.
 
     SymPy orders terms by their dense exponent vectors over every generator of the sum, so a

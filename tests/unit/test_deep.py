@@ -100,6 +100,10 @@ def test_the_recursive_walk_of_floors_is_the_walk_with_a_stack(a: sympy.Expr, sk
     assert top == deep._levels_iteratively(a, done, slow_levels, slow)
     assert fast_levels == slow_levels and {id(f) for f in fast} == {id(f) for f in slow}
     assert len(fast) == len({id(f) for f in fast})
+    # the remembered nesting (every floor counted) bounds the levels from above
+    nesting = deep._nesting(a, {}, deep._SHALLOW_WALK)
+    assert nesting == deep._levels(a, lambda f: False, {}, [], deep._SHALLOW_WALK) >= top
+    assert deep._nesting(a, {}, deep._SHALLOW_WALK) == nesting  # (again, from the memo)
     for listed in (fast, slow):
         seen: set[int] = set()
         for f in listed:

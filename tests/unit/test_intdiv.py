@@ -748,3 +748,36 @@ def test_symbol_powers_are_the_powers_sympy_builds(exp: int) -> None:
         fast, slow = symbol_power(base, exp), sympy.Pow(base, exp)
         assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
         assert hash(fast) == hash(slow) and fast.is_commutative is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), st.lists(st.sampled_from([N, M, S, T]), max_size=3), st.integers(-4, 4))
+def test_sums_are_built_as_sympy_adds_their_terms(tree: Tree, extra: list[sympy.Symbol],
+                                                  c: int) -> None:
+    from convsym.intdiv import _SHOWN
+
+    q = tree.q
+    if isinstance(q, Ext):
+        return
+    for x in extra:  # more terms: products with the tree's floors, symbols, a constant
+        q = q + q * QPoly.sym(x) + QPoly.sym(x) * QPoly.const(c)
+    _SHOWN.clear()
+    shown = to_sympy(q)
+    for e in sympy.preorder_traversal(shown):
+        if isinstance(e, sympy.Add):  # canonical: adding its own terms again changes nothing
+            again = sympy.Add(*e.args)
+            assert e == again and sympy.srepr(e) == sympy.srepr(again)
+
+
+def test_sums_that_sympy_must_collect_or_flatten_are_left_to_it() -> None:
+    from convsym.intdiv import _canonical_add
+
+    n, m = N, M
+    f = sympy.floor(n / 2, evaluate=False)
+    a, b = sympy.Symbol("A", commutative=False), sympy.Symbol("B", commutative=False)
+    cases = [[2 * n, 3 * n], [n + 1, m], [f, 2 * f, sympy.Integer(3)], [a, b],
+             [sympy.Pow(2, n, evaluate=False), m], [m * n, -n * m, sympy.Integer(1)],
+             [-m, 16 * n * m**2, f, sympy.Integer(-7)], [f * n, n, sympy.Integer(2)]]
+    for parts in cases:
+        fast, slow = _canonical_add(list(parts)), sympy.Add(*parts)
+        assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
