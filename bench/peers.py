@@ -72,6 +72,7 @@ def clear_caches() -> None:
     deep._ROUND_CLASSES.clear()
     text._METHODS.clear()
     text._PRECEDENCE_RULES.clear()
+    text._FUNCTIONS.clear()
 
 
 def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,

@@ -283,6 +283,17 @@ _ROUND_CLASSES: dict[type, bool] = {}
 metaclass costs several times a dictionary lookup, once per node of every printed size)."""
 
 
+def is_round(expr: object) -> bool:
+    """``isinstance(expr, (sympy.floor, sympy.ceiling))``, answered once per class (SymPy's
+    function metaclass makes ``isinstance`` several times slower than this lookup).
+
+    >>> from convsym.expr import parse_expr
+    >>> is_round(parse_expr("ceiling(n/2)")), is_round(parse_expr("n/2"))
+    (True, False)
+    """
+    return _is_round(type(expr))
+
+
 def _is_round(cls: type) -> bool:
     known = _ROUND_CLASSES.get(cls)
     if known is None:

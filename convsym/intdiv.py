@@ -1839,9 +1839,19 @@ def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
                 best = (score, t, ceiling)
     assert best is not None
     _, t, ceiling = best
-    num = x + f.den * QPoly.const(t)
-    if ceiling:
-        num = num - f.den + QPoly.const(1)
+    # the winner: X with its constant and its multiple of D's monomial replaced (what
+    # X + tD, and - D + 1 for a ceiling, give)
+    terms = dict(x.terms)
+    if dmono:
+        changed = ((dmono, a0 + (t - ceiling) * dc), ((), c0 + ceiling))
+    else:
+        changed = (((), c0 + (t - ceiling) * dc + ceiling),)
+    for mono, c in changed:
+        if c:
+            terms[mono] = c
+        else:
+            terms.pop(mono, None)
+    num = QPoly._raw(terms)
     rest = outer - t
     shown = _round(sympy.ceiling if ceiling else sympy.floor, num, f.den)
     result = (shown, rest)

@@ -30,7 +30,7 @@ from sympy.printing.precedence import (
 from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 
-from convsym.deep import commutative, equal, inner_first, is_number
+from convsym.deep import commutative, equal, inner_first, is_number, is_round
 from convsym.expr import symbol_power
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
@@ -221,7 +221,7 @@ def _coprime_sum(arg: sympy.Expr, den: int) -> bool:
 def _plain_factor(f: sympy.Expr) -> bool:
     base, exp = f.as_base_exp()
     return bool(exp.is_Integer and exp > 0 and (base.is_Symbol or
-                                                isinstance(base, (sympy.floor, sympy.ceiling))))
+                                                is_round(base)))
 
 
 _METHODS: dict[tuple[type, type], str] = {}
@@ -408,7 +408,7 @@ def _precedence(item: object) -> int:
     sign found by :func:`_minus_sign` (SymPy's builds the negated product each time)."""
     if isinstance(item, sympy.Mul) and type(item) is sympy.Mul:
         mul: int = PRECEDENCE["Mul"]
-        if any(isinstance(a, sympy.Function) and hasattr(a, "precedence") and
+        if any(_is_function(type(a)) and hasattr(a, "precedence") and
                a.precedence < mul for a in item.args):
             return mul
         return int(PRECEDENCE["Add"]) if _minus_sign(item) else mul
@@ -424,6 +424,18 @@ def _precedence(item: object) -> int:
 
 
 _PRECEDENCE_RULES: dict[type, int | Callable[[Any], int]] = {}
+_FUNCTIONS: dict[type, bool] = {}
+
+
+def _is_function(cls: type) -> bool:
+    """``issubclass(cls, sympy.Function)``, once per class (``isinstance`` through SymPy's
+    function metaclass, for every factor of every product printed, was a share of it)."""
+    known = _FUNCTIONS.get(cls)
+    if known is None:
+        if len(_FUNCTIONS) >= 4096:
+            _FUNCTIONS.clear()
+        known = _FUNCTIONS[cls] = issubclass(cls, sympy.Function)
+    return known
 
 
 def _precedence_rule(cls: type) -> int | Callable[[Any], int]:
@@ -512,12 +524,12 @@ def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
 def _ours(expr: sympy.Expr) -> bool:
     """Whether :func:`sort_key` keys ``expr`` itself: a floor or ceiling, a long sum, a power
     or product of one, or anything with a floor or ceiling among its arguments' arguments."""
-    if isinstance(expr, (sympy.floor, sympy.ceiling)) or _long_sum(expr):
+    if is_round(expr) or _long_sum(expr):
         return True
     for a in expr.args:
-        if isinstance(a, (sympy.floor, sympy.ceiling)) or _long_sum(a):
+        if is_round(a) or _long_sum(a):
             return True
-        if any(isinstance(b, (sympy.floor, sympy.ceiling)) for b in a.args):
+        if any(is_round(b) for b in a.args):
             return True
     return False
 
@@ -556,7 +568,7 @@ def _recipe(expr: sympy.Expr, keyed: Mapping[int, tuple[object, ...]]
         found = keyed.get(id(a))
         return found if found is not None else sort_key(a)
 
-    if isinstance(expr, (sympy.floor, sympy.ceiling)):
+    if is_round(expr):
         # Expr.sort_key of a function: its class key (which builds SymPy's nargs set on
         # each call), then its argument's key; a deep network sorts each floor in its
         # row's MACs and again in the totals
@@ -614,7 +626,7 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
 def _holds_round(term: sympy.Expr) -> bool:
     """True for a floor or ceiling, or a product or power with one among its factors."""
     for factor in sympy.Mul.make_args(term):
-        if isinstance(factor.as_base_exp()[0], (sympy.floor, sympy.ceiling)):
+        if is_round(factor.as_base_exp()[0]):
             return True
     return False
 
@@ -716,12 +728,12 @@ def _plain_key_of(expr: sympy.Expr) -> tuple[object, ...]:
 def _nested_round(x: sympy.Expr) -> bool:
     """True for a floor or ceiling with another one in its argument's terms (one level
     down: a chain's nested floors), whose sort keys are deep."""
-    if not isinstance(x, (sympy.floor, sympy.ceiling)):
+    if not is_round(x):
         return False
     arg = x.args[0]
     for factor in arg.args if arg.is_Mul else (arg,):  # (make_args sympifies each call)
         for term in factor.args if factor.is_Add else (factor,):
-            if any(isinstance(f, (sympy.floor, sympy.ceiling))
+            if any(is_round(f)
                    for f in (term.args if term.is_Mul else (term,))):
                 return True
     return False
@@ -915,6 +927,8 @@ class CountPrinter(TextPrinter):
     def _print_Integer(self, expr: sympy.Integer) -> str:
         value = int(expr)
         return power_text(value) or (f"{value:,}" if abs(value) >= 1000 else str(value))
+
+
 def _complex(number: sympy.Expr) -> complex:
     """``complex(number)`` as SymPy computes it (via ``evalf``), directly for an integer
     that fits a float (correctly rounded both ways)."""
