@@ -1842,6 +1842,7 @@ def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
     # the winner: X with its constant and its multiple of D's monomial replaced (what
     # X + tD, and - D + 1 for a ceiling, give)
     terms = dict(x.terms)
+    changed: tuple[tuple[Monomial, int], ...]
     if dmono:
         changed = ((dmono, a0 + (t - ceiling) * dc), ((), c0 + ceiling))
     else:
