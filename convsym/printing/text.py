@@ -369,8 +369,7 @@ class TextPrinter(FastDispatch, StrPrinter):
     def _add_text(self, expr: sympy.Add, order: str | None) -> str:
         # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``
         # (SymPy's order keys floors by SymPy's sort keys, recursively: not for nested ones)
-        terms = _ordered_terms(expr) if order is None and (
-            len(expr.args) > _LONG or any(map(_holds_round, expr.args))) else \
+        terms = _ordered_terms(expr) if order is None else \
             list(self._as_ordered_terms(expr, order=order))
         level = _precedence(expr)
         shown = [(t, *self._term(t, level)) for t in terms]
@@ -623,14 +622,6 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
     return [x for _, x in keyed]
 
 
-def _holds_round(term: sympy.Expr) -> bool:
-    """True for a floor or ceiling, or a product or power with one among its factors."""
-    for factor in sympy.Mul.make_args(term):
-        if is_round(factor.as_base_exp()[0]):
-            return True
-    return False
-
-
 def _first(pair: tuple[Any, Any]) -> Any:
     return pair[0]
 
@@ -705,8 +696,7 @@ def _plain_key(expr: object) -> tuple[object, ...]:
         name = rest.name if kind is sympy.Symbol else str(rest)
         return (_class_key(kind), (1, (name,)), exp, coeff)
     if rest.is_Add:
-        args = _ordered_terms(rest) if len(rest.args) > _LONG or \
-            any(map(_holds_round, rest.args)) else list(rest.as_ordered_terms())
+        args = _ordered_terms(rest)
     elif rest.is_Mul:
         factors, nc = rest.args_cnc()
         if nc:

@@ -538,3 +538,16 @@ def test_the_printers_dispatch_as_sympy_does(expr: sympy.Basic) -> None:
     assert L.LatexPrinter().doprint(expr) == _SlowLatex().doprint(expr)
     for e in sympy.preorder_traversal(expr):  # (the precedence found once per class)
         assert X._precedence(e) == sympy.printing.precedence.precedence(e)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([-3, -1, 1, 2, 16, sympy.Rational(1, 2)]),
+                          st.lists(st.tuples(st.sampled_from([n, s, d, c]),
+                                             st.integers(1, 3)), max_size=3)),
+                min_size=2, max_size=6))
+def test_every_sum_is_ordered_as_sympy_orders_its_terms(
+        terms: list[tuple[object, list[tuple[sympy.Symbol, int]]]]) -> None:
+    # the text printer orders every sum (not only long ones) by _ordered_terms
+    total = sympy.Add(*(k * sympy.Mul(*(x**e for x, e in mono)) for k, mono in terms))
+    if isinstance(total, sympy.Add):
+        assert X._ordered_terms(total) == list(total.as_ordered_terms())
