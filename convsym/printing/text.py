@@ -191,14 +191,20 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 break
         else:
             if not sums:
-                return sympy.Mul(*above), sympy.Mul(*below)
+                return _product(above), _product(below)
             if len(sums) == 1 and all(a == 1 for a in above) and \
                     _coprime_sum(sums[0], math.prod(int(b) for b in below if b.is_Integer)):
                 # a sum over a symbolic divisor ((H - k0 + s0 - k1*s0)/(s0*s1), a chain
                 # with one symbolic stride per layer): already in lowest terms, where
                 # together() would spend the square of its length finding so
-                return sums[0], sympy.Mul(*below)
+                return sums[0], _product(below)
     return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
+
+
+def _product(factors: list[sympy.Expr]) -> sympy.Expr:
+    """``sympy.Mul(*factors)`` of SymPy expressions; a lone factor is the product itself, as
+    ``Mul`` returns it (a divisor ``s**1000``, a numerator ``H``), without its call."""
+    return factors[0] if len(factors) == 1 else sympy.Mul(*factors)
 
 
 def _coprime_sum(arg: sympy.Expr, den: int) -> bool:
