@@ -69,6 +69,11 @@ def clear_caches() -> None:
     deep._ORDERED.clear()
     deep._NUMBERS.clear()
     sizes._PRODUCTS.clear()
+    deep._NESTED.clear()
+    deep._ROUND_CLASSES.clear()
+    text._METHODS.clear()
+    text._PRECEDENCE_RULES.clear()
+    text._FUNCTIONS.clear()
 
 
 def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list[Env], *,

@@ -153,19 +153,60 @@ def is_number(expr: sympy.Basic) -> bool:
     (True, False)
     """
     value: dict[int, bool] = {}
+    try:
+        return _number(expr, value, _SHALLOW_WALK)
+    except _TooDeep:  # a tree deeper than a few hundred levels: walked with a stack
+        return _number_iteratively(expr, {})
+
+
+_EXPR_IS_NUMBER = sympy.Expr.is_number
+
+
+def _number(node: sympy.Basic, value: dict[int, bool], budget: int) -> bool:
+    """:func:`is_number` by recursion, each distinct node (by identity) once."""
+    found = value.get(id(node))
+    if found is not None:
+        return found
+    args = node.args
+    if not args or type(node).is_number is not _EXPR_IS_NUMBER:
+        answer = bool(node.is_number)  # an atom, or a rule of its own
+    else:
+        is_round = _is_round(type(node))
+        if is_round:
+            known = _NUMBERS.get(id(node))
+            if known is not None and known[1] is node:
+                return known[0]
+        if not budget:
+            raise _TooDeep
+        answer = True
+        for a in args:  # (every argument, as the walk with a stack: their floors memoised)
+            if not _number(a, value, budget - 1):
+                answer = False
+        if is_round:
+            _note_number(node, answer)
+    value[id(node)] = answer
+    return answer
+
+
+def _note_number(node: sympy.Basic, answer: bool) -> None:
+    if len(_NUMBERS) >= _LIMIT:
+        _NUMBERS.clear()  # bounded memory; a miss only costs the walk again
+    _NUMBERS[id(node)] = (answer, node)
+
+
+def _number_iteratively(expr: sympy.Basic, value: dict[int, bool]) -> bool:
+    """:func:`_number` with a stack of its own, for trees of any depth."""
     stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
     while stack:
         node, children_done = stack.pop()
         if id(node) in value:
             continue
-        if not node.args or type(node).is_number is not sympy.Expr.is_number:
+        if not node.args or type(node).is_number is not _EXPR_IS_NUMBER:
             value[id(node)] = bool(node.is_number)  # an atom, or a rule of its own
         elif children_done:
             value[id(node)] = all(value[id(a)] for a in node.args)
-            if isinstance(node, (sympy.floor, sympy.ceiling)):
-                if len(_NUMBERS) >= _LIMIT:
-                    _NUMBERS.clear()  # bounded memory; a miss only costs the walk again
-                _NUMBERS[id(node)] = (value[id(node)], node)
+            if _is_round(type(node)):
+                _note_number(node, value[id(node)])
         else:
             known = _NUMBERS.get(id(node))
             if known is not None and known[1] is node:
@@ -174,6 +215,21 @@ def is_number(expr: sympy.Basic) -> bool:
             stack.append((node, True))
             stack.extend((a, False) for a in node.args)
     return value[id(expr)]
+
+
+def commutative(expr: sympy.Basic) -> bool | None:
+    """``expr.is_commutative``; a floor's or ceiling's read off its argument, as SymPy's
+    ``Function._eval_is_commutative`` does, when that is known at once (a sum, product or
+    power stores its own when built): SymPy asks a new floor through its assumption system,
+    about ten microseconds, once for every floor of a deep network's MACs and totals.
+
+    >>> from convsym.expr import parse_expr
+    >>> commutative(parse_expr("floor(n/2)")), commutative(sympy.Symbol("A", commutative=False))
+    (True, False)
+    """
+    if _is_round(type(expr)) and expr.args[0].is_commutative is True:
+        return True
+    return expr.is_commutative  # type: ignore[no-any-return]
 
 
 DEEP = 8
@@ -198,21 +254,132 @@ def inner_first(expr: sympy.Basic, done: Callable[[sympy.Basic], bool] = lambda 
     >>> [str(f) for f in inner_first(x)][:2]
     ['floor(n/2 + 1/2)', 'floor(floor(n/2 + 1/2)/2 + 1/2)']
     """
+    try:
+        if _nesting(expr, {}, _SHALLOW_WALK) <= DEEP:
+            return []  # (the levels below count done floors as 0: at most these)
+    except _TooDeep:
+        pass
     level: dict[int, int] = {}
     order: list[sympy.Basic] = []
+    try:
+        top = _levels(expr, done, level, order, _SHALLOW_WALK)
+    except _TooDeep:  # a tree deeper than a few hundred levels: walked with a stack
+        level.clear()
+        order.clear()
+        top = _levels_iteratively(expr, done, level, order)
+    return order if top > DEEP else []
+
+
+_SHALLOW_WALK = 200
+"""Levels of an expression tree walked by Python's own recursion (one frame per level)."""
+
+
+class _TooDeep(Exception):
+    """The expression tree is deeper than :data:`_SHALLOW_WALK`."""
+
+
+_ROUND_CLASSES: dict[type, bool] = {}
+"""``class -> issubclass(class, (floor, ceiling))`` (``isinstance`` with SymPy's function
+metaclass costs several times a dictionary lookup, once per node of every printed size)."""
+
+
+def is_round(expr: object) -> bool:
+    """``isinstance(expr, (sympy.floor, sympy.ceiling))``, answered once per class (SymPy's
+    function metaclass makes ``isinstance`` several times slower than this lookup).
+
+    >>> from convsym.expr import parse_expr
+    >>> is_round(parse_expr("ceiling(n/2)")), is_round(parse_expr("n/2"))
+    (True, False)
+    """
+    return _is_round(type(expr))
+
+
+def _is_round(cls: type) -> bool:
+    known = _ROUND_CLASSES.get(cls)
+    if known is None:
+        if len(_ROUND_CLASSES) >= _LIMIT:
+            _ROUND_CLASSES.clear()  # (SymPy makes a class per undefined function name)
+        known = _ROUND_CLASSES[cls] = issubclass(cls, (sympy.floor, sympy.ceiling))
+    return known
+
+
+_NESTED: dict[int, tuple[int, object]] = {}
+"""``id(expr) -> (floors nested in it, expr)`` for every expression with arguments that
+:func:`_nesting` has walked (sizes share their terms and floors: a new sum of a deep
+network is walked only to its terms)."""
+
+
+def _nesting(node: sympy.Basic, seen: dict[int, int], budget: int) -> int:
+    """How deep floors and ceilings nest in ``node``, remembered per expression."""
+    args = node.args
+    if not args:
+        return 0
+    known = seen.get(id(node))
+    if known is not None:
+        return known
+    found = _NESTED.get(id(node))
+    if found is not None and found[1] is node:
+        return found[0]
+    if not budget:
+        raise _TooDeep
+    deepest = 0
+    for a in args:
+        inner = _nesting(a, seen, budget - 1)
+        if inner > deepest:
+            deepest = inner
+    if _is_round(type(node)):
+        deepest += 1
+    seen[id(node)] = deepest
+    if len(_NESTED) >= _LIMIT:
+        _NESTED.clear()  # bounded memory; a miss only costs the walk again
+    _NESTED[id(node)] = (deepest, node)
+    return deepest
+
+
+def _levels(node: sympy.Basic, done: Callable[[sympy.Basic], bool], level: dict[int, int],
+            order: list[sympy.Basic], budget: int) -> int:
+    """The floors nested in ``node`` (0 for a done floor), listing every floor not done
+    after those inside it; each distinct node (by identity) is walked once."""
+    found = level.get(id(node))
+    if found is not None:
+        return found
+    args = node.args
+    level[id(node)] = 0
+    if not args:
+        return 0
+    is_round = _is_round(type(node))
+    if is_round and done(node):
+        return 0
+    if not budget:
+        raise _TooDeep
+    deepest = 0
+    for a in args:
+        inner = _levels(a, done, level, order, budget - 1)
+        if inner > deepest:
+            deepest = inner
+    if is_round:
+        deepest += 1
+        order.append(node)
+    level[id(node)] = deepest
+    return deepest
+
+
+def _levels_iteratively(expr: sympy.Basic, done: Callable[[sympy.Basic], bool],
+                        level: dict[int, int], order: list[sympy.Basic]) -> int:
+    """:func:`_levels` with a stack of its own, for trees of any depth."""
     stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
     while stack:
         node, children_done = stack.pop()
         if children_done:
             deepest = max((level.get(id(a), 0) for a in node.args), default=0)
-            if isinstance(node, (sympy.floor, sympy.ceiling)):
+            if _is_round(type(node)):
                 deepest += 1
                 order.append(node)
             level[id(node)] = deepest
         elif id(node) not in level:
             level[id(node)] = 0
-            if isinstance(node, (sympy.floor, sympy.ceiling)) and done(node):
+            if _is_round(type(node)) and done(node):
                 continue
             stack.append((node, True))
             stack.extend((a, False) for a in node.args if id(a) not in level)
-    return order if level[id(expr)] > DEEP else []
+    return level[id(expr)]

@@ -73,6 +73,23 @@ _MAX_SYMPY_NODES = 10 * MAX_NODES  # a SymPy value passed in (not parsed): a loo
 _RELATIONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
+def symbol_power(base: sympy.Symbol, exp: int) -> sympy.Expr:
+    """``base**exp`` for an integer ``exp`` other than 0.  A plain symbol has no
+    ``_eval_power``, so ``Pow`` leaves ``s**e`` as it is: built here without ``Pow``'s
+    evaluation, which sympifies and tests its arguments on every call (a share of each
+    layer of a chain with a symbolic stride).
+
+    >>> s = symbol("s")
+    >>> [symbol_power(s, e) == s**e for e in (2, 900, -3)], symbol_power(s, 1) is s
+    ([True, True, True], True)
+    """
+    if exp == 1:
+        return base
+    if type(base) is not sympy.Symbol:
+        return sympy.Pow(base, exp)
+    return sympy.Pow(base, sympy.Integer(exp), evaluate=False)
+
+
 def _show(text: str) -> str:
     """``text`` in double quotes, escaped and truncated to 60 characters."""
     text = text if len(text) <= 60 else text[:57] + "..."

@@ -35,7 +35,6 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from fractions import Fraction
 from functools import cmp_to_key, reduce
 from math import comb, gcd
 from typing import TYPE_CHECKING, Union
@@ -47,6 +46,7 @@ from convsym.budget import Budgets, checkpoint
 from convsym.budget import current as current_budgets
 from convsym.budget import exceeded as budget_exceeded
 from convsym.errors import shorten
+from convsym.expr import symbol_power
 
 Atom = Union[sympy.Symbol, "Floor"]
 Monomial = tuple[tuple[Atom, int], ...]
@@ -1711,8 +1711,19 @@ def _plain_product(k: int, shown: list[sympy.Expr]) -> sympy.Expr | None:
         return None
     shown = sorted(shown, key=_MUL_ORDER)
     if k == 1:
-        return shown[0] if len(shown) == 1 else sympy.Mul._from_args(shown)
-    return sympy.Mul._from_args([sympy.Integer(k), *shown])
+        return shown[0] if len(shown) == 1 else _canonical_mul(shown)
+    return _canonical_mul([sympy.Integer(k), *shown])
+
+
+def _canonical_mul(factors: list[sympy.Expr]) -> sympy.Expr:
+    """``Mul._from_args(factors)`` for two or more factors already in ``Mul``'s canonical
+    order, with the product's commutativity read off its factors cheaply: a floor's is its
+    argument's (``Function._eval_is_commutative``), which ``Mul``/``Add``/``Pow`` store when
+    built.  ``_from_args`` would ask each new floor through the assumption system (about
+    ten microseconds each, two floors in every layer's MACs); when a factor's answer is
+    not known that cheaply, it does."""
+    commutative = all(deep.commutative(f) is True for f in factors) or None
+    return sympy.Mul._from_args(factors, commutative)
 
 
 def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
@@ -1743,17 +1754,27 @@ def _linear_factors(e: QPoly) -> tuple[int, list[QPoly]] | None:
     denominator = 1
     for a in atoms:
         rest = tuple((b, 1) for b in atoms if b != a)
-        r = Fraction(e.terms.get(rest, 0), lead)  # p_i / q_i
-        factors.append(QPoly._raw({((a, 1),): r.denominator, **({(): r.numerator}
-                                                               if r.numerator else {})}))
-        denominator *= r.denominator
+        p = e.terms.get(rest, 0)  # p_i / q_i = p / lead, in lowest terms with q_i > 0
+        g = gcd(p, lead) * (1 if lead > 0 else -1)
+        p, q = p // g, lead // g
+        factors.append(QPoly._raw({((a, 1),): q, **({(): p} if p else {})}))
+        denominator *= q
     if lead % denominator:
         return None
     k = lead // denominator
-    product = QPoly.const(k)
-    for f in factors:
-        product = product * f
-    return (k, content + factors) if product == e else None
+    # the expansion of k * prod(q_i*A_i + p_i), term by term: for each subset of the atoms,
+    # the product of their q_i and the other factors' p_i (monomials in the atoms' order,
+    # the canonical one); compared with e without multiplying polynomials
+    expanded: dict[Monomial, int] = {(): k}
+    for a, f in zip(atoms, factors):
+        q, p = f.terms[((a, 1),)], f.terms.get((), 0)
+        grown: dict[Monomial, int] = {}
+        for mono, c in expanded.items():
+            if p:
+                grown[mono] = c * p
+            grown[mono + ((a, 1),)] = c * q
+        expanded = grown
+    return (k, content + factors) if expanded == e.terms else None
 
 
 def _common_monomial(e: QPoly) -> Monomial:
@@ -1830,7 +1851,33 @@ def _to_sympy_flat(e: QPoly) -> sympy.Expr:
         parts.append(sympy.Integer(const))
     if len(parts) == 1:  # Add(x) and Add(x, 0) are x: a lone floor needs no flatten
         return parts[0]
-    return sympy.Add(*parts)
+    return _canonical_add(parts)
+
+
+def _canonical_add(parts: list[sympy.Expr]) -> sympy.Expr:
+    """``sympy.Add(*parts)`` for two or more parts: the terms of a polynomial's distinct
+    monomials, a floor, and last, perhaps, the constant.
+
+    When no part is a sum or a number (but the last), each is commutative (read cheaply:
+    :func:`convsym.deep.commutative`) and no two share their non-numeric factors, nothing
+    of ``Add.flatten`` applies but its canonical order (``Basic.compare``, the constant
+    first): the sum is built in that order directly.  ``Add.flatten`` would also make
+    every term with a coefficient anew, so that no two layers' sizes share their terms'
+    objects (``-k0`` is in every size of a chain with a symbolic kernel per layer) and the
+    printers' memos, keyed by identity, missed them all.  Otherwise, SymPy's own.
+    """
+    const = parts[-1] if parts[-1].is_Number else None
+    terms = parts[:-1] if const is not None else list(parts)
+    rests = set()
+    for t in terms:
+        if t.is_Number or t.is_Add or deep.commutative(t) is not True or \
+                (t.is_Pow and t.base.is_Number):
+            return sympy.Add(*parts)
+        rests.add(t.as_coeff_Mul()[1])
+    if len(rests) < len(terms):
+        return sympy.Add(*parts)  # two terms to collect
+    terms.sort(key=_MUL_ORDER)
+    return sympy.Add._from_args([const, *terms] if const is not None else terms, True)
 
 
 def _term_sympy(mono: Monomial, c: int) -> sympy.Expr:
@@ -1847,8 +1894,8 @@ def _term_sympy(mono: Monomial, c: int) -> sympy.Expr:
         if len(powers) > 1:
             powers.sort(key=_MUL_ORDER)
         if c == 1:
-            return powers[0] if len(powers) == 1 else sympy.Mul._from_args(powers)
-        return sympy.Mul._from_args([sympy.Integer(c), *powers])
+            return powers[0] if len(powers) == 1 else _canonical_mul(powers)
+        return _canonical_mul([sympy.Integer(c), *powers])
     factors = [_atom_sympy(a) for a, _ in mono]
     if all(p == 1 for _, p in mono):  # a layer's MACs, c*floor(..)*floor(..)
         plain = _plain_product(c, factors)
@@ -1876,22 +1923,45 @@ def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
         return cached
     x = f.num
     dc, dmono = _split_den(f.den)
+    c0 = x.terms.get((), 0)
     shifts = [0, outer]
     if not dmono:
-        c0 = x.const_value()
         shifts += [-(c0 // dc), -(c0 // dc) + 1]
-    best: tuple[tuple[int, int, int], QPoly, bool, int] | None = None
+    # The candidates differ from X only in their constant and their multiple of D's
+    # monomial, so each is scored from those two coefficients; only the winner is built.
+    a0 = x.terms.get(dmono, 0) if dmono else 0
+    others = len(x.terms) - (c0 != 0) - (a0 != 0)
+    best: tuple[tuple[int, int, int], int, bool] | None = None
     for t in dict.fromkeys(shifts):  # each shift once (outer is often 0)
         # floor(X/D) + outer = floor((X + tD)/D) + (outer - t)
-        y = x + f.den * QPoly.const(t)
         #                    = ceiling((X + tD - D + 1)/D) + (outer - t)
-        yc = y - f.den + QPoly.const(1)
-        for num, ceiling in ((y, False), (yc, True)):
-            score = _score(num, outer - t, int(ceiling))
+        rest = outer - t
+        for ceiling in (False, True):
+            if dmono:
+                const, multiple = c0 + ceiling, a0 + (t - ceiling) * dc
+            else:
+                const, multiple = c0 + (t - ceiling) * dc + ceiling, 0
+            score = (others + (const != 0) + (multiple != 0) + (rest != 0),
+                     abs(const) + abs(rest), int(ceiling))
             if best is None or score < best[0]:  # the first of equal scores wins
-                best = (score, num, ceiling, outer - t)
+                best = (score, t, ceiling)
     assert best is not None
-    _, num, ceiling, rest = best
+    _, t, ceiling = best
+    # the winner: X with its constant and its multiple of D's monomial replaced (what
+    # X + tD, and - D + 1 for a ceiling, give)
+    terms = dict(x.terms)
+    changed: tuple[tuple[Monomial, int], ...]
+    if dmono:
+        changed = ((dmono, a0 + (t - ceiling) * dc), ((), c0 + ceiling))
+    else:
+        changed = (((), c0 + (t - ceiling) * dc + ceiling),)
+    for mono, c in changed:
+        if c:
+            terms[mono] = c
+        else:
+            terms.pop(mono, None)
+    num = QPoly._raw(terms)
+    rest = outer - t
     shown = _round(sympy.ceiling if ceiling else sympy.floor, num, f.den)
     result = (shown, rest)
     _remember(_FLOOR_SHOWN, key, result)
@@ -1976,7 +2046,7 @@ def _sum_quotient(num: QPoly, den: QPoly) -> sympy.Expr:
     factors = [top, *(sympy.Pow(a, -e, evaluate=False) for a, e in dmono)]
     factors.sort(key=_MUL_ORDER)
     coeff = sympy.Rational(1, dc)
-    return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
+    return _canonical_mul(factors if coeff == 1 else [coeff, *factors])
 
 
 def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
@@ -2000,10 +2070,10 @@ def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
         powers[a] = powers.get(a, 0) - e
     if c % dc == 0 and all(e >= 0 for e in powers.values()):
         return None  # an integer product: SymPy pulls it out of the floor
-    factors = [a if e == 1 else sympy.Pow(a, e) for a, e in powers.items() if e]
+    factors = [symbol_power(a, e) for a, e in powers.items() if e]
     factors.sort(key=_MUL_ORDER)
     coeff = sympy.Rational(c, dc)
-    return sympy.Mul._from_args(factors if coeff == 1 else [coeff, *factors])
+    return _canonical_mul(factors if coeff == 1 else [coeff, *factors])
 
 
 def _unbounded_fraction(num: QPoly, den: QPoly) -> bool:
@@ -2052,7 +2122,3 @@ def _integer_product(term: sympy.Expr) -> bool:
         if not (factor.is_Integer or (base.is_Symbol and exponent.is_Integer and exponent > 0)):
             return False
     return True
-
-
-def _score(y: QPoly, rest: int, is_ceiling: int) -> tuple[int, int, int]:
-    return (len(y.terms) + (1 if rest else 0), abs(y.const_value()) + abs(rest), is_ceiling)

@@ -30,6 +30,7 @@ from convsym.deep import inner_first
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
 from convsym.printing.text import (
+    FastDispatch,
     IdMemo,
     is_power,
     is_power_product,
@@ -73,7 +74,7 @@ def primed_latex(tex: str) -> str:
     return tex[:-1] + "'}" if tex.startswith("{") and tex.endswith("}") else tex + "'"
 
 
-class LatexPrinter(_SympyLatexPrinter):
+class LatexPrinter(FastDispatch, _SympyLatexPrinter):
     """SymPy's LaTeX printer with textbook floor/ceiling and parse-safe symbols."""
 
     printmethod = "_convsym_latex"

@@ -19,11 +19,19 @@ from typing import Any
 
 import sympy
 from sympy.core.exprtools import decompose_power
+from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.core.mul import _keep_coeff
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import (
+    PRECEDENCE,
+    PRECEDENCE_FUNCTIONS,
+    PRECEDENCE_VALUES,
+    precedence,
+)
+from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 
-from convsym.deep import equal, inner_first, is_number
+from convsym.deep import commutative, equal, inner_first, is_number, is_round
+from convsym.expr import symbol_power
 from convsym.printing import doc as D
 from convsym.printing.doc import _compound, fill
 
@@ -174,7 +182,7 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 above.append(sympy.Integer(f.p))
                 below.append(sympy.Integer(f.q))
             elif f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp.p < 0:
-                below.append(_symbol_power(f.base, -f.exp.p))
+                below.append(symbol_power(f.base, -f.exp.p))
             elif f.is_Symbol or f.is_Pow and f.base.is_Symbol and f.exp.is_Integer:
                 above.append(f)
             elif f.is_Add:
@@ -183,30 +191,20 @@ def quotient(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
                 break
         else:
             if not sums:
-                return sympy.Mul(*above), sympy.Mul(*below)
+                return _product(above), _product(below)
             if len(sums) == 1 and all(a == 1 for a in above) and \
                     _coprime_sum(sums[0], math.prod(int(b) for b in below if b.is_Integer)):
                 # a sum over a symbolic divisor ((H - k0 + s0 - k1*s0)/(s0*s1), a chain
                 # with one symbolic stride per layer): already in lowest terms, where
                 # together() would spend the square of its length finding so
-                return sums[0], sympy.Mul(*below)
+                return sums[0], _product(below)
     return sympy.fraction(sympy.together(arg))  # type: ignore[no-any-return]
 
 
-def _symbol_power(base: sympy.Symbol, exp: int) -> sympy.Expr:
-    """``base**exp`` for a positive ``exp``; for a plain symbol (which has no
-    ``_eval_power``, so ``Pow`` evaluates ``s**e`` to itself for ``e > 1``) built without
-    ``Pow``'s evaluation, which sympifies and tests its arguments each call.
-
-    >>> s = sympy.Symbol("s")
-    >>> [_symbol_power(s, e) == s**e for e in (1, 2, 900)], _symbol_power(s, 1) is s
-    ([True, True, True], True)
-    """
-    if exp == 1:
-        return base
-    if type(base) is not sympy.Symbol:
-        return sympy.Pow(base, exp)
-    return sympy.Pow(base, sympy.Integer(exp), evaluate=False)
+def _product(factors: list[sympy.Expr]) -> sympy.Expr:
+    """``sympy.Mul(*factors)`` of SymPy expressions; a lone factor is the product itself, as
+    ``Mul`` returns it (a divisor ``s**1000``, a numerator ``H``), without its call."""
+    return factors[0] if len(factors) == 1 else sympy.Mul(*factors)
 
 
 def _coprime_sum(arg: sympy.Expr, den: int) -> bool:
@@ -229,10 +227,62 @@ def _coprime_sum(arg: sympy.Expr, den: int) -> bool:
 def _plain_factor(f: sympy.Expr) -> bool:
     base, exp = f.as_base_exp()
     return bool(exp.is_Integer and exp > 0 and (base.is_Symbol or
-                                                isinstance(base, (sympy.floor, sympy.ceiling))))
+                                                is_round(base)))
 
 
-class TextPrinter(StrPrinter):
+_METHODS: dict[tuple[type, type], str] = {}
+"""``(printer class, expression class) -> name of the printing method`` SymPy's dispatch
+chooses (the name, not the bound method: printers are instances)."""
+
+
+def _method_name(printer: Printer, cls: type) -> str:
+    """The method ``Printer._print`` calls for an expression of class ``cls`` (when the
+    expression does not print itself): the first ``_print_<name>`` along its classes, with
+    SymPy's exceptions for undefined functions and renamed subclasses of functions."""
+    classes = cls.__mro__
+    if AppliedUndef in classes:
+        classes = classes[classes.index(AppliedUndef):]
+    if UndefinedFunction in classes:
+        classes = classes[classes.index(UndefinedFunction):]
+    if sympy.Function in classes:
+        i = classes.index(sympy.Function)
+        classes = tuple(c for c in classes[:i] if c.__name__ == classes[0].__name__ or
+                        c.__name__.endswith("Base")) + classes[i:]
+    for c in classes:
+        name = "_print_" + c.__name__
+        if getattr(printer, name, None) is not None:
+            return name
+    return "emptyPrinter"
+
+
+class FastDispatch(Printer):
+    """``Printer._print`` with the method for each class of expression found once.
+
+    SymPy's dispatcher walks the class's MRO on every call, building method names and
+    failing attribute lookups on the way (an eighth of the printing of a deep network's
+    summary); the choice depends only on the two classes, so it is remembered per pair.
+    An expression that prints itself (``printmethod``) goes to SymPy's own dispatcher.
+    """
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        if self.printmethod and hasattr(expr, self.printmethod):
+            return super()._print(expr, **kwargs)  # type: ignore[no-any-return]
+        key = (type(self), type(expr))
+        name = _METHODS.get(key)
+        if name is None:
+            if len(_METHODS) >= 4096:
+                _METHODS.clear()  # (classes of undefined functions are made per name)
+            name = _METHODS[key] = _method_name(self, type(expr))
+        if name == "emptyPrinter":
+            return super()._print(expr, **kwargs)  # type: ignore[no-any-return]
+        self._print_level += 1
+        try:
+            return getattr(self, name)(expr, **kwargs)  # type: ignore[no-any-return]
+        finally:
+            self._print_level -= 1
+
+
+class TextPrinter(FastDispatch, StrPrinter):
     """SymPy's ``StrPrinter`` with textbook quotients inside floor and ceiling, and large
     powers of small primes as powers."""
 
@@ -325,8 +375,7 @@ class TextPrinter(StrPrinter):
     def _add_text(self, expr: sympy.Add, order: str | None) -> str:
         # textbook order: ``n - k``, not SymPy's alphabetical ``-k + n``
         # (SymPy's order keys floors by SymPy's sort keys, recursively: not for nested ones)
-        terms = _ordered_terms(expr) if order is None and (
-            len(expr.args) > _LONG or any(map(_holds_round, expr.args))) else \
+        terms = _ordered_terms(expr) if order is None else \
             list(self._as_ordered_terms(expr, order=order))
         level = _precedence(expr)
         shown = [(t, *self._term(t, level)) for t in terms]
@@ -364,11 +413,45 @@ def _precedence(item: object) -> int:
     sign found by :func:`_minus_sign` (SymPy's builds the negated product each time)."""
     if isinstance(item, sympy.Mul) and type(item) is sympy.Mul:
         mul: int = PRECEDENCE["Mul"]
-        if any(isinstance(a, sympy.Function) and hasattr(a, "precedence") and
+        if any(_is_function(type(a)) and hasattr(a, "precedence") and
                a.precedence < mul for a in item.args):
             return mul
         return int(PRECEDENCE["Add"]) if _minus_sign(item) else mul
-    return int(precedence(item))
+    if hasattr(item, "precedence") or isinstance(item, type):
+        return int(precedence(item))
+    # SymPy's precedence() walks the item's classes on every call: found once per class
+    rule = _PRECEDENCE_RULES.get(type(item))
+    if rule is None:
+        if len(_PRECEDENCE_RULES) >= 4096:
+            _PRECEDENCE_RULES.clear()  # (SymPy makes a class per undefined function name)
+        rule = _PRECEDENCE_RULES[type(item)] = _precedence_rule(type(item))
+    return rule if isinstance(rule, int) else int(rule(item))
+
+
+_PRECEDENCE_RULES: dict[type, int | Callable[[Any], int]] = {}
+_FUNCTIONS: dict[type, bool] = {}
+
+
+def _is_function(cls: type) -> bool:
+    """``issubclass(cls, sympy.Function)``, once per class (``isinstance`` through SymPy's
+    function metaclass, for every factor of every product printed, was a share of it)."""
+    known = _FUNCTIONS.get(cls)
+    if known is None:
+        if len(_FUNCTIONS) >= 4096:
+            _FUNCTIONS.clear()
+        known = _FUNCTIONS[cls] = issubclass(cls, sympy.Function)
+    return known
+
+
+def _precedence_rule(cls: type) -> int | Callable[[Any], int]:
+    """What ``precedence`` gives an instance of ``cls`` (without a ``precedence`` of its
+    own): the value or function of the first of its classes that has one."""
+    for c in cls.mro():
+        if c.__name__ in PRECEDENCE_FUNCTIONS:
+            return PRECEDENCE_FUNCTIONS[c.__name__]  # type: ignore[no-any-return]
+        if c.__name__ in PRECEDENCE_VALUES:
+            return int(PRECEDENCE_VALUES[c.__name__])
+    return int(PRECEDENCE["Atom"])
 
 
 def _minus_sign(term: sympy.Expr) -> bool:
@@ -446,12 +529,12 @@ def sort_key(expr: sympy.Expr) -> tuple[object, ...]:
 def _ours(expr: sympy.Expr) -> bool:
     """Whether :func:`sort_key` keys ``expr`` itself: a floor or ceiling, a long sum, a power
     or product of one, or anything with a floor or ceiling among its arguments' arguments."""
-    if isinstance(expr, (sympy.floor, sympy.ceiling)) or _long_sum(expr):
+    if is_round(expr) or _long_sum(expr):
         return True
     for a in expr.args:
-        if isinstance(a, (sympy.floor, sympy.ceiling)) or _long_sum(a):
+        if is_round(a) or _long_sum(a):
             return True
-        if any(isinstance(b, (sympy.floor, sympy.ceiling)) for b in a.args):
+        if any(is_round(b) for b in a.args):
             return True
     return False
 
@@ -490,7 +573,7 @@ def _recipe(expr: sympy.Expr, keyed: Mapping[int, tuple[object, ...]]
         found = keyed.get(id(a))
         return found if found is not None else sort_key(a)
 
-    if isinstance(expr, (sympy.floor, sympy.ceiling)):
+    if is_round(expr):
         # Expr.sort_key of a function: its class key (which builds SymPy's nargs set on
         # each call), then its argument's key; a deep network sorts each floor in its
         # row's MACs and again in the totals
@@ -543,14 +626,6 @@ def by_sort_key(items: Iterable[sympy.Expr]) -> list[sympy.Expr]:
 
     keyed.sort(key=cmp_to_key(order))
     return [x for _, x in keyed]
-
-
-def _holds_round(term: sympy.Expr) -> bool:
-    """True for a floor or ceiling, or a product or power with one among its factors."""
-    for factor in sympy.Mul.make_args(term):
-        if isinstance(factor.as_base_exp()[0], (sympy.floor, sympy.ceiling)):
-            return True
-    return False
 
 
 def _first(pair: tuple[Any, Any]) -> Any:
@@ -627,8 +702,7 @@ def _plain_key(expr: object) -> tuple[object, ...]:
         name = rest.name if kind is sympy.Symbol else str(rest)
         return (_class_key(kind), (1, (name,)), exp, coeff)
     if rest.is_Add:
-        args = _ordered_terms(rest) if len(rest.args) > _LONG or \
-            any(map(_holds_round, rest.args)) else list(rest.as_ordered_terms())
+        args = _ordered_terms(rest)
     elif rest.is_Mul:
         factors, nc = rest.args_cnc()
         if nc:
@@ -650,12 +724,12 @@ def _plain_key_of(expr: sympy.Expr) -> tuple[object, ...]:
 def _nested_round(x: sympy.Expr) -> bool:
     """True for a floor or ceiling with another one in its argument's terms (one level
     down: a chain's nested floors), whose sort keys are deep."""
-    if not isinstance(x, (sympy.floor, sympy.ceiling)):
+    if not is_round(x):
         return False
     arg = x.args[0]
     for factor in arg.args if arg.is_Mul else (arg,):  # (make_args sympifies each call)
         for term in factor.args if factor.is_Add else (factor,):
-            if any(isinstance(f, (sympy.floor, sympy.ceiling))
+            if any(is_round(f)
                    for f in (term.args if term.is_Mul else (term,))):
                 return True
     return False
@@ -740,6 +814,16 @@ _NUMBERS = (sympy.Number, sympy.NumberSymbol)
 
 
 def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
+    """``expr.as_ordered_terms()`` in linear space, memoised (a size's sum is ordered for its
+    text and again for its sort key, as a factor of the layer's MACs)."""
+    found: list[sympy.Expr] | None = _ROWS.get("ordered", expr)
+    if found is None:
+        found = _order_terms(expr)
+        _ROWS.put("ordered", expr, found)
+    return list(found)
+
+
+def _order_terms(expr: sympy.Add) -> list[sympy.Expr]:
     """``expr.as_ordered_terms()`` in linear space.
 
     SymPy orders terms by their dense exponent vectors over every generator of the sum, so a
@@ -772,7 +856,7 @@ def _ordered_terms(expr: sympy.Add) -> list[sympy.Expr]:
             if rest is not sympy.S.One:
                 for factor in sympy.Mul.make_args(rest):
                     base, exp = decompose_power(factor)
-                    if is_number(factor) or not factor.is_commutative or factor.is_Order or \
+                    if is_number(factor) or not commutative(factor) or factor.is_Order or \
                             not isinstance(exp, int) or exp <= 0 or base in powers:
                         return list(expr.as_ordered_terms())
                     powers[base] = exp
@@ -802,9 +886,12 @@ def _gen_indices(ordered: list[sympy.Expr]) -> tuple[dict[int, int], int]:
     run: list[sympy.Expr] = []
     run_key: object = None
     plain = [_plain_sort_key(g) for g in ordered]
-    keys = plain if None not in plain else [sort_key(g) for g in ordered]  # (never mixed)
+    keys: list[tuple[object, ...]] = [k for k in plain if k is not None]
+    same = _same_plain
+    if len(keys) < len(plain):  # (never mixed)
+        keys, same = [sort_key(g) for g in ordered], _same_key
     for g, k in zip(ordered, keys):
-        if not run or _compare(k, run_key) != 0:  # (iterative: keys of deep floors)
+        if not run or not same(k, run_key):
             run, run_key = [], k
         twin = next((x for x in run if equal(x, g)), None)
         if twin is None:
@@ -816,12 +903,28 @@ def _gen_indices(ordered: list[sympy.Expr]) -> tuple[dict[int, int], int]:
     return index, count
 
 
+def _same_plain(a: tuple[object, ...], b: object) -> bool:
+    """Whether two plain sort keys (Python numbers, text and tuples) are equal: Python's own
+    comparison (in C, and stopping at shared sub-keys), or the iterative walk when they are
+    nested too deep for it."""
+    try:
+        return a == b
+    except RecursionError:
+        return _same_key(a, b)
+
+
+def _same_key(a: tuple[object, ...], b: object) -> bool:
+    return _compare(a, b) == 0  # (iterative: keys of deep floors)
+
+
 class CountPrinter(TextPrinter):
     """:class:`TextPrinter` with thousands separators in integers of 1,000 or more."""
 
     def _print_Integer(self, expr: sympy.Integer) -> str:
         value = int(expr)
         return power_text(value) or (f"{value:,}" if abs(value) >= 1000 else str(value))
+
+
 def _complex(number: sympy.Expr) -> complex:
     """``complex(number)`` as SymPy computes it (via ``evalf``), directly for an integer
     that fits a float (correctly rounded both ways)."""

@@ -145,6 +145,16 @@ def test_spec_text_is_strict(value: str, fragment: str) -> None:
     check_plain({"name": value}, "<keras json>")  # the importer's non-strict mode accepts it
 
 
+def test_printable_text_has_no_character_the_spec_refuses() -> None:
+    # spec._check_text passes printable text without looking at each character
+    import sys
+    import unicodedata
+
+    refused = [c for c in map(chr, range(sys.maxunicode + 1))
+               if c.isprintable() and unicodedata.category(c) in ("Cc", "Cs", "Cf")]
+    assert refused == []
+
+
 # --- documents to networks -------------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ def test_compare_and_equal_are_sympys(a: sympy.Expr, b: sympy.Expr) -> None:
 @given(_expressions())
 def test_is_number_is_sympys(a: sympy.Expr) -> None:
     assert deep.is_number(a) == a.is_number
+    assert deep._number_iteratively(a, {}) == a.is_number  # (the walk past the recursion)
 
 
 @settings(max_examples=200, deadline=None)
@@ -80,6 +81,35 @@ def test_inner_first_lists_each_floor_after_those_inside_it() -> None:
         assert all(id(g) in seen for g in inner)
         seen.add(id(f))
     assert deep.inner_first(_chain(deep.DEEP)) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(_expressions(), st.integers(0, 3))
+def test_the_recursive_walk_of_floors_is_the_walk_with_a_stack(a: sympy.Expr, skip: int
+                                                                ) -> None:
+    # the same levels and the same floors listed, each after those inside it, whichever
+    # floors count as done (here: every floor whose argument has a given number of terms)
+    def done(f: sympy.Basic) -> bool:
+        return len(sympy.Add.make_args(f.args[0])) == skip
+
+    fast: list[sympy.Basic] = []
+    slow: list[sympy.Basic] = []
+    fast_levels: dict[int, int] = {}
+    slow_levels: dict[int, int] = {}
+    top = deep._levels(a, done, fast_levels, fast, deep._SHALLOW_WALK)
+    assert top == deep._levels_iteratively(a, done, slow_levels, slow)
+    assert fast_levels == slow_levels and {id(f) for f in fast} == {id(f) for f in slow}
+    assert len(fast) == len({id(f) for f in fast})
+    # the remembered nesting (every floor counted) bounds the levels from above
+    nesting = deep._nesting(a, {}, deep._SHALLOW_WALK)
+    assert nesting == deep._levels(a, lambda f: False, {}, [], deep._SHALLOW_WALK) >= top
+    assert deep._nesting(a, {}, deep._SHALLOW_WALK) == nesting  # (again, from the memo)
+    for listed in (fast, slow):
+        seen: set[int] = set()
+        for f in listed:
+            assert all(id(g) in seen for g in sympy.preorder_traversal(f.args[0])
+                       if g is not f and id(g) in {id(x) for x in listed})
+            seen.add(id(f))
 
 
 def test_walks_of_a_floor_nested_3000_deep() -> None:

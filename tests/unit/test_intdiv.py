@@ -722,3 +722,141 @@ def test_a_constant_divisor_over_a_plain_numerator_gives_the_general_steps(
                 assert list(fast.terms.items()) == list(slow.terms.items())
             assert floordiv(p, den).evaluate(values) == p.evaluate(values) // \
                 den.evaluate(values)
+
+
+def _display_by_candidates(f: object, outer: int) -> tuple[sympy.Expr, int]:
+    """The simplest display of ``f + outer`` the slow way: every candidate built as a
+    polynomial and scored on its terms (the rule :func:`_floor_display` scores without
+    building them)."""
+    from convsym.intdiv import Floor, _round, _split_den
+
+    assert isinstance(f, Floor)
+    x = f.num
+    dc, dmono = _split_den(f.den)
+    shifts = [0, outer]
+    if not dmono:
+        c0 = x.const_value()
+        shifts += [-(c0 // dc), -(c0 // dc) + 1]
+    best = None
+    for t in dict.fromkeys(shifts):
+        y = x + f.den * QPoly.const(t)
+        yc = y - f.den + QPoly.const(1)
+        for num, ceiling in ((y, False), (yc, True)):
+            rest = outer - t
+            score = (len(num.terms) + (1 if rest else 0), abs(num.const_value()) + abs(rest),
+                     int(ceiling))
+            if best is None or score < best[0]:
+                best = (score, num, ceiling, rest)
+    assert best is not None
+    _, num, ceiling, rest = best
+    return _round(sympy.ceiling if ceiling else sympy.floor, num, f.den), rest
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), st.integers(-9, 9))
+def test_floor_displays_scored_without_candidates_are_the_candidates_winners(
+        tree: Tree, outer: int) -> None:
+    from convsym.intdiv import _FLOOR_SHOWN, _floor_display
+
+    for f in iter_floors(tree.q):
+        _FLOOR_SHOWN.clear()
+        fast, fast_rest = _floor_display(f, outer)
+        slow, slow_rest = _display_by_candidates(f, outer)
+        assert fast_rest == slow_rest
+        assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+@st.composite
+def linear_products(draw: st.DrawFn) -> tuple[QPoly, bool]:
+    """``k * B * prod(q_i*A_i + p_i)`` over distinct atoms (symbols and floors), sometimes
+    with one more term: products :func:`_linear_factors` must find, and near misses."""
+    atoms = [QPoly.sym(x) for x in POSITIVE] + [
+        floordiv(QPoly.sym(N) + QPoly.const(c), QPoly.const(d)) for c, d in ((1, 2), (-3, 4))]
+    chosen = draw(st.lists(st.sampled_from(range(len(atoms))), min_size=1, max_size=4,
+                           unique=True))
+    e = QPoly.const(draw(st.sampled_from([1, -1, 2, 16, -6])))
+    if draw(st.booleans()):
+        e = e * QPoly.sym(S) * QPoly.sym(S)  # a common monomial (a kernel area)
+    for i in chosen:
+        q, p = draw(st.integers(1, 4)), draw(st.integers(-5, 5))
+        e = e * (atoms[i] * QPoly.const(q) + QPoly.const(p))
+    if draw(st.integers(0, 3)) == 0:
+        e = e + QPoly.const(draw(st.integers(1, 3))) * atoms[draw(st.sampled_from(chosen))]
+        return e, False
+    return e, len(chosen) >= 2  # (one factor alone is not a product to find)
+
+
+@settings(max_examples=400, deadline=None)
+@given(linear_products())
+def test_linear_factors_are_checked_as_the_expanded_product(case: tuple[QPoly, bool]
+                                                             ) -> None:
+    from convsym.intdiv import _linear_factors
+
+    e, exact = case
+    found = _linear_factors(e)
+    if found is None:
+        assert not exact  # every product of linear factors in distinct atoms is found
+        return
+    k, factors = found
+    expanded = QPoly.const(k)
+    for f in factors:
+        expanded = expanded * f
+    assert expanded == e  # (before: the check itself; now an independent one)
+    for f in factors:
+        assert len(f.atoms()) == 1
+
+
+def test_linear_factors_find_every_product_of_linear_factors() -> None:
+    from convsym.intdiv import _linear_factors
+
+    h, w, s = QPoly.sym(N), QPoly.sym(M), QPoly.sym(S)
+    fh = floordiv(h - QPoly.const(1), s)
+    fw = floordiv(w - QPoly.const(1), s)
+    found = _linear_factors(QPoly.const(144) * (fh + QPoly.const(1)) * (fw + QPoly.const(1)))
+    assert found is not None and found[0] == 144
+    assert set(found[1]) == {fh + QPoly.const(1), fw + QPoly.const(1)}
+    near = QPoly.const(144) * (fh + QPoly.const(1)) * (fw + QPoly.const(1)) + fh
+    assert _linear_factors(near) is None
+
+
+@pytest.mark.parametrize("exp", [2, 3, 900, -1, -2, -1000])
+def test_symbol_powers_are_the_powers_sympy_builds(exp: int) -> None:
+    from convsym.expr import symbol_power
+
+    for base in (S, sympy.Symbol("x"), sympy.Dummy("d")):
+        fast, slow = symbol_power(base, exp), sympy.Pow(base, exp)
+        assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+        assert hash(fast) == hash(slow) and fast.is_commutative is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), st.lists(st.sampled_from([N, M, S, T]), max_size=3), st.integers(-4, 4))
+def test_sums_are_built_as_sympy_adds_their_terms(tree: Tree, extra: list[sympy.Symbol],
+                                                  c: int) -> None:
+    from convsym.intdiv import _SHOWN
+
+    q = tree.q
+    if isinstance(q, Ext):
+        return
+    for x in extra:  # more terms: products with the tree's floors, symbols, a constant
+        q = q + q * QPoly.sym(x) + QPoly.sym(x) * QPoly.const(c)
+    _SHOWN.clear()
+    shown = to_sympy(q)
+    for e in sympy.preorder_traversal(shown):
+        if isinstance(e, sympy.Add):  # canonical: adding its own terms again changes nothing
+            again = sympy.Add(*e.args)
+            assert e == again and sympy.srepr(e) == sympy.srepr(again)
+
+
+def test_sums_that_sympy_must_collect_or_flatten_are_left_to_it() -> None:
+    from convsym.intdiv import _canonical_add
+
+    n, m = N, M
+    f = sympy.floor(n / 2, evaluate=False)
+    a, b = sympy.Symbol("A", commutative=False), sympy.Symbol("B", commutative=False)
+    cases = [[2 * n, 3 * n], [n + 1, m], [f, 2 * f, sympy.Integer(3)], [a, b],
+             [sympy.Pow(2, n, evaluate=False), m], [m * n, -n * m, sympy.Integer(1)],
+             [-m, 16 * n * m**2, f, sympy.Integer(-7)], [f * n, n, sympy.Integer(2)]]
+    for parts in cases:
+        fast, slow = _canonical_add(list(parts)), sympy.Add(*parts)
+        assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)

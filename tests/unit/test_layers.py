@@ -8,7 +8,6 @@ import sympy
 from convsym import Sequential
 from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
 from convsym.expr import symbol
-from convsym.intdiv import QPoly
 from convsym.layers import keras as K
 from convsym.layers import torch as T
 
@@ -213,20 +212,21 @@ def test_keras_symbolic_stride_with_dilation_is_a_condition() -> None:
     assert not both.accepts(s=2, d=2)
 
 
-def test_a_size_given_as_text_is_the_same_each_time_and_refused_by_its_own_layer() -> None:
-    # text sizes are memoised (a chain with stride "s" parses it once); refusals are not, so
-    # each names its own layer, and a tighter budget still refuses what it must
+def test_a_hyperparameter_text_is_read_once_and_refused_in_every_layer() -> None:
     from convsym.budget import raised
     from convsym.errors import BudgetExceeded
+    from convsym.layers import base
 
+    base._SIZES.clear()
     a, b = T.Conv2d(4, 4, 3, stride="s"), T.Conv2d(4, 4, 3, stride="s")
-    assert a.config.strides == b.config.strides == (QPoly.sym(symbol("s")),) * 2
-    for _ in range(2):
-        with pytest.raises(LayerConfigError, match="Conv2d.*stride.*when s = 1"):
-            T.Conv2d(4, 4, 3, stride="s - 1")
-        with pytest.raises(LayerConfigError, match="MaxPool2d.*kernel_size.*when s = 1"):
-            T.MaxPool2d("s - 1")
-    wide = "(" + " + ".join(f"a{i}" for i in range(12)) + ")**2"
-    T.Conv2d(4, 4, 3, stride=wide)
-    with raised(max_terms=20), pytest.raises((BudgetExceeded, LayerConfigError)):
-        T.Conv2d(4, 4, 3, stride=wide)
+    assert a.config.strides[0] is b.config.strides[0]  # the second read from the memo
+    assert T.Conv2d(4, 4, 3, padding="p - 1").config.pads is not None
+    for make in (lambda: T.Conv2d(4, 4, 3, stride="s - 1"),
+                 lambda: K.Conv2D(4, 3, strides="s - 1")) * 2:  # refused in every layer
+        with pytest.raises(LayerConfigError, match=r"Conv2[dD]: strides?\b") as err:
+            make()
+        assert err.value.code == "below_minimum"
+    sized = T.Conv2d(4, 4, "(k0 + k1)*(k2 + k3)").config.kernel[0]  # the default budget...
+    with raised(max_terms=2), pytest.raises(BudgetExceeded):  # ...read, not a smaller one's
+        T.Conv2d(4, 4, "(k0 + k1)*(k2 + k3)")
+    assert sized is T.Conv2d(4, 4, "(k0 + k1)*(k2 + k3)").config.kernel[0]

@@ -492,3 +492,62 @@ def test_quotients_over_symbolic_divisors_are_those_of_together() -> None:
     h, k, s = (parse_expr(x) for x in "Hks")
     assert quotient((h * k + k) / s) == (k * (h + 1), s)  # a common factor: together's
     assert quotient((2 * h + 4 * k) / (4 * s)) == (h + 2 * k, 2 * s)
+
+
+class _SlowText(X.TextPrinter):
+    """The text printer with SymPy's own dispatcher (its memos are keyed apart)."""
+
+    _print = sympy.printing.printer.Printer._print
+
+
+class _SlowLatex(L.LatexPrinter):
+    """The LaTeX printer with SymPy's own dispatcher."""
+
+    _print = sympy.printing.printer.Printer._print
+
+
+_F = sympy.Function("f")
+
+
+class _Renamed(sympy.floor):
+    """A renamed subclass of a function SymPy prints: printed by name, not as a floor."""
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.recursive(
+    st.sampled_from([n, s, d, sympy.Integer(7), sympy.Integer(-2**70), sympy.Rational(3, 4),
+                     sympy.Float(1.5), sympy.oo, sympy.pi, sympy.true]),
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map(lambda p: sympy.Add(*p) if all(
+            isinstance(x, sympy.Expr) for x in p) else p[0]),
+        st.tuples(inner, inner).map(lambda p: sympy.Mul(*p) if all(
+            isinstance(x, sympy.Expr) for x in p) else p[0]),
+        inner.map(lambda x: sympy.floor(x / 3, evaluate=False)
+                  if isinstance(x, sympy.Expr) else x),
+        inner.map(lambda x: _F(x) if isinstance(x, sympy.Expr) else x),
+        inner.map(lambda x: _Renamed(x, evaluate=False) if isinstance(x, sympy.Expr) else x),
+        st.tuples(inner, inner).map(lambda p: sympy.Tuple(*p)),
+        inner.map(lambda x: sympy.Eq(x, n, evaluate=False) if isinstance(x, sympy.Expr)
+                  else x)),
+    max_leaves=8))
+def test_the_printers_dispatch_as_sympy_does(expr: sympy.Basic) -> None:
+    # the method chosen per class is the one SymPy's dispatcher finds on every call
+    assert X._PRINTER.doprint(expr) == _SlowText().doprint(expr)
+    assert X._COUNTS.doprint(expr) == type("SlowCounts", (X.CountPrinter,), {
+        "_print": sympy.printing.printer.Printer._print})().doprint(expr)
+    assert L.LatexPrinter().doprint(expr) == _SlowLatex().doprint(expr)
+    for e in sympy.preorder_traversal(expr):  # (the precedence found once per class)
+        assert X._precedence(e) == sympy.printing.precedence.precedence(e)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([-3, -1, 1, 2, 16, sympy.Rational(1, 2)]),
+                          st.lists(st.tuples(st.sampled_from([n, s, d, c]),
+                                             st.integers(1, 3)), max_size=3)),
+                min_size=2, max_size=6))
+def test_every_sum_is_ordered_as_sympy_orders_its_terms(
+        terms: list[tuple[object, list[tuple[sympy.Symbol, int]]]]) -> None:
+    # the text printer orders every sum (not only long ones) by _ordered_terms
+    total = sympy.Add(*(k * sympy.Mul(*(x**e for x, e in mono)) for k, mono in terms))
+    if isinstance(total, sympy.Add):
+        assert X._ordered_terms(total) == list(total.as_ordered_terms())
