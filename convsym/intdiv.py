@@ -1867,6 +1867,8 @@ def _canonical_add(parts: list[sympy.Expr]) -> sympy.Expr:
     printers' memos, keyed by identity, missed them all.  Otherwise, SymPy's own.
     """
     const = parts[-1] if parts[-1].is_Number else None
+    if const is not None and (const.is_zero or not const.is_Rational):
+        return sympy.Add(*parts)  # a floor displayed as 0 (floor((s - 1)/s)): Add drops it
     terms = parts[:-1] if const is not None else list(parts)
     rests = set()
     for t in terms:

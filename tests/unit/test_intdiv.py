@@ -848,6 +848,14 @@ def test_sums_are_built_as_sympy_adds_their_terms(tree: Tree, extra: list[sympy.
             assert e == again and sympy.srepr(e) == sympy.srepr(again)
 
 
+def test_a_size_with_a_floor_displayed_as_zero_is_the_symbol() -> None:
+    # H + floor(-1/s) + 1: the floor's display floor((s - 1)/s) is 0, and the sum is H itself
+    # (was the unevaluated H + 0, unequal to H)
+    size = QPoly.sym(N) + floordiv(QPoly.const(-1), QPoly.sym(S)) + QPoly.const(1)
+    shown = to_sympy(size)
+    assert shown == N and sympy.srepr(shown) == sympy.srepr(N)
+
+
 def test_sums_that_sympy_must_collect_or_flatten_are_left_to_it() -> None:
     from convsym.intdiv import _canonical_add
 
@@ -856,7 +864,8 @@ def test_sums_that_sympy_must_collect_or_flatten_are_left_to_it() -> None:
     a, b = sympy.Symbol("A", commutative=False), sympy.Symbol("B", commutative=False)
     cases = [[2 * n, 3 * n], [n + 1, m], [f, 2 * f, sympy.Integer(3)], [a, b],
              [sympy.Pow(2, n, evaluate=False), m], [m * n, -n * m, sympy.Integer(1)],
-             [-m, 16 * n * m**2, f, sympy.Integer(-7)], [f * n, n, sympy.Integer(2)]]
+             [-m, 16 * n * m**2, f, sympy.Integer(-7)], [f * n, n, sympy.Integer(2)],
+             [n, sympy.Integer(0)], [n, m, sympy.Integer(0)], [n, sympy.Float(0.5)]]
     for parts in cases:
         fast, slow = _canonical_add(list(parts)), sympy.Add(*parts)
         assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
