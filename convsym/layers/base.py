@@ -374,6 +374,16 @@ def _to_size(layer: Layer, fld: str, value: object, minimum: int) -> QPoly:
     return q
 
 
+def is_padding_mode(text: str) -> bool:
+    """True for PyTorch's padding modes 'valid'/'same' or a near miss of them; other text is
+    a size such as ``"p"``.
+
+    >>> is_padding_mode("same"), is_padding_mode("smae"), is_padding_mode("p")
+    (True, True, False)
+    """
+    return text in ("valid", "same") or bool(did_you_mean(text, ["valid", "same"]))
+
+
 def to_tuple(layer: Layer, fld: str, value: object, rank: int, *, minimum: int = 1
              ) -> tuple[QPoly, ...]:
     """Coerce an int-or-tuple hyperparameter to ``rank`` canonical sizes."""

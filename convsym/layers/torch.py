@@ -18,20 +18,23 @@ import dataclasses
 from functools import cached_property
 from typing import Any, ClassVar
 
-from convsym.errors import did_you_mean
 from convsym.intdiv import QPoly
-from convsym.layers.base import Inference, Layer, Shape, to_choice, to_flag, to_size, to_tuple
+from convsym.layers.base import (
+    Inference,
+    Layer,
+    Shape,
+    is_padding_mode,
+    to_choice,
+    to_flag,
+    to_size,
+    to_tuple,
+)
 from convsym.sizes import mul_sizes
 from convsym.layers.conv import ConvConfig, infer_conv
 from convsym.layers.core import infer_batchnorm, infer_dense, infer_flatten, infer_identity
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
 from convsym.layers.pool import PoolConfig, infer_pool
-
-
-def _is_mode(text: str) -> bool:
-    """True for 'valid'/'same' or a near miss of them; other text is a size like ``"p"``."""
-    return text in ("valid", "same") or bool(did_you_mean(text, ["valid", "same"]))
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -59,7 +62,7 @@ class _ConvN(TorchLayer):
         rank = self.rank
         strides = to_tuple(self, "stride", self.stride, rank)
         pads: tuple[tuple[QPoly, QPoly], ...] | None = None
-        if isinstance(self.padding, str) and _is_mode(self.padding):
+        if isinstance(self.padding, str) and is_padding_mode(self.padding):
             padding = to_choice(self, "padding", self.padding, ["valid", "same"])
             if padding == "same":
                 for s in strides:

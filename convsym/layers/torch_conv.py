@@ -32,7 +32,16 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from convsym.intdiv import QPoly
-from convsym.layers.base import Inference, Layer, Shape, to_choice, to_flag, to_size, to_tuple
+from convsym.layers.base import (
+    Inference,
+    Layer,
+    Shape,
+    is_padding_mode,
+    to_choice,
+    to_flag,
+    to_size,
+    to_tuple,
+)
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
 from convsym.layers.transpose import TransposeConfig, infer_conv_transpose
@@ -63,7 +72,7 @@ class _ConvTransposeN(TorchLayer):
     def config(self) -> TransposeConfig:
         """The normalised configuration."""
         rank = self.rank
-        if isinstance(self.padding, str):
+        if isinstance(self.padding, str) and is_padding_mode(self.padding):  # "p": a size
             raise self.config_error("padding", self.padding,
                                     f"{self.type_name} takes integer padding only (no "
                                     "'same' or 'valid')", code="bad_padding")

@@ -48,6 +48,13 @@ def test_transposed_conv_facts() -> None:
     for nv in range(1, 5):
         for sv in range(1, 6):
             assert sym[0].subs({n: nv, symbol("s"): sv}) == max(3, sv) + (nv - 1) * sv
+    # a symbolic padding as text is a size, as for Conv1d (only 'same'/'valid' are modes)
+    padded = Sequential([T.ConvTranspose1d(2, 2, 3, stride=2, padding="p")], input_shape=(2, "L"))
+    p = symbol("p")
+    for lv in range(1, 6):
+        for pv in range(0, 3):
+            size = padded.output_shape[1].subs({symbol("L"): lv, p: pv})
+            assert size == (lv - 1) * 2 - 2 * pv + 2 + 1
 
 
 def test_depthwise_and_separable_params() -> None:
