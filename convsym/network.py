@@ -288,9 +288,6 @@ class Network:
     @property
     def total_params(self) -> sympy.Expr:
         """All parameters."""
-        counts = [_plain_params(r) for r in self.rows]
-        if None not in counts:  # concrete channels: Python integers, summed once
-            return sympy.Integer(sum(c for c in counts if c is not None))
         return _total(r.params for r in self.rows)
 
     @property
