@@ -1096,6 +1096,30 @@ class Ext:
         return min(values) if self.kind == "min" else max(values)
 
 
+def exact_quotient(total: QPoly, known: QPoly) -> QPoly | None:
+    """``total / known`` when ``known`` is one term that divides every term of ``total``
+    (``C*floor(H/16)*floor(W/16)`` by ``floor(H/16)*floor(W/16)``), else None.
+
+    >>> from convsym.expr import symbol
+    >>> h, c = QPoly.sym(symbol("h")), QPoly.sym(symbol("c"))
+    >>> to_sympy(exact_quotient(QPoly.const(6) * c * h * h + QPoly.const(4) * h,
+    ...                         QPoly.const(2) * h))
+    3*c*h + 2
+    >>> exact_quotient(h + QPoly.const(1), h) is None
+    True
+    """
+    if len(known.terms) != 1:
+        return None
+    ((kmono, kc),) = known.terms.items()
+    out: dict[Monomial, int] = {}
+    for mono, c in total.terms.items():
+        q = _mono_div(mono, kmono)
+        if q is None or c % kc:
+            return None
+        out[q] = c // kc
+    return QPoly(out)
+
+
 def ext(kind: str, args: Iterable[QExpr]) -> QExpr:
     """``Min``/``Max`` of ``args`` (kind ``"min"`` or ``"max"``), simplified.
 

@@ -38,6 +38,7 @@ from convsym.budget import building
 from convsym.errors import BudgetExceeded, InternalError, LayerError, SpecError
 from convsym.expr import symbol
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
+from convsym.importers.torch_sizes import SymInt, SymSize
 from convsym.importers.torch_table import leaf_class, module_parameters
 from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
 from convsym.layers import torch as T
@@ -103,137 +104,6 @@ REDUCE = frozenset({"mean", "sum", "amax", "amin", "max", "min", "prod", "std", 
                     "logsumexp", "norm", "any", "all", "argmax", "argmin"})
 NORMS = frozenset({"layer_norm", "batch_norm", "group_norm", "instance_norm"})
 CONVS = {"conv1d": "Conv1d", "conv2d": "Conv2d", "conv3d": "Conv3d"}
-
-
-class SymInt:
-    """A symbolic size read from ``x.shape`` (or computed from such sizes).
-
-    Arithmetic stays exact (``//`` uses convsym's floor algebra); comparisons are decided for
-    every value of the symbols, or refused naming the line that branches on them.
-    """
-
-    __slots__ = ("q", "trace")
-
-    def __init__(self, q: QPoly, trace: Trace) -> None:
-        self.q = q
-        self.trace = trace
-
-    def __repr__(self) -> str:
-        return f"SymInt({to_sympy(self.q)})"
-
-    def _other(self, value: object, op: str) -> QPoly:
-        if isinstance(value, SymInt):
-            return value.q
-        if type(value) is int or type(value) is bool:
-            return QPoly.const(int(value))
-        raise self.trace.fail(f"arithmetic {op} on the symbolic size {to_sympy(self.q)} and "
-                              f"{type(value).__name__} {value!r:.40}; convsym keeps sizes as "
-                              "integers", "size_arithmetic")
-
-    def _new(self, q: QPoly) -> Any:
-        c = as_int(q)
-        return c if c is not None else SymInt(q, self.trace)
-
-    def __add__(self, o: object) -> Any:
-        return self._new(self.q + self._other(o, "+"))
-
-    __radd__ = __add__
-
-    def __sub__(self, o: object) -> Any:
-        return self._new(self.q - self._other(o, "-"))
-
-    def __rsub__(self, o: object) -> Any:
-        return self._new(self._other(o, "-") - self.q)
-
-    def __mul__(self, o: object) -> Any:
-        return self._new(self.q * self._other(o, "*"))
-
-    __rmul__ = __mul__
-
-    def __neg__(self) -> Any:
-        return self._new(self.q * QPoly.const(-1))
-
-    def __pos__(self) -> Any:
-        return self
-
-    def __floordiv__(self, o: object) -> Any:
-        return self._new(self.trace.floordiv(self.q, self._other(o, "//")))
-
-    def __rfloordiv__(self, o: object) -> Any:
-        return self._new(self.trace.floordiv(self._other(o, "//"), self.q))
-
-    def __mod__(self, o: object) -> Any:
-        d = self._other(o, "%")
-        return self._new(self.q - d * self.trace.floordiv(self.q, d))
-
-    def __truediv__(self, o: object) -> Any:
-        raise self.trace.fail(f"true division of the symbolic size {to_sympy(self.q)}; "
-                              "write // for an integer size", "size_arithmetic")
-
-    __rtruediv__ = __truediv__
-
-    def _compare(self, o: object, op: str) -> bool:
-        other = self._other(o, op)
-        diff = self.q - other
-        return self.trace.decide(diff, op, f"{to_sympy(self.q)} {op} {to_sympy(other)}")
-
-    def __lt__(self, o: object) -> bool:
-        return self._compare(o, "<")
-
-    def __le__(self, o: object) -> bool:
-        return self._compare(o, "<=")
-
-    def __gt__(self, o: object) -> bool:
-        return self._compare(o, ">")
-
-    def __ge__(self, o: object) -> bool:
-        return self._compare(o, ">=")
-
-    def __eq__(self, o: object) -> bool:
-        if not isinstance(o, (SymInt, int)):
-            return NotImplemented
-        return self._compare(o, "==")
-
-    def __ne__(self, o: object) -> bool:
-        if not isinstance(o, (SymInt, int)):
-            return NotImplemented
-        return not self._compare(o, "==")
-
-    def __hash__(self) -> int:
-        return hash(self.q)
-
-    def __bool__(self) -> bool:
-        return not self._compare(0, "==")
-
-    def _concrete(self) -> int:
-        raise self.trace.fail(f"the symbolic size {to_sympy(self.q)} is used where Python "
-                              "needs a number (int(), range(), a torch function's size "
-                              "argument); convsym follows sizes only through tensor shapes",
-                              "size_not_concrete")
-
-    def __index__(self) -> int:
-        return self._concrete()
-
-    def __int__(self) -> int:
-        return self._concrete()
-
-    def __float__(self) -> float:
-        return float(self._concrete())
-
-
-class SymSize(tuple):  # type: ignore[type-arg]
-    """``x.shape`` / ``x.size()``: a tuple of ints and :class:`SymInt`, batch first."""
-
-    def __getitem__(self, key: Any) -> Any:
-        got = tuple.__getitem__(self, key)
-        return SymSize(got) if isinstance(key, slice) else got
-
-    def numel(self) -> Any:
-        """The product of the sizes."""
-        out: Any = 1
-        for s in self:
-            out = s * out
-        return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -581,6 +451,9 @@ class Trace:
         cls = type(module)
         kind = self.kinds[cls] if cls in self.kinds else self.kinds.setdefault(
             cls, leaf_class(module))
+        own = "forward" in module.__dict__  # set on the instance (timm's Partial_conv3)
+        if own:
+            kind = None  # its own forward is followed, whatever its class
         if _parametrized(module):
             raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
         if kind is not None and kind.startswith("ConvTranspose") and (
@@ -591,7 +464,7 @@ class Trace:
             out = self.leaf_row(module, qual, kind, x, output_size=given)
         elif kind is not None:
             out = self.leaf_row(module, qual, kind, self.leaf_input(qual, kind, args, kwargs))
-        elif _torch_own_forward(module):
+        elif not own and _torch_own_forward(module):
             raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
         else:
             self.stack.append((qual, module))

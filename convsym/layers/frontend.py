@@ -77,6 +77,7 @@ else (a custom or serialised function) is refused, so no activation ever reaches
 framework's deserializer."""
 
 _RATES = ("rate", "p")  # dropout probabilities: a number from 0 to 1
+_FILL_VALUES = ("value",)  # ConstantPad's fill: -inf before a max pool (timm's MaxPool2dSame)
 
 
 def _check_plain_fields(layer: Any, kind: str, defaults: dict[str, Any]) -> None:
@@ -101,7 +102,7 @@ def _check_plain_fields(layer: Any, kind: str, defaults: dict[str, Any]) -> None
                                      code="not_a_bool")
         elif isinstance(default, float) or name in _RATES:
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
-                    not math.isfinite(float(value)):
+                    not (math.isfinite(float(value)) or name in _FILL_VALUES):
                 raise LayerTypeError(kind, name, repr(value)[:60], "must be a finite number "
                                      "(an int or a float)", code="not_a_number")
             if name in _RATES and not 0 <= float(value) <= 1:

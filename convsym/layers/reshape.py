@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convsym.intdiv import NotQuasiPolynomial, QExpr, QPoly, as_int, floordiv, to_sympy
+from convsym.intdiv import (
+    NotQuasiPolynomial,
+    QExpr,
+    QPoly,
+    as_int,
+    exact_quotient,
+    floordiv,
+    to_sympy,
+)
 from convsym.layers.agree import require_equal
 from convsym.layers.base import Condition, Inference, Layer, Shape, check_room
 from convsym.sizes import mul_sizes
@@ -68,6 +76,9 @@ def _divide(layer: Layer, fld: str, total: QPoly, known: QPoly) -> QPoly:
                                     "the known target sizes) does not divide",
                                     code="reshape_not_divisible")
         return QPoly.const(a // b)
+    exact = exact_quotient(total, known)  # C*ceiling(H/16) by ceiling(H/16): C
+    if exact is not None:
+        return exact
     try:
         return floordiv(total, known)
     except NotQuasiPolynomial:

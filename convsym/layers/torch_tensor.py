@@ -102,7 +102,10 @@ class Reshape(TorchLayer):
             if type(v) is int and v == -1 and None not in out:
                 out.append(None)
             else:
-                out.append(to_size(self, f"shape[{i}]", v))
+                # a computed size may be 0 somewhere (floor(H/4) for H < 4): the element count,
+                # which the input keeps >= 1, then tells, so it is a side condition, not a
+                # refusal; a literal 0 is refused as before
+                out.append(to_size(self, f"shape[{i}]", v, minimum=1 if type(v) is int else 0))
         return out
 
     def validate(self) -> None:

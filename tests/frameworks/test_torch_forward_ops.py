@@ -7,6 +7,7 @@ parameter totals must equal convsym's closed forms evaluated there.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -268,11 +269,65 @@ class FixedOutputSize(nn.Module):
         return self.up(x, [3 * x.size(2) + 3, 3 * x.size(3) + 1])
 
 
+def _same_padding(x: Any, k: int, s: int, d: int = 1) -> Any:
+    """TF "same" padding computed in forward, as timm's ``get_same_padding`` writes it."""
+    return max((math.ceil(x / s) - 1) * s + (k - 1) * d + 1 - x, 0)
+
+
+class SamePadding(nn.Module):
+    """timm's ``Conv2dSame`` / ``MaxPool2dSame``: ``pad_same`` then an unpadded layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(8, 8, k, s, dilation=d)
+                                    for k, s, d in ((3, 2, 1), (5, 2, 1), (3, 1, 2), (7, 4, 1))])
+        self.pool = nn.MaxPool2d(3, 2)
+
+    def pad(self, x: Any, k: int, s: int, d: int = 1, value: float = 0.0) -> Any:
+        ih, iw = x.size()[-2:]
+        ph, pw = _same_padding(ih, k, s, d), _same_padding(iw, k, s, d)
+        return F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2], value=value)
+
+    def forward(self, x: Any) -> Any:
+        outs = []
+        for conv in self.convs:
+            outs.append(conv(self.pad(x, conv.kernel_size[0], conv.stride[0],
+                                      conv.dilation[0])))
+        outs.append(self.pool(self.pad(x, 3, 2, value=-float("inf"))))
+        return outs
+
+
+class InstanceForward(nn.Module):
+    """The forward chosen per instance in ``__init__`` (timm's ``Partial_conv3``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.forward = self.split_cat
+
+    def split_cat(self, x: Any) -> Any:
+        a, b = torch.split(x, [4, 4], dim=1)
+        return torch.cat((self.conv(a), b), 1)
+
+
+class TokensBack(nn.Module):
+    """Flatten to tokens, then back with ``reshape(b, -1, h, w)`` (sizes read after a stride)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 6, 3, 2, 1)
+
+    def forward(self, x: Any) -> Any:
+        y = self.conv(x)
+        b, _, h, w = y.shape
+        return y.flatten(2).reshape(b, -1, h, w)
+
+
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
-                                    FixedOutputSize()],
+                                    FixedOutputSize(), SamePadding(), TokensBack()],
                          ids=lambda m: type(m).__name__)
 def test_construct_matches_pytorch(module: Any) -> None:
     check(module)
@@ -494,3 +549,68 @@ def test_reused_inferences_are_what_each_row_infers_afresh() -> None:
         assert net.condition_records == fresh.condition_records
 
     check_blocks()
+
+
+def test_same_padding_gives_the_ceiling() -> None:
+    import sympy
+
+    from convsym.expr import symbols
+
+    H, W = symbols("H W")
+    net = from_torch(SamePadding(), (8, "H", "W"))
+    assert net.output_shapes[0] == (8, sympy.ceiling(H / 2), sympy.ceiling(W / 2))
+    assert net.output_shapes[3] == (8, sympy.ceiling(H / 4), sympy.ceiling(W / 4))
+
+
+def test_a_forward_set_on_the_instance_is_followed() -> None:
+    net = check(InstanceForward(), sizes=[(9, 12)])
+    assert [r.type for r in net.rows][:2] == ["Split", "Conv2d"] or \
+        "Conv2d" in [r.type for r in net.rows]
+
+
+class SpaceToDepth(nn.Module):
+    """timm's ``SpaceToDepth``: ``view`` with ``H // 4``, which only fits when 4 divides H."""
+
+    def forward(self, x: Any) -> Any:
+        n, c, h, w = x.size()
+        x = x.view(n, c, h // 4, 4, w // 4, 4)
+        x = x.permute(0, 3, 5, 1, 2, 4).contiguous()
+        return x.view(n, c * 16, h // 4, w // 4)
+
+
+def test_a_view_that_fits_only_some_sizes_is_a_condition() -> None:
+    """convsym accepts exactly the sizes PyTorch runs, with PyTorch's shapes there."""
+    net = from_torch(SpaceToDepth(), (3, "H", "W"))
+    for h in range(1, 14):
+        for w in (4, 6, 8):
+            try:
+                real = tuple(SpaceToDepth()(torch.zeros(1, 3, h, w)).shape[1:])
+            except RuntimeError:
+                real = None
+            assert net.accepts(H=h, W=w) == (real is not None), (h, w)
+            if real is not None:
+                assert tuple(int(s) for s in net.subs(H=h, W=w).output_shape) == real
+
+
+class SamePaddingTooSmall(nn.Module):
+    def forward(self, x: Any) -> Any:
+        ph = _same_padding(x.shape[-2], 1, 2)  # -1 or 0 by parity: max() branches on it
+        return F.pad(x, [0, 0, ph // 2, ph - ph // 2])
+
+
+class SizeAsFloat(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x[..., : round(x.shape[-1] / 2)]
+
+
+@pytest.mark.parametrize(("module", "code", "words"), [
+    (SamePaddingTooSmall(), "branches_on_size", "holds for some input sizes"),
+    (SizeAsFloat(), "size_arithmetic", "round()"),
+])
+def test_size_fractions_refuse_what_they_cannot_keep_exact(module: Any, code: str,
+                                                           words: str) -> None:
+    with pytest.raises(SpecError) as info:
+        from_torch(module, (8, "H", "W"))
+    assert info.value.code == code
+    assert words in str(info.value)
+    assert "test_torch_forward_ops.py:" in str(info.value)
