@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from convsym.errors import SpecError
 from convsym.intdiv import QPoly
-from convsym.layers.base import Inference, Layer, Shape, to_size
+from convsym.layers.base import Inference, Layer, Shape, Weight, to_size
 
 AXIS_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 """Names for unknown (``None``) spatial sizes, channels last: ``(None, None, 3)`` is (H, W, 3)."""
@@ -29,10 +29,18 @@ AXIS_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Applied(Layer):
-    """``layer`` as applied in a model, ``frozen``: none of its weights are trainable."""
+    """``layer`` as applied in a model, ``frozen``: none of its weights are trainable.
+
+    ``counted``, when not None, is the number of parameters the application holds instead of
+    the layer's own weights: a PyTorch ``F.conv2d`` whose weight is computed in forward (from a
+    buffer, 0; or from its module's parameters, as timm's ``StdConv2d`` standardises its
+    weight and ``ScaledStdConv2d`` scales it by a gain) has that weight's shape but not its
+    parameters.
+    """
 
     layer: Layer
     frozen: bool = True
+    counted: int | None = None
 
     @property
     def type_name(self) -> str:
@@ -53,6 +61,9 @@ class Applied(Layer):
     def infer(self, inputs: Sequence[Shape]) -> Inference:
         """The wrapped layer's inference with its weights re-marked."""
         out = self.layer.infer(inputs)
+        if self.counted is not None:
+            computed = Weight("computed in forward", (QPoly.const(self.counted),))
+            out = dataclasses.replace(out, weights=[computed] if self.counted else [])
         if self.frozen:
             out.weights = [dataclasses.replace(w, trainable=False) for w in out.weights]
         return out
@@ -68,14 +79,15 @@ class _TorchApplied(Applied):
     dialect: ClassVar[str] = "torch"
 
 
-def applied(layer: Layer, *, frozen: bool = False) -> Layer:
-    """``layer`` itself, or wrapped when frozen (in its own dialect)."""
-    if not frozen:
+def applied(layer: Layer, *, frozen: bool = False, counted: int | None = None) -> Layer:
+    """``layer`` itself, or wrapped when frozen or holding ``counted`` parameters instead of
+    its own weights (in its own dialect)."""
+    if not frozen and counted is None:
         return layer
     if isinstance(layer, Applied):
         layer = layer.layer
     cls = _TorchApplied if layer.dialect == "torch" else _KerasApplied
-    return cls(layer, frozen=True)
+    return cls(layer, frozen=frozen, counted=counted)
 
 
 def unwrap(layer: Layer) -> Layer:

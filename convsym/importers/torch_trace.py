@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from convsym.budget import building
 from convsym.errors import BudgetExceeded, InternalError, LayerError, SpecError
 from convsym.expr import symbol
+from convsym.importers.common import applied
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
 from convsym.importers.torch_sizes import SymInt, SymSize
 from convsym.importers.torch_table import leaf_class, module_parameters
@@ -866,20 +867,63 @@ class Trace:
         layer = _build(lambda: cls(padding, value) if stem == "ConstantPad" else cls(padding))
         return self.add(layer, "pad", [x])
 
-    def weights(self, tensors: Sequence[Any], what: str) -> None:
-        """Parameters that a functional layer counts itself: each must be read here first."""
+    def weights(self, tensors: Sequence[Any], what: str, *, computed: bool = False
+                ) -> int | None:
+        """Parameters that a functional layer counts itself: each must be read here first.
+
+        With ``computed`` (a convolution or linear map), a weight that is not a parameter is
+        accepted: one computed in forward from buffers (timm's ``BlurPool2d``) or from
+        parameters (``StdConv2d`` standardises its weight, ``ScaledStdConv2d`` also scales it
+        by a gain).  The parameters it was computed from are read off autograd's record of
+        the computation (the trace runs with gradients on, see :func:`run_forward`); the row
+        holds those no row has counted yet and the parameters passed as they are (the bias),
+        and their number is returned; else None (the layer counts its own weights).
+        """
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
+        plain = True
+        total = 0
         for t in tensors:
             if t is None:
                 continue
             if not isinstance(t, torch.nn.Parameter):
+                if computed and isinstance(t, torch.Tensor) and not self.is_tensor(t):
+                    plain = False
+                    for p in self.sources(t, what):
+                        if id(p) not in self.counted:
+                            self.counted.add(id(p))
+                            total += int(p.numel())
+                    continue
                 raise self.fail(f"{what} with a weight that is not a parameter of the model "
                                 "(computed in forward); convsym cannot count it")
             if id(t) in self.counted:
                 raise self.fail(f"{what} with a parameter already used elsewhere")
             self.counted.add(id(t))
+            total += int(t.numel())
+        return None if plain else total
+
+    def sources(self, t: Any, what: str) -> list[Any]:
+        """The parameters a tensor computed in forward was computed from (autograd's leaves)."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        found: list[Any] = []
+        todo = [t.grad_fn]
+        seen: set[int] = set()
+        while todo:
+            fn = todo.pop()
+            if fn is None or id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            if len(seen) > _MAX_GRAPH:
+                raise self.fail(f"{what} with a weight computed in more than {_MAX_GRAPH} "
+                                "steps; convsym stops following it", "budget_exceeded")
+            leaf = getattr(fn, "variable", None)
+            if isinstance(leaf, torch.nn.Parameter):
+                found.append(leaf)
+            todo.extend(f for f, _ in fn.next_functions)
+        return found
 
     def op_layer_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("normalized_shape", "weight", "bias", "eps")
@@ -930,7 +974,7 @@ class Trace:
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
         weight, bias = given["weight"], given.get("bias")
-        self.weights([weight, bias], name)
+        counted = self.weights([weight, bias], name, computed=True)
         groups = given.get("groups", 1)
         w = tuple(int(s) for s in weight.shape)
         padding = given.get("padding", 0)
@@ -940,20 +984,28 @@ class Trace:
         layer = _build(lambda: cls(w[1] * groups, w[0], w[2:], _tuple(given.get("stride", 1)),
                                    padding, _tuple(given.get("dilation", 1)), groups,
                                    bias is not None))
-        return self.add(layer, name, [args[0]])
+        return self.add(_counting(layer, counted), name, [args[0]])
 
     op_conv1d = op_conv2d = op_conv3d = conv
 
     def op_linear(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         weight = self._dim(args, kwargs, 1, None, "weight")
         bias = self._dim(args, kwargs, 2, None, "bias")
-        self.weights([weight, bias], name)
+        counted = self.weights([weight, bias], name, computed=True)
         layer = _build(lambda: Linear(int(weight.shape[1]), int(weight.shape[0]),
                                       bias is not None))
-        return self.add(layer, "linear", [args[0]])
+        return self.add(_counting(layer, counted), "linear", [args[0]])
 
     def op_setitem(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         raise self.fail("writing into a tensor (x[...] = y)")
+
+
+def _counting(layer: Layer | str, counted: int | None) -> Layer | str:
+    """``layer`` holding ``counted`` parameters instead of its own weights (see
+    :meth:`Trace.weights`), or as it is (or the refusal text) when None."""
+    if counted is None or isinstance(layer, str):
+        return layer
+    return applied(layer, counted=counted)
 
 
 class _ValuesIndices(NamedTuple):
@@ -1105,13 +1157,36 @@ _PASS_THROUGH = (SpecError, BudgetExceeded, InternalError, MemoryError)
 budgets, bugs, and running out of memory."""
 
 
+_MAX_GRAPH = 10_000
+"""Steps of autograd's record followed back from a weight computed in forward."""
+
+
+@contextlib.contextmanager
+def _recording(root: Any) -> Iterator[None]:
+    """Gradients on, and every parameter requiring one, while the forward runs: autograd then
+    records what a weight computed in forward is made of (:meth:`Trace.sources`).  Frozen
+    parameters get their flag back afterwards."""
+    # why: PyTorch is optional (the frameworks extra) and heavy
+    import torch
+
+    frozen = [p for p in root.parameters() if not p.requires_grad]
+    try:
+        for p in frozen:
+            p.requires_grad_(True)
+        with torch.enable_grad():
+            yield
+    finally:
+        for p in frozen:
+            p.requires_grad_(False)
+
+
 def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape]) -> Trace:
     """Run ``root``'s forward on traced tensors for the input nodes ``parents``."""
     trace = Trace(b, root)
     for index, shape in zip(parents, shapes):
         trace.shapes[index] = shape
     inputs = [trace.tensor(i) for i in parents]
-    with _intercepting(trace), building() as check:
+    with _intercepting(trace), _recording(root), building() as check:
         trace.check = check
         try:
             result = trace.call_module(root, tuple(inputs), {})

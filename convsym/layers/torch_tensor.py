@@ -382,6 +382,9 @@ class TensorOperand(TorchLayer):
                                        "the operand would change the batch axis",
                                        code="bad_broadcast")
             sizes = sizes[1:]
+        # fewer axes (a 0-d gain, a (W,) vector): PyTorch aligns them on the right, with the
+        # missing leading axes of size 1, batch included
+        sizes = [QPoly.const(1)] * (len(shape) - len(sizes)) + sizes
         out = infer_elementwise(self, [shape, tuple(sizes)], ["input", "operand"])
         if self.params:
             out.weights = [Weight("operand", (QPoly.const(self.params),))]

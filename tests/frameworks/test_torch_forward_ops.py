@@ -323,11 +323,33 @@ class TokensBack(nn.Module):
         return y.flatten(2).reshape(b, -1, h, w)
 
 
+class ComputedWeights(nn.Module):
+    """Weights computed in forward: a blur filter from a buffer (timm's ``BlurPool2d``), a
+    standardised weight scaled by a gain (``ScaledStdConv2d``), a linear map from a buffer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("blur", torch.ones(8, 1, 3, 3) / 9)
+        self.weight = nn.Parameter(torch.randn(6, 8, 3, 3))
+        self.gain = nn.Parameter(torch.ones(6, 1, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(6))
+        self.register_buffer("mix", torch.randn(5, 6))
+        self.skip_gain = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, x: Any) -> Any:
+        x = F.conv2d(F.pad(x, [1, 1, 1, 1], mode="reflect"), self.blur, stride=2, groups=8)
+        w = F.batch_norm(self.weight.reshape(1, 6, -1), None, None, training=True)
+        x = F.conv2d(x, w.reshape_as(self.weight) * self.gain, self.bias, padding=1)
+        x = x * self.skip_gain  # a 0-d parameter (timm's NormFreeBlock skipinit_gain)
+        return F.linear(x.permute(0, 2, 3, 1), self.mix)
+
+
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
-                                    FixedOutputSize(), SamePadding(), TokensBack()],
+                                    FixedOutputSize(), SamePadding(), TokensBack(),
+                                    ComputedWeights()],
                          ids=lambda m: type(m).__name__)
 def test_construct_matches_pytorch(module: Any) -> None:
     check(module)
@@ -614,3 +636,23 @@ def test_size_fractions_refuse_what_they_cannot_keep_exact(module: Any, code: st
     assert info.value.code == code
     assert words in str(info.value)
     assert "test_torch_forward_ops.py:" in str(info.value)
+
+
+def test_computed_weights_hold_their_modules_parameters() -> None:
+    """The blur (a buffer) holds none; the scaled conv its weight, gain and bias; the linear
+    map (a buffer) none."""
+    net = check(ComputedWeights())
+    assert [int(r.params) for r in net.rows if r.type in ("Conv2d", "Linear")] == \
+        [0, 6 * 8 * 9 + 6 + 6, 0]
+    assert int(net.total_params) == 6 * 8 * 9 + 6 + 6 + 1
+
+
+class WeightFromInput(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return F.conv2d(x, x)  # the input as its own weight
+
+
+def test_a_weight_computed_from_the_input_is_refused() -> None:
+    with pytest.raises(SpecError) as info:
+        from_torch(WeightFromInput(), (8, "H", "W"))
+    assert "not a parameter of the model" in str(info.value)
