@@ -1169,7 +1169,8 @@ def _recording(root: Any) -> Iterator[None]:
     # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
-    frozen = [p for p in root.parameters() if not p.requires_grad]
+    frozen = [p for p in root.parameters()  # (only float tensors can require a gradient)
+              if not p.requires_grad and (p.is_floating_point() or p.is_complex())]
     try:
         for p in frozen:
             p.requires_grad_(True)

@@ -656,3 +656,14 @@ def test_a_weight_computed_from_the_input_is_refused() -> None:
     with pytest.raises(SpecError) as info:
         from_torch(WeightFromInput(), (8, "H", "W"))
     assert "not a parameter of the model" in str(info.value)
+
+
+def test_frozen_parameters_are_counted_and_stay_frozen() -> None:
+    module = ComputedWeights()
+    module.weight.requires_grad_(False)
+    module.gain.requires_grad_(False)
+    with torch.no_grad():
+        net = from_torch(module, (8, "H", "W"))
+    assert int(net.total_params) == 6 * 8 * 9 + 6 + 6 + 1 and not net.not_run
+    assert not module.weight.requires_grad and not module.gain.requires_grad
+    assert module.bias.requires_grad
