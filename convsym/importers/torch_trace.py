@@ -566,6 +566,20 @@ class Trace:
                         "tensors")
 
     # tensor methods and functions by name (``op_<name>``) -----------------------------------
+    def op_addcmul(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``input + value * tensor1 * tensor2`` (``addcdiv``: ``/``), as the two steps it is
+        (ConvNeXt-V2's global response norm: ``addcmul(bias, weight, x * n)``)."""
+        names = ("input", "tensor1", "tensor2")
+        given = dict(zip(names, args))
+        given.update({k: v for k, v in kwargs.items() if k in names})
+        if len(given) != 3:
+            raise self.fail(f"{name} without input, tensor1 and tensor2")
+        kind = "divide" if name.strip("_").endswith("div") else "multiply"
+        inner = self.arithmetic(name, kind, [given["tensor1"], given["tensor2"]], {})
+        return self.arithmetic(name, "add", [given["input"], inner], {})
+
+    op_addcdiv = op_addcmul
+
     def _dim(self, args: list[Any], kwargs: dict[str, Any], pos: int, default: Any,
              key: str = "dim") -> Any:
         if key in kwargs:

@@ -29,15 +29,23 @@ EXCLUDED_PREFIXES = {
 TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "regnetx_002",
         "convnext_atto", "densenet121", "dla34", "dpn68", "hrnet_w18_small", "cspresnet50",
         "ghostnet_100", "rexnet_100", "res2net50_26w_4s", "mixnet_s", "ese_vovnet19b_dw",
-        "selecsls42b")
-"""17 timm conv architectures, the smallest common variant of each family."""
+        "selecsls42b",
+        # what their forwards do beyond the 17 above: TF "same" padding computed with
+        # math.ceil(x / s) (Conv2dSame), weights computed in forward (ScaledStdConv2d with a
+        # 0-d skip gain; BlurPool2d from a buffer), a forward set on the instance
+        # (Partial_conv3), addcmul (global response norm), a space-to-depth view that fits
+        # only multiples of 4
+        "tf_efficientnet_b0", "nf_resnet26", "resnetblur18", "fasternet_t0",
+        "convnextv2_atto", "tresnet_m")
+"""23 timm conv architectures, the smallest common variant of each family."""
 
 SIZES = ((224, 224), (193, 257))
 """The two input sizes every model runs at (a square one and an odd, non-square one)."""
 
 FALLBACK = ((256, 320), (224, 288))
 """Compared instead of a size the model rejects (convsym and PyTorch alike): DLA and HRNet
-add branches whose sizes agree only for H, W multiples of 32, so no odd size exists."""
+add branches whose sizes agree only for H, W multiples of 32, and TResNet's space-to-depth
+view needs multiples of 4, so no odd size exists."""
 
 HEAVY_GMACS = 4.0
 """Above this many multiply-accumulates at 224 x 224 (billions, as convsym counts them), the

@@ -344,12 +344,27 @@ class ComputedWeights(nn.Module):
         return F.linear(x.permute(0, 2, 3, 1), self.mix)
 
 
+class GlobalResponseNorm(nn.Module):
+    """ConvNeXt-V2's GRN: ``addcmul(bias, weight, x * n)``, and an ``addcdiv`` after it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1, 8, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(8))
+
+    def forward(self, x: Any) -> Any:
+        gx = x.norm(p=2, dim=(2, 3), keepdim=True)
+        nx = gx / (gx.mean(dim=1, keepdim=True) + 1e-6)
+        x = x + torch.addcmul(self.bias.view(1, -1, 1, 1), self.weight, x * nx)
+        return x.addcdiv(x, nx, value=0.5)
+
+
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
                                     FixedOutputSize(), SamePadding(), TokensBack(),
-                                    ComputedWeights()],
+                                    ComputedWeights(), GlobalResponseNorm()],
                          ids=lambda m: type(m).__name__)
 def test_construct_matches_pytorch(module: Any) -> None:
     check(module)
