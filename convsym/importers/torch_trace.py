@@ -48,9 +48,11 @@ from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatte
 from convsym.layers.torch_conv import with_output_size
 from convsym.layers.torch_tensor import (
     Expand,
+    MatMul,
     Permute,
     Reduce,
     Reshape,
+    ScaledDotProductAttention,
     Select,
     Slice,
     Stack,
@@ -579,6 +581,31 @@ class Trace:
         return self.arithmetic(name, "add", [given["input"], inner], {})
 
     op_addcdiv = op_addcmul
+
+    def op_matmul(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``a @ b``, ``torch.matmul``, ``bmm`` of two traced tensors (attention scores)."""
+        a, b = args[0], args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("mat2"))
+        if name.strip("_") == "rmatmul":
+            a, b = b, a
+        if not (self.is_tensor(a) and self.is_tensor(b)):
+            raise self.fail(f"{name} with a tensor that is not traced (a parameter or a "
+                            "constant); convsym follows products of two traced tensors")
+        return self.add(MatMul(), "matmul", [a, b])
+
+    op_bmm = op_rmatmul = op_matmul
+
+    def op_scaled_dot_product_attention(self, name: str, args: list[Any],
+                                        kwargs: dict[str, Any]) -> Any:
+        names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale")
+        given = dict(zip(names, args))
+        given.update(kwargs)
+        if given.get("attn_mask") is not None or given.get("enable_gqa"):
+            raise self.fail(f"{name} with an attention mask or grouped heads (enable_gqa); "
+                            "convsym follows plain attention")
+        qkv = [given.get(n) for n in names[:3]]
+        if not all(self.is_tensor(t) for t in qkv):
+            raise self.fail(f"{name} with a query, key or value that is not traced")
+        return self.add(ScaledDotProductAttention(), "scaled_dot_product_attention", qkv)
 
     def _dim(self, args: list[Any], kwargs: dict[str, Any], pos: int, default: Any,
              key: str = "dim") -> Any:

@@ -25,7 +25,16 @@ from typing import Any, ClassVar
 from convsym import formulas
 from convsym.errors import ConvsymError
 from convsym.expr import as_expr
-from convsym.intdiv import NotQuasiPolynomial, QExpr, QPoly, add, as_int, from_sympy, scale
+from convsym.intdiv import (
+    NotQuasiPolynomial,
+    QExpr,
+    QPoly,
+    add,
+    as_int,
+    from_sympy,
+    scale,
+    to_sympy,
+)
 from convsym.layers.agree import require_equal
 from convsym.layers.base import (
     Condition,
@@ -42,6 +51,7 @@ from convsym.layers.frontend import layer_class
 from convsym.layers.merge import default_names, infer_concat, infer_elementwise
 from convsym.layers.reshape import infer_reshape
 from convsym.period import decide_nonneg
+from convsym.sizes import add_sizes, mul_sizes
 
 
 def batch_axis(layer: Layer, fld: str, dim: object, rank: int, *, allow_end: bool = False
@@ -391,6 +401,78 @@ class TensorOperand(TorchLayer):
         return out
 
 
+def _products(layer: Layer, a: Shape, b: Shape, names: tuple[str, str], what: str
+              ) -> tuple[list[QExpr], list[Condition]]:
+    """The broadcast leading axes of two tensors multiplied as stacks of matrices: equal ranks
+    (the batch axes then meet each other), each pair of leading sizes equal or one of them 1."""
+    if len(a) != len(b) or len(a) < 2:
+        raise layer.shape_error(
+            "inputs", None, f"{what} of a rank-{len(a)} and a rank-{len(b)} tensor (without the "
+            "batch axis): convsym follows products of two stacks of matrices of one rank, "
+            "batch axes matched", code="rank_mismatch")
+    if len(a) == 2:
+        return [], []
+    lead = infer_elementwise(layer, [a[:-2], b[:-2]], list(names))
+    return list(lead.shape), list(lead.conditions)
+
+
+@layer_class
+class MatMul(TorchLayer):
+    """``a @ b`` / ``torch.matmul`` / ``bmm`` of two traced tensors: ``(..., n, k)`` times
+    ``(..., k, m)`` is ``(..., n, m)``; the ``k`` must agree, the leading axes broadcast."""
+
+    n_inputs: ClassVar[int] = 2
+    cost_kind: ClassVar[str] = "dense"
+
+    def infer(self, inputs: Sequence[Shape]) -> Inference:
+        """Rows of the first times columns of the second, stack by stack."""
+        if len(inputs) != 2:
+            raise self.shape_error("inputs", len(inputs), "takes two tensors",
+                                   code="wrong_input_count")
+        a, b = inputs
+        lead, conditions = _products(self, a, b, ("left", "right"), "a matrix product")
+        conditions += require_equal(
+            self, "inner axis", a[-1], b[-2],
+            rule="a matrix product needs the left's columns to equal the right's rows",
+            what=lambda: f"the left has {to_sympy(a[-1])} columns and the right "
+                         f"{to_sympy(b[-2])} rows")
+        out = (*lead, a[-2], b[-1])
+        return Inference(out, [], conditions, macs=mul_sizes(*out, a[-1]))
+
+
+@layer_class
+class ScaledDotProductAttention(TorchLayer):
+    """``F.scaled_dot_product_attention(q, k, v)``: ``(..., L, E)``, ``(..., S, E)`` and
+    ``(..., S, Ev)`` give ``(..., L, Ev)``; keys and values agree on ``S``, queries and keys
+    on ``E``; no mask, no grouped heads."""
+
+    n_inputs: ClassVar[int] = 3
+    cost_kind: ClassVar[str] = "dense"
+
+    def infer(self, inputs: Sequence[Shape]) -> Inference:
+        """The two matrix products it is, ``softmax(q k^T) v``, without the scaling."""
+        if len(inputs) != 3:
+            raise self.shape_error("inputs", len(inputs), "takes query, key and value",
+                                   code="wrong_input_count")
+        q, k, v = inputs
+        lead, conditions = _products(self, q, k, ("query", "key"), "attention")
+        lead_v, more = _products(self, (*lead, *q[-2:]), v, ("scores", "value"), "attention")
+        conditions += more
+        conditions += require_equal(
+            self, "embedding axis", q[-1], k[-1],
+            rule="attention needs queries and keys of one embedding size",
+            what=lambda: f"queries of size {to_sympy(q[-1])}, keys of size {to_sympy(k[-1])}")
+        conditions += require_equal(
+            self, "sequence axis", k[-2], v[-2],
+            rule="attention needs as many values as keys",
+            what=lambda: f"{to_sympy(k[-2])} keys and {to_sympy(v[-2])} values")
+        out = (*lead_v, q[-2], v[-1])
+        macs = add_sizes(mul_sizes(*lead_v, q[-2], k[-2], q[-1]),  # the scores, then
+                         mul_sizes(*lead_v, q[-2], k[-2], v[-1]))  # the weighted sum
+        return Inference(out, [], conditions, macs=macs)
+
+
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
-    Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand)}
+    Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand, MatMul,
+    ScaledDotProductAttention)}
 """The tensor-operation layers of this module, by class name."""

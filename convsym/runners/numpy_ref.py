@@ -24,7 +24,9 @@ import numpy as np
 from convsym import reference
 from convsym.errors import ConvsymError
 from convsym.layers.base import Layer
+from convsym.layers.torch_tensor import TENSOR_OPS
 from convsym.runners import Runner, Unsupported, ints
+from convsym.runners.numpy_tensor_ops import apply_tensor_op
 
 PASS_THROUGH = frozenset({
     "Activation", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
@@ -71,6 +73,8 @@ class NumpyRunner(Runner):
         name = layer.type_name
         if name in _MERGE:
             return _broadcast(args)
+        if dialect == "torch" and type(layer).__name__ in TENSOR_OPS:
+            return apply_tensor_op(layer, args)  # an imported forward's x.permute, x @ y ...
         if name in ("Concatenate", "Concat"):
             axis = getattr(layer, "axis", getattr(layer, "dim", -1))
             return np.concatenate(list(args), axis=axis - 1 if axis > 0 else axis)

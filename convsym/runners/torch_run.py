@@ -71,6 +71,10 @@ class TorchRunner(Runner):
             return torch.cat(list(args), dim=lay.dim)
         if type(layer).__name__ == "Stack":
             return torch.stack(list(args), dim=lay.dim)
+        if name == "MatMul":
+            return torch.matmul(*args)
+        if name == "ScaledDotProductAttention":
+            return torch.nn.functional.scaled_dot_product_attention(*args)
         (x,) = args
         if name == "View":
             return x.view(-1, int(lay.features))

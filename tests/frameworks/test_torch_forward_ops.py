@@ -359,12 +359,35 @@ class GlobalResponseNorm(nn.Module):
         return x.addcdiv(x, nx, value=0.5)
 
 
+class Attention2d(nn.Module):
+    """Self-attention over a feature map's positions, by hand (``q @ k.transpose``) and with
+    ``F.scaled_dot_product_attention``, as hybrid conv nets write it (timm's LowFormer)."""
+
+    def __init__(self, heads: int = 2) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Conv2d(8, 3 * 8, 1)
+        self.down = nn.Conv2d(8, 8, 3, 2, 1)
+
+    def forward(self, x: Any) -> Any:
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(x).reshape(b, 3, self.heads, c // self.heads, h * w).unbind(1)
+        scores = (q.transpose(-2, -1) @ k).softmax(dim=-1)  # (b, heads, hw, hw)
+        mixed = torch.matmul(scores, v.transpose(-2, -1))
+        y = mixed.transpose(-2, -1).reshape(b, c, h, w)
+        kv = self.down(y).flatten(2)  # fewer keys than queries: S != L
+        out = F.scaled_dot_product_attention(y.flatten(2).transpose(1, 2).unsqueeze(1),
+                                             kv.transpose(1, 2).unsqueeze(1),
+                                             kv.transpose(1, 2).unsqueeze(1))
+        return out.squeeze(1).transpose(1, 2).reshape(b, c, h, w)
+
+
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
                                     FixedOutputSize(), SamePadding(), TokensBack(),
-                                    ComputedWeights(), GlobalResponseNorm()],
+                                    ComputedWeights(), GlobalResponseNorm(), Attention2d()],
                          ids=lambda m: type(m).__name__)
 def test_construct_matches_pytorch(module: Any) -> None:
     check(module)
@@ -495,7 +518,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
 
 
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
-                                    SqueezeExcite(), LayerScaleBlock()],
+                                    SqueezeExcite(), LayerScaleBlock(), Attention2d()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay_in_pytorch(module: Any) -> None:
     """convsym's rows, rebuilt as torch calls one by one (``convsym verify``), agree too."""
@@ -682,3 +705,72 @@ def test_frozen_parameters_are_counted_and_stay_frozen() -> None:
     assert int(net.total_params) == 6 * 8 * 9 + 6 + 6 + 1 and not net.not_run
     assert not module.weight.requires_grad and not module.gain.requires_grad
     assert module.bias.requires_grad
+
+
+def test_attention_products_count_their_multiply_accumulates() -> None:
+    import sympy
+
+    from convsym.expr import symbols
+
+    H, W = symbols("H W")
+    net = from_torch(Attention2d(), (8, "H", "W"))
+    rows = {r.type: r for r in net.rows}
+    hw = H * W
+    assert sympy.expand(rows["MatMul"].macs - 2 * hw * hw * 4) == 0  # the second product
+    keys = sympy.ceiling(H / 2) * sympy.ceiling(W / 2)
+    assert sympy.expand(rows["ScaledDotProductAttention"].macs - 2 * hw * keys * 8) == 0
+
+
+class ParameterProduct(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Parameter(torch.zeros(8, 8))
+
+    def forward(self, x: Any) -> Any:
+        return x.transpose(1, 3) @ self.proj
+
+
+class MaskedAttention(nn.Module):
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2)
+        return F.scaled_dot_product_attention(t, t, t, attn_mask=t[:, :1, :1] > 0)
+
+
+class FlatTimesMap(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x.flatten(2) @ x  # rank 2 against rank 3: the batch axes would not meet
+
+
+@pytest.mark.parametrize(("module", "words"), [
+    (ParameterProduct(), "not traced"),
+    (MaskedAttention(), "attention mask"),
+    (FlatTimesMap(), "a matrix product of a rank-2 and a rank-3 tensor"),
+])
+def test_products_refuse_what_they_do_not_follow(module: Any, words: str) -> None:
+    with pytest.raises(SpecError) as info:
+        from_torch(module, (8, "H", "W"))
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
+                                    SqueezeExcite(), LayerScaleBlock(), Attention2d(),
+                                    TokensBack(), SamePadding()],
+                         ids=lambda m: type(m).__name__)
+def test_imported_rows_replay_in_the_numpy_reference(module: Any) -> None:
+    """The NumPy reference applies the importer's tensor operations (dims counting the batch
+    axis, as PyTorch's) to its batch-less arrays: every row's shape agrees."""
+    from convsym.intdiv import to_sympy
+    from convsym.runners.numpy_ref import NumpyRunner
+
+    net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
+    outcomes = NumpyRunner().run(net)
+    assert len(outcomes) == len(net.nodes)
+    for index, shape in outcomes.items():
+        assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index]), net.nodes[index]
+
+
+def test_verify_on_an_imported_network_compares_with_the_reference() -> None:
+    import convsym
+
+    result = convsym.verify(from_torch(Reshapes().eval(), (8, "H", "W")), samples=4)
+    assert result.ok and "reference" in result.compared

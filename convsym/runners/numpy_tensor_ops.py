@@ -1,0 +1,80 @@
+"""PyTorch's tensor operations, as the PyTorch importer records them, on NumPy arrays.
+
+The NumPy reference keeps arrays without the batch axis, while the importer's operations
+(``Permute``, ``Reshape``, ``Slice``, ... in :mod:`convsym.layers.torch_tensor`) count
+their ``dim`` with it, as PyTorch does: each is applied to the array with a batch axis of 1
+put back, then taken off again.
+
+>>> import numpy as np
+>>> from convsym.layers.torch_tensor import Permute, Slice
+>>> x = np.zeros((3, 5, 7))
+>>> apply_tensor_op(Permute((0, 2, 3, 1)), [x]).shape
+(5, 7, 3)
+>>> apply_tensor_op(Slice(2, 1, None, 2), [x]).shape
+(3, 2, 7)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from convsym.layers.base import Layer
+from convsym.runners import Unsupported
+
+_REDUCE: dict[str, Any] = {
+    "mean": np.mean, "sum": np.sum, "amax": np.amax, "amin": np.amin, "max": np.amax,
+    "min": np.amin, "prod": np.prod, "std": np.std, "var": np.var, "any": np.any, "all": np.all}
+"""Reductions NumPy has under another name or the same one (``keepdims`` for ``keepdim``)."""
+
+
+def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
+    """``layer`` (a tensor operation of an imported forward) on arrays without the batch."""
+    kind = type(layer).__name__
+    lay: Any = layer
+    if kind == "MatMul":
+        return np.matmul(*args)
+    if kind == "ScaledDotProductAttention":  # the shapes of softmax(q k^T) v
+        q, k, v = args
+        return np.matmul(np.matmul(q, np.swapaxes(k, -1, -2)), v)
+    if kind == "Stack":
+        return np.stack(list(args), axis=_axis(lay.dim, args[0].ndim + 2) - 1)
+    (x,) = args
+    xb = x[None]
+    if kind == "Permute":
+        return np.transpose(xb, [_axis(d, xb.ndim) for d in lay.dims])[0]
+    if kind == "Reshape":
+        shape = lay.shape if isinstance(lay.shape, (list, tuple)) else (lay.shape,)
+        return x.reshape(tuple(int(v) for v in shape))
+    if kind == "Slice":
+        cut = slice(*(None if v is None else int(v) for v in (lay.start, lay.stop, lay.step)))
+        return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
+    if kind == "Select":
+        return np.take(xb, int(lay.index), axis=_axis(lay.dim, xb.ndim))[0]
+    if kind == "Unsqueeze":
+        return np.expand_dims(xb, _axis(lay.dim, xb.ndim + 1))[0]
+    if kind == "Expand":
+        target = [int(v) for v in lay.shape]
+        for back in range(1, min(len(target), x.ndim) + 1):
+            if target[-back] == -1:
+                target[-back] = x.shape[-back]
+        return np.broadcast_to(x, tuple(target))
+    if kind == "Reduce" and lay.op in _REDUCE:
+        dims = lay.dim if isinstance(lay.dim, (list, tuple)) else (lay.dim,)
+        axes = tuple(_axis(d, xb.ndim) for d in dims)
+        return _REDUCE[lay.op](xb, axis=axes, keepdims=bool(lay.keepdim))[0]
+    if kind == "TensorOperand":
+        return (xb * np.ones(tuple(int(v) for v in lay.operand_shape)))[0]
+    raise Unsupported(f"the NumPy reference does not model the tensor operation {kind}"
+                      + (f" ({lay.op})" if kind == "Reduce" else ""))
+
+
+def _axis(dim: Any, rank: int) -> int:
+    """A PyTorch ``dim`` (batch axis included, negative from the end) as a NumPy axis."""
+    d = int(dim)
+    return d + rank if d < 0 else d
+
+
+__all__ = ["apply_tensor_op"]
