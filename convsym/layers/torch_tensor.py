@@ -416,6 +416,14 @@ def _products(layer: Layer, a: Shape, b: Shape, names: tuple[str, str], what: st
     return list(lead.shape), list(lead.conditions)
 
 
+def _inputs(layer: Layer, inputs: Sequence[Shape], what: str) -> Sequence[Shape]:
+    """``inputs`` when there are ``layer.n_inputs`` of them, else the layer's refusal."""
+    if len(inputs) != layer.n_inputs:
+        raise layer.shape_error("inputs", len(inputs), f"takes {what}",
+                                code="wrong_input_count")
+    return inputs
+
+
 @layer_class
 class MatMul(TorchLayer):
     """``a @ b`` / ``torch.matmul`` / ``bmm`` of two traced tensors: ``(..., n, k)`` times
@@ -426,10 +434,7 @@ class MatMul(TorchLayer):
 
     def infer(self, inputs: Sequence[Shape]) -> Inference:
         """Rows of the first times columns of the second, stack by stack."""
-        if len(inputs) != 2:
-            raise self.shape_error("inputs", len(inputs), "takes two tensors",
-                                   code="wrong_input_count")
-        a, b = inputs
+        a, b = _inputs(self, inputs, "two tensors")
         lead, conditions = _products(self, a, b, ("left", "right"), "a matrix product")
         conditions += require_equal(
             self, "inner axis", a[-1], b[-2],
@@ -451,10 +456,7 @@ class ScaledDotProductAttention(TorchLayer):
 
     def infer(self, inputs: Sequence[Shape]) -> Inference:
         """The two matrix products it is, ``softmax(q k^T) v``, without the scaling."""
-        if len(inputs) != 3:
-            raise self.shape_error("inputs", len(inputs), "takes query, key and value",
-                                   code="wrong_input_count")
-        q, k, v = inputs
+        q, k, v = _inputs(self, inputs, "query, key and value")
         lead, conditions = _products(self, q, k, ("query", "key"), "attention")
         lead_v, more = _products(self, (*lead, *q[-2:]), v, ("scores", "value"), "attention")
         conditions += more

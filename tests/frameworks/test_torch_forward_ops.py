@@ -517,16 +517,20 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
         assert from_torch(SizeBranch(), (8, h, w)).output_shape == tuple(real)
 
 
+@pytest.mark.parametrize("runner", ["torch", "numpy"])
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
-                                    SqueezeExcite(), LayerScaleBlock(), Attention2d()],
+                                    SqueezeExcite(), LayerScaleBlock(), Attention2d(),
+                                    TokensBack(), SamePadding()],
                          ids=lambda m: type(m).__name__)
-def test_imported_rows_replay_in_pytorch(module: Any) -> None:
-    """convsym's rows, rebuilt as torch calls one by one (``convsym verify``), agree too."""
+def test_imported_rows_replay(module: Any, runner: str) -> None:
+    """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
+    arrays have no batch axis, while the importer's dims count it), agree too."""
     from convsym.intdiv import to_sympy
+    from convsym.runners.numpy_ref import NumpyRunner
     from convsym.runners.torch_run import TorchRunner
 
     net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
-    outcomes = TorchRunner().run(net)
+    outcomes = (TorchRunner() if runner == "torch" else NumpyRunner()).run(net)
     assert len(outcomes) == len(net.nodes)
     for index, shape in outcomes.items():
         assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index]), net.nodes[index]
@@ -750,23 +754,6 @@ def test_products_refuse_what_they_do_not_follow(module: Any, words: str) -> Non
     with pytest.raises(SpecError) as info:
         from_torch(module, (8, "H", "W"))
     assert words in str(info.value)
-
-
-@pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
-                                    SqueezeExcite(), LayerScaleBlock(), Attention2d(),
-                                    TokensBack(), SamePadding()],
-                         ids=lambda m: type(m).__name__)
-def test_imported_rows_replay_in_the_numpy_reference(module: Any) -> None:
-    """The NumPy reference applies the importer's tensor operations (dims counting the batch
-    axis, as PyTorch's) to its batch-less arrays: every row's shape agrees."""
-    from convsym.intdiv import to_sympy
-    from convsym.runners.numpy_ref import NumpyRunner
-
-    net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
-    outcomes = NumpyRunner().run(net)
-    assert len(outcomes) == len(net.nodes)
-    for index, shape in outcomes.items():
-        assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index]), net.nodes[index]
 
 
 def test_verify_on_an_imported_network_compares_with_the_reference() -> None:
