@@ -586,7 +586,11 @@ class Floor:
         self.digest = _digest(num, den)
         self.key: tuple[object, ...] = (1, self.digest, num.key, den.key)
         self.depth: int = 1 + max(num.depth(), den.depth())
-        self._hash = hash(self.digest)
+        # the digest reduces coefficients modulo the Mersenne prime 2**61 - 1, where powers
+        # of two repeat with period 61: ceiling(H/2**i) and ceiling(H/2**(i + 61)) share a
+        # digest (which stays: it orders sizes), so the hash adds the coefficients' lengths;
+        # else every 61st floor of a stride-2 stack collides in every dict and memo
+        self._hash = hash((self.digest, _lengths(num), _lengths(den)))
         self._symbols: frozenset[sympy.Symbol] | None = None
         self._lower: tuple[int | None] | None = None  # (lower_bound,) once computed
         self._directions: tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]] | None \
@@ -667,6 +671,14 @@ def _digest(num: QPoly, den: QPoly) -> int:
                         h = _SYM_DIGESTS[atom] = zlib.crc32(atom.name.encode()) + 1
                 term = (term * 6_700_417 + h * 31 + e) % _DIGEST_MOD
             total = (total + term * term + term) % _DIGEST_MOD
+    return total
+
+
+def _lengths(p: QPoly) -> int:
+    """The bit lengths of ``p``'s coefficients, summed (part of a floor's hash)."""
+    total = 0
+    for c in p.terms.values():
+        total += c.bit_length()
     return total
 
 
