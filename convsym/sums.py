@@ -22,10 +22,11 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cmp_to_key
 
 import sympy
+from sympy.core.cache import cacheit
 
 from convsym import deep
 
@@ -79,6 +80,11 @@ def _simple(term: sympy.Basic) -> bool:
 def total(items: Sequence[sympy.Expr]) -> sympy.Expr:
     """``sympy.Add(*items)``, collected under a hash that does not collide on powers of two
     (see the module doc); the same expression."""
+    return _cached(*items)
+
+
+def _collect(*items: sympy.Expr) -> sympy.Expr:
+    """:func:`total`, uncached."""
     coeff: sympy.Expr = sympy.S.Zero
     terms: dict[_Key, sympy.Expr] = {}
     for item in items:
@@ -117,3 +123,8 @@ def total(items: Sequence[sympy.Expr]) -> sympy.Expr:
         return parts[0]
     made = sympy.Add._from_args(parts, True)
     return sympy.Add._exec_constructor_postprocessors(made)
+
+
+_cached: Callable[..., sympy.Expr] = cacheit(_collect)
+"""In SymPy's cache, as ``Add``'s results are: a warm summary finds its totals there, and a
+first run, with the cache cleared, does not."""
