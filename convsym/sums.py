@@ -27,6 +27,7 @@ from functools import cmp_to_key
 
 import sympy
 from sympy.core.cache import cacheit
+from sympy.core.parameters import global_parameters
 
 from convsym import deep
 
@@ -80,6 +81,8 @@ def _simple(term: sympy.Basic) -> bool:
 def total(items: Sequence[sympy.Expr]) -> sympy.Expr:
     """``sympy.Add(*items)``, collected under a hash that does not collide on powers of two
     (see the module doc); the same expression."""
+    if not global_parameters.evaluate:
+        return sympy.Add(*items)  # (inside ``sympy.evaluate(False)``: Add leaves it unevaluated)
     return _cached(*items)
 
 

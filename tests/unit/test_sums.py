@@ -51,3 +51,10 @@ def test_total_of_nothing_or_of_cancelling_terms_is_zero() -> None:
     assert total([]) is sympy.S.Zero
     assert total([2 * H * W, -2 * H * W]) is sympy.S.Zero
     assert total([H, -H, sympy.Integer(4)]) == 4
+
+
+def test_total_under_evaluate_false_is_adds_unevaluated_sum() -> None:
+    items = [2 * H, 3 * H, sympy.Integer(1)]
+    with sympy.evaluate(False):
+        made, expected = total(items), sympy.Add(*items)
+    assert sympy.srepr(made) == sympy.srepr(expected) and len(made.args) == 3
