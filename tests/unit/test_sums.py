@@ -30,7 +30,7 @@ def _terms() -> st.SearchStrategy[sympy.Expr]:
     return st.one_of(products, atoms, odd)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(_terms(), max_size=8))
 def test_total_is_the_sum_sympy_makes(items: list[sympy.Expr]) -> None:
     made, expected = total(items), sympy.Add(*items)
