@@ -574,8 +574,8 @@ class Floor:
     ``den`` otherwise.
     """
 
-    __slots__ = ("num", "den", "key", "digest", "depth", "_hash", "_symbols", "_lower",
-                 "_directions", "_probes")
+    __slots__ = ("num", "den", "key", "digest", "spread", "depth", "_hash", "_symbols",
+                 "_lower", "_directions", "_probes")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -583,10 +583,15 @@ class Floor:
         # a digest of the structure first: two floors that differ only deep inside (the H
         # and W sizes of a chain, floor((floor(... H ...)... vs floor((floor(... W ...)...)
         # are compared and hashed at once instead of through every nesting level
-        self.digest = _digest(num, den)
+        self.digest, self.spread = _digest(num, den)
         self.key: tuple[object, ...] = (1, self.digest, num.key, den.key)
         self.depth: int = 1 + max(num.depth(), den.depth())
-        self._hash = hash(self.digest)
+        # the digest reduces coefficients modulo the Mersenne prime 2**61 - 1, where powers
+        # of two repeat with period 61: ceiling(H/2**i) and ceiling(H/2**(i + 61)) share a
+        # digest (which stays: it orders sizes), so the hash adds the spread (the
+        # coefficients' bit lengths); else every 61st floor of a stride-2 stack collides in
+        # every dict and memo
+        self._hash = hash((self.digest, self.spread))
         self._symbols: frozenset[sympy.Symbol] | None = None
         self._lower: tuple[int | None] | None = None  # (lower_bound,) once computed
         self._directions: tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]] | None \
@@ -650,24 +655,27 @@ _DIGEST_MOD = (1 << 61) - 1
 _SYM_DIGESTS: dict[sympy.Symbol, int] = {}
 
 
-def _digest(num: QPoly, den: QPoly) -> int:
+def _digest(num: QPoly, den: QPoly) -> tuple[int, int]:
     """A structural digest of ``floor(num/den)``, the same in every run (symbol names through
     CRC-32, never Python's salted string hash): part of a floor's sort key, so the order of
-    sizes is reproducible."""
-    total = 0
+    sizes is reproducible; and its spread, the bit lengths of every coefficient, inner
+    floors' included, summed (part of the floor's hash)."""
+    total = spread = 0
     for side, p in enumerate((num, den)):
         for mono, c in p.terms.items():
+            spread += c.bit_length()
             term = (c * 1_000_003 + side) % _DIGEST_MOD
             for atom, e in mono:
                 if isinstance(atom, Floor):
                     h = atom.digest
+                    spread += atom.spread
                 else:
                     h = _SYM_DIGESTS.get(atom, 0)
                     if not h:
                         h = _SYM_DIGESTS[atom] = zlib.crc32(atom.name.encode()) + 1
                 term = (term * 6_700_417 + h * 31 + e) % _DIGEST_MOD
             total = (total + term * term + term) % _DIGEST_MOD
-    return total
+    return total, spread
 
 
 def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:

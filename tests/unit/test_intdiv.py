@@ -869,3 +869,30 @@ def test_sums_that_sympy_must_collect_or_flatten_are_left_to_it() -> None:
     for parts in cases:
         fast, slow = _canonical_add(list(parts)), sympy.Add(*parts)
         assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+def test_floor_hashes_of_a_stride_2_stack_do_not_repeat_with_the_digest() -> None:
+    # the digest reduces 2**i modulo 2**61 - 1 (period 61): the hashes must not, else every
+    # 61st floor of a deep 'same' stride-2 stack collides in every dict and memo
+    sizes, floors = [QPoly.sym(N)], []
+    for _ in range(200):
+        sizes.append(ceildiv(sizes[-1], QPoly.const(2)))
+        (atom,) = sizes[-1].atoms()
+        assert isinstance(atom, Floor)
+        floors.append(atom)
+    assert len({f.digest for f in floors}) == 61  # the digest's period, kept: it orders sizes
+    assert len({hash(f) for f in floors}) == 200
+    again = ceildiv(sizes[150], QPoly.const(2))  # equal floors, built anew: equal hashes
+    assert again == sizes[151] and hash(again) == hash(sizes[151])
+
+
+def test_nested_floor_hashes_see_the_inner_floors_lengths() -> None:
+    # floor((floor(n/2**i)**2 + 1)/3): outer coefficients alike, inner digests 61 apart alike
+    outer = []
+    for i in range(1, 131):
+        inner = floordiv(QPoly.sym(N), QPoly.const(2**i))
+        outer.append(floordiv(inner * inner + 1, QPoly.const(3)))
+    atoms = [a for o in outer for a in o.atoms()]
+    assert len(atoms) == 130 and all(isinstance(a, Floor) and a.depth == 2 for a in atoms)
+    assert len({a.digest for a in atoms}) == 61  # the digest repeats: the hash must not
+    assert len({hash(a) for a in atoms}) == 130
