@@ -575,7 +575,7 @@ class Floor:
     """
 
     __slots__ = ("num", "den", "key", "digest", "depth", "_hash", "_symbols", "_lower",
-                 "_directions", "_probes")
+                 "_directions", "_probes", "_dens")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -592,6 +592,19 @@ class Floor:
         self._directions: tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]] | None \
             = None
         self._probes: tuple[int, ...] | None = None
+        self._dens: tuple[int, ...] | None = None
+
+    def largest_divisors(self) -> tuple[int, ...]:
+        """The three largest distinct constant divisors (ascending) of this floor and of
+        every floor inside its numerator: what sampling looks near (computed once from the
+        inner floors' own; the three largest of a union are the three largest of the
+        parts' three largest)."""
+        if self._dens is None:
+            found = {self.den.const_value()} if self.den.is_const() else set()
+            for f in self.num.floors():
+                found.update(f.largest_divisors())
+            self._dens = tuple(sorted(found)[-3:])
+        return self._dens
 
     def probes(self) -> tuple[int, ...]:
         """The floor's values at the :func:`probe` points (computed once from the inner

@@ -32,7 +32,6 @@ from convsym.intdiv import (
     evaluate,
     ext,
     free_symbols,
-    iter_floors,
     product,
     scale,
     to_sympy,  # noqa: F401  (the doctests print with it)
@@ -78,6 +77,14 @@ def _multiply(factors: tuple[QExpr, ...]) -> QExpr:
             rest.append(f)
         else:
             const *= value
+    if len(rest) == 1:
+        only = rest[0]
+        if type(only) is QPoly and only.factors is None:
+            # one size times constants (a layer's MACs and bias MACs from its area): what
+            # product() comes to, each coefficient scaled, without its generic passes
+            if const == 1:
+                return only
+            return QPoly._raw({m: c * const for m, c in only.terms.items()} if const else {})
     # sums are kept factored when expanding them would be large (intdiv.product)
     total: QExpr = product([QPoly.const(const), *(f for f in rest if isinstance(f, QPoly))])
     for f in rest:
@@ -261,12 +268,29 @@ _SAMPLE_AT = (1, 2, 3, 5, 8, 13, 64, 1000, 4099)
 before a period check; any value >= 1 lies in every symbol's domain."""
 
 
+def largest_divisors(e: QExpr) -> list[int]:
+    """The three largest distinct constant divisors of the floors in ``e``, nested ones
+    included, ascending (each floor's own are memoised: :meth:`Floor.largest_divisors`).
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> h = QPoly.sym(symbol("H"))
+    >>> largest_divisors(floordiv(floordiv(h, QPoly.const(3)) * h, QPoly.const(5)) + h)
+    [3, 5]
+    """
+    if isinstance(e, Ext):  # (the three largest of a union: of the parts' three largest)
+        found = {d for a in e.args for d in largest_divisors(a)}
+    else:
+        found = {d for f in e.floors() for d in f.largest_divisors()}
+    return sorted(found)[-3:]
+
+
 def _samples(e: QExpr) -> Iterator[int]:
     """Values of ``e`` at a few points (those that evaluate), lazily: callers stop at the
     first witness."""
     syms = sorted(free_symbols(e), key=lambda x: x.name)
     # around each constant divisor D, where the floors change value
-    dens = sorted({f.den.const_value() for f in iter_floors(e) if f.den.is_const()})[-3:]
+    dens = largest_divisors(e)
     near = [t for d in dens for t in (d - 1, d + 1, 2 * d + 1, 3 * d - 1) if t >= 1]
     for t in (*near, *_SAMPLE_AT):
         same = {x: t for x in syms}
