@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from convsym.intdiv import (
+    _EXPAND_AT_ONCE,
     Ext,
     Floor,
     NotQuasiPolynomial,
@@ -85,6 +86,13 @@ def _multiply(factors: tuple[QExpr, ...]) -> QExpr:
             if const == 1:
                 return only
             return QPoly._raw({m: c * const for m, c in only.terms.items()} if const else {})
+    if len(rest) == 2 and const == 1:
+        a, b = rest
+        if type(a) is QPoly and type(b) is QPoly and a.factors is None and \
+                b.factors is None and len(a.terms) > 1 and len(b.terms) > 1 and \
+                len(a.terms) * len(b.terms) <= _EXPAND_AT_ONCE:
+            # two short sums (a layer's output area): product() expands them as a * b
+            return a * b
     # sums are kept factored when expanding them would be large (intdiv.product)
     total: QExpr = product([QPoly.const(const), *(f for f in rest if isinstance(f, QPoly))])
     for f in rest:

@@ -173,3 +173,19 @@ def test_largest_divisors_are_those_of_every_nested_floor(specs: list[tuple[int,
         e = add_sizes(e, x)
     walked = sorted({f.den.const_value() for f in iter_floors(e) if f.den.is_const()})[-3:]
     assert largest_divisors(e) == walked
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes, sizes, st.integers(-2, 3))
+def test_two_sums_multiply_as_the_generic_product(a: QExpr, b: QExpr, c: int) -> None:
+    # the direct expansion of two short sums (a layer's area) against product()
+    from convsym import sizes as module
+    from convsym.intdiv import product
+
+    if not (isinstance(a, QPoly) and isinstance(b, QPoly)):
+        return
+    module._PRODUCTS.clear()
+    for factors in ((a, b), (QPoly.const(1), a, b), (QPoly.const(c), a, b)):
+        fast = mul_sizes(*factors)
+        assert isinstance(fast, QPoly) and fast == product(factors)
+        assert list(fast.terms.items()) == list(product(factors).terms.items())
