@@ -575,7 +575,7 @@ class Floor:
     """
 
     __slots__ = ("num", "den", "key", "digest", "depth", "_hash", "_symbols", "_lower",
-                 "_directions", "_probes", "_dens")
+                 "_directions", "_probes", "_dens", "_at")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -593,6 +593,7 @@ class Floor:
             = None
         self._probes: tuple[int, ...] | None = None
         self._dens: tuple[int, ...] | None = None
+        self._at: dict[int, int] | None = None
 
     def largest_divisors(self) -> tuple[int, ...]:
         """The three largest distinct constant divisors (ascending) of this floor and of
@@ -605,6 +606,23 @@ class Floor:
                 found.update(f.largest_divisors())
             self._dens = tuple(sorted(found)[-3:])
         return self._dens
+
+    def value_at(self, t: int) -> int:
+        """The floor's value where every symbol is ``t`` (:func:`uniform_value`), memoised
+        for a few points per floor: sampling a nested size evaluates every floor inside it,
+        and the next layer's size holds the same floors."""
+        at = self._at
+        if at is None:
+            at = self._at = {}
+        value = at.get(t)
+        if value is None:
+            den = uniform_value(self.den, t)
+            if den <= 0:
+                raise ZeroDivisionError(f"divisor {to_sympy(self.den)} = {den} is not positive")
+            value = uniform_value(self.num, t) // den
+            if len(at) < _AT_HELD:
+                at[t] = value
+        return value
 
     def probes(self) -> tuple[int, ...]:
         """The floor's values at the :func:`probe` points (computed once from the inner
@@ -653,6 +671,33 @@ class Floor:
         if den <= 0:
             raise ZeroDivisionError(f"divisor {to_sympy(self.den)} = {den} is not positive")
         return self.num.evaluate(env) // den
+
+
+_AT_HELD = 32
+"""Points at which a floor remembers its :meth:`Floor.value_at` (samples and thresholds ask
+a handful; a bisection asks more, which are computed but not kept)."""
+
+
+def uniform_value(e: QExpr, t: int) -> int:
+    """``evaluate(e, env)`` with every symbol of ``e`` at ``t`` (floors' values memoised).
+
+    >>> from convsym.expr import symbol
+    >>> h, w = QPoly.sym(symbol("H")), QPoly.sym(symbol("W"))
+    >>> e = floordiv(floordiv(h, QPoly.const(2)) * w + QPoly.const(1), QPoly.const(3))
+    >>> uniform_value(e, 7) == evaluate(e, {symbol("H"): 7, symbol("W"): 7}) == 7
+    True
+    """
+    if isinstance(e, Ext):
+        values = [uniform_value(a, t) for a in e.args]
+        return min(values) if e.kind == "min" else max(values)
+    if e.factors is not None:
+        return reduce(lambda a, f: a * uniform_value(f, t), e.factors, 1)
+    total = 0
+    for mono, c in e.terms.items():
+        for atom, power in mono:
+            c *= (atom.value_at(t) if isinstance(atom, Floor) else t) ** power
+        total += c
+    return total
 
 
 _SHALLOW = 64

@@ -36,6 +36,7 @@ from convsym.intdiv import (
     product,
     scale,
     to_sympy,  # noqa: F401  (the doctests print with it)
+    uniform_value,
 )
 from convsym.period import decide_eq, decide_nonneg
 
@@ -301,12 +302,13 @@ def _samples(e: QExpr) -> Iterator[int]:
     dens = largest_divisors(e)
     near = [t for d in dens for t in (d - 1, d + 1, 2 * d + 1, 3 * d - 1) if t >= 1]
     for t in (*near, *_SAMPLE_AT):
-        same = {x: t for x in syms}
-        # (staggered: the same point when there is one symbol, evaluated once)
-        for point in (same, {x: t + i for i, x in enumerate(syms)}) if len(syms) > 1 else \
-                (same,):
+        try:  # every symbol at t (each floor's value there memoised)
+            yield uniform_value(e, t)
+        except ZeroDivisionError:
+            pass
+        if len(syms) > 1:  # and staggered (the same point when there is one symbol)
             try:
-                yield evaluate(e, point)
+                yield evaluate(e, {x: t + i for i, x in enumerate(syms)})
             except (KeyError, ZeroDivisionError):
                 pass
 
@@ -433,21 +435,22 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
             return None
         if decide_nonneg(step).holds is not True:
             return None
+    # (x is e's only symbol: its value at v is uniform_value(e, v), floors memoised)
     lo = 1 if x.is_positive else 0
-    if evaluate(e, {x: lo}) >= 0:
+    if uniform_value(e, lo) >= 0:
         return x, lo
     t = _solved(e, x)
-    if t is not None and lo < t <= 2**63 and evaluate(e, {x: t}) >= 0 > \
-            evaluate(e, {x: t - 1}):
+    if t is not None and lo < t <= 2**63 and uniform_value(e, t) >= 0 > \
+            uniform_value(e, t - 1):
         return x, t  # e(t - 1) < 0 <= e(t), e never decreasing: the first, as searched below
     hi = lo + 1
-    while evaluate(e, {x: hi}) < 0:
+    while uniform_value(e, hi) < 0:
         hi = lo + 2 * (hi - lo)
         if hi > 2**64:
             return None  # never reached: the caller keeps the condition as it is
     while hi - lo > 1:  # e(lo) < 0 <= e(hi)
         mid = (lo + hi) // 2
-        if evaluate(e, {x: mid}) >= 0:
+        if uniform_value(e, mid) >= 0:
             hi = mid
         else:
             lo = mid

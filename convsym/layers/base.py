@@ -44,6 +44,7 @@ from convsym.intdiv import (
     lower_bound,
     shown_briefly,
     to_sympy,
+    uniform_value,
 )
 from convsym.intdiv import add as q_add
 from convsym.intdiv import scale as q_scale
@@ -505,6 +506,8 @@ def _rising_below_zero(room: QExpr) -> bool:
         corner[x] = 1 if x.is_positive else 0 if x.is_nonnegative else -1
         if corner[x] < 0:
             return False  # no least value
+    if all(v == 1 for v in corner.values()):  # (all positive: the floors' memoised values)
+        return uniform_value(room, 1) < 0
     return room.evaluate(corner) < 0
 
 

@@ -869,3 +869,25 @@ def test_sums_that_sympy_must_collect_or_flatten_are_left_to_it() -> None:
     for parts in cases:
         fast, slow = _canonical_add(list(parts)), sympy.Add(*parts)
         assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees(), st.lists(st.integers(1, 40), min_size=1, max_size=4))
+def test_uniform_values_are_the_values_with_every_symbol_equal(tree: Tree,
+                                                               ts: list[int]) -> None:
+    # the floors' memoised values at t (asked twice: the memo's answer too) against evaluate
+    from convsym.intdiv import uniform_value
+
+    for t in ts + ts:
+        assert uniform_value(tree.q, t) == evaluate(tree.q, {x: t for x in POSITIVE}) == \
+            tree.naive({x.name: t for x in POSITIVE})
+
+
+def test_a_floor_remembers_a_bounded_number_of_uniform_values() -> None:
+    from convsym import intdiv
+
+    f = floordiv(QPoly.sym(N) + QPoly.const(1), QPoly.const(3))
+    (atom,) = f.floors()
+    for t in range(1, 3 * intdiv._AT_HELD):
+        assert atom.value_at(t) == (t + 1) // 3
+    assert atom._at is not None and len(atom._at) == intdiv._AT_HELD
