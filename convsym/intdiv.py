@@ -137,6 +137,9 @@ def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
         (x, ex), (y, ey) = a[0], b[0]
         if x is y or (type(x) is type(y) and x == y):  # (a Symbol never equals a Floor)
             return ((x, ex + ey),)
+        if type(x) is Floor and type(y) is Floor and x.digest != y.digest:
+            # two floors' keys (1, digest, ...) differ in the digest: ordered by it alone
+            return b + a if y.digest < x.digest else a + b
         # as sorted() would order them: stable, so a's atom first unless b's key is smaller
         return b + a if _akey(y) < _akey(x) else a + b
     powers: dict[Atom, int] = dict(a)
@@ -574,7 +577,7 @@ class Floor:
     ``den`` otherwise.
     """
 
-    __slots__ = ("num", "den", "key", "digest", "depth", "_hash", "_symbols", "_lower",
+    __slots__ = ("num", "den", "_key", "digest", "depth", "_hash", "_symbols", "_lower",
                  "_directions", "_probes", "_dens", "_at")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
@@ -584,7 +587,7 @@ class Floor:
         # and W sizes of a chain, floor((floor(... H ...)... vs floor((floor(... W ...)...)
         # are compared and hashed at once instead of through every nesting level
         self.digest = _digest(num, den)
-        self.key: tuple[object, ...] = (1, self.digest, num.key, den.key)
+        self._key: tuple[object, ...] | None = None  # (built when first compared)
         self.depth: int = 1 + max(num.depth(), den.depth())
         self._hash = hash(self.digest)
         self._symbols: frozenset[sympy.Symbol] | None = None
@@ -606,6 +609,18 @@ class Floor:
                 found.update(f.largest_divisors())
             self._dens = tuple(sorted(found)[-3:])
         return self._dens
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """A total, deterministic sort key: the digest, then the numerator's and divisor's
+        keys (built on first use: most floors of a chain are ordered by digest alone, see
+        :func:`_mono_mul`)."""
+        key = self._key
+        if key is None:
+            if self.depth > _KEYS_AT_ONCE:
+                _build_keys(self)  # the inner floors' first, without deep recursion
+            key = self._key = (1, self.digest, self.num.key, self.den.key)
+        return key
 
     def value_at(self, t: int) -> int:
         """The floor's value where every symbol is ``t`` (:func:`uniform_value`), memoised
@@ -671,6 +686,26 @@ class Floor:
         if den <= 0:
             raise ZeroDivisionError(f"divisor {to_sympy(self.den)} = {den} is not positive")
         return self.num.evaluate(env) // den
+
+
+_KEYS_AT_ONCE = 32
+"""Floors nested at most this deep build their keys recursively (a few frames per level);
+deeper ones build their inner floors' keys first, innermost first (:func:`_build_keys`)."""
+
+
+def _build_keys(outer: Floor) -> None:
+    """The keys of every floor inside ``outer`` whose key is not built yet, innermost
+    first: each then finds its inner floors' keys built (a 1,500-deep chain's key is built
+    level by level, never by recursing 1,500 levels)."""
+    pending: list[Floor] = []
+    stack = [outer]
+    while stack:  # each floor before everything inside it (pre-order)
+        f = stack.pop()
+        if f._key is None:
+            pending.append(f)
+            stack.extend(a for mono in f.num.terms for a, _ in mono if isinstance(a, Floor))
+    for f in reversed(pending[1:]):  # everything inside a floor before the floor
+        f.key  # noqa: B018 (built and kept)
 
 
 _AT_HELD = 32

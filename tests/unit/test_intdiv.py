@@ -891,3 +891,35 @@ def test_a_floor_remembers_a_bounded_number_of_uniform_values() -> None:
     for t in range(1, 3 * intdiv._AT_HELD):
         assert atom.value_at(t) == (t + 1) // 3
     assert atom._at is not None and len(atom._at) == intdiv._AT_HELD
+
+
+@settings(max_examples=150, deadline=None)
+@given(trees(), trees())
+def test_two_floors_multiply_in_the_order_of_their_keys(a: Tree, b: Tree) -> None:
+    # the digest shortcut of _mono_mul (keys built lazily) against the keys' own order
+    from convsym.intdiv import _akey, _mono_mul
+
+    floors = [f for t in (a, b) for f in iter_floors(t.q)]
+    for x in floors[:4]:
+        for y in floors[:4]:
+            got = _mono_mul(((x, 1),), ((y, 1),))
+            if x == y:
+                assert got == ((x, 2),)
+            else:
+                assert [atom for atom, _ in got] == sorted([x, y], key=_akey)
+
+
+def test_a_deep_floor_builds_its_key_level_by_level() -> None:
+    # built lazily, the key of a floor nested 1,500 deep is the same nested tuple
+    from convsym.intdiv import _SHALLOW
+
+    x = QPoly.sym(N)
+    for i in range(1500):
+        x = floordiv(x - QPoly.sym(symbol(f"k{i}")), QPoly.sym(S))
+    (outer,) = x.floors()
+    key = outer.key
+    inner = outer
+    for _ in range(_SHALLOW):  # each level's key holds the next one's as built
+        (inner,) = inner.num.floors()
+        assert inner._key is not None
+    assert key[0] == 1 and key[1] == outer.digest and key is outer.key
