@@ -397,7 +397,7 @@ class QPoly:
         return result
 
 
-_EXPAND_AT_ONCE = 64
+EXPAND_AT_ONCE = 64
 """Products of at most this many term products are expanded at once (cheap, and shown as
 always); larger ones are kept factored."""
 
@@ -443,7 +443,7 @@ def product(factors: Iterable[QPoly]) -> QPoly:
                 work *= len(g.terms)
     if not scalar.terms or not sums:
         return scalar
-    if len(sums) == 1 or work <= _EXPAND_AT_ONCE:
+    if len(sums) == 1 or work <= EXPAND_AT_ONCE:
         return reduce(_expand_mul, sums, scalar)
     _check_exponent(sum(_degree(g) for g in (scalar, *sums)))
     p = object.__new__(QPoly)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from convsym.intdiv import (
-    _EXPAND_AT_ONCE,
+    EXPAND_AT_ONCE,
     Ext,
     Floor,
     NotQuasiPolynomial,
@@ -91,7 +91,7 @@ def _multiply(factors: tuple[QExpr, ...]) -> QExpr:
         a, b = rest
         if type(a) is QPoly and type(b) is QPoly and a.factors is None and \
                 b.factors is None and len(a.terms) > 1 and len(b.terms) > 1 and \
-                len(a.terms) * len(b.terms) <= _EXPAND_AT_ONCE:
+                len(a.terms) * len(b.terms) <= EXPAND_AT_ONCE:
             # two short sums (a layer's output area): product() expands them as a * b
             return a * b
     # sums are kept factored when expanding them would be large (intdiv.product)
