@@ -42,14 +42,29 @@ def build_chain(depth: int, stride: int | str, channels: int = 4) -> Any:
 
 def clear_caches() -> None:
     """Forget every cache a first run would not have: SymPy's global cache and convsym's
-    display memos (what a fresh process starts with, minus the imports)."""
+    memos (what a fresh process starts with, minus the imports): sizes, displays, parsed
+    texts, and what is remembered per symbol (its key, digest, sign and probe values).
+
+    Kept: what is built once per class (a printer's method for a SymPy class, the ``nargs``
+    of ``floor``), independent of the network, and the constants made at import."""
     from sympy.core.cache import clear_cache
 
-    from convsym import deep, derivation, formulas, intdiv, sizes
+    from convsym import deep, derivation, domains, expr, formulas, intdiv, sizes
     from convsym.layers import base
     from convsym.printing import latex, text
+    from convsym.proof import lemmas
 
     clear_cache()
+    expr._CACHE.clear()
+    expr._PARSED.clear()
+    domains._NEUTRAL.clear()
+    lemmas._SHIFTED.clear()
+    intdiv._SYM_KEYS.clear()
+    intdiv._SYM_DIGESTS.clear()
+    intdiv._POSITIVE.clear()
+    intdiv._PROBE_AT.clear()
+    text.power_factors.cache_clear()
+    latex._latex.cache_clear()
     formulas._settled.cache_clear()
     derivation._settled.cache_clear()
     intdiv._SHOWN.clear()
@@ -82,24 +97,25 @@ def convsym_task(build: Callable[[], Any], probe: int, h_axis: int, checks: list
     """Build the network (every shape and count derived), then read the final size as SymPy
     and the parameter total, as a user does.
 
-    ``first=True`` clears SymPy's cache and convsym's memos before every run (inside the
-    timed region; clearing costs microseconds), so each run is a first run; ``summary=True``
-    also makes the summary table as JSON (``summary().to_dict()``: every row's shape, counts
-    and MACs printed), what ``convsym summary`` users wait for.
+    ``first=True`` clears SymPy's cache and convsym's memos before every run (outside the
+    timed region, as a fresh process starts without them), so each run is a first run;
+    ``summary=True`` also makes the summary table as JSON (``summary().to_dict()``: every
+    row's shape, counts and MACs printed), what ``convsym summary`` users wait for.
     """
 
     def task(progress: Progress) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+        from bench.timing import with_setup
         from convsym.intdiv import to_sympy
         from convsym.printing.text import sstr
 
         def run() -> Any:
-            if first:
-                clear_caches()
             net = build()
             shapes = net.output_shapes
             final = to_sympy(net.shapes[probe][h_axis])
             table = net.summary().to_dict() if summary else None
             return net, final, net.total_params, shapes, table
+
+        with_setup(run, clear_caches if first else None)
 
         def finish(result: Any) -> dict[str, Any]:
             net, final, params, _, _ = result

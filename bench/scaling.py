@@ -90,16 +90,17 @@ def _task(build: Callable[[int], Any], depth: int, first: bool, summary: bool
         import sympy
 
         from bench.peers import clear_caches
+        from bench.timing import with_setup
         from convsym.printing.text import sstr
 
         def run() -> Any:
-            if first:
-                clear_caches()
             net = build(depth)
             shape = net.output_shape
             if summary:
                 net.summary().to_dict()
             return shape
+
+        with_setup(run, clear_caches if first else None)
 
         def finish(shape: Any) -> dict[str, Any]:
             axis = shape[1] if net_is_channels_first(shape) else shape[0]

@@ -66,18 +66,19 @@ def _convsym_task(case: Any, *, first: bool, summary: bool
                   ) -> Callable[[Any], tuple[Callable[[], Any], Callable[[Any], Any]]]:
     def task(progress: Any) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
         from bench.peers import clear_caches
+        from bench.timing import with_setup
         from convsym.importers.torch_module import from_torch
         from convsym.printing.text import sstr
 
         model = _zoos().build(case).eval()
 
         def run() -> Any:
-            if first:
-                clear_caches()
             net = from_torch(model, (3, "H", "W"))
             if summary:
                 net.summary().to_dict()
             return net
+
+        with_setup(run, clear_caches if first else None)
 
         def finish(net: Any) -> dict[str, Any]:
             shape = net.output_shapes[0]

@@ -60,6 +60,9 @@ def windows(room: QExpr, *, s: QPoly) -> QExpr:
 
 def conv_room(n: QExpr, *, k: QPoly, d: QPoly, pad: QPoly) -> QExpr:
     """``n + P - k_e``: must be ``>= 0`` for at least one window to fit."""
+    p, ki, di = pad.as_int(), k.as_int(), d.as_int()
+    if p is not None and ki is not None and di is not None:  # most layers: integers
+        return add(n, QPoly.const(p - di * (ki - 1) - 1))
     return add(n, pad - effective_kernel(k, d))
 
 

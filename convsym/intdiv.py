@@ -137,6 +137,9 @@ def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
         (x, ex), (y, ey) = a[0], b[0]
         if x is y or (type(x) is type(y) and x == y):  # (a Symbol never equals a Floor)
             return ((x, ex + ey),)
+        if type(x) is Floor and type(y) is Floor and x.digest != y.digest:
+            # two floors' keys (1, digest, ...) differ in the digest: ordered by it alone
+            return b + a if y.digest < x.digest else a + b
         # as sorted() would order them: stable, so a's atom first unless b's key is smaller
         return b + a if _akey(y) < _akey(x) else a + b
     powers: dict[Atom, int] = dict(a)
@@ -394,7 +397,7 @@ class QPoly:
         return result
 
 
-_EXPAND_AT_ONCE = 64
+EXPAND_AT_ONCE = 64
 """Products of at most this many term products are expanded at once (cheap, and shown as
 always); larger ones are kept factored."""
 
@@ -440,7 +443,7 @@ def product(factors: Iterable[QPoly]) -> QPoly:
                 work *= len(g.terms)
     if not scalar.terms or not sums:
         return scalar
-    if len(sums) == 1 or work <= _EXPAND_AT_ONCE:
+    if len(sums) == 1 or work <= EXPAND_AT_ONCE:
         return reduce(_expand_mul, sums, scalar)
     _check_exponent(sum(_degree(g) for g in (scalar, *sums)))
     p = object.__new__(QPoly)
@@ -574,8 +577,8 @@ class Floor:
     ``den`` otherwise.
     """
 
-    __slots__ = ("num", "den", "key", "digest", "spread", "depth", "_hash", "_symbols",
-                 "_lower", "_directions", "_probes")
+    __slots__ = ("num", "den", "_key", "digest", "spread", "depth", "_hash", "_symbols",
+                 "_lower", "_directions", "_probes", "_dens", "_at")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -584,7 +587,7 @@ class Floor:
         # and W sizes of a chain, floor((floor(... H ...)... vs floor((floor(... W ...)...)
         # are compared and hashed at once instead of through every nesting level
         self.digest, self.spread = _digest(num, den)
-        self.key: tuple[object, ...] = (1, self.digest, num.key, den.key)
+        self._key: tuple[object, ...] | None = None  # (built when first compared)
         self.depth: int = 1 + max(num.depth(), den.depth())
         # the digest reduces coefficients modulo the Mersenne prime 2**61 - 1, where powers
         # of two repeat with period 61: ceiling(H/2**i) and ceiling(H/2**(i + 61)) share a
@@ -597,6 +600,49 @@ class Floor:
         self._directions: tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]] | None \
             = None
         self._probes: tuple[int, ...] | None = None
+        self._dens: tuple[int, ...] | None = None
+        self._at: dict[int, int] | None = None
+
+    def largest_divisors(self) -> tuple[int, ...]:
+        """The three largest distinct constant divisors (ascending) of this floor and of
+        every floor inside its numerator: what sampling looks near (computed once from the
+        inner floors' own; the three largest of a union are the three largest of the
+        parts' three largest)."""
+        if self._dens is None:
+            found = {self.den.const_value()} if self.den.is_const() else set()
+            for f in self.num.floors():
+                found.update(f.largest_divisors())
+            self._dens = tuple(sorted(found)[-3:])
+        return self._dens
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """A total, deterministic sort key: the digest, then the numerator's and divisor's
+        keys (built on first use: most floors of a chain are ordered by digest alone, see
+        :func:`_mono_mul`)."""
+        key = self._key
+        if key is None:
+            if self.depth > _KEYS_AT_ONCE:
+                _build_keys(self)  # the inner floors' first, without deep recursion
+            key = self._key = (1, self.digest, self.num.key, self.den.key)
+        return key
+
+    def value_at(self, t: int) -> int:
+        """The floor's value where every symbol is ``t`` (:func:`uniform_value`), memoised
+        for a few points per floor: sampling a nested size evaluates every floor inside it,
+        and the next layer's size holds the same floors."""
+        at = self._at
+        if at is None:
+            at = self._at = {}
+        value = at.get(t)
+        if value is None:
+            den = uniform_value(self.den, t)
+            if den <= 0:
+                raise ZeroDivisionError(f"divisor {to_sympy(self.den)} = {den} is not positive")
+            value = uniform_value(self.num, t) // den
+            if len(at) < _AT_HELD:
+                at[t] = value
+        return value
 
     def probes(self) -> tuple[int, ...]:
         """The floor's values at the :func:`probe` points (computed once from the inner
@@ -645,6 +691,53 @@ class Floor:
         if den <= 0:
             raise ZeroDivisionError(f"divisor {to_sympy(self.den)} = {den} is not positive")
         return self.num.evaluate(env) // den
+
+
+_KEYS_AT_ONCE = 32
+"""Floors nested at most this deep build their keys recursively (a few frames per level);
+deeper ones build their inner floors' keys first, innermost first (:func:`_build_keys`)."""
+
+
+def _build_keys(outer: Floor) -> None:
+    """The keys of every floor inside ``outer`` whose key is not built yet, innermost
+    first: each then finds its inner floors' keys built (a 1,500-deep chain's key is built
+    level by level, never by recursing 1,500 levels)."""
+    pending: list[Floor] = []
+    stack = [outer]
+    while stack:  # each floor before everything inside it (pre-order)
+        f = stack.pop()
+        if f._key is None:
+            pending.append(f)
+            stack.extend(a for mono in f.num.terms for a, _ in mono if isinstance(a, Floor))
+    for f in reversed(pending[1:]):  # everything inside a floor before the floor
+        f.key  # noqa: B018 (built and kept)
+
+
+_AT_HELD = 32
+"""Points at which a floor remembers its :meth:`Floor.value_at` (samples and thresholds ask
+a handful; a bisection asks more, which are computed but not kept)."""
+
+
+def uniform_value(e: QExpr, t: int) -> int:
+    """``evaluate(e, env)`` with every symbol of ``e`` at ``t`` (floors' values memoised).
+
+    >>> from convsym.expr import symbol
+    >>> h, w = QPoly.sym(symbol("H")), QPoly.sym(symbol("W"))
+    >>> e = floordiv(floordiv(h, QPoly.const(2)) * w + QPoly.const(1), QPoly.const(3))
+    >>> uniform_value(e, 7) == evaluate(e, {symbol("H"): 7, symbol("W"): 7}) == 7
+    True
+    """
+    if isinstance(e, Ext):
+        values = [uniform_value(a, t) for a in e.args]
+        return min(values) if e.kind == "min" else max(values)
+    if e.factors is not None:
+        return reduce(lambda a, f: a * uniform_value(f, t), e.factors, 1)
+    total = 0
+    for mono, c in e.terms.items():
+        for atom, power in mono:
+            c *= (atom.value_at(t) if isinstance(atom, Floor) else t) ** power
+        total += c
+    return total
 
 
 _SHALLOW = 64

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from convsym.intdiv import (
+    EXPAND_AT_ONCE,
     Ext,
     Floor,
     NotQuasiPolynomial,
@@ -32,10 +33,10 @@ from convsym.intdiv import (
     evaluate,
     ext,
     free_symbols,
-    iter_floors,
     product,
     scale,
     to_sympy,  # noqa: F401  (the doctests print with it)
+    uniform_value,
 )
 from convsym.period import decide_eq, decide_nonneg
 
@@ -78,6 +79,21 @@ def _multiply(factors: tuple[QExpr, ...]) -> QExpr:
             rest.append(f)
         else:
             const *= value
+    if len(rest) == 1:
+        only = rest[0]
+        if type(only) is QPoly and only.factors is None:
+            # one size times constants (a layer's MACs and bias MACs from its area): what
+            # product() comes to, each coefficient scaled, without its generic passes
+            if const == 1:
+                return only
+            return QPoly._raw({m: c * const for m, c in only.terms.items()} if const else {})
+    if len(rest) == 2 and const == 1:
+        a, b = rest
+        if type(a) is QPoly and type(b) is QPoly and a.factors is None and \
+                b.factors is None and len(a.terms) > 1 and len(b.terms) > 1 and \
+                len(a.terms) * len(b.terms) <= EXPAND_AT_ONCE:
+            # two short sums (a layer's output area): product() expands them as a * b
+            return a * b
     # sums are kept factored when expanding them would be large (intdiv.product)
     total: QExpr = product([QPoly.const(const), *(f for f in rest if isinstance(f, QPoly))])
     for f in rest:
@@ -261,20 +277,38 @@ _SAMPLE_AT = (1, 2, 3, 5, 8, 13, 64, 1000, 4099)
 before a period check; any value >= 1 lies in every symbol's domain."""
 
 
+def largest_divisors(e: QExpr) -> list[int]:
+    """The three largest distinct constant divisors of the floors in ``e``, nested ones
+    included, ascending (each floor's own are memoised: :meth:`Floor.largest_divisors`).
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> h = QPoly.sym(symbol("H"))
+    >>> largest_divisors(floordiv(floordiv(h, QPoly.const(3)) * h, QPoly.const(5)) + h)
+    [3, 5]
+    """
+    if isinstance(e, Ext):  # (the three largest of a union: of the parts' three largest)
+        found = {d for a in e.args for d in largest_divisors(a)}
+    else:
+        found = {d for f in e.floors() for d in f.largest_divisors()}
+    return sorted(found)[-3:]
+
+
 def _samples(e: QExpr) -> Iterator[int]:
     """Values of ``e`` at a few points (those that evaluate), lazily: callers stop at the
     first witness."""
     syms = sorted(free_symbols(e), key=lambda x: x.name)
     # around each constant divisor D, where the floors change value
-    dens = sorted({f.den.const_value() for f in iter_floors(e) if f.den.is_const()})[-3:]
+    dens = largest_divisors(e)
     near = [t for d in dens for t in (d - 1, d + 1, 2 * d + 1, 3 * d - 1) if t >= 1]
     for t in (*near, *_SAMPLE_AT):
-        same = {x: t for x in syms}
-        # (staggered: the same point when there is one symbol, evaluated once)
-        for point in (same, {x: t + i for i, x in enumerate(syms)}) if len(syms) > 1 else \
-                (same,):
+        try:  # every symbol at t (each floor's value there memoised)
+            yield uniform_value(e, t)
+        except ZeroDivisionError:
+            pass
+        if len(syms) > 1:  # and staggered (the same point when there is one symbol)
             try:
-                yield evaluate(e, point)
+                yield evaluate(e, {x: t + i for i, x in enumerate(syms)})
             except (KeyError, ZeroDivisionError):
                 pass
 
@@ -401,21 +435,22 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
             return None
         if decide_nonneg(step).holds is not True:
             return None
+    # (x is e's only symbol: its value at v is uniform_value(e, v), floors memoised)
     lo = 1 if x.is_positive else 0
-    if evaluate(e, {x: lo}) >= 0:
+    if uniform_value(e, lo) >= 0:
         return x, lo
     t = _solved(e, x)
-    if t is not None and lo < t <= 2**63 and evaluate(e, {x: t}) >= 0 > \
-            evaluate(e, {x: t - 1}):
+    if t is not None and lo < t <= 2**63 and uniform_value(e, t) >= 0 > \
+            uniform_value(e, t - 1):
         return x, t  # e(t - 1) < 0 <= e(t), e never decreasing: the first, as searched below
     hi = lo + 1
-    while evaluate(e, {x: hi}) < 0:
+    while uniform_value(e, hi) < 0:
         hi = lo + 2 * (hi - lo)
         if hi > 2**64:
             return None  # never reached: the caller keeps the condition as it is
     while hi - lo > 1:  # e(lo) < 0 <= e(hi)
         mid = (lo + hi) // 2
-        if evaluate(e, {x: mid}) >= 0:
+        if uniform_value(e, mid) >= 0:
             hi = mid
         else:
             lo = mid

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import keyword
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ from convsym.errors import (
     UsageError,
     did_you_mean,
 )
-from convsym.expr import MAX_INT, as_expr
+from convsym.expr import MAX_INT, MAX_TEXT_LENGTH, as_expr, symbol
 from convsym.intdiv import (
     NotQuasiPolynomial,
     QExpr,
@@ -43,6 +44,7 @@ from convsym.intdiv import (
     lower_bound,
     shown_briefly,
     to_sympy,
+    uniform_value,
 )
 from convsym.intdiv import add as q_add
 from convsym.intdiv import scale as q_scale
@@ -330,6 +332,10 @@ layer of a chain with the stride ``"s"`` parses and checks it again otherwise.""
 
 
 def _to_size(layer: Layer, fld: str, value: object, minimum: int) -> QPoly:
+    if type(value) is str and minimum <= 1 and is_plain_name(value):
+        # what parsing comes to for a lone name ("s"): the positive integer symbol, which
+        # is >= 1 >= minimum (the parser, its checks and the period decision skipped)
+        return QPoly.sym(symbol(value))
     if isinstance(value, bool) or (isinstance(value, numbers.Real)
                                    and not isinstance(value, numbers.Integral)):
         kind = "bool" if isinstance(value, bool) else "float"
@@ -372,6 +378,17 @@ def _to_size(layer: Layer, fld: str, value: object, minimum: int) -> QPoly:
                                  f"{q.evaluate(below.counterexample)} when {example}",
                                  code="below_minimum")
     return q
+
+
+def is_plain_name(text: str) -> bool:
+    """True for text that the expression parser reads as one name, its symbol (an ASCII
+    identifier, not a keyword, not reserved, within the text length limit).
+
+    >>> is_plain_name("s"), is_plain_name("k_1"), is_plain_name("if"), is_plain_name(" s")
+    (True, True, False, False)
+    """
+    return len(text) <= MAX_TEXT_LENGTH and text.isascii() and text.isidentifier() and \
+        not keyword.iskeyword(text) and not text.startswith("__")
 
 
 def is_padding_mode(text: str) -> bool:
@@ -489,6 +506,8 @@ def _rising_below_zero(room: QExpr) -> bool:
         corner[x] = 1 if x.is_positive else 0 if x.is_nonnegative else -1
         if corner[x] < 0:
             return False  # no least value
+    if all(v == 1 for v in corner.values()):  # (all positive: the floors' memoised values)
+        return uniform_value(room, 1) < 0
     return room.evaluate(corner) < 0
 
 

@@ -36,6 +36,7 @@ def layer_class(cls: type[T]) -> type[T]:
     signature = inspect.signature(original)
     names = [p for p in signature.parameters if p != "self"]
     defaults = {f.name: f.default for f in dataclasses.fields(dc)}  # type: ignore[arg-type]
+    checked = {name: default for name, default in defaults.items() if _checks(name, default)}
 
     @functools.wraps(original)
     def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:  # self=... is a kwarg
@@ -54,7 +55,7 @@ def layer_class(cls: type[T]) -> type[T]:
         if name is not None and not isinstance(name, str):  # names key rows and graph edges
             raise LayerTypeError(dc.__name__, "name", repr(name)[:60], "must be text or None",
                                  code="bad_name")
-        _check_plain_fields(self, dc.__name__, defaults)
+        _check_plain_fields(self, dc.__name__, checked)
         validate = getattr(self, "validate", None)
         if validate is not None:
             validate()
@@ -78,6 +79,12 @@ framework's deserializer."""
 
 _RATES = ("rate", "p")  # dropout probabilities: a number from 0 to 1
 _FILL_VALUES = ("value",)  # ConstantPad's fill: -inf before a max pool (timm's MaxPool2dSame)
+
+
+def _checks(name: str, default: object) -> bool:
+    """Whether :func:`_check_plain_fields` checks a field with this name and default (the
+    others, sizes and choices, are checked where they are read): chosen once per class."""
+    return name == "activation" or isinstance(default, (bool, float)) or name in _RATES
 
 
 def _check_plain_fields(layer: Any, kind: str, defaults: dict[str, Any]) -> None:

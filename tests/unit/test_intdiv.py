@@ -896,3 +896,57 @@ def test_nested_floor_hashes_see_the_inner_floors_lengths() -> None:
     assert len(atoms) == 130 and all(isinstance(a, Floor) and a.depth == 2 for a in atoms)
     assert len({a.digest for a in atoms}) == 61  # the digest repeats: the hash must not
     assert len({hash(a) for a in atoms}) == 130
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees(), st.lists(st.integers(1, 40), min_size=1, max_size=4))
+def test_uniform_values_are_the_values_with_every_symbol_equal(tree: Tree,
+                                                               ts: list[int]) -> None:
+    # the floors' memoised values at t (asked twice: the memo's answer too) against evaluate
+    from convsym.intdiv import uniform_value
+
+    for t in ts + ts:
+        assert uniform_value(tree.q, t) == evaluate(tree.q, {x: t for x in POSITIVE}) == \
+            tree.naive({x.name: t for x in POSITIVE})
+
+
+def test_a_floor_remembers_a_bounded_number_of_uniform_values() -> None:
+    from convsym import intdiv
+
+    f = floordiv(QPoly.sym(N) + QPoly.const(1), QPoly.const(3))
+    (atom,) = f.floors()
+    for t in range(1, 3 * intdiv._AT_HELD):
+        assert atom.value_at(t) == (t + 1) // 3
+    assert atom._at is not None and len(atom._at) == intdiv._AT_HELD
+
+
+@settings(max_examples=150, deadline=None)
+@given(trees(), trees())
+def test_two_floors_multiply_in_the_order_of_their_keys(a: Tree, b: Tree) -> None:
+    # the digest shortcut of _mono_mul (keys built lazily) against the keys' own order
+    from convsym.intdiv import _akey, _mono_mul
+
+    floors = [f for t in (a, b) for f in iter_floors(t.q)]
+    for x in floors[:4]:
+        for y in floors[:4]:
+            got = _mono_mul(((x, 1),), ((y, 1),))
+            if x == y:
+                assert got == ((x, 2),)
+            else:
+                assert [atom for atom, _ in got] == sorted([x, y], key=_akey)
+
+
+def test_a_deep_floor_builds_its_key_level_by_level() -> None:
+    # built lazily, the key of a floor nested 1,500 deep is the same nested tuple
+    from convsym.intdiv import _SHALLOW
+
+    x = QPoly.sym(N)
+    for i in range(1500):
+        x = floordiv(x - QPoly.sym(symbol(f"k{i}")), QPoly.sym(S))
+    (outer,) = x.floors()
+    key = outer.key
+    inner = outer
+    for _ in range(_SHALLOW):  # each level's key holds the next one's as built
+        (inner,) = inner.num.floors()
+        assert inner._key is not None
+    assert key[0] == 1 and key[1] == outer.digest and key is outer.key

@@ -230,3 +230,34 @@ def test_a_hyperparameter_text_is_read_once_and_refused_in_every_layer() -> None
     with raised(max_terms=2), pytest.raises(BudgetExceeded):  # ...read, not a smaller one's
         T.Conv2d(4, 4, "(k0 + k1)*(k2 + k3)")
     assert sized is T.Conv2d(4, 4, "(k0 + k1)*(k2 + k3)").config.kernel[0]
+
+
+@pytest.mark.parametrize("text", ["s", "k_1", "H", "match", "_", "floor", "x" * 2000])
+@pytest.mark.parametrize("minimum", [0, 1])
+def test_a_lone_name_is_the_size_the_parser_gives(text: str, minimum: int) -> None:
+    # the shortcut for a plain name against the parser and its period decision
+    from convsym.expr import parse_expr
+    from convsym.intdiv import from_sympy
+    from convsym.layers import base
+
+    assert base.is_plain_name(text)
+    layer = T.Conv2d(4, 4, 3)
+    base._SIZES.clear()
+    fast = base.to_size(layer, "stride", text, minimum=minimum)
+    assert fast == from_sympy(parse_expr(text)) and fast.free_symbols() == {symbol(text)}
+
+
+@pytest.mark.parametrize("text", ["if", "__x", " s", "s ", "s+1", "é", "x" * 2001, "True", ""])
+def test_text_other_than_a_lone_name_goes_to_the_parser(text: str) -> None:
+    from convsym.layers import base
+
+    assert not base.is_plain_name(text)
+
+
+def test_a_lone_name_still_fails_a_minimum_above_one() -> None:
+    # the shortcut holds for minimum <= 1 only: s = 1 is below 2, as the parser's path says
+    from convsym.layers import base
+
+    base._SIZES.clear()
+    with pytest.raises(LayerConfigError, match="must be an integer >= 2"):
+        base.to_size(T.Conv2d(4, 4, 3), "kernel", "s", minimum=2)

@@ -136,3 +136,56 @@ def test_products_are_remembered_within_a_bound() -> None:
     for k in range(module._PRODUCTS_HELD + 10):
         mul_sizes(n, QPoly.const(k + 2))
     assert len(module._PRODUCTS) <= module._PRODUCTS_HELD
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(-3, 9), max_size=4), st.integers(0, 9), st.integers(0, 1))
+def test_one_size_times_constants_is_the_generic_product(consts: list[int], k: int,
+                                                         kind: int) -> None:
+    # the direct scaling of one size (a layer's MACs from its area) against product()
+    from convsym import sizes as module
+    from convsym.intdiv import product
+
+    size = _size(k, kind)
+    assert isinstance(size, QPoly)
+    factors = (*(QPoly.const(c) for c in consts), size)
+    module._PRODUCTS.clear()
+    fast = mul_sizes(*factors)
+    assert isinstance(fast, QPoly)
+    assert fast == product(factors) and fast.terms == product(factors).terms
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 4), st.integers(1, 3)),
+                min_size=1, max_size=3), st.integers(2, 40))
+def test_largest_divisors_are_those_of_every_nested_floor(specs: list[tuple[int, int, int]],
+                                                          d: int) -> None:
+    # the per-floor memo against a walk of every floor, nested ones included
+    from convsym.intdiv import iter_floors
+    from convsym.sizes import largest_divisors
+
+    e: QExpr = QPoly.const(0)
+    for k, kind, depth in specs:
+        x = _size(k, kind)
+        for _ in range(depth):  # nest it: floor((x + k)/d)
+            x = ext("max", [floordiv(a, QPoly.const(d)) for a in x.args]) \
+                if not isinstance(x, QPoly) else floordiv(x + QPoly.const(k), QPoly.const(d))
+        e = add_sizes(e, x)
+    walked = sorted({f.den.const_value() for f in iter_floors(e) if f.den.is_const()})[-3:]
+    assert largest_divisors(e) == walked
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes, sizes, st.integers(-2, 3))
+def test_two_sums_multiply_as_the_generic_product(a: QExpr, b: QExpr, c: int) -> None:
+    # the direct expansion of two short sums (a layer's area) against product()
+    from convsym import sizes as module
+    from convsym.intdiv import product
+
+    if not (isinstance(a, QPoly) and isinstance(b, QPoly)):
+        return
+    module._PRODUCTS.clear()
+    for factors in ((a, b), (QPoly.const(1), a, b), (QPoly.const(c), a, b)):
+        fast = mul_sizes(*factors)
+        assert isinstance(fast, QPoly) and fast == product(factors)
+        assert list(fast.terms.items()) == list(product(factors).terms.items())
