@@ -31,6 +31,7 @@ ceiling(n/2)
 from __future__ import annotations
 
 import threading
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -175,17 +176,27 @@ class QPoly:
     n**2 + 3*n - 1
     """
 
-    __slots__ = ("terms", "factors", "_hash", "_key")
+    __slots__ = ("terms", "factors", "_hash", "_key", "_origin", "_floored", "__weakref__")
 
     terms: dict[Monomial, int]
     factors: tuple[QPoly, ...] | None
     """For a product kept factored (:func:`product`): its factors; else None."""
+    _origin: _Origin | None
+    """``(base, delta, sign)`` when this polynomial was made as ``base + sign*delta`` from a
+    long ``base`` and a short ``delta`` (:meth:`_combine`), ``base`` held weakly: the facts
+    of a long sum built one short step at a time (a chain's sizes) are then found from the
+    step, not by reading every term again (:meth:`__hash__`, :meth:`floor_terms`,
+    :func:`difference`)."""
+    _floored: int | None
+    """How many terms hold a Floor atom at top level, once known."""
 
     def __init__(self, terms: Mapping[Monomial, int] | None = None) -> None:
         self.terms = {m: c for m, c in (terms or {}).items() if c}
         self.factors = None
         self._hash: int | None = None
         self._key: tuple[object, ...] | None = None
+        self._origin = None
+        self._floored = None
 
     @staticmethod
     def _raw(terms: dict[Monomial, int]) -> QPoly:
@@ -195,6 +206,8 @@ class QPoly:
         p.factors = None
         p._hash = None
         p._key = None
+        p._origin = None
+        p._floored = None
         return p
 
     if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
@@ -276,6 +289,36 @@ class QPoly:
         """Every Floor atom at top level."""
         return [a for a in self.atoms() if isinstance(a, Floor)]
 
+    def floor_terms(self) -> int:
+        """How many terms hold a Floor atom at top level.
+
+        Counted once per polynomial, and for one made from a long one by a short step
+        (:attr:`_origin`) from that one's count and the step's terms: zero for each size of
+        a chain with a symbolic kernel per layer, without reading its hundreds of terms.
+
+        >>> from convsym.expr import symbol
+        >>> n = QPoly.sym(symbol("n"))
+        >>> (floordiv(n, QPoly.const(2)) * n + n + QPoly.const(1)).floor_terms()
+        1
+        """
+        known = self._floored
+        if known is not None:
+            return known
+        chain = _lineage_unknown(self, "_floored")
+        for p in reversed(chain):
+            made = _made_from(p)
+            count = made[0]._floored if made is not None else None
+            if made is None or count is None:
+                p._floored = sum(1 for m in p.terms if _has_floor(m))
+                continue
+            base, step = made
+            for m in step.terms:  # the terms the step may have changed
+                if _has_floor(m):
+                    count += (m in p.terms) - (m in base.terms)
+            p._floored = count
+        assert self._floored is not None
+        return self._floored
+
     def free_symbols(self) -> set[sympy.Symbol]:
         """Every symbol, including those inside Floor atoms."""
         out: set[sympy.Symbol] = set()
@@ -316,7 +359,14 @@ class QPoly:
                 terms[m] = total
             else:
                 terms.pop(m, None)
-        return QPoly._raw(terms)
+        p = QPoly._raw(terms)
+        if len(terms) >= _LONG:
+            # a short step from a long polynomial: remember it (see _origin)
+            if len(other.terms) <= _SHORT and len(self.terms) >= _LONG:
+                p._origin = (weakref.ref(self), sign, other)
+            elif sign == 1 and len(self.terms) <= _SHORT and len(other.terms) >= _LONG:
+                p._origin = (weakref.ref(other), 1, self)
+        return p
 
     def __neg__(self) -> QPoly:
         if self.factors is not None:
@@ -356,8 +406,28 @@ class QPoly:
         return self.terms == other.terms
 
     def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = hash(frozenset(self.terms.items()))
+        # the sum of the terms' hashes: equal terms, equal hash; and for a polynomial made
+        # by a short step from a long one whose hash is known (_origin), that hash
+        # corrected by the terms the step changed, instead of every term hashed again
+        known = self._hash
+        if known is not None:
+            return known
+        for p in reversed(_lineage_unknown(self, "_hash")):
+            made = _made_from(p)
+            if made is None or made[0]._hash is None:
+                total = 0
+                for item in p.terms.items():
+                    total += hash(item)
+            else:
+                total = made[0]._hash
+                before, after = made[0].terms, p.terms
+                for m in made[1].terms:
+                    old, new = before.get(m), after.get(m)
+                    if old != new:
+                        total += (hash((m, new)) if new else 0) - \
+                            (hash((m, old)) if old else 0)
+            p._hash = total % _HASH_MOD
+        assert self._hash is not None
         return self._hash
 
     def __repr__(self) -> str:
@@ -392,6 +462,131 @@ class QPoly:
                 v = v * base**e
             result = result + v
         return result
+
+
+_Origin = tuple["weakref.ref[QPoly]", int, QPoly]
+
+_SHORT = 8
+"""A step of at most this many terms from a polynomial of at least :data:`_LONG` terms is
+remembered as the result's origin (:attr:`QPoly._origin`)."""
+
+_LONG = 24
+
+_HASH_MOD = (1 << 61) - 1
+
+_LINEAGE = 8
+"""Origins followed at most, each way, by :func:`difference`."""
+
+
+def _has_floor(mono: Monomial) -> bool:
+    for a, _ in mono:
+        if isinstance(a, Floor):
+            return True
+    return False
+
+
+def _lineage_unknown(p: QPoly, fact: str) -> list[QPoly]:
+    """``p`` and its origins (held alive) up to the first whose ``fact`` slot is known or that
+    has no live origin: the ones to fill in, last first."""
+    chain = [p]
+    while True:
+        base = _parent(chain[-1])
+        if base is None or getattr(base, fact) is not None:
+            return chain
+        chain.append(base)
+
+
+def _made_from(p: QPoly) -> tuple[QPoly, QPoly] | None:
+    """``(base, step)`` when ``p`` is ``base`` plus or minus the short ``step`` and ``base``
+    is alive, else None."""
+    origin = p._origin
+    base = origin[0]() if origin is not None else None
+    return None if base is None or origin is None else (base, origin[2])
+
+
+def _parent(p: QPoly) -> QPoly | None:
+    """The live origin ``p`` was made from by a short step, if any."""
+    made = _made_from(p)
+    return made[0] if made is not None else None
+
+
+def _stepped(chain: list[QPoly], upto: int) -> QPoly:
+    """The sum of the steps from ``chain[upto]`` to ``chain[0]``: ``chain[0]`` minus it."""
+    terms: dict[Monomial, int] = {}
+    for p in chain[:upto]:
+        origin = p._origin
+        assert origin is not None
+        sign, step = origin[1], origin[2]
+        for m, c in step.terms.items():
+            total = terms.get(m, 0) + sign * c
+            if total:
+                terms[m] = total
+            else:
+                del terms[m]
+    return QPoly._raw(terms)
+
+
+_Differences = dict[tuple[int, int], tuple[QPoly, QPoly, QPoly]]
+
+
+def difference(a: QPoly, b: QPoly, known: _Differences | None = None) -> QPoly:
+    """``a - b`` (equal terms), found from short steps where it can be.
+
+    When ``a`` and ``b`` were made by short steps (:attr:`QPoly._origin`) from one
+    polynomial, or from two whose difference ``known`` holds, their difference is those
+    steps' and that one's, whatever the length of ``a`` and ``b``: a layer's room in a
+    chain with one symbolic kernel per layer is the last room plus two short steps, and
+    the room of the other axis differs from it as the last two rooms did.  Otherwise
+    ``a - b`` term by term.  ``known`` (keyed by the operands' ids, which it holds alive)
+    records the differences found, for the next ones; it is the caller's, and bounded.
+
+    >>> from convsym.expr import symbol
+    >>> h = sum((QPoly.sym(symbol(f"k{i}")) for i in range(30)), QPoly.sym(symbol("H")))
+    >>> w = sum((QPoly.sym(symbol(f"k{i}")) for i in range(30)), QPoly.sym(symbol("W")))
+    >>> seen = {}
+    >>> to_sympy(difference(h, w, seen))
+    H - W
+    >>> k = QPoly.sym(symbol("k"))
+    >>> to_sympy(difference(h - k + QPoly.const(1), w - k, seen))   # from h - w, recorded
+    H - W + 1
+    """
+    if a.factors is not None or b.factors is not None or \
+            (a._origin is None and b._origin is None and known is None):
+        return a - b
+    # walk up both lineages a step at a time: the nearest meeting (or known pair) first
+    ups, downs = [a], [b]
+    found: QPoly | None = None
+    i = j = 0
+    for _ in range(_LINEAGE + 1):
+        # the pairs with the newest of each side (ups[-1], downs[-1]) not yet looked at
+        pairs = [(len(ups) - 1, y) for y in range(len(downs))] + \
+            [(x, len(downs) - 1) for x in range(len(ups) - 1)]
+        for x, y in pairs:
+            if ups[x] is downs[y]:
+                found, i, j = QPoly.const(0), x, y
+                break
+            entry = known.get((id(ups[x]), id(downs[y]))) if known else None
+            if entry is not None and entry[0] is ups[x] and entry[1] is downs[y]:
+                found, i, j = entry[2], x, y
+                break
+        if found is not None:
+            break
+        up, down = _parent(ups[-1]), _parent(downs[-1])
+        if up is None and down is None:
+            break
+        if up is not None:
+            ups.append(up)
+        if down is not None:
+            downs.append(down)
+    if found is None:
+        result = a - b
+    else:  # a - b = (ups[i] - downs[j]) + (a - ups[i]) - (b - downs[j])
+        result = found._combine(_stepped(ups, i), 1)._combine(_stepped(downs, j), -1)
+    if known is not None and len(result.terms) <= _LONG:
+        if len(known) >= 4096:
+            known.clear()  # bounded memory; a miss only costs subtracting term by term
+        known[(id(a), id(b))] = (a, b, result)
+    return result
 
 
 _EXPAND_AT_ONCE = 64
@@ -447,6 +642,8 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     p.factors = tuple(sums) if scalar == 1 else (scalar, *sums)
     p._hash = None
     p._key = None
+    p._origin = None
+    p._floored = None
     return p
 
 

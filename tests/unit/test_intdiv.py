@@ -869,3 +869,54 @@ def test_sums_that_sympy_must_collect_or_flatten_are_left_to_it() -> None:
     for parts in cases:
         fast, slow = _canonical_add(list(parts)), sympy.Add(*parts)
         assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
+
+
+KS = [QPoly.sym(symbol(f"k{i}")) for i in range(30)]
+
+
+@st.composite
+def short_steps(draw: st.DrawFn) -> tuple[int, QPoly]:
+    """A sign and a short polynomial: a tree, a constant, or terms of the long base (which
+    then cancel)."""
+    kind = draw(st.sampled_from(["tree", "const", "cancel"]))
+    if kind == "tree":
+        t = draw(trees(depth=2))
+        step = t.q if isinstance(t.q, QPoly) else QPoly.const(1)
+    elif kind == "const":
+        step = QPoly.const(draw(st.integers(-3, 3)))
+    else:
+        step = sum((KS[i] for i in draw(st.lists(st.integers(0, 29), max_size=3))),
+                   QPoly())
+    return draw(st.sampled_from([1, -1])), step
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(short_steps(), min_size=1, max_size=14), st.data())
+def test_facts_and_differences_found_from_short_steps_are_the_direct_ones(
+        steps: list[tuple[int, QPoly]], data: st.DataObject) -> None:
+    from convsym.intdiv import difference
+
+    # two long chains made by the same short steps from H + sum(k) and W + sum(k) (the two
+    # axes of a network with one symbolic kernel per layer), and some of the steps alone
+    chains = []
+    for base in (QPoly.sym(symbol("H")), QPoly.sym(symbol("W")) + QPoly.sym(N)):
+        x = sum(KS, base)
+        made = [x]
+        for sign, step in steps:
+            x = x + step if sign > 0 else x - step
+            made.append(x)
+        chains.append(made)
+    everything = chains[0] + chains[1] + [step for _, step in steps]
+    for p in everything:
+        plain = QPoly(p.terms)  # the same terms, no recorded origin
+        assert hash(p) == hash(plain) and p == plain
+        assert p.floor_terms() == sum(1 for m in p.terms if any(isinstance(a, Floor)
+                                                                 for a, _ in m))
+    known: dict = {}  # type: ignore[type-arg]
+    for _ in range(12):  # pairs in chain order, as a network prunes its conditions
+        a = data.draw(st.sampled_from(everything))
+        b = data.draw(st.sampled_from(everything))
+        assert difference(a, b, known).terms == (a - b).terms
+    for u, v in zip(chains[0], chains[1]):
+        assert difference(u, v, known).terms == (u - v).terms
+        assert difference(v, u, known).terms == (v - u).terms
