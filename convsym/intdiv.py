@@ -772,7 +772,7 @@ class Floor:
     """
 
     __slots__ = ("num", "den", "key", "digest", "depth", "_hash", "_symbols", "_lower",
-                 "_directions", "_probes")
+                 "_directions", "_probes", "__weakref__")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -789,6 +789,26 @@ class Floor:
         self._directions: tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]] | None \
             = None
         self._probes: tuple[int, ...] | None = None
+
+    @staticmethod
+    def of(num: QPoly, den: QPoly) -> Floor:
+        """The floor ``floor(num/den)``: the one alive already when there is one (interned by
+        digest), so equal floors are mostly one object.  Comparing two equal but distinct
+        nested floors walks their whole nest; a network built again (its sizes remembered
+        by the caches of products and rooms) would do that for every layer's size.
+
+        >>> from convsym.expr import symbol
+        >>> n, two = QPoly.sym(symbol("n")), QPoly.const(2)
+        >>> Floor.of(n, two) is Floor.of(n, two)
+        True
+        """
+        f = Floor(num, den)
+        known = _FLOORS.get(f.digest)
+        if known is None:
+            _FLOORS[f.digest] = f
+        elif known.num == num and known.den == den:  # (inner floors interned: cheap)
+            return known
+        return f  # (another floor with the same digest is alive: this one not interned)
 
     def probes(self) -> tuple[int, ...]:
         """The floor's values at the :func:`probe` points (computed once from the inner
@@ -845,6 +865,9 @@ comparison; deeper ones by :func:`convsym.deep.same`."""
 
 _DIGEST_MOD = (1 << 61) - 1
 _SYM_DIGESTS: dict[sympy.Symbol, int] = {}
+
+_FLOORS: weakref.WeakValueDictionary[int, Floor] = weakref.WeakValueDictionary()
+"""The floors alive, by digest (:meth:`Floor.of`)."""
 
 
 def _digest(num: QPoly, den: QPoly) -> int:
@@ -1112,7 +1135,7 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
         return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
     if gcd(reduce(gcd, (abs(r) for m, r in rest.items() if m), 0), dc) > 1:
         return None
-    floor = QPoly.atom(Floor(QPoly._raw(rest), den))
+    floor = QPoly.atom(Floor.of(QPoly._raw(rest), den))
     return QPoly._raw(quotient) + floor if quotient else floor
 
 
@@ -1162,7 +1185,7 @@ def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | 
             if fired is not None:
                 fired.append(LEMMA_NESTED)
             return q_poly + _floordiv(merged, inner.den * den, fired)
-    return q_poly + QPoly.atom(Floor(r_poly, den))
+    return q_poly + QPoly.atom(Floor.of(r_poly, den))
 
 
 def _collapses(inner: Floor, m: QPoly, merged: QPoly) -> bool:
