@@ -916,20 +916,45 @@ def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbo
     rise: set[sympy.Symbol] = set()
     fall: set[sympy.Symbol] = set()
     mixed: set[sympy.Symbol] = set()
-    for mono, c in p.terms.items():
-        if len(mono) == 1 and mono[0][1] == 1 and isinstance(mono[0][0], Floor):
-            f = mono[0][0]
-            up, down = f.directions()
-            if c < 0:
-                up, down = down, up
-            rise |= up
-            fall |= down
-            if len(up) + len(down) < len(f.symbols()):
-                mixed |= f.symbols() - up - down
-            continue
-        _term_directions(mono, c, rise, fall, mixed)
+    return _with_floors(rise, fall, mixed, _plain_directions(p, rise, fall, mixed))
+
+
+def _with_floors(rise: set[sympy.Symbol], fall: set[sympy.Symbol], mixed: set[sympy.Symbol],
+                 floors: list[tuple[Floor, int]]
+                 ) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
+    """:func:`directions` from the plain terms' sets and the floor terms ``(F, c)``."""
+    for f, c in floors:
+        up, down = f.directions()
+        if c < 0:
+            up, down = down, up
+        rise |= up
+        fall |= down
+        if len(up) + len(down) < len(f.symbols()):
+            mixed |= f.symbols() - up - down
     mixed |= rise & fall
     return frozenset(rise - mixed), frozenset(fall - mixed)
+
+
+def _plain_directions(p: QPoly, rise: set[sympy.Symbol], fall: set[sympy.Symbol],
+                      mixed: set[sympy.Symbol]) -> list[tuple[Floor, int]]:
+    """Add the directions of the terms of ``p`` that are not one floor to the three sets
+    (:func:`_term_directions`); return the others, ``c*F``, as ``(F, c)``."""
+    floors: list[tuple[Floor, int]] = []
+    for mono, c in p.terms.items():
+        if len(mono) == 1:  # (most terms: one atom; read inline, a long sum's every term)
+            atom, power = mono[0]
+            if isinstance(atom, Floor):
+                if power == 1:
+                    floors.append((atom, c))
+                else:
+                    mixed |= atom.symbols()
+            elif power == 1 and _positive(atom):
+                (rise if c > 0 else fall).add(atom)
+            else:
+                mixed.add(atom)
+        elif mono:
+            _term_directions(mono, c, rise, fall, mixed)
+    return floors
 
 
 def _term_directions(mono: Monomial, c: int, rise: set[sympy.Symbol],
@@ -957,19 +982,13 @@ def falls(p: QPoly) -> bool:
     >>> falls(floordiv(h - k, s) - k), falls(floordiv(h, s) + k), falls(h * h - k * s + k)
     (True, False, True)
     """
-    floors = [(m, c) for m, c in p.terms.items()
-              if len(m) == 1 and m[0][1] == 1 and isinstance(m[0][0], Floor)]
-    if len(floors) != 1:
-        return bool(directions(p)[1])
-    ((fmono, fc),) = floors
     rise: set[sympy.Symbol] = set()
     fall: set[sympy.Symbol] = set()
     mixed: set[sympy.Symbol] = set()
-    for mono, c in p.terms.items():  # the other terms, as directions() reads them
-        if mono is not fmono:
-            _term_directions(mono, c, rise, fall, mixed)
-    f = fmono[0][0]
-    assert isinstance(f, Floor)
+    floors = _plain_directions(p, rise, fall, mixed)
+    if len(floors) != 1:
+        return bool(_with_floors(rise, fall, mixed, floors)[1])
+    ((f, fc),) = floors
     up, down = f.directions()  # disjoint
     if fc < 0:
         up, down = down, up

@@ -455,15 +455,16 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
     key = (room, current_budgets())
     found = _ROOMS.get(key)
     if found is None:
-        short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
-        if unbounded_below(room) and unbounded_below(short):
-            # unbounded both ways, from the signs (as the last branch would conclude): a
-            # chain's room -k2 + floor((floor(...)... - k1)/s1), without evaluating its nest
+        if isinstance(room, QPoly) and all(directions(room)):
+            # unbounded both ways, from the signs (as the last branch would conclude, by
+            # unbounded_below of room and of -room - 1): a chain's room
+            # -k2 + floor((floor(...)... - k1)/s1), without evaluating its nest
             found = (False, False)
         elif _rising_below_zero(room) or witnessed(room, _negative, _nonnegative):
             found = (False, False)  # a negative and a non-negative sample: neither, exactly
         else:
             holds = not unbounded_below(room) and decide_nonneg(room).holds is True
+            short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
             never = not holds and not unbounded_below(short) and \
                 decide_nonneg(short).holds is True
             found = (holds, never)

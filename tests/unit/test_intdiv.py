@@ -920,3 +920,18 @@ def test_facts_and_differences_found_from_short_steps_are_the_direct_ones(
     for u, v in zip(chains[0], chains[1]):
         assert difference(u, v, known).terms == (u - v).terms
         assert difference(v, u, known).terms == (v - u).terms
+
+
+@settings(max_examples=150, deadline=None)
+@given(trees(), st.lists(st.integers(0, 29), max_size=4))
+def test_falls_is_directions_fall_and_a_negated_size_swaps_its_directions(
+        tree: Tree, ks: list[int]) -> None:
+    from convsym.intdiv import directions, falls
+
+    if not isinstance(tree.q, QPoly):
+        return
+    p = tree.q - sum((KS[i] for i in ks), QPoly())  # long rooms too: - k0 - k1 ...
+    rise, fall = directions(p)
+    assert falls(p) == bool(fall)
+    assert directions(-p - QPoly.const(1)) == (fall, rise)
+    assert falls(-p - QPoly.const(1)) == bool(rise)
