@@ -412,12 +412,13 @@ class QPoly:
         known = self._hash
         if known is not None:
             return known
+        if self._origin is None:  # (most polynomials: short, made directly)
+            self._hash = sum(map(hash, self.terms.items())) % _HASH_MOD
+            return self._hash
         for p in reversed(_lineage_unknown(self, "_hash")):
             made = _made_from(p)
             if made is None or made[0]._hash is None:
-                total = 0
-                for item in p.terms.items():
-                    total += hash(item)
+                total = sum(map(hash, p.terms.items()))
             else:
                 total = made[0]._hash
                 before, after = made[0].terms, p.terms

@@ -241,6 +241,7 @@ def test_a_room_decision_is_the_one_made_from_samples_and_periods(data: st.DataO
     """The signs shortcut of _room_decision (a room unbounded both ways) answers as the
     samples and the two period decisions do."""
     from convsym.intdiv import add as q_add
+    from convsym.intdiv import directions
     from convsym.intdiv import scale as q_scale
     from convsym.layers import base
     from convsym.period import decide_nonneg, unbounded_below
@@ -254,7 +255,8 @@ def test_a_room_decision_is_the_one_made_from_samples_and_periods(data: st.DataO
         room = room + data.draw(st.sampled_from([QPoly.const(0), QPoly.const(-1), -k, h]))
     base._ROOMS.clear()
     fast = base._room_decision(room)
-    if base._rising_below_zero(room) or witnessed(room, lambda v: v < 0, lambda v: v >= 0):
+    rising = directions(room)[0]
+    if base._rising_below_zero(room, rising) or witnessed(room, lambda v: v < 0, lambda v: v >= 0):
         slow = (False, False)
     else:
         holds = not unbounded_below(room) and decide_nonneg(room).holds is True
