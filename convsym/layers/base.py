@@ -481,8 +481,9 @@ _ROOMS: dict[tuple[QExpr, object], tuple[bool, bool]] = {}
 def _rising_below_zero(room: QExpr, rising: Collection[sympy.Symbol]) -> bool:
     """True when ``room`` never decreases and grows without bound along every symbol
     (``rising``, the first of :func:`convsym.intdiv.directions`), each at least 0 or 1,
-    and is negative where they are all least: then ``room >= 0`` fails there and holds far enough out, exactly (a
-    pooled level's ``floor(H/256) - 1``, with one evaluation instead of samples)."""
+    and is negative where they are all least: then ``room >= 0`` fails there and holds
+    far enough out, exactly (a pooled level's ``floor(H/256) - 1``, with one evaluation
+    instead of samples)."""
     if not isinstance(room, QPoly):
         return False
     if not rising:
