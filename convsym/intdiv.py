@@ -176,7 +176,8 @@ class QPoly:
     n**2 + 3*n - 1
     """
 
-    __slots__ = ("terms", "factors", "_hash", "_key", "_origin", "_floored", "__weakref__")
+    __slots__ = ("terms", "factors", "_hash", "_key", "_origin", "_floored", "_top",
+                 "__weakref__")
 
     terms: dict[Monomial, int]
     factors: tuple[QPoly, ...] | None
@@ -189,6 +190,8 @@ class QPoly:
     :func:`difference`)."""
     _floored: int | None
     """How many terms hold a Floor atom at top level, once known."""
+    _top: tuple[int, int] | None
+    """The largest degree of a term and how many terms have it, once known (:func:`_degree`)."""
 
     def __init__(self, terms: Mapping[Monomial, int] | None = None) -> None:
         self.terms = {m: c for m, c in (terms or {}).items() if c}
@@ -197,6 +200,7 @@ class QPoly:
         self._key: tuple[object, ...] | None = None
         self._origin = None
         self._floored = None
+        self._top: tuple[int, int] | None = None
 
     @staticmethod
     def _raw(terms: dict[Monomial, int]) -> QPoly:
@@ -208,6 +212,7 @@ class QPoly:
         p._key = None
         p._origin = None
         p._floored = None
+        p._top = None
         return p
 
     if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
@@ -475,7 +480,7 @@ _LONG = 24
 
 _HASH_MOD = (1 << 61) - 1
 
-_LINEAGE = 8
+_LINEAGE = 6
 """Origins followed at most, each way, by :func:`difference`."""
 
 
@@ -509,6 +514,44 @@ def _parent(p: QPoly) -> QPoly | None:
     """The live origin ``p`` was made from by a short step, if any."""
     made = _made_from(p)
     return made[0] if made is not None else None
+
+
+def _lineage(p: QPoly) -> list[QPoly]:
+    """``p`` and up to :data:`_LINEAGE` live origins, each made from the next by its step."""
+    out = [p]
+    for _ in range(_LINEAGE):
+        up = _parent(out[-1])
+        if up is None:
+            break
+        out.append(up)
+    return out
+
+
+def _common(ups: list[QPoly], downs: list[QPoly]) -> tuple[QPoly | None, int, int]:
+    """``(0, i, j)`` when ``ups[i]`` is ``downs[j]`` (a common origin), else
+    ``(None, 0, 0)``."""
+    where = {id(x): n for n, x in enumerate(ups)}
+    for j, y in enumerate(downs):
+        i = where.get(id(y), -1)
+        if i >= 0 and ups[i] is y:
+            return QPoly.const(0), i, j
+    return None, 0, 0
+
+
+def _known_pair(ups: list[QPoly], downs: list[QPoly], known: _Differences
+                ) -> tuple[QPoly | None, int, int]:
+    """``(ups[i] - downs[j], i, j)`` for the nearest pair whose difference ``known`` holds
+    (either way round), else ``(None, 0, 0)``."""
+    for total in range(len(ups) + len(downs) - 1):
+        for i in range(max(0, total - len(downs) + 1), min(total, len(ups) - 1) + 1):
+            x, y = ups[i], downs[total - i]
+            entry = known.get((id(x), id(y)))
+            if entry is not None and entry[0] is x and entry[1] is y:
+                return entry[2], i, total - i
+            entry = known.get((id(y), id(x)))
+            if entry is not None and entry[0] is y and entry[1] is x:
+                return -entry[2], i, total - i
+    return None, 0, 0
 
 
 def _stepped(chain: list[QPoly], upto: int) -> QPoly:
@@ -554,31 +597,10 @@ def difference(a: QPoly, b: QPoly, known: _Differences | None = None) -> QPoly:
     if a.factors is not None or b.factors is not None or \
             (a._origin is None and b._origin is None and known is None):
         return a - b
-    # walk up both lineages a step at a time: the nearest meeting (or known pair) first
-    ups, downs = [a], [b]
-    found: QPoly | None = None
-    i = j = 0
-    for _ in range(_LINEAGE + 1):
-        # the pairs with the newest of each side (ups[-1], downs[-1]) not yet looked at
-        pairs = [(len(ups) - 1, y) for y in range(len(downs))] + \
-            [(x, len(downs) - 1) for x in range(len(ups) - 1)]
-        for x, y in pairs:
-            if ups[x] is downs[y]:
-                found, i, j = QPoly.const(0), x, y
-                break
-            entry = known.get((id(ups[x]), id(downs[y]))) if known else None
-            if entry is not None and entry[0] is ups[x] and entry[1] is downs[y]:
-                found, i, j = entry[2], x, y
-                break
-        if found is not None:
-            break
-        up, down = _parent(ups[-1]), _parent(downs[-1])
-        if up is None and down is None:
-            break
-        if up is not None:
-            ups.append(up)
-        if down is not None:
-            downs.append(down)
+    ups, downs = _lineage(a), _lineage(b)
+    found, i, j = _common(ups, downs)
+    if found is None and known:
+        found, i, j = _known_pair(ups, downs, known)
     if found is None:
         result = a - b
     else:  # a - b = (ups[i] - downs[j]) + (a - ups[i]) - (b - downs[j])
@@ -645,6 +667,7 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     p._key = None
     p._origin = None
     p._floored = None
+    p._top = None
     return p
 
 
@@ -753,15 +776,65 @@ def _check_exponent(degree: int) -> None:
 
 
 def _degree(p: QPoly) -> int:
-    """The largest total degree of a term (atoms counted once, Floor atoms as degree 1)."""
-    best = 0
-    for mono in p.terms:  # (plain loops: asked for both sides of every product)
+    """The largest total degree of a term (atoms counted once, Floor atoms as degree 1).
+
+    Kept per polynomial with the number of terms of that degree; for one made by a short
+    step from another whose degree is known (:attr:`QPoly._origin`), found from the step's
+    terms (a chain's sizes, multiplied into every layer's area and MACs).
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> _degree(n * n * n - n), _degree(QPoly.const(7)), _degree(QPoly())
+    (3, 0, 0)
+    """
+    known = p._top
+    if known is not None:
+        return known[0]
+    for q in reversed(_lineage_unknown(p, "_top")):
+        made = _made_from(q)
+        top = made[0]._top if made is not None else None
+        if made is not None and top is not None:
+            top = _stepped_top(top, made[0], made[1], q)
+        q._top = top if top is not None else _count_top(q.terms)
+    assert p._top is not None
+    return p._top[0]
+
+
+def _mono_degree(mono: Monomial) -> int:
+    degree = 0
+    for _, e in mono:
+        degree += e
+    return degree
+
+
+def _count_top(terms: Iterable[Monomial]) -> tuple[int, int]:
+    """The largest degree of the monomials (0 for none) and how many have it."""
+    best, count = 0, 0
+    for mono in terms:  # (plain loops: asked for both sides of every product)
         degree = 0
         for _, e in mono:
             degree += e
         if degree > best:
-            best = degree
-    return best
+            best, count = degree, 1
+        elif degree == best:
+            count += 1
+    return best, count
+
+
+def _stepped_top(top: tuple[int, int], base: QPoly, step: QPoly, p: QPoly
+                 ) -> tuple[int, int] | None:
+    """``_count_top(p.terms)`` from ``base``'s, when ``p`` differs from ``base`` only in
+    ``step``'s monomials; None when the top degree's last term cancelled (count again)."""
+    best, count = top
+    if not count and best:
+        return None
+    higher = [m for m in step.terms if m in p.terms and _mono_degree(m) > best]
+    if higher:  # base has no term of a higher degree: the step's are all there are
+        return _count_top(higher)
+    for m in step.terms:
+        if _mono_degree(m) == best:
+            count += (m in p.terms) - (m in base.terms)
+    return (best, count) if count or not best else None
 
 
 class Floor:

@@ -878,8 +878,10 @@ KS = [QPoly.sym(symbol(f"k{i}")) for i in range(30)]
 def short_steps(draw: st.DrawFn) -> tuple[int, QPoly]:
     """A sign and a short polynomial: a tree, a constant, or terms of the long base (which
     then cancel)."""
-    kind = draw(st.sampled_from(["tree", "const", "cancel"]))
-    if kind == "tree":
+    kind = draw(st.sampled_from(["tree", "const", "cancel", "square"]))
+    if kind == "square":
+        step = KS[draw(st.integers(0, 29))] * KS[draw(st.integers(0, 29))]
+    elif kind == "tree":
         t = draw(trees(depth=2))
         step = t.q if isinstance(t.q, QPoly) else QPoly.const(1)
     elif kind == "const":
@@ -894,7 +896,7 @@ def short_steps(draw: st.DrawFn) -> tuple[int, QPoly]:
 @given(st.lists(short_steps(), min_size=1, max_size=14), st.data())
 def test_facts_and_differences_found_from_short_steps_are_the_direct_ones(
         steps: list[tuple[int, QPoly]], data: st.DataObject) -> None:
-    from convsym.intdiv import difference
+    from convsym.intdiv import _degree, difference
 
     # two long chains made by the same short steps from H + sum(k) and W + sum(k) (the two
     # axes of a network with one symbolic kernel per layer), and some of the steps alone
@@ -912,6 +914,7 @@ def test_facts_and_differences_found_from_short_steps_are_the_direct_ones(
         assert hash(p) == hash(plain) and p == plain
         assert p.floor_terms() == sum(1 for m in p.terms if any(isinstance(a, Floor)
                                                                  for a, _ in m))
+        assert _degree(p) == max((sum(e for _, e in m) for m in p.terms), default=0)
     known: dict = {}  # type: ignore[type-arg]
     for _ in range(12):  # pairs in chain order, as a network prunes its conditions
         a = data.draw(st.sampled_from(everything))
