@@ -1060,19 +1060,19 @@ def falls(p: QPoly) -> bool:
     fall: set[sympy.Symbol] = set()
     mixed: set[sympy.Symbol] = set()
     floors = _plain_directions(p, rise, fall, mixed)
+    # directions(p)[1] is fall and every floor's falling symbols, minus the plain terms'
+    # mixed and rising ones, minus every floor's rising ones and those that move it neither
+    # way: a plain term's falling symbol is looked at first, in each floor's sets (a
+    # difference of two rooms, -k3 + k2 + floor(...) - floor(...), falls along the new k3)
+    sides = [f.directions()[::-1] if c < 0 else f.directions() for f, c in floors]
+    for x in fall:
+        if x not in mixed and x not in rise and \
+                all(x not in up and (x in down or x not in f.symbols())
+                    for (f, _), (up, down) in zip(floors, sides)):
+            return True
     if len(floors) != 1:
         return bool(_with_floors(rise, fall, mixed, floors)[1])
-    ((f, fc),) = floors
-    up, down = f.directions()  # disjoint
-    if fc < 0:
-        up, down = down, up
-    # directions(p)[1] is (fall | down) minus mixed, minus (rise | up), minus the floor's
-    # symbols that move it neither way
-    for x in fall:
-        if x not in mixed and x not in rise and x not in up and \
-                (x in down or x not in f.symbols()):
-            return True
-    return any(x not in mixed and x not in rise for x in down)
+    return any(x not in mixed and x not in rise for x in sides[0][1])
 
 
 _POSITIVE: dict[sympy.Symbol, bool] = {}
