@@ -183,8 +183,8 @@ class QPoly:
     factors: tuple[QPoly, ...] | None
     """For a product kept factored (:func:`product`): its factors; else None."""
     _origin: _Origin | None
-    """``(base, delta, sign)`` when this polynomial was made as ``base + sign*delta`` from a
-    long ``base`` and a short ``delta`` (:meth:`_combine`), ``base`` held weakly: the facts
+    """``(base, sign, step)`` when this polynomial was made as ``base + sign*step`` from a
+    long ``base`` and a short ``step`` (:meth:`_combine`), ``base`` held weakly: the facts
     of a long sum built one short step at a time (a chain's sizes) are then found from the
     step, not by reading every term again (:meth:`__hash__`, :meth:`floor_terms`,
     :func:`difference`)."""
