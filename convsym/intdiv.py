@@ -516,42 +516,49 @@ def _parent(p: QPoly) -> QPoly | None:
     return made[0] if made is not None else None
 
 
-def _lineage(p: QPoly) -> list[QPoly]:
-    """``p`` and up to :data:`_LINEAGE` live origins, each made from the next by its step."""
-    out = [p]
+def _meeting(ups: list[QPoly], downs: list[QPoly], known: _Differences | None
+             ) -> tuple[QPoly, int, int] | None:
+    """``(ups[i] - downs[j], i, j)`` for a pair found walking up both lineages (``ups`` and
+    ``downs`` start with the two polynomials and are extended in place, by live origins, at
+    most :data:`_LINEAGE` steps each): a common origin (difference 0) or a pair whose
+    difference ``known`` holds, either way round; nearest first.  None when there is none.
+    """
+    seen_up = {id(ups[0]): 0}
+    seen_down = {id(downs[0]): 0}
+    sides = ((ups, downs, seen_up, seen_down, 1), (downs, ups, seen_down, seen_up, -1))
     for _ in range(_LINEAGE):
-        up = _parent(out[-1])
-        if up is None:
+        grew = False
+        for mine, theirs, seen_mine, seen_theirs, way in sides:
+            origin = mine[-1]._origin
+            x = origin[0]() if origin is not None else None
+            if x is None:
+                continue
+            grew = True
+            n = len(mine)
+            mine.append(x)
+            seen_mine[id(x)] = n
+            m = seen_theirs.get(id(x), -1)
+            if m >= 0 and theirs[m] is x:
+                return (QPoly.const(0), n, m) if way > 0 else (QPoly.const(0), m, n)
+            if known:
+                for m, y in enumerate(theirs):
+                    found = _known(x, y, known) if way > 0 else _known(y, x, known)
+                    if found is not None:
+                        return (found, n, m) if way > 0 else (found, m, n)
+        if not grew:
             break
-        out.append(up)
-    return out
+    return None
 
 
-def _common(ups: list[QPoly], downs: list[QPoly]) -> tuple[QPoly | None, int, int]:
-    """``(0, i, j)`` when ``ups[i]`` is ``downs[j]`` (a common origin), else
-    ``(None, 0, 0)``."""
-    where = {id(x): n for n, x in enumerate(ups)}
-    for j, y in enumerate(downs):
-        i = where.get(id(y), -1)
-        if i >= 0 and ups[i] is y:
-            return QPoly.const(0), i, j
-    return None, 0, 0
-
-
-def _known_pair(ups: list[QPoly], downs: list[QPoly], known: _Differences
-                ) -> tuple[QPoly | None, int, int]:
-    """``(ups[i] - downs[j], i, j)`` for the nearest pair whose difference ``known`` holds
-    (either way round), else ``(None, 0, 0)``."""
-    for total in range(len(ups) + len(downs) - 1):
-        for i in range(max(0, total - len(downs) + 1), min(total, len(ups) - 1) + 1):
-            x, y = ups[i], downs[total - i]
-            entry = known.get((id(x), id(y)))
-            if entry is not None and entry[0] is x and entry[1] is y:
-                return entry[2], i, total - i
-            entry = known.get((id(y), id(x)))
-            if entry is not None and entry[0] is y and entry[1] is x:
-                return -entry[2], i, total - i
-    return None, 0, 0
+def _known(x: QPoly, y: QPoly, known: _Differences) -> QPoly | None:
+    """``x - y`` when ``known`` holds it (or ``y - x``), else None."""
+    entry = known.get((id(x), id(y)))
+    if entry is not None and entry[0] is x and entry[1] is y:
+        return entry[2]
+    entry = known.get((id(y), id(x)))
+    if entry is not None and entry[0] is y and entry[1] is x:
+        return -entry[2]
+    return None
 
 
 def _stepped(chain: list[QPoly], upto: int) -> QPoly:
@@ -597,10 +604,11 @@ def difference(a: QPoly, b: QPoly, known: _Differences | None = None) -> QPoly:
     if a.factors is not None or b.factors is not None or \
             (a._origin is None and b._origin is None and known is None):
         return a - b
-    ups, downs = _lineage(a), _lineage(b)
-    found, i, j = _common(ups, downs)
-    if found is None and known:
-        found, i, j = _known_pair(ups, downs, known)
+    ups, downs = [a], [b]
+    meeting = (_known(a, b, known) if known else None, 0, 0)
+    if meeting[0] is None:  # (the pair asked the other way round a moment ago: at once)
+        meeting = _meeting(ups, downs, known) or meeting
+    found, i, j = meeting
     if found is None:
         result = a - b
     else:  # a - b = (ups[i] - downs[j]) + (a - ups[i]) - (b - downs[j])
