@@ -31,6 +31,7 @@ ceiling(n/2)
 from __future__ import annotations
 
 import threading
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -178,17 +179,31 @@ class QPoly:
     n**2 + 3*n - 1
     """
 
-    __slots__ = ("terms", "factors", "_hash", "_key")
+    __slots__ = ("terms", "factors", "_hash", "_key", "_origin", "_floored", "_top",
+                 "__weakref__")
 
     terms: dict[Monomial, int]
     factors: tuple[QPoly, ...] | None
     """For a product kept factored (:func:`product`): its factors; else None."""
+    _origin: _Origin | None
+    """``(base, sign, step)`` when this polynomial was made as ``base + sign*step`` from a
+    long ``base`` and a short ``step`` (:meth:`_combine`), ``base`` held weakly: the facts
+    of a long sum built one short step at a time (a chain's sizes) are then found from the
+    step, not by reading every term again (:meth:`__hash__`, :meth:`floor_terms`,
+    :func:`difference`)."""
+    _floored: int | None
+    """How many terms hold a Floor atom at top level, once known."""
+    _top: tuple[int, int] | None
+    """The largest degree of a term and how many terms have it, once known (:func:`_degree`)."""
 
     def __init__(self, terms: Mapping[Monomial, int] | None = None) -> None:
         self.terms = {m: c for m, c in (terms or {}).items() if c}
         self.factors = None
         self._hash: int | None = None
         self._key: tuple[object, ...] | None = None
+        self._origin = None
+        self._floored = None
+        self._top: tuple[int, int] | None = None
 
     @staticmethod
     def _raw(terms: dict[Monomial, int]) -> QPoly:
@@ -198,6 +213,9 @@ class QPoly:
         p.factors = None
         p._hash = None
         p._key = None
+        p._origin = None
+        p._floored = None
+        p._top = None
         return p
 
     if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
@@ -279,6 +297,36 @@ class QPoly:
         """Every Floor atom at top level."""
         return [a for a in self.atoms() if isinstance(a, Floor)]
 
+    def floor_terms(self) -> int:
+        """How many terms hold a Floor atom at top level.
+
+        Counted once per polynomial, and for one made from a long one by a short step
+        (:attr:`_origin`) from that one's count and the step's terms: zero for each size of
+        a chain with a symbolic kernel per layer, without reading its hundreds of terms.
+
+        >>> from convsym.expr import symbol
+        >>> n = QPoly.sym(symbol("n"))
+        >>> (floordiv(n, QPoly.const(2)) * n + n + QPoly.const(1)).floor_terms()
+        1
+        """
+        known = self._floored
+        if known is not None:
+            return known
+        chain = _lineage_unknown(self, "_floored")
+        for p in reversed(chain):
+            made = _made_from(p)
+            count = made[0]._floored if made is not None else None
+            if made is None or count is None:
+                p._floored = sum(1 for m in p.terms if _has_floor(m))
+                continue
+            base, step = made
+            for m in step.terms:  # the terms the step may have changed
+                if _has_floor(m):
+                    count += (m in p.terms) - (m in base.terms)
+            p._floored = count
+        assert self._floored is not None
+        return self._floored
+
     def free_symbols(self) -> set[sympy.Symbol]:
         """Every symbol, including those inside Floor atoms."""
         out: set[sympy.Symbol] = set()
@@ -319,7 +367,14 @@ class QPoly:
                 terms[m] = total
             else:
                 terms.pop(m, None)
-        return QPoly._raw(terms)
+        p = QPoly._raw(terms)
+        if len(terms) >= _LONG:
+            # a short step from a long polynomial: remember it (see _origin)
+            if len(other.terms) <= _SHORT and len(self.terms) >= _LONG:
+                p._origin = (weakref.ref(self), sign, other)
+            elif sign == 1 and len(self.terms) <= _SHORT and len(other.terms) >= _LONG:
+                p._origin = (weakref.ref(other), 1, self)
+        return p
 
     def __neg__(self) -> QPoly:
         if self.factors is not None:
@@ -359,8 +414,29 @@ class QPoly:
         return self.terms == other.terms
 
     def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = hash(frozenset(self.terms.items()))
+        # the sum of the terms' hashes: equal terms, equal hash; and for a polynomial made
+        # by a short step from a long one whose hash is known (_origin), that hash
+        # corrected by the terms the step changed, instead of every term hashed again
+        known = self._hash
+        if known is not None:
+            return known
+        if self._origin is None:  # (most polynomials: short, made directly)
+            self._hash = sum(map(hash, self.terms.items())) % _HASH_MOD
+            return self._hash
+        for p in reversed(_lineage_unknown(self, "_hash")):
+            made = _made_from(p)
+            if made is None or made[0]._hash is None:
+                total = sum(map(hash, p.terms.items()))
+            else:
+                total = made[0]._hash
+                before, after = made[0].terms, p.terms
+                for m in made[1].terms:
+                    old, new = before.get(m), after.get(m)
+                    if old != new:
+                        total += (hash((m, new)) if new else 0) - \
+                            (hash((m, old)) if old else 0)
+            p._hash = total % _HASH_MOD
+        assert self._hash is not None
         return self._hash
 
     def __repr__(self) -> str:
@@ -395,6 +471,156 @@ class QPoly:
                 v = v * base**e
             result = result + v
         return result
+
+
+_Origin = tuple["weakref.ref[QPoly]", int, QPoly]
+
+_SHORT = 8
+"""A step of at most this many terms from a polynomial of at least :data:`_LONG` terms is
+remembered as the result's origin (:attr:`QPoly._origin`)."""
+
+_LONG = 24
+
+_HASH_MOD = (1 << 61) - 1
+
+_LINEAGE = 6
+"""Origins followed at most, each way, by :func:`difference`."""
+
+
+def _has_floor(mono: Monomial) -> bool:
+    for a, _ in mono:
+        if isinstance(a, Floor):
+            return True
+    return False
+
+
+def _lineage_unknown(p: QPoly, fact: str) -> list[QPoly]:
+    """``p`` and its origins (held alive) up to the first whose ``fact`` slot is known or that
+    has no live origin: the ones to fill in, last first."""
+    chain = [p]
+    while True:
+        base = _parent(chain[-1])
+        if base is None or getattr(base, fact) is not None:
+            return chain
+        chain.append(base)
+
+
+def _made_from(p: QPoly) -> tuple[QPoly, QPoly] | None:
+    """``(base, step)`` when ``p`` is ``base`` plus or minus the short ``step`` and ``base``
+    is alive, else None."""
+    origin = p._origin
+    base = origin[0]() if origin is not None else None
+    return None if base is None or origin is None else (base, origin[2])
+
+
+def _parent(p: QPoly) -> QPoly | None:
+    """The live origin ``p`` was made from by a short step, if any."""
+    made = _made_from(p)
+    return made[0] if made is not None else None
+
+
+def _meeting(ups: list[QPoly], downs: list[QPoly], known: _Differences | None
+             ) -> tuple[QPoly, int, int] | None:
+    """``(ups[i] - downs[j], i, j)`` for a pair found walking up both lineages (``ups`` and
+    ``downs`` start with the two polynomials and are extended in place, by live origins, at
+    most :data:`_LINEAGE` steps each): a common origin (difference 0) or a pair whose
+    difference ``known`` holds, either way round; nearest first.  None when there is none.
+    """
+    seen_up = {id(ups[0]): 0}
+    seen_down = {id(downs[0]): 0}
+    sides = ((ups, downs, seen_up, seen_down, 1), (downs, ups, seen_down, seen_up, -1))
+    for _ in range(_LINEAGE):
+        grew = False
+        for mine, theirs, seen_mine, seen_theirs, way in sides:
+            origin = mine[-1]._origin
+            x = origin[0]() if origin is not None else None
+            if x is None:
+                continue
+            grew = True
+            n = len(mine)
+            mine.append(x)
+            seen_mine[id(x)] = n
+            m = seen_theirs.get(id(x), -1)
+            if m >= 0 and theirs[m] is x:
+                return (QPoly.const(0), n, m) if way > 0 else (QPoly.const(0), m, n)
+            if known:
+                for m, y in enumerate(theirs):
+                    found = _known(x, y, known) if way > 0 else _known(y, x, known)
+                    if found is not None:
+                        return (found, n, m) if way > 0 else (found, m, n)
+        if not grew:
+            break
+    return None
+
+
+def _known(x: QPoly, y: QPoly, known: _Differences) -> QPoly | None:
+    """``x - y`` when ``known`` holds it (or ``y - x``), else None."""
+    entry = known.get((id(x), id(y)))
+    if entry is not None and entry[0] is x and entry[1] is y:
+        return entry[2]
+    entry = known.get((id(y), id(x)))
+    if entry is not None and entry[0] is y and entry[1] is x:
+        return -entry[2]
+    return None
+
+
+def _stepped(chain: list[QPoly], upto: int) -> QPoly:
+    """The sum of the steps from ``chain[upto]`` to ``chain[0]``: ``chain[0]`` minus it."""
+    terms: dict[Monomial, int] = {}
+    for p in chain[:upto]:
+        origin = p._origin
+        assert origin is not None
+        sign, step = origin[1], origin[2]
+        for m, c in step.terms.items():
+            total = terms.get(m, 0) + sign * c
+            if total:
+                terms[m] = total
+            else:
+                del terms[m]
+    return QPoly._raw(terms)
+
+
+_Differences = dict[tuple[int, int], tuple[QPoly, QPoly, QPoly]]
+
+
+def difference(a: QPoly, b: QPoly, known: _Differences | None = None) -> QPoly:
+    """``a - b`` (equal terms), found from short steps where it can be.
+
+    When ``a`` and ``b`` were made by short steps (:attr:`QPoly._origin`) from one
+    polynomial, or from two whose difference ``known`` holds, their difference is those
+    steps' and that one's, whatever the length of ``a`` and ``b``: a layer's room in a
+    chain with one symbolic kernel per layer is the last room plus two short steps, and
+    the room of the other axis differs from it as the last two rooms did.  Otherwise
+    ``a - b`` term by term.  ``known`` (keyed by the operands' ids, which it holds alive)
+    records the differences found, for the next ones; it is the caller's, and bounded.
+
+    >>> from convsym.expr import symbol
+    >>> h = sum((QPoly.sym(symbol(f"k{i}")) for i in range(30)), QPoly.sym(symbol("H")))
+    >>> w = sum((QPoly.sym(symbol(f"k{i}")) for i in range(30)), QPoly.sym(symbol("W")))
+    >>> seen = {}
+    >>> to_sympy(difference(h, w, seen))
+    H - W
+    >>> k = QPoly.sym(symbol("k"))
+    >>> to_sympy(difference(h - k + QPoly.const(1), w - k, seen))   # from h - w, recorded
+    H - W + 1
+    """
+    if a.factors is not None or b.factors is not None or \
+            (a._origin is None and b._origin is None and known is None):
+        return a - b
+    ups, downs = [a], [b]
+    meeting = (_known(a, b, known) if known else None, 0, 0)
+    if meeting[0] is None:  # (the pair asked the other way round a moment ago: at once)
+        meeting = _meeting(ups, downs, known) or meeting
+    found, i, j = meeting
+    if found is None:
+        result = a - b
+    else:  # a - b = (ups[i] - downs[j]) + (a - ups[i]) - (b - downs[j])
+        result = found._combine(_stepped(ups, i), 1)._combine(_stepped(downs, j), -1)
+    if known is not None and len(result.terms) <= _LONG:
+        if len(known) >= 4096:
+            known.clear()  # bounded memory; a miss only costs subtracting term by term
+        known[(id(a), id(b))] = (a, b, result)
+    return result
 
 
 EXPAND_AT_ONCE = 64
@@ -450,6 +676,9 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     p.factors = tuple(sums) if scalar == 1 else (scalar, *sums)
     p._hash = None
     p._key = None
+    p._origin = None
+    p._floored = None
+    p._top = None
     return p
 
 
@@ -558,15 +787,65 @@ def _check_exponent(degree: int) -> None:
 
 
 def _degree(p: QPoly) -> int:
-    """The largest total degree of a term (atoms counted once, Floor atoms as degree 1)."""
-    best = 0
-    for mono in p.terms:  # (plain loops: asked for both sides of every product)
+    """The largest total degree of a term (atoms counted once, Floor atoms as degree 1).
+
+    Kept per polynomial with the number of terms of that degree; for one made by a short
+    step from another whose degree is known (:attr:`QPoly._origin`), found from the step's
+    terms (a chain's sizes, multiplied into every layer's area and MACs).
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> _degree(n * n * n - n), _degree(QPoly.const(7)), _degree(QPoly())
+    (3, 0, 0)
+    """
+    known = p._top
+    if known is not None:
+        return known[0]
+    for q in reversed(_lineage_unknown(p, "_top")):
+        made = _made_from(q)
+        top = made[0]._top if made is not None else None
+        if made is not None and top is not None:
+            top = _stepped_top(top, made[0], made[1], q)
+        q._top = top if top is not None else _count_top(q.terms)
+    assert p._top is not None
+    return p._top[0]
+
+
+def _mono_degree(mono: Monomial) -> int:
+    degree = 0
+    for _, e in mono:
+        degree += e
+    return degree
+
+
+def _count_top(terms: Iterable[Monomial]) -> tuple[int, int]:
+    """The largest degree of the monomials (0 for none) and how many have it."""
+    best, count = 0, 0
+    for mono in terms:  # (plain loops: asked for both sides of every product)
         degree = 0
         for _, e in mono:
             degree += e
         if degree > best:
-            best = degree
-    return best
+            best, count = degree, 1
+        elif degree == best:
+            count += 1
+    return best, count
+
+
+def _stepped_top(top: tuple[int, int], base: QPoly, step: QPoly, p: QPoly
+                 ) -> tuple[int, int] | None:
+    """``_count_top(p.terms)`` from ``base``'s, when ``p`` differs from ``base`` only in
+    ``step``'s monomials; None when the top degree's last term cancelled (count again)."""
+    best, count = top
+    if not count and best:
+        return None
+    higher = [m for m in step.terms if m in p.terms and _mono_degree(m) > best]
+    if higher:  # base has no term of a higher degree: the step's are all there are
+        return _count_top(higher)
+    for m in step.terms:
+        if _mono_degree(m) == best:
+            count += (m in p.terms) - (m in base.terms)
+    return (best, count) if count or not best else None
 
 
 class Floor:
@@ -578,7 +857,7 @@ class Floor:
     """
 
     __slots__ = ("num", "den", "_key", "digest", "spread", "depth", "_hash", "_symbols",
-                 "_lower", "_directions", "_probes", "_dens", "_at")
+                 "_lower", "_directions", "_probes", "_dens", "_at", "__weakref__")
 
     def __init__(self, num: QPoly, den: QPoly) -> None:
         self.num = num
@@ -643,6 +922,27 @@ class Floor:
             if len(at) < _AT_HELD:
                 at[t] = value
         return value
+
+    @staticmethod
+    def of(num: QPoly, den: QPoly) -> Floor:
+        """The floor ``floor(num/den)``: the one alive already when there is one (interned by
+        digest), so equal floors are mostly one object.  Comparing two equal but distinct
+        nested floors walks their whole nest; a network built again (its sizes remembered
+        by the caches of products and rooms) would do that for every layer's size.
+
+        >>> from convsym.expr import symbol
+        >>> n, two = QPoly.sym(symbol("n")), QPoly.const(2)
+        >>> Floor.of(n, two) is Floor.of(n, two)
+        True
+        """
+        f = Floor(num, den)
+        key = (f.digest, f.spread)  # (the digest alone repeats every 61 powers of two)
+        known = _FLOORS.get(key)
+        if known is None:
+            _FLOORS[key] = f
+        elif known.num == num and known.den == den:  # (inner floors interned: cheap)
+            return known
+        return f  # (another floor with the same digest is alive: this one not interned)
 
     def probes(self) -> tuple[int, ...]:
         """The floor's values at the :func:`probe` points (computed once from the inner
@@ -747,6 +1047,9 @@ comparison; deeper ones by :func:`convsym.deep.same`."""
 _DIGEST_MOD = (1 << 61) - 1
 _SYM_DIGESTS: dict[sympy.Symbol, int] = {}
 
+_FLOORS: weakref.WeakValueDictionary[tuple[int, int], Floor] = weakref.WeakValueDictionary()
+"""The floors alive, by digest and spread (:meth:`Floor.of`)."""
+
 
 def _digest(num: QPoly, den: QPoly) -> tuple[int, int]:
     """A structural digest of ``floor(num/den)``, the same in every run (symbol names through
@@ -797,20 +1100,45 @@ def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbo
     rise: set[sympy.Symbol] = set()
     fall: set[sympy.Symbol] = set()
     mixed: set[sympy.Symbol] = set()
-    for mono, c in p.terms.items():
-        if len(mono) == 1 and mono[0][1] == 1 and isinstance(mono[0][0], Floor):
-            f = mono[0][0]
-            up, down = f.directions()
-            if c < 0:
-                up, down = down, up
-            rise |= up
-            fall |= down
-            if len(up) + len(down) < len(f.symbols()):
-                mixed |= f.symbols() - up - down
-            continue
-        _term_directions(mono, c, rise, fall, mixed)
+    return _with_floors(rise, fall, mixed, _plain_directions(p, rise, fall, mixed))
+
+
+def _with_floors(rise: set[sympy.Symbol], fall: set[sympy.Symbol], mixed: set[sympy.Symbol],
+                 floors: list[tuple[Floor, int]]
+                 ) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
+    """:func:`directions` from the plain terms' sets and the floor terms ``(F, c)``."""
+    for f, c in floors:
+        up, down = f.directions()
+        if c < 0:
+            up, down = down, up
+        rise |= up
+        fall |= down
+        if len(up) + len(down) < len(f.symbols()):
+            mixed |= f.symbols() - up - down
     mixed |= rise & fall
     return frozenset(rise - mixed), frozenset(fall - mixed)
+
+
+def _plain_directions(p: QPoly, rise: set[sympy.Symbol], fall: set[sympy.Symbol],
+                      mixed: set[sympy.Symbol]) -> list[tuple[Floor, int]]:
+    """Add the directions of the terms of ``p`` that are not one floor to the three sets
+    (:func:`_term_directions`); return the others, ``c*F``, as ``(F, c)``."""
+    floors: list[tuple[Floor, int]] = []
+    for mono, c in p.terms.items():
+        if len(mono) == 1:  # (most terms: one atom; read inline, a long sum's every term)
+            atom, power = mono[0]
+            if isinstance(atom, Floor):
+                if power == 1:
+                    floors.append((atom, c))
+                else:
+                    mixed |= atom.symbols()
+            elif power == 1 and _positive(atom):
+                (rise if c > 0 else fall).add(atom)
+            else:
+                mixed.add(atom)
+        elif mono:
+            _term_directions(mono, c, rise, fall, mixed)
+    return floors
 
 
 def _term_directions(mono: Monomial, c: int, rise: set[sympy.Symbol],
@@ -838,29 +1166,23 @@ def falls(p: QPoly) -> bool:
     >>> falls(floordiv(h - k, s) - k), falls(floordiv(h, s) + k), falls(h * h - k * s + k)
     (True, False, True)
     """
-    floors = [(m, c) for m, c in p.terms.items()
-              if len(m) == 1 and m[0][1] == 1 and isinstance(m[0][0], Floor)]
-    if len(floors) != 1:
-        return bool(directions(p)[1])
-    ((fmono, fc),) = floors
     rise: set[sympy.Symbol] = set()
     fall: set[sympy.Symbol] = set()
     mixed: set[sympy.Symbol] = set()
-    for mono, c in p.terms.items():  # the other terms, as directions() reads them
-        if mono is not fmono:
-            _term_directions(mono, c, rise, fall, mixed)
-    f = fmono[0][0]
-    assert isinstance(f, Floor)
-    up, down = f.directions()  # disjoint
-    if fc < 0:
-        up, down = down, up
-    # directions(p)[1] is (fall | down) minus mixed, minus (rise | up), minus the floor's
-    # symbols that move it neither way
+    floors = _plain_directions(p, rise, fall, mixed)
+    # directions(p)[1] is fall and every floor's falling symbols, minus the plain terms'
+    # mixed and rising ones, minus every floor's rising ones and those that move it neither
+    # way: a plain term's falling symbol is looked at first, in each floor's sets (a
+    # difference of two rooms, -k3 + k2 + floor(...) - floor(...), falls along the new k3)
+    sides = [f.directions()[::-1] if c < 0 else f.directions() for f, c in floors]
     for x in fall:
-        if x not in mixed and x not in rise and x not in up and \
-                (x in down or x not in f.symbols()):
+        if x not in mixed and x not in rise and \
+                all(x not in up and (x in down or x not in f.symbols())
+                    for (f, _), (up, down) in zip(floors, sides)):
             return True
-    return any(x not in mixed and x not in rise for x in down)
+    if len(floors) != 1:
+        return bool(_with_floors(rise, fall, mixed, floors)[1])
+    return any(x not in mixed and x not in rise for x in sides[0][1])
 
 
 _POSITIVE: dict[sympy.Symbol, bool] = {}
@@ -1016,7 +1338,7 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
         return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
     if gcd(reduce(gcd, (abs(r) for m, r in rest.items() if m), 0), dc) > 1:
         return None
-    floor = QPoly.atom(Floor(QPoly._raw(rest), den))
+    floor = QPoly.atom(Floor.of(QPoly._raw(rest), den))
     return QPoly._raw(quotient) + floor if quotient else floor
 
 
@@ -1066,7 +1388,7 @@ def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | 
             if fired is not None:
                 fired.append(LEMMA_NESTED)
             return q_poly + _floordiv(merged, inner.den * den, fired)
-    return q_poly + QPoly.atom(Floor(r_poly, den))
+    return q_poly + QPoly.atom(Floor.of(r_poly, den))
 
 
 def _collapses(inner: Floor, m: QPoly, merged: QPoly) -> bool:

@@ -45,6 +45,7 @@ from convsym.intdiv import (
     QPoly,
     add,
     as_int,
+    difference,
     free_symbols,
     from_sympy,
     scale,
@@ -179,6 +180,9 @@ class Network:
         self.shapes: list[Shape] = []
         self._conditions: list[Condition] = []
         self._seen: set[tuple[str, object]] = set()  # conditions as layers stated them
+        # differences of conditions found while pruning them, for the next layer's
+        # (intdiv.difference): emptied once the network is built
+        self._differences: dict[tuple[int, int], tuple[QPoly, QPoly, QPoly]] = {}
         for label in [name, *(node.name for node in self.nodes)]:
             if not isinstance(label, str) or not label.isprintable():  # printed in tables
                 raise UsageError(f"the name {label!r:.80} must be printable text (no control "
@@ -188,7 +192,10 @@ class Network:
     # --- propagation ------------------------------------------------------------------------
     def _propagate(self) -> None:
         with building() as check:  # wall-clock budget build_seconds, checked per layer
-            self._propagate_within(check)
+            try:
+                self._propagate_within(check)
+            finally:
+                self._differences = {}
 
     def _propagate_within(self, check: Callable[[str], None]) -> None:
         shapes = self.shapes
@@ -253,9 +260,9 @@ class Network:
             cond = dataclasses.replace(cond, expr=QPoly.sym(cut[0]) - QPoly.const(cut[1]))
         kept: list[Condition] = []
         for old in self._conditions:
-            if old.kind == "ge" and _implies(old.expr, cond.expr):
+            if old.kind == "ge" and _implies(old.expr, cond.expr, self._differences):
                 return  # the new condition adds nothing
-            if not (old.kind == "ge" and _implies(cond.expr, old.expr)):
+            if not (old.kind == "ge" and _implies(cond.expr, old.expr, self._differences)):
                 kept.append(old)
         kept.append(cond)
         self._conditions = kept
@@ -471,7 +478,8 @@ def _located(err: LayerError, where: str) -> LayerError:
     return err
 
 
-def _implies(strong: QExpr, weak: QExpr) -> bool:
+def _implies(strong: QExpr, weak: QExpr,
+             known: dict[tuple[int, int], tuple[QPoly, QPoly, QPoly]] | None = None) -> bool:
     """True when ``strong >= 0`` provably implies ``weak >= 0``: ``weak - strong >= 0``
     everywhere, or the same after ``strong >= 0`` is weakened to a floor-free consequence
     and ``weak >= 0`` rewritten without its floor (:func:`_floor_free`).
@@ -481,6 +489,10 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
     layer i's room (its size stored nested, :func:`convsym.intdiv.floordiv`; or, collapsed,
     that room without its floor); so only the last layer's condition is kept, not two per
     layer compared pairwise.
+
+    ``weak - strong`` is found by :func:`convsym.intdiv.difference`, from the short steps
+    that made the two from earlier conditions (whose differences ``known`` keeps): a
+    chain's rooms are long sums, but consecutive ones differ by a few terms.
     """
     if not (isinstance(strong, QPoly) and isinstance(weak, QPoly)):
         return False
@@ -489,7 +501,7 @@ def _implies(strong: QExpr, weak: QExpr) -> bool:
         # x >= t against y >= u (as threshold() writes them): what the steps below find,
         # read off at once (weak - strong is the constant t - u, or falls along x or y)
         return a[0] == b[0] and a[1] >= b[1]
-    if _nonneg(weak - strong):
+    if _nonneg(difference(weak, strong, known)):
         return True
     consequence = _floor_free(strong)
     if consequence is None:
@@ -525,6 +537,8 @@ def _floor_free(e: QPoly) -> QPoly | None:
     """``Y`` when ``e = floor(Y/D) + Q`` with ``Q`` free of floors and ``-Q >= 0`` provably:
     then ``e >= 0`` gives ``floor(Y/D) >= -Q >= 0``, so ``Y >= 0`` (``D > 0``).  Else None.
     """
+    if not e.floor_terms():  # (counted once per room; a long floor-free room is common)
+        return None
     f = single_linear_floor(e)
     if f is None:
         return None

@@ -414,6 +414,30 @@ def _solved(e: QPoly, x: sympy.Symbol) -> int | None:
     return -((b - m * den) // a)  # ceil((m*den - b)/a)
 
 
+def _only_symbol(e: QPoly) -> sympy.Symbol | None:
+    """The one symbol of ``e`` (inside floors too), or None: stops at the second symbol
+    seen, where ``len(free_symbols(e)) == 1`` reads every term (a chain's rooms have one
+    symbolic kernel size per layer).
+
+    >>> from convsym.expr import symbol
+    >>> h, k = QPoly.sym(symbol("H")), QPoly.sym(symbol("k"))
+    >>> _only_symbol(h * h - QPoly.const(3)), _only_symbol(h - k), _only_symbol(QPoly.const(2))
+    (H, None, None)
+    """
+    if e.factors is not None:  # (a product kept factored: its factors, not expanded)
+        syms = free_symbols(e)
+        return next(iter(syms)) if len(syms) == 1 else None
+    found: sympy.Symbol | None = None
+    for mono in e.terms:
+        for atom, _ in mono:
+            for x in atom.symbols() if isinstance(atom, Floor) else (atom,):
+                if found is None:
+                    found = x
+                elif x != found:
+                    return None
+    return found
+
+
 def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     """``(x, t)`` when ``e >= 0`` is exactly ``x >= t``: ``e`` has one symbol and provably
     never decreases in it (quasi-affine, concrete divisors), else None.
@@ -424,10 +448,11 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     >>> threshold(floordiv(H - QPoly.const(140), QPoly.const(16)))
     (H, 140)
     """
-    syms = free_symbols(e)
-    if len(syms) != 1 or not isinstance(e, QPoly):
+    if not isinstance(e, QPoly):
         return None
-    (x,) = syms
+    x = _only_symbol(e)
+    if x is None:
+        return None
     if not _rises(e, x):
         try:
             step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e

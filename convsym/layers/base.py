@@ -17,7 +17,7 @@ import itertools
 import keyword
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -472,7 +472,13 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
     key = (room, current_budgets())
     found = _ROOMS.get(key)
     if found is None:
-        if _rising_below_zero(room) or witnessed(room, _negative, _nonnegative):
+        rising, falling = directions(room) if isinstance(room, QPoly) else ((), ())
+        if rising and falling:
+            # unbounded both ways, from the signs (as the last branch would conclude, by
+            # unbounded_below of room and of -room - 1): a chain's room
+            # -k2 + floor((floor(...)... - k1)/s1), without evaluating its nest
+            found = (False, False)
+        elif _rising_below_zero(room, rising) or witnessed(room, _negative, _nonnegative):
             found = (False, False)  # a negative and a non-negative sample: neither, exactly
         else:
             holds = not unbounded_below(room) and decide_nonneg(room).holds is True
@@ -489,14 +495,14 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
 _ROOMS: dict[tuple[QExpr, object], tuple[bool, bool]] = {}
 
 
-def _rising_below_zero(room: QExpr) -> bool:
+def _rising_below_zero(room: QExpr, rising: Collection[sympy.Symbol]) -> bool:
     """True when ``room`` never decreases and grows without bound along every symbol
-    (:func:`convsym.intdiv.directions`), each at least 0 or 1, and is negative where they
-    are all least: then ``room >= 0`` fails there and holds far enough out, exactly (a
-    pooled level's ``floor(H/256) - 1``, with one evaluation instead of samples)."""
+    (``rising``, the first of :func:`convsym.intdiv.directions`), each at least 0 or 1,
+    and is negative where they are all least: then ``room >= 0`` fails there and holds
+    far enough out, exactly (a pooled level's ``floor(H/256) - 1``, with one evaluation
+    instead of samples)."""
     if not isinstance(room, QPoly):
         return False
-    rising = directions(room)[0]
     if not rising:
         return False
     corner: dict[sympy.Symbol, int] = {}

@@ -950,3 +950,72 @@ def test_a_deep_floor_builds_its_key_level_by_level() -> None:
         (inner,) = inner.num.floors()
         assert inner._key is not None
     assert key[0] == 1 and key[1] == outer.digest and key is outer.key
+
+
+KS = [QPoly.sym(symbol(f"k{i}")) for i in range(30)]
+
+
+@st.composite
+def short_steps(draw: st.DrawFn) -> tuple[int, QPoly]:
+    """A sign and a short polynomial: a tree, a constant, or terms of the long base (which
+    then cancel)."""
+    kind = draw(st.sampled_from(["tree", "const", "cancel", "square"]))
+    if kind == "square":
+        step = KS[draw(st.integers(0, 29))] * KS[draw(st.integers(0, 29))]
+    elif kind == "tree":
+        t = draw(trees(depth=2))
+        step = t.q if isinstance(t.q, QPoly) else QPoly.const(1)
+    elif kind == "const":
+        step = QPoly.const(draw(st.integers(-3, 3)))
+    else:
+        step = sum((KS[i] for i in draw(st.lists(st.integers(0, 29), max_size=3))),
+                   QPoly())
+    return draw(st.sampled_from([1, -1])), step
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(short_steps(), min_size=1, max_size=14), st.data())
+def test_facts_and_differences_found_from_short_steps_are_the_direct_ones(
+        steps: list[tuple[int, QPoly]], data: st.DataObject) -> None:
+    from convsym.intdiv import _degree, difference
+
+    # two long chains made by the same short steps from H + sum(k) and W + sum(k) (the two
+    # axes of a network with one symbolic kernel per layer), and some of the steps alone
+    chains = []
+    for base in (QPoly.sym(symbol("H")), QPoly.sym(symbol("W")) + QPoly.sym(N)):
+        x = sum(KS, base)
+        made = [x]
+        for sign, step in steps:
+            x = x + step if sign > 0 else x - step
+            made.append(x)
+        chains.append(made)
+    everything = chains[0] + chains[1] + [step for _, step in steps]
+    for p in everything:
+        plain = QPoly(p.terms)  # the same terms, no recorded origin
+        assert hash(p) == hash(plain) and p == plain
+        assert p.floor_terms() == sum(1 for m in p.terms if any(isinstance(a, Floor)
+                                                                 for a, _ in m))
+        assert _degree(p) == max((sum(e for _, e in m) for m in p.terms), default=0)
+    known: dict = {}  # type: ignore[type-arg]
+    for _ in range(12):  # pairs in chain order, as a network prunes its conditions
+        a = data.draw(st.sampled_from(everything))
+        b = data.draw(st.sampled_from(everything))
+        assert difference(a, b, known).terms == (a - b).terms
+    for u, v in zip(chains[0], chains[1]):
+        assert difference(u, v, known).terms == (u - v).terms
+        assert difference(v, u, known).terms == (v - u).terms
+
+
+@settings(max_examples=150, deadline=None)
+@given(trees(), st.lists(st.integers(0, 29), max_size=4))
+def test_falls_is_directions_fall_and_a_negated_size_swaps_its_directions(
+        tree: Tree, ks: list[int]) -> None:
+    from convsym.intdiv import directions, falls
+
+    if not isinstance(tree.q, QPoly):
+        return
+    p = tree.q - sum((KS[i] for i in ks), QPoly())  # long rooms too: - k0 - k1 ...
+    rise, fall = directions(p)
+    assert falls(p) == bool(fall)
+    assert directions(-p - QPoly.const(1)) == (fall, rise)
+    assert falls(-p - QPoly.const(1)) == bool(rise)

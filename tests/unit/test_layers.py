@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convsym import Sequential
 from convsym.errors import ConvsymError, LayerConfigError, LayerTypeError, ShapeError
 from convsym.expr import symbol
+from convsym.intdiv import QPoly, floordiv
 from convsym.layers import keras as K
 from convsym.layers import torch as T
 
@@ -261,3 +264,34 @@ def test_a_lone_name_still_fails_a_minimum_above_one() -> None:
     base._SIZES.clear()
     with pytest.raises(LayerConfigError, match="must be an integer >= 2"):
         base.to_size(T.Conv2d(4, 4, 3), "kernel", "s", minimum=2)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_a_room_decision_is_the_one_made_from_samples_and_periods(data: st.DataObject) -> None:
+    """The signs shortcut of _room_decision (a room unbounded both ways) answers as the
+    samples and the two period decisions do."""
+    from convsym.intdiv import add as q_add
+    from convsym.intdiv import directions
+    from convsym.intdiv import scale as q_scale
+    from convsym.layers import base
+    from convsym.period import decide_nonneg, unbounded_below
+    from convsym.sizes import witnessed
+
+    h, k, s = (QPoly.sym(symbol(x)) for x in ("H", "k", "s"))
+    room = data.draw(st.sampled_from([h, k, h - k, k - h]))
+    for _ in range(data.draw(st.integers(0, 3))):
+        den = data.draw(st.sampled_from([QPoly.const(2), QPoly.const(3), s]))
+        room = floordiv(room + QPoly.const(data.draw(st.integers(-3, 3))), den)
+        room = room + data.draw(st.sampled_from([QPoly.const(0), QPoly.const(-1), -k, h]))
+    base._ROOMS.clear()
+    fast = base._room_decision(room)
+    rising = directions(room)[0]
+    if base._rising_below_zero(room, rising) or witnessed(room, lambda v: v < 0, lambda v: v >= 0):
+        slow = (False, False)
+    else:
+        holds = not unbounded_below(room) and decide_nonneg(room).holds is True
+        short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
+        slow = (holds, not holds and not unbounded_below(short) and
+                decide_nonneg(short).holds is True)
+    assert fast == slow
