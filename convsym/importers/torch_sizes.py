@@ -25,7 +25,7 @@ SymRatio(H/4)
 >>> math.ceil(h / 2), math.floor(h / 2) * 2
 (SymInt(ceiling(H/2)), SymInt(2*floor(H/2)))
 >>> (h + 1) * 3 / 3
-SymInt(H + 1)
+SymRatio(H + 1)
 """
 
 from __future__ import annotations
@@ -150,11 +150,15 @@ class SymInt:
         return self._compare(o, ">=")
 
     def __eq__(self, o: object) -> bool:
+        if isinstance(o, float):
+            return self._compare(o, "==")  # refused: a size against a float
         if not isinstance(o, (SymInt, SymRatio, int)):
             return NotImplemented
         return self._compare(o, "==")
 
     def __ne__(self, o: object) -> bool:
+        if isinstance(o, float):
+            return self._compare(o, "!=")
         if not isinstance(o, (SymInt, SymRatio, int)):
             return NotImplemented
         return not self._compare(o, "==")
@@ -204,10 +208,11 @@ class SymRatio:
         return f"SymRatio({to_sympy(self.num) / self.den})"
 
     def _made(self, num: QPoly, den: int) -> Any:
-        """``num/den`` (``den > 0``) in lowest terms: a size when ``den`` divides it."""
+        """``num/den`` (``den > 0``) in lowest terms; still a fraction when ``den`` divides
+        ``num`` (Python's ``h / 2 * 2`` is a float, which PyTorch refuses as a size)."""
         g = math.gcd(den, *_coefficients(num))
         num, den = (num if g == 1 else _divided(num, g)), den // g
-        return _size(num, self.trace) if den == 1 else SymRatio(num, den, self.trace)
+        return SymRatio(num, den, self.trace)
 
     def _pair(self, o: object, op: str) -> tuple[QPoly, int]:
         """``o`` as a fraction ``(num, den)``; a float or anything else is refused."""
@@ -320,11 +325,15 @@ class SymRatio:
         return self._compare(o, ">=")
 
     def __eq__(self, o: object) -> bool:
+        if isinstance(o, float):
+            return self._compare(o, "==")  # refused: a size against a float
         if not isinstance(o, (SymInt, SymRatio, int)):
             return NotImplemented
         return self._compare(o, "==")
 
     def __ne__(self, o: object) -> bool:
+        if isinstance(o, float):
+            return self._compare(o, "!=")
         if not isinstance(o, (SymInt, SymRatio, int)):
             return NotImplemented
         return not self._compare(o, "==")

@@ -571,6 +571,9 @@ class Trace:
     def op_addcmul(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """``input + value * tensor1 * tensor2`` (``addcdiv``: ``/``), as the two steps it is
         (ConvNeXt-V2's global response norm: ``addcmul(bias, weight, x * n)``)."""
+        if name.endswith("_") and not name.startswith("__"):
+            raise self.fail(f"in-place {name}: its result must keep the input's shape, which "
+                            "convsym does not check; write torch.addcmul(...)")
         names = ("input", "tensor1", "tensor2")
         given = dict(zip(names, args))
         given.update({k: v for k, v in kwargs.items() if k in names})
@@ -931,10 +934,7 @@ class Trace:
             if not isinstance(t, torch.nn.Parameter):
                 if computed and isinstance(t, torch.Tensor) and not self.is_tensor(t):
                     plain = False
-                    for p in self.sources(t, what):
-                        if id(p) not in self.counted:
-                            self.counted.add(id(p))
-                            total += int(p.numel())
+                    total += self.computed_from(t, what)
                     continue
                 raise self.fail(f"{what} with a weight that is not a parameter of the model "
                                 "(computed in forward); convsym cannot count it")
@@ -943,6 +943,35 @@ class Trace:
             self.counted.add(id(t))
             total += int(t.numel())
         return None if plain else total
+
+    def computed_from(self, t: Any, what: str) -> int:
+        """The parameters (not counted yet) a weight computed in forward was made from.
+
+        Only the running module's own parameters may be its sources (another module's
+        could be counted again when that module runs); and when autograd recorded nothing
+        (``torch.inference_mode``; ``detach`` or ``.data`` of a parameter) which parameters
+        the weight uses is unknown: both are refused rather than counted wrongly.
+        """
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        module = self.stack[-1][1] if self.stack else self.b.root
+        own = {id(p) for p in module._parameters.values() if p is not None}
+        found = self.sources(t, what)
+        if any(id(p) not in own for p in found):
+            raise self.fail(f"{what} with a weight computed from parameters of another "
+                            "module; convsym counts a computed weight's parameters only "
+                            "from the module computing it")
+        if not found and (torch.is_inference_mode_enabled() or _shares_storage(t, module)):
+            raise self.fail(f"{what} with a weight computed in forward whose parameters "
+                            "autograd did not record (inference_mode, no_grad, detach or "
+                            "integer parameters); convsym cannot count them")
+        total = 0
+        for p in found:
+            if id(p) not in self.counted:
+                self.counted.add(id(p))
+                total += int(p.numel())
+        return total
 
     def sources(self, t: Any, what: str) -> list[Any]:
         """The parameters a tensor computed in forward was computed from (autograd's leaves)."""
@@ -1039,6 +1068,15 @@ class Trace:
 
     def op_setitem(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         raise self.fail("writing into a tensor (x[...] = y)")
+
+
+def _shares_storage(t: Any, module: Any) -> bool:
+    """True when ``t`` views a parameter of ``module`` (``w.detach()``, ``w.data``)."""
+    try:
+        ptr = t.untyped_storage().data_ptr()
+        return any(p.untyped_storage().data_ptr() == ptr for p in module.parameters())
+    except (RuntimeError, NotImplementedError):  # no storage (a meta or sparse tensor)
+        return False
 
 
 def _counting(layer: Layer | str, counted: int | None) -> Layer | str:

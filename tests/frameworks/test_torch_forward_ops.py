@@ -761,3 +761,53 @@ def test_verify_on_an_imported_network_compares_with_the_reference() -> None:
 
     result = convsym.verify(from_torch(Reshapes().eval(), (8, "H", "W")), samples=4)
     assert result.ok and "reference" in result.compared
+
+
+class OtherModulesWeight(nn.Module):
+    """A weight computed from another module's parameter, that module run as well."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(8, 8, 3), nn.Conv2d(8, 8, 3)
+
+    def forward(self, x: Any) -> Any:
+        return self.a(F.conv2d(x, self.a.weight + self.b.weight))
+
+
+class DetachedWeight(nn.Conv2d):
+    def forward(self, x: Any) -> Any:
+        return F.conv2d(x, self.weight.detach(), self.bias)
+
+
+class InPlaceAddcmul(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x.mean(dim=3, keepdim=True).addcmul_(x, x)
+
+
+@pytest.mark.parametrize(("module", "words"), [
+    (OtherModulesWeight(), "parameters of another module"),
+    (DetachedWeight(8, 8, 3), "autograd did not record"),
+    (InPlaceAddcmul(), "in-place addcmul_"),
+])
+def test_what_could_be_counted_or_shaped_wrongly_is_refused(module: Any, words: str) -> None:
+    with pytest.raises(SpecError) as info:
+        from_torch(module, (8, "H", "W"))
+    assert words in str(info.value)
+
+
+def test_a_computed_weight_under_inference_mode_is_refused() -> None:
+    module = DetachedWeight(8, 8, 3)
+    module.forward = lambda x: F.conv2d(x, module.weight / 2, module.bias)  # type: ignore
+    with torch.inference_mode(), pytest.raises(SpecError, match="autograd did not record"):
+        from_torch(module, (8, "H", "W"))
+
+
+class FloatSize(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return F.pad(x, [0, 0, 0, x.shape[-2] / 2 * 2])
+
+
+def test_a_size_divided_back_is_still_pythons_float() -> None:
+    with pytest.raises(SpecError) as info:
+        from_torch(FloatSize(), (8, "H", "W"))
+    assert "SymRatio" in str(info.value) or info.value.code == "size_arithmetic"

@@ -118,9 +118,13 @@ def test_what_needs_a_float_or_a_branch_is_refused(make: Any, code: str) -> None
     assert info.value.code == code
 
 
-def test_a_fraction_that_divides_is_a_size_again() -> None:
+def test_a_fraction_stays_a_fraction_until_rounded() -> None:
+    """Python's ``h / 2 * 2`` is a float (PyTorch refuses it as a size); floor makes it one."""
     x = SymInt(QPoly.sym(H), Trace())
-    assert isinstance((2 * x + 4) / 2, SymInt)
-    assert isinstance(x / 1, SymInt)
-    assert x / 2 * 2 == x
+    assert isinstance((2 * x + 4) / 2, SymRatio) and isinstance(x / 1, SymRatio)
+    assert isinstance(math.floor(x / 2 * 2), SymInt) and x / 2 * 2 == x
     assert math.floor(x) is x and round(x) is x
+    for make in (lambda: x / 2 * 2 == 1.5, lambda: x == 3.0, lambda: x != 3.0,
+                 lambda: range(x / 1)):
+        with pytest.raises(Refused):
+            make()
