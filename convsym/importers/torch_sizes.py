@@ -50,7 +50,44 @@ class Trace(Protocol):
         """``floor(a/d)`` in canonical form, or raise a refusal."""
 
 
-class SymInt:
+class _Compared:
+    """The comparison operators of a size or fraction, all through its ``_compare``: decided
+    for every value of the symbols or refused (a float is refused, never "unequal")."""
+
+    __slots__ = ()
+
+    def _compare(self, o: object, op: str) -> bool:
+        raise NotImplementedError
+
+    def __lt__(self, o: object) -> bool:
+        return self._compare(o, "<")
+
+    def __le__(self, o: object) -> bool:
+        return self._compare(o, "<=")
+
+    def __gt__(self, o: object) -> bool:
+        return self._compare(o, ">")
+
+    def __ge__(self, o: object) -> bool:
+        return self._compare(o, ">=")
+
+    def __eq__(self, o: object) -> bool:
+        if isinstance(o, float):
+            return self._compare(o, "==")  # refused: a size against a float
+        if not isinstance(o, (SymInt, SymRatio, int)):
+            return NotImplemented
+        return self._compare(o, "==")
+
+    def __ne__(self, o: object) -> bool:
+        if isinstance(o, float):
+            return self._compare(o, "!=")
+        if not isinstance(o, (SymInt, SymRatio, int)):
+            return NotImplemented
+        return not self._compare(o, "==")
+
+
+
+class SymInt(_Compared):
     """A symbolic size read from ``x.shape`` (or computed from such sizes).
 
     Arithmetic stays exact (``//`` uses convsym's floor algebra); comparisons are decided for
@@ -137,32 +174,6 @@ class SymInt:
         diff = self.q - other
         return self.trace.decide(diff, op, f"{to_sympy(self.q)} {op} {to_sympy(other)}")
 
-    def __lt__(self, o: object) -> bool:
-        return self._compare(o, "<")
-
-    def __le__(self, o: object) -> bool:
-        return self._compare(o, "<=")
-
-    def __gt__(self, o: object) -> bool:
-        return self._compare(o, ">")
-
-    def __ge__(self, o: object) -> bool:
-        return self._compare(o, ">=")
-
-    def __eq__(self, o: object) -> bool:
-        if isinstance(o, float):
-            return self._compare(o, "==")  # refused: a size against a float
-        if not isinstance(o, (SymInt, SymRatio, int)):
-            return NotImplemented
-        return self._compare(o, "==")
-
-    def __ne__(self, o: object) -> bool:
-        if isinstance(o, float):
-            return self._compare(o, "!=")
-        if not isinstance(o, (SymInt, SymRatio, int)):
-            return NotImplemented
-        return not self._compare(o, "==")
-
     def __hash__(self) -> int:
         return hash(self.q)
 
@@ -193,7 +204,7 @@ class SymInt:
         return float(self._concrete())
 
 
-class SymRatio:
+class SymRatio(_Compared):
     """``num / den`` for a symbolic size ``num`` and an integer ``den > 0``: a size divided
     with ``/``, kept exact until ``math.floor``, ``math.ceil`` or ``math.trunc`` makes it a size
     (``int()`` must return a number, so it is refused).
@@ -311,32 +322,6 @@ class SymRatio:
         diff = self.num * QPoly.const(den) - num * QPoly.const(self.den)
         return bool(self.trace.decide(diff, op, f"{self._text()} {op} "
                                                 f"{to_sympy(num) / den}"))
-
-    def __lt__(self, o: object) -> bool:
-        return self._compare(o, "<")
-
-    def __le__(self, o: object) -> bool:
-        return self._compare(o, "<=")
-
-    def __gt__(self, o: object) -> bool:
-        return self._compare(o, ">")
-
-    def __ge__(self, o: object) -> bool:
-        return self._compare(o, ">=")
-
-    def __eq__(self, o: object) -> bool:
-        if isinstance(o, float):
-            return self._compare(o, "==")  # refused: a size against a float
-        if not isinstance(o, (SymInt, SymRatio, int)):
-            return NotImplemented
-        return self._compare(o, "==")
-
-    def __ne__(self, o: object) -> bool:
-        if isinstance(o, float):
-            return self._compare(o, "!=")
-        if not isinstance(o, (SymInt, SymRatio, int)):
-            return NotImplemented
-        return not self._compare(o, "==")
 
     def __hash__(self) -> int:
         return hash((self.num, self.den))
