@@ -16,7 +16,7 @@ The trace (:class:`convsym.importers.torch_trace.Trace`) supplies ``fail``, ``de
 >>> from convsym.intdiv import QPoly, floordiv
 >>> class Trace:
 ...     floordiv = staticmethod(floordiv)
-...     def decide(self, diff, op, text):
+...     def decide(self, left, op, right, text):
 ...         raise ValueError(text)
 >>> import math
 >>> h = SymInt(QPoly.sym(symbol("H")), Trace())
@@ -31,6 +31,7 @@ SymRatio(H + 1)
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Protocol
 
 from convsym.intdiv import QPoly, as_int, to_sympy
@@ -43,8 +44,16 @@ class Trace(Protocol):
     def fail(self, message: str, code: str = ...) -> Exception:
         """The refusal to raise, naming the module and the line of the forward."""
 
-    def decide(self, diff: QPoly, op: str, text: str) -> bool:
-        """``diff <op> 0`` for every value of the symbols, or raise a refusal."""
+    def decide(self, left: QPoly, op: str, right: QPoly, text: str) -> bool | SymBool:
+        """``left <op> right`` when it is decided for every value of the symbols, else the
+        undecided :class:`SymBool` (the trace says what its truth is taken to be)."""
+
+    def truth(self, test: SymBool, frame: Any) -> bool:
+        """The truth of an undecided comparison tested by the Python code running in
+        ``frame`` (an ``assert``, ``if`` or ``max``), or raise a refusal."""
+
+    def asserted(self, test: SymBool) -> bool:
+        """``torch._assert(test, ...)``: the forward requires ``test`` (true, or refused)."""
 
     def floordiv(self, a: QPoly, d: QPoly) -> QPoly:
         """``floor(a/d)`` in canonical form, or raise a refusal."""
@@ -56,34 +65,34 @@ class _Compared:
 
     __slots__ = ()
 
-    def _compare(self, o: object, op: str) -> bool:
+    def _compare(self, o: object, op: str) -> bool | SymBool:
         raise NotImplementedError
 
-    def __lt__(self, o: object) -> bool:
+    def __lt__(self, o: object) -> Any:
         return self._compare(o, "<")
 
-    def __le__(self, o: object) -> bool:
+    def __le__(self, o: object) -> Any:
         return self._compare(o, "<=")
 
-    def __gt__(self, o: object) -> bool:
+    def __gt__(self, o: object) -> Any:
         return self._compare(o, ">")
 
-    def __ge__(self, o: object) -> bool:
+    def __ge__(self, o: object) -> Any:
         return self._compare(o, ">=")
 
-    def __eq__(self, o: object) -> bool:
-        if isinstance(o, float):
-            return self._compare(o, "==")  # refused: a size against a float
-        if not isinstance(o, (SymInt, SymRatio, int)):
+    def __eq__(self, o: object) -> Any:
+        if not isinstance(o, (SymInt, SymRatio, int, float)):
             return NotImplemented
-        return self._compare(o, "==")
+        return self._compare(o, "==")  # a float is refused
 
-    def __ne__(self, o: object) -> bool:
-        if isinstance(o, float):
-            return self._compare(o, "!=")
-        if not isinstance(o, (SymInt, SymRatio, int)):
+    def __ne__(self, o: object) -> Any:
+        if not isinstance(o, (SymInt, SymRatio, int, float)):
             return NotImplemented
-        return not self._compare(o, "==")
+        return self._compare(o, "!=")  # a float is refused
+
+    def __bool__(self) -> bool:
+        test = self._compare(0, "!=")
+        return test if type(test) is bool else test.truth(sys._getframe(1))
 
 
 
@@ -167,18 +176,14 @@ class SymInt(_Compared):
                               f"{to_sympy(self.q)}; convsym divides sizes by integers only",
                               "size_arithmetic")
 
-    def _compare(self, o: object, op: str) -> bool:
+    def _compare(self, o: object, op: str) -> bool | SymBool:
         if isinstance(o, SymRatio):
             return SymRatio(self.q, 1, self.trace)._compare(o, op)
         other = self._other(o, op)
-        diff = self.q - other
-        return self.trace.decide(diff, op, f"{to_sympy(self.q)} {op} {to_sympy(other)}")
+        return self.trace.decide(self.q, op, other, f"{to_sympy(self.q)} {op} {to_sympy(other)}")
 
     def __hash__(self) -> int:
         return hash(self.q)
-
-    def __bool__(self) -> bool:
-        return not self._compare(0, "==")
 
     def __floor__(self) -> Any:
         return self  # math.floor / ceil / trunc / round of an integer: the integer
@@ -291,7 +296,7 @@ class SymRatio(_Compared):
 
     def __trunc__(self) -> Any:
         # toward zero: the floor where the fraction is >= 0, the ceiling where it is <= 0
-        if self._compare(0, ">="):
+        if self >= 0:
             return math.floor(self)
         return math.ceil(self)
 
@@ -316,18 +321,62 @@ class SymRatio(_Compared):
                               "size_arithmetic")
 
     # --- comparisons --------------------------------------------------------------------------
-    def _compare(self, o: object, op: str) -> bool:
+    def _compare(self, o: object, op: str) -> bool | SymBool:
         num, den = self._pair(o, op)
         # both denominators are positive: compare the cross products
-        diff = self.num * QPoly.const(den) - num * QPoly.const(self.den)
-        return bool(self.trace.decide(diff, op, f"{self._text()} {op} "
-                                                f"{to_sympy(num) / den}"))
+        return self.trace.decide(self.num * QPoly.const(den), op, num * QPoly.const(self.den),
+                                 f"{self._text()} {op} {to_sympy(num) / den}")
 
     def __hash__(self) -> int:
         return hash((self.num, self.den))
 
+
+class SymBool:
+    """A comparison of sizes that holds for some inputs and not others: ``left <op> right``.
+
+    Python asks for its truth where the forward branches (``if``, ``assert``, ``max``); the
+    trace answers (:meth:`Trace.truth`), keeping what it takes as a condition of the network,
+    or refuses.  ``torch._assert(test, ...)`` reaches :meth:`__torch_function__`.
+    """
+
+    __slots__ = ("left", "op", "right", "text", "trace")
+
+    def __init__(self, left: QPoly, op: str, right: QPoly, text: str, trace: Trace) -> None:
+        self.left, self.op, self.right, self.text, self.trace = left, op, right, text, trace
+
+    @property
+    def diff(self) -> QPoly:
+        """``left - right``: the test is ``diff <op> 0``."""
+        return self.left - self.right
+
+    def negated(self) -> SymBool:
+        """The opposite test (``a >= b`` for ``a < b``)."""
+        flip = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}[self.op]
+        return SymBool(self.left, flip, self.right, f"not ({self.text})", self.trace)
+
+    def __repr__(self) -> str:
+        return f"SymBool({self.text})"
+
     def __bool__(self) -> bool:
-        return not self._compare(0, "==")
+        return self.trace.truth(self, sys._getframe(1))
+
+    def truth(self, frame: Any) -> bool:
+        """The truth taken for the test made by the code running in ``frame``."""
+        return self.trace.truth(self, frame)
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                           kwargs: Any = None) -> Any:
+        test = args[0] if args else None
+        if getattr(func, "__name__", "") == "_assert" and isinstance(test, SymBool):
+            test.trace.asserted(test)
+            return None
+        trace = test.trace if isinstance(test, SymBool) else None
+        message = (f"{getattr(func, '__name__', func)} of a comparison of sizes "
+                   f"({test!r}); convsym follows torch._assert, assert and if on sizes")
+        if trace is None:
+            raise TypeError(message)
+        raise trace.fail(message, "branches_on_size")
 
 
 class SymSize(tuple):  # type: ignore[type-arg]
@@ -371,4 +420,4 @@ def _shown(value: object) -> str:
     return f"{type(value).__name__} {value!r:.40}"
 
 
-__all__ = ["SymInt", "SymRatio", "SymSize", "Trace"]
+__all__ = ["SymBool", "SymInt", "SymRatio", "SymSize", "Trace"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import dis
 import functools
 import os
 import traceback
@@ -39,7 +40,7 @@ from convsym.errors import BudgetExceeded, InternalError, LayerError, SpecError
 from convsym.expr import symbol
 from convsym.importers.common import applied
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
-from convsym.importers.torch_sizes import SymInt, SymSize
+from convsym.importers.torch_sizes import SymBool, SymInt, SymSize
 from convsym.importers.torch_table import leaf_class, module_parameters
 from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
 from convsym.layers import torch as T
@@ -51,6 +52,7 @@ from convsym.layers.torch_tensor import (
     MatMul,
     Permute,
     Reduce,
+    Require,
     Reshape,
     ScaledDotProductAttention,
     Select,
@@ -257,6 +259,76 @@ def _location(frames: Sequence[traceback.FrameSummary]) -> str:
     return "an unknown line"
 
 
+ASSERTED = "the forward asserts it"
+FOLLOWED = "the forward's branch on sizes is followed as it goes for large inputs"
+
+SAMPLES = tuple(range(4096, 4096 + 64)) + (2**20 + 1, 2**20 + 7, 10**6 + 3)
+"""Where "large inputs" are sampled: 64 consecutive values (a test that flips with a period
+up to 64 is caught) and three far ones; several symbols take distinct values."""
+
+
+def eventually(diff: QPoly, op: str) -> bool | None:
+    """How ``diff <op> 0`` goes for large values of its symbols, or None if it flips.
+
+    Only picks the branch to follow: the network keeps the exact condition of that branch,
+    so a wrong pick narrows what the network claims, never makes a claim false.
+
+    >>> from convsym.expr import symbol
+    >>> h = QPoly.sym(symbol("H"))
+    >>> eventually(floordiv(h, QPoly.const(32)) - QPoly.const(7), "<"), eventually(h, "==")
+    (False, False)
+    >>> print(eventually(h - QPoly.const(2) * floordiv(h, QPoly.const(2)), ">"))
+    None
+    """
+    names = sorted(diff.free_symbols(), key=str)
+    seen = set()
+    for v in SAMPLES:
+        value = diff.evaluate({x: v + 17 * i for i, x in enumerate(names)})
+        seen.add(_holds(value, op))
+        if len(seen) > 1:
+            return None
+    return seen.pop()
+
+
+def _holds(value: int, op: str) -> bool:
+    return {"==": value == 0, "!=": value != 0, "<": value < 0, "<=": value <= 0,
+            ">": value > 0, ">=": value >= 0}[op]
+
+
+def branch_asserts(frame: Any) -> bool:
+    """Whether the code in ``frame`` is testing the condition of an ``assert`` statement:
+    the instruction asking for the truth jumps, and its failing way is the assertion error
+    (``assert a and b`` included).  Python compiles ``assert`` to exactly that."""
+    try:
+        code, at = frame.f_code, frame.f_lasti
+    except AttributeError:
+        return False
+    table = _instructions(code)
+    i = table[1].get(at)
+    if i is None:
+        return False
+    ins = table[0]
+    if ins[i].opname == "TO_BOOL" and i + 1 < len(ins):  # Python 3.13: the test, then the jump
+        i += 1
+    name = ins[i].opname
+    if "JUMP" not in name or "IF" not in name:
+        return False
+    if "IF_TRUE" in name or "IF_NOT_NONE" in name:
+        fails = i + 1
+    elif "IF_FALSE" in name:
+        fails = table[1].get(ins[i].argval, -1)
+    else:
+        return False
+    return 0 <= fails < len(ins) and ins[fails].opname == "LOAD_ASSERTION_ERROR"
+
+
+@functools.lru_cache(maxsize=256)
+def _instructions(code: Any) -> tuple[list[Any], dict[int, int]]:
+    """A code object's instructions and the index of each by its byte offset."""
+    ins = list(dis.get_instructions(code))
+    return ins, {x.offset: i for i, x in enumerate(ins)}
+
+
 class Trace:
     """One run of a forward on symbolic tensors, adding rows to a builder."""
 
@@ -293,19 +365,21 @@ class Trace:
         return self.b.fail(f"in module {qual or '(root)'!r} ({kind}) at {where}: {message}",
                            qual, code)
 
-    def decide(self, diff: QPoly, op: str, text: str) -> bool:
-        """``diff <op> 0`` for every value of the symbols, or a refusal naming the line."""
+    def decide(self, left: QPoly, op: str, right: QPoly, text: str) -> bool | SymBool:
+        """``left <op> right`` when it is the same for every value of the symbols, else the
+        undecided test (its truth is taken where Python asks for it: :meth:`truth`)."""
         def nonneg(e: QPoly) -> bool:
             c = as_int(e)
             return c >= 0 if c is not None else bool(decide_nonneg(e).holds)
 
+        diff = left - right
         minus = diff * QPoly.const(-1)
         one = QPoly.const(1)
         if op in ("==", "!="):
             if as_int(diff) == 0:
-                return True
+                return op == "=="
             if nonneg(diff - one) or nonneg(minus - one):
-                return False
+                return op == "!="
         elif op in (">=", "<"):
             if nonneg(diff):
                 return op == ">="
@@ -316,9 +390,49 @@ class Trace:
                 return op == ">"
             if nonneg(minus):
                 return op == "<="
-        raise self.fail(f"the forward branches on a size: {text} holds for some input sizes "
-                        "and not others, so the network's shapes would depend on which; "
+        return SymBool(left, op, right, text, self)
+
+    def truth(self, test: SymBool, frame: Any) -> bool:
+        """The truth of an undecided test, where the code in ``frame`` asks for it.
+
+        * ``assert test``: true, kept as a condition of the network (a :class:`Require` row);
+        * an order (``<``, ``>=``, ...) in an ``if``, ``max`` or ``min``: the way it goes for
+          every large input (sampled), kept as a condition, so the network is exact where it
+          is claimed and says for which inputs (as torch.export's guards do);
+        * anything else (``==``, ``%``, a test that flips between large inputs): refused,
+          naming the line, since either branch would be a guess at the user's inputs.
+        """
+        if branch_asserts(frame):
+            return self.asserted(test)
+        self.per_sample(test)
+        if test.op not in ("==", "!="):
+            taken = eventually(test.diff, test.op)
+            if taken is not None:
+                self.required(test if taken else test.negated(), FOLLOWED)
+                return taken
+        raise self.fail(f"the forward branches on a size: {test.text} holds for some input "
+                        "sizes and not others, so the network's shapes would depend on which; "
                         "give concrete sizes for this axis", "branches_on_size")
+
+    def asserted(self, test: SymBool) -> bool:
+        """``assert test`` / ``torch._assert(test, ...)``: true, as a condition."""
+        self.per_sample(test)
+        self.required(test, ASSERTED)
+        return True
+
+    def per_sample(self, test: SymBool) -> None:
+        """Refuse a test of the batch size (a condition on it has no place in the shapes)."""
+        if BATCH_SYMBOL in test.diff.free_symbols():
+            raise self.fail(f"the forward tests the batch size ({test.text}); convsym's "
+                            "shapes are per sample", "batch_size")
+
+    def required(self, test: SymBool, why: str) -> None:
+        """A :class:`Require` row stating ``test`` (on the newest tensor: the row shows where
+        in the forward the condition arose)."""
+        where = _location(traceback.extract_stack())
+        layer = Require(to_sympy(test.left), test.op, to_sympy(test.right), f"{why} ({where})")
+        last = self.tensor(len(self.b.nodes) - 1)
+        self.add(layer, "assert" if why == ASSERTED else "branch", [last])
 
     def floordiv(self, a: QPoly, d: QPoly) -> QPoly:
         if as_int(d) is not None and as_int(d) <= 0:  # type: ignore[operator]

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import sympy
+
 from convsym import formulas
 from convsym.errors import ConvsymError
 from convsym.expr import as_expr
@@ -255,6 +257,64 @@ class Select(TorchLayer):
         return Inference((*shape[:pos], *shape[pos + 1:]), [], conditions)
 
 
+RELATIONS = ("==", "!=", ">=", ">", "<=", "<")
+"""The relations a :class:`Require` row may state between two sizes."""
+
+
+@layer_class
+class Require(TorchLayer):
+    """A condition the forward's own Python puts on sizes, on the tensor it was checked with:
+    ``torch._assert(h % 8 == 0)``, ``assert h == 224``, or the branch ``if h < 7:`` takes for
+    large inputs.  The tensor passes unchanged; the relation ``left op right`` holds, is
+    refused (it never holds: the forward would raise or take the other branch), or is kept as
+    a side condition, so the network is exact exactly where it is claimed.
+
+    >>> from convsym.intdiv import QPoly
+    >>> from convsym.expr import symbol
+    >>> h = QPoly.sym(symbol("H"))
+    >>> out = Require("floor(H/8)", ">=", 7, "the branch taken").infer_one((h,))
+    >>> out.shape == (h,), [str(c.relation()) for c in out.conditions]
+    (True, ['floor(H/8) >= 7'])
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    left: Any
+    op: str
+    right: Any
+    why: str = "the forward requires it"
+
+    def validate(self) -> None:
+        """Check eagerly."""
+        to_choice(self, "op", self.op, list(RELATIONS))
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """The input unchanged, with the relation as a side condition if undecided."""
+        left, right = _signed(self, "left", self.left), _signed(self, "right", self.right)
+        where, rule = "size", self.why
+        if self.op == "==":
+            return Inference(tuple(shape), [], require_equal(
+                self, where, left, right, rule=rule,
+                what=lambda: f"{self.why}; here its sides are {to_sympy(left)} and "
+                             f"{to_sympy(right)}"))
+        if self.op == "!=":  # between integers: (left - right)**2 >= 1
+            d = left - right
+            room = d * d - QPoly.const(1)
+        else:
+            big, small = (left, right) if self.op in (">=", ">") else (right, left)
+            room = big - small
+            if self.op in (">", "<"):
+                room = room - QPoly.const(1)
+        conditions = check_room(self, where, room, rule=rule,
+                                what=lambda: f"{self.why}; here {to_sympy(left)} {self.op} "
+                                             f"{to_sympy(right)} fails")
+        if self.op == "!=":
+            conditions = [Condition(c.expr, c.kind, c.layer, c.axis, c.rule,
+                                    shown=sympy.Ne(to_sympy(left), to_sympy(right)))
+                          for c in conditions]
+        return Inference(tuple(shape), [], conditions)
+
+
 @layer_class
 class Unsqueeze(TorchLayer):
     """``x.unsqueeze(dim)`` / ``x[:, None]``: a new axis of size 1 at ``dim``."""
@@ -476,5 +536,5 @@ class ScaledDotProductAttention(TorchLayer):
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand, MatMul,
-    ScaledDotProductAttention)}
+    ScaledDotProductAttention, Require)}
 """The tensor-operation layers of this module, by class name."""

@@ -99,6 +99,8 @@ class TorchRunner(Runner):
             return x[(slice(None),) * lay.dim + (cut,)]
         if kind == "Select":
             return x.select(lay.dim, lay.index)
+        if kind == "Require":  # a condition on sizes: the tensor passes unchanged
+            return x
         if kind == "Unsqueeze":
             return x.unsqueeze(lay.dim)
         if kind == "Expand":

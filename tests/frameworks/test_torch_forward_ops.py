@@ -16,6 +16,8 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
+from size_asserts import Asserts  # noqa: E402
+
 from convsym.errors import SpecError  # noqa: E402
 from convsym.importers.torch_module import from_torch  # noqa: E402
 
@@ -493,13 +495,28 @@ class SizeBranch(nn.Module):
         return x
 
 
+class SizeEquals(nn.Module):
+    def forward(self, x: Any) -> Any:
+        if x.shape[2] == 20:
+            return x[:, :, :10]
+        return x
+
+
+class FlippingBranch(nn.Module):
+    def forward(self, x: Any) -> Any:
+        if x.shape[2] // 3 * 3 < x.shape[2]:  # H not a multiple of 3: no side for large H
+            return x[:, :, 1:]
+        return x
+
+
 class SizeToInt(nn.Module):
     def forward(self, x: Any) -> Any:
         return x.new_zeros(int(x.shape[2]))
 
 
 @pytest.mark.parametrize(("module", "code", "words"), [
-    (SizeBranch(), "branches_on_size", "H > 20"),
+    (SizeEquals(), "branches_on_size", "H == 20"),
+    (FlippingBranch(), "branches_on_size", "3*floor(H/3) < H"),
     (SizeToInt(), "size_not_concrete", "where Python needs a number"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
@@ -511,6 +528,64 @@ def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: s
 
 
 
+class LargeInputBranch(nn.Module):
+    """timm's ConvMlp: small maps are pooled up to 5 x 5 first (``max`` and an ``if``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 4, 5)
+
+    def forward(self, x: Any) -> Any:
+        x = F.max_pool2d(x, 2)
+        if x.shape[-2] < 5 or x.shape[-1] < 5:
+            x = F.adaptive_avg_pool2d(x, (max(5, x.shape[-2]), max(5, x.shape[-1])))
+        return self.conv(x)
+
+
+def _grid(module: Any, net: Any) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The sizes PyTorch runs and those convsym accepts, and that they agree on shapes."""
+    from convsym.errors import ConvsymError
+
+    torch_ok, mine_ok = set(), set()
+    for h in range(1, 30):
+        for w in range(1, 14):
+            try:
+                real = tuple(module(torch.zeros(1, 8, h, w)).shape[1:])
+                torch_ok.add((h, w))
+            except (AssertionError, RuntimeError):
+                real = None
+            try:
+                mine = net.subs(H=h, W=w).output_shape
+            except ConvsymError:
+                continue
+            mine_ok.add((h, w))
+            assert mine == real, (h, w)  # never a shape PyTorch does not give
+    return torch_ok, mine_ok
+
+
+def test_asserts_on_sizes_are_the_networks_conditions() -> None:
+    module = Asserts().eval()
+    net = from_torch(module, (8, "H", "W"))
+    assert [str(c) for c in net.conditions] == ["Eq(H - 4*floor(H/4), 0)", "W >= 6",
+                                                "Ne(W, 9)", "H >= 3"]
+    assert [r.name for r in net.rows][:3] == ["assert", "assert_1", "assert_2"]
+    torch_ok, mine_ok = _grid(module, net)
+    assert mine_ok == torch_ok  # accepted exactly where the forward passes its asserts
+    assert all("size_asserts.py:" in c.rule for c in net.condition_records[:3])
+
+
+def test_an_order_branch_is_followed_as_it_goes_for_large_inputs() -> None:
+    module = LargeInputBranch().eval()
+    net = from_torch(module, (8, "H", "W"))
+    assert [str(c) for c in net.conditions] == ["H >= 10", "W >= 10"]
+    torch_ok, mine_ok = _grid(module, net)
+    # claimed only where the branch followed is the one PyTorch takes, and exact there
+    assert mine_ok == {(h, w) for h, w in torch_ok if h >= 10 and w >= 10}
+    narrow = from_torch(SizeBranch(), (8, "H", "W"))
+    assert [str(c) for c in narrow.conditions] == ["H >= 21"]
+    assert narrow.subs(H=25, W=3).output_shape == (8, 20, 3)
+
+
 def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
     for h, w in [(25, 7), (21, 30)]:
         real = SizeBranch()(torch.zeros(1, 8, h, w)).shape[1:]
@@ -520,7 +595,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
 @pytest.mark.parametrize("runner", ["torch", "numpy"])
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
-                                    TokensBack(), SamePadding()],
+                                    TokensBack(), SamePadding(), LargeInputBranch()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose

@@ -42,15 +42,17 @@ class Trace:
     def fail(self, message: str, code: str = "") -> Refused:
         return Refused(message, code)
 
-    def decide(self, diff: QPoly, op: str, text: str) -> bool:
+    def decide(self, left: QPoly, op: str, right: QPoly, text: str) -> bool:
         def always(e: QPoly) -> bool:
             return bool(decide_nonneg(e).holds)
 
+        diff = left - right
         one = QPoly.const(1)
         neg = diff * QPoly.const(-1)
         facts = {">=": (always(diff), always(neg - one)), "<": (always(neg - one), always(diff)),
                  ">": (always(diff - one), always(neg)), "<=": (always(neg), always(diff - one)),
                  "==": (diff.as_int() == 0, always(diff - one) or always(neg - one))}
+        facts["!="] = facts["=="][::-1]
         yes, no = facts[op]
         if yes or no:
             return yes
