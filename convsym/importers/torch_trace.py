@@ -121,6 +121,7 @@ def _proxy_class() -> type:
 
         _cs_trace: Trace
         _cs_index: int
+        _cs_moved: tuple[int, tuple[int, ...]] | None = None  # see Trace.permuted
 
         @staticmethod
         def __new__(cls, trace: Trace, index: int, rank: int) -> Any:
@@ -154,7 +155,7 @@ def _proxy_class() -> type:
             return sizes if dim is None else sizes[dim]
 
         def dim(self) -> int:
-            return len(self._cs_trace.shapes[self._cs_index]) + 1
+            return self._cs_trace.rank(self)
 
         ndimension = dim
 
@@ -173,6 +174,8 @@ def _proxy_class() -> type:
                                       "depends on tensor values", "value_dependent")
 
         def __iter__(self) -> Iterator[Any]:
+            if self._cs_moved is not None:  # q, k, v = qkv after a permute moved the batch
+                return iter(self._cs_trace.function(torch.Tensor.unbind, [self], {}))
             raise self._cs_trace.fail("iterating over a tensor's batch axis",
                                       "value_dependent")
 
@@ -258,6 +261,14 @@ def _location(frames: Sequence[traceback.FrameSummary]) -> str:
         return f"{short}:{frame.lineno}" + (f" `{code[:100]}`" if code else "")
     return "an unknown line"
 
+
+MOVED = -(10**9)
+"""The node index of a tensor whose batch axis a permute moved: it has no row (any use that
+reads its node fails loudly; those that may meet it check ``_cs_moved``)."""
+
+FOLLOW_MOVED = frozenset({"permute", "transpose", "swapaxes", "swapdims", "__getitem__",
+                          "unbind", "select", "size", "dim"})
+"""What a tensor whose batch axis a permute moved may go into."""
 
 ASSERTED = "the forward asserts it"
 FOLLOWED = "the forward's branch on sizes is followed as it goes for large inputs"
@@ -448,6 +459,10 @@ class Trace:
         return _proxy_class()(self, index, len(self.shapes[index]) + 1)
 
     def size_of(self, t: Any) -> SymSize:
+        if t._cs_moved is not None:  # the parent's sizes in the permuted order
+            parent, dims = t._cs_moved
+            sizes = self.size_of(self.tensor(parent))
+            return SymSize(sizes[d] for d in dims)
         items: list[Any] = [SymInt(QPoly.sym(BATCH_SYMBOL), self)]
         for s in self.shapes[t._cs_index]:
             c = as_int(s)
@@ -554,6 +569,9 @@ class Trace:
         would become a field of the row's layer, next to the module's attributes.
         """
         tensors = [a for a in args if self.is_tensor(a)]
+        if tensors and tensors[0]._cs_moved is not None:
+            raise self.fail(f"module {qual!r} ({kind}) is called on a tensor whose batch axis "
+                            "a permute moved", "batch_size")
         if len(tensors) != 1 or len(args) != 1 or kwargs:
             extra = f" and {sorted(kwargs)}" if kwargs else ""
             raise self.fail(f"module {qual!r} ({kind}) is called with {len(args)} "
@@ -599,6 +617,9 @@ class Trace:
     def outputs(self, value: Any, *, strict: bool = True) -> list[int]:
         """The nodes of the tensors in a forward's result (tensor, tuple, list or dict)."""
         if self.is_tensor(value):
+            if value._cs_moved is not None:
+                raise self.fail("the forward returns a tensor whose batch axis a permute "
+                                "moved", "batch_size")
             return [value._cs_index]
         if isinstance(value, dict):
             value = list(value.values())
@@ -618,6 +639,11 @@ class Trace:
         self.check(f"the operation {name}")  # a forward that loops on tensors ends in time
         if name in PASS:
             return self.first_tensor(name, args, kwargs)
+        if name not in FOLLOW_MOVED and any(self.is_tensor(a) and a._cs_moved is not None
+                                            for a in [*args, *kwargs.values()]):
+            raise self.fail(f"{name} of a tensor whose batch axis a permute moved; convsym "
+                            "follows such a tensor only into unbind(0), x[i], select(0, i) "
+                            "and permutes", "batch_size")
         if name in ARITHMETIC:
             return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
         handler = getattr(self, f"op_{name.strip('_')}", None)
@@ -752,6 +778,8 @@ class Trace:
         return self.add(Stack(self._dim(args, kwargs, 1, 0)), "stack", items)
 
     def rank(self, t: Any) -> int:
+        if t._cs_moved is not None:
+            return len(t._cs_moved[1])
         return len(self.shapes[t._cs_index]) + 1
 
     def op_flatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -817,10 +845,9 @@ class Trace:
         if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
             dims = list(dims[0])
         rank = self.rank(x)
-        dims = [d % rank if isinstance(d, int) else d for d in dims]
-        if dims == list(range(rank)):
-            return x
-        return self.add(Permute(tuple(dims)), "permute", [x])
+        if not all(type(d) is int for d in dims):
+            raise self.fail(f"{name} with non-integer dims")
+        return self.permuted(x, [d % rank for d in dims], "permute")
 
     def op_transpose(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
@@ -831,15 +858,51 @@ class Trace:
             raise self.fail(f"{name} with non-integer dims")
         dims = list(range(rank))
         dims[a % rank], dims[b % rank] = dims[b % rank], dims[a % rank]
-        if a % rank == b % rank:
+        return self.permuted(x, dims, "transpose")
+
+    def permuted(self, x: Any, dims: list[int], op: str) -> Any:
+        """``x.permute(dims)``.  A permute that moves the batch axis (attention's
+        ``qkv.reshape(B, N, 3, h, d).permute(2, 0, 3, 1, 4)``) has no convsym row: it is kept
+        as the parent and the order, until ``unbind(0)`` / ``x[i]`` select on the new leading
+        axis (:meth:`moved_select`), which puts the batch first again."""
+        if x._cs_moved is not None:  # a permute of a permute: one order over the parent
+            parent, before = x._cs_moved
+            x, dims = self.tensor(parent), [before[d] for d in dims]
+        if len(dims) != self.rank(x) or sorted(dims) != list(range(self.rank(x))):
+            raise self.fail(f"{op} with dims {tuple(dims)}: not a permutation of the "
+                            f"{self.rank(x)} dims", "bad_axis")
+        if dims == list(range(len(dims))):
             return x
-        return self.add(Permute(tuple(dims)), "transpose", [x])
+        if dims[0] == 0:
+            return self.add(Permute(tuple(dims)), op, [x])
+        moved = self.tensor(x._cs_index)
+        moved._cs_index = MOVED
+        moved._cs_moved = (x._cs_index, tuple(dims))
+        return moved
+
+    def moved_select(self, x: Any, index: int, op: str) -> Any:
+        """``x[index]`` on the leading axis of a tensor whose batch a permute moved: the
+        parent's axis that became the leading one is selected, then the others permuted."""
+        parent, dims = x._cs_moved
+        axis = dims[0]
+        n = as_int(self.shapes[parent][axis - 1])
+        if n is None or not -n <= index < n:
+            raise self.fail(f"{op} {index} of an axis of size "
+                            f"{to_sympy(self.shapes[parent][axis - 1])}", "bad_index")
+        out = self.add(Select(axis, index % n), op, [self.tensor(parent)])
+        return self.permuted(out, [d - (d > axis) for d in dims[1:]], "permute")
 
     op_swapaxes = op_swapdims = op_transpose
 
     def op_getitem(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x, key = args[0], args[1]
         items = list(key) if isinstance(key, tuple) else [key]
+        if x._cs_moved is not None:
+            if not items or type(items[0]) is not int:
+                raise self.fail("indexing a tensor whose batch axis a permute moved, other "
+                                "than x[i] on its leading axis", "batch_size")
+            out = self.moved_select(x, items[0], "getitem")
+            return self.op_getitem(name, [out, tuple(items[1:])], {}) if items[1:] else out
         rank = self.rank(x)
         used = sum(1 for k in items if k is not None and k is not Ellipsis)
         if Ellipsis in items:
@@ -890,7 +953,10 @@ class Trace:
     op_expand_as = op_expand
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        return self.add(Select(args[1], args[2]), "select", [args[0]])
+        x = args[0]
+        if x._cs_moved is not None and args[1] == 0 and type(args[2]) is int:
+            return self.moved_select(x, args[2], "select")
+        return self.add(Select(args[1], args[2]), "select", [x])
 
     def op_narrow(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x, dim, start, length = args[:4]
@@ -952,6 +1018,12 @@ class Trace:
     def op_unbind(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
         dim = self._dim(args, kwargs, 1, 0)
+        if x._cs_moved is not None and dim == 0:
+            parent, dims = x._cs_moved
+            n = as_int(self.shapes[parent][dims[0] - 1])
+            if n is None:
+                raise self.fail(f"{name} of an axis of symbolic size", "size_not_concrete")
+            return tuple(self.moved_select(x, i, "unbind") for i in range(n))
         n = self.concrete_axis(x, dim, name)
         return tuple(self.add(Select(dim, i), "unbind", [x]) for i in range(n))
 

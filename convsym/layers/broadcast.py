@@ -12,7 +12,9 @@ remains becomes the pair's side condition: nothing, a plain equation (``a == b``
 condition ``max(min(a - b, b - a), min(a - 1, 1 - a), min(b - 1, 1 - b)) >= 0`` (``min(d,
 -d) >= 0`` is ``d == 0``), shown as ``Eq(a, b) | Eq(a, 1) | Eq(b, 1)``.  When no disjunct
 can hold the merge is rejected.  The size kept is ``max`` of the sizes that may exceed the
-others, simplified where the period check proves an argument never wins.
+others, simplified where the period check proves an argument never wins.  A side that is
+never 1 is the size of every valid merge (the other side equals it or is 1): a position
+embedding of 196 tokens added to ``floor(H/16)*floor(W/16)`` tokens gives 196, not a max.
 
 >>> from convsym.expr import symbol
 >>> from convsym.intdiv import QPoly, floordiv, to_sympy
@@ -22,6 +24,8 @@ others, simplified where the period check proves an argument never wins.
 ('any', ['Eq(n, 1)', 'Eq(floor(n/8), 1)'])
 >>> to_sympy(merged_size([n, floordiv(n, QPoly.const(8))]))
 n
+>>> decide_pair(QPoly.const(196), n).drop   # n == 196 or n == 1: 196 either way
+1
 """
 
 from __future__ import annotations
@@ -97,7 +101,9 @@ def decide_pair(a: QExpr, b: QExpr) -> Pair:
     if len(options) == 1:
         kind, sides, drop = options[0]
         return Pair(kind, a, b, (sides,), drop, equal)
-    return Pair("any", a, b, tuple(sides for _, sides, _ in options), None, equal)
+    # a side that is never 1 is the size of every valid merge (the other equals it or is 1)
+    never_larger = 1 if one_a.verdict == "never" else 0 if one_b.verdict == "never" else None
+    return Pair("any", a, b, tuple(sides for _, sides, _ in options), never_larger, equal)
 
 
 def merged_size(sizes: list[QExpr]) -> QExpr:

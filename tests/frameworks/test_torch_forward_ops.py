@@ -384,7 +384,39 @@ class Attention2d(nn.Module):
         return out.squeeze(1).transpose(1, 2).reshape(b, c, h, w)
 
 
+class TokenAttention(nn.Module):
+    """A vision transformer's attention over tokens: one linear makes q, k and v, and a permute
+    moves the batch axis until ``unbind(0)`` / ``qkv[i]`` / unpacking takes them apart."""
+
+    def __init__(self, heads: int = 2, way: str = "unbind") -> None:
+        super().__init__()
+        self.heads, self.way = heads, way
+        self.qkv = nn.Linear(8, 24)
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, x: Any) -> Any:
+        tokens = x.flatten(2).transpose(1, 2)  # (b, n, c)
+        b, n, c = tokens.shape
+        qkv = self.qkv(tokens).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        if self.way == "unbind":
+            q, k, v = qkv.unbind(0)
+        elif self.way == "index":
+            q, k, v = qkv[0], qkv[1], qkv[2]
+        else:
+            q, k, v = qkv
+        attn = (q @ k.transpose(-2, -1)).softmax(dim=-1)
+        out = self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
+        return out.transpose(1, 2).reshape(b, c, x.shape[2], x.shape[3])
+
+
+class MovedBatchUsed(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x.permute(1, 0, 2, 3) * 2  # arithmetic on a tensor whose batch moved
+
+
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
+                                    TokenAttention(), TokenAttention(way="index"),
+                                    TokenAttention(way="unpack"),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -518,6 +550,7 @@ class SizeToInt(nn.Module):
     (SizeEquals(), "branches_on_size", "H == 20"),
     (FlippingBranch(), "branches_on_size", "3*floor(H/3) < H"),
     (SizeToInt(), "size_not_concrete", "where Python needs a number"),
+    (MovedBatchUsed(), "batch_size", "whose batch axis a permute moved"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
     with pytest.raises(SpecError) as info:
@@ -595,7 +628,8 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
 @pytest.mark.parametrize("runner", ["torch", "numpy"])
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
-                                    TokensBack(), SamePadding(), LargeInputBranch()],
+                                    TokensBack(), SamePadding(), LargeInputBranch(),
+                                    TokenAttention()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
