@@ -58,6 +58,7 @@ from convsym.layers.torch_tensor import (
     Select,
     Slice,
     Stack,
+    TensorConcat,
     TensorOperand,
     Unsqueeze,
 )
@@ -234,6 +235,9 @@ def _find_trace(args: Any, kwargs: Any) -> Trace | None:
         if isinstance(item, cls):
             trace: Trace = item._cs_trace
             return trace
+        if isinstance(item, SymInt):  # cls_token.expand(x.shape[0], -1, -1)
+            sized: Trace = item.trace  # type: ignore[assignment]
+            return sized
         if isinstance(item, (list, tuple)):
             stack.extend(item)
         elif isinstance(item, dict):
@@ -338,6 +342,20 @@ def _instructions(code: Any) -> tuple[list[Any], dict[int, int]]:
     """A code object's instructions and the index of each by its byte offset."""
     ins = list(dis.get_instructions(code))
     return ins, {x.offset: i for i, x in enumerate(ins)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Expanded:
+    """A fixed tensor (parameter or buffer) expanded over the batch axis, waiting for the
+    ``torch.cat`` that joins it with traced tensors (anything else refuses it)."""
+
+    value: Any
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                           kwargs: Any = None) -> Any:
+        # torch then asks the traced tensor among the arguments, whose trace refuses this
+        return NotImplemented
 
 
 class Trace:
@@ -644,6 +662,10 @@ class Trace:
             raise self.fail(f"{name} of a tensor whose batch axis a permute moved; convsym "
                             "follows such a tensor only into unbind(0), x[i], select(0, i) "
                             "and permutes", "batch_size")
+        if name not in ("cat", "concat", "concatenate") and any(
+                isinstance(a, Expanded) for a in [*args, *kwargs.values()]):
+            raise self.fail(f"{name} of a tensor expanded over the batch; convsym follows "
+                            "one only into torch.cat with traced tensors", "batch_size")
         if name in ARITHMETIC:
             return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
         handler = getattr(self, f"op_{name.strip('_')}", None)
@@ -759,6 +781,8 @@ class Trace:
     def op_cat(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         items = list(args[0] if args else kwargs.get("tensors", ()))
         dim = self._dim(args, kwargs, 1, 0)
+        if any(isinstance(t, Expanded) for t in items):
+            return self.cat_fixed(name, items, dim)
         if not all(self.is_tensor(t) for t in items):
             raise self.fail(f"{name} of traced tensors with other tensors")
         if isinstance(dim, int) and dim < 0:
@@ -770,6 +794,26 @@ class Trace:
         return self.add(merge_layer("concatenate", dim=dim), "cat", items)
 
     op_concat = op_concatenate = op_cat
+
+    def cat_fixed(self, name: str, items: list[Any], dim: Any) -> Any:
+        """``torch.cat`` of one traced tensor with fixed tensors expanded over the batch (a
+        class token): a :class:`TensorConcat` row counting the parameters read first here."""
+        traced = [i for i, t in enumerate(items) if self.is_tensor(t)]
+        if len(traced) != 1 or not all(self.is_tensor(t) or isinstance(t, Expanded)
+                                       for t in items):
+            raise self.fail(f"{name} of fixed tensors with {len(traced)} traced tensors; "
+                            "convsym follows one traced tensor joined with fixed ones")
+        x = items[traced[0]]
+        if isinstance(dim, int) and dim < 0:
+            dim += self.rank(x)
+        fixed = [t.value for t in items if isinstance(t, Expanded)]
+        owners = [o for o in map(_parameter_of, fixed) if o is not None
+                  and id(o) not in self.counted]
+        self.counted.update(id(o) for o in owners)
+        layer = TensorConcat(dim, tuple(tuple(int(n) for n in v.shape[1:]) for v in fixed),
+                             traced[0], sum(int(o.numel()) for o in owners))
+        row = self.param_names.get(id(owners[0])) if len(owners) == 1 else None
+        return self.add(layer, "cat", [x], name=row)
 
     def op_stack(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         items = list(args[0] if args else kwargs.get("tensors", ()))
@@ -939,6 +983,8 @@ class Trace:
             sizes = list(sizes[0])
         if len(sizes) == 1 and self.is_tensor(sizes[0]):  # expand_as
             sizes = list(sizes[0].shape)
+        if not self.is_tensor(x):
+            return self.expanded(x, sizes, name)
         if len(sizes) != self.rank(x):
             raise self.fail(f"{name} to {len(sizes)} axes of a rank-{self.rank(x)} tensor "
                             "(new leading axes would come before the batch)")
@@ -951,6 +997,18 @@ class Trace:
         return self.add(Expand(target), "expand", [x])
 
     op_expand_as = op_expand
+
+    def expanded(self, value: Any, sizes: list[Any], name: str) -> Expanded:
+        """A parameter or buffer expanded over the batch (``cls_token.expand(b, -1, -1)``),
+        kept for ``torch.cat``; only its batch axis may grow."""
+        head, rest = (sizes[0], sizes[1:]) if sizes else (None, [])
+        batch = isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)
+        if not batch or value.dim() != len(sizes) or int(value.shape[0]) != 1 or any(
+                not (type(s) is int and s in (-1, int(n))) for s, n in zip(rest, value.shape[1:])):
+            raise self.fail(f"{name} of a fixed tensor of shape {tuple(value.shape)} to "
+                            f"{sizes}; convsym follows a fixed tensor expanded over the batch "
+                            "axis only", "batch_size")
+        return Expanded(value)
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
@@ -1387,9 +1445,12 @@ def _intercepting(trace: Trace) -> Iterator[None]:
             return trace.call_module(module, args, kwargs)
         return original(module, *args, **kwargs)
 
-    # torch functions whose C argument parser rejects a SymInt argument before it consults
-    # __torch_function__ (the tensor-method forms are routed by the SymTensor class)
-    routed = [(torch, "reshape"), (torch, "narrow"), (torch.nn.functional, "pad")]
+    # torch functions whose C argument parser rejects a SymInt argument (or, for cat, a fixed
+    # tensor expanded over the batch) before it consults __torch_function__ (the
+    # tensor-method forms are routed by the SymTensor class)
+    routed = [(torch, "reshape"), (torch, "narrow"), (torch.nn.functional, "pad"),
+              (torch.Tensor, "expand"), (torch, "cat"), (torch, "concat"),
+              (torch, "concatenate")]
     saved = [(mod, name, getattr(mod, name)) for mod, name in routed]
 
     def route(fn: Any) -> Any:

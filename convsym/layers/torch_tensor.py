@@ -461,6 +461,48 @@ class TensorOperand(TorchLayer):
         return out
 
 
+@layer_class
+class TensorConcat(TorchLayer):
+    """``torch.cat((cls_token.expand(b, -1, -1), x), dim=1)``: the traced tensor joined with
+    fixed tensors (parameters or buffers expanded over the batch), as vision transformers
+    prepend their class token.
+
+    ``operands`` are the fixed tensors' shapes without the batch, ``at`` the position of the
+    traced tensor among the pieces, ``params`` the entries of the parameters read here first.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> out = TensorConcat(1, ((1, 8),), 1, 8).infer_one((n, QPoly.const(8)))
+    >>> [to_sympy(s) for s in out.shape], to_sympy(out.weights[0].shape[0])
+    ([n + 1, 8], 8)
+    """
+
+    cost_kind: ClassVar[str] = "merge"
+
+    dim: Any
+    operands: Any
+    at: int = 0
+    params: int = 0
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Join along ``dim`` (counting the batch); the other axes must agree."""
+        pieces: list[Shape] = [tuple(to_size(self, f"operands[{i}][{j}]", v)
+                                     for j, v in enumerate(sizes))
+                               for i, sizes in enumerate(self.operands)]
+        if not 0 <= self.at <= len(pieces):
+            raise self.config_error("at", self.at, f"must lie in [0, {len(pieces)}]",
+                                    code="bad_index")
+        pieces.insert(self.at, tuple(shape))
+        names = [f"operand {i}" for i in range(len(pieces) - 1)]
+        names.insert(self.at, "input")
+        axis = batch_axis(self, "dim", self.dim, len(shape) + 1)
+        out = infer_concat(self, pieces, names, axis, fld="dim")
+        if self.params:
+            out.weights = [Weight("operand", (QPoly.const(self.params),))]
+        return out
+
+
 def _products(layer: Layer, a: Shape, b: Shape, names: tuple[str, str], what: str
               ) -> tuple[list[QExpr], list[Condition]]:
     """The broadcast leading axes of two tensors multiplied as stacks of matrices: equal ranks
@@ -536,5 +578,5 @@ class ScaledDotProductAttention(TorchLayer):
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand, MatMul,
-    ScaledDotProductAttention, Require)}
+    ScaledDotProductAttention, Require, TensorConcat)}
 """The tensor-operation layers of this module, by class name."""

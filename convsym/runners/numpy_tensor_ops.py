@@ -53,6 +53,10 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
     if kind == "Require":  # a condition on sizes: the array passes unchanged
         return x
+    if kind == "TensorConcat":
+        pieces = [np.ones(tuple(int(v) for v in s)) for s in lay.operands]
+        pieces.insert(lay.at, x)
+        return np.concatenate(pieces, axis=_axis(lay.dim, x.ndim + 1) - 1)
     if kind == "Select":
         return np.take(xb, int(lay.index), axis=_axis(lay.dim, xb.ndim))[0]
     if kind == "Unsqueeze":

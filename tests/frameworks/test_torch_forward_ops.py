@@ -409,6 +409,33 @@ class TokenAttention(nn.Module):
         return out.transpose(1, 2).reshape(b, c, x.shape[2], x.shape[3])
 
 
+class TinyViT(nn.Module):
+    """A vision transformer's stem and head: patches, a class token (and a distillation
+    token after the patches) joined with ``torch.cat``, a position embedding added."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.patch = nn.Conv2d(8, 8, 4, 4)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 8))
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, 8))
+        self.attn = TokenAttention()
+
+    def forward(self, x: Any) -> Any:
+        t = self.patch(x).flatten(2).transpose(1, 2)
+        t = torch.cat((self.cls_token.expand(t.shape[0], -1, -1), t,
+                       self.dist_token.expand(t.shape[0], -1, -1)), dim=1)
+        return t[:, 0] + t[:, -1]
+
+
+class ExpandedUsed(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.token = nn.Parameter(torch.zeros(1, 8, 1, 1))
+
+    def forward(self, x: Any) -> Any:
+        return x + self.token.expand(x.shape[0], -1, -1, -1)
+
+
 class MovedBatchUsed(nn.Module):
     def forward(self, x: Any) -> Any:
         return x.permute(1, 0, 2, 3) * 2  # arithmetic on a tensor whose batch moved
@@ -416,7 +443,7 @@ class MovedBatchUsed(nn.Module):
 
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     TokenAttention(), TokenAttention(way="index"),
-                                    TokenAttention(way="unpack"),
+                                    TokenAttention(way="unpack"), TinyViT(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -551,6 +578,7 @@ class SizeToInt(nn.Module):
     (FlippingBranch(), "branches_on_size", "3*floor(H/3) < H"),
     (SizeToInt(), "size_not_concrete", "where Python needs a number"),
     (MovedBatchUsed(), "batch_size", "whose batch axis a permute moved"),
+    (ExpandedUsed(), "batch_size", "expanded over the batch"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
     with pytest.raises(SpecError) as info:
@@ -629,7 +657,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
                                     TokensBack(), SamePadding(), LargeInputBranch(),
-                                    TokenAttention()],
+                                    TokenAttention(), TinyViT()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
