@@ -188,13 +188,14 @@ class _Builder:
         return f"{shown} is refused: it is not a torch.nn module convsym knows{hint}"
 
     def leaf(self, module: Any, qualname: str, parents: Sequence[int], *,
-             kind: str | None = None) -> int:
-        """A row for a known ``torch.nn`` module (``kind`` its torch class) on one input."""
-        if len(parents) != 1:
+             kind: str | None = None, layer: Layer | None = None) -> int:
+        """A row for a known ``torch.nn`` module (``kind`` its torch class) on one input, or
+        for ``layer`` made by the trace from the module (on the layer's inputs)."""
+        if len(parents) != (1 if layer is None else layer.n_inputs):
             raise self.fail(f"module {qualname!r} is called with {len(parents)} tensors; "
                             "convsym's layers take one", qualname, "wrong_input_count")
         try:
-            layer = self.layers.of(module, kind)
+            layer = layer or self.layers.of(module, kind)
         except LayerError as err:
             raise self.fail(f"module {qualname!r} ({type(module).__name__}): {err}", qualname,
                             err.code) from None

@@ -50,6 +50,7 @@ from convsym.layers.torch_conv import with_output_size
 from convsym.layers.torch_tensor import (
     Expand,
     MatMul,
+    MultiheadAttention,
     Permute,
     Reduce,
     Require,
@@ -609,7 +610,9 @@ class Trace:
             kind = None  # its own forward is followed, whatever its class
         if _parametrized(module):
             raise self.b.fail(self.b.refusal(module, qual), qual, "unknown_module")
-        if kind is not None and kind.startswith("ConvTranspose") and (
+        if kind is None and _torch_own_forward(module) and cls.__name__ == "MultiheadAttention":
+            out = self.multihead_attention(module, qual, args, kwargs)
+        elif kind is not None and kind.startswith("ConvTranspose") and (
                 "output_size" in kwargs or len(args) == 2):
             rest = {k: v for k, v in kwargs.items() if k != "output_size"}
             given = kwargs["output_size"] if "output_size" in kwargs else args[1]
@@ -632,13 +635,62 @@ class Trace:
         self.calls.setdefault(qual, []).append(tuple(self.outputs(out, strict=False)))
         return out
 
+    def multihead_attention(self, module: Any, qual: str, args: tuple[Any, ...],
+                            kwargs: dict[str, Any]) -> Any:
+        """``nn.MultiheadAttention(query, key, value)``: a row of the module (its parameters
+        counted once, checked against PyTorch's), and one for the weights when returned."""
+        names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
+                 "average_attn_weights", "is_causal")
+        given = dict(zip(names, args))
+        given.update(kwargs)
+        if given.get("key_padding_mask") is not None or given.get("attn_mask") is not None:
+            raise self.fail(f"module {qual!r} (MultiheadAttention) with a mask; convsym "
+                            "follows attention without masks")
+        qkv: list[Any] = [given.get(n) for n in names[:3]]
+        if not all(self.is_tensor(t) for t in qkv):
+            raise self.fail(f"module {qual!r} (MultiheadAttention) with a query, key or value "
+                            "that is not traced")
+        if not module.batch_first:  # (L, B, E): the batch moved by a permute, put back first
+            qkv = [self.batch_first(t, qual) for t in qkv]
+        elif any(t._cs_moved is not None for t in qkv):
+            raise self.fail(f"module {qual!r} (MultiheadAttention, batch_first) on a tensor "
+                            "whose batch axis a permute moved", "batch_size")
+        m = module
+        layer = MultiheadAttention(m.embed_dim, m.num_heads, m.kdim, m.vdim,
+                                   m.in_proj_bias is not None, m.bias_k is not None,
+                                   m.add_zero_attn)
+        index = self.b.leaf(module, qual, [t._cs_index for t in qkv], layer=layer)
+        inference = self.infer(layer, [t._cs_index for t in qkv])
+        self.shapes[index] = inference.shape
+        self.inferred[index] = (layer, inference)
+        for p in module_parameters(module):
+            self.counted.add(id(p))
+        out: Any = self.tensor(index)
+        if not module.batch_first:
+            out = self.permuted(out, [1, 0, 2], "transpose")
+        if not given.get("need_weights", True):
+            return out, None
+        kind = "weights" if given.get("average_attn_weights", True) else "weights_per_head"
+        weights = dataclasses.replace(layer, output=kind)
+        return out, self.add(weights, "attention_weights", qkv, name=f"{qual}.weights")
+
+    def batch_first(self, t: Any, qual: str) -> Any:
+        """A ``(L, B, E)`` input of a sequence-first layer as ``(B, L, E)``."""
+        if t._cs_moved is None or len(t._cs_moved[1]) != 3 or t._cs_moved[1][1] != 0:
+            raise self.fail(f"module {qual!r} (MultiheadAttention, batch_first=False) on a "
+                            "tensor whose batch axis is not its second", "batch_size")
+        parent, dims = t._cs_moved
+        return self.permuted(self.tensor(parent), [dims[1], dims[0], dims[2]], "transpose")
+
     def outputs(self, value: Any, *, strict: bool = True) -> list[int]:
         """The nodes of the tensors in a forward's result (tensor, tuple, list or dict)."""
         if self.is_tensor(value):
-            if value._cs_moved is not None:
+            if value._cs_moved is None:
+                return [value._cs_index]
+            if strict:
                 raise self.fail("the forward returns a tensor whose batch axis a permute "
                                 "moved", "batch_size")
-            return [value._cs_index]
+            return []  # a submodule's sequence-first output: no row has its layout
         if isinstance(value, dict):
             value = list(value.values())
         if isinstance(value, (list, tuple)):

@@ -576,7 +576,98 @@ class ScaledDotProductAttention(TorchLayer):
         return Inference(out, [], conditions, macs=macs)
 
 
+@layer_class
+class MultiheadAttention(TorchLayer):
+    """``nn.MultiheadAttention`` called as ``attn(query, key, value)`` (batch first here; the
+    importer turns ``batch_first=False`` inputs round): ``(L, E)``, ``(S, kdim)`` and
+    ``(S, vdim)`` give ``(L, E)``, or with ``output="weights"`` the attention weights
+    ``(L, S)`` (``"weights_per_head"``: ``(num_heads, L, S)``), which hold no parameters.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> x = (n, QPoly.const(8))
+    >>> out = MultiheadAttention(8, 2).infer([x, x, x])
+    >>> [to_sympy(s) for s in out.shape], to_sympy(out.trainable)
+    ([n, 8], 288)
+    """
+
+    n_inputs: ClassVar[int] = 3
+    cost_kind: ClassVar[str] = "dense"
+
+    embed_dim: int
+    num_heads: int
+    kdim: int | None = None
+    vdim: int | None = None
+    bias: bool = True
+    add_bias_kv: bool = False
+    add_zero_attn: bool = False
+    output: str = "out"
+
+    def validate(self) -> None:
+        """Check eagerly, as ``nn.MultiheadAttention`` does (sizes are integers here)."""
+        for fld in ("embed_dim", "num_heads", "kdim", "vdim"):
+            value = getattr(self, fld)
+            if value is None and fld in ("kdim", "vdim"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise self.config_error(fld, value, "must be an integer >= 1",
+                                        code="below_minimum")
+        if self.embed_dim % self.num_heads:
+            raise self.config_error("num_heads", self.num_heads,
+                                    f"must divide embed_dim = {self.embed_dim}",
+                                    code="bad_heads")
+        to_choice(self, "output", self.output, ["out", "weights", "weights_per_head"])
+
+    def infer(self, inputs: Sequence[Shape]) -> Inference:
+        """Projections, scores, the weighted sum and the output projection."""
+        q, k, v = _inputs(self, inputs, "query, key and value")
+        e = QPoly.const(self.embed_dim)
+        kdim = QPoly.const(self.kdim if self.kdim is not None else self.embed_dim)
+        vdim = QPoly.const(self.vdim if self.vdim is not None else self.embed_dim)
+        conditions: list[Condition] = []
+        for name, shape, size in (("query", q, e), ("key", k, kdim), ("value", v, vdim)):
+            if len(shape) != 2:
+                raise self.shape_error("inputs", None, f"the {name} has rank {len(shape) + 1} "
+                                       "with the batch; batched attention takes rank 3",
+                                       code="rank_mismatch")
+            conditions += require_equal(
+                self, f"{name} features", shape[1], size,
+                rule=f"the {name}'s last axis must be the layer's size",
+                what=f"the {name} has {to_sympy(shape[1])} features, not {to_sympy(size)}")
+        conditions += require_equal(
+            self, "sequence axis", k[0], v[0], rule="attention needs as many values as keys",
+            what=lambda: f"{to_sympy(k[0])} keys and {to_sympy(v[0])} values")
+        extra = int(self.add_bias_kv) + int(self.add_zero_attn)
+        s_len = add_sizes(k[0], QPoly.const(extra)) if extra else k[0]
+        if self.output != "out":
+            heads = (QPoly.const(self.num_heads),) if self.output == "weights_per_head" else ()
+            return Inference((*heads, q[0], s_len), [], conditions)
+        macs = add_sizes(mul_sizes(q[0], e, e), mul_sizes(k[0], kdim, e),
+                         mul_sizes(v[0], vdim, e), mul_sizes(q[0], s_len, e),
+                         mul_sizes(q[0], s_len, e), mul_sizes(q[0], e, e))
+        return Inference((q[0], e), self._weights(e, kdim, vdim), conditions, macs=macs)
+
+    def _weights(self, e: QPoly, kdim: QPoly, vdim: QPoly) -> list[Weight]:
+        """PyTorch's parameters: one packed input projection when key and value have the
+        query's size, else three; biases; the output projection; ``bias_k`` / ``bias_v``."""
+        if self.kdim in (None, self.embed_dim) and self.vdim in (None, self.embed_dim):
+            out = [Weight("in_proj_weight", (QPoly.const(3 * self.embed_dim), e))]
+        else:
+            out = [Weight("q_proj_weight", (e, e)), Weight("k_proj_weight", (e, kdim)),
+                   Weight("v_proj_weight", (e, vdim))]
+        if self.bias:
+            out.append(Weight("in_proj_bias", (QPoly.const(3 * self.embed_dim),)))
+        out.append(Weight("out_proj.weight", (e, e)))
+        if self.bias:
+            out.append(Weight("out_proj.bias", (e,)))
+        if self.add_bias_kv:
+            out += [Weight("bias_k", (QPoly.const(1), QPoly.const(1), e)),
+                    Weight("bias_v", (QPoly.const(1), QPoly.const(1), e))]
+        return out
+
+
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand, MatMul,
-    ScaledDotProductAttention, Require, TensorConcat)}
+    ScaledDotProductAttention, Require, TensorConcat, MultiheadAttention)}
 """The tensor-operation layers of this module, by class name."""

@@ -39,6 +39,17 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
     if kind == "ScaledDotProductAttention":  # the shapes of softmax(q k^T) v
         q, k, v = args
         return np.matmul(np.matmul(q, np.swapaxes(k, -1, -2)), v)
+    if kind == "MultiheadAttention":  # the shapes: (L, E), or the weights (heads?, L, S)
+        q, k, v = args
+        e = lay.embed_dim
+        if (q.shape[-1], k.shape[-1], v.shape[-1]) != (e, lay.kdim or e, lay.vdim or e) or \
+                k.shape[0] != v.shape[0] or not q.ndim == k.ndim == v.ndim == 2:
+            raise ValueError(f"attention on {q.shape}, {k.shape}, {v.shape}")
+        keys = k.shape[0] + int(lay.add_bias_kv) + int(lay.add_zero_attn)
+        if lay.output == "out":
+            return np.zeros((q.shape[0], lay.embed_dim))
+        heads = (lay.num_heads,) if lay.output == "weights_per_head" else ()
+        return np.zeros((*heads, q.shape[0], keys))
     if kind == "Stack":
         return np.stack(list(args), axis=_axis(lay.dim, args[0].ndim + 2) - 1)
     (x,) = args

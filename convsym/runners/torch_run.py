@@ -75,6 +75,13 @@ class TorchRunner(Runner):
             return torch.matmul(*args)
         if name == "ScaledDotProductAttention":
             return torch.nn.functional.scaled_dot_product_attention(*args)
+        if name == "MultiheadAttention":
+            module = torch.nn.MultiheadAttention(
+                lay.embed_dim, lay.num_heads, bias=lay.bias, add_bias_kv=lay.add_bias_kv,
+                add_zero_attn=lay.add_zero_attn, kdim=lay.kdim, vdim=lay.vdim,
+                batch_first=True)
+            out, weights = module(*args, average_attn_weights=lay.output == "weights")
+            return out if lay.output == "out" else weights
         (x,) = args
         if name == "View":
             return x.view(-1, int(lay.features))

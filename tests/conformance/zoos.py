@@ -1,13 +1,16 @@
 """The PyTorch model zoos of the conformance suite: which models, how to build them, at what sizes.
 
-Every torchvision classification model is in except the pure transformers, which are not
-convolutional networks (their forwards are attention: ``torch.matmul`` / ``scaled_dot_product
-_attention`` over token sequences, outside what convsym derives):
+Every torchvision classification model is in except two window-attention transformers, whose
+forwards convsym refuses with the line:
 
-* ``vit_*`` (Vision Transformer): a single patch-embedding convolution, then only attention;
-* ``swin_*`` / ``swin_v2_*`` (shifted-window attention, ``torch.roll`` and window reshapes);
-* ``maxvit_t`` (block and grid attention after a convolutional stem).
+* ``swin_*`` / ``swin_v2_*``: the window padding pads three axes of a channels-last tensor,
+  and the window partition folds windows into the batch axis (``x.view(-1, ws, ws, C)``),
+  which convsym's per-sample shapes do not follow;
+* ``maxvit_t``: its relative-position attention is written with ``torch.einsum``.
 
+The Vision Transformers (``vit_*``) are in: their ``torch._assert`` on the image size is a
+condition of the network, the class token is joined with ``torch.cat`` and
+``nn.MultiheadAttention`` is a row.
 ConvNeXt, RegNet, EfficientNet, MNASNet, ShuffleNetV2, Inception, GoogLeNet, DenseNet and the
 rest are all in.  Weights are never downloaded (``weights=None``).
 """
@@ -21,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 EXCLUDED_PREFIXES = {
-    "vit_": "Vision Transformer: attention over patch tokens, not a conv net",
     "swin_": "Swin Transformer: shifted-window attention, not a conv net",
     "maxvit_": "MaxViT: block/grid attention after a conv stem, not a conv net",
 }

@@ -436,6 +436,30 @@ class ExpandedUsed(nn.Module):
         return x + self.token.expand(x.shape[0], -1, -1, -1)
 
 
+class TorchAttention(nn.Module):
+    """``nn.MultiheadAttention`` batch first (a ViT block) and sequence first (DETR's
+    ``flatten(2).permute(2, 0, 1)``), with keys of other sizes, bias_kv and zero attention,
+    the weights averaged or per head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.self_attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.cross = nn.MultiheadAttention(8, 4, kdim=6, vdim=5, add_bias_kv=True,
+                                           add_zero_attn=True)
+        self.keys = nn.Conv2d(8, 6, 3, 2, 1)
+        self.values = nn.Conv2d(8, 5, 3, 2, 1)
+
+    def forward(self, x: Any) -> Any:
+        tokens = x.flatten(2).transpose(1, 2)
+        y, _ = self.self_attn(tokens, tokens, tokens, need_weights=False)
+        q = y.permute(1, 0, 2)  # (L, B, E)
+        k = self.keys(x).flatten(2).permute(2, 0, 1)
+        v = self.values(x).flatten(2).permute(2, 0, 1)
+        z, w = self.cross(q, k, v)
+        _, heads = self.cross(q, k, v, average_attn_weights=False)
+        return z.permute(1, 2, 0), w, heads
+
+
 class MovedBatchUsed(nn.Module):
     def forward(self, x: Any) -> Any:
         return x.permute(1, 0, 2, 3) * 2  # arithmetic on a tensor whose batch moved
@@ -443,7 +467,7 @@ class MovedBatchUsed(nn.Module):
 
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     TokenAttention(), TokenAttention(way="index"),
-                                    TokenAttention(way="unpack"), TinyViT(),
+                                    TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -657,7 +681,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
                                     TokensBack(), SamePadding(), LargeInputBranch(),
-                                    TokenAttention(), TinyViT()],
+                                    TokenAttention(), TinyViT(), TorchAttention()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
