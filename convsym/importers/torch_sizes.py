@@ -183,7 +183,9 @@ class SymInt(_Compared):
         return self.trace.decide(self.q, op, other, f"{to_sympy(self.q)} {op} {to_sympy(other)}")
 
     def __hash__(self) -> int:
-        return hash(self.q)
+        # one hash for every symbolic size: a set or dict then always asks ``==``, which is
+        # decided or refused (hash(q) would let H and W pass as unequal without asking)
+        return 0
 
     def __floor__(self) -> Any:
         return self  # math.floor / ceil / trunc / round of an integer: the integer
@@ -328,7 +330,9 @@ class SymRatio(_Compared):
                                  f"{self._text()} {op} {to_sympy(num) / den}")
 
     def __hash__(self) -> int:
-        return hash((self.num, self.den))
+        # one hash for every symbolic size: a set or dict then always asks ``==``, which is
+        # decided or refused (hash(q) would let H and W pass as unequal without asking)
+        return 0
 
 
 class SymBool:

@@ -140,7 +140,9 @@ def _proxy_class() -> type:
         def __torch_function__(cls, func: Any, types: Any, args: Any = (),
                                kwargs: Any = None) -> Any:
             trace = _find_trace(args, kwargs or {})
-            if trace is None or getattr(func, "__name__", "") == "__get__":
+            if trace is not None and getattr(func, "__name__", "") == "__get__":
+                return trace.attribute(func, args)
+            if trace is None:
                 with torch._C.DisableTorchFunctionSubclass():
                     return func(*args, **(kwargs or {}))
             return trace.function(func, list(args), dict(kwargs or {}))
@@ -275,12 +277,17 @@ FOLLOW_MOVED = frozenset({"permute", "transpose", "swapaxes", "swapdims", "__get
                           "unbind", "select", "size", "dim"})
 """What a tensor whose batch axis a permute moved may go into."""
 
-ASSERTED = "the forward asserts it"
+ASSERTED = "the forward requires it (an assert, or a raise otherwise)"
 FOLLOWED = "the forward's branch on sizes is followed as it goes for large inputs"
 
 SAMPLES = tuple(range(4096, 4096 + 64)) + (2**20 + 1, 2**20 + 7, 10**6 + 3)
 """Where "large inputs" are sampled: 64 consecutive values (a test that flips with a period
-up to 64 is caught) and three far ones; several symbols take distinct values."""
+up to 64 is caught) and three far ones; several symbols take distinct values, in both
+orders."""
+
+MAX_REQUIRED = 256
+"""Tests of sizes one forward may turn into conditions (a loop counting a size down is
+refused rather than unrolled into thousands of rows)."""
 
 
 def eventually(diff: QPoly, op: str) -> bool | None:
@@ -299,10 +306,11 @@ def eventually(diff: QPoly, op: str) -> bool | None:
     names = sorted(diff.free_symbols(), key=str)
     seen = set()
     for v in SAMPLES:
-        value = diff.evaluate({x: v + 17 * i for i, x in enumerate(names)})
-        seen.add(_holds(value, op))
-        if len(seen) > 1:
-            return None
+        for order in (names, names[::-1]):  # (H > W is no more true than W > H)
+            value = diff.evaluate({x: v + 17 * i for i, x in enumerate(order)})
+            seen.add(_holds(value, op))
+            if len(seen) > 1:
+                return None
     return seen.pop()
 
 
@@ -311,31 +319,54 @@ def _holds(value: int, op: str) -> bool:
             ">": value > 0, ">=": value >= 0}[op]
 
 
-def branch_asserts(frame: Any) -> bool:
-    """Whether the code in ``frame`` is testing the condition of an ``assert`` statement:
-    the instruction asking for the truth jumps, and its failing way is the assertion error
-    (``assert a and b`` included).  Python compiles ``assert`` to exactly that."""
+def required_truth(frame: Any) -> bool | None:
+    """The truth the code in ``frame`` requires of the test it is making, or None.
+
+    The instruction asking for the truth is a conditional jump; when one of its two ways runs
+    straight (no branch, loop or return) into a ``raise`` (``assert``, whose failing way is
+    ``LOAD_ASSERTION_ERROR ... RAISE_VARARGS``; ``if h % 8: raise ValueError(...)``; an assert
+    rewritten by pytest; ``torch._assert``'s own ``if not condition: raise``), the forward
+    requires the other way.  Python compiles ``assert`` and ``if ...: raise`` to exactly that.
+    """
     try:
         code, at = frame.f_code, frame.f_lasti
     except AttributeError:
-        return False
-    table = _instructions(code)
-    i = table[1].get(at)
+        return None
+    ins, where = _instructions(code)
+    i = where.get(at)
     if i is None:
-        return False
-    ins = table[0]
+        return None
     if ins[i].opname == "TO_BOOL" and i + 1 < len(ins):  # Python 3.13: the test, then the jump
         i += 1
     name = ins[i].opname
-    if "JUMP" not in name or "IF" not in name:
-        return False
-    if "IF_TRUE" in name or "IF_NOT_NONE" in name:
-        fails = i + 1
-    elif "IF_FALSE" in name:
-        fails = table[1].get(ins[i].argval, -1)
-    else:
-        return False
-    return 0 <= fails < len(ins) and ins[fails].opname == "LOAD_ASSERTION_ERROR"
+    if "JUMP" not in name or "NONE" in name or ("IF_TRUE" not in name and
+                                                "IF_FALSE" not in name):
+        return None
+    jumps_when = "IF_TRUE" in name
+    jumped, fallen = _raises(ins, where, where.get(ins[i].argval)), _raises(ins, where, i + 1)
+    if fallen and not jumped:
+        return jumps_when
+    if jumped and not fallen:
+        return not jumps_when
+    return None
+
+
+def _raises(ins: list[Any], where: dict[int, int], i: int | None) -> bool:
+    """Whether the code from instruction ``i`` runs straight into a ``raise``."""
+    for _ in range(64):
+        if i is None or i >= len(ins):
+            return False
+        op = ins[i].opname
+        if op == "RAISE_VARARGS":
+            return True
+        if op == "JUMP_FORWARD":  # chained comparisons reach the raise through one
+            i = where.get(ins[i].argval)
+            continue
+        if "JUMP" in op or op.startswith(("RETURN", "YIELD", "RERAISE")) or op in (
+                "FOR_ITER", "SEND", "END_FOR"):
+            return False
+        i += 1
+    return False
 
 
 @functools.lru_cache(maxsize=256)
@@ -381,6 +412,7 @@ class Trace:
         self.calls: dict[str, list[tuple[int, ...]]] = {}
         self.functional = FunctionalLayers()
         self.result: list[int] = []  # the output nodes, once the forward has run
+        self.required_count = 0  # Require rows made (MAX_REQUIRED)
         self.check: Any = lambda doing: None  # the build clock, set by run_forward
 
     # --- errors -----------------------------------------------------------------------------
@@ -425,15 +457,18 @@ class Trace:
     def truth(self, test: SymBool, frame: Any) -> bool:
         """The truth of an undecided test, where the code in ``frame`` asks for it.
 
-        * ``assert test``: true, kept as a condition of the network (a :class:`Require` row);
+        * ``assert test`` or ``if not test: raise ...``: true, kept as a condition of the
+          network (a :class:`Require` row);
         * an order (``<``, ``>=``, ...) in an ``if``, ``max`` or ``min``: the way it goes for
           every large input (sampled), kept as a condition, so the network is exact where it
           is claimed and says for which inputs (as torch.export's guards do);
         * anything else (``==``, ``%``, a test that flips between large inputs): refused,
           naming the line, since either branch would be a guess at the user's inputs.
         """
-        if branch_asserts(frame):
-            return self.asserted(test)
+        needed = required_truth(frame)
+        if needed is not None:  # the other way raises: required
+            self.asserted(test if needed else test.negated())
+            return needed
         self.per_sample(test)
         if test.op not in ("==", "!="):
             taken = eventually(test.diff, test.op)
@@ -459,6 +494,10 @@ class Trace:
     def required(self, test: SymBool, why: str) -> None:
         """A :class:`Require` row stating ``test`` (on the newest tensor: the row shows where
         in the forward the condition arose)."""
+        self.required_count += 1
+        if self.required_count > MAX_REQUIRED:
+            raise self.fail(f"the forward tests symbolic sizes more than {MAX_REQUIRED} times "
+                            "(a loop over a size?)", "branches_on_size")
         where = _location(traceback.extract_stack())
         layer = Require(to_sympy(test.left), test.op, to_sympy(test.right), f"{why} ({where})")
         last = self.tensor(len(self.b.nodes) - 1)
@@ -704,13 +743,40 @@ class Trace:
         return []
 
     # --- functions and methods --------------------------------------------------------------
+    def attribute(self, getter: Any, args: Any) -> Any:
+        """A property of a traced tensor: ``x.mT`` / ``x.T`` are transposes, ``x.data`` and
+        ``x.real`` the tensor itself, and a property holding another tensor is refused (it
+        would be the data-free stand-in); the rest (``dtype``, ``device``) read for real."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        prop = str(getattr(getattr(getter, "__self__", None), "__name__", ""))
+        x = args[0]
+        if prop in ("mT", "mH"):
+            return self.function(torch.Tensor.transpose, [x, -2, -1], {})
+        if prop in ("T", "H"):
+            return self.function(torch.Tensor.permute, [x, *range(self.rank(x) - 1, -1, -1)],
+                                 {})
+        if prop in ("data", "real"):
+            return x
+        with torch._C.DisableTorchFunctionSubclass():
+            value = getter(*args)
+        if isinstance(value, torch.Tensor):
+            raise self.fail(f"the tensor property .{prop} of a traced tensor")
+        return value
+
     def function(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
         name = op_name(func)
         self.check(f"the operation {name}")  # a forward that loops on tensors ends in time
+        flat = _flat([*args, *kwargs.values()])
+        if name not in ("expand", "expand_as") and not any(self.is_tensor(a) for a in flat):
+            raise self.fail(f"{name} of fixed tensors with symbolic sizes; convsym follows "
+                            "the tensors computed from the input")
         if name in PASS:
             return self.first_tensor(name, args, kwargs)
-        if name not in FOLLOW_MOVED and any(self.is_tensor(a) and a._cs_moved is not None
-                                            for a in [*args, *kwargs.values()]):
+        listed = _flat([a for a in [*args, *kwargs.values()] if isinstance(a, (list, tuple))])
+        if any(self.is_tensor(a) and a._cs_moved is not None for a in
+               (flat if name not in FOLLOW_MOVED else listed)):
             raise self.fail(f"{name} of a tensor whose batch axis a permute moved; convsym "
                             "follows such a tensor only into unbind(0), x[i], select(0, i) "
                             "and permutes", "batch_size")
@@ -859,12 +925,18 @@ class Trace:
         if isinstance(dim, int) and dim < 0:
             dim += self.rank(x)
         fixed = [t.value for t in items if isinstance(t, Expanded)]
-        owners = [o for o in map(_parameter_of, fixed) if o is not None
-                  and id(o) not in self.counted]
-        self.counted.update(id(o) for o in owners)
+        params, fresh = 0, []
+        for value in fixed:  # each parameter once, also when two pieces are views of it
+            owner = _parameter_of(value)
+            if owner is None:  # computed in forward (cls_token + pos_embed[:, :1])
+                params += self.computed_from(value, f"{name} of a tensor computed in forward")
+            elif id(owner) not in self.counted:
+                self.counted.add(id(owner))
+                params += int(owner.numel())
+                fresh.append(owner)
         layer = TensorConcat(dim, tuple(tuple(int(n) for n in v.shape[1:]) for v in fixed),
-                             traced[0], sum(int(o.numel()) for o in owners))
-        row = self.param_names.get(id(owners[0])) if len(owners) == 1 else None
+                             traced[0], params)
+        row = self.param_names.get(id(fresh[0])) if len(fixed) == 1 and fresh else None
         return self.add(layer, "cat", [x], name=row)
 
     def op_stack(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -1064,7 +1136,11 @@ class Trace:
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
-        if x._cs_moved is not None and args[1] == 0 and type(args[2]) is int:
+        if x._cs_moved is not None:
+            if type(args[1]) is not int or args[1] % self.rank(x) or type(args[2]) is not int:
+                raise self.fail(f"{name} on dim {args[1]!r} of a tensor whose batch axis a "
+                                "permute moved (only its leading dim is followed)",
+                                "batch_size")
             return self.moved_select(x, args[2], "select")
         return self.add(Select(args[1], args[2]), "select", [x])
 
@@ -1128,7 +1204,10 @@ class Trace:
     def op_unbind(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
         dim = self._dim(args, kwargs, 1, 0)
-        if x._cs_moved is not None and dim == 0:
+        if x._cs_moved is not None:
+            if not isinstance(dim, int) or dim % self.rank(x):
+                raise self.fail(f"{name} on dim {dim!r} of a tensor whose batch axis a permute "
+                                "moved (only its leading dim is followed)", "batch_size")
             parent, dims = x._cs_moved
             n = as_int(self.shapes[parent][dims[0] - 1])
             if n is None:
@@ -1398,6 +1477,14 @@ def _parameter_of(value: Any) -> Any:
     while value is not None and not isinstance(value, torch.nn.Parameter):
         value = getattr(value, "_base", None)
     return value
+
+
+def _flat(items: list[Any]) -> list[Any]:
+    """``items`` with lists and tuples (one level, as torch's tensor lists) spread out."""
+    out: list[Any] = []
+    for item in items:
+        out.extend(item if isinstance(item, (list, tuple)) else [item])
+    return out
 
 
 def _is(v: Any, *plain: object) -> bool:

@@ -23,3 +23,16 @@ class Asserts(torch.nn.Module):
         torch._assert(x.shape[-2] % 4 == 0, "H must be a multiple of 4")
         assert x.shape[-1] >= 6 and x.shape[-1] != 9, "W"
         return self.conv(x)
+
+
+class Raises(torch.nn.Module):
+    """The other ways code requires sizes: ``if ...: raise``, ``assert not``, a chained
+    comparison, ``torch._assert`` of a size (not a comparison)."""
+
+    def forward(self, x: Any) -> Any:
+        if x.shape[-2] % 2:
+            raise ValueError("H must be even")
+        assert not (x.shape[-1] == 9)
+        assert 4 < x.shape[-1] < 40
+        torch._assert(x.shape[-2] // 2 % 2, "H / 2 must be odd")
+        return x.flatten(2)

@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-from size_asserts import Asserts  # noqa: E402
+from size_asserts import Asserts, Raises  # noqa: E402
 
 from convsym.errors import SpecError  # noqa: E402
 from convsym.importers.torch_module import from_torch  # noqa: E402
@@ -427,6 +427,24 @@ class TinyViT(nn.Module):
         return t[:, 0] + t[:, -1]
 
 
+class TokenTwice(nn.Module):
+    """One parameter in two pieces of a ``torch.cat``, and a token computed in forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reg = nn.Parameter(torch.zeros(1, 4, 8))
+        self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+        self.pos = nn.Parameter(torch.zeros(1, 3, 8))
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2)
+        b = t.shape[0]
+        t = torch.cat((self.reg[:, :2].expand(b, -1, -1), t, self.reg[:, 2:].expand(b, -1, -1)),
+                      dim=1)
+        first = self.cls + self.pos[:, :1]
+        return torch.cat((first.expand(b, -1, -1), t), dim=1)
+
+
 class ExpandedUsed(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -468,6 +486,7 @@ class MovedBatchUsed(nn.Module):
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
+                                    TokenTwice(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -637,7 +656,7 @@ def _grid(module: Any, net: Any) -> tuple[set[tuple[int, int]], set[tuple[int, i
             try:
                 real = tuple(module(torch.zeros(1, 8, h, w)).shape[1:])
                 torch_ok.add((h, w))
-            except (AssertionError, RuntimeError):
+            except (AssertionError, RuntimeError, ValueError):
                 real = None
             try:
                 mine = net.subs(H=h, W=w).output_shape
@@ -657,6 +676,50 @@ def test_asserts_on_sizes_are_the_networks_conditions() -> None:
     torch_ok, mine_ok = _grid(module, net)
     assert mine_ok == torch_ok  # accepted exactly where the forward passes its asserts
     assert all("size_asserts.py:" in c.rule for c in net.condition_records[:3])
+
+
+class RewrittenAssert(nn.Module):
+    def forward(self, x: Any) -> Any:
+        assert x.shape[-1] % 4 == 0, "pytest rewrites this assert into an if and a raise"
+        return x
+
+
+def test_raises_on_sizes_are_the_networks_conditions() -> None:
+    for module in (Raises().eval(), RewrittenAssert().eval()):
+        net = from_torch(module, (8, "H", "W"))
+        torch_ok, mine_ok = _grid(module, net)
+        assert mine_ok == torch_ok  # accepted exactly where the forward does not raise
+    assert [str(c) for c in from_torch(RewrittenAssert(), (8, "H", "W")).conditions] == [
+        "Eq(W - 4*floor(W/4), 0)"]
+
+
+class SquareOnly(nn.Module):
+    def forward(self, x: Any) -> Any:
+        if len({x.shape[2], x.shape[3]}) == 1:  # a set of sizes asks ==
+            return x[:, :, 1:]
+        return x
+
+
+class WiderThanTall(nn.Module):
+    def forward(self, x: Any) -> Any:
+        if x.shape[-1] > x.shape[-2]:  # no side for large inputs: either may be larger
+            return x[..., 1:]
+        return x
+
+
+class Transposed(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x + x.mT  # square maps, or a side of 1 broadcast
+
+
+def test_properties_and_sets_of_sizes_are_exact_or_refused() -> None:
+    for module in (SquareOnly(), WiderThanTall()):
+        with pytest.raises(SpecError) as info:
+            from_torch(module, (8, "H", "W"))
+        assert info.value.code == "branches_on_size"
+    net = from_torch(Transposed(), (8, "H", "W"))
+    torch_ok, mine_ok = _grid(Transposed(), net)
+    assert mine_ok == torch_ok  # square, or broadcast along a side of 1
 
 
 def test_an_order_branch_is_followed_as_it_goes_for_large_inputs() -> None:
