@@ -898,7 +898,7 @@ class Trace:
 
     def op_cat(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         items = list(args[0] if args else kwargs.get("tensors", ()))
-        dim = self._dim(args, kwargs, 1, 0)
+        dim = self._dim(args, kwargs, 1, kwargs.get("axis", 0))  # (concatenate's name)
         if any(isinstance(t, Expanded) for t in items):
             return self.cat_fixed(name, items, dim)
         if not all(self.is_tensor(t) for t in items):
