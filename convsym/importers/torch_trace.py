@@ -48,6 +48,7 @@ from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatte
 from convsym.layers.torch_conv import with_output_size
 from convsym.layers.torch_tensor import (
     Expand,
+    InPlace,
     MatMul,
     Permute,
     Reduce,
@@ -102,6 +103,10 @@ ARITHMETIC = {
     "pow": "power", "__pow__": "power", "__rpow__": "power", "pow_": "power",
 }
 """Element-wise arithmetic: two tensors merge; a tensor and a number keep the shape."""
+
+IN_PLACE = frozenset(n for n in ARITHMETIC if n.startswith("__i") or (
+    n.endswith("_") and not n.endswith("__")))
+"""In-place arithmetic (``add_``, ``__iadd__``): the result keeps the first tensor's shape."""
 
 REDUCE = frozenset({"mean", "sum", "amax", "amin", "max", "min", "prod", "std", "var",
                     "logsumexp", "norm", "any", "all", "argmax", "argmin"})
@@ -271,6 +276,11 @@ class Trace:
         self.params = named_parameters(self.modules)
         self.param_names = {i: n for i, (n, _) in self.params.items()}
         self.counted: set[int] = set()
+        # as PyTorch reports them (read before the trace turns every flag on: _recording)
+        self.frozen = {i for i, (_, p) in self.params.items() if not p.requires_grad}
+        # modules that computed a weight in forward, with the line: autograd's record may
+        # miss some of its sources (torch.no_grad, detach), checked once the forward has run
+        self.computing: dict[int, tuple[str, Any, traceback.StackSummary]] = {}
         self.shapes: dict[int, Shape] = {}
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
         self.memo: dict[tuple[int, tuple[Shape, ...]], tuple[Layer, Inference]] = {}
@@ -372,6 +382,8 @@ class Trace:
         index = self.b.leaf(module, qual, [x._cs_index], kind=kind)
         if output_size is not None:
             self.with_output_size(index, qual, kind, output_size)
+        if self.frozen:
+            self.freeze(index, module)
         node = self.b.nodes[index]
         try:
             inference = self.infer(node.layer, [x._cs_index])
@@ -382,6 +394,18 @@ class Trace:
         for p in module_parameters(module):
             self.counted.add(id(p))
         return self.tensor(index)
+
+    def freeze(self, index: int, module: Any) -> None:
+        """Mark the weights of a module's row whose parameters do not require a gradient
+        (PyTorch's trainable count leaves them out); the names are the module's own, which
+        are the layer's weight names (``check_parameters`` compares both counts after)."""
+        names = [n for n, p in module.named_parameters() if id(p) in self.frozen]
+        if not names:
+            return
+        node = self.b.nodes[index]
+        every = len(names) == len(module_parameters(module))
+        layer = applied(node.layer, frozen=every, frozen_weights=() if every else names)
+        self.b.nodes[index] = dataclasses.replace(node, layer=self.b.layers.same(layer))
 
     def infer(self, layer: Layer, indices: Sequence[int]) -> Inference:
         """``layer`` on the outputs of nodes ``indices``; once per layer and input shapes.
@@ -502,12 +526,21 @@ class Trace:
     def function(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
         name = op_name(func)
         self.check(f"the operation {name}")  # a forward that loops on tensors ends in time
+        if kwargs.get("out") is not None:
+            raise self.fail(f"{name} with out=: the result written into a given tensor, "
+                            "whose shape PyTorch changes to the result's; assign the result "
+                            "instead")
         if name in PASS:
             return self.first_tensor(name, args, kwargs)
         if name in ARITHMETIC:
             return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
         handler = getattr(self, f"op_{name.strip('_')}", None)
         if handler is not None:
+            if name.endswith("_") and not name.endswith("__"):
+                # x.unsqueeze_(1) changes x itself, and the forward's other names for x
+                # (PASS functions return their tensor as it is) would follow
+                raise self.fail(f"in-place {name} changes the shape of the tensor itself; "
+                                f"convsym follows x = x.{name[:-1]}(...)")
             return handler(name, args, kwargs)
         tensors = [a for a in args if self.is_tensor(a)]
         if tensors and self.is_tensor(args[0]):
@@ -539,10 +572,29 @@ class Trace:
             return 1.0  # a scalar tensor: keeps the shape
         return value
 
+    def write_into(self, name: str, target: Any, out: Any) -> Any:
+        """An in-place arithmetic's result: ``target`` itself (PyTorch returns the tensor it
+        changed, and the forward may go on using it, not the result), now standing for the
+        row ``out``, whose shape is ``target``'s (``x.add_(y); return x`` returns the sum).
+
+        Another name for the same tensor object (``F.relu`` and other shape-keeping
+        functions return their tensor as it is) follows it too: its shape is the same."""
+        if not self.is_tensor(target):
+            raise self.fail(f"in-place {name} on a tensor that is not traced (a parameter, "
+                            "buffer or constant) with a traced operand")
+        if out is target:
+            return target
+        if not self.is_tensor(out):
+            raise self.fail(f"in-place {name} whose result is not one tensor")
+        target._cs_index = out._cs_index
+        return target
+
     def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
+        if name in IN_PLACE:
+            return self.write_into(name, args[0], self.in_place(name, kind, args, kwargs))
         operands = [self.operand(a) for a in [*args, kwargs.get("other")]
                     if a is not None]
         tensors = [a for a in operands if self.is_tensor(a)]
@@ -555,17 +607,43 @@ class Trace:
         if len(tensors) == 1 and not real:
             return tensors[0]
         if len(tensors) == 1 and len(real) == 1:
-            value = real[0]
-            owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1)
-            fresh = owner is not None and id(owner) not in self.counted
-            params = int(owner.numel()) if fresh else 0
-            row = self.param_names.get(id(owner)) if fresh else None
-            if fresh:
-                self.counted.add(id(owner))
-            layer = TensorOperand(kind, tuple(int(s) for s in value.shape), params)
-            return self.add(layer, kind, tensors, name=row)
+            return self.with_operand(kind, tensors[0], real[0], inplace=False)
         raise self.fail(f"{name} on {len(tensors)} traced tensors and {len(real)} other "
                         "tensors")
+
+    def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool) -> Any:
+        """``x`` combined with a tensor that is not traced: a row that counts the parameter
+        it is (or views), when no row has yet."""
+        owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1)
+        fresh = owner is not None and id(owner) not in self.counted
+        params = int(owner.numel()) if fresh else 0
+        row = self.param_names.get(id(owner)) if fresh else None
+        if fresh:
+            self.counted.add(id(owner))
+        layer: Layer = TensorOperand(kind, tuple(int(s) for s in value.shape), params, inplace)
+        if fresh and id(owner) in self.frozen:
+            layer = applied(layer, frozen=True)
+        return self.add(layer, kind, [x], name=row)
+
+    def in_place(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``a.add_(b)``, ``a += b``: ``b`` broadcast into ``a``, whose shape the result keeps
+        (PyTorch raises when the broadcast would grow ``a``: refused, or a side condition
+        when that depends on the sizes)."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        target = args[0]
+        other = self.operand(args[1] if len(args) > 1 else kwargs.get("other"))
+        if not self.is_tensor(target):
+            return target  # (write_into refuses it)
+        if self.is_tensor(other):
+            if kind == "power":
+                raise self.fail("a tensor raised to a tensor power")
+            return self.add(InPlace(kind), kind if kind != "subtract" else "sub",
+                            [target, other])
+        if isinstance(other, torch.Tensor):
+            return self.with_operand(kind, target, other, inplace=True)
+        return target  # a number: the shape is kept
 
     # tensor methods and functions by name (``op_<name>``) -----------------------------------
     def op_addcmul(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -912,29 +990,34 @@ class Trace:
         return self.add(layer, "pad", [x])
 
     def weights(self, tensors: Sequence[Any], what: str, *, computed: bool = False
-                ) -> int | None:
+                ) -> _Counted:
         """Parameters that a functional layer counts itself: each must be read here first.
 
-        With ``computed`` (a convolution or linear map), a weight that is not a parameter is
-        accepted: one computed in forward from buffers (timm's ``BlurPool2d``) or from
-        parameters (``StdConv2d`` standardises its weight, ``ScaledStdConv2d`` also scales it
-        by a gain).  The parameters it was computed from are read off autograd's record of
-        the computation (the trace runs with gradients on, see :func:`run_forward`); the row
-        holds those no row has counted yet and the parameters passed as they are (the bias),
-        and their number is returned; else None (the layer counts its own weights).
+        ``tensors`` are the layer's ``weight`` and ``bias`` (or None), in that order: a
+        parameter passed as it is counts as the layer's weight of that name, frozen when it
+        does not require a gradient.  With ``computed`` (a convolution or linear map), a weight
+        that is not a parameter is accepted: one computed in forward from buffers (timm's
+        ``BlurPool2d``) or from parameters (``StdConv2d`` standardises its weight,
+        ``ScaledStdConv2d`` also scales it by a gain).  The parameters it was computed from
+        are read off autograd's record of the computation (the trace runs with gradients on,
+        see :func:`run_forward`); the row then holds those no row has counted yet and the
+        parameters passed as they are (the bias): :attr:`_Counted.counted`.
         """
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         plain = True
-        total = 0
-        for t in tensors:
+        total = frozen = 0
+        names: list[str] = []
+        for name, t in zip(("weight", "bias"), tensors):
             if t is None:
                 continue
             if not isinstance(t, torch.nn.Parameter):
                 if computed and isinstance(t, torch.Tensor) and not self.is_tensor(t):
                     plain = False
-                    total += self.computed_from(t, what)
+                    found = self.computed_from(t, what)
+                    total += sum(int(p.numel()) for p in found)
+                    frozen += sum(int(p.numel()) for p in found if id(p) in self.frozen)
                     continue
                 raise self.fail(f"{what} with a weight that is not a parameter of the model "
                                 "(computed in forward); convsym cannot count it")
@@ -942,15 +1025,21 @@ class Trace:
                 raise self.fail(f"{what} with a parameter already used elsewhere")
             self.counted.add(id(t))
             total += int(t.numel())
-        return None if plain else total
+            if id(t) in self.frozen:
+                frozen += int(t.numel())
+                names.append(name)
+        return _Counted(None if plain else total, frozen, tuple(names))
 
-    def computed_from(self, t: Any, what: str) -> int:
+    def computed_from(self, t: Any, what: str) -> list[Any]:
         """The parameters (not counted yet) a weight computed in forward was made from.
 
         Only the running module's own parameters may be its sources (another module's
         could be counted again when that module runs); and when autograd recorded nothing
         (``torch.inference_mode``; ``detach`` or ``.data`` of a parameter) which parameters
-        the weight uses is unknown: both are refused rather than counted wrongly.
+        the weight uses is unknown: both are refused rather than counted wrongly.  A source
+        autograd cannot see (a weight computed under ``torch.no_grad``, from ``w.detach()``)
+        leaves its parameter uncounted: the module is remembered, and if parameters of its
+        own remain uncounted when the forward ends, :meth:`check_computed` refuses.
         """
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
@@ -966,12 +1055,35 @@ class Trace:
             raise self.fail(f"{what} with a weight computed in forward whose parameters "
                             "autograd did not record (inference_mode, no_grad, detach or "
                             "integer parameters); convsym cannot count them")
-        total = 0
+        if id(module) not in self.computing:
+            # (where: without reading source lines, which only a refusal needs)
+            frames = traceback.StackSummary.extract(traceback.walk_stack(None),
+                                                    lookup_lines=False)
+            frames.reverse()
+            self.computing[id(module)] = (self.scope()[0], module, frames)
+        out = []
         for p in found:
             if id(p) not in self.counted:
                 self.counted.add(id(p))
-                total += int(p.numel())
-        return total
+                out.append(p)
+        return out
+
+    def check_computed(self) -> None:
+        """Refuse when a module that computed a weight in forward still has parameters no
+        row counted: autograd records nothing under ``torch.no_grad`` (or from
+        ``w.detach()``, ``w.data``), so the weight may well use them, and convsym would
+        otherwise report them as never run."""
+        for qual, module, frames in self.computing.values():
+            left = [n for n, p in module.named_parameters() if id(p) not in self.counted]
+            if left:
+                shown = ", ".join(left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3
+                                               else "")
+                self.stack.append((qual, module))
+                raise self.fail(
+                    f"a weight computed in forward here, while the module's parameters "
+                    f"{shown} are used nowhere autograd or convsym can see (computed under "
+                    "torch.no_grad, from w.detach() or w.data?); convsym cannot tell whether "
+                    "the weight is made of them", "unattributed_parameters", frames)
 
     def sources(self, t: Any, what: str) -> list[Any]:
         """The parameters a tensor computed in forward was computed from (autograd's leaves)."""
@@ -1003,11 +1115,11 @@ class Trace:
         shape = given["normalized_shape"]
         shape = tuple(self.size_value(s) for s in (shape if isinstance(shape, (list, tuple))
                                                     else (shape,)))
-        self.weights([weight, bias], name)
+        counted = self.weights([weight, bias], name)
         if weight is None and bias is not None:
             raise self.fail("layer_norm with a bias but no weight")
         layer = LayerNorm(shape, given.get("eps", 1e-5), weight is not None, bias is not None)
-        return self.add(layer, "layer_norm", [args[0]])
+        return self.add(_counting(layer, counted), "layer_norm", [args[0]])
 
     def op_batch_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
@@ -1016,14 +1128,14 @@ class Trace:
         weight, bias = given.get("weight"), given.get("bias")
         if (weight is None) != (bias is None):
             raise self.fail("batch_norm with only one of weight and bias")
-        self.weights([weight, bias], name)
+        counted = self.weights([weight, bias], name)
         x = args[0]
         rank = self.rank(x)
         channels = self.shapes[x._cs_index][0]
         cls: Any = T.LAYERS[f"BatchNorm{max(rank - 2, 1)}d"]
         layer = _build(lambda: cls(to_sympy(channels), affine=weight is not None,
                                    track_running_stats=given.get("running_mean") is not None))
-        return self.add(layer, "batch_norm", [x])
+        return self.add(_counting(layer, counted), "batch_norm", [x])
 
     def op_group_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("num_groups", "weight", "bias", "eps")
@@ -1032,12 +1144,12 @@ class Trace:
         weight, bias = given.get("weight"), given.get("bias")
         if (weight is None) != (bias is None):
             raise self.fail("group_norm with only one of weight and bias")
-        self.weights([weight, bias], name)
+        counted = self.weights([weight, bias], name)
         x = args[0]
         channels = self.shapes[x._cs_index][0]
         layer = _build(lambda: GroupNorm(given["num_groups"], to_sympy(channels),
                                          given.get("eps", 1e-5), weight is not None))
-        return self.add(layer, "group_norm", [x])
+        return self.add(_counting(layer, counted), "group_norm", [x])
 
     def conv(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("weight", "bias", "stride", "padding", "dilation", "groups")
@@ -1079,12 +1191,25 @@ def _shares_storage(t: Any, module: Any) -> bool:
         return False
 
 
-def _counting(layer: Layer | str, counted: int | None) -> Layer | str:
-    """``layer`` holding ``counted`` parameters instead of its own weights (see
-    :meth:`Trace.weights`), or as it is (or the refusal text) when None."""
-    if counted is None or isinstance(layer, str):
+class _Counted(NamedTuple):
+    """What a functional layer's weights hold (:meth:`Trace.weights`): ``counted``
+    parameters instead of the layer's own weights (a weight computed in forward), or None
+    (its own weights); ``frozen`` of the parameters do not require a gradient, and
+    ``names`` are the layer's own weights that are such parameters."""
+
+    counted: int | None
+    frozen: int
+    names: tuple[str, ...]
+
+
+def _counting(layer: Layer | str, counted: _Counted) -> Layer | str:
+    """``layer`` holding what ``counted`` says (see :meth:`Trace.weights`), or as it is (or
+    the refusal text)."""
+    if isinstance(layer, str) or (counted.counted is None and not counted.names):
         return layer
-    return applied(layer, counted=counted)
+    if counted.counted is not None:
+        return applied(layer, counted=counted.counted, counted_frozen=counted.frozen)
+    return applied(layer, frozen_weights=counted.names)
 
 
 class _ValuesIndices(NamedTuple):
@@ -1241,15 +1366,15 @@ _MAX_GRAPH = 10_000
 
 
 @contextlib.contextmanager
-def _recording(root: Any) -> Iterator[None]:
+def _recording(trace: Trace) -> Iterator[None]:
     """Gradients on, and every parameter requiring one, while the forward runs: autograd then
     records what a weight computed in forward is made of (:meth:`Trace.sources`).  Frozen
-    parameters get their flag back afterwards."""
+    parameters (:attr:`Trace.frozen`, read before) get their flag back afterwards."""
     # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
-    frozen = [p for p in root.parameters()  # (only float tensors can require a gradient)
-              if not p.requires_grad and (p.is_floating_point() or p.is_complex())]
+    frozen = [p for i, (_, p) in trace.params.items()  # (only float tensors can require one)
+              if i in trace.frozen and (p.is_floating_point() or p.is_complex())]
     try:
         for p in frozen:
             p.requires_grad_(True)
@@ -1266,7 +1391,7 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
     for index, shape in zip(parents, shapes):
         trace.shapes[index] = shape
     inputs = [trace.tensor(i) for i in parents]
-    with _intercepting(trace), _recording(root), building() as check:
+    with _intercepting(trace), _recording(trace), building() as check:
         trace.check = check
         try:
             result = trace.call_module(root, tuple(inputs), {})
@@ -1278,6 +1403,7 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
             first = str(err).splitlines()[0] if str(err) else ""
             raise trace.fail(f"the forward failed on symbolic tensors ({type(err).__name__}: "
                              f"{first[:200]})", "untraceable", frames) from None
+        trace.check_computed()
     trace.result = trace.outputs(result)
     if not trace.result:
         raise b.fail("the forward returns no tensor", "", "unsupported_operation")

@@ -44,11 +44,12 @@ from convsym.layers.base import (
     Weight,
     check_room,
     to_choice,
+    to_flag,
     to_size,
 )
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
-from convsym.layers.merge import default_names, infer_concat, infer_elementwise
+from convsym.layers.merge import default_names, infer_concat, infer_elementwise, infer_into
 from convsym.layers.reshape import infer_reshape
 from convsym.period import decide_nonneg
 from convsym.sizes import add_sizes, mul_sizes
@@ -381,9 +382,13 @@ class TensorOperand(TorchLayer):
     op: str
     operand_shape: Any
     params: int = 0
+    inplace: bool = False
+    """``x.add_(bias)``, ``x *= gamma``: the result keeps ``x``'s shape, into which the
+    operand must broadcast (PyTorch refuses an in-place result that would grow)."""
 
     def infer_one(self, shape: Shape) -> Inference:
-        """Broadcast the two shapes (the operand may not reach the batch axis)."""
+        """Broadcast the two shapes (the operand may not reach the batch axis); in place,
+        the operand broadcasts into the input's shape."""
         sizes = [to_size(self, f"operand_shape[{i}]", v)
                  for i, v in enumerate(self.operand_shape)]
         if len(sizes) > len(shape):
@@ -395,10 +400,46 @@ class TensorOperand(TorchLayer):
         # fewer axes (a 0-d gain, a (W,) vector): PyTorch aligns them on the right, with the
         # missing leading axes of size 1, batch included
         sizes = [QPoly.const(1)] * (len(shape) - len(sizes)) + sizes
-        out = infer_elementwise(self, [shape, tuple(sizes)], ["input", "operand"])
+        if to_flag(self, "inplace", self.inplace):
+            out = infer_into(self, shape, tuple(sizes), ["input", "operand"])
+        else:
+            out = infer_elementwise(self, [shape, tuple(sizes)], ["input", "operand"])
         if self.params:
             out.weights = [Weight("operand", (QPoly.const(self.params),))]
         return out
+
+
+@layer_class
+class InPlace(TorchLayer):
+    """``a.add_(b)``, ``a += b``, ``a.mul_(b)`` ... of two traced tensors: element-wise ``op``
+    written into ``a``, so the result keeps ``a``'s shape and ``b`` must broadcast into it
+    (PyTorch refuses ``a`` of ``(8, 1, 1)`` plus ``b`` of ``(8, H, W)`` unless H = W = 1).
+
+    >>> from convsym.intdiv import QPoly
+    >>> from convsym.expr import symbol
+    >>> H = QPoly.sym(symbol("H"))
+    >>> out = InPlace("add").infer([(QPoly.const(8), QPoly.const(1)), (QPoly.const(8), H)])
+    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
+    ([8, 1], ['Eq(H, 1)'])
+    """
+
+    n_inputs: ClassVar[int] = 2
+    cost_kind: ClassVar[str] = "merge"
+
+    op: str
+
+    def validate(self) -> None:
+        """One of the element-wise operations PyTorch has in place."""
+        to_choice(self, "op", self.op, ("add", "subtract", "multiply", "divide", "power"))
+
+    def infer(self, inputs: Sequence[Shape]) -> Inference:
+        """The target (first input) with the operand broadcast into it."""
+        return self.infer_named(inputs, default_names(len(inputs)))
+
+    def infer_named(self, inputs: Sequence[Shape], names: Sequence[str]) -> Inference:
+        """The target's shape; each of the operand's sizes must be the target's or 1."""
+        a, b = _inputs(self, inputs, "the tensor written into and the operand")
+        return infer_into(self, a, b, names)
 
 
 def _products(layer: Layer, a: Shape, b: Shape, names: tuple[str, str], what: str
@@ -475,6 +516,6 @@ class ScaledDotProductAttention(TorchLayer):
 
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
-    Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand, MatMul,
-    ScaledDotProductAttention)}
+    Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand, InPlace,
+    MatMul, ScaledDotProductAttention)}
 """The tensor-operation layers of this module, by class name."""
