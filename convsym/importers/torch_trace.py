@@ -50,6 +50,7 @@ from convsym.layers.torch_tensor import (
     Expand,
     InPlace,
     MatMul,
+    Narrow,
     Permute,
     Reduce,
     Reshape,
@@ -858,8 +859,7 @@ class Trace:
 
     def op_narrow(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x, dim, start, length = args[:4]
-        stop = start + length
-        return self.add(Slice(dim, self.size_value(start), self.size_value(stop)), "narrow",
+        return self.add(Narrow(dim, self.size_value(start), self.size_value(length)), "narrow",
                         [x])
 
     def op_unsqueeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -234,6 +234,55 @@ class Slice(TorchLayer):
 
 
 @layer_class
+class Narrow(TorchLayer):
+    """``x.narrow(dim, start, length)``: ``length`` elements from ``start`` (a negative
+    ``start`` counts from the end).  Unlike a slice, PyTorch does not clamp: ``start + length``
+    past the end is an error, so it is refused, or kept as the side condition that it fits.
+
+    >>> from convsym.intdiv import QPoly
+    >>> from convsym.expr import symbol
+    >>> H = QPoly.sym(symbol("H"))
+    >>> out = Narrow(2, -3, 2).infer([(QPoly.const(8), H)])
+    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
+    ([8, 2], ['H >= 3'])
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    dim: Any
+    start: Any
+    length: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """``length``, where ``start`` and ``start + length`` lie inside the axis."""
+        pos = batch_axis(self, "dim", self.dim, len(shape) + 1)
+        n = shape[pos]
+        axis = f"dim {self.dim}"
+        start = _signed(self, "start", self.start)
+        length = _signed(self, "length", self.length)  # (W - 2: positive where it fits)
+        conditions: list[Condition] = []
+        end = (start + length) * QPoly.const(-1)
+        if _sign(start) == -1:  # counted from the end, once: n + start >= 0, and then
+            conditions += check_room(self, axis, add(n, start), rule="a negative start "
+                                     "counts from the end of the axis, which it must not "
+                                     "pass", what="the start lies before the axis")
+            room: QExpr = end  # n - (n + start + length)
+        else:  # (a sign that depends on the sizes: taken as counted from the start)
+            conditions += check_room(self, axis, start, rule="narrow's start must not be "
+                                     "negative here (it would count from the end)",
+                                     what="the start is negative")
+            room = add(n, end)
+        conditions += check_room(self, axis, add(length, QPoly.const(-1)),
+                                 rule="narrow must keep at least one element",
+                                 what="the length is not positive")
+        conditions += check_room(self, axis, room,
+                                 rule="narrow's start + length must not pass the end of the "
+                                 "axis (PyTorch does not clamp it)",
+                                 what="start + length lies past the end of the axis")
+        return Inference((*shape[:pos], length, *shape[pos + 1:]), [], conditions)
+
+
+@layer_class
 class Select(TorchLayer):
     """``x[:, i]`` / ``x.select(dim, i)``: one index on an axis, which disappears."""
 
@@ -516,6 +565,6 @@ class ScaledDotProductAttention(TorchLayer):
 
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
-    Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand, InPlace,
-    MatMul, ScaledDotProductAttention)}
+    Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
+    InPlace, MatMul, ScaledDotProductAttention)}
 """The tensor-operation layers of this module, by class name."""

@@ -53,6 +53,14 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
     if kind == "Slice":
         cut = slice(*(None if v is None else int(v) for v in (lay.start, lay.stop, lay.step)))
         return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
+    if kind == "Narrow":  # (no clamping: past the end is an error, as in PyTorch)
+        n = xb.shape[_axis(lay.dim, xb.ndim)]
+        start, length = int(lay.start), int(lay.length)
+        start += n if start < 0 else 0
+        if not 0 <= start <= start + length <= n:
+            raise ValueError(f"narrow({start}, {length}) of an axis of {n}")
+        cut = slice(start, start + length)
+        return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
     if kind == "Select":
         return np.take(xb, int(lay.index), axis=_axis(lay.dim, xb.ndim))[0]
     if kind == "Unsqueeze":

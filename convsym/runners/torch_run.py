@@ -99,6 +99,8 @@ class TorchRunner(Runner):
         if kind == "Slice":
             cut = slice(_plain(lay.start), _plain(lay.stop), _plain(lay.step))
             return x[(slice(None),) * lay.dim + (cut,)]
+        if kind == "Narrow":
+            return x.narrow(lay.dim, _plain(lay.start), _plain(lay.length))
         if kind == "Select":
             return x.select(lay.dim, lay.index)
         if kind == "Unsqueeze":

@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-from convsym.errors import SpecError  # noqa: E402
+from convsym.errors import ConvsymError, SpecError  # noqa: E402
 from convsym.importers.torch_module import from_torch  # noqa: E402
 
 pytestmark = pytest.mark.frameworks
@@ -811,3 +811,27 @@ def test_a_size_divided_back_is_still_pythons_float() -> None:
     with pytest.raises(SpecError) as info:
         from_torch(FloatSize(), (8, "H", "W"))
     assert "SymRatio" in str(info.value) or info.value.code == "size_arithmetic"
+
+
+class NarrowPastTheEnd(nn.Module):
+    """``narrow`` does not clamp as a slice does: past the end is PyTorch's error."""
+
+    def forward(self, x: Any) -> Any:
+        return x.narrow(2, -3, 2), x.narrow(3, 1, 9), torch.narrow(x, 2, 2, x.shape[2] - 2)
+
+
+def test_a_narrow_past_the_end_is_pytorchs_error() -> None:
+    net = from_torch(NarrowPastTheEnd(), (8, "H", "W"))
+    for h, w in [(4, 10), (3, 12), (2, 10), (5, 9), (6, 40)]:
+        try:
+            real = _shapes(NarrowPastTheEnd()(torch.zeros(1, 8, h, w)))
+        except (RuntimeError, IndexError):
+            with pytest.raises(SpecError):
+                from_torch(NarrowPastTheEnd(), (8, h, w))
+            with pytest.raises(ConvsymError):
+                net.subs(H=h, W=w)
+            continue
+        assert [tuple(int(s) for s in shape) for shape in net.subs(H=h, W=w).output_shapes] \
+            == real
+        assert list(from_torch(NarrowPastTheEnd(), (8, h, w)).output_shapes) == real
+    assert "W >= 10" in [str(c) for c in net.conditions]  # (the 9 from 1 fits)
