@@ -93,6 +93,14 @@ PASS = frozenset({
 })
 """Functions and methods that keep the shape of their one tensor argument."""
 
+BROADCASTING = frozenset({
+    "__gt__", "__lt__", "__ge__", "__le__", "__eq__", "__ne__", "gt", "lt", "ge", "le", "eq",
+    "ne", "clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_max", "clamp_min_",
+    "clamp_max_"})
+"""Functions of :data:`PASS` whose other tensor arguments broadcast with the first: ``m > x``
+has the shape of ``m + x`` (larger than ``m``'s when ``m`` is ``x.mean(1, keepdim=True)``),
+``x.clamp_(min=floor)`` that of ``x.add_(floor)``."""
+
 ARITHMETIC = {
     "add": "add", "add_": "add", "__add__": "add", "__radd__": "add", "__iadd__": "add",
     "sub": "subtract", "sub_": "subtract", "__sub__": "subtract", "__rsub__": "subtract",
@@ -531,7 +539,11 @@ class Trace:
             raise self.fail(f"{name} with out=: the result written into a given tensor, "
                             "whose shape PyTorch changes to the result's; assign the result "
                             "instead")
+        if name == "clone" and args and self.is_tensor(args[0]):
+            return self.tensor(args[0]._cs_index)  # a new tensor: in-place writes stay its own
         if name in PASS:
+            if name in BROADCASTING:
+                return self.broadcasting(name, args, kwargs)
             return self.first_tensor(name, args, kwargs)
         if name in ARITHMETIC:
             return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
@@ -559,6 +571,22 @@ class Trace:
             if self.is_tensor(a):
                 return a
         raise self.fail(f"{name} without a tensor argument")
+
+    def broadcasting(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``m > x``, ``x.clamp(min=floor)``: shaped as the sum of the tensors (in place:
+        written into the first), a row named after the operation when they differ."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        tensors = [a for a in [*args, *kwargs.values()] if isinstance(a, torch.Tensor)]
+        out, op = tensors[0], name.strip("_")
+        for other in tensors[1:]:
+            if name.endswith("_") and not name.endswith("__"):
+                out = self.write_into(name, out, self.in_place(name, "add", [out, other], {},
+                                                               op=op))
+            else:
+                out = self.arithmetic(name, "add", [out, other], {}, op=op)
+        return out if self.is_tensor(out) else self.first_tensor(name, args, kwargs)
 
     def operand(self, value: Any) -> Any:
         """A real tensor met in arithmetic: a row when it is a parameter or broadcasts."""
@@ -590,12 +618,17 @@ class Trace:
         target._cs_index = out._cs_index
         return target
 
-    def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,
+                   op: str | None = None) -> Any:
+        """``a + b`` and the like (``kind`` names the merge); ``op`` names the row (the
+        merge's name by default)."""
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
+        op = op or (kind if kind != "subtract" else "sub")
         if name in IN_PLACE:
-            return self.write_into(name, args[0], self.in_place(name, kind, args, kwargs))
+            return self.write_into(name, args[0], self.in_place(name, kind, args, kwargs,
+                                                                op=op))
         operands = [self.operand(a) for a in [*args, kwargs.get("other")]
                     if a is not None]
         tensors = [a for a in operands if self.is_tensor(a)]
@@ -603,16 +636,15 @@ class Trace:
         if len(tensors) == 2 and not real:
             if kind == "power":
                 raise self.fail("a tensor raised to a tensor power")
-            return self.add(merge_layer(kind), kind if kind != "subtract" else "sub",
-                            tensors)
+            return self.add(merge_layer(kind), op, tensors)
         if len(tensors) == 1 and not real:
             return tensors[0]
         if len(tensors) == 1 and len(real) == 1:
-            return self.with_operand(kind, tensors[0], real[0], inplace=False)
+            return self.with_operand(kind, tensors[0], real[0], inplace=False, op=op)
         raise self.fail(f"{name} on {len(tensors)} traced tensors and {len(real)} other "
                         "tensors")
 
-    def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool) -> Any:
+    def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool, op: str) -> Any:
         """``x`` combined with a tensor that is not traced: a row that counts the parameter
         it is (or views), when no row has yet."""
         owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1)
@@ -624,9 +656,10 @@ class Trace:
         layer: Layer = TensorOperand(kind, tuple(int(s) for s in value.shape), params, inplace)
         if fresh and id(owner) in self.frozen:
             layer = applied(layer, frozen=True)
-        return self.add(layer, kind, [x], name=row)
+        return self.add(layer, op, [x], name=row)
 
-    def in_place(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def in_place(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,
+                 op: str) -> Any:
         """``a.add_(b)``, ``a += b``: ``b`` broadcast into ``a``, whose shape the result keeps
         (PyTorch raises when the broadcast would grow ``a``: refused, or a side condition
         when that depends on the sizes)."""
@@ -640,10 +673,9 @@ class Trace:
         if self.is_tensor(other):
             if kind == "power":
                 raise self.fail("a tensor raised to a tensor power")
-            return self.add(InPlace(kind), kind if kind != "subtract" else "sub",
-                            [target, other])
+            return self.add(InPlace(kind), op, [target, other])
         if isinstance(other, torch.Tensor):
-            return self.with_operand(kind, target, other, inplace=True)
+            return self.with_operand(kind, target, other, inplace=True, op=op)
         return target  # a number: the shape is kept
 
     # tensor methods and functions by name (``op_<name>``) -----------------------------------

@@ -382,12 +382,30 @@ class Attention2d(nn.Module):
         return out.squeeze(1).transpose(1, 2).reshape(b, c, h, w)
 
 
+class Comparisons(nn.Module):
+    """Comparisons and clamps broadcast their tensors as a sum does (``m > x`` is larger
+    than ``m``), and a parameter bound is counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.floor = nn.Parameter(torch.zeros(8, 1, 1))
+        self.register_buffer("ceiling", torch.ones(1, 1, 1))
+
+    def forward(self, x: Any) -> Any:
+        m = x.mean(1, keepdim=True)
+        y = x.clone()
+        y.clamp_(min=self.floor)
+        return (m > x, torch.clamp(m, min=x), m.lt(x), x >= 0.5, y, x.clamp(max=m),
+                torch.clamp(m, max=self.ceiling), x)
+
+
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
                                     FixedOutputSize(), SamePadding(), TokensBack(),
-                                    ComputedWeights(), GlobalResponseNorm(), Attention2d()],
+                                    ComputedWeights(), GlobalResponseNorm(), Attention2d(),
+                                    Comparisons()],
                          ids=lambda m: type(m).__name__)
 def test_construct_matches_pytorch(module: Any) -> None:
     check(module)
