@@ -117,6 +117,10 @@ IN_PLACE = frozenset(n for n in ARITHMETIC if n.startswith("__i") or (
     n.endswith("_") and not n.endswith("__")))
 """In-place arithmetic (``add_``, ``__iadd__``): the result keeps the first tensor's shape."""
 
+IN_PLACE_OPS = frozenset({"addcmul_", "addcdiv_"})
+"""In-place methods whose ``op_`` handler writes into the tensor itself (others are refused:
+``x.unsqueeze_(1)`` would change the shape of every name for ``x``)."""
+
 REDUCE = frozenset({"mean", "sum", "amax", "amin", "max", "min", "prod", "std", "var",
                     "logsumexp", "norm", "any", "all", "argmax", "argmin"})
 NORMS = frozenset({"layer_norm", "batch_norm", "group_norm", "instance_norm"})
@@ -549,7 +553,7 @@ class Trace:
             return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
         handler = getattr(self, f"op_{name.strip('_')}", None)
         if handler is not None:
-            if name.endswith("_") and not name.endswith("__"):
+            if name.endswith("_") and not name.endswith("__") and name not in IN_PLACE_OPS:
                 # x.unsqueeze_(1) changes x itself, and the forward's other names for x
                 # (PASS functions return their tensor as it is) would follow
                 raise self.fail(f"in-place {name} changes the shape of the tensor itself; "
@@ -681,10 +685,8 @@ class Trace:
     # tensor methods and functions by name (``op_<name>``) -----------------------------------
     def op_addcmul(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """``input + value * tensor1 * tensor2`` (``addcdiv``: ``/``), as the two steps it is
-        (ConvNeXt-V2's global response norm: ``addcmul(bias, weight, x * n)``)."""
-        if name.endswith("_") and not name.startswith("__"):
-            raise self.fail(f"in-place {name}: its result must keep the input's shape, which "
-                            "convsym does not check; write torch.addcmul(...)")
+        (ConvNeXt-V2's global response norm: ``addcmul(bias, weight, x * n)``); in place
+        (``addcmul_``), the product is added into ``input`` as ``input.add_(...)`` is."""
         names = ("input", "tensor1", "tensor2")
         given = dict(zip(names, args))
         given.update({k: v for k, v in kwargs.items() if k in names})
@@ -692,6 +694,10 @@ class Trace:
             raise self.fail(f"{name} without input, tensor1 and tensor2")
         kind = "divide" if name.strip("_").endswith("div") else "multiply"
         inner = self.arithmetic(name, kind, [given["tensor1"], given["tensor2"]], {})
+        if name.endswith("_"):
+            target = given["input"]
+            return self.write_into(name, target, self.in_place(name, "add", [target, inner],
+                                                               {}, op=name.strip("_")))
         return self.arithmetic(name, "add", [given["input"], inner], {})
 
     op_addcdiv = op_addcmul

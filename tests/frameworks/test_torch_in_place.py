@@ -110,6 +110,16 @@ class BiasInPlace(nn.Module):
         return y
 
 
+class InPlaceAddcmul(nn.Module):
+    """``a.addcmul_(x, x)`` writes ``x * x`` into ``a`` (8, H, 1): runs only for W = 1; and
+    ``addcdiv_`` into a tensor of ``x``'s shape runs everywhere."""
+
+    def forward(self, x: Any) -> Any:
+        y = x.clone()
+        y.addcdiv_(x, x.amax(1, keepdim=True), value=0.5)
+        return x.mean(dim=3, keepdim=True).addcmul_(x, x), y
+
+
 class AliasesInPlace(nn.Module):
     """Names for one tensor (``clone`` and ``relu`` are followed without a row) written
     into: every name keeps its shape."""
@@ -136,6 +146,7 @@ class UnsqueezeInPlace(nn.Module):
     (InputPlusParameter(), [False, False, True, True, False]),
     (BiasInPlace(), [True] * 5),
     (AliasesInPlace(), [True] * 5),
+    (InPlaceAddcmul(), [True, False, True, False, False]),
 ], ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else "")
 def test_in_place_results_keep_the_shape_written_into(module: Any, runs: list[bool]) -> None:
     net, ran = compare(module)
