@@ -392,6 +392,14 @@ class Trace:
 
     def leaf_row(self, module: Any, qual: str, kind: str, x: Any,
                  output_size: Any = None) -> Any:
+        params = module_parameters(module)
+        if id(module) not in self.b.calls and any(id(p) in self.counted for p in params):
+            used = next(self.param_names.get(id(p), "?") for p in params
+                        if id(p) in self.counted)
+            raise self.fail(f"module {qual!r} ({kind}) runs after its parameter {used!r} was "
+                            "counted by another row (read in forward first, or shared with "
+                            "another module); its row would count it again",
+                            "shared_parameter")
         index = self.b.leaf(module, qual, [x._cs_index], kind=kind)
         if output_size is not None:
             self.with_output_size(index, qual, kind, output_size)
@@ -404,7 +412,7 @@ class Trace:
             raise self.fail(f"{kind} {qual!r}: {err}", err.code) from None
         self.shapes[index] = inference.shape
         self.inferred[index] = (node.layer, inference)
-        for p in module_parameters(module):
+        for p in params:
             self.counted.add(id(p))
         return self.tensor(index)
 

@@ -797,7 +797,38 @@ class DetachedWeight(nn.Conv2d):
         return F.conv2d(x, self.weight.detach(), self.bias)
 
 
+class BiasReadFirst(nn.Module):
+    """A module's parameter read in arithmetic before the module runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 1)
+
+    def forward(self, x: Any) -> Any:
+        return self.conv(x * self.conv.bias.view(1, -1, 1, 1))
+
+
+class WeightUsedFirst(BiasReadFirst):
+    def forward(self, x: Any) -> Any:
+        return self.conv(F.conv2d(x, self.conv.weight))
+
+
+class TiedConvolutions(nn.Module):
+    """Two modules holding one parameter object (PyTorch counts it once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(8, 8, 1), nn.Conv2d(8, 8, 1)
+        self.b.weight = self.a.weight
+
+    def forward(self, x: Any) -> Any:
+        return self.b(self.a(x))
+
+
 @pytest.mark.parametrize(("module", "words"), [
+    (BiasReadFirst(), "runs after its parameter 'conv.bias' was counted"),
+    (WeightUsedFirst(), "runs after its parameter 'conv.weight' was counted"),
+    (TiedConvolutions(), "runs after its parameter 'a.weight' was counted"),
     (OtherModulesWeight(), "parameters of another module"),
     (DetachedWeight(8, 8, 3), "autograd did not record"),
 ])
