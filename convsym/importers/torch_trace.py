@@ -30,8 +30,10 @@ import contextlib
 import dataclasses
 import functools
 import os
+import sys
 import traceback
 from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from convsym.budget import building
@@ -259,14 +261,36 @@ def op_name(func: Any) -> str:
     return str(getattr(func, "__name__", ""))
 
 
-def _location(frames: Sequence[traceback.FrameSummary]) -> str:
+@functools.lru_cache(maxsize=1)
+def _library_dirs() -> tuple[str, str]:
+    """convsym's and torch's folders: frames there are not the model's own code."""
     # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
-    skip = (_HERE + os.sep, os.path.dirname(os.path.abspath(torch.__file__)) + os.sep)
+    return _HERE + os.sep, os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+
+
+def _library(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_library_dirs()) or \
+        filename.startswith("<frozen")
+
+
+def _model_frame() -> list[traceback.FrameSummary]:
+    """The innermost frame of the model's own code, kept for a refusal made later (its line
+    is read only then)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and _library(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return []
+    return [traceback.FrameSummary(frame.f_code.co_filename, frame.f_lineno,
+                                   frame.f_code.co_name, lookup_line=False)]
+
+
+def _location(frames: Sequence[traceback.FrameSummary]) -> str:
     for frame in reversed(frames):
         path = os.path.abspath(frame.filename)
-        if path.startswith(skip) or frame.filename.startswith("<frozen"):
+        if _library(frame.filename):
             continue
         parts = path.split(os.sep)
         short = "/".join(parts[-3:])
@@ -293,7 +317,10 @@ class Trace:
         self.frozen = {i for i, (_, p) in self.params.items() if not p.requires_grad}
         # modules that computed a weight in forward, with the line: autograd's record may
         # miss some of its sources (torch.no_grad, detach), checked once the forward has run
-        self.computing: dict[int, tuple[str, Any, traceback.StackSummary]] = {}
+        self.computing: dict[int, tuple[str, Any, list[traceback.FrameSummary]]] = {}
+        self.buffers = {id(b) for _, m in self.modules for b in m._buffers.values()
+                        if b is not None}
+        self.storages: dict[int, Any] | None = None  # parameters by storage, made on demand
         self.shapes: dict[int, Shape] = {}
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
         self.memo: dict[tuple[int, tuple[Shape, ...]], tuple[Layer, Inference]] = {}
@@ -607,10 +634,9 @@ class Trace:
 
         if not isinstance(value, torch.Tensor) or self.is_tensor(value):
             return value
-        owner = _parameter_of(value)
-        fresh = owner is not None and id(owner) not in self.counted
-        if value.numel() == 1 and not fresh and value.dim() <= 1:
-            return 1.0  # a scalar tensor: keeps the shape
+        if value.numel() == 1 and value.dim() <= 1 and all(
+                id(p) in self.counted for p in self.operand_params(value)):
+            return 1.0  # a scalar tensor of nothing left to count: keeps the shape
         return value
 
     def write_into(self, name: str, target: Any, out: Any) -> Any:
@@ -659,14 +685,17 @@ class Trace:
     def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool, op: str) -> Any:
         """``x`` combined with a tensor that is not traced: a row that counts the parameter
         it is (or views), when no row has yet."""
-        owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1)
-        fresh = owner is not None and id(owner) not in self.counted
-        params = int(owner.numel()) if fresh else 0
-        row = self.param_names.get(id(owner)) if fresh else None
-        if fresh:
-            self.counted.add(id(owner))
-        layer: Layer = TensorOperand(kind, tuple(int(s) for s in value.shape), params, inplace)
-        if fresh and id(owner) in self.frozen:
+        fresh = [p for p in self.operand_params(value) if id(p) not in self.counted]
+        self.counted.update(id(p) for p in fresh)
+        params = sum(int(p.numel()) for p in fresh)
+        frozen = sum(int(p.numel()) for p in fresh if id(p) in self.frozen)
+        owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1): the row's name
+        row = self.param_names.get(id(owner)) if fresh and owner is not None else None
+        layer: Layer = TensorOperand(kind, tuple(int(s) for s in value.shape),
+                                     params if owner is not None else 0, inplace)
+        if owner is None and params:  # computed from parameters: it holds them
+            layer = applied(layer, counted=params, counted_frozen=frozen)
+        elif frozen:
             layer = applied(layer, frozen=True)
         return self.add(layer, op, [x], name=row)
 
@@ -1101,18 +1130,52 @@ class Trace:
             raise self.fail(f"{what} with a weight computed in forward whose parameters "
                             "autograd did not record (inference_mode, no_grad, detach or "
                             "integer parameters); convsym cannot count them")
-        if id(module) not in self.computing:
-            # (where: without reading source lines, which only a refusal needs)
-            frames = traceback.StackSummary.extract(traceback.walk_stack(None),
-                                                    lookup_lines=False)
-            frames.reverse()
-            self.computing[id(module)] = (self.scope()[0], module, frames)
+        self.remember_computing()
         out = []
         for p in found:
             if id(p) not in self.counted:
                 self.counted.add(id(p))
                 out.append(p)
         return out
+
+    def remember_computing(self) -> None:
+        """Note that the running module computes a tensor from parameters autograd may not
+        have seen whole (:meth:`check_computed`)."""
+        module = self.stack[-1][1] if self.stack else self.b.root
+        if id(module) not in self.computing:
+            self.computing[id(module)] = (self.scope()[0], module, _model_frame())
+
+    def operand_params(self, value: Any) -> list[Any]:
+        """The parameters a tensor met in arithmetic is made of: the parameter it is or
+        views; none for a buffer; autograd's record for one computed in forward (``x *
+        torch.sigmoid(self.gate)``); the parameter whose storage it shares (``w.detach()``,
+        ``w.data``).  A computed tensor also makes its module remembered: a source autograd
+        missed (``torch.no_grad``) would leave a parameter uncounted."""
+        owner = _parameter_of(value)
+        if owner is not None:
+            return [owner]
+        base = value
+        while getattr(base, "_base", None) is not None:
+            base = base._base
+        if id(base) in self.buffers:
+            return []
+        found = self.sources(value, "arithmetic") if value.grad_fn is not None else []
+        if not found:
+            shared = self.storage_parameter(value)
+            found = [shared] if shared is not None else []
+        self.remember_computing()
+        return found
+
+    def storage_parameter(self, value: Any) -> Any:
+        """The parameter whose storage ``value`` shares, else None."""
+        if self.storages is None:
+            self.storages = {}
+            for _, p in self.params.values():
+                ptr = _data_ptr(p)
+                if ptr:
+                    self.storages.setdefault(ptr, p)
+        ptr = _data_ptr(value)
+        return self.storages.get(ptr) if ptr else None
 
     def check_computed(self) -> None:
         """Refuse when a module that computed a weight in forward still has parameters no
@@ -1126,10 +1189,11 @@ class Trace:
                                                else "")
                 self.stack.append((qual, module))
                 raise self.fail(
-                    f"a weight computed in forward here, while the module's parameters "
-                    f"{shown} are used nowhere autograd or convsym can see (computed under "
-                    "torch.no_grad, from w.detach() or w.data?); convsym cannot tell whether "
-                    "the weight is made of them", "unattributed_parameters", frames)
+                    f"a tensor computed in forward here (a weight or an operand), while the "
+                    f"module's parameters {shown} are used nowhere autograd or convsym can "
+                    "see (computed under torch.no_grad, from w.detach() or w.data?); convsym "
+                    "cannot tell whether the tensor is made of them", "unattributed_parameters",
+                    frames)
 
     def sources(self, t: Any, what: str) -> list[Any]:
         """The parameters a tensor computed in forward was computed from (autograd's leaves)."""
@@ -1226,6 +1290,14 @@ class Trace:
 
     def op_setitem(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         raise self.fail("writing into a tensor (x[...] = y)")
+
+
+def _data_ptr(t: Any) -> int:
+    """Where ``t``'s storage starts (0 when it has none: a meta tensor)."""
+    try:
+        return int(t.untyped_storage().data_ptr())
+    except (RuntimeError, NotImplementedError):  # no storage (a meta or sparse tensor)
+        return 0
 
 
 def _shares_storage(t: Any, module: Any) -> bool:

@@ -226,3 +226,45 @@ class NoGradBufferWeight(nn.Module):
 
 def test_a_buffer_weight_under_no_grad_is_followed() -> None:
     check(NoGradBufferWeight())
+
+
+class ComputedOperands(nn.Module):
+    """Parameters used through a computation in arithmetic (a gate through a sigmoid, a
+    detached shift, a 0-d gain through exp): each counted, where it is used."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = nn.Parameter(torch.zeros(8, 1, 1))
+        self.shift = nn.Parameter(torch.zeros(8, 1, 1), requires_grad=False)
+        self.gain = nn.Parameter(torch.tensor(0.5))
+        self.register_buffer("mask", torch.ones(1, 1, 1))
+
+    def forward(self, x: Any) -> Any:
+        return x * torch.sigmoid(self.gate) + self.shift.detach() + self.gain.exp() * \
+            self.mask
+
+
+@pytest.mark.parametrize("frozen", [(), ("gate",), ("gate", "gain")])
+def test_parameters_computed_into_an_operand_are_counted(frozen: tuple[str, ...]) -> None:
+    module = ComputedOperands()
+    for name in frozen:
+        getattr(module, name).requires_grad_(False)
+    net = check(module)
+    assert int(net.total_params) == 17
+
+
+class NoGradOperand(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = nn.Parameter(torch.zeros(8, 1, 1))
+
+    def forward(self, x: Any) -> Any:
+        with torch.no_grad():
+            scale = self.gate * 2
+        return x * scale
+
+
+def test_an_operand_whose_parameters_autograd_missed_is_refused() -> None:
+    with pytest.raises(SpecError) as info:
+        from_torch(NoGradOperand(), (8, "H", "W"))
+    assert info.value.code == "unattributed_parameters" and "gate" in str(info.value)
