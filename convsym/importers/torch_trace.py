@@ -714,6 +714,9 @@ class Trace:
         if self.is_tensor(other):
             if kind == "power":
                 raise self.fail("a tensor raised to a tensor power")
+            if self.shapes[target._cs_index] == self.shapes[other._cs_index]:
+                # one shape (ResNet's out += identity): the plain merge, nothing to check
+                return self.add(merge_layer(kind), op, [target, other])
             return self.add(InPlace(kind), op, [target, other])
         if isinstance(other, torch.Tensor):
             return self.with_operand(kind, target, other, inplace=True, op=op)
