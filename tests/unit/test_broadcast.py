@@ -101,7 +101,7 @@ def test_a_max_size_feeds_a_same_convolution() -> None:
     assert [model.subs(n=v).output_shape for v in (3, 4, 5)] == [(1, 2), (1, 2), (2, 2)]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(sizes(), sizes())
 def test_an_in_place_pair_holds_exactly_where_pytorch_writes_into_the_target(
         a: QExpr, b: QExpr) -> None:
