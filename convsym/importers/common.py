@@ -35,12 +35,16 @@ class Applied(Layer):
     the layer's own weights: a PyTorch ``F.conv2d`` whose weight is computed in forward (from a
     buffer, 0; or from its module's parameters, as timm's ``StdConv2d`` standardises its
     weight and ``ScaledStdConv2d`` scales it by a gain) has that weight's shape but not its
-    parameters.
+    parameters.  ``counted_frozen`` of those are not trainable (PyTorch parameters with
+    ``requires_grad`` off), and ``frozen_weights`` names the layer's own weights that are not
+    (a frozen ``bias`` of a ``Conv2d`` whose ``weight`` trains).
     """
 
     layer: Layer
     frozen: bool = True
     counted: int | None = None
+    counted_frozen: int = 0
+    frozen_weights: tuple[str, ...] = ()
 
     @property
     def type_name(self) -> str:
@@ -62,10 +66,16 @@ class Applied(Layer):
         """The wrapped layer's inference with its weights re-marked."""
         out = self.layer.infer(inputs)
         if self.counted is not None:
-            computed = Weight("computed in forward", (QPoly.const(self.counted),))
-            out = dataclasses.replace(out, weights=[computed] if self.counted else [])
-        if self.frozen:
-            out.weights = [dataclasses.replace(w, trainable=False) for w in out.weights]
+            trains = self.counted - self.counted_frozen
+            computed = [Weight("computed in forward", (QPoly.const(trains),))] if trains else []
+            if self.counted_frozen:
+                computed.append(Weight("computed in forward (frozen)",
+                                       (QPoly.const(self.counted_frozen),), trainable=False))
+            out = dataclasses.replace(out, weights=computed)
+        if self.frozen or self.frozen_weights:
+            out.weights = [dataclasses.replace(w, trainable=False)
+                           if self.frozen or w.name in self.frozen_weights else w
+                           for w in out.weights]
         return out
 
 
@@ -79,15 +89,26 @@ class _TorchApplied(Applied):
     dialect: ClassVar[str] = "torch"
 
 
-def applied(layer: Layer, *, frozen: bool = False, counted: int | None = None) -> Layer:
-    """``layer`` itself, or wrapped when frozen or holding ``counted`` parameters instead of
-    its own weights (in its own dialect)."""
-    if not frozen and counted is None:
+def applied(layer: Layer, *, frozen: bool = False, counted: int | None = None,
+            counted_frozen: int = 0, frozen_weights: Sequence[str] = ()) -> Layer:
+    """``layer`` itself, or wrapped when frozen (wholly, or the weights named
+    ``frozen_weights``) or holding ``counted`` parameters instead of its own weights
+    (``counted_frozen`` of them frozen), in its own dialect.
+
+    >>> from convsym.layers.torch import Conv2d
+    >>> from convsym.intdiv import to_sympy
+    >>> conv = applied(Conv2d(2, 4, 3), frozen_weights=("bias",))
+    >>> out = conv.infer([(QPoly.const(2), QPoly.const(8), QPoly.const(8))])
+    >>> to_sympy(out.trainable), to_sympy(out.non_trainable)
+    (72, 4)
+    """
+    if not frozen and counted is None and not frozen_weights:
         return layer
     if isinstance(layer, Applied):
         layer = layer.layer
     cls = _TorchApplied if layer.dialect == "torch" else _KerasApplied
-    return cls(layer, frozen=frozen, counted=counted)
+    return cls(layer, frozen=frozen, counted=counted, counted_frozen=counted_frozen,
+               frozen_weights=tuple(frozen_weights))
 
 
 def unwrap(layer: Layer) -> Layer:

@@ -211,26 +211,35 @@ class _Builder:
 
     def check_parameters(self, net: Network) -> None:
         """A module's own parameter count must be what convsym counts (weight_norm, spectral
-        norm and other parametrizations add tensors convsym does not model)."""
-        totals: dict[int, int | None] = {}  # by weight list: rows of one inference share it
-        for row in net.rows:
+        norm and other parametrizations add tensors convsym does not model), and so must its
+        trainable count (``requires_grad``), as PyTorch reports them."""
+        totals: dict[int, tuple[int | None, int | None]] = {}  # by weight list: rows of one
+        for row in net.rows:                                    # inference share it
             module = self.first_rows.get(row.name)
             if module is None:
                 continue
             # (on the canonical counts: no SymPy on the import's path)
             weights = row.inference.weights
             if id(weights) not in totals:
-                totals[id(weights)] = as_int(row.inference.trainable +
-                                             row.inference.non_trainable)
-            counted = totals[id(weights)]
+                trainable = row.inference.trainable
+                totals[id(weights)] = (as_int(trainable + row.inference.non_trainable),
+                                       as_int(trainable))
+            counted, trains = totals[id(weights)]
             if counted is None:
                 continue
-            actual = sum(int(p.numel()) for p in module_parameters(module))
+            params = module_parameters(module)
+            actual = sum(int(p.numel()) for p in params)
             if actual != counted:
                 raise self.fail(f"module {row.name!r} ({type(module).__name__}) has {actual} "
                                 f"parameters but convsym counts {counted}; "
                                 "parametrizations such as weight_norm are not modelled",
                                 row.name, "parameter_mismatch")
+            actual = sum(int(p.numel()) for p in params if p.requires_grad)
+            if actual != trains:
+                raise self.fail(f"module {row.name!r} ({type(module).__name__}) has {actual} "
+                                f"parameters that require a gradient but convsym counts "
+                                f"{trains} trainable; its weights and its parameters do not "
+                                "match by name", row.name, "parameter_mismatch")
 
 
 def _not_run(modules: list[tuple[str, Any]], params: dict[int, tuple[str, Any]],

@@ -31,8 +31,10 @@ import dataclasses
 import dis
 import functools
 import os
+import sys
 import traceback
 from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from convsym.budget import building
@@ -49,8 +51,10 @@ from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatte
 from convsym.layers.torch_conv import with_output_size
 from convsym.layers.torch_tensor import (
     Expand,
+    InPlace,
     MatMul,
     MultiheadAttention,
+    Narrow,
     Permute,
     Reduce,
     Require,
@@ -95,6 +99,14 @@ PASS = frozenset({
 })
 """Functions and methods that keep the shape of their one tensor argument."""
 
+BROADCASTING = frozenset({
+    "__gt__", "__lt__", "__ge__", "__le__", "__eq__", "__ne__", "gt", "lt", "ge", "le", "eq",
+    "ne", "clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_max", "clamp_min_",
+    "clamp_max_"})
+"""Functions of :data:`PASS` whose other tensor arguments broadcast with the first: ``m > x``
+has the shape of ``m + x`` (larger than ``m``'s when ``m`` is ``x.mean(1, keepdim=True)``),
+``x.clamp_(min=floor)`` that of ``x.add_(floor)``."""
+
 ARITHMETIC = {
     "add": "add", "add_": "add", "__add__": "add", "__radd__": "add", "__iadd__": "add",
     "sub": "subtract", "sub_": "subtract", "__sub__": "subtract", "__rsub__": "subtract",
@@ -106,6 +118,14 @@ ARITHMETIC = {
     "pow": "power", "__pow__": "power", "__rpow__": "power", "pow_": "power",
 }
 """Element-wise arithmetic: two tensors merge; a tensor and a number keep the shape."""
+
+IN_PLACE = frozenset(n for n in ARITHMETIC if n.startswith("__i") or (
+    n.endswith("_") and not n.endswith("__")))
+"""In-place arithmetic (``add_``, ``__iadd__``): the result keeps the first tensor's shape."""
+
+IN_PLACE_OPS = frozenset({"addcmul_", "addcdiv_"})
+"""In-place methods whose ``op_`` handler writes into the tensor itself (others are refused:
+``x.unsqueeze_(1)`` would change the shape of every name for ``x``)."""
 
 REDUCE = frozenset({"mean", "sum", "amax", "amin", "max", "min", "prod", "std", "var",
                     "logsumexp", "norm", "any", "all", "argmax", "argmin"})
@@ -253,14 +273,36 @@ def op_name(func: Any) -> str:
     return str(getattr(func, "__name__", ""))
 
 
-def _location(frames: Sequence[traceback.FrameSummary]) -> str:
+@functools.lru_cache(maxsize=1)
+def _library_dirs() -> tuple[str, str]:
+    """convsym's and torch's folders: frames there are not the model's own code."""
     # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
-    skip = (_HERE + os.sep, os.path.dirname(os.path.abspath(torch.__file__)) + os.sep)
+    return _HERE + os.sep, os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+
+
+def _library(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_library_dirs()) or \
+        filename.startswith("<frozen")
+
+
+def _model_frame() -> list[traceback.FrameSummary]:
+    """The innermost frame of the model's own code, kept for a refusal made later (its line
+    is read only then)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and _library(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return []
+    return [traceback.FrameSummary(frame.f_code.co_filename, frame.f_lineno,
+                                   frame.f_code.co_name, lookup_line=False)]
+
+
+def _location(frames: Sequence[traceback.FrameSummary]) -> str:
     for frame in reversed(frames):
         path = os.path.abspath(frame.filename)
-        if path.startswith(skip) or frame.filename.startswith("<frozen"):
+        if _library(frame.filename):
             continue
         parts = path.split(os.sep)
         short = "/".join(parts[-3:])
@@ -404,6 +446,14 @@ class Trace:
         self.params = named_parameters(self.modules)
         self.param_names = {i: n for i, (n, _) in self.params.items()}
         self.counted: set[int] = set()
+        # as PyTorch reports them (read before the trace turns every flag on: _recording)
+        self.frozen = {i for i, (_, p) in self.params.items() if not p.requires_grad}
+        # modules that computed a weight in forward, with the line: autograd's record may
+        # miss some of its sources (torch.no_grad, detach), checked once the forward has run
+        self.computing: dict[int, tuple[str, Any, list[traceback.FrameSummary]]] = {}
+        self.buffers = {id(b) for _, m in self.modules for b in m._buffers.values()
+                        if b is not None}
+        self.storages: dict[int, Any] | None = None  # parameters by storage, made on demand
         self.shapes: dict[int, Shape] = {}
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
         self.memo: dict[tuple[int, tuple[Shape, ...]], tuple[Layer, Inference]] = {}
@@ -556,9 +606,19 @@ class Trace:
 
     def leaf_row(self, module: Any, qual: str, kind: str, x: Any,
                  output_size: Any = None) -> Any:
+        params = module_parameters(module)
+        if id(module) not in self.b.calls and any(id(p) in self.counted for p in params):
+            used = next(self.param_names.get(id(p), "?") for p in params
+                        if id(p) in self.counted)
+            raise self.fail(f"module {qual!r} ({kind}) runs after its parameter {used!r} was "
+                            "counted by another row (read in forward first, or shared with "
+                            "another module); its row would count it again",
+                            "shared_parameter")
         index = self.b.leaf(module, qual, [x._cs_index], kind=kind)
         if output_size is not None:
             self.with_output_size(index, qual, kind, output_size)
+        if self.frozen:
+            self.freeze(index, module)
         node = self.b.nodes[index]
         try:
             inference = self.infer(node.layer, [x._cs_index])
@@ -566,9 +626,21 @@ class Trace:
             raise self.fail(f"{kind} {qual!r}: {err}", err.code) from None
         self.shapes[index] = inference.shape
         self.inferred[index] = (node.layer, inference)
-        for p in module_parameters(module):
+        for p in params:
             self.counted.add(id(p))
         return self.tensor(index)
+
+    def freeze(self, index: int, module: Any) -> None:
+        """Mark the weights of a module's row whose parameters do not require a gradient
+        (PyTorch's trainable count leaves them out); the names are the module's own, which
+        are the layer's weight names (``check_parameters`` compares both counts after)."""
+        names = [n for n, p in module.named_parameters() if id(p) in self.frozen]
+        if not names:
+            return
+        node = self.b.nodes[index]
+        every = len(names) == len(module_parameters(module))
+        layer = applied(node.layer, frozen=every, frozen_weights=() if every else names)
+        self.b.nodes[index] = dataclasses.replace(node, layer=self.b.layers.same(layer))
 
     def infer(self, layer: Layer, indices: Sequence[int]) -> Inference:
         """``layer`` on the outputs of nodes ``indices``; once per layer and input shapes.
@@ -772,7 +844,15 @@ class Trace:
         if name not in ("expand", "expand_as") and not any(self.is_tensor(a) for a in flat):
             raise self.fail(f"{name} of fixed tensors with symbolic sizes; convsym follows "
                             "the tensors computed from the input")
+        if kwargs.get("out") is not None:
+            raise self.fail(f"{name} with out=: the result written into a given tensor, "
+                            "whose shape PyTorch changes to the result's; assign the result "
+                            "instead")
+        if name == "clone" and args and self.is_tensor(args[0]) and args[0]._cs_moved is None:
+            return self.tensor(args[0]._cs_index)  # a new tensor: in-place writes stay its own
         if name in PASS:
+            if name in BROADCASTING:
+                return self.broadcasting(name, args, kwargs)
             return self.first_tensor(name, args, kwargs)
         listed = _flat([a for a in [*args, *kwargs.values()] if isinstance(a, (list, tuple))])
         if any(self.is_tensor(a) and a._cs_moved is not None for a in
@@ -788,6 +868,11 @@ class Trace:
             return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
         handler = getattr(self, f"op_{name.strip('_')}", None)
         if handler is not None:
+            if name.endswith("_") and not name.endswith("__") and name not in IN_PLACE_OPS:
+                # x.unsqueeze_(1) changes x itself, and the forward's other names for x
+                # (PASS functions return their tensor as it is) would follow
+                raise self.fail(f"in-place {name} changes the shape of the tensor itself; "
+                                f"convsym follows x = x.{name[:-1]}(...)")
             return handler(name, args, kwargs)
         tensors = [a for a in args if self.is_tensor(a)]
         if tensors and self.is_tensor(args[0]):
@@ -806,6 +891,22 @@ class Trace:
                 return a
         raise self.fail(f"{name} without a tensor argument")
 
+    def broadcasting(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``m > x``, ``x.clamp(min=floor)``: shaped as the sum of the tensors (in place:
+        written into the first), a row named after the operation when they differ."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        tensors = [a for a in [*args, *kwargs.values()] if isinstance(a, torch.Tensor)]
+        out, op = tensors[0], name.strip("_")
+        for other in tensors[1:]:
+            if name.endswith("_") and not name.endswith("__"):
+                out = self.write_into(name, out, self.in_place(name, "add", [out, other], {},
+                                                               op=op))
+            else:
+                out = self.arithmetic(name, "add", [out, other], {}, op=op)
+        return out if self.is_tensor(out) else self.first_tensor(name, args, kwargs)
+
     def operand(self, value: Any) -> Any:
         """A real tensor met in arithmetic: a row when it is a parameter or broadcasts."""
         # why: PyTorch is optional (the frameworks extra) and heavy
@@ -813,16 +914,39 @@ class Trace:
 
         if not isinstance(value, torch.Tensor) or self.is_tensor(value):
             return value
-        owner = _parameter_of(value)
-        fresh = owner is not None and id(owner) not in self.counted
-        if value.numel() == 1 and not fresh and value.dim() <= 1:
-            return 1.0  # a scalar tensor: keeps the shape
+        if value.numel() == 1 and value.dim() <= 1 and all(
+                id(p) in self.counted for p in self.operand_params(value)):
+            return 1.0  # a scalar tensor of nothing left to count: keeps the shape
         return value
 
-    def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def write_into(self, name: str, target: Any, out: Any) -> Any:
+        """An in-place arithmetic's result: ``target`` itself (PyTorch returns the tensor it
+        changed, and the forward may go on using it, not the result), now standing for the
+        row ``out``, whose shape is ``target``'s (``x.add_(y); return x`` returns the sum).
+
+        Another name for the same tensor object (``F.relu`` and other shape-keeping
+        functions return their tensor as it is) follows it too: its shape is the same."""
+        if not self.is_tensor(target):
+            raise self.fail(f"in-place {name} on a tensor that is not traced (a parameter, "
+                            "buffer or constant) with a traced operand")
+        if out is target:
+            return target
+        if not self.is_tensor(out):
+            raise self.fail(f"in-place {name} whose result is not one tensor")
+        target._cs_index = out._cs_index
+        return target
+
+    def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,
+                   op: str | None = None) -> Any:
+        """``a + b`` and the like (``kind`` names the merge); ``op`` names the row (the
+        merge's name by default)."""
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
+        op = op or (kind if kind != "subtract" else "sub")
+        if name in IN_PLACE:
+            return self.write_into(name, args[0], self.in_place(name, kind, args, kwargs,
+                                                                op=op))
         operands = [self.operand(a) for a in [*args, kwargs.get("other")]
                     if a is not None]
         tensors = [a for a in operands if self.is_tensor(a)]
@@ -830,30 +954,59 @@ class Trace:
         if len(tensors) == 2 and not real:
             if kind == "power":
                 raise self.fail("a tensor raised to a tensor power")
-            return self.add(merge_layer(kind), kind if kind != "subtract" else "sub",
-                            tensors)
+            return self.add(merge_layer(kind), op, tensors)
         if len(tensors) == 1 and not real:
             return tensors[0]
         if len(tensors) == 1 and len(real) == 1:
-            value = real[0]
-            owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1)
-            fresh = owner is not None and id(owner) not in self.counted
-            params = int(owner.numel()) if fresh else 0
-            row = self.param_names.get(id(owner)) if fresh else None
-            if fresh:
-                self.counted.add(id(owner))
-            layer = TensorOperand(kind, tuple(int(s) for s in value.shape), params)
-            return self.add(layer, kind, tensors, name=row)
+            return self.with_operand(kind, tensors[0], real[0], inplace=False, op=op)
         raise self.fail(f"{name} on {len(tensors)} traced tensors and {len(real)} other "
                         "tensors")
+
+    def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool, op: str) -> Any:
+        """``x`` combined with a tensor that is not traced: a row that counts the parameter
+        it is (or views), when no row has yet."""
+        fresh = [p for p in self.operand_params(value) if id(p) not in self.counted]
+        self.counted.update(id(p) for p in fresh)
+        params = sum(int(p.numel()) for p in fresh)
+        frozen = sum(int(p.numel()) for p in fresh if id(p) in self.frozen)
+        owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1): the row's name
+        row = self.param_names.get(id(owner)) if fresh and owner is not None else None
+        layer: Layer = TensorOperand(kind, tuple(int(s) for s in value.shape),
+                                     params if owner is not None else 0, inplace)
+        if owner is None and params:  # computed from parameters: it holds them
+            layer = applied(layer, counted=params, counted_frozen=frozen)
+        elif frozen:
+            layer = applied(layer, frozen=True)
+        return self.add(layer, op, [x], name=row)
+
+    def in_place(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,
+                 op: str) -> Any:
+        """``a.add_(b)``, ``a += b``: ``b`` broadcast into ``a``, whose shape the result keeps
+        (PyTorch raises when the broadcast would grow ``a``: refused, or a side condition
+        when that depends on the sizes)."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        target = args[0]
+        other = self.operand(args[1] if len(args) > 1 else kwargs.get("other"))
+        if not self.is_tensor(target):
+            return target  # (write_into refuses it)
+        if self.is_tensor(other):
+            if kind == "power":
+                raise self.fail("a tensor raised to a tensor power")
+            if self.shapes[target._cs_index] == self.shapes[other._cs_index]:
+                # one shape (ResNet's out += identity): the plain merge, nothing to check
+                return self.add(merge_layer(kind), op, [target, other])
+            return self.add(InPlace(kind), op, [target, other])
+        if isinstance(other, torch.Tensor):
+            return self.with_operand(kind, target, other, inplace=True, op=op)
+        return target  # a number: the shape is kept
 
     # tensor methods and functions by name (``op_<name>``) -----------------------------------
     def op_addcmul(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """``input + value * tensor1 * tensor2`` (``addcdiv``: ``/``), as the two steps it is
-        (ConvNeXt-V2's global response norm: ``addcmul(bias, weight, x * n)``)."""
-        if name.endswith("_") and not name.startswith("__"):
-            raise self.fail(f"in-place {name}: its result must keep the input's shape, which "
-                            "convsym does not check; write torch.addcmul(...)")
+        (ConvNeXt-V2's global response norm: ``addcmul(bias, weight, x * n)``); in place
+        (``addcmul_``), the product is added into ``input`` as ``input.add_(...)`` is."""
         names = ("input", "tensor1", "tensor2")
         given = dict(zip(names, args))
         given.update({k: v for k, v in kwargs.items() if k in names})
@@ -861,6 +1014,10 @@ class Trace:
             raise self.fail(f"{name} without input, tensor1 and tensor2")
         kind = "divide" if name.strip("_").endswith("div") else "multiply"
         inner = self.arithmetic(name, kind, [given["tensor1"], given["tensor2"]], {})
+        if name.endswith("_"):
+            target = given["input"]
+            return self.write_into(name, target, self.in_place(name, "add", [target, inner],
+                                                               {}, op=name.strip("_")))
         return self.arithmetic(name, "add", [given["input"], inner], {})
 
     op_addcdiv = op_addcmul
@@ -925,18 +1082,20 @@ class Trace:
         if isinstance(dim, int) and dim < 0:
             dim += self.rank(x)
         fixed = [t.value for t in items if isinstance(t, Expanded)]
-        params, fresh = 0, []
+        fresh: list[Any] = []
         for value in fixed:  # each parameter once, also when two pieces are views of it
-            owner = _parameter_of(value)
-            if owner is None:  # computed in forward (cls_token + pos_embed[:, :1])
-                params += self.computed_from(value, f"{name} of a tensor computed in forward")
-            elif id(owner) not in self.counted:
-                self.counted.add(id(owner))
-                params += int(owner.numel())
-                fresh.append(owner)
-        layer = TensorConcat(dim, tuple(tuple(int(n) for n in v.shape[1:]) for v in fixed),
-                             traced[0], params)
-        row = self.param_names.get(id(fresh[0])) if len(fixed) == 1 and fresh else None
+            for p in self.operand_params(value):  # (a token computed in forward: its sources)
+                if id(p) not in self.counted:
+                    self.counted.add(id(p))
+                    fresh.append(p)
+        layer: Layer = TensorConcat(dim, tuple(tuple(int(n) for n in v.shape[1:])
+                                               for v in fixed), traced[0])
+        if fresh:
+            layer = applied(layer, counted=sum(int(p.numel()) for p in fresh),
+                            counted_frozen=sum(int(p.numel()) for p in fresh
+                                               if id(p) in self.frozen))
+        owner = _parameter_of(fixed[0]) if len(fixed) == 1 else None
+        row = self.param_names.get(id(owner)) if owner is not None and fresh else None
         return self.add(layer, "cat", [x], name=row)
 
     def op_stack(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -1146,8 +1305,7 @@ class Trace:
 
     def op_narrow(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x, dim, start, length = args[:4]
-        stop = start + length
-        return self.add(Slice(dim, self.size_value(start), self.size_value(stop)), "narrow",
+        return self.add(Narrow(dim, self.size_value(start), self.size_value(length)), "narrow",
                         [x])
 
     def op_unsqueeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -1287,29 +1445,34 @@ class Trace:
         return self.add(layer, "pad", [x])
 
     def weights(self, tensors: Sequence[Any], what: str, *, computed: bool = False
-                ) -> int | None:
+                ) -> _Counted:
         """Parameters that a functional layer counts itself: each must be read here first.
 
-        With ``computed`` (a convolution or linear map), a weight that is not a parameter is
-        accepted: one computed in forward from buffers (timm's ``BlurPool2d``) or from
-        parameters (``StdConv2d`` standardises its weight, ``ScaledStdConv2d`` also scales it
-        by a gain).  The parameters it was computed from are read off autograd's record of
-        the computation (the trace runs with gradients on, see :func:`run_forward`); the row
-        holds those no row has counted yet and the parameters passed as they are (the bias),
-        and their number is returned; else None (the layer counts its own weights).
+        ``tensors`` are the layer's ``weight`` and ``bias`` (or None), in that order: a
+        parameter passed as it is counts as the layer's weight of that name, frozen when it
+        does not require a gradient.  With ``computed`` (a convolution or linear map), a weight
+        that is not a parameter is accepted: one computed in forward from buffers (timm's
+        ``BlurPool2d``) or from parameters (``StdConv2d`` standardises its weight,
+        ``ScaledStdConv2d`` also scales it by a gain).  The parameters it was computed from
+        are read off autograd's record of the computation (the trace runs with gradients on,
+        see :func:`run_forward`); the row then holds those no row has counted yet and the
+        parameters passed as they are (the bias): :attr:`_Counted.counted`.
         """
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
         plain = True
-        total = 0
-        for t in tensors:
+        total = frozen = 0
+        names: list[str] = []
+        for name, t in zip(("weight", "bias"), tensors):
             if t is None:
                 continue
             if not isinstance(t, torch.nn.Parameter):
                 if computed and isinstance(t, torch.Tensor) and not self.is_tensor(t):
                     plain = False
-                    total += self.computed_from(t, what)
+                    found = self.computed_from(t, what)
+                    total += sum(int(p.numel()) for p in found)
+                    frozen += sum(int(p.numel()) for p in found if id(p) in self.frozen)
                     continue
                 raise self.fail(f"{what} with a weight that is not a parameter of the model "
                                 "(computed in forward); convsym cannot count it")
@@ -1317,15 +1480,21 @@ class Trace:
                 raise self.fail(f"{what} with a parameter already used elsewhere")
             self.counted.add(id(t))
             total += int(t.numel())
-        return None if plain else total
+            if id(t) in self.frozen:
+                frozen += int(t.numel())
+                names.append(name)
+        return _Counted(None if plain else total, frozen, tuple(names))
 
-    def computed_from(self, t: Any, what: str) -> int:
+    def computed_from(self, t: Any, what: str) -> list[Any]:
         """The parameters (not counted yet) a weight computed in forward was made from.
 
         Only the running module's own parameters may be its sources (another module's
         could be counted again when that module runs); and when autograd recorded nothing
         (``torch.inference_mode``; ``detach`` or ``.data`` of a parameter) which parameters
-        the weight uses is unknown: both are refused rather than counted wrongly.
+        the weight uses is unknown: both are refused rather than counted wrongly.  A source
+        autograd cannot see (a weight computed under ``torch.no_grad``, from ``w.detach()``)
+        leaves its parameter uncounted: the module is remembered, and if parameters of its
+        own remain uncounted when the forward ends, :meth:`check_computed` refuses.
         """
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
@@ -1341,12 +1510,70 @@ class Trace:
             raise self.fail(f"{what} with a weight computed in forward whose parameters "
                             "autograd did not record (inference_mode, no_grad, detach or "
                             "integer parameters); convsym cannot count them")
-        total = 0
+        self.remember_computing()
+        out = []
         for p in found:
             if id(p) not in self.counted:
                 self.counted.add(id(p))
-                total += int(p.numel())
-        return total
+                out.append(p)
+        return out
+
+    def remember_computing(self) -> None:
+        """Note that the running module computes a tensor from parameters autograd may not
+        have seen whole (:meth:`check_computed`)."""
+        module = self.stack[-1][1] if self.stack else self.b.root
+        if id(module) not in self.computing:
+            self.computing[id(module)] = (self.scope()[0], module, _model_frame())
+
+    def operand_params(self, value: Any) -> list[Any]:
+        """The parameters a tensor met in arithmetic is made of: the parameter it is or
+        views; none for a buffer; autograd's record for one computed in forward (``x *
+        torch.sigmoid(self.gate)``); the parameter whose storage it shares (``w.detach()``,
+        ``w.data``).  A computed tensor also makes its module remembered: a source autograd
+        missed (``torch.no_grad``) would leave a parameter uncounted."""
+        owner = _parameter_of(value)
+        if owner is not None:
+            return [owner]
+        base = value
+        while getattr(base, "_base", None) is not None:
+            base = base._base
+        if id(base) in self.buffers:
+            return []
+        found = self.sources(value, "arithmetic") if value.grad_fn is not None else []
+        if not found:
+            shared = self.storage_parameter(value)
+            found = [shared] if shared is not None else []
+        self.remember_computing()
+        return found
+
+    def storage_parameter(self, value: Any) -> Any:
+        """The parameter whose storage ``value`` shares, else None."""
+        if self.storages is None:
+            self.storages = {}
+            for _, p in self.params.values():
+                ptr = _data_ptr(p)
+                if ptr:
+                    self.storages.setdefault(ptr, p)
+        ptr = _data_ptr(value)
+        return self.storages.get(ptr) if ptr else None
+
+    def check_computed(self) -> None:
+        """Refuse when a module that computed a weight in forward still has parameters no
+        row counted: autograd records nothing under ``torch.no_grad`` (or from
+        ``w.detach()``, ``w.data``), so the weight may well use them, and convsym would
+        otherwise report them as never run."""
+        for qual, module, frames in self.computing.values():
+            left = [n for n, p in module.named_parameters() if id(p) not in self.counted]
+            if left:
+                shown = ", ".join(left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3
+                                               else "")
+                self.stack.append((qual, module))
+                raise self.fail(
+                    f"a tensor computed in forward here (a weight or an operand), while the "
+                    f"module's parameters {shown} are used nowhere autograd or convsym can "
+                    "see (computed under torch.no_grad, from w.detach() or w.data?); convsym "
+                    "cannot tell whether the tensor is made of them", "unattributed_parameters",
+                    frames)
 
     def sources(self, t: Any, what: str) -> list[Any]:
         """The parameters a tensor computed in forward was computed from (autograd's leaves)."""
@@ -1378,11 +1605,11 @@ class Trace:
         shape = given["normalized_shape"]
         shape = tuple(self.size_value(s) for s in (shape if isinstance(shape, (list, tuple))
                                                     else (shape,)))
-        self.weights([weight, bias], name)
+        counted = self.weights([weight, bias], name)
         if weight is None and bias is not None:
             raise self.fail("layer_norm with a bias but no weight")
         layer = LayerNorm(shape, given.get("eps", 1e-5), weight is not None, bias is not None)
-        return self.add(layer, "layer_norm", [args[0]])
+        return self.add(_counting(layer, counted), "layer_norm", [args[0]])
 
     def op_batch_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
@@ -1391,14 +1618,14 @@ class Trace:
         weight, bias = given.get("weight"), given.get("bias")
         if (weight is None) != (bias is None):
             raise self.fail("batch_norm with only one of weight and bias")
-        self.weights([weight, bias], name)
+        counted = self.weights([weight, bias], name)
         x = args[0]
         rank = self.rank(x)
         channels = self.shapes[x._cs_index][0]
         cls: Any = T.LAYERS[f"BatchNorm{max(rank - 2, 1)}d"]
         layer = _build(lambda: cls(to_sympy(channels), affine=weight is not None,
                                    track_running_stats=given.get("running_mean") is not None))
-        return self.add(layer, "batch_norm", [x])
+        return self.add(_counting(layer, counted), "batch_norm", [x])
 
     def op_group_norm(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("num_groups", "weight", "bias", "eps")
@@ -1407,12 +1634,12 @@ class Trace:
         weight, bias = given.get("weight"), given.get("bias")
         if (weight is None) != (bias is None):
             raise self.fail("group_norm with only one of weight and bias")
-        self.weights([weight, bias], name)
+        counted = self.weights([weight, bias], name)
         x = args[0]
         channels = self.shapes[x._cs_index][0]
         layer = _build(lambda: GroupNorm(given["num_groups"], to_sympy(channels),
                                          given.get("eps", 1e-5), weight is not None))
-        return self.add(layer, "group_norm", [x])
+        return self.add(_counting(layer, counted), "group_norm", [x])
 
     def conv(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("weight", "bias", "stride", "padding", "dilation", "groups")
@@ -1445,6 +1672,14 @@ class Trace:
         raise self.fail("writing into a tensor (x[...] = y)")
 
 
+def _data_ptr(t: Any) -> int:
+    """Where ``t``'s storage starts (0 when it has none: a meta tensor)."""
+    try:
+        return int(t.untyped_storage().data_ptr())
+    except (RuntimeError, NotImplementedError):  # no storage (a meta or sparse tensor)
+        return 0
+
+
 def _shares_storage(t: Any, module: Any) -> bool:
     """True when ``t`` views a parameter of ``module`` (``w.detach()``, ``w.data``)."""
     try:
@@ -1454,12 +1689,25 @@ def _shares_storage(t: Any, module: Any) -> bool:
         return False
 
 
-def _counting(layer: Layer | str, counted: int | None) -> Layer | str:
-    """``layer`` holding ``counted`` parameters instead of its own weights (see
-    :meth:`Trace.weights`), or as it is (or the refusal text) when None."""
-    if counted is None or isinstance(layer, str):
+class _Counted(NamedTuple):
+    """What a functional layer's weights hold (:meth:`Trace.weights`): ``counted``
+    parameters instead of the layer's own weights (a weight computed in forward), or None
+    (its own weights); ``frozen`` of the parameters do not require a gradient, and
+    ``names`` are the layer's own weights that are such parameters."""
+
+    counted: int | None
+    frozen: int
+    names: tuple[str, ...]
+
+
+def _counting(layer: Layer | str, counted: _Counted) -> Layer | str:
+    """``layer`` holding what ``counted`` says (see :meth:`Trace.weights`), or as it is (or
+    the refusal text)."""
+    if isinstance(layer, str) or (counted.counted is None and not counted.names):
         return layer
-    return applied(layer, counted=counted)
+    if counted.counted is not None:
+        return applied(layer, counted=counted.counted, counted_frozen=counted.frozen)
+    return applied(layer, frozen_weights=counted.names)
 
 
 class _ValuesIndices(NamedTuple):
@@ -1627,15 +1875,15 @@ _MAX_GRAPH = 10_000
 
 
 @contextlib.contextmanager
-def _recording(root: Any) -> Iterator[None]:
+def _recording(trace: Trace) -> Iterator[None]:
     """Gradients on, and every parameter requiring one, while the forward runs: autograd then
     records what a weight computed in forward is made of (:meth:`Trace.sources`).  Frozen
-    parameters get their flag back afterwards."""
+    parameters (:attr:`Trace.frozen`, read before) get their flag back afterwards."""
     # why: PyTorch is optional (the frameworks extra) and heavy
     import torch
 
-    frozen = [p for p in root.parameters()  # (only float tensors can require a gradient)
-              if not p.requires_grad and (p.is_floating_point() or p.is_complex())]
+    frozen = [p for i, (_, p) in trace.params.items()  # (only float tensors can require one)
+              if i in trace.frozen and (p.is_floating_point() or p.is_complex())]
     try:
         for p in frozen:
             p.requires_grad_(True)
@@ -1652,7 +1900,7 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
     for index, shape in zip(parents, shapes):
         trace.shapes[index] = shape
     inputs = [trace.tensor(i) for i in parents]
-    with _intercepting(trace), _recording(root), building() as check:
+    with _intercepting(trace), _recording(trace), building() as check:
         trace.check = check
         try:
             result = trace.call_module(root, tuple(inputs), {})
@@ -1664,6 +1912,7 @@ def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape])
             first = str(err).splitlines()[0] if str(err) else ""
             raise trace.fail(f"the forward failed on symbolic tensors ({type(err).__name__}: "
                              f"{first[:200]})", "untraceable", frames) from None
+        trace.check_computed()
     trace.result = trace.outputs(result)
     if not trace.result:
         raise b.fail("the forward returns no tensor", "", "unsupported_operation")

@@ -106,6 +106,38 @@ def decide_pair(a: QExpr, b: QExpr) -> Pair:
     return Pair("any", a, b, tuple(sides for _, sides, _ in options), never_larger, equal)
 
 
+def decide_into(target: QExpr, operand: QExpr) -> Pair:
+    """Decide an in-place operation's axis (``a.add_(b)``): ``operand`` must broadcast into
+    ``target`` without growing it, so the pair is valid when ``operand == target or
+    operand == 1`` (a ``target`` of 1 does not stretch: PyTorch refuses ``(1,).add_((n,))``).
+    The pair's ``a`` is ``target``, its ``b`` ``operand``; kinds as in :func:`decide_pair`
+    without ``a_one``.
+
+    >>> from convsym.expr import symbol
+    >>> n, m = QPoly.sym(symbol("n")), QPoly.sym(symbol("m"))
+    >>> [decide_into(a, b).kind for a, b in [(ONE, n), (n, ONE), (n, QPoly.const(5)), (n, m)]]
+    ['b_one', 'always', 'equal', 'any']
+    """
+    if as_int(operand) == 1:
+        return Pair("always", target, operand)
+    equal = agreement(target, operand)
+    if equal.verdict == "always":
+        return Pair("always", target, operand, equal=equal)
+    one = agreement(operand, ONE)
+    if one.verdict == "always":
+        return Pair("always", target, operand, equal=equal)
+    options = [(kind, sides) for kind, sides, verdict in
+               (("equal", (target, operand), equal), ("b_one", (operand, ONE), one))
+               if verdict.verdict != "never"
+               and not (kind == "equal" and as_int(target) == 1)]  # (that is b_one)
+    if not options:
+        return Pair("never", target, operand, equal=equal)
+    if len(options) == 1:
+        kind, sides = options[0]
+        return Pair(kind, target, operand, (sides,), None, equal)
+    return Pair("any", target, operand, tuple(sides for _, sides in options), None, equal)
+
+
 def merged_size(sizes: list[QExpr]) -> QExpr:
     """``max`` of the sizes (the broadcast result when the merge is valid), simplified."""
     if not sizes:
@@ -115,4 +147,4 @@ def merged_size(sizes: list[QExpr]) -> QExpr:
     return settle(ext("max", sizes))
 
 
-__all__ = ["Pair", "decide_pair", "merged_size"]
+__all__ = ["Pair", "decide_into", "decide_pair", "merged_size"]

@@ -32,7 +32,7 @@ import sympy
 from convsym.intdiv import QExpr, QPoly, as_int, to_sympy
 from convsym.layers.agree import require_equal
 from convsym.layers.base import Condition, Inference, Layer, Shape
-from convsym.layers.broadcast import Pair, decide_pair, merged_size
+from convsym.layers.broadcast import Pair, decide_into, decide_pair, merged_size
 from convsym.sizes import add_sizes, mul_sizes, show_point
 
 
@@ -64,6 +64,43 @@ def infer_elementwise(layer: Layer, shapes: Sequence[Shape], names: Sequence[str
                                    notes))
     ops = mul_sizes(QPoly.const(len(shapes) - 1), *out)
     return Inference(tuple(out), [], conditions, ops=ops, notes=notes)
+
+
+def infer_into(layer: Layer, target: Shape, operand: Shape, names: Sequence[str]
+                ) -> Inference:
+    """An in-place operation (``a.add_(b)``, ``a += b``): the result is ``target``'s shape,
+    and ``operand`` must broadcast into it without growing it (each of its sizes equal to
+    ``target``'s or 1; PyTorch raises otherwise).  Each axis is decided three-valued: always
+    (nothing kept), never (refused) or a side condition.  One operation per element.
+
+    >>> from convsym.layers.torch import Add
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> out = infer_into(Add(), (QPoly.const(8), QPoly.const(1)), (QPoly.const(8), n), "ab")
+    >>> [str(to_sympy(x)) for x in out.shape], [str(c.relation()) for c in out.conditions]
+    (['8', '1'], ['Eq(n, 1)'])
+    """
+    _count(layer, [target, operand], 2)
+    if len(operand) != len(target):
+        raise layer.shape_error(
+            "inputs", None, f"an in-place operation on {names[0]!r} of rank {len(target)} "
+            f"with {names[1]!r} of rank {len(operand)} (without the batch axis): their batch "
+            "axes would not meet; convsym shapes carry no batch size", code="rank_mismatch")
+    conditions: list[Condition] = []
+    for pos, (t, o) in enumerate(zip(target, operand)):
+        pair = decide_into(t, o)
+        where = f"axis {pos}"
+        if pair.kind == "never":
+            allowed = "1" if as_int(t) == 1 else f"{_t(t)} or 1"
+            raise layer.shape_error(
+                where, None, f"{names[1]!r} gives {_shape(operand)} and {names[0]!r} gives "
+                f"{_shape(target)}: an in-place result keeps the shape of {names[0]!r}, so "
+                f"{_t(o)} must be {allowed}, and it never is", code="never_equal")
+        if pair.kind != "always":
+            conditions.append(_condition(pair, where, (
+                f"{layer.type_name} in place needs {names[1]!r} to have the size of "
+                f"{names[0]!r} on {where}, or 1 (the result keeps the shape of {names[0]!r})")))
+    return Inference(tuple(target), [], conditions, ops=mul_sizes(*target))
 
 
 def _broadcast_axis(layer: Layer, where: str, shapes: Sequence[Shape], names: Sequence[str],
@@ -110,17 +147,24 @@ def _conditions(layer: Layer, where: str, first: str, second: str, pair: Pair
     if pair.kind == "any":
         rule = (f"{layer.type_name} needs {first!r} and {second!r} to agree on {where}, or "
                 "one of them to be 1 (broadcasting)")
-        return [Condition(pair.condition_expr(), "ge", "", where, rule,
-                          shown=sympy.Or(*pair.shown(), evaluate=False))]
-    (lhs, rhs), = pair.disjuncts
-    if pair.kind == "equal":
+    elif pair.kind == "equal":
         rule = (f"{layer.type_name} needs {first!r} and {second!r} to agree on {where} "
                 "(neither is ever 1, so neither broadcasts)")
     else:
         one, other = (first, second) if pair.kind == "a_one" else (second, first)
         rule = (f"{layer.type_name} can merge {first!r} and {second!r} on {where} only by "
                 f"broadcasting {one!r} of size 1 (they never agree and {other!r} is never 1)")
-    return [Condition(pair.condition_expr(), "eq", "", where, rule, (lhs, rhs))]
+    return [_condition(pair, where, rule)]
+
+
+def _condition(pair: Pair, where: str, rule: str) -> Condition:
+    """The side condition of a pair that holds for some inputs only: its one equation, or
+    the disjunction of its equations (kind ``any``)."""
+    if pair.kind == "any":
+        return Condition(pair.condition_expr(), "ge", "", where, rule,
+                         shown=sympy.Or(*pair.shown(), evaluate=False))
+    (lhs, rhs), = pair.disjuncts
+    return Condition(pair.condition_expr(), "eq", "", where, rule, (lhs, rhs))
 
 
 def _never(shapes: Sequence[Shape], names: Sequence[str], i: int, j: int, pair: Pair) -> str:

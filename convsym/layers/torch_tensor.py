@@ -46,11 +46,12 @@ from convsym.layers.base import (
     Weight,
     check_room,
     to_choice,
+    to_flag,
     to_size,
 )
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
-from convsym.layers.merge import default_names, infer_concat, infer_elementwise
+from convsym.layers.merge import default_names, infer_concat, infer_elementwise, infer_into
 from convsym.layers.reshape import infer_reshape
 from convsym.period import decide_nonneg
 from convsym.sizes import add_sizes, mul_sizes
@@ -232,6 +233,55 @@ class Slice(TorchLayer):
                                  what="the slice is empty")
         out = formulas.slice_len(length, to_size(self, "step", self.step))
         return Inference((*shape[:pos], out, *shape[pos + 1:]), [], conditions)
+
+
+@layer_class
+class Narrow(TorchLayer):
+    """``x.narrow(dim, start, length)``: ``length`` elements from ``start`` (a negative
+    ``start`` counts from the end).  Unlike a slice, PyTorch does not clamp: ``start + length``
+    past the end is an error, so it is refused, or kept as the side condition that it fits.
+
+    >>> from convsym.intdiv import QPoly
+    >>> from convsym.expr import symbol
+    >>> H = QPoly.sym(symbol("H"))
+    >>> out = Narrow(2, -3, 2).infer([(QPoly.const(8), H)])
+    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
+    ([8, 2], ['H >= 3'])
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    dim: Any
+    start: Any
+    length: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """``length``, where ``start`` and ``start + length`` lie inside the axis."""
+        pos = batch_axis(self, "dim", self.dim, len(shape) + 1)
+        n = shape[pos]
+        axis = f"dim {self.dim}"
+        start = _signed(self, "start", self.start)
+        length = _signed(self, "length", self.length)  # (W - 2: positive where it fits)
+        conditions: list[Condition] = []
+        end = (start + length) * QPoly.const(-1)
+        if _sign(start) == -1:  # counted from the end, once: n + start >= 0, and then
+            conditions += check_room(self, axis, add(n, start), rule="a negative start "
+                                     "counts from the end of the axis, which it must not "
+                                     "pass", what="the start lies before the axis")
+            room: QExpr = end  # n - (n + start + length)
+        else:  # (a sign that depends on the sizes: taken as counted from the start)
+            conditions += check_room(self, axis, start, rule="narrow's start must not be "
+                                     "negative here (it would count from the end)",
+                                     what="the start is negative")
+            room = add(n, end)
+        conditions += check_room(self, axis, add(length, QPoly.const(-1)),
+                                 rule="narrow must keep at least one element",
+                                 what="the length is not positive")
+        conditions += check_room(self, axis, room,
+                                 rule="narrow's start + length must not pass the end of the "
+                                 "axis (PyTorch does not clamp it)",
+                                 what="start + length lies past the end of the axis")
+        return Inference((*shape[:pos], length, *shape[pos + 1:]), [], conditions)
 
 
 @layer_class
@@ -441,9 +491,13 @@ class TensorOperand(TorchLayer):
     op: str
     operand_shape: Any
     params: int = 0
+    inplace: bool = False
+    """``x.add_(bias)``, ``x *= gamma``: the result keeps ``x``'s shape, into which the
+    operand must broadcast (PyTorch refuses an in-place result that would grow)."""
 
     def infer_one(self, shape: Shape) -> Inference:
-        """Broadcast the two shapes (the operand may not reach the batch axis)."""
+        """Broadcast the two shapes (the operand may not reach the batch axis); in place,
+        the operand broadcasts into the input's shape."""
         sizes = [to_size(self, f"operand_shape[{i}]", v)
                  for i, v in enumerate(self.operand_shape)]
         if len(sizes) > len(shape):
@@ -455,7 +509,10 @@ class TensorOperand(TorchLayer):
         # fewer axes (a 0-d gain, a (W,) vector): PyTorch aligns them on the right, with the
         # missing leading axes of size 1, batch included
         sizes = [QPoly.const(1)] * (len(shape) - len(sizes)) + sizes
-        out = infer_elementwise(self, [shape, tuple(sizes)], ["input", "operand"])
+        if to_flag(self, "inplace", self.inplace):
+            out = infer_into(self, shape, tuple(sizes), ["input", "operand"])
+        else:
+            out = infer_elementwise(self, [shape, tuple(sizes)], ["input", "operand"])
         if self.params:
             out.weights = [Weight("operand", (QPoly.const(self.params),))]
         return out
@@ -468,14 +525,15 @@ class TensorConcat(TorchLayer):
     prepend their class token.
 
     ``operands`` are the fixed tensors' shapes without the batch, ``at`` the position of the
-    traced tensor among the pieces, ``params`` the entries of the parameters read here first.
+    traced tensor among the pieces; the importer wraps the row to hold the parameters read
+    here first (:func:`convsym.importers.common.applied`).
 
     >>> from convsym.intdiv import QPoly, to_sympy
     >>> from convsym.expr import symbol
     >>> n = QPoly.sym(symbol("n"))
-    >>> out = TensorConcat(1, ((1, 8),), 1, 8).infer_one((n, QPoly.const(8)))
-    >>> [to_sympy(s) for s in out.shape], to_sympy(out.weights[0].shape[0])
-    ([n + 1, 8], 8)
+    >>> out = TensorConcat(1, ((1, 8),), 1).infer_one((n, QPoly.const(8)))
+    >>> [to_sympy(s) for s in out.shape]
+    [n + 1, 8]
     """
 
     cost_kind: ClassVar[str] = "merge"
@@ -483,7 +541,6 @@ class TensorConcat(TorchLayer):
     dim: Any
     operands: Any
     at: int = 0
-    params: int = 0
 
     def infer_one(self, shape: Shape) -> Inference:
         """Join along ``dim`` (counting the batch); the other axes must agree."""
@@ -497,10 +554,40 @@ class TensorConcat(TorchLayer):
         names = [f"operand {i}" for i in range(len(pieces) - 1)]
         names.insert(self.at, "input")
         axis = batch_axis(self, "dim", self.dim, len(shape) + 1)
-        out = infer_concat(self, pieces, names, axis, fld="dim")
-        if self.params:
-            out.weights = [Weight("operand", (QPoly.const(self.params),))]
-        return out
+        return infer_concat(self, pieces, names, axis, fld="dim")
+
+
+@layer_class
+class InPlace(TorchLayer):
+    """``a.add_(b)``, ``a += b``, ``a.mul_(b)`` ... of two traced tensors: element-wise ``op``
+    written into ``a``, so the result keeps ``a``'s shape and ``b`` must broadcast into it
+    (PyTorch refuses ``a`` of ``(8, 1, 1)`` plus ``b`` of ``(8, H, W)`` unless H = W = 1).
+
+    >>> from convsym.intdiv import QPoly
+    >>> from convsym.expr import symbol
+    >>> H = QPoly.sym(symbol("H"))
+    >>> out = InPlace("add").infer([(QPoly.const(8), QPoly.const(1)), (QPoly.const(8), H)])
+    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
+    ([8, 1], ['Eq(H, 1)'])
+    """
+
+    n_inputs: ClassVar[int] = 2
+    cost_kind: ClassVar[str] = "merge"
+
+    op: str
+
+    def validate(self) -> None:
+        """One of the element-wise operations PyTorch has in place."""
+        to_choice(self, "op", self.op, ("add", "subtract", "multiply", "divide", "power"))
+
+    def infer(self, inputs: Sequence[Shape]) -> Inference:
+        """The target (first input) with the operand broadcast into it."""
+        return self.infer_named(inputs, default_names(len(inputs)))
+
+    def infer_named(self, inputs: Sequence[Shape], names: Sequence[str]) -> Inference:
+        """The target's shape; each of the operand's sizes must be the target's or 1."""
+        a, b = _inputs(self, inputs, "the tensor written into and the operand")
+        return infer_into(self, a, b, names)
 
 
 def _products(layer: Layer, a: Shape, b: Shape, names: tuple[str, str], what: str
@@ -668,6 +755,6 @@ class MultiheadAttention(TorchLayer):
 
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
-    Permute, Reshape, Slice, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand, MatMul,
-    ScaledDotProductAttention, Require, TensorConcat, MultiheadAttention)}
+    Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
+    InPlace, MatMul, ScaledDotProductAttention, Require, TensorConcat, MultiheadAttention)}
 """The tensor-operation layers of this module, by class name."""

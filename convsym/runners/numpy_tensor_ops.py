@@ -36,6 +36,8 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
     lay: Any = layer
     if kind == "MatMul":
         return np.matmul(*args)
+    if kind == "InPlace":
+        return _into(args[0], args[1])
     if kind == "ScaledDotProductAttention":  # the shapes of softmax(q k^T) v
         q, k, v = args
         return np.matmul(np.matmul(q, np.swapaxes(k, -1, -2)), v)
@@ -68,6 +70,14 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         pieces = [np.ones(tuple(int(v) for v in s)) for s in lay.operands]
         pieces.insert(lay.at, x)
         return np.concatenate(pieces, axis=_axis(lay.dim, x.ndim + 1) - 1)
+    if kind == "Narrow":  # (no clamping: past the end is an error, as in PyTorch)
+        n = xb.shape[_axis(lay.dim, xb.ndim)]
+        start, length = int(lay.start), int(lay.length)
+        start += n if start < 0 else 0
+        if not 0 <= start <= start + length <= n:
+            raise ValueError(f"narrow({start}, {length}) of an axis of {n}")
+        cut = slice(start, start + length)
+        return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
     if kind == "Select":
         return np.take(xb, int(lay.index), axis=_axis(lay.dim, xb.ndim))[0]
     if kind == "Unsqueeze":
@@ -83,9 +93,19 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         axes = tuple(_axis(d, xb.ndim) for d in dims)
         return _REDUCE[lay.op](xb, axis=axes, keepdims=bool(lay.keepdim))[0]
     if kind == "TensorOperand":
-        return (xb * np.ones(tuple(int(v) for v in lay.operand_shape)))[0]
+        operand = np.ones(tuple(int(v) for v in lay.operand_shape))
+        return _into(xb, operand)[0] if lay.inplace else (xb * operand)[0]
     raise Unsupported(f"the NumPy reference does not model the tensor operation {kind}"
                       + (f" ({lay.op})" if kind == "Reduce" else ""))
+
+
+def _into(target: Any, operand: Any) -> Any:
+    """``target += operand`` as PyTorch does it in place: the result keeps ``target``'s
+    shape, and an operand that would grow it is an error."""
+    if np.broadcast_shapes(target.shape, operand.shape) != target.shape:
+        raise ValueError(f"an in-place result of shape {target.shape} cannot take the "
+                         f"broadcast with {operand.shape}")
+    return target + operand
 
 
 def _axis(dim: Any, rank: int) -> int:

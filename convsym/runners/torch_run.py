@@ -73,6 +73,8 @@ class TorchRunner(Runner):
             return torch.stack(list(args), dim=lay.dim)
         if name == "MatMul":
             return torch.matmul(*args)
+        if name == "InPlace":  # (PyTorch's own check: the result may not grow)
+            return getattr(args[0].clone(), _IN_PLACE[lay.op])(args[1])
         if name == "ScaledDotProductAttention":
             return torch.nn.functional.scaled_dot_product_attention(*args)
         if name == "MultiheadAttention":
@@ -104,6 +106,8 @@ class TorchRunner(Runner):
         if kind == "Slice":
             cut = slice(_plain(lay.start), _plain(lay.stop), _plain(lay.step))
             return x[(slice(None),) * lay.dim + (cut,)]
+        if kind == "Narrow":
+            return x.narrow(lay.dim, _plain(lay.start), _plain(lay.length))
         if kind == "Select":
             return x.select(lay.dim, lay.index)
         if kind == "Require":  # a condition on sizes: the tensor passes unchanged
@@ -123,6 +127,8 @@ class TorchRunner(Runner):
             return getattr(torch, op)(x, dim=dims, keepdim=lay.keepdim)
         if kind == "TensorOperand":
             operand = torch.ones(_plain(tuple(lay.operand_shape)))
+            if lay.inplace:
+                return getattr(x.clone(), _IN_PLACE[lay.op])(operand)
             ops = {"add": torch.add, "subtract": torch.sub, "multiply": torch.mul,
                    "divide": torch.div, "power": torch.pow}
             return ops[lay.op](x, operand)
@@ -145,6 +151,11 @@ class TorchRunner(Runner):
         except TypeError as err:
             raise Unsupported(f"cannot build torch.nn.{name}: {err}") from None
         return module.eval()
+
+
+_IN_PLACE = {"add": "add_", "subtract": "sub_", "multiply": "mul_", "divide": "div_",
+             "power": "pow_"}
+"""The in-place tensor methods of ``InPlace`` and an in-place ``TensorOperand``."""
 
 
 def _fold(args: Sequence[Any], op: Any) -> Any:

@@ -18,7 +18,7 @@ F = torch.nn.functional
 
 from size_asserts import Asserts, Raises  # noqa: E402
 
-from convsym.errors import SpecError  # noqa: E402
+from convsym.errors import ConvsymError, SpecError  # noqa: E402
 from convsym.importers.torch_module import from_torch  # noqa: E402
 
 pytestmark = pytest.mark.frameworks
@@ -481,6 +481,21 @@ class TorchAttention(nn.Module):
 class MovedBatchUsed(nn.Module):
     def forward(self, x: Any) -> Any:
         return x.permute(1, 0, 2, 3) * 2  # arithmetic on a tensor whose batch moved
+class Comparisons(nn.Module):
+    """Comparisons and clamps broadcast their tensors as a sum does (``m > x`` is larger
+    than ``m``), and a parameter bound is counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.floor = nn.Parameter(torch.zeros(8, 1, 1))
+        self.register_buffer("ceiling", torch.ones(1, 1, 1))
+
+    def forward(self, x: Any) -> Any:
+        m = x.mean(1, keepdim=True)
+        y = x.clone()
+        y.clamp_(min=self.floor)
+        return (m > x, torch.clamp(m, min=x), m.lt(x), x >= 0.5, y, x.clamp(max=m),
+                torch.clamp(m, max=self.ceiling), x)
 
 
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
@@ -491,7 +506,8 @@ class MovedBatchUsed(nn.Module):
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
                                     FixedOutputSize(), SamePadding(), TokensBack(),
-                                    ComputedWeights(), GlobalResponseNorm(), Attention2d()],
+                                    ComputedWeights(), GlobalResponseNorm(), Attention2d(),
+                                    Comparisons()],
                          ids=lambda m: type(m).__name__)
 def test_construct_matches_pytorch(module: Any) -> None:
     check(module)
@@ -1003,15 +1019,40 @@ class DetachedWeight(nn.Conv2d):
         return F.conv2d(x, self.weight.detach(), self.bias)
 
 
-class InPlaceAddcmul(nn.Module):
+class BiasReadFirst(nn.Module):
+    """A module's parameter read in arithmetic before the module runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 1)
+
     def forward(self, x: Any) -> Any:
-        return x.mean(dim=3, keepdim=True).addcmul_(x, x)
+        return self.conv(x * self.conv.bias.view(1, -1, 1, 1))
+
+
+class WeightUsedFirst(BiasReadFirst):
+    def forward(self, x: Any) -> Any:
+        return self.conv(F.conv2d(x, self.conv.weight))
+
+
+class TiedConvolutions(nn.Module):
+    """Two modules holding one parameter object (PyTorch counts it once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(8, 8, 1), nn.Conv2d(8, 8, 1)
+        self.b.weight = self.a.weight
+
+    def forward(self, x: Any) -> Any:
+        return self.b(self.a(x))
 
 
 @pytest.mark.parametrize(("module", "words"), [
+    (BiasReadFirst(), "runs after its parameter 'conv.bias' was counted"),
+    (WeightUsedFirst(), "runs after its parameter 'conv.weight' was counted"),
+    (TiedConvolutions(), "runs after its parameter 'a.weight' was counted"),
     (OtherModulesWeight(), "parameters of another module"),
     (DetachedWeight(8, 8, 3), "autograd did not record"),
-    (InPlaceAddcmul(), "in-place addcmul_"),
 ])
 def test_what_could_be_counted_or_shaped_wrongly_is_refused(module: Any, words: str) -> None:
     with pytest.raises(SpecError) as info:
@@ -1035,3 +1076,27 @@ def test_a_size_divided_back_is_still_pythons_float() -> None:
     with pytest.raises(SpecError) as info:
         from_torch(FloatSize(), (8, "H", "W"))
     assert "SymRatio" in str(info.value) or info.value.code == "size_arithmetic"
+
+
+class NarrowPastTheEnd(nn.Module):
+    """``narrow`` does not clamp as a slice does: past the end is PyTorch's error."""
+
+    def forward(self, x: Any) -> Any:
+        return x.narrow(2, -3, 2), x.narrow(3, 1, 9), torch.narrow(x, 2, 2, x.shape[2] - 2)
+
+
+def test_a_narrow_past_the_end_is_pytorchs_error() -> None:
+    net = from_torch(NarrowPastTheEnd(), (8, "H", "W"))
+    for h, w in [(4, 10), (3, 12), (2, 10), (5, 9), (6, 40)]:
+        try:
+            real = _shapes(NarrowPastTheEnd()(torch.zeros(1, 8, h, w)))
+        except (RuntimeError, IndexError):
+            with pytest.raises(SpecError):
+                from_torch(NarrowPastTheEnd(), (8, h, w))
+            with pytest.raises(ConvsymError):
+                net.subs(H=h, W=w)
+            continue
+        assert [tuple(int(s) for s in shape) for shape in net.subs(H=h, W=w).output_shapes] \
+            == real
+        assert list(from_torch(NarrowPastTheEnd(), (8, h, w)).output_shapes) == real
+    assert "W >= 10" in [str(c) for c in net.conditions]  # (the 9 from 1 fits)

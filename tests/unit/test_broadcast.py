@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from convsym.expr import symbol
 from convsym.intdiv import QExpr, QPoly, evaluate, ext, floordiv
-from convsym.layers.broadcast import decide_pair, merged_size
+from convsym.layers.broadcast import decide_into, decide_pair, merged_size
 
 n = symbol("n")
 N = QPoly.sym(n)
@@ -99,3 +99,23 @@ def test_a_max_size_feeds_a_same_convolution() -> None:
     assert "Max" in str(model.rows[-2].output_shape[0])
     assert model.admissible_inputs().values("n").smallest(10) == [3, 4, 5]
     assert [model.subs(n=v).output_shape for v in (3, 4, 5)] == [(1, 2), (1, 2), (2, 2)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes(), sizes())
+def test_an_in_place_pair_holds_exactly_where_pytorch_writes_into_the_target(
+        a: QExpr, b: QExpr) -> None:
+    """``a.add_(b)`` on one axis: valid exactly when ``b`` is ``a`` or 1 (never when only
+    ``a`` is 1: the result would grow)."""
+    pair = decide_into(a, b)
+    for value in range(1, 150):
+        x, y = evaluate(a, {n: value}), evaluate(b, {n: value})
+        if min(x, y) < 1:
+            continue
+        want = y in (x, 1)
+        if pair.kind in ("always", "never"):
+            assert want == (pair.kind == "always"), (value, x, y)
+        elif pair.kind == "any":
+            assert (evaluate(pair.condition_expr(), {n: value}) >= 0) == want, (value, x, y)
+        else:
+            assert (evaluate(pair.condition_expr(), {n: value}) == 0) == want, (value, x, y)

@@ -11,6 +11,8 @@ from convsym.expr import symbol
 from convsym.intdiv import QPoly, evaluate, to_sympy
 from convsym.layers.torch_tensor import (
     Expand,
+    InPlace,
+    Narrow,
     Permute,
     Reduce,
     Reshape,
@@ -99,3 +101,41 @@ def test_bad_shape_operations_are_refused(make: object, shape: tuple[QPoly, ...]
     with pytest.raises(ConvsymError) as info:
         make().infer([shape])  # type: ignore[operator]
     assert words in str(info.value)
+
+
+@settings(deadline=None)
+@given(n=st.integers(1, 30), start=st.integers(-40, 40), length=st.integers(0, 40))
+def test_narrow_is_pytorchs_narrow(n: int, start: int, length: int) -> None:
+    """No clamping, unlike a slice: past the end (or an empty result) is refused."""
+    begin = start + n if start < 0 else start
+    fits = 0 <= begin and begin + length <= n and length > 0
+    layer = Narrow(1, start, length)
+    if not fits:
+        with pytest.raises(ConvsymError):
+            layer.infer([(C(n),)])
+        return
+    assert _shape(layer, C(n)) == (length,)
+
+
+def test_a_symbolic_narrow_keeps_that_it_fits() -> None:
+    out = Narrow(1, 1, 1000).infer([(QPoly.sym(N),)])
+    assert [str(c.relation()) for c in out.conditions] == ["n >= 1001"]
+    with pytest.raises(ConvsymError, match="past the end"):
+        Narrow(1, 0, N + 5).infer([(QPoly.sym(N),)])
+
+
+@settings(deadline=None)
+@given(a=st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=3), data=st.data())
+def test_in_place_results_keep_the_target_shape(a: list[int], data: st.DataObject) -> None:
+    """``a.add_(b)``: ``a``'s shape when each of ``b``'s sizes is ``a``'s or 1, else refused
+    (the broadcast would grow ``a``), for a traced ``b`` and a fixed operand alike."""
+    b = data.draw(st.lists(st.sampled_from([1, 2, 3]), min_size=len(a), max_size=len(a)))
+    fits = all(y in (x, 1) for x, y in zip(a, b))
+    shape = tuple(C(v) for v in a)
+    for infer in (lambda: InPlace("add").infer([shape, tuple(C(v) for v in b)]),
+                  lambda: TensorOperand("multiply", (1, *b), inplace=True).infer([shape])):
+        if fits:
+            assert tuple(to_sympy(s) for s in infer().shape) == tuple(a)
+        else:
+            with pytest.raises(ConvsymError):
+                infer()
