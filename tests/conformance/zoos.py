@@ -38,8 +38,13 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         # (Partial_conv3), addcmul (global response norm), a space-to-depth view that fits
         # only multiples of 4
         "tf_efficientnet_b0", "nf_resnet26", "resnetblur18", "fasternet_t0",
-        "convnextv2_atto", "tresnet_m")
-"""23 timm conv architectures, the smallest common variant of each family."""
+        "convnextv2_atto", "tresnet_m",
+        # vision transformers and hybrids: an assert on the image size, a class token joined
+        # with torch.cat, attention's qkv permute that moves the batch axis, a position
+        # embedding broadcast over the tokens
+        "vit_small_patch16_224", "pvt_v2_b0", "efficientformer_l1", "twins_pcpvt_small")
+"""27 timm architectures, the smallest common variant of each family: 23 conv nets and 4
+vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))
 """The two input sizes every model runs at (a square one and an odd, non-square one)."""
