@@ -50,7 +50,7 @@ def clear_caches() -> None:
     from sympy.core.cache import clear_cache
 
     from convsym import deep, derivation, domains, expr, formulas, intdiv, sizes
-    from convsym.layers import base
+    from convsym.layers import base, sharing
     from convsym.printing import latex, text
     from convsym.proof import lemmas
 
@@ -70,6 +70,7 @@ def clear_caches() -> None:
     intdiv._SHOWN.clear()
     base._ROOMS.clear()
     base._SIZES.clear()
+    sharing._CHECKED.clear()
     intdiv._CONVERTED.clear()
     intdiv._FLOOR_SHOWN.clear()
     intdiv._TERM_SHOWN.clear()
@@ -84,6 +85,7 @@ def clear_caches() -> None:
     deep._ORDERED.clear()
     deep._NUMBERS.clear()
     sizes._PRODUCTS.clear()
+    sizes._MIXED.clear()
     deep._NESTED.clear()
     deep._ROUND_CLASSES.clear()
     text._METHODS.clear()

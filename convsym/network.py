@@ -55,6 +55,7 @@ from convsym.intdiv import (
 )
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
 from convsym.layers.keras import Input
+from convsym.layers.sharing import SharedInferences
 from convsym.period import decide_nonneg, unbounded_below, without_floor
 from convsym.seam import upward
 from convsym.sizes import threshold, zero_and_nonzero
@@ -199,6 +200,7 @@ class Network:
 
     def _propagate_within(self, check: Callable[[str], None]) -> None:
         shapes = self.shapes
+        shared = SharedInferences()  # a layer repeated on equal shapes is inferred once
         for index, node in enumerate(self.nodes):
             where = f"{node.name!r} at layers[{index + self._first}]"
             if index not in self.input_shapes:
@@ -210,9 +212,8 @@ class Network:
                 elif known is not None and known[0] is node.layer:
                     inference = known[1]  # the same layer on the same input shapes
                 else:
-                    inference = node.layer.infer_checked(
-                        [shapes[p] for p in node.parents],
-                        [self.nodes[p].name for p in node.parents])
+                    inference = shared.infer(node.layer, [shapes[p] for p in node.parents],
+                                             [self.nodes[p].name for p in node.parents])
             except LayerError as err:
                 err.locate(where)
                 raise
@@ -257,7 +258,8 @@ class Network:
             return  # the same condition from another axis or branch
         cut = threshold(cond.expr)
         if cut is not None:  # e >= 0 is exactly x >= t: show it that way
-            cond = dataclasses.replace(cond, expr=QPoly.sym(cut[0]) - QPoly.const(cut[1]))
+            cond = Condition(QPoly.sym(cut[0]) - QPoly.const(cut[1]), cond.kind, cond.layer,
+                             cond.axis, cond.rule, cond.sides, cond.shown)
         kept: list[Condition] = []
         for old in self._conditions:
             if old.kind == "ge" and _implies(old.expr, cond.expr, self._differences):

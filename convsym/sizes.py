@@ -146,6 +146,8 @@ class Agreement:
 
 def difference(a: QExpr, b: QExpr) -> QExpr:
     """``a - b`` for sizes, Min/Max allowed on both sides (addition distributes over them)."""
+    if type(a) is QPoly and type(b) is QPoly:
+        return a - b  # (what the sum below comes to for two polynomials, in one pass)
     return add_sizes(a, negate(b))
 
 
@@ -156,14 +158,16 @@ def negate(e: QExpr) -> QExpr:
     return scale(e, QPoly.const(-1))
 
 
-def agreement(a: QExpr, b: QExpr, *, witness: bool = True) -> Agreement:
+def agreement(a: QExpr, b: QExpr, *, witness: bool = True, diff: QExpr | None = None
+              ) -> Agreement:
     """Decide ``a == b`` over all positive integer values of the symbols.
 
     With ``witness=False`` a "sometimes" may come without its point: when two sampled
     points already show the sides equal at one and different at the other, neither
     "always" nor "never" can hold, and the period checks that would find the first
     counterexample in the box are skipped (a caller that keeps the equation as a condition
-    needs no point; a U-Net's every skip connection asks this per axis).
+    needs no point; a U-Net's every skip connection asks this per axis).  ``diff`` is
+    ``difference(a, b)`` when the caller has made it already.
 
     >>> from convsym.expr import symbol
     >>> from convsym.intdiv import floordiv
@@ -177,7 +181,8 @@ def agreement(a: QExpr, b: QExpr, *, witness: bool = True) -> Agreement:
     ai, bi = as_int(a), as_int(b)
     if ai is not None and bi is not None:
         return Agreement("always" if ai == bi else "never", {}, (ai, bi), "constants")
-    diff = difference(a, b)
+    if diff is None:
+        diff = difference(a, b)
     if isinstance(diff, QPoly) and not diff.terms:
         return Agreement("always", reason="the difference simplifies to 0")
     if not witness and zero_and_nonzero(diff):
@@ -352,8 +357,23 @@ def zero_and_nonzero(e: QExpr) -> bool:
     True
     >>> zero_and_nonzero(h + QPoly.const(1)), zero_and_nonzero(h - h)
     (False, False)
+
+    Remembered per size (:data:`_MIXED`): a merge asks it of the difference of two
+    branches, and the network again of the condition the merge keeps.
     """
-    return witnessed(e, _is_zero, _is_nonzero)
+    known = _MIXED.get(e)
+    if known is None:
+        known = witnessed(e, _is_zero, _is_nonzero)
+        if len(_MIXED) >= _MIXED_HELD:
+            _MIXED.clear()  # bounded memory; a miss only costs the samples again
+        _MIXED[e] = known
+    return known
+
+
+_MIXED: dict[QExpr, bool] = {}
+""":func:`zero_and_nonzero` by size: at most :data:`_MIXED_HELD`, then started afresh."""
+
+_MIXED_HELD = 4096
 
 
 def _is_zero(value: int) -> bool:
