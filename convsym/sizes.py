@@ -94,6 +94,16 @@ def _multiply(factors: tuple[QExpr, ...]) -> QExpr:
                 len(a.terms) * len(b.terms) <= EXPAND_AT_ONCE:
             # two short sums (a layer's output area): product() expands them as a * b
             return a * b
+    singles = [f for f in rest if type(f) is QPoly and f.factors is None and len(f.terms) == 1]
+    if const and len(singles) == len(rest) > 1:
+        # single terms times constants (an area of floors, the operations over it): one
+        # term, as product() makes it, without multiplying through a unit scalar first
+        first = singles[0]
+        term = first if const == 1 else \
+            QPoly._raw({m: c * const for m, c in first.terms.items()})
+        for f in singles[1:]:
+            term = term * f  # (one term by one term: the exponent budget is checked)
+        return term
     # sums are kept factored when expanding them would be large (intdiv.product)
     total: QExpr = product([QPoly.const(const), *(f for f in rest if isinstance(f, QPoly))])
     for f in rest:

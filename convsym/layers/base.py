@@ -76,10 +76,14 @@ class Condition:
         return Condition(add(lhs, -rhs), "eq", "", axis, rule, (lhs, rhs))
 
     def at(self, layer: str) -> Condition:
-        """This condition, stated by ``layer`` (``dataclasses.replace`` costs a few times
-        more, once per condition of every layer)."""
-        return Condition(self.expr, self.kind, layer, self.axis, self.rule, self.sides,
-                         self.shown)
+        """This condition, stated by ``layer`` (``dataclasses.replace``, or even the frozen
+        class's own constructor, costs a few times more, once per condition of every
+        layer): a copy of the fields with ``layer`` set."""
+        out = object.__new__(Condition)
+        fields = out.__dict__
+        fields.update(self.__dict__)
+        fields["layer"] = layer
+        return out
 
     def relation(self) -> sympy.Basic:
         """The condition as a SymPy relation, the constant moved to the right."""
