@@ -24,7 +24,8 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from convsym.budget import current as current_budgets
@@ -69,6 +70,7 @@ _FLAT = frozenset({int, str, bool, type(None)})
 """Types whose equal values mean the same to every layer (``==`` within one type)."""
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}  # per class: its fields' values
 
 
 class _NotPlain(Exception):
@@ -79,10 +81,10 @@ def layer_key(layer: Layer) -> Key | None:
     """The class and arguments of ``layer`` with their types, when every argument is plain;
     else None (see the module doc)."""
     cls = type(layer)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(layer))
-    values = tuple([getattr(layer, name) for name in names])
+    values_of = _VALUES.get(cls)
+    if values_of is None:
+        values_of = _values_of(cls)
+    values = values_of(layer)
     types = tuple(map(type, values))
     if _FLAT.issuperset(types):  # (nearly every layer: ints, text, flags, None)
         return cls, values, types
@@ -90,6 +92,18 @@ def layer_key(layer: Layer) -> Key | None:
         return cls, tuple(_plain(v) for v in values)
     except _NotPlain:
         return None
+
+
+def _values_of(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """A function reading the fields of a ``cls`` layer as a tuple (in C, for two or more)."""
+    names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    if len(names) >= 2:
+        found: Callable[[Any], tuple[Any, ...]] = attrgetter(*names)
+    else:
+        def found(layer: Any) -> tuple[Any, ...]:
+            return tuple([getattr(layer, name) for name in names])
+    _VALUES[cls] = found
+    return found
 
 
 def _plain(value: object) -> object:
@@ -182,10 +196,12 @@ class SharedInferences:
         inputs."""
         cls = type(layer)
         if cls.infer_named is not Layer.infer_named or \
-                cls.infer_checked is not Layer.infer_checked or \
-                not all(type(s) is QPoly and s.factors is None for shape in inputs
-                        for s in shape):
+                cls.infer_checked is not Layer.infer_checked:
             return layer.infer_checked(inputs, names)
+        for shape in inputs:
+            for s in shape:
+                if type(s) is not QPoly or s.factors is not None:
+                    return layer.infer_checked(inputs, names)
         met = self._met.setdefault(tuple(inputs), [])
         key: Any = _UNASKED
         for entry in met:
