@@ -180,6 +180,7 @@ class Network:
         self.rows: list[Row] = []
         self.shapes: list[Shape] = []
         self._conditions: list[Condition] = []
+        self._kept: set[tuple[str, QExpr]] = set()  # (kind, expr) of each of _conditions
         self._seen: set[tuple[str, object]] = set()  # conditions as layers stated them
         # differences of conditions found while pruning them, for the next layer's
         # (intdiv.difference): emptied once the network is built
@@ -248,7 +249,7 @@ class Network:
         if cond.kind == "eq":
             if isinstance(cond.expr, QPoly) and not cond.expr.terms:
                 return
-            if any(old.kind == "eq" and old.expr == cond.expr for old in self._conditions):
+            if raw in self._kept:
                 return
             never = _provably_nonzero(cond.expr)
             if never is not None:
@@ -256,8 +257,9 @@ class Network:
                     cond.axis, None, f"{cond.rule}, but they never agree: {never}",
                     code="never_equal"), where)
             self._conditions.append(cond)
+            self._kept.add(raw)
             return
-        if any(old.kind == cond.kind and old.expr == cond.expr for old in self._conditions):
+        if raw in self._kept:
             return  # the same condition from another axis or branch
         cut = threshold(cond.expr)
         if cut is not None:  # e >= 0 is exactly x >= t: show it that way
@@ -275,6 +277,7 @@ class Network:
                 kept.append(old)
         kept.append(cond)
         self._conditions = kept
+        self._kept = {(c.kind, c.expr) for c in kept}
 
     # --- results ----------------------------------------------------------------------------
     @property

@@ -483,7 +483,10 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     x = _only_symbol(e)
     if x is None:
         return None
-    if not _rises(e, x):
+    # the form c*floor((a*x + b)/D) + r (a, c, D > 0) never decreases in x: read off at
+    # once (a U-Net level's rooms); anything else is shown never decreasing first
+    t = _solved(e, x)
+    if t is None and not _rises(e, x):
         try:
             step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
         except NotQuasiPolynomial:  # x in a divisor (a stride that is a symbol): no threshold
@@ -494,7 +497,6 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     lo = 1 if x.is_positive else 0
     if uniform_value(e, lo) >= 0:
         return x, lo
-    t = _solved(e, x)
     if t is not None and lo < t <= 2**63 and uniform_value(e, t) >= 0 > \
             uniform_value(e, t - 1):
         return x, t  # e(t - 1) < 0 <= e(t), e never decreasing: the first, as searched below
