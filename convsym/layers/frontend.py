@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform
 
 from convsym.errors import LayerTypeError, did_you_mean
-from convsym.layers.sharing import checked_key, recall_checked, remember_checked
+from convsym.layers.sharing import layer_key, recall_checked, remember_checked
 
 T = TypeVar("T")
 
@@ -55,7 +55,7 @@ def layer_class(cls: type[T]) -> type[T]:
         # a layer of the same class and arguments was checked before: take what checking
         # stored (its normalised configuration) instead of checking again (a U-Net repeats
         # one convolution at every level)
-        key = checked_key(self)
+        key = layer_key(self)
         if key is not None and recall_checked(self, key):
             return
         name = getattr(self, "name", None) if "name" in names else None

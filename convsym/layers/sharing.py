@@ -28,6 +28,7 @@ from collections.abc import Callable, Hashable, Sequence
 from operator import attrgetter
 from typing import Any
 
+from convsym.budget import Budgets
 from convsym.budget import current as current_budgets
 from convsym.intdiv import QPoly
 from convsym.layers.base import Inference, Layer, Shape
@@ -99,9 +100,14 @@ def _values_of(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
     if len(names) >= 2:
         found: Callable[[Any], tuple[Any, ...]] = attrgetter(*names)
+    elif names:
+        one = attrgetter(names[0])
+
+        def found(layer: Any) -> tuple[Any, ...]:
+            return (one(layer),)
     else:
         def found(layer: Any) -> tuple[Any, ...]:
-            return tuple([getattr(layer, name) for name in names])
+            return ()
     _VALUES[cls] = found
     return found
 
@@ -119,27 +125,24 @@ def _plain(value: object) -> object:
 
 # --- checked arguments ----------------------------------------------------------------------
 
-_CHECKED: dict[Key, dict[str, Any]] = {}
+_CHECKED: dict[Key, tuple[Budgets, dict[str, Any]]] = {}
 """What checking a layer's arguments stored on it (its normalised configuration), by
-:func:`layer_key` and budgets: at most :data:`_CHECKED_HELD`, then started afresh."""
+:func:`layer_key`, with the budgets in force (they bound parsing a size given as text): at
+most :data:`_CHECKED_HELD`, then started afresh."""
 
 _CHECKED_HELD = 4096
 
 
-def checked_key(layer: Layer) -> Key | None:
-    """The key under which ``layer``'s checks are remembered (its arguments and the budgets
-    in force, which bound parsing a size given as text), or None."""
-    key = layer_key(layer)
-    return None if key is None else (key, current_budgets())
-
-
 def recall_checked(layer: Layer, key: Key) -> bool:
-    """Give ``layer`` what an earlier layer of the same key stored when checked; False when
-    none was checked under this key."""
+    """Give ``layer`` (of :func:`layer_key` ``key``) what an earlier layer of the same key
+    stored when checked under the same budgets; False when there is none."""
     known = _CHECKED.get(key)
     if known is None:
         return False
-    layer.__dict__.update(known)
+    budgets = current_budgets()
+    if known[0] is not budgets and known[0] != budgets:
+        return False
+    layer.__dict__.update(known[1])
     return True
 
 
@@ -154,7 +157,7 @@ def remember_checked(layer: Layer, key: Key) -> None:
         return
     if len(_CHECKED) >= _CHECKED_HELD:
         _CHECKED.clear()  # bounded memory; a miss only costs checking again
-    _CHECKED[key] = stored
+    _CHECKED[key] = (current_budgets(), stored)
 
 
 # --- inference on equal shapes --------------------------------------------------------------

@@ -185,3 +185,12 @@ def test_shapes_kept_as_products_or_min_max_are_inferred_every_time() -> None:
     a = shared.infer(T.ReLU(), [shape], ["x"])
     b = shared.infer(T.ReLU(), [shape], ["x"])
     assert a is not b and a.ops is not b.ops and a.ops == b.ops
+
+
+def test_checks_remembered_under_one_budget_are_not_taken_under_another() -> None:
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+
+    T.Conv2d(4, 4, "(k + 1)**12")  # checked (and remembered) under the defaults
+    with raised(max_terms=5), pytest.raises(BudgetExceeded):
+        T.Conv2d(4, 4, "(k + 1)**12")  # 13 terms: over this budget, checked again
