@@ -86,6 +86,7 @@ def clear_caches() -> None:
     deep._NUMBERS.clear()
     sizes._PRODUCTS.clear()
     sizes._MIXED.clear()
+    sizes._THRESHOLDS.clear()
     deep._NESTED.clear()
     deep._ROUND_CLASSES.clear()
     text._METHODS.clear()

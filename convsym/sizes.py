@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from convsym.budget import Budgets
+from convsym.budget import current as current_budgets
 from convsym.intdiv import (
     EXPAND_AT_ONCE,
     Ext,
@@ -477,9 +479,51 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     >>> H = QPoly.sym(symbol("H"))
     >>> threshold(floordiv(H - QPoly.const(140), QPoly.const(16)))
     (H, 140)
+
+    Remembered per size and budgets (:data:`_THRESHOLDS`): a layer deciding its room
+    (:func:`rising_threshold`) and the network keeping it as a condition ask the same.
     """
     if not isinstance(e, QPoly):
         return None
+    key = (e, current_budgets())
+    found = _THRESHOLDS.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = _threshold(e)
+        if len(_THRESHOLDS) >= _THRESHOLDS_HELD:
+            _THRESHOLDS.clear()  # bounded memory; a miss only costs working it out again
+        _THRESHOLDS[key] = found
+    return found  # type: ignore[return-value]
+
+
+_THRESHOLDS: dict[tuple[QPoly, Budgets], tuple[sympy.Symbol, int] | None] = {}
+""":func:`threshold` by size and budgets: at most :data:`_THRESHOLDS_HELD`, then afresh."""
+
+_THRESHOLDS_HELD = 4096
+_UNKNOWN = object()
+
+
+def rising_threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
+    """:func:`threshold` of ``e`` when ``e`` is ``c*floor((a*x + b)/D) + r`` with ``a``,
+    ``c``, ``D > 0`` (never decreasing in its one symbol ``x``, and unbounded: the rooms of
+    a U-Net level, ``floor(H/8) - 1``), else None without working anything out.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> H = QPoly.sym(symbol("H"))
+    >>> rising_threshold(QPoly.const(2) * floordiv(H, QPoly.const(16)) - QPoly.const(1))
+    (H, 16)
+    >>> rising_threshold(H - QPoly.const(3)) is None  # (no floor: not this form)
+    True
+    """
+    if not isinstance(e, QPoly):
+        return None
+    x = _only_symbol(e)
+    if x is None or _solved(e, x) is None:
+        return None
+    return threshold(e)
+
+
+def _threshold(e: QPoly) -> tuple[sympy.Symbol, int] | None:
     x = _only_symbol(e)
     if x is None:
         return None
