@@ -465,7 +465,7 @@ def _only_symbol(e: QPoly) -> sympy.Symbol | None:
             for x in atom.symbols() if isinstance(atom, Floor) else (atom,):
                 if found is None:
                     found = x
-                elif x != found:
+                elif x is not found and x != found:  # (symbols are mostly one object)
                     return None
     return found
 
