@@ -488,11 +488,17 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     key = (e, current_budgets())
     found = _THRESHOLDS.get(key, _UNKNOWN)
     if found is _UNKNOWN:
-        found = _threshold(e)
-        if len(_THRESHOLDS) >= _THRESHOLDS_HELD:
-            _THRESHOLDS.clear()  # bounded memory; a miss only costs working it out again
-        _THRESHOLDS[key] = found
+        x = _only_symbol(e)
+        found = None if x is None else _remember_threshold(key, _threshold(e, x, _solved(e, x)))
     return found  # type: ignore[return-value]
+
+
+def _remember_threshold(key: tuple[QPoly, Budgets], found: tuple[sympy.Symbol, int] | None
+                        ) -> tuple[sympy.Symbol, int] | None:
+    if len(_THRESHOLDS) >= _THRESHOLDS_HELD:
+        _THRESHOLDS.clear()  # bounded memory; a miss only costs working it out again
+    _THRESHOLDS[key] = found
+    return found
 
 
 _THRESHOLDS: dict[tuple[QPoly, Budgets], tuple[sympy.Symbol, int] | None] = {}
@@ -505,7 +511,8 @@ _UNKNOWN = object()
 def rising_threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     """:func:`threshold` of ``e`` when ``e`` is ``c*floor((a*x + b)/D) + r`` with ``a``,
     ``c``, ``D > 0`` (never decreasing in its one symbol ``x``, and unbounded: the rooms of
-    a U-Net level, ``floor(H/8) - 1``), else None without working anything out.
+    a U-Net level, ``floor(H/8) - 1``) or its threshold is known already, else None without
+    working anything out.
 
     >>> from convsym.expr import symbol
     >>> from convsym.intdiv import floordiv
@@ -517,19 +524,21 @@ def rising_threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     """
     if not isinstance(e, QPoly):
         return None
+    key = (e, current_budgets())
+    found = _THRESHOLDS.get(key, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found  # type: ignore[return-value]
     x = _only_symbol(e)
-    if x is None or _solved(e, x) is None:
+    t = None if x is None else _solved(e, x)
+    if x is None or t is None:
         return None
-    return threshold(e)
+    return _remember_threshold(key, _threshold(e, x, t))
 
 
-def _threshold(e: QPoly) -> tuple[sympy.Symbol, int] | None:
-    x = _only_symbol(e)
-    if x is None:
-        return None
+def _threshold(e: QPoly, x: sympy.Symbol, t: int | None) -> tuple[sympy.Symbol, int] | None:
+    """:func:`threshold` of ``e``, whose one symbol is ``x``; ``t`` is ``_solved(e, x)``."""
     # the form c*floor((a*x + b)/D) + r (a, c, D > 0) never decreases in x: read off at
     # once (a U-Net level's rooms); anything else is shown never decreasing first
-    t = _solved(e, x)
     if t is None and not _rises(e, x):
         try:
             step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
