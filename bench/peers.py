@@ -42,15 +42,17 @@ def build_chain(depth: int, stride: int | str, channels: int = 4) -> Any:
 
 def clear_caches() -> None:
     """Forget every cache a first run would not have: SymPy's global cache and convsym's
-    memos (what a fresh process starts with, minus the imports): sizes, displays, parsed
-    texts, and what is remembered per symbol (its key, digest, sign and probe values).
+    memos (what a fresh process starts with, minus the imports): sizes, displays (the
+    derivation's too), parsed texts, rooms, thresholds and agreements, layers' checked
+    arguments, and what is remembered per symbol (its key, digest, sign and probe values).
 
     Kept: what is built once per class (a printer's method for a SymPy class, the ``nargs``
-    of ``floor``), independent of the network, and the constants made at import."""
+    of ``floor``, a layer class's field names), independent of the network, and the
+    constants made at import."""
     from sympy.core.cache import clear_cache
 
     from convsym import deep, derivation, domains, expr, formulas, intdiv, sizes
-    from convsym.layers import base
+    from convsym.layers import base, sharing
     from convsym.printing import latex, text
     from convsym.proof import lemmas
 
@@ -67,9 +69,11 @@ def clear_caches() -> None:
     latex._latex.cache_clear()
     formulas._settled.cache_clear()
     derivation._settled.cache_clear()
+    derivation.to_sympy.cache_clear()
     intdiv._SHOWN.clear()
     base._ROOMS.clear()
     base._SIZES.clear()
+    sharing._CHECKED.clear()
     intdiv._CONVERTED.clear()
     intdiv._FLOOR_SHOWN.clear()
     intdiv._TERM_SHOWN.clear()
@@ -84,6 +88,8 @@ def clear_caches() -> None:
     deep._ORDERED.clear()
     deep._NUMBERS.clear()
     sizes._PRODUCTS.clear()
+    sizes._MIXED.clear()
+    sizes._THRESHOLDS.clear()
     deep._NESTED.clear()
     deep._ROUND_CLASSES.clear()
     text._METHODS.clear()

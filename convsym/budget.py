@@ -131,6 +131,15 @@ class Budgets:
     compare_seconds: float = 60.0
     """Seconds comparing two built networks may take (row differences), checked per row."""
 
+    def __hash__(self) -> int:
+        # made once per object: the budgets in force key the memos of every layer's checks
+        # (a room, a text size, a threshold), and the generated hash reads every field
+        found: int | None = self.__dict__.get("_hash")
+        if found is None:
+            found = hash(dataclasses.astuple(self))
+            object.__setattr__(self, "_hash", found)
+        return found
+
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
             value = getattr(self, item.name)

@@ -210,7 +210,12 @@ def conv_transpose_same_onnx(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly,
 def conv_transpose_out_torch(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, pad: QPoly,
                              output_padding: QPoly) -> QExpr:
     """PyTorch ConvTranspose: ``(n - 1)s - P + d(k - 1) + op + 1`` (``P = 2p``)."""
-    return add(scale(add(n, -ONE), s), d * (k - ONE) + output_padding + ONE - pad)
+    ki, di, oi, pi = k.as_int(), d.as_int(), output_padding.as_int(), pad.as_int()
+    if ki is not None and di is not None and oi is not None and pi is not None:
+        rest = QPoly.const(di * (ki - 1) + oi + 1 - pi)  # integers: no polynomial arithmetic
+    else:
+        rest = d * (k - ONE) + output_padding + ONE - pad
+    return add(scale(add(n, -ONE), s), rest)
 
 
 def conv_transpose_out_keras(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, same: bool,

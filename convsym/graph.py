@@ -30,6 +30,7 @@ Spec files describe graphs with ``inputs`` and per-layer ``name``/``inputs``; se
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from convsym.errors import UsageError
@@ -57,14 +58,14 @@ def assemble(inputs: Sequence[Tensor], outputs: Sequence[Tensor], *, keras_rows:
         t = stack.pop()
         if id(t) in seen:
             continue
-        if t.is_input:
+        if t.input_shape is not None:  # (Tensor.is_input, read once per tensor)
             raise UsageError(f"the graph is disconnected: input {t.label()!r} feeds the "
                              "outputs but is not among the model's inputs",
                              code="disconnected_graph")
         seen.add(id(t))
         order.append(t)
         stack.extend(t.parents)
-    order.sort(key=lambda t: t.serial)
+    order.sort(key=_SERIAL)
     tensors = [*inputs, *order]
     dialects = {t.layer.dialect for t in order}
     if len(dialects) > 1:
@@ -77,16 +78,20 @@ def assemble(inputs: Sequence[Tensor], outputs: Sequence[Tensor], *, keras_rows:
     first_use: dict[int, int] = {}
     input_shapes: dict[int, Shape] = {}
     for i, t in enumerate(tensors):
-        if t.is_input:
-            assert t.input_shape is not None
+        if t.input_shape is not None:
             input_shapes[i] = t.input_shape
             nodes.append(Node(_input_layer(t, names[i], dialect), names[i], ()))
             continue
         shares = first_use.setdefault(id(t.layer), i)
-        nodes.append(Node(t.layer, names[i], tuple(index[id(p)] for p in t.parents),
+        parents = t.parents
+        nodes.append(Node(t.layer, names[i], (index[id(parents[0])],) if len(parents) == 1
+                          else tuple([index[id(p)] for p in parents]),
                           None if shares == i else shares))
     hidden = [] if keras_rows and dialect == "keras" else sorted(input_shapes)
     return nodes, input_shapes, hidden, [index[id(t)] for t in outputs], dialect
+
+
+_SERIAL = attrgetter("serial")  # tensors in the order they were made
 
 
 def _input_layer(t: Tensor, name: str, dialect: str) -> Layer:
@@ -197,7 +202,10 @@ class Graph:
                              code="not_a_layer")
         if not inputs:
             inputs = (self.tensors[-1] if self.tensors else self.input,)
-        t = call_layer(layer, tuple(inputs), {"name": name})
+        if not layer.is_input and all(type(x) is Tensor for x in inputs):
+            t = Tensor(layer, inputs, name=name)  # what call_layer makes of tensors
+        else:
+            t = call_layer(layer, tuple(inputs), {"name": name})
         self.tensors.append(t)
         return t
 

@@ -55,6 +55,7 @@ from convsym.intdiv import (
 )
 from convsym.layers.base import Condition, Inference, Layer, Shape, to_size
 from convsym.layers.keras import Input
+from convsym.layers.sharing import SharedInferences
 from convsym.period import decide_nonneg, unbounded_below, without_floor
 from convsym.seam import upward
 from convsym.sizes import threshold, zero_and_nonzero
@@ -179,10 +180,13 @@ class Network:
         self.rows: list[Row] = []
         self.shapes: list[Shape] = []
         self._conditions: list[Condition] = []
+        self._kept: set[tuple[str, QExpr]] = set()  # (kind, expr) of each of _conditions
         self._seen: set[tuple[str, object]] = set()  # conditions as layers stated them
         # differences of conditions found while pruning them, for the next layer's
         # (intdiv.difference): emptied once the network is built
         self._differences: dict[tuple[int, int], tuple[QPoly, QPoly, QPoly]] = {}
+        # the x >= t form (or None) of each condition compared while pruning, read once
+        self._bounds: dict[QPoly, tuple[sympy.Symbol, int] | None] = {}
         for label in [name, *(node.name for node in self.nodes)]:
             if not isinstance(label, str) or not label.isprintable():  # printed in tables
                 raise UsageError(f"the name {label!r:.80} must be printable text (no control "
@@ -196,9 +200,11 @@ class Network:
                 self._propagate_within(check)
             finally:
                 self._differences = {}
+                self._bounds = {}
 
     def _propagate_within(self, check: Callable[[str], None]) -> None:
         shapes = self.shapes
+        shared = SharedInferences()  # a layer repeated on equal shapes is inferred once
         for index, node in enumerate(self.nodes):
             where = f"{node.name!r} at layers[{index + self._first}]"
             if index not in self.input_shapes:
@@ -210,9 +216,8 @@ class Network:
                 elif known is not None and known[0] is node.layer:
                     inference = known[1]  # the same layer on the same input shapes
                 else:
-                    inference = node.layer.infer_checked(
-                        [shapes[p] for p in node.parents],
-                        [self.nodes[p].name for p in node.parents])
+                    inference = shared.infer(node.layer, [shapes[p] for p in node.parents],
+                                             [self.nodes[p].name for p in node.parents])
             except LayerError as err:
                 err.locate(where)
                 raise
@@ -244,7 +249,7 @@ class Network:
         if cond.kind == "eq":
             if isinstance(cond.expr, QPoly) and not cond.expr.terms:
                 return
-            if any(old.kind == "eq" and old.expr == cond.expr for old in self._conditions):
+            if raw in self._kept:
                 return
             never = _provably_nonzero(cond.expr)
             if never is not None:
@@ -252,20 +257,27 @@ class Network:
                     cond.axis, None, f"{cond.rule}, but they never agree: {never}",
                     code="never_equal"), where)
             self._conditions.append(cond)
+            self._kept.add(raw)
             return
-        if any(old.kind == cond.kind and old.expr == cond.expr for old in self._conditions):
+        if raw in self._kept:
             return  # the same condition from another axis or branch
         cut = threshold(cond.expr)
         if cut is not None:  # e >= 0 is exactly x >= t: show it that way
-            cond = dataclasses.replace(cond, expr=QPoly.sym(cut[0]) - QPoly.const(cut[1]))
+            x, t = cut  # (x - t, as QPoly.sym(x) - QPoly.const(t) makes it)
+            bound = QPoly._raw({((x, 1),): 1, (): -t} if t else {((x, 1),): 1})
+            self._bounds[bound] = cut
+            cond = Condition(bound, cond.kind, cond.layer, cond.axis, cond.rule, cond.sides,
+                             cond.shown)
         kept: list[Condition] = []
+        known, bounds = self._differences, self._bounds
         for old in self._conditions:
-            if old.kind == "ge" and _implies(old.expr, cond.expr, self._differences):
+            if old.kind == "ge" and _implies(old.expr, cond.expr, known, bounds):
                 return  # the new condition adds nothing
-            if not (old.kind == "ge" and _implies(cond.expr, old.expr, self._differences)):
+            if not (old.kind == "ge" and _implies(cond.expr, old.expr, known, bounds)):
                 kept.append(old)
         kept.append(cond)
         self._conditions = kept
+        self._kept = {(c.kind, c.expr) for c in kept}
 
     # --- results ----------------------------------------------------------------------------
     @property
@@ -479,7 +491,8 @@ def _located(err: LayerError, where: str) -> LayerError:
 
 
 def _implies(strong: QExpr, weak: QExpr,
-             known: dict[tuple[int, int], tuple[QPoly, QPoly, QPoly]] | None = None) -> bool:
+             known: dict[tuple[int, int], tuple[QPoly, QPoly, QPoly]] | None = None,
+             bounds: dict[QPoly, tuple[sympy.Symbol, int] | None] | None = None) -> bool:
     """True when ``strong >= 0`` provably implies ``weak >= 0``: ``weak - strong >= 0``
     everywhere, or the same after ``strong >= 0`` is weakened to a floor-free consequence
     and ``weak >= 0`` rewritten without its floor (:func:`_floor_free`).
@@ -492,11 +505,15 @@ def _implies(strong: QExpr, weak: QExpr,
 
     ``weak - strong`` is found by :func:`convsym.intdiv.difference`, from the short steps
     that made the two from earlier conditions (whose differences ``known`` keeps): a
-    chain's rooms are long sums, but consecutive ones differ by a few terms.
+    chain's rooms are long sums, but consecutive ones differ by a few terms; ``bounds``
+    remembers the form ``x >= t`` of each (:func:`_bound_form`), read once per condition.
     """
     if not (isinstance(strong, QPoly) and isinstance(weak, QPoly)):
         return False
-    a, b = _bound_form(strong), _bound_form(weak)
+    if bounds is None:
+        a, b = _bound_form(strong), _bound_form(weak)
+    else:
+        a, b = _bound_of(strong, bounds), _bound_of(weak, bounds)
     if a is not None and b is not None:
         # x >= t against y >= u (as threshold() writes them): what the steps below find,
         # read off at once (weak - strong is the constant t - u, or falls along x or y)
@@ -510,6 +527,15 @@ def _implies(strong: QExpr, weak: QExpr,
         return True
     plain = without_floor(weak)
     return plain is not None and _nonneg(plain - consequence)
+
+
+def _bound_of(e: QPoly, bounds: dict[QPoly, tuple[sympy.Symbol, int] | None]
+              ) -> tuple[sympy.Symbol, int] | None:
+    """:func:`_bound_form` of ``e``, remembered in ``bounds``."""
+    if e in bounds:
+        return bounds[e]
+    found = bounds[e] = _bound_form(e)
+    return found
 
 
 def _bound_form(e: QPoly) -> tuple[sympy.Symbol, int] | None:

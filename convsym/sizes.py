@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from convsym.budget import Budgets
+from convsym.budget import current as current_budgets
 from convsym.intdiv import (
     EXPAND_AT_ONCE,
     Ext,
@@ -94,6 +96,16 @@ def _multiply(factors: tuple[QExpr, ...]) -> QExpr:
                 len(a.terms) * len(b.terms) <= EXPAND_AT_ONCE:
             # two short sums (a layer's output area): product() expands them as a * b
             return a * b
+    singles = [f for f in rest if type(f) is QPoly and f.factors is None and len(f.terms) == 1]
+    if const and len(singles) == len(rest) > 1:
+        # single terms times constants (an area of floors, the operations over it): one
+        # term, as product() makes it, without multiplying through a unit scalar first
+        first = singles[0]
+        term = first if const == 1 else \
+            QPoly._raw({m: c * const for m, c in first.terms.items()})
+        for f in singles[1:]:
+            term = term * f  # (one term by one term: the exponent budget is checked)
+        return term
     # sums are kept factored when expanding them would be large (intdiv.product)
     total: QExpr = product([QPoly.const(const), *(f for f in rest if isinstance(f, QPoly))])
     for f in rest:
@@ -146,6 +158,8 @@ class Agreement:
 
 def difference(a: QExpr, b: QExpr) -> QExpr:
     """``a - b`` for sizes, Min/Max allowed on both sides (addition distributes over them)."""
+    if type(a) is QPoly and type(b) is QPoly:
+        return a - b  # (what the sum below comes to for two polynomials, in one pass)
     return add_sizes(a, negate(b))
 
 
@@ -156,14 +170,16 @@ def negate(e: QExpr) -> QExpr:
     return scale(e, QPoly.const(-1))
 
 
-def agreement(a: QExpr, b: QExpr, *, witness: bool = True) -> Agreement:
+def agreement(a: QExpr, b: QExpr, *, witness: bool = True, diff: QExpr | None = None
+              ) -> Agreement:
     """Decide ``a == b`` over all positive integer values of the symbols.
 
     With ``witness=False`` a "sometimes" may come without its point: when two sampled
     points already show the sides equal at one and different at the other, neither
     "always" nor "never" can hold, and the period checks that would find the first
     counterexample in the box are skipped (a caller that keeps the equation as a condition
-    needs no point; a U-Net's every skip connection asks this per axis).
+    needs no point; a U-Net's every skip connection asks this per axis).  ``diff`` is
+    ``difference(a, b)`` when the caller has made it already.
 
     >>> from convsym.expr import symbol
     >>> from convsym.intdiv import floordiv
@@ -177,7 +193,8 @@ def agreement(a: QExpr, b: QExpr, *, witness: bool = True) -> Agreement:
     ai, bi = as_int(a), as_int(b)
     if ai is not None and bi is not None:
         return Agreement("always" if ai == bi else "never", {}, (ai, bi), "constants")
-    diff = difference(a, b)
+    if diff is None:
+        diff = difference(a, b)
     if isinstance(diff, QPoly) and not diff.terms:
         return Agreement("always", reason="the difference simplifies to 0")
     if not witness and zero_and_nonzero(diff):
@@ -352,8 +369,23 @@ def zero_and_nonzero(e: QExpr) -> bool:
     True
     >>> zero_and_nonzero(h + QPoly.const(1)), zero_and_nonzero(h - h)
     (False, False)
+
+    Remembered per size (:data:`_MIXED`): a merge asks it of the difference of two
+    branches, and the network again of the condition the merge keeps.
     """
-    return witnessed(e, _is_zero, _is_nonzero)
+    known = _MIXED.get(e)
+    if known is None:
+        known = witnessed(e, _is_zero, _is_nonzero)
+        if len(_MIXED) >= _MIXED_HELD:
+            _MIXED.clear()  # bounded memory; a miss only costs the samples again
+        _MIXED[e] = known
+    return known
+
+
+_MIXED: dict[QExpr, bool] = {}
+""":func:`zero_and_nonzero` by size: at most :data:`_MIXED_HELD`, then started afresh."""
+
+_MIXED_HELD = 4096
 
 
 def _is_zero(value: int) -> bool:
@@ -433,7 +465,7 @@ def _only_symbol(e: QPoly) -> sympy.Symbol | None:
             for x in atom.symbols() if isinstance(atom, Floor) else (atom,):
                 if found is None:
                     found = x
-                elif x != found:
+                elif x is not found and x != found:  # (symbols are mostly one object)
                     return None
     return found
 
@@ -447,13 +479,67 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     >>> H = QPoly.sym(symbol("H"))
     >>> threshold(floordiv(H - QPoly.const(140), QPoly.const(16)))
     (H, 140)
+
+    Remembered per size and budgets (:data:`_THRESHOLDS`): a layer deciding its room
+    (:func:`rising_threshold`) and the network keeping it as a condition ask the same.
     """
     if not isinstance(e, QPoly):
         return None
-    x = _only_symbol(e)
-    if x is None:
+    key = (e, current_budgets())
+    found = _THRESHOLDS.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
+        x = _only_symbol(e)
+        found = None if x is None else _remember_threshold(key, _threshold(e, x, _solved(e, x)))
+    return found  # type: ignore[return-value]
+
+
+def _remember_threshold(key: tuple[QPoly, Budgets], found: tuple[sympy.Symbol, int] | None
+                        ) -> tuple[sympy.Symbol, int] | None:
+    if len(_THRESHOLDS) >= _THRESHOLDS_HELD:
+        _THRESHOLDS.clear()  # bounded memory; a miss only costs working it out again
+    _THRESHOLDS[key] = found
+    return found
+
+
+_THRESHOLDS: dict[tuple[QPoly, Budgets], tuple[sympy.Symbol, int] | None] = {}
+""":func:`threshold` by size and budgets: at most :data:`_THRESHOLDS_HELD`, then afresh."""
+
+_THRESHOLDS_HELD = 4096
+_UNKNOWN = object()
+
+
+def rising_threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
+    """:func:`threshold` of ``e`` when ``e`` is ``c*floor((a*x + b)/D) + r`` with ``a``,
+    ``c``, ``D > 0`` (never decreasing in its one symbol ``x``, and unbounded: the rooms of
+    a U-Net level, ``floor(H/8) - 1``) or its threshold is known already, else None without
+    working anything out.
+
+    >>> from convsym.expr import symbol
+    >>> from convsym.intdiv import floordiv
+    >>> H = QPoly.sym(symbol("H"))
+    >>> rising_threshold(QPoly.const(2) * floordiv(H, QPoly.const(16)) - QPoly.const(1))
+    (H, 16)
+    >>> rising_threshold(H - QPoly.const(3)) is None  # (no floor: not this form)
+    True
+    """
+    if not isinstance(e, QPoly):
         return None
-    if not _rises(e, x):
+    key = (e, current_budgets())
+    found = _THRESHOLDS.get(key, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found  # type: ignore[return-value]
+    x = _only_symbol(e)
+    t = None if x is None else _solved(e, x)
+    if x is None or t is None:
+        return None
+    return _remember_threshold(key, _threshold(e, x, t))
+
+
+def _threshold(e: QPoly, x: sympy.Symbol, t: int | None) -> tuple[sympy.Symbol, int] | None:
+    """:func:`threshold` of ``e``, whose one symbol is ``x``; ``t`` is ``_solved(e, x)``."""
+    # the form c*floor((a*x + b)/D) + r (a, c, D > 0) never decreases in x: read off at
+    # once (a U-Net level's rooms); anything else is shown never decreasing first
+    if t is None and not _rises(e, x):
         try:
             step = e.subs({x: QPoly.sym(x) + QPoly.const(1)}) - e
         except NotQuasiPolynomial:  # x in a divisor (a stride that is a symbol): no threshold
@@ -464,7 +550,6 @@ def threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     lo = 1 if x.is_positive else 0
     if uniform_value(e, lo) >= 0:
         return x, lo
-    t = _solved(e, x)
     if t is not None and lo < t <= 2**63 and uniform_value(e, t) >= 0 > \
             uniform_value(e, t - 1):
         return x, t  # e(t - 1) < 0 <= e(t), e never decreasing: the first, as searched below

@@ -29,6 +29,7 @@ from convsym.layers.base import Inference, Layer, Shape, Weight
 from convsym.layers.core import infer_identity
 from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
+from convsym.layers.sharing import config_key
 from convsym.layers.torch import LAYERS
 
 ELEMENTWISE = frozenset({
@@ -183,37 +184,6 @@ class ModuleLayers:
             return self._made.setdefault((cls, *config_key(items)), layer)
         except TypeError:  # an unhashable argument: not shared
             return layer
-
-
-def config_key(items: tuple[tuple[str, Any], ...]) -> tuple[Any, ...]:
-    """A key for layer arguments (name, value) under which ``1``, ``1.0`` and ``True``
-    differ, at any depth of tuples.
-
-    Flat values and tuples of ints (nearly every argument) key as themselves with their
-    types; anything deeper goes through :func:`typed`.
-
-    >>> conv = ("kernel_size", (3, 3))
-    >>> config_key((conv, ("bias", True))) != config_key((conv, ("bias", 1)))
-    True
-    >>> config_key((("p", (1, 1)),)) != config_key((("p", (1.0, 1)),))
-    True
-    """
-    for _, v in items:
-        if type(v) is tuple and not all(type(x) is int for x in v):
-            return (typed(items),)
-    return items, tuple(type(v) for _, v in items)
-
-
-def typed(value: Any) -> Any:
-    """``value`` with the type of every item, through tuples.
-
-    >>> typed((1, (2.0, "a")))
-    (<class 'tuple'>, ((<class 'int'>, 1), (<class 'tuple'>, ((<class 'float'>, 2.0), \
-(<class 'str'>, 'a')))))
-    """
-    if type(value) is tuple:
-        return tuple, tuple(typed(v) for v in value)
-    return type(value), value
 
 
 def known(class_name: str) -> bool:

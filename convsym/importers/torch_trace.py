@@ -47,6 +47,7 @@ from convsym.importers.torch_table import leaf_class, module_parameters
 from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
 from convsym.layers import torch as T
 from convsym.layers.base import Layer
+from convsym.layers.sharing import copied
 from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
 from convsym.layers.torch_conv import with_output_size
 from convsym.layers.torch_tensor import (
@@ -659,11 +660,11 @@ class Trace:
         key = (id(layer), shapes)
         known = self.memo.get(key) if reuse else None
         if known is not None and known[0] is layer:
-            return _copy(known[1])
+            return copied(known[1])
         inference = layer.infer_checked(shapes, [self.b.nodes[i].name for i in indices])
         if reuse:
             self.memo[key] = (layer, inference)  # (the layer kept alive: its id stays its own)
-            return _copy(inference)
+            return copied(inference)
         return inference
 
     def with_output_size(self, index: int, qual: str, kind: str, given: Any) -> None:
@@ -1758,13 +1759,6 @@ def _build(make: Any) -> Any:
         return make()
     except LayerError as err:
         return str(err)
-
-
-def _copy(inference: Inference) -> Inference:
-    """A shallow copy (``copy.copy`` takes the generic, five times slower, path)."""
-    out: Inference = object.__new__(type(inference))
-    out.__dict__.update(inference.__dict__)
-    return out
 
 
 def _parametrized(module: Any) -> bool:

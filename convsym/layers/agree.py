@@ -31,7 +31,9 @@ def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str,
     n - 4"``); ``rule`` is the general rule, kept with the side condition.  When ``proved``
     is a list, a proved equality adds a note saying how it was proved.
     """
-    verdict = agreement(a, b, witness=False)  # a 'sometimes' is kept without its point
+    diff = None if a is b else difference(a, b)  # (formed once, for both uses)
+    # a 'sometimes' is kept without its point
+    verdict = agreement(a, b, witness=False, diff=diff)
     if verdict.verdict == "always":
         if proved is not None:
             proved.append(f"{where}: equal for every input ({verdict.reason})")
@@ -43,6 +45,7 @@ def require_equal(layer: Layer, where: str, a: QExpr, b: QExpr, *, rule: str,
             example = f" (for {show_point(verdict.counterexample)}: {x} vs {y})"
         raise layer.shape_error(where, None, f"{sentence(what)}, which never agree{example}",
                                 code="never_equal")
-    return [Condition(difference(a, b), "eq", "", where, rule, (a, b))]
+    assert diff is not None  # (identical sides agree always)
+    return [Condition(diff, "eq", "", where, rule, (a, b))]
 
 

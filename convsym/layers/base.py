@@ -49,7 +49,7 @@ from convsym.intdiv import (
 from convsym.intdiv import add as q_add
 from convsym.intdiv import scale as q_scale
 from convsym.period import decide_nonneg, unbounded_below
-from convsym.sizes import witnessed
+from convsym.sizes import rising_threshold, witnessed
 
 Shape = tuple[QExpr, ...]
 
@@ -76,10 +76,14 @@ class Condition:
         return Condition(add(lhs, -rhs), "eq", "", axis, rule, (lhs, rhs))
 
     def at(self, layer: str) -> Condition:
-        """This condition, stated by ``layer`` (``dataclasses.replace`` costs a few times
-        more, once per condition of every layer)."""
-        return Condition(self.expr, self.kind, layer, self.axis, self.rule, self.sides,
-                         self.shown)
+        """This condition, stated by ``layer`` (``dataclasses.replace``, or even the frozen
+        class's own constructor, costs a few times more, once per condition of every
+        layer): a copy of the fields with ``layer`` set."""
+        out = object.__new__(Condition)
+        fields = out.__dict__
+        fields.update(self.__dict__)
+        fields["layer"] = layer
+        return out
 
     def relation(self) -> sympy.Basic:
         """The condition as a SymPy relation, the constant moved to the right."""
@@ -472,24 +476,34 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
     key = (room, current_budgets())
     found = _ROOMS.get(key)
     if found is None:
-        rising, falling = directions(room) if isinstance(room, QPoly) else ((), ())
-        if rising and falling:
-            # unbounded both ways, from the signs (as the last branch would conclude, by
-            # unbounded_below of room and of -room - 1): a chain's room
-            # -k2 + floor((floor(...)... - k1)/s1), without evaluating its nest
-            found = (False, False)
-        elif _rising_below_zero(room, rising) or witnessed(room, _negative, _nonnegative):
-            found = (False, False)  # a negative and a non-negative sample: neither, exactly
+        cut = rising_threshold(room)
+        if cut is not None and (cut[0].is_positive or cut[0].is_nonnegative):
+            # never decreasing in its one symbol x, without bound (a U-Net level's room):
+            # it holds from x = t on, so always when t is x's least value, and never
+            # "never" (the network keeps it as x >= t, from the same threshold)
+            found = (cut[1] == (1 if cut[0].is_positive else 0), False)
         else:
-            holds = not unbounded_below(room) and decide_nonneg(room).holds is True
-            short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
-            never = not holds and not unbounded_below(short) and \
-                decide_nonneg(short).holds is True
-            found = (holds, never)
+            found = _decided(room)
         if len(_ROOMS) >= 4096:
             _ROOMS.clear()  # bounded memory; a miss only costs deciding again
         _ROOMS[key] = found
     return found
+
+
+def _decided(room: QExpr) -> tuple[bool, bool]:
+    """:func:`_room_decision` of a room of any form: from the signs, samples and periods."""
+    rising, falling = directions(room) if isinstance(room, QPoly) else ((), ())
+    if rising and falling:
+        # unbounded both ways, from the signs (as the last branch would conclude, by
+        # unbounded_below of room and of -room - 1): a chain's room
+        # -k2 + floor((floor(...)... - k1)/s1), without evaluating its nest
+        return False, False
+    if _rising_below_zero(room, rising) or witnessed(room, _negative, _nonnegative):
+        return False, False  # a negative and a non-negative sample: neither, exactly
+    holds = not unbounded_below(room) and decide_nonneg(room).holds is True
+    short = q_add(q_scale(room, QPoly.const(-1)), QPoly.const(-1))
+    never = not holds and not unbounded_below(short) and decide_nonneg(short).holds is True
+    return holds, never
 
 
 _ROOMS: dict[tuple[QExpr, object], tuple[bool, bool]] = {}

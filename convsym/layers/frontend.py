@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform
 
 from convsym.errors import LayerTypeError, did_you_mean
+from convsym.layers.sharing import layer_key, recall_checked, remember_checked
 
 T = TypeVar("T")
 
@@ -51,6 +52,12 @@ def layer_class(cls: type[T]) -> type[T]:
             except TypeError as err:
                 raise _argument_error(dc.__name__, names, args, kwargs, str(err)) from None
             raise
+        # a layer of the same class and arguments was checked before: take what checking
+        # stored (its normalised configuration) instead of checking again (a U-Net repeats
+        # one convolution at every level)
+        key = layer_key(self)
+        if key is not None and recall_checked(self, key):
+            return
         name = getattr(self, "name", None) if "name" in names else None
         if name is not None and not isinstance(name, str):  # names key rows and graph edges
             raise LayerTypeError(dc.__name__, "name", repr(name)[:60], "must be text or None",
@@ -59,6 +66,8 @@ def layer_class(cls: type[T]) -> type[T]:
         validate = getattr(self, "validate", None)
         if validate is not None:
             validate()
+        if key is not None:
+            remember_checked(self, key)
 
     setattr(dc, "__init__", __init__)  # noqa: B010 - wrap the generated __init__
     return dc

@@ -70,7 +70,9 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
             out.append(size)
             continue
         p, d = cfg.padding[i], cfg.dilation[i]
-        values.update({"p": p, "d": d, "P": p * QPoly.const(2)})
+        pi = p.as_int()
+        pad = QPoly.const(2 * pi) if pi is not None else p * QPoly.const(2)
+        values.update({"p": p, "d": d, "P": pad})
         # PyTorch checks the padding against the kernel size itself, even when dilated:
         # MaxPool1d(3, padding=2, dilation=2) raises although 2 <= floor(k_e/2) = 2
         conditions += _check_half_pad(layer, axis, p, k)
@@ -82,15 +84,16 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
                      "the kernel",
                 what=lambda: f"input {_t(n)} is smaller than the kernel {_t(k)} (PyTorch's "
                      "avg_pool3d checks the unpadded input)")
-        conditions += window_room(layer, axis, n, k=k, s=s, d=d, pad=p * QPoly.const(2),
+        room = F.conv_room(n, k=k, d=d, pad=pad)
+        conditions += window_room(layer, axis, n, k=k, s=s, d=d, pad=pad,
                                   ceil_mode=cfg.ceil_mode, pad_name="2p",
-                                  show_pad=lambda: f"2*{_t(p)}")
+                                  show_pad=lambda: f"2*{_t(p)}", room=room)
         if cfg.ceil_mode:
             size = F.torch_pool_ceil_out(n, k=k, s=s, d=d, p=p)
             size = _settle_min(size)
             steps.append(AxisStep(axis, "pool_ceil_torch", values, size))
         else:
-            size = F.conv_out(n, k=k, s=s, d=d, pad=p * QPoly.const(2))
+            size = F.windows(room, s=s)  # F.conv_out from the room already made
             steps.append(AxisStep(axis, "pool_floor_torch", values, size))
         out.append(size)
     window = mul_sizes(*cfg.kernel)
@@ -100,16 +103,18 @@ def infer_pool(layer: Layer, shape: Shape, cfg: PoolConfig) -> Inference:
 
 
 def window_room(layer: Layer, axis: str, n: QExpr, *, k: QPoly, s: QPoly, d: QPoly,
-                pad: QPoly, ceil_mode: bool, pad_name: str, show_pad: Callable[[], str]
-                ) -> list[Condition]:
+                pad: QPoly, ceil_mode: bool, pad_name: str, show_pad: Callable[[], str],
+                room: QExpr | None = None) -> list[Condition]:
     """The padded input must hold one window (PyTorch's and ONNX's pooling alike).
 
     Without ``ceil_mode``: ``n + P >= k_e`` (``k_e = d(k-1)+1``).  With it, a last window that
     overhangs the padded input is kept, so one output exists as soon as
     ``ceil((n + P - k_e)/s) >= 0``, i.e. ``n + P + s - 1 >= k_e``.  ``pad_name`` names the
-    total padding in the rule (``2p``, ``P``); ``show_pad`` prints it in the message.
+    total padding in the rule (``2p``, ``P``); ``show_pad`` prints it in the message;
+    ``room`` is :func:`convsym.formulas.conv_room` when the caller has made it already.
     """
-    room = F.conv_room(n, k=k, d=d, pad=pad)
+    if room is None:
+        room = F.conv_room(n, k=k, d=d, pad=pad)
     ke = F.effective_kernel(k, d)
     if ceil_mode:
         return check_room(
@@ -129,16 +134,24 @@ def window_room(layer: Layer, axis: str, n: QExpr, *, k: QPoly, s: QPoly, d: QPo
 def _check_half_pad(layer: Layer, axis: str, p: QPoly, k: QPoly) -> list[Condition]:
     """PyTorch: padding at most half the kernel size ``p <= floor(k/2)`` (not the dilated
     kernel: that is what ATen's pool shape checks test)."""
+    pi, ki = p.as_int(), k.as_int()
+    if pi is not None and ki is not None:  # integers (nearly every pool): no size algebra
+        _half_pad_fits(layer, axis, pi, ki // 2, k)
+        return []
     limit = div_floor(k, QPoly.const(2))
     room = add(limit, -p)
     pi, li = as_int(p), as_int(limit)
-    if pi is not None and li is not None and pi > li:
-        raise layer.config_error(f"padding (axis {axis})", pi,
-                                 f"must be at most half the kernel size, floor({_t(k)}/2) = "
-                                 f"{li}", code="pool_padding_too_large")
     if pi is not None and li is not None:
+        _half_pad_fits(layer, axis, pi, li, k)
         return []
     return [Condition(room, "ge", "", axis, "padding must be at most half the kernel size")]
+
+
+def _half_pad_fits(layer: Layer, axis: str, p: int, limit: int, k: QPoly) -> None:
+    if p > limit:
+        raise layer.config_error(f"padding (axis {axis})", p,
+                                 f"must be at most half the kernel size, floor({_t(k)}/2) = "
+                                 f"{limit}", code="pool_padding_too_large")
 
 
 def _settle_min(size: QExpr) -> QExpr:

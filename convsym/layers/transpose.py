@@ -143,14 +143,18 @@ def _axis(layer: Layer, cfg: TransposeConfig, axis: str, n: QExpr, i: int
     elif cfg.mode == "torch":
         p = cfg.pads[i]
         assert op is not None
-        values.update({"p": p, "P": p * QPoly.const(2), "op": op})
+        pi = p.as_int()
+        pad = QPoly.const(2 * pi) if pi is not None else p * QPoly.const(2)
+        values.update({"p": p, "P": pad, "op": op})
+        si, di, oi = s.as_int(), d.as_int(), op.as_int()
         conditions += check_room(
-            layer, axis, add(ext("max", [s, d]), -(op + QPoly.const(1))),
+            layer, axis, QPoly.const(max(si, di) - oi - 1)
+            if si is not None and di is not None and oi is not None  # integers: no Max
+            else add(ext("max", [s, d]), -(op + QPoly.const(1))),
             rule="output_padding must be smaller than max(stride, dilation)",
             what=lambda: f"output_padding {_t(op)} is not smaller than max(stride, dilation) = "
                  f"max({_t(s)}, {_t(d)})")
-        size = F.conv_transpose_out_torch(n, k=k, s=s, d=d, pad=p * QPoly.const(2),
-                                          output_padding=op)
+        size = F.conv_transpose_out_torch(n, k=k, s=s, d=d, pad=pad, output_padding=op)
         rule = "conv_transpose_torch"
     else:
         same = cfg.mode == "keras_same"

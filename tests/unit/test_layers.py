@@ -295,3 +295,19 @@ def test_a_room_decision_is_the_one_made_from_samples_and_periods(data: st.DataO
         slow = (holds, not holds and not unbounded_below(short) and
                 decide_nonneg(short).holds is True)
     assert fast == slow
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(-40, 40), st.integers(1, 64),
+       st.integers(-30, 30), st.booleans())
+def test_a_room_read_off_its_threshold_is_decided_as_from_samples_and_periods(
+        c: int, a: int, b: int, d: int, r: int, may_be_zero: bool) -> None:
+    """A room c*floor((a*x + b)/d) + r (a U-Net level's) is decided from its threshold
+    (rising_threshold): the same answer as the signs, samples and periods give."""
+    from convsym.layers import base
+
+    x = QPoly.sym(symbol("p", nonnegative=True) if may_be_zero else symbol("H"))
+    room = QPoly.const(c) * floordiv(QPoly.const(a) * x + QPoly.const(b), QPoly.const(d)) + \
+        QPoly.const(r)
+    base._ROOMS.clear()
+    assert base._room_decision(room) == base._decided(room)

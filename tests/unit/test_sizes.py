@@ -78,6 +78,11 @@ def test_threshold_solved_directly_is_the_first_passing_value(c: int, a: int, b:
     found = threshold(e)
     first = next(v for v in range(1, 10_000) if evaluate(e, {N: v}) >= 0)
     assert found == (N, first)
+    # the same form in a symbol that may be 0 (read off the form, never decreasing there too)
+    p = symbol("p", nonnegative=True)
+    e = e.subs({N: QPoly.sym(p)})
+    first = next(v for v in range(0, 10_000) if evaluate(e, {p: v}) >= 0)
+    assert threshold(e) == (p, first)
 
 
 @settings(max_examples=150, deadline=None)
