@@ -70,6 +70,7 @@ def clear_caches() -> None:
     intdiv._SHOWN.clear()
     base._ROOMS.clear()
     base._SIZES.clear()
+    base._CONFIGS.clear()
     intdiv._CONVERTED.clear()
     intdiv._FLOOR_SHOWN.clear()
     intdiv._TERM_SHOWN.clear()

@@ -682,6 +682,36 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     return p
 
 
+def within_budgets(factors: Iterable[QExpr]) -> bool:
+    """Whether multiplying ``factors`` out (:func:`product`, or pairwise in any grouping)
+    surely stays within the budgets in force and is small: every factor a plain polynomial
+    (no Min/Max, not kept factored), at most :data:`EXPAND_AT_ONCE` term products in all
+    (and at most ``max_terms``), and the degrees summing to at most ``max_degree`` and
+    ``max_exponent``.  Then no budget check of the expansion can fail, nor any clock be
+    consulted (the caller may multiply them out later).
+
+    >>> from convsym.expr import symbol
+    >>> h, w = (QPoly.sym(symbol(x)) + QPoly.const(1) for x in "hw")
+    >>> within_budgets([h, w, QPoly.const(9)]), within_budgets([h] * 7)
+    (True, False)
+    """
+    work = 1
+    degree = 0
+    for f in factors:
+        if type(f) is not QPoly or f.factors is not None:
+            return False
+        terms = f.terms
+        if len(terms) > 1 or () not in terms:  # (constants: one term product, degree 0)
+            work *= len(terms) or 1
+            top = f._top
+            degree += top[0] if top is not None else _degree(f)
+    if work > EXPAND_AT_ONCE:
+        return False
+    budgets = current_budgets()
+    return work <= budgets.max_terms and degree <= budgets.max_degree and \
+        degree <= budgets.max_exponent
+
+
 _TIMED_PRODUCTS = 1_000
 """Term products above which an expansion checks the wall-clock budgets first (cheaper ones
 cost less than the check's share of a layer)."""
@@ -704,15 +734,9 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
             return QPoly._raw({m: c * k for m, c in theirs.items()})
     budgets = current_budgets()
     if len(mine) == 1 and len(theirs) == 1 and budgets.max_terms >= 1:
-        # one term by one term (a layer's output area, its MACs): a monomial product, whose
-        # only budget is the exponent (as _check_degree says for a single term)
         ((m1, c1),) = mine.items()
         ((m2, c2),) = theirs.items()
-        degree = (m1[0][1] if len(m1) == 1 else sum(e for _, e in m1)) + \
-            (m2[0][1] if len(m2) == 1 else sum(e for _, e in m2))
-        if degree > budgets.max_exponent:
-            _check_exponent(degree)
-        return QPoly._raw({_mono_mul(m1, m2): c1 * c2})
+        return _term_product(m1, c1, m2, c2)
     products = len(self.terms) * len(other.terms)
     if products > 8 * budgets.max_terms:  # the work, even when most terms then merge
         raise budget_exceeded("a size", "max_terms", f"expanding a product of a "
@@ -733,6 +757,16 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
                                   f"over {budgets.max_terms} terms")
     return QPoly(terms)
 
+
+
+def _term_product(m1: Monomial, c1: int, m2: Monomial, c2: int) -> QPoly:
+    """One term by one term (a layer's output area, a divisor times a stride): a monomial
+    product, whose only budget is the exponent (as _check_degree says for a single term)."""
+    degree = (m1[0][1] if len(m1) == 1 else sum(e for _, e in m1)) + \
+        (m2[0][1] if len(m2) == 1 else sum(e for _, e in m2))
+    if degree > current_budgets().max_exponent:
+        _check_exponent(degree)
+    return QPoly._raw({_mono_mul(m1, m2): c1 * c2})
 
 
 def _check_power_terms(b: QPoly, k: int) -> None:
@@ -801,6 +835,9 @@ def _degree(p: QPoly) -> int:
     known = p._top
     if known is not None:
         return known[0]
+    if p._origin is None:  # (most polynomials: made directly, counted directly)
+        counted = p._top = _count_top(p.terms)
+        return counted[0]
     for q in reversed(_lineage_unknown(p, "_top")):
         made = _made_from(q)
         top = made[0]._top if made is not None else None
@@ -865,9 +902,8 @@ class Floor:
         # a digest of the structure first: two floors that differ only deep inside (the H
         # and W sizes of a chain, floor((floor(... H ...)... vs floor((floor(... W ...)...)
         # are compared and hashed at once instead of through every nesting level
-        self.digest, self.spread = _digest(num, den)
+        self.digest, self.spread, self.depth = _digest(num, den)
         self._key: tuple[object, ...] | None = None  # (built when first compared)
-        self.depth: int = 1 + max(num.depth(), den.depth())
         # the digest reduces coefficients modulo the Mersenne prime 2**61 - 1, where powers
         # of two repeat with period 61: ceiling(H/2**i) and ceiling(H/2**(i + 61)) share a
         # digest (which stays: it orders sizes), so the hash adds the spread (the
@@ -937,9 +973,12 @@ class Floor:
         """
         f = Floor(num, den)
         key = (f.digest, f.spread)  # (the digest alone repeats every 61 powers of two)
-        known = _FLOORS.get(key)
+        ref = _FLOORS.get(key)
+        known: Floor | None = ref() if ref is not None else None
         if known is None:
-            _FLOORS[key] = f
+            ref = _FloorRef(f, _forget_floor)
+            ref.key = key
+            _FLOORS[key] = ref
         elif known.num == num and known.den == den:  # (inner floors interned: cheap)
             return known
         return f  # (another floor with the same digest is alive: this one not interned)
@@ -1047,17 +1086,38 @@ comparison; deeper ones by :func:`convsym.deep.same`."""
 _DIGEST_MOD = (1 << 61) - 1
 _SYM_DIGESTS: dict[sympy.Symbol, int] = {}
 
-_FLOORS: weakref.WeakValueDictionary[tuple[int, int], Floor] = weakref.WeakValueDictionary()
-"""The floors alive, by digest and spread (:meth:`Floor.of`)."""
 
 
-def _digest(num: QPoly, den: QPoly) -> tuple[int, int]:
+class _FloorRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to an interned floor that knows its key in :data:`_FLOORS` (a
+    ``WeakValueDictionary``'s ``KeyedRef`` does the same in Python-level ``__new__`` and
+    ``__init__``, a few times slower: one is made for every new floor of every layer)."""
+
+    __slots__ = ("key",)
+    key: tuple[int, int]
+
+
+def _forget_floor(ref: _FloorRef) -> None:
+    """The callback of an interned floor's reference: drop its entry, unless another floor
+    has taken the key since."""
+    if _FLOORS.get(ref.key) is ref:
+        _FLOORS.pop(ref.key, None)
+
+
+_FLOORS: dict[tuple[int, int], _FloorRef] = {}
+"""The floors alive, by digest and spread (:meth:`Floor.of`), held weakly."""
+
+
+def _digest(num: QPoly, den: QPoly) -> tuple[int, int, int]:
     """A structural digest of ``floor(num/den)``, the same in every run (symbol names through
     CRC-32, never Python's salted string hash): part of a floor's sort key, so the order of
-    sizes is reproducible; and its spread, the bit lengths of every coefficient, inner
-    floors' included, summed (part of the floor's hash)."""
-    total = spread = 0
-    for side, p in enumerate((num, den)):
+    sizes is reproducible; its spread, the bit lengths of every coefficient, inner floors'
+    included, summed (part of the floor's hash); and its nesting depth (1 + the deepest
+    floor inside), read in the same pass."""
+    total = spread = deepest = 0
+    digests = _SYM_DIGESTS
+    side = 0
+    for p in (num, den):
         for mono, c in p.terms.items():
             spread += c.bit_length()
             term = (c * 1_000_003 + side) % _DIGEST_MOD
@@ -1065,13 +1125,16 @@ def _digest(num: QPoly, den: QPoly) -> tuple[int, int]:
                 if isinstance(atom, Floor):
                     h = atom.digest
                     spread += atom.spread
+                    if atom.depth > deepest:
+                        deepest = atom.depth
                 else:
-                    h = _SYM_DIGESTS.get(atom, 0)
+                    h = digests.get(atom, 0)
                     if not h:
-                        h = _SYM_DIGESTS[atom] = zlib.crc32(atom.name.encode()) + 1
+                        h = digests[atom] = zlib.crc32(atom.name.encode()) + 1
                 term = (term * 6_700_417 + h * 31 + e) % _DIGEST_MOD
             total = (total + term * term + term) % _DIGEST_MOD
-    return total, spread
+        side = 1
+    return total, spread, 1 + deepest
 
 
 def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
@@ -1196,6 +1259,14 @@ def _positive(x: sympy.Symbol) -> bool:
     return known
 
 
+def _least(x: sympy.Symbol) -> int | None:
+    """The least value of the symbol ``x``: 1 when positive, 0 when non-negative, else None
+    (no least value); the positive case (nearly every symbol) from :data:`_POSITIVE`."""
+    if _positive(x):
+        return 1
+    return 0 if x.is_nonnegative else None
+
+
 PROBES = 3
 """Points at which :func:`probe` evaluates; at each, every symbol has a fixed value from 2
 to 98 (in every integer symbol's domain: positive, non-negative or any), scattered by its
@@ -1230,7 +1301,7 @@ def _split_den(den: QPoly) -> tuple[int, Monomial]:
     if coeff <= 0:
         raise NotQuasiPolynomial(f"divisor {to_sympy(den)} is not positive")
     for atom, _ in mono:
-        if isinstance(atom, Floor) or not atom.is_positive:
+        if isinstance(atom, Floor) or not _positive(atom):
             raise NotQuasiPolynomial(
                 f"divisor {to_sympy(den)} is not a product of positive symbols")
     return coeff, mono
@@ -1278,6 +1349,12 @@ def _dedupe(names: list[str]) -> tuple[str, ...]:
 
 def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
     dc, dmono = _split_den(den)
+    return _floordiv_split(num, den, dc, dmono, fired)
+
+
+def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
+                    fired: list[str] | None) -> QPoly:
+    """:func:`_floordiv` with ``den`` already split as ``dc*dmono`` (:func:`_split_den`)."""
     if dc == 1 and not dmono:
         return num
     if fired is None and len(num.terms) <= 2:
@@ -1285,25 +1362,59 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
         # m: the nested collapse at once, floor((X + A*m)/(A*B)) (the same canonical form
         # as extracting m's quotient first: X's constant lies in [0, A), A*(m mod B) + that
         # in [0, A*B)); when tracing, the lemmas are recorded one by one below
-        inner = single_linear_floor(num)
-        if inner is not None and all(not m or m == ((inner, 1),) for m in num.terms):
-            shift = num.terms.get((), 0)
-            if not dmono and inner.den.is_const():
-                a = inner.den.const_value()
-                return _floordiv(inner.num + QPoly.const(a * shift), QPoly.const(a * dc),
-                                 None)
+        inner, shift = _floor_plus_constant(num)
+        if inner is not None:
+            a = inner.den.as_int()
+            if not dmono and a is not None:
+                return _floordiv_split(inner.num + QPoly.const(a * shift), QPoly.const(a * dc),
+                                       a * dc, (), None)
             if dmono:
                 # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
                 # gcd applies (F's coefficient is 1, m a constant), so the steps below come
-                # to the nested collapse; taken here directly, on the same condition
+                # to the nested collapse; taken here directly, on the same condition (which
+                # holds at once for m = 0)
                 merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
-                if _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
-                    return _floordiv(merged, inner.den * den, None)
+                if not shift or _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
+                    ((imono, ic),) = inner.den.terms.items()  # (a monomial, as den is)
+                    product_den = _term_product(imono, ic, dmono, dc)
+                    ((pmono, pc),) = product_den.terms.items()
+                    return _floordiv_split(merged, product_den, pc, pmono, None)
     if fired is None:
         plain = _plain_steps(num, den, dc, dmono)
         if plain is not None:
             return plain
     return _steps(num, den, dc, dmono, fired)
+
+
+def _floor_plus_constant(num: QPoly) -> tuple[Floor | None, int]:
+    """``(F, m)`` when ``num`` is ``F + m``, a Floor atom ``F`` with coefficient 1 and an
+    integer ``m`` (perhaps 0), else ``(None, 0)``."""
+    inner: Floor | None = None
+    shift = 0
+    for mono, c in num.terms.items():
+        if not mono:
+            shift = c
+        elif inner is None and c == 1 and len(mono) == 1 and mono[0][1] == 1 and \
+                isinstance(mono[0][0], Floor):
+            inner = mono[0][0]
+        else:
+            return None, 0
+    return inner, shift
+
+
+def _divides(by: Monomial, mono: Monomial) -> bool:
+    """Whether the monomial ``by`` (not empty) divides ``mono``: ``_mono_div`` is not None,
+    without building the quotient."""
+    if len(mono) == 1:  # (most terms: one atom, which a divisor of two atoms cannot divide)
+        if len(by) != 1:
+            return False
+        (atom, have), (x, e) = mono[0], by[0]
+        return have >= e and (atom is x or (hash(atom) == hash(x) and atom == x))
+    powers = dict(mono)
+    for x, e in by:
+        if powers.get(x, 0) < e:
+            return False
+    return True
 
 
 def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | None:
@@ -1317,12 +1428,13 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
     """
     quotient: dict[Monomial, int] = {}
     rest: dict[Monomial, int] = {}
-    for mono, c in num.terms.items():
+    terms = num.terms
+    for mono, c in terms.items():
         for atom, _ in mono:
             if isinstance(atom, Floor):
                 return None
         if dmono:
-            if _mono_div(mono, dmono) is not None:
+            if mono and _divides(dmono, mono):
                 return None  # a multiple of the divisor's symbols: extraction applies
             rest[mono] = c
             continue
@@ -1336,9 +1448,11 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
             return None  # no constant (a shared symbol may cancel), or nothing but one
     elif not rest or (len(rest) == 1 and () in rest):
         return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
-    if gcd(reduce(gcd, (abs(r) for m, r in rest.items() if m), 0), dc) > 1:
+    if dc > 1 and gcd(reduce(gcd, (abs(r) for m, r in rest.items() if m), 0), dc) > 1:
         return None
-    floor = QPoly.atom(Floor.of(QPoly._raw(rest), den))
+    # (with a symbolic divisor every term is kept: the numerator itself is the floor's)
+    kept = num if dmono and num.factors is None else QPoly._raw(rest)
+    floor = QPoly.atom(Floor.of(kept, den))
     return QPoly._raw(quotient) + floor if quotient else floor
 
 
@@ -1779,8 +1893,7 @@ def lower_bound(e: QExpr) -> int | None:
             return None
         term = c
         for atom, power in mono:
-            b = _floor_lower(atom) if isinstance(atom, Floor) else \
-                (1 if atom.is_positive else (0 if atom.is_nonnegative else None))
+            b = _floor_lower(atom) if isinstance(atom, Floor) else _least(atom)
             if b is None or (b < 0 and (len(mono) > 1 or power != 1)):
                 return None
             term *= b**power

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, as_int, floordiv, to_sympy
 from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, Weight, check_room
-from convsym.sizes import mul_sizes
+from convsym.sizes import product_later
 
 AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -117,10 +117,10 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
         weights = [Weight("weight", kshape)]
     if cfg.bias:
         weights.append(Weight("bias", (cfg.filters,)))
-    area = mul_sizes(*out)  # the output positions, multiplied out once for both counts
-    macs = F.conv_macs([area], kernel=list(cfg.kernel), c_in_per_group=per_group,
-                       c_out=cfg.filters)
-    bias_macs = mul_sizes(area, cfg.filters) if cfg.bias else QPoly.const(0)
+    # the counts are multiplied out when read (a summary), not by every build; the output
+    # positions, multiplied out once for both
+    macs = F.conv_macs(out, kernel=cfg.kernel, c_in_per_group=per_group, c_out=cfg.filters)
+    bias_macs = product_later(tuple(out), (cfg.filters,)) if cfg.bias else QPoly.const(0)
     return Inference(join_channels(cfg.filters, out, cfg.channels_first), weights,
                      conditions, steps, macs, bias_macs=bias_macs)
 
