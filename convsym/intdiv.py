@@ -1116,11 +1116,12 @@ def _digest(num: QPoly, den: QPoly) -> tuple[int, int, int]:
     floor inside), read in the same pass."""
     total = spread = deepest = 0
     digests = _SYM_DIGESTS
+    mod = _DIGEST_MOD
     side = 0
     for p in (num, den):
         for mono, c in p.terms.items():
             spread += c.bit_length()
-            term = (c * 1_000_003 + side) % _DIGEST_MOD
+            term = (c * 1_000_003 + side) % mod
             for atom, e in mono:
                 if isinstance(atom, Floor):
                     h = atom.digest
@@ -1131,8 +1132,8 @@ def _digest(num: QPoly, den: QPoly) -> tuple[int, int, int]:
                     h = digests.get(atom, 0)
                     if not h:
                         h = digests[atom] = zlib.crc32(atom.name.encode()) + 1
-                term = (term * 6_700_417 + h * 31 + e) % _DIGEST_MOD
-            total = (total + term * term + term) % _DIGEST_MOD
+                term = (term * 6_700_417 + h * 31 + e) % mod
+            total = (total + term * term + term) % mod
         side = 1
     return total, spread, 1 + deepest
 
@@ -1809,6 +1810,8 @@ def _qkey(e: QExpr) -> tuple[object, ...]:
 
 def add(e: QExpr, p: QPoly) -> QExpr:
     """``e + p``."""
+    if type(e) is QPoly:  # (most sizes: straight to the sum)
+        return e._combine(p, 1)
     if isinstance(e, Ext):
         return ext(e.kind, (add(a, p) for a in e.args))
     return e + p
@@ -1905,7 +1908,7 @@ def _floor_lower(f: Floor) -> int | None:
     if f._lower is None:
         b = lower_bound(f.num)
         if b is not None:
-            dc, dmono = _split_den(f.den)
+            ((dmono, dc),) = f.den.terms.items()  # (a positive monomial: the floor's own)
             b = b // dc if not dmono or b < 0 else 0
         f._lower = (b,)
     return f._lower[0]

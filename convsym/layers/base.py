@@ -443,7 +443,13 @@ def remembered(layer: L, make: Callable[[L], T]) -> T:
     values = layer.__dict__
     key: list[object] = [type(layer)]
     for name in fields:
-        typed = _typed(values.get(name))
+        value = values.get(name)
+        kind = type(value)
+        if kind in _PLAIN_TYPES:  # (most arguments: inline)
+            key.append(value)
+            key.append(kind)
+            continue
+        typed = _typed(value)
         if typed is None:
             return make(layer)
         key.append(typed)
