@@ -46,7 +46,8 @@ def clear_caches() -> None:
     texts, and what is remembered per symbol (its key, digest, sign and probe values).
 
     Kept: what is built once per class (a printer's method for a SymPy class, the ``nargs``
-    of ``floor``), independent of the network, and the constants made at import."""
+    of ``floor``), independent of the network, and the constants made at import (the
+    assumptions of convsym's symbols, deduced at import, are restored to that state)."""
     from sympy.core.cache import clear_cache
 
     from convsym import deep, derivation, domains, expr, formulas, intdiv, sizes
@@ -57,6 +58,7 @@ def clear_caches() -> None:
     clear_cache()
     expr._CACHE.clear()
     expr._PARSED.clear()
+    expr.forget_facts()
     domains._NEUTRAL.clear()
     lemmas._SHIFTED.clear()
     intdiv._SYM_KEYS.clear()
