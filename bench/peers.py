@@ -65,6 +65,8 @@ def clear_caches() -> None:
     intdiv._SYM_DIGESTS.clear()
     intdiv._POSITIVE.clear()
     intdiv._PROBE_AT.clear()
+    for constant in intdiv._SMALL_CONSTS.values():  # (made at import; what they learnt since)
+        constant._memo = None
     text.power_factors.cache_clear()
     latex._latex.cache_clear()
     formulas._settled.cache_clear()

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cmp_to_key, reduce
 from math import comb, gcd
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Union, cast
 
 import sympy
 
@@ -179,7 +179,7 @@ class QPoly:
     n**2 + 3*n - 1
     """
 
-    __slots__ = ("terms", "factors", "_hash", "_key", "_origin", "_floored", "_top",
+    __slots__ = ("terms", "factors", "_hash", "_key", "_origin", "_floored", "_top", "_memo",
                  "__weakref__")
 
     terms: dict[Monomial, int]
@@ -195,6 +195,10 @@ class QPoly:
     """How many terms hold a Floor atom at top level, once known."""
     _top: tuple[int, int] | None
     """The largest degree of a term and how many terms have it, once known (:func:`_degree`)."""
+    _memo: dict[str, object] | None
+    """Facts about this polynomial as a divisor or a numerator, once asked (its split as a
+    divisor, :func:`_split_den`; its terms' share of a floor's digest, :func:`_digest`):
+    a stride or a numerator shared by every layer of a chain is read once."""
 
     def __init__(self, terms: Mapping[Monomial, int] | None = None) -> None:
         self.terms = {m: c for m, c in (terms or {}).items() if c}
@@ -204,6 +208,7 @@ class QPoly:
         self._origin = None
         self._floored = None
         self._top: tuple[int, int] | None = None
+        self._memo = None
 
     @staticmethod
     def _raw(terms: dict[Monomial, int]) -> QPoly:
@@ -216,6 +221,7 @@ class QPoly:
         p._origin = None
         p._floored = None
         p._top = None
+        p._memo = None
         return p
 
     if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
@@ -679,6 +685,7 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     p._origin = None
     p._floored = None
     p._top = None
+    p._memo = None
     return p
 
 
@@ -1113,29 +1120,43 @@ def _digest(num: QPoly, den: QPoly) -> tuple[int, int, int]:
     CRC-32, never Python's salted string hash): part of a floor's sort key, so the order of
     sizes is reproducible; its spread, the bit lengths of every coefficient, inner floors'
     included, summed (part of the floor's hash); and its nesting depth (1 + the deepest
-    floor inside), read in the same pass."""
+    floor inside), read in the same pass.  The numerator's share is remembered by it (the
+    numerator of a chain with a symbolic stride is every layer's)."""
+    memo = num._memo
+    part = cast("tuple[int, int, int] | None", memo.get("digest") if memo else None)
+    if part is None:
+        part = _terms_digest(num, 0)
+        if memo is None:
+            memo = num._memo = {}
+        memo["digest"] = part
+    total, spread, deepest = part
+    den_total, den_spread, den_deepest = _terms_digest(den, 1)
+    return (total + den_total) % _DIGEST_MOD, spread + den_spread, \
+        1 + max(deepest, den_deepest)
+
+
+def _terms_digest(p: QPoly, side: int) -> tuple[int, int, int]:
+    """The share of ``p``'s terms in :func:`_digest` (``side`` 0 for a numerator, 1 for a
+    divisor): their digests summed, their spread and the deepest floor among them."""
     total = spread = deepest = 0
     digests = _SYM_DIGESTS
     mod = _DIGEST_MOD
-    side = 0
-    for p in (num, den):
-        for mono, c in p.terms.items():
-            spread += c.bit_length()
-            term = (c * 1_000_003 + side) % mod
-            for atom, e in mono:
-                if isinstance(atom, Floor):
-                    h = atom.digest
-                    spread += atom.spread
-                    if atom.depth > deepest:
-                        deepest = atom.depth
-                else:
-                    h = digests.get(atom, 0)
-                    if not h:
-                        h = digests[atom] = zlib.crc32(atom.name.encode()) + 1
-                term = (term * 6_700_417 + h * 31 + e) % mod
-            total = (total + term * term + term) % mod
-        side = 1
-    return total, spread, 1 + deepest
+    for mono, c in p.terms.items():
+        spread += c.bit_length()
+        term = (c * 1_000_003 + side) % mod
+        for atom, e in mono:
+            if isinstance(atom, Floor):
+                h = atom.digest
+                spread += atom.spread
+                if atom.depth > deepest:
+                    deepest = atom.depth
+            else:
+                h = digests.get(atom, 0)
+                if not h:
+                    h = digests[atom] = zlib.crc32(atom.name.encode()) + 1
+            term = (term * 6_700_417 + h * 31 + e) % mod
+        total = (total + term * term + term) % mod
+    return total, spread, deepest
 
 
 def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
@@ -1295,7 +1316,20 @@ def probe(p: QPoly, i: int) -> int:
 
 
 def _split_den(den: QPoly) -> tuple[int, Monomial]:
-    """``den`` as (positive integer, monomial of positive symbols)."""
+    """``den`` as (positive integer, monomial of positive symbols), remembered by ``den``
+    (a chain's stride divides every layer's size)."""
+    memo = den._memo
+    known = cast("tuple[int, Monomial] | None", memo.get("split") if memo else None)
+    if known is not None:
+        return known
+    split = _split_new_den(den)
+    if memo is None:
+        memo = den._memo = {}
+    memo["split"] = split
+    return split
+
+
+def _split_new_den(den: QPoly) -> tuple[int, Monomial]:
     if len(den.terms) != 1:
         raise NotQuasiPolynomial(f"divisor {to_sympy(den)} is not a monomial")
     ((mono, coeff),) = den.terms.items()
