@@ -1401,8 +1401,8 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
         if inner is not None:
             a = inner.den.as_int()
             if not dmono and a is not None:
-                return _floordiv_split(inner.num + QPoly.const(a * shift), QPoly.const(a * dc),
-                                       a * dc, (), None)
+                return _floordiv_split(inner.num._combine(QPoly.const(a * shift), 1),
+                                       QPoly.const(a * dc), a * dc, (), None)
             if dmono:
                 # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
                 # gcd applies (F's coefficient is 1, m a constant), so the steps below come
@@ -1483,12 +1483,24 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
             return None  # no constant (a shared symbol may cancel), or nothing but one
     elif not rest or (len(rest) == 1 and () in rest):
         return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
-    if dc > 1 and gcd(reduce(gcd, (abs(r) for m, r in rest.items() if m), 0), dc) > 1:
-        return None
+    if dc > 1:
+        common = 0  # the gcd of the non-constant terms' coefficients (and dc), at once
+        for m, r in rest.items():
+            if m:
+                common = gcd(common, r)
+                if common == 1:
+                    break
+        if gcd(common, dc) > 1:
+            return None
     # (with a symbolic divisor every term is kept: the numerator itself is the floor's)
     kept = num if dmono and num.factors is None else QPoly._raw(rest)
-    floor = QPoly.atom(Floor.of(kept, den))
-    return QPoly._raw(quotient) + floor if quotient else floor
+    atom = Floor.of(kept, den)
+    if not quotient:
+        return QPoly.atom(atom)
+    if len(quotient) + 1 < _LONG:  # quotient + floor, as _combine makes it (a short sum)
+        quotient[((atom, 1),)] = 1
+        return QPoly._raw(quotient)
+    return QPoly._raw(quotient) + QPoly.atom(atom)
 
 
 def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | None
