@@ -295,3 +295,60 @@ def test_a_room_decision_is_the_one_made_from_samples_and_periods(data: st.DataO
         slow = (holds, not holds and not unbounded_below(short) and
                 decide_nonneg(short).holds is True)
     assert fast == slow
+
+
+# --- issue 19: configurations made once per arguments; MACs multiplied out when read ------------
+
+
+def test_a_configuration_is_remembered_only_for_the_same_typed_arguments() -> None:
+    from convsym.budget import raised
+
+    first = T.Conv2d(4, 4, 3, stride="s", padding=1)
+    assert T.Conv2d(4, 4, 3, stride="s", padding=1).config is first.config
+    assert T.Conv2d(4, 4, (3, 3), stride="s", padding=1).config == first.config
+    # equal in Python, not as arguments: each is checked as given, every time
+    for _ in range(2):
+        with pytest.raises(LayerTypeError):
+            T.Conv2d(4, 4, 3, stride="s", padding=1, bias=1)  # type: ignore[arg-type]
+        with pytest.raises(LayerTypeError):
+            T.Conv2d(4, 4, (3, True), padding=1)
+        with pytest.raises(LayerTypeError):
+            T.Conv2d(4, 4, 3.0, padding=1)  # type: ignore[arg-type]
+    assert T.Conv2d(4, 4, (3, 1)).config.kernel == (QPoly.const(3), QPoly.const(1))
+    with raised(max_terms=6):  # other budgets: made again
+        assert T.Conv2d(4, 4, 3, stride="s", padding=1).config is not first.config
+    # a SymPy value is not remembered, but gives the same configuration
+    assert T.Conv2d(4, 4, 3, stride=symbol("s"), padding=1).config == first.config
+
+
+@pytest.mark.parametrize("layer", [T.Conv2d(4, 6, 3, stride="s", padding=1),
+                                   T.Conv2d(4, 6, "k", stride=2, groups=2, bias=False),
+                                   K.Conv2D(6, 3, strides=2, padding="same")])
+def test_macs_read_later_are_the_products_made_at_once(layer: object) -> None:
+    import pickle
+
+    from convsym.sizes import Product, mul_sizes
+
+    shape = (QPoly.const(4), QPoly.sym(symbol("H")), QPoly.sym(symbol("W")))
+    if isinstance(layer, K.Conv2D):
+        shape = shape[1:] + shape[:1]
+    inf = layer.infer([shape])  # type: ignore[attr-defined]
+    assert isinstance(inf.__dict__["macs"], Product)  # not multiplied out by the build
+    copy = pickle.loads(pickle.dumps(inf))
+    cfg = layer.config  # type: ignore[attr-defined]
+    spatial = inf.shape[1:] if cfg.channels_first else inf.shape[:-1]
+    per_group = QPoly.const(4) if cfg.groups == 1 else floordiv(QPoly.const(4), cfg.groups)
+    area = mul_sizes(*spatial)
+    assert inf.macs == mul_sizes(area, cfg.filters, *cfg.kernel, per_group) == copy.macs
+    assert inf.bias_macs == (mul_sizes(area, cfg.filters) if cfg.bias else 0) == copy.bias_macs
+    inf.bias_macs = QPoly.const(7)  # a count set afterwards (depthwise) replaces it
+    assert inf.bias_macs == 7
+
+
+def test_macs_over_the_budgets_are_refused_by_the_layer_that_makes_them() -> None:
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+
+    # (sizes of their own: a product made before, under larger budgets, is remembered)
+    with raised(max_terms=3), pytest.raises(BudgetExceeded, match="Conv2d '0'"):
+        Sequential([T.Conv2d(4, 4, 3, stride="s", padding=1)], input_shape=(4, "Hx", "Wx"))
