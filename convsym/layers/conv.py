@@ -52,6 +52,23 @@ class ConvConfig:
     in_channels: QPoly | None = None
     padding_mode: str = "zeros"
 
+    def weights(self, per_group: QPoly) -> tuple[Weight, ...]:
+        """The weight tensors in the dialect's layout for ``per_group`` input channels per
+        group, made once per configuration and ``per_group`` (immutable: a chain's layers
+        share them)."""
+        made: dict[QPoly, tuple[Weight, ...]] = self.__dict__.setdefault("_weights", {})
+        found = made.get(per_group)
+        if found is None:
+            if self.dialect == "keras":
+                found = (Weight("kernel", (*self.kernel, per_group, self.filters)),)
+            else:
+                found = (Weight("weight", (self.filters, per_group, *self.kernel)),)
+            if self.bias:
+                found += (Weight("bias", (self.filters,)),)
+            if len(made) < 64:  # (bounded: a symbolic per_group differs layer by layer)
+                made[per_group] = found
+        return found
+
     @cached_property
     def windows(self) -> tuple[tuple[QPoly, QPoly, QPoly, QPoly], ...]:
         """Per axis, for 'valid' or explicit padding: ``(p_l, p_r, P, P - k_e)``, the last
@@ -128,14 +145,7 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
         steps.append(step)
         conditions += conds
     per_group = c_in if as_int(cfg.groups) == 1 else floordiv(c_in, cfg.groups)
-    if cfg.dialect == "keras":
-        kshape = (*cfg.kernel, per_group, cfg.filters)
-        weights = [Weight("kernel", kshape)]
-    else:
-        kshape = (cfg.filters, per_group, *cfg.kernel)
-        weights = [Weight("weight", kshape)]
-    if cfg.bias:
-        weights.append(Weight("bias", (cfg.filters,)))
+    weights = list(cfg.weights(per_group))
     # the counts are multiplied out when read (a summary), not by every build; the output
     # positions, multiplied out once for both
     macs = F.conv_macs(out, kernel=cfg.kernel, c_in_per_group=per_group, c_out=cfg.filters)
