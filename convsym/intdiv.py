@@ -2683,8 +2683,9 @@ def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
         return None  # an integer product: SymPy pulls it out of the floor
     factors = [symbol_power(a, e) for a, e in powers.items() if e]
     factors.sort(key=_MUL_ORDER)
-    coeff = sympy.Rational(c, dc)
-    return _canonical_mul(factors if coeff == 1 else [coeff, *factors])
+    if c == dc:  # the coefficient c/dc is 1 (dc > 0): no Rational to build
+        return _canonical_mul(factors)
+    return _canonical_mul([sympy.Rational(c, dc), *factors])
 
 
 def _unbounded_fraction(num: QPoly, den: QPoly) -> bool:
