@@ -42,8 +42,9 @@ def build_chain(depth: int, stride: int | str, channels: int = 4) -> Any:
 
 def clear_caches() -> None:
     """Forget every cache a first run would not have: SymPy's global cache and convsym's
-    memos (what a fresh process starts with, minus the imports): sizes, displays, parsed
-    texts, and what is remembered per symbol (its key, digest, sign and probe values).
+    memos (what a fresh process starts with, minus the imports): sizes, displays (the
+    derivations' too), parsed texts, layer configurations, and what is remembered per
+    symbol (its key, digest, sign and probe values).
 
     Kept: what is built once per class (a printer's method for a SymPy class, the ``nargs``
     of ``floor``), independent of the network, and the constants made at import (the
@@ -71,6 +72,7 @@ def clear_caches() -> None:
     latex._latex.cache_clear()
     formulas._settled.cache_clear()
     derivation._settled.cache_clear()
+    derivation.to_sympy.cache_clear()
     intdiv._SHOWN.clear()
     base._ROOMS.clear()
     base._SIZES.clear()
