@@ -352,3 +352,23 @@ def test_macs_over_the_budgets_are_refused_by_the_layer_that_makes_them() -> Non
     # (sizes of their own: a product made before, under larger budgets, is remembered)
     with raised(max_terms=3), pytest.raises(BudgetExceeded, match="Conv2d '0'"):
         Sequential([T.Conv2d(4, 4, 3, stride="s", padding=1)], input_shape=(4, "Hx", "Wx"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([1, 3, 5, "k"]), st.sampled_from([1, 2, "d"]),
+       st.sampled_from([0, 1, 2, "p", (0, 1), (2, "p")]), st.sampled_from(["H", "H + 3"]))
+def test_a_rooms_offset_kept_by_the_configuration_is_conv_room(k: object, d: object,
+                                                               padding: object, n: str) -> None:
+    # ConvConfig.windows keeps P and the room of an empty input; n plus it is F.conv_room
+    from convsym import formulas as F
+    from convsym.expr import parse_expr
+    from convsym.intdiv import add, from_sympy
+
+    cfg = T.Conv2d(2, 2, k, dilation=d, padding=padding).config  # type: ignore[arg-type]
+    size = from_sympy(parse_expr(n))
+    assert isinstance(size, QPoly)
+    for i, (before, after, pad, offset) in enumerate(cfg.windows):
+        assert cfg.pads is not None and (before, after) == cfg.pads[i]
+        assert pad == before + after
+        room = F.conv_room(size, k=cfg.kernel[i], d=cfg.dilation[i], pad=pad)
+        assert list(add(size, offset).terms.items()) == list(room.terms.items())
