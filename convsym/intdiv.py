@@ -710,10 +710,10 @@ def within_budgets(factors: Iterable[QExpr]) -> bool:
         terms = f.terms
         if len(terms) > 1 or () not in terms:  # (constants: one term product, degree 0)
             work *= len(terms) or 1
+            if work > EXPAND_AT_ONCE:
+                return False  # (before any degree is counted: long sums are common)
             top = f._top
             degree += top[0] if top is not None else _degree(f)
-    if work > EXPAND_AT_ONCE:
-        return False
     budgets = current_budgets()
     return work <= budgets.max_terms and degree <= budgets.max_degree and \
         degree <= budgets.max_exponent
