@@ -719,6 +719,37 @@ def within_budgets(factors: Iterable[QExpr]) -> bool:
         degree <= budgets.max_exponent
 
 
+def kept_factored(inner: tuple[QExpr, ...], outer: tuple[QExpr, ...]) -> bool:
+    """Whether ``mul_sizes(mul_sizes(*inner), *outer)`` (:mod:`convsym.sizes`) surely keeps
+    its product factored, within the budgets in force: ``inner`` two plain sums whose
+    expansion would take more than :data:`EXPAND_AT_ONCE` term products (so :func:`product`
+    keeps them as factors, twice), ``outer`` single terms (multiplied into the scalar, one
+    term by one term), and the degrees summing to at most ``max_exponent``, the only
+    budget those steps check.  Then it cannot fail, nor consult a clock (a chain with a
+    symbolic kernel per layer: every layer's MACs).
+
+    >>> from convsym.expr import symbol
+    >>> h, w = (sum((QPoly.sym(symbol(f"{x}{i}")) for i in range(9)), QPoly()) for x in "hw")
+    >>> k, three = QPoly.sym(symbol("k")), QPoly.const(3)
+    >>> kept_factored((h, w), (QPoly.const(16), k)), kept_factored((h, three), ())
+    (True, False)
+    """
+    if len(inner) != 2:
+        return False
+    degree = 0
+    for f in (*inner, *outer):
+        if type(f) is not QPoly or f.factors is not None:
+            return False
+        degree += _degree(f)
+    a, b = inner
+    assert isinstance(a, QPoly) and isinstance(b, QPoly)  # (checked above)
+    if len(a.terms) < 2 or len(b.terms) < 2 or len(a.terms) * len(b.terms) <= EXPAND_AT_ONCE:
+        return False
+    if any(isinstance(f, QPoly) and len(f.terms) > 1 for f in outer):
+        return False
+    return degree <= current_budgets().max_exponent
+
+
 _TIMED_PRODUCTS = 1_000
 """Term products above which an expansion checks the wall-clock budgets first (cheaper ones
 cost less than the check's share of a layer)."""
@@ -1270,15 +1301,21 @@ def falls(p: QPoly) -> bool:
     return any(x not in mixed and x not in rise for x in sides[0][1])
 
 
-_POSITIVE: dict[sympy.Symbol, bool] = {}
+_POSITIVE: dict[int, tuple[sympy.Symbol, bool]] = {}
+"""``x.is_positive`` by ``id(x)``, with ``x`` (held, so the id stays its own): SymPy hashes a
+symbol in Python, and the signs of a long sum's every term are read layer after layer."""
 
 
 def _positive(x: sympy.Symbol) -> bool:
     """``x.is_positive``, one assumption query per symbol."""
-    known = _POSITIVE.get(x)
-    if known is None:
-        known = _POSITIVE[x] = bool(x.is_positive)
-    return known
+    known = _POSITIVE.get(id(x))
+    if known is not None and known[0] is x:
+        return known[1]
+    positive = bool(x.is_positive)
+    if len(_POSITIVE) >= 65536:
+        _POSITIVE.clear()  # bounded memory; a miss only asks the symbol again
+    _POSITIVE[id(x)] = (x, positive)
+    return positive
 
 
 def _least(x: sympy.Symbol) -> int | None:

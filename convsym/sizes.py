@@ -33,6 +33,7 @@ from convsym.intdiv import (
     evaluate,
     ext,
     free_symbols,
+    kept_factored,
     product,
     scale,
     to_sympy,  # noqa: F401  (the doctests print with it)
@@ -92,11 +93,14 @@ class Product:
 def product_later(inner: tuple[QExpr, ...], outer: tuple[QExpr, ...]) -> QExpr | Product:
     """``mul_sizes(mul_sizes(*inner), *outer)``: as a :class:`Product` to multiply out when
     read, where that surely stays within the budgets in force and is small
-    (:func:`~convsym.intdiv.within_budgets`: it cannot fail later for lack of them); else
+    (:func:`~convsym.intdiv.within_budgets`), or surely kept factored within them
+    (:func:`~convsym.intdiv.kept_factored`): it cannot fail later for lack of them; else
     multiplied out now, where a budget it exceeds is reported by the layer that asked.
     """
     later = Product(inner, outer)
-    return later if within_budgets((*inner, *outer)) else later.value()
+    if within_budgets((*inner, *outer)) or kept_factored(inner, outer):
+        return later
+    return later.value()
 
 
 _PRODUCTS: dict[tuple[QPoly, ...], QExpr] = {}
