@@ -1127,3 +1127,26 @@ def test_within_budgets_means_the_product_cannot_fail(factors: list[Tree], max_t
             product(q for q in qs if isinstance(q, QPoly))
             mul_sizes(mul_sizes(*qs[:1]), *qs[1:])
             mul_sizes(*reversed(qs))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 14), st.integers(2, 14), st.sampled_from([1, 3]),
+       st.sampled_from([4, 40, 400]))
+def test_kept_factored_means_the_product_stays_factored_and_cannot_fail(
+        m: int, n: int, k_power: int, max_exponent: int) -> None:
+    # what kept_factored allows, mul_sizes builds factored under those budgets (never
+    # expanding, never refused); what it refuses is not factored twice or may be refused
+    from convsym.budget import raised
+    from convsym.intdiv import kept_factored
+    from convsym.sizes import mul_sizes
+
+    h = sum((QPoly.sym(symbol(f"kf_h{i}")) for i in range(m)), QPoly.const(1))
+    w = sum((QPoly.sym(symbol(f"kf_w{i}")) for i in range(n)), QPoly.const(1))
+    outer = (QPoly.const(16), QPoly.sym(symbol("kf_k")) ** k_power)
+    with raised(max_exponent=max_exponent):
+        if kept_factored((h, w), outer):
+            assert (m + 1) * (n + 1) > 64
+            made = mul_sizes(mul_sizes(h, w), *outer)
+            assert made.factors is not None
+        else:
+            assert (m + 1) * (n + 1) <= 64 or 2 + k_power > max_exponent
