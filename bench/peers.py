@@ -43,12 +43,14 @@ def build_chain(depth: int, stride: int | str, channels: int = 4) -> Any:
 def clear_caches() -> None:
     """Forget every cache a first run would not have: SymPy's global cache and convsym's
     memos (what a fresh process starts with, minus the imports): sizes, displays (the
-    derivation's too), parsed texts, rooms, thresholds and agreements, layers' checked
-    arguments, and what is remembered per symbol (its key, digest, sign and probe values).
+    derivations' too), parsed texts, rooms, thresholds and agreements, layers' checked
+    arguments and configurations, and what is remembered per symbol (its key, digest, sign
+    and probe values).
 
     Kept: what is built once per class (a printer's method for a SymPy class, the ``nargs``
     of ``floor``, a layer class's field names), independent of the network, and the
-    constants made at import."""
+    constants made at import (the assumptions of convsym's symbols, deduced at import, are
+    restored to that state)."""
     from sympy.core.cache import clear_cache
 
     from convsym import deep, derivation, domains, expr, formulas, intdiv, sizes
@@ -59,12 +61,15 @@ def clear_caches() -> None:
     clear_cache()
     expr._CACHE.clear()
     expr._PARSED.clear()
+    expr.forget_facts()
     domains._NEUTRAL.clear()
     lemmas._SHIFTED.clear()
     intdiv._SYM_KEYS.clear()
     intdiv._SYM_DIGESTS.clear()
     intdiv._POSITIVE.clear()
     intdiv._PROBE_AT.clear()
+    for constant in intdiv._SMALL_CONSTS.values():  # (made at import; what they learnt since)
+        constant._memo = None
     text.power_factors.cache_clear()
     latex._latex.cache_clear()
     formulas._settled.cache_clear()
@@ -74,6 +79,7 @@ def clear_caches() -> None:
     base._ROOMS.clear()
     base._SIZES.clear()
     sharing._CHECKED.clear()
+    base._CONFIGS.clear()
     intdiv._CONVERTED.clear()
     intdiv._FLOOR_SHOWN.clear()
     intdiv._TERM_SHOWN.clear()

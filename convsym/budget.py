@@ -53,6 +53,7 @@ import math
 import os
 import pickle
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -291,6 +292,12 @@ _RETRY = 0.01
 """Seconds after which the alarm tries again when it lands in a block's exit (see below)."""
 
 
+_RAW_SIGNAL: Any = sys.modules.get("_signal", signal)
+"""The C functions behind ``signal.signal`` and ``signal.getsignal`` where there are (CPython's
+``_signal``): the same calls without turning each handler into an enum member, which for a
+function handler costs a ValueError raised and caught, a share of every network's build."""
+
+
 def _arm(clock: _Clock) -> bool:
     """Arm ``ITIMER_REAL`` for ``clock``, when that is safe; True when armed.
 
@@ -307,10 +314,10 @@ def _arm(clock: _Clock) -> bool:
     if threading.current_thread() is not threading.main_thread():
         return False
     if not _ALARMED:
-        if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None) or \
+        if _RAW_SIGNAL.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None) or \
                 signal.getitimer(itimer) != (0.0, 0.0):
             return False
-        _PREVIOUS[:] = [signal.signal(signal.SIGALRM, _on_alarm)]
+        _PREVIOUS[:] = [_RAW_SIGNAL.signal(signal.SIGALRM, _on_alarm)]
     _ALARMED.append(clock)
     _reset_timer()
     return True
@@ -325,7 +332,7 @@ def _disarm(clock: _Clock) -> None:
         return
     signal.setitimer(signal.ITIMER_REAL, 0.0)
     if _PREVIOUS:
-        signal.signal(signal.SIGALRM, _PREVIOUS.pop())
+        _RAW_SIGNAL.signal(signal.SIGALRM, _PREVIOUS.pop())
 
 
 def _reset_timer() -> None:

@@ -35,7 +35,7 @@ import numbers
 import re
 import warnings
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import sympy
 from sympy.core.relational import Relational
@@ -87,7 +87,17 @@ def symbol_power(base: sympy.Symbol, exp: int) -> sympy.Expr:
         return base
     if type(base) is not sympy.Symbol:
         return sympy.Pow(base, exp)
-    return sympy.Pow(base, sympy.Integer(exp), evaluate=False)
+    power = sympy.Integer(exp)
+    hooks = sympy.Basic._constructor_postprocessor_mapping
+    if any(c in hooks for c in type(base).__mro__) or \
+            any(c in hooks for c in type(power).__mro__):
+        return sympy.Pow(base, power, evaluate=False)
+    # what Pow(base, power, evaluate=False) makes when no constructor postprocessor is
+    # registered for its arguments' classes, without its per-call lookups of them (which
+    # SymPy's cache keeps, and a fresh process or a cleared cache pays for each new power)
+    made = sympy.Basic.__new__(sympy.Pow, base, power)
+    made.is_commutative = base.is_commutative and power.is_commutative
+    return made
 
 
 def _show(text: str) -> str:
@@ -129,9 +139,73 @@ def symbol(name: str, *, nonnegative: bool = False) -> sympy.Symbol:
         problem = _name_problem(name)
         if problem:
             raise ExpressionError(f"symbol name {_show(name)}: {problem}", code="bad_name")
-        sign = {"nonnegative": True} if nonnegative else {"positive": True}
-        found = _CACHE.setdefault(key, sympy.Symbol(name, integer=True, **sign))
+        found = _CACHE.setdefault(key, _new_symbol(name, bool(nonnegative)))
     return found
+
+
+def _new_symbol(name: str, nonnegative: bool) -> sympy.Symbol:
+    """``sympy.Symbol(name, integer=True, positive=True)`` (or ``nonnegative=True``), the
+    same object built from the assumptions SymPy canonicalised at import.
+
+    SymPy deduces a symbol's facts from its assumptions once per set of assumptions and
+    shares the result (``Symbol._canonical_assumptions``, in SymPy's cache): about 45
+    microseconds, paid again by the first symbol after every ``clear_cache`` and by a fresh
+    process's first network.  Here the deduction is made at import (:data:`_KNOWN_FACTS`,
+    checked against SymPy's own construction; where SymPy builds symbols differently, its
+    constructor is used).  tests/unit/test_expr.py compares the two.
+    """
+    known = _KNOWN_FACTS.get(nonnegative)
+    if known is None:
+        sign = {"nonnegative": True} if nonnegative else {"positive": True}
+        return sympy.Symbol(name, integer=True, **sign)
+    facts, given, deduced = known
+    made = sympy.Basic.__new__(sympy.Symbol)
+    made.name = name
+    made._assumptions = facts
+    made._assumptions_orig = given
+    made._assumptions0 = deduced
+    return made
+
+
+def _facts(nonnegative: bool) -> tuple[Any, Any, Any] | None:
+    """What SymPy keeps of the assumptions of an integer symbol, positive or non-negative,
+    when its construction is the one :func:`_new_symbol` follows; else None."""
+    sign = {"nonnegative": True} if nonnegative else {"positive": True}
+    try:
+        probe = sympy.Symbol("_convsym_probe", integer=True, **sign)
+        facts = (probe._assumptions, probe._assumptions_orig, probe._assumptions0)
+        _KNOWN_FACTS[nonnegative] = facts  # (tried, then checked)
+        made = _new_symbol("_convsym_probe", nonnegative)
+    except (AttributeError, TypeError):
+        return None
+    finally:
+        _KNOWN_FACTS.pop(nonnegative, None)
+    same = made == probe and hash(made) == hash(probe) and \
+        made.assumptions0 == probe.assumptions0 and \
+        made.__getnewargs_ex__() == probe.__getnewargs_ex__() and \
+        all(getattr(made, slot) is getattr(probe, slot) for slot in
+            ("_assumptions", "_assumptions_orig")) and made._args == probe._args
+    return facts if same else None
+
+
+_KNOWN_FACTS: dict[bool, tuple[Any, Any, Any]] = {}
+"""The assumptions of convsym's symbols (positive: False, non-negative: True), deduced by
+SymPy at import (:func:`_new_symbol`)."""
+for _sign in (False, True):
+    _found = _facts(_sign)
+    if _found is not None:
+        _KNOWN_FACTS[_sign] = _found
+_PRISTINE: dict[bool, dict[str, Any]] = {k: dict(v[0]) for k, v in _KNOWN_FACTS.items()}
+
+
+def forget_facts() -> None:
+    """Restore the shared assumptions of convsym's symbols to what SymPy deduced at import
+    (a fact asked about later, such as ``is_prime``, is kept in them, as SymPy keeps it):
+    the state of a fresh process, for benchmarks of a first run."""
+    for k, pristine in _PRISTINE.items():
+        facts = _KNOWN_FACTS[k][0]
+        facts.clear()
+        facts.update(pristine)
 
 
 def symbols(names: str, **kw: bool) -> tuple[sympy.Symbol, ...]:

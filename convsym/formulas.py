@@ -17,6 +17,7 @@ ceiling(n/4)
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from convsym.budget import Budgets, current
 from convsym.intdiv import (
@@ -29,7 +30,7 @@ from convsym.intdiv import (
     ext,
     scale,
 )
-from convsym.sizes import add_sizes, mul_sizes, settle
+from convsym.sizes import Product, add_sizes, mul_sizes, product_later, settle
 
 ONE = QPoly.const(1)
 ZERO = QPoly.const(0)
@@ -298,10 +299,12 @@ def adaptive_bin_start(i: QPoly, *, n: QPoly, o: QPoly) -> QExpr:
     return div_floor(i * n, o)
 
 
-def conv_macs(out_sizes: list[QExpr], *, kernel: list[QPoly], c_in_per_group: QExpr,
-              c_out: QExpr) -> QExpr:
-    """Convolution MACs without bias: ``prod(out) * C_out * prod(k) * C_in/g``."""
-    return mul_sizes(*out_sizes, c_out, *kernel, c_in_per_group)
+def conv_macs(out_sizes: Sequence[QExpr], *, kernel: Sequence[QPoly], c_in_per_group: QExpr,
+              c_out: QExpr) -> QExpr | Product:
+    """Convolution MACs without bias: ``prod(out) * C_out * prod(k) * C_in/g``, the output
+    positions multiplied out first; left to multiply out when read where it may be
+    (:func:`~convsym.sizes.product_later`: only summaries and cost tables read it)."""
+    return product_later(tuple(out_sizes), (c_out, *kernel, c_in_per_group))
 
 
 def conv_transpose_macs(in_sizes: list[QExpr], *, kernel: list[QPoly], c_in: QExpr,

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cmp_to_key, reduce
 from math import comb, gcd
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Union, cast
 
 import sympy
 
@@ -179,7 +179,7 @@ class QPoly:
     n**2 + 3*n - 1
     """
 
-    __slots__ = ("terms", "factors", "_hash", "_key", "_origin", "_floored", "_top",
+    __slots__ = ("terms", "factors", "_hash", "_key", "_origin", "_floored", "_top", "_memo",
                  "__weakref__")
 
     terms: dict[Monomial, int]
@@ -195,6 +195,10 @@ class QPoly:
     """How many terms hold a Floor atom at top level, once known."""
     _top: tuple[int, int] | None
     """The largest degree of a term and how many terms have it, once known (:func:`_degree`)."""
+    _memo: dict[str, object] | None
+    """Facts about this polynomial as a divisor or a numerator, once asked (its split as a
+    divisor, :func:`_split_den`; its terms' share of a floor's digest, :func:`_digest`):
+    a stride or a numerator shared by every layer of a chain is read once."""
 
     def __init__(self, terms: Mapping[Monomial, int] | None = None) -> None:
         self.terms = {m: c for m, c in (terms or {}).items() if c}
@@ -204,6 +208,7 @@ class QPoly:
         self._origin = None
         self._floored = None
         self._top: tuple[int, int] | None = None
+        self._memo = None
 
     @staticmethod
     def _raw(terms: dict[Monomial, int]) -> QPoly:
@@ -216,6 +221,7 @@ class QPoly:
         p._origin = None
         p._floored = None
         p._top = None
+        p._memo = None
         return p
 
     if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
@@ -679,7 +685,69 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     p._origin = None
     p._floored = None
     p._top = None
+    p._memo = None
     return p
+
+
+def within_budgets(factors: Iterable[QExpr]) -> bool:
+    """Whether multiplying ``factors`` out (:func:`product`, or pairwise in any grouping)
+    surely stays within the budgets in force and is small: every factor a plain polynomial
+    (no Min/Max, not kept factored), at most :data:`EXPAND_AT_ONCE` term products in all
+    (and at most ``max_terms``), and the degrees summing to at most ``max_degree`` and
+    ``max_exponent``.  Then no budget check of the expansion can fail, nor any clock be
+    consulted (the caller may multiply them out later).
+
+    >>> from convsym.expr import symbol
+    >>> h, w = (QPoly.sym(symbol(x)) + QPoly.const(1) for x in "hw")
+    >>> within_budgets([h, w, QPoly.const(9)]), within_budgets([h] * 7)
+    (True, False)
+    """
+    work = 1
+    degree = 0
+    for f in factors:
+        if type(f) is not QPoly or f.factors is not None:
+            return False
+        terms = f.terms
+        if len(terms) > 1 or () not in terms:  # (constants: one term product, degree 0)
+            work *= len(terms) or 1
+            if work > EXPAND_AT_ONCE:
+                return False  # (before any degree is counted: long sums are common)
+            top = f._top
+            degree += top[0] if top is not None else _degree(f)
+    budgets = current_budgets()
+    return work <= budgets.max_terms and degree <= budgets.max_degree and \
+        degree <= budgets.max_exponent
+
+
+def kept_factored(inner: tuple[QExpr, ...], outer: tuple[QExpr, ...]) -> bool:
+    """Whether ``mul_sizes(mul_sizes(*inner), *outer)`` (:mod:`convsym.sizes`) surely keeps
+    its product factored, within the budgets in force: ``inner`` two plain sums whose
+    expansion would take more than :data:`EXPAND_AT_ONCE` term products (so :func:`product`
+    keeps them as factors, twice), ``outer`` single terms (multiplied into the scalar, one
+    term by one term), and the degrees summing to at most ``max_exponent``, the only
+    budget those steps check.  Then it cannot fail, nor consult a clock (a chain with a
+    symbolic kernel per layer: every layer's MACs).
+
+    >>> from convsym.expr import symbol
+    >>> h, w = (sum((QPoly.sym(symbol(f"{x}{i}")) for i in range(9)), QPoly()) for x in "hw")
+    >>> k, three = QPoly.sym(symbol("k")), QPoly.const(3)
+    >>> kept_factored((h, w), (QPoly.const(16), k)), kept_factored((h, three), ())
+    (True, False)
+    """
+    if len(inner) != 2:
+        return False
+    degree = 0
+    for f in (*inner, *outer):
+        if type(f) is not QPoly or f.factors is not None:
+            return False
+        degree += _degree(f)
+    a, b = inner
+    assert isinstance(a, QPoly) and isinstance(b, QPoly)  # (checked above)
+    if len(a.terms) < 2 or len(b.terms) < 2 or len(a.terms) * len(b.terms) <= EXPAND_AT_ONCE:
+        return False
+    if any(isinstance(f, QPoly) and len(f.terms) > 1 for f in outer):
+        return False
+    return degree <= current_budgets().max_exponent
 
 
 _TIMED_PRODUCTS = 1_000
@@ -704,15 +772,9 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
             return QPoly._raw({m: c * k for m, c in theirs.items()})
     budgets = current_budgets()
     if len(mine) == 1 and len(theirs) == 1 and budgets.max_terms >= 1:
-        # one term by one term (a layer's output area, its MACs): a monomial product, whose
-        # only budget is the exponent (as _check_degree says for a single term)
         ((m1, c1),) = mine.items()
         ((m2, c2),) = theirs.items()
-        degree = (m1[0][1] if len(m1) == 1 else sum(e for _, e in m1)) + \
-            (m2[0][1] if len(m2) == 1 else sum(e for _, e in m2))
-        if degree > budgets.max_exponent:
-            _check_exponent(degree)
-        return QPoly._raw({_mono_mul(m1, m2): c1 * c2})
+        return _term_product(m1, c1, m2, c2)
     products = len(self.terms) * len(other.terms)
     if products > 8 * budgets.max_terms:  # the work, even when most terms then merge
         raise budget_exceeded("a size", "max_terms", f"expanding a product of a "
@@ -733,6 +795,16 @@ def _expand_mul(self: QPoly, other: QPoly) -> QPoly:
                                   f"over {budgets.max_terms} terms")
     return QPoly(terms)
 
+
+
+def _term_product(m1: Monomial, c1: int, m2: Monomial, c2: int) -> QPoly:
+    """One term by one term (a layer's output area, a divisor times a stride): a monomial
+    product, whose only budget is the exponent (as _check_degree says for a single term)."""
+    degree = (m1[0][1] if len(m1) == 1 else sum(e for _, e in m1)) + \
+        (m2[0][1] if len(m2) == 1 else sum(e for _, e in m2))
+    if degree > current_budgets().max_exponent:
+        _check_exponent(degree)
+    return QPoly._raw({_mono_mul(m1, m2): c1 * c2})
 
 
 def _check_power_terms(b: QPoly, k: int) -> None:
@@ -801,6 +873,9 @@ def _degree(p: QPoly) -> int:
     known = p._top
     if known is not None:
         return known[0]
+    if p._origin is None:  # (most polynomials: made directly, counted directly)
+        counted = p._top = _count_top(p.terms)
+        return counted[0]
     for q in reversed(_lineage_unknown(p, "_top")):
         made = _made_from(q)
         top = made[0]._top if made is not None else None
@@ -865,9 +940,8 @@ class Floor:
         # a digest of the structure first: two floors that differ only deep inside (the H
         # and W sizes of a chain, floor((floor(... H ...)... vs floor((floor(... W ...)...)
         # are compared and hashed at once instead of through every nesting level
-        self.digest, self.spread = _digest(num, den)
+        self.digest, self.spread, self.depth = _digest(num, den)
         self._key: tuple[object, ...] | None = None  # (built when first compared)
-        self.depth: int = 1 + max(num.depth(), den.depth())
         # the digest reduces coefficients modulo the Mersenne prime 2**61 - 1, where powers
         # of two repeat with period 61: ceiling(H/2**i) and ceiling(H/2**(i + 61)) share a
         # digest (which stays: it orders sizes), so the hash adds the spread (the
@@ -937,9 +1011,12 @@ class Floor:
         """
         f = Floor(num, den)
         key = (f.digest, f.spread)  # (the digest alone repeats every 61 powers of two)
-        known = _FLOORS.get(key)
+        ref = _FLOORS.get(key)
+        known: Floor | None = ref() if ref is not None else None
         if known is None:
-            _FLOORS[key] = f
+            ref = _FloorRef(f, _forget_floor)
+            ref.key = key
+            _FLOORS[key] = ref
         elif known.num == num and known.den == den:  # (inner floors interned: cheap)
             return known
         return f  # (another floor with the same digest is alive: this one not interned)
@@ -1047,31 +1124,70 @@ comparison; deeper ones by :func:`convsym.deep.same`."""
 _DIGEST_MOD = (1 << 61) - 1
 _SYM_DIGESTS: dict[sympy.Symbol, int] = {}
 
-_FLOORS: weakref.WeakValueDictionary[tuple[int, int], Floor] = weakref.WeakValueDictionary()
-"""The floors alive, by digest and spread (:meth:`Floor.of`)."""
 
 
-def _digest(num: QPoly, den: QPoly) -> tuple[int, int]:
+class _FloorRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to an interned floor that knows its key in :data:`_FLOORS` (a
+    ``WeakValueDictionary``'s ``KeyedRef`` does the same in Python-level ``__new__`` and
+    ``__init__``, a few times slower: one is made for every new floor of every layer)."""
+
+    __slots__ = ("key",)
+    key: tuple[int, int]
+
+
+def _forget_floor(ref: _FloorRef) -> None:
+    """The callback of an interned floor's reference: drop its entry, unless another floor
+    has taken the key since."""
+    if _FLOORS.get(ref.key) is ref:
+        _FLOORS.pop(ref.key, None)
+
+
+_FLOORS: dict[tuple[int, int], _FloorRef] = {}
+"""The floors alive, by digest and spread (:meth:`Floor.of`), held weakly."""
+
+
+def _digest(num: QPoly, den: QPoly) -> tuple[int, int, int]:
     """A structural digest of ``floor(num/den)``, the same in every run (symbol names through
     CRC-32, never Python's salted string hash): part of a floor's sort key, so the order of
-    sizes is reproducible; and its spread, the bit lengths of every coefficient, inner
-    floors' included, summed (part of the floor's hash)."""
-    total = spread = 0
-    for side, p in enumerate((num, den)):
-        for mono, c in p.terms.items():
-            spread += c.bit_length()
-            term = (c * 1_000_003 + side) % _DIGEST_MOD
-            for atom, e in mono:
-                if isinstance(atom, Floor):
-                    h = atom.digest
-                    spread += atom.spread
-                else:
-                    h = _SYM_DIGESTS.get(atom, 0)
-                    if not h:
-                        h = _SYM_DIGESTS[atom] = zlib.crc32(atom.name.encode()) + 1
-                term = (term * 6_700_417 + h * 31 + e) % _DIGEST_MOD
-            total = (total + term * term + term) % _DIGEST_MOD
-    return total, spread
+    sizes is reproducible; its spread, the bit lengths of every coefficient, inner floors'
+    included, summed (part of the floor's hash); and its nesting depth (1 + the deepest
+    floor inside), read in the same pass.  The numerator's share is remembered by it (the
+    numerator of a chain with a symbolic stride is every layer's)."""
+    memo = num._memo
+    part = cast("tuple[int, int, int] | None", memo.get("digest") if memo else None)
+    if part is None:
+        part = _terms_digest(num, 0)
+        if memo is None:
+            memo = num._memo = {}
+        memo["digest"] = part
+    total, spread, deepest = part
+    den_total, den_spread, den_deepest = _terms_digest(den, 1)
+    return (total + den_total) % _DIGEST_MOD, spread + den_spread, \
+        1 + max(deepest, den_deepest)
+
+
+def _terms_digest(p: QPoly, side: int) -> tuple[int, int, int]:
+    """The share of ``p``'s terms in :func:`_digest` (``side`` 0 for a numerator, 1 for a
+    divisor): their digests summed, their spread and the deepest floor among them."""
+    total = spread = deepest = 0
+    digests = _SYM_DIGESTS
+    mod = _DIGEST_MOD
+    for mono, c in p.terms.items():
+        spread += c.bit_length()
+        term = (c * 1_000_003 + side) % mod
+        for atom, e in mono:
+            if isinstance(atom, Floor):
+                h = atom.digest
+                spread += atom.spread
+                if atom.depth > deepest:
+                    deepest = atom.depth
+            else:
+                h = digests.get(atom, 0)
+                if not h:
+                    h = digests[atom] = zlib.crc32(atom.name.encode()) + 1
+            term = (term * 6_700_417 + h * 31 + e) % mod
+        total = (total + term * term + term) % mod
+    return total, spread, deepest
 
 
 def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
@@ -1185,15 +1301,29 @@ def falls(p: QPoly) -> bool:
     return any(x not in mixed and x not in rise for x in sides[0][1])
 
 
-_POSITIVE: dict[sympy.Symbol, bool] = {}
+_POSITIVE: dict[int, tuple[sympy.Symbol, bool]] = {}
+"""``x.is_positive`` by ``id(x)``, with ``x`` (held, so the id stays its own): SymPy hashes a
+symbol in Python, and the signs of a long sum's every term are read layer after layer."""
 
 
 def _positive(x: sympy.Symbol) -> bool:
     """``x.is_positive``, one assumption query per symbol."""
-    known = _POSITIVE.get(x)
-    if known is None:
-        known = _POSITIVE[x] = bool(x.is_positive)
-    return known
+    known = _POSITIVE.get(id(x))
+    if known is not None and known[0] is x:
+        return known[1]
+    positive = bool(x.is_positive)
+    if len(_POSITIVE) >= 65536:
+        _POSITIVE.clear()  # bounded memory; a miss only asks the symbol again
+    _POSITIVE[id(x)] = (x, positive)
+    return positive
+
+
+def _least(x: sympy.Symbol) -> int | None:
+    """The least value of the symbol ``x``: 1 when positive, 0 when non-negative, else None
+    (no least value); the positive case (nearly every symbol) from :data:`_POSITIVE`."""
+    if _positive(x):
+        return 1
+    return 0 if x.is_nonnegative else None
 
 
 PROBES = 3
@@ -1223,14 +1353,27 @@ def probe(p: QPoly, i: int) -> int:
 
 
 def _split_den(den: QPoly) -> tuple[int, Monomial]:
-    """``den`` as (positive integer, monomial of positive symbols)."""
+    """``den`` as (positive integer, monomial of positive symbols), remembered by ``den``
+    (a chain's stride divides every layer's size)."""
+    memo = den._memo
+    known = cast("tuple[int, Monomial] | None", memo.get("split") if memo else None)
+    if known is not None:
+        return known
+    split = _split_new_den(den)
+    if memo is None:
+        memo = den._memo = {}
+    memo["split"] = split
+    return split
+
+
+def _split_new_den(den: QPoly) -> tuple[int, Monomial]:
     if len(den.terms) != 1:
         raise NotQuasiPolynomial(f"divisor {to_sympy(den)} is not a monomial")
     ((mono, coeff),) = den.terms.items()
     if coeff <= 0:
         raise NotQuasiPolynomial(f"divisor {to_sympy(den)} is not positive")
     for atom, _ in mono:
-        if isinstance(atom, Floor) or not atom.is_positive:
+        if isinstance(atom, Floor) or not _positive(atom):
             raise NotQuasiPolynomial(
                 f"divisor {to_sympy(den)} is not a product of positive symbols")
     return coeff, mono
@@ -1278,6 +1421,12 @@ def _dedupe(names: list[str]) -> tuple[str, ...]:
 
 def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
     dc, dmono = _split_den(den)
+    return _floordiv_split(num, den, dc, dmono, fired)
+
+
+def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
+                    fired: list[str] | None) -> QPoly:
+    """:func:`_floordiv` with ``den`` already split as ``dc*dmono`` (:func:`_split_den`)."""
     if dc == 1 and not dmono:
         return num
     if fired is None and len(num.terms) <= 2:
@@ -1285,25 +1434,59 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
         # m: the nested collapse at once, floor((X + A*m)/(A*B)) (the same canonical form
         # as extracting m's quotient first: X's constant lies in [0, A), A*(m mod B) + that
         # in [0, A*B)); when tracing, the lemmas are recorded one by one below
-        inner = single_linear_floor(num)
-        if inner is not None and all(not m or m == ((inner, 1),) for m in num.terms):
-            shift = num.terms.get((), 0)
-            if not dmono and inner.den.is_const():
-                a = inner.den.const_value()
-                return _floordiv(inner.num + QPoly.const(a * shift), QPoly.const(a * dc),
-                                 None)
+        inner, shift = _floor_plus_constant(num)
+        if inner is not None:
+            a = inner.den.as_int()
+            if not dmono and a is not None:
+                return _floordiv_split(inner.num._combine(QPoly.const(a * shift), 1),
+                                       QPoly.const(a * dc), a * dc, (), None)
             if dmono:
                 # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
                 # gcd applies (F's coefficient is 1, m a constant), so the steps below come
-                # to the nested collapse; taken here directly, on the same condition
+                # to the nested collapse; taken here directly, on the same condition (which
+                # holds at once for m = 0)
                 merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
-                if _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
-                    return _floordiv(merged, inner.den * den, None)
+                if not shift or _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
+                    ((imono, ic),) = inner.den.terms.items()  # (a monomial, as den is)
+                    product_den = _term_product(imono, ic, dmono, dc)
+                    ((pmono, pc),) = product_den.terms.items()
+                    return _floordiv_split(merged, product_den, pc, pmono, None)
     if fired is None:
         plain = _plain_steps(num, den, dc, dmono)
         if plain is not None:
             return plain
     return _steps(num, den, dc, dmono, fired)
+
+
+def _floor_plus_constant(num: QPoly) -> tuple[Floor | None, int]:
+    """``(F, m)`` when ``num`` is ``F + m``, a Floor atom ``F`` with coefficient 1 and an
+    integer ``m`` (perhaps 0), else ``(None, 0)``."""
+    inner: Floor | None = None
+    shift = 0
+    for mono, c in num.terms.items():
+        if not mono:
+            shift = c
+        elif inner is None and c == 1 and len(mono) == 1 and mono[0][1] == 1 and \
+                isinstance(mono[0][0], Floor):
+            inner = mono[0][0]
+        else:
+            return None, 0
+    return inner, shift
+
+
+def _divides(by: Monomial, mono: Monomial) -> bool:
+    """Whether the monomial ``by`` (not empty) divides ``mono``: ``_mono_div`` is not None,
+    without building the quotient."""
+    if len(mono) == 1:  # (most terms: one atom, which a divisor of two atoms cannot divide)
+        if len(by) != 1:
+            return False
+        (atom, have), (x, e) = mono[0], by[0]
+        return have >= e and (atom is x or (hash(atom) == hash(x) and atom == x))
+    powers = dict(mono)
+    for x, e in by:
+        if powers.get(x, 0) < e:
+            return False
+    return True
 
 
 def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | None:
@@ -1317,12 +1500,13 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
     """
     quotient: dict[Monomial, int] = {}
     rest: dict[Monomial, int] = {}
-    for mono, c in num.terms.items():
+    terms = num.terms
+    for mono, c in terms.items():
         for atom, _ in mono:
             if isinstance(atom, Floor):
                 return None
         if dmono:
-            if _mono_div(mono, dmono) is not None:
+            if mono and _divides(dmono, mono):
                 return None  # a multiple of the divisor's symbols: extraction applies
             rest[mono] = c
             continue
@@ -1336,10 +1520,24 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
             return None  # no constant (a shared symbol may cancel), or nothing but one
     elif not rest or (len(rest) == 1 and () in rest):
         return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
-    if gcd(reduce(gcd, (abs(r) for m, r in rest.items() if m), 0), dc) > 1:
-        return None
-    floor = QPoly.atom(Floor.of(QPoly._raw(rest), den))
-    return QPoly._raw(quotient) + floor if quotient else floor
+    if dc > 1:
+        common = 0  # the gcd of the non-constant terms' coefficients (and dc), at once
+        for m, r in rest.items():
+            if m:
+                common = gcd(common, r)
+                if common == 1:
+                    break
+        if gcd(common, dc) > 1:
+            return None
+    # (with a symbolic divisor every term is kept: the numerator itself is the floor's)
+    kept = num if dmono and num.factors is None else QPoly._raw(rest)
+    atom = Floor.of(kept, den)
+    if not quotient:
+        return QPoly.atom(atom)
+    if len(quotient) + 1 < _LONG:  # quotient + floor, as _combine makes it (a short sum)
+        quotient[((atom, 1),)] = 1
+        return QPoly._raw(quotient)
+    return QPoly._raw(quotient) + QPoly.atom(atom)
 
 
 def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | None
@@ -1695,6 +1893,8 @@ def _qkey(e: QExpr) -> tuple[object, ...]:
 
 def add(e: QExpr, p: QPoly) -> QExpr:
     """``e + p``."""
+    if type(e) is QPoly:  # (most sizes: straight to the sum)
+        return e._combine(p, 1)
     if isinstance(e, Ext):
         return ext(e.kind, (add(a, p) for a in e.args))
     return e + p
@@ -1779,8 +1979,7 @@ def lower_bound(e: QExpr) -> int | None:
             return None
         term = c
         for atom, power in mono:
-            b = _floor_lower(atom) if isinstance(atom, Floor) else \
-                (1 if atom.is_positive else (0 if atom.is_nonnegative else None))
+            b = _floor_lower(atom) if isinstance(atom, Floor) else _least(atom)
             if b is None or (b < 0 and (len(mono) > 1 or power != 1)):
                 return None
             term *= b**power
@@ -1792,7 +1991,7 @@ def _floor_lower(f: Floor) -> int | None:
     if f._lower is None:
         b = lower_bound(f.num)
         if b is not None:
-            dc, dmono = _split_den(f.den)
+            ((dmono, dc),) = f.den.terms.items()  # (a positive monomial: the floor's own)
             b = b // dc if not dmono or b < 0 else 0
         f._lower = (b,)
     return f._lower[0]
@@ -2521,8 +2720,9 @@ def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
         return None  # an integer product: SymPy pulls it out of the floor
     factors = [symbol_power(a, e) for a, e in powers.items() if e]
     factors.sort(key=_MUL_ORDER)
-    coeff = sympy.Rational(c, dc)
-    return _canonical_mul(factors if coeff == 1 else [coeff, *factors])
+    if c == dc:  # the coefficient c/dc is 1 (dc > 0): no Rational to build
+        return _canonical_mul(factors)
+    return _canonical_mul([sympy.Rational(c, dc), *factors])
 
 
 def _unbounded_fraction(num: QPoly, den: QPoly) -> bool:

@@ -203,39 +203,45 @@ class Network:
                 self._bounds = {}
 
     def _propagate_within(self, check: Callable[[str], None]) -> None:
-        shapes = self.shapes
+        shapes, nodes, inputs, inferred = self.shapes, self.nodes, self.input_shapes, \
+            self._inferred
         shared = SharedInferences()  # a layer repeated on equal shapes is inferred once
-        for index, node in enumerate(self.nodes):
-            where = f"{node.name!r} at layers[{index + self._first}]"
-            if index not in self.input_shapes:
-                check(f"{type(node.layer).__name__} {where}")
+        for index, node in enumerate(nodes):
+            layer = node.layer
+            if index not in inputs:
+                check(f"{type(layer).__name__} {self._where(index)}")
+            names = [nodes[p].name for p in node.parents]
             try:
-                known = self._inferred.get(index)
-                if index in self.input_shapes:
-                    inference = Inference(self.input_shapes[index])
-                elif known is not None and known[0] is node.layer:
+                known = inferred.get(index)
+                if index in inputs:
+                    inference = Inference(inputs[index])
+                elif known is not None and known[0] is layer:
                     inference = known[1]  # the same layer on the same input shapes
                 else:
-                    inference = shared.infer(node.layer, [shapes[p] for p in node.parents],
-                                             [self.nodes[p].name for p in node.parents])
+                    inference = shared.infer(layer, [shapes[p] for p in node.parents], names)
             except LayerError as err:
-                err.locate(where)
+                err.locate(self._where(index))
                 raise
             except BudgetExceeded as err:  # a size too large to expand: say which layer
-                raise type(err)(f"{type(node.layer).__name__} {where}: {err}",
+                raise type(err)(f"{type(layer).__name__} {self._where(index)}: {err}",
                                 code=err.code) from None
             if node.shares is not None:
                 inference.weights = []  # counted at the first application of the layer
             shapes.append(inference.shape)
             row_conditions = []
-            for cond in inference.conditions:
-                located = cond.at(node.name)
-                row_conditions.append(located)
-                self._add_condition(located, node, where)
+            if inference.conditions:
+                where = self._where(index)
+                for cond in inference.conditions:
+                    located = cond.at(node.name)
+                    row_conditions.append(located)
+                    self._add_condition(located, node, where)
             if index not in self._hidden:
-                self.rows.append(Row(node.name, node.layer, inference.shape, inference,
-                                     tuple(self.nodes[p].name for p in node.parents),
-                                     row_conditions))
+                self.rows.append(Row(node.name, layer, inference.shape, inference,
+                                     tuple(names), row_conditions))
+
+    def _where(self, index: int) -> str:
+        """Where node ``index`` is, for messages: its name and place in the caller's list."""
+        return f"{self.nodes[index].name!r} at layers[{index + self._first}]"
 
     def _add_condition(self, cond: Condition, node: Node, where: str) -> None:
         # A condition met before, as the layer stated it, adds nothing: it was kept (perhaps
@@ -308,6 +314,9 @@ class Network:
     @property
     def total_params(self) -> sympy.Expr:
         """All parameters."""
+        counts = [_plain_params(r) for r in self.rows]
+        if None not in counts:  # integers (concrete channels): summed as Python integers
+            return sympy.Integer(sum(c for c in counts if c is not None))
         return _total(r.params for r in self.rows)
 
     @property

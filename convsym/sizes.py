@@ -35,10 +35,12 @@ from convsym.intdiv import (
     evaluate,
     ext,
     free_symbols,
+    kept_factored,
     product,
     scale,
     to_sympy,  # noqa: F401  (the doctests print with it)
     uniform_value,
+    within_budgets,
 )
 from convsym.period import decide_eq, decide_nonneg
 
@@ -63,6 +65,44 @@ def mul_sizes(*factors: QExpr) -> QExpr:
             known = _PRODUCTS[factors] = _multiply(factors)  # type: ignore[index]
         return known
     return _multiply(factors)
+
+
+class Product:
+    """``mul_sizes(mul_sizes(*inner), *outer)``, not multiplied out yet: a layer's MACs,
+    its output area times its kernel and channels, are read by summaries and cost tables,
+    not by building the network (see :func:`product_later`).
+
+    >>> from convsym.expr import symbol
+    >>> h, w = (QPoly.sym(symbol(x)) for x in "hw")
+    >>> to_sympy(Product((h, w), (QPoly.const(9),)).value())
+    9*h*w
+    """
+
+    __slots__ = ("inner", "outer")
+
+    def __init__(self, inner: tuple[QExpr, ...], outer: tuple[QExpr, ...]) -> None:
+        self.inner = inner
+        self.outer = outer
+
+    def value(self) -> QExpr:
+        """The product, multiplied out as it would have been at once."""
+        return mul_sizes(mul_sizes(*self.inner), *self.outer)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return Product, (self.inner, self.outer)
+
+
+def product_later(inner: tuple[QExpr, ...], outer: tuple[QExpr, ...]) -> QExpr | Product:
+    """``mul_sizes(mul_sizes(*inner), *outer)``: as a :class:`Product` to multiply out when
+    read, where that surely stays within the budgets in force and is small
+    (:func:`~convsym.intdiv.within_budgets`), or surely kept factored within them
+    (:func:`~convsym.intdiv.kept_factored`): it cannot fail later for lack of them; else
+    multiplied out now, where a budget it exceeds is reported by the layer that asked.
+    """
+    later = Product(inner, outer)
+    if within_budgets((*inner, *outer)) or kept_factored(inner, outer):
+        return later
+    return later.value()
 
 
 _PRODUCTS: dict[tuple[QPoly, ...], QExpr] = {}

@@ -19,7 +19,7 @@ import math
 import numbers
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast, overload
 
 import sympy
 
@@ -49,9 +49,11 @@ from convsym.intdiv import (
 from convsym.intdiv import add as q_add
 from convsym.intdiv import scale as q_scale
 from convsym.period import decide_nonneg, unbounded_below
-from convsym.sizes import rising_threshold, witnessed
+from convsym.sizes import Product, rising_threshold, witnessed
 
 Shape = tuple[QExpr, ...]
+T = TypeVar("T")
+L = TypeVar("L", bound="Layer")
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,38 @@ class Weight:
         return total
 
 
+class _Count:
+    """A count field of :class:`Inference` (``macs``, ``bias_macs``): the value set, which
+    may be a :class:`~convsym.sizes.Product` (the product of the factors given), multiplied
+    out the first time it is read: building a network reads no MACs, a summary reads them
+    all (a convolution's area times its kernel was a fifth of a chain's build)."""
+
+    name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> QExpr: ...
+
+    @overload
+    def __get__(self, obj: Inference, owner: type | None = None) -> QExpr: ...
+
+    def __get__(self, obj: Inference | None, owner: type | None = None) -> QExpr:
+        if obj is None:
+            return _ZERO  # (the class's value: the field's default, for the dataclass)
+        value = obj.__dict__[self.name]
+        if type(value) is Product:
+            value = obj.__dict__[self.name] = value.value()
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: Inference, value: QExpr | Product) -> None:
+        obj.__dict__[self.name] = value
+
+
+_ZERO = QPoly.const(0)
+
+
 @dataclass
 class Inference:
     """What a layer derives from its input shapes."""
@@ -165,9 +199,9 @@ class Inference:
     weights: list[Weight] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
     steps: list[AxisStep] = field(default_factory=list)
-    macs: QExpr = field(default_factory=lambda: QPoly.const(0))
+    macs: _Count = _Count()
     notes: list[str] = field(default_factory=list)
-    bias_macs: QExpr = field(default_factory=lambda: QPoly.const(0))
+    bias_macs: _Count = _Count()
     ops: QExpr = field(default_factory=lambda: QPoly.const(0))
     warnings: list[str] = field(default_factory=list)
     """``macs``: multiply-accumulates of convolution and dense layers without bias (see
@@ -382,6 +416,61 @@ def _to_size(layer: Layer, fld: str, value: object, minimum: int) -> QPoly:
                                  f"{q.evaluate(below.counterexample)} when {example}",
                                  code="below_minimum")
     return q
+
+
+_PLAIN_TYPES = frozenset({int, str, bool, type(None)})
+
+
+def _typed(value: object) -> object:
+    """``value`` with its type, element by element for a tuple or list (``True`` and ``1``,
+    ``(3, 3)`` and ``[3, 3]`` are equal in Python, not as hyperparameters); None for a value
+    of another kind."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value, kind
+    if kind is tuple or kind is list:
+        items = [_typed(v) for v in value]  # type: ignore[attr-defined]
+        return None if None in items else (kind, tuple(items))
+    return None
+
+
+def remembered(layer: L, make: Callable[[L], T]) -> T:
+    """``make(layer)``, a layer's normalised configuration, made once per class, field
+    values (with their types) and budgets: every layer of a chain repeats the same
+    arguments, which were coerced and checked again for each.  Layers with a value of
+    another kind than int, str, bool, None or a tuple or list of them (a SymPy
+    expression) are not remembered.  A refusal is never remembered: it is raised again.
+    """
+    fields = _FIELDS.get(type(layer))
+    if fields is None:
+        fields = _FIELDS[type(layer)] = tuple(f.name for f in dataclasses.fields(layer))
+    values = layer.__dict__
+    key: list[object] = [type(layer)]
+    for name in fields:
+        value = values.get(name)
+        kind = type(value)
+        if kind in _PLAIN_TYPES:  # (most arguments: inline)
+            key.append(value)
+            key.append(kind)
+            continue
+        typed = _typed(value)
+        if typed is None:
+            return make(layer)
+        key.append(typed)
+    budgets = current_budgets()
+    found = _CONFIGS.get(tuple(key))
+    if found is not None and (found[0] is budgets or found[0] == budgets):
+        return cast(T, found[1])
+    made = make(layer)
+    if len(_CONFIGS) >= 4096:
+        _CONFIGS.clear()  # bounded memory; a miss only costs checking the arguments again
+    _CONFIGS[tuple(key)] = (budgets, made)
+    return made
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_CONFIGS: dict[tuple[object, ...], tuple[object, object]] = {}
+"""Configurations made by :func:`remembered`, with the budgets they were made under."""
 
 
 def is_plain_name(text: str) -> bool:

@@ -18,12 +18,14 @@ records the weight tensors in the dialect's layout.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from convsym import formulas as F
 from convsym.intdiv import QExpr, QPoly, add, as_int, floordiv, to_sympy
 from convsym.layers.base import AxisStep, Condition, Inference, Layer, Shape, Weight, check_room
-from convsym.sizes import mul_sizes
+from convsym.sizes import Product, product_later
 
+ZERO = QPoly.const(0)
 AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
@@ -50,6 +52,38 @@ class ConvConfig:
     in_channels: QPoly | None = None
     padding_mode: str = "zeros"
 
+    def weights(self, per_group: QPoly) -> tuple[Weight, ...]:
+        """The weight tensors in the dialect's layout for ``per_group`` input channels per
+        group, made once per configuration and ``per_group`` (immutable: a chain's layers
+        share them)."""
+        made: dict[QPoly, tuple[Weight, ...]] = self.__dict__.setdefault("_weights", {})
+        found = made.get(per_group)
+        if found is None:
+            if self.dialect == "keras":
+                found = (Weight("kernel", (*self.kernel, per_group, self.filters)),)
+            else:
+                found = (Weight("weight", (self.filters, per_group, *self.kernel)),)
+            if self.bias:
+                found += (Weight("bias", (self.filters,)),)
+            if len(made) < 64:  # (bounded: a symbolic per_group differs layer by layer)
+                made[per_group] = found
+        return found
+
+    @cached_property
+    def windows(self) -> tuple[tuple[QPoly, QPoly, QPoly, QPoly], ...]:
+        """Per axis, for 'valid' or explicit padding: ``(p_l, p_r, P, P - k_e)``, the last
+        the room of an empty input (:func:`~convsym.formulas.conv_room` at ``n = 0``), so
+        that a layer's room is ``n`` plus it: made once per configuration, which every
+        layer of a chain shares."""
+        out = []
+        for i in range(self.rank):
+            before, after = self.pads[i] if self.pads is not None else (ZERO, ZERO)
+            pad = before + after
+            offset = F.conv_room(ZERO, k=self.kernel[i], d=self.dilation[i], pad=pad)
+            assert isinstance(offset, QPoly)
+            out.append((before, after, pad, offset))
+        return tuple(out)
+
 
 def split_channels(layer: Layer, shape: Shape, rank: int, channels_first: bool
                    ) -> tuple[QExpr, list[QExpr]]:
@@ -75,6 +109,8 @@ def check_groups(layer: Layer, c_in: QExpr, cfg_groups: QPoly, c_out: QPoly,
     """Groups must divide both the input and the output channels."""
     conditions: list[Condition] = []
     g = as_int(cfg_groups)
+    if g == 1:
+        return conditions  # one group divides every channel count
     for what, channels in (("input channels", c_in), ("filters", c_out)):
         value = as_int(channels)
         if g is not None and value is not None:
@@ -109,18 +145,14 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
         steps.append(step)
         conditions += conds
     per_group = c_in if as_int(cfg.groups) == 1 else floordiv(c_in, cfg.groups)
-    if cfg.dialect == "keras":
-        kshape = (*cfg.kernel, per_group, cfg.filters)
-        weights = [Weight("kernel", kshape)]
-    else:
-        kshape = (cfg.filters, per_group, *cfg.kernel)
-        weights = [Weight("weight", kshape)]
-    if cfg.bias:
-        weights.append(Weight("bias", (cfg.filters,)))
-    area = mul_sizes(*out)  # the output positions, multiplied out once for both counts
-    macs = F.conv_macs([area], kernel=list(cfg.kernel), c_in_per_group=per_group,
-                       c_out=cfg.filters)
-    bias_macs = mul_sizes(area, cfg.filters) if cfg.bias else QPoly.const(0)
+    weights = list(cfg.weights(per_group))
+    # the counts are multiplied out when read (a summary), not by every build; the output
+    # positions, multiplied out once for both
+    macs = F.conv_macs(out, kernel=cfg.kernel, c_in_per_group=per_group, c_out=cfg.filters)
+    bias_macs: QExpr | Product = QPoly.const(0)
+    if cfg.bias:  # (a subset of the MACs' factors: within the budgets when those are)
+        bias_macs = Product(tuple(out), (cfg.filters,)) if isinstance(macs, Product) else \
+            product_later(tuple(out), (cfg.filters,))
     return Inference(join_channels(cfg.filters, out, cfg.channels_first), weights,
                      conditions, steps, macs, bias_macs=bias_macs)
 
@@ -163,16 +195,10 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
         values.update({"P": pad, "p_l": pad, "p_r": QPoly.const(0)})
         size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
         return size, AxisStep(axis, "causal", values, size), conditions
-    if cfg.padding == "valid":
-        before = after = QPoly.const(0)
-        rule = "valid"
-    else:
-        assert cfg.pads is not None
-        before, after = cfg.pads[i]
-        rule = "explicit"
-    pad = before + after
+    rule = "valid" if cfg.padding == "valid" else "explicit"
+    before, after, pad, offset = cfg.windows[i]
     values.update({"P": pad, "p_l": before, "p_r": after})
-    room = F.conv_room(n, k=k, d=d, pad=pad)
+    room = add(n, offset)  # F.conv_room(n, k=k, d=d, pad=pad)
     conditions += check_room(
         layer, axis, room,
         rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
@@ -180,7 +206,8 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
               f"than the effective kernel {_txt(F.effective_kernel(k, d))}, so the output "
               "would be empty"),
     )
-    conditions += _padding_mode_room(layer, cfg, axis, n, before, after)
+    if cfg.padding_mode != "zeros":
+        conditions += _padding_mode_room(layer, cfg, axis, n, before, after)
     size = F.windows(room, s=s)  # F.conv_out from the room already made
     return size, AxisStep(axis, rule, values, size), conditions
 

@@ -24,6 +24,7 @@ from convsym.layers.base import (
     Layer,
     Shape,
     is_padding_mode,
+    remembered,
     to_choice,
     to_flag,
     to_size,
@@ -58,7 +59,10 @@ class _ConvN(TorchLayer):
 
     @cached_property
     def config(self) -> ConvConfig:
-        """The normalised configuration."""
+        """The normalised configuration (the same for the same arguments)."""
+        return remembered(self, _ConvN._configure)
+
+    def _configure(self) -> ConvConfig:
         rank = self.rank
         strides = to_tuple(self, "stride", self.stride, rank)
         pads: tuple[tuple[QPoly, QPoly], ...] | None = None

@@ -468,3 +468,34 @@ def test_issue_13_rounding_over_min_max_mod_abs_is_left_to_convsym() -> None:
     rel = parse_relation("ceiling(min(y % 1, 0)/3) >= y")
     assert isinstance(rel.lhs, sympy.ceiling)
     assert parse_expr("floor((2*n + 1)/2)") == symbol("n")  # plain arguments still simplify
+
+
+@pytest.mark.parametrize("nonnegative", [False, True])
+def test_symbols_are_the_symbols_sympy_builds(nonnegative: bool) -> None:
+    # convsym builds its symbols from the assumptions SymPy deduced at import (issue 19):
+    # the same symbol in every respect SymPy compares, prints, pickles and asks about
+    import pickle
+
+    from convsym.expr import _new_symbol
+
+    sign = {"nonnegative": True} if nonnegative else {"positive": True}
+    for name in ("H", "k_1", "s0", "W", "x" * 40):
+        fast, slow = _new_symbol(name, nonnegative), sympy.Symbol(name, integer=True, **sign)
+        assert type(fast) is type(slow) and fast == slow and hash(fast) == hash(slow)
+        assert sympy.srepr(fast) == sympy.srepr(slow) and fast.assumptions0 == slow.assumptions0
+        assert pickle.loads(pickle.dumps(fast)) == slow
+        for fact in ("positive", "nonnegative", "integer", "prime", "even", "zero", "finite",
+                     "real", "commutative", "rational", "composite"):
+            assert getattr(fast, f"is_{fact}") == getattr(slow, f"is_{fact}"), fact
+        assert (fast + 1).is_positive == (slow + 1).is_positive
+        assert sympy.floor(fast / 2).is_nonnegative == sympy.floor(slow / 2).is_nonnegative
+
+
+def test_forgetting_facts_restores_the_import_time_assumptions() -> None:
+    from convsym.expr import _KNOWN_FACTS, forget_facts
+
+    s = symbol("forget_me")
+    _ = s.is_prime, s.is_even  # asked: kept with the shared assumptions, as SymPy keeps them
+    forget_facts()
+    assert "prime" not in _KNOWN_FACTS[False][0]
+    assert s.is_positive is True and s.is_prime is None

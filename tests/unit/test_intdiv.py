@@ -827,6 +827,9 @@ def test_symbol_powers_are_the_powers_sympy_builds(exp: int) -> None:
         fast, slow = symbol_power(base, exp), sympy.Pow(base, exp)
         assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
         assert hash(fast) == hash(slow) and fast.is_commutative is True
+    q = sympy.Symbol("q", commutative=False)  # built directly too: its commutativity kept
+    fast, slow = symbol_power(q, exp), sympy.Pow(q, sympy.Integer(exp), evaluate=False)
+    assert fast == slow and fast.is_commutative is slow.is_commutative is False
 
 
 @settings(max_examples=300, deadline=None)
@@ -1019,3 +1022,131 @@ def test_falls_is_directions_fall_and_a_negated_size_swaps_its_directions(
     assert falls(p) == bool(fall)
     assert directions(-p - QPoly.const(1)) == (fall, rise)
     assert falls(-p - QPoly.const(1)) == bool(rise)
+
+
+# --- issue 19: the fast paths of floordiv and what floors and divisors remember -----------------
+
+
+@st.composite
+def divisors(draw: st.DrawFn) -> QPoly:
+    """A positive monomial: a constant, a symbol's power, or a constant times symbols."""
+    c = draw(st.sampled_from([1, 2, 3, 4, 8, 300]))
+    syms = draw(st.lists(st.sampled_from([S, T]), max_size=2))
+    d = QPoly.const(c)
+    for x in syms:
+        d = d * QPoly.sym(x)
+    return d
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), divisors(), st.integers(-5, 5), ENVS)
+def test_floordiv_fast_paths_give_the_lemma_by_lemma_form(tree: Tree, den: QPoly, shift: int,
+                                                          env: dict[str, int]) -> None:
+    # floordiv takes its shortcuts (F + m over a divisor, plain numerators); the general
+    # steps (_steps, untraced: nested floors kept nested as _collapses says) give the same
+    # canonical form, in the same order; every floor's digest, spread and depth are those
+    # of a floor built afresh
+    from convsym.intdiv import _digest, _split_den, _steps
+
+    if not isinstance(tree.q, QPoly):
+        return
+    for num in (tree.q, tree.q + QPoly.const(shift), floordiv(tree.q, den) + QPoly.const(shift)):
+        fast = floordiv(num, den)
+        slow = _steps(num, den, *_split_den(den), None)
+        assert list(fast.terms.items()) == list(slow.terms.items())
+        values = {x: env[x.name] for x in POSITIVE}
+        assert fast.evaluate(values) == num.evaluate(values) // den.evaluate(values)
+        for f in iter_floors(fast):
+            assert (f.digest, f.spread) == _digest(QPoly(f.num.terms), QPoly(f.den.terms))[:2]
+            assert f.depth == 1 + max(f.num.depth(), f.den.depth())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([N, M, S, T]), st.integers(1, 3)), max_size=3),
+       st.lists(st.tuples(st.sampled_from([N, M, S, T]), st.integers(1, 3)), min_size=1,
+                max_size=2))
+def test_divides_is_whether_the_quotient_exists(mono: list[tuple[sympy.Symbol, int]],
+                                                by: list[tuple[sympy.Symbol, int]]) -> None:
+    from convsym.intdiv import _divides, _mono_div
+
+    def canonical(pairs: list[tuple[sympy.Symbol, int]]) -> tuple[tuple[sympy.Symbol, int], ...]:
+        p = QPoly.const(1)
+        for x, e in pairs:
+            p = p * QPoly.sym(x) ** e
+        return next(iter(p.terms))
+
+    m, b = canonical(mono), canonical(by)
+    if b:
+        assert _divides(b, m) == (_mono_div(m, b) is not None)
+
+
+def test_a_divisor_remembers_its_split_but_not_a_refusal() -> None:
+    from convsym.intdiv import _split_den
+
+    s3 = QPoly.const(3) * QPoly.sym(S) ** 2
+    assert _split_den(s3) == (3, ((S, 2),)) and _split_den(s3) is _split_den(s3)
+    bad = QPoly.sym(S) - QPoly.sym(T)
+    for _ in range(2):  # refused every time, never remembered
+        with pytest.raises(NotQuasiPolynomial):
+            _split_den(bad)
+    with pytest.raises(NotQuasiPolynomial):  # a non-positive symbol is no divisor
+        floordiv(QPoly.sym(N), QPoly.sym(symbol("p", nonnegative=True)))
+
+
+def test_floors_are_interned_while_alive_and_forgotten_after() -> None:
+    import gc
+
+    from convsym.intdiv import _FLOORS
+
+    n = QPoly.sym(symbol("interned_n"))
+    a = floordiv(n + QPoly.const(1), QPoly.const(7))
+    b = floordiv(n + QPoly.const(1), QPoly.const(7))
+    fa, fb = next(iter(a.floors())), next(iter(b.floors()))
+    assert fa is fb
+    key = (fa.digest, fa.spread)
+    assert _FLOORS[key]() is fa
+    del a, b, fa, fb
+    gc.collect()
+    assert key not in _FLOORS
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(trees(depth=2), min_size=1, max_size=4),
+       st.sampled_from([1, 2, 3, 4, 6, 64, 5000]), st.sampled_from([1, 2, 4, 256]))
+def test_within_budgets_means_the_product_cannot_fail(factors: list[Tree], max_terms: int,
+                                                      max_degree: int) -> None:
+    # what within_budgets allows, product() multiplies out under those budgets, in any order
+    from convsym.budget import raised
+    from convsym.intdiv import product, within_budgets
+    from convsym.sizes import mul_sizes
+
+    qs = [t.q for t in factors]
+    with raised(max_terms=max_terms, max_degree=max_degree, max_exponent=max_degree):
+        if within_budgets(qs):
+            assert all(isinstance(q, QPoly) for q in qs)
+            product(q for q in qs if isinstance(q, QPoly))
+            mul_sizes(mul_sizes(*qs[:1]), *qs[1:])
+            mul_sizes(*reversed(qs))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 14), st.integers(2, 14), st.sampled_from([1, 3]),
+       st.sampled_from([4, 40, 400]))
+def test_kept_factored_means_the_product_stays_factored_and_cannot_fail(
+        m: int, n: int, k_power: int, max_exponent: int) -> None:
+    # what kept_factored allows, mul_sizes builds factored under those budgets (never
+    # expanding, never refused); what it refuses is not factored twice or may be refused
+    from convsym.budget import raised
+    from convsym.intdiv import kept_factored
+    from convsym.sizes import mul_sizes
+
+    h = sum((QPoly.sym(symbol(f"kf_h{i}")) for i in range(m)), QPoly.const(1))
+    w = sum((QPoly.sym(symbol(f"kf_w{i}")) for i in range(n)), QPoly.const(1))
+    outer = (QPoly.const(16), QPoly.sym(symbol("kf_k")) ** k_power)
+    with raised(max_exponent=max_exponent):
+        if kept_factored((h, w), outer):
+            assert (m + 1) * (n + 1) > 64
+            made = mul_sizes(mul_sizes(h, w), *outer)
+            assert made.factors is not None
+        else:
+            assert (m + 1) * (n + 1) <= 64 or 2 + k_power > max_exponent

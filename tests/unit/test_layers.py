@@ -311,3 +311,80 @@ def test_a_room_read_off_its_threshold_is_decided_as_from_samples_and_periods(
         QPoly.const(r)
     base._ROOMS.clear()
     assert base._room_decision(room) == base._decided(room)
+
+
+# --- issue 19: configurations made once per arguments; MACs multiplied out when read ------------
+
+
+def test_a_configuration_is_remembered_only_for_the_same_typed_arguments() -> None:
+    from convsym.budget import raised
+
+    first = T.Conv2d(4, 4, 3, stride="s", padding=1)
+    assert T.Conv2d(4, 4, 3, stride="s", padding=1).config is first.config
+    assert T.Conv2d(4, 4, (3, 3), stride="s", padding=1).config == first.config
+    # equal in Python, not as arguments: each is checked as given, every time
+    for _ in range(2):
+        with pytest.raises(LayerTypeError):
+            T.Conv2d(4, 4, 3, stride="s", padding=1, bias=1)  # type: ignore[arg-type]
+        with pytest.raises(LayerTypeError):
+            T.Conv2d(4, 4, (3, True), padding=1)
+        with pytest.raises(LayerTypeError):
+            T.Conv2d(4, 4, 3.0, padding=1)  # type: ignore[arg-type]
+    assert T.Conv2d(4, 4, (3, 1)).config.kernel == (QPoly.const(3), QPoly.const(1))
+    with raised(max_terms=6):  # other budgets: made again
+        assert T.Conv2d(4, 4, 3, stride="s", padding=1).config is not first.config
+    # a SymPy value is not remembered, but gives the same configuration
+    assert T.Conv2d(4, 4, 3, stride=symbol("s"), padding=1).config == first.config
+
+
+@pytest.mark.parametrize("layer", [T.Conv2d(4, 6, 3, stride="s", padding=1),
+                                   T.Conv2d(4, 6, "k", stride=2, groups=2, bias=False),
+                                   K.Conv2D(6, 3, strides=2, padding="same")])
+def test_macs_read_later_are_the_products_made_at_once(layer: object) -> None:
+    import pickle
+
+    from convsym.sizes import Product, mul_sizes
+
+    shape = (QPoly.const(4), QPoly.sym(symbol("H")), QPoly.sym(symbol("W")))
+    if isinstance(layer, K.Conv2D):
+        shape = shape[1:] + shape[:1]
+    inf = layer.infer([shape])  # type: ignore[attr-defined]
+    assert isinstance(inf.__dict__["macs"], Product)  # not multiplied out by the build
+    copy = pickle.loads(pickle.dumps(inf))
+    cfg = layer.config  # type: ignore[attr-defined]
+    spatial = inf.shape[1:] if cfg.channels_first else inf.shape[:-1]
+    per_group = QPoly.const(4) if cfg.groups == 1 else floordiv(QPoly.const(4), cfg.groups)
+    area = mul_sizes(*spatial)
+    assert inf.macs == mul_sizes(area, cfg.filters, *cfg.kernel, per_group) == copy.macs
+    assert inf.bias_macs == (mul_sizes(area, cfg.filters) if cfg.bias else 0) == copy.bias_macs
+    inf.bias_macs = QPoly.const(7)  # a count set afterwards (depthwise) replaces it
+    assert inf.bias_macs == 7
+
+
+def test_macs_over_the_budgets_are_refused_by_the_layer_that_makes_them() -> None:
+    from convsym.budget import raised
+    from convsym.errors import BudgetExceeded
+
+    # (sizes of their own: a product made before, under larger budgets, is remembered)
+    with raised(max_terms=3), pytest.raises(BudgetExceeded, match="Conv2d '0'"):
+        Sequential([T.Conv2d(4, 4, 3, stride="s", padding=1)], input_shape=(4, "Hx", "Wx"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([1, 3, 5, "k"]), st.sampled_from([1, 2, "d"]),
+       st.sampled_from([0, 1, 2, "p", (0, 1), (2, "p")]), st.sampled_from(["H", "H + 3"]))
+def test_a_rooms_offset_kept_by_the_configuration_is_conv_room(k: object, d: object,
+                                                               padding: object, n: str) -> None:
+    # ConvConfig.windows keeps P and the room of an empty input; n plus it is F.conv_room
+    from convsym import formulas as F
+    from convsym.expr import parse_expr
+    from convsym.intdiv import add, from_sympy
+
+    cfg = T.Conv2d(2, 2, k, dilation=d, padding=padding).config  # type: ignore[arg-type]
+    size = from_sympy(parse_expr(n))
+    assert isinstance(size, QPoly)
+    for i, (before, after, pad, offset) in enumerate(cfg.windows):
+        assert cfg.pads is not None and (before, after) == cfg.pads[i]
+        assert pad == before + after
+        room = F.conv_room(size, k=cfg.kernel[i], d=cfg.dilation[i], pad=pad)
+        assert list(add(size, offset).terms.items()) == list(room.terms.items())
