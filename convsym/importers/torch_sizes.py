@@ -6,7 +6,9 @@ through convsym's floor algebra), and a true division by a number gives a :class
 an exact fraction that ``math.floor``, ``math.ceil`` and ``math.trunc`` turn back into a size.  That
 is how TF-style "same" padding is computed in forward code (timm's ``pad_same``:
 ``max((math.ceil(x / s) - 1) * s + (k - 1) * d + 1 - x, 0)``).  A comparison is decided for every
-value of the symbols, or refused with the source line that branches on it; anything that needs
+value of the symbols where it can be; else it is a :class:`SymBool`, whose truth the trace takes
+where Python asks for it (an assert is required, an order in an ``if`` followed as it goes for
+large inputs, each kept as a condition) or refuses with the source line; anything that needs
 a float (``float(h)``, ``h / 2.0``, ``round(h / 2)``) is refused.
 
 The trace (:class:`convsym.importers.torch_trace.Trace`) supplies ``fail``, ``decide`` and

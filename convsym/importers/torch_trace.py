@@ -6,8 +6,10 @@ every torch function and tensor method it calls reaches :meth:`Trace.function` t
 nothing when it keeps the shape (``F.relu``, ``x * 0.5``, dropout and ``stochastic_depth``,
 which are identities in eval mode).  ``x.shape`` holds plain ints where a size is a number
 and :class:`SymInt` where it is symbolic, so shape arithmetic (``x.shape[-2:]``,
-``(H - h) // 2``) is exact; a comparison on sizes is decided for every value of the symbols
-or refused with the source line that branches on it.  Submodules are intercepted at call
+``(H - h) // 2``) is exact; a comparison on sizes is decided for every value of the symbols,
+or required (``assert``, ``if ...: raise``) or followed (an order in an ``if``) with its test
+kept as a condition of the network (:meth:`Trace.truth`), or refused with the source line that
+branches on it.  Submodules are intercepted at call
 time: ``torch.nn`` layers convsym knows are rows named by their qualified name, anything
 else (``torch.nn`` subclasses with their own ``forward`` included) is followed into.
 
