@@ -559,7 +559,8 @@ def rising_threshold(e: QExpr) -> tuple[sympy.Symbol, int] | None:
     >>> H = QPoly.sym(symbol("H"))
     >>> rising_threshold(QPoly.const(2) * floordiv(H, QPoly.const(16)) - QPoly.const(1))
     (H, 16)
-    >>> rising_threshold(H - QPoly.const(3)) is None  # (no floor: not this form)
+    >>> x = QPoly.sym(symbol("x_rising_doc"))  # (a fresh symbol: none known already)
+    >>> rising_threshold(x - QPoly.const(3)) is None  # (no floor: not this form)
     True
     """
     if not isinstance(e, QPoly):

@@ -57,6 +57,14 @@ TOO_LARGE = {
 }
 """Models left out of the ONNX zoo, with the reason."""
 
+NOT_EXPORTED = {
+    "vision_transformer": "the Vision Transformers joined the PyTorch zoo through its forward "
+                          "(asserts, class tokens, nn.MultiheadAttention); their ONNX graphs "
+                          "(attention exported as Shape/Gather/Reshape arithmetic) are not "
+                          "checked against convsym's ONNX importer yet",
+}
+"""torchvision families the ONNX zoo leaves out, with the reason."""
+
 
 class ExportFailed(Exception):
     """Neither exporter could write the model; the message gives both reasons."""
@@ -94,7 +102,7 @@ def torchvision_entries() -> list[Entry]:
             family = models.get_model_builder(case.name).__module__.rsplit(".", 1)[-1]
             sizes = SIZES
         largest = max(sizes, key=min)  # SSD300 needs H, W >= 268 to export at all
-        if case.name in TOO_LARGE:
+        if case.name in TOO_LARGE or family in NOT_EXPORTED:
             continue
         out.append(Entry("torchvision", case.name, family,
                          lambda case=case: zoos.build(case), (3, *largest), (2, 3), sizes))
