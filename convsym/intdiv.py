@@ -1741,6 +1741,53 @@ def exact_quotient(total: QPoly, known: QPoly) -> QPoly | None:
     return QPoly(out)
 
 
+def poly_quotient(total: QPoly, known: QPoly) -> QPoly | None:
+    """``total / known`` when ``known`` divides ``total`` as polynomials in their symbols and
+    floors (so for every value of the symbols), else None: exact division by the leading
+    term in a graded order, as :func:`exact_quotient` does for a ``known`` of one term.
+
+    >>> from convsym.expr import symbol
+    >>> h, w = QPoly.sym(symbol("h")), QPoly.sym(symbol("w"))
+    >>> f = floordiv(h, QPoly.const(4))
+    >>> windows = (h - f) * (w + QPoly.const(1))
+    >>> to_sympy(poly_quotient(windows * QPoly.const(48), windows))
+    48
+    >>> poly_quotient(windows + QPoly.const(1), h - f) is None
+    True
+    """
+    simple = exact_quotient(total, known)
+    if simple is not None or len(known.terms) < 2:
+        return simple
+    atoms = sorted({a for poly in (total, known) for mono in poly.terms for a, _ in mono},
+                   key=_akey)
+
+    def order(mono: Monomial) -> tuple[int, tuple[int, ...]]:
+        powers = dict(mono)
+        return sum(powers.values()), tuple(powers.get(a, 0) for a in atoms)
+
+    lead = max(known.terms, key=order)
+    lead_c = known.terms[lead]
+    left = dict(total.terms)
+    out: dict[Monomial, int] = {}
+    for _ in range(4 * len(total.terms) + 16):  # (each step removes the leading term)
+        if not left:
+            return QPoly({m: c for m, c in out.items() if c})
+        mono = max(left, key=order)
+        q = _mono_div(mono, lead)
+        if q is None or left[mono] % lead_c:
+            return None
+        c = left[mono] // lead_c
+        out[q] = out.get(q, 0) + c
+        for kmono, kc in known.terms.items():
+            m = _mono_mul(q, kmono)
+            v = left.get(m, 0) - c * kc
+            if v:
+                left[m] = v
+            else:
+                left.pop(m, None)
+    return None
+
+
 def ext(kind: str, args: Iterable[QExpr]) -> QExpr:
     """``Min``/``Max`` of ``args`` (kind ``"min"`` or ``"max"``), simplified.
 

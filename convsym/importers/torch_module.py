@@ -83,9 +83,12 @@ class TorchNetwork(Network):
     ``module_outputs`` maps each module called by the forward (qualified name, ``""`` for the
     root) to its calls, each a tuple of output node indices; ``not_run`` lists parameters the
     forward never used; ``torch_params`` is PyTorch's ``sum(p.numel())``, which counts them.
+    ``folded`` holds the nodes whose tensor folds windows into the batch axis (Swin's
+    ``(B*nW, N, C)``): PyTorch's dim 0 there is the batch times the row's first size.
     """
 
     module_outputs: dict[str, list[tuple[int, ...]]]
+    folded: frozenset[int] = frozenset()
     not_run: tuple[NotRun, ...]
     torch_params: int
 
@@ -100,6 +103,7 @@ class TorchNetwork(Network):
         net = TorchNetwork(nodes, shapes, dialect=self.dialect, name=self.name,
                            hidden=sorted(self._hidden), outputs=self.outputs)
         net.module_outputs = self.module_outputs
+        net.folded = self.folded
         net.not_run = self.not_run
         net.torch_params = self.torch_params
         return net
@@ -157,6 +161,7 @@ class _Builder:
                            name=type(self.root).__name__, hidden=sorted(self.inputs),
                            outputs=trace.result, inferred=trace.inferred)
         net.module_outputs = trace.calls
+        net.folded = frozenset(trace.folded)
         net.not_run = tuple(_not_run(trace.modules, trace.params, trace.counted, trace.calls))
         net.torch_params = sum(int(p.numel()) for _, p in trace.params.values())
         self.check_parameters(net)

@@ -46,7 +46,7 @@ from convsym.importers.common import applied
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
 from convsym.importers.torch_sizes import SymBool, SymInt, SymSize
 from convsym.importers.torch_table import leaf_class, module_parameters
-from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, to_sympy
+from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, poly_quotient, to_sympy
 from convsym.layers import torch as T
 from convsym.layers.base import Layer
 from convsym.layers.sharing import copied
@@ -58,6 +58,7 @@ from convsym.layers.torch_tensor import (
     MatMul,
     MultiheadAttention,
     Narrow,
+    Pad,
     Permute,
     Reduce,
     Require,
@@ -96,7 +97,7 @@ PASS = frozenset({
     "nan_to_num", "threshold", "threshold_", "zeros_like", "ones_like", "empty_like",
     "full_like", "rand_like", "randn_like", "requires_grad_", "cpu", "__neg__", "__pos__",
     "__abs__", "channel_shuffle", "native_channel_shuffle", "hard_sigmoid", "tanhshrink",
-    "softshrink", "hardshrink", "gelu_", "fill_", "zero_",
+    "softshrink", "hardshrink", "gelu_", "fill_", "zero_", "roll",
     "__gt__", "__lt__", "__ge__", "__le__", "__eq__", "__ne__", "gt", "lt", "ge", "le", "eq",
     "ne", "logical_not", "__invert__", "isnan", "isfinite", "bool", "long", "int",
 })
@@ -147,6 +148,7 @@ def _proxy_class() -> type:
         _cs_trace: Trace
         _cs_index: int
         _cs_moved: tuple[int, tuple[int, ...]] | None = None  # see Trace.permuted
+        _cs_folded: bool = False  # see Trace.folded
 
         @staticmethod
         def __new__(cls, trace: Trace, index: int, rank: int) -> Any:
@@ -228,6 +230,15 @@ def _proxy_class() -> type:
 
         def __getitem__(self, key: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.__getitem__, [self, key], {})
+
+        def new_zeros(self, *sizes: Any, **kwargs: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.new_zeros, [self, *sizes], kwargs)
+
+        def new_ones(self, *sizes: Any, **kwargs: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.new_ones, [self, *sizes], kwargs)
+
+        def new_empty(self, *sizes: Any, **kwargs: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.new_empty, [self, *sizes], kwargs)
 
     return SymTensor
 
@@ -321,6 +332,20 @@ reads its node fails loudly; those that may meet it check ``_cs_moved``)."""
 FOLLOW_MOVED = frozenset({"permute", "transpose", "swapaxes", "swapdims", "__getitem__",
                           "unbind", "select", "size", "dim"})
 """What a tensor whose batch axis a permute moved may go into."""
+
+FOLD_OK = frozenset({
+    "view", "reshape", "view_as", "reshape_as", "permute", "transpose", "swapaxes",
+    "swapdims", "flatten", "linear", "layer_norm", "matmul", "bmm", "rmatmul", "getitem",
+    "unsqueeze", "unbind", "select", "new_zeros", "new_ones", "new_empty"})
+"""Operations (by name, underscores stripped) that may meet a tensor whose batch axis holds
+windows folded in (see :meth:`Trace.fold`), besides the shape-keeping and arithmetic ones;
+each handler maps torch's dims onto the per-sample axes or refuses."""
+
+FOLD_MODULES = frozenset({
+    "Linear", "LayerNorm", "Dropout", "Identity", "GELU", "ReLU", "ReLU6", "SiLU", "Sigmoid",
+    "Tanh", "Hardswish", "Hardsigmoid", "LeakyReLU", "ELU", "Mish", "Softplus"})
+"""``torch.nn`` modules that act on the last axes only, and so may meet a folded tensor
+(a LayerNorm whose shape does not reach the batch axis)."""
 
 ASSERTED = "the forward requires it (an assert, or a raise otherwise)"
 FOLLOWED = "the forward's branch on sizes is followed as it goes for large inputs"
@@ -458,6 +483,9 @@ class Trace:
                         if b is not None}
         self.storages: dict[int, Any] | None = None  # parameters by storage, made on demand
         self.shapes: dict[int, Shape] = {}
+        # nodes whose torch dim 0 is the batch and their per-sample axis 0 together (windows
+        # folded into the batch, Swin's (B*nW, N, C)): see fold
+        self.folded: set[int] = set()
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
         self.memo: dict[tuple[int, tuple[Shape, ...]], tuple[Layer, Inference]] = {}
         self.kinds: dict[type, str | None] = {}  # leaf_class per module class
@@ -559,6 +587,9 @@ class Trace:
     def floordiv(self, a: QPoly, d: QPoly) -> QPoly:
         if as_int(d) is not None and as_int(d) <= 0:  # type: ignore[operator]
             raise self.fail(f"floor division of a size by {to_sympy(d)}", "size_arithmetic")
+        exact = poly_quotient(a, d) if as_int(d) is None else None
+        if exact is not None:  # (B * nW) // nW: the quotient, whatever nW's form
+            return exact
         try:
             return floordiv(a, d)
         except NotQuasiPolynomial:
@@ -567,15 +598,28 @@ class Trace:
 
     # --- tensors ----------------------------------------------------------------------------
     def tensor(self, index: int) -> Any:
-        return _proxy_class()(self, index, len(self.shapes[index]) + 1)
+        folded = index in self.folded
+        t = _proxy_class()(self, index, len(self.shapes[index]) + (0 if folded else 1))
+        if folded:
+            t._cs_folded = True
+        return t
 
     def size_of(self, t: Any) -> SymSize:
         if t._cs_moved is not None:  # the parent's sizes in the permuted order
             parent, dims = t._cs_moved
             sizes = self.size_of(self.tensor(parent))
             return SymSize(sizes[d] for d in dims)
-        items: list[Any] = [SymInt(QPoly.sym(BATCH_SYMBOL), self)]
-        for s in self.shapes[t._cs_index]:
+        shape = self.shapes[t._cs_index]
+        batch = QPoly.sym(BATCH_SYMBOL)
+        if t._cs_folded:  # torch's dim 0: the batch times the per-sample axis 0
+            head = shape[0]
+            if not isinstance(head, QPoly):
+                raise self.fail(f"a size that is a Min/Max ({to_sympy(head)}) is read from "
+                                "x.shape", "size_not_concrete")
+            shape = shape[1:]
+            batch = batch * head
+        items: list[Any] = [SymInt(batch, self)]
+        for s in shape:
             c = as_int(s)
             if c is not None:
                 items.append(c)
@@ -589,9 +633,11 @@ class Trace:
     def is_tensor(self, v: object) -> bool:
         return isinstance(v, _proxy_class())
 
-    def add(self, layer: Layer | str, op: str, parents: Sequence[Any], *, name: str | None = None
-            ) -> Any:
-        """A row for ``layer`` applied to the proxies ``parents``; returns its proxy."""
+    def add(self, layer: Layer | str, op: str, parents: Sequence[Any], *, name: str | None = None,
+            folded: bool | None = None) -> Any:
+        """A row for ``layer`` applied to the proxies ``parents``; returns its proxy, whose
+        batch axis holds folded windows when ``folded`` says so (by default: when a parent's
+        does; the operations that may meet such a tensor keep the fold)."""
         if isinstance(layer, str):
             raise self.fail(f"{op}: {layer}")
         indices = [p._cs_index for p in parents]
@@ -605,6 +651,8 @@ class Trace:
         index = self.b.add_node(layer, row, indices)
         self.shapes[index] = inference.shape
         self.inferred[index] = (layer, inference)
+        if folded if folded is not None else any(p._cs_folded for p in parents):
+            self.folded.add(index)
         return self.tensor(index)
 
     def leaf_row(self, module: Any, qual: str, kind: str, x: Any,
@@ -617,7 +665,11 @@ class Trace:
                             "counted by another row (read in forward first, or shared with "
                             "another module); its row would count it again",
                             "shared_parameter")
+        if x._cs_folded:
+            self.fold_module(module, qual, kind, x)
         index = self.b.leaf(module, qual, [x._cs_index], kind=kind)
+        if x._cs_folded:
+            self.folded.add(index)
         if output_size is not None:
             self.with_output_size(index, qual, kind, output_size)
         if self.frozen:
@@ -799,6 +851,10 @@ class Trace:
     def outputs(self, value: Any, *, strict: bool = True) -> list[int]:
         """The nodes of the tensors in a forward's result (tensor, tuple, list or dict)."""
         if self.is_tensor(value):
+            if value._cs_folded and strict and value._cs_moved is None:
+                raise self.fail("the forward returns a tensor whose batch axis holds windows "
+                                "folded in (B*F, ...); convsym's shapes are per sample: "
+                                "unfold it with x.view(B, ...)", "batch_size")
             if value._cs_moved is None:
                 return [value._cs_index]
             if strict:
@@ -867,6 +923,12 @@ class Trace:
                 isinstance(a, Expanded) for a in [*args, *kwargs.values()]):
             raise self.fail(f"{name} of a tensor expanded over the batch; convsym follows "
                             "one only into torch.cat with traced tensors", "batch_size")
+        if name not in ARITHMETIC and name.strip("_") not in FOLD_OK and any(
+                self.is_tensor(a) and a._cs_folded for a in flat):
+            raise self.fail(f"{name} of a tensor whose batch axis holds windows folded in "
+                            "(B*F, ...); convsym follows such a tensor through views, "
+                            "permutes keeping dim 0 first, linear maps, layer norms, matrix "
+                            "products and element-wise operations only", "batch_size")
         if name in ARITHMETIC:
             return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
         handler = getattr(self, f"op_{name.strip('_')}", None)
@@ -937,6 +999,7 @@ class Trace:
         if not self.is_tensor(out):
             raise self.fail(f"in-place {name} whose result is not one tensor")
         target._cs_index = out._cs_index
+        target._cs_folded = out._cs_folded
         return target
 
     def arithmetic(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,
@@ -957,6 +1020,7 @@ class Trace:
         if len(tensors) == 2 and not real:
             if kind == "power":
                 raise self.fail("a tensor raised to a tensor power")
+            self.same_fold(tensors, name)
             return self.add(merge_layer(kind), op, tensors)
         if len(tensors) == 1 and not real:
             return tensors[0]
@@ -974,8 +1038,15 @@ class Trace:
         frozen = sum(int(p.numel()) for p in fresh if id(p) in self.frozen)
         owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1): the row's name
         row = self.param_names.get(id(owner)) if fresh and owner is not None else None
-        layer: Layer = TensorOperand(kind, tuple(int(s) for s in value.shape),
-                                     params if owner is not None else 0, inplace)
+        shape = tuple(int(s) for s in value.shape)
+        if x._cs_folded:  # (B*F, d...): the operand may not reach dim 0 unless it is 1 there
+            rank = self.rank(x)
+            if len(shape) > rank or (len(shape) == rank and shape[0] != 1):
+                raise self.fail(f"{op} of a tensor whose batch axis holds windows folded in "
+                                f"(rank {rank}) with a fixed tensor of shape {shape}, which "
+                                "reaches that axis", "batch_size")
+            shape = shape[1:] if len(shape) == rank else shape
+        layer: Layer = TensorOperand(kind, shape, params if owner is not None else 0, inplace)
         if owner is None and params:  # computed from parameters: it holds them
             layer = applied(layer, counted=params, counted_frozen=frozen)
         elif frozen:
@@ -997,6 +1068,7 @@ class Trace:
         if self.is_tensor(other):
             if kind == "power":
                 raise self.fail("a tensor raised to a tensor power")
+            self.same_fold([target, other], name)
             if self.shapes[target._cs_index] == self.shapes[other._cs_index]:
                 # one shape (ResNet's out += identity): the plain merge, nothing to check
                 return self.add(merge_layer(kind), op, [target, other])
@@ -1033,6 +1105,7 @@ class Trace:
         if not (self.is_tensor(a) and self.is_tensor(b)):
             raise self.fail(f"{name} with a tensor that is not traced (a parameter or a "
                             "constant); convsym follows products of two traced tensors")
+        self.same_fold([a, b], name)
         return self.add(MatMul(), "matmul", [a, b])
 
     op_bmm = op_rmatmul = op_matmul
@@ -1110,7 +1183,74 @@ class Trace:
     def rank(self, t: Any) -> int:
         if t._cs_moved is not None:
             return len(t._cs_moved[1])
-        return len(self.shapes[t._cs_index]) + 1
+        return len(self.shapes[t._cs_index]) + (0 if t._cs_folded else 1)
+
+    def axis_size(self, index: int, dim: int) -> Any:
+        """The size of torch's ``dim`` (>= 1) of node ``index``'s tensor."""
+        return self.shapes[index][dim - (0 if index in self.folded else 1)]
+
+    def same_fold(self, tensors: Sequence[Any], name: str) -> None:
+        """Two tensors of one operation: neither folded, or both with the same windows per
+        sample and the same rank (so that torch's dim 0, ``B*F``, meets ``B*F``)."""
+        folds = [t._cs_folded for t in tensors]
+        if not any(folds):
+            return
+        a, b = tensors[0], tensors[1]
+        if all(folds) and self.rank(a) == self.rank(b) and \
+                self.shapes[a._cs_index][0] == self.shapes[b._cs_index][0]:
+            return
+        shown = ", ".join(f"({'B*' if t._cs_folded else 'B, '}"
+                          + ", ".join(str(to_sympy(v)) for v in self.shapes[t._cs_index])
+                          + ")" for t in tensors)
+        raise self.fail(f"{name} of tensors {shown} whose batch axes hold different folds "
+                        "of windows (or none); convsym follows only tensors of one rank "
+                        "with the same windows per sample", "batch_size")
+
+    def fold_module(self, module: Any, qual: str, kind: str, x: Any) -> None:
+        """A ``torch.nn`` module called on a folded tensor: one acting on the last axes."""
+        shape = getattr(module, "normalized_shape", ())
+        if kind not in FOLD_MODULES or len(tuple(shape)) >= self.rank(x):
+            raise self.fail(f"module {qual!r} ({kind}) on a tensor whose batch axis holds "
+                            "windows folded in (B*F, ...); convsym follows linear maps, "
+                            "layer norms over the last axes, dropout and activations on "
+                            "such a tensor", "batch_size")
+
+    def fold(self, x: Any, head: Any, rest: list[Any], name: str) -> Any:
+        """``x.view(head, *rest)`` where ``head`` is not the batch size: windows folded into
+        the batch axis (``x.reshape(B * nW, N, C)``, ``x.view(-1, ws, ws, C)``), or, for a
+        folded ``x``, a new fold or the unfolding (``head`` = ``B``, or -1 resolving to it).
+
+        A tensor whose torch dim 0 is ``B*F`` (F a per-sample size) is per sample the tensor
+        ``(F, d1, ...)``: the row is a per-sample reshape to ``(F, *rest)``; only the way
+        torch's dims map to per-sample axes differs (dim 0 is the batch and axis 0 together).
+        ``-1`` resolves to ``total / prod(rest)`` when that is an exact quotient; otherwise
+        the element counts must agree (the fold is 1: an ordinary reshape, as before)."""
+        target = [self.size_value(s) for s in rest]
+        known = QPoly.const(1)
+        for s in rest:
+            known = known * (s.q if isinstance(s, SymInt) else QPoly.const(int(s)))
+        if isinstance(head, SymInt):
+            windows = poly_quotient(head.q, QPoly.sym(BATCH_SYMBOL))
+            if windows is None or BATCH_SYMBOL in windows.free_symbols():
+                raise self.fail(f"{name} whose first size is {to_sympy(head.q)}, not the batch "
+                                "size times a per-sample size: it changes the batch axis, "
+                                "which convsym shapes do not have", "batch_size")
+        else:
+            total = QPoly.const(1)
+            for v in self.shapes[x._cs_index]:
+                if not isinstance(v, QPoly):
+                    raise self.fail(f"{name}(-1, ...) of a tensor with a Min/Max size "
+                                    f"({to_sympy(v)})", "size_not_concrete")
+                total = total * v
+            windows = poly_quotient(total, known) if as_int(known) != 0 else None
+            if windows is None:
+                windows = QPoly.const(1)
+        op = "view" if name.startswith("view") else "reshape"
+        if as_int(windows) == 1:
+            return self.add(Reshape(tuple(target)), op, [x], folded=False)
+        if as_int(windows) is not None and as_int(windows) < 1:  # type: ignore[operator]
+            raise self.fail(f"{name} to {as_int(windows)} windows per sample", "batch_size")
+        return self.add(Reshape((to_sympy(windows), *target)), op, [x], folded=True)
 
     def op_flatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
@@ -1122,6 +1262,8 @@ class Trace:
                             "torch.flatten(x, 1)")
         if start % rank == end % rank:
             return x
+        if x._cs_folded:  # torch's dim d >= 1 is the layer's d + 1
+            return self.add(Flatten(start % rank + 1, end % rank + 1), "flatten", [x])
         return self.add(Flatten(start, end), "flatten", [x])
 
     def op_unflatten(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -1157,15 +1299,19 @@ class Trace:
             raise self.fail(f"{name} without sizes")
         head, rest = sizes[0], sizes[1:]
         batch_kept = isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)
-        if not batch_kept and not (type(head) is int and head == -1 and -1 not in rest):
+        minus = type(head) is int and head == -1 and -1 not in rest
+        if not batch_kept and not minus and not (
+                isinstance(head, SymInt) and BATCH_SYMBOL in head.q.free_symbols()):
             raise self.fail(f"{name} whose first size is {head!r}, not the batch size "
                             "(x.size(0)) or -1: it changes the batch axis, which convsym "
                             "shapes do not have", "batch_size")
         if not rest:
             raise self.fail(f"{name} to one axis: it would flatten the batch axis")
+        if not batch_kept:
+            return self.fold(x, head, rest, name)
         target = tuple(self.size_value(s) for s in rest)
         return self.add(Reshape(target), "view" if name.startswith("view") else "reshape",
-                        [x])
+                        [x], folded=False)
 
     op_reshape = op_view_as = op_reshape_as = op_view
 
@@ -1203,6 +1349,8 @@ class Trace:
                             f"{self.rank(x)} dims", "bad_axis")
         if dims == list(range(len(dims))):
             return x
+        if dims[0] == 0 and x._cs_folded:  # torch's dim d >= 1 is the layer's d + 1
+            return self.add(Permute((0, 1, *(d + 1 for d in dims[1:]))), op, [x])
         if dims[0] == 0:
             return self.add(Permute(tuple(dims)), op, [x])
         moved = self.tensor(x._cs_index)
@@ -1215,11 +1363,12 @@ class Trace:
         parent's axis that became the leading one is selected, then the others permuted."""
         parent, dims = x._cs_moved
         axis = dims[0]
-        n = as_int(self.shapes[parent][axis - 1])
+        size = self.axis_size(parent, axis)
+        n = as_int(size)
         if n is None or not -n <= index < n:
-            raise self.fail(f"{op} {index} of an axis of size "
-                            f"{to_sympy(self.shapes[parent][axis - 1])}", "bad_index")
-        out = self.add(Select(axis, index % n), op, [self.tensor(parent)])
+            raise self.fail(f"{op} {index} of an axis of size {to_sympy(size)}", "bad_index")
+        shift = 1 if parent in self.folded else 0
+        out = self.add(Select(axis + shift, index % n), op, [self.tensor(parent)])
         return self.permuted(out, [d - (d > axis) for d in dims[1:]], "permute")
 
     op_swapaxes = op_swapdims = op_transpose
@@ -1238,17 +1387,22 @@ class Trace:
         if Ellipsis in items:
             at = items.index(Ellipsis)
             items[at:at + 1] = [slice(None)] * (rank - used)
-        dim = 0
+        dim = 0  # torch's, in the result so far; the layer's is dim + shift
+        shift = 1 if x._cs_folded else 0  # (a folded tensor's dim 0 is B*F)
         out = x
         for k in items:
             if k is None:
-                out = self.add(Unsqueeze(dim), "getitem", [out])
+                if shift and dim == 0:
+                    raise self.fail("x[None] before a batch axis that holds windows folded "
+                                    "in", "batch_size")
+                out = self.add(Unsqueeze(dim + shift), "getitem", [out])
                 dim += 1
             elif isinstance(k, slice):
                 if not (_is(k.start, None, 0) and k.stop is None and _is(k.step, None, 1)):
                     if dim == 0:
                         raise self.fail("slicing the batch axis (x[a:b])", "batch_size")
-                    layer = Slice(dim, self.size_value(k.start), self.size_value(k.stop),
+                    layer = Slice(dim + shift, self.size_value(k.start),
+                                  self.size_value(k.stop),
                                   1 if k.step is None else self.size_value(k.step))
                     out = self.add(layer, "getitem", [out])
                 dim += 1
@@ -1256,7 +1410,7 @@ class Trace:
                 if dim == 0:
                     raise self.fail("indexing the batch axis (x[i]) selects one sample",
                                     "batch_size")
-                out = self.add(Select(dim, k), "getitem", [out])
+                out = self.add(Select(dim + shift, k), "getitem", [out])
             else:
                 raise self.fail(f"indexing with {type(k).__name__} (only ints, slices, None "
                                 "and ... are followed)")
@@ -1304,7 +1458,14 @@ class Trace:
                                 "permute moved (only its leading dim is followed)",
                                 "batch_size")
             return self.moved_select(x, args[2], "select")
+        self.unfolded(x, name)
         return self.add(Select(args[1], args[2]), "select", [x])
+
+    def unfolded(self, x: Any, name: str) -> None:
+        """Refuse an operation that does not map a folded tensor's dims (yet)."""
+        if x._cs_folded:
+            raise self.fail(f"{name} of a tensor whose batch axis holds windows folded in "
+                            "(B*F, ...)", "batch_size")
 
     def op_narrow(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x, dim, start, length = args[:4]
@@ -1314,6 +1475,11 @@ class Trace:
     def op_unsqueeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         dim = self._dim(args, kwargs, 1, None)
         rank = self.rank(args[0])
+        if args[0]._cs_folded:
+            if dim % (rank + 1) == 0:
+                raise self.fail(f"{name}(0) of a tensor whose batch axis holds windows folded "
+                                "in", "batch_size")
+            return self.add(Unsqueeze(dim % (rank + 1) + 1), "unsqueeze", [args[0]])
         return self.add(Unsqueeze(dim % (rank + 1)), "unsqueeze", [args[0]])
 
     def op_squeeze(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -1370,10 +1536,11 @@ class Trace:
                 raise self.fail(f"{name} on dim {dim!r} of a tensor whose batch axis a permute "
                                 "moved (only its leading dim is followed)", "batch_size")
             parent, dims = x._cs_moved
-            n = as_int(self.shapes[parent][dims[0] - 1])
+            n = as_int(self.axis_size(parent, dims[0]))
             if n is None:
                 raise self.fail(f"{name} of an axis of symbolic size", "size_not_concrete")
             return tuple(self.moved_select(x, i, "unbind") for i in range(n))
+        self.unfolded(x, name)
         n = self.concrete_axis(x, dim, name)
         return tuple(self.add(Select(dim, i), "unbind", [x]) for i in range(n))
 
@@ -1429,12 +1596,40 @@ class Trace:
 
     op_upsample = op_interpolate
 
+    def op_new_zeros(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``x.new_zeros(sizes)`` (``new_ones``, ``new_empty``): a tensor that takes only
+        its dtype from ``x`` and has no batch axis (Swin's attention mask, filled in by slice
+        assignment).  With concrete sizes it is a real tensor (its own operations run in
+        PyTorch, and it meets the traced tensors as a fixed operand); with symbolic sizes
+        refused."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        sizes = list(args[1:]) or list(kwargs.get("size", ()))
+        if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+            sizes = list(sizes[0])
+        if not all(type(v) is int for v in sizes):
+            shown = ", ".join(str(to_sympy(v.q)) if isinstance(v, SymInt) else repr(v)
+                              for v in sizes)
+            raise self.fail(f"{name}(({shown})): a tensor without the batch axis whose sizes "
+                            "are symbolic; convsym follows it at concrete input sizes only",
+                            "size_not_concrete")
+        make = {"new_zeros": torch.zeros, "new_ones": torch.ones}.get(name, torch.zeros)
+        dtype = kwargs.get("dtype") or torch.get_default_dtype()
+        return make(tuple(sizes), dtype=dtype)
+
+    op_new_ones = op_new_empty = op_new_zeros
+
     def op_pad(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
         pad = self._dim(args, kwargs, 1, None, "pad")
         mode = self._dim(args, kwargs, 2, "constant", "mode")
         value = self._dim(args, kwargs, 3, None, "value")
         spatial = self.rank(x) - 2
+        if mode == "constant" and isinstance(pad, (list, tuple)) and len(pad) > 2 * spatial:
+            # beyond the spatial axes (a channels-last (B, H, W, C) padded on H and W)
+            sides = tuple(self.size_value(p) for p in pad)
+            return self.add(_build(lambda: Pad(sides, float(value or 0.0))), "pad", [x])
         stem = {"constant": "ConstantPad" if value else "ZeroPad", "reflect": "ReflectionPad",
                 "replicate": "ReplicationPad", "circular": "CircularPad"}.get(mode)
         cls: Any = T.LAYERS.get(f"{stem}{spatial}d")
@@ -1608,6 +1803,10 @@ class Trace:
         shape = given["normalized_shape"]
         shape = tuple(self.size_value(s) for s in (shape if isinstance(shape, (list, tuple))
                                                     else (shape,)))
+        if args[0]._cs_folded and len(shape) >= self.rank(args[0]):
+            raise self.fail(f"layer_norm over {len(shape)} axes of a tensor whose batch axis "
+                            "holds windows folded in (it would normalise across them)",
+                            "batch_size")
         counted = self.weights([weight, bias], name)
         if weight is None and bias is not None:
             raise self.fail("layer_norm with a bias but no weight")

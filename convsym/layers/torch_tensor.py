@@ -614,6 +614,62 @@ def _inputs(layer: Layer, inputs: Sequence[Shape], what: str) -> Sequence[Shape]
 
 
 @layer_class
+class Pad(TorchLayer):
+    """``F.pad(x, pad)`` in constant mode on any of the axes after the batch, as PyTorch
+    allows it: ``pad`` lists ``(before, after)`` pairs from the LAST axis backwards
+    (a channels-last ``(B, H, W, C)`` tensor padded on H and W is
+    ``(0, 0, 0, pad_w, 0, pad_h)``).  Negative pads crop; a cell must remain.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> H = QPoly.sym(symbol("H"))
+    >>> [to_sympy(s) for s in Pad((0, 0, 0, 1, 0, 2)).infer([(H, H, QPoly.const(96))]).shape]
+    [H + 2, H + 1, 96]
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    pad: Any
+    value: Any = 0.0
+
+    def validate(self) -> None:
+        """Pairs of integer sizes."""
+        items = tuple(self.pad) if isinstance(self.pad, (list, tuple)) else ()
+        if not items or len(items) % 2:
+            raise self.config_error("pad", self.pad, "must list (before, after) pairs, last "
+                                    "axis first", code="wrong_tuple_length")
+        for i, v in enumerate(items):
+            _signed(self, f"pad[{i}]", v)
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """Each padded axis grows by its two pads."""
+        items = tuple(self.pad)
+        if len(items) > 2 * len(shape):
+            raise self.shape_error("pad", items, f"pads {len(items) // 2} axes of an input "
+                                   f"with {len(shape)} axes after the batch (the batch axis "
+                                   "cannot be padded)", code="wrong_rank")
+        out = list(shape)
+        conditions: list[Condition] = []
+        for j in range(len(items) // 2):
+            axis = len(shape) - 1 - j
+            before, after = (_signed(self, f"pad[{2 * j + k}]", items[2 * j + k])
+                             for k in (0, 1))
+            size = formulas.pad_out(shape[axis], before=before, after=after)
+            if (before.as_int() or 0) < 0 or (after.as_int() or 0) < 0 or \
+                    before.as_int() is None or after.as_int() is None:
+                conditions += check_room(self, f"dim {axis + 1}", add(size, QPoly.const(-1)),
+                                         rule="at least one cell must remain",
+                                         what=_leaves(size))
+            out[axis] = size
+        return Inference(tuple(out), [], conditions)
+
+
+def _leaves(size: QExpr) -> Any:
+    """The text of a padding that leaves ``size`` cells (made when reported)."""
+    return lambda: f"the padding leaves {to_sympy(size)} cells"
+
+
+@layer_class
 class MatMul(TorchLayer):
     """``a @ b`` / ``torch.matmul`` / ``bmm`` of two traced tensors: ``(..., n, k)`` times
     ``(..., k, m)`` is ``(..., n, m)``; the ``k`` must agree, the leading axes broadcast."""
@@ -756,5 +812,5 @@ class MultiheadAttention(TorchLayer):
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
-    InPlace, MatMul, ScaledDotProductAttention, Require, TensorConcat, MultiheadAttention)}
+    Pad, InPlace, MatMul, ScaledDotProductAttention, Require, TensorConcat, MultiheadAttention)}
 """The tensor-operation layers of this module, by class name."""

@@ -78,6 +78,18 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
             raise ValueError(f"narrow({start}, {length}) of an axis of {n}")
         cut = slice(start, start + length)
         return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
+    if kind == "Pad":  # (pairs from the last axis backwards; negative ones crop)
+        pads = [int(v) for v in lay.pad]
+        out = x
+        for j in range(len(pads) // 2):
+            axis = x.ndim - 1 - j
+            before, after = pads[2 * j], pads[2 * j + 1]
+            cut = slice(max(-before, 0), out.shape[axis] - max(-after, 0))
+            out = out[(slice(None),) * axis + (cut,)]
+            widths = [(0, 0)] * x.ndim
+            widths[axis] = (max(before, 0), max(after, 0))
+            out = np.pad(out, widths, constant_values=float(lay.value))
+        return out
     if kind == "Select":
         return np.take(xb, int(lay.index), axis=_axis(lay.dim, xb.ndim))[0]
     if kind == "Unsqueeze":

@@ -110,6 +110,8 @@ class TorchRunner(Runner):
             return x.narrow(lay.dim, _plain(lay.start), _plain(lay.length))
         if kind == "Select":
             return x.select(lay.dim, lay.index)
+        if kind == "Pad":
+            return torch.nn.functional.pad(x, _plain(tuple(lay.pad)), value=float(lay.value))
         if kind == "Require":  # a condition on sizes: the tensor passes unchanged
             return x
         if kind == "TensorConcat":

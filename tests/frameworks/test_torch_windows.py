@@ -1,0 +1,304 @@
+"""Windows folded into the batch axis (Swin-style attention), against PyTorch itself.
+
+A tensor whose torch dim 0 is ``batch * F`` is per sample the tensor ``(F, d1, ...)``: each
+small module below partitions a channels-last map into windows (``(B*nW, N, C)``), runs
+attention on the windows and puts them back; convsym's shapes (symbolic, instantiated, and
+imported at fixed sizes) must equal the real forward's at every size, batch 2, every module
+call's output included.  Everything convsym cannot map soundly is refused with one line.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+from convsym.errors import SpecError  # noqa: E402
+from convsym.importers.torch_module import from_torch  # noqa: E402
+from convsym.intdiv import to_sympy  # noqa: E402
+
+pytestmark = pytest.mark.frameworks
+
+SIZES = [(16, 16), (17, 23), (9, 40)]
+
+
+def _pad_to(n: Any, ws: int) -> Any:
+    return (ws - n % ws) % ws
+
+
+def _hooked(module: Any, x: Any) -> tuple[dict[str, list[tuple[int, ...]]], Any]:
+    seen: dict[str, list[tuple[int, ...]]] = {}
+    handles = [m.register_forward_hook(
+        lambda m, a, out, name=name: seen.setdefault(name, []).append(tuple(out.shape)))
+        for name, m in module.named_modules()]
+    try:
+        with torch.no_grad():
+            out = module(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return seen, out
+
+
+def check(module: Any, channels: int = 8, sizes: list[tuple[int, int]] = SIZES,
+          symbolic: bool = True) -> Any:
+    """convsym equals PyTorch at every size: outputs, every module call, parameters."""
+    module.eval()
+    total = sum(int(p.numel()) for p in module.parameters())
+    net = from_torch(module, (channels, "H", "W")) if symbolic else None
+    for h, w in sizes:
+        seen, out = _hooked(module, torch.randn(2, channels, h, w))
+        fixed = from_torch(module, (channels, h, w))
+        for mine in ([net.subs(H=h, W=w)] if net is not None else []) + [fixed]:
+            assert [tuple(int(s) for s in shape) for shape in mine.output_shapes] == \
+                [tuple(out.shape[1:])], (h, w)
+            assert int(mine.total_params) == total == mine.torch_params
+            for name, calls in seen.items():
+                for real, ours in zip(calls, mine.module_outputs[name], strict=True):
+                    (i,) = ours
+                    got = tuple(int(to_sympy(s)) for s in mine.shapes[i])
+                    # a folded output: torch's dim 0 is batch 2 times the row's first size
+                    want = (real[0] // 2, *real[1:]) if i in mine.folded else real[1:]
+                    assert got == want, (name, h, w)
+    return net
+
+
+def _partition(x: Any, ws: int) -> tuple[Any, Any, Any, Any]:
+    """(B, H, W, C) padded to multiples of ws, as torchvision does, and partitioned into
+    (B*nW, ws*ws, C) windows; with the padded sizes and the number of windows."""
+    B, H, W, C = x.shape
+    x = F.pad(x, (0, 0, 0, _pad_to(W, ws), 0, _pad_to(H, ws)))
+    _, pH, pW, _ = x.shape
+    nw = (pH // ws) * (pW // ws)
+    x = x.view(B, pH // ws, ws, pW // ws, ws, C).permute(0, 1, 3, 2, 4, 5)
+    return x.reshape(B * nw, ws * ws, C), pH, pW, nw
+
+
+class WindowAttention(nn.Module):
+    """Attention on (B*nW, N, C) windows, written as torchvision's Swin writes it."""
+
+    def __init__(self, dim: int = 8, heads: int = 2, ws: int = 4) -> None:
+        super().__init__()
+        self.ws, self.heads = ws, heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.table = nn.Parameter(torch.randn((2 * ws - 1) ** 2, heads))
+        coords = torch.stack(torch.meshgrid(torch.arange(ws), torch.arange(ws),
+                                            indexing="ij")).flatten(1)
+        rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + (ws - 1)
+        self.register_buffer("index", (rel[..., 0] * (2 * ws - 1) + rel[..., 1]).flatten())
+
+    def forward(self, x: Any) -> Any:
+        ws, heads = self.ws, self.heads
+        B, H, W, C = x.shape
+        x, pH, pW, nw = _partition(x, ws)
+        qkv = self.qkv(x).reshape(x.size(0), x.size(1), 3, heads, C // heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        attn = (q * 0.5) @ k.transpose(-2, -1)
+        bias = self.table[self.index].view(ws * ws, ws * ws, -1).permute(2, 0, 1)
+        attn = F.softmax(attn + bias.unsqueeze(0), dim=-1)
+        x = (attn @ v).transpose(1, 2).reshape(x.size(0), x.size(1), C)
+        x = F.dropout(self.proj(x), 0.1, self.training)
+        x = x.view(B, pH // ws, pW // ws, ws, ws, C).permute(0, 1, 3, 2, 4, 5)
+        x = torch.roll(x.reshape(B, pH, pW, C), shifts=(1, 1), dims=(1, 2))
+        return x[:, :H, :W, :].contiguous()
+
+
+class Block(nn.Module):
+    """A channels-last block around the window attention, as the model calls it."""
+
+    def __init__(self, attn: nn.Module) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(8)
+        self.attn = attn
+
+    def forward(self, x: Any) -> Any:
+        x = x.permute(0, 2, 3, 1)
+        x = x + self.attn(self.norm(x))
+        return x.permute(0, 3, 1, 2)
+
+
+class TimmWindows(nn.Module):
+    """timm's way: view(-1, ws, ws, C) folds, view(-1, H//ws, W//ws, ...) unfolds, an
+    nn.Module on the windows (whose output is folded), unbind(0) of the moved qkv."""
+
+    def __init__(self, ws: int = 4) -> None:
+        super().__init__()
+        self.ws = ws
+        self.qkv = nn.Linear(8, 24)
+        self.act = nn.GELU()
+
+    def forward(self, x: Any) -> Any:
+        ws = self.ws
+        x = x.permute(0, 2, 3, 1)
+        B, H, W, C = x.shape
+        x = F.pad(x, (0, 0, 0, _pad_to(W, ws), 0, _pad_to(H, ws)))
+        _, pH, pW, _ = x.shape
+        w = x.view(B, pH // ws, ws, pW // ws, ws, C).permute(0, 1, 3, 2, 4, 5).contiguous()
+        w = w.view(-1, ws, ws, C).view(-1, ws * ws, C)
+        B_, N, _ = w.shape
+        q, k, v = self.act(self.qkv(w)).reshape(B_, N, 3, 2, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        w = (q @ k.transpose(-2, -1)).softmax(-1) @ v
+        w = w.transpose(1, 2).reshape(B_, N, -1).view(-1, ws, ws, C)
+        x = w.view(-1, pH // ws, pW // ws, ws, ws, C).permute(0, 1, 3, 2, 4, 5)
+        x = x.contiguous().view(-1, pH, pW, C)[:, :H, :W]
+        return x.permute(0, 3, 1, 2)
+
+
+class MaskedWindows(nn.Module):
+    """torchvision's shifted-window mask: made with x.new_zeros at the padded size, filled
+    by slice assignment, added over the windows after an unfold to (B, nW, heads, N, N)."""
+
+    def __init__(self, ws: int = 4, heads: int = 2) -> None:
+        super().__init__()
+        self.ws, self.heads = ws, heads
+        self.qkv = nn.Linear(8, 24)
+
+    def forward(self, x: Any) -> Any:
+        ws, heads = self.ws, self.heads
+        B, H, W, C = x.shape
+        x, pH, pW, nw = _partition(x, ws)
+        qkv = self.qkv(x).reshape(x.size(0), x.size(1), 3, heads, C // heads)
+        qkv = qkv.permute(2, 0, 3, 1, 4)
+        attn = qkv[0] @ qkv[1].transpose(-2, -1)
+        mask = x.new_zeros((pH, pW))
+        mask[-2:, :] = 1
+        mask[:, -2:] += 2
+        mask = mask.view(pH // ws, ws, pW // ws, ws).permute(0, 2, 1, 3).reshape(nw, ws * ws)
+        mask = mask.unsqueeze(1) - mask.unsqueeze(2)
+        mask = mask.masked_fill(mask != 0, -100.0)
+        attn = attn.view(x.size(0) // nw, nw, heads, x.size(1), x.size(1))
+        attn = attn + mask.unsqueeze(1).unsqueeze(0)
+        attn = attn.view(-1, heads, x.size(1), x.size(1)).softmax(-1)
+        x = (attn @ qkv[2]).transpose(1, 2).reshape(x.size(0), x.size(1), C)
+        x = x.view(B, pH // ws, pW // ws, ws, ws, C).permute(0, 1, 3, 2, 4, 5)
+        return x.reshape(B, pH, pW, C)[:, :H, :W, :]
+
+
+def test_window_attention_matches_pytorch() -> None:
+    from convsym.expr import symbols
+
+    H, W = symbols("H W")
+    net = check(Block(WindowAttention()))
+    assert net.output_shape == (8, H, W)
+    assert any(r.type == "Pad" for r in net.rows)
+    folded = [net.rows[i] for i in net.folded if i < len(net.rows)]
+    assert folded, "the windows are folded rows"
+    shapes = {r.name: r.output_shape for r in net.rows}
+    for h, w in SIZES:
+        windows = shapes["attn.qkv"][0].subs({H: h, W: w})
+        assert windows == math.ceil(h / 4) * math.ceil(w / 4)
+
+
+def test_timm_style_windows_match_pytorch() -> None:
+    check(TimmWindows())
+
+
+def test_the_mask_follows_at_concrete_sizes() -> None:
+    check(Block(MaskedWindows()), symbolic=False)
+
+
+@pytest.mark.parametrize("runner", ["torch", "numpy"])
+def test_window_rows_replay(runner: str) -> None:
+    """The rows (per-sample reshapes, permutes, pads of the folded windows) rebuilt one by
+    one as torch calls and in the NumPy reference agree with the import."""
+    from convsym.intdiv import to_sympy
+    from convsym.runners.numpy_ref import NumpyRunner
+    from convsym.runners.torch_run import TorchRunner
+
+    for module in (Block(WindowAttention()), TimmWindows()):
+        net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
+        outcomes = (TorchRunner() if runner == "torch" else NumpyRunner()).run(net)
+        assert len(outcomes) == len(net.nodes)
+        for index, shape in outcomes.items():
+            assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index])
+
+
+def _windows(x: Any, ws: int = 4) -> Any:
+    """(B, C, H, W), H and W multiples of ws, as (B*nW, ws*ws, C)."""
+    B, C, H, W = x.shape
+    x = x.permute(0, 2, 3, 1).reshape(B, H // ws, ws, W // ws, ws, C)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(B * (H // ws) * (W // ws), ws * ws, C)
+
+
+class Unsafe(nn.Module):
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+        self.conv = nn.Conv1d(16, 16, 1)
+        self.norm = nn.LayerNorm((16, 16, 8))
+
+    def forward(self, x: Any) -> Any:
+        w = _windows(x)
+        if self.what == "conv":
+            return self.conv(w)
+        if self.what == "cat":
+            return torch.cat([w, w], 0)
+        if self.what == "mean":
+            return w.mean(1)
+        if self.what == "with_unfolded":
+            return w + x.flatten(2).transpose(1, 2)
+        if self.what == "other_fold":
+            return w @ w.reshape(-1, 8, 8).transpose(1, 2)
+        if self.what == "returned":
+            return w
+        if self.what == "norm_all":
+            return self.norm(w)
+        if self.what == "batch_arith":
+            return w.view(x.size(0) + 1, -1, 8)
+        if self.what == "unsqueeze0":
+            return w.unsqueeze(0)
+        if self.what == "index0":
+            return w[0]
+        if self.what == "operand":
+            return w + torch.ones(4, 16, 8)
+        raise AssertionError(self.what)
+
+
+@pytest.mark.parametrize(("what", "message"), [
+    ("conv", "module 'conv' (Conv1d) on a tensor whose batch axis holds windows folded in"),
+    ("cat", "cat of a tensor whose batch axis holds windows folded in"),
+    ("mean", "mean of a tensor whose batch axis holds windows folded in"),
+    ("with_unfolded", "whose batch axes hold different folds of windows"),
+    ("other_fold", "whose batch axes hold different folds of windows"),
+    ("returned", "the forward returns a tensor whose batch axis holds windows folded in"),
+    ("norm_all", "module 'norm' (LayerNorm) on a tensor whose batch axis holds windows"),
+    ("batch_arith", "not the batch size times a per-sample size"),
+    ("unsqueeze0", "unsqueeze(0) of a tensor whose batch axis holds windows folded in"),
+    ("index0", "indexing the batch axis"),
+    ("operand", "with a fixed tensor of shape (4, 16, 8), which reaches that axis"),
+])
+def test_unsafe_uses_of_folded_windows_are_refused(what: str, message: str) -> None:
+    module = Unsafe(what).eval()
+    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        from_torch(module, (8, 16, 16))
+    with pytest.raises(SpecError) as err:
+        from_torch(module, (8, "H", "W"))
+    assert "\n" not in str(err.value)
+
+
+def test_a_symbolic_mask_is_refused_with_the_line() -> None:
+    with pytest.raises(SpecError, match=r"new_zeros.*symbolic"):
+        from_torch(Block(MaskedWindows()), (8, "H", "W"))
+
+
+def test_channels_last_padding_is_exact() -> None:
+    class Pads(nn.Module):
+        def forward(self, x: Any) -> Any:
+            y = x.permute(0, 2, 3, 1)
+            H, W = y.shape[1:3]
+            return (F.pad(y, (0, 0, 0, W % 2, 0, H % 2)).permute(0, 3, 1, 2),
+                    F.pad(y, (1, 2, -1, 0, 3, 0), value=1.5),
+                    F.pad(x, (0, 1, 0, 2, 1, 1)))
+
+    module = Pads().eval()
+    net = from_torch(module, (8, "H", "W"))
+    for h, w in SIZES:
+        real = [tuple(t.shape[1:]) for t in module(torch.zeros(1, 8, h, w))]
+        assert [tuple(int(s) for s in shape) for shape in net.subs(H=h, W=w).output_shapes] \
+            == real
