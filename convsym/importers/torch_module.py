@@ -85,10 +85,14 @@ class TorchNetwork(Network):
     forward never used; ``torch_params`` is PyTorch's ``sum(p.numel())``, which counts them.
     ``folded`` holds the nodes whose tensor folds windows into the batch axis (Swin's
     ``(B*nW, N, C)``): PyTorch's dim 0 there is the batch times the row's first size.
+    ``fixed_calls`` names the modules the forward ran on fixed tensors (a parameter or
+    buffer, not the input): they have no rows, and their parameters count in the row that
+    reads their result.
     """
 
     module_outputs: dict[str, list[tuple[int, ...]]]
     folded: frozenset[int] = frozenset()
+    fixed_calls: frozenset[str] = frozenset()
     not_run: tuple[NotRun, ...]
     torch_params: int
 
@@ -104,6 +108,7 @@ class TorchNetwork(Network):
                            hidden=sorted(self._hidden), outputs=self.outputs)
         net.module_outputs = self.module_outputs
         net.folded = self.folded
+        net.fixed_calls = self.fixed_calls
         net.not_run = self.not_run
         net.torch_params = self.torch_params
         return net
@@ -162,6 +167,7 @@ class _Builder:
                            outputs=trace.result, inferred=trace.inferred)
         net.module_outputs = trace.calls
         net.folded = frozenset(trace.folded)
+        net.fixed_calls = frozenset(trace.fixed_calls)
         net.not_run = tuple(_not_run(trace.modules, trace.params, trace.counted, trace.calls))
         net.torch_params = sum(int(p.numel()) for _, p in trace.params.values())
         self.check_parameters(net)

@@ -43,6 +43,7 @@ from convsym.budget import building
 from convsym.errors import BudgetExceeded, InternalError, LayerError, SpecError
 from convsym.expr import symbol
 from convsym.importers.common import applied
+from convsym.importers.torch_fixed import FixedTensor
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
 from convsym.importers.torch_sizes import SymBool, SymInt, SymSize
 from convsym.importers.torch_table import leaf_class, module_parameters
@@ -486,6 +487,9 @@ class Trace:
         # nodes whose torch dim 0 is the batch and their per-sample axis 0 together (windows
         # folded into the batch, Swin's (B*nW, N, C)): see fold
         self.folded: set[int] = set()
+        # modules of the model run on fixed tensors, not on the input (Swin V2's position
+        # bias MLP on a buffer): no rows; their parameters count where the result is read
+        self.fixed_calls: set[str] = set()
         self.inferred: dict[int, tuple[Layer, Inference]] = {}  # reused by the Network
         self.memo: dict[tuple[int, tuple[Shape, ...]], tuple[Layer, Inference]] = {}
         self.kinds: dict[type, str | None] = {}  # leaf_class per module class
@@ -923,6 +927,12 @@ class Trace:
                 isinstance(a, Expanded) for a in [*args, *kwargs.values()]):
             raise self.fail(f"{name} of a tensor expanded over the batch; convsym follows "
                             "one only into torch.cat with traced tensors", "batch_size")
+        if name not in ARITHMETIC and name not in BROADCASTING and any(
+                isinstance(a, FixedTensor) for a in flat):
+            raise self.fail(f"{name} of a tensor made from symbolic sizes in forward (an "
+                            "attention mask); convsym follows one only as an operand of "
+                            "element-wise arithmetic with a traced tensor",
+                            "size_not_concrete")
         if name not in ARITHMETIC and name.strip("_") not in FOLD_OK and any(
                 self.is_tensor(a) and a._cs_folded for a in flat):
             raise self.fail(f"{name} of a tensor whose batch axis holds windows folded in "
@@ -1016,7 +1026,8 @@ class Trace:
         operands = [self.operand(a) for a in [*args, kwargs.get("other")]
                     if a is not None]
         tensors = [a for a in operands if self.is_tensor(a)]
-        real = [a for a in operands if isinstance(a, torch.Tensor) and not self.is_tensor(a)]
+        real = [a for a in operands if isinstance(a, (torch.Tensor, FixedTensor)) and
+                not self.is_tensor(a)]
         if len(tensors) == 2 and not real:
             if kind == "power":
                 raise self.fail("a tensor raised to a tensor power")
@@ -1032,16 +1043,19 @@ class Trace:
     def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool, op: str) -> Any:
         """``x`` combined with a tensor that is not traced: a row that counts the parameter
         it is (or views), when no row has yet."""
-        fresh = [p for p in self.operand_params(value) if id(p) not in self.counted]
+        fresh = [] if isinstance(value, FixedTensor) else [
+            p for p in self.operand_params(value) if id(p) not in self.counted]
         self.counted.update(id(p) for p in fresh)
         params = sum(int(p.numel()) for p in fresh)
         frozen = sum(int(p.numel()) for p in fresh if id(p) in self.frozen)
-        owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1): the row's name
+        owner = None if isinstance(value, FixedTensor) else _parameter_of(value)
         row = self.param_names.get(id(owner)) if fresh and owner is not None else None
-        shape = tuple(int(s) for s in value.shape)
+        shape: tuple[Any, ...] = tuple(
+            to_sympy(s) if as_int(s) is None else as_int(s) for s in value.sizes
+        ) if isinstance(value, FixedTensor) else tuple(int(s) for s in value.shape)
         if x._cs_folded:  # (B*F, d...): the operand may not reach dim 0 unless it is 1 there
             rank = self.rank(x)
-            if len(shape) > rank or (len(shape) == rank and shape[0] != 1):
+            if len(shape) > rank or (len(shape) == rank and not _is(shape[0], 1)):
                 raise self.fail(f"{op} of a tensor whose batch axis holds windows folded in "
                                 f"(rank {rank}) with a fixed tensor of shape {shape}, which "
                                 "reaches that axis", "batch_size")
@@ -1073,8 +1087,10 @@ class Trace:
                 # one shape (ResNet's out += identity): the plain merge, nothing to check
                 return self.add(merge_layer(kind), op, [target, other])
             return self.add(InPlace(kind), op, [target, other])
-        if isinstance(other, torch.Tensor):
+        if isinstance(other, (torch.Tensor, FixedTensor)):
             return self.with_operand(kind, target, other, inplace=True, op=op)
+        if not isinstance(other, (int, float, bool)):
+            raise self.fail(f"in-place {name} with {type(other).__name__}")
         return target  # a number: the shape is kept
 
     # tensor methods and functions by name (``op_<name>``) -----------------------------------
@@ -1600,8 +1616,8 @@ class Trace:
         """``x.new_zeros(sizes)`` (``new_ones``, ``new_empty``): a tensor that takes only
         its dtype from ``x`` and has no batch axis (Swin's attention mask, filled in by slice
         assignment).  With concrete sizes it is a real tensor (its own operations run in
-        PyTorch, and it meets the traced tensors as a fixed operand); with symbolic sizes
-        refused."""
+        PyTorch, and it meets the traced tensors as a fixed operand); with symbolic sizes a
+        :class:`FixedTensor`, which keeps only its shape."""
         # why: PyTorch is optional (the frameworks extra) and heavy
         import torch
 
@@ -1609,11 +1625,12 @@ class Trace:
         if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
             sizes = list(sizes[0])
         if not all(type(v) is int for v in sizes):
-            shown = ", ".join(str(to_sympy(v.q)) if isinstance(v, SymInt) else repr(v)
-                              for v in sizes)
-            raise self.fail(f"{name}(({shown})): a tensor without the batch axis whose sizes "
-                            "are symbolic; convsym follows it at concrete input sizes only",
-                            "size_not_concrete")
+            if not all(type(v) is int or isinstance(v, SymInt) for v in sizes) or any(
+                    isinstance(v, SymInt) and BATCH_SYMBOL in v.q.free_symbols()
+                    for v in sizes):
+                raise self.fail(f"{name} with sizes {sizes!r:.80}", "size_not_concrete")
+            return FixedTensor(tuple(v.q if isinstance(v, SymInt) else QPoly.const(v)
+                                     for v in sizes), self)
         make = {"new_zeros": torch.zeros, "new_ones": torch.ones}.get(name, torch.zeros)
         dtype = kwargs.get("dtype") or torch.get_default_dtype()
         return make(tuple(sizes), dtype=dtype)
@@ -1698,12 +1715,15 @@ class Trace:
         import torch
 
         module = self.stack[-1][1] if self.stack else self.b.root
-        own = {id(p) for p in module._parameters.values() if p is not None}
+        # its own parameters or its submodules' (torchvision's Swin V2 passes
+        # self.qkv.bias.clone() to F.linear): a submodule that runs later as a row of its own
+        # is refused there (shared_parameter), so nothing is counted twice
+        own = {id(p) for p in module.parameters()}
         found = self.sources(t, what)
         if any(id(p) not in own for p in found):
             raise self.fail(f"{what} with a weight computed from parameters of another "
                             "module; convsym counts a computed weight's parameters only "
-                            "from the module computing it")
+                            "from the module computing it or its submodules")
         if not found and (torch.is_inference_mode_enabled() or _shares_storage(t, module)):
             raise self.fail(f"{what} with a weight computed in forward whose parameters "
                             "autograd did not record (inference_mode, no_grad, detach or "
@@ -2025,6 +2045,9 @@ def _intercepting(trace: Trace) -> Iterator[None]:
     def call(module: Any, *args: Any, **kwargs: Any) -> Any:
         if _find_trace(args, kwargs) is trace:
             return trace.call_module(module, args, kwargs)
+        qual = trace.names.get(id(module))
+        if qual is not None:  # a module of the model run on fixed tensors (no rows)
+            trace.fixed_calls.add(qual)
         return original(module, *args, **kwargs)
 
     # torch functions whose C argument parser rejects a SymInt argument (or, for cat, a fixed

@@ -352,7 +352,10 @@ def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly
             raise layer.config_error(fld, value, f"must be an integer >= {minimum}",
                                      code="below_minimum")
         return QPoly.const(value)
-    key = (value, minimum, current_budgets()) if type(value) is str else None
+    # (a SymPy size computed by an importer, a window count, repeats in every block: its
+    # decision is as costly as a text's parse)
+    key = (value, minimum, current_budgets()) if type(value) is str or isinstance(
+        value, sympy.Expr) else None
     known = _SIZES.get(key) if key is not None else None
     if known is not None:
         return known  # the same text, bound and budgets: the same canonical size
@@ -364,9 +367,10 @@ def to_size(layer: Layer, fld: str, value: object, *, minimum: int = 1) -> QPoly
     return q
 
 
-_SIZES: dict[tuple[str, int, object], QPoly] = {}
-"""Sizes given as text, memoised (only those accepted; a refusal names its layer): every
-layer of a chain with the stride ``"s"`` parses and checks it again otherwise."""
+_SIZES: dict[tuple[object, int, object], QPoly] = {}
+"""Sizes given as text or SymPy expressions, memoised (only those accepted; a refusal names
+its layer): every layer of a chain with the stride ``"s"`` parses and checks it again
+otherwise, and every Swin block decides its window counts again."""
 
 
 def _to_size(layer: Layer, fld: str, value: object, minimum: int) -> QPoly:

@@ -498,7 +498,9 @@ class TensorOperand(TorchLayer):
     def infer_one(self, shape: Shape) -> Inference:
         """Broadcast the two shapes (the operand may not reach the batch axis); in place,
         the operand broadcasts into the input's shape."""
-        sizes = [to_size(self, f"operand_shape[{i}]", v)
+        # (a size computed from the input's, a mask's nW, may be 0 for tiny inputs, where the
+        # broadcast with the input then decides, as for Reshape's target)
+        sizes = [to_size(self, f"operand_shape[{i}]", v, minimum=1 if type(v) is int else 0)
                  for i, v in enumerate(self.operand_shape)]
         if len(sizes) > len(shape):
             if len(sizes) > len(shape) + 1 or as_int(sizes[0]) != 1:

@@ -62,6 +62,9 @@ NOT_EXPORTED = {
                           "(asserts, class tokens, nn.MultiheadAttention); their ONNX graphs "
                           "(attention exported as Shape/Gather/Reshape arithmetic) are not "
                           "checked against convsym's ONNX importer yet",
+    "swin_transformer": "Swin joined the PyTorch zoo through its forward (windows folded into "
+                        "the batch axis, a mask built from sizes); its ONNX graph is not "
+                        "checked against convsym's ONNX importer yet",
 }
 """torchvision families the ONNX zoo leaves out, with the reason."""
 

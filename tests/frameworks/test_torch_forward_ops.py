@@ -1014,6 +1014,27 @@ class OtherModulesWeight(nn.Module):
         return self.a(F.conv2d(x, self.a.weight + self.b.weight))
 
 
+class SiblingsWeight(nn.Module):
+    """A weight computed in one submodule from its sibling's parameter."""
+
+    class Uses(nn.Module):
+        def __init__(self, other: nn.Module) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.ones(()))
+            self.other = [other]  # (not a submodule)
+
+        def forward(self, x: Any) -> Any:
+            return F.conv2d(x, self.other[0].weight * self.scale)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(8, 8, 3)
+        self.b = self.Uses(self.a)
+
+    def forward(self, x: Any) -> Any:
+        return self.b(x)
+
+
 class DetachedWeight(nn.Conv2d):
     def forward(self, x: Any) -> Any:
         return F.conv2d(x, self.weight.detach(), self.bias)
@@ -1051,7 +1072,8 @@ class TiedConvolutions(nn.Module):
     (BiasReadFirst(), "runs after its parameter 'conv.bias' was counted"),
     (WeightUsedFirst(), "runs after its parameter 'conv.weight' was counted"),
     (TiedConvolutions(), "runs after its parameter 'a.weight' was counted"),
-    (OtherModulesWeight(), "parameters of another module"),
+    (OtherModulesWeight(), "runs after its parameter 'a.weight' was counted"),
+    (SiblingsWeight(), "parameters of another module"),
     (DetachedWeight(8, 8, 3), "autograd did not record"),
 ])
 def test_what_could_be_counted_or_shaped_wrongly_is_refused(module: Any, words: str) -> None:
