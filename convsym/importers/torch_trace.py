@@ -337,16 +337,19 @@ FOLLOW_MOVED = frozenset({"permute", "transpose", "swapaxes", "swapdims", "__get
 FOLD_OK = frozenset({
     "view", "reshape", "view_as", "reshape_as", "permute", "transpose", "swapaxes",
     "swapdims", "flatten", "linear", "layer_norm", "matmul", "bmm", "rmatmul", "getitem",
-    "unsqueeze", "unbind", "select", "new_zeros", "new_ones", "new_empty"})
+    "unsqueeze", "unbind", "select", "new_zeros", "new_ones", "new_empty",
+    "scaled_dot_product_attention"})
 """Operations (by name, underscores stripped) that may meet a tensor whose batch axis holds
 windows folded in (see :meth:`Trace.fold`), besides the shape-keeping and arithmetic ones;
 each handler maps torch's dims onto the per-sample axes or refuses."""
 
 FOLD_MODULES = frozenset({
     "Linear", "LayerNorm", "Dropout", "Identity", "GELU", "ReLU", "ReLU6", "SiLU", "Sigmoid",
-    "Tanh", "Hardswish", "Hardsigmoid", "LeakyReLU", "ELU", "Mish", "Softplus"})
+    "Tanh", "Hardswish", "Hardsigmoid", "LeakyReLU", "ELU", "Mish", "Softplus", "Softmax",
+    "LogSoftmax", "Softmin"})
 """``torch.nn`` modules that act on the last axes only, and so may meet a folded tensor
-(a LayerNorm whose shape does not reach the batch axis)."""
+(a LayerNorm whose shape does not reach the batch axis, a softmax over a dim counted from
+the end)."""
 
 ASSERTED = "the forward requires it (an assert, or a raise otherwise)"
 FOLLOWED = "the forward's branch on sizes is followed as it goes for large inputs"
@@ -594,6 +597,11 @@ class Trace:
         exact = poly_quotient(a, d) if as_int(d) is None else None
         if exact is not None:  # (B * nW) // nW: the quotient, whatever nW's form
             return exact
+        batch = QPoly.sym(BATCH_SYMBOL)
+        windows = poly_quotient(a, batch) if BATCH_SYMBOL in a.free_symbols() else None
+        if windows is not None and BATCH_SYMBOL not in windows.free_symbols() and \
+                as_int(d) is None and self.decide(windows, "==", d, "") is True:
+            return batch  # B*F // nW with F and nW written differently, provably equal
         try:
             return floordiv(a, d)
         except NotQuasiPolynomial:
@@ -927,12 +935,13 @@ class Trace:
                 isinstance(a, Expanded) for a in [*args, *kwargs.values()]):
             raise self.fail(f"{name} of a tensor expanded over the batch; convsym follows "
                             "one only into torch.cat with traced tensors", "batch_size")
-        if name not in ARITHMETIC and name not in BROADCASTING and any(
+        if name not in ARITHMETIC and name not in BROADCASTING and \
+                name != "scaled_dot_product_attention" and any(
                 isinstance(a, FixedTensor) for a in flat):
             raise self.fail(f"{name} of a tensor made from symbolic sizes in forward (an "
                             "attention mask); convsym follows one only as an operand of "
-                            "element-wise arithmetic with a traced tensor",
-                            "size_not_concrete")
+                            "element-wise arithmetic with a traced tensor, or as the mask "
+                            "of scaled_dot_product_attention", "size_not_concrete")
         if name not in ARITHMETIC and name.strip("_") not in FOLD_OK and any(
                 self.is_tensor(a) and a._cs_folded for a in flat):
             raise self.fail(f"{name} of a tensor whose batch axis holds windows folded in "
@@ -1043,23 +1052,9 @@ class Trace:
     def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool, op: str) -> Any:
         """``x`` combined with a tensor that is not traced: a row that counts the parameter
         it is (or views), when no row has yet."""
-        fresh = [] if isinstance(value, FixedTensor) else [
-            p for p in self.operand_params(value) if id(p) not in self.counted]
-        self.counted.update(id(p) for p in fresh)
-        params = sum(int(p.numel()) for p in fresh)
-        frozen = sum(int(p.numel()) for p in fresh if id(p) in self.frozen)
+        shape, (params, frozen) = self.fixed_operand(x, value, op)
         owner = None if isinstance(value, FixedTensor) else _parameter_of(value)
-        row = self.param_names.get(id(owner)) if fresh and owner is not None else None
-        shape: tuple[Any, ...] = tuple(
-            to_sympy(s) if as_int(s) is None else as_int(s) for s in value.sizes
-        ) if isinstance(value, FixedTensor) else tuple(int(s) for s in value.shape)
-        if x._cs_folded:  # (B*F, d...): the operand may not reach dim 0 unless it is 1 there
-            rank = self.rank(x)
-            if len(shape) > rank or (len(shape) == rank and not _is(shape[0], 1)):
-                raise self.fail(f"{op} of a tensor whose batch axis holds windows folded in "
-                                f"(rank {rank}) with a fixed tensor of shape {shape}, which "
-                                "reaches that axis", "batch_size")
-            shape = shape[1:] if len(shape) == rank else shape
+        row = self.param_names.get(id(owner)) if params and owner is not None else None
         layer: Layer = TensorOperand(kind, shape, params if owner is not None else 0, inplace)
         if owner is None and params:  # computed from parameters: it holds them
             layer = applied(layer, counted=params, counted_frozen=frozen)
@@ -1128,16 +1123,54 @@ class Trace:
 
     def op_scaled_dot_product_attention(self, name: str, args: list[Any],
                                         kwargs: dict[str, Any]) -> Any:
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
         names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale")
         given = dict(zip(names, args))
         given.update(kwargs)
-        if given.get("attn_mask") is not None or given.get("enable_gqa"):
-            raise self.fail(f"{name} with an attention mask or grouped heads (enable_gqa); "
-                            "convsym follows plain attention")
+        if given.get("is_causal"):
+            raise self.fail(f"{name} with is_causal; convsym follows plain attention")
+        if given.get("enable_gqa"):
+            raise self.fail(f"{name} with grouped heads (enable_gqa); convsym follows plain "
+                            "attention")
         qkv = [given.get(n) for n in names[:3]]
         if not all(self.is_tensor(t) for t in qkv):
             raise self.fail(f"{name} with a query, key or value that is not traced")
-        return self.add(ScaledDotProductAttention(), "scaled_dot_product_attention", qkv)
+        self.same_fold(qkv[:2], name)
+        self.same_fold(qkv[1:], name)
+        mask = given.get("attn_mask")
+        if mask is None:
+            return self.add(ScaledDotProductAttention(), "scaled_dot_product_attention", qkv)
+        if self.is_tensor(mask) or not isinstance(mask, (torch.Tensor, FixedTensor)):
+            raise self.fail(f"{name} with an attention mask computed from the input (or not "
+                            "a tensor); convsym follows a fixed mask (a position bias)")
+        shape, counted = self.fixed_operand(qkv[0], mask, name)
+        layer: Layer = ScaledDotProductAttention(mask=shape)
+        if counted[0]:
+            layer = applied(layer, counted=counted[0], counted_frozen=counted[1])
+        return self.add(layer, "scaled_dot_product_attention", qkv)
+
+    def fixed_operand(self, x: Any, value: Any, op: str
+                      ) -> tuple[tuple[Any, ...], tuple[int, int]]:
+        """The shape of a fixed tensor (a parameter, buffer, tensor computed from them or a
+        :class:`FixedTensor`) meeting the traced ``x``, aligned with ``x``'s per-sample
+        axes, and the parameters (all, frozen) no row has counted yet, now counted here."""
+        fresh = [] if isinstance(value, FixedTensor) else [
+            p for p in self.operand_params(value) if id(p) not in self.counted]
+        self.counted.update(id(p) for p in fresh)
+        shape: tuple[Any, ...] = tuple(
+            to_sympy(s) if as_int(s) is None else as_int(s) for s in value.sizes
+        ) if isinstance(value, FixedTensor) else tuple(int(s) for s in value.shape)
+        if x._cs_folded:  # (B*F, d...): the operand may not reach dim 0 unless it is 1 there
+            rank = self.rank(x)
+            if len(shape) > rank or (len(shape) == rank and not _is(shape[0], 1)):
+                raise self.fail(f"{op} of a tensor whose batch axis holds windows folded in "
+                                f"(rank {rank}) with a fixed tensor of shape {shape}, which "
+                                "reaches that axis", "batch_size")
+            shape = shape[1:] if len(shape) == rank else shape
+        return shape, (sum(int(p.numel()) for p in fresh),
+                       sum(int(p.numel()) for p in fresh if id(p) in self.frozen))
 
     def _dim(self, args: list[Any], kwargs: dict[str, Any], pos: int, default: Any,
              key: str = "dim") -> Any:
@@ -1225,7 +1258,9 @@ class Trace:
     def fold_module(self, module: Any, qual: str, kind: str, x: Any) -> None:
         """A ``torch.nn`` module called on a folded tensor: one acting on the last axes."""
         shape = getattr(module, "normalized_shape", ())
-        if kind not in FOLD_MODULES or len(tuple(shape)) >= self.rank(x):
+        dim = getattr(module, "dim", -1) if kind.startswith(("Softm", "LogSoftm")) else -1
+        if kind not in FOLD_MODULES or len(tuple(shape)) >= self.rank(x) or \
+                type(dim) is not int or not -self.rank(x) < dim < 0:
             raise self.fail(f"module {qual!r} ({kind}) on a tensor whose batch axis holds "
                             "windows folded in (B*F, ...); convsym follows linear maps, "
                             "layer norms over the last axes, dropout and activations on "
@@ -1474,14 +1509,13 @@ class Trace:
                                 "permute moved (only its leading dim is followed)",
                                 "batch_size")
             return self.moved_select(x, args[2], "select")
-        self.unfolded(x, name)
-        return self.add(Select(args[1], args[2]), "select", [x])
-
-    def unfolded(self, x: Any, name: str) -> None:
-        """Refuse an operation that does not map a folded tensor's dims (yet)."""
+        dim = args[1]
         if x._cs_folded:
-            raise self.fail(f"{name} of a tensor whose batch axis holds windows folded in "
-                            "(B*F, ...)", "batch_size")
+            if type(dim) is not int or dim % self.rank(x) == 0:
+                raise self.fail(f"{name} on dim {dim!r} of a tensor whose batch axis holds "
+                                "windows folded in", "batch_size")
+            dim = dim % self.rank(x) + 1
+        return self.add(Select(dim, args[2]), "select", [x])
 
     def op_narrow(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x, dim, start, length = args[:4]
@@ -1556,16 +1590,16 @@ class Trace:
             if n is None:
                 raise self.fail(f"{name} of an axis of symbolic size", "size_not_concrete")
             return tuple(self.moved_select(x, i, "unbind") for i in range(n))
-        self.unfolded(x, name)
         n = self.concrete_axis(x, dim, name)
-        return tuple(self.add(Select(dim, i), "unbind", [x]) for i in range(n))
+        layer_dim = dim % self.rank(x) + (1 if x._cs_folded else 0)  # (folded: after B*F)
+        return tuple(self.add(Select(layer_dim, i), "unbind", [x]) for i in range(n))
 
     def concrete_axis(self, x: Any, dim: Any, name: str) -> int:
         rank = self.rank(x)
         if not isinstance(dim, int) or dim % rank == 0:
             raise self.fail(f"{name} along dim {dim!r} (the batch axis or not an integer)",
                             "batch_size")
-        size = self.shapes[x._cs_index][dim % rank - 1]
+        size = self.axis_size(x._cs_index, dim % rank)
         n = as_int(size)
         if n is None:
             raise self.fail(f"{name} of an axis of symbolic size {to_sympy(size)}: the number "

@@ -696,10 +696,21 @@ class MatMul(TorchLayer):
 class ScaledDotProductAttention(TorchLayer):
     """``F.scaled_dot_product_attention(q, k, v)``: ``(..., L, E)``, ``(..., S, E)`` and
     ``(..., S, Ev)`` give ``(..., L, Ev)``; keys and values agree on ``S``, queries and keys
-    on ``E``; no mask, no grouped heads."""
+    on ``E``; no grouped heads.  ``mask`` is the shape of a fixed ``attn_mask`` (a position
+    bias, a shifted-window mask), aligned on the right with the weights ``(B, ..., L, S)``,
+    into which it must broadcast without growing them (PyTorch's rule).
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> q = (QPoly.const(4), QPoly.const(49), QPoly.const(32))
+    >>> [to_sympy(s) for s in ScaledDotProductAttention(mask=(1, 4, 49, 49)).infer(
+    ...     [q, q, q]).shape]
+    [4, 49, 32]
+    """
 
     n_inputs: ClassVar[int] = 3
     cost_kind: ClassVar[str] = "dense"
+
+    mask: Any = None
 
     def infer(self, inputs: Sequence[Shape]) -> Inference:
         """The two matrix products it is, ``softmax(q k^T) v``, without the scaling."""
@@ -716,6 +727,17 @@ class ScaledDotProductAttention(TorchLayer):
             rule="attention needs as many values as keys",
             what=lambda: f"{to_sympy(k[-2])} keys and {to_sympy(v[-2])} values")
         out = (*lead_v, q[-2], v[-1])
+        if self.mask is not None:
+            weights = (*lead_v, q[-2], k[-2])
+            sizes = [to_size(self, f"mask[{i}]", v, minimum=1 if type(v) is int else 0)
+                     for i, v in enumerate(self.mask)]
+            if len(sizes) > len(weights):  # it reaches the batch axis: 1 there, or refused
+                if len(sizes) > len(weights) + 1 or as_int(sizes[0]) != 1:
+                    raise self.shape_error("mask", tuple(self.mask), "the mask would change "
+                                           "the batch axis", code="bad_broadcast")
+                sizes = sizes[1:]
+            sizes = [QPoly.const(1)] * (len(weights) - len(sizes)) + sizes  # (from the right)
+            conditions += infer_into(self, weights, tuple(sizes), ["weights", "mask"]).conditions
         macs = add_sizes(mul_sizes(*lead_v, q[-2], k[-2], q[-1]),  # the scores, then
                          mul_sizes(*lead_v, q[-2], k[-2], v[-1]))  # the weighted sum
         return Inference(out, [], conditions, macs=macs)

@@ -248,7 +248,8 @@ def test_window_rows_replay(runner: str) -> None:
     from convsym.runners.numpy_ref import NumpyRunner
     from convsym.runners.torch_run import TorchRunner
 
-    for module in (Block(WindowAttention()), TimmWindows()):
+    for module in (Block(WindowAttention()), TimmWindows(), Block(MaskedWindows()),
+                   Block(CosineWindows()), nn.Sequential(Permuted(), FusedWindows())):
         net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
         outcomes = (TorchRunner() if runner == "torch" else NumpyRunner()).run(net)
         assert len(outcomes) == len(net.nodes)
@@ -319,6 +320,37 @@ def test_unsafe_uses_of_folded_windows_are_refused(what: str, message: str) -> N
     assert "\n" not in str(err.value)
 
 
+class FusedWindows(nn.Module):
+    """timm's fused attention on windows: q, k, v unbound on an axis after the fold, and
+    F.scaled_dot_product_attention with a position bias (from a parameter) as its mask."""
+
+    def __init__(self, ws: int = 4, heads: int = 2) -> None:
+        super().__init__()
+        self.ws, self.heads = ws, heads
+        self.qkv = nn.Linear(8, 24)
+        self.bias = nn.Parameter(torch.zeros(heads, ws * ws, ws * ws))
+
+    def forward(self, x: Any) -> Any:
+        ws, heads = self.ws, self.heads
+        B, H, W, C = x.shape
+        x, pH, pW, nw = _partition(x, ws)
+        q, k, v = self.qkv(x).reshape(x.size(0), -1, 3, heads, 4).transpose(1, 3).unbind(2)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=self.bias * 2)
+        y = y.transpose(1, 2).reshape(x.size(0), -1, C).select(1, 0)
+        return y.view(B, pH // ws, pW // ws, C)
+
+
+def test_fused_attention_with_a_bias_mask_matches_pytorch() -> None:
+    net = check(nn.Sequential(Permuted(), FusedWindows()))
+    (row,) = [r for r in net.rows if r.type == "ScaledDotProductAttention"]
+    assert row.params == 2 * 16 * 16
+
+
+class Permuted(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x.permute(0, 2, 3, 1)
+
+
 class MaskMisused(nn.Module):
     def __init__(self, what: str) -> None:
         super().__init__()
@@ -340,6 +372,9 @@ class MaskMisused(nn.Module):
             return x + (mask.unsqueeze(0) - mask.view(W, H).unsqueeze(1))
         if self.what == "reaches_batch":
             return x + mask.view(1, 1, 1, H, W)
+        if self.what == "grows":
+            heads = x.new_zeros((3, H, H))  # weights (8, H, H): 3 heads never broadcast
+            return F.scaled_dot_product_attention(x, x, x, attn_mask=heads)
         raise AssertionError(self.what)
 
 
@@ -350,6 +385,7 @@ class MaskMisused(nn.Module):
     ("tensor_value", "writing other than a number into slices"),
     ("broadcast", "do not provably broadcast"),
     ("reaches_batch", "the operand would change the batch axis"),
+    ("grows", "ScaledDotProductAttention"),
 ])
 def test_a_mask_from_symbolic_sizes_is_refused_where_unsafe(what: str, message: str) -> None:
     with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
