@@ -50,8 +50,11 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         # vision transformers and hybrids: an assert on the image size, a class token joined
         # with torch.cat, attention's qkv permute that moves the batch axis, a position
         # embedding broadcast over the tokens
-        "vit_small_patch16_224", "pvt_v2_b0", "efficientformer_l1", "twins_pcpvt_small")
-"""27 timm architectures, the smallest common variant of each family: 23 conv nets and 4
+        "vit_small_patch16_224", "pvt_v2_b0", "efficientformer_l1", "twins_pcpvt_small",
+        # window attention: windows folded into the batch axis ((B*nW, N, C)), padding of
+        # channels-last maps, F.scaled_dot_product_attention with a position bias as its mask
+        "davit_tiny", "coatnet_0_rw_224", "maxvit_tiny_tf_224")
+"""30 timm architectures, the smallest common variant of each family: 23 conv nets and 7
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))
