@@ -600,8 +600,8 @@ class Trace:
         batch = QPoly.sym(BATCH_SYMBOL)
         windows = poly_quotient(a, batch) if BATCH_SYMBOL in a.free_symbols() else None
         if windows is not None and BATCH_SYMBOL not in windows.free_symbols() and \
-                as_int(d) is None and self.decide(windows, "==", d, "") is True:
-            return batch  # B*F // nW with F and nW written differently, provably equal
+                as_int(d) is None and self.same_windows(windows, d):
+            return batch  # B*F // nW with F and nW written differently, equal
         try:
             return floordiv(a, d)
         except NotQuasiPolynomial:
@@ -1245,8 +1245,8 @@ class Trace:
         if not any(folds):
             return
         a, b = tensors[0], tensors[1]
-        if all(folds) and self.rank(a) == self.rank(b) and \
-                self.shapes[a._cs_index][0] == self.shapes[b._cs_index][0]:
+        if all(folds) and self.rank(a) == self.rank(b) and self.same_windows(
+                self.shapes[a._cs_index][0], self.shapes[b._cs_index][0]):
             return
         shown = ", ".join(f"({'B*' if t._cs_folded else 'B, '}"
                           + ", ".join(str(to_sympy(v)) for v in self.shapes[t._cs_index])
@@ -1254,6 +1254,23 @@ class Trace:
         raise self.fail(f"{name} of tensors {shown} whose batch axes hold different folds "
                         "of windows (or none); convsym follows only tensors of one rank "
                         "with the same windows per sample", "batch_size")
+
+    def same_windows(self, f: Any, g: Any) -> bool:
+        """Whether two per-sample window counts are equal: always (True), never (False), or
+        where the sizes make them so (True, the equality kept as a condition of the network,
+        a Require row, as an assert: timm's Swin builds its mask for 224 x 224 only, and
+        asserts that size)."""
+        if f == g:
+            return True
+        if not isinstance(f, QPoly) or not isinstance(g, QPoly):
+            return False
+        test = self.decide(f, "==", g, f"{to_sympy(f)} == {to_sympy(g)} (windows per sample)")
+        if isinstance(test, bool):
+            return test
+        self.per_sample(test)
+        self.required(test, "windows folded into the batch axis must be as many on both "
+                            "sides (PyTorch's dim 0 is the batch times their count)")
+        return True
 
     def fold_module(self, module: Any, qual: str, kind: str, x: Any) -> None:
         """A ``torch.nn`` module called on a folded tensor: one acting on the last axes."""

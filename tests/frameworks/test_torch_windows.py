@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-from convsym.errors import SpecError  # noqa: E402
+from convsym.errors import ConvsymError, SpecError  # noqa: E402
 from convsym.importers.torch_module import from_torch  # noqa: E402
 from convsym.intdiv import to_sympy  # noqa: E402
 
@@ -349,6 +349,37 @@ def test_fused_attention_with_a_bias_mask_matches_pytorch() -> None:
 class Permuted(nn.Module):
     def forward(self, x: Any) -> Any:
         return x.permute(0, 2, 3, 1)
+
+
+class BufferMask(nn.Module):
+    """timm's Swin: the mask is a buffer made for one input size (16 windows here), so the
+    windows of the scores (16) and of the values (a count of H and W) agree only there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+        self.register_buffer("mask", torch.zeros(16, 16, 16))
+
+    def forward(self, x: Any) -> Any:
+        B = x.shape[0]
+        x, pH, pW, nw = _partition(x.permute(0, 2, 3, 1), 4)
+        q, k, v = self.qkv(x).reshape(x.size(0), 16, 3, 2, 4).permute(2, 0, 3, 1, 4)
+        attn = (q @ k.transpose(-2, -1)).view(-1, 16, 2, 16, 16) + self.mask.unsqueeze(1)
+        x = (attn.view(-1, 2, 16, 16) @ v).transpose(1, 2).reshape(x.size(0), 16, 8)
+        return x.view(B, pH // 4, pW // 4, 4, 4, 8).flatten(1, 4)
+
+
+def test_windows_of_two_counts_are_equal_where_the_sizes_make_them() -> None:
+    module = BufferMask().eval()
+    net = from_torch(module, (8, "H", "W"))
+    assert any(r.type == "Require" and "windows folded" in r.layer.why for r in net.rows)
+    real = tuple(module(torch.zeros(2, 8, 16, 16)).shape[1:])
+    assert net.subs(H=16, W=16).output_shape == real
+    assert from_torch(module, (8, 16, 16)).output_shape == (16 * 16, 8)
+    with pytest.raises(ConvsymError):
+        net.subs(H=20, W=20)
+    with pytest.raises(RuntimeError):
+        module(torch.zeros(2, 8, 20, 20))
 
 
 class MaskMisused(nn.Module):
