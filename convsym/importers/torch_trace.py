@@ -828,6 +828,9 @@ class Trace:
         if not all(self.is_tensor(t) for t in qkv):
             raise self.fail(f"module {qual!r} (MultiheadAttention) with a query, key or value "
                             "that is not traced")
+        if any(t._cs_folded for t in qkv):
+            raise self.fail(f"module {qual!r} (MultiheadAttention) on a tensor whose batch "
+                            "axis holds windows folded in", "batch_size")
         if not module.batch_first:  # (L, B, E): the batch moved by a permute, put back first
             qkv = [self.batch_first(t, qual) for t in qkv]
         elif any(t._cs_moved is not None for t in qkv):
@@ -1156,6 +1159,10 @@ class Trace:
         """The shape of a fixed tensor (a parameter, buffer, tensor computed from them or a
         :class:`FixedTensor`) meeting the traced ``x``, aligned with ``x``'s per-sample
         axes, and the parameters (all, frozen) no row has counted yet, now counted here."""
+        if isinstance(value, FixedTensor) and any(
+                BATCH_SYMBOL in s.free_symbols() for s in value.sizes):
+            raise self.fail(f"{op} with a tensor whose sizes were computed from the batch "
+                            "size; convsym's shapes are per sample", "batch_size")
         fresh = [] if isinstance(value, FixedTensor) else [
             p for p in self.operand_params(value) if id(p) not in self.counted]
         self.counted.update(id(p) for p in fresh)

@@ -403,6 +403,8 @@ class MaskMisused(nn.Module):
             return x + (mask.unsqueeze(0) - mask.view(W, H).unsqueeze(1))
         if self.what == "reaches_batch":
             return x + mask.view(1, 1, 1, H, W)
+        if self.what == "batch_sized":
+            return x + x.new_zeros((H, W)).view(B, -1, 1)
         if self.what == "grows":
             heads = x.new_zeros((3, H, H))  # weights (8, H, H): 3 heads never broadcast
             return F.scaled_dot_product_attention(x, x, x, attn_mask=heads)
@@ -417,6 +419,7 @@ class MaskMisused(nn.Module):
     ("broadcast", "do not provably broadcast"),
     ("reaches_batch", "the operand would change the batch axis"),
     ("grows", "ScaledDotProductAttention"),
+    ("batch_sized", "/ batch_size_) of a tensor made from symbolic sizes"),
 ])
 def test_a_mask_from_symbolic_sizes_is_refused_where_unsafe(what: str, message: str) -> None:
     with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
