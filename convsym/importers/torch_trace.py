@@ -53,6 +53,7 @@ from convsym.layers.sharing import copied
 from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
 from convsym.layers.torch_conv import with_output_size
 from convsym.layers.torch_tensor import (
+    BatchExpanded,
     Expand,
     InPlace,
     MatMul,
@@ -66,7 +67,6 @@ from convsym.layers.torch_tensor import (
     Select,
     Slice,
     Stack,
-    TensorConcat,
     TensorOperand,
     Unsqueeze,
 )
@@ -421,20 +421,6 @@ def _instructions(code: Any) -> tuple[list[Any], dict[int, int]]:
     return ins, {x.offset: i for i, x in enumerate(ins)}
 
 
-@dataclasses.dataclass(frozen=True)
-class Expanded:
-    """A fixed tensor (parameter or buffer) expanded over the batch axis, waiting for the
-    ``torch.cat`` that joins it with traced tensors (anything else refuses it)."""
-
-    value: Any
-
-    @classmethod
-    def __torch_function__(cls, func: Any, types: Any, args: Any = (),
-                           kwargs: Any = None) -> Any:
-        # torch then asks the traced tensor among the arguments, whose trace refuses this
-        return NotImplemented
-
-
 class Trace:
     """One run of a forward on symbolic tensors, adding rows to a builder."""
 
@@ -467,6 +453,7 @@ class Trace:
         self.result: list[int] = []  # the output nodes, once the forward has run
         self.required_count = 0  # Require rows made (MAX_REQUIRED)
         self.check: Any = lambda doing: None  # the build clock, set by run_forward
+        self.inputs: list[int] = []  # the input nodes (a fixed tensor's row reads the first)
 
     # --- errors -----------------------------------------------------------------------------
     def scope(self) -> tuple[str, Any]:
@@ -863,10 +850,6 @@ class Trace:
             raise self.fail(f"{name} of a tensor whose batch axis a permute moved; convsym "
                             "follows such a tensor only into unbind(0), x[i], select(0, i) "
                             "and permutes", "batch_size")
-        if name not in ("cat", "concat", "concatenate") and any(
-                isinstance(a, Expanded) for a in [*args, *kwargs.values()]):
-            raise self.fail(f"{name} of a tensor expanded over the batch; convsym follows "
-                            "one only into torch.cat with traced tensors", "batch_size")
         if name in ARITHMETIC:
             return self.arithmetic(name, ARITHMETIC[name], args, kwargs)
         handler = getattr(self, f"op_{name.strip('_')}", None)
@@ -968,19 +951,26 @@ class Trace:
     def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool, op: str) -> Any:
         """``x`` combined with a tensor that is not traced: a row that counts the parameter
         it is (or views), when no row has yet."""
+        layer, row = self.holding(value, lambda params: TensorOperand(
+            kind, tuple(int(s) for s in value.shape), params, inplace))
+        return self.add(layer, op, [x], name=row)
+
+    def holding(self, value: Any, make: Any) -> tuple[Layer, str | None]:
+        """The layer ``make(params)`` for a row reading the fixed tensor ``value``, holding
+        the parameters it is made of that no row has counted yet, and the row's name (the
+        parameter's, when it is or views one read here first)."""
         fresh = [p for p in self.operand_params(value) if id(p) not in self.counted]
         self.counted.update(id(p) for p in fresh)
         params = sum(int(p.numel()) for p in fresh)
         frozen = sum(int(p.numel()) for p in fresh if id(p) in self.frozen)
         owner = _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1): the row's name
         row = self.param_names.get(id(owner)) if fresh and owner is not None else None
-        layer: Layer = TensorOperand(kind, tuple(int(s) for s in value.shape),
-                                     params if owner is not None else 0, inplace)
+        layer: Layer = make(params if owner is not None else 0)
         if owner is None and params:  # computed from parameters: it holds them
             layer = applied(layer, counted=params, counted_frozen=frozen)
         elif frozen:
             layer = applied(layer, frozen=True)
-        return self.add(layer, op, [x], name=row)
+        return layer, row
 
     def in_place(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,
                  op: str) -> Any:
@@ -1059,8 +1049,6 @@ class Trace:
     def op_cat(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         items = list(args[0] if args else kwargs.get("tensors", ()))
         dim = self._dim(args, kwargs, 1, kwargs.get("axis", 0))  # (concatenate's name)
-        if any(isinstance(t, Expanded) for t in items):
-            return self.cat_fixed(name, items, dim)
         if not all(self.is_tensor(t) for t in items):
             raise self.fail(f"{name} of traced tensors with other tensors")
         if isinstance(dim, int) and dim < 0:
@@ -1072,34 +1060,6 @@ class Trace:
         return self.add(merge_layer("concatenate", dim=dim), "cat", items)
 
     op_concat = op_concatenate = op_cat
-
-    def cat_fixed(self, name: str, items: list[Any], dim: Any) -> Any:
-        """``torch.cat`` of one traced tensor with fixed tensors expanded over the batch (a
-        class token): a :class:`TensorConcat` row counting the parameters read first here."""
-        traced = [i for i, t in enumerate(items) if self.is_tensor(t)]
-        if len(traced) != 1 or not all(self.is_tensor(t) or isinstance(t, Expanded)
-                                       for t in items):
-            raise self.fail(f"{name} of fixed tensors with {len(traced)} traced tensors; "
-                            "convsym follows one traced tensor joined with fixed ones")
-        x = items[traced[0]]
-        if isinstance(dim, int) and dim < 0:
-            dim += self.rank(x)
-        fixed = [t.value for t in items if isinstance(t, Expanded)]
-        fresh: list[Any] = []
-        for value in fixed:  # each parameter once, also when two pieces are views of it
-            for p in self.operand_params(value):  # (a token computed in forward: its sources)
-                if id(p) not in self.counted:
-                    self.counted.add(id(p))
-                    fresh.append(p)
-        layer: Layer = TensorConcat(dim, tuple(tuple(int(n) for n in v.shape[1:])
-                                               for v in fixed), traced[0])
-        if fresh:
-            layer = applied(layer, counted=sum(int(p.numel()) for p in fresh),
-                            counted_frozen=sum(int(p.numel()) for p in fresh
-                                               if id(p) in self.frozen))
-        owner = _parameter_of(fixed[0]) if len(fixed) == 1 else None
-        row = self.param_names.get(id(owner)) if owner is not None and fresh else None
-        return self.add(layer, "cat", [x], name=row)
 
     def op_stack(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         items = list(args[0] if args else kwargs.get("tensors", ()))
@@ -1284,17 +1244,33 @@ class Trace:
 
     op_expand_as = op_expand
 
-    def expanded(self, value: Any, sizes: list[Any], name: str) -> Expanded:
-        """A parameter or buffer expanded over the batch (``cls_token.expand(b, -1, -1)``),
-        kept for ``torch.cat``; only its batch axis may grow."""
+    def expanded(self, value: Any, sizes: list[Any], name: str) -> Any:
+        """A parameter or buffer expanded over the batch (``cls_token.expand(b, -1, -1)``):
+        a :class:`BatchExpanded` row on the network's input, which gives the batch size.
+        Its batch axis must be 1 and grow to the batch; another axis keeps its size (``-1``
+        or the same) or, when it is 1, grows to the size given."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
         head, rest = (sizes[0], sizes[1:]) if sizes else (None, [])
         batch = isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)
-        if not batch or value.dim() != len(sizes) or int(value.shape[0]) != 1 or any(
-                not (type(s) is int and s in (-1, int(n))) for s, n in zip(rest, value.shape[1:])):
+        if not (batch and isinstance(value, torch.Tensor) and value.dim() == len(sizes)
+                and int(value.shape[0]) == 1):
             raise self.fail(f"{name} of a fixed tensor of shape {tuple(value.shape)} to "
-                            f"{sizes}; convsym follows a fixed tensor expanded over the batch "
-                            "axis only", "batch_size")
-        return Expanded(value)
+                            f"{sizes}; convsym follows a fixed tensor of batch size 1 "
+                            "expanded over the batch axis", "batch_size")
+        shape: list[Any] = []
+        for i, (s, n) in enumerate(zip(rest, value.shape[1:]), 1):
+            if type(s) is int and s in (-1, int(n)):
+                shape.append(int(n))
+            elif int(n) == 1 and (isinstance(s, SymInt) or (type(s) is int and s >= 0)):
+                shape.append(self.size_value(s))
+            else:
+                raise self.fail(f"{name} of a fixed tensor of shape {tuple(value.shape)}: "
+                                f"axis {i} of size {int(n)} cannot become "
+                                f"{to_sympy(s.q) if isinstance(s, SymInt) else s}", "bad_expand")
+        layer, row = self.holding(value, lambda params: BatchExpanded(tuple(shape), params))
+        return self.add(layer, "expand", [self.tensor(self.inputs[0])], name=row)
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
@@ -1893,6 +1869,7 @@ def _recording(trace: Trace) -> Iterator[None]:
 def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape]) -> Trace:
     """Run ``root``'s forward on traced tensors for the input nodes ``parents``."""
     trace = Trace(b, root)
+    trace.inputs = list(parents)
     for index, shape in zip(parents, shapes):
         trace.shapes[index] = shape
     inputs = [trace.tensor(i) for i in parents]

@@ -519,42 +519,32 @@ class TensorOperand(TorchLayer):
 
 
 @layer_class
-class TensorConcat(TorchLayer):
-    """``torch.cat((cls_token.expand(b, -1, -1), x), dim=1)``: the traced tensor joined with
-    fixed tensors (parameters or buffers expanded over the batch), as vision transformers
-    prepend their class token.
+class BatchExpanded(TorchLayer):
+    """``token.expand(b, -1, -1)``: a fixed tensor (a parameter or buffer whose batch axis
+    is 1) expanded over the batch, as vision transformers make their class token.
 
-    ``operands`` are the fixed tensors' shapes without the batch, ``at`` the position of the
-    traced tensor among the pieces; the importer wraps the row to hold the parameters read
-    here first (:func:`convsym.importers.common.applied`).
+    Its input (the network's) only gives the batch size: the output is ``shape`` (without
+    the batch) whatever the input's shape.  ``params`` counts the tensor's entries when it
+    is a parameter read here first.
 
     >>> from convsym.intdiv import QPoly, to_sympy
     >>> from convsym.expr import symbol
-    >>> n = QPoly.sym(symbol("n"))
-    >>> out = TensorConcat(1, ((1, 8),), 1).infer_one((n, QPoly.const(8)))
-    >>> [to_sympy(s) for s in out.shape]
-    [n + 1, 8]
+    >>> out = BatchExpanded((1, 8), 8).infer_one((QPoly.sym(symbol("n")), QPoly.const(8)))
+    >>> [to_sympy(s) for s in out.shape], to_sympy(out.trainable)
+    ([1, 8], 8)
     """
 
-    cost_kind: ClassVar[str] = "merge"
+    cost_kind: ClassVar[str] = "none"
 
-    dim: Any
-    operands: Any
-    at: int = 0
+    shape: Any
+    params: int = 0
 
     def infer_one(self, shape: Shape) -> Inference:
-        """Join along ``dim`` (counting the batch); the other axes must agree."""
-        pieces: list[Shape] = [tuple(to_size(self, f"operands[{i}][{j}]", v)
-                                     for j, v in enumerate(sizes))
-                               for i, sizes in enumerate(self.operands)]
-        if not 0 <= self.at <= len(pieces):
-            raise self.config_error("at", self.at, f"must lie in [0, {len(pieces)}]",
-                                    code="bad_index")
-        pieces.insert(self.at, tuple(shape))
-        names = [f"operand {i}" for i in range(len(pieces) - 1)]
-        names.insert(self.at, "input")
-        axis = batch_axis(self, "dim", self.dim, len(shape) + 1)
-        return infer_concat(self, pieces, names, axis, fld="dim")
+        """The fixed shape; the input's shape does not matter."""
+        out = Inference(tuple(to_size(self, f"shape[{i}]", v) for i, v in enumerate(self.shape)))
+        if self.params:
+            out.weights = [Weight("tensor", (QPoly.const(self.params),))]
+        return out
 
 
 @layer_class
@@ -756,5 +746,5 @@ class MultiheadAttention(TorchLayer):
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
-    InPlace, MatMul, ScaledDotProductAttention, Require, TensorConcat, MultiheadAttention)}
+    InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention)}
 """The tensor-operation layers of this module, by class name."""

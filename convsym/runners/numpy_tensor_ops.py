@@ -66,10 +66,8 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
     if kind == "Require":  # a condition on sizes: the array passes unchanged
         return x
-    if kind == "TensorConcat":
-        pieces = [np.ones(tuple(int(v) for v in s)) for s in lay.operands]
-        pieces.insert(lay.at, x)
-        return np.concatenate(pieces, axis=_axis(lay.dim, x.ndim + 1) - 1)
+    if kind == "BatchExpanded":  # (the input gives the batch size only)
+        return np.ones(tuple(int(v) for v in lay.shape))
     if kind == "Narrow":  # (no clamping: past the end is an error, as in PyTorch)
         n = xb.shape[_axis(lay.dim, xb.ndim)]
         start, length = int(lay.start), int(lay.length)

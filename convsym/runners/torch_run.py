@@ -112,11 +112,9 @@ class TorchRunner(Runner):
             return x.select(lay.dim, lay.index)
         if kind == "Require":  # a condition on sizes: the tensor passes unchanged
             return x
-        if kind == "TensorConcat":
-            pieces = [torch.ones(1, *_plain(tuple(s))).expand(x.shape[0], *[-1] * len(s))
-                      for s in lay.operands]
-            pieces.insert(lay.at, x)
-            return torch.cat(pieces, dim=lay.dim)
+        if kind == "BatchExpanded":  # (the input gives the batch size only)
+            shape = _plain(tuple(lay.shape))
+            return torch.ones(1, *shape).expand(x.shape[0], *shape)
         if kind == "Unsqueeze":
             return x.unsqueeze(lay.dim)
         if kind == "Expand":

@@ -445,13 +445,47 @@ class TokenTwice(nn.Module):
         return torch.cat((first.expand(b, -1, -1), t), dim=1)
 
 
-class ExpandedUsed(nn.Module):
+class TokensUsed(nn.Module):
+    """Fixed tensors expanded over the batch, used beyond ``torch.cat``: PiT reads the
+    expanded class token's ``.shape``, CaiT adds attention to it, a buffer grows a size-1
+    axis to the token count (ConViT's position grid), a gate is added as it is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+        self.gate = nn.Parameter(torch.zeros(1, 8, 1, 1))
+        self.register_buffer("grid", torch.zeros(1, 1, 3))
+        self.proj = nn.Linear(8, 8)
+        self.pos = nn.Linear(3, 8)
+
+    def forward(self, x: Any) -> Any:
+        b = x.shape[0]
+        t = x.flatten(2).transpose(1, 2)
+        cls = self.cls.expand(b, -1, -1)
+        n = cls.shape[1]
+        tokens = torch.cat((cls, t), dim=1)
+        cls = cls + self.proj(tokens[:, :n])
+        grid = self.pos(self.grid.expand(b, t.shape[1], -1))
+        return x + self.gate.expand(b, -1, -1, -1), cls, t + grid
+
+
+class ExpandedBatchOne(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.token = nn.Parameter(torch.zeros(1, 8, 1, 1))
 
     def forward(self, x: Any) -> Any:
-        return x + self.token.expand(x.shape[0], -1, -1, -1)
+        return x + self.token.expand(-1, -1, x.shape[2], -1)
+
+
+class ExpandedGrows(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.token = nn.Parameter(torch.zeros(1, 2, 8))
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2)
+        return torch.cat((self.token.expand(x.shape[0], t.shape[1], -1), t), dim=1)
 
 
 class TorchAttention(nn.Module):
@@ -501,7 +535,7 @@ class Comparisons(nn.Module):
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
-                                    TokenTwice(),
+                                    TokenTwice(), TokensUsed(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -637,7 +671,8 @@ class SizeToInt(nn.Module):
     (FlippingBranch(), "branches_on_size", "3*floor(H/3) < H"),
     (SizeToInt(), "size_not_concrete", "where Python needs a number"),
     (MovedBatchUsed(), "batch_size", "whose batch axis a permute moved"),
-    (ExpandedUsed(), "batch_size", "expanded over the batch"),
+    (ExpandedBatchOne(), "batch_size", "of batch size 1 expanded over the batch axis"),
+    (ExpandedGrows(), "bad_expand", "axis 1 of size 2 cannot become H*W"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
     with pytest.raises(SpecError) as info:
@@ -760,7 +795,8 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
                                     TokensBack(), SamePadding(), LargeInputBranch(),
-                                    TokenAttention(), TinyViT(), TorchAttention()],
+                                    TokenAttention(), TinyViT(), TorchAttention(),
+                                    TokensUsed()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose

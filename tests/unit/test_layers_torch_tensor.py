@@ -10,6 +10,7 @@ from convsym.errors import ConvsymError
 from convsym.expr import symbol
 from convsym.intdiv import QPoly, evaluate, to_sympy
 from convsym.layers.torch_tensor import (
+    BatchExpanded,
     Expand,
     InPlace,
     Narrow,
@@ -139,3 +140,14 @@ def test_in_place_results_keep_the_target_shape(a: list[int], data: st.DataObjec
         else:
             with pytest.raises(ConvsymError):
                 infer()
+
+
+def test_batch_expanded_has_its_own_shape_whatever_the_input() -> None:
+    n = QPoly.sym(N)
+    token = BatchExpanded((1, 8), 8)
+    assert _shape(token, n, C(3)) == _shape(token, C(5)) == (1, 8)
+    assert to_sympy(token.infer([(n,)]).trainable) == 8
+    assert _shape(BatchExpanded((to_sympy(n), 3)), C(2)) == (N, 3)
+    assert to_sympy(BatchExpanded((1, 8)).infer([(n,)]).trainable) == 0
+    with pytest.raises(ConvsymError):
+        BatchExpanded((0, 8)).infer([(n,)])
