@@ -469,6 +469,23 @@ class TokensUsed(nn.Module):
         return x + self.gate.expand(b, -1, -1, -1), cls, t + grid
 
 
+class ClassTokenHeads(nn.Module):
+    """BEiT's attention: a class token joined, then ``qkv.reshape(B, N, 3, heads, -1)``, the
+    ``-1`` divided out of an element count of ``N + 1`` tokens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+        self.qkv = nn.Linear(8, 24)
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2)
+        t = torch.cat((self.cls.expand(t.shape[0], -1, -1), t), dim=1)
+        b, n, _ = t.shape
+        q, k, v = self.qkv(t).reshape(b, n, 3, 2, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        return (q @ k.transpose(-2, -1)).softmax(-1) @ v
+
+
 class ExpandedBatchOne(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -535,7 +552,7 @@ class Comparisons(nn.Module):
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
-                                    TokenTwice(), TokensUsed(),
+                                    TokenTwice(), TokensUsed(), ClassTokenHeads(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
