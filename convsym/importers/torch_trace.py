@@ -59,6 +59,7 @@ from convsym.layers.torch_tensor import (
     MatMul,
     MultiheadAttention,
     Narrow,
+    PadAxes,
     Permute,
     Reduce,
     Require,
@@ -1411,6 +1412,10 @@ class Trace:
         mode = self._dim(args, kwargs, 2, "constant", "mode")
         value = self._dim(args, kwargs, 3, None, "value")
         spatial = self.rank(x) - 2
+        if mode == "constant" and isinstance(pad, (list, tuple)) and len(pad) > 2 * spatial:
+            # more axes than a ZeroPad*d pads (a channels-last tensor's three): PadAxes
+            padding = tuple(self.size_value(p) for p in pad)
+            return self.add(PadAxes(padding, value or 0.0), "pad", [x])
         stem = {"constant": "ConstantPad" if value else "ZeroPad", "reflect": "ReflectionPad",
                 "replicate": "ReplicationPad", "circular": "CircularPad"}.get(mode)
         cls: Any = T.LAYERS.get(f"{stem}{spatial}d")

@@ -19,6 +19,7 @@ the batch axis itself (convsym shapes have none).  Sizes may be symbolic: a slic
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -53,6 +54,8 @@ from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
 from convsym.layers.merge import default_names, infer_concat, infer_elementwise, infer_into
 from convsym.layers.reshape import infer_reshape
+from convsym.layers.resize import infer_pad
+from convsym.layers.torch_shape import torch_pads
 from convsym.period import decide_nonneg
 from convsym.sizes import add_sizes, mul_sizes
 
@@ -548,6 +551,41 @@ class BatchExpanded(TorchLayer):
 
 
 @layer_class
+class PadAxes(TorchLayer):
+    """``F.pad(x, pads, value=v)`` in constant mode on more axes than the ``ZeroPad*d``
+    modules pad: ``pads`` lists ``(before, after)`` from the last axis backwards, as
+    PyTorch does, and may reach every axis but the batch (CoaT pads the token axis of a
+    channels-last ``(B, h, N, C)`` tensor with ``(0, 0, 1, 0, 0, 0)``).  Negative pads crop.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> out = PadAxes((0, 0, 1, 0, 0, 0)).infer_one((QPoly.const(2), n, QPoly.const(8)))
+    >>> [to_sympy(s) for s in out.shape]
+    [2, n + 1, 8]
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    pads: Any
+    value: Any = 0.0
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """``n + before + after`` on each padded axis (at least one cell must remain)."""
+        items = tuple(self.pads) if isinstance(self.pads, (list, tuple)) else ()
+        k = len(items) // 2
+        if len(items) % 2 or not 0 < k <= len(shape):
+            raise self.config_error("pads", self.pads, f"must be (before, after) pairs for "
+                                    f"1 to {len(shape)} axes (not the batch), last axis "
+                                    "first", code="wrong_tuple_length")
+        pairs = torch_pads(self, items, k, negative=True)
+        lead = len(shape) - k
+        names = tuple(f"axis {lead + 1 + i}" for i in range(k))
+        out = infer_pad(self, (QPoly.const(1), *shape[lead:]), pairs, True, names=names)
+        return dataclasses.replace(out, shape=(*shape[:lead], *out.shape[1:]))
+
+
+@layer_class
 class InPlace(TorchLayer):
     """``a.add_(b)``, ``a += b``, ``a.mul_(b)`` ... of two traced tensors: element-wise ``op``
     written into ``a``, so the result keeps ``a``'s shape and ``b`` must broadcast into it
@@ -746,5 +784,6 @@ class MultiheadAttention(TorchLayer):
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
-    InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention)}
+    InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention,
+    PadAxes)}
 """The tensor-operation layers of this module, by class name."""

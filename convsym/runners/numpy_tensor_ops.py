@@ -68,6 +68,16 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         return x
     if kind == "BatchExpanded":  # (the input gives the batch size only)
         return np.ones(tuple(int(v) for v in lay.shape))
+    if kind == "PadAxes":  # (before, after) from the last axis back; negative crops
+        pads = [int(v) for v in lay.pads]
+        for j in range(len(pads) // 2):
+            axis, before, after = x.ndim - 1 - j, pads[2 * j], pads[2 * j + 1]
+            widths = [(0, 0)] * x.ndim
+            widths[axis] = (max(before, 0), max(after, 0))
+            x = np.pad(x, widths)
+            cut = slice(max(-before, 0), x.shape[axis] - max(-after, 0))
+            x = x[(slice(None),) * axis + (cut,)]
+        return x
     if kind == "Narrow":  # (no clamping: past the end is an error, as in PyTorch)
         n = xb.shape[_axis(lay.dim, xb.ndim)]
         start, length = int(lay.start), int(lay.length)

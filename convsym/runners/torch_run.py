@@ -115,6 +115,8 @@ class TorchRunner(Runner):
         if kind == "BatchExpanded":  # (the input gives the batch size only)
             shape = _plain(tuple(lay.shape))
             return torch.ones(1, *shape).expand(x.shape[0], *shape)
+        if kind == "PadAxes":
+            return torch.nn.functional.pad(x, _plain(tuple(lay.pads)), value=lay.value)
         if kind == "Unsqueeze":
             return x.unsqueeze(lay.dim)
         if kind == "Expand":

@@ -486,6 +486,24 @@ class ClassTokenHeads(nn.Module):
         return (q @ k.transpose(-2, -1)).softmax(-1) @ v
 
 
+class PadsAxes(nn.Module):
+    """``F.pad`` on more axes than ``ZeroPad*d`` pads: CoaT's ``(0, 0, 1, 0, 0, 0)`` on a
+    channels-last tensor, a crop, a symbolic pad (Swin's ``(ws - W % ws) % ws``) and the
+    channels of a flattened tensor."""
+
+    def forward(self, x: Any) -> Any:
+        t = x.permute(0, 2, 3, 1)
+        w = t.shape[2]
+        return (F.pad(t, (0, 0, 1, 0, 0, 0)),
+                F.pad(t, (1, 2, -1, (4 - w % 4) % 4, 0, 3), value=1.0),
+                F.pad(x.flatten(1), (2, 3)))
+
+
+class PadsBatch(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return F.pad(x, (0, 0, 0, 0, 0, 0, 1, 0))
+
+
 class ExpandedBatchOne(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -552,7 +570,7 @@ class Comparisons(nn.Module):
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
-                                    TokenTwice(), TokensUsed(), ClassTokenHeads(),
+                                    TokenTwice(), TokensUsed(), ClassTokenHeads(), PadsAxes(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -690,6 +708,7 @@ class SizeToInt(nn.Module):
     (MovedBatchUsed(), "batch_size", "whose batch axis a permute moved"),
     (ExpandedBatchOne(), "batch_size", "of batch size 1 expanded over the batch axis"),
     (ExpandedGrows(), "bad_expand", "axis 1 of size 2 cannot become H*W"),
+    (PadsBatch(), "wrong_tuple_length", "(before, after) pairs for 1 to 3 axes (not the batch)"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
     with pytest.raises(SpecError) as info:
@@ -813,7 +832,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
                                     TokensBack(), SamePadding(), LargeInputBranch(),
                                     TokenAttention(), TinyViT(), TorchAttention(),
-                                    TokensUsed()],
+                                    TokensUsed(), PadsAxes()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose

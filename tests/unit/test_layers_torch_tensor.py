@@ -14,6 +14,7 @@ from convsym.layers.torch_tensor import (
     Expand,
     InPlace,
     Narrow,
+    PadAxes,
     Permute,
     Reduce,
     Reshape,
@@ -151,3 +152,17 @@ def test_batch_expanded_has_its_own_shape_whatever_the_input() -> None:
     assert to_sympy(BatchExpanded((1, 8)).infer([(n,)]).trainable) == 0
     with pytest.raises(ConvsymError):
         BatchExpanded((0, 8)).infer([(n,)])
+
+
+def test_pad_axes_pads_from_the_last_axis_back() -> None:
+    n = QPoly.sym(N)
+    assert _shape(PadAxes((0, 0, 1, 0, 0, 0)), C(2), n, C(8)) == (2, N + 1, 8)
+    assert _shape(PadAxes((1, 2)), C(2), n, C(8)) == (2, N, 11)
+    assert _shape(PadAxes((0, 0, -1, -1)), C(3), C(4)) == (1, 4)
+    out = PadAxes((0, 0, -2, 0)).infer([(C(3), n, C(4))])
+    assert "n >= 3" in [str(c.relation()) for c in out.conditions]
+    for pads in [(1, 2, 3), (0,) * 8, ()]:
+        with pytest.raises(ConvsymError):
+            PadAxes(pads).infer([(C(3), n, C(4))])
+    with pytest.raises(ConvsymError):  # nothing left of the axis
+        PadAxes((0, 0, -2, -2)).infer([(C(3), C(4))])
