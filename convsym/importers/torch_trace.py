@@ -1033,13 +1033,19 @@ class Trace:
         names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale")
         given = dict(zip(names, args))
         given.update(kwargs)
-        if given.get("attn_mask") is not None or given.get("enable_gqa"):
-            raise self.fail(f"{name} with an attention mask or grouped heads (enable_gqa); "
-                            "convsym follows plain attention")
+        mask = given.get("attn_mask")
+        if self.is_tensor(mask) or given.get("enable_gqa"):
+            raise self.fail(f"{name} with a mask computed from the input or grouped heads "
+                            "(enable_gqa); convsym follows attention with a fixed mask")
         qkv = [given.get(n) for n in names[:3]]
         if not all(self.is_tensor(t) for t in qkv):
             raise self.fail(f"{name} with a query, key or value that is not traced")
-        return self.add(ScaledDotProductAttention(), "scaled_dot_product_attention", qkv)
+        layer: Layer = ScaledDotProductAttention()
+        row = None
+        if mask is not None:  # a fixed tensor (BEiT's relative position bias): counted here
+            layer, row = self.holding(mask, lambda params: ScaledDotProductAttention(
+                tuple(int(s) for s in mask.shape), params))
+        return self.add(layer, "scaled_dot_product_attention", qkv, name=row)
 
     def _dim(self, args: list[Any], kwargs: dict[str, Any], pos: int, default: Any,
              key: str = "dim") -> Any:

@@ -481,6 +481,20 @@ class Stack(TorchLayer):
         return Inference(out, [], conditions)
 
 
+def fixed_operand(layer: Layer, fld: str, operand_shape: Any, rank: int) -> list[QPoly]:
+    """A fixed tensor's shape (with the batch axis) aligned on the right with a traced
+    tensor of ``rank`` axes (without it), as broadcasting aligns them: a leading batch axis
+    must be 1, and missing leading axes (a 0-d gain, a ``(W,)`` vector) are 1."""
+    sizes = [to_size(layer, f"{fld}[{i}]", v) for i, v in enumerate(operand_shape)]
+    if len(sizes) > rank:
+        if len(sizes) > rank + 1 or as_int(sizes[0]) != 1:
+            raise layer.shape_error(fld, tuple(operand_shape),
+                                    "the operand would change the batch axis",
+                                    code="bad_broadcast")
+        sizes = sizes[1:]
+    return [QPoly.const(1)] * (rank - len(sizes)) + sizes
+
+
 @layer_class
 class TensorOperand(TorchLayer):
     """``x * gamma``, ``x + bias``: element-wise with a fixed tensor (a parameter or buffer).
@@ -501,17 +515,7 @@ class TensorOperand(TorchLayer):
     def infer_one(self, shape: Shape) -> Inference:
         """Broadcast the two shapes (the operand may not reach the batch axis); in place,
         the operand broadcasts into the input's shape."""
-        sizes = [to_size(self, f"operand_shape[{i}]", v)
-                 for i, v in enumerate(self.operand_shape)]
-        if len(sizes) > len(shape):
-            if len(sizes) > len(shape) + 1 or as_int(sizes[0]) != 1:
-                raise self.shape_error("operand_shape", tuple(self.operand_shape),
-                                       "the operand would change the batch axis",
-                                       code="bad_broadcast")
-            sizes = sizes[1:]
-        # fewer axes (a 0-d gain, a (W,) vector): PyTorch aligns them on the right, with the
-        # missing leading axes of size 1, batch included
-        sizes = [QPoly.const(1)] * (len(shape) - len(sizes)) + sizes
+        sizes = fixed_operand(self, "operand_shape", self.operand_shape, len(shape))
         if to_flag(self, "inplace", self.inplace):
             out = infer_into(self, shape, tuple(sizes), ["input", "operand"])
         else:
@@ -666,10 +670,25 @@ class MatMul(TorchLayer):
 class ScaledDotProductAttention(TorchLayer):
     """``F.scaled_dot_product_attention(q, k, v)``: ``(..., L, E)``, ``(..., S, E)`` and
     ``(..., S, Ev)`` give ``(..., L, Ev)``; keys and values agree on ``S``, queries and keys
-    on ``E``; no mask, no grouped heads."""
+    on ``E``; no grouped heads.  ``mask`` is the shape of a fixed ``attn_mask`` (with the
+    batch axis; BEiT's relative position bias ``(1, heads, N, N)``), which must broadcast
+    into the scores ``(..., L, S)``; ``params`` counts it when it holds parameters read here
+    first.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> x = (QPoly.const(2), n, QPoly.const(4))
+    >>> out = ScaledDotProductAttention((1, 2, 5, 5), 6).infer([x, x, x])
+    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
+    ([2, n, 4], ['Eq(n, 5)', 'Eq(n, 5)'])
+    """
 
     n_inputs: ClassVar[int] = 3
     cost_kind: ClassVar[str] = "dense"
+
+    mask: Any = None
+    params: int = 0
 
     def infer(self, inputs: Sequence[Shape]) -> Inference:
         """The two matrix products it is, ``softmax(q k^T) v``, without the scaling."""
@@ -688,7 +707,14 @@ class ScaledDotProductAttention(TorchLayer):
         out = (*lead_v, q[-2], v[-1])
         macs = add_sizes(mul_sizes(*lead_v, q[-2], k[-2], q[-1]),  # the scores, then
                          mul_sizes(*lead_v, q[-2], k[-2], v[-1]))  # the weighted sum
-        return Inference(out, [], conditions, macs=macs)
+        weights = []
+        if self.mask is not None:
+            scores = (*lead_v, q[-2], k[-2])
+            mask = fixed_operand(self, "mask", self.mask, len(scores))
+            conditions += infer_into(self, scores, tuple(mask), ["scores", "mask"]).conditions
+            if self.params:
+                weights = [Weight("mask", (QPoly.const(self.params),))]
+        return Inference(out, weights, conditions, macs=macs)
 
 
 @layer_class

@@ -40,7 +40,10 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         return _into(args[0], args[1])
     if kind == "ScaledDotProductAttention":  # the shapes of softmax(q k^T) v
         q, k, v = args
-        return np.matmul(np.matmul(q, np.swapaxes(k, -1, -2)), v)
+        scores = np.matmul(q[None], np.swapaxes(k[None], -1, -2))  # (with the batch)
+        if lay.mask is not None:  # PyTorch adds it: it broadcasts into the scores
+            scores = _into(scores, np.zeros(tuple(int(n) for n in lay.mask)))
+        return np.matmul(scores, v[None])[0]
     if kind == "MultiheadAttention":  # the shapes: (L, E), or the weights (heads?, L, S)
         q, k, v = args
         e = lay.embed_dim

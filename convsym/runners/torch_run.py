@@ -76,7 +76,8 @@ class TorchRunner(Runner):
         if name == "InPlace":  # (PyTorch's own check: the result may not grow)
             return getattr(args[0].clone(), _IN_PLACE[lay.op])(args[1])
         if name == "ScaledDotProductAttention":
-            return torch.nn.functional.scaled_dot_product_attention(*args)
+            mask = None if lay.mask is None else torch.zeros(_plain(tuple(lay.mask)))
+            return torch.nn.functional.scaled_dot_product_attention(*args, attn_mask=mask)
         if name == "MultiheadAttention":
             module = torch.nn.MultiheadAttention(
                 lay.embed_dim, lay.num_heads, bias=lay.bias, add_bias_kv=lay.add_bias_kv,

@@ -499,6 +499,27 @@ class PadsAxes(nn.Module):
                 F.pad(x.flatten(1), (2, 3)))
 
 
+class BiasedAttention(nn.Module):
+    """BEiT's attention: a relative position bias gathered from a parameter table by a
+    buffer of indices, passed as ``attn_mask`` (``tokens`` fixes the token count, or None
+    for a bias that broadcasts over any)."""
+
+    def __init__(self, tokens: int | None = None) -> None:
+        super().__init__()
+        n = tokens or 1
+        self.table = nn.Parameter(torch.zeros(7, 2))
+        self.register_buffer("index", torch.zeros(n, n, dtype=torch.long))
+        self.qkv = nn.Linear(8, 24)
+        self.n = n
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2)
+        b, n, _ = t.shape
+        q, k, v = self.qkv(t).reshape(b, n, 3, 2, 4).permute(2, 0, 3, 1, 4).unbind(0)
+        bias = self.table[self.index.view(-1)].view(self.n, self.n, -1).permute(2, 0, 1)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0))
+
+
 class PadsBatch(nn.Module):
     def forward(self, x: Any) -> Any:
         return F.pad(x, (0, 0, 0, 0, 0, 0, 1, 0))
@@ -571,6 +592,7 @@ class Comparisons(nn.Module):
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
                                     TokenTwice(), TokensUsed(), ClassTokenHeads(), PadsAxes(),
+                                    BiasedAttention(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -832,7 +854,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
                                     TokensBack(), SamePadding(), LargeInputBranch(),
                                     TokenAttention(), TinyViT(), TorchAttention(),
-                                    TokensUsed(), PadsAxes()],
+                                    TokensUsed(), PadsAxes(), BiasedAttention()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
@@ -1172,3 +1194,19 @@ def test_a_narrow_past_the_end_is_pytorchs_error() -> None:
             == real
         assert list(from_torch(NarrowPastTheEnd(), (8, h, w)).output_shapes) == real
     assert "W >= 10" in [str(c) for c in net.conditions]  # (the 9 from 1 fits)
+
+
+def test_a_fixed_attention_mask_fixes_the_token_count() -> None:
+    module = BiasedAttention(tokens=20).eval()
+    net = from_torch(module, (8, "H", "W"))
+    for h, w in [(4, 5), (5, 4), (2, 10), (4, 4), (3, 3)]:
+        try:
+            real = tuple(module(torch.zeros(1, 8, h, w)).shape[1:])
+        except RuntimeError:
+            real = None
+        try:
+            mine = net.subs(H=h, W=w).output_shape
+        except ConvsymError:
+            mine = None
+        assert mine == real, (h, w)
+    assert sum(r.params for r in net.rows) == 14 + 8 * 24 + 24
