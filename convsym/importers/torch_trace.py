@@ -1043,6 +1043,12 @@ class Trace:
         layer: Layer = ScaledDotProductAttention()
         row = None
         if mask is not None:  # a fixed tensor (BEiT's relative position bias): counted here
+            module = self.stack[-1][1] if self.stack else self.b.root
+            own = {id(p) for p in module._parameters.values() if p is not None}
+            if any(id(p) not in own for p in self.operand_params(mask)):
+                raise self.fail(f"{name} with a mask computed from parameters of another "
+                                "module (its layers ran on fixed tensors, which convsym does "
+                                "not follow as rows)")
             layer, row = self.holding(mask, lambda params: ScaledDotProductAttention(
                 tuple(int(s) for s in mask.shape), params))
         return self.add(layer, "scaled_dot_product_attention", qkv, name=row)

@@ -520,6 +520,20 @@ class BiasedAttention(nn.Module):
         return F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0))
 
 
+class BiasFromAnotherModule(nn.Module):
+    """The relative-position ViTs: the bias is an MLP (another module) run on a buffer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mlp = nn.Linear(2, 2)
+        self.register_buffer("coords", torch.zeros(1, 1, 2))
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2).reshape(x.shape[0], -1, 2, 4).transpose(1, 2)
+        bias = self.mlp(self.coords).permute(2, 0, 1).unsqueeze(0)
+        return F.scaled_dot_product_attention(t, t, t, attn_mask=bias)
+
+
 class PadsBatch(nn.Module):
     def forward(self, x: Any) -> Any:
         return F.pad(x, (0, 0, 0, 0, 0, 0, 1, 0))
@@ -730,6 +744,7 @@ class SizeToInt(nn.Module):
     (MovedBatchUsed(), "batch_size", "whose batch axis a permute moved"),
     (ExpandedBatchOne(), "batch_size", "of batch size 1 expanded over the batch axis"),
     (ExpandedGrows(), "bad_expand", "axis 1 of size 2 cannot become H*W"),
+    (BiasFromAnotherModule(), "unsupported_operation", "mask computed from parameters of another"),
     (PadsBatch(), "wrong_tuple_length", "(before, after) pairs for 1 to 3 axes (not the batch)"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
@@ -1081,7 +1096,7 @@ class FlatTimesMap(nn.Module):
 
 @pytest.mark.parametrize(("module", "words"), [
     (ParameterProduct(), "not traced"),
-    (MaskedAttention(), "attention mask"),
+    (MaskedAttention(), "mask computed from the input"),
     (FlatTimesMap(), "a matrix product of a rank-2 and a rank-3 tensor"),
 ])
 def test_products_refuse_what_they_do_not_follow(module: Any, words: str) -> None:
