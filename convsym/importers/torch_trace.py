@@ -57,6 +57,7 @@ from convsym.layers.torch_tensor import (
     Expand,
     InPlace,
     MatMul,
+    MatMulFixed,
     MultiheadAttention,
     Narrow,
     PadAxes,
@@ -1021,6 +1022,13 @@ class Trace:
         a, b = args[0], args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("mat2"))
         if name.strip("_") == "rmatmul":
             a, b = b, a
+        x, w = (a, b) if self.is_tensor(a) else (b, a)
+        fixed = w is not None and not self.is_tensor(w) and hasattr(w, "shape")
+        if w is not None and fixed and self.is_tensor(x) and name.strip("_") in (
+                "matmul", "rmatmul"):  # a fixed matrix (SwiftFormer's)
+            shape = tuple(int(n) for n in w.shape)
+            layer, row = self.holding(w, lambda params: MatMulFixed(shape, params, x is b))
+            return self.add(layer, "matmul", [x], name=row)
         if not (self.is_tensor(a) and self.is_tensor(b)):
             raise self.fail(f"{name} with a tensor that is not traced (a parameter or a "
                             "constant); convsym follows products of two traced tensors")

@@ -667,6 +667,52 @@ class MatMul(TorchLayer):
 
 
 @layer_class
+class MatMulFixed(TorchLayer):
+    """``x @ w`` (``left``: ``w @ x``) with a fixed matrix ``w`` (a parameter, buffer or a
+    tensor computed from them) of shape ``operand_shape``: SwiftFormer's ``query @ self.w_g``.
+    ``x @ w`` with ``w`` of ``(k, m)`` takes ``x`` of ``(..., k)`` to ``(..., m)``; ``w @ x``
+    with ``w`` of ``(m, n)`` takes ``(..., n, k)`` to ``(..., m, k)``.  ``params`` counts
+    ``w`` when it holds parameters read here first.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> out = MatMulFixed((8, 1), 8).infer_one((n, QPoly.const(8)))
+    >>> [to_sympy(s) for s in out.shape], to_sympy(out.macs), to_sympy(out.trainable)
+    ([n, 1], 8*n, 8)
+    """
+
+    cost_kind: ClassVar[str] = "dense"
+
+    operand_shape: Any
+    params: int = 0
+    left: bool = False
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """The matrix product; the inner sizes must agree."""
+        items = tuple(self.operand_shape)
+        if len(items) != 2:
+            raise self.config_error("operand_shape", items, "must be a matrix (two axes); "
+                                    "convsym follows products with a fixed matrix",
+                                    code="rank_mismatch")
+        rows, cols = (to_size(self, f"operand_shape[{i}]", v) for i, v in enumerate(items))
+        left = to_flag(self, "left", self.left)
+        if len(shape) < (2 if left else 1):
+            raise self.shape_error("input shape", len(shape), "a fixed matrix times a tensor "
+                                   "of fewer than two axes (without the batch)",
+                                   code="rank_mismatch")
+        inner = shape[-2] if left else shape[-1]
+        conditions = require_equal(
+            self, "inner axis", inner, cols if left else rows,
+            rule="a matrix product needs the left's columns to equal the right's rows",
+            what=lambda: f"the tensor's {to_sympy(inner)} against the matrix "
+                         f"{tuple(to_sympy(v) for v in (rows, cols))}")
+        out = (*shape[:-2], rows, shape[-1]) if left else (*shape[:-1], cols)
+        weights = [Weight("operand", (QPoly.const(self.params),))] if self.params else []
+        return Inference(out, weights, conditions, macs=mul_sizes(*out, inner))
+
+
+@layer_class
 class ScaledDotProductAttention(TorchLayer):
     """``F.scaled_dot_product_attention(q, k, v)``: ``(..., L, E)``, ``(..., S, E)`` and
     ``(..., S, Ev)`` give ``(..., L, Ev)``; keys and values agree on ``S``, queries and keys
@@ -811,5 +857,5 @@ class MultiheadAttention(TorchLayer):
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
     InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention,
-    PadAxes)}
+    PadAxes, MatMulFixed)}
 """The tensor-operation layers of this module, by class name."""

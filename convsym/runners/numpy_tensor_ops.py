@@ -71,6 +71,9 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         return x
     if kind == "BatchExpanded":  # (the input gives the batch size only)
         return np.ones(tuple(int(v) for v in lay.shape))
+    if kind == "MatMulFixed":
+        w = np.ones(tuple(int(v) for v in lay.operand_shape))
+        return np.matmul(w, x) if lay.left else np.matmul(x, w)
     if kind == "PadAxes":  # (before, after) from the last axis back; negative crops
         pads = [int(v) for v in lay.pads]
         for j in range(len(pads) // 2):

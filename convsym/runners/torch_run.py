@@ -116,6 +116,9 @@ class TorchRunner(Runner):
         if kind == "BatchExpanded":  # (the input gives the batch size only)
             shape = _plain(tuple(lay.shape))
             return torch.ones(1, *shape).expand(x.shape[0], *shape)
+        if kind == "MatMulFixed":
+            w = torch.ones(_plain(tuple(lay.operand_shape)))
+            return torch.matmul(w, x) if lay.left else torch.matmul(x, w)
         if kind == "PadAxes":
             return torch.nn.functional.pad(x, _plain(tuple(lay.pads)), value=lay.value)
         if kind == "Unsqueeze":

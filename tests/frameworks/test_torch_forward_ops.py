@@ -534,6 +534,22 @@ class BiasFromAnotherModule(nn.Module):
         return F.scaled_dot_product_attention(t, t, t, attn_mask=bias)
 
 
+class FixedProducts(nn.Module):
+    """Products with a fixed matrix: SwiftFormer's ``query @ self.w_g`` (a parameter), a
+    buffer on the left, a matrix computed from a parameter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w_g = nn.Parameter(torch.zeros(8, 1))
+        self.register_buffer("mix", torch.zeros(3, 8))
+        self.scale = nn.Parameter(torch.zeros(5, 8))
+
+    def forward(self, x: Any) -> Any:
+        q = x.flatten(2).transpose(1, 2)
+        return q @ self.w_g, self.mix @ x.flatten(2), torch.matmul(x.permute(0, 2, 3, 1),
+                                                                   self.scale.t())
+
+
 class PadsBatch(nn.Module):
     def forward(self, x: Any) -> Any:
         return F.pad(x, (0, 0, 0, 0, 0, 0, 1, 0))
@@ -606,7 +622,7 @@ class Comparisons(nn.Module):
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
                                     TokenTwice(), TokensUsed(), ClassTokenHeads(), PadsAxes(),
-                                    BiasedAttention(),
+                                    BiasedAttention(), FixedProducts(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -869,7 +885,8 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
                                     TokensBack(), SamePadding(), LargeInputBranch(),
                                     TokenAttention(), TinyViT(), TorchAttention(),
-                                    TokensUsed(), PadsAxes(), BiasedAttention()],
+                                    TokensUsed(), PadsAxes(), BiasedAttention(),
+                                    FixedProducts()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
@@ -1077,7 +1094,7 @@ def test_attention_products_count_their_multiply_accumulates() -> None:
 class ParameterProduct(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.proj = nn.Parameter(torch.zeros(8, 8))
+        self.proj = nn.Parameter(torch.zeros(2, 8, 8))
 
     def forward(self, x: Any) -> Any:
         return x.transpose(1, 3) @ self.proj
@@ -1095,7 +1112,7 @@ class FlatTimesMap(nn.Module):
 
 
 @pytest.mark.parametrize(("module", "words"), [
-    (ParameterProduct(), "not traced"),
+    (ParameterProduct(), "must be a matrix"),
     (MaskedAttention(), "mask computed from the input"),
     (FlatTimesMap(), "a matrix product of a rank-2 and a rank-3 tensor"),
 ])
