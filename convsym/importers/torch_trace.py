@@ -52,6 +52,7 @@ from convsym.layers.base import Layer
 from convsym.layers.sharing import copied
 from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
 from convsym.layers.torch_conv import with_output_size
+from convsym.layers.torch_einsum import Einsum
 from convsym.layers.torch_tensor import (
     BatchExpanded,
     Expand,
@@ -1035,6 +1036,17 @@ class Trace:
         return self.add(MatMul(), "matmul", [a, b])
 
     op_bmm = op_rmatmul = op_matmul
+
+    def op_einsum(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``torch.einsum(equation, *tensors)`` of traced tensors (MaxViT's attention)."""
+        equation, *operands = args
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = list(operands[0])
+        if kwargs or not isinstance(equation, str) or not operands or not all(
+                self.is_tensor(t) for t in operands):
+            raise self.fail(f"{name} of tensors that are not all traced, or in the sublist "
+                            "form; convsym follows einsum('...', *traced tensors)")
+        return self.add(Einsum(equation), "einsum", operands)
 
     def op_scaled_dot_product_attention(self, name: str, args: list[Any],
                                         kwargs: dict[str, Any]) -> Any:

@@ -55,6 +55,7 @@ from convsym.layers.frontend import layer_class
 from convsym.layers.merge import default_names, infer_concat, infer_elementwise, infer_into
 from convsym.layers.reshape import infer_reshape
 from convsym.layers.resize import infer_pad
+from convsym.layers.torch_einsum import Einsum
 from convsym.layers.torch_shape import torch_pads
 from convsym.period import decide_nonneg
 from convsym.sizes import add_sizes, mul_sizes
@@ -857,5 +858,5 @@ class MultiheadAttention(TorchLayer):
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
     InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention,
-    PadAxes, MatMulFixed)}
+    PadAxes, MatMulFixed, Einsum)}
 """The tensor-operation layers of this module, by class name."""

@@ -36,6 +36,8 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
     lay: Any = layer
     if kind == "MatMul":
         return np.matmul(*args)
+    if kind == "Einsum":  # (with a batch axis of 1 put back on each operand)
+        return np.einsum(lay.equation.replace(" ", ""), *[a[None] for a in args])[0]
     if kind == "InPlace":
         return _into(args[0], args[1])
     if kind == "ScaledDotProductAttention":  # the shapes of softmax(q k^T) v

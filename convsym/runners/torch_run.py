@@ -73,6 +73,8 @@ class TorchRunner(Runner):
             return torch.stack(list(args), dim=lay.dim)
         if name == "MatMul":
             return torch.matmul(*args)
+        if name == "Einsum":
+            return torch.einsum(lay.equation, *args)
         if name == "InPlace":  # (PyTorch's own check: the result may not grow)
             return getattr(args[0].clone(), _IN_PLACE[lay.op])(args[1])
         if name == "ScaledDotProductAttention":

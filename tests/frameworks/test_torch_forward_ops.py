@@ -550,6 +550,37 @@ class FixedProducts(nn.Module):
                                                                    self.scale.t())
 
 
+class Einsums(nn.Module):
+    """MaxViT's relative attention (torchvision): scores and the weighted sum written with
+    ``torch.einsum`` (spaces in the equation), a transpose and a sum of one operand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+
+    def forward(self, x: Any) -> Any:
+        b = x.shape[0]
+        t = x.flatten(2).transpose(1, 2).reshape(b, 1, -1, 8)
+        q, k, v = self.qkv(t).reshape(b, 1, -1, 3, 2, 4).permute(3, 0, 1, 4, 2, 5).unbind(0)
+        scores = torch.einsum("B G H I D, B G H J D -> B G H I J", q, k).softmax(-1)
+        out = torch.einsum("bghij,bghjd->bghid", scores, v)
+        return out, torch.einsum("bghid->bgdih", out), torch.einsum("bghij->bgi", scores)
+
+
+class EinsumMovesBatch(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return torch.einsum("bchw->cbhw", x)
+
+
+class EinsumParameter(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(8, 4))
+
+    def forward(self, x: Any) -> Any:
+        return torch.einsum("bchw,cd->bdhw", x, self.w)
+
+
 class PadsBatch(nn.Module):
     def forward(self, x: Any) -> Any:
         return F.pad(x, (0, 0, 0, 0, 0, 0, 1, 0))
@@ -622,7 +653,7 @@ class Comparisons(nn.Module):
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
                                     TokenTwice(), TokensUsed(), ClassTokenHeads(), PadsAxes(),
-                                    BiasedAttention(), FixedProducts(),
+                                    BiasedAttention(), FixedProducts(), Einsums(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -761,6 +792,8 @@ class SizeToInt(nn.Module):
     (ExpandedBatchOne(), "batch_size", "of batch size 1 expanded over the batch axis"),
     (ExpandedGrows(), "bad_expand", "axis 1 of size 2 cannot become H*W"),
     (BiasFromAnotherModule(), "unsupported_operation", "mask computed from parameters of another"),
+    (EinsumMovesBatch(), "batch_axis", "the batch axis, used nowhere else"),
+    (EinsumParameter(), "unsupported_operation", "einsum of tensors that are not all traced"),
     (PadsBatch(), "wrong_tuple_length", "(before, after) pairs for 1 to 3 axes (not the batch)"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
@@ -886,7 +919,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
                                     TokensBack(), SamePadding(), LargeInputBranch(),
                                     TokenAttention(), TinyViT(), TorchAttention(),
                                     TokensUsed(), PadsAxes(), BiasedAttention(),
-                                    FixedProducts()],
+                                    FixedProducts(), Einsums()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
