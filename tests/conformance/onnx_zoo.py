@@ -62,6 +62,9 @@ NOT_EXPORTED = {
                           "(asserts, class tokens, nn.MultiheadAttention); their ONNX graphs "
                           "(attention exported as Shape/Gather/Reshape arithmetic) are not "
                           "checked against convsym's ONNX importer yet",
+    "maxvit": "MaxViT joined the PyTorch zoo through its forward (torch.einsum attention, a "
+              "window partition that keeps the batch axis); its ONNX graph is not checked "
+              "against convsym's ONNX importer yet",
 }
 """torchvision families the ONNX zoo leaves out, with the reason."""
 

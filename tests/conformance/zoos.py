@@ -1,12 +1,10 @@
 """The PyTorch model zoos of the conformance suite: which models, how to build them, at what sizes.
 
-Every torchvision classification model is in except two window-attention transformers, whose
-forwards convsym refuses with the line:
-
-* ``swin_*`` / ``swin_v2_*``: the window padding pads three axes of a channels-last tensor,
-  and the window partition folds windows into the batch axis (``x.view(-1, ws, ws, C)``),
-  which convsym's per-sample shapes do not follow;
-* ``maxvit_t``: its relative-position attention is written with ``torch.einsum``.
+Every torchvision classification model is in except the Swin Transformers (``swin_*`` /
+``swin_v2_*``), whose forwards convsym refuses with the line: the window partition folds
+windows into the batch axis (``x.view(-1, ws, ws, C)``), which convsym's per-sample shapes
+do not follow.  MaxViT is in: its partition keeps the batch axis, and its relative-position
+attention is written with ``torch.einsum``.
 
 The Vision Transformers (``vit_*``) are in: their ``torch._assert`` on the image size is a
 condition of the network, the class token is joined with ``torch.cat`` and
@@ -25,7 +23,6 @@ from typing import Any
 
 EXCLUDED_PREFIXES = {
     "swin_": "Swin Transformer: shifted-window attention, not a conv net",
-    "maxvit_": "MaxViT: block/grid attention after a conv stem, not a conv net",
 }
 
 TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "regnetx_002",
@@ -42,8 +39,12 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         # vision transformers and hybrids: an assert on the image size, a class token joined
         # with torch.cat, attention's qkv permute that moves the batch axis, a position
         # embedding broadcast over the tokens
-        "vit_small_patch16_224", "pvt_v2_b0", "efficientformer_l1", "twins_pcpvt_small")
-"""27 timm architectures, the smallest common variant of each family: 23 conv nets and 4
+        "vit_small_patch16_224", "pvt_v2_b0", "efficientformer_l1", "twins_pcpvt_small",
+        # class tokens beyond torch.cat: PiT reads the expanded token's .shape, CaiT adds
+        # attention to it, ConViT expands a buffer into an nn.Linear; SwiftFormer multiplies
+        # by a parameter matrix (query @ self.w_g)
+        "pit_xs_224", "cait_xxs24_224", "convit_tiny", "swiftformer_xs")
+"""31 timm architectures, the smallest common variant of each family: 23 conv nets and 8
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))
