@@ -56,6 +56,7 @@ from convsym.layers.torch_einsum import Einsum
 from convsym.layers.torch_tensor import (
     BatchExpanded,
     Expand,
+    Gather,
     InPlace,
     MatMul,
     MatMulFixed,
@@ -1226,7 +1227,12 @@ class Trace:
                                 "than x[i] on its leading axis", "batch_size")
             out = self.moved_select(x, items[0], "getitem")
             return self.op_getitem(name, [out, tuple(items[1:])], {}) if items[1:] else out
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
         rank = self.rank(x)
+        if any(isinstance(k, (list, torch.Tensor)) for k in items):
+            return self.gather(x, items)
         used = sum(1 for k in items if k is not None and k is not Ellipsis)
         if Ellipsis in items:
             at = items.index(Ellipsis)
@@ -1254,6 +1260,31 @@ class Trace:
                 raise self.fail(f"indexing with {type(k).__name__} (only ints, slices, None "
                                 "and ... are followed)")
         return out
+
+    def gather(self, x: Any, items: list[Any]) -> Any:
+        """``x[:, :, idx]``: one list or 1-D integer tensor of fixed indices among full
+        slices (and ``...``): a :class:`Gather` row; anything more (two index lists, an int
+        or ``None`` beside one, which move axes by NumPy's rules) is refused."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        lists = [i for i, k in enumerate(items) if isinstance(k, (list, torch.Tensor))]
+        index = items[lists[0]]
+        values = index.tolist() if isinstance(index, torch.Tensor) and not self.is_tensor(
+            index) and index.dim() == 1 and not index.dtype.is_floating_point and \
+            index.dtype != torch.bool else index
+        full = all(k is Ellipsis or (isinstance(k, slice) and k == slice(None))
+                   for i, k in enumerate(items) if i != lists[0])
+        if len(lists) != 1 or not full or not isinstance(values, list) or not values or \
+                not all(type(v) is int for v in values):
+            raise self.fail("indexing with a list or tensor of indices other than one 1-D "
+                            "list of fixed integers among full slices (x[:, :, idx])")
+        at = lists[0]
+        if Ellipsis in items and items.index(Ellipsis) < at:
+            at = self.rank(x) - (len(items) - at)
+        if at == 0:
+            raise self.fail("indexing the batch axis with a list (x[idx])", "batch_size")
+        return self.add(Gather(at, len(values), min(values), max(values)), "getitem", [x])
 
     def op_expand(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]

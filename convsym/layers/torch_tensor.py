@@ -311,6 +311,43 @@ class Select(TorchLayer):
         return Inference((*shape[:pos], *shape[pos + 1:]), [], conditions)
 
 
+@layer_class
+class Gather(TorchLayer):
+    """``x[:, :, idx]`` with one list or 1-D integer tensor of ``count`` fixed indices
+    between ``lowest`` and ``highest`` (CSATv2's ``x[:, :, self.permutation]``): the axis
+    ``dim`` (counting the batch) takes ``count`` entries; every index must exist.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> out = Gather(2, 5, 0, 7).infer_one((QPoly.const(3), n))
+    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
+    ([3, 5], ['n >= 8'])
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    dim: Any
+    count: Any
+    lowest: Any
+    highest: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """The axis becomes ``count``; ``-n <= lowest`` and ``highest < n``."""
+        pos = batch_axis(self, "dim", self.dim, len(shape) + 1)
+        n = shape[pos]
+        count = to_size(self, "count", self.count)
+        conditions: list[Condition] = []
+        for fld, i in (("lowest", self.lowest), ("highest", self.highest)):
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise self.config_error(fld, i, "must be an integer", code="bad_index")
+            room = add(n, QPoly.const(-(i + 1))) if i >= 0 else add(n, QPoly.const(i))
+            conditions += check_room(self, f"dim {self.dim}", room,
+                                     rule="every index must lie inside the axis",
+                                     what=f"index {i} is outside the axis")
+        return Inference((*shape[:pos], count, *shape[pos + 1:]), [], conditions)
+
+
 RELATIONS = ("==", "!=", ">=", ">", "<=", "<")
 """The relations a :class:`Require` row may state between two sizes."""
 
@@ -858,5 +895,5 @@ class MultiheadAttention(TorchLayer):
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
     InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention,
-    PadAxes, MatMulFixed, Einsum)}
+    PadAxes, MatMulFixed, Einsum, Gather)}
 """The tensor-operation layers of this module, by class name."""

@@ -76,6 +76,12 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
     if kind == "MatMulFixed":
         w = np.ones(tuple(int(v) for v in lay.operand_shape))
         return np.matmul(w, x) if lay.left else np.matmul(x, w)
+    if kind == "Gather":
+        axis = _axis(lay.dim, xb.ndim)
+        n = xb.shape[axis]
+        if not -n <= int(lay.lowest) <= int(lay.highest) < n:
+            raise ValueError(f"indices {lay.lowest}..{lay.highest} of an axis of {n}")
+        return np.take(xb, np.arange(int(lay.count)) % n, axis=axis)[0]
     if kind == "PadAxes":  # (before, after) from the last axis back; negative crops
         pads = [int(v) for v in lay.pads]
         for j in range(len(pads) // 2):

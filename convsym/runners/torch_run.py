@@ -121,6 +121,10 @@ class TorchRunner(Runner):
         if kind == "MatMulFixed":
             w = torch.ones(_plain(tuple(lay.operand_shape)))
             return torch.matmul(w, x) if lay.left else torch.matmul(x, w)
+        if kind == "Gather":  # (the extreme indices: PyTorch's own range check)
+            index = torch.full((int(_plain(lay.count)),), int(lay.lowest))
+            index[-1] = int(lay.highest)
+            return x[(slice(None),) * lay.dim + (index,)]
         if kind == "PadAxes":
             return torch.nn.functional.pad(x, _plain(tuple(lay.pads)), value=lay.value)
         if kind == "Unsqueeze":

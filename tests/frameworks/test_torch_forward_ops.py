@@ -581,6 +581,28 @@ class EinsumParameter(nn.Module):
         return torch.einsum("bchw,cd->bdhw", x, self.w)
 
 
+class Gathers(nn.Module):
+    """CSATv2's ``x[:, :, self.permutation]`` (a buffer of indices), a list of channels,
+    negative indices after an ellipsis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("permutation", torch.tensor([0, 2, 1]))
+
+    def forward(self, x: Any) -> Any:
+        return x[:, :, self.permutation], x[:, [7, 0, 3, 3]], x[..., [-1, 0], :]
+
+
+class GatherTwoLists(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x[:, [0, 1], [2, 3]]
+
+
+class GatherPastTheEnd(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x[:, :, [0, 20]]
+
+
 class PadsBatch(nn.Module):
     def forward(self, x: Any) -> Any:
         return F.pad(x, (0, 0, 0, 0, 0, 0, 1, 0))
@@ -653,7 +675,7 @@ class Comparisons(nn.Module):
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
                                     TokenTwice(), TokensUsed(), ClassTokenHeads(), PadsAxes(),
-                                    BiasedAttention(), FixedProducts(), Einsums(),
+                                    BiasedAttention(), FixedProducts(), Einsums(), Gathers(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -794,6 +816,7 @@ class SizeToInt(nn.Module):
     (BiasFromAnotherModule(), "unsupported_operation", "mask computed from parameters of another"),
     (EinsumMovesBatch(), "batch_axis", "the batch axis, used nowhere else"),
     (EinsumParameter(), "unsupported_operation", "einsum of tensors that are not all traced"),
+    (GatherTwoLists(), "unsupported_operation", "other than one 1-D list"),
     (PadsBatch(), "wrong_tuple_length", "(before, after) pairs for 1 to 3 axes (not the batch)"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
@@ -919,7 +942,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
                                     TokensBack(), SamePadding(), LargeInputBranch(),
                                     TokenAttention(), TinyViT(), TorchAttention(),
                                     TokensUsed(), PadsAxes(), BiasedAttention(),
-                                    FixedProducts(), Einsums()],
+                                    FixedProducts(), Einsums(), Gathers()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
@@ -1275,3 +1298,13 @@ def test_a_fixed_attention_mask_fixes_the_token_count() -> None:
             mine = None
         assert mine == real, (h, w)
     assert sum(r.params for r in net.rows) == 14 + 8 * 24 + 24
+
+
+def test_a_gathered_index_must_exist() -> None:
+    net = from_torch(GatherPastTheEnd(), (8, "H", "W"))
+    assert [str(c) for c in net.conditions] == ["H >= 21"]
+    assert net.subs(H=21, W=3).output_shape == (8, 2, 3)
+    with pytest.raises(ConvsymError):
+        net.subs(H=20, W=3)
+    with pytest.raises(IndexError):
+        GatherPastTheEnd()(torch.zeros(1, 8, 20, 3))

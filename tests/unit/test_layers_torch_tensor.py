@@ -12,6 +12,7 @@ from convsym.intdiv import QPoly, evaluate, to_sympy
 from convsym.layers.torch_tensor import (
     BatchExpanded,
     Expand,
+    Gather,
     InPlace,
     Narrow,
     PadAxes,
@@ -166,3 +167,15 @@ def test_pad_axes_pads_from_the_last_axis_back() -> None:
             PadAxes(pads).infer([(C(3), n, C(4))])
     with pytest.raises(ConvsymError):  # nothing left of the axis
         PadAxes((0, 0, -2, -2)).infer([(C(3), C(4))])
+
+
+def test_gather_takes_count_entries_that_must_exist() -> None:
+    n = QPoly.sym(N)
+    assert _shape(Gather(2, 4, 0, 3), C(3), n) == (3, 4)
+    assert _shape(Gather(1, 2, -1, 0), C(3), n) == (2, N)
+    out = Gather(2, 2, -5, 9).infer([(C(3), n)])
+    assert sorted(str(c.relation()) for c in out.conditions) == ["n >= 10", "n >= 5"]
+    with pytest.raises(ConvsymError):  # index 3 of an axis of 3
+        Gather(1, 2, 0, 3).infer([(C(3), n)])
+    with pytest.raises(ConvsymError):  # the batch axis
+        Gather(0, 2, 0, 1).infer([(C(3), n)])
