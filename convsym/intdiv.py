@@ -1718,8 +1718,12 @@ class Ext:
 
 
 def exact_quotient(total: QPoly, known: QPoly) -> QPoly | None:
-    """``total / known`` when ``known`` is one term that divides every term of ``total``
-    (``C*floor(H/16)*floor(W/16)`` by ``floor(H/16)*floor(W/16)``), else None.
+    """``total / known`` when ``known`` divides ``total`` as a polynomial with integer
+    coefficients in its atoms (``C*floor(H/16)*floor(W/16)`` by ``floor(H/16)*floor(W/16)``;
+    ``3C*(fh*fw + 1)`` by ``3*heads*(fh*fw + 1)``, a class token's), else None.
+
+    The atoms are taken as independent: an identity of polynomials in them holds for
+    every value of the symbols, so the quotient is exact wherever ``known`` is not 0.
 
     >>> from convsym.expr import symbol
     >>> h, c = QPoly.sym(symbol("h")), QPoly.sym(symbol("c"))
@@ -1728,8 +1732,15 @@ def exact_quotient(total: QPoly, known: QPoly) -> QPoly | None:
     3*c*h + 2
     >>> exact_quotient(h + QPoly.const(1), h) is None
     True
+    >>> to_sympy(exact_quotient(QPoly.const(12) * (h * h + QPoly.const(1)) * (h + c),
+    ...                         QPoly.const(4) * h * h + QPoly.const(4)))
+    3*c + 3*h
+    >>> exact_quotient(h * h + QPoly.const(2), h + QPoly.const(1)) is None
+    True
     """
-    if len(known.terms) != 1:
+    if len(known.terms) > 1:
+        return _divided(total, known)
+    if not known.terms:
         return None
     ((kmono, kc),) = known.terms.items()
     out: dict[Monomial, int] = {}
@@ -1741,50 +1752,39 @@ def exact_quotient(total: QPoly, known: QPoly) -> QPoly | None:
     return QPoly(out)
 
 
-def poly_quotient(total: QPoly, known: QPoly) -> QPoly | None:
-    """``total / known`` when ``known`` divides ``total`` as polynomials in their symbols and
-    floors (so for every value of the symbols), else None: exact division by the leading
-    term in a graded order, as :func:`exact_quotient` does for a ``known`` of one term.
+def _divided(total: QPoly, known: QPoly, steps: int = 4096) -> QPoly | None:
+    """``total / known`` by long division in a graded lexicographic order of the atoms (one
+    divisor is its own Groebner basis: the remainder is 0 exactly when ``known`` divides
+    ``total``); None when it does not, over the integers, within ``steps`` terms."""
+    atoms = sorted({a for m in (*total.terms, *known.terms) for a, _ in m}, key=_akey)
+    at = {a: i for i, a in enumerate(atoms)}
 
-    >>> from convsym.expr import symbol
-    >>> h, w = QPoly.sym(symbol("h")), QPoly.sym(symbol("w"))
-    >>> f = floordiv(h, QPoly.const(4))
-    >>> windows = (h - f) * (w + QPoly.const(1))
-    >>> to_sympy(poly_quotient(windows * QPoly.const(48), windows))
-    48
-    >>> poly_quotient(windows + QPoly.const(1), h - f) is None
-    True
-    """
-    simple = exact_quotient(total, known)
-    if simple is not None or len(known.terms) < 2:
-        return simple
-    atoms = sorted({a for poly in (total, known) for mono in poly.terms for a, _ in mono},
-                   key=_akey)
-
-    def order(mono: Monomial) -> tuple[int, tuple[int, ...]]:
-        powers = dict(mono)
-        return sum(powers.values()), tuple(powers.get(a, 0) for a in atoms)
+    def order(mono: Monomial) -> tuple[int, list[int]]:
+        vec = [0] * len(atoms)
+        for a, e in mono:
+            vec[at[a]] = e
+        return sum(vec), vec
 
     lead = max(known.terms, key=order)
-    lead_c = known.terms[lead]
-    left = dict(total.terms)
+    lc = known.terms[lead]
+    rest = dict(total.terms)
     out: dict[Monomial, int] = {}
-    for _ in range(4 * len(total.terms) + 16):  # (each step removes the leading term)
-        if not left:
-            return QPoly({m: c for m, c in out.items() if c})
-        mono = max(left, key=order)
-        q = _mono_div(mono, lead)
-        if q is None or left[mono] % lead_c:
+    for _ in range(steps):
+        if not rest:
+            return QPoly(out)
+        top = max(rest, key=order)
+        q = _mono_div(top, lead)
+        if q is None or rest[top] % lc:
             return None
-        c = left[mono] // lead_c
+        c = rest[top] // lc
         out[q] = out.get(q, 0) + c
-        for kmono, kc in known.terms.items():
-            m = _mono_mul(q, kmono)
-            v = left.get(m, 0) - c * kc
+        for mono, kc in known.terms.items():
+            m = _mono_mul(q, mono)
+            v = rest.get(m, 0) - c * kc
             if v:
-                left[m] = v
+                rest[m] = v
             else:
-                left.pop(m, None)
+                rest.pop(m, None)
     return None
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from convsym.importers.torch_sizes import SymInt, SymSize
-from convsym.intdiv import QPoly, as_int, poly_quotient, to_sympy
+from convsym.intdiv import QPoly, as_int, exact_quotient, to_sympy
 
 
 class FixedTensor:
@@ -98,7 +98,7 @@ class FixedTensor:
             target.append(q)
             known = known * q
         if missing is not None:
-            quotient = poly_quotient(total, known)
+            quotient = exact_quotient(total, known)
             if quotient is None:
                 raise self._fail(f"view(-1, ...) whose -1 is not an exact quotient "
                                  f"({to_sympy(total)} / {to_sympy(known)})")

@@ -47,19 +47,23 @@ from convsym.importers.torch_fixed import FixedTensor
 from convsym.importers.torch_ops import FunctionalLayers, merge_layer
 from convsym.importers.torch_sizes import SymBool, SymInt, SymSize
 from convsym.importers.torch_table import leaf_class, module_parameters
-from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, floordiv, poly_quotient, to_sympy
+from convsym.intdiv import NotQuasiPolynomial, QPoly, as_int, exact_quotient, floordiv, to_sympy
 from convsym.layers import torch as T
 from convsym.layers.base import Layer
 from convsym.layers.sharing import copied
 from convsym.layers.torch import Flatten, GroupNorm, LayerNorm, Linear, Unflatten, Upsample
 from convsym.layers.torch_conv import with_output_size
+from convsym.layers.torch_einsum import Einsum
 from convsym.layers.torch_tensor import (
+    BatchExpanded,
     Expand,
+    Gather,
     InPlace,
     MatMul,
+    MatMulFixed,
     MultiheadAttention,
     Narrow,
-    Pad,
+    PadAxes,
     Permute,
     Reduce,
     Require,
@@ -68,7 +72,6 @@ from convsym.layers.torch_tensor import (
     Select,
     Slice,
     Stack,
-    TensorConcat,
     TensorOperand,
     Unsqueeze,
 )
@@ -450,20 +453,6 @@ def _instructions(code: Any) -> tuple[list[Any], dict[int, int]]:
     return ins, {x.offset: i for i, x in enumerate(ins)}
 
 
-@dataclasses.dataclass(frozen=True)
-class Expanded:
-    """A fixed tensor (parameter or buffer) expanded over the batch axis, waiting for the
-    ``torch.cat`` that joins it with traced tensors (anything else refuses it)."""
-
-    value: Any
-
-    @classmethod
-    def __torch_function__(cls, func: Any, types: Any, args: Any = (),
-                           kwargs: Any = None) -> Any:
-        # torch then asks the traced tensor among the arguments, whose trace refuses this
-        return NotImplemented
-
-
 class Trace:
     """One run of a forward on symbolic tensors, adding rows to a builder."""
 
@@ -502,6 +491,7 @@ class Trace:
         self.result: list[int] = []  # the output nodes, once the forward has run
         self.required_count = 0  # Require rows made (MAX_REQUIRED)
         self.check: Any = lambda doing: None  # the build clock, set by run_forward
+        self.inputs: list[int] = []  # the input nodes (a fixed tensor's row reads the first)
 
     # --- errors -----------------------------------------------------------------------------
     def scope(self) -> tuple[str, Any]:
@@ -594,11 +584,11 @@ class Trace:
     def floordiv(self, a: QPoly, d: QPoly) -> QPoly:
         if as_int(d) is not None and as_int(d) <= 0:  # type: ignore[operator]
             raise self.fail(f"floor division of a size by {to_sympy(d)}", "size_arithmetic")
-        exact = poly_quotient(a, d) if as_int(d) is None else None
+        exact = exact_quotient(a, d) if as_int(d) is None else None
         if exact is not None:  # (B * nW) // nW: the quotient, whatever nW's form
             return exact
         batch = QPoly.sym(BATCH_SYMBOL)
-        windows = poly_quotient(a, batch) if BATCH_SYMBOL in a.free_symbols() else None
+        windows = exact_quotient(a, batch) if BATCH_SYMBOL in a.free_symbols() else None
         if windows is not None and BATCH_SYMBOL not in windows.free_symbols() and \
                 as_int(d) is None and self.same_windows(windows, d):
             return batch  # B*F // nW with F and nW written differently, equal
@@ -934,10 +924,6 @@ class Trace:
             raise self.fail(f"{name} of a tensor whose batch axis a permute moved; convsym "
                             "follows such a tensor only into unbind(0), x[i], select(0, i) "
                             "and permutes", "batch_size")
-        if name not in ("cat", "concat", "concatenate") and any(
-                isinstance(a, Expanded) for a in [*args, *kwargs.values()]):
-            raise self.fail(f"{name} of a tensor expanded over the batch; convsym follows "
-                            "one only into torch.cat with traced tensors", "batch_size")
         if name not in ARITHMETIC and name not in BROADCASTING and \
                 name != "scaled_dot_product_attention" and any(
                 isinstance(a, FixedTensor) for a in flat):
@@ -1055,15 +1041,30 @@ class Trace:
     def with_operand(self, kind: str, x: Any, value: Any, *, inplace: bool, op: str) -> Any:
         """``x`` combined with a tensor that is not traced: a row that counts the parameter
         it is (or views), when no row has yet."""
-        shape, (params, frozen) = self.fixed_operand(x, value, op)
-        owner = None if isinstance(value, FixedTensor) else _parameter_of(value)
-        row = self.param_names.get(id(owner)) if params and owner is not None else None
-        layer: Layer = TensorOperand(kind, shape, params if owner is not None else 0, inplace)
+        shape = self.operand_shape(x, value, op)
+        layer, row = self.holding(value, lambda params: TensorOperand(kind, shape, params,
+                                                                      inplace))
+        return self.add(layer, op, [x], name=row)
+
+    def holding(self, value: Any, make: Any) -> tuple[Layer, str | None]:
+        """The layer ``make(params)`` for a row reading the fixed tensor ``value``, holding
+        the parameters it is made of that no row has counted yet, and the row's name (the
+        parameter's, when it is or views one read here first).  A :class:`FixedTensor`
+        (made from sizes) holds none."""
+        fixed = isinstance(value, FixedTensor)
+        fresh = [] if fixed else [
+            p for p in self.operand_params(value) if id(p) not in self.counted]
+        self.counted.update(id(p) for p in fresh)
+        params = sum(int(p.numel()) for p in fresh)
+        frozen = sum(int(p.numel()) for p in fresh if id(p) in self.frozen)
+        owner = None if fixed else _parameter_of(value)  # gamma, or gamma.view(1, -1, 1, 1)
+        row = self.param_names.get(id(owner)) if fresh and owner is not None else None
+        layer: Layer = make(params if owner is not None else 0)
         if owner is None and params:  # computed from parameters: it holds them
             layer = applied(layer, counted=params, counted_frozen=frozen)
         elif frozen:
             layer = applied(layer, frozen=True)
-        return self.add(layer, op, [x], name=row)
+        return layer, row
 
     def in_place(self, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,
                  op: str) -> Any:
@@ -1116,6 +1117,13 @@ class Trace:
         a, b = args[0], args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("mat2"))
         if name.strip("_") == "rmatmul":
             a, b = b, a
+        x, w = (a, b) if self.is_tensor(a) else (b, a)
+        fixed = w is not None and not self.is_tensor(w) and hasattr(w, "shape")
+        if w is not None and fixed and self.is_tensor(x) and name.strip("_") in (
+                "matmul", "rmatmul"):  # a fixed matrix (SwiftFormer's)
+            shape = tuple(int(n) for n in w.shape)
+            layer, row = self.holding(w, lambda params: MatMulFixed(shape, params, x is b))
+            return self.add(layer, "matmul", [x], name=row)
         if not (self.is_tensor(a) and self.is_tensor(b)):
             raise self.fail(f"{name} with a tensor that is not traced (a parameter or a "
                             "constant); convsym follows products of two traced tensors")
@@ -1123,6 +1131,17 @@ class Trace:
         return self.add(MatMul(), "matmul", [a, b])
 
     op_bmm = op_rmatmul = op_matmul
+
+    def op_einsum(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``torch.einsum(equation, *tensors)`` of traced tensors (MaxViT's attention)."""
+        equation, *operands = args
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = list(operands[0])
+        if kwargs or not isinstance(equation, str) or not operands or not all(
+                self.is_tensor(t) for t in operands):
+            raise self.fail(f"{name} of tensors that are not all traced, or in the sublist "
+                            "form; convsym follows einsum('...', *traced tensors)")
+        return self.add(Einsum(equation), "einsum", operands)
 
     def op_scaled_dot_product_attention(self, name: str, args: list[Any],
                                         kwargs: dict[str, Any]) -> Any:
@@ -1148,24 +1167,26 @@ class Trace:
         if self.is_tensor(mask) or not isinstance(mask, (torch.Tensor, FixedTensor)):
             raise self.fail(f"{name} with an attention mask computed from the input (or not "
                             "a tensor); convsym follows a fixed mask (a position bias)")
-        shape, counted = self.fixed_operand(qkv[0], mask, name)
-        layer: Layer = ScaledDotProductAttention(mask=shape)
-        if counted[0]:
-            layer = applied(layer, counted=counted[0], counted_frozen=counted[1])
-        return self.add(layer, "scaled_dot_product_attention", qkv)
+        if not isinstance(mask, FixedTensor):  # a position bias: counted here
+            module = self.stack[-1][1] if self.stack else self.b.root
+            own = {id(p) for p in module._parameters.values() if p is not None}
+            if any(id(p) not in own for p in self.operand_params(mask)):
+                raise self.fail(f"{name} with a mask computed from parameters of another "
+                                "module (its layers ran on fixed tensors, which convsym does "
+                                "not follow as rows)")
+        shape = self.operand_shape(qkv[0], mask, name)
+        layer, row = self.holding(mask, lambda params: ScaledDotProductAttention(shape,
+                                                                                 params))
+        return self.add(layer, "scaled_dot_product_attention", qkv, name=row)
 
-    def fixed_operand(self, x: Any, value: Any, op: str
-                      ) -> tuple[tuple[Any, ...], tuple[int, int]]:
+    def operand_shape(self, x: Any, value: Any, op: str) -> tuple[Any, ...]:
         """The shape of a fixed tensor (a parameter, buffer, tensor computed from them or a
-        :class:`FixedTensor`) meeting the traced ``x``, aligned with ``x``'s per-sample
-        axes, and the parameters (all, frozen) no row has counted yet, now counted here."""
+        :class:`FixedTensor`) meeting the traced ``x``, with the batch axis: a folded ``x``'s
+        (B*F, ...) dim 0 is F's per-sample axis, which the operand may reach only with 1."""
         if isinstance(value, FixedTensor) and any(
                 BATCH_SYMBOL in s.free_symbols() for s in value.sizes):
             raise self.fail(f"{op} with a tensor whose sizes were computed from the batch "
                             "size; convsym's shapes are per sample", "batch_size")
-        fresh = [] if isinstance(value, FixedTensor) else [
-            p for p in self.operand_params(value) if id(p) not in self.counted]
-        self.counted.update(id(p) for p in fresh)
         shape: tuple[Any, ...] = tuple(
             to_sympy(s) if as_int(s) is None else as_int(s) for s in value.sizes
         ) if isinstance(value, FixedTensor) else tuple(int(s) for s in value.shape)
@@ -1176,8 +1197,7 @@ class Trace:
                                 f"(rank {rank}) with a fixed tensor of shape {shape}, which "
                                 "reaches that axis", "batch_size")
             shape = shape[1:] if len(shape) == rank else shape
-        return shape, (sum(int(p.numel()) for p in fresh),
-                       sum(int(p.numel()) for p in fresh if id(p) in self.frozen))
+        return shape
 
     def _dim(self, args: list[Any], kwargs: dict[str, Any], pos: int, default: Any,
              key: str = "dim") -> Any:
@@ -1188,8 +1208,6 @@ class Trace:
     def op_cat(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         items = list(args[0] if args else kwargs.get("tensors", ()))
         dim = self._dim(args, kwargs, 1, kwargs.get("axis", 0))  # (concatenate's name)
-        if any(isinstance(t, Expanded) for t in items):
-            return self.cat_fixed(name, items, dim)
         if not all(self.is_tensor(t) for t in items):
             raise self.fail(f"{name} of traced tensors with other tensors")
         if isinstance(dim, int) and dim < 0:
@@ -1201,34 +1219,6 @@ class Trace:
         return self.add(merge_layer("concatenate", dim=dim), "cat", items)
 
     op_concat = op_concatenate = op_cat
-
-    def cat_fixed(self, name: str, items: list[Any], dim: Any) -> Any:
-        """``torch.cat`` of one traced tensor with fixed tensors expanded over the batch (a
-        class token): a :class:`TensorConcat` row counting the parameters read first here."""
-        traced = [i for i, t in enumerate(items) if self.is_tensor(t)]
-        if len(traced) != 1 or not all(self.is_tensor(t) or isinstance(t, Expanded)
-                                       for t in items):
-            raise self.fail(f"{name} of fixed tensors with {len(traced)} traced tensors; "
-                            "convsym follows one traced tensor joined with fixed ones")
-        x = items[traced[0]]
-        if isinstance(dim, int) and dim < 0:
-            dim += self.rank(x)
-        fixed = [t.value for t in items if isinstance(t, Expanded)]
-        fresh: list[Any] = []
-        for value in fixed:  # each parameter once, also when two pieces are views of it
-            for p in self.operand_params(value):  # (a token computed in forward: its sources)
-                if id(p) not in self.counted:
-                    self.counted.add(id(p))
-                    fresh.append(p)
-        layer: Layer = TensorConcat(dim, tuple(tuple(int(n) for n in v.shape[1:])
-                                               for v in fixed), traced[0])
-        if fresh:
-            layer = applied(layer, counted=sum(int(p.numel()) for p in fresh),
-                            counted_frozen=sum(int(p.numel()) for p in fresh
-                                               if id(p) in self.frozen))
-        owner = _parameter_of(fixed[0]) if len(fixed) == 1 else None
-        row = self.param_names.get(id(owner)) if owner is not None and fresh else None
-        return self.add(layer, "cat", [x], name=row)
 
     def op_stack(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         items = list(args[0] if args else kwargs.get("tensors", ()))
@@ -1305,7 +1295,7 @@ class Trace:
         for s in rest:
             known = known * (s.q if isinstance(s, SymInt) else QPoly.const(int(s)))
         if isinstance(head, SymInt):
-            windows = poly_quotient(head.q, QPoly.sym(BATCH_SYMBOL))
+            windows = exact_quotient(head.q, QPoly.sym(BATCH_SYMBOL))
             if windows is None or BATCH_SYMBOL in windows.free_symbols():
                 raise self.fail(f"{name} whose first size is {to_sympy(head.q)}, not the batch "
                                 "size times a per-sample size: it changes the batch axis, "
@@ -1317,7 +1307,7 @@ class Trace:
                     raise self.fail(f"{name}(-1, ...) of a tensor with a Min/Max size "
                                     f"({to_sympy(v)})", "size_not_concrete")
                 total = total * v
-            windows = poly_quotient(total, known) if as_int(known) != 0 else None
+            windows = exact_quotient(total, known) if as_int(known) != 0 else None
             if windows is None:
                 windows = QPoly.const(1)
         op = "view" if name.startswith("view") else "reshape"
@@ -1457,7 +1447,12 @@ class Trace:
                                 "than x[i] on its leading axis", "batch_size")
             out = self.moved_select(x, items[0], "getitem")
             return self.op_getitem(name, [out, tuple(items[1:])], {}) if items[1:] else out
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
         rank = self.rank(x)
+        if any(isinstance(k, (list, torch.Tensor)) for k in items):
+            return self.gather(x, items)
         used = sum(1 for k in items if k is not None and k is not Ellipsis)
         if Ellipsis in items:
             at = items.index(Ellipsis)
@@ -1491,6 +1486,31 @@ class Trace:
                                 "and ... are followed)")
         return out
 
+    def gather(self, x: Any, items: list[Any]) -> Any:
+        """``x[:, :, idx]``: one list or 1-D integer tensor of fixed indices among full
+        slices (and ``...``): a :class:`Gather` row; anything more (two index lists, an int
+        or ``None`` beside one, which move axes by NumPy's rules) is refused."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        lists = [i for i, k in enumerate(items) if isinstance(k, (list, torch.Tensor))]
+        index = items[lists[0]]
+        values = index.tolist() if isinstance(index, torch.Tensor) and not self.is_tensor(
+            index) and index.dim() == 1 and not index.dtype.is_floating_point and \
+            index.dtype != torch.bool else index
+        full = all(k is Ellipsis or (isinstance(k, slice) and k == slice(None))
+                   for i, k in enumerate(items) if i != lists[0])
+        if len(lists) != 1 or not full or not isinstance(values, list) or not values or \
+                not all(type(v) is int for v in values):
+            raise self.fail("indexing with a list or tensor of indices other than one 1-D "
+                            "list of fixed integers among full slices (x[:, :, idx])")
+        at = lists[0]
+        if Ellipsis in items and items.index(Ellipsis) < at:
+            at = self.rank(x) - (len(items) - at)
+        if at == 0:
+            raise self.fail("indexing the batch axis with a list (x[idx])", "batch_size")
+        return self.add(Gather(at, len(values), min(values), max(values)), "getitem", [x])
+
     def op_expand(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
         sizes = list(args[1:]) or list(kwargs.get("size", ()))
@@ -1513,17 +1533,33 @@ class Trace:
 
     op_expand_as = op_expand
 
-    def expanded(self, value: Any, sizes: list[Any], name: str) -> Expanded:
-        """A parameter or buffer expanded over the batch (``cls_token.expand(b, -1, -1)``),
-        kept for ``torch.cat``; only its batch axis may grow."""
+    def expanded(self, value: Any, sizes: list[Any], name: str) -> Any:
+        """A parameter or buffer expanded over the batch (``cls_token.expand(b, -1, -1)``):
+        a :class:`BatchExpanded` row on the network's input, which gives the batch size.
+        Its batch axis must be 1 and grow to the batch; another axis keeps its size (``-1``
+        or the same) or, when it is 1, grows to the size given."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
         head, rest = (sizes[0], sizes[1:]) if sizes else (None, [])
         batch = isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)
-        if not batch or value.dim() != len(sizes) or int(value.shape[0]) != 1 or any(
-                not (type(s) is int and s in (-1, int(n))) for s, n in zip(rest, value.shape[1:])):
+        if not (batch and isinstance(value, torch.Tensor) and value.dim() == len(sizes)
+                and int(value.shape[0]) == 1):
             raise self.fail(f"{name} of a fixed tensor of shape {tuple(value.shape)} to "
-                            f"{sizes}; convsym follows a fixed tensor expanded over the batch "
-                            "axis only", "batch_size")
-        return Expanded(value)
+                            f"{sizes}; convsym follows a fixed tensor of batch size 1 "
+                            "expanded over the batch axis", "batch_size")
+        shape: list[Any] = []
+        for i, (s, n) in enumerate(zip(rest, value.shape[1:]), 1):
+            if type(s) is int and s in (-1, int(n)):
+                shape.append(int(n))
+            elif int(n) == 1 and (isinstance(s, SymInt) or (type(s) is int and s >= 0)):
+                shape.append(self.size_value(s))
+            else:
+                raise self.fail(f"{name} of a fixed tensor of shape {tuple(value.shape)}: "
+                                f"axis {i} of size {int(n)} cannot become "
+                                f"{to_sympy(s.q) if isinstance(s, SymInt) else s}", "bad_expand")
+        layer, row = self.holding(value, lambda params: BatchExpanded(tuple(shape), params))
+        return self.add(layer, "expand", [self.tensor(self.inputs[0])], name=row)
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
@@ -1702,9 +1738,9 @@ class Trace:
         value = self._dim(args, kwargs, 3, None, "value")
         spatial = self.rank(x) - 2
         if mode == "constant" and isinstance(pad, (list, tuple)) and len(pad) > 2 * spatial:
-            # beyond the spatial axes (a channels-last (B, H, W, C) padded on H and W)
-            sides = tuple(self.size_value(p) for p in pad)
-            return self.add(_build(lambda: Pad(sides, float(value or 0.0))), "pad", [x])
+            # more axes than a ZeroPad*d pads (a channels-last tensor's three): PadAxes
+            padding = tuple(self.size_value(p) for p in pad)
+            return self.add(PadAxes(padding, value or 0.0), "pad", [x])
         stem = {"constant": "ConstantPad" if value else "ZeroPad", "reflect": "ReflectionPad",
                 "replicate": "ReplicationPad", "circular": "CircularPad"}.get(mode)
         cls: Any = T.LAYERS.get(f"{stem}{spatial}d")
@@ -2173,6 +2209,7 @@ def _recording(trace: Trace) -> Iterator[None]:
 def run_forward(b: _Builder, root: Any, parents: list[int], shapes: list[Shape]) -> Trace:
     """Run ``root``'s forward on traced tensors for the input nodes ``parents``."""
     trace = Trace(b, root)
+    trace.inputs = list(parents)
     for index, shape in zip(parents, shapes):
         trace.shapes[index] = shape
     inputs = [trace.tensor(i) for i in parents]

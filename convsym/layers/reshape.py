@@ -22,8 +22,8 @@ from convsym.intdiv import (
     QExpr,
     QPoly,
     as_int,
+    exact_quotient,
     floordiv,
-    poly_quotient,
     to_sympy,
 )
 from convsym.layers.agree import require_equal
@@ -76,7 +76,7 @@ def _divide(layer: Layer, fld: str, total: QPoly, known: QPoly) -> QPoly:
                                     "the known target sizes) does not divide",
                                     code="reshape_not_divisible")
         return QPoly.const(a // b)
-    exact = poly_quotient(total, known)  # C*ceiling(H/16) by ceiling(H/16): C
+    exact = exact_quotient(total, known)  # C*ceiling(H/16) by ceiling(H/16): C
     if exact is not None:
         return exact
     try:

@@ -31,13 +31,14 @@ Pairs = Sequence[tuple[QPoly, QPoly]]
 
 
 def infer_pad(layer: Layer, shape: Shape, pads: Pairs, channels_first: bool, *,
-              mode: str = "zeros") -> Inference:
+              mode: str = "zeros", names: Sequence[str] | None = None) -> Inference:
     """Pad every spatial axis; ``mode`` ``reflect`` needs ``p < n``, ``circular`` ``p <= n``.
 
     Negative pads (PyTorch's constant padding allows them) crop; the result must keep a cell.
+    ``names`` names the padded axes (``H``, ``W`` ... by default).
     """
     channels, spatial = split_channels(layer, shape, len(pads), channels_first)
-    names = AXIS_NAMES[len(pads)]
+    names = names or AXIS_NAMES[len(pads)]
     out: list[QExpr] = []
     steps: list[AxisStep] = []
     conditions: list[Condition] = []

@@ -19,6 +19,7 @@ the batch axis itself (convsym shapes have none).  Sizes may be symbolic: a slic
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -53,6 +54,9 @@ from convsym.layers.dialects import TorchLayer
 from convsym.layers.frontend import layer_class
 from convsym.layers.merge import default_names, infer_concat, infer_elementwise, infer_into
 from convsym.layers.reshape import infer_reshape
+from convsym.layers.resize import infer_pad
+from convsym.layers.torch_einsum import Einsum
+from convsym.layers.torch_shape import torch_pads
 from convsym.period import decide_nonneg
 from convsym.sizes import add_sizes, mul_sizes
 
@@ -307,6 +311,43 @@ class Select(TorchLayer):
         return Inference((*shape[:pos], *shape[pos + 1:]), [], conditions)
 
 
+@layer_class
+class Gather(TorchLayer):
+    """``x[:, :, idx]`` with one list or 1-D integer tensor of ``count`` fixed indices
+    between ``lowest`` and ``highest`` (CSATv2's ``x[:, :, self.permutation]``): the axis
+    ``dim`` (counting the batch) takes ``count`` entries; every index must exist.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> out = Gather(2, 5, 0, 7).infer_one((QPoly.const(3), n))
+    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
+    ([3, 5], ['n >= 8'])
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    dim: Any
+    count: Any
+    lowest: Any
+    highest: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """The axis becomes ``count``; ``-n <= lowest`` and ``highest < n``."""
+        pos = batch_axis(self, "dim", self.dim, len(shape) + 1)
+        n = shape[pos]
+        count = to_size(self, "count", self.count)
+        conditions: list[Condition] = []
+        for fld, i in (("lowest", self.lowest), ("highest", self.highest)):
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise self.config_error(fld, i, "must be an integer", code="bad_index")
+            room = add(n, QPoly.const(-(i + 1))) if i >= 0 else add(n, QPoly.const(i))
+            conditions += check_room(self, f"dim {self.dim}", room,
+                                     rule="every index must lie inside the axis",
+                                     what=f"index {i} is outside the axis")
+        return Inference((*shape[:pos], count, *shape[pos + 1:]), [], conditions)
+
+
 RELATIONS = ("==", "!=", ">=", ">", "<=", "<")
 """The relations a :class:`Require` row may state between two sizes."""
 
@@ -478,6 +519,23 @@ class Stack(TorchLayer):
         return Inference(out, [], conditions)
 
 
+def fixed_operand(layer: Layer, fld: str, operand_shape: Any, rank: int) -> list[QPoly]:
+    """A fixed tensor's shape (with the batch axis) aligned on the right with a traced
+    tensor of ``rank`` axes (without it), as broadcasting aligns them: a leading batch axis
+    must be 1, and missing leading axes (a 0-d gain, a ``(W,)`` vector) are 1.  A size
+    computed from the input's (a shifted-window mask's window count) may be 0 for tiny
+    inputs, where the broadcast with the traced tensor then decides, as for a reshape."""
+    sizes = [to_size(layer, f"{fld}[{i}]", v, minimum=1 if type(v) is int else 0)
+             for i, v in enumerate(operand_shape)]
+    if len(sizes) > rank:
+        if len(sizes) > rank + 1 or as_int(sizes[0]) != 1:
+            raise layer.shape_error(fld, tuple(operand_shape),
+                                    "the operand would change the batch axis",
+                                    code="bad_broadcast")
+        sizes = sizes[1:]
+    return [QPoly.const(1)] * (rank - len(sizes)) + sizes
+
+
 @layer_class
 class TensorOperand(TorchLayer):
     """``x * gamma``, ``x + bias``: element-wise with a fixed tensor (a parameter or buffer).
@@ -498,19 +556,7 @@ class TensorOperand(TorchLayer):
     def infer_one(self, shape: Shape) -> Inference:
         """Broadcast the two shapes (the operand may not reach the batch axis); in place,
         the operand broadcasts into the input's shape."""
-        # (a size computed from the input's, a mask's nW, may be 0 for tiny inputs, where the
-        # broadcast with the input then decides, as for Reshape's target)
-        sizes = [to_size(self, f"operand_shape[{i}]", v, minimum=1 if type(v) is int else 0)
-                 for i, v in enumerate(self.operand_shape)]
-        if len(sizes) > len(shape):
-            if len(sizes) > len(shape) + 1 or as_int(sizes[0]) != 1:
-                raise self.shape_error("operand_shape", tuple(self.operand_shape),
-                                       "the operand would change the batch axis",
-                                       code="bad_broadcast")
-            sizes = sizes[1:]
-        # fewer axes (a 0-d gain, a (W,) vector): PyTorch aligns them on the right, with the
-        # missing leading axes of size 1, batch included
-        sizes = [QPoly.const(1)] * (len(shape) - len(sizes)) + sizes
+        sizes = fixed_operand(self, "operand_shape", self.operand_shape, len(shape))
         if to_flag(self, "inplace", self.inplace):
             out = infer_into(self, shape, tuple(sizes), ["input", "operand"])
         else:
@@ -521,42 +567,67 @@ class TensorOperand(TorchLayer):
 
 
 @layer_class
-class TensorConcat(TorchLayer):
-    """``torch.cat((cls_token.expand(b, -1, -1), x), dim=1)``: the traced tensor joined with
-    fixed tensors (parameters or buffers expanded over the batch), as vision transformers
-    prepend their class token.
+class BatchExpanded(TorchLayer):
+    """``token.expand(b, -1, -1)``: a fixed tensor (a parameter or buffer whose batch axis
+    is 1) expanded over the batch, as vision transformers make their class token.
 
-    ``operands`` are the fixed tensors' shapes without the batch, ``at`` the position of the
-    traced tensor among the pieces; the importer wraps the row to hold the parameters read
-    here first (:func:`convsym.importers.common.applied`).
+    Its input (the network's) only gives the batch size: the output is ``shape`` (without
+    the batch) whatever the input's shape.  ``params`` counts the tensor's entries when it
+    is a parameter read here first.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> out = BatchExpanded((1, 8), 8).infer_one((QPoly.sym(symbol("n")), QPoly.const(8)))
+    >>> [to_sympy(s) for s in out.shape], to_sympy(out.trainable)
+    ([1, 8], 8)
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    shape: Any
+    params: int = 0
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """The fixed shape; the input's shape does not matter."""
+        out = Inference(tuple(to_size(self, f"shape[{i}]", v) for i, v in enumerate(self.shape)))
+        if self.params:
+            out.weights = [Weight("tensor", (QPoly.const(self.params),))]
+        return out
+
+
+@layer_class
+class PadAxes(TorchLayer):
+    """``F.pad(x, pads, value=v)`` in constant mode on more axes than the ``ZeroPad*d``
+    modules pad: ``pads`` lists ``(before, after)`` from the last axis backwards, as
+    PyTorch does, and may reach every axis but the batch (CoaT pads the token axis of a
+    channels-last ``(B, h, N, C)`` tensor with ``(0, 0, 1, 0, 0, 0)``).  Negative pads crop.
 
     >>> from convsym.intdiv import QPoly, to_sympy
     >>> from convsym.expr import symbol
     >>> n = QPoly.sym(symbol("n"))
-    >>> out = TensorConcat(1, ((1, 8),), 1).infer_one((n, QPoly.const(8)))
+    >>> out = PadAxes((0, 0, 1, 0, 0, 0)).infer_one((QPoly.const(2), n, QPoly.const(8)))
     >>> [to_sympy(s) for s in out.shape]
-    [n + 1, 8]
+    [2, n + 1, 8]
     """
 
-    cost_kind: ClassVar[str] = "merge"
+    cost_kind: ClassVar[str] = "none"
 
-    dim: Any
-    operands: Any
-    at: int = 0
+    pads: Any
+    value: Any = 0.0
 
     def infer_one(self, shape: Shape) -> Inference:
-        """Join along ``dim`` (counting the batch); the other axes must agree."""
-        pieces: list[Shape] = [tuple(to_size(self, f"operands[{i}][{j}]", v)
-                                     for j, v in enumerate(sizes))
-                               for i, sizes in enumerate(self.operands)]
-        if not 0 <= self.at <= len(pieces):
-            raise self.config_error("at", self.at, f"must lie in [0, {len(pieces)}]",
-                                    code="bad_index")
-        pieces.insert(self.at, tuple(shape))
-        names = [f"operand {i}" for i in range(len(pieces) - 1)]
-        names.insert(self.at, "input")
-        axis = batch_axis(self, "dim", self.dim, len(shape) + 1)
-        return infer_concat(self, pieces, names, axis, fld="dim")
+        """``n + before + after`` on each padded axis (at least one cell must remain)."""
+        items = tuple(self.pads) if isinstance(self.pads, (list, tuple)) else ()
+        k = len(items) // 2
+        if len(items) % 2 or not 0 < k <= len(shape):
+            raise self.config_error("pads", self.pads, f"must be (before, after) pairs for "
+                                    f"1 to {len(shape)} axes (not the batch), last axis "
+                                    "first", code="wrong_tuple_length")
+        pairs = torch_pads(self, items, k, negative=True)
+        lead = len(shape) - k
+        names = tuple(f"axis {lead + 1 + i}" for i in range(k))
+        out = infer_pad(self, (QPoly.const(1), *shape[lead:]), pairs, True, names=names)
+        return dataclasses.replace(out, shape=(*shape[:lead], *out.shape[1:]))
 
 
 @layer_class
@@ -616,62 +687,6 @@ def _inputs(layer: Layer, inputs: Sequence[Shape], what: str) -> Sequence[Shape]
 
 
 @layer_class
-class Pad(TorchLayer):
-    """``F.pad(x, pad)`` in constant mode on any of the axes after the batch, as PyTorch
-    allows it: ``pad`` lists ``(before, after)`` pairs from the LAST axis backwards
-    (a channels-last ``(B, H, W, C)`` tensor padded on H and W is
-    ``(0, 0, 0, pad_w, 0, pad_h)``).  Negative pads crop; a cell must remain.
-
-    >>> from convsym.intdiv import QPoly, to_sympy
-    >>> from convsym.expr import symbol
-    >>> H = QPoly.sym(symbol("H"))
-    >>> [to_sympy(s) for s in Pad((0, 0, 0, 1, 0, 2)).infer([(H, H, QPoly.const(96))]).shape]
-    [H + 2, H + 1, 96]
-    """
-
-    cost_kind: ClassVar[str] = "none"
-
-    pad: Any
-    value: Any = 0.0
-
-    def validate(self) -> None:
-        """Pairs of integer sizes."""
-        items = tuple(self.pad) if isinstance(self.pad, (list, tuple)) else ()
-        if not items or len(items) % 2:
-            raise self.config_error("pad", self.pad, "must list (before, after) pairs, last "
-                                    "axis first", code="wrong_tuple_length")
-        for i, v in enumerate(items):
-            _signed(self, f"pad[{i}]", v)
-
-    def infer_one(self, shape: Shape) -> Inference:
-        """Each padded axis grows by its two pads."""
-        items = tuple(self.pad)
-        if len(items) > 2 * len(shape):
-            raise self.shape_error("pad", items, f"pads {len(items) // 2} axes of an input "
-                                   f"with {len(shape)} axes after the batch (the batch axis "
-                                   "cannot be padded)", code="wrong_rank")
-        out = list(shape)
-        conditions: list[Condition] = []
-        for j in range(len(items) // 2):
-            axis = len(shape) - 1 - j
-            before, after = (_signed(self, f"pad[{2 * j + k}]", items[2 * j + k])
-                             for k in (0, 1))
-            size = formulas.pad_out(shape[axis], before=before, after=after)
-            if (before.as_int() or 0) < 0 or (after.as_int() or 0) < 0 or \
-                    before.as_int() is None or after.as_int() is None:
-                conditions += check_room(self, f"dim {axis + 1}", add(size, QPoly.const(-1)),
-                                         rule="at least one cell must remain",
-                                         what=_leaves(size))
-            out[axis] = size
-        return Inference(tuple(out), [], conditions)
-
-
-def _leaves(size: QExpr) -> Any:
-    """The text of a padding that leaves ``size`` cells (made when reported)."""
-    return lambda: f"the padding leaves {to_sympy(size)} cells"
-
-
-@layer_class
 class MatMul(TorchLayer):
     """``a @ b`` / ``torch.matmul`` / ``bmm`` of two traced tensors: ``(..., n, k)`` times
     ``(..., k, m)`` is ``(..., n, m)``; the ``k`` must agree, the leading axes broadcast."""
@@ -693,24 +708,74 @@ class MatMul(TorchLayer):
 
 
 @layer_class
+class MatMulFixed(TorchLayer):
+    """``x @ w`` (``left``: ``w @ x``) with a fixed matrix ``w`` (a parameter, buffer or a
+    tensor computed from them) of shape ``operand_shape``: SwiftFormer's ``query @ self.w_g``.
+    ``x @ w`` with ``w`` of ``(k, m)`` takes ``x`` of ``(..., k)`` to ``(..., m)``; ``w @ x``
+    with ``w`` of ``(m, n)`` takes ``(..., n, k)`` to ``(..., m, k)``.  ``params`` counts
+    ``w`` when it holds parameters read here first.
+
+    >>> from convsym.intdiv import QPoly, to_sympy
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> out = MatMulFixed((8, 1), 8).infer_one((n, QPoly.const(8)))
+    >>> [to_sympy(s) for s in out.shape], to_sympy(out.macs), to_sympy(out.trainable)
+    ([n, 1], 8*n, 8)
+    """
+
+    cost_kind: ClassVar[str] = "dense"
+
+    operand_shape: Any
+    params: int = 0
+    left: bool = False
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """The matrix product; the inner sizes must agree."""
+        items = tuple(self.operand_shape)
+        if len(items) != 2:
+            raise self.config_error("operand_shape", items, "must be a matrix (two axes); "
+                                    "convsym follows products with a fixed matrix",
+                                    code="rank_mismatch")
+        rows, cols = (to_size(self, f"operand_shape[{i}]", v) for i, v in enumerate(items))
+        left = to_flag(self, "left", self.left)
+        if len(shape) < (2 if left else 1):
+            raise self.shape_error("input shape", len(shape), "a fixed matrix times a tensor "
+                                   "of fewer than two axes (without the batch)",
+                                   code="rank_mismatch")
+        inner = shape[-2] if left else shape[-1]
+        conditions = require_equal(
+            self, "inner axis", inner, cols if left else rows,
+            rule="a matrix product needs the left's columns to equal the right's rows",
+            what=lambda: f"the tensor's {to_sympy(inner)} against the matrix "
+                         f"{tuple(to_sympy(v) for v in (rows, cols))}")
+        out = (*shape[:-2], rows, shape[-1]) if left else (*shape[:-1], cols)
+        weights = [Weight("operand", (QPoly.const(self.params),))] if self.params else []
+        return Inference(out, weights, conditions, macs=mul_sizes(*out, inner))
+
+
+@layer_class
 class ScaledDotProductAttention(TorchLayer):
     """``F.scaled_dot_product_attention(q, k, v)``: ``(..., L, E)``, ``(..., S, E)`` and
     ``(..., S, Ev)`` give ``(..., L, Ev)``; keys and values agree on ``S``, queries and keys
-    on ``E``; no grouped heads.  ``mask`` is the shape of a fixed ``attn_mask`` (a position
-    bias, a shifted-window mask), aligned on the right with the weights ``(B, ..., L, S)``,
-    into which it must broadcast without growing them (PyTorch's rule).
+    on ``E``; no grouped heads.  ``mask`` is the shape of a fixed ``attn_mask`` (with the
+    batch axis; BEiT's relative position bias ``(1, heads, N, N)``), which must broadcast
+    into the scores ``(..., L, S)``; ``params`` counts it when it holds parameters read here
+    first.
 
     >>> from convsym.intdiv import QPoly, to_sympy
-    >>> q = (QPoly.const(4), QPoly.const(49), QPoly.const(32))
-    >>> [to_sympy(s) for s in ScaledDotProductAttention(mask=(1, 4, 49, 49)).infer(
-    ...     [q, q, q]).shape]
-    [4, 49, 32]
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> x = (QPoly.const(2), n, QPoly.const(4))
+    >>> out = ScaledDotProductAttention((1, 2, 5, 5), 6).infer([x, x, x])
+    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
+    ([2, n, 4], ['Eq(n, 5)', 'Eq(n, 5)'])
     """
 
     n_inputs: ClassVar[int] = 3
     cost_kind: ClassVar[str] = "dense"
 
     mask: Any = None
+    params: int = 0
 
     def infer(self, inputs: Sequence[Shape]) -> Inference:
         """The two matrix products it is, ``softmax(q k^T) v``, without the scaling."""
@@ -727,20 +792,16 @@ class ScaledDotProductAttention(TorchLayer):
             rule="attention needs as many values as keys",
             what=lambda: f"{to_sympy(k[-2])} keys and {to_sympy(v[-2])} values")
         out = (*lead_v, q[-2], v[-1])
-        if self.mask is not None:
-            weights = (*lead_v, q[-2], k[-2])
-            sizes = [to_size(self, f"mask[{i}]", v, minimum=1 if type(v) is int else 0)
-                     for i, v in enumerate(self.mask)]
-            if len(sizes) > len(weights):  # it reaches the batch axis: 1 there, or refused
-                if len(sizes) > len(weights) + 1 or as_int(sizes[0]) != 1:
-                    raise self.shape_error("mask", tuple(self.mask), "the mask would change "
-                                           "the batch axis", code="bad_broadcast")
-                sizes = sizes[1:]
-            sizes = [QPoly.const(1)] * (len(weights) - len(sizes)) + sizes  # (from the right)
-            conditions += infer_into(self, weights, tuple(sizes), ["weights", "mask"]).conditions
         macs = add_sizes(mul_sizes(*lead_v, q[-2], k[-2], q[-1]),  # the scores, then
                          mul_sizes(*lead_v, q[-2], k[-2], v[-1]))  # the weighted sum
-        return Inference(out, [], conditions, macs=macs)
+        weights = []
+        if self.mask is not None:
+            scores = (*lead_v, q[-2], k[-2])
+            mask = fixed_operand(self, "mask", self.mask, len(scores))
+            conditions += infer_into(self, scores, tuple(mask), ["scores", "mask"]).conditions
+            if self.params:
+                weights = [Weight("mask", (QPoly.const(self.params),))]
+        return Inference(out, weights, conditions, macs=macs)
 
 
 @layer_class
@@ -836,5 +897,6 @@ class MultiheadAttention(TorchLayer):
 
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
-    Pad, InPlace, MatMul, ScaledDotProductAttention, Require, TensorConcat, MultiheadAttention)}
+    InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention,
+    PadAxes, MatMulFixed, Einsum, Gather)}
 """The tensor-operation layers of this module, by class name."""

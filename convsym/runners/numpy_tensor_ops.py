@@ -36,11 +36,16 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
     lay: Any = layer
     if kind == "MatMul":
         return np.matmul(*args)
+    if kind == "Einsum":  # (with a batch axis of 1 put back on each operand)
+        return np.einsum(lay.equation.replace(" ", ""), *[a[None] for a in args])[0]
     if kind == "InPlace":
         return _into(args[0], args[1])
     if kind == "ScaledDotProductAttention":  # the shapes of softmax(q k^T) v
         q, k, v = args
-        return np.matmul(np.matmul(q, np.swapaxes(k, -1, -2)), v)
+        scores = np.matmul(q[None], np.swapaxes(k[None], -1, -2))  # (with the batch)
+        if lay.mask is not None:  # PyTorch adds it: it broadcasts into the scores
+            scores = _into(scores, np.zeros(tuple(int(n) for n in lay.mask)))
+        return np.matmul(scores, v[None])[0]
     if kind == "MultiheadAttention":  # the shapes: (L, E), or the weights (heads?, L, S)
         q, k, v = args
         e = lay.embed_dim
@@ -66,10 +71,27 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
     if kind == "Require":  # a condition on sizes: the array passes unchanged
         return x
-    if kind == "TensorConcat":
-        pieces = [np.ones(tuple(int(v) for v in s)) for s in lay.operands]
-        pieces.insert(lay.at, x)
-        return np.concatenate(pieces, axis=_axis(lay.dim, x.ndim + 1) - 1)
+    if kind == "BatchExpanded":  # (the input gives the batch size only)
+        return np.ones(tuple(int(v) for v in lay.shape))
+    if kind == "MatMulFixed":
+        w = np.ones(tuple(int(v) for v in lay.operand_shape))
+        return np.matmul(w, x) if lay.left else np.matmul(x, w)
+    if kind == "Gather":
+        axis = _axis(lay.dim, xb.ndim)
+        n = xb.shape[axis]
+        if not -n <= int(lay.lowest) <= int(lay.highest) < n:
+            raise ValueError(f"indices {lay.lowest}..{lay.highest} of an axis of {n}")
+        return np.take(xb, np.arange(int(lay.count)) % n, axis=axis)[0]
+    if kind == "PadAxes":  # (before, after) from the last axis back; negative crops
+        pads = [int(v) for v in lay.pads]
+        for j in range(len(pads) // 2):
+            axis, before, after = x.ndim - 1 - j, pads[2 * j], pads[2 * j + 1]
+            widths = [(0, 0)] * x.ndim
+            widths[axis] = (max(before, 0), max(after, 0))
+            x = np.pad(x, widths)
+            cut = slice(max(-before, 0), x.shape[axis] - max(-after, 0))
+            x = x[(slice(None),) * axis + (cut,)]
+        return x
     if kind == "Narrow":  # (no clamping: past the end is an error, as in PyTorch)
         n = xb.shape[_axis(lay.dim, xb.ndim)]
         start, length = int(lay.start), int(lay.length)
@@ -78,18 +100,6 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
             raise ValueError(f"narrow({start}, {length}) of an axis of {n}")
         cut = slice(start, start + length)
         return xb[(slice(None),) * _axis(lay.dim, xb.ndim) + (cut,)][0]
-    if kind == "Pad":  # (pairs from the last axis backwards; negative ones crop)
-        pads = [int(v) for v in lay.pad]
-        out = x
-        for j in range(len(pads) // 2):
-            axis = x.ndim - 1 - j
-            before, after = pads[2 * j], pads[2 * j + 1]
-            cut = slice(max(-before, 0), out.shape[axis] - max(-after, 0))
-            out = out[(slice(None),) * axis + (cut,)]
-            widths = [(0, 0)] * x.ndim
-            widths[axis] = (max(before, 0), max(after, 0))
-            out = np.pad(out, widths, constant_values=float(lay.value))
-        return out
     if kind == "Select":
         return np.take(xb, int(lay.index), axis=_axis(lay.dim, xb.ndim))[0]
     if kind == "Unsqueeze":

@@ -73,6 +73,8 @@ class TorchRunner(Runner):
             return torch.stack(list(args), dim=lay.dim)
         if name == "MatMul":
             return torch.matmul(*args)
+        if name == "Einsum":
+            return torch.einsum(lay.equation, *args)
         if name == "InPlace":  # (PyTorch's own check: the result may not grow)
             return getattr(args[0].clone(), _IN_PLACE[lay.op])(args[1])
         if name == "ScaledDotProductAttention":
@@ -111,15 +113,20 @@ class TorchRunner(Runner):
             return x.narrow(lay.dim, _plain(lay.start), _plain(lay.length))
         if kind == "Select":
             return x.select(lay.dim, lay.index)
-        if kind == "Pad":
-            return torch.nn.functional.pad(x, _plain(tuple(lay.pad)), value=float(lay.value))
         if kind == "Require":  # a condition on sizes: the tensor passes unchanged
             return x
-        if kind == "TensorConcat":
-            pieces = [torch.ones(1, *_plain(tuple(s))).expand(x.shape[0], *[-1] * len(s))
-                      for s in lay.operands]
-            pieces.insert(lay.at, x)
-            return torch.cat(pieces, dim=lay.dim)
+        if kind == "BatchExpanded":  # (the input gives the batch size only)
+            shape = _plain(tuple(lay.shape))
+            return torch.ones(1, *shape).expand(x.shape[0], *shape)
+        if kind == "MatMulFixed":
+            w = torch.ones(_plain(tuple(lay.operand_shape)))
+            return torch.matmul(w, x) if lay.left else torch.matmul(x, w)
+        if kind == "Gather":  # (the extreme indices: PyTorch's own range check)
+            index = torch.full((int(_plain(lay.count)),), int(lay.lowest))
+            index[-1] = int(lay.highest)
+            return x[(slice(None),) * lay.dim + (index,)]
+        if kind == "PadAxes":
+            return torch.nn.functional.pad(x, _plain(tuple(lay.pads)), value=lay.value)
         if kind == "Unsqueeze":
             return x.unsqueeze(lay.dim)
         if kind == "Expand":

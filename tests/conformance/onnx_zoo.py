@@ -65,6 +65,9 @@ NOT_EXPORTED = {
     "swin_transformer": "Swin joined the PyTorch zoo through its forward (windows folded into "
                         "the batch axis, a mask built from sizes); its ONNX graph is not "
                         "checked against convsym's ONNX importer yet",
+    "maxvit": "MaxViT joined the PyTorch zoo through its forward (torch.einsum attention, a "
+              "window partition that keeps the batch axis); its ONNX graph is not checked "
+              "against convsym's ONNX importer yet",
 }
 """torchvision families the ONNX zoo leaves out, with the reason."""
 

@@ -1,7 +1,6 @@
 """The PyTorch model zoos of the conformance suite: which models, how to build them, at what sizes.
 
-Every torchvision classification model is in except MaxViT, whose relative-position
-attention is written with ``torch.einsum`` (refused with the line).
+Every torchvision classification model is in.
 
 The Swin Transformers (``swin_*``, ``swin_v2_*``) are in: their window partition folds
 windows into the batch axis (``(B*nW, N, C)``, per sample a ``(nW, N, C)`` tensor), the
@@ -10,7 +9,8 @@ from sizes in forward.  They shift windows only where the last stage's map is la
 window (``if window_size[0] >= pad_H``): convsym follows the branch large inputs take and
 keeps its test as a condition (``H, W >= 228``; V2, with windows of 8: ``>= 260``), so they
 are compared at :data:`WINDOWED_SIZES` instead of 224 (a fixed-size import at 224 follows
-the other branch and is exact too).
+the other branch and is exact too).  MaxViT is in: its partition keeps the batch axis, and
+its relative-position attention is written with ``torch.einsum``.
 
 The Vision Transformers (``vit_*``) are in: their ``torch._assert`` on the image size is a
 condition of the network, the class token is joined with ``torch.cat`` and
@@ -27,9 +27,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-EXCLUDED_PREFIXES = {
-    "maxvit_": "MaxViT: block/grid attention after a conv stem, not a conv net",
-}
+EXCLUDED_PREFIXES: dict[str, str] = {}
+"""torchvision classification models left out, by name prefix, with the reason (none now)."""
 
 WINDOWED = ("swin_",)
 WINDOWED_SIZES = ((288, 288), (289, 353))
@@ -53,8 +52,12 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         "vit_small_patch16_224", "pvt_v2_b0", "efficientformer_l1", "twins_pcpvt_small",
         # window attention: windows folded into the batch axis ((B*nW, N, C)), padding of
         # channels-last maps, F.scaled_dot_product_attention with a position bias as its mask
-        "davit_tiny", "coatnet_0_rw_224", "maxvit_tiny_tf_224")
-"""30 timm architectures, the smallest common variant of each family: 23 conv nets and 7
+        "davit_tiny", "coatnet_0_rw_224", "maxvit_tiny_tf_224",
+        # class tokens beyond torch.cat: PiT reads the expanded token's .shape, CaiT adds
+        # attention to it, ConViT expands a buffer into an nn.Linear; SwiftFormer multiplies
+        # by a parameter matrix (query @ self.w_g)
+        "pit_xs_224", "cait_xxs24_224", "convit_tiny", "swiftformer_xs")
+"""34 timm architectures, the smallest common variant of each family: 23 conv nets and 11
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))

@@ -445,13 +445,186 @@ class TokenTwice(nn.Module):
         return torch.cat((first.expand(b, -1, -1), t), dim=1)
 
 
-class ExpandedUsed(nn.Module):
+class TokensUsed(nn.Module):
+    """Fixed tensors expanded over the batch, used beyond ``torch.cat``: PiT reads the
+    expanded class token's ``.shape``, CaiT adds attention to it, a buffer grows a size-1
+    axis to the token count (ConViT's position grid), a gate is added as it is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+        self.gate = nn.Parameter(torch.zeros(1, 8, 1, 1))
+        self.register_buffer("grid", torch.zeros(1, 1, 3))
+        self.proj = nn.Linear(8, 8)
+        self.pos = nn.Linear(3, 8)
+
+    def forward(self, x: Any) -> Any:
+        b = x.shape[0]
+        t = x.flatten(2).transpose(1, 2)
+        cls = self.cls.expand(b, -1, -1)
+        n = cls.shape[1]
+        tokens = torch.cat((cls, t), dim=1)
+        cls = cls + self.proj(tokens[:, :n])
+        grid = self.pos(self.grid.expand(b, t.shape[1], -1))
+        return x + self.gate.expand(b, -1, -1, -1), cls, t + grid
+
+
+class ClassTokenHeads(nn.Module):
+    """BEiT's attention: a class token joined, then ``qkv.reshape(B, N, 3, heads, -1)``, the
+    ``-1`` divided out of an element count of ``N + 1`` tokens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+        self.qkv = nn.Linear(8, 24)
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2)
+        t = torch.cat((self.cls.expand(t.shape[0], -1, -1), t), dim=1)
+        b, n, _ = t.shape
+        q, k, v = self.qkv(t).reshape(b, n, 3, 2, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        return (q @ k.transpose(-2, -1)).softmax(-1) @ v
+
+
+class PadsAxes(nn.Module):
+    """``F.pad`` on more axes than ``ZeroPad*d`` pads: CoaT's ``(0, 0, 1, 0, 0, 0)`` on a
+    channels-last tensor, a crop, a symbolic pad (Swin's ``(ws - W % ws) % ws``) and the
+    channels of a flattened tensor."""
+
+    def forward(self, x: Any) -> Any:
+        t = x.permute(0, 2, 3, 1)
+        w = t.shape[2]
+        return (F.pad(t, (0, 0, 1, 0, 0, 0)),
+                F.pad(t, (1, 2, -1, (4 - w % 4) % 4, 0, 3), value=1.0),
+                F.pad(x.flatten(1), (2, 3)))
+
+
+class BiasedAttention(nn.Module):
+    """BEiT's attention: a relative position bias gathered from a parameter table by a
+    buffer of indices, passed as ``attn_mask`` (``tokens`` fixes the token count, or None
+    for a bias that broadcasts over any)."""
+
+    def __init__(self, tokens: int | None = None) -> None:
+        super().__init__()
+        n = tokens or 1
+        self.table = nn.Parameter(torch.zeros(7, 2))
+        self.register_buffer("index", torch.zeros(n, n, dtype=torch.long))
+        self.qkv = nn.Linear(8, 24)
+        self.n = n
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2)
+        b, n, _ = t.shape
+        q, k, v = self.qkv(t).reshape(b, n, 3, 2, 4).permute(2, 0, 3, 1, 4).unbind(0)
+        bias = self.table[self.index.view(-1)].view(self.n, self.n, -1).permute(2, 0, 1)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0))
+
+
+class BiasFromAnotherModule(nn.Module):
+    """The relative-position ViTs: the bias is an MLP (another module) run on a buffer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mlp = nn.Linear(2, 2)
+        self.register_buffer("coords", torch.zeros(1, 1, 2))
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2).reshape(x.shape[0], -1, 2, 4).transpose(1, 2)
+        bias = self.mlp(self.coords).permute(2, 0, 1).unsqueeze(0)
+        return F.scaled_dot_product_attention(t, t, t, attn_mask=bias)
+
+
+class FixedProducts(nn.Module):
+    """Products with a fixed matrix: SwiftFormer's ``query @ self.w_g`` (a parameter), a
+    buffer on the left, a matrix computed from a parameter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w_g = nn.Parameter(torch.zeros(8, 1))
+        self.register_buffer("mix", torch.zeros(3, 8))
+        self.scale = nn.Parameter(torch.zeros(5, 8))
+
+    def forward(self, x: Any) -> Any:
+        q = x.flatten(2).transpose(1, 2)
+        return q @ self.w_g, self.mix @ x.flatten(2), torch.matmul(x.permute(0, 2, 3, 1),
+                                                                   self.scale.t())
+
+
+class Einsums(nn.Module):
+    """MaxViT's relative attention (torchvision): scores and the weighted sum written with
+    ``torch.einsum`` (spaces in the equation), a transpose and a sum of one operand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+
+    def forward(self, x: Any) -> Any:
+        b = x.shape[0]
+        t = x.flatten(2).transpose(1, 2).reshape(b, 1, -1, 8)
+        q, k, v = self.qkv(t).reshape(b, 1, -1, 3, 2, 4).permute(3, 0, 1, 4, 2, 5).unbind(0)
+        scores = torch.einsum("B G H I D, B G H J D -> B G H I J", q, k).softmax(-1)
+        out = torch.einsum("bghij,bghjd->bghid", scores, v)
+        return out, torch.einsum("bghid->bgdih", out), torch.einsum("bghij->bgi", scores)
+
+
+class EinsumMovesBatch(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return torch.einsum("bchw->cbhw", x)
+
+
+class EinsumParameter(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(8, 4))
+
+    def forward(self, x: Any) -> Any:
+        return torch.einsum("bchw,cd->bdhw", x, self.w)
+
+
+class Gathers(nn.Module):
+    """CSATv2's ``x[:, :, self.permutation]`` (a buffer of indices), a list of channels,
+    negative indices after an ellipsis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("permutation", torch.tensor([0, 2, 1]))
+
+    def forward(self, x: Any) -> Any:
+        return x[:, :, self.permutation], x[:, [7, 0, 3, 3]], x[..., [-1, 0], :]
+
+
+class GatherTwoLists(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x[:, [0, 1], [2, 3]]
+
+
+class GatherPastTheEnd(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x[:, :, [0, 20]]
+
+
+class PadsBatch(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return F.pad(x, (0, 0, 0, 0, 0, 0, 1, 0))
+
+
+class ExpandedBatchOne(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.token = nn.Parameter(torch.zeros(1, 8, 1, 1))
 
     def forward(self, x: Any) -> Any:
-        return x + self.token.expand(x.shape[0], -1, -1, -1)
+        return x + self.token.expand(-1, -1, x.shape[2], -1)
+
+
+class ExpandedGrows(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.token = nn.Parameter(torch.zeros(1, 2, 8))
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2)
+        return torch.cat((self.token.expand(x.shape[0], t.shape[1], -1), t), dim=1)
 
 
 class TorchAttention(nn.Module):
@@ -501,7 +674,8 @@ class Comparisons(nn.Module):
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     TokenAttention(), TokenAttention(way="index"),
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
-                                    TokenTwice(),
+                                    TokenTwice(), TokensUsed(), ClassTokenHeads(), PadsAxes(),
+                                    BiasedAttention(), FixedProducts(), Einsums(), Gathers(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -637,7 +811,13 @@ class SizeToInt(nn.Module):
     (FlippingBranch(), "branches_on_size", "3*floor(H/3) < H"),
     (SizeToInt(), "size_not_concrete", "where Python needs a number"),
     (MovedBatchUsed(), "batch_size", "whose batch axis a permute moved"),
-    (ExpandedUsed(), "batch_size", "expanded over the batch"),
+    (ExpandedBatchOne(), "batch_size", "of batch size 1 expanded over the batch axis"),
+    (ExpandedGrows(), "bad_expand", "axis 1 of size 2 cannot become H*W"),
+    (BiasFromAnotherModule(), "unsupported_operation", "mask computed from parameters of another"),
+    (EinsumMovesBatch(), "batch_axis", "the batch axis, used nowhere else"),
+    (EinsumParameter(), "unsupported_operation", "einsum of tensors that are not all traced"),
+    (GatherTwoLists(), "unsupported_operation", "other than one 1-D list"),
+    (PadsBatch(), "wrong_tuple_length", "(before, after) pairs for 1 to 3 axes (not the batch)"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
     with pytest.raises(SpecError) as info:
@@ -760,7 +940,9 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
 @pytest.mark.parametrize("module", [CenterCrop(), Slices(), Reshapes(), Pieces(), Reductions(),
                                     SqueezeExcite(), LayerScaleBlock(), Attention2d(),
                                     TokensBack(), SamePadding(), LargeInputBranch(),
-                                    TokenAttention(), TinyViT(), TorchAttention()],
+                                    TokenAttention(), TinyViT(), TorchAttention(),
+                                    TokensUsed(), PadsAxes(), BiasedAttention(),
+                                    FixedProducts(), Einsums(), Gathers()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose
@@ -968,7 +1150,7 @@ def test_attention_products_count_their_multiply_accumulates() -> None:
 class ParameterProduct(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.proj = nn.Parameter(torch.zeros(8, 8))
+        self.proj = nn.Parameter(torch.zeros(2, 8, 8))
 
     def forward(self, x: Any) -> Any:
         return x.transpose(1, 3) @ self.proj
@@ -986,8 +1168,8 @@ class FlatTimesMap(nn.Module):
 
 
 @pytest.mark.parametrize(("module", "words"), [
-    (ParameterProduct(), "not traced"),
-    (MaskedAttention(), "attention mask"),
+    (ParameterProduct(), "must be a matrix"),
+    (MaskedAttention(), "mask computed from the input"),
     (FlatTimesMap(), "a matrix product of a rank-2 and a rank-3 tensor"),
 ])
 def test_products_refuse_what_they_do_not_follow(module: Any, words: str) -> None:
@@ -1122,3 +1304,29 @@ def test_a_narrow_past_the_end_is_pytorchs_error() -> None:
             == real
         assert list(from_torch(NarrowPastTheEnd(), (8, h, w)).output_shapes) == real
     assert "W >= 10" in [str(c) for c in net.conditions]  # (the 9 from 1 fits)
+
+
+def test_a_fixed_attention_mask_fixes_the_token_count() -> None:
+    module = BiasedAttention(tokens=20).eval()
+    net = from_torch(module, (8, "H", "W"))
+    for h, w in [(4, 5), (5, 4), (2, 10), (4, 4), (3, 3)]:
+        try:
+            real = tuple(module(torch.zeros(1, 8, h, w)).shape[1:])
+        except RuntimeError:
+            real = None
+        try:
+            mine = net.subs(H=h, W=w).output_shape
+        except ConvsymError:
+            mine = None
+        assert mine == real, (h, w)
+    assert sum(r.params for r in net.rows) == 14 + 8 * 24 + 24
+
+
+def test_a_gathered_index_must_exist() -> None:
+    net = from_torch(GatherPastTheEnd(), (8, "H", "W"))
+    assert [str(c) for c in net.conditions] == ["H >= 21"]
+    assert net.subs(H=21, W=3).output_shape == (8, 2, 3)
+    with pytest.raises(ConvsymError):
+        net.subs(H=20, W=3)
+    with pytest.raises(IndexError):
+        GatherPastTheEnd()(torch.zeros(1, 8, 20, 3))

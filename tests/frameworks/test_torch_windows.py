@@ -188,7 +188,7 @@ def test_window_attention_matches_pytorch() -> None:
     H, W = symbols("H W")
     net = check(Block(WindowAttention()))
     assert net.output_shape == (8, H, W)
-    assert any(r.type == "Pad" for r in net.rows)
+    assert any(r.type == "PadAxes" for r in net.rows)
     folded = [net.rows[i] for i in net.folded if i < len(net.rows)]
     assert folded, "the windows are folded rows"
     shapes = {r.name: r.output_shape for r in net.rows}

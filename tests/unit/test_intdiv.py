@@ -19,6 +19,7 @@ from convsym.intdiv import (
     QPoly,
     ceildiv,
     evaluate,
+    exact_quotient,
     ext,
     floordiv,
     from_sympy,
@@ -1150,3 +1151,34 @@ def test_kept_factored_means_the_product_stays_factored_and_cannot_fail(
             assert made.factors is not None
         else:
             assert (m + 1) * (n + 1) <= 64 or 2 + k_power > max_exponent
+
+
+_SMALL_POLY = st.lists(st.tuples(st.integers(-3, 3), st.integers(0, 2), st.integers(0, 2),
+                                 st.booleans()), min_size=1, max_size=4)
+
+
+def _poly(terms: list[tuple[int, int, int, bool]]) -> QPoly:
+    f = floordiv(QPoly.sym(N), QPoly.const(16))
+    out = QPoly.const(0)
+    for c, i, j, floored in terms:
+        term = QPoly.const(c)
+        for _ in range(i):
+            term = term * (f if floored else QPoly.sym(N))
+        for _ in range(j):
+            term = term * QPoly.sym(M)
+        out = out + term
+    return out
+
+
+@settings(deadline=None, max_examples=60)
+@given(a=_SMALL_POLY, b=_SMALL_POLY, extra=st.integers(0, 5))
+def test_exact_quotient_divides_products_and_nothing_else(a: list, b: list, extra: int
+                                                          ) -> None:
+    p, q = _poly(a), _poly(b)
+    if not q.terms:
+        return
+    assert exact_quotient(p * q, q) == p
+    r = p * q + QPoly.const(extra)
+    found = exact_quotient(r, q)
+    if found is not None:  # then it is the quotient, for every value of the symbols
+        assert found * q == r

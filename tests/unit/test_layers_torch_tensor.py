@@ -10,9 +10,12 @@ from convsym.errors import ConvsymError
 from convsym.expr import symbol
 from convsym.intdiv import QPoly, evaluate, to_sympy
 from convsym.layers.torch_tensor import (
+    BatchExpanded,
     Expand,
+    Gather,
     InPlace,
     Narrow,
+    PadAxes,
     Permute,
     Reduce,
     Reshape,
@@ -139,3 +142,40 @@ def test_in_place_results_keep_the_target_shape(a: list[int], data: st.DataObjec
         else:
             with pytest.raises(ConvsymError):
                 infer()
+
+
+def test_batch_expanded_has_its_own_shape_whatever_the_input() -> None:
+    n = QPoly.sym(N)
+    token = BatchExpanded((1, 8), 8)
+    assert _shape(token, n, C(3)) == _shape(token, C(5)) == (1, 8)
+    assert to_sympy(token.infer([(n,)]).trainable) == 8
+    assert _shape(BatchExpanded((to_sympy(n), 3)), C(2)) == (N, 3)
+    assert to_sympy(BatchExpanded((1, 8)).infer([(n,)]).trainable) == 0
+    with pytest.raises(ConvsymError):
+        BatchExpanded((0, 8)).infer([(n,)])
+
+
+def test_pad_axes_pads_from_the_last_axis_back() -> None:
+    n = QPoly.sym(N)
+    assert _shape(PadAxes((0, 0, 1, 0, 0, 0)), C(2), n, C(8)) == (2, N + 1, 8)
+    assert _shape(PadAxes((1, 2)), C(2), n, C(8)) == (2, N, 11)
+    assert _shape(PadAxes((0, 0, -1, -1)), C(3), C(4)) == (1, 4)
+    out = PadAxes((0, 0, -2, 0)).infer([(C(3), n, C(4))])
+    assert "n >= 3" in [str(c.relation()) for c in out.conditions]
+    for pads in [(1, 2, 3), (0,) * 8, ()]:
+        with pytest.raises(ConvsymError):
+            PadAxes(pads).infer([(C(3), n, C(4))])
+    with pytest.raises(ConvsymError):  # nothing left of the axis
+        PadAxes((0, 0, -2, -2)).infer([(C(3), C(4))])
+
+
+def test_gather_takes_count_entries_that_must_exist() -> None:
+    n = QPoly.sym(N)
+    assert _shape(Gather(2, 4, 0, 3), C(3), n) == (3, 4)
+    assert _shape(Gather(1, 2, -1, 0), C(3), n) == (2, N)
+    out = Gather(2, 2, -5, 9).infer([(C(3), n)])
+    assert sorted(str(c.relation()) for c in out.conditions) == ["n >= 10", "n >= 5"]
+    with pytest.raises(ConvsymError):  # index 3 of an axis of 3
+        Gather(1, 2, 0, 3).infer([(C(3), n)])
+    with pytest.raises(ConvsymError):  # the batch axis
+        Gather(0, 2, 0, 1).infer([(C(3), n)])
