@@ -1509,6 +1509,7 @@ class Trace:
             at = self.rank(x) - (len(items) - at)
         if at == 0:
             raise self.fail("indexing the batch axis with a list (x[idx])", "batch_size")
+        at += 1 if x._cs_folded else 0  # (a folded tensor's torch dim d >= 1: the layer's d + 1)
         return self.add(Gather(at, len(values), min(values), max(values)), "getitem", [x])
 
     def op_expand(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -441,3 +441,24 @@ def test_channels_last_padding_is_exact() -> None:
         real = [tuple(t.shape[1:]) for t in module(torch.zeros(1, 8, h, w))]
         assert [tuple(int(s) for s in shape) for shape in net.subs(H=h, W=w).output_shapes] \
             == real
+
+
+class GatherWindows(nn.Module):
+    """Fixed index lists on a folded tensor's axes after the batch: torch's dims 1 and 2 of
+    (B*nW, N, C) are the per-sample axes 1 and 2 of (nW, N, C)."""
+
+    def __init__(self, ws: int = 4) -> None:
+        super().__init__()
+        self.ws = ws
+        self.register_buffer("perm", torch.tensor([7, 0, 3, 3, 1]))
+
+    def forward(self, x: Any) -> Any:
+        B = x.shape[0]
+        w, _, _, _ = _partition(x.permute(0, 2, 3, 1), self.ws)
+        w = w[:, :, self.perm]
+        w = w[:, [0, 5, 15]]
+        return w.reshape(B, -1)
+
+
+def test_index_lists_on_folded_windows_match_pytorch() -> None:
+    check(GatherWindows())
