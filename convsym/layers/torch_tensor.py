@@ -449,6 +449,30 @@ class Expand(TorchLayer):
         return Inference(tuple(out), [], conditions)
 
 
+@layer_class
+class Repeat(TorchLayer):
+    """``x.repeat(1, *counts)``: each axis (without the batch) times its count.
+
+    >>> from convsym.expr import symbol
+    >>> out = Repeat((2, "k")).infer([(QPoly.const(3), QPoly.sym(symbol("n")))])
+    >>> [str(to_sympy(s)) for s in out.shape]
+    ['6', 'k*n']
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    counts: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """``n * count`` per axis; one count per axis."""
+        counts = [to_size(self, f"counts[{i}]", v) for i, v in enumerate(self.counts)]
+        if len(counts) != len(shape):
+            raise self.config_error("counts", tuple(self.counts), f"needs {len(shape)} "
+                                    "counts, one per axis without the batch",
+                                    code="wrong_tuple_length")
+        return Inference(tuple(mul_sizes(n, c) for n, c in zip(shape, counts)))
+
+
 REDUCTIONS = ("mean", "sum", "amax", "amin", "max", "min", "prod", "std", "var", "norm",
               "logsumexp", "any", "all", "argmax", "argmin")
 """Tensor reductions over given dims (``keepdim`` keeps each as size 1)."""
@@ -889,5 +913,5 @@ class MultiheadAttention(TorchLayer):
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
     InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention,
-    PadAxes, MatMulFixed, Einsum, Gather)}
+    PadAxes, MatMulFixed, Einsum, Gather, Repeat)}
 """The tensor-operation layers of this module, by class name."""
