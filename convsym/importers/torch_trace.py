@@ -66,6 +66,7 @@ from convsym.layers.torch_tensor import (
     PadAxes,
     Permute,
     Reduce,
+    Repeat,
     Require,
     Reshape,
     ScaledDotProductAttention,
@@ -231,6 +232,9 @@ def _proxy_class() -> type:
 
         def expand(self, *sizes: Any) -> Any:  # type: ignore[override]
             return self._cs_trace.function(torch.Tensor.expand, [self, *sizes], {})
+
+        def repeat(self, *sizes: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.repeat, [self, *sizes], {})
 
         def __getitem__(self, key: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.__getitem__, [self, key], {})
@@ -905,7 +909,8 @@ class Trace:
         name = op_name(func)
         self.check(f"the operation {name}")  # a forward that loops on tensors ends in time
         flat = _flat([*args, *kwargs.values()])
-        if name not in ("expand", "expand_as") and not any(self.is_tensor(a) for a in flat):
+        if name not in ("expand", "expand_as", "repeat") and not any(self.is_tensor(a)
+                                                                     for a in flat):
             raise self.fail(f"{name} of fixed tensors with symbolic sizes; convsym follows "
                             "the tensors computed from the input")
         if kwargs.get("out") is not None:
@@ -1539,18 +1544,9 @@ class Trace:
         a :class:`BatchExpanded` row on the network's input, which gives the batch size.
         Its batch axis must be 1 and grow to the batch; another axis keeps its size (``-1``
         or the same) or, when it is 1, grows to the size given."""
-        # why: PyTorch is optional (the frameworks extra) and heavy
-        import torch
-
-        head, rest = (sizes[0], sizes[1:]) if sizes else (None, [])
-        batch = isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)
-        if not (batch and isinstance(value, torch.Tensor) and value.dim() == len(sizes)
-                and int(value.shape[0]) == 1):
-            raise self.fail(f"{name} of a fixed tensor of shape {tuple(value.shape)} to "
-                            f"{sizes}; convsym follows a fixed tensor of batch size 1 "
-                            "expanded over the batch axis", "batch_size")
+        self.batch_one(value, sizes, name)
         shape: list[Any] = []
-        for i, (s, n) in enumerate(zip(rest, value.shape[1:]), 1):
+        for i, (s, n) in enumerate(zip(sizes[1:], value.shape[1:]), 1):
             if type(s) is int and s in (-1, int(n)):
                 shape.append(int(n))
             elif int(n) == 1 and (isinstance(s, SymInt) or (type(s) is int and s >= 0)):
@@ -1559,8 +1555,44 @@ class Trace:
                 raise self.fail(f"{name} of a fixed tensor of shape {tuple(value.shape)}: "
                                 f"axis {i} of size {int(n)} cannot become "
                                 f"{to_sympy(s.q) if isinstance(s, SymInt) else s}", "bad_expand")
+        return self.fixed_row(value, shape, "expand")
+
+    def batch_one(self, value: Any, sizes: list[Any], name: str) -> None:
+        """Refuse unless ``value`` is a fixed tensor of batch size 1 and ``sizes`` (one per
+        axis) take its batch axis to the batch size."""
+        # why: PyTorch is optional (the frameworks extra) and heavy
+        import torch
+
+        head = sizes[0] if sizes else None
+        batch = isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)
+        if not (batch and isinstance(value, torch.Tensor) and value.dim() == len(sizes)
+                and int(value.shape[0]) == 1):
+            raise self.fail(f"{name} of a fixed tensor of shape {tuple(value.shape)} to "
+                            f"{sizes}; convsym follows a fixed tensor of batch size 1 "
+                            "expanded over the batch axis", "batch_size")
+
+    def fixed_row(self, value: Any, shape: list[Any], op: str) -> Any:
+        """A :class:`BatchExpanded` row of ``shape`` for the fixed tensor ``value``, on the
+        network's input, counting the parameters it is made of."""
         layer, row = self.holding(value, lambda params: BatchExpanded(tuple(shape), params))
-        return self.add(layer, "expand", [self.tensor(self.inputs[0])], name=row)
+        return self.add(layer, op, [self.tensor(self.inputs[0])], name=row)
+
+    def op_repeat(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``x.repeat(1, 2, 1)``: each axis times its count, the batch's 1; a fixed tensor of
+        batch size 1 repeated over the batch (``cls_token.repeat(b, 1, 1)``) is expanded."""
+        x = args[0]
+        reps = list(args[1:]) or list(kwargs.get("repeats", ()))
+        if len(reps) == 1 and isinstance(reps[0], (list, tuple)):
+            reps = list(reps[0])
+        if not self.is_tensor(x):
+            self.batch_one(x, reps, name)
+            return self.fixed_row(x, [int(n) * self.size_value(r) for n, r in
+                                      zip(x.shape[1:], reps[1:])], "repeat")
+        if len(reps) != self.rank(x) or not _is(reps[0], 1):
+            raise self.fail(f"{name} with counts {reps} of a rank-{self.rank(x)} tensor: one "
+                            "count per axis, the batch's 1 (new leading axes or a repeated "
+                            "batch would change the batch axis)", "batch_size")
+        return self.add(Repeat(tuple(self.size_value(r) for r in reps[1:])), "repeat", [x])
 
     def op_select(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
@@ -2145,12 +2177,12 @@ def _intercepting(trace: Trace) -> Iterator[None]:
             trace.fixed_calls.add(qual)
         return original(module, *args, **kwargs)
 
-    # torch functions whose C argument parser rejects a SymInt argument (or, for cat, a fixed
-    # tensor expanded over the batch) before it consults __torch_function__ (the
-    # tensor-method forms are routed by the SymTensor class)
+    # torch functions whose C argument parser rejects a SymInt argument before it consults
+    # __torch_function__ (the tensor-method forms are routed by the SymTensor class; those
+    # of a fixed tensor, cls_token.expand(b, ...), here)
     routed = [(torch, "reshape"), (torch, "narrow"), (torch.nn.functional, "pad"),
-              (torch.Tensor, "expand"), (torch, "cat"), (torch, "concat"),
-              (torch, "concatenate")]
+              (torch.Tensor, "expand"), (torch.Tensor, "repeat"), (torch, "cat"),
+              (torch, "concat"), (torch, "concatenate")]
     saved = [(mod, name, getattr(mod, name)) for mod, name in routed]
 
     def route(fn: Any) -> Any:

@@ -300,14 +300,7 @@ class Select(TorchLayer):
     def infer_one(self, shape: Shape) -> Inference:
         """Drop the axis; the index must exist."""
         pos = batch_axis(self, "dim", self.dim, len(shape) + 1)
-        n = shape[pos]
-        i = self.index
-        if isinstance(i, bool) or not isinstance(i, int):
-            raise self.config_error("index", i, "must be an integer", code="bad_index")
-        room = add(n, QPoly.const(-(i + 1))) if i >= 0 else add(n, QPoly.const(i))
-        conditions = check_room(self, f"dim {self.dim}", room,
-                                rule="the index must lie inside the axis",
-                                what=f"index {i} is outside the axis")
+        conditions = _index_exists(self, "index", self.index, shape[pos])
         return Inference((*shape[:pos], *shape[pos + 1:]), [], conditions)
 
 
@@ -317,12 +310,10 @@ class Gather(TorchLayer):
     between ``lowest`` and ``highest`` (CSATv2's ``x[:, :, self.permutation]``): the axis
     ``dim`` (counting the batch) takes ``count`` entries; every index must exist.
 
-    >>> from convsym.intdiv import QPoly, to_sympy
     >>> from convsym.expr import symbol
-    >>> n = QPoly.sym(symbol("n"))
-    >>> out = Gather(2, 5, 0, 7).infer_one((QPoly.const(3), n))
-    >>> [to_sympy(s) for s in out.shape], [str(c.relation()) for c in out.conditions]
-    ([3, 5], ['n >= 8'])
+    >>> gathered = Gather(2, 5, 0, 7).infer([(QPoly.const(3), QPoly.sym(symbol("c")))])
+    >>> gathered.shape == (QPoly.const(3), QPoly.const(5)), str(gathered.conditions[0].relation())
+    (True, 'c >= 8')
     """
 
     cost_kind: ClassVar[str] = "none"
@@ -335,17 +326,20 @@ class Gather(TorchLayer):
     def infer_one(self, shape: Shape) -> Inference:
         """The axis becomes ``count``; ``-n <= lowest`` and ``highest < n``."""
         pos = batch_axis(self, "dim", self.dim, len(shape) + 1)
-        n = shape[pos]
+        conditions = [*_index_exists(self, "lowest", self.lowest, shape[pos]),
+                      *_index_exists(self, "highest", self.highest, shape[pos])]
         count = to_size(self, "count", self.count)
-        conditions: list[Condition] = []
-        for fld, i in (("lowest", self.lowest), ("highest", self.highest)):
-            if isinstance(i, bool) or not isinstance(i, int):
-                raise self.config_error(fld, i, "must be an integer", code="bad_index")
-            room = add(n, QPoly.const(-(i + 1))) if i >= 0 else add(n, QPoly.const(i))
-            conditions += check_room(self, f"dim {self.dim}", room,
-                                     rule="every index must lie inside the axis",
-                                     what=f"index {i} is outside the axis")
         return Inference((*shape[:pos], count, *shape[pos + 1:]), [], conditions)
+
+
+def _index_exists(layer: Layer, fld: str, i: object, n: QExpr) -> list[Condition]:
+    """Index ``i`` (negative from the end) lies inside an axis of ``n``."""
+    if isinstance(i, bool) or not isinstance(i, int):
+        raise layer.config_error(fld, i, "must be an integer", code="bad_index")
+    room = add(n, QPoly.const(-(i + 1))) if i >= 0 else add(n, QPoly.const(i))
+    return check_room(layer, f"dim {getattr(layer, 'dim', '?')}", room,
+                      rule="the index must lie inside the axis",
+                      what=f"index {i} is outside the axis")
 
 
 RELATIONS = ("==", "!=", ">=", ">", "<=", "<")
@@ -453,6 +447,30 @@ class Expand(TorchLayer):
                                             what=f"axis {i} is neither 1 nor the target size")
             out.append(target)
         return Inference(tuple(out), [], conditions)
+
+
+@layer_class
+class Repeat(TorchLayer):
+    """``x.repeat(1, *counts)``: each axis (without the batch) times its count.
+
+    >>> from convsym.expr import symbol
+    >>> out = Repeat((2, "k")).infer([(QPoly.const(3), QPoly.sym(symbol("n")))])
+    >>> [str(to_sympy(s)) for s in out.shape]
+    ['6', 'k*n']
+    """
+
+    cost_kind: ClassVar[str] = "none"
+
+    counts: Any
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """``n * count`` per axis; one count per axis."""
+        counts = [to_size(self, f"counts[{i}]", v) for i, v in enumerate(self.counts)]
+        if len(counts) != len(shape):
+            raise self.config_error("counts", tuple(self.counts), f"needs {len(shape)} "
+                                    "counts, one per axis without the batch",
+                                    code="wrong_tuple_length")
+        return Inference(tuple(mul_sizes(n, c) for n, c in zip(shape, counts)))
 
 
 REDUCTIONS = ("mean", "sum", "amax", "amin", "max", "min", "prod", "std", "var", "norm",
@@ -898,5 +916,5 @@ class MultiheadAttention(TorchLayer):
 TENSOR_OPS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
     Permute, Reshape, Slice, Narrow, Select, Unsqueeze, Expand, Reduce, Stack, TensorOperand,
     InPlace, MatMul, ScaledDotProductAttention, Require, BatchExpanded, MultiheadAttention,
-    PadAxes, MatMulFixed, Einsum, Gather)}
+    PadAxes, MatMulFixed, Einsum, Gather, Repeat)}
 """The tensor-operation layers of this module, by class name."""

@@ -82,6 +82,8 @@ def apply_tensor_op(layer: Layer, args: Sequence[Any]) -> Any:
         if not -n <= int(lay.lowest) <= int(lay.highest) < n:
             raise ValueError(f"indices {lay.lowest}..{lay.highest} of an axis of {n}")
         return np.take(xb, np.arange(int(lay.count)) % n, axis=axis)[0]
+    if kind == "Repeat":
+        return np.tile(x, tuple(int(v) for v in lay.counts))
     if kind == "PadAxes":  # (before, after) from the last axis back; negative crops
         pads = [int(v) for v in lay.pads]
         for j in range(len(pads) // 2):

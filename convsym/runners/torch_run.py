@@ -125,6 +125,8 @@ class TorchRunner(Runner):
             index = torch.full((int(_plain(lay.count)),), int(lay.lowest))
             index[-1] = int(lay.highest)
             return x[(slice(None),) * lay.dim + (index,)]
+        if kind == "Repeat":
+            return x.repeat(1, *_plain(tuple(lay.counts)))
         if kind == "PadAxes":
             return torch.nn.functional.pad(x, _plain(tuple(lay.pads)), value=lay.value)
         if kind == "Unsqueeze":

@@ -603,6 +603,25 @@ class GatherPastTheEnd(nn.Module):
         return x[:, :, [0, 20]]
 
 
+class Repeats(nn.Module):
+    """``x.repeat(1, ...)`` with counts (one read from a size), and a class token repeated
+    over the batch (``cls_token.repeat(b, 1, 1)``, as many hand-written ViTs do)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+
+    def forward(self, x: Any) -> Any:
+        t = x.flatten(2).transpose(1, 2)
+        tokens = torch.cat((self.cls.repeat(x.shape[0], 1, 1), t), dim=1)
+        return x.repeat(1, 2, 1, x.shape[3]), tokens, self.cls.repeat(x.shape[0], 2, 1)
+
+
+class RepeatsBatch(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return x.repeat(2, 1, 1, 1)
+
+
 class PadsBatch(nn.Module):
     def forward(self, x: Any) -> Any:
         return F.pad(x, (0, 0, 0, 0, 0, 0, 1, 0))
@@ -676,6 +695,7 @@ class Comparisons(nn.Module):
                                     TokenAttention(way="unpack"), TinyViT(), TorchAttention(),
                                     TokenTwice(), TokensUsed(), ClassTokenHeads(), PadsAxes(),
                                     BiasedAttention(), FixedProducts(), Einsums(), Gathers(),
+                                    Repeats(),
                                     SymbolicArguments(), SqueezeExcite(), UNetUp(), Resizes(),
                                     LayerScaleBlock(),
                                     Functional(), DictOut(), DecidedBranch(), MatchSkip(),
@@ -817,6 +837,7 @@ class SizeToInt(nn.Module):
     (EinsumMovesBatch(), "batch_axis", "the batch axis, used nowhere else"),
     (EinsumParameter(), "unsupported_operation", "einsum of tensors that are not all traced"),
     (GatherTwoLists(), "unsupported_operation", "other than one 1-D list"),
+    (RepeatsBatch(), "batch_size", "the batch's 1"),
     (PadsBatch(), "wrong_tuple_length", "(before, after) pairs for 1 to 3 axes (not the batch)"),
 ])
 def test_symbolic_refusals_name_the_source_line(module: Any, code: str, words: str) -> None:
@@ -942,7 +963,7 @@ def test_a_branch_on_a_concrete_size_takes_pytorchs_branch() -> None:
                                     TokensBack(), SamePadding(), LargeInputBranch(),
                                     TokenAttention(), TinyViT(), TorchAttention(),
                                     TokensUsed(), PadsAxes(), BiasedAttention(),
-                                    FixedProducts(), Einsums(), Gathers()],
+                                    FixedProducts(), Einsums(), Gathers(), Repeats()],
                          ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """convsym's rows, rebuilt one by one as torch calls or in the NumPy reference (whose

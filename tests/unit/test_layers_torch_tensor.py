@@ -18,6 +18,7 @@ from convsym.layers.torch_tensor import (
     PadAxes,
     Permute,
     Reduce,
+    Repeat,
     Reshape,
     Select,
     Slice,
@@ -179,3 +180,11 @@ def test_gather_takes_count_entries_that_must_exist() -> None:
         Gather(1, 2, 0, 3).infer([(C(3), n)])
     with pytest.raises(ConvsymError):  # the batch axis
         Gather(0, 2, 0, 1).infer([(C(3), n)])
+
+
+def test_repeat_multiplies_each_axis() -> None:
+    n = QPoly.sym(N)
+    assert _shape(Repeat((2, 1)), C(3), n) == (6, N)
+    assert _shape(Repeat((1, "n")), C(3), n) == (3, N**2)
+    with pytest.raises(ConvsymError):  # one count per axis
+        Repeat((2,)).infer([(C(3), n)])
