@@ -60,4 +60,4 @@ def test_only_transformers_are_left_out() -> None:
     assert sorted({n.split("_")[0] for n in zoos.excluded()}) == ["maxvit"]
     assert len(zoos.classification()) == 79
     assert len(zoos.segmentation()) == 6 and len(zoos.detection_backbones()) == 6
-    assert len(zoos.TIMM) == 30
+    assert len(zoos.TIMM) == 31

@@ -53,8 +53,11 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         "vit_small_patch16_224", "pvt_v2_b0", "efficientformer_l1", "twins_pcpvt_small",
         # window attention: windows folded into the batch axis ((B*nW, N, C)), padding of
         # channels-last maps, F.scaled_dot_product_attention with a position bias as its mask
-        "davit_tiny", "coatnet_0_rw_224", "maxvit_tiny_tf_224")
-"""30 timm architectures, the smallest common variant of each family: 23 conv nets and 7
+        "davit_tiny", "coatnet_0_rw_224", "maxvit_tiny_tf_224",
+        # a per-image query repeated for each window (repeat_interleave over the batch axis);
+        # exact at 224 x 224, and refused with PyTorch where the windows do not fit
+        "gcvit_xxtiny")
+"""31 timm architectures, the smallest common variant of each family: 23 conv nets and 8
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))
