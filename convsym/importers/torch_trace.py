@@ -239,6 +239,10 @@ def _proxy_class() -> type:
         def __getitem__(self, key: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.__getitem__, [self, key], {})
 
+        def repeat_interleave(self, *args: Any, **kwargs: Any) -> Any:
+            return self._cs_trace.function(torch.Tensor.repeat_interleave, [self, *args],
+                                           kwargs)
+
         def new_zeros(self, *sizes: Any, **kwargs: Any) -> Any:
             return self._cs_trace.function(torch.Tensor.new_zeros, [self, *sizes], kwargs)
 
@@ -345,7 +349,7 @@ FOLD_OK = frozenset({
     "view", "reshape", "view_as", "reshape_as", "permute", "transpose", "swapaxes",
     "swapdims", "flatten", "linear", "layer_norm", "matmul", "bmm", "rmatmul", "getitem",
     "unsqueeze", "unbind", "select", "new_zeros", "new_ones", "new_empty",
-    "scaled_dot_product_attention"})
+    "scaled_dot_product_attention", "chunk", "split"})
 """Operations (by name, underscores stripped) that may meet a tensor whose batch axis holds
 windows folded in (see :meth:`Trace.fold`), besides the shape-keeping and arithmetic ones;
 each handler maps torch's dims onto the per-sample axes or refuses."""
@@ -1701,7 +1705,8 @@ class Trace:
 
     def pieces(self, x: Any, dim: int, bounds: list[tuple[int, int]], op: str) -> Any:
         rank = self.rank(x)
-        return tuple(self.add(Slice(dim % rank, a, b), op, [x]) for a, b in bounds)
+        at = dim % rank + (1 if x._cs_folded else 0)  # (folded: the layer's dim after B*F)
+        return tuple(self.add(Slice(at, a, b), op, [x]) for a, b in bounds)
 
     def reduce(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]
@@ -1763,6 +1768,24 @@ class Trace:
         return make(tuple(sizes), dtype=dtype)
 
     op_new_ones = op_new_empty = op_new_zeros
+
+    def op_repeat_interleave(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``q.repeat_interleave(G, dim=0)`` of a ``(B, ...)`` tensor, G a per-sample size:
+        each sample repeated G times in a row, which is ``(B*G, ...)`` folded (per sample
+        ``(G, ...)``, G copies): timm's GCViT gives each window its image's global query.
+        Other repeats are refused."""
+        x = args[0]
+        repeats = self._dim(args, kwargs, 1, None, "repeats")
+        dim = self._dim(args, kwargs, 2, None)
+        if not self.is_tensor(x) or x._cs_folded or type(dim) is not int or \
+                dim % self.rank(x) != 0 or not (type(repeats) is int or isinstance(
+                    repeats, SymInt)):
+            raise self.fail(f"{name} other than of a traced tensor over its batch axis "
+                            "(dim=0) by a size", "unsupported_operation")
+        count = self.size_value(repeats)  # (never the batch size)
+        ones = self.add(Unsqueeze(1), "repeat_interleave", [x], folded=False)
+        rest = [-1] * len(self.shapes[x._cs_index])
+        return self.add(Expand((count, *rest)), "repeat_interleave", [ones], folded=True)
 
     def op_pad(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         x = args[0]

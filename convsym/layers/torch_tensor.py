@@ -440,7 +440,8 @@ class Expand(TorchLayer):
                                             code="bad_expand")
                 out.append(n)
                 continue
-            target = to_size(self, f"shape[{i}]", v)
+            # (a computed size, a window count, may be 0 for tiny inputs: as Reshape's)
+            target = to_size(self, f"shape[{i}]", v, minimum=1 if type(v) is int else 0)
             if n is not None and as_int(n) != 1:
                 conditions += require_equal(self, f"axis {i}", n, target,
                                             rule="expand stretches only axes of size 1",

@@ -56,8 +56,11 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         # class tokens beyond torch.cat: PiT reads the expanded token's .shape, CaiT adds
         # attention to it, ConViT expands a buffer into an nn.Linear; SwiftFormer multiplies
         # by a parameter matrix (query @ self.w_g)
-        "pit_xs_224", "cait_xxs24_224", "convit_tiny", "swiftformer_xs")
-"""34 timm architectures, the smallest common variant of each family: 23 conv nets and 11
+        "pit_xs_224", "cait_xxs24_224", "convit_tiny", "swiftformer_xs",
+        # a per-image query repeated for each window (repeat_interleave over the batch axis);
+        # exact at 224 x 224, and refused with PyTorch where the windows do not fit
+        "gcvit_xxtiny")
+"""35 timm architectures, the smallest common variant of each family: 23 conv nets and 12
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))

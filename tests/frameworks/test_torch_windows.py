@@ -249,7 +249,8 @@ def test_window_rows_replay(runner: str) -> None:
     from convsym.runners.torch_run import TorchRunner
 
     for module in (Block(WindowAttention()), TimmWindows(), Block(MaskedWindows()),
-                   Block(CosineWindows()), nn.Sequential(Permuted(), FusedWindows())):
+                   Block(CosineWindows()), nn.Sequential(Permuted(), FusedWindows()),
+                   GlobalQuery()):
         net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
         outcomes = (TorchRunner() if runner == "torch" else NumpyRunner()).run(net)
         assert len(outcomes) == len(net.nodes)
@@ -295,6 +296,8 @@ class Unsafe(nn.Module):
             return w[0]
         if self.what == "operand":
             return w + torch.ones(4, 16, 8)
+        if self.what == "chunk0":
+            return w.chunk(2, 0)[0]
         raise AssertionError(self.what)
 
 
@@ -310,6 +313,7 @@ class Unsafe(nn.Module):
     ("unsqueeze0", "unsqueeze(0) of a tensor whose batch axis holds windows folded in"),
     ("index0", "indexing the batch axis"),
     ("operand", "with a fixed tensor of shape (4, 16, 8), which reaches that axis"),
+    ("chunk0", "chunk along dim 0 (the batch axis"),
 ])
 def test_unsafe_uses_of_folded_windows_are_refused(what: str, message: str) -> None:
     module = Unsafe(what).eval()
@@ -380,6 +384,39 @@ def test_windows_of_two_counts_are_equal_where_the_sizes_make_them() -> None:
         net.subs(H=20, W=20)
     with pytest.raises(RuntimeError):
         module(torch.zeros(2, 8, 20, 20))
+
+
+class GlobalQuery(nn.Module):
+    """timm's GCViT: a per-image query repeated for each of the image's windows."""
+
+    def __init__(self, way: str = "ok") -> None:
+        super().__init__()
+        self.way = way
+        self.kv = nn.Linear(8, 16)
+
+    def forward(self, x: Any) -> Any:
+        y = x.permute(0, 2, 3, 1)
+        B = y.shape[0]
+        w, pH, pW, nw = _partition(y, 4)
+        q = y.mean((1, 2)).unsqueeze(1).expand(-1, 16, -1)  # (B, 16, 8): per image
+        if self.way == "dim1":
+            return q.repeat_interleave(2, dim=1)
+        if self.way == "folded":
+            return w.repeat_interleave(2, dim=0)
+        q = q.repeat_interleave(w.shape[0] // q.shape[0], dim=0)  # (B*nW, 16, 8)
+        k, v = self.kv(w).chunk(2, -1)
+        out = F.scaled_dot_product_attention(q, k, v)
+        return out.view(B, pH // 4, pW // 4, 4, 4, 8).flatten(1, 4)
+
+
+def test_a_query_repeated_for_each_window_matches_pytorch() -> None:
+    check(GlobalQuery())
+
+
+@pytest.mark.parametrize("way", ["dim1", "folded"])
+def test_other_repeats_are_refused(way: str) -> None:
+    with pytest.raises(SpecError, match="repeat_interleave"):
+        from_torch(GlobalQuery(way).eval(), (8, "H", "W"))
 
 
 class MaskMisused(nn.Module):
