@@ -594,17 +594,33 @@ class Trace:
             raise self.fail(f"floor division of a size by {to_sympy(d)}", "size_arithmetic")
         exact = exact_quotient(a, d) if as_int(d) is None else None
         if exact is not None:  # (B * nW) // nW: the quotient, whatever nW's form
+            self.nonzero_divisor(d)
             return exact
         batch = QPoly.sym(BATCH_SYMBOL)
         windows = exact_quotient(a, batch) if BATCH_SYMBOL in a.free_symbols() else None
         if windows is not None and BATCH_SYMBOL not in windows.free_symbols() and \
                 as_int(d) is None and self.same_windows(windows, d):
+            self.nonzero_divisor(d)
             return batch  # B*F // nW with F and nW written differently, equal
         try:
             return floordiv(a, d)
         except NotQuasiPolynomial:
             raise self.fail(f"floor division by {to_sympy(d)}, which is not a number or a "
                             "product of symbols", "size_arithmetic") from None
+
+    def nonzero_divisor(self, d: QPoly) -> None:
+        """A symbolic divisor of sizes (``n = H // 8; (C * n) // n``) is at least 1 wherever
+        the forward runs, since Python raises ZeroDivisionError at 0: proved, or kept as a
+        condition of the network (a Require row), or refused where it is never 1 or more."""
+        text = f"{to_sympy(d)} >= 1 (a divisor of sizes)"
+        test = self.decide(d, ">=", QPoly.const(1), text)
+        if test is True:
+            return
+        if test is False:
+            raise self.fail(f"floor division of a size by {to_sympy(d)}, which is never 1 or "
+                            "more", "size_arithmetic")
+        self.per_sample(test)
+        self.required(test, "Python's floor division by a size needs it to be 1 or more")
 
     # --- tensors ----------------------------------------------------------------------------
     def tensor(self, index: int) -> Any:
@@ -1176,13 +1192,6 @@ class Trace:
         if self.is_tensor(mask) or not isinstance(mask, (torch.Tensor, FixedTensor)):
             raise self.fail(f"{name} with an attention mask computed from the input (or not "
                             "a tensor); convsym follows a fixed mask (a position bias)")
-        if not isinstance(mask, FixedTensor):  # a position bias: counted here
-            module = self.stack[-1][1] if self.stack else self.b.root
-            own = {id(p) for p in module._parameters.values() if p is not None}
-            if any(id(p) not in own for p in self.operand_params(mask)):
-                raise self.fail(f"{name} with a mask computed from parameters of another "
-                                "module (its layers ran on fixed tensors, which convsym does "
-                                "not follow as rows)")
         shape = self.operand_shape(qkv[0], mask, name)
         layer, row = self.holding(mask, lambda params: ScaledDotProductAttention(shape,
                                                                                  params))

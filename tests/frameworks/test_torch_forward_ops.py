@@ -521,7 +521,9 @@ class BiasedAttention(nn.Module):
 
 
 class BiasFromAnotherModule(nn.Module):
-    """The relative-position ViTs: the bias is an MLP (another module) run on a buffer."""
+    """The relative-position ViTs: the bias is an MLP (another module) run on a buffer; the
+    MLP is no row (it runs on a fixed tensor: ``fixed_calls``), its parameters are counted
+    where the mask is read."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -833,7 +835,6 @@ class SizeToInt(nn.Module):
     (MovedBatchUsed(), "batch_size", "whose batch axis a permute moved"),
     (ExpandedBatchOne(), "batch_size", "of batch size 1 expanded over the batch axis"),
     (ExpandedGrows(), "bad_expand", "axis 1 of size 2 cannot become H*W"),
-    (BiasFromAnotherModule(), "unsupported_operation", "mask computed from parameters of another"),
     (EinsumMovesBatch(), "batch_axis", "the batch axis, used nowhere else"),
     (EinsumParameter(), "unsupported_operation", "einsum of tensors that are not all traced"),
     (GatherTwoLists(), "unsupported_operation", "other than one 1-D list"),
@@ -1351,3 +1352,76 @@ def test_a_gathered_index_must_exist() -> None:
         net.subs(H=20, W=3)
     with pytest.raises(IndexError):
         GatherPastTheEnd()(torch.zeros(1, 8, 20, 3))
+
+
+def test_a_mask_computed_by_a_module_on_a_buffer_holds_its_parameters() -> None:
+    """The relative-position ViTs' bias MLP runs on a buffer: no row (``fixed_calls``, so
+    its multiply-accumulates are not counted), its parameters counted where the mask is read."""
+    module = BiasFromAnotherModule().eval()
+    net = check(module)
+    assert "mlp" in net.fixed_calls
+    assert int(net.total_params) == sum(int(p.numel()) for p in module.parameters()) == 6
+
+
+class RelPosTable(nn.Module):
+    """A bias table read by a method, as timm's RelPosBias.get_bias() reads its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = nn.Parameter(torch.randn(2, 16, 16))
+
+    def get_bias(self) -> Any:
+        return self.table.unsqueeze(0)
+
+
+class ChildBiasAttention(nn.Module):
+    """Attention whose mask is its child's table (timm's MaxxViT and CoAtNet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rel_pos = RelPosTable()
+
+    def forward(self, x: Any) -> Any:
+        B, C, H, W = x.shape
+        q = x.flatten(2).transpose(1, 2).reshape(B, H * W, 2, C // 2).transpose(1, 2)
+        return F.scaled_dot_product_attention(q, q, q, attn_mask=self.rel_pos.get_bias())
+
+
+def test_a_bias_read_from_a_child_module_is_followed() -> None:
+    module = ChildBiasAttention().eval()
+    with torch.no_grad():
+        out = module(torch.randn(2, 8, 4, 4))
+    net = from_torch(module, (8, 4, 4))
+    assert net.output_shapes == [tuple(out.shape[1:])]
+    assert int(net.total_params) == sum(int(p.numel()) for p in module.parameters())
+
+
+class SizeOverSize(nn.Module):
+    """``(C * n) // n`` with ``n = H // 8``: Python divides by zero for H < 8."""
+
+    def forward(self, x: Any) -> Any:
+        B, C, H, W = x.shape
+        n = H // 8
+        return x.view(B, (C * n) // n, H * W)
+
+
+class MaskOverSize(nn.Module):
+    """A mask ``(H // 8, W)`` viewed as ``(-1, H // 8)``: PyTorch refuses the -1 beside a 0."""
+
+    def forward(self, x: Any) -> Any:
+        B, C, H, W = x.shape
+        m = x.new_zeros((H // 8, W)).view(-1, H // 8)
+        return x[:, :1, :1, :1] + m
+
+
+@pytest.mark.parametrize("module", [SizeOverSize(), MaskOverSize()],
+                         ids=["floordiv", "mask_view"])
+def test_no_size_is_accepted_where_the_forward_divides_by_zero(module: Any) -> None:
+    with pytest.raises((ZeroDivisionError, RuntimeError)):
+        module(torch.randn(2, 8, 4, 4))
+    net = from_torch(module.eval(), (8, "H", "W"))
+    assert not net.accepts(H=4, W=4)
+    assert net.accepts(H=16, W=4)
+    with torch.no_grad():
+        real = tuple(module(torch.randn(2, 8, 16, 4)).shape[1:])
+    assert net.subs(H=16, W=4).output_shape == real
