@@ -544,7 +544,7 @@ def fixed_operand(layer: Layer, fld: str, operand_shape: Any, rank: int) -> list
     must be 1, and missing leading axes (a 0-d gain, a ``(W,)`` vector) are 1.  A size
     computed from the input's (a shifted-window mask's window count) may be 0 for tiny
     inputs, where the broadcast with the traced tensor then decides, as for a reshape."""
-    sizes = [to_size(layer, f"{fld}[{i}]", v, minimum=1 if type(v) is int else 0)
+    sizes = [to_size(layer, f"{fld}[{i}]", v, minimum=0)
              for i, v in enumerate(operand_shape)]
     if len(sizes) > rank:
         if len(sizes) > rank + 1 or as_int(sizes[0]) != 1:

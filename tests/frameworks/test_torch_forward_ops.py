@@ -1425,3 +1425,19 @@ def test_no_size_is_accepted_where_the_forward_divides_by_zero(module: Any) -> N
     with torch.no_grad():
         real = tuple(module(torch.randn(2, 8, 16, 4)).shape[1:])
     assert net.subs(H=16, W=4).output_shape == real
+
+
+class EmptyMaskRows(nn.Module):
+    """``(B, 1, W) + new_zeros((H // 4, W))``: no rows at all for H < 4, as in PyTorch."""
+
+    def forward(self, x: Any) -> Any:
+        return x[:, 0, :1] + x.new_zeros((x.shape[2] // 4, x.shape[3]))
+
+
+def test_an_operand_of_size_zero_broadcasts_as_in_pytorch() -> None:
+    module = EmptyMaskRows().eval()
+    net = from_torch(module, (8, "H", "W"))
+    for h, w in [(1, 4), (3, 5), (9, 2)]:
+        real = tuple(module(torch.zeros(2, 8, h, w)).shape[1:])
+        assert net.accepts(H=h, W=w)
+        assert net.subs(H=h, W=w).output_shape == real
