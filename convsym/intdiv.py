@@ -1311,7 +1311,12 @@ def _stepped_signs(signs: _Signs, base: QPoly, step: QPoly, p: QPoly) -> _Signs 
         fall: set[sympy.Symbol] = set()
         mixed: set[sympy.Symbol] = set()
         floors = _plain_directions(new, rise, fall, mixed)
-        signs = (signs[0] | rise, signs[1] | fall, signs[2] | mixed, signs[3] + tuple(floors))
+        # (a set the step adds nothing to is the base's, not a copy: a chain's rooms add one
+        # falling kernel each to a set of every kernel before it)
+        signs = (signs[0] | rise if rise - signs[0] else signs[0],
+                 signs[1] | fall if fall - signs[1] else signs[1],
+                 signs[2] | mixed if mixed - signs[2] else signs[2],
+                 signs[3] + tuple(floors) if floors else signs[3])
     memo = p._memo
     if memo is None:
         memo = p._memo = {}
