@@ -1426,6 +1426,8 @@ def _runs(p: QPoly, way: int) -> bool:
         if x not in mixed and x not in against and \
                 all(x in moving or x not in symbols for symbols, moving in sides):
             return True
+    if not sides:
+        return False
     # a floor term's: the fewest first (a chain's floors rise along H alone, fall along
     # every kernel before them); kept while every other floor moves p that way or lacks it
     for j in sorted(range(len(sides)), key=lambda i: len(sides[i][1])):
