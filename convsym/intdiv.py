@@ -1204,7 +1204,7 @@ def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbo
     positive divisors fixed, ``floor(Y/D)`` is non-decreasing in ``Y`` and unbounded with
     it).  A room ``floor((floor((H - k0)/s0) - k1 + 1)/s1) - k2`` of a chain with its own
     kernel and stride per layer falls along ``k2`` and rises along ``H``, read off the top
-    level.
+    level.  A long polynomial remembers what it found (:func:`_long_directions`).
 
     >>> from convsym.expr import symbol
     >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
@@ -1213,10 +1213,115 @@ def directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbo
     >>> directions(h * h - k * s + k)   # H squared, k both ways; s falls (k >= 1)
     (frozenset(), frozenset({s}))
     """
+    if len(p.terms) >= _LONG:
+        return _long_directions(p)
     rise: set[sympy.Symbol] = set()
     fall: set[sympy.Symbol] = set()
     mixed: set[sympy.Symbol] = set()
-    return _with_floors(rise, fall, mixed, _plain_directions(p, rise, fall, mixed))
+    return _with_floors(rise, fall, mixed, _plain_directions(p.terms.items(), rise, fall, mixed))
+
+
+_Signs = tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol], frozenset[sympy.Symbol],
+               tuple[tuple["Floor", int], ...]]
+"""What :func:`_plain_directions` collects from a polynomial's terms: the symbols its plain
+terms raise, lower and move both ways or unknown ways, and its floor terms ``(F, c)``."""
+
+_WALK = 8
+"""Origins followed at most by :func:`_long_directions` to a polynomial whose signs are
+known."""
+
+
+def _long_directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
+    """:func:`directions` of a long polynomial, remembered by it with what its terms gave
+    (:data:`_Signs`): for one made by a short step from another whose signs are known
+    (:attr:`QPoly._origin`, followed up to :data:`_WALK` steps), those are found from the
+    step's terms (:func:`_stepped_signs`), not by reading every term again: a layer's room
+    in a chain with one symbolic kernel per layer is the last room plus two short steps."""
+    memo = p._memo
+    found = memo.get("directions") if memo is not None else None
+    if found is not None:
+        return cast("tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]", found)
+    chain = [p]  # p and its origins up to one whose signs are known
+    signs: _Signs | None = None
+    while True:
+        memo = chain[-1]._memo
+        signs = cast("_Signs | None", memo.get("signs") if memo is not None else None)
+        parent = _parent(chain[-1]) if signs is None and len(chain) <= _WALK else None
+        if parent is None:
+            break
+        chain.append(parent)
+    top = chain.pop()  # (the last: its signs known, or read now)
+    if signs is None:
+        signs = _read_signs(top)
+    for q in reversed(chain):
+        made = _made_from(q)
+        assert made is not None  # (each was found as the next one's origin, held here)
+        signs = _stepped_signs(signs, made[0], made[1], q) or _read_signs(q)
+    rise, fall, mixed, floors = signs
+    if floors:
+        result = _with_floors(set(rise), set(fall), set(mixed), list(floors))
+    else:
+        both = rise & fall
+        if both or mixed:
+            mixed = mixed | both
+            result = (rise - mixed, fall - mixed)
+        else:
+            result = (rise, fall)
+    memo = p._memo
+    if memo is None:
+        memo = p._memo = {}
+    memo["directions"] = result
+    return result
+
+
+def _read_signs(p: QPoly) -> _Signs:
+    """:data:`_Signs` of ``p`` from every term, remembered by it."""
+    rise: set[sympy.Symbol] = set()
+    fall: set[sympy.Symbol] = set()
+    mixed: set[sympy.Symbol] = set()
+    floors = _plain_directions(p.terms.items(), rise, fall, mixed)
+    signs = (frozenset(rise), frozenset(fall), frozenset(mixed), tuple(floors))
+    memo = p._memo
+    if memo is None:
+        memo = p._memo = {}
+    memo["signs"] = signs
+    return signs
+
+
+def _stepped_signs(signs: _Signs, base: QPoly, step: QPoly, p: QPoly) -> _Signs | None:
+    """:data:`_Signs` of ``p``, which differs from ``base`` (whose ``signs`` they are) only
+    in ``step``'s monomials, remembered by ``p``; None when a term of ``base`` cancelled or
+    changed sign there (what it gave may be given by no other term: read ``p`` again).
+
+    A term's share depends on its monomial and the sign of its coefficient alone, and the
+    sets are unions of the shares: a term new in ``p`` adds its own, one whose sign stayed
+    changes nothing."""
+    new: list[tuple[Monomial, int]] = []
+    for m in step.terms:
+        if not m:
+            continue  # (a constant moves nothing)
+        c = p.terms.get(m)
+        old = base.terms.get(m)
+        if old is None and c is not None:
+            new.append((m, c))
+        elif c is None or old is None or (c > 0) != (old > 0):
+            return None
+    if new:
+        rise: set[sympy.Symbol] = set()
+        fall: set[sympy.Symbol] = set()
+        mixed: set[sympy.Symbol] = set()
+        floors = _plain_directions(new, rise, fall, mixed)
+        # (a set the step adds nothing to is the base's, not a copy: a chain's rooms add one
+        # falling kernel each to a set of every kernel before it)
+        signs = (signs[0] | rise if rise - signs[0] else signs[0],
+                 signs[1] | fall if fall - signs[1] else signs[1],
+                 signs[2] | mixed if mixed - signs[2] else signs[2],
+                 signs[3] + tuple(floors) if floors else signs[3])
+    memo = p._memo
+    if memo is None:
+        memo = p._memo = {}
+    memo["signs"] = signs
+    return signs
 
 
 def _with_floors(rise: set[sympy.Symbol], fall: set[sympy.Symbol], mixed: set[sympy.Symbol],
@@ -1235,12 +1340,13 @@ def _with_floors(rise: set[sympy.Symbol], fall: set[sympy.Symbol], mixed: set[sy
     return frozenset(rise - mixed), frozenset(fall - mixed)
 
 
-def _plain_directions(p: QPoly, rise: set[sympy.Symbol], fall: set[sympy.Symbol],
-                      mixed: set[sympy.Symbol]) -> list[tuple[Floor, int]]:
-    """Add the directions of the terms of ``p`` that are not one floor to the three sets
-    (:func:`_term_directions`); return the others, ``c*F``, as ``(F, c)``."""
+def _plain_directions(terms: Iterable[tuple[Monomial, int]], rise: set[sympy.Symbol],
+                      fall: set[sympy.Symbol], mixed: set[sympy.Symbol]
+                      ) -> list[tuple[Floor, int]]:
+    """Add the directions of the terms ``(monomial, coefficient)`` that are not one floor to
+    the three sets (:func:`_term_directions`); return the others, ``c*F``, as ``(F, c)``."""
     floors: list[tuple[Floor, int]] = []
-    for mono, c in p.terms.items():
+    for mono, c in terms:
         if len(mono) == 1:  # (most terms: one atom; read inline, a long sum's every term)
             atom, power = mono[0]
             if isinstance(atom, Floor):
@@ -1273,32 +1379,67 @@ def _term_directions(mono: Monomial, c: int, rise: set[sympy.Symbol],
 def falls(p: QPoly) -> bool:
     """``bool(directions(p)[1])``: some symbol along which ``p`` falls without bound.
 
-    With one floor term (a layer's room over a chain's nested size, asked about many times
-    per layer) the floor's own sets are not copied: a falling symbol is usually the first
-    one looked at, where :func:`directions` would build sets of every symbol of the chain.
+    Found without building the sets of :func:`directions`: a falling symbol is usually the
+    first one looked at, where those sets hold every symbol of a chain's floors (a room
+    over a chain's nested size, and the difference of two, are asked about many times per
+    layer).  A long polynomial's sets are remembered (:func:`_long_directions`).
 
     >>> from convsym.expr import symbol
     >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
     >>> falls(floordiv(h - k, s) - k), falls(floordiv(h, s) + k), falls(h * h - k * s + k)
     (True, False, True)
     """
+    return _runs(p, 1)
+
+
+def rises(p: QPoly) -> bool:
+    """``bool(directions(p)[0])``: some symbol along which ``p`` rises without bound
+    (:func:`falls` of ``-p``, without negating ``p``).
+
+    >>> from convsym.expr import symbol
+    >>> h, k, s = QPoly.sym(symbol("H")), QPoly.sym(symbol("k")), QPoly.sym(symbol("s"))
+    >>> rises(floordiv(h - k, s) - k), rises(QPoly.const(3) - floordiv(h, s))
+    (True, False)
+    """
+    return _runs(p, 0)
+
+
+def _runs(p: QPoly, way: int) -> bool:
+    """``bool(directions(p)[way])`` (0 rising, 1 falling).
+
+    A symbol ``x`` is there exactly when some term moves ``p`` that way along it (a plain
+    term, or a floor term whose side ``way`` holds it: its numerator's, the sign of its
+    coefficient applied), no plain term moves ``p`` the other way or both ways along it,
+    and every floor term holding ``x`` moves ``p`` that way along it: the sets
+    :func:`_with_floors` would build, read for one symbol, from each term's own sets (a
+    chain's floors hold every symbol before them)."""
+    if len(p.terms) >= _LONG:
+        return bool(_long_directions(p)[way])
     rise: set[sympy.Symbol] = set()
     fall: set[sympy.Symbol] = set()
     mixed: set[sympy.Symbol] = set()
-    floors = _plain_directions(p, rise, fall, mixed)
-    # directions(p)[1] is fall and every floor's falling symbols, minus the plain terms'
-    # mixed and rising ones, minus every floor's rising ones and those that move it neither
-    # way: a plain term's falling symbol is looked at first, in each floor's sets (a
-    # difference of two rooms, -k3 + k2 + floor(...) - floor(...), falls along the new k3)
-    sides = [f.directions()[::-1] if c < 0 else f.directions() for f, c in floors]
-    for x in fall:
-        if x not in mixed and x not in rise and \
-                all(x not in up and (x in down or x not in f.symbols())
-                    for (f, _), (up, down) in zip(floors, sides)):
+    floors = _plain_directions(p.terms.items(), rise, fall, mixed)
+    along, against = (fall, rise) if way else (rise, fall)
+    # each floor term's symbols and those along which it moves p the way asked
+    sides = [(f.symbols(), f.directions()[way if c > 0 else 1 - way]) for f, c in floors]
+    for x in along:  # (a plain term's symbol first: the new k of a layer's room)
+        if x not in mixed and x not in against and \
+                all(x in moving or x not in symbols for symbols, moving in sides):
             return True
-    if len(floors) != 1:
-        return bool(_with_floors(rise, fall, mixed, floors)[1])
-    return any(x not in mixed and x not in rise for x in sides[0][1])
+    if not sides:
+        return False
+    # a floor term's: the fewest first (a chain's floors rise along H alone, fall along
+    # every kernel before them); kept while every other floor moves p that way or lacks it
+    for j in sorted(range(len(sides)), key=lambda i: len(sides[i][1])):
+        found = sides[j][1]
+        for i, (symbols, moving) in enumerate(sides):
+            if i != j and found:
+                found = (found & moving) | (found - symbols)
+        if len(found) > len(mixed) + len(against):
+            return True  # (more than the plain terms can stop)
+        if any(x not in mixed and x not in against for x in found):
+            return True
+    return False
 
 
 _POSITIVE: dict[int, tuple[sympy.Symbol, bool]] = {}
@@ -1624,6 +1765,8 @@ def nested(e: QExpr) -> bool:
     """
     if isinstance(e, Ext):
         return any(nested(a) for a in e.args)
+    if e.factors is None and not e.floor_terms():
+        return False  # (counted once per polynomial: a chain's long rooms have no floor)
     return any(not f.den.is_const() and f.num.floors() for f in e.floors())
 
 
@@ -2657,16 +2800,17 @@ def _floor_display(f: Floor, outer: int) -> tuple[sympy.Expr, int]:
             terms.pop(mono, None)
     num = QPoly._raw(terms)
     rest = outer - t
-    shown = _round(sympy.ceiling if ceiling else sympy.floor, num, f.den)
+    shown = _round(sympy.ceiling if ceiling else sympy.floor, num, f)
     result = (shown, rest)
     _remember(_FLOOR_SHOWN, key, result)
     return result
 
 
-def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
+def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, f: Floor
            ) -> sympy.Expr:
     """``cls(num/den)`` as SymPy evaluates it, without its assumption queries when the
-    outcome is known.
+    outcome is known; ``num`` is ``f``'s numerator but for its constant and its multiple
+    of ``f``'s divisor ``den``.
 
     SymPy's ``RoundFunction.eval`` returns ``cls(arg)`` unevaluated plus the integer terms
     of ``arg`` unless it can prove ``arg`` an integer, a number, or inside a bounded
@@ -2679,11 +2823,12 @@ def _round(cls: type[sympy.floor] | type[sympy.ceiling], num: QPoly, den: QPoly
     ``den``, ``arg`` is one product, never integer) are exactly what SymPy would pull out.
     tests/unit/test_intdiv.py checks equality with SymPy's own evaluation.
     """
+    den = f.den
     quick = _one_term_quotient(num, den)
     if quick is not None:  # one product, never an integer: cls(arg) stays unevaluated
         return _unevaluated(cls, quick)
     arg = _sum_quotient(num, den)
-    if not isinstance(arg, sympy.Add) and _unbounded_fraction(num, den):
+    if not isinstance(arg, sympy.Add) and _unbounded_fraction(num, f):
         return _unevaluated(cls, arg)
     den_atoms = {a for m in den.terms for a, _ in m}
     free = any(mono and all(not isinstance(a, Floor) for a, _ in mono) for mono in num.terms)
@@ -2772,11 +2917,15 @@ def _one_term_quotient(num: QPoly, den: QPoly) -> sympy.Expr | None:
     return _canonical_mul([sympy.Rational(c, dc), *factors])
 
 
-def _unbounded_fraction(num: QPoly, den: QPoly) -> bool:
+def _unbounded_fraction(num: QPoly, f: Floor) -> bool:
     """True when ``num/den`` is unbounded (in both senses: no interval of the real line
     holds it) and not always an integer, shown cheaply: ``num`` runs without bound along a
     symbol that ``den`` lacks (:func:`directions`), and ``num`` is not a multiple of ``den``
-    at one of the :data:`PROBES` points.
+    at one of the :data:`PROBES` points.  ``den`` is ``f``'s divisor and ``num`` differs from
+    ``f``'s numerator only in terms of ``den``'s symbols alone (its constant and its multiple
+    of ``den``): along every other symbol both move alike, so the symbols are those of
+    :meth:`Floor.directions` (remembered by the floor, and found for a chain's every floor
+    while it was built).
 
     Then SymPy's ``RoundFunction.eval`` on an argument of one term (not a sum) returns
     ``cls(arg)`` unevaluated, whatever its assumption queries find, as long as they are
@@ -2785,10 +2934,10 @@ def _unbounded_fraction(num: QPoly, den: QPoly) -> bool:
     Those queries on a nested floor (a chain with its own kernel and stride per layer)
     recurse through every floor inside, exponentially in the depth.
     """
-    den_symbols = den.free_symbols()
-    rise, fall = directions(num)
-    if not (rise - den_symbols or fall - den_symbols):
+    rise, fall = f.directions()
+    if not (rise or fall):
         return False
+    den = f.den
     return _lone_term(num, den) or any(probe(num, i) % probe(den, i) for i in range(PROBES))
 
 

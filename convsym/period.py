@@ -273,7 +273,7 @@ def decide_nonneg(
     if nested(e):
         # a floor stored nested (intdiv.floordiv): taking floors off one by one re-derives
         # the collapsed form, longer at each step; a falling symbol refutes it at once
-        if _falling_symbols(e):
+        if unbounded_below(e):  # (_falling_symbols(e), without building its set)
             syms = sorted(free_symbols(e), key=lambda s: s.name)
             lo, hi = _bounds(syms, lower, upper)
             if _empty(lo, hi):  # no point at all: a witness would lie outside the box

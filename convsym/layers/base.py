@@ -40,8 +40,10 @@ from convsym.intdiv import (
     add,
     as_int,
     directions,
+    falls,
     from_sympy,
     lower_bound,
+    rises,
     shown_briefly,
     to_sympy,
     uniform_value,
@@ -585,11 +587,14 @@ def _room_decision(room: QExpr) -> tuple[bool, bool]:
 
 def _decided(room: QExpr) -> tuple[bool, bool]:
     """:func:`_room_decision` of a room of any form: from the signs, samples and periods."""
-    rising, falling = directions(room) if isinstance(room, QPoly) else ((), ())
-    if rising and falling:
+    if isinstance(room, QPoly) and room.floor_terms() and falls(room) and rises(room):
         # unbounded both ways, from the signs (as the last branch would conclude, by
         # unbounded_below of room and of -room - 1): a chain's room
-        # -k2 + floor((floor(...)... - k1)/s1), without evaluating its nest
+        # -k2 + floor((floor(...)... - k1)/s1), without evaluating its nest (nor building
+        # the sets of every symbol in it, as directions would)
+        return False, False
+    rising, falling = directions(room) if isinstance(room, QPoly) else ((), ())
+    if rising and falling:  # (the same, read in one pass: a room without floors)
         return False, False
     if _rising_below_zero(room, rising) or witnessed(room, _negative, _nonnegative):
         return False, False  # a negative and a non-negative sample: neither, exactly

@@ -277,14 +277,18 @@ def test_large_powers_of_a_monomial() -> None:
 
 def _sympy_round(e: QExpr) -> None:
     """Every floor atom's fast display equals SymPy's own evaluation of the same winner."""
-    from convsym.intdiv import Floor, _round, iter_floors
+    from convsym.intdiv import Floor, _round, directions, iter_floors
 
     for f in iter_floors(e):
         assert isinstance(f, Floor)
         for cls in (sympy.floor, sympy.ceiling):
             for shift in (0, 1, -3):
                 num = f.num + f.den * QPoly.const(shift)
-                fast = _round(cls, num, f.den)
+                fast = _round(cls, num, f)
+                # (_round reads num's directions off the floor's: alike but for den's symbols)
+                rise, fall = directions(num + QPoly.const(shift))
+                den = f.den.free_symbols()
+                assert (rise - den, fall - den) == f.directions()
                 slow = cls(to_sympy(num) / to_sympy(f.den))
                 assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
 
@@ -527,7 +531,7 @@ def test_one_term_quotients_are_built_as_sympy_evaluates_them(num: str, den: str
     n, d = from_sympy(parse_expr(num)), from_sympy(parse_expr(den))
     assert isinstance(n, QPoly) and isinstance(d, QPoly)
     for cls in (sympy.floor, sympy.ceiling):
-        fast = _round(cls, n, d)
+        fast = _round(cls, n, Floor(n, d))  # (the atom as it is, not reduced)
         slow = cls(to_sympy(n) / to_sympy(d))
         assert fast == slow and sympy.srepr(fast) == sympy.srepr(slow)
 
@@ -650,12 +654,55 @@ def test_the_prover_sees_the_collapsed_form() -> None:
 @settings(max_examples=300, deadline=None)
 @given(trees(), trees(), st.integers(-2, 2))
 def test_falls_is_whether_directions_finds_a_falling_symbol(a: Tree, b: Tree, c: int) -> None:
-    from convsym.intdiv import add, directions, falls
+    from convsym.intdiv import add, directions, falls, rises
 
     for q in (a.q, scale(a.q, QPoly.const(-1)), add(a.q, scale(b.q, QPoly.const(c)))
               if isinstance(a.q, QPoly) and isinstance(b.q, QPoly) else a.q):
         if isinstance(q, QPoly):
             assert falls(q) == bool(directions(q)[1])
+            assert rises(q) == bool(directions(q)[0])
+            assert directions(q) == _read_directions(q)
+
+
+def _read_directions(p: QPoly) -> tuple[frozenset[sympy.Symbol], frozenset[sympy.Symbol]]:
+    """directions(p) from every term, nothing remembered: the full computation."""
+    from convsym.intdiv import _plain_directions, _with_floors
+
+    rise: set[sympy.Symbol] = set()
+    fall: set[sympy.Symbol] = set()
+    mixed: set[sympy.Symbol] = set()
+    return _with_floors(rise, fall, mixed, _plain_directions(p.terms.items(), rise, fall, mixed))
+
+
+@st.composite
+def chain_floors(draw: st.DrawFn) -> QPoly:
+    """A size of a chain with its own kernel (and perhaps stride) per layer, kept nested:
+    floor((x - k_i + c)/s_i) layer after layer, from H or W."""
+    x = QPoly.sym(symbol(draw(st.sampled_from(["H", "W"]))))
+    for i in range(draw(st.integers(1, 5))):
+        den = draw(st.sampled_from([QPoly.sym(symbol(f"s{i}")), QPoly.const(2), QPoly.sym(S)]))
+        x = floordiv(x - KS[i] + QPoly.const(draw(st.integers(-2, 2))), den) + \
+            QPoly.const(draw(st.integers(0, 1)))
+    return x
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(chain_floors(), min_size=1, max_size=3),
+       st.lists(st.tuples(st.integers(0, 29), st.integers(-2, 2)), max_size=4),
+       st.lists(st.integers(-2, 2), min_size=3, max_size=3), trees(depth=2))
+def test_falls_and_rises_over_several_floors_are_what_directions_finds(
+        sizes: list[QPoly], plain: list[tuple[int, int]], signs: list[int], tree: Tree
+        ) -> None:
+    # rooms and differences of rooms of a chain's nested sizes (two floors that share every
+    # symbol but the last ones), with plain terms: k's of either sign, a random tree's
+    from convsym.intdiv import directions, falls, rises
+
+    p = sum((QPoly.const(c) * size for c, size in zip(signs, sizes)), QPoly())
+    p = sum((QPoly.const(c) * KS[i] for i, c in plain), p)
+    for q in (p, p + tree.q if isinstance(tree.q, QPoly) else p):
+        rise, fall = _read_directions(q)
+        assert directions(q) == (rise, fall)
+        assert falls(q) == bool(fall) and rises(q) == bool(rise)
 
 
 def test_a_long_expansion_checks_the_wall_clock() -> None:
@@ -750,7 +797,7 @@ def _display_by_candidates(f: object, outer: int) -> tuple[sympy.Expr, int]:
                 best = (score, num, ceiling, rest)
     assert best is not None
     _, num, ceiling, rest = best
-    return _round(sympy.ceiling if ceiling else sympy.floor, num, f.den), rest
+    return _round(sympy.ceiling if ceiling else sympy.floor, num, f), rest
 
 
 @settings(max_examples=300, deadline=None)
@@ -994,6 +1041,12 @@ def test_facts_and_differences_found_from_short_steps_are_the_direct_ones(
             made.append(x)
         chains.append(made)
     everything = chains[0] + chains[1] + [step for _, step in steps]
+    from convsym.intdiv import directions, falls, rises
+
+    for p in data.draw(st.permutations(everything)) if data.draw(st.booleans()) else everything:
+        # (in chain order, each found from the last; or in any order, from the nearest known)
+        assert directions(p) == _read_directions(QPoly(p.terms))
+        assert falls(p) == bool(directions(p)[1]) and rises(p) == bool(directions(p)[0])
     for p in everything:
         plain = QPoly(p.terms)  # the same terms, no recorded origin
         assert hash(p) == hash(plain) and p == plain
@@ -1008,6 +1061,37 @@ def test_facts_and_differences_found_from_short_steps_are_the_direct_ones(
     for u, v in zip(chains[0], chains[1]):
         assert difference(u, v, known).terms == (u - v).terms
         assert difference(v, u, known).terms == (v - u).terms
+
+
+def test_a_chains_rooms_find_their_directions_from_the_last_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a chain with one symbolic kernel per layer: layer i's room is the last size minus
+    # k_i, its size the room plus 1; each room's directions come from the last room's and
+    # the two steps, not from reading its every term (what a network asks per layer)
+    import convsym.intdiv as intdiv
+
+    ks = [QPoly.sym(symbol(f"k{i}")) for i in range(120)]
+    x = QPoly.sym(symbol("H"))
+    rooms, sizes = [], []  # (held, as a network holds them)
+    for k in ks:
+        room = x - k
+        rooms.append(room)
+        x = room + QPoly.const(1)
+        sizes.append(x)
+    read = []
+    plain = intdiv._plain_directions
+
+    def counted(terms, *sets):  # type: ignore[no-untyped-def]
+        terms = list(terms)
+        read.append(len(terms))
+        return plain(terms, *sets)
+
+    monkeypatch.setattr(intdiv, "_plain_directions", counted)
+    for room in rooms:
+        assert intdiv.directions(room) == (frozenset({symbol("H")}),
+                                           frozenset(symbol(f"k{i}") for i in range(
+                                               len(room.terms) - 1 - (() in room.terms))))
+    assert sum(read) < 2 * intdiv._LONG * intdiv._LONG + 2 * len(rooms)  # (not 120**2 / 2)
 
 
 @settings(max_examples=150, deadline=None)
