@@ -102,7 +102,8 @@ class FixedTensor:
             if quotient is None:
                 raise self._fail(f"view(-1, ...) whose -1 is not an exact quotient "
                                  f"({to_sympy(total)} / {to_sympy(known)})")
-            self.trace.nonzero_divisor(known)  # (PyTorch refuses -1 beside a 0)
+            if as_int(known) is None:  # (PyTorch refuses a -1 beside a size 0)
+                self.trace.nonzero_divisor(known)
             target[missing] = quotient
         elif not self._equal(total, known):
             raise self._fail(f"view to {len(target)} sizes of {to_sympy(known)} elements, "
