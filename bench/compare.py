@@ -21,7 +21,7 @@ from typing import Any
 from bench import peers
 from bench.floor import accepts, propagate_ints
 from bench.ir import Net, from_network, h_index
-from bench.timing import Measurement, run_capped
+from bench.timing import Measurement, alternating, interleaved, run_capped
 
 CONTENDERS = ("convsym", "convsym_first", "convsym_summary", "convsym_summary_first",
               "torch.export", "onnxruntime", "sympy", "ints")
@@ -36,6 +36,7 @@ class Settings:
     max_repeats: int = 25
     execute: bool = True         # run the torch module at the executed sizes
     peers: tuple[str, ...] = CONTENDERS
+    rounds: int = 9              # interleaved rounds of a ratio measured side by side
 
 
 def plan(ir: Net, *, scan: int = 700, symbolic: bool = False) -> dict[str, Any]:
@@ -150,7 +151,27 @@ def compare(name: str, build: Callable[[], Any], settings: Settings, *,
         record["contenders"][who] = _entry(m, truth_exec, truth_ints, kinds)
         say(_line(name, who, record["contenders"][who]))
     record["ratios"] = ratios(record["contenders"])
+    if tasks.get("ints") is not None:
+        record["per_layer"] = per_layer(name, tasks, settings, say)
     return record
+
+
+def per_layer(name: str, tasks: dict[str, Any], settings: Settings,
+              say: Callable[[str], None]) -> dict[str, Any]:
+    """convsym's time over plain-integer propagation's on the same network (the same
+    layers, so the per-layer ratio), warm and first runs, each measured side by side with
+    the integers in interleaved rounds (:func:`bench.timing.interleaved`)."""
+    out: dict[str, Any] = {}
+    for variant in ("convsym", "convsym_first"):
+        if tasks.get(variant) is None:
+            continue
+        out[variant] = interleaved(f"{name}/ints+{variant}", [tasks["ints"], tasks[variant]],
+                                   rounds=settings.rounds, cap=settings.cap)
+    shown = ", ".join(f"{v.replace('convsym_first', 'first').replace('convsym', 'warm')} "
+                      f"{r['median_ratio']:.0f}x" for v, r in out.items() if r["median_ratio"])
+    say(f"  {name:<22} {'per layer / ints':<21} {shown} (median of {settings.rounds} "
+        "interleaved rounds)")
+    return out
 
 
 def _int_truth(ir: Net, env: dict[str, int]) -> int | None:
@@ -253,6 +274,33 @@ def workload_record(kind: str, depth: int, settings: Settings,
     if kind == "decoder_":  # sizes double per block: real tensors would not fit in memory
         settings = dataclasses.replace(settings, execute=False)
     return compare(f"{kind}{depth}", lambda: build(depth), settings, say=say)
+
+
+def workload_growth_rounds(kind: str, depths: list[int], settings: Settings,
+                           say: Callable[[str], None] = print) -> dict[str, Any]:
+    """convsym's growth ``t(deepest)/t(shallowest)`` on one workload kind, each variant
+    (warm, first run, with summary) measured at both depths side by side in alternating
+    children (:func:`bench.timing.alternating`), ``settings.rounds`` // 3 rounds at least 3."""
+    tasks: list[dict[str, Any]] = []
+    for depth in (depths[0], depths[-1]):
+        net = WORKLOADS[kind](depth)
+        ir = from_network(net)
+        probe = next(i for i, n in enumerate(net.nodes) if n.name == ir.ops[ir.probe].name)
+        build = (lambda d: lambda: WORKLOADS[kind](d))(depth)
+        tasks.append({v: peers.convsym_task(build, probe, h_index(net), [], **kw)
+                      for v, kw in peers.CONVSYM_VARIANTS.items()})
+    rounds = max(3, settings.rounds // 3)
+    out: dict[str, Any] = {}
+    for variant in peers.CONVSYM_VARIANTS:
+        r = alternating(f"{kind}/{variant}", [t[variant] for t in tasks], rounds=rounds,
+                        cap=settings.cap, budget=settings.budget / rounds,
+                        hi=settings.max_repeats)
+        out[variant] = r
+        if r["median_ratio"]:
+            say(f"  {kind.rstrip('_'):<22} {variant:<21} t({depths[-1]})/t({depths[0]}) = "
+                f"{r['median_ratio']:.1f}x, median of "
+                f"{', '.join(f'{x:.1f}' for x in r['ratios'])}")
+    return out
 
 
 WORKLOADS: dict[str, Callable[[int], Any]] = {

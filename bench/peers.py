@@ -45,7 +45,9 @@ def clear_caches() -> None:
     memos (what a fresh process starts with, minus the imports): sizes, displays (the
     derivations' too), parsed texts, rooms, thresholds and agreements, layers' checked
     arguments and configurations, and what is remembered per symbol (its key, digest, sign
-    and probe values).
+    and probe values), and the table of floors alive (a run's result kept alive, the
+    warm-up's, would hand its floors to the next run, and with them its symbols: a fresh
+    process has neither, and each equal-but-distinct symbol costs a SymPy comparison).
 
     Kept: what is built once per class (a printer's method for a SymPy class, the ``nargs``
     of ``floor``, a layer class's field names), independent of the network, and the
@@ -68,6 +70,7 @@ def clear_caches() -> None:
     intdiv._SYM_DIGESTS.clear()
     intdiv._POSITIVE.clear()
     intdiv._PROBE_AT.clear()
+    intdiv._FLOORS.clear()  # (floors interned while alive: the last run's, the warm-up's)
     for constant in intdiv._SMALL_CONSTS.values():  # (made at import; what they learnt since)
         constant._memo = None
     text.power_factors.cache_clear()

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     peers = compare.CONTENDERS  # every peer in every run, quick or not (issue 19)
     settings = compare.Settings(cap=cap, budget=2.0 if quick else 8.0,
                                 max_repeats=10 if quick else 25, execute=not args.no_execute,
-                                peers=peers)
+                                peers=peers, rounds=9 if quick else 15)
     started = time.perf_counter()
     results: dict[str, Any] = {
         "command": "python -m bench" + (" --quick" if quick else ""),
@@ -162,13 +162,23 @@ def main(argv: list[str] | None = None) -> int:
                                                                      say=say)
                 _save(out_path, results)
         results["workload_growth"] = targets.workload_growth(results["workloads"])
+        say("  growth again, the two depths side by side (alternating children):")
+        for kind, depths in WORKLOADS.items():
+            measured = depths[:2] if quick else depths
+            if max(measured) < 10 * min(measured):
+                continue  # (no growth target below 10x the depth)
+            results["workload_growth"][kind]["rounds"] = compare.workload_growth_rounds(
+                kind, list(measured), settings, say=say)
+            _save(out_path, results)
         for line in targets.workload_growth_lines(results["workload_growth"]):
             say(line)
     if "scaling" in sections:
         say("\n== convsym alone: ceil_mode pools, Keras 'same' stride 2, symbolic "
             "hyperparameters ==")
         results["scaling"] = scaling.run_workloads(cap=cap, budget=settings.budget,
-                                                   max_repeats=settings.max_repeats, say=say)
+                                                   max_repeats=settings.max_repeats,
+                                                   rounds_of_growth=settings.rounds // 3,
+                                                   say=say)
         _save(out_path, results)
     if "zoo" in sections:
         from bench import zoo

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.timing import run_capped
+from bench.timing import alternating, run_capped
 
 
 def ceil_pools(blocks: int) -> Any:
@@ -118,9 +118,11 @@ def net_is_channels_first(shape: tuple[Any, ...]) -> bool:
     return bool(getattr(shape[0], "is_Integer", False))
 
 
-def run_workloads(*, cap: float, budget: float, max_repeats: int,
+def run_workloads(*, cap: float, budget: float, max_repeats: int, rounds_of_growth: int = 3,
                   say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Every workload at both depths, four ways; growth between the depths."""
+    """Every workload at both depths, four ways; growth between the depths, as the ratio
+    of the two medians and as the median ratio of ``rounds_of_growth`` rounds measured side
+    by side (:func:`bench.timing.alternating`)."""
     from bench.timing import fmt_time
 
     out: dict[str, Any] = {}
@@ -138,11 +140,21 @@ def run_workloads(*, cap: float, budget: float, max_repeats: int,
                 say(f"  {name + str(depth):<22} {way:<14} {shown:>12}  size "
                     f"{entry.get('size', '-')!s:>5}  {entry.get('expr', '')[:60]}")
         shallow, deep = (str(d) for d in depths)
-        rec["growth"] = {}
-        for way in WAYS:
+        rec["growth"], rec["growth_rounds"] = {}, {}
+        for way, (first, summary) in WAYS.items():
             a = rec[way][shallow].get("median_s")
             b = rec[way][deep].get("median_s")
             rec["growth"][way] = b / a if a and b else None
+            if a and b:  # again, the two depths side by side (alternating children)
+                rounds = alternating(f"{name}/{way}", [_task(build, d, first, summary)
+                                                       for d in depths],
+                                     rounds=rounds_of_growth, cap=cap,
+                                     budget=budget / rounds_of_growth, hi=max_repeats)
+                rec["growth_rounds"][way] = rounds
+                if rounds["median_ratio"]:
+                    say(f"  {name:<22} {way:<14} t({deep})/t({shallow}) = "
+                        f"{rounds['median_ratio']:.1f}x, median of "
+                        f"{', '.join(f'{r:.1f}' for r in rounds['ratios'])}")
         out[name] = rec
     return out
 

@@ -9,6 +9,10 @@ runs the task once as a warm-up and ``repeats`` more times, sending each result 
 The repeat count adapts to the cost of one run (``adaptive_repeats``): cheap tasks are
 repeated many times, a 20-second torch.export once; the count actually used is recorded
 with every median.
+
+Ratios are also measured side by side (:func:`interleaved`: two tasks in turn in one child;
+:func:`alternating`: two tasks in alternating children), the median of the per-round ratios
+being robust to what the machine does between measurements.
 """
 
 from __future__ import annotations
@@ -184,6 +188,115 @@ def run_capped(label: str, task: Task, *, cap: float, budget: float, lo: int = 1
         m.error = None
         m.warmup_only = True
     return m
+
+
+def _interleaved_child(conn: Any, tasks: list[Task], rounds: int) -> None:
+    gc.freeze()  # (as in _child: only what the tasks allocate is scanned)
+    try:
+        prepared = []
+        for task in tasks:
+            run, _ = task(lambda info: None)
+            setup = getattr(run, "setup", None)
+            if setup is not None:
+                setup()
+            start = time.perf_counter()
+            run()  # the warm-up, its result dropped at once
+            first = time.perf_counter() - start
+            number = max(1, min(1000, int(0.002 / first))) if first > 0 else 1000
+            prepared.append((run, setup, number))
+        for r in range(rounds):
+            times = [0.0] * len(prepared)
+            order = range(len(prepared)) if r % 2 == 0 else reversed(range(len(prepared)))
+            for i in order:  # A B, B A, A B, ...: neither task always runs after the other
+                run, setup, number = prepared[i]
+                spent = 0.0
+                for _ in range(number):
+                    if setup is not None:
+                        setup()
+                    start = time.perf_counter()
+                    run()
+                    spent += time.perf_counter() - start
+                times[i] = spent / number
+            conn.send(("round", times))
+        conn.send(("done",))
+    except BaseException as err:  # reported to the parent, never fatal
+        conn.send(("error", f"{type(err).__name__}: {err}"[:2000]))
+    finally:
+        conn.close()
+
+
+def interleaved(label: str, tasks: list[Task], *, rounds: int, cap: float
+                ) -> dict[str, Any]:
+    """Time ``tasks`` in turn, ``rounds`` times, in one forked child, and the ratio of the
+    last task's time to the first's in each round, with their median.
+
+    A ratio of two medians measured minutes apart in separate children carries whatever the
+    machine did in between (on a shared VM, a plain-integer loop ran 10 µs in one child and
+    20 µs in the next); times taken side by side, alternating which goes first, share the
+    machine's state, so their ratio is the quantity asked for.  Each task keeps its own
+    ``setup`` (a first run clears the caches before every run, untimed); tasks whose runs
+    share state (two warm builds of related networks) belong in separate children
+    (:func:`alternating`).
+    """
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_interleaved_child, args=(child, tasks, rounds), daemon=True)
+    proc.start()
+    child.close()
+    out: dict[str, Any] = {"rounds": []}
+    deadline = time.monotonic() + cap
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not parent.poll(left):
+                out["timed_out_after_s"] = cap
+                break
+            try:
+                msg = parent.recv()
+            except EOFError:
+                out["error"] = f"child exited with code {proc.exitcode}"
+                break
+            if msg[0] == "round":
+                out["rounds"].append(msg[1])
+            elif msg[0] == "error":
+                out["error"] = msg[1]
+                break
+            else:
+                break
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        parent.close()
+    return _with_ratios(out, label)
+
+
+def alternating(label: str, tasks: list[Task], *, rounds: int, cap: float, budget: float,
+                hi: int) -> dict[str, Any]:
+    """Like :func:`interleaved`, but each measurement in its own child
+    (:func:`run_capped`, median of its repeats), the children alternating (A B, B A, ...):
+    for tasks that must not share a process's caches, e.g. the same workload warm at two
+    depths (the growth ``t(deep)/t(shallow)``)."""
+    out: dict[str, Any] = {"rounds": []}
+    for r in range(rounds):
+        times: list[float] = [0.0] * len(tasks)
+        order = range(len(tasks)) if r % 2 == 0 else reversed(range(len(tasks)))
+        for i in order:
+            m = run_capped(f"{label}/{i}", tasks[i], cap=cap, budget=budget, lo=1, hi=hi)
+            if m.median is None or m.error:
+                out["error"] = m.error or f"task {i} did not finish within {cap:.0f} s"
+                return _with_ratios(out, label)
+            times[i] = m.median
+        out["rounds"].append(times)
+    return _with_ratios(out, label)
+
+
+def _with_ratios(out: dict[str, Any], label: str) -> dict[str, Any]:
+    ratios = [r[-1] / r[0] for r in out["rounds"] if r[0] > 0]
+    out["label"] = label
+    out["ratios"] = ratios
+    out["median_ratio"] = statistics.median(ratios) if ratios else None
+    return out
 
 
 def fmt_time(seconds: float | None) -> str:
