@@ -36,7 +36,8 @@ class Settings:
     max_repeats: int = 25
     execute: bool = True         # run the torch module at the executed sizes
     peers: tuple[str, ...] = CONTENDERS
-    rounds: int = 9              # interleaved rounds of a ratio measured side by side
+    rounds: int = 9              # interleaved rounds of a per-layer ratio (one child)
+    growth_rounds: int = 5       # rounds of a growth ratio (alternating children)
 
 
 def plan(ir: Net, *, scan: int = 700, symbolic: bool = False) -> dict[str, Any]:
@@ -280,7 +281,7 @@ def workload_growth_rounds(kind: str, depths: list[int], settings: Settings,
                            say: Callable[[str], None] = print) -> dict[str, Any]:
     """convsym's growth ``t(deepest)/t(shallowest)`` on one workload kind, each variant
     (warm, first run, with summary) measured at both depths side by side in alternating
-    children (:func:`bench.timing.alternating`), ``settings.rounds`` // 3 rounds at least 3."""
+    children (:func:`bench.timing.alternating`), ``settings.growth_rounds`` rounds."""
     tasks: list[dict[str, Any]] = []
     for depth in (depths[0], depths[-1]):
         net = WORKLOADS[kind](depth)
@@ -289,7 +290,7 @@ def workload_growth_rounds(kind: str, depths: list[int], settings: Settings,
         build = (lambda d: lambda: WORKLOADS[kind](d))(depth)
         tasks.append({v: peers.convsym_task(build, probe, h_index(net), [], **kw)
                       for v, kw in peers.CONVSYM_VARIANTS.items()})
-    rounds = max(3, settings.rounds // 3)
+    rounds = settings.growth_rounds
     out: dict[str, Any] = {}
     for variant in peers.CONVSYM_VARIANTS:
         r = alternating(f"{kind}/{variant}", [t[variant] for t in tasks], rounds=rounds,

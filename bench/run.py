@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             "hyperparameters ==")
         results["scaling"] = scaling.run_workloads(cap=cap, budget=settings.budget,
                                                    max_repeats=settings.max_repeats,
-                                                   rounds_of_growth=settings.rounds // 3,
+                                                   rounds_of_growth=settings.growth_rounds,
                                                    say=say)
         _save(out_path, results)
     if "zoo" in sections:

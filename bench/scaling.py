@@ -118,7 +118,7 @@ def net_is_channels_first(shape: tuple[Any, ...]) -> bool:
     return bool(getattr(shape[0], "is_Integer", False))
 
 
-def run_workloads(*, cap: float, budget: float, max_repeats: int, rounds_of_growth: int = 3,
+def run_workloads(*, cap: float, budget: float, max_repeats: int, rounds_of_growth: int = 5,
                   say: Callable[[str], None] = print) -> dict[str, Any]:
     """Every workload at both depths, four ways; growth between the depths, as the ratio
     of the two medians and as the median ratio of ``rounds_of_growth`` rounds measured side
