@@ -274,7 +274,8 @@ def interleaved(label: str, tasks: list[Task], *, rounds: int, cap: float
 def alternating(label: str, tasks: list[Task], *, rounds: int, cap: float, budget: float,
                 hi: int) -> dict[str, Any]:
     """Like :func:`interleaved`, but each measurement in its own child
-    (:func:`run_capped`, median of its repeats), the children alternating (A B, B A, ...):
+    (:func:`run_capped`, median of at least 3 repeats after the warm-up), the children
+    alternating (A B, B A, ...):
     for tasks that must not share a process's caches, e.g. the same workload warm at two
     depths (the growth ``t(deep)/t(shallow)``)."""
     out: dict[str, Any] = {"rounds": []}
@@ -282,7 +283,7 @@ def alternating(label: str, tasks: list[Task], *, rounds: int, cap: float, budge
         times: list[float] = [0.0] * len(tasks)
         order = range(len(tasks)) if r % 2 == 0 else reversed(range(len(tasks)))
         for i in order:
-            m = run_capped(f"{label}/{i}", tasks[i], cap=cap, budget=budget, lo=1, hi=hi)
+            m = run_capped(f"{label}/{i}", tasks[i], cap=cap, budget=budget, lo=3, hi=hi)
             if m.median is None or m.error:
                 out["error"] = m.error or f"task {i} did not finish within {cap:.0f} s"
                 return _with_ratios(out, label)
