@@ -36,7 +36,11 @@ import math
 import sys
 from typing import Any, Protocol
 
+from convsym.expr import symbol
 from convsym.intdiv import QPoly, as_int, to_sympy
+
+BATCH_SYMBOL = symbol("batch_size_")
+"""The batch size while tracing: it may flow into ``view`` but never into a layer."""
 
 
 class Trace(Protocol):
