@@ -150,6 +150,24 @@ def zoo_rows(zoo: dict[str, Any]) -> list[str]:
     return rows
 
 
+def per_layer_rows(records: dict[str, Any]) -> list[str]:
+    """Per network: layers, and convsym over plain integers, warm and first runs, measured
+    side by side (:func:`bench.compare.per_layer`)."""
+    rows = ["| network | layers | warm | first run |", "|---|---|---|---|"]
+    for name, rec in records.items():
+        paired = rec.get("per_layer")
+        if not paired:
+            continue
+        cells = [name, str(rec.get("layers", "–"))]
+        for variant in ("convsym", "convsym_first"):
+            r = paired.get(variant, {})
+            ratios = r.get("ratios") or []
+            cells.append(f"{r['median_ratio']:.0f}x ({min(ratios):.0f}–{max(ratios):.0f})"
+                         if r.get("median_ratio") else "–")
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows if len(rows) > 2 else []
+
+
 def expression_rows(records: dict[str, Any], label: Any) -> list[str]:
     """Final expression per contender with its size and exactness."""
     rows = ["| | convsym | torch.export | ONNX Runtime symbolic | naive SymPy |",
@@ -227,6 +245,13 @@ def render(r: dict[str, Any]) -> str:
                 "shape against PyTorch), imported with `from_torch(model, (3, \"H\", "
                 "\"W\"))`; torch.export with `Dim.AUTO` on H and W where it was run:", ""]
         out += zoo_rows(zoo) + [""]
+    per_layer = per_layer_rows({**nets, **r.get("chains", {}), **work})
+    if per_layer:
+        out += ["**Per layer against plain integers**: convsym's time over plain-integer "
+                "propagation's on the same network, both timed side by side in one process "
+                "(interleaved rounds, which goes first alternating; the median of the "
+                "per-round ratios, and the lowest and highest round):", ""]
+        out += per_layer + [""]
     st = r.get("startup", {})
     if st:
         out += ["Start-up (fresh processes, median): bare Python "
