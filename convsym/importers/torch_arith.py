@@ -152,13 +152,17 @@ class ArithmeticOps:
         it is (or views), when no row has yet."""
         shape = self.operand_shape(x, value, op)
         layer, row = self.holding(value, lambda params: TensorOperand(kind, shape, params,
-                                                                      inplace))
+                                                                      inplace), op)
         return self.add(layer, op, [x], name=row)
 
-    def holding(self: Trace, value: Any, make: Any) -> tuple[Layer, str | None]:
-        """The layer ``make(params)`` for a row reading the fixed tensor ``value``, holding
-        the parameters it is made of that no row has counted yet, and the row's name (the
-        parameter's, when it is or views one read here first).  A :class:`FixedTensor`
+    def holding(self: Trace, value: Any, make: Any, op: str) -> tuple[Layer, str | None]:
+        """The layer ``make(params)`` for a row ``op`` reading the fixed tensor ``value``,
+        holding the parameters it is made of that no row has counted yet, and the row's name
+        when it is not the current module's: the parameter's, when ``value`` is or views one
+        read here first; where ``value`` was computed from parameters of modules outside the
+        current one (timm's shared relative-position MLP, run by the model and read in its
+        first block), ``op`` in the innermost module holding them all, so each module's
+        parameters are counted within it, as PyTorch counts them.  A :class:`FixedTensor`
         (made from sizes) holds none."""
         fixed = isinstance(value, FixedTensor)
         fresh = [] if fixed else [
@@ -171,9 +175,38 @@ class ArithmeticOps:
         layer: Layer = make(params if owner is not None else 0)
         if owner is None and params:  # computed from parameters: it holds them
             layer = applied(layer, counted=params, counted_frozen=frozen)
+            row = self.holder_row([self.param_names.get(id(p), "") for p in fresh], op)
         elif frozen:
             layer = applied(layer, frozen=True)
         return layer, row
+
+    def holder_row(self: Trace, names: list[str], op: str) -> str | None:
+        """The name of a row ``op`` holding the parameters ``names``: None (the current
+        module's row) when their modules all lie within the current module, else ``op`` in
+        the innermost module that holds them all (the model itself at worst).
+
+        >>> class Trace:
+        ...     def scope(self):
+        ...         return ("blocks.0.attn", None)
+        >>> holder = ArithmeticOps.holder_row
+        >>> holder(Trace(), ["blocks.0.attn.rel.fc.weight"], "sdpa")
+        >>> holder(Trace(), ["rel_pos.fc1.weight", "rel_pos.fc2.bias"], "sdpa")
+        'rel_pos.sdpa'
+        >>> holder(Trace(), ["scale.weight", "table"], "add")
+        'add'
+        """
+        scope = self.scope()[0]
+        owners = [n.rsplit(".", 1)[0] if "." in n else "" for n in names]
+        if not scope or all(o == scope or o.startswith(scope + ".") for o in owners):
+            return None
+        common = owners[0].split(".") if owners[0] else []
+        for other in owners[1:]:
+            parts = other.split(".") if other else []
+            k = 0
+            while k < min(len(common), len(parts)) and common[k] == parts[k]:
+                k += 1
+            common = common[:k]
+        return ".".join([*common, op])
 
     def in_place(self: Trace, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,
                  op: str) -> Any:

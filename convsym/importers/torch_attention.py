@@ -95,7 +95,8 @@ class AttentionOps:
         if w is not None and fixed and self.is_tensor(x) and name.strip("_") in (
                 "matmul", "rmatmul"):  # a fixed matrix (SwiftFormer's)
             shape = tuple(int(n) for n in w.shape)
-            layer, row = self.holding(w, lambda params: MatMulFixed(shape, params, x is b))
+            layer, row = self.holding(w, lambda params: MatMulFixed(shape, params, x is b),
+                                      "matmul")
             return self.add(layer, "matmul", [x], name=row)
         if not (self.is_tensor(a) and self.is_tensor(b)):
             raise self.fail(f"{name} with a tensor that is not traced (a parameter or a "
@@ -142,5 +143,6 @@ class AttentionOps:
                             "a tensor); convsym follows a fixed mask (a position bias)")
         shape = self.operand_shape(qkv[0], mask, name)
         layer, row = self.holding(mask, lambda params: ScaledDotProductAttention(shape,
-                                                                                 params))
+                                                                                 params),
+                                  "scaled_dot_product_attention")
         return self.add(layer, "scaled_dot_product_attention", qkv, name=row)

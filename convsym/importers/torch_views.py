@@ -229,7 +229,8 @@ class ViewOps:
     def fixed_row(self: Trace, value: Any, shape: list[Any], op: str) -> Any:
         """A :class:`BatchExpanded` row of ``shape`` for the fixed tensor ``value``, on the
         network's input, counting the parameters it is made of."""
-        layer, row = self.holding(value, lambda params: BatchExpanded(tuple(shape), params))
+        layer, row = self.holding(value, lambda params: BatchExpanded(tuple(shape), params),
+                                  op)
         return self.add(layer, op, [self.tensor(self.inputs[0])], name=row)
 
     def op_repeat(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -59,8 +59,11 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         "pit_xs_224", "cait_xxs24_224", "convit_tiny", "swiftformer_xs",
         # a per-image query repeated for each window (repeat_interleave over the batch axis);
         # exact at 224 x 224, and refused with PyTorch where the windows do not fit
-        "gcvit_xxtiny")
-"""35 timm architectures, the smallest common variant of each family: 23 conv nets and 12
+        "gcvit_xxtiny",
+        # a position-bias MLP run once by the model (not by a block) and read as every
+        # block's attention mask: its parameters counted in the model, not in the first block
+        "vit_srelpos_small_patch16_224")
+"""36 timm architectures, the smallest common variant of each family: 23 conv nets and 13
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))

@@ -1396,6 +1396,76 @@ def test_a_bias_read_from_a_child_module_is_followed() -> None:
     assert int(net.total_params) == sum(int(p.numel()) for p in module.parameters())
 
 
+class SharedBiasMLP(nn.Module):
+    """timm's shared relative-position bias (``vit_srelpos``): an MLP on a buffer, run once by
+    the model and read by every block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.register_buffer("coords", torch.zeros(16, 16, 2))
+
+    def forward(self) -> Any:
+        return self.fc(self.coords).permute(2, 0, 1).unsqueeze(0)
+
+
+class SharedBiasBlock(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, x: Any, bias: Any, table: Any) -> Any:
+        q = self.proj(x).reshape(x.shape[0], 16, 2, 4).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, q, q, attn_mask=bias)
+        return y.transpose(1, 2).reshape(x.shape[0], 16, 8) + table
+
+
+class SharedBias(nn.Module):
+    """Blocks reading tensors their parent computed from other modules' parameters: a bias
+    MLP at the root (read as an attention mask) and a table scaled by a root-level module."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rel_pos = SharedBiasMLP()
+        self.scale = nn.Linear(8, 8, bias=False)
+        self.table = nn.Parameter(torch.zeros(16, 8))
+        self.blocks = nn.Sequential(SharedBiasBlock(), SharedBiasBlock())
+
+    def forward(self, x: Any) -> Any:
+        bias, table = self.rel_pos(), self.scale(self.table)
+        t = x.flatten(2).transpose(1, 2)
+        for block in self.blocks:
+            t = block(t, bias, table)
+        return t
+
+
+def _module_params(net: Any, model: nn.Module) -> dict[str, tuple[int, int]]:
+    """Per module run on traced tensors: PyTorch's parameter count and the sum of the rows
+    inside it (as the conformance harness compares them)."""
+    out = {}
+    for name, module in model.named_modules():
+        if not name or name in net.fixed_calls:
+            continue
+        ours = sum(int(r.params) for r in net.rows
+                   if r.name == name or r.name.startswith(name + "."))
+        out[name] = (sum(int(p.numel()) for p in module.parameters()), ours)
+    return out
+
+
+def test_parameters_computed_outside_a_block_are_not_counted_in_it() -> None:
+    """The bias MLP's and the scaled table's parameters belong to root-level modules: the row
+    that first reads each holds them under that module's name, not the block's (timm's
+    vit_srelpos counted the shared MLP in blocks.0)."""
+    module = SharedBias().eval()
+    net = from_torch(module, (8, 4, 4))
+    with torch.no_grad():
+        out = module(torch.randn(2, 8, 4, 4))
+    assert net.output_shapes == [tuple(out.shape[1:])]
+    assert int(net.total_params) == sum(int(p.numel()) for p in module.parameters())
+    for name, (real, ours) in _module_params(net, module).items():
+        assert real == ours, (name, real, ours)
+
+
 class SizeOverSize(nn.Module):
     """``(C * n) // n`` with ``n = H // 8``: Python divides by zero for H < 8."""
 
