@@ -59,8 +59,14 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         "pit_xs_224", "cait_xxs24_224", "convit_tiny", "swiftformer_xs",
         # a per-image query repeated for each window (repeat_interleave over the batch axis);
         # exact at 224 x 224, and refused with PyTorch where the windows do not fit
-        "gcvit_xxtiny")
-"""35 timm architectures, the smallest common variant of each family: 23 conv nets and 12
+        "gcvit_xxtiny",
+        # the batch merged with per-sample axes: LeViT's BatchNorm1d on x.flatten(0, 1) of
+        # (B, N, C) tokens, viewed back with reshape_as; Hiera's unroll of strided patches
+        # into the batch (flatten(0, 2), twice) until reshape(-1, N, C). Both are built for
+        # 224 x 224 (a fixed attention bias, a fixed position embedding) and refused with
+        # PyTorch at other sizes
+        "levit_128s", "hiera_tiny_224")
+"""37 timm architectures, the smallest common variant of each family: 23 conv nets and 14
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))
