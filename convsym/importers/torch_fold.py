@@ -155,6 +155,10 @@ class FoldOps:
         with the batch moved to ``p`` again, for ``unbind(0)`` / ``x[i]`` to select on."""
         parent, dims = x._cs_moved
         p = dims.index(0)
+        if name.startswith("view"):  # (whether its strides allow a view is not tracked)
+            raise self.fail(f"{name} of a tensor whose batch axis a permute moved: PyTorch "
+                            "views such a tensor only where its strides allow, which convsym "
+                            "does not track; it follows x.reshape(...)", "batch_size")
         have = list(self.size_of(x))
         if len(sizes) <= p or any(_poly(a) is None or _poly(a) != _poly(b)
                                   for a, b in zip(sizes[:p], have)):
@@ -188,12 +192,11 @@ class FoldOps:
             ordered = self.add(Permute((0, *moved)), "permute", [ordered], folded=False)
         keep = [self.size_value(v) for v in sizes[:p]]
         target = [self.size_value(v) for v in rest]
-        op = "view" if name.startswith("view") else "reshape"
         if as_int(group) == 1:
-            node = self.add(Reshape((*keep, *target)), op, [ordered], folded=False)
+            node = self.add(Reshape((*keep, *target)), "reshape", [ordered], folded=False)
         else:
-            grouped = self.add(Reshape((*keep, to_sympy(group), *target)), op, [ordered],
-                               folded=False)
+            grouped = self.add(Reshape((*keep, to_sympy(group), *target)), "reshape",
+                               [ordered], folded=False)
             first = (0, p + 1, *range(1, p + 1), *range(p + 2, len(sizes) + 1))
             node = self.add(Permute(first), "permute", [grouped], folded=True)
         out = self.tensor(node._cs_index)

@@ -195,6 +195,8 @@ class Unsafe(nn.Module):
             return qkv.reshape(2 * B, 2, H * W, 2)[0]
         if self.what == "prefix_changed":
             return qkv.reshape(1, 2 * B, 2, H * W, 2)[0]
+        if self.what == "viewed":  # (PyTorch cannot view these strides as (2, B*2, N, 2))
+            return qkv.view(2, B * 2, H * W, 2)[0]
         if self.what == "not_batch":
             return qkv.reshape(2, B + 1, -1)[0]
         raise AssertionError(self.what)
@@ -209,6 +211,7 @@ class Unsafe(nn.Module):
     ("returned", "the forward returns a tensor whose batch axis holds windows folded in"),
     ("prefix_merged", "other than one keeping the sizes before the batch"),
     ("prefix_changed", "other than one keeping the sizes before the batch"),
+    ("viewed", "view of a tensor whose batch axis a permute moved"),
     ("not_batch", "not the batch size times a per-sample size"),
 ])
 def test_unsafe_uses_of_a_merged_batch_are_refused(what: str, message: str) -> None:
