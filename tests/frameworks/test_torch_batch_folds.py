@@ -125,6 +125,27 @@ class SamBlock(nn.Module):
         return (x + y).permute(0, 3, 1, 2)
 
 
+class UserHeads(nn.Module):
+    """Attention as users write it: heads folded with ``reshape(B * heads, N, d)`` (and with
+    ``-1``), ``torch.bmm`` on the folded heads, the heads viewed back into the sample."""
+
+    def __init__(self, dim: int = 8, heads: int = 2) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q, self.kv = nn.Linear(dim, dim), nn.Linear(dim, 2 * dim)
+
+    def forward(self, x: Any) -> Any:
+        B, C, H, W = x.shape
+        t = x.flatten(2).transpose(1, 2)
+        N, h, d = H * W, self.heads, C // self.heads
+        q = self.q(t).view(B, N, h, d).transpose(1, 2).reshape(B * h, N, d)
+        k, v = self.kv(t).view(B, N, 2, h, d).permute(0, 2, 3, 1, 4).unbind(1)
+        k, v = k.reshape(-1, N, d), v.reshape(B * h, N, d)
+        attn = torch.bmm(q, k.transpose(1, 2)).softmax(-1)
+        out = torch.bmm(attn, v).view(B, h, N, d).transpose(1, 2).reshape(B, N, C)
+        return out.transpose(1, 2).reshape(B, C, H, W)
+
+
 class MergedWide(nn.Module):
     """The moved batch merged with more than the heads (``(3, B * heads * N, d)``), and with
     nothing (``(3, B, heads * N * d)``, the batch kept): both per-sample reshapes."""
@@ -154,6 +175,10 @@ def test_sam_attention_with_merged_heads_matches_pytorch(ws: int) -> None:
     check(SamBlock(ws))
 
 
+def test_users_heads_folded_into_the_batch_match_pytorch() -> None:
+    check(UserHeads())
+
+
 def test_moved_batch_merged_with_more_or_nothing_matches_pytorch() -> None:
     check(MergedWide())
 
@@ -162,7 +187,8 @@ def test_moved_batch_merged_with_more_or_nothing_matches_pytorch() -> None:
 def test_batch_fold_rows_replay(runner: str) -> None:
     """The rows (per-sample flattens, the transposes around a folded BatchNorm, the reshapes
     of a moved batch) rebuilt one by one as torch calls and in the NumPy reference."""
-    replays([Tokens(), Unroll(), SamBlock(0), SamBlock(4), MergedWide()], runner)
+    replays([Tokens(), Unroll(), SamBlock(0), SamBlock(4), UserHeads(), MergedWide()],
+            runner)
 
 
 class Unsafe(nn.Module):
