@@ -125,8 +125,8 @@ class FoldOps:
                 type(dim) is not int or not -self.rank(x) < dim < 0:
             raise self.fail(f"module {qual!r} ({kind}) on a tensor whose batch axis holds "
                             "windows folded in (B*F, ...); convsym follows linear maps, "
-                            "layer norms over the last axes, dropout and activations on "
-                            "such a tensor", "batch_size")
+                            "layer norms over the last axes, a BatchNorm1d on (B*F, C), "
+                            "dropout and activations on such a tensor", "batch_size")
 
     def folded_batch_norm(self: Trace, module: Any, qual: str, kind: str, x: Any) -> Any:
         """``nn.BatchNorm1d`` on a folded ``(B*F, C)`` (LeViT's ``bn(x.flatten(0, 1))``):
