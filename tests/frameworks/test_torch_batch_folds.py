@@ -183,6 +183,49 @@ def test_moved_batch_merged_with_more_or_nothing_matches_pytorch() -> None:
     check(MergedWide())
 
 
+class MovedMerge(nn.Module):
+    """``(B, H*W, 2, 3, 4)`` permuted by ``order`` (the batch moved to ``p``), reshaped with
+    the ``p`` sizes before the batch kept and the batch merged with the next ``k`` axes
+    (``-1`` there, or after), then selected back to the batch and viewed as ``(B, G, ...)``."""
+
+    def __init__(self, order: tuple[int, ...], k: int, minus: str) -> None:
+        super().__init__()
+        self.order, self.k, self.minus = order, k, minus
+
+    def forward(self, x: Any) -> Any:
+        B, C, H, W = x.shape
+        t = x[:, :1].flatten(2).transpose(1, 2).expand(-1, -1, 24).reshape(B, H * W, 2, 3, 4)
+        t = t.permute(*self.order)
+        shape = list(t.shape)
+        p = self.order.index(0)
+        merged = shape[p]
+        for n in shape[p + 1:p + 1 + self.k]:
+            merged = merged * n
+        rest = shape[p + 1 + self.k:]
+        if self.minus == "merged":
+            merged = -1
+        elif self.minus == "last" and rest:
+            rest[-1] = -1
+        t = t.reshape(*shape[:p], merged, *rest)
+        for _ in range(p):
+            t = t[0]
+        return t.reshape(B, -1, *t.shape[1:])
+
+
+ORDERS = [(2, 0, 1, 3, 4), (2, 0, 3, 1, 4), (3, 4, 0, 1, 2), (4, 3, 2, 0, 1),
+          (2, 3, 4, 0, 1), (4, 2, 0, 3, 1)]
+"""Permutes moving the batch behind 1 to 3 fixed axes (x[0] needs a fixed axis)."""
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("k", "minus"), [(0, ""), (1, "merged"), (2, "last")])
+def test_a_moved_batch_merged_with_the_axes_after_it_matches_pytorch(
+        order: tuple[int, ...], k: int, minus: str) -> None:
+    if order.index(0) + k >= len(order):
+        k = len(order) - 1 - order.index(0)
+    check(MovedMerge(order, k, minus), sizes=[(5, 7), (6, 3)])
+
+
 @pytest.mark.parametrize("runner", ["torch", "numpy"])
 def test_batch_fold_rows_replay(runner: str) -> None:
     """The rows (per-sample flattens, the transposes around a folded BatchNorm, the reshapes
