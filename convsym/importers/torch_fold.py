@@ -1,6 +1,9 @@
 """Windows folded into the batch axis (Swin's ``(B*nW, N, C)``): per sample such a tensor is
 exactly ``(nW, N, C)``, so the tracer marks it folded and follows it through the ops of
 :data:`FOLD_OK` only, mapping torch's dims one further, until a ``view(B, ...)`` unfolds it.
+Any per-sample axis merged with the batch is such a fold: ``x.flatten(0, 1)`` of tokens
+(LeViT, normalised there by a BatchNorm1d), ``x.reshape(B * heads, N, d)``, and the batch
+of attention's moved ``qkv`` merged with its heads (SAM's ``reshape(3, B * heads, N, -1)``).
 
 >>> import pytest
 >>> torch = pytest.importorskip("torch")
@@ -13,6 +16,15 @@ exactly ``(nW, N, C)``, so the tracer marks it folded and follows it through the
 ...         return w.view(B, -1, 16, C)
 >>> [(r.name, r.output_shape) for r in from_torch(Windows(), (8, "H", "W")).rows][-2:]
 [('reshape', (floor(H/4)*floor(W/4), 16, 8)), ('view_1', (floor(H/4)*floor(W/4), 16, 8))]
+>>> class Tokens(torch.nn.Module):
+...     def __init__(self):
+...         super().__init__()
+...         self.bn = torch.nn.BatchNorm1d(8)
+...     def forward(self, x):
+...         t = x.flatten(2).transpose(1, 2)
+...         return self.bn(t.flatten(0, 1)).reshape_as(t)
+>>> [(r.name, r.output_shape) for r in from_torch(Tokens(), (8, "H", "W")).rows][2:5]
+[('flatten_1', (H*W, 8)), ('transpose_1', (8, H*W)), ('bn', (8, H*W))]
 """
 
 from __future__ import annotations
@@ -21,10 +33,28 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from convsym.importers.torch_sizes import BATCH_SYMBOL, SymInt
+from convsym.importers.torch_views import MOVED
 from convsym.intdiv import QPoly, as_int, exact_quotient, to_sympy
-from convsym.layers.torch_tensor import (
-    Reshape,
-)
+from convsym.layers.torch import Flatten
+from convsym.layers.torch_tensor import Permute, Reshape
+
+
+def _poly(v: Any) -> QPoly | None:
+    """A size argument or ``x.shape`` entry as a canonical size (None for anything else)."""
+    if isinstance(v, SymInt):
+        return v.q
+    return QPoly.const(v) if type(v) is int else None
+
+
+def _product(values: list[QPoly | None]) -> QPoly | None:
+    """The product of canonical sizes (None when one is not a size)."""
+    out = QPoly.const(1)
+    for v in values:
+        if v is None:
+            return None
+        out = out * v
+    return out
+
 
 if TYPE_CHECKING:
     from convsym.importers.torch_trace import Trace
@@ -95,8 +125,99 @@ class FoldOps:
                 type(dim) is not int or not -self.rank(x) < dim < 0:
             raise self.fail(f"module {qual!r} ({kind}) on a tensor whose batch axis holds "
                             "windows folded in (B*F, ...); convsym follows linear maps, "
-                            "layer norms over the last axes, dropout and activations on "
-                            "such a tensor", "batch_size")
+                            "layer norms over the last axes, a BatchNorm1d on (B*F, C), "
+                            "dropout and activations on such a tensor", "batch_size")
+
+    def folded_batch_norm(self: Trace, module: Any, qual: str, kind: str, x: Any) -> Any:
+        """``nn.BatchNorm1d`` on a folded ``(B*F, C)`` (LeViT's ``bn(x.flatten(0, 1))``):
+        per channel of torch's dim 1, over the batch and ``F`` together, exactly as on the
+        ``(B, C, F)`` tensor that holds the same elements.  So the row is the module's on the
+        per-sample ``(C, F)``, between two transposes; the module's output is the folded
+        ``(F, C)`` again.  A folded tensor of another rank is refused (its channel axis would
+        not be the one a per-sample BatchNorm reads)."""
+        if self.rank(x) != 2:
+            raise self.fail(f"module {qual!r} ({kind}) on a rank-{self.rank(x)} tensor whose "
+                            "batch axis holds windows folded in; convsym follows a "
+                            "BatchNorm1d on a folded (B*F, C) tensor only", "batch_size")
+        channels_first = self.add(Permute((0, 2, 1)), "transpose", [x], folded=False)
+        out = self.leaf_row(module, qual, kind, channels_first)
+        return self.add(Permute((0, 2, 1)), "transpose", [out], folded=True)
+
+    def moved_reshape(self: Trace, x: Any, sizes: list[Any], name: str) -> Any:
+        """``x.reshape(...)`` of a tensor whose batch axis a permute moved to position ``p``
+        (SAM's ``qkv.reshape(B, N, 3, h, d).permute(2, 0, 3, 1, 4).reshape(3, B * h, N, -1)``):
+        followed when the ``p`` axes before the batch keep their sizes and the batch is
+        merged with (a leading part of) what follows it, ``B*G``.  For each index of the
+        axes before it, torch then reshapes the block ``(B, rest)`` into ``(B*G, rest')``:
+        per sample, ``rest`` into ``(G, rest')``.  So the rows are the parent's per-sample
+        axes in the moved order (a ``Permute``), that per-sample ``Reshape`` and a ``Permute``
+        bringing ``G`` first (a fold of ``G``, when ``G`` is not 1); the result is that node
+        with the batch moved to ``p`` again, for ``unbind(0)`` / ``x[i]`` to select on."""
+        parent, dims = x._cs_moved
+        p = dims.index(0)
+        if name.startswith("view"):  # (whether its strides allow a view is not tracked)
+            raise self.fail(f"{name} of a tensor whose batch axis a permute moved: PyTorch "
+                            "views such a tensor only where its strides allow, which convsym "
+                            "does not track; it follows x.reshape(...)", "batch_size")
+        have = list(self.size_of(x))
+        if len(sizes) <= p or any(_poly(a) is None or _poly(a) != _poly(b)
+                                  for a, b in zip(sizes[:p], have)):
+            raise self.fail(f"{name} of a tensor whose batch axis a permute moved to dim {p}, "
+                            "other than one keeping the sizes before the batch and merging "
+                            "the batch with the axes after it (x.reshape(3, B * h, N, -1))",
+                            "batch_size")
+        head, rest = sizes[p], list(sizes[p + 1:])
+        # per sample, the block after the axes before the batch: the parent's windows (of
+        # a folded parent: torch's B*F there) and the axes after the batch
+        trailing = _product([exact_quotient(have[p].q, QPoly.sym(BATCH_SYMBOL)),
+                             *map(_poly, have[p + 1:])])
+        known = _product(list(map(_poly, rest)))
+        inferred = any(type(v) is int and v == -1 for v in rest)
+        if type(head) is int and head == -1 and not inferred and trailing is not None and \
+                known is not None and as_int(known) != 0:
+            group = exact_quotient(trailing, known)
+        elif isinstance(head, SymInt):
+            group = exact_quotient(head.q, QPoly.sym(BATCH_SYMBOL))
+        else:
+            group = None
+        if group is None or BATCH_SYMBOL in group.free_symbols() or (
+                as_int(group) is not None and as_int(group) < 1):  # type: ignore[operator]
+            shown = to_sympy(head.q) if isinstance(head, SymInt) else head
+            raise self.fail(f"{name} whose size at the moved batch axis (dim {p}) is {shown}, "
+                            "not the batch size times a per-sample size", "batch_size")
+        shift = 1 if parent in self.folded else 0  # (the layer's dim of torch's dim d >= 1)
+        moved = [d + shift for d in dims[:p]] + [1] * shift + [d + shift for d in dims[p + 1:]]
+        ordered = self.tensor(parent)
+        if moved != list(range(1, len(moved) + 1)):  # (per sample; its torch dim 0 is B)
+            ordered = self.add(Permute((0, *moved)), "permute", [ordered], folded=False)
+        keep = [self.size_value(v) for v in sizes[:p]]
+        target = [self.size_value(v) for v in rest]
+        if as_int(group) == 1:
+            node = self.add(Reshape((*keep, *target)), "reshape", [ordered], folded=False)
+        else:
+            grouped = self.add(Reshape((*keep, to_sympy(group), *target)), "reshape",
+                               [ordered], folded=False)
+            first = (0, p + 1, *range(1, p + 1), *range(p + 2, len(sizes) + 1))
+            node = self.add(Permute(first), "permute", [grouped], folded=True)
+        out = self.tensor(node._cs_index)
+        out._cs_index = MOVED
+        out._cs_moved = (node._cs_index, (*range(1, p + 1), 0, *range(p + 1, len(sizes))))
+        return out
+
+    def fold_flatten(self: Trace, x: Any, end: int, name: str) -> Any:
+        """``x.flatten(0, end)``: the batch merged with the per-sample axes up to torch's
+        ``end`` (LeViT's ``x.flatten(0, 1)`` of ``(B, N, C)``, Hiera's unrolling), which is
+        ``(B*F, ...)`` folded, ``F`` the product of the merged per-sample axes (of a folded
+        ``x``, its windows times them).  Merging every axis would leave no per-sample axis
+        besides the fold, and is refused."""
+        rank = self.rank(x)
+        if end >= rank - 1:
+            raise self.fail(f"{name}(0, {end}) of a rank-{rank} tensor: every axis merged "
+                            "with the batch axis; convsym follows a flatten that keeps an "
+                            "axis after the batch (x.flatten(0, k), k < rank - 1)",
+                            "batch_size")
+        shift = 1 if x._cs_folded else 0  # (a folded x's torch dim d >= 1: the layer's d + 1)
+        return self.add(Flatten(1, end + shift), "flatten", [x], folded=True)
 
     def fold(self: Trace, x: Any, head: Any, rest: list[Any], name: str) -> Any:
         """``x.view(head, *rest)`` where ``head`` is not the batch size: windows folded into

@@ -372,6 +372,8 @@ class Trace(SizeTests, FoldOps, ArithmeticOps, AttentionOps, ViewOps, IndexOps, 
                             "counted by another row (read in forward first, or shared with "
                             "another module); its row would count it again",
                             "shared_parameter")
+        if x._cs_folded and kind == "BatchNorm1d":
+            return self.folded_batch_norm(module, qual, kind, x)
         if x._cs_folded:
             self.fold_module(module, qual, kind, x)
         index = self.b.leaf(module, qual, [x._cs_index], kind=kind)

@@ -50,7 +50,7 @@ reads its node fails loudly; those that may meet it check ``_cs_moved``)."""
 
 
 FOLLOW_MOVED = frozenset({"permute", "transpose", "swapaxes", "swapdims", "__getitem__",
-                          "unbind", "select", "size", "dim"})
+                          "unbind", "select", "size", "dim", "view", "reshape"})
 """What a tensor whose batch axis a permute moved may go into."""
 
 
@@ -69,11 +69,10 @@ class ViewOps:
         rank = self.rank(x)
         start = self._dim(args, kwargs, 1, 0, "start_dim")
         end = self._dim(args, kwargs, 2, -1, "end_dim")
-        if start % rank == 0:
-            raise self.fail("flattening the batch axis (start_dim=0); write "
-                            "torch.flatten(x, 1)")
         if start % rank == end % rank:
             return x
+        if start % rank == 0:  # the batch merged with per-sample axes: a fold
+            return self.fold_flatten(x, end % rank, name)
         if x._cs_folded:  # torch's dim d >= 1 is the layer's d + 1
             return self.add(Flatten(start % rank + 1, end % rank + 1), "flatten", [x])
         return self.add(Flatten(start, end), "flatten", [x])
@@ -109,6 +108,8 @@ class ViewOps:
             sizes = list(sizes[0].shape)
         if not sizes:
             raise self.fail(f"{name} without sizes")
+        if x._cs_moved is not None:  # (B*h merged after a permute moved the batch: SAM's)
+            return self.moved_reshape(x, sizes, name)
         head, rest = sizes[0], sizes[1:]
         batch_kept = isinstance(head, SymInt) and head.q == QPoly.sym(BATCH_SYMBOL)
         minus = type(head) is int and head == -1 and -1 not in rest

@@ -62,8 +62,14 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         "gcvit_xxtiny",
         # a position-bias MLP run once by the model (not by a block) and read as every
         # block's attention mask: its parameters counted in the model, not in the first block
-        "vit_srelpos_small_patch16_224")
-"""36 timm architectures, the smallest common variant of each family: 23 conv nets and 13
+        "vit_srelpos_small_patch16_224",
+        # the batch merged with per-sample axes: LeViT's BatchNorm1d on x.flatten(0, 1) of
+        # (B, N, C) tokens, viewed back with reshape_as; Hiera's unroll of strided patches
+        # into the batch (flatten(0, 2), twice) until reshape(-1, N, C). Both are built for
+        # 224 x 224 (a fixed attention bias, a fixed position embedding) and refused with
+        # PyTorch at other sizes
+        "levit_128s", "hiera_tiny_224")
+"""38 timm architectures, the smallest common variant of each family: 23 conv nets and 15
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))

@@ -18,68 +18,12 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
+from fold_check import SIZES, check, pad_to, partition, refused, replays  # noqa: E402
+
 from convsym.errors import ConvsymError, SpecError  # noqa: E402
 from convsym.importers.torch_module import from_torch  # noqa: E402
-from convsym.intdiv import to_sympy  # noqa: E402
 
 pytestmark = pytest.mark.frameworks
-
-SIZES = [(16, 16), (17, 23), (9, 40)]
-
-
-def _pad_to(n: Any, ws: int) -> Any:
-    return (ws - n % ws) % ws
-
-
-def _hooked(module: Any, x: Any) -> tuple[dict[str, list[tuple[int, ...]]], Any]:
-    seen: dict[str, list[tuple[int, ...]]] = {}
-    handles = [m.register_forward_hook(
-        lambda m, a, out, name=name: seen.setdefault(name, []).append(tuple(out.shape)))
-        for name, m in module.named_modules()]
-    try:
-        with torch.no_grad():
-            out = module(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return seen, out
-
-
-def check(module: Any, channels: int = 8, sizes: list[tuple[int, int]] = SIZES,
-          symbolic: bool = True) -> Any:
-    """convsym equals PyTorch at every size: outputs, every module call, parameters."""
-    module.eval()
-    total = sum(int(p.numel()) for p in module.parameters())
-    net = from_torch(module, (channels, "H", "W")) if symbolic else None
-    for h, w in sizes:
-        seen, out = _hooked(module, torch.randn(2, channels, h, w))
-        fixed = from_torch(module, (channels, h, w))
-        for mine in ([net.subs(H=h, W=w)] if net is not None else []) + [fixed]:
-            assert [tuple(int(s) for s in shape) for shape in mine.output_shapes] == \
-                [tuple(out.shape[1:])], (h, w)
-            assert int(mine.total_params) == total == mine.torch_params
-            for name, calls in seen.items():
-                if name in mine.fixed_calls and name not in mine.module_outputs:
-                    continue  # run on a fixed tensor (a buffer): no rows
-                for real, ours in zip(calls, mine.module_outputs[name], strict=True):
-                    (i,) = ours
-                    got = tuple(int(to_sympy(s)) for s in mine.shapes[i])
-                    # a folded output: torch's dim 0 is batch 2 times the row's first size
-                    want = (real[0] // 2, *real[1:]) if i in mine.folded else real[1:]
-                    assert got == want, (name, h, w)
-    return net
-
-
-def _partition(x: Any, ws: int) -> tuple[Any, Any, Any, Any]:
-    """(B, H, W, C) padded to multiples of ws, as torchvision does, and partitioned into
-    (B*nW, ws*ws, C) windows; with the padded sizes and the number of windows."""
-    B, H, W, C = x.shape
-    x = F.pad(x, (0, 0, 0, _pad_to(W, ws), 0, _pad_to(H, ws)))
-    _, pH, pW, _ = x.shape
-    nw = (pH // ws) * (pW // ws)
-    x = x.view(B, pH // ws, ws, pW // ws, ws, C).permute(0, 1, 3, 2, 4, 5)
-    return x.reshape(B * nw, ws * ws, C), pH, pW, nw
-
 
 class WindowAttention(nn.Module):
     """Attention on (B*nW, N, C) windows, written as torchvision's Swin writes it."""
@@ -98,7 +42,7 @@ class WindowAttention(nn.Module):
     def forward(self, x: Any) -> Any:
         ws, heads = self.ws, self.heads
         B, H, W, C = x.shape
-        x, pH, pW, nw = _partition(x, ws)
+        x, pH, pW, nw = partition(x, ws)
         qkv = self.qkv(x).reshape(x.size(0), x.size(1), 3, heads, C // heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)
         attn = (q * 0.5) @ k.transpose(-2, -1)
@@ -139,7 +83,7 @@ class TimmWindows(nn.Module):
         ws = self.ws
         x = x.permute(0, 2, 3, 1)
         B, H, W, C = x.shape
-        x = F.pad(x, (0, 0, 0, _pad_to(W, ws), 0, _pad_to(H, ws)))
+        x = F.pad(x, (0, 0, 0, pad_to(W, ws), 0, pad_to(H, ws)))
         _, pH, pW, _ = x.shape
         w = x.view(B, pH // ws, ws, pW // ws, ws, C).permute(0, 1, 3, 2, 4, 5).contiguous()
         w = w.view(-1, ws, ws, C).view(-1, ws * ws, C)
@@ -164,7 +108,7 @@ class MaskedWindows(nn.Module):
     def forward(self, x: Any) -> Any:
         ws, heads = self.ws, self.heads
         B, H, W, C = x.shape
-        x, pH, pW, nw = _partition(x, ws)
+        x, pH, pW, nw = partition(x, ws)
         qkv = self.qkv(x).reshape(x.size(0), x.size(1), 3, heads, C // heads)
         qkv = qkv.permute(2, 0, 3, 1, 4)
         attn = qkv[0] @ qkv[1].transpose(-2, -1)
@@ -222,7 +166,7 @@ class CosineWindows(nn.Module):
     def forward(self, x: Any) -> Any:
         ws, heads = self.ws, self.heads
         B, H, W, C = x.shape
-        x, pH, pW, nw = _partition(x, ws)
+        x, pH, pW, nw = partition(x, ws)
         bias = self.qkv.bias.clone()
         bias[8:16].zero_()
         qkv = F.linear(x, self.qkv.weight, bias).reshape(x.size(0), x.size(1), 3, heads, -1)
@@ -244,18 +188,9 @@ def test_swin_v2_constructs_match_pytorch() -> None:
 def test_window_rows_replay(runner: str) -> None:
     """The rows (per-sample reshapes, permutes, pads of the folded windows) rebuilt one by
     one as torch calls and in the NumPy reference agree with the import."""
-    from convsym.intdiv import to_sympy
-    from convsym.runners.numpy_ref import NumpyRunner
-    from convsym.runners.torch_run import TorchRunner
-
-    for module in (Block(WindowAttention()), TimmWindows(), Block(MaskedWindows()),
-                   Block(CosineWindows()), nn.Sequential(Permuted(), FusedWindows()),
-                   GlobalQuery()):
-        net = from_torch(module.eval(), (8, "H", "W")).subs(H=17, W=23)
-        outcomes = (TorchRunner() if runner == "torch" else NumpyRunner()).run(net)
-        assert len(outcomes) == len(net.nodes)
-        for index, shape in outcomes.items():
-            assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index])
+    replays([Block(WindowAttention()), TimmWindows(), Block(MaskedWindows()),
+             Block(CosineWindows()), nn.Sequential(Permuted(), FusedWindows()), GlobalQuery()],
+            runner)
 
 
 def _windows(x: Any, ws: int = 4) -> Any:
@@ -316,12 +251,7 @@ class Unsafe(nn.Module):
     ("chunk0", "chunk along dim 0 (the batch axis"),
 ])
 def test_unsafe_uses_of_folded_windows_are_refused(what: str, message: str) -> None:
-    module = Unsafe(what).eval()
-    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        from_torch(module, (8, 16, 16))
-    with pytest.raises(SpecError) as err:
-        from_torch(module, (8, "H", "W"))
-    assert "\n" not in str(err.value)
+    refused(Unsafe(what), message)
 
 
 class FusedWindows(nn.Module):
@@ -337,7 +267,7 @@ class FusedWindows(nn.Module):
     def forward(self, x: Any) -> Any:
         ws, heads = self.ws, self.heads
         B, H, W, C = x.shape
-        x, pH, pW, nw = _partition(x, ws)
+        x, pH, pW, nw = partition(x, ws)
         q, k, v = self.qkv(x).reshape(x.size(0), -1, 3, heads, 4).transpose(1, 3).unbind(2)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=self.bias * 2)
         y = y.transpose(1, 2).reshape(x.size(0), -1, C).select(1, 0)
@@ -366,7 +296,7 @@ class BufferMask(nn.Module):
 
     def forward(self, x: Any) -> Any:
         B = x.shape[0]
-        x, pH, pW, nw = _partition(x.permute(0, 2, 3, 1), 4)
+        x, pH, pW, nw = partition(x.permute(0, 2, 3, 1), 4)
         q, k, v = self.qkv(x).reshape(x.size(0), 16, 3, 2, 4).permute(2, 0, 3, 1, 4)
         attn = (q @ k.transpose(-2, -1)).view(-1, 16, 2, 16, 16) + self.mask.unsqueeze(1)
         x = (attn.view(-1, 2, 16, 16) @ v).transpose(1, 2).reshape(x.size(0), 16, 8)
@@ -397,7 +327,7 @@ class GlobalQuery(nn.Module):
     def forward(self, x: Any) -> Any:
         y = x.permute(0, 2, 3, 1)
         B = y.shape[0]
-        w, pH, pW, nw = _partition(y, 4)
+        w, pH, pW, nw = partition(y, 4)
         q = y.mean((1, 2)).unsqueeze(1).expand(-1, 16, -1)  # (B, 16, 8): per image
         if self.way == "dim1":
             return q.repeat_interleave(2, dim=1)
@@ -491,7 +421,7 @@ class GatherWindows(nn.Module):
 
     def forward(self, x: Any) -> Any:
         B = x.shape[0]
-        w, _, _, _ = _partition(x.permute(0, 2, 3, 1), self.ws)
+        w, _, _, _ = partition(x.permute(0, 2, 3, 1), self.ws)
         w = w[:, :, self.perm]
         w = w[:, [0, 5, 15]]
         return w.reshape(B, -1)
