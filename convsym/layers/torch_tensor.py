@@ -607,8 +607,10 @@ class BatchExpanded(TorchLayer):
     params: int = 0
 
     def infer_one(self, shape: Shape) -> Inference:
-        """The fixed shape; the input's shape does not matter."""
-        out = Inference(tuple(to_size(self, f"shape[{i}]", v) for i, v in enumerate(self.shape)))
+        """The fixed shape; the input's shape does not matter.  A size may be 0 for some
+        inputs (a position encoding made at ``H // 8``), as PyTorch's may."""
+        out = Inference(tuple(to_size(self, f"shape[{i}]", v, minimum=0)
+                              for i, v in enumerate(self.shape)))
         if self.params:
             out.weights = [Weight("tensor", (QPoly.const(self.params),))]
         return out
