@@ -76,10 +76,22 @@ class FactoryOps:
             raise self.fail(f"torch.{name} with a size computed from the batch size "
                             f"({to_sympy(q)}) other than as its first size; convsym's "
                             "shapes are per sample", "batch_size")
-        if as_int(q) is None and self.decide(q, ">=", QPoly.const(0), "") is not True:
-            raise self.fail(f"torch.{name} with the size {to_sympy(q)}, which may be "
-                            "negative", "size_not_concrete")
+        if as_int(q) is None:
+            self.assume(q, ">=", QPoly.const(0), f"torch.{name}'s size is not negative")
         return q
+
+    def assume(self: Trace, left: QPoly, op: str, right: QPoly, why: str) -> None:
+        """``left op right`` holds for every size, or is a condition of the network (a
+        ``Require`` row), or never holds: refused, naming ``why``."""
+        text = f"{to_sympy(left)} {op} {to_sympy(right)} ({why})"
+        test = self.decide(left, op, right, text)
+        if test is True:
+            return
+        if test is False:
+            raise self.fail(f"{why}: {to_sympy(left)} {op} {to_sympy(right)} never holds",
+                            "size_not_concrete")
+        self.per_sample(test)
+        self.required(test, why)
 
     def arange_length(self: Trace, args: list[Any], kwargs: dict[str, Any]) -> QPoly:
         """``ceil((end - start) / step)`` for integer bounds (one of them symbolic) and a
@@ -106,10 +118,8 @@ class FactoryOps:
         if BATCH_SYMBOL in (top - low).free_symbols():
             raise self.fail("torch.arange over the batch size; convsym's shapes are per "
                             "sample", "batch_size")
-        if self.decide(top, ">=", low, "") is not True:
-            raise self.fail(f"torch.arange from {to_sympy(low)} to {to_sympy(top)}, which "
-                            "PyTorch refuses where the end is below the start",
-                            "size_not_concrete")
+        self.assume(top, ">=", low, "torch.arange's end is not below its start (PyTorch "
+                    "refuses it)")
         length = top - floor
         return length if step == 1 else self.floordiv(length + QPoly.const(step - 1),
                                                       QPoly.const(step))

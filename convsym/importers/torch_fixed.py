@@ -327,14 +327,8 @@ class FixedTensor:
     def _assume(self, a: QPoly, op: str, b: QPoly, why: str) -> None:
         """``a op b`` holds for every size, or is a condition of the network (a ``Require``
         row, as for a traced slice), or never holds: refused."""
-        text = f"{to_sympy(a)} {op} {to_sympy(b)} ({why})"
-        test = self.trace.decide(a, op, b, text)
-        if test is True:
-            return
-        if test is False:
-            raise self._fail(f"{why}: {to_sympy(a)} {op} {to_sympy(b)} never holds,")
-        self.trace.per_sample(test)
-        self.trace.required(test, f"{why} in a tensor made from sizes")
+        if not self._holds(a, op, b):
+            self.trace.assume(a, op, b, f"{why} in a tensor made from sizes")
 
     def _slice_length(self, n: QPoly, s: slice) -> QPoly:
         step = 1 if s.step is None else s.step
