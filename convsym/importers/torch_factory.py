@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from convsym.importers.torch_fixed import FixedTensor
 from convsym.importers.torch_sizes import BATCH_SYMBOL, SymInt
 from convsym.intdiv import QPoly, as_int, to_sympy
+from convsym.layers.torch_tensor import Expand, Unsqueeze
 
 if TYPE_CHECKING:
     from convsym.importers.torch_trace import Trace
@@ -123,6 +124,20 @@ class FactoryOps:
         length = top - floor
         return length if step == 1 else self.floordiv(length + QPoly.const(step - 1),
                                                       QPoly.const(step))
+
+    def op_one_hot(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``F.one_hot(t, num_classes=K)``: a new last axis of ``K`` (Gemma 4's position
+        table lookup), an ``Unsqueeze`` and an ``Expand`` row; without ``K`` the size is
+        the largest value plus one (refused: values are not followed)."""
+        x = args[0]
+        count = self._dim(args, kwargs, 1, -1, "num_classes")
+        if not self.is_tensor(x) or type(count) is not int or count < 1:
+            raise self.fail(f"{name} with num_classes={count!r}: without a number of classes "
+                            "the new axis's size is the largest value plus one",
+                            "value_dependent")
+        rank = self.rank(x)
+        ones = self.add(Unsqueeze(rank), name, [x])
+        return self.add(Expand((*(-1 for _ in range(rank - 1)), count)), name, [ones])
 
     def fixed_leaf(self: Trace, module: Any, qual: str, kind: str, args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> FixedTensor:

@@ -84,7 +84,7 @@ PASS = frozenset({
     "nan_to_num", "threshold", "threshold_", "zeros_like", "ones_like", "empty_like",
     "full_like", "rand_like", "randn_like", "requires_grad_", "cpu", "__neg__", "__pos__",
     "__abs__", "channel_shuffle", "native_channel_shuffle", "hard_sigmoid", "tanhshrink",
-    "softshrink", "hardshrink", "gelu_", "fill_", "zero_", "roll",
+    "softshrink", "hardshrink", "gelu_", "fill_", "zero_", "roll", "flip",
     "__gt__", "__lt__", "__ge__", "__le__", "__eq__", "__ne__", "gt", "lt", "ge", "le", "eq",
     "ne", "logical_not", "__invert__", "isnan", "isfinite", "bool", "long", "int",
 })

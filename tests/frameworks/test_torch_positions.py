@@ -220,3 +220,65 @@ def test_a_slice_bound_that_may_leave_the_axis_is_a_condition_of_the_network() -
     assert not net.accepts(H=3, W=5)  # (kept out rather than followed into an empty tensor)
     assert net.accepts(H=4, W=5)
     assert net.subs(H=9, W=5).output_shape == tuple(module(torch.randn(2, 3, 9, 5)).shape[1:])
+
+
+class TableLookup(nn.Module):
+    """Gemma 4's position embedding: coordinates flipped, one-hot over a table's rows, times
+    the ``(2, positions, dim)`` table (a stack of matrices), summed over the two axes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = nn.Parameter(torch.randn(2, 4, 6))
+
+    def forward(self, x: Any) -> Any:
+        idx = (x[:, :2] > 0).long().flip(dims=(1,))  # (B, 2, H, W), values 0 or 1
+        hot = torch.nn.functional.one_hot(idx, num_classes=4).flatten(2, 3)  # (B, 2, HW, 4)
+        return (hot.to(self.table) @ self.table).sum(dim=1)  # (B, HW, 6)
+
+
+def test_one_hot_times_a_stack_of_matrices_is_exact() -> None:
+    net = check(TableLookup())
+    assert net.total_params == 48
+
+
+LOOKUPS: dict[str, Any] = {
+    "no_classes": lambda m, x: torch.nn.functional.one_hot((x > 0).long()),
+    "reaches_batch": lambda m, x: x.flatten(2).transpose(1, 2)[..., :4] @ m.table,
+}
+
+
+class LookupMisused(TableLookup):
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def forward(self, x: Any) -> Any:
+        return LOOKUPS[self.what](self, x)
+
+
+@pytest.mark.parametrize(("what", "message"), [
+    ("no_classes", "the new axis's size is the largest value plus one"),
+    ("reaches_batch", "fewer axes than it (without the batch, which it may not reach)"),
+])
+def test_lookups_convsym_cannot_follow_are_refused(what: str, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)):
+        from_torch(LookupMisused(what).eval(), (3, "H", "W"))
+
+
+@pytest.mark.parametrize("runner", ["torch", "numpy"])
+@pytest.mark.parametrize("module", [XCiTLike(), EdgeNeXtLike(), SinCos(), GridTokens(),
+                                    Stepped(), TableLookup()], ids=lambda m: type(m).__name__)
+def test_imported_rows_replay(module: Any, runner: str) -> None:
+    """The rows (BatchExpanded encodings, one-hot, products with a stack of matrices), rebuilt
+    as torch calls or in the NumPy reference, give the shapes convsym computed."""
+    from convsym.intdiv import to_sympy
+    from convsym.runners.numpy_ref import NumpyRunner
+    from convsym.runners.torch_run import TorchRunner
+
+    if runner == "numpy" and isinstance(module, EdgeNeXtLike):
+        pytest.skip("the NumPy reference refuses a Divide merge of broadcasting shapes")
+    net = from_torch(module.eval(), (3, "H", "W")).subs(H=37, W=53)
+    outcomes = (TorchRunner() if runner == "torch" else NumpyRunner()).run(net)
+    assert len(outcomes) == len(net.nodes)
+    for index, shape in outcomes.items():
+        assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index]), net.nodes[index]
