@@ -59,8 +59,12 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         "pit_xs_224", "cait_xxs24_224", "convit_tiny", "swiftformer_xs",
         # a per-image query repeated for each window (repeat_interleave over the batch axis);
         # exact at 224 x 224, and refused with PyTorch where the windows do not fit
-        "gcvit_xxtiny")
-"""35 timm architectures, the smallest common variant of each family: 23 conv nets and 12
+        "gcvit_xxtiny",
+        # position encodings made in forward from the feature map's size: torch.arange(1, H + 1)
+        # and ~torch.zeros((B, H, W)).cumsum(1) through slices, sin / cos, stack, flatten and
+        # cat into a 1 x 1 convolution (XCiT: on a batch of one, then repeated over the batch)
+        "xcit_nano_12_p8_224", "edgenext_xx_small")
+"""37 timm architectures, the smallest common variant of each family: 23 conv nets and 14
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))
