@@ -47,7 +47,8 @@ KEEP_SHAPE = frozenset({
     "contiguous", "clone", "detach", "cpu", "sin", "cos", "tan", "exp", "log", "log2",
     "sqrt", "rsqrt", "abs", "neg", "floor", "ceil", "round", "trunc", "frac", "sigmoid",
     "tanh", "reciprocal", "square", "sign", "logical_not", "__neg__", "__invert__",
-    "__pos__", "__abs__", "bitwise_not", "requires_grad_", "nan_to_num", "flip", "roll"})
+    "__pos__", "__abs__", "bitwise_not", "requires_grad_", "nan_to_num", "flip", "roll",
+    "zeros_like", "ones_like", "empty_like", "full_like"})
 """Methods (and torch functions) that keep a fixed tensor's shape."""
 
 ELEMENTWISE = frozenset({

@@ -167,6 +167,7 @@ MISUSES: dict[str, Any] = {
     "layer_output_returned": lambda m, x, B, H, W: m.proj(torch.zeros(1, 2, H, W)),
     "index_tensor": lambda m, x, B, H, W: x + torch.arange(W)[torch.arange(2)],
     "not_broadcast": lambda m, x, B, H, W: x + (torch.arange(W) + torch.arange(H)),
+    "cumsum_batch": lambda m, x, B, H, W: x.cumsum(0),
 }
 """Forwards that make a tensor from sizes and use it where convsym cannot follow soundly."""
 
@@ -195,6 +196,7 @@ class Misused(nn.Module):
     ("layer_output_returned", "whose batch axis is 1"),
     ("index_tensor", "slices, ints and None only"),
     ("not_broadcast", "do not provably broadcast"),
+    ("cumsum_batch", "cumsum along dim 0 of a rank-4 tensor (the batch axis"),
 ])
 def test_tensors_made_from_sizes_are_refused_where_unsafe(what: str, message: str) -> None:
     with pytest.raises(SpecError, match=re.escape(message)):
