@@ -88,10 +88,11 @@ class FixedTensor:
         if name in ELEMENTWISE:
             if kwargs.get("out") is not None:
                 raise first._fail(f"{name} with out=")
-            operands = [a for a in [*args[:2], kwargs.get("other")] if a is not None]
-            out = first
-            for a in operands:
-                out = out._broadcast(a, name) if a is not first else out
+            out = first  # (every tensor argument, whatever its keyword, broadcasts)
+            for a in _spread([*args, *kwargs.values()]):
+                if a is not first and (isinstance(a, FixedTensor) or
+                                       _real_sizes(a) is not None):
+                    out = out._broadcast(a, name)
             return out
         if name in FUNCTIONS:
             made: Any = FUNCTIONS[name]
@@ -348,6 +349,11 @@ class FixedTensor:
                 raise self._fail(f"a slice bound {v!r:.40}")
             if type(v) is int and v < 0:
                 q = n + q  # counted from the end: clamped at 0 below
+            elif isinstance(v, SymInt) and not self._holds(q, ">=", zero):
+                if self._holds(q, "<", zero):
+                    q = n + q  # a size that is always negative: from the end, as PyTorch
+                else:  # (as a traced slice: from the start, where it is not negative)
+                    self._assume(q, ">=", zero, "the slice bound is not negative")
             bounds.append(q)
         start, stop = (self._clamped(b, n) for b in bounds)
         if self._holds(stop, "<=", start):

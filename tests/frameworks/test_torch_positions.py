@@ -284,3 +284,19 @@ def test_imported_rows_replay(module: Any, runner: str) -> None:
     assert len(outcomes) == len(net.nodes)
     for index, shape in outcomes.items():
         assert shape == tuple(int(to_sympy(s)) for s in net.shapes[index]), net.nodes[index]
+
+
+class SymbolicBounds(nn.Module):
+    """Slices of a tensor made from sizes by bounds that are sizes: ``-(W // 2 + 1)`` counts
+    from the end, as PyTorch does; ``torch.pow`` with the larger operand given by keyword."""
+
+    def forward(self, x: Any) -> Any:
+        H, W = x.shape[2:]
+        k = W // 2 + 1
+        tail = torch.arange(W).float()[-k:]  # the last W // 2 + 1 (k is never 0)
+        grid = torch.pow(torch.ones(1, k), exponent=torch.zeros(H, 1))  # (H, k)
+        return x[:, :, :1, W - k:] + tail * grid  # (B, 3, H, k): H from the keyword
+
+
+def test_size_bounds_and_keyword_operands_are_exact() -> None:
+    check(SymbolicBounds())
