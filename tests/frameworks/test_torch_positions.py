@@ -267,9 +267,31 @@ def test_lookups_convsym_cannot_follow_are_refused(what: str, message: str) -> N
         from_torch(LookupMisused(what).eval(), (3, "H", "W"))
 
 
+class RmsNormed(nn.Module):
+    """Gemma 4's and DeepSeek-ViT's norms: ``nn.RMSNorm`` and ``F.rms_norm`` with a weight
+    (timm's ``RmsNorm``), and one without."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.patch = nn.Conv2d(3, 8, 8, stride=8)
+        self.norm = nn.RMSNorm(8)
+        self.weight = nn.Parameter(torch.ones(8))
+
+    def forward(self, x: Any) -> Any:
+        t = self.norm(self.patch(x).flatten(2).transpose(1, 2))
+        t = torch.nn.functional.rms_norm(t, (8,), self.weight, 1e-6)
+        return torch.nn.functional.rms_norm(t, t.shape[-1:])
+
+
+def test_rms_norms_count_their_weights() -> None:
+    net = check(RmsNormed())
+    assert [r.params for r in net.rows if "rms" in r.name or r.name == "norm"] == [8, 8, 0]
+
+
 @pytest.mark.parametrize("runner", ["torch", "numpy"])
 @pytest.mark.parametrize("module", [XCiTLike(), EdgeNeXtLike(), SinCos(), GridTokens(),
-                                    Stepped(), TableLookup()], ids=lambda m: type(m).__name__)
+                                    Stepped(), TableLookup(), RmsNormed()],
+                         ids=lambda m: type(m).__name__)
 def test_imported_rows_replay(module: Any, runner: str) -> None:
     """The rows (BatchExpanded encodings, one-hot, products with a stack of matrices), rebuilt
     as torch calls or in the NumPy reference, give the shapes convsym computed."""
@@ -300,3 +322,13 @@ class SymbolicBounds(nn.Module):
 
 def test_size_bounds_and_keyword_operands_are_exact() -> None:
     check(SymbolicBounds())
+
+
+def test_an_rms_norm_over_a_size_that_may_be_zero_is_refused() -> None:
+    class OverTokens(nn.Module):
+        def forward(self, x: Any) -> Any:
+            t = torch.nn.functional.avg_pool2d(x, 8).flatten(2)  # H // 8 * (W // 8) tokens
+            return torch.nn.functional.rms_norm(t, t.shape[-1:])
+
+    with pytest.raises(SpecError, match="rms_norm: RMSNorm: normalized_shape"):
+        from_torch(OverTokens().eval(), (3, "H", "W"))
