@@ -254,10 +254,27 @@ class ArithmeticOps:
 
     op_addcdiv = op_addcmul
 
+    def op_cumsum(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``x.cumsum(d)`` (``cumprod``): running sums along an axis keep the shape; along the
+        batch axis they would mix the samples (refused)."""
+        x = args[0]
+        dim = self._dim(args, kwargs, 1, None)
+        rank = self.rank(x)
+        if type(dim) is not int or not -rank <= dim < rank or dim % rank == 0 or x._cs_folded:
+            raise self.fail(f"{name} along dim {dim!r} of a rank-{rank} tensor (the batch axis "
+                            "or not an axis)", "batch_size")
+        return x
+
+    op_cumprod = op_cumsum
+
     def operand_shape(self: Trace, x: Any, value: Any, op: str) -> tuple[Any, ...]:
         """The shape of a fixed tensor (a parameter, buffer, tensor computed from them or a
         :class:`FixedTensor`) meeting the traced ``x``, with the batch axis: a folded ``x``'s
         (B*F, ...) dim 0 is F's per-sample axis, which the operand may reach only with 1."""
+        if isinstance(value, FixedTensor) and value.node is not None:
+            raise self.fail(f"{op} with a layer's output on a tensor made from symbolic sizes "
+                            "(its batch axis is 1); convsym follows it repeated or expanded "
+                            "over the batch first", "batch_size")
         if isinstance(value, FixedTensor) and any(
                 BATCH_SYMBOL in s.free_symbols() for s in value.sizes):
             raise self.fail(f"{op} with a tensor whose sizes were computed from the batch "

@@ -93,7 +93,7 @@ class AttentionOps:
         x, w = (a, b) if self.is_tensor(a) else (b, a)
         fixed = w is not None and not self.is_tensor(w) and hasattr(w, "shape")
         if w is not None and fixed and self.is_tensor(x) and name.strip("_") in (
-                "matmul", "rmatmul"):  # a fixed matrix (SwiftFormer's)
+                "matmul", "rmatmul"):  # a fixed matrix (SwiftFormer's) or a stack of them
             shape = tuple(int(n) for n in w.shape)
             layer, row = self.holding(w, lambda params: MatMulFixed(shape, params, x is b),
                                       "matmul")

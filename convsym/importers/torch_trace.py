@@ -50,6 +50,7 @@ from convsym.importers.torch_args import plain_values, spread
 from convsym.importers.torch_arith import ARITHMETIC, BROADCASTING, IN_PLACE_OPS, ArithmeticOps
 from convsym.importers.torch_attention import AttentionOps
 from convsym.importers.torch_branch import SizeTests
+from convsym.importers.torch_factory import FACTORIES, FactoryOps
 from convsym.importers.torch_fixed import FixedTensor
 from convsym.importers.torch_fold import FOLD_OK, FoldOps
 from convsym.importers.torch_frames import location
@@ -83,7 +84,7 @@ PASS = frozenset({
     "nan_to_num", "threshold", "threshold_", "zeros_like", "ones_like", "empty_like",
     "full_like", "rand_like", "randn_like", "requires_grad_", "cpu", "__neg__", "__pos__",
     "__abs__", "channel_shuffle", "native_channel_shuffle", "hard_sigmoid", "tanhshrink",
-    "softshrink", "hardshrink", "gelu_", "fill_", "zero_", "roll",
+    "softshrink", "hardshrink", "gelu_", "fill_", "zero_", "roll", "flip",
     "__gt__", "__lt__", "__ge__", "__le__", "__eq__", "__ne__", "gt", "lt", "ge", "le", "eq",
     "ne", "logical_not", "__invert__", "isnan", "isfinite", "bool", "long", "int",
 })
@@ -251,7 +252,8 @@ def op_name(func: Any) -> str:
     return str(getattr(func, "__name__", ""))
 
 
-class Trace(SizeTests, FoldOps, ArithmeticOps, AttentionOps, ViewOps, IndexOps, WeightOps):
+class Trace(SizeTests, FoldOps, ArithmeticOps, AttentionOps, ViewOps, IndexOps, WeightOps,
+            FactoryOps):
     """One run of a forward on symbolic tensors, adding rows to a builder."""
 
     def __init__(self, b: _Builder, root: torch.nn.Module) -> None:
@@ -493,6 +495,9 @@ class Trace(SizeTests, FoldOps, ArithmeticOps, AttentionOps, ViewOps, IndexOps, 
             given = kwargs["output_size"] if "output_size" in kwargs else args[1]
             x = self.leaf_input(qual, kind, args[:1], rest)
             out = self.leaf_row(module, qual, kind, x, output_size=given)
+        elif kind is not None and any(isinstance(a, FixedTensor) for a in spread(
+                [*args, *kwargs.values()])):
+            out = self.fixed_leaf(module, qual, kind, args, kwargs)
         elif kind is not None:
             out = self.leaf_row(module, qual, kind, self.leaf_input(qual, kind, args, kwargs))
         elif not own and _torch_own_forward(module):
@@ -523,6 +528,12 @@ class Trace(SizeTests, FoldOps, ArithmeticOps, AttentionOps, ViewOps, IndexOps, 
                 raise self.fail("the forward returns a tensor whose batch axis a permute "
                                 "moved", "batch_size")
             return []  # a submodule's sequence-first output: no row has its layout
+        if isinstance(value, FixedTensor) and value.node is not None:
+            if strict:
+                raise self.fail("the forward returns a layer's output on a tensor made from "
+                                "symbolic sizes, whose batch axis is 1; repeat or expand it "
+                                "over the batch", "batch_size")
+            return [value.node]
         if isinstance(value, dict):
             value = list(value.values())
         if isinstance(value, (list, tuple)):
@@ -687,7 +698,9 @@ def _intercepting(trace: Trace) -> Iterator[None]:
     modes = [(m, m.training) for _, m in trace.modules]
 
     def call(module: Any, *args: Any, **kwargs: Any) -> Any:
-        if _find_trace(args, kwargs) is trace:
+        if _find_trace(args, kwargs) is trace or any(
+                isinstance(a, FixedTensor) and a.trace is trace
+                for a in spread([*args, *kwargs.values()])):
             return trace.call_module(module, args, kwargs)
         qual = trace.names.get(id(module))
         if qual is not None:  # a module of the model run on fixed tensors (no rows)
@@ -701,18 +714,25 @@ def _intercepting(trace: Trace) -> Iterator[None]:
               (torch.Tensor, "expand"), (torch.Tensor, "repeat"), (torch, "cat"),
               (torch, "concat"), (torch, "concatenate")]
     saved = [(mod, name, getattr(mod, name)) for mod, name in routed]
+    made = [(torch, name, getattr(torch, name)) for name in FACTORIES]
 
-    def route(fn: Any) -> Any:
+    def route(fn: Any, to: Any) -> Any:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if _find_trace(args, kwargs) is trace:
-                return trace.function(fn, list(args), dict(kwargs))
+                return to(fn, list(args), dict(kwargs))
             return fn(*args, **kwargs)
         return wrapper
 
+    def factory(name: str) -> Any:
+        # torch.arange(H) of a size read from the input: a FixedTensor (torch_factory)
+        return lambda fn, args, kwargs: trace.factory(name, args, kwargs)
+
     setattr(torch.nn.Module, hook, call)
     for mod, name, fn in saved:
-        setattr(mod, name, route(fn))
+        setattr(mod, name, route(fn, trace.function))
+    for mod, name, fn in made:
+        setattr(mod, name, route(fn, factory(name)))
     try:
         # (eval() sets every module's flag, about 10 us each: only when one is training)
         if any(mode for _, mode in modes):
@@ -720,7 +740,7 @@ def _intercepting(trace: Trace) -> Iterator[None]:
         yield
     finally:
         setattr(torch.nn.Module, hook, original)
-        for mod, name, fn in saved:
+        for mod, name, fn in saved + made:
             setattr(mod, name, fn)
         for m, mode in modes:
             if m.training != mode:

@@ -27,7 +27,7 @@ from convsym.importers.torch_frames import model_frame
 from convsym.intdiv import to_sympy
 from convsym.layers import torch as T
 from convsym.layers.base import Layer
-from convsym.layers.torch import GroupNorm, LayerNorm, Linear
+from convsym.layers.torch import GroupNorm, LayerNorm, Linear, RMSNorm
 
 if TYPE_CHECKING:
     from convsym.importers.torch_trace import Trace
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 CONVS = {"conv1d": "Conv1d", "conv2d": "Conv2d", "conv3d": "Conv3d"}
 
 
-NORMS = frozenset({"layer_norm", "batch_norm", "group_norm", "instance_norm"})
+NORMS = frozenset({"layer_norm", "batch_norm", "group_norm", "instance_norm", "rms_norm"})
 
 
 def _data_ptr(t: Any) -> int:
@@ -248,18 +248,34 @@ class WeightOps:
         given = dict(zip(names, args[1:]))
         given.update(kwargs)
         weight, bias = given.get("weight"), given.get("bias")
-        shape = given["normalized_shape"]
-        shape = tuple(self.size_value(s) for s in (shape if isinstance(shape, (list, tuple))
-                                                    else (shape,)))
-        if args[0]._cs_folded and len(shape) >= self.rank(args[0]):
-            raise self.fail(f"layer_norm over {len(shape)} axes of a tensor whose batch axis "
-                            "holds windows folded in (it would normalise across them)",
-                            "batch_size")
+        shape = self.normalized(name, args[0], given["normalized_shape"])
         counted = self.weights([weight, bias], name)
         if weight is None and bias is not None:
             raise self.fail("layer_norm with a bias but no weight")
         layer = LayerNorm(shape, given.get("eps", 1e-5), weight is not None, bias is not None)
         return self.add(_counting(layer, counted), "layer_norm", [args[0]])
+
+    def normalized(self: Trace, name: str, x: Any, shape: Any) -> tuple[Any, ...]:
+        """A norm's ``normalized_shape`` as layer fields; over every axis of a tensor whose
+        batch axis holds folded windows, refused."""
+        sizes = tuple(self.size_value(s) for s in (shape if isinstance(shape, (list, tuple))
+                                                    else (shape,)))
+        if x._cs_folded and len(sizes) >= self.rank(x):
+            raise self.fail(f"{name} over {len(sizes)} axes of a tensor whose batch axis "
+                            "holds windows folded in (it would normalise across them)",
+                            "batch_size")
+        return sizes
+
+    def op_rms_norm(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``F.rms_norm(x, normalized_shape, weight, eps)`` (timm's ``RmsNorm``): a row of
+        :class:`RMSNorm` counting ``weight``."""
+        given = dict(zip(("normalized_shape", "weight", "eps"), args[1:]))
+        given.update(kwargs)
+        shape = self.normalized(name, args[0], given["normalized_shape"])
+        weight = given.get("weight")
+        counted = self.weights([weight, None], name)
+        layer = _build(lambda: RMSNorm(shape, given.get("eps"), weight is not None))
+        return self.add(_counting(layer, counted), "rms_norm", [args[0]])
 
     def op_batch_norm(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")

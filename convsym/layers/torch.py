@@ -381,7 +381,7 @@ from convsym.layers.torch_conv import (  # noqa: E402
 from convsym.layers.torch_misc import LAYERS as _MISC  # noqa: E402
 from convsym.layers.torch_misc import (  # noqa: E402
     Add, Concat, Divide, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm,
-    Multiply, Subtract,
+    Multiply, RMSNorm, Subtract,
 )
 from convsym.layers.torch_shape import LAYERS as _SHAPE  # noqa: E402
 from convsym.layers.torch_shape import (  # noqa: E402
@@ -412,7 +412,7 @@ __all__ = [
     "InstanceNorm3d", "LAYERS", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d",
     "MaxPool2d", "MaxPool3d", "Mish", "Multiply", "PReLU", "ReLU", "ReLU6", "ReflectionPad1d",
     "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
-    "ReplicationPad3d", "SiLU", "Subtract", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "ReplicationPad3d", "RMSNorm", "SiLU", "Subtract", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "TorchLayer", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
 ]

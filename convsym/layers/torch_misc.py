@@ -101,15 +101,48 @@ class LayerNorm(TorchLayer):
 
     def sizes(self) -> list[QPoly]:
         """``normalized_shape`` as sizes."""
-        value = self.normalized_shape
-        items = list(value) if isinstance(value, (list, tuple)) else [value]
-        return [to_size(self, f"normalized_shape[{i}]", v) for i, v in enumerate(items)]
+        return _normalized_sizes(self, self.normalized_shape)
 
     def infer_one(self, shape: Shape) -> Inference:
         """weight and bias of ``normalized_shape`` each (bias only with ``bias=True``)."""
         affine = self.elementwise_affine
         return infer_layer_norm(self, shape, [], "torch", scale=affine,
                                 center=affine and self.bias, expected=self.sizes())
+
+
+@layer_class
+class RMSNorm(TorchLayer):
+    """``torch.nn.RMSNorm(normalized_shape)`` (and ``F.rms_norm``): as :class:`LayerNorm`
+    without the mean and the bias: a weight of ``normalized_shape`` when affine.
+
+    >>> from convsym.intdiv import QPoly
+    >>> out = RMSNorm(8).infer_one((QPoly.const(5), QPoly.const(8)))
+    >>> out.shape, [w.name for w in out.weights]
+    ((QPoly(5), QPoly(8)), ['weight'])
+    """
+
+    cost_kind: ClassVar[str] = "norm"
+
+    normalized_shape: Any
+    eps: Any = None
+    elementwise_affine: bool = True
+
+    def validate(self) -> None:
+        """Check eagerly."""
+        _normalized_sizes(self, self.normalized_shape)
+        to_flag(self, "elementwise_affine", self.elementwise_affine)
+
+    def infer_one(self, shape: Shape) -> Inference:
+        """A weight of ``normalized_shape`` when affine; the trailing sizes must match."""
+        return infer_layer_norm(self, shape, [], "torch", scale=self.elementwise_affine,
+                                center=False,
+                                expected=_normalized_sizes(self, self.normalized_shape))
+
+
+def _normalized_sizes(layer: Layer, value: Any) -> list[QPoly]:
+    """A norm's ``normalized_shape`` (a size or a list of them) as sizes."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    return [to_size(layer, f"normalized_shape[{i}]", v) for i, v in enumerate(items)]
 
 
 @layer_class
@@ -186,6 +219,6 @@ class InstanceNorm3d(_InstanceNormN):
 
 
 LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (
-    Add, Subtract, Multiply, Divide, Concat, LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d,
-    InstanceNorm3d)}
+    Add, Subtract, Multiply, Divide, Concat, LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d,
+    InstanceNorm2d, InstanceNorm3d)}
 """The PyTorch layers of this module, by class name."""

@@ -607,8 +607,10 @@ class BatchExpanded(TorchLayer):
     params: int = 0
 
     def infer_one(self, shape: Shape) -> Inference:
-        """The fixed shape; the input's shape does not matter."""
-        out = Inference(tuple(to_size(self, f"shape[{i}]", v) for i, v in enumerate(self.shape)))
+        """The fixed shape; the input's shape does not matter.  A size may be 0 for some
+        inputs (a position encoding made at ``H // 8``), as PyTorch's may."""
+        out = Inference(tuple(to_size(self, f"shape[{i}]", v, minimum=0)
+                              for i, v in enumerate(self.shape)))
         if self.params:
             out.weights = [Weight("tensor", (QPoly.const(self.params),))]
         return out
@@ -731,8 +733,10 @@ class MatMulFixed(TorchLayer):
     """``x @ w`` (``left``: ``w @ x``) with a fixed matrix ``w`` (a parameter, buffer or a
     tensor computed from them) of shape ``operand_shape``: SwiftFormer's ``query @ self.w_g``.
     ``x @ w`` with ``w`` of ``(k, m)`` takes ``x`` of ``(..., k)`` to ``(..., m)``; ``w @ x``
-    with ``w`` of ``(m, n)`` takes ``(..., n, k)`` to ``(..., m, k)``.  ``params`` counts
-    ``w`` when it holds parameters read here first.
+    with ``w`` of ``(m, n)`` takes ``(..., n, k)`` to ``(..., m, k)``.  A stack of matrices
+    ``(..., k, m)`` (Gemma 4's one-hot lookup in its ``(2, positions, dim)`` table) has
+    leading axes that broadcast with the tensor's and never reach the batch axis.
+    ``params`` counts ``w`` when it holds parameters read here first.
 
     >>> from convsym.intdiv import QPoly, to_sympy
     >>> from convsym.expr import symbol
@@ -740,6 +744,9 @@ class MatMulFixed(TorchLayer):
     >>> out = MatMulFixed((8, 1), 8).infer_one((n, QPoly.const(8)))
     >>> [to_sympy(s) for s in out.shape], to_sympy(out.macs), to_sympy(out.trainable)
     ([n, 1], 8*n, 8)
+    >>> out = MatMulFixed((2, 8, 3)).infer_one((QPoly.const(2), n, QPoly.const(8)))
+    >>> [to_sympy(s) for s in out.shape], to_sympy(out.macs)
+    ([2, n, 3], 48*n)
     """
 
     cost_kind: ClassVar[str] = "dense"
@@ -751,18 +758,27 @@ class MatMulFixed(TorchLayer):
     def infer_one(self, shape: Shape) -> Inference:
         """The matrix product; the inner sizes must agree."""
         items = tuple(self.operand_shape)
-        if len(items) != 2:
-            raise self.config_error("operand_shape", items, "must be a matrix (two axes); "
-                                    "convsym follows products with a fixed matrix",
-                                    code="rank_mismatch")
-        rows, cols = (to_size(self, f"operand_shape[{i}]", v) for i, v in enumerate(items))
+        if len(items) < 2:
+            raise self.config_error("operand_shape", items, "must be a matrix or a stack of "
+                                    "them (two axes or more); convsym follows products with "
+                                    "a fixed matrix", code="rank_mismatch")
+        sizes = [to_size(self, f"operand_shape[{i}]", v) for i, v in enumerate(items)]
+        rows, cols = sizes[-2:]
         left = to_flag(self, "left", self.left)
-        if len(shape) < (2 if left else 1):
-            raise self.shape_error("input shape", len(shape), "a fixed matrix times a tensor "
-                                   "of fewer than two axes (without the batch)",
+        if len(shape) < (2 if left or len(items) > 2 else 1) or len(items) > len(shape):
+            raise self.shape_error("input shape", len(shape), f"a fixed tensor of {len(items)} "
+                                   "axes times a tensor of fewer than two axes or fewer axes "
+                                   "than it (without the batch, which it may not reach)",
                                    code="rank_mismatch")
         inner = shape[-2] if left else shape[-1]
-        conditions = require_equal(
+        conditions: list[Condition] = []
+        if len(items) > 2:  # a stack of matrices: the leading axes broadcast
+            ones = [QPoly.const(1)] * (len(shape) - len(items))
+            lead = infer_elementwise(self, [shape[:-2], (*ones, *sizes[:-2])],
+                                     ["tensor", "operand"])
+            shape = (*lead.shape, *shape[-2:])
+            conditions += lead.conditions
+        conditions += require_equal(
             self, "inner axis", inner, cols if left else rows,
             rule="a matrix product needs the left's columns to equal the right's rows",
             what=lambda: f"the tensor's {to_sympy(inner)} against the matrix "

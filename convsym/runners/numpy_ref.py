@@ -33,7 +33,7 @@ PASS_THROUGH = frozenset({
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
     "GaussianDropout", "Identity",
 })
-_MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
+_MERGE = {"Add", "Subtract", "Multiply", "Divide", "Average", "Maximum", "Minimum"}
 _PAD_MODES = {"Zero": "constant", "Constant": "constant", "Reflection": "reflect",
               "Replication": "edge", "Circular": "wrap"}
 

@@ -60,4 +60,4 @@ def test_only_transformers_are_left_out() -> None:
     assert zoos.excluded() == []
     assert len(zoos.classification()) == 80
     assert len(zoos.segmentation()) == 6 and len(zoos.detection_backbones()) == 6
-    assert len(zoos.TIMM) == 38
+    assert len(zoos.TIMM) == 40

@@ -68,8 +68,12 @@ TIMM = ("resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "
         # into the batch (flatten(0, 2), twice) until reshape(-1, N, C). Both are built for
         # 224 x 224 (a fixed attention bias, a fixed position embedding) and refused with
         # PyTorch at other sizes
-        "levit_128s", "hiera_tiny_224")
-"""38 timm architectures, the smallest common variant of each family: 23 conv nets and 15
+        "levit_128s", "hiera_tiny_224",
+        # position encodings made in forward from the feature map's size: torch.arange(1, H + 1)
+        # and ~torch.zeros((B, H, W)).cumsum(1) through slices, sin / cos, stack, flatten and
+        # cat into a 1 x 1 convolution (XCiT: on a batch of one, then repeated over the batch)
+        "xcit_nano_12_p8_224", "edgenext_xx_small")
+"""40 timm architectures, the smallest common variant of each family: 23 conv nets and 17
 vision transformers or hybrids."""
 
 SIZES = ((224, 224), (193, 257))

@@ -1175,7 +1175,26 @@ class ParameterProduct(nn.Module):
         self.proj = nn.Parameter(torch.zeros(2, 8, 8))
 
     def forward(self, x: Any) -> Any:
-        return x.transpose(1, 3) @ self.proj
+        return x.flatten(2).transpose(1, 2) @ self.proj  # (B, HW, 8): the 2 reaches the batch
+
+
+class StackProduct(ParameterProduct):
+    def forward(self, x: Any) -> Any:
+        return x.transpose(1, 3) @ self.proj  # (W, H, 8) @ (2, 8, 8): W must be 1 or 2
+
+
+def test_a_stack_of_fixed_matrices_broadcasts_as_in_pytorch() -> None:
+    module = StackProduct().eval()
+    net = from_torch(module, (8, "H", "W"))
+    assert net.total_params == 128
+    for w in (1, 2, 3):
+        ok = net.accepts(H=5, W=w)
+        try:
+            real = tuple(module(torch.zeros(2, 8, 5, w)).shape[1:])
+        except RuntimeError:
+            assert not ok
+        else:
+            assert ok and net.subs(H=5, W=w).output_shape == real
 
 
 class MaskedAttention(nn.Module):
@@ -1190,7 +1209,7 @@ class FlatTimesMap(nn.Module):
 
 
 @pytest.mark.parametrize(("module", "words"), [
-    (ParameterProduct(), "must be a matrix"),
+    (ParameterProduct(), "which it may not reach"),
     (MaskedAttention(), "mask computed from the input"),
     (FlatTimesMap(), "a matrix product of a rank-2 and a rank-3 tensor"),
 ])

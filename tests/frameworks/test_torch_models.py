@@ -457,9 +457,9 @@ class BranchesOnSize(nn.Module):
         return x
 
 
-class CumSum(nn.Module):
+class Diff(nn.Module):
     def forward(self, x: Any) -> Any:
-        return torch.cumsum(x, 1)
+        return torch.diff(x, dim=1)
 
 
 def _old_weight_norm(module: Any) -> Any:
@@ -473,7 +473,7 @@ def _old_weight_norm(module: Any) -> Any:
 
 @pytest.mark.parametrize(("model", "code", "words"), [
     (Branches(), "value_dependent", "depends on tensor values"),
-    (CumSum(), "unsupported_operation", "cumsum is not an operation convsym follows"),
+    (Diff(), "unsupported_operation", "diff is not an operation convsym follows"),
     (nn.Sequential(nn.LSTM(4, 4)), "unknown_module", "'0' (torch.nn.modules.rnn.LSTM)"),
     (nn.Sequential(nn.utils.parametrizations.weight_norm(nn.Conv2d(4, 4, 1))),
      "unknown_module", "its weights are parametrized"),

@@ -358,7 +358,7 @@ class MaskMisused(nn.Module):
         B, C, H, W = x.shape
         mask = x.new_zeros((H, W))
         if self.what == "cat":
-            return torch.cat([x, mask.expand(B, 1, H, W)], 1)
+            return torch.cat([x, mask.expand(1, 1, H, W)], 1)
         if self.what == "matmul":
             return x @ mask
         if self.what == "view":
@@ -379,7 +379,7 @@ class MaskMisused(nn.Module):
 
 
 @pytest.mark.parametrize(("what", "message"), [
-    ("cat", ".expand of a tensor made from symbolic sizes"),
+    ("cat", "cat of a tensor made from symbolic sizes in forward"),
     ("matmul", "matmul of a tensor made from symbolic sizes in forward"),
     ("view", "view(-1, ...) whose -1 is not an exact quotient"),
     ("tensor_value", "writing other than a number into slices"),

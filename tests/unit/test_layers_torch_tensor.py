@@ -152,8 +152,10 @@ def test_batch_expanded_has_its_own_shape_whatever_the_input() -> None:
     assert to_sympy(token.infer([(n,)]).trainable) == 8
     assert _shape(BatchExpanded((to_sympy(n), 3)), C(2)) == (N, 3)
     assert to_sympy(BatchExpanded((1, 8)).infer([(n,)]).trainable) == 0
+    # a size may be 0 (an encoding made at H // 8), as PyTorch's; never below
+    assert _shape(BatchExpanded((0, 8)), C(2)) == (0, 8)
     with pytest.raises(ConvsymError):
-        BatchExpanded((0, 8)).infer([(n,)])
+        BatchExpanded((-1, 8)).infer([(n,)])
 
 
 def test_pad_axes_pads_from_the_last_axis_back() -> None:
