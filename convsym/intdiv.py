@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cmp_to_key, reduce
 from math import comb, gcd
-from typing import TYPE_CHECKING, Union, cast
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import sympy
 
@@ -195,7 +195,7 @@ class QPoly:
     """How many terms hold a Floor atom at top level, once known."""
     _top: tuple[int, int] | None
     """The largest degree of a term and how many terms have it, once known (:func:`_degree`)."""
-    _memo: dict[str, object] | None
+    _memo: dict[str, Any] | None
     """Facts about this polynomial as a divisor or a numerator, once asked (its split as a
     divisor, :func:`_split_den`; its terms' share of a floor's digest, :func:`_digest`):
     a stride or a numerator shared by every layer of a chain is read once."""
@@ -1122,7 +1122,19 @@ _SHALLOW = 64
 comparison; deeper ones by :func:`convsym.deep.same`."""
 
 _DIGEST_MOD = (1 << 61) - 1
-_SYM_DIGESTS: dict[sympy.Symbol, int] = {}
+_SYM_DIGESTS: dict[int, tuple[sympy.Symbol, int]] = {}
+"""A symbol's share of a digest (:func:`_sym_digest`) by ``id``, with the symbol (held, so
+the id stays its own): SymPy hashes a symbol in Python, and every new floor reads its
+numerator's symbols."""
+
+
+def _sym_digest(x: sympy.Symbol) -> int:
+    """The CRC-32 of the symbol's name, plus 1 (never 0), remembered in :data:`_SYM_DIGESTS`."""
+    h = zlib.crc32(x.name.encode()) + 1
+    if len(_SYM_DIGESTS) >= 65536:
+        _SYM_DIGESTS.clear()  # bounded memory; a miss only reads the name again
+    _SYM_DIGESTS[id(x)] = (x, h)
+    return h
 
 
 
@@ -1154,13 +1166,19 @@ def _digest(num: QPoly, den: QPoly) -> tuple[int, int, int]:
     floor inside), read in the same pass.  The numerator's share is remembered by it (the
     numerator of a chain with a symbolic stride is every layer's)."""
     memo = num._memo
-    part = cast("tuple[int, int, int] | None", memo.get("digest") if memo else None)
+    part: tuple[int, int, int] | None = memo.get("digest") if memo else None
     if part is None:
         part = _terms_digest(num, 0)
         if memo is None:
             memo = num._memo = {}
         memo["digest"] = part
     total, spread, deepest = part
+    dterms = den.terms
+    c = dterms.get(()) if len(dterms) == 1 else None
+    if c is not None:  # a constant divisor (a stride-2 chain's 2**i): its one term at once
+        term = (c * 1_000_003 + 1) % _DIGEST_MOD  # (as _terms_digest(den, 1) reads it)
+        return (total + term * term + term) % _DIGEST_MOD, spread + c.bit_length(), \
+            1 + deepest
     den_total, den_spread, den_deepest = _terms_digest(den, 1)
     return (total + den_total) % _DIGEST_MOD, spread + den_spread, \
         1 + max(deepest, den_deepest)
@@ -1182,9 +1200,11 @@ def _terms_digest(p: QPoly, side: int) -> tuple[int, int, int]:
                 if atom.depth > deepest:
                     deepest = atom.depth
             else:
-                h = digests.get(atom, 0)
-                if not h:
-                    h = digests[atom] = zlib.crc32(atom.name.encode()) + 1
+                known = digests.get(id(atom))
+                if known is not None and known[0] is atom:
+                    h = known[1]
+                else:
+                    h = _sym_digest(atom)
             term = (term * 6_700_417 + h * 31 + e) % mod
         total = (total + term * term + term) % mod
     return total, spread, deepest
@@ -1497,7 +1517,7 @@ def _split_den(den: QPoly) -> tuple[int, Monomial]:
     """``den`` as (positive integer, monomial of positive symbols), remembered by ``den``
     (a chain's stride divides every layer's size)."""
     memo = den._memo
-    known = cast("tuple[int, Monomial] | None", memo.get("split") if memo else None)
+    known: tuple[int, Monomial] | None = memo.get("split") if memo else None
     if known is not None:
         return known
     split = _split_new_den(den)
@@ -1547,8 +1567,9 @@ def floordiv(num: QPoly, den: QPoly) -> QPoly:
     floor(n/2)
     """
     trace = _TRACE.get()
-    if trace is None:
-        return _floordiv(num, den, None)
+    if trace is None:  # (_floordiv inlined: every strided layer's every axis)
+        dc, dmono = _split_den(den)
+        return _floordiv_split(num, den, dc, dmono, None)
     fired: list[str] = []
     result = _floordiv(num, den, fired)
     if fired:
@@ -1577,10 +1598,13 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
         # in [0, A*B)); when tracing, the lemmas are recorded one by one below
         inner, shift = _floor_plus_constant(num)
         if inner is not None:
-            a = inner.den.as_int()
-            if not dmono and a is not None:
-                return _floordiv_split(inner.num._combine(QPoly.const(a * shift), 1),
-                                       QPoly.const(a * dc), a * dc, (), None)
+            ((imono, ic),) = inner.den.terms.items()  # (a monomial, as every floor's divisor)
+            if not dmono and not imono:  # A a constant (A = ic)
+                merged = inner.num._combine(QPoly.const(ic * shift), 1) if shift else \
+                    inner.num
+                a_b = ic * dc
+                return _collapsed_split(inner, merged, _SMALL_CONSTS.get(a_b) or
+                                        QPoly._raw({(): a_b}), a_b, ())
             if dmono:
                 # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
                 # gcd applies (F's coefficient is 1, m a constant), so the steps below come
@@ -1588,15 +1612,25 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
                 # holds at once for m = 0)
                 merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
                 if not shift or _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
-                    ((imono, ic),) = inner.den.terms.items()  # (a monomial, as den is)
                     product_den = _term_product(imono, ic, dmono, dc)
                     ((pmono, pc),) = product_den.terms.items()
-                    return _floordiv_split(merged, product_den, pc, pmono, None)
+                    return _collapsed_split(inner, merged, product_den, pc, pmono)
     if fired is None:
         plain = _plain_steps(num, den, dc, dmono)
         if plain is not None:
             return plain
     return _steps(num, den, dc, dmono, fired)
+
+
+def _collapsed_split(inner: Floor, merged: QPoly, den: QPoly, dc: int, dmono: Monomial
+                     ) -> QPoly:
+    """``floor(merged/den)`` for the numerator ``merged = X + A*m`` of a nested collapse of
+    ``inner = floor(X/A)``: :func:`_floordiv_split` untraced, and for a plain ``X`` (``inner``
+    of depth 1: no floor in it, none to collapse) its plain steps at once."""
+    if inner.depth == 1:
+        plain = _plain_steps(merged, den, dc, dmono)
+        return plain if plain is not None else _steps(merged, den, dc, dmono, None)
+    return _floordiv_split(merged, den, dc, dmono, None)
 
 
 def _floor_plus_constant(num: QPoly) -> tuple[Floor | None, int]:
@@ -1670,11 +1704,13 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
                     break
         if gcd(common, dc) > 1:
             return None
-    # (with a symbolic divisor every term is kept: the numerator itself is the floor's)
-    kept = num if dmono and num.factors is None else QPoly._raw(rest)
+    # (with a symbolic divisor every term is kept, and with a constant one when no
+    # coefficient leaves [0, dc): the numerator itself is the floor's, its facts with it;
+    # a stride-2 chain's numerator, H + 1 from the second layer on, is every layer's)
+    kept = num if (dmono or not quotient) and num.factors is None else QPoly._raw(rest)
     atom = Floor.of(kept, den)
     if not quotient:
-        return QPoly.atom(atom)
+        return QPoly._raw({((atom, 1),): 1})  # (QPoly.atom)
     if len(quotient) + 1 < _LONG:  # quotient + floor, as _combine makes it (a short sum)
         quotient[((atom, 1),)] = 1
         return QPoly._raw(quotient)
@@ -2169,7 +2205,12 @@ def lower_bound(e: QExpr) -> int | None:
             return None
         term = c
         for atom, power in mono:
-            b = _floor_lower(atom) if isinstance(atom, Floor) else _least(atom)
+            if isinstance(atom, Floor):
+                b = _floor_lower(atom)
+            else:  # (_least, its commonest answer read here: a positive symbol's 1)
+                known = _POSITIVE.get(id(atom))
+                b = 1 if known is not None and known[0] is atom and known[1] else \
+                    _least(atom)
             if b is None or (b < 0 and (len(mono) > 1 or power != 1)):
                 return None
             term *= b**power
@@ -2179,12 +2220,22 @@ def lower_bound(e: QExpr) -> int | None:
 
 def _floor_lower(f: Floor) -> int | None:
     if f._lower is None:
-        b = lower_bound(f.num)
+        # the numerator's bound is remembered by it (every floor's numerator keeps its
+        # share of the digest there): a chain's floors share one numerator
+        memo = f.num._memo
+        if memo is None:
+            memo = f.num._memo = {}
+        b = memo.get("lower", _NO_BOUND)
+        if b is _NO_BOUND:
+            b = memo["lower"] = lower_bound(f.num)
         if b is not None:
             ((dmono, dc),) = f.den.terms.items()  # (a positive monomial: the floor's own)
             b = b // dc if not dmono or b < 0 else 0
         f._lower = (b,)
     return f._lower[0]
+
+
+_NO_BOUND = object()
 
 
 def div_floor(e: QExpr, den: QPoly) -> QExpr:

@@ -204,7 +204,7 @@ class Inference:
     macs: _Count = _Count()
     notes: list[str] = field(default_factory=list)
     bias_macs: _Count = _Count()
-    ops: QExpr = field(default_factory=lambda: QPoly.const(0))
+    ops: QExpr = _ZERO  # (immutable: shared, as QPoly.const(0) is)
     warnings: list[str] = field(default_factory=list)
     """``macs``: multiply-accumulates of convolution and dense layers without bias (see
     :mod:`convsym.costing` for the convention); ``bias_macs``: one per output element of a
@@ -301,6 +301,10 @@ class Layer:
         has no closed form convsym keeps, and says so instead of failing inside the algebra.
         """
         try:
+            cls = type(self)
+            if len(inputs) == 1 and cls.infer_named is Layer.infer_named and \
+                    cls.infer is Layer.infer:
+                return self.infer_one(inputs[0])  # (what infer_named and infer come to)
             return self.infer_named(inputs, names)
         except NotQuasiPolynomial as err:
             raise self.config_error("", None, f"no closed form convsym can keep: {err} (a "
@@ -545,7 +549,7 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
     ``what`` is a sentence describing the concrete failure (or a function making it, called
     only on failure: printing sizes is slow); ``rule`` the general rule.
     """
-    value = as_int(room)
+    value = room.as_int() if type(room) is QPoly else None  # (as_int: an Ext is no int)
     if value is not None:
         if value < 0:
             raise layer.shape_error(f"axis {axis}", None, sentence(what),
