@@ -1600,8 +1600,7 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
         if inner is not None:
             ((imono, ic),) = inner.den.terms.items()  # (a monomial, as every floor's divisor)
             if not dmono and not imono:  # A a constant (A = ic)
-                merged = inner.num._combine(QPoly.const(ic * shift), 1) if shift else \
-                    inner.num
+                merged = _plus_const(inner.num, ic * shift) if shift else inner.num
                 a_b = ic * dc
                 return _collapsed_split(inner, merged, _SMALL_CONSTS.get(a_b) or
                                         QPoly._raw({(): a_b}), a_b, ())
@@ -1620,6 +1619,21 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
         if plain is not None:
             return plain
     return _steps(num, den, dc, dmono, fired)
+
+
+def _plus_const(p: QPoly, c: int) -> QPoly:
+    """``p + c`` for an integer ``c`` (``p._combine(QPoly.const(c), 1)``, without making the
+    constant: a short ``p``'s constant term changed in a copy of its terms)."""
+    terms = p.terms
+    if len(terms) + 1 >= _LONG:  # (a long one: as _combine makes it, with its origin)
+        return p._combine(QPoly.const(c), 1)
+    terms = dict(terms)
+    total = terms.get((), 0) + c
+    if total:
+        terms[()] = total
+    else:
+        del terms[()]
+    return QPoly._raw(terms)
 
 
 def _collapsed_split(inner: Floor, merged: QPoly, den: QPoly, dc: int, dmono: Monomial

@@ -149,6 +149,25 @@ class Weight:
     shape: tuple[QPoly, ...]
     trainable: bool = True
 
+    def plain_count(self) -> int | None:
+        """The number of entries as an integer when the shape is concrete, else None
+        (computed once: a configuration's weights are every layer's of a chain).
+
+        >>> Weight("w", (QPoly.const(3), QPoly.const(4))).plain_count()
+        12
+        """
+        known = self.__dict__.get("_plain")
+        if known is None:
+            size: int | None = 1
+            for s in self.shape:
+                value = s.as_int()
+                if value is None:
+                    size = None
+                    break
+                size *= value  # type: ignore[operator]
+            known = self.__dict__["_plain"] = (size,)  # (frozen: not a field, never compared)
+        return known[0]
+
     @property
     def count(self) -> QPoly:
         """The number of entries: the product of the shape."""
