@@ -28,7 +28,7 @@ from convsym.intdiv import (
     div_ceil,
     div_floor,
     ext,
-    floordiv,
+    floordiv_plus,
     scale,
 )
 from convsym.sizes import Product, add_sizes, mul_sizes, product_later, settle
@@ -57,8 +57,8 @@ def conv_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, pad: QPoly) -> QExpr:
 def windows(room: QExpr, *, s: QPoly) -> QExpr:
     """``floor(room/s) + 1``: the window positions along an axis whose room (padded input
     minus the effective kernel, :func:`conv_room`) is ``room >= 0``."""
-    if type(room) is QPoly:  # (most rooms: add and div_floor come to these two steps)
-        return floordiv(room, s)._combine(ONE, 1)
+    if type(room) is QPoly:  # (most rooms: add and div_floor come to this)
+        return floordiv_plus(room, s, 1)
     return add(div_floor(room, s), ONE)
 
 

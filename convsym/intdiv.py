@@ -713,6 +713,8 @@ def within_budgets(factors: Iterable[QExpr]) -> bool:
             if work > EXPAND_AT_ONCE:
                 return False  # (before any degree is counted: long sums are common)
             top = f._top
+            if top is None and f._origin is None:  # (_degree's own first step, inline)
+                top = f._top = _count_top(terms)
             degree += top[0] if top is not None else _degree(f)
     budgets = current_budgets()
     return work <= budgets.max_terms and degree <= budgets.max_degree and \
@@ -1577,6 +1579,21 @@ def floordiv(num: QPoly, den: QPoly) -> QPoly:
     return result
 
 
+def floordiv_plus(num: QPoly, den: QPoly, plus: int) -> QPoly:
+    """``floordiv(num, den) + plus`` (a window count: ``floor(room/s) + 1``), the sum made
+    with the floor's own terms where it can be.
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> to_sympy(floordiv_plus(n - QPoly.const(1), QPoly.const(2), 1))
+    ceiling(n/2)
+    """
+    if _TRACE.get() is None:
+        dc, dmono = _split_den(den)
+        return _floordiv_split(num, den, dc, dmono, None, plus)
+    return _plus(floordiv(num, den), plus)
+
+
 def _dedupe(names: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
@@ -1587,10 +1604,11 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
 
 
 def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
-                    fired: list[str] | None) -> QPoly:
-    """:func:`_floordiv` with ``den`` already split as ``dc*dmono`` (:func:`_split_den`)."""
+                    fired: list[str] | None, plus: int = 0) -> QPoly:
+    """:func:`_floordiv` with ``den`` already split as ``dc*dmono`` (:func:`_split_den`),
+    plus the integer ``plus`` (:func:`floordiv_plus`; 0 when traced)."""
     if dc == 1 and not dmono:
-        return num
+        return _plus(num, plus)
     if fired is None and len(num.terms) <= 2:
         # the commonest step of a chain, floor((floor(X/A) + m)/B) with constants A, B and
         # m: the nested collapse at once, floor((X + A*m)/(A*B)) (the same canonical form
@@ -1603,7 +1621,7 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
                 merged = _plus_const(inner.num, ic * shift) if shift else inner.num
                 a_b = ic * dc
                 return _collapsed_split(inner, merged, _SMALL_CONSTS.get(a_b) or
-                                        QPoly._raw({(): a_b}), a_b, ())
+                                        QPoly._raw({(): a_b}), a_b, (), plus)
             if dmono:
                 # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
                 # gcd applies (F's coefficient is 1, m a constant), so the steps below come
@@ -1613,12 +1631,12 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
                 if not shift or _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
                     product_den = _term_product(imono, ic, dmono, dc)
                     ((pmono, pc),) = product_den.terms.items()
-                    return _collapsed_split(inner, merged, product_den, pc, pmono)
+                    return _collapsed_split(inner, merged, product_den, pc, pmono, plus)
     if fired is None:
-        plain = _plain_steps(num, den, dc, dmono)
+        plain = _plain_steps(num, den, dc, dmono, plus)
         if plain is not None:
             return plain
-    return _steps(num, den, dc, dmono, fired)
+    return _plus(_steps(num, den, dc, dmono, fired), plus)
 
 
 def _plus_const(p: QPoly, c: int) -> QPoly:
@@ -1636,15 +1654,36 @@ def _plus_const(p: QPoly, c: int) -> QPoly:
     return QPoly._raw(terms)
 
 
-def _collapsed_split(inner: Floor, merged: QPoly, den: QPoly, dc: int, dmono: Monomial
-                     ) -> QPoly:
-    """``floor(merged/den)`` for the numerator ``merged = X + A*m`` of a nested collapse of
-    ``inner = floor(X/A)``: :func:`_floordiv_split` untraced, and for a plain ``X`` (``inner``
-    of depth 1: no floor in it, none to collapse) its plain steps at once."""
+def _collapsed_split(inner: Floor, merged: QPoly, den: QPoly, dc: int, dmono: Monomial,
+                     plus: int) -> QPoly:
+    """``floor(merged/den) + plus`` for the numerator ``merged = X + A*m`` of a nested
+    collapse of ``inner = floor(X/A)``: :func:`_floordiv_split` untraced, and for a plain
+    ``X`` (``inner`` of depth 1: no floor in it, none to collapse) its plain steps at once."""
     if inner.depth == 1:
-        plain = _plain_steps(merged, den, dc, dmono)
-        return plain if plain is not None else _steps(merged, den, dc, dmono, None)
-    return _floordiv_split(merged, den, dc, dmono, None)
+        plain = _plain_steps(merged, den, dc, dmono, plus)
+        return plain if plain is not None else \
+            _plus(_steps(merged, den, dc, dmono, None), plus)
+    return _floordiv_split(merged, den, dc, dmono, None, plus)
+
+
+def _plus(p: QPoly, plus: int) -> QPoly:
+    """``p + plus`` as :func:`add` makes it (``p`` itself for 0)."""
+    return p._combine(QPoly.const(plus), 1) if plus else p
+
+
+def _plus_terms(terms: dict[Monomial, int], plus: int) -> QPoly:
+    """``QPoly._raw(terms) + plus``, made in ``terms`` (the caller's, not kept) when short:
+    the constant term changed where it is, or appended, as :meth:`QPoly._combine` would."""
+    if not plus:
+        return QPoly._raw(terms)
+    if len(terms) + 1 >= _LONG:  # (a long sum: as _combine makes it, with its origin)
+        return QPoly._raw(terms)._combine(QPoly.const(plus), 1)
+    total = terms.get((), 0) + plus
+    if total:
+        terms[()] = total
+    else:
+        del terms[()]
+    return QPoly._raw(terms)
 
 
 def _floor_plus_constant(num: QPoly) -> tuple[Floor | None, int]:
@@ -1670,7 +1709,12 @@ def _divides(by: Monomial, mono: Monomial) -> bool:
         if len(by) != 1:
             return False
         (atom, have), (x, e) = mono[0], by[0]
-        return have >= e and (atom is x or (hash(atom) == hash(x) and atom == x))
+        # (x a symbol, as every divisor's atom: equal to atom only with its name, read
+        # before SymPy's equality or hash, both in Python)
+        if atom is x:
+            return have >= e
+        return have >= e and type(atom) is not Floor and \
+            atom.name == x.name and atom == x  # type: ignore[union-attr]
     powers = dict(mono)
     for x, e in by:
         if powers.get(x, 0) < e:
@@ -1678,9 +1722,11 @@ def _divides(by: Monomial, mono: Monomial) -> bool:
     return True
 
 
-def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | None:
+def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, plus: int = 0
+                 ) -> QPoly | None:
     """:func:`_steps` for a numerator without Floor atoms (every layer of a stride-2 or a
-    symbolic-stride chain), or None where the general steps do more than the cases below.
+    symbolic-stride chain), plus the integer ``plus``, or None where the general steps do
+    more than the cases below.
 
     A constant divisor: each coefficient splits as ``q*dc + r`` (integer-term extraction)
     and no monomial changes.  A symbolic one (``dmono``): no term may be a multiple of it
@@ -1708,7 +1754,7 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
         if not rest.get(()) or len(rest) == 1:
             return None  # no constant (a shared symbol may cancel), or nothing but one
     elif not rest or (len(rest) == 1 and () in rest):
-        return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
+        return _plus_terms(quotient, plus)  # floor(r/dc) = 0 for 0 <= r < dc
     if dc > 1:
         common = 0  # the gcd of the non-constant terms' coefficients (and dc), at once
         for m, r in rest.items():
@@ -1723,12 +1769,12 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
     # a stride-2 chain's numerator, H + 1 from the second layer on, is every layer's)
     kept = num if (dmono or not quotient) and num.factors is None else QPoly._raw(rest)
     atom = Floor.of(kept, den)
-    if not quotient:
-        return QPoly._raw({((atom, 1),): 1})  # (QPoly.atom)
+    if not quotient:  # (QPoly.atom, plus)
+        return QPoly._raw({((atom, 1),): 1, (): plus} if plus else {((atom, 1),): 1})
     if len(quotient) + 1 < _LONG:  # quotient + floor, as _combine makes it (a short sum)
         quotient[((atom, 1),)] = 1
-        return QPoly._raw(quotient)
-    return QPoly._raw(quotient) + QPoly.atom(atom)
+        return _plus_terms(quotient, plus)
+    return _plus(QPoly._raw(quotient) + QPoly.atom(atom), plus)
 
 
 def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | None

@@ -113,6 +113,20 @@ class AxisStep:
     values: dict[str, QExpr]
     result: QExpr
 
+    @staticmethod
+    def made(axis: str, rule: str, values: dict[str, QExpr], result: QExpr) -> AxisStep:
+        """``AxisStep(axis, rule, values, result)`` without the frozen class's constructor,
+        which sets each field through ``object.__setattr__`` (every axis of every layer
+        makes one): the same fields, set in the instance's dictionary at once.
+
+        >>> AxisStep.made("H", "valid", {}, QPoly.const(3)) == AxisStep("H", "valid", {},
+        ...                                                             QPoly.const(3))
+        True
+        """
+        step = object.__new__(AxisStep)
+        step.__dict__.update(axis=axis, rule=rule, values=values, result=result)
+        return step
+
 
 RULES: dict[str, str] = {
     "valid": "convolution without padding: floor((n - k_e)/s) + 1",

@@ -218,8 +218,8 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
             conditions += _padding_mode_room(layer, cfg, axis, n, p_l, p_r)
         size = F.windows(room, s=s)  # F.conv_out from the room already made
         rule = "valid" if padding == "valid" else "explicit"
-        return size, AxisStep(axis, rule, {"n": n, "k": k, "s": s, "d": d, "P": pad,
-                                           "p_l": p_l, "p_r": p_r}, size), conditions
+        return size, AxisStep.made(axis, rule, {"n": n, "k": k, "s": s, "d": d, "P": pad,
+                                                "p_l": p_l, "p_r": p_r}, size), conditions
     values: dict[str, QExpr] = {"n": n, "k": k, "s": s, "d": d}
     conditions = []
     if cfg.padding == "same_tf":
