@@ -1642,16 +1642,9 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
 def _plus_const(p: QPoly, c: int) -> QPoly:
     """``p + c`` for an integer ``c`` (``p._combine(QPoly.const(c), 1)``, without making the
     constant: a short ``p``'s constant term changed in a copy of its terms)."""
-    terms = p.terms
-    if len(terms) + 1 >= _LONG:  # (a long one: as _combine makes it, with its origin)
+    if len(p.terms) + 1 >= _LONG:  # (a long one: as _combine makes it, with its origin)
         return p._combine(QPoly.const(c), 1)
-    terms = dict(terms)
-    total = terms.get((), 0) + c
-    if total:
-        terms[()] = total
-    else:
-        del terms[()]
-    return QPoly._raw(terms)
+    return _plus_terms(dict(p.terms), c)
 
 
 def _collapsed_split(inner: Floor, merged: QPoly, den: QPoly, dc: int, dmono: Monomial,
