@@ -157,8 +157,8 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
     if cfg.bias:  # (a subset of the MACs' factors: within the budgets when those are)
         bias_macs = Product(tuple(out), (cfg.filters,)) if isinstance(macs, Product) else \
             product_later(tuple(out), (cfg.filters,))
-    return Inference(join_channels(cfg.filters, out, cfg.channels_first), weights,
-                     conditions, steps, macs, bias_macs=bias_macs)
+    return Inference.made(join_channels(cfg.filters, out, cfg.channels_first), weights,
+                          conditions, steps, macs, bias_macs)
 
 
 def _channels(layer: Layer, cfg: ConvConfig, c_in: QPoly
