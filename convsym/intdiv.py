@@ -1727,8 +1727,8 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, plus: int = 0
     way no floor can collapse, so what remains is the gcd test and the new Floor atom.
     """
     quotient: dict[Monomial, int] = {}
-    rest: dict[Monomial, int] = {}
     terms = num.terms
+    rest: dict[Monomial, int] = terms if dmono else {}  # (every term kept: read, not copied)
     for mono, c in terms.items():
         for atom, _ in mono:
             if isinstance(atom, Floor):
@@ -1736,7 +1736,6 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, plus: int = 0
         if dmono:
             if mono and _divides(dmono, mono):
                 return None  # a multiple of the divisor's symbols: extraction applies
-            rest[mono] = c
             continue
         q, r = divmod(c, dc)
         if q:
@@ -1760,7 +1759,8 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, plus: int = 0
     # (with a symbolic divisor every term is kept, and with a constant one when no
     # coefficient leaves [0, dc): the numerator itself is the floor's, its facts with it;
     # a stride-2 chain's numerator, H + 1 from the second layer on, is every layer's)
-    kept = num if (dmono or not quotient) and num.factors is None else QPoly._raw(rest)
+    kept = num if (dmono or not quotient) and num.factors is None else \
+        QPoly._raw(dict(rest) if rest is terms else rest)
     atom = Floor.of(kept, den)
     if not quotient:  # (QPoly.atom, plus)
         return QPoly._raw({((atom, 1),): 1, (): plus} if plus else {((atom, 1),): 1})

@@ -127,7 +127,10 @@ def check_groups(layer: Layer, c_in: QExpr, cfg_groups: QPoly, c_out: QPoly,
 
 def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
     """Output shape, weights, conditions and derivation steps of a convolution."""
-    c_in, spatial = split_channels(layer, shape, cfg.rank, cfg.channels_first)
+    if len(shape) != cfg.rank + 1:
+        split_channels(layer, shape, cfg.rank, cfg.channels_first)  # (raises: wrong rank)
+    first = cfg.channels_first  # (split_channels, inline: every layer)
+    c_in, spatial = (shape[0], shape[1:]) if first else (shape[-1], shape[:-1])
     if not isinstance(c_in, QPoly):
         raise layer.shape_error("channels", str(to_sympy(c_in)), "must not be a Min/Max",
                                 code="bad_channels")
@@ -157,8 +160,8 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
     if cfg.bias:  # (a subset of the MACs' factors: within the budgets when those are)
         bias_macs = Product(tuple(out), (cfg.filters,)) if isinstance(macs, Product) else \
             product_later(tuple(out), (cfg.filters,))
-    return Inference.made(join_channels(cfg.filters, out, cfg.channels_first), weights,
-                          conditions, steps, macs, bias_macs)
+    return Inference.made((cfg.filters, *out) if first else (*out, cfg.filters), weights,
+                          conditions, steps, macs, bias_macs)  # (join_channels, inline)
 
 
 def _channels(layer: Layer, cfg: ConvConfig, c_in: QPoly
