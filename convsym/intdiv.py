@@ -1589,7 +1589,9 @@ def floordiv_plus(num: QPoly, den: QPoly, plus: int) -> QPoly:
     ceiling(n/2)
     """
     if _TRACE.get() is None:
-        dc, dmono = _split_den(den)
+        memo = den._memo  # (_split_den's memo read here: a chain's stride is every layer's)
+        split: tuple[int, Monomial] | None = memo.get("split") if memo else None
+        dc, dmono = split if split is not None else _split_den(den)
         return _floordiv_split(num, den, dc, dmono, None, plus)
     return _plus(floordiv(num, den), plus)
 

@@ -133,7 +133,8 @@ def _plain_params(row: Row) -> int | None:
     its trainable and non-trainable counts, in one pass), else None."""
     total = 0
     for weight in row.inference.weights:
-        size = weight.plain_count()
+        known = weight.__dict__.get("_plain")  # (Weight.plain_count's memo, read here)
+        size = known[0] if known is not None else weight.plain_count()
         if size is None:
             return None
         total += size

@@ -209,7 +209,8 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
     padding = cfg.padding
     if padding == "explicit" or padding == "valid" or padding not in _OTHER_PADDINGS:
         p_l, p_r, pad, offset = cfg.windows[i]
-        room = add(n, offset)  # F.conv_room(n, k=k, d=d, pad=pad)
+        # F.conv_room(n, k=k, d=d, pad=pad), as add makes it
+        room = n._combine(offset, 1) if type(n) is QPoly else add(n, offset)
         conditions = check_room(
             layer, axis, room,
             rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
