@@ -224,17 +224,6 @@ class QPoly:
         p._memo = None
         return p
 
-    if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
-        def __getattr__(self, name):
-            # only reached for an unset slot: the terms of a product kept factored, expanded
-            # (within the term budget) the first time something needs them
-            factors = object.__getattribute__(self, "factors") if name == "terms" else None
-            if factors is not None:
-                expanded = reduce(_expand_mul, factors[1:], factors[0]).terms
-                self.terms = expanded
-                return expanded
-            raise AttributeError(name)
-
     def __reduce__(self) -> tuple[object, ...]:
         # pickle (the bounded worker) without expanding a factored product
         if self.factors is not None:
@@ -479,6 +468,29 @@ class QPoly:
         return result
 
 
+class _Factored(QPoly):
+    """A product kept factored (:func:`product`): a :class:`QPoly` whose terms are expanded
+    (within the term budget) the first time something reads them.
+
+    Its own class, so that only it has the ``__getattr__`` hook that does that: a class
+    with one reads every attribute through it (a type lookup on each), and Python cannot
+    specialise those reads, so the plain polynomials, whose slots every step reads, are
+    read at full speed.
+    """
+
+    __slots__ = ()
+
+    if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
+        def __getattr__(self, name):
+            # only reached for an unset slot: the terms, expanded the first time needed
+            factors = object.__getattribute__(self, "factors") if name == "terms" else None
+            if factors is not None:
+                expanded = reduce(_expand_mul, factors[1:], factors[0]).terms
+                self.terms = expanded
+                return expanded
+            raise AttributeError(name)
+
+
 _Origin = tuple["weakref.ref[QPoly]", int, QPoly]
 
 _SHORT = 8
@@ -678,7 +690,7 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     if len(sums) == 1 or work <= EXPAND_AT_ONCE:
         return reduce(_expand_mul, sums, scalar)
     _check_exponent(sum(_degree(g) for g in (scalar, *sums)))
-    p = object.__new__(QPoly)
+    p = object.__new__(_Factored)
     p.factors = tuple(sums) if scalar == 1 else (scalar, *sums)
     p._hash = None
     p._key = None
