@@ -214,6 +214,10 @@ def exceeded(what: str, name: str, detail: str) -> BudgetExceeded:
                           code="budget_exceeded")
 
 
+Doing = str | Callable[[], str]
+"""What a check is about to do, for its message: text, or a function making it."""
+
+
 @dataclass(frozen=True)
 class _Clock:
     """A wall-clock budget in force: the field ``name`` of :class:`Budgets`, for ``what``."""
@@ -223,9 +227,11 @@ class _Clock:
     start: float
     seconds: float
 
-    def check(self, doing: str = "") -> None:
+    def check(self, doing: Doing = "") -> None:
         spent = time.monotonic() - self.start
         if spent > self.seconds:
+            if not isinstance(doing, str):
+                doing = doing()  # (a text made only when needed: a network's every layer)
             before = f" before {doing}" if doing else ""
             raise exceeded(self.what, self.name, f"out of time{before} (after {spent:.3g} s)")
 
@@ -234,7 +240,7 @@ _CLOCKS: ContextVar[tuple[_Clock, ...]] = ContextVar("convsym_clocks", default=(
 
 
 @contextlib.contextmanager
-def timed(name: str, what: str) -> Iterator[Callable[[str], None]]:
+def timed(name: str, what: str) -> Iterator[Callable[[Doing], None]]:
     """A wall-clock budget, the ``*_seconds`` field ``name``, for ``what``; yields a check.
 
     Nested blocks of the same budget (a Keras nested model, ``subs``, the CLI reading a file
@@ -363,7 +369,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Expired(expired[0])
 
 
-def building() -> contextlib.AbstractContextManager[Callable[[str], None]]:
+def building() -> contextlib.AbstractContextManager[Callable[[Doing], None]]:
     """The wall-clock budget ``build_seconds`` for building a network (see :func:`timed`).
 
     >>> with raised(build_seconds=1e-9), building() as check:
@@ -377,7 +383,7 @@ CONVSYM_BUILD_SECONDS=N or convsym.budget.raised(build_seconds=N))
 
 
 @contextlib.contextmanager
-def _building() -> Iterator[Callable[[str], None]]:
+def _building() -> Iterator[Callable[[Doing], None]]:
     # (everything a build makes survives it: the collector's rescans are waste, see collector)
     with timed("build_seconds", "building the network") as check, collector_paused():
         yield check

@@ -28,6 +28,7 @@ from convsym.intdiv import (
     div_ceil,
     div_floor,
     ext,
+    floordiv_plus,
     scale,
 )
 from convsym.sizes import Product, add_sizes, mul_sizes, product_later, settle
@@ -56,6 +57,8 @@ def conv_out(n: QExpr, *, k: QPoly, s: QPoly, d: QPoly, pad: QPoly) -> QExpr:
 def windows(room: QExpr, *, s: QPoly) -> QExpr:
     """``floor(room/s) + 1``: the window positions along an axis whose room (padded input
     minus the effective kernel, :func:`conv_room`) is ``room >= 0``."""
+    if type(room) is QPoly:  # (most rooms: add and div_floor come to this)
+        return floordiv_plus(room, s, 1)
     return add(div_floor(room, s), ONE)
 
 

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cmp_to_key, reduce
 from math import comb, gcd
-from typing import TYPE_CHECKING, Union, cast
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import sympy
 
@@ -195,7 +195,7 @@ class QPoly:
     """How many terms hold a Floor atom at top level, once known."""
     _top: tuple[int, int] | None
     """The largest degree of a term and how many terms have it, once known (:func:`_degree`)."""
-    _memo: dict[str, object] | None
+    _memo: dict[str, Any] | None
     """Facts about this polynomial as a divisor or a numerator, once asked (its split as a
     divisor, :func:`_split_den`; its terms' share of a floor's digest, :func:`_digest`):
     a stride or a numerator shared by every layer of a chain is read once."""
@@ -223,17 +223,6 @@ class QPoly:
         p._top = None
         p._memo = None
         return p
-
-    if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
-        def __getattr__(self, name):
-            # only reached for an unset slot: the terms of a product kept factored, expanded
-            # (within the term budget) the first time something needs them
-            factors = object.__getattribute__(self, "factors") if name == "terms" else None
-            if factors is not None:
-                expanded = reduce(_expand_mul, factors[1:], factors[0]).terms
-                self.terms = expanded
-                return expanded
-            raise AttributeError(name)
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickle (the bounded worker) without expanding a factored product
@@ -479,6 +468,29 @@ class QPoly:
         return result
 
 
+class _Factored(QPoly):
+    """A product kept factored (:func:`product`): a :class:`QPoly` whose terms are expanded
+    (within the term budget) the first time something reads them.
+
+    Its own class, so that only it has the ``__getattr__`` hook that does that: a class
+    with one reads every attribute through it (a type lookup on each), and Python cannot
+    specialise those reads, so the plain polynomials, whose slots every step reads, are
+    read at full speed.
+    """
+
+    __slots__ = ()
+
+    if not TYPE_CHECKING:  # (hidden from mypy, which would then accept any attribute name)
+        def __getattr__(self, name):
+            # only reached for an unset slot: the terms, expanded the first time needed
+            factors = object.__getattribute__(self, "factors") if name == "terms" else None
+            if factors is not None:
+                expanded = reduce(_expand_mul, factors[1:], factors[0]).terms
+                self.terms = expanded
+                return expanded
+            raise AttributeError(name)
+
+
 _Origin = tuple["weakref.ref[QPoly]", int, QPoly]
 
 _SHORT = 8
@@ -678,7 +690,7 @@ def product(factors: Iterable[QPoly]) -> QPoly:
     if len(sums) == 1 or work <= EXPAND_AT_ONCE:
         return reduce(_expand_mul, sums, scalar)
     _check_exponent(sum(_degree(g) for g in (scalar, *sums)))
-    p = object.__new__(QPoly)
+    p = object.__new__(_Factored)
     p.factors = tuple(sums) if scalar == 1 else (scalar, *sums)
     p._hash = None
     p._key = None
@@ -713,6 +725,8 @@ def within_budgets(factors: Iterable[QExpr]) -> bool:
             if work > EXPAND_AT_ONCE:
                 return False  # (before any degree is counted: long sums are common)
             top = f._top
+            if top is None and f._origin is None:  # (_degree's own first step, inline)
+                top = f._top = _count_top(terms)
             degree += top[0] if top is not None else _degree(f)
     budgets = current_budgets()
     return work <= budgets.max_terms and degree <= budgets.max_degree and \
@@ -1122,7 +1136,19 @@ _SHALLOW = 64
 comparison; deeper ones by :func:`convsym.deep.same`."""
 
 _DIGEST_MOD = (1 << 61) - 1
-_SYM_DIGESTS: dict[sympy.Symbol, int] = {}
+_SYM_DIGESTS: dict[int, tuple[sympy.Symbol, int]] = {}
+"""A symbol's share of a digest (:func:`_sym_digest`) by ``id``, with the symbol (held, so
+the id stays its own): SymPy hashes a symbol in Python, and every new floor reads its
+numerator's symbols."""
+
+
+def _sym_digest(x: sympy.Symbol) -> int:
+    """The CRC-32 of the symbol's name, plus 1 (never 0), remembered in :data:`_SYM_DIGESTS`."""
+    h = zlib.crc32(x.name.encode()) + 1
+    if len(_SYM_DIGESTS) >= 65536:
+        _SYM_DIGESTS.clear()  # bounded memory; a miss only reads the name again
+    _SYM_DIGESTS[id(x)] = (x, h)
+    return h
 
 
 
@@ -1154,13 +1180,19 @@ def _digest(num: QPoly, den: QPoly) -> tuple[int, int, int]:
     floor inside), read in the same pass.  The numerator's share is remembered by it (the
     numerator of a chain with a symbolic stride is every layer's)."""
     memo = num._memo
-    part = cast("tuple[int, int, int] | None", memo.get("digest") if memo else None)
+    part: tuple[int, int, int] | None = memo.get("digest") if memo else None
     if part is None:
         part = _terms_digest(num, 0)
         if memo is None:
             memo = num._memo = {}
         memo["digest"] = part
     total, spread, deepest = part
+    dterms = den.terms
+    c = dterms.get(()) if len(dterms) == 1 else None
+    if c is not None:  # a constant divisor (a stride-2 chain's 2**i): its one term at once
+        term = (c * 1_000_003 + 1) % _DIGEST_MOD  # (as _terms_digest(den, 1) reads it)
+        return (total + term * term + term) % _DIGEST_MOD, spread + c.bit_length(), \
+            1 + deepest
     den_total, den_spread, den_deepest = _terms_digest(den, 1)
     return (total + den_total) % _DIGEST_MOD, spread + den_spread, \
         1 + max(deepest, den_deepest)
@@ -1182,9 +1214,11 @@ def _terms_digest(p: QPoly, side: int) -> tuple[int, int, int]:
                 if atom.depth > deepest:
                     deepest = atom.depth
             else:
-                h = digests.get(atom, 0)
-                if not h:
-                    h = digests[atom] = zlib.crc32(atom.name.encode()) + 1
+                known = digests.get(id(atom))
+                if known is not None and known[0] is atom:
+                    h = known[1]
+                else:
+                    h = _sym_digest(atom)
             term = (term * 6_700_417 + h * 31 + e) % mod
         total = (total + term * term + term) % mod
     return total, spread, deepest
@@ -1497,7 +1531,7 @@ def _split_den(den: QPoly) -> tuple[int, Monomial]:
     """``den`` as (positive integer, monomial of positive symbols), remembered by ``den``
     (a chain's stride divides every layer's size)."""
     memo = den._memo
-    known = cast("tuple[int, Monomial] | None", memo.get("split") if memo else None)
+    known: tuple[int, Monomial] | None = memo.get("split") if memo else None
     if known is not None:
         return known
     split = _split_new_den(den)
@@ -1547,13 +1581,31 @@ def floordiv(num: QPoly, den: QPoly) -> QPoly:
     floor(n/2)
     """
     trace = _TRACE.get()
-    if trace is None:
-        return _floordiv(num, den, None)
+    if trace is None:  # (_floordiv inlined: every strided layer's every axis)
+        dc, dmono = _split_den(den)
+        return _floordiv_split(num, den, dc, dmono, None)
     fired: list[str] = []
     result = _floordiv(num, den, fired)
     if fired:
         trace.append(Rewrite(_dedupe(fired), "floor", num, den, result))
     return result
+
+
+def floordiv_plus(num: QPoly, den: QPoly, plus: int) -> QPoly:
+    """``floordiv(num, den) + plus`` (a window count: ``floor(room/s) + 1``), the sum made
+    with the floor's own terms where it can be.
+
+    >>> from convsym.expr import symbol
+    >>> n = QPoly.sym(symbol("n"))
+    >>> to_sympy(floordiv_plus(n - QPoly.const(1), QPoly.const(2), 1))
+    ceiling(n/2)
+    """
+    if _TRACE.get() is None:
+        memo = den._memo  # (_split_den's memo read here: a chain's stride is every layer's)
+        split: tuple[int, Monomial] | None = memo.get("split") if memo else None
+        dc, dmono = split if split is not None else _split_den(den)
+        return _floordiv_split(num, den, dc, dmono, None, plus)
+    return _plus(floordiv(num, den), plus)
 
 
 def _dedupe(names: list[str]) -> tuple[str, ...]:
@@ -1566,10 +1618,11 @@ def _floordiv(num: QPoly, den: QPoly, fired: list[str] | None) -> QPoly:
 
 
 def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
-                    fired: list[str] | None) -> QPoly:
-    """:func:`_floordiv` with ``den`` already split as ``dc*dmono`` (:func:`_split_den`)."""
+                    fired: list[str] | None, plus: int = 0) -> QPoly:
+    """:func:`_floordiv` with ``den`` already split as ``dc*dmono`` (:func:`_split_den`),
+    plus the integer ``plus`` (:func:`floordiv_plus`; 0 when traced)."""
     if dc == 1 and not dmono:
-        return num
+        return _plus(num, plus)
     if fired is None and len(num.terms) <= 2:
         # the commonest step of a chain, floor((floor(X/A) + m)/B) with constants A, B and
         # m: the nested collapse at once, floor((X + A*m)/(A*B)) (the same canonical form
@@ -1577,10 +1630,12 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
         # in [0, A*B)); when tracing, the lemmas are recorded one by one below
         inner, shift = _floor_plus_constant(num)
         if inner is not None:
-            a = inner.den.as_int()
-            if not dmono and a is not None:
-                return _floordiv_split(inner.num._combine(QPoly.const(a * shift), 1),
-                                       QPoly.const(a * dc), a * dc, (), None)
+            ((imono, ic),) = inner.den.terms.items()  # (a monomial, as every floor's divisor)
+            if not dmono and not imono:  # A a constant (A = ic)
+                merged = _plus_const(inner.num, ic * shift) if shift else inner.num
+                a_b = ic * dc
+                return _collapsed_split(inner, merged, _SMALL_CONSTS.get(a_b) or
+                                        QPoly._raw({(): a_b}), a_b, (), plus)
             if dmono:
                 # a symbolic B (a stride "s"): no term of F + m is a multiple of it and no
                 # gcd applies (F's coefficient is 1, m a constant), so the steps below come
@@ -1588,15 +1643,54 @@ def _floordiv_split(num: QPoly, den: QPoly, dc: int, dmono: Monomial,
                 # holds at once for m = 0)
                 merged = inner.num + inner.den * QPoly.const(shift) if shift else inner.num
                 if not shift or _FULL.get() or _collapses(inner, QPoly.const(shift), merged):
-                    ((imono, ic),) = inner.den.terms.items()  # (a monomial, as den is)
                     product_den = _term_product(imono, ic, dmono, dc)
                     ((pmono, pc),) = product_den.terms.items()
-                    return _floordiv_split(merged, product_den, pc, pmono, None)
+                    return _collapsed_split(inner, merged, product_den, pc, pmono, plus)
     if fired is None:
-        plain = _plain_steps(num, den, dc, dmono)
+        plain = _plain_steps(num, den, dc, dmono, plus)
         if plain is not None:
             return plain
-    return _steps(num, den, dc, dmono, fired)
+    return _plus(_steps(num, den, dc, dmono, fired), plus)
+
+
+def _plus_const(p: QPoly, c: int) -> QPoly:
+    """``p + c`` for an integer ``c`` (``p._combine(QPoly.const(c), 1)``, without making the
+    constant: a short ``p``'s constant term changed in a copy of its terms)."""
+    if len(p.terms) + 1 >= _LONG:  # (a long one: as _combine makes it, with its origin)
+        return p._combine(QPoly.const(c), 1)
+    return _plus_terms(dict(p.terms), c)
+
+
+def _collapsed_split(inner: Floor, merged: QPoly, den: QPoly, dc: int, dmono: Monomial,
+                     plus: int) -> QPoly:
+    """``floor(merged/den) + plus`` for the numerator ``merged = X + A*m`` of a nested
+    collapse of ``inner = floor(X/A)``: :func:`_floordiv_split` untraced, and for a plain
+    ``X`` (``inner`` of depth 1: no floor in it, none to collapse) its plain steps at once."""
+    if inner.depth == 1:
+        plain = _plain_steps(merged, den, dc, dmono, plus)
+        return plain if plain is not None else \
+            _plus(_steps(merged, den, dc, dmono, None), plus)
+    return _floordiv_split(merged, den, dc, dmono, None, plus)
+
+
+def _plus(p: QPoly, plus: int) -> QPoly:
+    """``p + plus`` as :func:`add` makes it (``p`` itself for 0)."""
+    return p._combine(QPoly.const(plus), 1) if plus else p
+
+
+def _plus_terms(terms: dict[Monomial, int], plus: int) -> QPoly:
+    """``QPoly._raw(terms) + plus``, made in ``terms`` (the caller's, not kept) when short:
+    the constant term changed where it is, or appended, as :meth:`QPoly._combine` would."""
+    if not plus:
+        return QPoly._raw(terms)
+    if len(terms) + 1 >= _LONG:  # (a long sum: as _combine makes it, with its origin)
+        return QPoly._raw(terms)._combine(QPoly.const(plus), 1)
+    total = terms.get((), 0) + plus
+    if total:
+        terms[()] = total
+    else:
+        del terms[()]
+    return QPoly._raw(terms)
 
 
 def _floor_plus_constant(num: QPoly) -> tuple[Floor | None, int]:
@@ -1622,7 +1716,12 @@ def _divides(by: Monomial, mono: Monomial) -> bool:
         if len(by) != 1:
             return False
         (atom, have), (x, e) = mono[0], by[0]
-        return have >= e and (atom is x or (hash(atom) == hash(x) and atom == x))
+        # (x a symbol, as every divisor's atom: equal to atom only with its name, read
+        # before SymPy's equality or hash, both in Python)
+        if atom is x:
+            return have >= e
+        return have >= e and type(atom) is not Floor and \
+            atom.name == x.name and atom == x  # type: ignore[union-attr]
     powers = dict(mono)
     for x, e in by:
         if powers.get(x, 0) < e:
@@ -1630,9 +1729,11 @@ def _divides(by: Monomial, mono: Monomial) -> bool:
     return True
 
 
-def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | None:
+def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, plus: int = 0
+                 ) -> QPoly | None:
     """:func:`_steps` for a numerator without Floor atoms (every layer of a stride-2 or a
-    symbolic-stride chain), or None where the general steps do more than the cases below.
+    symbolic-stride chain), plus the integer ``plus``, or None where the general steps do
+    more than the cases below.
 
     A constant divisor: each coefficient splits as ``q*dc + r`` (integer-term extraction)
     and no monomial changes.  A symbolic one (``dmono``): no term may be a multiple of it
@@ -1640,8 +1741,8 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
     way no floor can collapse, so what remains is the gcd test and the new Floor atom.
     """
     quotient: dict[Monomial, int] = {}
-    rest: dict[Monomial, int] = {}
     terms = num.terms
+    rest: dict[Monomial, int] = terms if dmono else {}  # (every term kept: read, not copied)
     for mono, c in terms.items():
         for atom, _ in mono:
             if isinstance(atom, Floor):
@@ -1649,7 +1750,6 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
         if dmono:
             if mono and _divides(dmono, mono):
                 return None  # a multiple of the divisor's symbols: extraction applies
-            rest[mono] = c
             continue
         q, r = divmod(c, dc)
         if q:
@@ -1660,7 +1760,7 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
         if not rest.get(()) or len(rest) == 1:
             return None  # no constant (a shared symbol may cancel), or nothing but one
     elif not rest or (len(rest) == 1 and () in rest):
-        return QPoly._raw(quotient)  # floor(r/dc) = 0 for 0 <= r < dc
+        return _plus_terms(quotient, plus)  # floor(r/dc) = 0 for 0 <= r < dc
     if dc > 1:
         common = 0  # the gcd of the non-constant terms' coefficients (and dc), at once
         for m, r in rest.items():
@@ -1670,15 +1770,18 @@ def _plain_steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial) -> QPoly | No
                     break
         if gcd(common, dc) > 1:
             return None
-    # (with a symbolic divisor every term is kept: the numerator itself is the floor's)
-    kept = num if dmono and num.factors is None else QPoly._raw(rest)
+    # (with a symbolic divisor every term is kept, and with a constant one when no
+    # coefficient leaves [0, dc): the numerator itself is the floor's, its facts with it;
+    # a stride-2 chain's numerator, H + 1 from the second layer on, is every layer's)
+    kept = num if (dmono or not quotient) and num.factors is None else \
+        QPoly._raw(dict(rest) if rest is terms else rest)
     atom = Floor.of(kept, den)
-    if not quotient:
-        return QPoly.atom(atom)
+    if not quotient:  # (QPoly.atom, plus)
+        return QPoly._raw({((atom, 1),): 1, (): plus} if plus else {((atom, 1),): 1})
     if len(quotient) + 1 < _LONG:  # quotient + floor, as _combine makes it (a short sum)
         quotient[((atom, 1),)] = 1
-        return QPoly._raw(quotient)
-    return QPoly._raw(quotient) + QPoly.atom(atom)
+        return _plus_terms(quotient, plus)
+    return _plus(QPoly._raw(quotient) + QPoly.atom(atom), plus)
 
 
 def _steps(num: QPoly, den: QPoly, dc: int, dmono: Monomial, fired: list[str] | None
@@ -2169,7 +2272,12 @@ def lower_bound(e: QExpr) -> int | None:
             return None
         term = c
         for atom, power in mono:
-            b = _floor_lower(atom) if isinstance(atom, Floor) else _least(atom)
+            if isinstance(atom, Floor):
+                b = _floor_lower(atom)
+            else:  # (_least, its commonest answer read here: a positive symbol's 1)
+                known = _POSITIVE.get(id(atom))
+                b = 1 if known is not None and known[0] is atom and known[1] else \
+                    _least(atom)
             if b is None or (b < 0 and (len(mono) > 1 or power != 1)):
                 return None
             term *= b**power
@@ -2179,12 +2287,22 @@ def lower_bound(e: QExpr) -> int | None:
 
 def _floor_lower(f: Floor) -> int | None:
     if f._lower is None:
-        b = lower_bound(f.num)
+        # the numerator's bound is remembered by it (every floor's numerator keeps its
+        # share of the digest there): a chain's floors share one numerator
+        memo = f.num._memo
+        if memo is None:
+            memo = f.num._memo = {}
+        b = memo.get("lower", _NO_BOUND)
+        if b is _NO_BOUND:
+            b = memo["lower"] = lower_bound(f.num)
         if b is not None:
             ((dmono, dc),) = f.den.terms.items()  # (a positive monomial: the floor's own)
             b = b // dc if not dmono or b < 0 else 0
         f._lower = (b,)
     return f._lower[0]
+
+
+_NO_BOUND = object()
 
 
 def div_floor(e: QExpr, den: QPoly) -> QExpr:

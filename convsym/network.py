@@ -25,7 +25,7 @@ from typing import Any
 
 import sympy
 
-from convsym.budget import building
+from convsym.budget import Doing, building
 from convsym.errors import (
     BudgetExceeded,
     ConvsymError,
@@ -133,12 +133,10 @@ def _plain_params(row: Row) -> int | None:
     its trainable and non-trainable counts, in one pass), else None."""
     total = 0
     for weight in row.inference.weights:
-        size = 1
-        for axis in weight.shape:
-            value = axis.as_int()
-            if value is None:
-                return None
-            size *= value
+        known = weight.__dict__.get("_plain")  # (Weight.plain_count's memo, read here)
+        size = known[0] if known is not None else weight.plain_count()
+        if size is None:
+            return None
         total += size
     return total
 
@@ -202,15 +200,22 @@ class Network:
                 self._differences = {}
                 self._bounds = {}
 
-    def _propagate_within(self, check: Callable[[str], None]) -> None:
+    def _propagate_within(self, check: Callable[[Doing], None]) -> None:
         shapes, nodes, inputs, inferred = self.shapes, self.nodes, self.input_shapes, \
             self._inferred
         shared = SharedInferences()  # a layer repeated on equal shapes is inferred once
         for index, node in enumerate(nodes):
             layer = node.layer
-            if index not in inputs:
-                check(f"{type(layer).__name__} {self._where(index)}")
-            names = [nodes[p].name for p in node.parents]
+            if index not in inputs:  # (the text made only when the time is up)
+                check(lambda: f"{type(layer).__name__} {self._where(index)}")  # noqa: B023
+            parents = node.parents
+            if len(parents) == 1:  # (a chain's every node: the lists without a comprehension)
+                first = parents[0]
+                names = [nodes[first].name]
+                found = [shapes[first]] if first < len(shapes) else None
+            else:
+                names = [nodes[p].name for p in parents]
+                found = None
             try:
                 known = inferred.get(index)
                 if index in inputs:
@@ -218,7 +223,8 @@ class Network:
                 elif known is not None and known[0] is layer:
                     inference = known[1]  # the same layer on the same input shapes
                 else:
-                    inference = shared.infer(layer, [shapes[p] for p in node.parents], names)
+                    inference = shared.infer(layer, found if found is not None else
+                                             [shapes[p] for p in parents], names)
             except LayerError as err:
                 err.locate(self._where(index))
                 raise
@@ -314,10 +320,13 @@ class Network:
     @property
     def total_params(self) -> sympy.Expr:
         """All parameters."""
-        counts = [_plain_params(r) for r in self.rows]
-        if None not in counts:  # integers (concrete channels): summed as Python integers
-            return sympy.Integer(sum(c for c in counts if c is not None))
-        return _total(r.params for r in self.rows)
+        plain = 0
+        for row in self.rows:  # integers (concrete channels): summed as Python integers
+            count = _plain_params(row)
+            if count is None:
+                return _total(r.params for r in self.rows)
+            plain += count
+        return sympy.Integer(plain)
 
     @property
     def trainable_params(self) -> sympy.Expr:

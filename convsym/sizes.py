@@ -198,7 +198,7 @@ class Agreement:
 
 def difference(a: QExpr, b: QExpr) -> QExpr:
     """``a - b`` for sizes, Min/Max allowed on both sides (addition distributes over them)."""
-    if type(a) is QPoly and type(b) is QPoly:
+    if isinstance(a, QPoly) and isinstance(b, QPoly):
         return a - b  # (what the sum below comes to for two polynomials, in one pass)
     return add_sizes(a, negate(b))
 

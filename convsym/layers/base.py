@@ -113,6 +113,20 @@ class AxisStep:
     values: dict[str, QExpr]
     result: QExpr
 
+    @staticmethod
+    def made(axis: str, rule: str, values: dict[str, QExpr], result: QExpr) -> AxisStep:
+        """``AxisStep(axis, rule, values, result)`` without the frozen class's constructor,
+        which sets each field through ``object.__setattr__`` (every axis of every layer
+        makes one): the same fields, set in the instance's dictionary at once.
+
+        >>> AxisStep.made("H", "valid", {}, QPoly.const(3)) == AxisStep("H", "valid", {},
+        ...                                                             QPoly.const(3))
+        True
+        """
+        step = object.__new__(AxisStep)
+        step.__dict__.update(axis=axis, rule=rule, values=values, result=result)
+        return step
+
 
 RULES: dict[str, str] = {
     "valid": "convolution without padding: floor((n - k_e)/s) + 1",
@@ -148,6 +162,25 @@ class Weight:
     name: str
     shape: tuple[QPoly, ...]
     trainable: bool = True
+
+    def plain_count(self) -> int | None:
+        """The number of entries as an integer when the shape is concrete, else None
+        (computed once: a configuration's weights are every layer's of a chain).
+
+        >>> Weight("w", (QPoly.const(3), QPoly.const(4))).plain_count()
+        12
+        """
+        known = self.__dict__.get("_plain")
+        if known is None:
+            size: int | None = 1
+            for s in self.shape:
+                value = s.as_int()
+                if value is None:
+                    size = None
+                    break
+                size *= value  # type: ignore[operator]
+            known = self.__dict__["_plain"] = (size,)  # (frozen: not a field, never compared)
+        return known[0]
 
     @property
     def count(self) -> QPoly:
@@ -204,13 +237,32 @@ class Inference:
     macs: _Count = _Count()
     notes: list[str] = field(default_factory=list)
     bias_macs: _Count = _Count()
-    ops: QExpr = field(default_factory=lambda: QPoly.const(0))
+    ops: QExpr = _ZERO  # (immutable: shared, as QPoly.const(0) is)
     warnings: list[str] = field(default_factory=list)
     """``macs``: multiply-accumulates of convolution and dense layers without bias (see
     :mod:`convsym.costing` for the convention); ``bias_macs``: one per output element of a
     layer with a bias; ``ops``: the operations of other layers (pooling window reads,
     normalisation, element-wise merges, activations), counted as one each; ``warnings``: what
     a user should know about a valid result (an empty axis, as the framework gives it)."""
+
+    @staticmethod
+    def made(shape: Shape, weights: list[Weight], conditions: list[Condition],
+             steps: list[AxisStep], macs: QExpr | Product, bias_macs: QExpr | Product
+             ) -> Inference:
+        """``Inference(shape, weights, conditions, steps, macs, bias_macs=bias_macs)``, every
+        field set in the instance's dictionary at once (the constructor sets the two counts
+        through their descriptor, a call each, for every layer): the others as defaulted.
+
+        >>> fast = Inference.made((_ZERO,), [], [], [], _ZERO, _ZERO)
+        >>> fast == Inference((_ZERO,), [], [], [], _ZERO, bias_macs=_ZERO)
+        True
+        >>> list(fast.__dict__) == [f.name for f in dataclasses.fields(Inference)]
+        True
+        """
+        out = object.__new__(Inference)
+        out.__dict__.update(shape=shape, weights=weights, conditions=conditions, steps=steps,
+                            macs=macs, notes=[], bias_macs=bias_macs, ops=_ZERO, warnings=[])
+        return out
 
     @property
     def trainable(self) -> QPoly:
@@ -301,6 +353,10 @@ class Layer:
         has no closed form convsym keeps, and says so instead of failing inside the algebra.
         """
         try:
+            cls = type(self)
+            if len(inputs) == 1 and cls.infer_named is Layer.infer_named and \
+                    cls.infer is Layer.infer:
+                return self.infer_one(inputs[0])  # (what infer_named and infer come to)
             return self.infer_named(inputs, names)
         except NotQuasiPolynomial as err:
             raise self.config_error("", None, f"no closed form convsym can keep: {err} (a "
@@ -545,7 +601,7 @@ def check_room(layer: Layer, axis: str, room: QExpr, *, rule: str,
     ``what`` is a sentence describing the concrete failure (or a function making it, called
     only on failure: printing sizes is slow); ``rule`` the general rule.
     """
-    value = as_int(room)
+    value = room.as_int() if type(room) is QPoly else None  # (as_int: an Ext is no int)
     if value is not None:
         if value < 0:
             raise layer.shape_error(f"axis {axis}", None, sentence(what),

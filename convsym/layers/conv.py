@@ -127,13 +127,22 @@ def check_groups(layer: Layer, c_in: QExpr, cfg_groups: QPoly, c_out: QPoly,
 
 def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
     """Output shape, weights, conditions and derivation steps of a convolution."""
-    c_in, spatial = split_channels(layer, shape, cfg.rank, cfg.channels_first)
+    if len(shape) != cfg.rank + 1:
+        split_channels(layer, shape, cfg.rank, cfg.channels_first)  # (raises: wrong rank)
+    first = cfg.channels_first  # (split_channels, inline: every layer)
+    c_in, spatial = (shape[0], shape[1:]) if first else (shape[-1], shape[:-1])
     if not isinstance(c_in, QPoly):
         raise layer.shape_error("channels", str(to_sympy(c_in)), "must not be a Min/Max",
                                 code="bad_channels")
-    conditions = check_groups(layer, c_in, cfg.groups, cfg.filters)
-    if cfg.in_channels is not None:
-        conditions += _check_in_channels(layer, c_in, cfg.in_channels)
+    terms = c_in.terms if c_in.factors is None else None
+    memo = cfg.__dict__.get("_channels")
+    known = memo.get(terms.get(())) if memo is not None and terms is not None and \
+        len(terms) == 1 else None
+    conditions: list[Condition]
+    if known is not None:  # (a constant channel count checked before for this config)
+        conditions, per_group, weights = [], known[0], list(known[1])
+    else:
+        conditions, per_group, weights = _channels(layer, cfg, c_in)
     names = AXIS_NAMES[cfg.rank]
     out: list[QExpr] = []
     steps: list[AxisStep] = []
@@ -144,8 +153,6 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
         out.append(size)
         steps.append(step)
         conditions += conds
-    per_group = c_in if as_int(cfg.groups) == 1 else floordiv(c_in, cfg.groups)
-    weights = list(cfg.weights(per_group))
     # the counts are multiplied out when read (a summary), not by every build; the output
     # positions, multiplied out once for both
     macs = F.conv_macs(out, kernel=cfg.kernel, c_in_per_group=per_group, c_out=cfg.filters)
@@ -153,8 +160,34 @@ def infer_conv(layer: Layer, shape: Shape, cfg: ConvConfig) -> Inference:
     if cfg.bias:  # (a subset of the MACs' factors: within the budgets when those are)
         bias_macs = Product(tuple(out), (cfg.filters,)) if isinstance(macs, Product) else \
             product_later(tuple(out), (cfg.filters,))
-    return Inference(join_channels(cfg.filters, out, cfg.channels_first), weights,
-                     conditions, steps, macs, bias_macs=bias_macs)
+    return Inference.made((cfg.filters, *out) if first else (*out, cfg.filters), weights,
+                          conditions, steps, macs, bias_macs)  # (join_channels, inline)
+
+
+def _channels(layer: Layer, cfg: ConvConfig, c_in: QPoly
+              ) -> tuple[list[Condition], QExpr, list[Weight]]:
+    """The conditions on the input channels ``c_in`` (groups dividing them, the declared
+    ``in_channels``), the channels per group and the weights.
+
+    When the channels, groups, filters and declared ``in_channels`` are all integers, the
+    checks either raise or state no condition; a pass is then remembered by the
+    configuration (which every layer of a chain shares) with the channels per group and
+    the weights, by channel count: what the next layer on as many channels finds.  A
+    refusal is never remembered: it is raised again."""
+    conditions = check_groups(layer, c_in, cfg.groups, cfg.filters)
+    if cfg.in_channels is not None:
+        conditions += _check_in_channels(layer, c_in, cfg.in_channels)
+    per_group = c_in if as_int(cfg.groups) == 1 else floordiv(c_in, cfg.groups)
+    weights = cfg.weights(per_group)
+    value = c_in.as_int()
+    if value is not None and not conditions and cfg.groups.as_int() is not None and \
+            cfg.filters.as_int() is not None and \
+            (cfg.in_channels is None or cfg.in_channels.as_int() is not None):
+        memo: dict[int, tuple[QExpr, tuple[Weight, ...]]] = \
+            cfg.__dict__.setdefault("_channels", {})
+        if len(memo) < 64:  # (bounded, as the weights' memo)
+            memo[value] = (per_group, weights)
+    return conditions, per_group, list(weights)
 
 
 def _check_in_channels(layer: Layer, c_in: QPoly, declared: QPoly) -> list[Condition]:
@@ -173,8 +206,26 @@ def _check_in_channels(layer: Layer, c_in: QPoly, declared: QPoly) -> list[Condi
 
 def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly, d: QPoly,
           i: int) -> tuple[QExpr, AxisStep, list[Condition]]:
+    padding = cfg.padding
+    if padding == "explicit" or padding == "valid" or padding not in _OTHER_PADDINGS:
+        p_l, p_r, pad, offset = cfg.windows[i]
+        # F.conv_room(n, k=k, d=d, pad=pad), as add makes it
+        room = n._combine(offset, 1) if type(n) is QPoly else add(n, offset)
+        conditions = check_room(
+            layer, axis, room,
+            rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
+            what=lambda: (f"padded input {_txt(n)} + {_txt(pad)} = {_txt(add(n, pad))} is "
+                          f"smaller than the effective kernel {_txt(F.effective_kernel(k, d))}"
+                          ", so the output would be empty"),
+        )
+        if cfg.padding_mode != "zeros":
+            conditions += _padding_mode_room(layer, cfg, axis, n, p_l, p_r)
+        size = F.windows(room, s=s)  # F.conv_out from the room already made
+        rule = "valid" if padding == "valid" else "explicit"
+        return size, AxisStep.made(axis, rule, {"n": n, "k": k, "s": s, "d": d, "P": pad,
+                                                "p_l": p_l, "p_r": p_r}, size), conditions
     values: dict[str, QExpr] = {"n": n, "k": k, "s": s, "d": d}
-    conditions: list[Condition] = []
+    conditions = []
     if cfg.padding == "same_tf":
         size = F.same_out(n, s=s)
         total = F.same_pad_total(n, k=k, s=s, d=d, out=size)
@@ -195,21 +246,11 @@ def _axis(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, k: QPoly, s: QPoly
         values.update({"P": pad, "p_l": pad, "p_r": QPoly.const(0)})
         size = F.conv_out(n, k=k, s=s, d=d, pad=pad)
         return size, AxisStep(axis, "causal", values, size), conditions
-    rule = "valid" if cfg.padding == "valid" else "explicit"
-    before, after, pad, offset = cfg.windows[i]
-    values.update({"P": pad, "p_l": before, "p_r": after})
-    room = add(n, offset)  # F.conv_room(n, k=k, d=d, pad=pad)
-    conditions += check_room(
-        layer, axis, room,
-        rule="the padded input n + P must be at least the effective kernel d(k-1)+1",
-        what=lambda: (f"padded input {_txt(n)} + {_txt(pad)} = {_txt(add(n, pad))} is smaller "
-              f"than the effective kernel {_txt(F.effective_kernel(k, d))}, so the output "
-              "would be empty"),
-    )
-    if cfg.padding_mode != "zeros":
-        conditions += _padding_mode_room(layer, cfg, axis, n, before, after)
-    size = F.windows(room, s=s)  # F.conv_out from the room already made
-    return size, AxisStep(axis, rule, values, size), conditions
+    raise AssertionError(padding)  # (every other padding is read as explicit, above)
+
+
+_OTHER_PADDINGS = frozenset({"same_tf", "same_torch", "causal"})
+"""The paddings with rules of their own in :func:`_axis` (any other is explicit)."""
 
 
 def _padding_mode_room(layer: Layer, cfg: ConvConfig, axis: str, n: QExpr, before: QPoly,

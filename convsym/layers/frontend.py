@@ -38,11 +38,16 @@ def layer_class(cls: type[T]) -> type[T]:
     names = [p for p in signature.parameters if p != "self"]
     defaults = {f.name: f.default for f in dataclasses.fields(dc)}  # type: ignore[arg-type]
     checked = {name: default for name, default in defaults.items() if _checks(name, default)}
+    bind = _binder(dc, names)
 
     @functools.wraps(original)
     def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:  # self=... is a kwarg
+        values = bind(args, kwargs) if bind is not None else None
         try:
-            original(self, *args, **kwargs)
+            if values is not None:
+                self.__dict__.update(values)  # (what the generated __init__ stores)
+            else:
+                original(self, *args, **kwargs)
         except TypeError:
             # the generated __init__ only binds and stores (no __post_init__): a TypeError
             # is a wrong argument list, explained here; binding first for every layer cost
@@ -71,6 +76,58 @@ def layer_class(cls: type[T]) -> type[T]:
 
     setattr(dc, "__init__", __init__)  # noqa: B010 - wrap the generated __init__
     return dc
+
+
+Binder = Callable[[tuple[Any, ...], dict[str, Any]], "dict[str, Any] | None"]
+
+
+def _binder(dc: type, names: list[str]) -> Binder | None:
+    """A function giving the field values the dataclass's generated ``__init__`` stores for
+    an argument list it accepts (in field order: the defaults, then the arguments given),
+    or None for any other (then the generated ``__init__`` runs, and explains a wrong one);
+    None when the class has more to its ``__init__`` than storing plain values (a default
+    factory, a keyword-only or non-init field, an ``InitVar``, ``__post_init__``).
+
+    The generated ``__init__`` of a frozen class stores each field through
+    ``object.__setattr__``, a call per field of every layer made.
+
+    >>> from convsym.layers.torch import Conv2d
+    >>> bind = _binder(Conv2d, [f.name for f in dataclasses.fields(Conv2d)])
+    >>> bind((3, 8, 3), {"stride": 2})["stride"], bind((3, 8), {})
+    (2, None)
+    >>> bind((3, 8, 3, 1), {"stride": 2}), bind((3, 8, 3), {"strides": 2})
+    (None, None)
+    """
+    fields = dataclasses.fields(dc)
+    if [f.name for f in fields] != names or hasattr(dc, "__post_init__") or any(
+            not f.init or f.kw_only or f.default_factory is not dataclasses.MISSING
+            for f in fields):
+        return None
+    template = {f.name: f.default for f in fields}
+    count = len(names)
+    required = sum(1 for f in fields if f.default is dataclasses.MISSING)
+    known = frozenset(names)
+    # per number of positional arguments: the names they fill, the required ones left
+    given = [frozenset(names[:i]) for i in range(count + 1)]
+    still = [frozenset(names[i:required]) for i in range(count + 1)]
+
+    def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+        n = len(args)
+        if n > count:
+            return None
+        if kwargs:
+            keys = kwargs.keys()
+            if not (known >= keys and given[n].isdisjoint(keys) and keys >= still[n]):
+                return None
+        elif n < required:
+            return None
+        values = template.copy()
+        values.update(zip(names, args))
+        if kwargs:
+            values.update(kwargs)
+        return values
+
+    return bind
 
 
 KERAS_ACTIVATIONS = frozenset({

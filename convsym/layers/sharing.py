@@ -220,7 +220,9 @@ class SharedInferences:
                         return copied(entry[1])
         inference = layer.infer_checked(inputs, names)
         met.append([layer, inference, _UNASKED])
-        return copied(inference)
+        out: Inference = object.__new__(type(inference))  # (copied, inline: every layer)
+        out.__dict__.update(inference.__dict__)
+        return out
 
 
 _UNASKED = object()

@@ -1266,3 +1266,41 @@ def test_exact_quotient_divides_products_and_nothing_else(a: list, b: list, extr
     found = exact_quotient(r, q)
     if found is not None:  # then it is the quotient, for every value of the symbols
         assert found * q == r
+
+
+_DIVISORS = [QPoly.const(2), QPoly.const(3), QPoly.const(64), QPoly.sym(S),
+             QPoly.sym(S) * QPoly.sym(S), QPoly.const(2) * QPoly.sym(T)]
+
+
+@settings(deadline=None, max_examples=150)
+@given(tree=trees(depth=3), den=st.sampled_from(_DIVISORS), plus=st.integers(-3, 3),
+       nest=st.integers(0, 3))
+def test_floordiv_plus_is_the_floor_plus_the_integer_term_for_term(
+        tree: Tree, den: QPoly, plus: int, nest: int) -> None:
+    # floordiv_plus makes floor(num/den) + plus in the floor's own terms: the same canonical
+    # form, term order included, as the floor and the sum made one after the other (a
+    # chain's nested floors first, as windows meets them)
+    from convsym.intdiv import floordiv_plus
+
+    if not isinstance(tree.q, QPoly):
+        return
+    num = tree.q
+    for _ in range(nest):
+        num = floordiv(num, den) + QPoly.const(plus)
+    made = floordiv_plus(num, den, plus)
+    expected = floordiv(num, den) + QPoly.const(plus)
+    assert made == expected and list(made.terms.items()) == list(expected.terms.items())
+
+
+def test_only_a_factored_product_reads_its_attributes_through_a_hook() -> None:
+    # a class with __getattr__ reads every attribute through it, unspecialised: plain
+    # polynomials have none, a product kept factored expands its terms when first read
+    from convsym.intdiv import product
+
+    assert "__getattr__" not in vars(QPoly)
+    sums = [sum((QPoly.sym(symbol(f"{x}{i}")) for i in range(9)), QPoly()) for x in "ab"]
+    big = product(sums)
+    assert big.factors is not None and isinstance(big, QPoly) and type(big) is not QPoly
+    assert big == sums[0] * sums[1] and len(big.terms) == 81
+    with pytest.raises(AttributeError):
+        big.no_such_slot  # noqa: B018

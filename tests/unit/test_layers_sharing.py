@@ -194,3 +194,29 @@ def test_checks_remembered_under_one_budget_are_not_taken_under_another() -> Non
     T.Conv2d(4, 4, "(k + 1)**12")  # checked (and remembered) under the defaults
     with raised(max_terms=5), pytest.raises(BudgetExceeded):
         T.Conv2d(4, 4, "(k + 1)**12")  # 13 terms: over this budget, checked again
+
+
+def test_a_layer_binds_its_arguments_as_the_generated_init_stores_them() -> None:
+    # frontend._binder stores a plain argument list at once: the same fields, in the same
+    # order, as the dataclass's own __init__; any other list is left to that __init__ (and
+    # its explanation of what is wrong)
+    import dataclasses
+
+    cases: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = [
+        (T.Conv2d, (3, 8, 3), {"stride": 2, "padding": 1}),
+        (T.Conv2d, (3, 8), {"kernel_size": (3, 1), "bias": False}),
+        (T.MaxPool2d, (2,), {}), (T.Linear, (4, 5), {}),
+        (K.Conv2D, (8, 3), {"strides": 2, "padding": "same"}), (K.Dense, (), {"units": 3})]
+    for cls, args, kwargs in cases:
+        layer = cls(*args, **kwargs)
+        reference = object.__new__(cls)
+        cls.__init__.__wrapped__(reference, *args, **kwargs)  # the generated __init__
+        fields = [f.name for f in dataclasses.fields(cls)]
+        assert [(k, layer.__dict__[k]) for k in fields] == list(reference.__dict__.items())
+        assert list(layer.__dict__)[:len(fields)] == fields
+    with pytest.raises(ConvsymError, match="strides"):
+        T.Conv2d(3, 8, 3, stride=2, strides=2)  # not an argument (did you mean stride?)
+    with pytest.raises(ConvsymError):
+        T.Conv2d(3, 8, 3, in_channels=3)  # given twice
+    with pytest.raises(ConvsymError):
+        T.Conv2d(3)  # arguments missing

@@ -45,8 +45,18 @@ def _strings(node: ast.expr, assigned: dict[str, list[ast.expr]]) -> set[str] | 
     return None
 
 
+def _makes_step(func: ast.expr) -> bool:
+    """Whether a call of ``func`` makes an AxisStep: ``AxisStep(...)`` (or ``x.AxisStep``)
+    or its fast constructor ``AxisStep.made(...)`` (same arguments)."""
+    if getattr(func, "id", getattr(func, "attr", None)) == "AxisStep":
+        return True
+    return isinstance(func, ast.Attribute) and func.attr == "made" and \
+        getattr(func.value, "id", None) == "AxisStep"
+
+
 def recorded_rules() -> tuple[set[str], list[str]]:
-    """Rule names of every ``AxisStep(...)`` call, and the calls whose rule is not visible."""
+    """Rule names of every ``AxisStep(...)`` or ``AxisStep.made(...)`` call, and the calls
+    whose rule is not visible."""
     rules: set[str] = set()
     unknown: list[str] = []
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -60,8 +70,7 @@ def recorded_rules() -> tuple[set[str], list[str]]:
                         if isinstance(target, ast.Name):
                             assigned.setdefault(target.id, []).append(node.value)
             for node in ast.walk(func):
-                if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(
-                        node.func, "attr", None)) == "AxisStep"):
+                if not (isinstance(node, ast.Call) and _makes_step(node.func)):
                     continue
                 arg = node.args[1] if len(node.args) > 1 else next(
                     (k.value for k in node.keywords if k.arg == "rule"), None)
