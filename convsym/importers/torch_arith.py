@@ -159,11 +159,10 @@ class ArithmeticOps:
         """The layer ``make(params)`` for a row ``op`` reading the fixed tensor ``value``,
         holding the parameters it is made of that no row has counted yet, and the row's name
         when it is not the current module's: the parameter's, when ``value`` is or views one
-        read here first; where ``value`` was computed from parameters of modules outside the
-        current one (timm's shared relative-position MLP, run by the model and read in its
-        first block), ``op`` in the innermost module holding them all, so each module's
-        parameters are counted within it, as PyTorch counts them.  A :class:`FixedTensor`
-        (made from sizes) holds none."""
+        read here first; where ``value`` was computed from parameters (timm's shared
+        relative-position MLP, run by the model and read in its first block), ``op`` in the
+        innermost module holding them all (:meth:`holder_row`), so that every module counts
+        them as PyTorch does.  A :class:`FixedTensor` (made from sizes) holds none."""
         fixed = isinstance(value, FixedTensor)
         fresh = [] if fixed else [
             p for p in self.operand_params(value) if id(p) not in self.counted]
@@ -180,32 +179,39 @@ class ArithmeticOps:
             layer = applied(layer, frozen=True)
         return layer, row
 
-    def holder_row(self: Trace, names: list[str], op: str) -> str | None:
-        """The name of a row ``op`` holding the parameters ``names``: None (the current
-        module's row) when their modules all lie within the current module, else ``op`` in
-        the innermost module that holds them all (the model itself at worst).
+    def holder_row(self: Trace, names: list[str], op: str) -> str:
+        """The name of a row ``op`` holding the parameters ``names`` (a tensor computed from
+        them): ``op`` in the innermost module that holds them all (the model itself at
+        worst), so that every module counts them as PyTorch does; refused when a module
+        below that one, which ran on the input and so has rows of its own, holds only some
+        of them (one row cannot be counted in part of a module).
 
         >>> class Trace:
-        ...     def scope(self):
-        ...         return ("blocks.0.attn", None)
+        ...     fixed_calls = {"rel_pos", "rel_pos.fc1", "rel_pos.fc2"}
         >>> holder = ArithmeticOps.holder_row
-        >>> holder(Trace(), ["blocks.0.attn.rel.fc.weight"], "sdpa")
         >>> holder(Trace(), ["rel_pos.fc1.weight", "rel_pos.fc2.bias"], "sdpa")
         'rel_pos.sdpa'
-        >>> holder(Trace(), ["scale.weight", "table"], "add")
+        >>> holder(Trace(), ["rel_pos.fc1.weight", "table"], "add")
         'add'
         """
-        scope = self.scope()[0]
-        owners = [n.rsplit(".", 1)[0] if "." in n else "" for n in names]
-        if not scope or all(o == scope or o.startswith(scope + ".") for o in owners):
-            return None
-        common = owners[0].split(".") if owners[0] else []
-        for other in owners[1:]:
-            parts = other.split(".") if other else []
+        owners = {n.rsplit(".", 1)[0] if "." in n else "" for n in names}
+        paths = [o.split(".") if o else [] for o in sorted(owners)]
+        common = paths[0]
+        for parts in paths[1:]:
             k = 0
             while k < min(len(common), len(parts)) and common[k] == parts[k]:
                 k += 1
             common = common[:k]
+        for parts in paths:  # the modules between the holder and each owner
+            for end in range(len(common) + 1, len(parts) + 1):
+                below = ".".join(parts[:end])
+                if below not in self.fixed_calls:
+                    shown = ", ".join(repr(o or "(root)") for o in sorted(owners))
+                    raise self.fail(
+                        f"{op} reads a tensor computed from parameters of {shown}, where "
+                        f"{below!r} also runs on the input: convsym holds a computed "
+                        "tensor's parameters in one row, which would count some of them "
+                        "outside the module PyTorch counts them in", "parameter_owner")
         return ".".join([*common, op])
 
     def in_place(self: Trace, name: str, kind: str, args: list[Any], kwargs: dict[str, Any], *,

@@ -1485,6 +1485,61 @@ def test_parameters_computed_outside_a_block_are_not_counted_in_it() -> None:
         assert real == ours, (name, real, ours)
 
 
+class TableChild(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.t = nn.Parameter(torch.ones(8, 1, 1))
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class RootReadsChild(nn.Module):
+    """The model itself reads a tensor computed from a child's parameter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = TableChild()
+
+    def forward(self, x: Any) -> Any:
+        return self.c(x) + self.c.t * 2
+
+
+class OwnAndShared(nn.Module):
+    """A block multiplies its own parameter by one its parent computed: one tensor holding
+    parameters of two modules that both run on the input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(8, 1, 1))
+        self.inner = OwnTimesShared()
+
+    def forward(self, x: Any) -> Any:
+        return self.inner(x, self.scale * 2)
+
+
+class OwnTimesShared(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(8, 1, 1))
+
+    def forward(self, x: Any, shared: Any) -> Any:
+        return x + self.w * shared
+
+
+def test_a_child_parameter_read_by_the_model_is_counted_in_the_child() -> None:
+    module = RootReadsChild().eval()
+    net = check(module)
+    assert [r.name for r in net.rows] == ["c.add"]
+    for name, (real, ours) in _module_params(net, module).items():
+        assert real == ours, (name, real, ours)
+
+
+def test_one_tensor_from_parameters_of_two_modules_on_the_input_is_refused() -> None:
+    with pytest.raises(ConvsymError, match="computed from parameters of '\\(root\\)', 'inner'"):
+        from_torch(OwnAndShared().eval(), (8, "H", "W"))
+
+
 class SizeOverSize(nn.Module):
     """``(C * n) // n`` with ``n = H // 8``: Python divides by zero for H < 8."""
 
