@@ -55,12 +55,15 @@ def workload_growth(workloads: dict[str, Any]) -> dict[str, Any]:
 
 def workload_growth_lines(g: dict[str, Any]) -> list[str]:
     """How convsym's time grows on each workload."""
-    lines = ["", "convsym growth on the workloads, t(deepest)/t(shallowest):"]
+    lines = ["", "convsym growth on the workloads, t(deepest)/t(shallowest) (side by side where "
+                 "measured so):"]
     for kind, rec in g.items():
         d = rec["depths"]
-        parts = [f"{v.replace('convsym', 'build').replace('_', ' ')} "
-                 f"{rec[v]['growth']:.1f}x" for v in rec if v != "depths" and
-                 rec[v]["growth"]]
+        parts = []
+        for v in ("convsym", "convsym_first", "convsym_summary", "convsym_summary_first"):
+            ratio, _ = _growth(rec[v]["growth"], rec.get("rounds", {}).get(v))
+            if ratio:
+                parts.append(f"{v.replace('convsym', 'build').replace('_', ' ')} {ratio:.1f}x")
         lines.append(f"  {kind.rstrip('_'):<10} {d[0]} -> {d[-1]}: " + ", ".join(parts))
     return lines
 
