@@ -17,12 +17,13 @@ being robust to what the machine does between measurements.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing as mp
 import statistics
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,6 +133,38 @@ def _child(conn: Any, task: Task, budget: float, lo: int, hi: int) -> None:
         conn.close()
 
 
+def _messages(target: Callable[..., None], args: tuple[Any, ...], cap: float
+              ) -> Iterator[tuple[Any, ...]]:
+    """Run ``target(conn, *args)`` in a forked child and yield what it sends, then
+    ``("timeout",)`` once ``cap`` seconds have passed or ``("exited", code)`` when it closes
+    the pipe; the child is killed when the caller stops reading (close the generator)."""
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=target, args=(child, *args), daemon=True)
+    proc.start()
+    child.close()
+    deadline = time.monotonic() + cap
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not parent.poll(left):
+                if time.monotonic() >= deadline:
+                    yield ("timeout",)
+                    return
+                continue
+            try:
+                msg = parent.recv()
+            except EOFError:
+                yield ("exited", proc.exitcode)
+                return
+            yield msg
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        parent.close()
+
+
 def run_capped(label: str, task: Task, *, cap: float, budget: float, lo: int = 1,
                hi: int = 25) -> Measurement:
     """Time ``task`` in a forked child: a warm-up run, then adaptive repeats, all within ``cap``.
@@ -141,28 +174,17 @@ def run_capped(label: str, task: Task, *, cap: float, budget: float, lo: int = 1
     something picklable (the expression, its size), untimed.  ``progress(info)`` may be called
     while running to report how far it got, which is shown if the cap is hit.
     """
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, task, budget, lo, hi), daemon=True)
-    proc.start()
-    child.close()
     m = Measurement(label, cap=cap)
-    deadline = time.monotonic() + cap
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not parent.poll(left):
-                if time.monotonic() >= deadline:
-                    m.timed_out = True
-                    break
-                continue
-            try:
-                msg = parent.recv()
-            except EOFError:
-                if m.error is None and not m.times:
-                    m.error = f"child exited with code {proc.exitcode}"
-                break
+    with contextlib.closing(_messages(_child, (task, budget, lo, hi), cap)) as messages:
+        for msg in messages:
             kind = msg[0]
+            if kind == "timeout":
+                m.timed_out = True
+                break
+            if kind == "exited":
+                if m.error is None and not m.times:
+                    m.error = f"child exited with code {msg[1]}"
+                break
             if kind == "progress":
                 m.progress = msg[1]
             elif kind == "warmup":
@@ -176,11 +198,6 @@ def run_capped(label: str, task: Task, *, cap: float, budget: float, lo: int = 1
                 break
             elif kind == "done":
                 break
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent.close()
     if m.timed_out and m.warmup is not None and not m.times:
         # The warm-up finished but no timed run did: use the warm-up as the one measurement
         # rather than reporting nothing (flagged: it includes any first-run overhead).
@@ -238,36 +255,19 @@ def interleaved(label: str, tasks: list[Task], *, rounds: int, cap: float
     share state (two warm builds of related networks) belong in separate children
     (:func:`alternating`).
     """
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_interleaved_child, args=(child, tasks, rounds), daemon=True)
-    proc.start()
-    child.close()
     out: dict[str, Any] = {"rounds": []}
-    deadline = time.monotonic() + cap
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not parent.poll(left):
-                out["timed_out_after_s"] = cap
-                break
-            try:
-                msg = parent.recv()
-            except EOFError:
-                out["error"] = f"child exited with code {proc.exitcode}"
-                break
+    with contextlib.closing(_messages(_interleaved_child, (tasks, rounds), cap)) as messages:
+        for msg in messages:
             if msg[0] == "round":
                 out["rounds"].append(msg[1])
+                continue
+            if msg[0] == "timeout":
+                out["timed_out_after_s"] = cap
+            elif msg[0] == "exited":
+                out["error"] = f"child exited with code {msg[1]}"
             elif msg[0] == "error":
                 out["error"] = msg[1]
-                break
-            else:
-                break
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent.close()
+            break
     return _with_ratios(out, label)
 
 
