@@ -56,6 +56,13 @@ def _shares_storage(t: Any, module: Any) -> bool:
         return False
 
 
+def _given(names: tuple[str, ...], args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A functional call's arguments after its input, by name (``F.batch_norm(x, mean, ...)``)."""
+    given = dict(zip(names, args[1:]))
+    given.update(kwargs)
+    return given
+
+
 class _Counted(NamedTuple):
     """What a functional layer's weights hold (:meth:`Trace.weights`): ``counted``
     parameters instead of the layer's own weights (a weight computed in forward), or None
@@ -245,8 +252,7 @@ class WeightOps:
 
     def op_layer_norm(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("normalized_shape", "weight", "bias", "eps")
-        given = dict(zip(names, args[1:]))
-        given.update(kwargs)
+        given = _given(names, args, kwargs)
         weight, bias = given.get("weight"), given.get("bias")
         shape = self.normalized(name, args[0], given["normalized_shape"])
         counted = self.weights([weight, bias], name)
@@ -269,22 +275,26 @@ class WeightOps:
     def op_rms_norm(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """``F.rms_norm(x, normalized_shape, weight, eps)`` (timm's ``RmsNorm``): a row of
         :class:`RMSNorm` counting ``weight``."""
-        given = dict(zip(("normalized_shape", "weight", "eps"), args[1:]))
-        given.update(kwargs)
+        given = _given(("normalized_shape", "weight", "eps"), args, kwargs)
         shape = self.normalized(name, args[0], given["normalized_shape"])
         weight = given.get("weight")
         counted = self.weights([weight, None], name)
         layer = _build(lambda: RMSNorm(shape, given.get("eps"), weight is not None))
         return self.add(_counting(layer, counted), "rms_norm", [args[0]])
 
-    def op_batch_norm(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
-        given = dict(zip(names, args[1:]))
-        given.update(kwargs)
+    def affine(self: Trace, norm: str, given: dict[str, Any], name: str
+               ) -> tuple[Any, _Counted]:
+        """A batch or group norm's ``weight`` (with ``bias``: both or neither, as its layer
+        has them) and what the two hold (:meth:`weights`)."""
         weight, bias = given.get("weight"), given.get("bias")
         if (weight is None) != (bias is None):
-            raise self.fail("batch_norm with only one of weight and bias")
-        counted = self.weights([weight, bias], name)
+            raise self.fail(f"{norm} with only one of weight and bias")
+        return weight, self.weights([weight, bias], name)
+
+    def op_batch_norm(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
+        given = _given(names, args, kwargs)
+        weight, counted = self.affine("batch_norm", given, name)
         x = args[0]
         rank = self.rank(x)
         channels = self.shapes[x._cs_index][0]
@@ -295,12 +305,8 @@ class WeightOps:
 
     def op_group_norm(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("num_groups", "weight", "bias", "eps")
-        given = dict(zip(names, args[1:]))
-        given.update(kwargs)
-        weight, bias = given.get("weight"), given.get("bias")
-        if (weight is None) != (bias is None):
-            raise self.fail("group_norm with only one of weight and bias")
-        counted = self.weights([weight, bias], name)
+        given = _given(names, args, kwargs)
+        weight, counted = self.affine("group_norm", given, name)
         x = args[0]
         channels = self.shapes[x._cs_index][0]
         layer = _build(lambda: GroupNorm(given["num_groups"], to_sympy(channels),
@@ -309,8 +315,7 @@ class WeightOps:
 
     def conv(self: Trace, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         names = ("weight", "bias", "stride", "padding", "dilation", "groups")
-        given = dict(zip(names, args[1:]))
-        given.update(kwargs)
+        given = _given(names, args, kwargs)
         weight, bias = given["weight"], given.get("bias")
         counted = self.weights([weight, bias], name, computed=True)
         groups = given.get("groups", 1)

@@ -1540,6 +1540,29 @@ def test_one_tensor_from_parameters_of_two_modules_on_the_input_is_refused() -> 
         from_torch(OwnAndShared().eval(), (8, "H", "W"))
 
 
+class HalfAffineNorms(nn.Module):
+    """``F.batch_norm`` / ``F.group_norm`` with a weight but no bias: convsym's norm layers
+    have both or neither, so the count would be off by the missing one."""
+
+    def __init__(self, norm: str) -> None:
+        super().__init__()
+        self.norm = norm
+        self.weight = nn.Parameter(torch.ones(8))
+        self.register_buffer("mean", torch.zeros(8))
+        self.register_buffer("var", torch.ones(8))
+
+    def forward(self, x: Any) -> Any:
+        if self.norm == "batch_norm":
+            return F.batch_norm(x, self.mean, self.var, weight=self.weight)
+        return F.group_norm(x, 2, weight=self.weight)
+
+
+@pytest.mark.parametrize("norm", ["batch_norm", "group_norm"])
+def test_a_norm_with_a_weight_and_no_bias_is_refused(norm: str) -> None:
+    with pytest.raises(ConvsymError, match=f"{norm} with only one of weight and bias"):
+        from_torch(HalfAffineNorms(norm).eval(), (8, "H", "W"))
+
+
 class SizeOverSize(nn.Module):
     """``(C * n) // n`` with ``n = H // 8``: Python divides by zero for H < 8."""
 
